@@ -1,0 +1,32 @@
+package dev.workflowworker.api;
+
+import java.util.Optional;
+
+/**
+ * Decides the {@link ErrorCategory} of a failure. Hosts register classifiers for their own
+ * exception types; they are consulted in registration order after the exception's own type
+ * (a {@link WorkflowException} subclass) and before the engine's defaults.
+ */
+@FunctionalInterface
+public interface ErrorClassifier {
+
+    /**
+     * Classifies a failure.
+     *
+     * @param error the failure thrown by a handler or raised while processing
+     * @return the category, or empty to let the next classifier decide
+     */
+    Optional<ErrorCategory> classify(Throwable error);
+
+    /**
+     * A classifier that maps every exception of a type (and its subtypes) to a category.
+     *
+     * @param type     the exception type
+     * @param category the category
+     * @return the classifier
+     */
+    static ErrorClassifier of(Class<? extends Throwable> type, ErrorCategory category) {
+        Optional<ErrorCategory> result = Optional.of(category);
+        return error -> type.isInstance(error) ? result : Optional.empty();
+    }
+}

@@ -1,0 +1,32 @@
+package dev.workflowworker.api;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Publishes events onto the stream the workers consume. Thread-safe. */
+public interface EventPublisher {
+
+    /**
+     * Publishes one event.
+     *
+     * @param event the event
+     * @return the transport's id of the new entry
+     * @throws IllegalArgumentException if the event exceeds the transport's size limit
+     * @throws IllegalStateException    if the transport is closed or unreachable
+     */
+    String publish(WorkflowEvent event);
+
+    /**
+     * Publishes several events; transports may batch the round trips.
+     *
+     * @param events the events, in order
+     * @return the ids of the new entries, in the same order
+     */
+    default List<String> publishAll(List<WorkflowEvent> events) {
+        List<String> ids = new ArrayList<>(events.size());
+        for (WorkflowEvent event : events) {
+            ids.add(publish(event));
+        }
+        return ids;
+    }
+}

@@ -1,0 +1,118 @@
+package dev.workflowworker.api;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * The transport SPI: a durable stream of events with consumer groups, a delayed-retry set, a
+ * dead-letter stream and processed markers. Implementations: the in-memory transport of
+ * worker-core (the embedded default) and the Redis Streams transport of worker-redis.
+ *
+ * <p>Every outcome operation of a {@link Consumer} removes the delivery from the pending list
+ * <em>atomically</em> with its other effect (marker, retry entry or dead letter), so that a crash
+ * between the two can never lose or duplicate work. Nothing else removes pending work except
+ * {@link Consumer#release}, which makes it visible again.
+ */
+public interface EventTransport extends EventPublisher, AutoCloseable {
+
+    /**
+     * Opens a consumer for one worker. Names are unique per worker so that crash recovery can
+     * tell whose pending work is stale.
+     *
+     * @param consumerName the unique consumer name
+     * @return the consumer
+     */
+    Consumer openConsumer(String consumerName);
+
+    /** Closes the transport and its connections. Idempotent. */
+    @Override
+    void close();
+
+    /** One worker's view of the stream. Used by one worker, but outcome calls may come from many threads. */
+    interface Consumer extends AutoCloseable {
+
+        /**
+         * Reads up to {@code max} new deliveries, waiting at most {@code maxWait} for the first
+         * one. Returns as soon as any delivery is available.
+         *
+         * @param max     the most deliveries to return, at least 1
+         * @param maxWait the longest time to block when nothing is available
+         * @return the deliveries, possibly empty
+         * @throws InterruptedException if the thread is interrupted while waiting
+         */
+        List<Delivery> poll(int max, Duration maxWait) throws InterruptedException;
+
+        /**
+         * Whether a processed marker exists for the event: it already completed successfully.
+         *
+         * @param eventId the event id
+         * @return true if the event was completed before
+         */
+        boolean isProcessed(String eventId);
+
+        /**
+         * Success: acknowledges the delivery and writes the event's processed marker, atomically.
+         *
+         * @param delivery the delivery
+         */
+        void complete(Delivery delivery);
+
+        /**
+         * Acknowledges a delivery without other effect (used for duplicates of completed events).
+         *
+         * @param delivery the delivery
+         */
+        void ack(Delivery delivery);
+
+        /**
+         * Retry: acknowledges the delivery and schedules the event for redelivery at {@code dueAt}
+         * with the given attempt number, atomically and durably.
+         *
+         * @param delivery the delivery
+         * @param dueAt    when the event becomes visible again
+         * @param attempt  the attempt number of the redelivery
+         */
+        void reschedule(Delivery delivery, Instant dueAt, int attempt);
+
+        /**
+         * Dead letter: appends the entry and the reason to the dead-letter stream and acknowledges
+         * the delivery, atomically.
+         *
+         * @param delivery the delivery
+         * @param letter   why the event is dead-lettered
+         */
+        void deadLetter(Delivery delivery, DeadLetter letter);
+
+        /**
+         * Hands deliveries back for immediate redelivery to any consumer, without counting an
+         * attempt (used at shutdown).
+         *
+         * @param deliveries the deliveries this consumer still holds
+         */
+        void release(Collection<Delivery> deliveries);
+
+        /**
+         * Refreshes the idle time of deliveries still being worked on so they are not claimed
+         * as stalled.
+         *
+         * @param deliveries the deliveries in flight
+         */
+        void keepAlive(Collection<Delivery> deliveries);
+
+        /**
+         * Claims deliveries pending on other consumers for longer than {@code minIdle}: their
+         * consumer most likely died.
+         *
+         * @param minIdle how long a delivery must have been idle
+         * @param max     the most deliveries to claim
+         * @return the claimed deliveries, now pending on this consumer
+         */
+        List<Delivery> claimStalled(Duration minIdle, int max);
+
+        /** Stops the consumer. Pending deliveries not released stay pending until claimed. */
+        @Override
+        void close();
+    }
+}

@@ -1,0 +1,24 @@
+package dev.workflowworker.api;
+
+/** A failure worth retrying at once (see {@link ErrorCategory#TRANSIENT}). */
+public class TransientWorkflowException extends WorkflowException {
+    private static final long serialVersionUID = 1L;
+
+    /** @param message the detail message */
+    public TransientWorkflowException(String message) {
+        super(message);
+    }
+
+    /**
+     * @param message the detail message
+     * @param cause   the cause
+     */
+    public TransientWorkflowException(String message, Throwable cause) {
+        super(message, cause);
+    }
+
+    @Override
+    public ErrorCategory category() {
+        return ErrorCategory.TRANSIENT;
+    }
+}

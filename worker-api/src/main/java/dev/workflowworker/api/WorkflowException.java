@@ -1,0 +1,26 @@
+package dev.workflowworker.api;
+
+/**
+ * The root of the library's unchecked exceptions. A handler that throws one of the three
+ * category subclasses decides its own classification; the engine honours it before consulting
+ * any {@link ErrorClassifier}.
+ */
+public abstract class WorkflowException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    /** @param message the detail message */
+    protected WorkflowException(String message) {
+        super(message);
+    }
+
+    /**
+     * @param message the detail message
+     * @param cause   the cause
+     */
+    protected WorkflowException(String message, Throwable cause) {
+        super(message, cause);
+    }
+
+    /** @return how this failure is handled */
+    public abstract ErrorCategory category();
+}
