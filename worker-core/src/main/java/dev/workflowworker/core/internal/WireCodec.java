@@ -1,0 +1,308 @@
+package dev.workflowworker.core.internal;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.workflowworker.api.Delivery;
+import dev.workflowworker.api.WorkflowEvent;
+
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Converts {@link WorkflowEvent}s to and from the flat wire fields of a stream entry (DESIGN §3).
+ * Shared by every transport so that all of them accept and reject exactly the same entries.
+ *
+ * <p>Decoding never throws: an entry that cannot become an event is returned as a
+ * {@linkplain Delivery#malformed malformed delivery} carrying a precise reason.
+ * The JSON mapper has no default typing, so type hints such as {@code "@class"} in a payload
+ * are plain data.
+ */
+public final class WireCodec {
+
+    public static final String EVENT_ID = "event_id";
+    public static final String EXECUTION_ID = "execution_id";
+    public static final String EVENT_NAME = "event_name";
+    public static final String EVENT_TYPE = "event_type";
+    public static final String TENANT = "tenant";
+    public static final String TIMESTAMP = "timestamp";
+    public static final String FROM_STATE = "from_state";
+    public static final String TO_STATE = "to_state";
+    public static final String USER_ID = "user_id";
+    public static final String PAYLOAD_JSON = "payload_json";
+    public static final String HEADERS_JSON = "headers_json";
+    /** Ours: the attempt number of a redelivery scheduled by a retry; absent on first delivery. */
+    public static final String ATTEMPT = "attempt";
+
+    /** Default limit on the size of {@code payload_json}, in UTF-8 bytes. */
+    public static final int DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
+    /** Deep enough for any real payload, shallow enough that parsing cannot overflow the stack. */
+    public static final int MAX_NESTING_DEPTH = 200;
+
+    private static final TypeReference<LinkedHashMap<String, Object>> MAP = new TypeReference<>() { };
+    private static final ObjectMapper MAPPER = newMapper();
+
+    private final int maxPayloadBytes;
+
+    /** @param maxPayloadBytes the largest accepted {@code payload_json}, in UTF-8 bytes */
+    public WireCodec(int maxPayloadBytes) {
+        if (maxPayloadBytes < 1) {
+            throw new IllegalArgumentException("maxPayloadBytes must be >= 1: " + maxPayloadBytes);
+        }
+        this.maxPayloadBytes = maxPayloadBytes;
+    }
+
+    /** A codec with the default 1 MiB payload limit. */
+    public WireCodec() {
+        this(DEFAULT_MAX_PAYLOAD_BYTES);
+    }
+
+    /** @return the shared mapper: no default typing, bounded nesting, strict duplicate detection */
+    public static ObjectMapper mapper() {
+        return MAPPER;
+    }
+
+    private static ObjectMapper newMapper() {
+        JsonMapper mapper = JsonMapper.builder()
+                .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+                .disable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+                .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .build();
+        mapper.getFactory().setStreamReadConstraints(StreamReadConstraints.builder()
+                .maxNestingDepth(MAX_NESTING_DEPTH)
+                .build());
+        return mapper;
+    }
+
+    /** @return the payload limit in bytes */
+    public int maxPayloadBytes() {
+        return maxPayloadBytes;
+    }
+
+    /**
+     * Encodes an event for the stream.
+     *
+     * @param event   the event
+     * @param attempt the attempt the entry is for; written only when above 1
+     * @return the wire fields, in a stable order
+     * @throws IllegalArgumentException if the payload exceeds the size limit or is not serialisable
+     */
+    public Map<String, String> encode(WorkflowEvent event, int attempt) {
+        Map<String, String> f = new LinkedHashMap<>(16);
+        f.put(EVENT_ID, event.eventId());
+        f.put(EXECUTION_ID, orEmpty(event.executionId()));
+        f.put(EVENT_NAME, orEmpty(event.eventName()));
+        f.put(EVENT_TYPE, event.eventType());
+        f.put(TENANT, orEmpty(event.tenant()));
+        f.put(TIMESTAMP, event.timestamp().toString());
+        f.put(FROM_STATE, orEmpty(event.fromState()));
+        f.put(TO_STATE, orEmpty(event.toState()));
+        f.put(USER_ID, orEmpty(event.userId()));
+        String payload = toJson(event.payload(), "payload");
+        int size = utf8Length(payload);
+        if (size > maxPayloadBytes) {
+            throw new IllegalArgumentException("event " + event.eventId() + ": payload_json is " + size
+                    + " bytes, over the limit of " + maxPayloadBytes + " bytes");
+        }
+        f.put(PAYLOAD_JSON, payload);
+        f.put(HEADERS_JSON, event.headers().isEmpty() ? "" : toJson(event.headers(), "headers"));
+        if (attempt > 1) {
+            f.put(ATTEMPT, Integer.toString(attempt));
+        }
+        return f;
+    }
+
+    /**
+     * Decodes a stream entry. Never throws.
+     *
+     * @param id     the entry id
+     * @param fields the wire fields
+     * @return a delivery of the event, or a malformed delivery with a precise reason
+     */
+    public Delivery decode(String id, Map<String, String> fields) {
+        int attempt = 1;
+        String attemptText = fields.get(ATTEMPT);
+        if (attemptText != null && !attemptText.isEmpty()) {
+            try {
+                attempt = Integer.parseInt(attemptText);
+            } catch (NumberFormatException e) {
+                attempt = 0;
+            }
+            if (attempt < 1) {
+                return Delivery.malformed(id, fields, 1,
+                        "invalid field 'attempt': expected a positive integer, got '" + clip(attemptText) + "'");
+            }
+        }
+        try {
+            return Delivery.of(id, decodeEvent(fields), attempt, fields);
+        } catch (MalformedEntryException e) {
+            return Delivery.malformed(id, fields, attempt, e.getMessage());
+        }
+    }
+
+    private WorkflowEvent decodeEvent(Map<String, String> f) throws MalformedEntryException {
+        String eventId = required(f, EVENT_ID);
+        String eventType = required(f, EVENT_TYPE);
+        Instant timestamp = timestamp(f.get(TIMESTAMP));
+        Map<String, Object> payload = payload(f.get(PAYLOAD_JSON));
+        Map<String, String> headers = headers(f.get(HEADERS_JSON));
+        return new WorkflowEvent(eventId, f.get(EXECUTION_ID), f.get(EVENT_NAME), eventType, f.get(TENANT),
+                timestamp, f.get(FROM_STATE), f.get(TO_STATE), f.get(USER_ID), payload, headers);
+    }
+
+    private static String required(Map<String, String> f, String name) throws MalformedEntryException {
+        String v = f.get(name);
+        if (v == null) {
+            throw new MalformedEntryException("missing required field '" + name + "'");
+        }
+        if (v.isBlank()) {
+            throw new MalformedEntryException("required field '" + name + "' is empty");
+        }
+        return v;
+    }
+
+    private static Instant timestamp(String text) throws MalformedEntryException {
+        // Hand-written entries may omit it; the event then dates from when it was read.
+        if (text == null || text.isEmpty()) {
+            return Instant.now();
+        }
+        try {
+            return Instant.parse(text);
+        } catch (DateTimeParseException e) {
+            try {
+                return OffsetDateTime.parse(text).toInstant();
+            } catch (DateTimeParseException e2) {
+                throw new MalformedEntryException(
+                        "invalid field 'timestamp': expected ISO-8601, got '" + clip(text) + "'");
+            }
+        }
+    }
+
+    private Map<String, Object> payload(String json) throws MalformedEntryException {
+        if (json == null || json.isEmpty()) {
+            return Map.of();
+        }
+        // Cheap upper bound first so a huge payload is rejected without encoding it.
+        if (json.length() > maxPayloadBytes || utf8Length(json) > maxPayloadBytes) {
+            throw new MalformedEntryException("payload_json is " + utf8Length(json)
+                    + " bytes, over the limit of " + maxPayloadBytes + " bytes");
+        }
+        return object(json, PAYLOAD_JSON);
+    }
+
+    private Map<String, String> headers(String json) throws MalformedEntryException {
+        if (json == null || json.isEmpty()) {
+            return Map.of();
+        }
+        if (json.length() > maxPayloadBytes) {
+            throw new MalformedEntryException("headers_json is over the limit of " + maxPayloadBytes + " bytes");
+        }
+        Map<String, Object> raw = object(json, HEADERS_JSON);
+        Map<String, String> headers = new LinkedHashMap<>(raw.size());
+        for (Map.Entry<String, Object> e : raw.entrySet()) {
+            if (!(e.getValue() instanceof String s)) {
+                throw new MalformedEntryException("invalid field 'headers_json': value of '" + clip(e.getKey())
+                        + "' must be a string");
+            }
+            headers.put(e.getKey(), s);
+        }
+        return headers;
+    }
+
+    private static Map<String, Object> object(String json, String field) throws MalformedEntryException {
+        String trimmed = json.stripLeading();
+        if (!trimmed.startsWith("{")) {
+            throw new MalformedEntryException("invalid field '" + field + "': expected a JSON object, got "
+                    + describeJsonStart(trimmed));
+        }
+        try {
+            return MAPPER.readValue(json, MAP);
+        } catch (JsonProcessingException e) {
+            throw new MalformedEntryException("invalid field '" + field + "': " + clip(e.getOriginalMessage()));
+        } catch (RuntimeException | StackOverflowError e) {
+            throw new MalformedEntryException("invalid field '" + field + "': " + e.getClass().getSimpleName());
+        }
+    }
+
+    private static String describeJsonStart(String s) {
+        if (s.isEmpty()) {
+            return "only whitespace";
+        }
+        char c = s.charAt(0);
+        if (c == '[') {
+            return "an array";
+        }
+        if (c == '"') {
+            return "a string";
+        }
+        return "'" + clip(s) + "'";
+    }
+
+    private static String toJson(Object value, String what) {
+        try {
+            return MAPPER.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException(what + " is not serialisable as JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /**
+     * The JSON object of an entry's fields, stored as a dead letter's {@code original_message}.
+     *
+     * @param fields the wire fields
+     * @return the JSON text
+     */
+    public static String originalMessage(Map<String, String> fields) {
+        return toJson(fields, "fields");
+    }
+
+    private static String orEmpty(String s) {
+        return s == null ? "" : s;
+    }
+
+    /** Keeps reasons readable when the offending value is huge or multi-line. */
+    static String clip(String s) {
+        if (s == null) {
+            return "";
+        }
+        String oneLine = s.replace('\n', ' ').replace('\r', ' ');
+        return oneLine.length() <= 120 ? oneLine : oneLine.substring(0, 120) + "...";
+    }
+
+    static int utf8Length(String s) {
+        int n = s.length();
+        // ASCII fast path: most payloads are ASCII and need no encoding to be measured.
+        int bytes = 0;
+        for (int i = 0; i < n; i++) {
+            char c = s.charAt(i);
+            if (c < 0x80) {
+                bytes++;
+            } else if (c < 0x800) {
+                bytes += 2;
+            } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
+                bytes += 4;
+                i++;
+            } else {
+                bytes += 3;
+            }
+        }
+        return bytes;
+    }
+
+    private static final class MalformedEntryException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        MalformedEntryException(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+}
