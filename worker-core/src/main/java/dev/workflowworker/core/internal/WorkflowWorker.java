@@ -360,8 +360,9 @@ public final class WorkflowWorker {
                 try {
                     Thread.sleep(pause.toMillis(), pause.toNanosPart() % 1_000_000);
                 } catch (InterruptedException ie) {
+                    // Interrupted by shutdown: hand the event back rather than spend a retry on it.
                     Thread.currentThread().interrupt();
-                    consumer.reschedule(d, e.clock().instant(), attempt + 1);
+                    consumer.release(List.of(d));
                     outcome(d, EventOutcome.Kind.RELEASED, attempt, category, failure, elapsed, null);
                     return;
                 }
