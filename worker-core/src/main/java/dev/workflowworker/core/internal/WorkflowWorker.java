@@ -56,6 +56,8 @@ public final class WorkflowWorker {
     private final Object drainMonitor = new Object();
     private final Thread loopThread;
     private volatile boolean stopRequested;
+    private volatile boolean paused;
+    private final Object pauseMonitor = new Object();
     private volatile String state = "running";
     private volatile String crashReason;
     private long lastKeepAliveNanos = System.nanoTime();
@@ -129,6 +131,14 @@ public final class WorkflowWorker {
             while (!stopRequested) {
                 stats.heartbeat(e.clock().millis());
                 maintain();
+                if (paused) {
+                    synchronized (pauseMonitor) {
+                        if (paused && !stopRequested) {
+                            pauseMonitor.wait(e.config().pollInterval().toMillis());
+                        }
+                    }
+                    continue;
+                }
                 if (!permits.tryAcquire(e.config().pollInterval().toMillis(), TimeUnit.MILLISECONDS)) {
                     continue;
                 }
@@ -175,7 +185,8 @@ public final class WorkflowWorker {
     private void dispatch(List<Delivery> batch, int granted) {
         permits.release(granted - batch.size());
         for (Delivery d : batch) {
-            if (stopRequested) {
+            // A poll that was blocked when pause() or shutdown began must not start new handlers.
+            if (stopRequested || paused) {
                 handBack(d);
                 permits.release();
                 continue;
@@ -479,10 +490,30 @@ public final class WorkflowWorker {
 
     // ---------------------------------------------------------------- lifecycle and health
 
+    /**
+     * Pauses or resumes reading. In-flight events go on; stalled-work maintenance keeps running
+     * so the worker's pending entries stay fresh.
+     *
+     * @param pause true to pause
+     */
+    public void paused(boolean pause) {
+        synchronized (pauseMonitor) {
+            paused = pause;
+            pauseMonitor.notifyAll();
+        }
+        if ("running".equals(state) || "paused".equals(state)) {
+            state = pause ? "paused" : "running";
+            e.listeners().workerState(id, state);
+        }
+    }
+
     /** Stops reading; in-flight events go on. Non-blocking, idempotent. */
     public void stopReading() {
         stopRequested = true;
-        if ("running".equals(state)) {
+        synchronized (pauseMonitor) {
+            pauseMonitor.notifyAll();
+        }
+        if ("running".equals(state) || "paused".equals(state)) {
             state = "stopping";
             e.listeners().workerState(id, state);
         }
