@@ -21,7 +21,13 @@ for _, g in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
   for j = 1, #g, 2 do
     info[g[j]] = g[j + 1]
   end
-  local candidate = info['last-delivered-id']
+  -- The last-delivered entry itself is no longer needed unless it is pending, which the
+  -- pending check below covers; MINID keeps entries >= the id, hence the successor.
+  local lastMs, lastSeq = parse(info['last-delivered-id'])
+  local candidate = string.format('%d-%d', lastMs, lastSeq + 1)
+  if lastMs == 0 and lastSeq == 0 then
+    candidate = '0-0'
+  end
   local pending = redis.call('XPENDING', KEYS[1], info['name'])
   if pending[1] > 0 and less(pending[2], candidate) then
     candidate = pending[2]
