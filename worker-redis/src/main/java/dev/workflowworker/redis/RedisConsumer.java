@@ -76,13 +76,18 @@ final class RedisConsumer implements EventTransport.Consumer {
             }
             List<Delivery> deliveries;
             try {
-                long untilDue = transport.maybeMoveRetries();
+                long untilDue = transport.call("move due retries", transport::maybeMoveRetries);
                 transport.maybeTrim();
                 long waitMs = Math.min(maxWait.toMillis(), untilDue);
                 deliveries = read(max, waitMs);
                 consecutiveFailures = 0;
             } catch (RedisUnavailableException e) {
                 onReadFailure();
+                if (closed) {
+                    return List.of();
+                }
+                throw e;
+            } catch (JedisException e) {
                 if (closed) {
                     return List.of();
                 }
