@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The transport SPI: a durable stream of events with consumer groups, a delayed-retry set, a
@@ -25,6 +26,16 @@ public interface EventTransport extends EventPublisher, AutoCloseable {
      * @return the consumer
      */
     Consumer openConsumer(String consumerName);
+
+    /**
+     * A lock provider backed by the same store as this transport, used by a service that is
+     * given no lock provider of its own.
+     *
+     * @return the lock provider, or empty if the transport has none
+     */
+    default Optional<LockProvider> lockProvider() {
+        return Optional.empty();
+    }
 
     /** Closes the transport and its connections. Idempotent. */
     @Override

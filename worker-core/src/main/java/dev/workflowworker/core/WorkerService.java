@@ -1,0 +1,460 @@
+package dev.workflowworker.core;
+
+import dev.workflowworker.api.ErrorClassifier;
+import dev.workflowworker.api.EventPublisher;
+import dev.workflowworker.api.EventTransport;
+import dev.workflowworker.api.HealthSnapshot;
+import dev.workflowworker.api.HealthStatus;
+import dev.workflowworker.api.LockProvider;
+import dev.workflowworker.api.WorkerHealth;
+import dev.workflowworker.api.WorkerListener;
+import dev.workflowworker.api.WorkflowRuntime;
+import dev.workflowworker.core.internal.Backoff;
+import dev.workflowworker.core.internal.Classification;
+import dev.workflowworker.core.internal.Engine;
+import dev.workflowworker.core.internal.HealthRules;
+import dev.workflowworker.core.internal.LatencyRecorder;
+import dev.workflowworker.core.internal.Listeners;
+import dev.workflowworker.core.internal.LockWatchdog;
+import dev.workflowworker.core.internal.WorkerStats;
+import dev.workflowworker.core.internal.WorkflowWorker;
+import dev.workflowworker.core.memory.InMemoryEventTransport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Runs N workers that consume workflow events from a transport, process each through a
+ * {@link WorkflowRuntime} under a distributed lock, and settle it per DESIGN §4: success,
+ * retry with backoff, or dead letter. Monitors the workers' health, replaces unhealthy ones, and
+ * logs metrics periodically.
+ *
+ * <pre>{@code
+ * try (WorkerService service = WorkerService.builder()
+ *         .runtime(ActionRuntime.builder().on("TICKET_CREATED", ctx -> notify(ctx)).build())
+ *         .workerCount(4)
+ *         .build()) {
+ *     service.start();
+ *     service.publisher().publish(WorkflowEvent.builder("TICKET_CREATED").build());
+ * }
+ * }</pre>
+ *
+ * <p>Without {@link Builder#transport} the service runs on the in-memory transport. The service
+ * owns its transport: it closes it when it terminates.
+ */
+public final class WorkerService implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(WorkerService.class);
+
+    /** Lifecycle states. */
+    public enum State {
+        /** Built, not started. */
+        NEW,
+        /** Workers are reading and processing. */
+        RUNNING,
+        /** Shutdown requested: no new reads; in-flight events are finishing. */
+        STOPPING,
+        /** Every worker stopped and the transport is closed. */
+        TERMINATED
+    }
+
+    private final WorkerConfig config;
+    private final EventTransport transport;
+    private final Clock clock;
+    private final Engine engine;
+    private final HealthRules.Thresholds thresholds;
+    private final WorkerStats totals = new WorkerStats(null);
+    private final LatencyRecorder latency = new LatencyRecorder();
+    private final CopyOnWriteArrayList<WorkflowWorker> workers = new CopyOnWriteArrayList<>();
+    private final CopyOnWriteArrayList<WorkflowWorker> retiring = new CopyOnWriteArrayList<>();
+    private final ScheduledExecutorService renewals;
+    private final ScheduledExecutorService maintenance;
+    private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
+    private final CountDownLatch terminated = new CountDownLatch(1);
+    private final String instanceId;
+    private volatile boolean shuttingDown;
+    private volatile long abandonAtNanos = Long.MAX_VALUE;
+    private long lastMetricsNanos = System.nanoTime();
+    private long lastMetricsProcessed;
+
+    private WorkerService(Builder b, WorkerConfig config, EventTransport transport, LockProvider locks) {
+        this.config = config;
+        this.transport = transport;
+        this.clock = b.clock;
+        this.instanceId = instanceId();
+        this.renewals = scheduler("workflow-worker-lock-renewal", b.threadFactory);
+        this.maintenance = scheduler("workflow-worker-maintenance", b.threadFactory);
+        this.thresholds = new HealthRules.Thresholds(config.heartbeatTimeout(), config.healthCheckInterval(),
+                config.degradedFailureRatio());
+        Listeners listeners = new Listeners(b.listeners);
+        this.engine = new Engine(config, b.runtime, locks, clock, new Classification(b.classifiers),
+                new Backoff(config.initialBackoff(), config.maxBackoff()),
+                new Backoff(config.transientBackoff(), config.initialBackoff()),
+                listeners, new LockWatchdog(renewals, config.lockTtl(), clock,
+                        () -> totals.infraError(clock.millis(), "lock renewal failed")),
+                latency, totals, b.executor, b.threadFactory, () -> shuttingDown);
+    }
+
+    private static ScheduledExecutorService scheduler(String name, ThreadFactory factory) {
+        ScheduledThreadPoolExecutor s = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = factory != null ? factory.newThread(r) : new Thread(r);
+            t.setName(name);
+            t.setDaemon(true);
+            return t;
+        });
+        // Renewal tasks are cancelled for every event; keep the queue from filling with dead ones.
+        s.setRemoveOnCancelPolicy(true);
+        return s;
+    }
+
+    private static String instanceId() {
+        String host = System.getenv("HOSTNAME");
+        if (host == null || host.isBlank()) {
+            try {
+                host = java.net.InetAddress.getLocalHost().getHostName();
+            } catch (java.io.IOException | SecurityException e) {
+                host = "host";
+            }
+        }
+        return host + "-" + ProcessHandle.current().pid();
+    }
+
+    /** @return a builder with every default */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Starts the workers and the health and metrics schedules.
+     *
+     * @return this service
+     * @throws IllegalStateException if the service was started before
+     */
+    public WorkerService start() {
+        if (!state.compareAndSet(State.NEW, State.RUNNING)) {
+            throw new IllegalStateException("WorkerService can be started once; it is " + state.get());
+        }
+        for (int i = 1; i <= config.workerCount(); i++) {
+            startWorker(i);
+        }
+        long health = config.healthCheckInterval().toMillis();
+        maintenance.scheduleWithFixedDelay(this::healthTick, health, health, TimeUnit.MILLISECONDS);
+        long metrics = config.metricsReportingInterval().toMillis();
+        maintenance.scheduleWithFixedDelay(this::reportMetrics, metrics, metrics, TimeUnit.MILLISECONDS);
+        log.info("workflow-worker started: {} workers on {} ({})", config.workerCount(),
+                transport.getClass().getSimpleName(), config);
+        return this;
+    }
+
+    private void startWorker(int index) {
+        String id = instanceId + "-worker" + index + "-" + Integer.toHexString(ThreadLocalRandom.current().nextInt());
+        WorkflowWorker w = new WorkflowWorker(id, index, engine, transport.openConsumer(id));
+        workers.add(w);
+        w.start();
+    }
+
+    /** Rolls failure windows, replaces unhealthy workers and finishes retired ones. */
+    private void healthTick() {
+        try {
+            long now = clock.millis();
+            for (WorkflowWorker w : workers) {
+                w.stats().tick();
+                if (state.get() == State.RUNNING && w.isUnhealthy(now, thresholds)) {
+                    WorkerHealth h = w.health(now, thresholds);
+                    log.warn("replacing unhealthy worker {}: {}", w.id(), h.reason());
+                    workers.remove(w);
+                    retiring.add(w);
+                    w.retire();
+                    engine.listeners().workerState(w.id(), "replaced");
+                    startWorker(w.index());
+                }
+            }
+            for (WorkflowWorker w : retiring) {
+                if (w.isDrained()) {
+                    retiring.remove(w);
+                    w.close();
+                }
+            }
+        } catch (RuntimeException e) {
+            log.error("health check failed", e);
+        }
+    }
+
+    private void reportMetrics() {
+        try {
+            long nowNanos = System.nanoTime();
+            long processed = totals.processed();
+            double seconds = Math.max(1e-9, (nowNanos - lastMetricsNanos) / 1e9);
+            double rate = (processed - lastMetricsProcessed) / seconds;
+            lastMetricsNanos = nowNanos;
+            lastMetricsProcessed = processed;
+            LatencyRecorder.Snapshot p = latency.snapshotAndReset();
+            HealthSnapshot h = health();
+            log.info("metrics: status={} workers={}/{} processed={} succeeded={} failed={} retried={} "
+                            + "deadLettered={} duplicates={} lockContended={} leaseLost={} active={} rate={}/s "
+                            + "p50={}ms p99={}ms max={}ms",
+                    h.status().jsonValue(), h.healthyWorkers(), h.workerCount(), processed, totals.succeededCount(),
+                    totals.failedCount(), totals.retriedCount(), totals.deadLetteredCount(), totals.duplicateCount(),
+                    totals.contendedCount(), totals.leaseLostCount(), totals.active(), String.format("%.1f", rate),
+                    millis(p.p50()), millis(p.p99()), millis(p.max()));
+        } catch (RuntimeException e) {
+            log.error("metrics report failed", e);
+        }
+    }
+
+    private static String millis(long nanos) {
+        return String.format("%.3f", nanos / 1e6);
+    }
+
+    /**
+     * The service's health now (DESIGN §6). Cheap: reads counters only.
+     *
+     * @return the snapshot
+     */
+    public HealthSnapshot health() {
+        long now = clock.millis();
+        List<WorkerHealth> details = new ArrayList<>(workers.size());
+        List<HealthStatus> statuses = new ArrayList<>(workers.size());
+        int healthy = 0;
+        int degraded = 0;
+        int unhealthy = 0;
+        int running = 0;
+        for (WorkflowWorker w : workers) {
+            WorkerHealth h = w.health(now, thresholds);
+            details.add(h);
+            statuses.add(h.status());
+            switch (h.status()) {
+                case HEALTHY -> healthy++;
+                case DEGRADED -> degraded++;
+                case UNHEALTHY -> unhealthy++;
+            }
+            if ("running".equals(h.state())) {
+                running++;
+            }
+        }
+        HealthStatus status = state.get() == State.NEW ? HealthStatus.UNHEALTHY
+                : HealthRules.service(statuses, running, config.workerCount());
+        return new HealthSnapshot(status, running, healthy, degraded, unhealthy, totals.processed(),
+                totals.succeededCount(), totals.failedCount(), totals.active(), clock.instant(),
+                totals.retriedCount(), totals.deadLetteredCount(), totals.duplicateCount(), details);
+    }
+
+    /** @return the publisher of the service's transport, for publishing events */
+    public EventPublisher publisher() {
+        return transport;
+    }
+
+    /** @return the settings */
+    public WorkerConfig config() {
+        return config;
+    }
+
+    /** @return the lifecycle state */
+    public State state() {
+        return state.get();
+    }
+
+    /**
+     * Stops reading new events and lets in-flight events finish for up to
+     * {@link WorkerConfig#shutdownTimeout()}; what is left then is handed back for immediate
+     * redelivery. Handlers see {@link dev.workflowworker.api.EventContext#isCancelled()} turn true.
+     * Returns at once; idempotent.
+     */
+    public void shutdown() {
+        beginShutdown(System.nanoTime() + config.shutdownTimeout().toNanos());
+    }
+
+    /**
+     * Like {@link #shutdown()} but does not wait for in-flight events: their handlers are
+     * interrupted and the events handed back at once. Returns at once; idempotent.
+     */
+    public void shutdownNow() {
+        beginShutdown(System.nanoTime());
+    }
+
+    private void beginShutdown(long abandonAt) {
+        abandonAtNanos = Math.min(abandonAtNanos, abandonAt);
+        if (state.compareAndSet(State.NEW, State.TERMINATED)) {
+            closeResources();
+            terminated.countDown();
+            return;
+        }
+        if (!state.compareAndSet(State.RUNNING, State.STOPPING)) {
+            return;
+        }
+        shuttingDown = true;
+        for (WorkflowWorker w : workers) {
+            w.stopReading();
+        }
+        for (WorkflowWorker w : retiring) {
+            w.stopReading();
+        }
+        Thread t = new Thread(this::drain, "workflow-worker-shutdown");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private void drain() {
+        List<WorkflowWorker> all = new ArrayList<>(workers);
+        all.addAll(retiring);
+        try {
+            for (WorkflowWorker w : all) {
+                if (!w.awaitDrained(abandonAtNanos)) {
+                    w.abandonInFlight();
+                    // Give interrupted handlers a moment to unwind before their pool is shut down.
+                    w.awaitDrained(System.nanoTime() + TimeUnit.SECONDS.toNanos(1));
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            all.forEach(WorkflowWorker::abandonInFlight);
+        } finally {
+            all.forEach(WorkflowWorker::close);
+            workers.clear();
+            retiring.clear();
+            closeResources();
+            state.set(State.TERMINATED);
+            terminated.countDown();
+            log.info("workflow-worker terminated: processed={} succeeded={} failed={} deadLettered={}",
+                    totals.processed(), totals.succeededCount(), totals.failedCount(), totals.deadLetteredCount());
+        }
+    }
+
+    private void closeResources() {
+        maintenance.shutdownNow();
+        renewals.shutdownNow();
+        try {
+            transport.close();
+        } catch (RuntimeException e) {
+            log.warn("closing the transport failed", e);
+        }
+    }
+
+    /**
+     * Waits for the service to terminate after a shutdown.
+     *
+     * @param timeout the longest to wait
+     * @return true if it terminated
+     * @throws InterruptedException if interrupted while waiting
+     */
+    public boolean awaitTermination(Duration timeout) throws InterruptedException {
+        return terminated.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * Shuts down and waits up to the shutdown timeout plus a grace period for termination.
+     * Idempotent. Restores the interrupt flag if interrupted while waiting.
+     */
+    @Override
+    public void close() {
+        shutdown();
+        try {
+            if (!awaitTermination(config.shutdownTimeout().plusSeconds(5))) {
+                log.warn("workflow-worker did not terminate within {} ms", config.shutdownTimeout().toMillis() + 5000);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Builds {@link WorkerService}s. Every setting of {@link WorkerConfig} is available here too. */
+    public static final class Builder extends ConfigBuilder<Builder> {
+        private EventTransport transport;
+        private LockProvider lockProvider;
+        private WorkflowRuntime runtime;
+        private Clock clock = Clock.systemUTC();
+        private final List<ErrorClassifier> classifiers = new ArrayList<>();
+        private final List<WorkerListener> listeners = new ArrayList<>();
+        private Executor executor;
+        private ThreadFactory threadFactory;
+
+        private Builder() {
+        }
+
+        /** @param v the transport; the in-memory transport when never set. The service closes it. @return this builder */
+        public Builder transport(EventTransport v) {
+            transport = Objects.requireNonNull(v, "transport");
+            return this;
+        }
+
+        /** @param v the lock provider; defaults to the transport's own @return this builder */
+        public Builder lockProvider(LockProvider v) {
+            lockProvider = Objects.requireNonNull(v, "lockProvider");
+            return this;
+        }
+
+        /** @param v the runtime that processes events; required @return this builder */
+        public Builder runtime(WorkflowRuntime v) {
+            runtime = Objects.requireNonNull(v, "runtime");
+            return this;
+        }
+
+        /** @param v the clock for deadlines, backoff and health; tests pass a fake one @return this builder */
+        public Builder clock(Clock v) {
+            clock = Objects.requireNonNull(v, "clock");
+            return this;
+        }
+
+        /** @param v a host classifier, consulted after earlier ones and before the defaults @return this builder */
+        public Builder errorClassifier(ErrorClassifier v) {
+            classifiers.add(Objects.requireNonNull(v, "errorClassifier"));
+            return this;
+        }
+
+        /** @param v a listener of processing outcomes @return this builder */
+        public Builder listener(WorkerListener v) {
+            listeners.add(Objects.requireNonNull(v, "listener"));
+            return this;
+        }
+
+        /**
+         * Runs handlers on the host's executor (virtual threads on Java 21+, say) instead of a
+         * pool of {@code concurrencyLimit} threads per worker. Concurrency stays bounded by
+         * {@code concurrencyLimit}. The service does not shut the executor down.
+         *
+         * @param v the executor
+         * @return this builder
+         */
+        public Builder executor(Executor v) {
+            executor = Objects.requireNonNull(v, "executor");
+            return this;
+        }
+
+        /** @param v creates the service's threads (they are renamed and made daemon) @return this builder */
+        public Builder threadFactory(ThreadFactory v) {
+            threadFactory = Objects.requireNonNull(v, "threadFactory");
+            return this;
+        }
+
+        /**
+         * @return the service, not yet started
+         * @throws IllegalStateException if no runtime is set, settings contradict each other, or
+         *     the transport has no lock provider and none is set
+         */
+        public WorkerService build() {
+            if (runtime == null) {
+                throw new IllegalStateException("runtime must be set: WorkerService.builder().runtime(...)");
+            }
+            WorkerConfig config = buildConfig();
+            EventTransport t = transport != null ? transport : InMemoryEventTransport.builder().clock(clock).build();
+            LockProvider locks = lockProvider != null ? lockProvider : t.lockProvider().orElseThrow(() ->
+                    new IllegalStateException("lockProvider must be set: transport "
+                            + t.getClass().getSimpleName() + " provides none"));
+            return new WorkerService(this, config, t, locks);
+        }
+    }
+}

@@ -1,0 +1,93 @@
+package dev.workflowworker.core.internal;
+
+import dev.workflowworker.api.EventContext;
+import dev.workflowworker.api.PermanentWorkflowException;
+import dev.workflowworker.api.WorkflowEvent;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.function.BooleanSupplier;
+
+/** The engine's {@link EventContext}: one per delivery, shared by its in-place retries. */
+public final class DefaultEventContext implements EventContext {
+
+    private final WorkflowEvent event;
+    private final long fencingToken;
+    private final String workerId;
+    private final Clock clock;
+    private final BooleanSupplier shuttingDown;
+    private volatile int attempt;
+    private volatile Instant deadline;
+    private volatile boolean leaseLost;
+
+    public DefaultEventContext(WorkflowEvent event, int attempt, long fencingToken, String workerId, Clock clock,
+                               Instant deadline, BooleanSupplier shuttingDown) {
+        this.event = event;
+        this.attempt = attempt;
+        this.fencingToken = fencingToken;
+        this.workerId = workerId;
+        this.clock = clock;
+        this.deadline = deadline;
+        this.shuttingDown = shuttingDown;
+    }
+
+    @Override
+    public WorkflowEvent event() {
+        return event;
+    }
+
+    @Override
+    public <T> T payloadAs(Class<T> type) {
+        try {
+            return WireCodec.mapper().convertValue(event.payload(), type);
+        } catch (IllegalArgumentException e) {
+            throw new PermanentWorkflowException("payload of event " + event.eventId() + " does not match "
+                    + type.getSimpleName() + ": " + WireCodec.clip(e.getMessage()), e);
+        }
+    }
+
+    @Override
+    public int attempt() {
+        return attempt;
+    }
+
+    void attempt(int attempt, Instant deadline) {
+        this.attempt = attempt;
+        this.deadline = deadline;
+    }
+
+    @Override
+    public long fencingToken() {
+        return fencingToken;
+    }
+
+    @Override
+    public String workerId() {
+        return workerId;
+    }
+
+    @Override
+    public boolean isCancelled() {
+        return leaseLost || shuttingDown.getAsBoolean() || clock.instant().isAfter(deadline);
+    }
+
+    @Override
+    public Instant deadline() {
+        return deadline;
+    }
+
+    /** Called by the lock watchdog when renewal fails. */
+    public void leaseLost() {
+        leaseLost = true;
+    }
+
+    /** @return true once the lease on the lock key was lost */
+    public boolean isLeaseLost() {
+        return leaseLost;
+    }
+
+    /** @return true if the service is shutting down */
+    public boolean isShuttingDown() {
+        return shuttingDown.getAsBoolean();
+    }
+}

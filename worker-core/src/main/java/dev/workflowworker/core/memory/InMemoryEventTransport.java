@@ -1,0 +1,363 @@
+package dev.workflowworker.core.memory;
+
+import dev.workflowworker.api.DeadLetter;
+import dev.workflowworker.api.Delivery;
+import dev.workflowworker.api.EventTransport;
+import dev.workflowworker.api.LockProvider;
+import dev.workflowworker.api.WorkflowEvent;
+import dev.workflowworker.core.internal.WireCodec;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A stream with one consumer group, held in memory: the embedded default transport.
+ *
+ * <p>It keeps the Redis transport's semantics within one JVM: a read delivery is pending and
+ * invisible to other consumers until settled; retries wait in a due-time set; stalled deliveries
+ * can be claimed; every settle operation takes the delivery out of the pending list exactly
+ * once, so two consumers can never both settle it. The hot path uses concurrent collections,
+ * not one global lock.
+ */
+public final class InMemoryEventTransport implements EventTransport {
+
+    private record Due(long dueMillis, long seq) implements Comparable<Due> {
+        @Override
+        public int compareTo(Due o) {
+            int c = Long.compare(dueMillis, o.dueMillis);
+            return c != 0 ? c : Long.compare(seq, o.seq);
+        }
+    }
+
+    private static final class Pending {
+        final Delivery delivery;
+        final String consumer;
+        volatile long touchedMillis;
+
+        Pending(Delivery delivery, String consumer, long touchedMillis) {
+            this.delivery = delivery;
+            this.consumer = consumer;
+            this.touchedMillis = touchedMillis;
+        }
+    }
+
+    private final Clock clock;
+    private final WireCodec codec;
+    private final long markerTtlMillis;
+    private final InMemoryLockProvider locks;
+    private final LinkedBlockingQueue<Delivery> ready = new LinkedBlockingQueue<>();
+    private final ConcurrentSkipListMap<Due, Delivery> scheduled = new ConcurrentSkipListMap<>();
+    private final ConcurrentHashMap<String, Pending> pending = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Long> markers = new ConcurrentHashMap<>();
+    private final ConcurrentLinkedQueue<InMemoryDeadLetter> deadLetters = new ConcurrentLinkedQueue<>();
+    private final AtomicLong seq = new AtomicLong();
+    private final AtomicLong completions = new AtomicLong();
+    private volatile boolean closed;
+
+    private InMemoryEventTransport(Builder b) {
+        this.clock = b.clock;
+        this.codec = new WireCodec(b.maxPayloadBytes);
+        this.markerTtlMillis = b.markerTtl.toMillis();
+        this.locks = new InMemoryLockProvider(b.clock);
+    }
+
+    /** @return a transport with defaults: system clock, 24 h markers, 1 MiB payload limit */
+    public static InMemoryEventTransport create() {
+        return builder().build();
+    }
+
+    /** @return a builder */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    public Optional<LockProvider> lockProvider() {
+        return Optional.of(locks);
+    }
+
+    private String nextId() {
+        return clock.millis() + "-" + seq.incrementAndGet();
+    }
+
+    /**
+     * @throws IllegalArgumentException if the payload exceeds the size limit
+     * @throws IllegalStateException    if the transport is closed
+     */
+    @Override
+    public String publish(WorkflowEvent event) {
+        Objects.requireNonNull(event, "event");
+        checkOpen();
+        checkSize(event);
+        String id = nextId();
+        ready.add(Delivery.of(id, event, 1, Map.of()));
+        return id;
+    }
+
+    private void checkSize(WorkflowEvent event) {
+        if (!event.payload().isEmpty()) {
+            codec.encode(event, 1);
+        }
+    }
+
+    /**
+     * Appends raw wire fields, exactly as a foreign producer would with {@code XADD}: the entry is
+     * decoded when read and dead-lettered if it is malformed.
+     *
+     * @param fields the wire fields
+     * @return the entry id
+     */
+    public String publishRaw(Map<String, String> fields) {
+        checkOpen();
+        String id = nextId();
+        ready.add(codec.decode(id, Map.copyOf(fields)));
+        return id;
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("transport is closed");
+        }
+    }
+
+    /** @return the dead letters so far, oldest first */
+    public List<InMemoryDeadLetter> deadLetters() {
+        return List.copyOf(deadLetters);
+    }
+
+    /** @return entries waiting to be read now */
+    public int readyCount() {
+        return ready.size();
+    }
+
+    /** @return entries read but not settled */
+    public int pendingCount() {
+        return pending.size();
+    }
+
+    /** @return entries waiting for a retry */
+    public int scheduledCount() {
+        return scheduled.size();
+    }
+
+    @Override
+    public Consumer openConsumer(String consumerName) {
+        return new MemoryConsumer(Objects.requireNonNull(consumerName, "consumerName"));
+    }
+
+    /** Closes the transport: polls return nothing, publishing fails. Entries stay inspectable. */
+    @Override
+    public void close() {
+        closed = true;
+    }
+
+    private void promoteDue() {
+        long now = clock.millis();
+        while (true) {
+            Map.Entry<Due, Delivery> first = scheduled.firstEntry();
+            if (first == null || first.getKey().dueMillis > now) {
+                return;
+            }
+            // remove() succeeds for exactly one of several racing consumers.
+            if (scheduled.remove(first.getKey()) != null) {
+                ready.add(first.getValue());
+            }
+        }
+    }
+
+    private long millisUntilNextDue() {
+        Map.Entry<Due, Delivery> first = scheduled.firstEntry();
+        return first == null ? Long.MAX_VALUE : Math.max(0, first.getKey().dueMillis - clock.millis());
+    }
+
+    private void markProcessed(String eventId) {
+        long now = clock.millis();
+        markers.put(eventId, now + markerTtlMillis);
+        // Amortised sweep keeps expired markers from piling up.
+        if ((completions.incrementAndGet() & 4095) == 0) {
+            markers.values().removeIf(expiry -> expiry <= now);
+        }
+    }
+
+    private final class MemoryConsumer implements Consumer {
+        private final String name;
+
+        MemoryConsumer(String name) {
+            this.name = name;
+        }
+
+        @Override
+        public List<Delivery> poll(int max, Duration maxWait) throws InterruptedException {
+            if (closed) {
+                return List.of();
+            }
+            promoteDue();
+            List<Delivery> out = new ArrayList<>(Math.min(max, 64));
+            Delivery first = ready.poll();
+            if (first == null) {
+                long wait = Math.min(maxWait.toMillis(), millisUntilNextDue());
+                first = ready.poll(Math.max(1, wait), TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    promoteDue();
+                    first = ready.poll();
+                }
+                if (first == null) {
+                    return out;
+                }
+            }
+            out.add(first);
+            if (max > 1) {
+                ready.drainTo(out, max - 1);
+            }
+            long now = clock.millis();
+            for (Delivery d : out) {
+                pending.put(d.id(), new Pending(d, name, now));
+            }
+            return out;
+        }
+
+        @Override
+        public boolean isProcessed(String eventId) {
+            Long expiry = markers.get(eventId);
+            return expiry != null && expiry > clock.millis();
+        }
+
+        @Override
+        public void complete(Delivery delivery) {
+            String eventId = delivery.eventId();
+            if (eventId != null) {
+                markProcessed(eventId);
+            }
+            pending.remove(delivery.id());
+        }
+
+        @Override
+        public void ack(Delivery delivery) {
+            pending.remove(delivery.id());
+        }
+
+        @Override
+        public void reschedule(Delivery delivery, Instant dueAt, int attempt) {
+            // Only the consumer that takes it out of pending re-queues it, as XACK's count does on Redis.
+            if (pending.remove(delivery.id()) == null) {
+                return;
+            }
+            String id = nextId();
+            Delivery next = delivery.isMalformed()
+                    ? Delivery.malformed(id, delivery.fields(), attempt, delivery.decodeError())
+                    : Delivery.of(id, delivery.event(), attempt, delivery.fields());
+            long due = dueAt.toEpochMilli();
+            if (due <= clock.millis()) {
+                ready.add(next);
+            } else {
+                scheduled.put(new Due(due, seq.incrementAndGet()), next);
+            }
+        }
+
+        @Override
+        public void deadLetter(Delivery delivery, DeadLetter letter) {
+            if (pending.remove(delivery.id()) == null) {
+                return;
+            }
+            Map<String, String> fields = delivery.fields().isEmpty() && delivery.event() != null
+                    ? codec.encode(delivery.event(), delivery.attempt()) : delivery.fields();
+            deadLetters.add(new InMemoryDeadLetter(delivery.id(), fields, letter));
+        }
+
+        @Override
+        public void release(Collection<Delivery> deliveries) {
+            for (Delivery d : deliveries) {
+                if (pending.remove(d.id()) != null) {
+                    ready.add(d);
+                }
+            }
+        }
+
+        @Override
+        public void keepAlive(Collection<Delivery> deliveries) {
+            long now = clock.millis();
+            for (Delivery d : deliveries) {
+                Pending p = pending.get(d.id());
+                if (p != null && p.consumer.equals(name)) {
+                    p.touchedMillis = now;
+                }
+            }
+        }
+
+        @Override
+        public List<Delivery> claimStalled(Duration minIdle, int max) {
+            long now = clock.millis();
+            long idle = minIdle.toMillis();
+            List<Delivery> claimed = new ArrayList<>();
+            for (Map.Entry<String, Pending> e : pending.entrySet()) {
+                if (claimed.size() >= max) {
+                    break;
+                }
+                Pending p = e.getValue();
+                if (!p.consumer.equals(name) && now - p.touchedMillis >= idle
+                        && pending.replace(e.getKey(), p, new Pending(p.delivery, name, now))) {
+                    claimed.add(p.delivery);
+                }
+            }
+            return claimed;
+        }
+
+        @Override
+        public void close() {
+            // Nothing to free: pending entries stay for claiming, as on Redis.
+        }
+    }
+
+    /** Builds {@link InMemoryEventTransport}s. */
+    public static final class Builder {
+        private Clock clock = Clock.systemUTC();
+        private Duration markerTtl = Duration.ofHours(24);
+        private int maxPayloadBytes = WireCodec.DEFAULT_MAX_PAYLOAD_BYTES;
+
+        private Builder() {
+        }
+
+        /** @param v the clock for due times, markers and leases @return this builder */
+        public Builder clock(Clock v) {
+            clock = Objects.requireNonNull(v, "clock");
+            return this;
+        }
+
+        /** @param v how long a processed marker is kept; positive @return this builder */
+        public Builder markerTtl(Duration v) {
+            Objects.requireNonNull(v, "markerTtl");
+            if (v.isNegative() || v.isZero()) {
+                throw new IllegalArgumentException("markerTtl must be positive, got " + v);
+            }
+            markerTtl = v;
+            return this;
+        }
+
+        /** @param v the largest accepted payload_json in bytes, at least 1 @return this builder */
+        public Builder maxPayloadBytes(int v) {
+            if (v < 1) {
+                throw new IllegalArgumentException("maxPayloadBytes must be >= 1, got " + v);
+            }
+            maxPayloadBytes = v;
+            return this;
+        }
+
+        /** @return the transport */
+        public InMemoryEventTransport build() {
+            return new InMemoryEventTransport(this);
+        }
+    }
+}

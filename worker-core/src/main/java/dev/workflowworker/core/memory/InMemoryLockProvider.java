@@ -1,0 +1,87 @@
+package dev.workflowworker.core.memory;
+
+import dev.workflowworker.api.Lock;
+import dev.workflowworker.api.LockProvider;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Leases held in a concurrent map, expiring by the injected clock. Fencing tokens come from one
+ * counter shared by all keys, which makes them strictly increasing per key without keeping
+ * per-key state after release.
+ */
+public final class InMemoryLockProvider implements LockProvider {
+
+    private record Lease(long owner, long token, long expiresAtMillis) {
+    }
+
+    private final ConcurrentHashMap<String, Lease> leases = new ConcurrentHashMap<>();
+    private final AtomicLong tokens = new AtomicLong();
+    private final AtomicLong owners = new AtomicLong();
+    private final Clock clock;
+
+    /** @param clock the clock leases expire by */
+    public InMemoryLockProvider(Clock clock) {
+        this.clock = Objects.requireNonNull(clock, "clock");
+    }
+
+    /** A provider on the system clock. */
+    public InMemoryLockProvider() {
+        this(Clock.systemUTC());
+    }
+
+    @Override
+    public Optional<Lock> tryAcquire(String key, Duration ttl) {
+        long owner = owners.incrementAndGet();
+        long now = clock.millis();
+        Lease lease = leases.compute(key, (k, cur) -> cur == null || cur.expiresAtMillis <= now
+                ? new Lease(owner, tokens.incrementAndGet(), now + ttl.toMillis()) : cur);
+        return lease.owner == owner ? Optional.of(new HeldLock(key, lease.owner, lease.token)) : Optional.empty();
+    }
+
+    /** @return keys with a live lease (for tests and diagnostics) */
+    public int heldCount() {
+        long now = clock.millis();
+        return (int) leases.values().stream().filter(l -> l.expiresAtMillis > now).count();
+    }
+
+    private final class HeldLock implements Lock {
+        private final String key;
+        private final long owner;
+        private final long token;
+
+        HeldLock(String key, long owner, long token) {
+            this.key = key;
+            this.owner = owner;
+            this.token = token;
+        }
+
+        @Override
+        public String key() {
+            return key;
+        }
+
+        @Override
+        public long fencingToken() {
+            return token;
+        }
+
+        @Override
+        public boolean renew(Duration ttl) {
+            long now = clock.millis();
+            Lease after = leases.computeIfPresent(key, (k, cur) -> cur.owner == owner && cur.expiresAtMillis > now
+                    ? new Lease(owner, token, now + ttl.toMillis()) : cur);
+            return after != null && after.owner == owner && after.expiresAtMillis > now;
+        }
+
+        @Override
+        public void release() {
+            leases.computeIfPresent(key, (k, cur) -> cur.owner == owner ? null : cur);
+        }
+    }
+}

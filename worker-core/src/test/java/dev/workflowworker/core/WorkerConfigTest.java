@@ -1,0 +1,146 @@
+package dev.workflowworker.core;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class WorkerConfigTest {
+
+    @Test
+    void defaultsFollowTheSeed() {
+        WorkerConfig c = WorkerConfig.fromEnvironment(Map.of());
+        assertEquals(Runtime.getRuntime().availableProcessors(), c.workerCount());
+        assertEquals(Duration.ofMillis(1000), c.pollInterval());
+        assertEquals(10, c.batchSize());
+        assertEquals(3, c.maxRetries());
+        assertEquals(5, c.concurrencyLimit());
+        assertEquals(Duration.ofMillis(30_000), c.healthCheckInterval());
+        assertEquals(Duration.ofMillis(60_000), c.metricsReportingInterval());
+        assertEquals("workflow:events:global", c.stream());
+        assertEquals("workflow-processors", c.group());
+        assertTrue(c.redisUrl().isEmpty());
+    }
+
+    @Test
+    void readsEveryVariable() {
+        Map<String, String> env = new HashMap<>();
+        env.put("WORKER_COUNT", "7");
+        env.put("POLL_INTERVAL_MS", "250");
+        env.put("BATCH_SIZE", "50");
+        env.put("MAX_RETRIES", "0");
+        env.put("CONCURRENCY_LIMIT", "9");
+        env.put("HEALTH_CHECK_INTERVAL_MS", "1000");
+        env.put("METRICS_REPORTING_INTERVAL_MS", "2000");
+        env.put("LOCK_TTL_MS", "9000");
+        env.put("CLAIM_IDLE_MS", "12000");
+        env.put("SHUTDOWN_TIMEOUT_MS", "0");
+        env.put("RETRY_INITIAL_DELAY_MS", "10");
+        env.put("RETRY_MAX_DELAY_MS", "20");
+        env.put("WORKER_STREAM", "s1");
+        env.put("WORKER_GROUP", "g1");
+        env.put("REDIS_URL", "redis://u:secret@h:1/2");
+        WorkerConfig c = WorkerConfig.fromEnvironment(env);
+        assertEquals(7, c.workerCount());
+        assertEquals(Duration.ofMillis(250), c.pollInterval());
+        assertEquals(50, c.batchSize());
+        assertEquals(0, c.maxRetries());
+        assertEquals(9, c.concurrencyLimit());
+        assertEquals(Duration.ofSeconds(1), c.healthCheckInterval());
+        assertEquals(Duration.ofSeconds(2), c.metricsReportingInterval());
+        assertEquals(Duration.ofSeconds(9), c.lockTtl());
+        assertEquals(Duration.ofSeconds(12), c.claimIdle());
+        assertEquals(Duration.ZERO, c.shutdownTimeout());
+        assertEquals(Duration.ofMillis(10), c.initialBackoff());
+        assertEquals(Duration.ofMillis(20), c.maxBackoff());
+        assertEquals("s1", c.stream());
+        assertEquals("g1", c.group());
+        assertEquals("redis://u:secret@h:1/2", c.redisUrl().orElseThrow());
+        assertFalse(c.toString().contains("secret"), c.toString());
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+            "WORKER_COUNT, abc",
+            "WORKER_COUNT, 0",
+            "WORKER_COUNT, -1",
+            "WORKER_COUNT, 1.5",
+            "BATCH_SIZE, 0",
+            "BATCH_SIZE, ten",
+            "MAX_RETRIES, -1",
+            "CONCURRENCY_LIMIT, 0",
+            "POLL_INTERVAL_MS, -5",
+            "POLL_INTERVAL_MS, 0",
+            "HEALTH_CHECK_INTERVAL_MS, -1",
+            "METRICS_REPORTING_INTERVAL_MS, soon",
+            "LOCK_TTL_MS, 1",
+            "CLAIM_IDLE_MS, -100",
+            "SHUTDOWN_TIMEOUT_MS, -1",
+            "RETRY_INITIAL_DELAY_MS, x",
+    })
+    void malformedVariableFailsNamingVariableAndValue(String name, String value) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> WorkerConfig.fromEnvironment(Map.of(name, value)));
+        assertTrue(e.getMessage().startsWith(name + "=" + value + " is invalid"), e.getMessage());
+    }
+
+    @Test
+    void inconsistentVariablesFailNamingBoth() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> WorkerConfig.fromEnvironment(Map.of("RETRY_INITIAL_DELAY_MS", "5000", "RETRY_MAX_DELAY_MS", "10")));
+        assertTrue(e.getMessage().contains("maxBackoff") && e.getMessage().contains("initialBackoff"), e.getMessage());
+    }
+
+    @Test
+    void builderSettersNameTheSetting() {
+        WorkerConfig.Builder b = WorkerConfig.builder();
+        assertMessage("workerCount", assertThrows(IllegalArgumentException.class, () -> b.workerCount(0)));
+        assertMessage("batchSize", assertThrows(IllegalArgumentException.class, () -> b.batchSize(-3)));
+        assertMessage("maxRetries", assertThrows(IllegalArgumentException.class, () -> b.maxRetries(-1)));
+        assertMessage("concurrencyLimit", assertThrows(IllegalArgumentException.class, () -> b.concurrencyLimit(0)));
+        assertMessage("pollInterval", assertThrows(IllegalArgumentException.class, () -> b.pollInterval(Duration.ZERO)));
+        assertMessage("pollInterval", assertThrows(NullPointerException.class, () -> b.pollInterval(null)));
+        assertMessage("healthCheckInterval",
+                assertThrows(IllegalArgumentException.class, () -> b.healthCheckInterval(Duration.ofMillis(-1))));
+        assertMessage("metricsReportingInterval",
+                assertThrows(IllegalArgumentException.class, () -> b.metricsReportingInterval(Duration.ZERO)));
+        assertMessage("lockTtl", assertThrows(IllegalArgumentException.class, () -> b.lockTtl(Duration.ofMillis(5))));
+        assertMessage("claimIdle", assertThrows(IllegalArgumentException.class, () -> b.claimIdle(Duration.ZERO)));
+        assertMessage("shutdownTimeout",
+                assertThrows(IllegalArgumentException.class, () -> b.shutdownTimeout(Duration.ofSeconds(-1))));
+        assertMessage("initialBackoff",
+                assertThrows(IllegalArgumentException.class, () -> b.initialBackoff(Duration.ofSeconds(-1))));
+        assertMessage("degradedFailureRatio", assertThrows(IllegalArgumentException.class, () -> b.degradedFailureRatio(0)));
+        assertMessage("stream", assertThrows(IllegalArgumentException.class, () -> b.stream(" ")));
+        assertMessage("group", assertThrows(IllegalArgumentException.class, () -> b.group("")));
+    }
+
+    @Test
+    void combinationsAreCheckedInBuild() {
+        assertMessage("heartbeatTimeout", assertThrows(IllegalStateException.class, () -> WorkerConfig.builder()
+                .pollInterval(Duration.ofSeconds(5)).heartbeatTimeout(Duration.ofSeconds(1)).build()));
+        assertMessage("maxBackoff", assertThrows(IllegalStateException.class, () -> WorkerConfig.builder()
+                .initialBackoff(Duration.ofSeconds(5)).maxBackoff(Duration.ofSeconds(1)).build()));
+    }
+
+    @Test
+    void toBuilderRoundTrips() {
+        WorkerConfig c = WorkerConfig.builder().workerCount(3).batchSize(4).lockTtl(Duration.ofSeconds(7)).build();
+        WorkerConfig d = c.toBuilder().build();
+        assertEquals(c.toString(), d.toString());
+        assertEquals(Duration.ofSeconds(7), d.lockTtl());
+    }
+
+    private static void assertMessage(String setting, Exception e) {
+        assertTrue(e.getMessage() != null && e.getMessage().contains(setting),
+                "expected '" + setting + "' in: " + e.getMessage());
+    }
+}

@@ -1,0 +1,266 @@
+package dev.workflowworker.core;
+
+import dev.workflowworker.api.EventOutcome;
+import dev.workflowworker.api.HealthStatus;
+import dev.workflowworker.api.Lock;
+import dev.workflowworker.api.WorkerListener;
+import dev.workflowworker.api.WorkflowEvent;
+import dev.workflowworker.api.WorkflowRuntime;
+import dev.workflowworker.core.memory.InMemoryEventTransport;
+import dev.workflowworker.core.testing.Await;
+import dev.workflowworker.core.testing.FakeClock;
+import dev.workflowworker.core.testing.FlakyTransport;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.MDC;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class WorkerServiceTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(20);
+    private final List<WorkerService> services = new CopyOnWriteArrayList<>();
+    private final List<EventOutcome> outcomes = new CopyOnWriteArrayList<>();
+    private final List<String> workerStates = new CopyOnWriteArrayList<>();
+
+    private final WorkerListener recorder = new WorkerListener() {
+        @Override
+        public void onOutcome(EventOutcome outcome) {
+            outcomes.add(outcome);
+        }
+
+        @Override
+        public void onWorkerState(String workerId, String state) {
+            workerStates.add(state);
+        }
+    };
+
+    @AfterEach
+    void closeAll() {
+        services.forEach(WorkerService::shutdownNow);
+    }
+
+    private WorkerService.Builder builder(WorkflowRuntime runtime) {
+        return WorkerService.builder().runtime(runtime).workerCount(2).concurrencyLimit(2)
+                .pollInterval(Duration.ofMillis(20)).lockContentionDelay(Duration.ofMillis(1))
+                .initialBackoff(Duration.ofMillis(1)).maxBackoff(Duration.ofMillis(2))
+                .transientBackoff(Duration.ofMillis(1)).listener(recorder);
+    }
+
+    private WorkerService started(WorkerService.Builder b) {
+        WorkerService s = b.build();
+        services.add(s);
+        return s.start();
+    }
+
+    private long count(EventOutcome.Kind kind) {
+        return outcomes.stream().filter(o -> o.kind() == kind).count();
+    }
+
+    @Test
+    void startTwiceFailsAndCloseIsIdempotent() {
+        WorkerService s = started(builder(ctx -> { }));
+        assertThrows(IllegalStateException.class, s::start);
+        s.close();
+        s.close();
+        s.shutdown();
+        s.shutdownNow();
+        assertEquals(WorkerService.State.TERMINATED, s.state());
+        assertThrows(IllegalStateException.class, s::start);
+    }
+
+    @Test
+    void buildWithoutRuntimeFailsClearly() {
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> WorkerService.builder().build());
+        assertTrue(e.getMessage().contains("runtime"));
+    }
+
+    @Test
+    void shutdownOfNeverStartedServiceTerminates() throws Exception {
+        WorkerService s = builder(ctx -> { }).build();
+        s.shutdown();
+        assertTrue(s.awaitTermination(Duration.ofSeconds(1)));
+        assertEquals(HealthStatus.UNHEALTHY, s.health().status());
+    }
+
+    @Test
+    void shutdownLetsInFlightEventsFinish() throws Exception {
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicBoolean sawCancelled = new AtomicBoolean();
+        WorkerService s = started(builder(ctx -> {
+            started.countDown();
+            assertTrue(release.await(10, TimeUnit.SECONDS));
+            sawCancelled.set(ctx.isCancelled());
+        }).shutdownTimeout(Duration.ofSeconds(10)));
+        s.publisher().publish(WorkflowEvent.builder("T").build());
+        assertTrue(started.await(10, TimeUnit.SECONDS));
+        s.shutdown();
+        assertEquals(WorkerService.State.STOPPING, s.state());
+        assertFalse(s.awaitTermination(Duration.ofMillis(50)), "must wait for the in-flight event");
+        release.countDown();
+        assertTrue(s.awaitTermination(WAIT));
+        assertEquals(1, count(EventOutcome.Kind.SUCCEEDED));
+        assertTrue(sawCancelled.get(), "handlers see cancellation once shutdown begins");
+    }
+
+    @Test
+    void shutdownDeadlineHandsUnfinishedEventsBack() throws Exception {
+        CountDownLatch started = new CountDownLatch(1);
+        InMemoryEventTransport transport = InMemoryEventTransport.create();
+        WorkerService s = started(builder(ctx -> {
+            started.countDown();
+            new CountDownLatch(1).await(); // blocks until interrupted
+        }).transport(transport).shutdownTimeout(Duration.ofMillis(100)));
+        s.publisher().publish(WorkflowEvent.builder("T").eventId("slow").build());
+        assertTrue(started.await(10, TimeUnit.SECONDS));
+        s.shutdown();
+        assertTrue(s.awaitTermination(WAIT));
+        assertEquals(0, transport.pendingCount());
+        assertEquals(1, transport.readyCount(), "the unfinished event is handed back for immediate redelivery");
+        assertEquals(0, s.health().eventsFailed(), "an interrupted handler is not a failure");
+    }
+
+    @Test
+    void closeFromAnInterruptedThreadRestoresTheFlag() {
+        WorkerService s = started(builder(ctx -> { }));
+        Thread.currentThread().interrupt();
+        try {
+            s.close();
+            assertTrue(Thread.currentThread().isInterrupted());
+        } finally {
+            Thread.interrupted();
+        }
+    }
+
+    @Test
+    void redeliveryOfACompletedEventIsAcknowledgedAsDuplicate() throws Exception {
+        AtomicInteger runs = new AtomicInteger();
+        WorkerService s = started(builder(ctx -> runs.incrementAndGet()));
+        WorkflowEvent e = WorkflowEvent.builder("T").eventId("same").build();
+        s.publisher().publish(e);
+        Await.until(WAIT, () -> count(EventOutcome.Kind.SUCCEEDED) == 1, "first completion");
+        s.publisher().publish(e);
+        Await.until(WAIT, () -> count(EventOutcome.Kind.DUPLICATE) == 1, "duplicate acknowledged");
+        assertEquals(1, runs.get());
+        assertEquals(1, s.health().duplicates());
+        assertEquals(1, s.health().eventsProcessed());
+    }
+
+    @Test
+    void leaseLossCancelsTheHandlerAndRefusesItsSuccess() throws Exception {
+        FakeClock clock = new FakeClock();
+        InMemoryEventTransport transport = InMemoryEventTransport.builder().clock(clock).build();
+        CountDownLatch firstStarted = new CountDownLatch(1);
+        AtomicBoolean firstSawCancel = new AtomicBoolean();
+        List<Long> tokens = new CopyOnWriteArrayList<>();
+        AtomicInteger runs = new AtomicInteger();
+        WorkerService s = started(builder(ctx -> {
+            tokens.add(ctx.fencingToken());
+            if (runs.incrementAndGet() == 1) {
+                firstStarted.countDown();
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (!ctx.isCancelled() && System.nanoTime() < deadline) {
+                    Thread.onSpinWait();
+                }
+                firstSawCancel.set(ctx.isCancelled());
+            }
+        }).transport(transport).clock(clock).lockTtl(Duration.ofMillis(90)).eventTimeout(Duration.ofHours(1)));
+        s.publisher().publish(WorkflowEvent.builder("T").eventId("e1").executionId("x1").build());
+        assertTrue(firstStarted.await(10, TimeUnit.SECONDS));
+
+        // The lease expires (the store's clock moves past the TTL) and another holder takes the key.
+        clock.advance(Duration.ofSeconds(1));
+        Lock intruder = transport.lockProvider().orElseThrow().tryAcquire("x1", Duration.ofMillis(90)).orElseThrow();
+        assertTrue(intruder.fencingToken() > tokens.get(0));
+        intruder.release();
+
+        Await.until(WAIT, () -> count(EventOutcome.Kind.LEASE_LOST) == 1, "lease loss detected");
+        assertTrue(firstSawCancel.get(), "the handler's context turns cancelled when the lease is lost");
+        assertEquals(0, count(EventOutcome.Kind.SUCCEEDED), "a handler that lost its lease does not succeed");
+        clock.advance(Duration.ofSeconds(1)); // the redelivery's due time
+        Await.until(WAIT, () -> count(EventOutcome.Kind.SUCCEEDED) == 1, "redelivery completes");
+        assertEquals(2, tokens.size());
+        assertTrue(tokens.get(1) > intruder.fencingToken(), "fencing tokens increase per key: " + tokens);
+        assertEquals(1, s.health().eventsSucceeded());
+    }
+
+    @Test
+    void crashedWorkerIsReplacedByTheHealthMonitor() throws Exception {
+        FlakyTransport transport = new FlakyTransport(InMemoryEventTransport.create());
+        AtomicBoolean crashOnce = new AtomicBoolean(true);
+        transport.pollFault = () -> crashOnce.getAndSet(false) ? new AssertionError("bug in poll") : null;
+        AtomicInteger runs = new AtomicInteger();
+        WorkerService s = started(builder(ctx -> runs.incrementAndGet()).transport(transport)
+                .healthCheckInterval(Duration.ofMillis(50)));
+        Await.until(WAIT, () -> workerStates.contains("replaced"), "crashed worker replaced");
+        Await.until(WAIT, () -> s.health().status() == HealthStatus.HEALTHY && s.health().workerCount() == 2,
+                () -> s.health().toJson());
+        for (int i = 0; i < 20; i++) {
+            s.publisher().publish(WorkflowEvent.builder("T").build());
+        }
+        Await.until(WAIT, () -> runs.get() == 20, "events processed after healing");
+    }
+
+    @Test
+    void transportFailureDegradesThenRecovers() {
+        FakeClock clock = new FakeClock();
+        FlakyTransport transport = new FlakyTransport(InMemoryEventTransport.builder().clock(clock).build());
+        AtomicBoolean down = new AtomicBoolean(true);
+        transport.pollFault = () -> down.get() ? new IllegalStateException("connection refused") : null;
+        WorkerService s = started(builder(ctx -> { }).transport(transport).clock(clock)
+                .healthCheckInterval(Duration.ofSeconds(30)));
+        Await.until(WAIT, () -> s.health().status() == HealthStatus.DEGRADED, () -> s.health().toJson());
+        assertTrue(s.health().workers().stream()
+                .anyMatch(w -> w.reason() != null && w.reason().contains("connection refused")), s.health().toJson());
+        down.set(false);
+        clock.advance(Duration.ofSeconds(31));
+        Await.until(WAIT, () -> s.health().status() == HealthStatus.HEALTHY, () -> s.health().toJson());
+    }
+
+    @Test
+    void mdcCarriesEventKeysDuringTheHandlerOnly() throws Exception {
+        Map<String, String> seen = new ConcurrentHashMap<>();
+        AtomicLong cleared = new AtomicLong(-1);
+        WorkerService s = started(builder(ctx -> seen.putAll(MDC.getCopyOfContextMap()))
+                .workerCount(1).concurrencyLimit(1)
+                .executor(r -> new Thread(() -> {
+                    r.run();
+                    cleared.set(MDC.getCopyOfContextMap() == null ? 0 : MDC.getCopyOfContextMap().size());
+                }).start()));
+        s.publisher().publish(WorkflowEvent.builder("TICKET").eventId("e7").executionId("x7").build());
+        Await.until(WAIT, () -> cleared.get() >= 0, "handler finished");
+        assertEquals("e7", seen.get("eventId"));
+        assertEquals("x7", seen.get("executionId"));
+        assertEquals("TICKET", seen.get("eventType"));
+        assertEquals("1", seen.get("attempt"));
+        assertTrue(seen.get("workerId").contains("-worker1-"));
+        assertEquals(0, cleared.get(), "MDC keys are removed after the event");
+    }
+
+    @Test
+    void malformedEntryIsDeadLetteredAndTheWorkerCarriesOn() {
+        InMemoryEventTransport transport = InMemoryEventTransport.create();
+        AtomicInteger runs = new AtomicInteger();
+        WorkerService s = started(builder(ctx -> runs.incrementAndGet()).transport(transport));
+        transport.publishRaw(Map.of("event_id", "bad-1", "event_type", "T", "payload_json", "{oops"));
+        s.publisher().publish(WorkflowEvent.builder("T").build());
+        Await.until(WAIT, () -> runs.get() == 1 && transport.deadLetters().size() == 1, "bad dead-lettered, good run");
+        assertTrue(transport.deadLetters().get(0).letter().errorMessage().startsWith("invalid field 'payload_json'"));
+        assertEquals(1, s.health().eventsDeadLettered());
+    }
+}

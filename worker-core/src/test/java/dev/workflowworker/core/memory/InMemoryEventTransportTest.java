@@ -1,0 +1,201 @@
+package dev.workflowworker.core.memory;
+
+import dev.workflowworker.api.DeadLetter;
+import dev.workflowworker.api.Delivery;
+import dev.workflowworker.api.ErrorCategory;
+import dev.workflowworker.api.EventTransport;
+import dev.workflowworker.api.WorkflowEvent;
+import dev.workflowworker.core.testing.FakeClock;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class InMemoryEventTransportTest {
+
+    private static final Duration SHORT = Duration.ofMillis(5);
+    private final FakeClock clock = new FakeClock();
+    private final InMemoryEventTransport transport = InMemoryEventTransport.builder().clock(clock)
+            .markerTtl(Duration.ofHours(1)).maxPayloadBytes(100).build();
+
+    private static WorkflowEvent event(String id) {
+        return WorkflowEvent.builder("T").eventId(id).build();
+    }
+
+    @Test
+    void deliveryIsInvisibleToOthersWhilePending() throws Exception {
+        transport.publish(event("e1"));
+        EventTransport.Consumer a = transport.openConsumer("a");
+        EventTransport.Consumer b = transport.openConsumer("b");
+        List<Delivery> got = a.poll(10, SHORT);
+        assertEquals(1, got.size());
+        assertEquals(List.of(), b.poll(10, SHORT));
+        assertEquals(1, transport.pendingCount());
+        a.complete(got.get(0));
+        assertEquals(0, transport.pendingCount());
+        assertTrue(b.isProcessed("e1"));
+    }
+
+    @Test
+    void pollReturnsUpToMaxAndWaitsBoundedWhenEmpty() throws Exception {
+        for (int i = 0; i < 5; i++) {
+            transport.publish(event("e" + i));
+        }
+        EventTransport.Consumer a = transport.openConsumer("a");
+        assertEquals(3, a.poll(3, SHORT).size());
+        assertEquals(2, a.poll(3, SHORT).size());
+        long t0 = System.nanoTime();
+        assertEquals(List.of(), a.poll(3, Duration.ofMillis(50)));
+        assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(5));
+    }
+
+    @Test
+    void rescheduledEventReturnsWhenDueWithItsAttempt() throws Exception {
+        transport.publish(event("e1"));
+        EventTransport.Consumer a = transport.openConsumer("a");
+        Delivery d = a.poll(1, SHORT).get(0);
+        a.reschedule(d, clock.instant().plusSeconds(30), 2);
+        assertEquals(1, transport.scheduledCount());
+        assertEquals(List.of(), a.poll(1, SHORT));
+        clock.advance(Duration.ofSeconds(30));
+        Delivery again = a.poll(1, SHORT).get(0);
+        assertEquals("e1", again.eventId());
+        assertEquals(2, again.attempt());
+    }
+
+    @Test
+    void settlingTwiceHasEffectOnce() throws Exception {
+        transport.publish(event("e1"));
+        EventTransport.Consumer a = transport.openConsumer("a");
+        Delivery d = a.poll(1, SHORT).get(0);
+        a.reschedule(d, clock.instant(), 2);
+        a.reschedule(d, clock.instant(), 2);
+        a.deadLetter(d, letter());
+        assertEquals(1, transport.readyCount());
+        assertEquals(0, transport.deadLetters().size());
+    }
+
+    @Test
+    void deadLetterKeepsFieldsAndReason() throws Exception {
+        transport.publishRaw(Map.of("event_type", "T", "payload_json", "{}"));
+        EventTransport.Consumer a = transport.openConsumer("a");
+        Delivery d = a.poll(1, SHORT).get(0);
+        assertTrue(d.isMalformed());
+        assertEquals("missing required field 'event_id'", d.decodeError());
+        a.deadLetter(d, new DeadLetter(ErrorCategory.PERMANENT, d.decodeError(), "", 0, "w", clock.instant()));
+        InMemoryDeadLetter dl = transport.deadLetters().get(0);
+        assertEquals("T", dl.fields().get("event_type"));
+        assertEquals(d.id(), dl.originalId());
+        assertEquals("missing required field 'event_id'", dl.letter().errorMessage());
+    }
+
+    @Test
+    void stalledDeliveryIsClaimedUnlessKeptAlive() throws Exception {
+        transport.publish(event("e1"));
+        transport.publish(event("e2"));
+        EventTransport.Consumer dead = transport.openConsumer("dead");
+        EventTransport.Consumer alive = transport.openConsumer("alive");
+        EventTransport.Consumer rescuer = transport.openConsumer("rescuer");
+        Delivery d1 = dead.poll(1, SHORT).get(0);
+        Delivery d2 = alive.poll(1, SHORT).get(0);
+        clock.advance(Duration.ofSeconds(20));
+        alive.keepAlive(List.of(d2));
+        assertEquals(List.of(), rescuer.claimStalled(Duration.ofSeconds(30), 10));
+        clock.advance(Duration.ofSeconds(15));
+        List<Delivery> claimed = rescuer.claimStalled(Duration.ofSeconds(30), 10);
+        assertEquals(List.of(d1), claimed);
+        assertEquals(List.of(), transport.openConsumer("other").claimStalled(Duration.ofSeconds(30), 10),
+                "a claim resets the idle time");
+    }
+
+    @Test
+    void releaseMakesDeliveryVisibleAtOnce() throws Exception {
+        transport.publish(event("e1"));
+        EventTransport.Consumer a = transport.openConsumer("a");
+        Delivery d = a.poll(1, SHORT).get(0);
+        a.release(List.of(d));
+        Delivery again = transport.openConsumer("b").poll(1, SHORT).get(0);
+        assertEquals(d.id(), again.id());
+        assertEquals(1, again.attempt());
+    }
+
+    @Test
+    void markersExpire() throws Exception {
+        transport.publish(event("e1"));
+        EventTransport.Consumer a = transport.openConsumer("a");
+        a.complete(a.poll(1, SHORT).get(0));
+        assertTrue(a.isProcessed("e1"));
+        clock.advance(Duration.ofHours(1));
+        assertFalse(a.isProcessed("e1"));
+    }
+
+    @Test
+    void publishRejectsOversizedPayloadAndClosedTransport() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> transport.publish(WorkflowEvent.builder("T").payload(Map.of("x", "y".repeat(200))).build()));
+        assertTrue(e.getMessage().contains("over the limit of 100 bytes"));
+        transport.close();
+        assertThrows(IllegalStateException.class, () -> transport.publish(event("e")));
+    }
+
+    @Test
+    void concurrentConsumersReceiveEachEntryOnce() throws Exception {
+        InMemoryEventTransport t = InMemoryEventTransport.create();
+        int n = 20_000;
+        ExecutorService pool = Executors.newFixedThreadPool(6);
+        Set<String> seen = ConcurrentHashMap.newKeySet();
+        AtomicInteger dup = new AtomicInteger();
+        CountDownLatch done = new CountDownLatch(n);
+        List<Future<?>> fs = new ArrayList<>();
+        for (int c = 0; c < 4; c++) {
+            EventTransport.Consumer consumer = t.openConsumer("c" + c);
+            fs.add(pool.submit(() -> {
+                while (done.getCount() > 0) {
+                    for (Delivery d : consumer.poll(16, SHORT)) {
+                        if (!seen.add(d.eventId())) {
+                            dup.incrementAndGet();
+                        }
+                        consumer.complete(d);
+                        done.countDown();
+                    }
+                }
+                return null;
+            }));
+        }
+        List<WorkflowEvent> batch = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            batch.add(event("e" + i));
+        }
+        fs.add(pool.submit(() -> t.publishAll(batch.subList(0, n / 2))));
+        fs.add(pool.submit(() -> t.publishAll(batch.subList(n / 2, n))));
+        assertTrue(done.await(30, TimeUnit.SECONDS));
+        for (Future<?> f : fs) {
+            f.get(10, TimeUnit.SECONDS);
+        }
+        pool.shutdown();
+        assertEquals(0, dup.get());
+        assertEquals(n, seen.size());
+        assertEquals(0, t.pendingCount());
+        assertEquals(new HashSet<>(seen).size(), n);
+    }
+
+    private DeadLetter letter() {
+        return new DeadLetter(ErrorCategory.PERMANENT, "x", "", 1, "w", clock.instant());
+    }
+}

@@ -1,0 +1,104 @@
+package dev.workflowworker.core.testing;
+
+import dev.workflowworker.api.DeadLetter;
+import dev.workflowworker.api.Delivery;
+import dev.workflowworker.api.EventTransport;
+import dev.workflowworker.api.LockProvider;
+import dev.workflowworker.api.WorkflowEvent;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/** Wraps a real transport and injects failures into polls, to exercise the engine's fault paths. */
+public final class FlakyTransport implements EventTransport {
+
+    private final EventTransport delegate;
+    /** Called before every poll; return a throwable to make that poll fail, or null. */
+    public volatile Supplier<Throwable> pollFault = () -> null;
+
+    public FlakyTransport(EventTransport delegate) {
+        this.delegate = delegate;
+    }
+
+    @Override
+    public String publish(WorkflowEvent event) {
+        return delegate.publish(event);
+    }
+
+    @Override
+    public Optional<LockProvider> lockProvider() {
+        return delegate.lockProvider();
+    }
+
+    @Override
+    public void close() {
+        delegate.close();
+    }
+
+    @Override
+    public Consumer openConsumer(String consumerName) {
+        Consumer c = delegate.openConsumer(consumerName);
+        return new Consumer() {
+            @Override
+            public List<Delivery> poll(int max, Duration maxWait) throws InterruptedException {
+                Throwable t = pollFault.get();
+                if (t instanceof RuntimeException re) {
+                    throw re;
+                }
+                if (t instanceof Error err) {
+                    throw err;
+                }
+                return c.poll(max, maxWait);
+            }
+
+            @Override
+            public boolean isProcessed(String eventId) {
+                return c.isProcessed(eventId);
+            }
+
+            @Override
+            public void complete(Delivery delivery) {
+                c.complete(delivery);
+            }
+
+            @Override
+            public void ack(Delivery delivery) {
+                c.ack(delivery);
+            }
+
+            @Override
+            public void reschedule(Delivery delivery, Instant dueAt, int attempt) {
+                c.reschedule(delivery, dueAt, attempt);
+            }
+
+            @Override
+            public void deadLetter(Delivery delivery, DeadLetter letter) {
+                c.deadLetter(delivery, letter);
+            }
+
+            @Override
+            public void release(Collection<Delivery> deliveries) {
+                c.release(deliveries);
+            }
+
+            @Override
+            public void keepAlive(Collection<Delivery> deliveries) {
+                c.keepAlive(deliveries);
+            }
+
+            @Override
+            public List<Delivery> claimStalled(Duration minIdle, int max) {
+                return c.claimStalled(minIdle, max);
+            }
+
+            @Override
+            public void close() {
+                c.close();
+            }
+        };
+    }
+}
