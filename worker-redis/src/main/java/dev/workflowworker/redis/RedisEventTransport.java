@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -118,11 +119,18 @@ public final class RedisEventTransport implements EventTransport {
     }
 
     /**
-     * The lock provider on this transport's connection pool.
+     * The lock provider on this transport's connection pool; a {@code WorkerService} given this
+     * transport and no lock provider uses it.
      *
      * @return the lock provider, closed with the transport
      */
-    public LockProvider lockProvider() {
+    @Override
+    public Optional<LockProvider> lockProvider() {
+        return Optional.of(locks());
+    }
+
+    /** @return the transport's lock provider, sharing its connection pool */
+    public RedisLockProvider locks() {
         RedisLockProvider p = lockProvider;
         if (p == null) {
             synchronized (this) {

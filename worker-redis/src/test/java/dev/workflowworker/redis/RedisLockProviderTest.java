@@ -46,7 +46,7 @@ class RedisLockProviderTest {
         int threads = 8;
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try (RedisEventTransport transport = RedisEventTransport.create(redis.options().build())) {
-            LockProvider locks = transport.lockProvider();
+            LockProvider locks = transport.locks();
             AtomicInteger inside = new AtomicInteger();
             AtomicInteger maxInside = new AtomicInteger();
             AtomicInteger acquired = new AtomicInteger();

@@ -53,7 +53,7 @@ class RedisOutageTest {
         assertTrue(redis.isRestartable(), "this test needs a server it can stop: unset REDIS_URL");
         try (RedisEventTransport t = RedisEventTransport.create(redis.options().build())) {
             EventTransport.Consumer consumer = t.openConsumer("c1");
-            LockProvider locks = t.lockProvider();
+            LockProvider locks = t.locks();
             t.publish(event("before"));
             Delivery held = pollUntil(consumer, 1).get(0);
 
