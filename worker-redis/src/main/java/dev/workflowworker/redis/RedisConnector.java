@@ -23,6 +23,7 @@ final class RedisConnector {
         DefaultJedisClientConfig.Builder b = DefaultJedisClientConfig.builder()
                 // RESP2 keeps raw replies (arrays, not maps) stable for the reply parser.
                 .protocol(RedisProtocol.RESP2)
+                .autoNegotiateProtocol(false)
                 .connectionTimeoutMillis(toMillis(options.connectTimeout()))
                 .socketTimeoutMillis(toMillis(options.socketTimeout()))
                 .database(options.database())

@@ -68,7 +68,7 @@ final class ContainerRedisServer implements RedisServer {
 
     @Override
     public boolean isRunning() {
-        try (Jedis jedis = new Jedis(container.getHost(), container.getMappedPort(6379), 300)) {
+        try (Jedis jedis = Probe.jedis(container.getHost(), container.getMappedPort(6379), 300)) {
             return "PONG".equals(jedis.ping());
         } catch (RuntimeException e) {
             return false;
@@ -77,7 +77,7 @@ final class ContainerRedisServer implements RedisServer {
 
     @Override
     public void flush() {
-        try (Jedis jedis = new Jedis(container.getHost(), container.getMappedPort(6379), 2000)) {
+        try (Jedis jedis = Probe.jedis(container.getHost(), container.getMappedPort(6379), 2000)) {
             jedis.flushAll();
             jedis.scriptFlush();
         }

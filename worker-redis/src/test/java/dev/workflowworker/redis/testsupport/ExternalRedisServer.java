@@ -21,6 +21,12 @@ final class ExternalRedisServer implements RedisServer {
         return uri;
     }
 
+    /** Keeps the credentials and database of the URL, which the default ignores. */
+    @Override
+    public RedisClient client() {
+        return RedisClient.create(uri);
+    }
+
     @Override
     public boolean isRestartable() {
         return false;

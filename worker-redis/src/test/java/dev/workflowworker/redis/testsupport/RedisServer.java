@@ -35,7 +35,11 @@ public interface RedisServer extends AutoCloseable {
 
     /** @return a new pooled client for inspecting and preparing state; close it after use */
     default RedisClient client() {
-        return RedisClient.builder().fromURI(uri()).build();
+        java.net.URI u = java.net.URI.create(uri());
+        return RedisClient.builder().hostAndPort(u.getHost(), u.getPort())
+                .clientConfig(redis.clients.jedis.DefaultJedisClientConfig.builder()
+                        .resp2().autoNegotiateProtocol(false).build())
+                .build();
     }
 
     /** @return whether {@link #stop()} and {@link #start()} are supported */

@@ -134,7 +134,7 @@ final class SpawnedRedisServer implements RedisServer {
 
     @Override
     public boolean isRunning() {
-        try (Jedis jedis = new Jedis("127.0.0.1", port, 300)) {
+        try (Jedis jedis = Probe.jedis("127.0.0.1", port, 300)) {
             return "PONG".equals(jedis.ping());
         } catch (RuntimeException e) {
             return false;
@@ -143,7 +143,7 @@ final class SpawnedRedisServer implements RedisServer {
 
     @Override
     public void flush() {
-        try (Jedis jedis = new Jedis("127.0.0.1", port, 2000)) {
+        try (Jedis jedis = Probe.jedis("127.0.0.1", port, 2000)) {
             jedis.flushAll();
             jedis.scriptFlush();
         }
