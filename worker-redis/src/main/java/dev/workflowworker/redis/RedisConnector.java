@@ -51,8 +51,12 @@ final class RedisConnector {
         pool.setMaxIdle(options.poolSize());
         pool.setMinIdle(0);
         pool.setMaxWait(options.connectTimeout().plus(options.socketTimeout()));
-        // A connection broken by a Redis restart is detected on borrow instead of failing a command.
-        pool.setTestOnBorrow(true);
+        // No PING per borrow: it would double the round trips of every command. Connections left
+        // stale by a Redis restart are dropped by the evictor, or at once by the transport when a
+        // command fails on one (see RedisEventTransport#call).
+        pool.setTestOnBorrow(false);
+        pool.setTestWhileIdle(true);
+        pool.setTimeBetweenEvictionRuns(Duration.ofSeconds(30));
         pool.setJmxEnabled(false);
         return RedisClient.builder()
                 .hostAndPort(address)

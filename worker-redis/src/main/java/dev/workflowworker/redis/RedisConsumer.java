@@ -81,13 +81,11 @@ final class RedisConsumer implements EventTransport.Consumer {
                 long waitMs = Math.min(maxWait.toMillis(), untilDue);
                 deliveries = read(max, waitMs);
                 consecutiveFailures = 0;
-            } catch (RedisUnavailableException e) {
-                onReadFailure();
-                if (closed) {
-                    return List.of();
+            } catch (RuntimeException e) {
+                if (e instanceof RedisUnavailableException) {
+                    onReadFailure();
                 }
-                throw e;
-            } catch (JedisException e) {
+                // close() from another thread breaks a blocked read on purpose; that is no failure.
                 if (closed) {
                     return List.of();
                 }

@@ -286,19 +286,50 @@ public final class RedisEventTransport implements EventTransport {
         return e.getMessage() != null && e.getMessage().contains("NOGROUP");
     }
 
-    /** Translates connection failures into {@link RedisUnavailableException} naming the endpoint. */
+    /**
+     * Runs a command on the pool, translating connection failures into
+     * {@link RedisUnavailableException} naming the endpoint. Every operation of this transport is
+     * safe to repeat (the outcome scripts check that the entry is still pending; a repeated publish
+     * makes a duplicate entry, which processed markers settle), so after a connection failure the
+     * pool's idle connections, likely stale after a Redis restart, are dropped and the command is
+     * tried once more on a fresh connection.
+     */
     <T> T call(String what, Supplier<T> op) {
+        return callRetryingOnce(redis, options, what, op);
+    }
+
+    static <T> T callRetryingOnce(RedisClient redis, RedisOptions options, String what, Supplier<T> op) {
         try {
             return op.get();
-        } catch (JedisException e) {
-            if (isConnectionFailure(e)) {
-                throw unavailable(what, e);
+        } catch (JedisException first) {
+            if (!isConnectionFailure(first)) {
+                throw first;
             }
-            throw e;
+            clearIdle(redis);
+            try {
+                return op.get();
+            } catch (JedisException second) {
+                if (isConnectionFailure(second)) {
+                    throw unavailable(options, what, second);
+                }
+                throw second;
+            }
+        }
+    }
+
+    private static void clearIdle(RedisClient redis) {
+        try {
+            redis.getPool().clear();
+        } catch (RuntimeException e) {
+            log.debug("Clearing idle Redis connections failed: {}", e.toString());
         }
     }
 
     RedisUnavailableException unavailable(String what, Throwable cause) {
+        return unavailable(options, what, cause);
+    }
+
+    static RedisUnavailableException unavailable(RedisOptions options, String what, Throwable cause) {
         return new RedisUnavailableException("cannot " + what + ": Redis at " + options.endpoint()
                 + " is unreachable (" + rootMessage(cause) + ")", cause);
     }

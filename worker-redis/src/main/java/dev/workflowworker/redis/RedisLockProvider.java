@@ -5,7 +5,6 @@ import dev.workflowworker.api.LockProvider;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.RedisClient;
-import redis.clients.jedis.exceptions.JedisException;
 
 import java.time.Duration;
 import java.util.List;
@@ -92,15 +91,8 @@ public final class RedisLockProvider implements LockProvider, AutoCloseable {
         if (closed.get()) {
             throw new IllegalStateException("the Redis lock provider is closed");
         }
-        try {
-            return op.get();
-        } catch (JedisException e) {
-            if (RedisEventTransport.isConnectionFailure(e)) {
-                throw new RedisUnavailableException("cannot " + what + ": Redis at " + options.endpoint()
-                        + " is unreachable", e);
-            }
-            throw e;
-        }
+        // Repeating is safe: acquisition recognises its own owner, renew and release compare it.
+        return RedisEventTransport.callRetryingOnce(redis, options, what, op);
     }
 
     private final class RedisLock implements Lock {
