@@ -1,5 +1,6 @@
 package dev.workflowworker.redis;
 
+import dev.workflowworker.core.WorkerConfig;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocketFactory;
@@ -127,6 +128,21 @@ public final class RedisOptions {
      */
     public static RedisOptions fromUri(String uri) {
         return builder().uri(uri).build();
+    }
+
+    /**
+     * Options from a worker configuration, e.g. {@code WorkerConfig.fromEnvironment()}: its
+     * {@code REDIS_URL} (default {@code redis://localhost:6379}), stream, group and claim idle time.
+     *
+     * @param config the worker configuration
+     * @return the options
+     * @throws IllegalArgumentException if the Redis URL is malformed (the message never contains the password)
+     */
+    public static RedisOptions fromConfig(WorkerConfig config) {
+        Objects.requireNonNull(config, "config");
+        Builder b = builder();
+        config.redisUrl().ifPresent(b::uri);
+        return b.stream(config.stream()).group(config.group()).claimIdle(config.claimIdle()).build();
     }
 
     /** @return a builder pre-filled with these options */

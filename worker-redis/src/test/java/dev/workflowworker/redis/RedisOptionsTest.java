@@ -1,8 +1,10 @@
 package dev.workflowworker.redis;
 
+import dev.workflowworker.core.WorkerConfig;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -77,6 +79,22 @@ class RedisOptionsTest {
         IllegalArgumentException badSyntax = assertThrows(IllegalArgumentException.class,
                 () -> RedisOptions.fromUri("redis://bob:Top Secret42@ho st"));
         assertFalse(badSyntax.getMessage().contains("Secret42"), badSyntax.getMessage());
+    }
+
+    @Test
+    void readsRedisUrlStreamGroupAndClaimIdleFromTheWorkerEnvironment() {
+        WorkerConfig config = WorkerConfig.fromEnvironment(Map.of("REDIS_URL", "redis://:pw@cache.internal:6390/4",
+                "WORKER_STREAM", "orders", "WORKER_GROUP", "billing", "CLAIM_IDLE_MS", "45000"));
+        RedisOptions o = RedisOptions.fromConfig(config);
+        assertEquals("cache.internal", o.host());
+        assertEquals(6390, o.port());
+        assertEquals(4, o.database());
+        assertEquals("pw", o.password());
+        assertEquals("orders", o.stream());
+        assertEquals("orders:dlq", o.deadLetterStream());
+        assertEquals("billing", o.group());
+        assertEquals(Duration.ofSeconds(45), o.claimIdle());
+        assertEquals("localhost", RedisOptions.fromConfig(WorkerConfig.fromEnvironment(Map.of())).host());
     }
 
     @Test

@@ -4,6 +4,7 @@ import dev.workflowworker.api.Delivery;
 import dev.workflowworker.api.EventContext;
 import dev.workflowworker.api.EventOutcome;
 import dev.workflowworker.api.EventTransport;
+import dev.workflowworker.api.HealthStatus;
 import dev.workflowworker.api.RecoverableWorkflowException;
 import dev.workflowworker.api.WorkerListener;
 import dev.workflowworker.api.WorkflowEvent;
@@ -29,6 +30,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -57,8 +59,13 @@ class WorkerServiceOnRedisTest {
     };
 
     private WorkerService service(RedisServer redis, ActionRuntime runtime) {
+        return service(redis, runtime, b -> b);
+    }
+
+    private WorkerService service(RedisServer redis, ActionRuntime runtime,
+                                  UnaryOperator<WorkerService.Builder> custom) {
         RedisEventTransport transport = RedisEventTransport.create(redis.options().build());
-        WorkerService s = WorkerService.builder()
+        WorkerService.Builder b = WorkerService.builder()
                 .transport(transport)
                 .lockProvider(transport.locks())
                 .runtime(runtime)
@@ -70,8 +77,8 @@ class WorkerServiceOnRedisTest {
                 .maxBackoff(Duration.ofMillis(200))
                 .transientBackoff(Duration.ofMillis(10))
                 .lockContentionDelay(Duration.ofMillis(20))
-                .listener(recording)
-                .build();
+                .listener(recording);
+        WorkerService s = custom.apply(b).build();
         services.add(s);
         s.start();
         return s;
@@ -225,6 +232,35 @@ class WorkerServiceOnRedisTest {
                 assertEquals("PERMANENT", e.getFields().get("error_category"));
             }
         }
+    }
+
+    @Test
+    void serviceRecoversByItselfWhenRedisRestartsMidRun(RedisServer redis) throws Exception {
+        assertTrue(redis.isRestartable(), "this test needs a server it can stop: unset REDIS_URL");
+        WorkerService s = service(redis, ActionRuntime.builder().on("WORK", this::countedWork).build(),
+                b -> b.healthCheckInterval(Duration.ofMillis(500)));
+        s.publisher().publish(WorkflowEvent.builder("WORK").eventId("before-outage").build());
+        Await.until(Duration.ofSeconds(10), "the first event to complete",
+                () -> count(EventOutcome.Kind.SUCCEEDED, "before-outage") == 1);
+
+        redis.stop();
+        Await.until(Duration.ofSeconds(10), "the service to notice the outage",
+                () -> s.health().status() != HealthStatus.HEALTHY);
+        redis.start();
+
+        Await.until(Duration.ofSeconds(15), "publishing to work again", () -> {
+            try {
+                s.publisher().publish(WorkflowEvent.builder("WORK").eventId("after-outage").build());
+                return true;
+            } catch (RedisUnavailableException e) {
+                return false;
+            }
+        });
+        Await.until(Duration.ofSeconds(15), "the event published after the outage to complete",
+                () -> count(EventOutcome.Kind.SUCCEEDED, "after-outage") == 1);
+        Await.until(Duration.ofSeconds(15), "the service to be healthy again",
+                () -> s.health().status() == HealthStatus.HEALTHY);
+        assertEquals(2, s.health().workerCount());
     }
 
     private static void xadd(RedisClient c, String... fieldsAndValues) {
