@@ -34,6 +34,7 @@ import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The engine's promises end to end on a real Redis. */
@@ -261,6 +262,50 @@ class WorkerServiceOnRedisTest {
         Await.until(Duration.ofSeconds(15), "the service to be healthy again",
                 () -> s.health().status() == HealthStatus.HEALTHY);
         assertEquals(2, s.health().workerCount());
+    }
+
+    @Test
+    void lostLeaseCancelsTheHandlerRefusesItsSuccessAndTheNextHolderHasAHigherToken(RedisServer redis)
+            throws Exception {
+        List<Long> tokens = new CopyOnWriteArrayList<>();
+        CountDownLatch firstRunStarted = new CountDownLatch(1);
+        AtomicInteger sawCancellation = new AtomicInteger();
+        WorkerService s = service(redis, ActionRuntime.builder().on("WORK", ctx -> {
+            tokens.add(ctx.fencingToken());
+            if (tokens.size() == 1) {
+                firstRunStarted.countDown();
+                long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                while (!ctx.isCancelled() && System.nanoTime() < deadline) {
+                    Thread.onSpinWait();
+                }
+                if (ctx.isCancelled()) {
+                    sawCancellation.incrementAndGet();
+                }
+                // Returning normally: the engine must still not count this run as success.
+            }
+        }).build(), b -> b.lockTtl(Duration.ofMillis(900)));
+        s.publisher().publish(WorkflowEvent.builder("WORK").eventId("leased").executionId("exec-lease").build());
+        assertTrue(firstRunStarted.await(10, TimeUnit.SECONDS));
+
+        try (RedisLockProvider intruder = RedisLockProvider.create(redis.options().build());
+             RedisClient c = redis.client()) {
+            // The first holder's lease "expires" (as if its renewals were blocked) and another takes it.
+            c.del("workflow:lock:exec-lease");
+            dev.workflowworker.api.Lock taken = intruder.tryAcquire("exec-lease", Duration.ofSeconds(30)).orElseThrow();
+            assertTrue(taken.fencingToken() > tokens.get(0));
+
+            Await.until(Duration.ofSeconds(10), "the lease loss to be reported",
+                    () -> count(EventOutcome.Kind.LEASE_LOST, "leased") == 1);
+            assertEquals(1, sawCancellation.get(), "the handler's context was cancelled");
+            assertEquals(0, count(EventOutcome.Kind.SUCCEEDED, "leased"));
+            assertFalse(c.exists("workflow:processed:leased"), "no processed marker for a refused success");
+
+            taken.release();
+            Await.until(Duration.ofSeconds(10), "the event to complete under a new lease",
+                    () -> count(EventOutcome.Kind.SUCCEEDED, "leased") == 1);
+            assertEquals(2, tokens.size());
+            assertTrue(tokens.get(1) > taken.fencingToken(), tokens + " after " + taken.fencingToken());
+        }
     }
 
     private static void xadd(RedisClient c, String... fieldsAndValues) {
