@@ -100,6 +100,22 @@ class RedisEventTransportTest {
     }
 
     @Test
+    void publishAllWritesEveryEventInOrderOrNoneWhenOneIsTooLarge(RedisServer redis) throws Exception {
+        RedisEventTransport t = transport(redis, b -> b.maxPayloadBytes(100));
+        List<WorkflowEvent> batch = List.of(event("b-1"), event("b-2"), event("b-3"));
+        List<String> ids = t.publishAll(batch);
+        assertEquals(3, ids.size());
+        List<Delivery> got = pollUntil(t.openConsumer("c1"), 3);
+        assertEquals(ids, got.stream().map(Delivery::id).toList());
+        assertEquals(batch, got.stream().map(Delivery::event).toList());
+
+        WorkflowEvent tooBig = WorkflowEvent.builder("T").payload(Map.of("x", "y".repeat(200))).build();
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> t.publishAll(List.of(event("b-4"), tooBig)));
+        assertEquals(3, client(redis).xlen("workflow:events:global"));
+    }
+
+    @Test
     void groupCreatedAtStartReadsEventsPublishedBeforeAnyWorker(RedisServer redis) throws Exception {
         try (RedisClient c = redis.client()) {
             c.xadd("workflow:events:global", StreamEntryID.NEW_ENTRY,
