@@ -197,6 +197,12 @@ public final class RedisEventTransport implements EventTransport {
         return consumer;
     }
 
+    /** @return administration of this transport's dead-letter stream */
+    public RedisDeadLetters deadLetters() {
+        checkOpen();
+        return new RedisDeadLetters(this);
+    }
+
     /**
      * Returns due retries to the stream now. Consumers do this by themselves while polling;
      * this is for tools and tests.
