@@ -1,6 +1,8 @@
 package dev.workflowworker.api;
 
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Objects;
 
@@ -34,6 +36,10 @@ public record HealthSnapshot(HealthStatus status, int workerCount, int healthyWo
                              long activeEvents, Instant timestamp, long eventsRetried, long eventsDeadLettered,
                              long duplicates, List<WorkerHealth> workers) {
 
+    /** The seed's timestamp form: ISO-8601 UTC with milliseconds, {@code 2025-03-01T23:00:00.000Z}. */
+    private static final DateTimeFormatter TIMESTAMP =
+            DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
+
     /** @throws NullPointerException if a required component is null */
     public HealthSnapshot {
         Objects.requireNonNull(status, "status");
@@ -59,7 +65,7 @@ public record HealthSnapshot(HealthStatus status, int workerCount, int healthyWo
         sb.append("\"eventsSucceeded\":").append(eventsSucceeded).append(',');
         sb.append("\"eventsFailed\":").append(eventsFailed).append(',');
         sb.append("\"activeEvents\":").append(activeEvents).append(',');
-        field(sb, "timestamp", timestamp.toString()).append(',');
+        field(sb, "timestamp", TIMESTAMP.format(timestamp)).append(',');
         sb.append("\"eventsRetried\":").append(eventsRetried).append(',');
         sb.append("\"eventsDeadLettered\":").append(eventsDeadLettered).append(',');
         sb.append("\"duplicates\":").append(duplicates).append(',');
@@ -78,7 +84,7 @@ public record HealthSnapshot(HealthStatus status, int workerCount, int healthyWo
             sb.append("\"eventsSucceeded\":").append(w.eventsSucceeded()).append(',');
             sb.append("\"eventsFailed\":").append(w.eventsFailed()).append(',');
             sb.append("\"activeEvents\":").append(w.activeEvents()).append(',');
-            field(sb, "lastHeartbeat", w.lastHeartbeat() == null ? null : w.lastHeartbeat().toString()).append(',');
+            field(sb, "lastHeartbeat", w.lastHeartbeat() == null ? null : TIMESTAMP.format(w.lastHeartbeat())).append(',');
             field(sb, "lastError", w.lastError());
             sb.append('}');
         }

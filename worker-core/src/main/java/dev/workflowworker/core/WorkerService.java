@@ -87,6 +87,8 @@ public final class WorkerService implements AutoCloseable {
     private final CountDownLatch terminated = new CountDownLatch(1);
     private final String instanceId;
     private volatile boolean shuttingDown;
+    private volatile boolean paused;
+    private volatile int targetWorkers;
     private volatile long abandonAtNanos = Long.MAX_VALUE;
     private long lastMetricsNanos = System.nanoTime();
     private long lastMetricsProcessed;
@@ -96,6 +98,7 @@ public final class WorkerService implements AutoCloseable {
         this.transport = transport;
         this.clock = b.clock;
         this.instanceId = instanceId();
+        this.targetWorkers = config.workerCount();
         this.renewals = scheduler("workflow-worker-lock-renewal", b.threadFactory);
         this.maintenance = scheduler("workflow-worker-maintenance", b.threadFactory);
         this.thresholds = new HealthRules.Thresholds(config.heartbeatTimeout(), config.healthCheckInterval(),
@@ -163,12 +166,118 @@ public final class WorkerService implements AutoCloseable {
     private void startWorker(int index) {
         String id = instanceId + "-worker" + index + "-" + Integer.toHexString(ThreadLocalRandom.current().nextInt());
         WorkflowWorker w = new WorkflowWorker(id, index, engine, transport.openConsumer(id));
+        if (paused) {
+            w.paused(true);
+        }
         workers.add(w);
         w.start();
     }
 
+    /**
+     * Changes the number of workers at runtime. New workers start at once; retired workers stop
+     * reading, finish their in-flight events (up to the shutdown timeout, then hand them back)
+     * and release their consumer. No event is lost either way.
+     *
+     * @param workerCount the new number of workers, at least 1
+     * @throws IllegalArgumentException if {@code workerCount} is below 1
+     * @throws IllegalStateException    if the service is not running
+     */
+    public synchronized void scale(int workerCount) {
+        if (workerCount < 1) {
+            throw new IllegalArgumentException("workerCount must be >= 1, got " + workerCount);
+        }
+        if (state.get() != State.RUNNING) {
+            throw new IllegalStateException("scale needs a running service; it is " + state.get());
+        }
+        targetWorkers = workerCount;
+        while (workers.size() < workerCount) {
+            startWorker(lowestFreeIndex());
+        }
+        while (workers.size() > workerCount) {
+            WorkflowWorker w = workers.get(workers.size() - 1);
+            for (WorkflowWorker candidate : workers) {
+                if (candidate.index() > w.index()) {
+                    w = candidate;
+                }
+            }
+            retireGracefully(w);
+        }
+        log.info("scaled to {} workers", workerCount);
+    }
+
+    private int lowestFreeIndex() {
+        for (int i = 1; ; i++) {
+            boolean used = false;
+            for (WorkflowWorker w : workers) {
+                used |= w.index() == i;
+            }
+            if (!used) {
+                return i;
+            }
+        }
+    }
+
+    private void retireGracefully(WorkflowWorker w) {
+        workers.remove(w);
+        retiring.add(w);
+        w.stopReading();
+        Thread t = new Thread(() -> {
+            try {
+                if (!w.awaitDrained(System.nanoTime() + config.shutdownTimeout().toNanos())) {
+                    w.abandonInFlight();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                w.abandonInFlight();
+            } finally {
+                if (retiring.remove(w)) {
+                    w.close();
+                }
+            }
+        }, "workflow-worker-retire-" + w.index());
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /**
+     * Stops reading new events on every worker; in-flight events finish. Health reports the
+     * workers as degraded with reason {@code paused}. Idempotent.
+     */
+    public synchronized void pause() {
+        paused = true;
+        workers.forEach(w -> w.paused(true));
+    }
+
+    /** Resumes reading after {@link #pause()}. Idempotent. */
+    public synchronized void resume() {
+        paused = false;
+        workers.forEach(w -> w.paused(false));
+    }
+
+    /** @return true while paused */
+    public boolean isPaused() {
+        return paused;
+    }
+
+    /**
+     * Adds a listener at runtime (metrics binders use this).
+     *
+     * @param listener the listener
+     */
+    public void addListener(WorkerListener listener) {
+        engine.listeners().add(Objects.requireNonNull(listener, "listener"));
+    }
+
+    /**
+     * @param listener a listener added before
+     * @return true if it was registered
+     */
+    public boolean removeListener(WorkerListener listener) {
+        return engine.listeners().remove(listener);
+    }
+
     /** Rolls failure windows, replaces unhealthy workers and finishes retired ones. */
-    private void healthTick() {
+    private synchronized void healthTick() {
         try {
             long now = clock.millis();
             for (WorkflowWorker w : workers) {
@@ -184,8 +293,7 @@ public final class WorkerService implements AutoCloseable {
                 }
             }
             for (WorkflowWorker w : retiring) {
-                if (w.isDrained()) {
-                    retiring.remove(w);
+                if (w.isDrained() && retiring.remove(w)) {
                     w.close();
                 }
             }
@@ -242,12 +350,12 @@ public final class WorkerService implements AutoCloseable {
                 case DEGRADED -> degraded++;
                 case UNHEALTHY -> unhealthy++;
             }
-            if ("running".equals(h.state())) {
+            if ("running".equals(h.state()) || "paused".equals(h.state())) {
                 running++;
             }
         }
         HealthStatus status = state.get() == State.NEW ? HealthStatus.UNHEALTHY
-                : HealthRules.service(statuses, running, config.workerCount());
+                : HealthRules.service(statuses, running, targetWorkers);
         return new HealthSnapshot(status, running, healthy, degraded, unhealthy, totals.processed(),
                 totals.succeededCount(), totals.failedCount(), totals.active(), clock.instant(),
                 totals.retriedCount(), totals.deadLetteredCount(), totals.duplicateCount(), details);
@@ -323,9 +431,12 @@ public final class WorkerService implements AutoCloseable {
             Thread.currentThread().interrupt();
             all.forEach(WorkflowWorker::abandonInFlight);
         } finally {
-            all.forEach(WorkflowWorker::close);
-            workers.clear();
-            retiring.clear();
+            for (WorkflowWorker w : all) {
+                // A worker retired by scale() may be closed by its own retire thread.
+                if (workers.remove(w) || retiring.remove(w)) {
+                    w.close();
+                }
+            }
             closeResources();
             state.set(State.TERMINATED);
             terminated.countDown();

@@ -32,7 +32,7 @@ class HealthSnapshotJsonTest {
                 "eventsRetried", "eventsDeadLettered", "duplicates", "workers"), keys);
         assertEquals("degraded", n.get("status").asText());
         assertEquals(1250, n.get("eventsProcessed").asLong());
-        assertEquals("2025-03-01T23:00:00Z", n.get("timestamp").asText());
+        assertEquals("2025-03-01T23:00:00.000Z", n.get("timestamp").asText());
         JsonNode wn = n.get("workers").get(0);
         assertEquals("failure \"ratio\"\n high", wn.get("reason").asText());
         assertEquals("boom\tä\u0001", wn.get("lastError").asText());

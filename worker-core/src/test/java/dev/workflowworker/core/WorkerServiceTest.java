@@ -263,4 +263,71 @@ class WorkerServiceTest {
         assertTrue(transport.deadLetters().get(0).letter().errorMessage().startsWith("invalid field 'payload_json'"));
         assertEquals(1, s.health().eventsDeadLettered());
     }
+
+    @Test
+    void scalingUpAndDownLosesNoEvents() throws Exception {
+        AtomicInteger runs = new AtomicInteger();
+        CountDownLatch gate = new CountDownLatch(1);
+        WorkerService s = started(builder(ctx -> {
+            gate.await(10, TimeUnit.SECONDS);
+            runs.incrementAndGet();
+        }).workerCount(3).shutdownTimeout(Duration.ofSeconds(10)));
+        for (int i = 0; i < 100; i++) {
+            s.publisher().publish(WorkflowEvent.builder("T").eventId("s" + i).build());
+        }
+        Await.until(WAIT, () -> s.health().activeEvents() == 6, () -> s.health().toJson());
+        s.scale(1); // two workers retire while their handlers are blocked
+        assertEquals(1, s.health().workerCount());
+        assertEquals(HealthStatus.HEALTHY, s.health().status(), s.health().toJson());
+        gate.countDown();
+        Await.until(WAIT, () -> runs.get() == 100, () -> "ran " + runs.get());
+        s.scale(4);
+        assertEquals(4, s.health().workerCount());
+        for (int i = 100; i < 200; i++) {
+            s.publisher().publish(WorkflowEvent.builder("T").eventId("s" + i).build());
+        }
+        Await.until(WAIT, () -> runs.get() == 200, () -> "ran " + runs.get());
+        assertEquals(200, s.health().eventsSucceeded());
+        assertEquals(0, s.health().duplicates());
+        assertThrows(IllegalArgumentException.class, () -> s.scale(0));
+    }
+
+    @Test
+    void pauseStopsReadingAndShowsInHealthUntilResume() {
+        AtomicInteger runs = new AtomicInteger();
+        InMemoryEventTransport transport = InMemoryEventTransport.create();
+        WorkerService s = started(builder(ctx -> runs.incrementAndGet()).transport(transport));
+        s.pause();
+        assertTrue(s.isPaused());
+        Await.until(WAIT, () -> s.health().workers().stream().allMatch(w -> "paused".equals(w.state())),
+                () -> s.health().toJson());
+        assertEquals(HealthStatus.DEGRADED, s.health().status());
+        for (int i = 0; i < 10; i++) {
+            s.publisher().publish(WorkflowEvent.builder("T").build());
+        }
+        // A poll that was already blocked may pick events up, but must hand them back unprocessed.
+        Await.until(WAIT, () -> transport.readyCount() == 10, () -> "ready " + transport.readyCount()
+                + " pending " + transport.pendingCount());
+        assertEquals(0, runs.get());
+        s.resume();
+        Await.until(WAIT, () -> runs.get() == 10, () -> "ran " + runs.get());
+        assertEquals(HealthStatus.HEALTHY, s.health().status(), s.health().toJson());
+    }
+
+    @Test
+    void listenersCanBeAddedAndRemovedAtRuntime() {
+        WorkerService s = started(builder(ctx -> { }));
+        AtomicInteger seen = new AtomicInteger();
+        WorkerListener l = new WorkerListener() {
+            @Override
+            public void onOutcome(EventOutcome outcome) {
+                seen.incrementAndGet();
+            }
+        };
+        s.addListener(l);
+        s.publisher().publish(WorkflowEvent.builder("T").build());
+        Await.until(WAIT, () -> seen.get() == 1, "listener added at runtime sees the outcome");
+        assertTrue(s.removeListener(l));
+        assertFalse(s.removeListener(l));
+    }
 }

@@ -34,13 +34,17 @@ public final class HealthRules {
     /**
      * Judges one worker.
      *
-     * @param state     lifecycle state: running, stopping, stopped, crashed
+     * @param state     lifecycle state: running, paused, stopping, stopped, crashed
      * @param stats     its signals
      * @param nowMillis clock time
      * @param t         thresholds
      * @return the verdict
      */
     public static Verdict worker(String state, String crashReason, WorkerStats stats, long nowMillis, Thresholds t) {
+        if ("paused".equals(state)) {
+            // Paused on purpose: alive and holding its work, but not taking new events.
+            return new Verdict(HealthStatus.DEGRADED, "paused");
+        }
         if (!"running".equals(state)) {
             return new Verdict(HealthStatus.UNHEALTHY, crashReason != null ? state + ": " + crashReason : state);
         }

@@ -21,6 +21,16 @@ public final class Listeners {
         this.listeners = new CopyOnWriteArrayList<>(listeners);
     }
 
+    /** @param listener a listener to add at runtime */
+    public void add(WorkerListener listener) {
+        listeners.add(listener);
+    }
+
+    /** @param listener a listener to remove @return true if it was registered */
+    public boolean remove(WorkerListener listener) {
+        return listeners.remove(listener);
+    }
+
     /** @param context the context of the attempt that starts */
     public void started(EventContext context) {
         for (WorkerListener l : listeners) {

@@ -27,7 +27,6 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -56,6 +55,8 @@ public final class WorkflowWorker {
     private final Object drainMonitor = new Object();
     private final Thread loopThread;
     private volatile boolean stopRequested;
+    private volatile boolean paused;
+    private final Object pauseMonitor = new Object();
     private volatile String state = "running";
     private volatile String crashReason;
     private long lastKeepAliveNanos = System.nanoTime();
@@ -129,6 +130,14 @@ public final class WorkflowWorker {
             while (!stopRequested) {
                 stats.heartbeat(e.clock().millis());
                 maintain();
+                if (paused) {
+                    synchronized (pauseMonitor) {
+                        if (paused && !stopRequested) {
+                            pauseMonitor.wait(e.config().pollInterval().toMillis());
+                        }
+                    }
+                    continue;
+                }
                 if (!permits.tryAcquire(e.config().pollInterval().toMillis(), TimeUnit.MILLISECONDS)) {
                     continue;
                 }
@@ -175,7 +184,8 @@ public final class WorkflowWorker {
     private void dispatch(List<Delivery> batch, int granted) {
         permits.release(granted - batch.size());
         for (Delivery d : batch) {
-            if (stopRequested) {
+            // A poll that was blocked when pause() or shutdown began must not start new handlers.
+            if (stopRequested || paused) {
                 handBack(d);
                 permits.release();
                 continue;
@@ -281,7 +291,7 @@ public final class WorkflowWorker {
         Lock lock = acquired.get();
         DefaultEventContext ctx = new DefaultEventContext(event, d.attempt(), lock.fencingToken(), id, e.clock(),
                 deadline(), e.shuttingDown());
-        ScheduledFuture<?> renewal = e.watchdog().watch(lock, ctx);
+        LockWatchdog.Watch renewal = e.watchdog().watch(lock, ctx);
         try {
             if (consumer.isProcessed(event.eventId())) {
                 consumer.ack(d);
@@ -291,7 +301,7 @@ public final class WorkflowWorker {
             }
             runAttempts(d, ctx);
         } finally {
-            renewal.cancel(false);
+            renewal.cancel();
             try {
                 lock.release();
             } catch (RuntimeException ex) {
@@ -360,8 +370,9 @@ public final class WorkflowWorker {
                 try {
                     Thread.sleep(pause.toMillis(), pause.toNanosPart() % 1_000_000);
                 } catch (InterruptedException ie) {
+                    // Interrupted by shutdown: hand the event back rather than spend a retry on it.
                     Thread.currentThread().interrupt();
-                    consumer.reschedule(d, e.clock().instant(), attempt + 1);
+                    consumer.release(List.of(d));
                     outcome(d, EventOutcome.Kind.RELEASED, attempt, category, failure, elapsed, null);
                     return;
                 }
@@ -478,10 +489,30 @@ public final class WorkflowWorker {
 
     // ---------------------------------------------------------------- lifecycle and health
 
+    /**
+     * Pauses or resumes reading. In-flight events go on; stalled-work maintenance keeps running
+     * so the worker's pending entries stay fresh.
+     *
+     * @param pause true to pause
+     */
+    public void paused(boolean pause) {
+        synchronized (pauseMonitor) {
+            paused = pause;
+            pauseMonitor.notifyAll();
+        }
+        if ("running".equals(state) || "paused".equals(state)) {
+            state = pause ? "paused" : "running";
+            e.listeners().workerState(id, state);
+        }
+    }
+
     /** Stops reading; in-flight events go on. Non-blocking, idempotent. */
     public void stopReading() {
         stopRequested = true;
-        if ("running".equals(state)) {
+        synchronized (pauseMonitor) {
+            pauseMonitor.notifyAll();
+        }
+        if ("running".equals(state) || "paused".equals(state)) {
             state = "stopping";
             e.listeners().workerState(id, state);
         }
