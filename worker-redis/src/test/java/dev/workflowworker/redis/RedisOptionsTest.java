@@ -112,6 +112,8 @@ class RedisOptionsTest {
         assertMessageStarts("connectTimeout", () -> b.connectTimeout(null));
         assertMessageStarts("deadLetterMaxLength", () -> b.deadLetterMaxLength(0));
         assertMessageStarts("maxPayloadBytes", () -> b.maxPayloadBytes(0));
+        assertMessageStarts("trustStore", () -> b.trustStore(java.nio.file.Path.of("/no/such/truststore.p12"),
+                "pw".toCharArray(), "PKCS12"));
     }
 
     private static void assertMessageStarts(String setting, org.junit.jupiter.api.function.Executable call) {
