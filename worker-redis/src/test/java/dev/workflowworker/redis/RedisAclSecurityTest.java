@@ -1,6 +1,6 @@
 package dev.workflowworker.redis;
 
-import dev.workflowworker.api.EventTransport;
+import dev.workflowworker.redis.testsupport.Await;
 import dev.workflowworker.redis.testsupport.SpawnedRedisServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -9,7 +9,6 @@ import org.junit.jupiter.api.Test;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
-import redis.clients.jedis.resps.AccessControlLogEntry;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -132,36 +131,162 @@ class RedisAclSecurityTest {
     @Test
     void aclUserWithPasswordInTheUriRunsTheFullFlow() throws Exception {
         RedisOptions options = options(uri("worker", WORKER_PASSWORD));
-        assertFalse(options.toString().contains(WORKER_PASSWORD));
-        SecureFlow.run(options);
+        assertEquals("worker", options.user());
+        assertFalse(options.toString().contains(WORKER_PASSWORD), options.toString());
+
+        try (OutputCapture log = new OutputCapture()) {
+            SecureFlow.run(options);
+            assertNoSecretIn(log.text(), "the log of the flow", WORKER_PASSWORD);
+        }
         try (Jedis admin = admin()) {
-            assertEquals(List.of(), admin.aclLog().stream().map(AccessControlLogEntry::toString).toList());
-            System.err.println("COMMANDS USED: " + usedCommands(admin));
+            assertEquals(List.of(), deniedCommands(admin));
         }
     }
 
     @Test
     void restrictedUserRunsTheWholeFlowAndUsesExactlyItsCommands() throws Exception {
         SecureFlow.run(options(uri("restricted", RESTRICTED_PASSWORD)));
+
         try (Jedis admin = admin()) {
-            List<String> denied = admin.aclLog().stream()
-                    .map(e -> e.getUsername() + " denied " + e.getReason() + " " + e.getObject()).toList();
-            System.err.println("DENIED: " + denied);
-            System.err.println("COMMANDS USED: " + usedCommands(admin));
+            assertEquals(List.of(), deniedCommands(admin), "commands refused to the restricted user");
+            Set<String> used = usedCommands(admin);
+            // HELLO (protocol and authentication handshake) is allowed to every client by Redis.
+            used.remove("hello");
+            assertEquals(new TreeSet<>(NEEDED_COMMANDS), used,
+                    "the ACL list must be exactly what the flow uses: no command missing, none granted in vain");
         }
     }
 
     @Test
-    void wrongPasswordFailsAtStartWithoutRevealingIt() {
+    void wrongPasswordFailsAtStartWithAClearErrorThatDoesNotRevealIt() {
         String wrong = secret("wrong");
-        try (OutputCapture log = new OutputCapture()) {
-            RuntimeException e = assertTimeoutPreemptively(Duration.ofSeconds(10),
-                    () -> assertThrows(RuntimeException.class,
-                            () -> RedisEventTransport.create(options(uri("worker", wrong))).close()));
-            StringWriter trace = new StringWriter();
-            e.printStackTrace(new PrintWriter(trace));
-            System.err.println("EXCEPTION: " + trace);
+        for (String uri : List.of(uri("worker", wrong), uri("", wrong),
+                "redis://" + wrong + "@127.0.0.1:" + server.port())) {
+            RedisOptions options = options(uri);
+            try (OutputCapture log = new OutputCapture()) {
+                IllegalStateException e = assertTimeoutPreemptively(Duration.ofSeconds(10),
+                        () -> assertThrows(IllegalStateException.class,
+                                () -> RedisEventTransport.create(options).close()));
+                assertTrue(e.getMessage().startsWith("cannot start the Redis transport: Redis at "
+                        + options.endpoint() + " refused it"), e.getMessage());
+                assertTrue(e.getMessage().contains("WRONGPASS"), e.getMessage());
+                assertNoSecretIn(e, wrong);
+                assertNoSecretIn(log.text(), "the log", wrong);
+            }
         }
+    }
+
+    @Test
+    void passwordChangedUnderARunningServiceIsReportedWithoutRevealingEitherPassword() throws Exception {
+        String before = secret("before");
+        String after = secret("after");
+        try (Jedis admin = admin()) {
+            admin.aclSetUser("rotating", "reset", "on", ">" + before, "~*", "&*", "+@all");
+        }
+        try (OutputCapture log = new OutputCapture()) {
+            RedisEventTransport transport = RedisEventTransport.create(options(uri("rotating", before)));
+            dev.workflowworker.core.WorkerService service = dev.workflowworker.core.WorkerService.builder()
+                    .transport(transport)
+                    .runtime(dev.workflowworker.core.ActionRuntime.builder().on("WORK", ctx -> { }).build())
+                    .workerCount(1)
+                    .pollInterval(Duration.ofMillis(100))
+                    .healthCheckInterval(Duration.ofMillis(200))
+                    .build();
+            try {
+                service.start();
+                try (Jedis admin = admin()) {
+                    admin.aclSetUser("rotating", "resetpass", ">" + after);
+                    admin.clientKill(new redis.clients.jedis.params.ClientKillParams()
+                            .user("rotating"));
+                }
+                Await.until(Duration.ofSeconds(15), "the refused reconnection to show in the health",
+                        () -> service.health().workers().stream().anyMatch(w -> w.reason() != null
+                                && w.reason().contains("WRONGPASS")));
+                assertNoSecretIn(service.health().toString(), "the health", before, after);
+                assertNoSecretIn(service.health().toJson(), "the health JSON", before, after);
+            } finally {
+                service.close();
+            }
+            assertTrue(log.text().contains("WRONGPASS"), "the refusal is logged");
+            assertNoSecretIn(log.text(), "the log", before, after);
+        }
+    }
+
+    @Test
+    void userLackingTheGroupCommandIsRefusedAtStartNamingTheCommand() {
+        RedisOptions options = options(uri("no-xgroup-create", RESTRICTED_PASSWORD));
+        IllegalStateException e = assertTimeoutPreemptively(Duration.ofSeconds(10),
+                () -> assertThrows(IllegalStateException.class, () -> RedisEventTransport.create(options).close()));
+        assertTrue(e.getMessage().contains("NOPERM") && e.getMessage().contains("xgroup|create"), e.getMessage());
+        assertTrue(e.getMessage().contains(options.endpoint()), e.getMessage());
+        assertNoSecretIn(e, RESTRICTED_PASSWORD);
+    }
+
+    @Test
+    void userLackingTheReadCommandGetsAClearErrorNotAHang() {
+        assertServiceReportsMissingCommand("no-xreadgroup", "xreadgroup");
+    }
+
+    @Test
+    void userLackingTheScriptCommandGetsAClearErrorNotAHang() {
+        assertServiceReportsMissingCommand("no-evalsha", "evalsha");
+    }
+
+    /** Starts a service as a user lacking one command, publishes, and waits for the refusal in its health. */
+    private static void assertServiceReportsMissingCommand(String user, String command) {
+        RedisEventTransport transport = RedisEventTransport.create(options(uri(user, RESTRICTED_PASSWORD)));
+        dev.workflowworker.core.WorkerService service = dev.workflowworker.core.WorkerService.builder()
+                .transport(transport)
+                .lockProvider(transport.locks())
+                .runtime(dev.workflowworker.core.ActionRuntime.builder().on("WORK", ctx -> { }).build())
+                .workerCount(1)
+                .pollInterval(Duration.ofMillis(100))
+                .claimIdle(Duration.ofMillis(500))
+                .healthCheckInterval(Duration.ofMillis(200))
+                .build();
+        try {
+            service.start();
+            service.publisher().publish(dev.workflowworker.api.WorkflowEvent.builder("WORK").eventId("e1").build());
+            Await.until(Duration.ofSeconds(15), "the refused '" + command + "' to show in the health", () ->
+                    service.health().status() != dev.workflowworker.api.HealthStatus.HEALTHY
+                            && service.health().workers().stream().anyMatch(w -> w.reason() != null
+                            && w.reason().contains("NOPERM") && w.reason().contains("'" + command + "'")));
+            assertNoSecretIn(service.health().toJson(), "the health JSON", RESTRICTED_PASSWORD);
+        } finally {
+            service.close();
+        }
+        try (Jedis admin = admin()) {
+            assertTrue(deniedCommands(admin).stream().anyMatch(d -> d.contains(user) && d.endsWith(" " + command)),
+                    deniedCommands(admin).toString());
+        }
+    }
+
+    /** Asserts that no message in the cause chain, nor the printed stack trace, contains a secret. */
+    static void assertNoSecretIn(Throwable error, String... secrets) {
+        Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Throwable t = error; t != null && seen.add(t); t = t.getCause()) {
+            assertNoSecretIn(String.valueOf(t.getMessage()), "the message of " + t.getClass().getName(), secrets);
+            for (Throwable s : t.getSuppressed()) {
+                assertNoSecretIn(s, secrets);
+            }
+        }
+        StringWriter trace = new StringWriter();
+        error.printStackTrace(new PrintWriter(trace));
+        assertNoSecretIn(trace.toString(), "the stack trace", secrets);
+    }
+
+    static void assertNoSecretIn(String text, String where, String... secrets) {
+        for (String secret : secrets) {
+            if (text.contains(secret)) {
+                fail("a password appears in " + where + ": " + text.replace(secret, "<PASSWORD>"));
+            }
+        }
+    }
+
+    /** @return the ACL log as "user denied reason object" lines */
+    private static List<String> deniedCommands(Jedis admin) {
+        return admin.aclLog().stream()
+                .map(e -> e.getUsername() + " denied " + e.getReason() + " " + e.getObject()).toList();
     }
 
     /** Commands run since the last stats reset, from INFO commandstats, without the admin's own. */
