@@ -19,6 +19,8 @@ public final class DefaultEventContext implements EventContext {
     private volatile int attempt;
     private volatile Instant deadline;
     private volatile boolean leaseLost;
+    /** Until when the lease is surely ours: from the send time of the last good acquire/renew, plus the TTL, minus a margin. */
+    private volatile long leaseValidUntilMillis = Long.MAX_VALUE;
 
     public DefaultEventContext(WorkflowEvent event, int attempt, long fencingToken, String workerId, Clock clock,
                                Instant deadline, BooleanSupplier shuttingDown) {
@@ -68,7 +70,7 @@ public final class DefaultEventContext implements EventContext {
 
     @Override
     public boolean isCancelled() {
-        return leaseLost || shuttingDown.getAsBoolean() || clock.instant().isAfter(deadline);
+        return isLeaseLost() || shuttingDown.getAsBoolean() || clock.instant().isAfter(deadline);
     }
 
     @Override
@@ -81,9 +83,21 @@ public final class DefaultEventContext implements EventContext {
         leaseLost = true;
     }
 
-    /** @return true once the lease on the lock key was lost */
+    /**
+     * @return true once the lease on the lock key was lost, or may have expired because no renewal
+     *     succeeded in time (a renewal blocked on a dead connection must not keep the handler going)
+     */
     public boolean isLeaseLost() {
-        return leaseLost;
+        return leaseLost || clock.millis() >= leaseValidUntilMillis;
+    }
+
+    /**
+     * Records a successful acquisition or renewal.
+     *
+     * @param validUntilMillis clock time until which the lease surely holds
+     */
+    public void leaseValidUntil(long validUntilMillis) {
+        this.leaseValidUntilMillis = validUntilMillis;
     }
 
     /** @return true if the service is shutting down */

@@ -26,6 +26,7 @@ public final class LockWatchdog {
 
     private final Duration ttl;
     private final long renewEveryMillis;
+    private final long validityMillis;
     private final Clock clock;
     private final Runnable onInfraError;
     private final Set<Watch> held = ConcurrentHashMap.newKeySet();
@@ -59,6 +60,8 @@ public final class LockWatchdog {
     public LockWatchdog(ScheduledExecutorService scheduler, Duration ttl, Clock clock, Runnable onInfraError) {
         this.ttl = ttl;
         this.renewEveryMillis = Math.max(1, ttl.toMillis() / 3);
+        // A tenth of the TTL covers the time between our clock reading and the store's.
+        this.validityMillis = ttl.toMillis() - Math.max(1, ttl.toMillis() / 10);
         this.clock = clock;
         this.onInfraError = onInfraError;
         // Sweeping twice per renewal period bounds a lease's age at renewal to half a period late.
@@ -74,7 +77,21 @@ public final class LockWatchdog {
      * @return the watch
      */
     public Watch watch(Lock lock, DefaultEventContext context) {
-        Watch w = new Watch(lock, context, clock.millis());
+        return watch(lock, context, clock.millis());
+    }
+
+    /**
+     * Like {@link #watch(Lock, DefaultEventContext)}, for a lock whose acquisition was sent at
+     * {@code acquiredAtMillis}: the lease surely holds until then plus the TTL, less a margin.
+     *
+     * @param lock             the held lock
+     * @param context          the context to cancel when the lease is lost
+     * @param acquiredAtMillis clock time just before the acquisition was sent
+     * @return the watch
+     */
+    public Watch watch(Lock lock, DefaultEventContext context, long acquiredAtMillis) {
+        context.leaseValidUntil(acquiredAtMillis + validityMillis);
+        Watch w = new Watch(lock, context, acquiredAtMillis);
         held.add(w);
         return w;
     }
@@ -93,9 +110,12 @@ public final class LockWatchdog {
     }
 
     private void renew(Watch w, long nowMonotonicMillis) {
+        // Redis counts the new TTL from when it receives the command, which is after this instant.
+        long sentAt = clock.millis();
         try {
             if (w.lock.renew(ttl)) {
-                w.lastRenewedMillis = clock.millis();
+                w.lastRenewedMillis = sentAt;
+                w.context.leaseValidUntil(sentAt + validityMillis);
                 w.lastRenewedNanosMillis = nowMonotonicMillis;
             } else {
                 log.warn("lease on lock key {} was lost (fencing token {}); cancelling its handler",

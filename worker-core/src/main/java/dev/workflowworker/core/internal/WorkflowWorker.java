@@ -279,6 +279,7 @@ public final class WorkflowWorker {
         }
         WorkflowEvent event = d.event();
         Optional<Lock> acquired;
+        long acquireSentAt = e.clock().millis();
         try {
             acquired = e.locks().tryAcquire(event.lockKey(), e.config().lockTtl());
         } catch (RuntimeException ex) {
@@ -298,7 +299,7 @@ public final class WorkflowWorker {
         }
         DefaultEventContext ctx = new DefaultEventContext(event, d.attempt(), lock.fencingToken(), id, e.clock(),
                 deadline(), e.shuttingDown());
-        LockWatchdog.Watch renewal = e.watchdog().watch(lock, ctx);
+        LockWatchdog.Watch renewal = e.watchdog().watch(lock, ctx, acquireSentAt);
         try {
             if (consumer.isProcessed(event.eventId())) {
                 consumer.ack(d);
