@@ -77,11 +77,36 @@ public final class RedisDeadLetters {
      * @return the dead letters
      */
     public List<Entry> list(int max) {
+        return list(null, max);
+    }
+
+    /**
+     * Lists one page of dead letters, oldest first.
+     *
+     * @param after the id of the last entry of the previous page, or null for the first page
+     * @param max   the most to return, at least 1
+     * @return the dead letters after {@code after}
+     */
+    public List<Entry> list(String after, int max) {
+        return range(after == null ? "-" : "(" + after, "+", max);
+    }
+
+    /**
+     * @param id a dead letter's id
+     * @return that dead letter, or empty
+     */
+    public Optional<Entry> get(String id) {
+        Objects.requireNonNull(id, "id");
+        List<Entry> found = range(id, id, 1);
+        return found.isEmpty() ? Optional.empty() : Optional.of(found.get(0));
+    }
+
+    List<Entry> range(String from, String to, int max) {
         if (max < 1) {
             throw new IllegalArgumentException("max must be >= 1: " + max);
         }
         Object reply = transport.call("list dead letters", () -> transport.redis().executeCommand(
-                new CommandArguments(Protocol.Command.XRANGE).key(options.deadLetterStream()).add("-").add("+")
+                new CommandArguments(Protocol.Command.XRANGE).key(options.deadLetterStream()).add(from).add(to)
                         .add("COUNT").add(max)));
         List<Entry> out = new ArrayList<>();
         if (reply instanceof List<?> entries) {

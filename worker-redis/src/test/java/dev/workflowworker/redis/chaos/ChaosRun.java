@@ -39,7 +39,7 @@ final class ChaosRun {
     /** What happened. */
     record Report(Settings settings, int published, int good, int poison, int kills, int redisRestarts,
                   int pauses, long invocations, long completions, long duplicateCompletions, long lost,
-                  long staleEffects, long deadLetters, long poisonDeadLettered, long goodDeadLettered,
+                  long unrecordedCompletions, long staleEffects, long deadLetters, long poisonDeadLettered, long goodDeadLettered,
                   List<Long> recoveryMillis, boolean healthyAtEnd, String finalHealth, long seconds) {
 
         boolean promisesHold() {
@@ -60,8 +60,10 @@ final class ChaosRun {
             row(sb, "Redis restarts (SIGKILL, AOF always)", Integer.toString(redisRestarts));
             row(sb, "Redis CLIENT PAUSE", pauses + " x " + settings.pauseMillis() + " ms");
             row(sb, "handler invocations", Long.toString(invocations));
-            row(sb, "completions (acked as success)", Long.toString(completions));
-            row(sb, "duplicate invocations (allowed)", Long.toString(invocations - completions - poisonInvocationsEstimate()));
+            row(sb, "completions (acked as success)", completions + " recorded + " + unrecordedCompletions
+                    + " killed before recording");
+            row(sb, "duplicate invocations (allowed)",
+                    Long.toString(invocations - completions - unrecordedCompletions - poisonInvocationsEstimate()));
             row(sb, "duplicate completions", Long.toString(duplicateCompletions));
             row(sb, "lost good events", Long.toString(lost));
             row(sb, "overlaps (stale fencing tokens)", Long.toString(staleEffects));
@@ -333,8 +335,10 @@ final class ChaosRun {
                 }
             }
             String health = workers.isEmpty() ? "" : j.get(ChaosWorkerMain.HEALTH + workers.get(0).pid());
+            // Completed (marker present) but the process died between the ack and its ledger record.
+            long unrecorded = good - lost - succeeded.size();
             return new Report(s, published, good, poison, kills, restarts, pauses, invocations, completions,
-                    duplicates, lost, stale == null ? 0 : Long.parseLong(stale), dlq.size(), poisonDead, goodDead,
+                    duplicates, lost, unrecorded, stale == null ? 0 : Long.parseLong(stale), dlq.size(), poisonDead, goodDead,
                     recovery, healthy, health, seconds);
         }
     }

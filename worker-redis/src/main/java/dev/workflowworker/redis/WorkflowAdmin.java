@@ -1,0 +1,213 @@
+package dev.workflowworker.redis;
+
+import redis.clients.jedis.CommandArguments;
+import redis.clients.jedis.Protocol;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Operating the queue by hand: inspect, replay and purge dead letters, and read the state of the
+ * stream, its group and its consumers. What an operator needs to answer "why is nothing being
+ * processed", "why is it slow" and "what failed". Thread-safe; close it when done.
+ *
+ * <pre>{@code
+ * try (WorkflowAdmin admin = WorkflowAdmin.create(RedisOptions.fromUri("redis://localhost:6379"))) {
+ *     admin.deadLetters(null, 20).forEach(d -> System.out.println(d.id() + " " + d.errorMessage()));
+ *     admin.replayAll(50);   // at most 50 per second
+ * }
+ * }</pre>
+ */
+public final class WorkflowAdmin implements AutoCloseable {
+
+    private static final int PAGE = 100;
+
+    private final RedisEventTransport transport;
+    private final RedisDeadLetters dlq;
+    private final RedisOptions options;
+
+    private WorkflowAdmin(RedisEventTransport transport) {
+        this.transport = transport;
+        this.dlq = transport.deadLetters();
+        this.options = transport.options();
+    }
+
+    /**
+     * @param options where Redis is and which stream and group to administer
+     * @return an admin with its own connections
+     */
+    public static WorkflowAdmin create(RedisOptions options) {
+        return new WorkflowAdmin(RedisEventTransport.create(options));
+    }
+
+    /**
+     * @param after the id of the last dead letter of the previous page, or null for the first page
+     * @param limit the page size, at least 1
+     * @return dead letters, oldest first
+     */
+    public List<RedisDeadLetters.Entry> deadLetters(String after, int limit) {
+        return dlq.list(after, limit);
+    }
+
+    /**
+     * @param id a dead letter's id
+     * @return that dead letter, or empty
+     */
+    public Optional<RedisDeadLetters.Entry> deadLetter(String id) {
+        return dlq.get(id);
+    }
+
+    /** @return how many dead letters there are */
+    public long deadLetterCount() {
+        return dlq.size();
+    }
+
+    /**
+     * Sends one dead letter back to the stream with its attempt count reset and its event id
+     * unchanged (so a processed marker still recognises an event that completed meanwhile).
+     *
+     * @param id the dead letter's id
+     * @return the new stream entry id, or empty if there is no such dead letter
+     */
+    public Optional<String> replay(String id) {
+        return dlq.replay(id);
+    }
+
+    /**
+     * Replays the dead letters with ids in {@code [fromId, toId]}, at most {@code perSecond} a second.
+     *
+     * @param fromId    the first id, inclusive ({@code -} for the oldest)
+     * @param toId      the last id, inclusive ({@code +} for the newest)
+     * @param perSecond the rate limit, at least 1
+     * @return how many were replayed
+     * @throws InterruptedException if interrupted while pacing
+     */
+    public int replayRange(String fromId, String toId, int perSecond) throws InterruptedException {
+        Objects.requireNonNull(fromId, "fromId");
+        Objects.requireNonNull(toId, "toId");
+        if (perSecond < 1) {
+            throw new IllegalArgumentException("perSecond must be >= 1: " + perSecond);
+        }
+        long start = System.nanoTime();
+        int replayed = 0;
+        String from = fromId;
+        while (true) {
+            List<RedisDeadLetters.Entry> page = dlq.range(from, toId, PAGE);
+            if (page.isEmpty()) {
+                return replayed;
+            }
+            for (RedisDeadLetters.Entry e : page) {
+                // Pace by schedule, not by sleeping a fixed time after each one.
+                long due = start + TimeUnit.SECONDS.toNanos(1) * replayed / perSecond;
+                long wait = due - System.nanoTime();
+                if (wait > 0) {
+                    TimeUnit.NANOSECONDS.sleep(wait);
+                }
+                if (dlq.replay(e.id()).isPresent()) {
+                    replayed++;
+                }
+            }
+            from = "(" + page.get(page.size() - 1).id();
+        }
+    }
+
+    /**
+     * Replays every dead letter, at most {@code perSecond} a second.
+     *
+     * @param perSecond the rate limit, at least 1
+     * @return how many were replayed
+     * @throws InterruptedException if interrupted while pacing
+     */
+    public int replayAll(int perSecond) throws InterruptedException {
+        return replayRange("-", "+", perSecond);
+    }
+
+    /**
+     * Deletes every dead letter.
+     *
+     * @return how many there were
+     */
+    public long purge() {
+        long n = dlq.size();
+        transport.call("purge dead letters", () -> transport.redis().del(options.deadLetterStream()));
+        return n;
+    }
+
+    /** @return the state of the stream, its group and consumers, the retry set and the dead letters */
+    public QueueStats stats() {
+        return transport.call("read queue stats", () -> {
+            var redis = transport.redis();
+            String stream = options.stream();
+            long length = redis.exists(stream) ? redis.xlen(stream) : 0;
+            long lag = -1;
+            long pending = 0;
+            List<ConsumerStats> consumers = new ArrayList<>();
+            if (length > 0 || redis.exists(stream)) {
+                Object groups = redis.executeCommand(new CommandArguments(Protocol.Command.XINFO).add("GROUPS").key(stream));
+                for (Object g : (List<?>) groups) {
+                    Map<String, Object> info = pairs((List<?>) g);
+                    if (options.group().equals(StreamEntries.text(info.get("name")))) {
+                        pending = StreamEntries.number(info.get("pending"));
+                        Object l = info.get("lag");
+                        lag = l == null ? -1 : StreamEntries.number(l);
+                    }
+                }
+                Object cs = redis.executeCommand(new CommandArguments(Protocol.Command.XINFO).add("CONSUMERS")
+                        .key(stream).add(options.group()));
+                for (Object c : (List<?>) cs) {
+                    Map<String, Object> info = pairs((List<?>) c);
+                    consumers.add(new ConsumerStats(StreamEntries.text(info.get("name")),
+                            StreamEntries.number(info.get("pending")),
+                            Duration.ofMillis(StreamEntries.number(info.get("idle")))));
+                }
+            }
+            long retries = redis.zcard(options.retryKey());
+            long dead = redis.exists(options.deadLetterStream()) ? redis.xlen(options.deadLetterStream()) : 0;
+            return new QueueStats(stream, options.group(), length, lag, pending, retries, dead, consumers);
+        });
+    }
+
+    private static Map<String, Object> pairs(List<?> flat) {
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        for (int i = 0; i + 1 < flat.size(); i += 2) {
+            m.put(StreamEntries.text(flat.get(i)), flat.get(i + 1));
+        }
+        return m;
+    }
+
+    @Override
+    public void close() {
+        transport.close();
+    }
+
+    /**
+     * The state of the queue.
+     *
+     * @param stream         the stream
+     * @param group          the consumer group
+     * @param length         entries in the stream (including delivered ones not yet trimmed)
+     * @param lag            entries not yet delivered to the group, or -1 if Redis cannot tell
+     * @param pending        entries delivered and not yet settled
+     * @param retryScheduled events waiting in the retry set
+     * @param deadLetters    entries in the dead-letter stream
+     * @param consumers      the group's consumers
+     */
+    public record QueueStats(String stream, String group, long length, long lag, long pending, long retryScheduled,
+                             long deadLetters, List<ConsumerStats> consumers) {
+    }
+
+    /**
+     * One consumer of the group.
+     *
+     * @param name    its name ({@code host-pid-worker<n>-<random>})
+     * @param pending entries it holds
+     * @param idle    time since it last read or claimed
+     */
+    public record ConsumerStats(String name, long pending, Duration idle) {
+    }
+}

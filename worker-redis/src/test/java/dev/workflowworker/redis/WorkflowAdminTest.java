@@ -1,0 +1,86 @@
+package dev.workflowworker.redis;
+
+import dev.workflowworker.api.PermanentWorkflowException;
+import dev.workflowworker.api.WorkflowEvent;
+import dev.workflowworker.core.ActionRuntime;
+import dev.workflowworker.core.WorkerService;
+import dev.workflowworker.redis.testsupport.Await;
+import dev.workflowworker.redis.testsupport.RedisServer;
+import dev.workflowworker.redis.testsupport.RedisServerExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+@ExtendWith(RedisServerExtension.class)
+class WorkflowAdminTest {
+
+    @Test
+    void deadLettersArePagedShownReplayedWithTheSameEventIdAndPurged(RedisServer redis) throws Exception {
+        AtomicBoolean broken = new AtomicBoolean(true);
+        Set<String> done = ConcurrentHashMap.newKeySet();
+        RedisEventTransport transport = RedisEventTransport.create(redis.options().build());
+        try (WorkerService s = WorkerService.builder().transport(transport).workerCount(1)
+                .pollInterval(Duration.ofMillis(100))
+                .runtime(ActionRuntime.builder().on("CHARGE", ctx -> {
+                    if (broken.get()) {
+                        throw new PermanentWorkflowException("card processor rejected the request");
+                    }
+                    done.add(ctx.event().eventId());
+                }).build()).build();
+             WorkflowAdmin admin = WorkflowAdmin.create(redis.options().build())) {
+            s.start();
+            for (int i = 0; i < 5; i++) {
+                s.publisher().publish(WorkflowEvent.builder("CHARGE").eventId("charge-" + i).build());
+            }
+            Await.until(Duration.ofSeconds(15), "five dead letters", () -> admin.deadLetterCount() == 5);
+
+            List<RedisDeadLetters.Entry> page1 = admin.deadLetters(null, 2);
+            List<RedisDeadLetters.Entry> page2 = admin.deadLetters(page1.get(1).id(), 2);
+            List<RedisDeadLetters.Entry> page3 = admin.deadLetters(page2.get(1).id(), 2);
+            assertEquals(2, page1.size());
+            assertEquals(2, page2.size());
+            assertEquals(1, page3.size());
+            assertTrue(admin.deadLetters(page3.get(0).id(), 2).isEmpty());
+            RedisDeadLetters.Entry shown = admin.deadLetter(page1.get(0).id()).orElseThrow();
+            assertEquals("card processor rejected the request", shown.errorMessage());
+            assertEquals("PERMANENT", shown.errorCategory());
+            assertTrue(admin.deadLetter("1-1").isEmpty());
+
+            WorkflowAdmin.QueueStats stats = admin.stats();
+            assertEquals(5, stats.deadLetters());
+            assertEquals(0, stats.pending());
+            assertEquals(0, stats.lag());
+            assertEquals(0, stats.retryScheduled());
+            assertEquals(1, stats.consumers().size());
+
+            broken.set(false);
+            String replayedEventId = shown.originalMessage().contains("charge-") ? eventIdOf(shown) : null;
+            assertTrue(admin.replay(shown.id()).isPresent());
+            Await.until(Duration.ofSeconds(15), "the replayed event to complete", () -> done.contains(replayedEventId));
+            assertEquals(4, admin.deadLetterCount());
+            assertEquals(4, admin.replayAll(1000));
+            Await.until(Duration.ofSeconds(15), "every replayed event to complete", () -> done.size() == 5);
+            assertEquals(0, admin.deadLetterCount());
+            assertTrue(admin.replay(shown.id()).isEmpty(), "a dead letter is replayed once");
+
+            broken.set(true);
+            s.publisher().publish(WorkflowEvent.builder("CHARGE").eventId("charge-x").build());
+            s.publisher().publish(WorkflowEvent.builder("CHARGE").eventId("charge-y").build());
+            Await.until(Duration.ofSeconds(15), "two new dead letters", () -> admin.deadLetterCount() == 2);
+            assertEquals(2, admin.purge());
+            assertEquals(0, admin.deadLetterCount());
+        }
+    }
+
+    private static String eventIdOf(RedisDeadLetters.Entry e) throws Exception {
+        return new com.fasterxml.jackson.databind.ObjectMapper().readTree(e.originalMessage()).get("event_id").asText();
+    }
+}
