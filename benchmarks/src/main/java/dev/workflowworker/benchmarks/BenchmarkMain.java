@@ -45,6 +45,15 @@ public final class BenchmarkMain {
         if (redis != null && wanted(only, "raw")) {
             rows.addAll(RawRedisScenario.run(redis, events));
         }
+        if (redis != null && wanted(only, "redis")) {
+            rows.addAll(RedisServiceScenario.throughput(redis, events));
+        }
+        if (redis != null && wanted(only, "latency")) {
+            rows.addAll(RedisServiceScenario.latency(redis, 1000, Integer.parseInt(opt.getOrDefault("latency-seconds", "30"))));
+        }
+        if (redis != null && wanted(only, "memory")) {
+            rows.addAll(RedisServiceScenario.memory(redis, Integer.parseInt(opt.getOrDefault("memory-events", "1000000"))));
+        }
         if (redis != null && wanted(only, "bullmq")) {
             rows.addAll(BullMqScenario.run(redis, events, Path.of(opt.getOrDefault("node-dir", "benchmarks/node"))));
         }

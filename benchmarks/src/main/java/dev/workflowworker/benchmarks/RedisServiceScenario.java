@@ -1,0 +1,146 @@
+package dev.workflowworker.benchmarks;
+
+import dev.workflowworker.api.EventContext;
+import dev.workflowworker.api.WorkflowEvent;
+import dev.workflowworker.core.WorkerService;
+import dev.workflowworker.core.internal.LatencyRecorder;
+import dev.workflowworker.redis.RedisEventTransport;
+import dev.workflowworker.redis.RedisOptions;
+import redis.clients.jedis.Jedis;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/** WorkerService on Redis with every guarantee on: throughput, latency and memory. */
+final class RedisServiceScenario {
+
+    private RedisServiceScenario() {
+    }
+
+    private static WorkerService service(String url, String stream, int workers, int concurrency, int batch,
+                                         Consumer<EventContext> handler) {
+        RedisOptions options = RedisOptions.fromUri(url).toBuilder().stream(stream).build();
+        return WorkerService.builder().transport(RedisEventTransport.create(options))
+                .runtime(handler::accept).workerCount(workers).concurrencyLimit(concurrency).batchSize(batch)
+                .pollInterval(Duration.ofMillis(100)).metricsReportingInterval(Duration.ofHours(1)).build();
+    }
+
+    static List<BenchmarkMain.Row> throughput(String url, int n) throws Exception {
+        List<BenchmarkMain.Row> rows = new ArrayList<>();
+        int[][] configs = {{2, 16, 64}, {4, 16, 64}, {4, 32, 128}};
+        double best = 0;
+        String bestNote = "";
+        for (int[] c : configs) {
+            String stream = "bench:svc:" + c[0] + "x" + c[1];
+            RawRedisScenario.prepublish(url, stream, n);
+            CountDownLatch done = new CountDownLatch(n);
+            WorkerService s = service(url, stream, c[0], c[1], c[2], ctx -> done.countDown());
+            long t0 = System.nanoTime();
+            s.start();
+            done.await(10, TimeUnit.MINUTES);
+            double rate = (n - done.getCount()) / ((System.nanoTime() - t0) / 1e9);
+            s.close();
+            String note = c[0] + " workers x " + c[1] + ", batch " + c[2];
+            rows.add(new BenchmarkMain.Row("redis throughput", "WorkerService no-op, " + note, rate, "events/s",
+                    n + " pre-published, locks+markers+atomic acks on"));
+            if (rate > best) {
+                best = rate;
+                bestNote = note;
+            }
+            try (Jedis j = new Jedis(URI.create(url))) {
+                j.flushAll();
+            }
+        }
+        rows.add(new BenchmarkMain.Row("redis throughput", "best", best, "events/s", bestNote));
+        return rows;
+    }
+
+    static List<BenchmarkMain.Row> latency(String url, int perSecond, int seconds) throws Exception {
+        LatencyRecorder rec = new LatencyRecorder();
+        int n = perSecond * seconds;
+        CountDownLatch done = new CountDownLatch(n);
+        WorkerService s = service(url, "bench:latency", 2, 8, 16, ctx -> {
+            long sentNanos = Long.parseLong(ctx.event().headers().get("sent_ns"));
+            rec.record(System.nanoTime() - sentNanos);
+            done.countDown();
+        });
+        s.start();
+        // Warm up connections and JIT before measuring.
+        for (int i = 0; i < 500; i++) {
+            s.publisher().publish(WorkflowEvent.builder("WARM").headers(java.util.Map.of("sent_ns",
+                    Long.toString(System.nanoTime()))).build());
+        }
+        Thread.sleep(1000);
+        rec.snapshotAndReset();
+        long start = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            long due = start + TimeUnit.SECONDS.toNanos(1) * i / perSecond;
+            long wait = due - System.nanoTime();
+            if (wait > 0) {
+                TimeUnit.NANOSECONDS.sleep(wait);
+            }
+            s.publisher().publish(WorkflowEvent.builder("PING").executionId("x" + (i % 100))
+                    .headers(java.util.Map.of("sent_ns", Long.toString(System.nanoTime()))).build());
+        }
+        done.await(2, TimeUnit.MINUTES);
+        s.close();
+        LatencyRecorder.Snapshot p = rec.snapshotAndReset();
+        long p999 = p.max(); // the recorder keeps p50/p99/max; max bounds p99.9 from above
+        return List.of(
+                new BenchmarkMain.Row("latency", "publish -> handler p50", p.p50() / 1e6, "ms",
+                        perSecond + "/s for " + seconds + " s, " + p.count() + " events"),
+                new BenchmarkMain.Row("latency", "publish -> handler p99", p.p99() / 1e6, "ms", "target p99 <= 5 ms"),
+                new BenchmarkMain.Row("latency", "publish -> handler max (>= p99.9)", p999 / 1e6, "ms", ""));
+    }
+
+    static List<BenchmarkMain.Row> memory(String url, int n) throws Exception {
+        try (Jedis j = new Jedis(URI.create(url))) {
+            j.flushAll();
+            long before = usedMemory(j);
+            Runtime rt = Runtime.getRuntime();
+            System.gc();
+            long heapBefore = rt.totalMemory() - rt.freeMemory();
+            CountDownLatch done = new CountDownLatch(n);
+            RedisOptions options = RedisOptions.fromUri(url).toBuilder().stream("bench:memory")
+                    .processedTtl(Duration.ofSeconds(5)).trimInterval(Duration.ofSeconds(1)).build();
+            WorkerService s = WorkerService.builder().transport(RedisEventTransport.create(options))
+                    .runtime(ctx -> done.countDown()).workerCount(4).concurrencyLimit(16).batchSize(64)
+                    .pollInterval(Duration.ofMillis(100)).metricsReportingInterval(Duration.ofHours(1)).build();
+            s.start();
+            List<WorkflowEvent> batch = new ArrayList<>(1000);
+            for (int i = 0; i < n; i++) {
+                batch.add(WorkflowEvent.builder("NOOP").executionId("x" + (i % 1000)).build());
+                if (batch.size() == 1000) {
+                    s.publisher().publishAll(batch);
+                    batch.clear();
+                }
+            }
+            done.await(30, TimeUnit.MINUTES);
+            Thread.sleep(6000); // markers expire (5 s TTL here) and the transport trims the stream (every 1 s here)
+            s.close();
+            System.gc();
+            long heapAfter = rt.totalMemory() - rt.freeMemory();
+            long after = usedMemory(j);
+            return List.of(
+                    new BenchmarkMain.Row("memory", "Redis used_memory before", before / 1048576.0, "MiB", ""),
+                    new BenchmarkMain.Row("memory", "Redis used_memory after " + n + " events", after / 1048576.0,
+                            "MiB", "stream trimmed by the transport, markers expired"),
+                    new BenchmarkMain.Row("memory", "JVM heap after GC, before", heapBefore / 1048576.0, "MiB", ""),
+                    new BenchmarkMain.Row("memory", "JVM heap after GC, after", heapAfter / 1048576.0, "MiB", ""));
+        }
+    }
+
+    private static long usedMemory(Jedis j) {
+        for (String line : j.info("memory").split("\r?\n")) {
+            if (line.startsWith("used_memory:")) {
+                return Long.parseLong(line.substring("used_memory:".length()).trim());
+            }
+        }
+        return -1;
+    }
+}
