@@ -62,7 +62,8 @@ import java.util.function.ToDoubleFunction;
  *       <td>workers by health: {@code healthy}, {@code degraded}, {@code unhealthy}</td></tr>
  *   <tr><td>{@value #PROCESSING}</td><td>timer</td><td>{@code outcome}</td>
  *       <td>time spent in the handler per attempt, {@code outcome} = {@code succeeded} or
- *       {@code failed}; publishes p50, p95, p99 and a percentile histogram</td></tr>
+ *       {@code failed}; publishes p50, p95, p99 and a percentile histogram (Prometheus shows the
+ *       histogram only: use {@code histogram_quantile})</td></tr>
  * </table>
  *
  * <h2>Counting</h2>
