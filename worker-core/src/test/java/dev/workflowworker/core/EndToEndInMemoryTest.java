@@ -11,6 +11,7 @@ import dev.workflowworker.api.WorkerListener;
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.core.memory.InMemoryDeadLetter;
 import dev.workflowworker.core.memory.InMemoryEventTransport;
+import dev.workflowworker.core.testing.Await;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -166,6 +167,8 @@ class EndToEndInMemoryTest {
         service.publisher().publishAll(events);
 
         assertTrue(terminal.await(120, TimeUnit.SECONDS), "events left: " + terminal.getCount());
+        // The last outcome is reported just before its handler slot is freed.
+        Await.until(Duration.ofSeconds(10), () -> service.health().activeEvents() == 0, "handler slots freed");
         HealthSnapshot health = service.health();
         List<InMemoryDeadLetter> dlq = transport.deadLetters();
         service.close();

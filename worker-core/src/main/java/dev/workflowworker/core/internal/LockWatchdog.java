@@ -6,23 +6,49 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Renews held leases from a dedicated scheduler, so a saturated handler pool can never starve
  * renewal. When a renewal reports the lease lost, or renewals keep failing until the lease must
  * have expired, the handler's context is cancelled at once.
+ *
+ * <p>One sweep task renews every lease that is a third of its TTL old. Registering a lease is a
+ * concurrent-set insert: scheduling a task per event would put every event through the
+ * scheduler's single queue lock.
  */
 public final class LockWatchdog {
 
     private static final Logger log = LoggerFactory.getLogger(LockWatchdog.class);
 
-    private final ScheduledExecutorService scheduler;
     private final Duration ttl;
+    private final long renewEveryMillis;
     private final Clock clock;
     private final Runnable onInfraError;
+    private final Set<Watch> held = ConcurrentHashMap.newKeySet();
+
+    /** A lease being renewed; {@link #cancel()} it when the handler is done. */
+    public final class Watch {
+        private final Lock lock;
+        private final DefaultEventContext context;
+        private volatile long lastRenewedMillis;
+        private volatile long lastRenewedNanosMillis;
+
+        private Watch(Lock lock, DefaultEventContext context, long now) {
+            this.lock = lock;
+            this.context = context;
+            this.lastRenewedMillis = now;
+            this.lastRenewedNanosMillis = System.nanoTime() / 1_000_000;
+        }
+
+        /** Stops renewing. */
+        public void cancel() {
+            held.remove(this);
+        }
+    }
 
     /**
      * @param scheduler    the dedicated renewal scheduler
@@ -31,46 +57,59 @@ public final class LockWatchdog {
      * @param onInfraError told when a renewal could not reach the lock store
      */
     public LockWatchdog(ScheduledExecutorService scheduler, Duration ttl, Clock clock, Runnable onInfraError) {
-        this.scheduler = scheduler;
         this.ttl = ttl;
+        this.renewEveryMillis = Math.max(1, ttl.toMillis() / 3);
         this.clock = clock;
         this.onInfraError = onInfraError;
+        // Sweeping twice per renewal period bounds a lease's age at renewal to half a period late.
+        long sweep = Math.max(1, renewEveryMillis / 2);
+        scheduler.scheduleWithFixedDelay(this::sweep, sweep, sweep, TimeUnit.MILLISECONDS);
     }
 
     /**
-     * Starts renewing {@code lock} every third of the TTL until the returned handle is cancelled.
+     * Starts renewing {@code lock} every third of the TTL until the returned watch is cancelled.
      *
      * @param lock    the held lock
      * @param context the context to cancel when the lease is lost
-     * @return the renewal task; cancel it when the handler is done
+     * @return the watch
      */
-    public ScheduledFuture<?> watch(Lock lock, DefaultEventContext context) {
-        long period = Math.max(1, ttl.toMillis() / 3);
-        long[] lastRenewed = {clock.millis()};
-        return scheduler.scheduleAtFixedRate(() -> renew(lock, context, lastRenewed), period, period,
-                TimeUnit.MILLISECONDS);
+    public Watch watch(Lock lock, DefaultEventContext context) {
+        Watch w = new Watch(lock, context, clock.millis());
+        held.add(w);
+        return w;
     }
 
-    private void renew(Lock lock, DefaultEventContext context, long[] lastRenewed) {
-        if (context.isLeaseLost()) {
-            return;
+    private void sweep() {
+        // Real elapsed time decides when to renew; the clock (possibly a fake) decides expiry.
+        for (Watch w : held) {
+            long now = System.nanoTime() / 1_000_000;
+            if (w.context.isLeaseLost()) {
+                continue;
+            }
+            if (now - w.lastRenewedNanosMillis >= renewEveryMillis) {
+                renew(w, now);
+            }
         }
+    }
+
+    private void renew(Watch w, long nowMonotonicMillis) {
         try {
-            if (lock.renew(ttl)) {
-                lastRenewed[0] = clock.millis();
+            if (w.lock.renew(ttl)) {
+                w.lastRenewedMillis = clock.millis();
+                w.lastRenewedNanosMillis = nowMonotonicMillis;
             } else {
                 log.warn("lease on lock key {} was lost (fencing token {}); cancelling its handler",
-                        lock.key(), lock.fencingToken());
-                context.leaseLost();
+                        w.lock.key(), w.lock.fencingToken());
+                w.context.leaseLost();
             }
         } catch (RuntimeException e) {
             onInfraError.run();
             // Past the TTL since the last good renewal the lease is gone, whatever the store says later.
-            if (clock.millis() - lastRenewed[0] >= ttl.toMillis()) {
-                log.warn("could not renew lock key {} for a whole TTL; treating the lease as lost", lock.key(), e);
-                context.leaseLost();
+            if (clock.millis() - w.lastRenewedMillis >= ttl.toMillis()) {
+                log.warn("could not renew lock key {} for a whole TTL; treating the lease as lost", w.lock.key(), e);
+                w.context.leaseLost();
             } else {
-                log.debug("renewal of lock key {} failed; will retry", lock.key(), e);
+                log.debug("renewal of lock key {} failed; will retry", w.lock.key(), e);
             }
         }
     }

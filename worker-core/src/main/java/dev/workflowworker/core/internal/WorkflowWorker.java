@@ -27,7 +27,6 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -292,7 +291,7 @@ public final class WorkflowWorker {
         Lock lock = acquired.get();
         DefaultEventContext ctx = new DefaultEventContext(event, d.attempt(), lock.fencingToken(), id, e.clock(),
                 deadline(), e.shuttingDown());
-        ScheduledFuture<?> renewal = e.watchdog().watch(lock, ctx);
+        LockWatchdog.Watch renewal = e.watchdog().watch(lock, ctx);
         try {
             if (consumer.isProcessed(event.eventId())) {
                 consumer.ack(d);
@@ -302,7 +301,7 @@ public final class WorkflowWorker {
             }
             runAttempts(d, ctx);
         } finally {
-            renewal.cancel(false);
+            renewal.cancel();
             try {
                 lock.release();
             } catch (RuntimeException ex) {

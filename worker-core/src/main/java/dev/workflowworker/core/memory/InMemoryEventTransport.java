@@ -42,6 +42,9 @@ public final class InMemoryEventTransport implements EventTransport {
         }
     }
 
+    private record MarkerExpiry(String eventId, long expiresAtMillis) {
+    }
+
     private static final class Pending {
         final Delivery delivery;
         final String consumer;
@@ -64,7 +67,7 @@ public final class InMemoryEventTransport implements EventTransport {
     private final ConcurrentHashMap<String, Long> markers = new ConcurrentHashMap<>();
     private final ConcurrentLinkedQueue<InMemoryDeadLetter> deadLetters = new ConcurrentLinkedQueue<>();
     private final AtomicLong seq = new AtomicLong();
-    private final AtomicLong completions = new AtomicLong();
+    private final ConcurrentLinkedQueue<MarkerExpiry> markerExpiries = new ConcurrentLinkedQueue<>();
     private volatile boolean closed;
 
     private InMemoryEventTransport(Builder b) {
@@ -185,10 +188,16 @@ public final class InMemoryEventTransport implements EventTransport {
 
     private void markProcessed(String eventId) {
         long now = clock.millis();
-        markers.put(eventId, now + markerTtlMillis);
-        // Amortised sweep keeps expired markers from piling up.
-        if ((completions.incrementAndGet() & 4095) == 0) {
-            markers.values().removeIf(expiry -> expiry <= now);
+        long expiry = now + markerTtlMillis;
+        markers.put(eventId, expiry);
+        // Markers share one TTL, so they expire in insertion order: dropping expired heads of a
+        // FIFO keeps memory bounded at O(1) per completion, with no scan of the whole map.
+        markerExpiries.add(new MarkerExpiry(eventId, expiry));
+        MarkerExpiry head;
+        while ((head = markerExpiries.peek()) != null && head.expiresAtMillis <= now) {
+            if (markerExpiries.remove(head)) {
+                markers.remove(head.eventId, head.expiresAtMillis);
+            }
         }
     }
 

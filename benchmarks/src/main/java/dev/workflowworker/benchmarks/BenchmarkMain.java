@@ -1,0 +1,87 @@
+package dev.workflowworker.benchmarks;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs the benchmark scenarios in one invocation against one Redis, so ratios are comparable on a
+ * noisy machine, prints a table and writes the results as JSON.
+ *
+ * <p>Usage: {@code BenchmarkMain --redis redis://127.0.0.1:PORT [--node-dir benchmarks/node]
+ * [--out benchmarks/target/results.json] [--events 200000] [--only a,b]}
+ */
+public final class BenchmarkMain {
+
+    /** One measured row. */
+    record Row(String scenario, String metric, double value, String unit, String note) {
+    }
+
+    private BenchmarkMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> opt = new LinkedHashMap<>();
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            opt.put(args[i].replaceFirst("^--", ""), args[i + 1]);
+        }
+        String redis = opt.get("redis");
+        int events = Integer.parseInt(opt.getOrDefault("events", "200000"));
+        String only = opt.getOrDefault("only", "");
+        Path out = Path.of(opt.getOrDefault("out", "benchmarks/target/results.json"));
+        List<Row> rows = new ArrayList<>();
+
+        if (wanted(only, "inmemory")) {
+            rows.addAll(InMemoryScenario.run(Math.max(events, 500_000)));
+        }
+        if (redis != null && wanted(only, "raw")) {
+            rows.addAll(RawRedisScenario.run(redis, events));
+        }
+        if (redis != null && wanted(only, "bullmq")) {
+            rows.addAll(BullMqScenario.run(redis, events, Path.of(opt.getOrDefault("node-dir", "benchmarks/node"))));
+        }
+        print(rows);
+        write(rows, out);
+    }
+
+    private static boolean wanted(String only, String name) {
+        return only.isEmpty() || List.of(only.split(",")).contains(name);
+    }
+
+    private static void print(List<Row> rows) {
+        System.out.printf("%n%-28s %-34s %14s  %-8s %s%n", "scenario", "metric", "value", "unit", "note");
+        System.out.println("-".repeat(110));
+        for (Row r : rows) {
+            System.out.printf("%-28s %-34s %14s  %-8s %s%n", r.scenario(), r.metric(), format(r.value()), r.unit(),
+                    r.note() == null ? "" : r.note());
+        }
+    }
+
+    private static String format(double v) {
+        return Math.abs(v) >= 100 ? String.format("%,.0f", v) : String.format("%.3f", v);
+    }
+
+    private static void write(List<Row> rows, Path out) throws Exception {
+        ObjectMapper m = new ObjectMapper();
+        ObjectNode root = m.createObjectNode();
+        root.put("timestamp", java.time.Instant.now().toString());
+        root.put("cores", Runtime.getRuntime().availableProcessors());
+        root.put("java", System.getProperty("java.version"));
+        ArrayNode arr = root.putArray("results");
+        for (Row r : rows) {
+            JsonNode n = m.valueToTree(r);
+            arr.add(n);
+        }
+        Files.createDirectories(out.toAbsolutePath().getParent());
+        m.writerWithDefaultPrettyPrinter().writeValue(out.toFile(), root);
+        System.out.println("\nresults written to " + out);
+    }
+}

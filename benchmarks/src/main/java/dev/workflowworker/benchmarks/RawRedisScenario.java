@@ -1,0 +1,87 @@
+package dev.workflowworker.benchmarks;
+
+import dev.workflowworker.api.WorkflowEvent;
+import dev.workflowworker.core.internal.WireCodec;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.StreamEntryID;
+import redis.clients.jedis.params.XReadGroupParams;
+import redis.clients.jedis.resps.StreamEntry;
+
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The floor: a minimal XREADGROUP COUNT n + XACK loop with no locks, markers or retries — the
+ * best this Redis allows for consuming the same events.
+ */
+final class RawRedisScenario {
+
+    private static final WireCodec CODEC = new WireCodec();
+
+    private RawRedisScenario() {
+    }
+
+    static void prepublish(String url, String stream, int n) {
+        try (Jedis j = new Jedis(URI.create(url))) {
+            j.del(stream);
+            for (int i = 0; i < n; i += 1000) {
+                Pipeline p = j.pipelined();
+                for (int k = i; k < Math.min(n, i + 1000); k++) {
+                    WorkflowEvent e = WorkflowEvent.builder("NOOP").eventId("bench-" + k)
+                            .executionId("x" + (k % 1000)).build();
+                    p.xadd(stream, StreamEntryID.NEW_ENTRY, CODEC.encode(e, 1));
+                }
+                p.sync();
+            }
+        }
+    }
+
+    static List<BenchmarkMain.Row> run(String url, int n) throws Exception {
+        String stream = "bench:raw";
+        prepublish(url, stream, n);
+        try (Jedis j = new Jedis(URI.create(url))) {
+            j.xgroupCreate(stream, "g", new StreamEntryID(0, 0), false);
+        }
+        int consumers = 2;
+        AtomicLong consumed = new AtomicLong();
+        CountDownLatch done = new CountDownLatch(consumers);
+        long t0 = System.nanoTime();
+        for (int c = 0; c < consumers; c++) {
+            String name = "c" + c;
+            Thread t = new Thread(() -> {
+                try (Jedis j = new Jedis(URI.create(url))) {
+                    while (consumed.get() < n) {
+                        List<Map.Entry<String, List<StreamEntry>>> r = j.xreadGroup("g", name,
+                                XReadGroupParams.xReadGroupParams().count(500).block(50),
+                                Map.of(stream, StreamEntryID.XREADGROUP_UNDELIVERED_ENTRY));
+                        if (r == null || r.isEmpty()) {
+                            continue;
+                        }
+                        List<StreamEntry> entries = r.get(0).getValue();
+                        List<StreamEntryID> ids = new ArrayList<>(entries.size());
+                        for (StreamEntry e : entries) {
+                            ids.add(e.getID());
+                        }
+                        j.xack(stream, "g", ids.toArray(new StreamEntryID[0]));
+                        consumed.addAndGet(entries.size());
+                    }
+                } finally {
+                    done.countDown();
+                }
+            });
+            t.start();
+        }
+        done.await();
+        double rate = n / ((System.nanoTime() - t0) / 1e9);
+        try (Jedis j = new Jedis(URI.create(url))) {
+            j.del(stream);
+        }
+        return List.of(new BenchmarkMain.Row("raw redis floor", "XREADGROUP+XACK loop", rate, "events/s",
+                consumers + " consumers, COUNT 500, " + n + " events"));
+    }
+}

@@ -1,0 +1,357 @@
+package dev.workflowworker.redis;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.workflowworker.api.DeadLetter;
+import dev.workflowworker.api.Delivery;
+import dev.workflowworker.api.EventTransport;
+import dev.workflowworker.core.internal.WireCodec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.CommandArguments;
+import redis.clients.jedis.Connection;
+import redis.clients.jedis.Protocol;
+import redis.clients.jedis.exceptions.JedisDataException;
+import redis.clients.jedis.exceptions.JedisException;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One worker's consumer. Its blocking reads run on a connection of its own; every other
+ * operation borrows from the transport's pool, so outcome calls may come from many threads.
+ */
+final class RedisConsumer implements EventTransport.Consumer {
+
+    private static final Logger log = LoggerFactory.getLogger(RedisConsumer.class);
+    private static final long FIRST_BACKOFF_MS = 100;
+    private static final long MAX_BACKOFF_MS = 5_000;
+    private static final String NO_CURSOR = "0-0";
+
+    private final RedisEventTransport transport;
+    private final RedisOptions options;
+    private final String name;
+    private final ReentrantLock readLock = new ReentrantLock();
+    private volatile Connection connection;
+    private volatile boolean closed;
+    /** Guarded by readLock. */
+    private int consecutiveFailures;
+    /** Guarded by readLock; System.nanoTime() before which the next read attempt waits. */
+    private long retryAtNanos;
+    private volatile String claimCursor = NO_CURSOR;
+
+    RedisConsumer(RedisEventTransport transport, String name) {
+        this.transport = transport;
+        this.options = transport.options();
+        this.name = name;
+    }
+
+    String name() {
+        return name;
+    }
+
+    @Override
+    public List<Delivery> poll(int max, Duration maxWait) throws InterruptedException {
+        if (max < 1) {
+            throw new IllegalArgumentException("max must be >= 1: " + max);
+        }
+        Objects.requireNonNull(maxWait, "maxWait");
+        if (Thread.interrupted()) {
+            throw new InterruptedException();
+        }
+        checkOpen();
+        readLock.lockInterruptibly();
+        try {
+            if (!waitOutBackoff(maxWait)) {
+                throw new RedisUnavailableException("cannot read from stream " + options.stream() + ": Redis at "
+                        + options.endpoint() + " was unreachable, next attempt in "
+                        + TimeUnit.NANOSECONDS.toMillis(retryAtNanos - System.nanoTime()) + " ms", null);
+            }
+            List<Delivery> deliveries;
+            try {
+                long untilDue = transport.call("move due retries", transport::maybeMoveRetries);
+                transport.maybeTrim();
+                long waitMs = Math.min(maxWait.toMillis(), untilDue);
+                deliveries = read(max, waitMs);
+                consecutiveFailures = 0;
+            } catch (RuntimeException e) {
+                if (e instanceof RedisUnavailableException) {
+                    onReadFailure();
+                }
+                // close() from another thread breaks a blocked read on purpose; that is no failure.
+                if (closed) {
+                    return List.of();
+                }
+                throw e;
+            }
+            if (deliveries.isEmpty() && Thread.interrupted()) {
+                throw new InterruptedException();
+            }
+            return deliveries;
+        } finally {
+            readLock.unlock();
+        }
+    }
+
+    /** @return false if the backoff after a failure has not elapsed within maxWait */
+    private boolean waitOutBackoff(Duration maxWait) throws InterruptedException {
+        if (consecutiveFailures == 0) {
+            return true;
+        }
+        long remaining = retryAtNanos - System.nanoTime();
+        if (remaining <= 0) {
+            return true;
+        }
+        long pause = Math.min(remaining, maxWait.toNanos());
+        TimeUnit.NANOSECONDS.sleep(pause);
+        return retryAtNanos - System.nanoTime() <= 0;
+    }
+
+    private void onReadFailure() {
+        closeConnection();
+        consecutiveFailures++;
+        long backoff = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS << Math.min(consecutiveFailures - 1, 16));
+        retryAtNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoff);
+        log.debug("Read from {} failed {} times in a row; next attempt in {} ms",
+                options.endpoint(), consecutiveFailures, backoff);
+    }
+
+    private List<Delivery> read(int max, long waitMs) {
+        return transport.withGroup("read from stream " + options.stream(), () -> {
+            Connection c = connection();
+            CommandArguments args = new CommandArguments(Protocol.Command.XREADGROUP)
+                    .add("GROUP").add(options.group()).add(name).add("COUNT").add(max);
+            if (waitMs > 0) {
+                args.add("BLOCK").add(waitMs);
+            }
+            args.add("STREAMS").key(options.stream()).add(">");
+            // The blocking read must outlast BLOCK, or the client gives up before Redis answers.
+            c.setSoTimeout((int) Math.min(Integer.MAX_VALUE, transport.connector().socketTimeoutMillis() + waitMs));
+            Object reply;
+            try {
+                reply = c.executeCommand(args);
+            } finally {
+                if (c.isConnected()) {
+                    c.rollbackTimeout();
+                }
+            }
+            if (!(reply instanceof List<?> streams) || streams.isEmpty()) {
+                return List.of();
+            }
+            List<?> stream = (List<?>) streams.get(0);
+            return StreamEntries.toDeliveries(stream.get(1), transport.codec());
+        });
+    }
+
+    private Connection connection() {
+        Connection c = connection;
+        if (c == null || !c.isConnected() || c.isBroken()) {
+            closeConnection();
+            c = transport.connector().newDedicatedConnection();
+            connection = c;
+            if (closed) {
+                closeConnection();
+                throw new IllegalStateException("consumer " + name + " is closed");
+            }
+        }
+        return c;
+    }
+
+    private void closeConnection() {
+        Connection c = connection;
+        connection = null;
+        if (c != null) {
+            try {
+                c.close();
+            } catch (JedisException | IllegalStateException e) {
+                log.debug("Closing the read connection of consumer {} failed: {}", name, e.toString());
+            }
+        }
+    }
+
+    @Override
+    public boolean isProcessed(String eventId) {
+        Objects.requireNonNull(eventId, "eventId");
+        checkOpen();
+        return transport.call("check processed marker", () -> transport.redis().exists(options.processedKey(eventId)));
+    }
+
+    @Override
+    public void complete(Delivery delivery) {
+        checkOpen();
+        String eventId = delivery.eventId();
+        if (eventId == null || eventId.isEmpty()) {
+            // No id, nothing to remember: a plain ack is all success can mean.
+            ack(delivery);
+            return;
+        }
+        transport.withGroup("complete entry " + delivery.id(), () -> transport.scripts().complete.eval(
+                transport.redis(),
+                List.of(options.stream(), options.processedKey(eventId)),
+                List.of(options.group(), delivery.id(), Long.toString(options.processedTtl().toMillis()),
+                        transport.clock().instant().toString())));
+    }
+
+    @Override
+    public void ack(Delivery delivery) {
+        checkOpen();
+        transport.withGroup("ack entry " + delivery.id(), () -> transport.redis().executeCommand(
+                new CommandArguments(Protocol.Command.XACK).key(options.stream()).add(options.group())
+                        .add(delivery.id())));
+    }
+
+    @Override
+    public void reschedule(Delivery delivery, Instant dueAt, int attempt) {
+        Objects.requireNonNull(dueAt, "dueAt");
+        if (attempt < 1) {
+            throw new IllegalArgumentException("attempt must be >= 1: " + attempt);
+        }
+        checkOpen();
+        Map<String, String> fields;
+        if (delivery.isMalformed()) {
+            fields = new LinkedHashMap<>(delivery.fields());
+            fields.put(WireCodec.ATTEMPT, Integer.toString(attempt));
+        } else {
+            fields = transport.codec().encode(delivery.event(), attempt);
+        }
+        List<String> member = new ArrayList<>(fields.size() * 2 + 1);
+        // The original id keeps members of distinct deliveries distinct in the set.
+        member.add(delivery.id());
+        fields.forEach((k, v) -> {
+            member.add(k);
+            member.add(v);
+        });
+        String encoded;
+        try {
+            encoded = WireCodec.mapper().writeValueAsString(member);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("cannot encode retry of entry " + delivery.id(), e);
+        }
+        long due = dueAt.toEpochMilli();
+        Object scheduled = transport.withGroup("reschedule entry " + delivery.id(), () ->
+                transport.scripts().reschedule.eval(transport.redis(),
+                        List.of(options.stream(), options.retryKey()),
+                        List.of(options.group(), delivery.id(), Long.toString(due), encoded)));
+        if (StreamEntries.number(scheduled) == 1) {
+            transport.noteRetryDue(due);
+        } else {
+            log.debug("Entry {} was no longer pending; retry not scheduled", delivery.id());
+        }
+    }
+
+    @Override
+    public void deadLetter(Delivery delivery, DeadLetter letter) {
+        Objects.requireNonNull(letter, "letter");
+        checkOpen();
+        List<String> args = new ArrayList<>(22);
+        args.add(options.group());
+        args.add(delivery.id());
+        args.add(Long.toString(options.deadLetterMaxLength()));
+        addField(args, "original_message", WireCodec.originalMessage(delivery.fields()));
+        addField(args, "error_message", letter.errorMessage());
+        addField(args, "error_stack", letter.errorStack());
+        addField(args, "source_stream", options.stream());
+        addField(args, "original_id", delivery.id());
+        addField(args, "moved_at", letter.movedAt().toString());
+        addField(args, "error_category", letter.category().name());
+        addField(args, "attempts", Integer.toString(letter.attempts()));
+        addField(args, "worker_id", letter.workerId());
+        Object id = transport.withGroup("dead-letter entry " + delivery.id(), () ->
+                transport.scripts().deadLetter.eval(transport.redis(),
+                        List.of(options.stream(), options.deadLetterStream()), args));
+        if (id == null) {
+            log.debug("Entry {} was no longer pending; not dead-lettered again", delivery.id());
+        }
+    }
+
+    private static void addField(List<String> args, String name, String value) {
+        args.add(name);
+        args.add(value);
+    }
+
+    @Override
+    public void release(Collection<Delivery> deliveries) {
+        if (deliveries.isEmpty() || transport.isClosed()) {
+            return;
+        }
+        long released = StreamEntries.number(transport.withGroup("release entries", () ->
+                transport.scripts().release.eval(transport.redis(), List.of(options.stream()), idArgs(deliveries))));
+        log.debug("Consumer {} released {} of {} entries for immediate redelivery", name, released, deliveries.size());
+    }
+
+    @Override
+    public void keepAlive(Collection<Delivery> deliveries) {
+        if (deliveries.isEmpty()) {
+            return;
+        }
+        checkOpen();
+        transport.withGroup("refresh in-flight entries", () ->
+                transport.scripts().keepAlive.eval(transport.redis(), List.of(options.stream()), idArgs(deliveries)));
+    }
+
+    private List<String> idArgs(Collection<Delivery> deliveries) {
+        List<String> args = new ArrayList<>(deliveries.size() + 2);
+        args.add(options.group());
+        args.add(name);
+        for (Delivery d : deliveries) {
+            args.add(d.id());
+        }
+        return args;
+    }
+
+    @Override
+    public List<Delivery> claimStalled(Duration minIdle, int max) {
+        Objects.requireNonNull(minIdle, "minIdle");
+        if (max < 1) {
+            throw new IllegalArgumentException("max must be >= 1: " + max);
+        }
+        checkOpen();
+        List<Delivery> claimed = new ArrayList<>();
+        // XAUTOCLAIM scans a bounded slice of the pending list per call; a few calls cover more of it.
+        for (int round = 0; round < 4 && claimed.size() < max; round++) {
+            String cursor = claimCursor;
+            int want = max - claimed.size();
+            List<?> reply = transport.withGroup("claim stalled entries", () -> (List<?>) transport.redis()
+                    .executeCommand(new CommandArguments(Protocol.Command.XAUTOCLAIM).key(options.stream())
+                            .add(options.group()).add(name).add(Math.max(0, minIdle.toMillis()))
+                            .add(cursor).add("COUNT").add(want)));
+            String next = StreamEntries.text(reply.get(0));
+            claimCursor = next;
+            claimed.addAll(StreamEntries.toDeliveries(reply.get(1), transport.codec()));
+            if (NO_CURSOR.equals(next)) {
+                break;
+            }
+        }
+        if (!claimed.isEmpty()) {
+            log.info("Consumer {} claimed {} stalled entries idle for more than {}", name, claimed.size(), minIdle);
+        }
+        try {
+            transport.maybeRemoveIdleConsumers(name);
+        } catch (RedisUnavailableException | JedisDataException e) {
+            log.debug("Removing idle consumers failed: {}", e.toString());
+        }
+        return claimed;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        transport.forget(this);
+        // Interrupts a read blocked on this connection: the poll sees the closed flag and returns empty.
+        closeConnection();
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("consumer " + name + " is closed");
+        }
+        transport.checkOpen();
+    }
+}

@@ -1,0 +1,512 @@
+package dev.workflowworker.redis;
+
+import dev.workflowworker.api.EventTransport;
+import dev.workflowworker.api.LockProvider;
+import dev.workflowworker.api.WorkflowEvent;
+import dev.workflowworker.core.internal.WireCodec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.CommandArguments;
+import redis.clients.jedis.Protocol;
+import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.Response;
+import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisDataException;
+import redis.clients.jedis.exceptions.JedisException;
+
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+
+/**
+ * The Redis Streams transport: events are entries of one stream read through a consumer group,
+ * retries wait in a sorted set keyed by due time, dead letters go to a capped stream and
+ * processed markers are keys with a TTL. Every outcome is one Lua script, so its ack and its
+ * other effect happen together or not at all.
+ *
+ * <p>Publishing and the outcome operations share a connection pool; each consumer's blocking
+ * read has a connection of its own so it never holds up locks, acks or publishes. When Redis is
+ * unreachable, operations throw {@link RedisUnavailableException}; the transport reconnects by
+ * itself and re-creates its consumer group when Redis comes back empty.
+ *
+ * <pre>{@code
+ * try (RedisEventTransport transport = RedisEventTransport.create(RedisOptions.fromUri("redis://localhost:6379"))) {
+ *     transport.publish(WorkflowEvent.builder("TICKET_CREATED").payload(Map.of("ticket_id", 42)).build());
+ * }
+ * }</pre>
+ *
+ * Thread-safe.
+ */
+public final class RedisEventTransport implements EventTransport {
+
+    private static final Logger log = LoggerFactory.getLogger(RedisEventTransport.class);
+    /** Most retries one mover run returns to the stream; bounds the script's run time. */
+    static final int MOVER_BATCH = 100;
+
+    private final RedisOptions options;
+    private final Clock clock;
+    private final WireCodec codec;
+    private final RedisConnector connector;
+    private final RedisClient redis;
+    private final Scripts scripts = new Scripts();
+    private final AtomicBoolean groupReady = new AtomicBoolean();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final Set<RedisConsumer> consumers = ConcurrentHashMap.newKeySet();
+    private final AtomicLong nextMoverRunNanos = new AtomicLong(System.nanoTime());
+    private final AtomicLong nextTrimNanos;
+    private final AtomicLong nextConsumerCleanupNanos;
+    /** Earliest known due time in the retry set, in clock millis; Long.MAX_VALUE when none is known. */
+    private volatile long nextRetryDueMillis = Long.MAX_VALUE;
+    private volatile RedisLockProvider lockProvider;
+
+    private RedisEventTransport(RedisOptions options, Clock clock) {
+        this.options = options;
+        this.clock = clock;
+        this.codec = new WireCodec(options.maxPayloadBytes());
+        this.connector = new RedisConnector(options, "workflow-worker-" + ManagementFactory.getRuntimeMXBean().getPid());
+        this.redis = connector.newPooledClient();
+        long now = System.nanoTime();
+        this.nextTrimNanos = new AtomicLong(now + options.trimInterval().toNanos());
+        this.nextConsumerCleanupNanos = new AtomicLong(now + options.consumerRetention().toNanos() / 2);
+    }
+
+    /**
+     * Creates a transport and its consumer group. Redis being unreachable now is not an error:
+     * the group is created on the first successful read.
+     *
+     * @param options the options
+     * @return the transport
+     */
+    public static RedisEventTransport create(RedisOptions options) {
+        return create(options, Clock.systemUTC());
+    }
+
+    /**
+     * Creates a transport with a clock for retry due times and dead-letter timestamps.
+     *
+     * @param options the options
+     * @param clock   the clock
+     * @return the transport
+     */
+    public static RedisEventTransport create(RedisOptions options, Clock clock) {
+        RedisEventTransport t = new RedisEventTransport(Objects.requireNonNull(options, "options"),
+                Objects.requireNonNull(clock, "clock"));
+        try {
+            t.ensureGroup();
+            t.call("load Lua scripts", () -> {
+                t.scripts.loadAll(t.redis);
+                return null;
+            });
+        } catch (RedisUnavailableException e) {
+            log.warn("Redis at {} is not reachable yet; the transport will connect when it is: {}",
+                    options.endpoint(), e.getMessage());
+        }
+        return t;
+    }
+
+    /** @return the options */
+    public RedisOptions options() {
+        return options;
+    }
+
+    /**
+     * The lock provider on this transport's connection pool; a {@code WorkerService} given this
+     * transport and no lock provider uses it.
+     *
+     * @return the lock provider, closed with the transport
+     */
+    @Override
+    public Optional<LockProvider> lockProvider() {
+        return Optional.of(locks());
+    }
+
+    /** @return the transport's lock provider, sharing its connection pool */
+    public RedisLockProvider locks() {
+        RedisLockProvider p = lockProvider;
+        if (p == null) {
+            synchronized (this) {
+                if (lockProvider == null) {
+                    lockProvider = new RedisLockProvider(options, redis, scripts, false);
+                }
+                p = lockProvider;
+            }
+        }
+        return p;
+    }
+
+    @Override
+    public String publish(WorkflowEvent event) {
+        Objects.requireNonNull(event, "event");
+        checkOpen();
+        Map<String, String> fields = codec.encode(event, 1);
+        return call("publish event " + event.eventId(), () -> xadd(options.stream(), fields));
+    }
+
+    /**
+     * Publishes the events in one pipelined round trip. Every event is encoded first, so an event
+     * over the size limit fails the call before anything is written.
+     *
+     * @throws IllegalArgumentException if an event exceeds the size limit
+     * @throws RedisUnavailableException if Redis cannot be reached; some events may have been written
+     */
+    @Override
+    public List<String> publishAll(List<WorkflowEvent> events) {
+        checkOpen();
+        List<Map<String, String>> encoded = new ArrayList<>(events.size());
+        for (WorkflowEvent event : events) {
+            encoded.add(codec.encode(Objects.requireNonNull(event, "event"), 1));
+        }
+        if (encoded.isEmpty()) {
+            return List.of();
+        }
+        return call("publish " + encoded.size() + " events", () -> {
+            List<Response<Object>> replies = new ArrayList<>(encoded.size());
+            try (AbstractPipeline pipeline = redis.pipelined()) {
+                for (Map<String, String> fields : encoded) {
+                    replies.add(pipeline.sendCommand(xaddArguments(options.stream(), fields)));
+                }
+                pipeline.sync();
+            }
+            List<String> ids = new ArrayList<>(replies.size());
+            for (Response<Object> r : replies) {
+                ids.add(StreamEntries.text(r.get()));
+            }
+            return ids;
+        });
+    }
+
+    @Override
+    public Consumer openConsumer(String consumerName) {
+        if (consumerName == null || consumerName.isBlank()) {
+            throw new IllegalArgumentException("consumerName must not be blank");
+        }
+        checkOpen();
+        RedisConsumer consumer = new RedisConsumer(this, consumerName);
+        consumers.add(consumer);
+        return consumer;
+    }
+
+    /** @return administration of this transport's dead-letter stream */
+    public RedisDeadLetters deadLetters() {
+        checkOpen();
+        return new RedisDeadLetters(this);
+    }
+
+    /**
+     * Returns due retries to the stream now. Consumers do this by themselves while polling;
+     * this is for tools and tests.
+     *
+     * @return how many retries were moved
+     */
+    public int moveDueRetries() {
+        checkOpen();
+        return call("move due retries", this::runMover);
+    }
+
+    /**
+     * Trims the stream now, removing only entries that every group has delivered and acked.
+     * Consumers do this by themselves every {@link RedisOptions#trimInterval()}.
+     *
+     * @return how many entries were removed
+     */
+    public long trimStream() {
+        checkOpen();
+        return call("trim stream", () -> StreamEntries.number(
+                scripts.trim.eval(redis, List.of(options.stream()), List.of())));
+    }
+
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        for (RedisConsumer c : new ArrayList<>(consumers)) {
+            c.close();
+        }
+        redis.close();
+        log.debug("Redis transport for {} closed", options.endpoint());
+    }
+
+    // ---- shared by consumers ----
+
+    RedisClient redis() {
+        return redis;
+    }
+
+    RedisConnector connector() {
+        return connector;
+    }
+
+    Scripts scripts() {
+        return scripts;
+    }
+
+    WireCodec codec() {
+        return codec;
+    }
+
+    Clock clock() {
+        return clock;
+    }
+
+    boolean isClosed() {
+        return closed.get();
+    }
+
+    void forget(RedisConsumer consumer) {
+        consumers.remove(consumer);
+    }
+
+    void checkOpen() {
+        if (closed.get()) {
+            throw new IllegalStateException("the Redis transport is closed");
+        }
+    }
+
+    String xadd(String stream, Map<String, String> fields) {
+        return StreamEntries.text(redis.executeCommand(xaddArguments(stream, fields)));
+    }
+
+    private static CommandArguments xaddArguments(String stream, Map<String, String> fields) {
+        CommandArguments args = new CommandArguments(Protocol.Command.XADD).key(stream).add("*");
+        for (Map.Entry<String, String> f : fields.entrySet()) {
+            args.add(f.getKey()).add(f.getValue());
+        }
+        return args;
+    }
+
+    /** Creates the group unless this transport already knows it exists. */
+    void ensureGroup() {
+        if (groupReady.get()) {
+            return;
+        }
+        call("create consumer group", () -> {
+            try {
+                redis.executeCommand(new CommandArguments(Protocol.Command.XGROUP).add("CREATE")
+                        .key(options.stream()).add(options.group()).add(options.groupStartId()).add("MKSTREAM"));
+                log.info("Created consumer group {} on stream {} starting at '{}'",
+                        options.group(), options.stream(), options.groupStartId());
+            } catch (JedisDataException e) {
+                if (e.getMessage() == null || !e.getMessage().startsWith("BUSYGROUP")) {
+                    throw e;
+                }
+            }
+            return null;
+        });
+        groupReady.set(true);
+    }
+
+    /**
+     * Runs an operation that needs the group; if Redis lost it (restart without persistence,
+     * stream deleted), re-creates it and runs the operation once more.
+     */
+    <T> T withGroup(String what, Supplier<T> op) {
+        ensureGroup();
+        try {
+            return call(what, op);
+        } catch (JedisDataException e) {
+            if (!isNoGroup(e)) {
+                throw e;
+            }
+            log.warn("Consumer group {} on stream {} is gone (Redis restarted empty or the stream was deleted); "
+                    + "re-creating it", options.group(), options.stream());
+            groupReady.set(false);
+            ensureGroup();
+            return call(what, op);
+        }
+    }
+
+    static boolean isNoGroup(JedisDataException e) {
+        return e.getMessage() != null && e.getMessage().contains("NOGROUP");
+    }
+
+    /**
+     * Runs a command on the pool, translating connection failures into
+     * {@link RedisUnavailableException} naming the endpoint. Every operation of this transport is
+     * safe to repeat (the outcome scripts check that the entry is still pending; a repeated publish
+     * makes a duplicate entry, which processed markers settle), so after a connection failure the
+     * pool's idle connections, likely stale after a Redis restart, are dropped and the command is
+     * tried once more on a fresh connection.
+     */
+    <T> T call(String what, Supplier<T> op) {
+        return callRetryingOnce(redis, options, what, op);
+    }
+
+    static <T> T callRetryingOnce(RedisClient redis, RedisOptions options, String what, Supplier<T> op) {
+        try {
+            return op.get();
+        } catch (JedisException first) {
+            if (!isConnectionFailure(first)) {
+                throw first;
+            }
+            clearIdle(redis);
+            try {
+                return op.get();
+            } catch (JedisException second) {
+                if (isConnectionFailure(second)) {
+                    throw unavailable(options, what, second);
+                }
+                throw second;
+            }
+        }
+    }
+
+    private static void clearIdle(RedisClient redis) {
+        try {
+            redis.getPool().clear();
+        } catch (RuntimeException e) {
+            log.debug("Clearing idle Redis connections failed: {}", e.toString());
+        }
+    }
+
+    RedisUnavailableException unavailable(String what, Throwable cause) {
+        return unavailable(options, what, cause);
+    }
+
+    static RedisUnavailableException unavailable(RedisOptions options, String what, Throwable cause) {
+        return new RedisUnavailableException("cannot " + what + ": Redis at " + options.endpoint()
+                + " is unreachable (" + rootMessage(cause) + ")", cause);
+    }
+
+    static boolean isConnectionFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof JedisConnectionException) {
+                return true;
+            }
+            if (t instanceof JedisDataException) {
+                return false;
+            }
+        }
+        // A pool that cannot create a connection reports a bare JedisException.
+        return e instanceof JedisException && e.getMessage() != null
+                && e.getMessage().contains("Could not get a resource");
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t.getClass().getSimpleName() + ": " + t.getMessage();
+    }
+
+    /**
+     * Runs the mover when it is due: every {@link RedisOptions#retryPollInterval()} at most, and
+     * at once when the earliest known retry falls due. At most one caller per transport runs it
+     * at a time; the script itself is safe against movers of other transports.
+     *
+     * @return milliseconds until the next known retry is due, or Long.MAX_VALUE
+     */
+    long maybeMoveRetries() {
+        long nowNanos = System.nanoTime();
+        long scheduled = nextMoverRunNanos.get();
+        boolean dueByTime = clock.millis() >= nextRetryDueMillis;
+        if ((nowNanos - scheduled >= 0 || dueByTime)
+                && nextMoverRunNanos.compareAndSet(scheduled, nowNanos + options.retryPollInterval().toNanos())) {
+            runMover();
+        }
+        long due = nextRetryDueMillis;
+        return due == Long.MAX_VALUE ? Long.MAX_VALUE : Math.max(0, due - clock.millis());
+    }
+
+    private int runMover() {
+        Object reply = scripts.moveDue.eval(redis, List.of(options.retryKey(), options.stream()),
+                List.of(Long.toString(clock.millis()), Integer.toString(MOVER_BATCH)));
+        List<?> r = (List<?>) reply;
+        int moved = (int) StreamEntries.number(r.get(0));
+        String next = StreamEntries.text(r.get(1));
+        double nextDue = Double.parseDouble(next);
+        nextRetryDueMillis = nextDue < 0 ? Long.MAX_VALUE : (long) nextDue;
+        if (moved > 0) {
+            log.debug("Moved {} due retries back to stream {}", moved, options.stream());
+            if (moved == MOVER_BATCH) {
+                // More may be due; let the next poll run the mover again at once.
+                nextMoverRunNanos.set(System.nanoTime());
+            }
+        }
+        return moved;
+    }
+
+    /** Learns about a retry scheduled by this transport so the mover runs when it falls due. */
+    void noteRetryDue(long dueMillis) {
+        if (dueMillis < nextRetryDueMillis) {
+            nextRetryDueMillis = dueMillis;
+        }
+    }
+
+    void maybeTrim() {
+        long now = System.nanoTime();
+        long scheduled = nextTrimNanos.get();
+        if (now - scheduled >= 0 && nextTrimNanos.compareAndSet(scheduled, now + options.trimInterval().toNanos())) {
+            try {
+                long removed = trimStream();
+                if (removed > 0) {
+                    log.debug("Trimmed {} settled entries from stream {}", removed, options.stream());
+                }
+            } catch (JedisDataException e) {
+                // Trimming only saves memory; a failure must not fail the read it piggybacks on.
+                log.warn("Trimming stream {} failed: {}", options.stream(), e.getMessage());
+            }
+        }
+    }
+
+    void maybeRemoveIdleConsumers(String self) {
+        long now = System.nanoTime();
+        long scheduled = nextConsumerCleanupNanos.get();
+        if (now - scheduled >= 0 && nextConsumerCleanupNanos.compareAndSet(scheduled,
+                now + options.consumerRetention().toNanos() / 2)) {
+            removeIdleConsumers(self);
+        }
+    }
+
+    int removeIdleConsumers(String self) {
+        long removed = StreamEntries.number(withGroup("remove idle consumers", () -> scripts.removeIdleConsumers.eval(
+                redis, List.of(options.stream()),
+                List.of(options.group(), Long.toString(options.consumerRetention().toMillis()), self))));
+        if (removed > 0) {
+            log.info("Removed {} idle consumers owning nothing from group {}", removed, options.group());
+        }
+        return (int) removed;
+    }
+
+    static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The Lua scripts, loaded once per transport. */
+    static final class Scripts {
+        final LuaScript complete = LuaScript.load("complete");
+        final LuaScript reschedule = LuaScript.load("reschedule");
+        final LuaScript deadLetter = LuaScript.load("dead_letter");
+        final LuaScript moveDue = LuaScript.load("move_due");
+        final LuaScript keepAlive = LuaScript.load("keep_alive");
+        final LuaScript release = LuaScript.load("release");
+        final LuaScript removeIdleConsumers = LuaScript.load("remove_idle_consumers");
+        final LuaScript trim = LuaScript.load("trim");
+        final LuaScript lockAcquire = LuaScript.load("lock_acquire");
+        final LuaScript lockRenew = LuaScript.load("lock_renew");
+        final LuaScript lockRelease = LuaScript.load("lock_release");
+
+        List<LuaScript> all() {
+            return List.of(complete, reschedule, deadLetter, moveDue, keepAlive, release, removeIdleConsumers, trim,
+                    lockAcquire, lockRenew, lockRelease);
+        }
+
+        void loadAll(RedisClient redis) {
+            for (LuaScript s : all()) {
+                s.loadInto(redis);
+            }
+        }
+    }
+}

@@ -1,0 +1,150 @@
+package dev.workflowworker.redis;
+
+import dev.workflowworker.api.Lock;
+import dev.workflowworker.api.LockProvider;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.RedisClient;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Leased locks on Redis with fencing tokens: a lock is the key {@code <prefix>lock:<key>} set to
+ * a random owner with {@code NX PX ttl}; its fencing token comes from {@code INCR
+ * <prefix>fence:<key>} in the same script, so tokens increase strictly per key and are drawn
+ * only by successful acquisitions. Renewal and release compare the owner first, so a holder
+ * whose lease expired can neither extend nor delete its successor's lock.
+ *
+ * <p>Obtain one with {@link #create(RedisOptions)} (own connection pool, close it when done) or
+ * share a transport's pool with {@link RedisEventTransport#lockProvider()}. Thread-safe.
+ */
+public final class RedisLockProvider implements LockProvider, AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(RedisLockProvider.class);
+
+    private final RedisOptions options;
+    private final RedisClient redis;
+    private final RedisEventTransport.Scripts scripts;
+    private final boolean ownsClient;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    RedisLockProvider(RedisOptions options, RedisClient redis, RedisEventTransport.Scripts scripts, boolean ownsClient) {
+        this.options = options;
+        this.redis = redis;
+        this.scripts = scripts;
+        this.ownsClient = ownsClient;
+    }
+
+    /**
+     * A lock provider with a connection pool of its own.
+     *
+     * @param options the options (connection and key prefix)
+     * @return the provider; {@link #close()} it to release its connections
+     */
+    public static RedisLockProvider create(RedisOptions options) {
+        Objects.requireNonNull(options, "options");
+        RedisConnector connector = new RedisConnector(options, "workflow-worker-locks");
+        return new RedisLockProvider(options, connector.newPooledClient(), new RedisEventTransport.Scripts(), true);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @throws RedisUnavailableException if Redis cannot be reached
+     */
+    @Override
+    public Optional<Lock> tryAcquire(String key, Duration ttl) {
+        Objects.requireNonNull(key, "key");
+        long ttlMillis = ttlMillis(ttl);
+        String owner = UUID.randomUUID().toString();
+        String lockKey = options.lockKey(key);
+        long token = StreamEntries.number(call("acquire lock " + key, () -> scripts.lockAcquire.eval(redis,
+                List.of(lockKey, options.fenceKey(key)), List.of(owner, Long.toString(ttlMillis)))));
+        if (token == 0) {
+            return Optional.empty();
+        }
+        return Optional.of(new RedisLock(key, lockKey, owner, token));
+    }
+
+    /** Closes the connection pool if this provider owns it. Idempotent. */
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true) && ownsClient) {
+            redis.close();
+        }
+    }
+
+    private static long ttlMillis(Duration ttl) {
+        Objects.requireNonNull(ttl, "ttl");
+        if (ttl.toMillis() < 1) {
+            throw new IllegalArgumentException("ttl must be at least 1 ms: " + ttl);
+        }
+        return ttl.toMillis();
+    }
+
+    private <T> T call(String what, java.util.function.Supplier<T> op) {
+        if (closed.get()) {
+            throw new IllegalStateException("the Redis lock provider is closed");
+        }
+        // Repeating is safe: acquisition recognises its own owner, renew and release compare it.
+        return RedisEventTransport.callRetryingOnce(redis, options, what, op);
+    }
+
+    private final class RedisLock implements Lock {
+        private final String key;
+        private final String lockKey;
+        private final String owner;
+        private final long token;
+        private final AtomicBoolean released = new AtomicBoolean();
+
+        RedisLock(String key, String lockKey, String owner, long token) {
+            this.key = key;
+            this.lockKey = lockKey;
+            this.owner = owner;
+            this.token = token;
+        }
+
+        @Override
+        public String key() {
+            return key;
+        }
+
+        @Override
+        public long fencingToken() {
+            return token;
+        }
+
+        @Override
+        public boolean renew(Duration ttl) {
+            long ttlMillis = ttlMillis(ttl);
+            if (released.get()) {
+                return false;
+            }
+            return StreamEntries.number(call("renew lock " + key, () -> scripts.lockRenew.eval(redis,
+                    List.of(lockKey), List.of(owner, Long.toString(ttlMillis))))) == 1;
+        }
+
+        @Override
+        public void release() {
+            if (!released.compareAndSet(false, true)) {
+                return;
+            }
+            try {
+                call("release lock " + key, () -> scripts.lockRelease.eval(redis, List.of(lockKey), List.of(owner)));
+            } catch (RuntimeException e) {
+                // The lease expires by itself; failing to delete it early only delays the next holder.
+                log.warn("Releasing lock {} (token {}) failed; it expires with its lease: {}", key, token, e.toString());
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "RedisLock{key=" + key + ", fencingToken=" + token + '}';
+        }
+    }
+}

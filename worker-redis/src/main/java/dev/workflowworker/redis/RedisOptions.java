@@ -1,0 +1,611 @@
+package dev.workflowworker.redis;
+
+import dev.workflowworker.core.WorkerConfig;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocketFactory;
+import javax.net.ssl.TrustManagerFactory;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Immutable settings of the Redis transport and lock provider: where Redis is, how to reach it,
+ * which keys to use and how long things are kept.
+ *
+ * <p>Build with {@link #builder()} or start from a URI with {@link #fromUri(String)}. Each setter
+ * validates its argument and names the setting in the {@link IllegalArgumentException}.
+ * The password is never part of {@link #toString()} or of any exception message.
+ */
+public final class RedisOptions {
+
+    /** Default host. */
+    public static final String DEFAULT_HOST = "localhost";
+    /** Default port. */
+    public static final int DEFAULT_PORT = 6379;
+    /** Default prefix of the keys this library owns (markers, locks, fencing counters). */
+    public static final String DEFAULT_KEY_PREFIX = "workflow:";
+    /** Default stream, as in the seed system. */
+    public static final String DEFAULT_STREAM = "workflow:events:global";
+    /** Default consumer group, as in the seed system. */
+    public static final String DEFAULT_GROUP = "workflow-processors";
+    /** Group start id that reads the whole stream, so events published before the first worker are not skipped. */
+    public static final String START_FROM_BEGINNING = "0";
+    /** Group start id that reads only entries added after the group was created. */
+    public static final String START_FROM_LATEST = "$";
+    /** Default connect timeout. */
+    public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
+    /** Default socket (read) timeout of non-blocking commands. */
+    public static final Duration DEFAULT_SOCKET_TIMEOUT = Duration.ofSeconds(2);
+    /** Default size of the shared connection pool (blocking reads use their own connections). */
+    public static final int DEFAULT_POOL_SIZE = 16;
+    /** Default idle time after which a pending entry is considered stalled. */
+    public static final Duration DEFAULT_CLAIM_IDLE = Duration.ofSeconds(30);
+    /** Default lifetime of a processed marker. */
+    public static final Duration DEFAULT_PROCESSED_TTL = Duration.ofHours(24);
+    /** Default approximate cap of the dead-letter stream. */
+    public static final long DEFAULT_DEAD_LETTER_MAX_LENGTH = 100_000;
+    /** Default limit on {@code payload_json}, in UTF-8 bytes. */
+    public static final int DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
+    /** Default pause between two runs of the retry mover of one transport. */
+    public static final Duration DEFAULT_RETRY_POLL_INTERVAL = Duration.ofMillis(100);
+    /** Default pause between two trims of the stream by one transport. */
+    public static final Duration DEFAULT_TRIM_INTERVAL = Duration.ofMinutes(1);
+    /** Default idle time after which a consumer owning nothing is removed from the group. */
+    public static final Duration DEFAULT_CONSUMER_RETENTION = Duration.ofMinutes(10);
+
+    private final String host;
+    private final int port;
+    private final String user;
+    private final String password;
+    private final int database;
+    private final boolean ssl;
+    private final SSLSocketFactory sslSocketFactory;
+    private final String keyPrefix;
+    private final String stream;
+    private final String deadLetterStream;
+    private final String retryKey;
+    private final String group;
+    private final String groupStartId;
+    private final Duration connectTimeout;
+    private final Duration socketTimeout;
+    private final int poolSize;
+    private final Duration claimIdle;
+    private final Duration processedTtl;
+    private final long deadLetterMaxLength;
+    private final int maxPayloadBytes;
+    private final Duration retryPollInterval;
+    private final Duration trimInterval;
+    private final Duration consumerRetention;
+
+    private RedisOptions(Builder b) {
+        host = b.host;
+        port = b.port;
+        user = b.user;
+        password = b.password;
+        database = b.database;
+        ssl = b.ssl;
+        sslSocketFactory = b.sslSocketFactory;
+        keyPrefix = b.keyPrefix;
+        stream = b.stream;
+        deadLetterStream = b.deadLetterStream != null ? b.deadLetterStream : b.stream + ":dlq";
+        retryKey = b.retryKey != null ? b.retryKey : b.stream + ":retry";
+        group = b.group;
+        groupStartId = b.groupStartId;
+        connectTimeout = b.connectTimeout;
+        socketTimeout = b.socketTimeout;
+        poolSize = b.poolSize;
+        claimIdle = b.claimIdle;
+        processedTtl = b.processedTtl;
+        deadLetterMaxLength = b.deadLetterMaxLength;
+        maxPayloadBytes = b.maxPayloadBytes;
+        retryPollInterval = b.retryPollInterval;
+        trimInterval = b.trimInterval;
+        consumerRetention = b.consumerRetention;
+    }
+
+    /** @return a builder with every default */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Options with every default except the connection, taken from a URI of the form
+     * {@code redis[s]://[[user]:password@]host[:port][/database]}; {@code rediss} enables TLS.
+     *
+     * @param uri the URI
+     * @return the options
+     * @throws IllegalArgumentException if the URI is malformed (the message never contains the password)
+     */
+    public static RedisOptions fromUri(String uri) {
+        return builder().uri(uri).build();
+    }
+
+    /**
+     * Options from a worker configuration, e.g. {@code WorkerConfig.fromEnvironment()}: its
+     * {@code REDIS_URL} (default {@code redis://localhost:6379}), stream, group and claim idle time.
+     *
+     * @param config the worker configuration
+     * @return the options
+     * @throws IllegalArgumentException if the Redis URL is malformed (the message never contains the password)
+     */
+    public static RedisOptions fromConfig(WorkerConfig config) {
+        Objects.requireNonNull(config, "config");
+        Builder b = builder();
+        config.redisUrl().ifPresent(b::uri);
+        return b.stream(config.stream()).group(config.group()).claimIdle(config.claimIdle()).build();
+    }
+
+    /** @return a builder pre-filled with these options */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.host = host;
+        b.port = port;
+        b.user = user;
+        b.password = password;
+        b.database = database;
+        b.ssl = ssl;
+        b.sslSocketFactory = sslSocketFactory;
+        b.keyPrefix = keyPrefix;
+        b.stream = stream;
+        b.deadLetterStream = deadLetterStream.equals(stream + ":dlq") ? null : deadLetterStream;
+        b.retryKey = retryKey.equals(stream + ":retry") ? null : retryKey;
+        b.group = group;
+        b.groupStartId = groupStartId;
+        b.connectTimeout = connectTimeout;
+        b.socketTimeout = socketTimeout;
+        b.poolSize = poolSize;
+        b.claimIdle = claimIdle;
+        b.processedTtl = processedTtl;
+        b.deadLetterMaxLength = deadLetterMaxLength;
+        b.maxPayloadBytes = maxPayloadBytes;
+        b.retryPollInterval = retryPollInterval;
+        b.trimInterval = trimInterval;
+        b.consumerRetention = consumerRetention;
+        return b;
+    }
+
+    /** @return the host */
+    public String host() { return host; }
+
+    /** @return the port */
+    public int port() { return port; }
+
+    /** @return the ACL user, or null for the default user */
+    public String user() { return user; }
+
+    /** @return whether a password is set (the password itself is only handed to the Redis client) */
+    public boolean hasPassword() { return password != null; }
+
+    String password() { return password; }
+
+    /** @return the database index */
+    public int database() { return database; }
+
+    /** @return whether TLS is used */
+    public boolean ssl() { return ssl; }
+
+    /** @return the TLS socket factory, or null for the JDK default */
+    public SSLSocketFactory sslSocketFactory() { return sslSocketFactory; }
+
+    /** @return the prefix of the library's own keys */
+    public String keyPrefix() { return keyPrefix; }
+
+    /** @return the stream the workers consume */
+    public String stream() { return stream; }
+
+    /** @return the dead-letter stream, {@code <stream>:dlq} unless set */
+    public String deadLetterStream() { return deadLetterStream; }
+
+    /** @return the sorted set of scheduled retries, {@code <stream>:retry} unless set */
+    public String retryKey() { return retryKey; }
+
+    /** @return the consumer group */
+    public String group() { return group; }
+
+    /** @return the id the group starts from when it is created */
+    public String groupStartId() { return groupStartId; }
+
+    /** @return the connect timeout */
+    public Duration connectTimeout() { return connectTimeout; }
+
+    /** @return the socket timeout of non-blocking commands */
+    public Duration socketTimeout() { return socketTimeout; }
+
+    /** @return the size of the shared pool */
+    public int poolSize() { return poolSize; }
+
+    /** @return how long a pending entry must be idle before another consumer may claim it */
+    public Duration claimIdle() { return claimIdle; }
+
+    /** @return the lifetime of processed markers */
+    public Duration processedTtl() { return processedTtl; }
+
+    /** @return the approximate cap of the dead-letter stream */
+    public long deadLetterMaxLength() { return deadLetterMaxLength; }
+
+    /** @return the payload limit in UTF-8 bytes */
+    public int maxPayloadBytes() { return maxPayloadBytes; }
+
+    /** @return the pause between two runs of a transport's retry mover */
+    public Duration retryPollInterval() { return retryPollInterval; }
+
+    /** @return the pause between two trims of the stream */
+    public Duration trimInterval() { return trimInterval; }
+
+    /** @return the idle time after which a consumer owning nothing is removed from the group */
+    public Duration consumerRetention() { return consumerRetention; }
+
+    /** @return the processed-marker key of an event */
+    String processedKey(String eventId) { return keyPrefix + "processed:" + eventId; }
+
+    /** @return the lock key of a lock key */
+    String lockKey(String key) { return keyPrefix + "lock:" + key; }
+
+    /** @return the fencing counter of a lock key */
+    String fenceKey(String key) { return keyPrefix + "fence:" + key; }
+
+    /** @return where Redis is, for messages: scheme, user, host, port and database, never the password */
+    public String endpoint() {
+        StringBuilder sb = new StringBuilder(ssl ? "rediss://" : "redis://");
+        if (user != null || password != null) {
+            sb.append(user == null ? "" : user);
+            if (password != null) {
+                sb.append(":***");
+            }
+            sb.append('@');
+        }
+        sb.append(host.contains(":") ? "[" + host + "]" : host).append(':').append(port);
+        if (database != 0) {
+            sb.append('/').append(database);
+        }
+        return sb.toString();
+    }
+
+    @Override
+    public String toString() {
+        return "RedisOptions{endpoint=" + endpoint()
+                + ", keyPrefix=" + keyPrefix
+                + ", stream=" + stream
+                + ", deadLetterStream=" + deadLetterStream
+                + ", retryKey=" + retryKey
+                + ", group=" + group
+                + ", groupStartId=" + groupStartId
+                + ", connectTimeout=" + connectTimeout
+                + ", socketTimeout=" + socketTimeout
+                + ", poolSize=" + poolSize
+                + ", claimIdle=" + claimIdle
+                + ", processedTtl=" + processedTtl
+                + ", deadLetterMaxLength=" + deadLetterMaxLength
+                + ", maxPayloadBytes=" + maxPayloadBytes + '}';
+    }
+
+    /** Builds {@link RedisOptions}; not thread-safe. */
+    public static final class Builder {
+        private String host = DEFAULT_HOST;
+        private int port = DEFAULT_PORT;
+        private String user;
+        private String password;
+        private int database;
+        private boolean ssl;
+        private SSLSocketFactory sslSocketFactory;
+        private String keyPrefix = DEFAULT_KEY_PREFIX;
+        private String stream = DEFAULT_STREAM;
+        private String deadLetterStream;
+        private String retryKey;
+        private String group = DEFAULT_GROUP;
+        private String groupStartId = START_FROM_BEGINNING;
+        private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+        private Duration socketTimeout = DEFAULT_SOCKET_TIMEOUT;
+        private int poolSize = DEFAULT_POOL_SIZE;
+        private Duration claimIdle = DEFAULT_CLAIM_IDLE;
+        private Duration processedTtl = DEFAULT_PROCESSED_TTL;
+        private long deadLetterMaxLength = DEFAULT_DEAD_LETTER_MAX_LENGTH;
+        private int maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES;
+        private Duration retryPollInterval = DEFAULT_RETRY_POLL_INTERVAL;
+        private Duration trimInterval = DEFAULT_TRIM_INTERVAL;
+        private Duration consumerRetention = DEFAULT_CONSUMER_RETENTION;
+
+        private Builder() {
+        }
+
+        /**
+         * Sets host, port, user, password, database and TLS from a URI
+         * {@code redis[s]://[[user]:password@]host[:port][/database]}.
+         *
+         * @param uri the URI
+         * @return this builder
+         * @throws IllegalArgumentException if the URI is malformed; the message never contains the password
+         */
+        public Builder uri(String uri) {
+            Objects.requireNonNull(uri, "uri");
+            URI parsed;
+            try {
+                parsed = new URI(uri.trim());
+            } catch (URISyntaxException e) {
+                throw new IllegalArgumentException("uri: not a valid Redis URI: " + redact(uri));
+            }
+            String scheme = parsed.getScheme();
+            if (!"redis".equalsIgnoreCase(scheme) && !"rediss".equalsIgnoreCase(scheme)) {
+                throw new IllegalArgumentException("uri: scheme must be redis or rediss: " + redact(uri));
+            }
+            if (parsed.getHost() == null) {
+                throw new IllegalArgumentException("uri: no host in " + redact(uri));
+            }
+            String newUser = null;
+            String newPassword = null;
+            String userInfo = parsed.getRawUserInfo();
+            if (userInfo != null && !userInfo.isEmpty()) {
+                int colon = userInfo.indexOf(':');
+                if (colon < 0) {
+                    // redis://secret@host is how most clients spell a password without a user.
+                    newPassword = decode(userInfo);
+                } else {
+                    newUser = colon == 0 ? null : decode(userInfo.substring(0, colon));
+                    newPassword = decode(userInfo.substring(colon + 1));
+                }
+            }
+            int newDatabase = 0;
+            String path = parsed.getPath();
+            if (path != null && path.length() > 1) {
+                try {
+                    newDatabase = Integer.parseInt(path.substring(1));
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("uri: database must be a number in " + redact(uri));
+                }
+            }
+            host(parsed.getHost().startsWith("[") ? parsed.getHost().substring(1, parsed.getHost().length() - 1)
+                    : parsed.getHost());
+            port(parsed.getPort() == -1 ? DEFAULT_PORT : parsed.getPort());
+            database(newDatabase);
+            this.user = newUser;
+            this.password = newPassword == null || newPassword.isEmpty() ? null : newPassword;
+            this.ssl = "rediss".equalsIgnoreCase(scheme);
+            return this;
+        }
+
+        private static String decode(String s) {
+            return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
+        }
+
+        /** Replaces the user-info part so that no password leaks into a message. */
+        static String redact(String uri) {
+            int scheme = uri.indexOf("://");
+            int at = uri.lastIndexOf('@');
+            if (scheme >= 0 && at > scheme) {
+                return uri.substring(0, scheme + 3) + "***@" + uri.substring(at + 1);
+            }
+            if (at >= 0) {
+                return "***@" + uri.substring(at + 1);
+            }
+            return uri;
+        }
+
+        /** @param v the host @return this builder @throws IllegalArgumentException if blank */
+        public Builder host(String v) {
+            this.host = requireText(v, "host");
+            return this;
+        }
+
+        /** @param v the port, 1–65535 @return this builder @throws IllegalArgumentException if out of range */
+        public Builder port(int v) {
+            if (v < 1 || v > 65535) {
+                throw new IllegalArgumentException("port must be in 1..65535: " + v);
+            }
+            this.port = v;
+            return this;
+        }
+
+        /** @param v the ACL user, or null for the default user @return this builder */
+        public Builder user(String v) {
+            this.user = v == null || v.isEmpty() ? null : v;
+            return this;
+        }
+
+        /** @param v the password, or null for none @return this builder */
+        public Builder password(String v) {
+            this.password = v == null || v.isEmpty() ? null : v;
+            return this;
+        }
+
+        /** @param v the database index, at least 0 @return this builder @throws IllegalArgumentException if negative */
+        public Builder database(int v) {
+            if (v < 0) {
+                throw new IllegalArgumentException("database must be >= 0: " + v);
+            }
+            this.database = v;
+            return this;
+        }
+
+        /** @param v whether to use TLS @return this builder */
+        public Builder ssl(boolean v) {
+            this.ssl = v;
+            return this;
+        }
+
+        /**
+         * Uses a custom TLS socket factory (client certificates, private CAs); implies TLS.
+         *
+         * @param v the factory
+         * @return this builder
+         */
+        public Builder sslSocketFactory(SSLSocketFactory v) {
+            this.sslSocketFactory = Objects.requireNonNull(v, "sslSocketFactory");
+            this.ssl = true;
+            return this;
+        }
+
+        /**
+         * Trusts the certificates of a trust store file (for a private CA); implies TLS.
+         *
+         * @param path     the trust store
+         * @param password its password, or null
+         * @param type     the store type, e.g. {@code PKCS12} or {@code JKS}
+         * @return this builder
+         * @throws IllegalArgumentException if the store cannot be read
+         */
+        public Builder trustStore(Path path, char[] password, String type) {
+            Objects.requireNonNull(path, "trustStore");
+            try (InputStream in = Files.newInputStream(path)) {
+                KeyStore store = KeyStore.getInstance(type == null ? KeyStore.getDefaultType() : type);
+                store.load(in, password);
+                TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+                tmf.init(store);
+                SSLContext context = SSLContext.getInstance("TLS");
+                context.init(new KeyManager[0], tmf.getTrustManagers(), null);
+                return sslSocketFactory(context.getSocketFactory());
+            } catch (IOException | GeneralSecurityException e) {
+                throw new IllegalArgumentException("trustStore: cannot load " + path + ": " + e.getMessage(), e);
+            }
+        }
+
+        /** @param v prefix of the library's own keys @return this builder @throws IllegalArgumentException if blank */
+        public Builder keyPrefix(String v) {
+            this.keyPrefix = requireText(v, "keyPrefix");
+            return this;
+        }
+
+        /** @param v the stream @return this builder @throws IllegalArgumentException if blank */
+        public Builder stream(String v) {
+            this.stream = requireText(v, "stream");
+            return this;
+        }
+
+        /** @param v the dead-letter stream (default {@code <stream>:dlq}) @return this builder */
+        public Builder deadLetterStream(String v) {
+            this.deadLetterStream = requireText(v, "deadLetterStream");
+            return this;
+        }
+
+        /** @param v the retry sorted set (default {@code <stream>:retry}) @return this builder */
+        public Builder retryKey(String v) {
+            this.retryKey = requireText(v, "retryKey");
+            return this;
+        }
+
+        /** @param v the consumer group @return this builder @throws IllegalArgumentException if blank */
+        public Builder group(String v) {
+            this.group = requireText(v, "group");
+            return this;
+        }
+
+        /**
+         * Where a newly created group starts: {@link #START_FROM_BEGINNING} (default) or
+         * {@link #START_FROM_LATEST}.
+         *
+         * @param v {@code 0} or {@code $}
+         * @return this builder
+         * @throws IllegalArgumentException for any other value
+         */
+        public Builder groupStartId(String v) {
+            if (!START_FROM_BEGINNING.equals(v) && !START_FROM_LATEST.equals(v)) {
+                throw new IllegalArgumentException("groupStartId must be '0' or '$': " + v);
+            }
+            this.groupStartId = v;
+            return this;
+        }
+
+        /** @param v the connect timeout, positive @return this builder */
+        public Builder connectTimeout(Duration v) {
+            this.connectTimeout = requirePositiveMillis(v, "connectTimeout");
+            return this;
+        }
+
+        /** @param v the socket timeout of non-blocking commands, positive @return this builder */
+        public Builder socketTimeout(Duration v) {
+            this.socketTimeout = requirePositiveMillis(v, "socketTimeout");
+            return this;
+        }
+
+        /** @param v the shared pool size, at least 1 @return this builder */
+        public Builder poolSize(int v) {
+            if (v < 1) {
+                throw new IllegalArgumentException("poolSize must be >= 1: " + v);
+            }
+            this.poolSize = v;
+            return this;
+        }
+
+        /** @param v idle time before a pending entry may be claimed, positive @return this builder */
+        public Builder claimIdle(Duration v) {
+            this.claimIdle = requirePositiveMillis(v, "claimIdle");
+            return this;
+        }
+
+        /** @param v lifetime of processed markers, positive @return this builder */
+        public Builder processedTtl(Duration v) {
+            this.processedTtl = requirePositiveMillis(v, "processedTtl");
+            return this;
+        }
+
+        /** @param v approximate cap of the dead-letter stream, at least 1 @return this builder */
+        public Builder deadLetterMaxLength(long v) {
+            if (v < 1) {
+                throw new IllegalArgumentException("deadLetterMaxLength must be >= 1: " + v);
+            }
+            this.deadLetterMaxLength = v;
+            return this;
+        }
+
+        /** @param v payload limit in UTF-8 bytes, at least 1 @return this builder */
+        public Builder maxPayloadBytes(int v) {
+            if (v < 1) {
+                throw new IllegalArgumentException("maxPayloadBytes must be >= 1: " + v);
+            }
+            this.maxPayloadBytes = v;
+            return this;
+        }
+
+        /** @param v pause between two runs of the retry mover, positive @return this builder */
+        public Builder retryPollInterval(Duration v) {
+            this.retryPollInterval = requirePositiveMillis(v, "retryPollInterval");
+            return this;
+        }
+
+        /** @param v pause between two trims of the stream, positive @return this builder */
+        public Builder trimInterval(Duration v) {
+            this.trimInterval = requirePositiveMillis(v, "trimInterval");
+            return this;
+        }
+
+        /** @param v idle time after which a consumer owning nothing is removed, positive @return this builder */
+        public Builder consumerRetention(Duration v) {
+            this.consumerRetention = requirePositiveMillis(v, "consumerRetention");
+            return this;
+        }
+
+        /** @return the options */
+        public RedisOptions build() {
+            return new RedisOptions(this);
+        }
+
+        private static String requireText(String v, String name) {
+            if (v == null || v.isBlank()) {
+                throw new IllegalArgumentException(name + " must not be blank");
+            }
+            return v;
+        }
+
+        private static Duration requirePositiveMillis(Duration v, String name) {
+            if (v == null) {
+                throw new IllegalArgumentException(name + " must not be null");
+            }
+            if (v.isNegative() || v.toMillis() < 1) {
+                throw new IllegalArgumentException(name + " must be at least 1 ms: " + v);
+            }
+            if (v.toMillis() > Integer.MAX_VALUE && (name.endsWith("Timeout"))) {
+                throw new IllegalArgumentException(name + " is too large: " + v);
+            }
+            return v;
+        }
+    }
+}

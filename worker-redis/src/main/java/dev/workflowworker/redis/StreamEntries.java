@@ -1,0 +1,123 @@
+package dev.workflowworker.redis;
+
+import dev.workflowworker.api.Delivery;
+import dev.workflowworker.core.internal.WireCodec;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Turns raw RESP2 stream replies into deliveries. Entries are read as bytes and decoded here
+ * strictly, because the client's own UTF-8 decoding silently replaces invalid bytes: an entry
+ * holding binary garbage must become a malformed delivery with a reason, not a mangled event.
+ */
+final class StreamEntries {
+
+    private StreamEntries() {
+    }
+
+    /**
+     * @param reply an array of {@code [id, [field, value, ...]]} entries; entries whose fields are nil
+     *              (deleted while pending) are skipped
+     */
+    static List<Delivery> toDeliveries(Object reply, WireCodec codec) {
+        if (!(reply instanceof List<?> entries)) {
+            return List.of();
+        }
+        List<Delivery> out = new ArrayList<>(entries.size());
+        for (Object e : entries) {
+            if (e instanceof List<?> entry && entry.size() >= 2 && entry.get(1) instanceof List<?> raw) {
+                out.add(toDelivery(text(entry.get(0)), raw, codec));
+            }
+        }
+        return out;
+    }
+
+    static Delivery toDelivery(String id, List<?> raw, WireCodec codec) {
+        Map<String, String> fields = new LinkedHashMap<>(raw.size());
+        String problem = null;
+        for (int i = 0; i + 1 < raw.size(); i += 2) {
+            byte[] name = bytes(raw.get(i));
+            byte[] value = bytes(raw.get(i + 1));
+            String fieldName = strict(name);
+            if (fieldName == null) {
+                fieldName = lenient(name);
+                if (problem == null) {
+                    problem = "field name '" + clip(fieldName) + "' is not valid UTF-8";
+                }
+            }
+            String fieldValue = strict(value);
+            if (fieldValue == null) {
+                fieldValue = lenient(value);
+                if (problem == null) {
+                    problem = "field '" + clip(fieldName) + "' is not valid UTF-8 (" + value.length + " bytes)";
+                }
+            }
+            fields.put(fieldName, fieldValue);
+        }
+        if (raw.size() % 2 != 0 && problem == null) {
+            problem = "entry has an odd number of field names and values";
+        }
+        if (problem != null) {
+            return Delivery.malformed(id, fields, attemptOf(fields), problem);
+        }
+        return codec.decode(id, fields);
+    }
+
+    private static int attemptOf(Map<String, String> fields) {
+        try {
+            int a = Integer.parseInt(fields.getOrDefault(WireCodec.ATTEMPT, "1"));
+            return Math.max(1, a);
+        } catch (NumberFormatException e) {
+            return 1;
+        }
+    }
+
+    static String text(Object o) {
+        if (o == null) {
+            return null;
+        }
+        return o instanceof byte[] b ? new String(b, StandardCharsets.UTF_8) : o.toString();
+    }
+
+    static long number(Object o) {
+        if (o instanceof Long l) {
+            return l;
+        }
+        return Long.parseLong(text(o));
+    }
+
+    private static byte[] bytes(Object o) {
+        if (o == null) {
+            return new byte[0];
+        }
+        return o instanceof byte[] b ? b : o.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String strict(byte[] b) {
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        try {
+            return decoder.decode(ByteBuffer.wrap(b)).toString();
+        } catch (CharacterCodingException e) {
+            return null;
+        }
+    }
+
+    private static String lenient(byte[] b) {
+        return new String(b, StandardCharsets.UTF_8);
+    }
+
+    private static String clip(String s) {
+        String oneLine = s.replace('\n', ' ').replace('\r', ' ');
+        return oneLine.length() <= 60 ? oneLine : oneLine.substring(0, 60) + "...";
+    }
+}
