@@ -6,6 +6,7 @@ import dev.workflowworker.api.EventOutcome;
 import dev.workflowworker.api.EventTransport;
 import dev.workflowworker.api.HealthSnapshot;
 import dev.workflowworker.api.HealthStatus;
+import dev.workflowworker.api.PermanentWorkflowException;
 import dev.workflowworker.api.TransientWorkflowException;
 import dev.workflowworker.api.WorkerListener;
 import dev.workflowworker.core.ActionRuntime;
@@ -13,6 +14,8 @@ import dev.workflowworker.core.WorkerConfig;
 import dev.workflowworker.core.WorkerService;
 import dev.workflowworker.core.memory.InMemoryEventTransport;
 import dev.workflowworker.micrometer.WorkflowWorkerMetrics;
+import dev.workflowworker.redis.RedisEventTransport;
+import dev.workflowworker.redis.RedisOptions;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
@@ -116,19 +119,22 @@ public final class ServiceMode {
         return new ServiceMode(service, metrics, http);
     }
 
-    /**
-     * The transport named by the environment. The single place where the Redis transport plugs in
-     * once worker-redis is part of this build.
-     */
+    /** The transport named by the environment: Redis Streams when {@code REDIS_URL} is set, else in-memory. */
     static EventTransport transport(WorkerConfig config) {
         if (config.redisUrl().isEmpty()) {
             log.warn("REDIS_URL is not set: running on the in-memory transport; events live in this JVM only, "
                     + "are lost on restart and cannot be published by other processes");
             return InMemoryEventTransport.create();
         }
-        // worker-redis hook: return RedisEventTransport.create(RedisOptions.fromConfig(config));
-        throw new StartupException("REDIS_URL is set, but the Redis transport (worker-redis) is not available "
-                + "in this build; unset REDIS_URL to run on the in-memory transport", null);
+        RedisOptions options;
+        try {
+            options = RedisOptions.fromConfig(config);
+        } catch (IllegalArgumentException e) {
+            // RedisOptions never puts the password in its messages.
+            throw new StartupException("invalid REDIS_URL: " + e.getMessage(), e);
+        }
+        log.info("using Redis at {}, stream {}, group {}", options.endpoint(), config.stream(), config.group());
+        return RedisEventTransport.create(options);
     }
 
     private static int port(Map<String, String> env) {
@@ -147,9 +153,25 @@ public final class ServiceMode {
         }
     }
 
-    /** The demo actions: a ticket notification and an e-mail that sometimes meets a flaky SMTP server. */
+    /**
+     * The demo actions: a ticket notification, an e-mail that sometimes meets a flaky SMTP server,
+     * and a report that takes {@code duration_ms} to generate and stops when cancelled (so a drain
+     * hands it back rather than waiting it out).
+     */
     static ActionRuntime demoRuntime() {
         return ActionRuntime.builder()
+                .on("REPORT_GENERATE", ctx -> {
+                    if (!(ctx.payload().get("duration_ms") instanceof Number n)) {
+                        throw new PermanentWorkflowException("duration_ms must be a number");
+                    }
+                    long durationMs = n.longValue();
+                    long end = System.nanoTime() + durationMs * 1_000_000;
+                    while (System.nanoTime() < end) {
+                        ctx.throwIfCancelled();
+                        Thread.sleep(Math.min(50, Math.max(1, (end - System.nanoTime()) / 1_000_000)));
+                    }
+                    log.info("report {} generated in {} ms", ctx.payload().get("report"), durationMs);
+                }, "duration_ms")
                 .on("TICKET_CREATED", ctx -> log.info("ticket {} created (tenant {})",
                         ctx.payload().get("ticket_id"), ctx.event().tenant()), "ticket_id")
                 .on("EMAIL_SEND", ctx -> {
