@@ -15,9 +15,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Leased locks on Redis with fencing tokens: a lock is the key {@code <prefix>lock:<key>} set to
- * a random owner with {@code NX PX ttl}; its fencing token comes from {@code INCR
- * <prefix>fence:<key>} in the same script, so tokens increase strictly per key and are drawn
- * only by successful acquisitions. Renewal and release compare the owner first, so a holder
+ * a random owner and its token with {@code PX ttl} when absent; the fencing token comes from
+ * {@code INCR <prefix>fence} in the same script. One counter for all keys keeps memory constant
+ * while tokens still increase strictly per key, and only successful acquisitions draw one. Renewal and release compare the owner first, so a holder
  * whose lease expired can neither extend nor delete its successor's lock.
  *
  * <p>Obtain one with {@link #create(RedisOptions)} (own connection pool, close it when done) or
@@ -64,7 +64,7 @@ public final class RedisLockProvider implements LockProvider, AutoCloseable {
         String owner = UUID.randomUUID().toString();
         String lockKey = options.lockKey(key);
         long token = StreamEntries.number(call("acquire lock " + key, () -> scripts.lockAcquire.eval(redis,
-                List.of(lockKey, options.fenceKey(key)), List.of(owner, Long.toString(ttlMillis)))));
+                List.of(lockKey, options.fenceKey()), List.of(owner, Long.toString(ttlMillis)))));
         if (token == 0) {
             return Optional.empty();
         }

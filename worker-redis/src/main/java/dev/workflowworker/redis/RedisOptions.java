@@ -252,7 +252,7 @@ public final class RedisOptions {
     String lockKey(String key) { return keyPrefix + "lock:" + key; }
 
     /** @return the fencing counter of a lock key */
-    String fenceKey(String key) { return keyPrefix + "fence:" + key; }
+    String fenceKey() { return keyPrefix + "fence"; }
 
     /** @return where Redis is, for messages: scheme, user, host, port and database, never the password */
     public String endpoint() {

@@ -129,4 +129,21 @@ class RedisLockProviderTest {
             assertFalse(lock.renew(TTL));
         }
     }
+
+    @Test
+    void fencingStateStaysConstantAcrossManyKeys(RedisServer redis) {
+        try (RedisLockProvider locks = RedisLockProvider.create(redis.options().build())) {
+            long last = 0;
+            for (int i = 0; i < 500; i++) {
+                Lock lock = locks.tryAcquire("exec-many-" + i, TTL).orElseThrow();
+                assertTrue(lock.fencingToken() > last, "tokens increase");
+                last = lock.fencingToken();
+                lock.release();
+            }
+            try (RedisClient client = redis.client()) {
+                assertEquals(1, client.keys("workflow:fence*").size(), "one counter, not one per key");
+                assertEquals(0, client.keys("workflow:lock:exec-many-*").size(), "released locks leave nothing");
+            }
+        }
+    }
 }

@@ -1,0 +1,377 @@
+package dev.workflowworker.redis.chaos;
+
+import dev.workflowworker.api.WorkflowEvent;
+import dev.workflowworker.redis.RedisEventTransport;
+import dev.workflowworker.redis.RedisOptions;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.StreamEntryID;
+import redis.clients.jedis.resps.StreamConsumerInfo;
+import redis.clients.jedis.resps.StreamEntry;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The chaos run: worker JVMs, a producer and a persistent redis-server; workers are killed with
+ * SIGKILL and restarted, Redis is killed and restarted and paused, some handlers outlive the lock
+ * TTL, 1 % of events are poison. Afterwards it checks the promises against the ledger in Redis.
+ */
+final class ChaosRun {
+
+    static final String STREAM = "workflow:events:global";
+
+    /** What to do. */
+    record Settings(int events, int executions, int workers, int kills, int redisRestarts, long pauseMillis,
+                    int publishRate, long lockTtlMillis, long claimIdleMillis) {
+    }
+
+    /** What happened. */
+    record Report(Settings settings, int published, int good, int poison, int kills, int redisRestarts,
+                  int pauses, long invocations, long completions, long duplicateCompletions, long lost,
+                  long staleEffects, long deadLetters, long poisonDeadLettered, long goodDeadLettered,
+                  List<Long> recoveryMillis, boolean healthyAtEnd, String finalHealth, long seconds) {
+
+        boolean promisesHold() {
+            return lost == 0 && duplicateCompletions == 0 && staleEffects == 0 && goodDeadLettered == 0
+                    && poisonDeadLettered == poison && healthyAtEnd;
+        }
+
+        String table() {
+            List<Long> r = new ArrayList<>(recoveryMillis);
+            Collections.sort(r);
+            String p50 = r.isEmpty() ? "-" : r.get((r.size() - 1) / 2) + " ms";
+            String max = r.isEmpty() ? "-" : r.get(r.size() - 1) + " ms";
+            StringBuilder sb = new StringBuilder();
+            row(sb, "events published (good + poison)", published + " (" + good + " + " + poison + ")");
+            row(sb, "execution ids", Integer.toString(settings.executions()));
+            row(sb, "worker processes", Integer.toString(settings.workers()));
+            row(sb, "worker kills (SIGKILL) + restarts", Integer.toString(kills));
+            row(sb, "Redis restarts (SIGKILL, AOF always)", Integer.toString(redisRestarts));
+            row(sb, "Redis CLIENT PAUSE", pauses + " x " + settings.pauseMillis() + " ms");
+            row(sb, "handler invocations", Long.toString(invocations));
+            row(sb, "completions (acked as success)", Long.toString(completions));
+            row(sb, "duplicate invocations (allowed)", Long.toString(invocations - completions - poisonInvocationsEstimate()));
+            row(sb, "duplicate completions", Long.toString(duplicateCompletions));
+            row(sb, "lost good events", Long.toString(lost));
+            row(sb, "overlaps (stale fencing tokens)", Long.toString(staleEffects));
+            row(sb, "dead letters (poison / good)", deadLetters + " (" + poisonDeadLettered + " / " + goodDeadLettered + ")");
+            row(sb, "recovery after kill p50 / max", p50 + " / " + max);
+            row(sb, "recovery after each kill", r.toString());
+            row(sb, "health at end", healthyAtEnd ? "healthy" : "NOT healthy");
+            row(sb, "wall time", seconds + " s");
+            return sb.toString();
+        }
+
+        private long poisonInvocationsEstimate() {
+            return poisonDeadLettered;
+        }
+
+        private static void row(StringBuilder sb, String k, String v) {
+            sb.append(String.format("| %-38s | %-22s |%n", k, v));
+        }
+    }
+
+    private final Settings s;
+    private final List<Process> workers = new CopyOnWriteArrayList<>();
+    private final Random random = new Random(42);
+
+    ChaosRun(Settings settings) {
+        this.s = settings;
+    }
+
+    private static boolean isPoison(int i) {
+        return i % 100 == 37;
+    }
+
+    private static boolean isSlow(int i) {
+        return i % 250 == 11;
+    }
+
+    private Process startWorker(String uri) throws IOException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(java, "-Xmx256m", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
+                ChaosWorkerMain.class.getName(), uri, Long.toString(s.lockTtlMillis()), Long.toString(s.claimIdleMillis()))
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(Path.of("target", "chaos-workers.log").toFile()))
+                .start();
+        workers.add(p);
+        return p;
+    }
+
+    Report run() throws Exception {
+        long t0 = System.nanoTime();
+        Files.createDirectories(Path.of("target"));
+        Files.deleteIfExists(Path.of("target", "chaos-workers.log"));
+        try (ChaosRedis redis = new ChaosRedis()) {
+            String uri = redis.uri();
+            for (int i = 0; i < s.workers(); i++) {
+                startWorker(uri);
+            }
+            awaitTrue(Duration.ofSeconds(60), "worker processes ready", () -> {
+                try (Jedis j = jedis(uri)) {
+                    return j.scard(ChaosWorkerMain.READY) >= s.workers();
+                }
+            });
+
+            int good = 0;
+            int poison = 0;
+            for (int i = 0; i < s.events(); i++) {
+                if (isPoison(i)) {
+                    poison++;
+                } else {
+                    good++;
+                }
+            }
+            AtomicInteger published = new AtomicInteger();
+            Thread producer = new Thread(() -> produce(uri, published), "chaos-producer");
+            producer.start();
+
+            // Spread the faults over the publishing window.
+            long window = Math.max(5_000, 1000L * s.events() / s.publishRate());
+            int actions = s.kills() + s.redisRestarts() + (s.pauseMillis() > 0 ? 1 : 0);
+            long step = window / (actions + 1);
+            List<String> plan = new ArrayList<>();
+            for (int k = 0; k < s.kills(); k++) {
+                plan.add("kill");
+            }
+            for (int r = 0; r < s.redisRestarts(); r++) {
+                plan.add(plan.size() / 2, "redis");
+            }
+            if (s.pauseMillis() > 0) {
+                plan.add("pause");
+            }
+            int kills = 0;
+            int restarts = 0;
+            int pauses = 0;
+            List<Long> recovery = new CopyOnWriteArrayList<>();
+            List<Thread> recoveryWatchers = new ArrayList<>();
+            for (String action : plan) {
+                Thread.sleep(step);
+                switch (action) {
+                    case "kill" -> {
+                        Process victim = workers.get(random.nextInt(workers.size()));
+                        long pid = victim.pid();
+                        victim.destroyForcibly();
+                        victim.waitFor(10, TimeUnit.SECONDS);
+                        long killedAt = System.nanoTime();
+                        workers.remove(victim);
+                        startWorker(uri);
+                        kills++;
+                        Thread w = new Thread(() -> recovery.add(awaitNoPendingOf(uri, pid, killedAt)));
+                        w.start();
+                        recoveryWatchers.add(w);
+                    }
+                    case "redis" -> {
+                        redis.kill();
+                        Thread.sleep(1000);
+                        redis.start();
+                        restarts++;
+                    }
+                    case "pause" -> {
+                        redis.pause(s.pauseMillis());
+                        pauses++;
+                    }
+                    default -> throw new IllegalStateException(action);
+                }
+            }
+            producer.join();
+            final int goodCount = good;
+            final int poisonCount = poison;
+            String[] state = {""};
+            awaitTrue(Duration.ofSeconds(180), () -> "every good event completed and every poison dead-lettered; "
+                    + state[0], () -> {
+                try (Jedis j = jedis(uri)) {
+                    long dlq = j.exists(STREAM + ":dlq") ? j.xlen(STREAM + ":dlq") : 0;
+                    // Markers, not listener records: a kill between ack and record leaves only the marker.
+                    long completed = goodCount - missingMarkers(j);
+                    long pending = pendingTotal(j);
+                    long retries = j.zcard("workflow:events:global:retry");
+                    state[0] = "completed " + completed + "/" + goodCount + ", dead letters " + dlq + "/" + poisonCount
+                            + ", pending " + pending + ", retry set " + retries + ", stream length " + j.xlen(STREAM);
+                    return completed == goodCount && dlq >= poisonCount && pending == 0 && retries == 0;
+                }
+            });
+            for (Thread w : recoveryWatchers) {
+                w.join(TimeUnit.SECONDS.toMillis(120));
+            }
+            boolean healthy = awaitHealthy(uri, Duration.ofSeconds(30));
+            return report(uri, published.get(), good, poison, kills, restarts, pauses, recovery, healthy,
+                    (System.nanoTime() - t0) / 1_000_000_000L);
+        } finally {
+            for (Process p : workers) {
+                p.destroyForcibly();
+            }
+        }
+    }
+
+    private void produce(String uri, AtomicInteger published) {
+        RedisOptions options = RedisOptions.fromUri(uri);
+        try (RedisEventTransport t = RedisEventTransport.create(options)) {
+            long start = System.nanoTime();
+            for (int i = 0; i < s.events(); i++) {
+                String type = isPoison(i) ? "POISON" : isSlow(i) ? "SLOW" : "WORK";
+                WorkflowEvent e = WorkflowEvent.builder(type).eventId("ev-" + i)
+                        .executionId("exec-" + (i % s.executions())).build();
+                while (true) {
+                    try {
+                        t.publish(e);
+                        break;
+                    } catch (RuntimeException ex) {
+                        // Redis is restarting or paused: a producer retries; a duplicate entry is deduplicated.
+                        sleepQuietly(50);
+                    }
+                }
+                published.incrementAndGet();
+                long due = start + TimeUnit.SECONDS.toNanos(1) * (i + 1) / s.publishRate();
+                long wait = due - System.nanoTime();
+                if (wait > 0) {
+                    sleepQuietly(TimeUnit.NANOSECONDS.toMillis(wait));
+                }
+            }
+        }
+    }
+
+    /** Time from the kill until no entry is pending on a consumer of the killed process. */
+    private long awaitNoPendingOf(String uri, long pid, long killedAt) {
+        String marker = "-" + pid + "-worker";
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (System.nanoTime() < deadline) {
+            try (Jedis j = jedis(uri)) {
+                long pending = 0;
+                for (StreamConsumerInfo c : j.xinfoConsumers2(STREAM, "workflow-processors")) {
+                    if (c.getName().contains(marker)) {
+                        pending += c.getPending();
+                    }
+                }
+                if (pending == 0) {
+                    return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
+                }
+            } catch (RuntimeException e) {
+                // Redis restarting: look again.
+            }
+            sleepQuietly(50);
+        }
+        return -1;
+    }
+
+    /** Good events without a processed marker: not (yet) completed. */
+    private long missingMarkers(Jedis j) {
+        redis.clients.jedis.Pipeline p = j.pipelined();
+        List<redis.clients.jedis.Response<Boolean>> exists = new ArrayList<>();
+        for (int i = 0; i < s.events(); i++) {
+            if (!isPoison(i)) {
+                exists.add(p.exists("workflow:processed:ev-" + i));
+            }
+        }
+        p.sync();
+        return exists.stream().filter(r -> !r.get()).count();
+    }
+
+    private static long pendingTotal(Jedis j) {
+        return j.xpending(STREAM, "workflow-processors").getTotal();
+    }
+
+    private boolean awaitHealthy(String uri, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            try (Jedis j = jedis(uri)) {
+                List<String> pids = new ArrayList<>();
+                for (Process p : workers) {
+                    pids.add(Long.toString(p.pid()));
+                }
+                boolean all = true;
+                for (String pid : pids) {
+                    String h = j.get(ChaosWorkerMain.HEALTH + pid);
+                    all &= h != null && h.startsWith("{\"status\":\"healthy\"");
+                }
+                if (all) {
+                    return true;
+                }
+            } catch (RuntimeException e) {
+                // look again
+            }
+            sleepQuietly(200);
+        }
+        return false;
+    }
+
+    private Report report(String uri, int published, int good, int poison, int kills, int restarts, int pauses,
+                          List<Long> recovery, boolean healthy, long seconds) {
+        try (Jedis j = jedis(uri)) {
+            Map<String, String> starts = j.hgetAll(ChaosWorkerMain.STARTS);
+            Map<String, String> succeeded = j.hgetAll(ChaosWorkerMain.SUCCEEDED);
+            long invocations = starts.values().stream().mapToLong(Long::parseLong).sum();
+            long completions = succeeded.values().stream().mapToLong(Long::parseLong).sum();
+            long duplicates = succeeded.values().stream().mapToLong(Long::parseLong).filter(n -> n > 1).map(n -> n - 1).sum();
+            long lost = missingMarkers(j);
+            String stale = j.get(ChaosWorkerMain.STALE);
+            List<StreamEntry> dlq = j.exists(STREAM + ":dlq")
+                    ? j.xrange(STREAM + ":dlq", (StreamEntryID) null, null) : List.of();
+            long poisonDead = 0;
+            long goodDead = 0;
+            for (StreamEntry e : dlq) {
+                String msg = e.getFields().get("error_message");
+                if (msg != null && msg.startsWith("poison event ev-")) {
+                    poisonDead++;
+                } else {
+                    goodDead++;
+                }
+            }
+            String health = workers.isEmpty() ? "" : j.get(ChaosWorkerMain.HEALTH + workers.get(0).pid());
+            return new Report(s, published, good, poison, kills, restarts, pauses, invocations, completions,
+                    duplicates, lost, stale == null ? 0 : Long.parseLong(stale), dlq.size(), poisonDead, goodDead,
+                    recovery, healthy, health, seconds);
+        }
+    }
+
+    private static Jedis jedis(String uri) {
+        java.net.URI u = java.net.URI.create(uri);
+        return new Jedis(u.getHost(), u.getPort(), 2000);
+    }
+
+    private static void awaitTrue(Duration timeout, String what, java.util.function.BooleanSupplier condition) {
+        awaitTrue(timeout, () -> what, condition);
+    }
+
+    private static void awaitTrue(Duration timeout, java.util.function.Supplier<String> what,
+                                  java.util.function.BooleanSupplier condition) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            try {
+                if (condition.getAsBoolean()) {
+                    return;
+                }
+            } catch (RuntimeException e) {
+                // Redis briefly unavailable: look again.
+            }
+            sleepQuietly(100);
+        }
+        throw new AssertionError("timed out after " + timeout.toSeconds() + " s waiting for: " + what.get());
+    }
+
+    private static void sleepQuietly(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    static void writeReport(Report r, Path file) throws IOException {
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        try (OutputStream out = Files.newOutputStream(file)) {
+            out.write(r.table().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+    }
+}

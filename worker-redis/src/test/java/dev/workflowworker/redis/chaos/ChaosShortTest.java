@@ -1,0 +1,31 @@
+package dev.workflowworker.redis.chaos;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The chaos run in short form, inside {@code mvn verify}: 2 worker processes, 2 kills, one Redis
+ * restart, one CLIENT PAUSE. The full run is {@code ChaosFullRun} ({@code mvn verify -Pchaos}).
+ */
+class ChaosShortTest {
+
+    @Test
+    void noLossNoDoubleCompletionNoOverlapUnderKillsRestartsAndPauses() throws Exception {
+        ChaosRun.Report r = new ChaosRun(new ChaosRun.Settings(3_000, 100, 2, 2, 1, 2_000, 150, 1_000, 3_000)).run();
+        String table = r.table();
+        System.out.println(table);
+        ChaosRun.writeReport(r, Path.of("target", "chaos-short-report.md"));
+        assertEquals(0, r.lost(), table);
+        assertEquals(0, r.duplicateCompletions(), table);
+        assertEquals(0, r.staleEffects(), table);
+        assertEquals(0, r.goodDeadLettered(), table);
+        assertEquals(r.poison(), r.poisonDeadLettered(), table);
+        assertTrue(r.healthyAtEnd(), table + "\n" + r.finalHealth());
+        assertEquals(2, r.kills(), table);
+        assertTrue(r.recoveryMillis().stream().allMatch(ms -> ms >= 0), "a killed worker's work was never reclaimed\n" + table);
+    }
+}

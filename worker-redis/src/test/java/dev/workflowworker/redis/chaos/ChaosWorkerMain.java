@@ -1,0 +1,143 @@
+package dev.workflowworker.redis.chaos;
+
+import dev.workflowworker.api.EventContext;
+import dev.workflowworker.api.EventOutcome;
+import dev.workflowworker.api.PermanentWorkflowException;
+import dev.workflowworker.api.WorkerListener;
+import dev.workflowworker.core.ActionRuntime;
+import dev.workflowworker.core.WorkerService;
+import dev.workflowworker.redis.RedisErrorClassifier;
+import dev.workflowworker.redis.RedisEventTransport;
+import dev.workflowworker.redis.RedisOptions;
+import redis.clients.jedis.RedisClient;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Supplier;
+
+/**
+ * A worker process of the chaos run. Its handlers write a ledger into Redis: every handler start
+ * and every success by event id, and a fenced "effect" per execution id that a downstream system
+ * would apply, refusing tokens older than the newest it has seen. The process writes its health
+ * JSON to Redis every 500 ms and runs until killed or until its standard input closes.
+ *
+ * <p>Arguments: Redis URI, lock TTL ms, claim idle ms.
+ */
+public final class ChaosWorkerMain {
+
+    static final String STARTS = "chaos:starts";
+    static final String SUCCEEDED = "chaos:succeeded";
+    static final String STALE = "chaos:stale-effects";
+    static final String HEALTH = "chaos:health:";
+    static final String READY = "chaos:ready";
+
+    /** The downstream effect: accepted only if its token is not older than the newest seen for the key. */
+    private static final String FENCED_EFFECT =
+            "local last = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')\n"
+            + "local token = tonumber(ARGV[2])\n"
+            + "if token < last then redis.call('INCR', KEYS[2]) return 0 end\n"
+            + "redis.call('HSET', KEYS[1], ARGV[1], token)\n"
+            + "return 1";
+
+    private ChaosWorkerMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String uri = args[0];
+        Duration lockTtl = Duration.ofMillis(Long.parseLong(args[1]));
+        Duration claimIdle = Duration.ofMillis(Long.parseLong(args[2]));
+        String pid = Long.toString(ProcessHandle.current().pid());
+        RedisOptions options = RedisOptions.fromUri(uri);
+        try (RedisClient ledger = RedisClient.builder().hostAndPort(options.host(), options.port()).build()) {
+            ActionRuntime runtime = ActionRuntime.builder()
+                    .on("WORK", ctx -> work(ledger, ctx, 0))
+                    .on("SLOW", ctx -> work(ledger, ctx, lockTtl.toMillis() * 3 / 2))
+                    .on("POISON", ctx -> {
+                        retry(ctx, () -> ledger.hincrBy(STARTS, ctx.event().eventId(), 1));
+                        throw new PermanentWorkflowException("poison event " + ctx.event().eventId());
+                    })
+                    .build();
+            RedisEventTransport transport = RedisEventTransport.create(options);
+            try (WorkerService service = WorkerService.builder()
+                    .transport(transport)
+                    .runtime(runtime)
+                    .errorClassifier(RedisErrorClassifier.INSTANCE)
+                    .workerCount(2)
+                    .concurrencyLimit(8)
+                    .batchSize(16)
+                    .pollInterval(Duration.ofMillis(200))
+                    .lockTtl(lockTtl)
+                    .claimIdle(claimIdle)
+                    .lockContentionDelay(Duration.ofMillis(20))
+                    .initialBackoff(Duration.ofMillis(100))
+                    .maxBackoff(Duration.ofSeconds(1))
+                    .healthCheckInterval(Duration.ofSeconds(2))
+                    .listener(new WorkerListener() {
+                        @Override
+                        public void onOutcome(EventOutcome o) {
+                            if (o.kind() == EventOutcome.Kind.SUCCEEDED) {
+                                retry(null, () -> ledger.hincrBy(SUCCEEDED, o.event().eventId(), 1));
+                            }
+                        }
+                    })
+                    .build()) {
+                service.start();
+                Thread health = new Thread(() -> {
+                    while (!Thread.currentThread().isInterrupted()) {
+                        try {
+                            ledger.setex(HEALTH + pid, 5, service.health().toJson());
+                            Thread.sleep(500);
+                        } catch (InterruptedException e) {
+                            return;
+                        } catch (RuntimeException e) {
+                            // Redis is down or paused; the next round reports again.
+                        }
+                    }
+                }, "chaos-health");
+                health.setDaemon(true);
+                health.start();
+                retry(null, () -> ledger.sadd(READY, pid));
+                while (System.in.read() != -1) {
+                    // Runs until the orchestrator closes stdin or kills the process.
+                }
+                health.interrupt();
+            }
+        }
+    }
+
+    private static void work(RedisClient ledger, EventContext ctx, long sleepMillis) throws InterruptedException {
+        String eventId = ctx.event().eventId();
+        retry(ctx, () -> ledger.hincrBy(STARTS, eventId, 1));
+        long pause = sleepMillis > 0 ? sleepMillis : ThreadLocalRandom.current().nextInt(3);
+        if (pause > 0) {
+            Thread.sleep(pause);
+        }
+        ctx.throwIfCancelled();
+        Object accepted = retry(ctx, () -> ledger.eval(FENCED_EFFECT, List.of("chaos:fence", STALE),
+                List.of(ctx.event().executionId(), Long.toString(ctx.fencingToken()))));
+        if (!Long.valueOf(1).equals(accepted)) {
+            throw new PermanentWorkflowException("downstream refused a stale fencing token " + ctx.fencingToken());
+        }
+    }
+
+    /** Ledger writes must not turn a Redis blip into a failed event: retry them while the lease holds. */
+    private static <T> T retry(EventContext ctx, Supplier<T> op) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (true) {
+            try {
+                return op.get();
+            } catch (RuntimeException e) {
+                if ((ctx != null && ctx.isCancelled()) || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
+    }
+}
