@@ -215,7 +215,8 @@ final class RedisConsumer implements EventTransport.Consumer {
         }
         checkOpen();
         Map<String, String> fields;
-        if (delivery.isMalformed()) {
+        // The entry goes back as it came, fields a foreign producer added included; only the attempt changes.
+        if (!delivery.fields().isEmpty()) {
             fields = new LinkedHashMap<>(delivery.fields());
             fields.put(WireCodec.ATTEMPT, Integer.toString(attempt));
         } else {

@@ -87,6 +87,9 @@ public final class RedisEventTransport implements EventTransport {
      *
      * @param options the options
      * @return the transport
+     * @throws IllegalStateException if Redis answers but refuses the transport, e.g. a wrong password
+     *                               or an ACL user lacking a command; the message names the endpoint,
+     *                               never the password, and the cause is the client's exception
      */
     public static RedisEventTransport create(RedisOptions options) {
         return create(options, Clock.systemUTC());
@@ -98,6 +101,7 @@ public final class RedisEventTransport implements EventTransport {
      * @param options the options
      * @param clock   the clock
      * @return the transport
+     * @throws IllegalStateException if Redis answers but refuses the transport (see {@link #create(RedisOptions)})
      */
     public static RedisEventTransport create(RedisOptions options, Clock clock) {
         RedisEventTransport t = new RedisEventTransport(Objects.requireNonNull(options, "options"),
@@ -111,6 +115,12 @@ public final class RedisEventTransport implements EventTransport {
         } catch (RedisUnavailableException e) {
             log.warn("Redis at {} is not reachable yet; the transport will connect when it is: {}",
                     options.endpoint(), e.getMessage());
+        } catch (RuntimeException e) {
+            // Reachable but refusing (wrong password, missing ACL permission, ...): waiting will
+            // not help. The caller gets no transport to close, so its pool is closed here.
+            t.close();
+            throw new IllegalStateException("cannot start the Redis transport: Redis at " + options.endpoint()
+                    + " refused it: " + e.getMessage(), e);
         }
         return t;
     }

@@ -28,6 +28,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -41,6 +42,7 @@ public final class WorkflowWorker {
     private static final Logger log = LoggerFactory.getLogger(WorkflowWorker.class);
     private static final int MAX_STACK_CHARS = 8192;
     private static final long MAX_POLL_BACKOFF_MS = 5000;
+    private static final int MAX_TRACKED_CONTENTIONS = 10_000;
 
     private final String id;
     private final int index;
@@ -52,6 +54,8 @@ public final class WorkflowWorker {
     private final ExecutorService ownExecutor;
     private final Executor executor;
     private final ConcurrentHashMap<String, InFlight> inFlight = new ConcurrentHashMap<>();
+    /** Consecutive lock contentions per key, for backing off; bounded by clearing when large. */
+    private final ConcurrentHashMap<String, Integer> contentions = new ConcurrentHashMap<>();
     private final Object drainMonitor = new Object();
     private final Thread loopThread;
     private volatile boolean stopRequested;
@@ -284,11 +288,14 @@ public final class WorkflowWorker {
         }
         if (acquired.isEmpty()) {
             stats.contended();
-            reschedule(d, e.config().lockContentionDelay(), d.attempt());
+            reschedule(d, contentionDelay(event.lockKey()), d.attempt());
             outcome(d, EventOutcome.Kind.LOCK_CONTENDED, d.attempt(), null, null, 0, null);
             return;
         }
         Lock lock = acquired.get();
+        if (!contentions.isEmpty()) {
+            contentions.remove(event.lockKey());
+        }
         DefaultEventContext ctx = new DefaultEventContext(event, d.attempt(), lock.fencingToken(), id, e.clock(),
                 deadline(), e.shuttingDown());
         LockWatchdog.Watch renewal = e.watchdog().watch(lock, ctx);
@@ -402,6 +409,22 @@ public final class WorkflowWorker {
         log.warn("lease lost while processing event {}; result discarded, event redelivered", d.eventId());
         reschedule(d, e.config().lockContentionDelay(), attempt);
         outcome(d, EventOutcome.Kind.LEASE_LOST, attempt, null, null, elapsed, null);
+    }
+
+    /**
+     * The wait before an event whose lock was busy comes back. It doubles with each consecutive
+     * contention on the key (with jitter), up to half the lock TTL: events queued behind a long
+     * handler would otherwise bounce through the transport every few milliseconds.
+     */
+    private Duration contentionDelay(String lockKey) {
+        if (contentions.size() > MAX_TRACKED_CONTENTIONS) {
+            contentions.clear();
+        }
+        int n = contentions.merge(lockKey, 1, Integer::sum);
+        long base = e.config().lockContentionDelay().toNanos();
+        long cap = Math.max(base, e.config().lockTtl().toNanos() / 2);
+        long delay = Math.min(cap, base << Math.min(n - 1, 20));
+        return Duration.ofNanos((long) (delay * (0.5 + ThreadLocalRandom.current().nextDouble())));
     }
 
     private void reschedule(Delivery d, Duration delay, int attempt) {

@@ -38,7 +38,9 @@ final class ChaosRedis implements AutoCloseable {
                 .redirectErrorStream(true).redirectOutput(dir.resolve("stdout.log").toFile()).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (System.nanoTime() < deadline) {
-            try (Jedis j = new Jedis("127.0.0.1", port, 200)) {
+            try (Jedis j = new Jedis(new redis.clients.jedis.HostAndPort("127.0.0.1", port),
+                    redis.clients.jedis.DefaultJedisClientConfig.builder().resp2().autoNegotiateProtocol(false)
+                            .timeoutMillis(200).build())) {
                 // After a restart Redis answers LOADING until the AOF is replayed.
                 if ("PONG".equals(j.ping())) {
                     return;
@@ -65,7 +67,9 @@ final class ChaosRedis implements AutoCloseable {
     }
 
     void pause(long millis) {
-        try (Jedis j = new Jedis("127.0.0.1", port, 2000)) {
+        try (Jedis j = new Jedis(new redis.clients.jedis.HostAndPort("127.0.0.1", port),
+                redis.clients.jedis.DefaultJedisClientConfig.builder().resp2().autoNegotiateProtocol(false)
+                        .timeoutMillis(2000).build())) {
             j.clientPause(millis);
         }
     }

@@ -13,6 +13,7 @@ import redis.clients.jedis.RedisClient;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
 
@@ -54,7 +55,7 @@ public final class ChaosWorkerMain {
                     .on("WORK", ctx -> work(ledger, ctx, 0))
                     .on("SLOW", ctx -> work(ledger, ctx, lockTtl.toMillis() * 3 / 2))
                     .on("POISON", ctx -> {
-                        retry(ctx, () -> ledger.hincrBy(STARTS, ctx.event().eventId(), 1));
+                        record(ledger, ctx, STARTS, ctx.event().eventId());
                         throw new PermanentWorkflowException("poison event " + ctx.event().eventId());
                     })
                     .build();
@@ -77,7 +78,7 @@ public final class ChaosWorkerMain {
                         @Override
                         public void onOutcome(EventOutcome o) {
                             if (o.kind() == EventOutcome.Kind.SUCCEEDED) {
-                                retry(null, () -> ledger.hincrBy(SUCCEEDED, o.event().eventId(), 1));
+                                record(ledger, null, SUCCEEDED, o.event().eventId());
                             }
                         }
                     })
@@ -108,7 +109,7 @@ public final class ChaosWorkerMain {
 
     private static void work(RedisClient ledger, EventContext ctx, long sleepMillis) throws InterruptedException {
         String eventId = ctx.event().eventId();
-        retry(ctx, () -> ledger.hincrBy(STARTS, eventId, 1));
+        record(ledger, ctx, STARTS, eventId);
         long pause = sleepMillis > 0 ? sleepMillis : ThreadLocalRandom.current().nextInt(3);
         if (pause > 0) {
             Thread.sleep(pause);
@@ -119,6 +120,15 @@ public final class ChaosWorkerMain {
         if (!Long.valueOf(1).equals(accepted)) {
             throw new PermanentWorkflowException("downstream refused a stale fencing token " + ctx.fencingToken());
         }
+    }
+
+    /**
+     * Adds one ledger record. Each record has its own id, so a write repeated after a lost reply
+     * (Redis paused or killed after executing it) is counted once: an increment would count twice.
+     */
+    private static void record(RedisClient ledger, EventContext ctx, String ledgerKey, String eventId) {
+        String member = eventId + "|" + UUID.randomUUID();
+        retry(ctx, () -> ledger.sadd(ledgerKey, member));
     }
 
     /** Ledger writes must not turn a Redis blip into a failed event: retry them while the lease holds. */

@@ -1,6 +1,10 @@
 package dev.workflowworker.redis.testsupport;
 
+import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
+import redis.clients.jedis.JedisClientConfig;
+import redis.clients.jedis.RedisClient;
 
 import java.io.File;
 import java.io.IOException;
@@ -9,25 +13,135 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
-/** A {@code redis-server} from PATH on a free local port, without persistence, in a temp dir. */
-final class SpawnedRedisServer implements RedisServer {
+/**
+ * A {@code redis-server} from PATH on a free local port, without persistence, in a temp dir.
+ *
+ * <p>{@link RedisServerExtension} spawns a plain one. Tests that need a differently configured
+ * server (ACL users, passwords, TLS) build their own with {@link #builder()}, and must
+ * {@link #close()} it in a {@code finally} block or an {@code @AfterAll} method:
+ *
+ * <pre>{@code
+ * SpawnedRedisServer server = SpawnedRedisServer.builder()
+ *         .args("--aclfile", aclFile.toString())
+ *         .probe(DefaultJedisClientConfig.builder().user("default").password(adminPassword))
+ *         .start();
+ * }</pre>
+ */
+public final class SpawnedRedisServer implements RedisServer {
 
     private static final Duration START_TIMEOUT = Duration.ofSeconds(10);
 
     private final String executable;
     private final int port;
     private final Path dir;
+    private final List<String> extraArgs;
+    private final TlsFiles tls;
+    private final JedisClientConfig probeConfig;
     private Process process;
 
     private SpawnedRedisServer(String executable, int port, Path dir) {
+        this(executable, port, dir, List.of(), null, null);
+    }
+
+    private SpawnedRedisServer(String executable, int port, Path dir, List<String> extraArgs, TlsFiles tls,
+                               JedisClientConfig probeConfig) {
         this.executable = executable;
         this.port = port;
         this.dir = dir;
+        this.extraArgs = List.copyOf(extraArgs);
+        this.tls = tls;
+        this.probeConfig = probeConfig;
+    }
+
+    /** @return a builder of a server with extra configuration; {@link Builder#start()} spawns it */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The certificate files of a TLS-only server. */
+    private record TlsFiles(Path cert, Path key, Path caCert) {
+    }
+
+    /** Configures a server of one's own; not thread-safe. */
+    public static final class Builder {
+        private final List<String> args = new ArrayList<>();
+        private TlsFiles tls;
+        private DefaultJedisClientConfig.Builder probe;
+
+        private Builder() {
+        }
+
+        /**
+         * Adds command-line configuration, e.g. {@code "--aclfile", path} or {@code "--requirepass", pw}.
+         *
+         * @param more directives and their values
+         * @return this builder
+         */
+        public Builder args(String... more) {
+            args.addAll(List.of(more));
+            return this;
+        }
+
+        /**
+         * Serves TLS only: the plain port is disabled ({@code --port 0}) and the server's port
+         * becomes its TLS port; clients need no certificate of their own.
+         *
+         * @param cert   the server certificate (PEM)
+         * @param key    its private key (PEM)
+         * @param caCert the CA certificate (PEM); for a self-signed certificate, the certificate itself
+         * @return this builder
+         */
+        public Builder tls(Path cert, Path key, Path caCert) {
+            this.tls = new TlsFiles(cert, key, caCert);
+            return this;
+        }
+
+        /**
+         * How the test support connects to check readiness and to flush: credentials, TLS socket
+         * factory and so on. Protocol and timeout are set by the support.
+         *
+         * @param config the client configuration
+         * @return this builder
+         */
+        public Builder probe(DefaultJedisClientConfig.Builder config) {
+            this.probe = Objects.requireNonNull(config, "config");
+            return this;
+        }
+
+        /**
+         * Spawns the server and waits until it answers PING through the probe configuration.
+         *
+         * @return the running server
+         * @throws IllegalStateException if {@code redis-server} is not on PATH or does not start
+         */
+        public SpawnedRedisServer start() {
+            String executable = findExecutable();
+            if (executable == null) {
+                throw new IllegalStateException("redis-server is not on PATH (e.g. apt-get install redis-server)");
+            }
+            JedisClientConfig probeConfig = (probe != null ? probe : DefaultJedisClientConfig.builder())
+                    .resp2().autoNegotiateProtocol(false).ssl(tls != null).timeoutMillis(2000).build();
+            try {
+                Path dir = Files.createTempDirectory("workflow-worker-redis-");
+                SpawnedRedisServer server = new SpawnedRedisServer(executable, freePort(), dir, args, tls, probeConfig);
+                try {
+                    server.start();
+                } catch (RuntimeException e) {
+                    server.close();
+                    throw e;
+                }
+                return server;
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot prepare a redis-server", e);
+            }
+        }
     }
 
     /** @return the redis-server executable found on PATH, or null */
@@ -70,7 +184,36 @@ final class SpawnedRedisServer implements RedisServer {
 
     @Override
     public String uri() {
-        return "redis://127.0.0.1:" + port;
+        return (tls != null ? "rediss" : "redis") + "://127.0.0.1:" + port;
+    }
+
+    /** @return the port clients connect to (the TLS port of a TLS-only server) */
+    public int port() {
+        return port;
+    }
+
+    /** @return the server's working directory; its log is {@code redis.log} there */
+    public Path dir() {
+        return dir;
+    }
+
+    /** @return the last lines of the server's log, for failure messages */
+    public String logTail() {
+        try {
+            List<String> lines = Files.readAllLines(dir.resolve("redis.log"));
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
+        } catch (IOException e) {
+            return "(no log: " + e + ")";
+        }
+    }
+
+    /** @return a client connecting the way the probe does (e.g. as an administrator) */
+    @Override
+    public RedisClient client() {
+        if (probeConfig == null) {
+            return RedisServer.super.client();
+        }
+        return RedisClient.builder().hostAndPort("127.0.0.1", port).clientConfig(probeConfig).build();
     }
 
     @Override
@@ -83,10 +226,19 @@ final class SpawnedRedisServer implements RedisServer {
         if (process != null && process.isAlive()) {
             return;
         }
+        List<String> command = new ArrayList<>(List.of(executable));
+        if (tls == null) {
+            command.addAll(List.of("--port", Integer.toString(port)));
+        } else {
+            command.addAll(List.of("--port", "0", "--tls-port", Integer.toString(port),
+                    "--tls-cert-file", tls.cert().toString(), "--tls-key-file", tls.key().toString(),
+                    "--tls-ca-cert-file", tls.caCert().toString(), "--tls-auth-clients", "no"));
+        }
+        command.addAll(List.of("--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir.toString(),
+                "--logfile", dir.resolve("redis.log").toString()));
+        command.addAll(extraArgs);
         try {
-            process = new ProcessBuilder(List.of(executable, "--port", Integer.toString(port),
-                    "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir.toString(),
-                    "--logfile", dir.resolve("redis.log").toString()))
+            process = new ProcessBuilder(command)
                     .redirectErrorStream(true)
                     .redirectOutput(dir.resolve("stdout.log").toFile())
                     .start();
@@ -96,15 +248,33 @@ final class SpawnedRedisServer implements RedisServer {
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         while (!isRunning()) {
             if (!process.isAlive()) {
+                int exit = process.exitValue();
+                process = null;
                 throw new IllegalStateException("redis-server on port " + port + " exited with "
-                        + process.exitValue() + "; see " + dir.resolve("redis.log"));
+                        + exit + "; see " + dir.resolve("redis.log") + ":\n" + logTail() + "\n" + stdoutTail());
             }
             if (System.nanoTime() - deadline > 0) {
+                stop();
                 throw new IllegalStateException("redis-server on port " + port + " did not answer PING within "
-                        + START_TIMEOUT);
+                        + START_TIMEOUT + ":\n" + logTail());
             }
             pause();
         }
+    }
+
+    private String stdoutTail() {
+        try {
+            return Files.readString(dir.resolve("stdout.log"));
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    private Jedis probe(int timeoutMillis) {
+        if (probeConfig == null) {
+            return Probe.jedis("127.0.0.1", port, timeoutMillis);
+        }
+        return new Jedis(new HostAndPort("127.0.0.1", port), probeConfig);
     }
 
     private static void pause() {
@@ -134,7 +304,7 @@ final class SpawnedRedisServer implements RedisServer {
 
     @Override
     public boolean isRunning() {
-        try (Jedis jedis = Probe.jedis("127.0.0.1", port, 300)) {
+        try (Jedis jedis = probe(300)) {
             return "PONG".equals(jedis.ping());
         } catch (RuntimeException e) {
             return false;
@@ -143,7 +313,7 @@ final class SpawnedRedisServer implements RedisServer {
 
     @Override
     public void flush() {
-        try (Jedis jedis = Probe.jedis("127.0.0.1", port, 2000)) {
+        try (Jedis jedis = probe(2000)) {
             jedis.flushAll();
             jedis.scriptFlush();
         }
