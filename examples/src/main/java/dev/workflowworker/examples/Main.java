@@ -2,13 +2,23 @@ package dev.workflowworker.examples;
 
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
 
-/** Entry point of the examples jar. With no arguments it runs the quickstart. */
+/**
+ * Entry point of the examples jar. With no arguments it runs the quickstart; {@code serve} runs
+ * the service mode ({@link ServiceMode}).
+ */
 public final class Main {
 
     private Main() {
     }
 
+    static final String USAGE = "usage: java -jar workflow-worker-examples.jar [quickstart|embed|serve]";
+
+    /**
+     * @param args the command ({@code quickstart} when absent, {@code embed} or {@code serve})
+     * @throws Exception if the example fails
+     */
     public static void main(String[] args) throws Exception {
         configureLogging();
         String command = args.length == 0 ? "quickstart" : args[0];
@@ -19,12 +29,35 @@ public final class Main {
         switch (command) {
             case "quickstart" -> System.exit(Quickstart.run(System.out));
             case "embed" -> EmbeddingExample.main(Arrays.copyOfRange(args, 1, args.length));
+            case "serve" -> serve();
             default -> {
                 System.err.println("unknown command '" + command + "'");
-                System.err.println("usage: java -jar workflow-worker-examples.jar [quickstart|embed]");
+                System.err.println(USAGE);
                 System.exit(2);
             }
         }
+    }
+
+    /** Runs the service mode until SIGTERM or Ctrl-C, then drains and exits 0 (1 if the drain timed out). */
+    private static void serve() throws InterruptedException {
+        ServiceMode mode;
+        try {
+            mode = ServiceMode.start(System.getenv());
+        } catch (ServiceMode.StartupException e) {
+            System.err.println("serve: " + e.getMessage());
+            System.exit(1);
+            return;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            boolean drained = mode.drain();
+            System.out.flush();
+            System.err.flush();
+            // Without halt the JVM reports 143 (128 + SIGTERM) even after a clean drain, which
+            // service managers take for a crash. Nothing in this process calls System.exit once
+            // serving, so the hook only ever runs for a signal and its code is the drain's.
+            Runtime.getRuntime().halt(drained ? 0 : 1);
+        }, "workflow-worker-drain"));
+        new CountDownLatch(1).await();
     }
 
     /** LOG_LEVEL=debug turns on debug logging, as in the seed system. Must run before any logger exists. */

@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 
@@ -33,6 +34,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 @ExtendWith(RedisServerExtension.class)
 class RedisEventTransportTest {
+
+    /**
+     * Blocking polls need a thread each. Since Java 25 CompletableFuture's default executor is the
+     * common pool even when its parallelism is 1 (2 CPUs), which would run the polls one by one.
+     */
+    private static final Executor THREAD_PER_TASK = r -> {
+        Thread t = new Thread(r, "blocking-poll");
+        t.setDaemon(true);
+        t.start();
+    };
 
     private static final Duration WAIT = Duration.ofSeconds(5);
     private final List<AutoCloseable> resources = new ArrayList<>();
@@ -149,7 +160,7 @@ class RedisEventTransportTest {
             } catch (InterruptedException e) {
                 throw new IllegalStateException(e);
             }
-        });
+        }, THREAD_PER_TASK);
         Await.until(WAIT, "the poll to block", () -> {
             return clientList(redis).contains("cmd=xreadgroup");
         });
@@ -174,7 +185,7 @@ class RedisEventTransportTest {
                 } catch (InterruptedException e) {
                     throw new IllegalStateException(e);
                 }
-            }));
+            }, THREAD_PER_TASK));
         }
         Await.until(WAIT, "three blocked reads", () -> {
             return clientList(redis).split("cmd=xreadgroup", -1).length - 1 == 3;

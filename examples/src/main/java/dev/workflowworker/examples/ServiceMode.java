@@ -1,0 +1,309 @@
+package dev.workflowworker.examples;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.workflowworker.api.EventOutcome;
+import dev.workflowworker.api.EventTransport;
+import dev.workflowworker.api.HealthSnapshot;
+import dev.workflowworker.api.HealthStatus;
+import dev.workflowworker.api.PermanentWorkflowException;
+import dev.workflowworker.api.TransientWorkflowException;
+import dev.workflowworker.api.WorkerListener;
+import dev.workflowworker.core.ActionRuntime;
+import dev.workflowworker.core.WorkerConfig;
+import dev.workflowworker.core.WorkerService;
+import dev.workflowworker.core.memory.InMemoryEventTransport;
+import dev.workflowworker.micrometer.WorkflowWorkerMetrics;
+import dev.workflowworker.redis.RedisEventTransport;
+import dev.workflowworker.redis.RedisOptions;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Supplier;
+
+/**
+ * The service mode ({@code java -jar workflow-worker-examples.jar serve}), the seed system's
+ * "production mode": a {@link WorkerService} configured from the environment
+ * ({@link WorkerConfig#fromEnvironment(Map)}) with a small demo {@link ActionRuntime}, and an HTTP
+ * server on {@code PORT} (default {@value #DEFAULT_PORT}; {@code 0} picks a free port) serving
+ *
+ * <ul>
+ *   <li>{@code GET /api/health/worker}: the health snapshot's JSON, 200 when healthy or degraded,
+ *       503 when unhealthy;</li>
+ *   <li>{@code GET /metrics}: Prometheus text of {@link WorkflowWorkerMetrics} and JVM metrics.</li>
+ * </ul>
+ *
+ * Other paths answer 404 and other methods 405. {@link #drain()} is what SIGTERM runs: stop reading,
+ * let in-flight events finish within {@code SHUTDOWN_TIMEOUT_MS}, hand back the rest, stop the
+ * HTTP server.
+ */
+public final class ServiceMode {
+
+    private static final Logger log = LoggerFactory.getLogger(ServiceMode.class);
+
+    /** The port served when {@code PORT} is unset. */
+    public static final int DEFAULT_PORT = 4000;
+    /** The health endpoint's path, as in the seed system. */
+    public static final String HEALTH_PATH = "/api/health/worker";
+    /** The Prometheus endpoint's path. */
+    public static final String METRICS_PATH = "/metrics";
+    /** How much longer than the shutdown timeout a drain waits for the service to terminate. */
+    static final Duration DRAIN_MARGIN = Duration.ofSeconds(5);
+
+    private static final String PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+    private final WorkerService service;
+    private final WorkflowWorkerMetrics metrics;
+    private final HttpServer http;
+
+    private ServiceMode(WorkerService service, WorkflowWorkerMetrics metrics, HttpServer http) {
+        this.service = service;
+        this.metrics = metrics;
+        this.http = http;
+    }
+
+    /**
+     * Builds the service from the environment, starts it and starts serving.
+     *
+     * @param env the environment ({@code System.getenv()} in the jar)
+     * @return the running service mode
+     * @throws StartupException if a variable is malformed, the transport is not available or the
+     *     port cannot be bound; the message says which
+     */
+    public static ServiceMode start(Map<String, String> env) {
+        WorkerConfig config;
+        int port;
+        try {
+            config = WorkerConfig.fromEnvironment(env);
+            port = port(env);
+        } catch (IllegalArgumentException e) {
+            throw new StartupException("invalid configuration: " + e.getMessage(), e);
+        }
+        EventTransport transport = transport(config);
+        WorkerService service = WorkerService.builder()
+                .config(config)
+                .transport(transport)
+                .runtime(demoRuntime())
+                .listener(new TimingLog())
+                .build();
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        // Bound before start so the counters see every outcome (see WorkflowWorkerMetrics).
+        WorkflowWorkerMetrics metrics = new WorkflowWorkerMetrics(service);
+        metrics.bindTo(registry);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        HttpServer http;
+        try {
+            http = startHttp(new InetSocketAddress(port), service::health, registry::scrape);
+        } catch (IOException e) {
+            service.close();
+            throw new StartupException("cannot serve on port " + port + ": " + e.getMessage(), e);
+        }
+        service.start();
+        log.info("serving on port {}: GET {} and GET {}", http.getAddress().getPort(), HEALTH_PATH, METRICS_PATH);
+        return new ServiceMode(service, metrics, http);
+    }
+
+    /** The transport named by the environment: Redis Streams when {@code REDIS_URL} is set, else in-memory. */
+    static EventTransport transport(WorkerConfig config) {
+        if (config.redisUrl().isEmpty()) {
+            log.warn("REDIS_URL is not set: running on the in-memory transport; events live in this JVM only, "
+                    + "are lost on restart and cannot be published by other processes");
+            return InMemoryEventTransport.create();
+        }
+        RedisOptions options;
+        try {
+            options = RedisOptions.fromConfig(config);
+        } catch (IllegalArgumentException e) {
+            // RedisOptions never puts the password in its messages.
+            throw new StartupException("invalid REDIS_URL: " + e.getMessage(), e);
+        }
+        log.info("using Redis at {}, stream {}, group {}", options.endpoint(), config.stream(), config.group());
+        return RedisEventTransport.create(options);
+    }
+
+    private static int port(Map<String, String> env) {
+        String raw = env.get("PORT");
+        if (raw == null || raw.isBlank()) {
+            return DEFAULT_PORT;
+        }
+        try {
+            int port = Integer.parseInt(raw.trim());
+            if (port < 0 || port > 65_535) {
+                throw new NumberFormatException();
+            }
+            return port;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("PORT must be a port number (0-65535), got '" + raw + "'");
+        }
+    }
+
+    /**
+     * The demo actions: a ticket notification, an e-mail that sometimes meets a flaky SMTP server,
+     * and a report that takes {@code duration_ms} to generate and stops when cancelled (so a drain
+     * hands it back rather than waiting it out).
+     */
+    static ActionRuntime demoRuntime() {
+        return ActionRuntime.builder()
+                .on("REPORT_GENERATE", ctx -> {
+                    if (!(ctx.payload().get("duration_ms") instanceof Number n)) {
+                        throw new PermanentWorkflowException("duration_ms must be a number");
+                    }
+                    long durationMs = n.longValue();
+                    long end = System.nanoTime() + durationMs * 1_000_000;
+                    while (System.nanoTime() < end) {
+                        ctx.throwIfCancelled();
+                        Thread.sleep(Math.min(50, Math.max(1, (end - System.nanoTime()) / 1_000_000)));
+                    }
+                    log.info("report {} generated in {} ms", ctx.payload().get("report"), durationMs);
+                }, "duration_ms")
+                .on("TICKET_CREATED", ctx -> log.info("ticket {} created (tenant {})",
+                        ctx.payload().get("ticket_id"), ctx.event().tenant()), "ticket_id")
+                .on("EMAIL_SEND", ctx -> {
+                    if (ThreadLocalRandom.current().nextInt(10) == 0) {
+                        throw new TransientWorkflowException("SMTP connection reset");
+                    }
+                    log.info("e-mail to {} sent (key {})", ctx.payload().get("to"), ctx.idempotencyKey());
+                }, "to")
+                .build();
+    }
+
+    /**
+     * The status code of the health endpoint, as in the seed system: load balancers keep a
+     * degraded instance in rotation and take an unhealthy one out.
+     *
+     * @param status the service's health
+     * @return 200 for healthy or degraded, 503 for unhealthy
+     */
+    static int httpStatus(HealthStatus status) {
+        return status == HealthStatus.UNHEALTHY ? 503 : 200;
+    }
+
+    /**
+     * Starts the HTTP server. Separate from {@link #start} so that the routing is testable
+     * against any health source.
+     */
+    static HttpServer startHttp(InetSocketAddress address, Supplier<HealthSnapshot> health,
+                                Supplier<String> prometheus) throws IOException {
+        HttpServer server = HttpServer.create(address, 0);
+        // One context for all paths: HttpServer matches contexts by prefix, and /api/health/worker/x is not ours.
+        server.createContext("/", exchange -> {
+            try {
+                route(exchange, health, prometheus);
+            } catch (RuntimeException e) {
+                log.error("{} {} failed", exchange.getRequestMethod(), exchange.getRequestURI(), e);
+                send(exchange, 500, "application/json", "{\"error\":\"internal error\"}");
+            } finally {
+                exchange.close();
+            }
+        });
+        server.start();
+        return server;
+    }
+
+    private static void route(HttpExchange exchange, Supplier<HealthSnapshot> health, Supplier<String> prometheus)
+            throws IOException {
+        String path = exchange.getRequestURI().getPath();
+        if (!HEALTH_PATH.equals(path) && !METRICS_PATH.equals(path)) {
+            send(exchange, 404, "application/json", "{\"error\":\"not found\"}");
+            return;
+        }
+        if (!"GET".equals(exchange.getRequestMethod())) {
+            exchange.getResponseHeaders().set("Allow", "GET");
+            send(exchange, 405, "application/json", "{\"error\":\"method not allowed\"}");
+            return;
+        }
+        if (HEALTH_PATH.equals(path)) {
+            HealthSnapshot snapshot = health.get();
+            send(exchange, httpStatus(snapshot.status()), "application/json", snapshot.toJson());
+        } else {
+            send(exchange, 200, PROMETHEUS_CONTENT_TYPE, prometheus.get());
+        }
+    }
+
+    private static void send(HttpExchange exchange, int code, String contentType, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", contentType);
+        exchange.getResponseHeaders().set("Cache-Control", "no-store");
+        exchange.sendResponseHeaders(code, bytes.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    /** @return the port being served (useful with {@code PORT=0}) */
+    public int port() {
+        return http.getAddress().getPort();
+    }
+
+    /** @return the running service */
+    public WorkerService service() {
+        return service;
+    }
+
+    /**
+     * Drains and stops: the service stops reading, in-flight events finish within
+     * {@code SHUTDOWN_TIMEOUT_MS} and the rest is handed back; the health endpoint keeps answering
+     * (unhealthy) meanwhile so load balancers see the instance leave; then the HTTP server stops.
+     *
+     * @return true if the service terminated in time
+     */
+    public boolean drain() {
+        long t0 = System.nanoTime();
+        log.info("shutting down: draining in-flight events (up to {} ms)", service.config().shutdownTimeout().toMillis());
+        service.shutdown();
+        boolean terminated;
+        try {
+            terminated = service.awaitTermination(service.config().shutdownTimeout().plus(DRAIN_MARGIN));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            terminated = false;
+        }
+        http.stop(0);
+        metrics.close();
+        HealthSnapshot h = service.health();
+        if (terminated) {
+            log.info("drained in {} ms: processed={} succeeded={} failed={} deadLettered={}",
+                    (System.nanoTime() - t0) / 1_000_000, h.eventsProcessed(), h.eventsSucceeded(), h.eventsFailed(),
+                    h.eventsDeadLettered());
+        } else {
+            log.error("not drained within {} ms; {} events still active", service.config().shutdownTimeout()
+                    .plus(DRAIN_MARGIN).toMillis(), h.activeEvents());
+        }
+        return terminated;
+    }
+
+    /** Per-event timing at debug level ({@code LOG_LEVEL=debug}). */
+    private static final class TimingLog implements WorkerListener {
+        @Override
+        public void onOutcome(EventOutcome o) {
+            if (log.isDebugEnabled()) {
+                log.debug("event {} ({}) {} on attempt {} in {} ms", o.event() == null ? o.deliveryId()
+                                : o.event().eventId(), o.event() == null ? "malformed" : o.event().eventType(),
+                        o.kind(), o.attempt(), String.format("%.3f", o.processingTime().toNanos() / 1e6));
+            }
+        }
+    }
+
+    /** The service mode could not start; the message is meant for the operator. */
+    public static final class StartupException extends RuntimeException {
+        StartupException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+}

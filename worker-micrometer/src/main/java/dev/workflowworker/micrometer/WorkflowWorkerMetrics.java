@@ -1,0 +1,268 @@
+package dev.workflowworker.micrometer;
+
+import dev.workflowworker.api.ErrorCategory;
+import dev.workflowworker.api.EventOutcome;
+import dev.workflowworker.api.HealthSnapshot;
+import dev.workflowworker.api.HealthStatus;
+import dev.workflowworker.api.WorkerListener;
+import dev.workflowworker.core.WorkerService;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tag;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.MeterBinder;
+
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * Binds the metrics of a {@link WorkerService} to a Micrometer {@link MeterRegistry}. Uses the
+ * service's public API only: a {@link WorkerListener} added with
+ * {@link WorkerService#addListener} for counters and the timer, and {@link WorkerService#health()}
+ * for gauges.
+ *
+ * <pre>{@code
+ * WorkflowWorkerMetrics metrics = new WorkflowWorkerMetrics(service);
+ * metrics.bindTo(registry);   // before service.start(), so the counters see every outcome
+ * service.start();
+ * }</pre>
+ *
+ * <h2>Meters</h2>
+ * Every meter carries the tag {@code stream} (the service's {@link
+ * dev.workflowworker.core.WorkerConfig#stream() stream}) plus the tags given to the constructor.
+ * <table>
+ *   <caption>meters and what they count</caption>
+ *   <tr><th>name</th><th>type</th><th>tags</th><th>meaning</th></tr>
+ *   <tr><td>{@value #PROCESSED}</td><td>counter</td><td></td>
+ *       <td>processing attempts that ran to an outcome: succeeded + failed</td></tr>
+ *   <tr><td>{@value #SUCCEEDED}</td><td>counter</td><td></td><td>attempts that succeeded</td></tr>
+ *   <tr><td>{@value #FAILED}</td><td>counter</td><td>{@code category}</td>
+ *       <td>attempts that failed, by {@link ErrorCategory} in lower case; malformed entries count as
+ *       {@code permanent}</td></tr>
+ *   <tr><td>{@value #RETRIED}</td><td>counter</td><td></td>
+ *       <td>retries run in place (transient) or scheduled (recoverable)</td></tr>
+ *   <tr><td>{@value #DEAD_LETTERED}</td><td>counter</td><td>{@code category}</td>
+ *       <td>events moved to the dead-letter stream, by the category of their last failure</td></tr>
+ *   <tr><td>{@value #DUPLICATES}</td><td>counter</td><td></td>
+ *       <td>redeliveries of completed events, acknowledged without running</td></tr>
+ *   <tr><td>{@value #LOCK_CONTENDED}</td><td>counter</td><td></td>
+ *       <td>deliveries put back because another holder had the execution's lock</td></tr>
+ *   <tr><td>{@value #LEASE_LOST}</td><td>counter</td><td></td>
+ *       <td>attempts whose lock lease was lost while the handler ran</td></tr>
+ *   <tr><td>{@value #ACTIVE}</td><td>gauge</td><td></td><td>events being processed now</td></tr>
+ *   <tr><td>{@value #WORKERS}</td><td>gauge</td><td>{@code status}</td>
+ *       <td>workers by health: {@code healthy}, {@code degraded}, {@code unhealthy}</td></tr>
+ *   <tr><td>{@value #PROCESSING}</td><td>timer</td><td>{@code outcome}</td>
+ *       <td>time spent in the handler per attempt, {@code outcome} = {@code succeeded} or
+ *       {@code failed}; publishes p50, p95, p99 and a percentile histogram (Prometheus shows the
+ *       histogram only: use {@code histogram_quantile})</td></tr>
+ * </table>
+ *
+ * <h2>Counting</h2>
+ * All counters and the timer count {@link EventOutcome}s the listener sees, so they agree with
+ * each other by construction; the gauges read {@link WorkerService#health()} at each scrape. A
+ * failed attempt is an outcome of kind {@code RETRYING}, {@code RETRY_SCHEDULED} or
+ * {@code DEAD_LETTERED}. Bound before {@link WorkerService#start()}, the counters equal the
+ * snapshot's {@code eventsProcessed}, {@code eventsSucceeded}, {@code eventsFailed},
+ * {@code eventsRetried}, {@code eventsDeadLettered} and {@code duplicates}; bound later, they count
+ * from the moment of binding (as Micrometer counters usually do).
+ *
+ * <p>There is no per-worker tag: worker ids change whenever a worker is replaced or the service
+ * scales, which would create unbounded series. Add an instance tag through the constructor or the
+ * registry's common tags instead. Stream lag and pending-entry gauges need a transport statistics
+ * SPI that does not exist yet and are not published. Percentiles and histogram buckets can be
+ * changed with a {@code MeterFilter} on {@value #PROCESSING}.
+ *
+ * <p>One binder may be bound to several registries. {@link #close()} removes its listeners from
+ * the service and its meters from the registries.
+ */
+public final class WorkflowWorkerMetrics implements MeterBinder, AutoCloseable {
+
+    /** Counter of attempts that ran to an outcome. */
+    public static final String PROCESSED = "workflow.worker.events.processed";
+    /** Counter of attempts that succeeded. */
+    public static final String SUCCEEDED = "workflow.worker.events.succeeded";
+    /** Counter of attempts that failed, tagged {@code category}. */
+    public static final String FAILED = "workflow.worker.events.failed";
+    /** Counter of retries run in place or scheduled. */
+    public static final String RETRIED = "workflow.worker.events.retried";
+    /** Counter of events dead-lettered, tagged {@code category}. */
+    public static final String DEAD_LETTERED = "workflow.worker.events.dead.lettered";
+    /** Counter of redeliveries of completed events. */
+    public static final String DUPLICATES = "workflow.worker.events.duplicates";
+    /** Counter of deliveries put back because the lock was busy. */
+    public static final String LOCK_CONTENDED = "workflow.worker.events.lock.contended";
+    /** Counter of attempts whose lease was lost. */
+    public static final String LEASE_LOST = "workflow.worker.events.lease.lost";
+    /** Gauge of events being processed. */
+    public static final String ACTIVE = "workflow.worker.events.active";
+    /** Gauge of workers, tagged {@code status}. */
+    public static final String WORKERS = "workflow.worker.workers";
+    /** Timer of handler time per attempt, tagged {@code outcome}. */
+    public static final String PROCESSING = "workflow.worker.processing";
+
+    private final WorkerService service;
+    private final Tags tags;
+    private final List<Binding> bindings = new CopyOnWriteArrayList<>();
+
+    /**
+     * @param service the service to observe
+     * @throws NullPointerException if {@code service} is null
+     */
+    public WorkflowWorkerMetrics(WorkerService service) {
+        this(service, Tags.empty());
+    }
+
+    /**
+     * @param service the service to observe
+     * @param tags    tags added to every meter, after {@code stream}
+     * @throws NullPointerException if an argument is null
+     */
+    public WorkflowWorkerMetrics(WorkerService service, Iterable<Tag> tags) {
+        this.service = Objects.requireNonNull(service, "service");
+        this.tags = Tags.of("stream", service.config().stream()).and(Objects.requireNonNull(tags, "tags"));
+    }
+
+    @Override
+    public void bindTo(MeterRegistry registry) {
+        Binding binding = new Binding(registry);
+        bindings.add(binding);
+        service.addListener(binding);
+    }
+
+    /** Removes the listeners from the service and the meters from every registry bound to. Idempotent. */
+    @Override
+    public void close() {
+        for (Binding b : bindings) {
+            if (bindings.remove(b)) {
+                service.removeListener(b);
+                b.meters.forEach(b.registry::remove);
+            }
+        }
+    }
+
+    private static String lower(Enum<?> e) {
+        return e.name().toLowerCase(Locale.ROOT);
+    }
+
+    /** The meters of one registry and the listener that feeds them. */
+    private final class Binding implements WorkerListener {
+        final MeterRegistry registry;
+        final CopyOnWriteArrayList<Meter> meters = new CopyOnWriteArrayList<>();
+        final Counter processed;
+        final Counter succeeded;
+        final Map<ErrorCategory, Counter> failed = new EnumMap<>(ErrorCategory.class);
+        final Counter retried;
+        final Map<ErrorCategory, Counter> deadLettered = new EnumMap<>(ErrorCategory.class);
+        final Counter duplicates;
+        final Counter contended;
+        final Counter leaseLost;
+        final Timer succeededTime;
+        final Timer failedTime;
+
+        Binding(MeterRegistry registry) {
+            this.registry = Objects.requireNonNull(registry, "registry");
+            processed = counter(PROCESSED, "Processing attempts that ran to an outcome (succeeded + failed)", Tags.empty());
+            succeeded = counter(SUCCEEDED, "Processing attempts that succeeded", Tags.empty());
+            retried = counter(RETRIED, "Retries run in place (transient) or scheduled (recoverable)", Tags.empty());
+            duplicates = counter(DUPLICATES, "Redeliveries of completed events, acknowledged without running",
+                    Tags.empty());
+            contended = counter(LOCK_CONTENDED, "Deliveries put back because the execution's lock was busy",
+                    Tags.empty());
+            leaseLost = counter(LEASE_LOST, "Attempts whose lock lease was lost while the handler ran", Tags.empty());
+            // Registered up front so every series exists (at zero) from the first scrape.
+            for (ErrorCategory c : ErrorCategory.values()) {
+                failed.put(c, counter(FAILED, "Processing attempts that failed, by error category",
+                        Tags.of("category", lower(c))));
+                deadLettered.put(c, counter(DEAD_LETTERED, "Events moved to the dead-letter stream, by category",
+                        Tags.of("category", lower(c))));
+            }
+            succeededTime = timer("succeeded");
+            failedTime = timer("failed");
+            gauge(ACTIVE, "Events being processed now", Tags.empty(), h -> h.activeEvents());
+            for (HealthStatus s : HealthStatus.values()) {
+                gauge(WORKERS, "Workers by health status", Tags.of("status", s.jsonValue()), h -> switch (s) {
+                    case HEALTHY -> h.healthyWorkers();
+                    case DEGRADED -> h.degradedWorkers();
+                    case UNHEALTHY -> h.unhealthyWorkers();
+                });
+            }
+        }
+
+        private Counter counter(String name, String description, Tags extra) {
+            Counter c = Counter.builder(name).description(description).tags(tags).tags(extra).register(registry);
+            meters.addIfAbsent(c);
+            return c;
+        }
+
+        private Timer timer(String outcome) {
+            Timer t = Timer.builder(PROCESSING)
+                    .description("Time spent in the handler per processing attempt")
+                    .tags(tags).tag("outcome", outcome)
+                    .publishPercentiles(0.5, 0.95, 0.99)
+                    .publishPercentileHistogram()
+                    .register(registry);
+            meters.add(t);
+            return t;
+        }
+
+        private void gauge(String name, String description, Tags extra, ToDoubleFunction<HealthSnapshot> value) {
+            // Strong reference: the binder, not the registry, decides how long the service is observed.
+            Gauge g = Gauge.builder(name, service, s -> value.applyAsDouble(s.health()))
+                    .description(description).tags(tags).tags(extra).strongReference(true).register(registry);
+            meters.add(g);
+        }
+
+        @Override
+        public void onOutcome(EventOutcome o) {
+            switch (o.kind()) {
+                case SUCCEEDED -> {
+                    processed.increment();
+                    succeeded.increment();
+                    succeededTime.record(o.processingTime());
+                }
+                case RETRYING, RETRY_SCHEDULED -> {
+                    failedAttempt(o);
+                    retried.increment();
+                }
+                case DEAD_LETTERED -> {
+                    failedAttempt(o);
+                    deadLettered(o.category()).increment();
+                }
+                case DUPLICATE -> duplicates.increment();
+                case LOCK_CONTENDED -> contended.increment();
+                case LEASE_LOST -> leaseLost.increment();
+                case RELEASED -> {
+                    // Handed back at shutdown: neither success nor failure, and not an attempt.
+                }
+            }
+        }
+
+        private void failedAttempt(EventOutcome o) {
+            processed.increment();
+            failed(o.category()).increment();
+            // A malformed entry never reached a handler; its zero time would skew the percentiles.
+            if (o.event() != null) {
+                failedTime.record(o.processingTime());
+            }
+        }
+
+        private Counter failed(ErrorCategory c) {
+            return c != null ? failed.get(c) : counter(FAILED, "Processing attempts that failed, by error category",
+                    Tags.of("category", "unknown"));
+        }
+
+        private Counter deadLettered(ErrorCategory c) {
+            return c != null ? deadLettered.get(c) : counter(DEAD_LETTERED,
+                    "Events moved to the dead-letter stream, by category", Tags.of("category", "unknown"));
+        }
+    }
+}

@@ -1,0 +1,215 @@
+package dev.workflowworker.micrometer;
+
+import dev.workflowworker.api.HealthSnapshot;
+import dev.workflowworker.api.PermanentWorkflowException;
+import dev.workflowworker.api.RecoverableWorkflowException;
+import dev.workflowworker.api.TransientWorkflowException;
+import dev.workflowworker.api.WorkflowEvent;
+import dev.workflowworker.core.ActionRuntime;
+import dev.workflowworker.core.WorkerService;
+import dev.workflowworker.core.memory.InMemoryEventTransport;
+import dev.workflowworker.core.testing.Await;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.distribution.ValueAtPercentile;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class WorkflowWorkerMetricsTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(20);
+
+    private final Set<String> failedOnce = ConcurrentHashMap.newKeySet();
+    private final CountDownLatch release = new CountDownLatch(1);
+    private final InMemoryEventTransport transport = InMemoryEventTransport.create();
+    private final WorkerService service = WorkerService.builder()
+            .transport(transport)
+            .runtime(ActionRuntime.builder()
+                    .on("OK", ctx -> { })
+                    .on("TRANSIENT_ONCE", ctx -> {
+                        if (failedOnce.add(ctx.event().eventId())) {
+                            throw new TransientWorkflowException("connection reset");
+                        }
+                    })
+                    .on("RECOVERABLE_ONCE", ctx -> {
+                        if (failedOnce.add(ctx.event().eventId())) {
+                            throw new RecoverableWorkflowException("gateway busy");
+                        }
+                    })
+                    .on("PERMANENT", ctx -> {
+                        throw new PermanentWorkflowException("bad definition");
+                    })
+                    .on("BLOCK", ctx -> {
+                        if (!release.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                            throw new IllegalStateException("the test never released the handler");
+                        }
+                    })
+                    .build())
+            .workerCount(2)
+            .concurrencyLimit(3)
+            .pollInterval(Duration.ofMillis(20))
+            .initialBackoff(Duration.ofMillis(5))
+            .maxBackoff(Duration.ofMillis(10))
+            .transientBackoff(Duration.ofMillis(1))
+            .build();
+
+    @AfterEach
+    void stop() {
+        release.countDown();
+        service.shutdownNow();
+    }
+
+    private static double count(MeterRegistry r, String name, String... tags) {
+        Counter c = r.find(name).tags(tags).counter();
+        assertNotNull(c, () -> "no counter " + name + " " + Arrays.toString(tags));
+        return c.count();
+    }
+
+    private static double gauge(MeterRegistry r, String name, String... tags) {
+        Gauge g = r.find(name).tags(tags).gauge();
+        assertNotNull(g, () -> "no gauge " + name + " " + Arrays.toString(tags));
+        return g.value();
+    }
+
+    private static WorkflowEvent event(String type) {
+        return WorkflowEvent.builder(type).payload(Map.of()).build();
+    }
+
+    @Test
+    void countersAndTimerFollowEveryOutcomeAndMatchTheHealthSnapshot() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        new WorkflowWorkerMetrics(service).bindTo(registry);
+        service.start();
+
+        WorkflowEvent first = event("OK");
+        service.publisher().publish(first);
+        service.publisher().publish(event("OK"));
+        service.publisher().publish(event("OK"));
+        service.publisher().publish(event("TRANSIENT_ONCE"));
+        service.publisher().publish(event("TRANSIENT_ONCE"));
+        service.publisher().publish(event("RECOVERABLE_ONCE"));
+        service.publisher().publish(event("PERMANENT"));
+        service.publisher().publish(event("PERMANENT"));
+        service.publisher().publish(event("NO_SUCH_ACTION"));
+        transport.publishRaw(Map.of("event_id", "broken-1", "event_type", "OK",
+                "timestamp", "2025-03-01T23:00:00.000Z", "payload_json", "{not json"));
+
+        Await.until(WAIT, () -> {
+            HealthSnapshot h = service.health();
+            return h.eventsSucceeded() == 6 && h.eventsDeadLettered() == 4 && h.activeEvents() == 0;
+        }, () -> "every event settled; health " + service.health().toJson());
+        // A redelivery of a completed event: acknowledged as a duplicate, not run again.
+        service.publisher().publish(first);
+        Await.until(WAIT, () -> service.health().duplicates() == 1 && service.health().activeEvents() == 0,
+                () -> "the duplicate acknowledged; health " + service.health().toJson());
+
+        assertEquals(6, count(registry, WorkflowWorkerMetrics.SUCCEEDED));
+        assertEquals(2, count(registry, WorkflowWorkerMetrics.FAILED, "category", "transient"));
+        assertEquals(1, count(registry, WorkflowWorkerMetrics.FAILED, "category", "recoverable"));
+        // two PERMANENT handlers, the unknown event type and the malformed entry
+        assertEquals(4, count(registry, WorkflowWorkerMetrics.FAILED, "category", "permanent"));
+        assertEquals(13, count(registry, WorkflowWorkerMetrics.PROCESSED));
+        assertEquals(3, count(registry, WorkflowWorkerMetrics.RETRIED));
+        assertEquals(4, count(registry, WorkflowWorkerMetrics.DEAD_LETTERED, "category", "permanent"));
+        assertEquals(0, count(registry, WorkflowWorkerMetrics.DEAD_LETTERED, "category", "recoverable"));
+        assertEquals(1, count(registry, WorkflowWorkerMetrics.DUPLICATES));
+
+        HealthSnapshot h = service.health();
+        assertEquals(h.eventsProcessed(), (long) count(registry, WorkflowWorkerMetrics.PROCESSED));
+        assertEquals(h.eventsSucceeded(), (long) count(registry, WorkflowWorkerMetrics.SUCCEEDED));
+        assertEquals(h.eventsFailed(), (long) registry.find(WorkflowWorkerMetrics.FAILED).counters().stream()
+                .mapToDouble(Counter::count).sum());
+        assertEquals(h.eventsRetried(), (long) count(registry, WorkflowWorkerMetrics.RETRIED));
+        assertEquals(h.eventsDeadLettered(), (long) registry.find(WorkflowWorkerMetrics.DEAD_LETTERED).counters()
+                .stream().mapToDouble(Counter::count).sum());
+        assertEquals(h.duplicates(), (long) count(registry, WorkflowWorkerMetrics.DUPLICATES));
+
+        Timer succeeded = registry.find(WorkflowWorkerMetrics.PROCESSING).tag("outcome", "succeeded").timer();
+        Timer failed = registry.find(WorkflowWorkerMetrics.PROCESSING).tag("outcome", "failed").timer();
+        assertNotNull(succeeded);
+        assertNotNull(failed);
+        assertEquals(6, succeeded.count());
+        // the malformed entry never reached a handler and is not timed
+        assertEquals(6, failed.count());
+        assertTrue(succeeded.totalTime(TimeUnit.NANOSECONDS) > 0, "handler time recorded");
+        Set<Double> percentiles = Arrays.stream(succeeded.takeSnapshot().percentileValues())
+                .map(ValueAtPercentile::percentile).collect(Collectors.toSet());
+        // (SimpleMeterRegistry drops histogram buckets; the examples' Prometheus test checks them)
+        assertEquals(Set.of(0.5, 0.95, 0.99), percentiles);
+    }
+
+    @Test
+    void gaugesReadActiveEventsAndWorkersByStatusFromHealth() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        new WorkflowWorkerMetrics(service).bindTo(registry);
+        // Before start the service is unhealthy and runs no worker.
+        assertEquals(0, gauge(registry, WorkflowWorkerMetrics.WORKERS, "status", "healthy"));
+        service.start();
+        Await.until(WAIT, () -> gauge(registry, WorkflowWorkerMetrics.WORKERS, "status", "healthy") == 2,
+                "both workers healthy");
+        assertEquals(0, gauge(registry, WorkflowWorkerMetrics.WORKERS, "status", "degraded"));
+        assertEquals(0, gauge(registry, WorkflowWorkerMetrics.WORKERS, "status", "unhealthy"));
+        assertEquals(0, gauge(registry, WorkflowWorkerMetrics.ACTIVE));
+
+        service.publisher().publish(event("BLOCK"));
+        service.publisher().publish(event("BLOCK"));
+        Await.until(WAIT, () -> gauge(registry, WorkflowWorkerMetrics.ACTIVE) == 2, "two blocked handlers active");
+        release.countDown();
+        Await.until(WAIT, () -> gauge(registry, WorkflowWorkerMetrics.ACTIVE) == 0, "handlers finished");
+        assertEquals(2, count(registry, WorkflowWorkerMetrics.SUCCEEDED));
+    }
+
+    @Test
+    void everyMeterCarriesTheStreamAndTheGivenTags() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        new WorkflowWorkerMetrics(service, Tags.of("instance", "node-1")).bindTo(registry);
+        assertTrue(registry.getMeters().size() >= 20, "meters registered at bind time: " + registry.getMeters().size());
+        for (Meter m : registry.getMeters()) {
+            assertEquals("workflow:events:global", m.getId().getTag("stream"), m.getId().toString());
+            assertEquals("node-1", m.getId().getTag("instance"), m.getId().toString());
+        }
+    }
+
+    @Test
+    void oneBinderFeedsSeveralRegistriesAndCloseUnbindsThemAll() {
+        SimpleMeterRegistry a = new SimpleMeterRegistry();
+        SimpleMeterRegistry b = new SimpleMeterRegistry();
+        WorkflowWorkerMetrics metrics = new WorkflowWorkerMetrics(service);
+        metrics.bindTo(a);
+        metrics.bindTo(b);
+        service.start();
+        service.publisher().publish(event("OK"));
+        Await.until(WAIT, () -> count(a, WorkflowWorkerMetrics.SUCCEEDED) == 1
+                && count(b, WorkflowWorkerMetrics.SUCCEEDED) == 1, "both registries counted the success");
+
+        metrics.close();
+        assertNull(a.find(WorkflowWorkerMetrics.SUCCEEDED).counter());
+        assertNull(b.find(WorkflowWorkerMetrics.ACTIVE).gauge());
+        assertTrue(a.getMeters().isEmpty(), () -> "left behind: " + a.getMeters());
+        // The listener is gone too: a later binder on a fresh registry starts from zero.
+        SimpleMeterRegistry c = new SimpleMeterRegistry();
+        new WorkflowWorkerMetrics(service).bindTo(c);
+        service.publisher().publish(event("OK"));
+        Await.until(WAIT, () -> count(c, WorkflowWorkerMetrics.SUCCEEDED) == 1, "the new binder counted");
+        assertTrue(a.getMeters().isEmpty(), "a closed binder registers nothing again");
+    }
+}
