@@ -13,7 +13,7 @@ public final class Main {
     private Main() {
     }
 
-    static final String USAGE = "usage: java -jar workflow-worker-examples.jar [quickstart|embed|serve]";
+    static final String USAGE = "usage: java -jar workflow-worker-examples.jar [quickstart|embed|serve|admin ...]";
 
     /**
      * @param args the command ({@code quickstart} when absent, {@code embed} or {@code serve})
@@ -30,6 +30,8 @@ public final class Main {
             case "quickstart" -> System.exit(Quickstart.run(System.out));
             case "embed" -> EmbeddingExample.main(Arrays.copyOfRange(args, 1, args.length));
             case "serve" -> serve();
+            case "admin" -> System.exit(AdminCli.run(Arrays.asList(args).subList(1, args.length), System.getenv(),
+                    System.out, System.err));
             default -> {
                 System.err.println("unknown command '" + command + "'");
                 System.err.println(USAGE);
