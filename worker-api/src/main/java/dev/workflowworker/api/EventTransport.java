@@ -3,8 +3,10 @@ package dev.workflowworker.api;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The transport SPI: a durable stream of events with consumer groups, a delayed-retry set, a
@@ -69,6 +71,35 @@ public interface EventTransport extends EventPublisher, AutoCloseable {
          * @param delivery the delivery
          */
         void complete(Delivery delivery);
+
+        /**
+         * Which of these events have a processed marker. Transports override this to answer in
+         * one round trip.
+         *
+         * @param eventIds the event ids
+         * @return the ids among them that completed before
+         */
+        default Set<String> processedAmong(Collection<String> eventIds) {
+            Set<String> done = new HashSet<>();
+            for (String id : eventIds) {
+                if (isProcessed(id)) {
+                    done.add(id);
+                }
+            }
+            return done;
+        }
+
+        /**
+         * Success for several deliveries: each is acknowledged atomically with its processed
+         * marker. Transports override this to do it in one round trip.
+         *
+         * @param deliveries the deliveries
+         */
+        default void completeAll(List<Delivery> deliveries) {
+            for (Delivery d : deliveries) {
+                complete(d);
+            }
+        }
 
         /**
          * Acknowledges a delivery without other effect (used for duplicates of completed events).

@@ -1,6 +1,9 @@
 package dev.workflowworker.api;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -17,4 +20,34 @@ public interface LockProvider {
      * @throws RuntimeException if the lock store cannot be reached
      */
     Optional<Lock> tryAcquire(String key, Duration ttl);
+
+    /**
+     * Tries to take the locks for several keys at once, in order. Providers backed by a remote
+     * store override this to do it in one round trip. A key that appears twice is acquired at
+     * most once.
+     *
+     * @param keys the lock keys
+     * @param ttl  how long each lease lasts unless renewed
+     * @return one element per key, in the same order: the lock, or empty when it is held elsewhere
+     * @throws RuntimeException if the lock store cannot be reached
+     */
+    default List<Optional<Lock>> tryAcquireAll(List<String> keys, Duration ttl) {
+        List<Optional<Lock>> out = new ArrayList<>(keys.size());
+        for (String key : keys) {
+            out.add(tryAcquire(key, ttl));
+        }
+        return out;
+    }
+
+    /**
+     * Releases several locks obtained from this provider; providers backed by a remote store
+     * override this to do it in one round trip. Never throws for a lost lease.
+     *
+     * @param locks the locks
+     */
+    default void releaseAll(Collection<? extends Lock> locks) {
+        for (Lock lock : locks) {
+            lock.release();
+        }
+    }
 }

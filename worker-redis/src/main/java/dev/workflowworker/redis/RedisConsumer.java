@@ -18,6 +18,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -197,6 +199,55 @@ final class RedisConsumer implements EventTransport.Consumer {
                 List.of(options.stream(), options.processedKey(eventId)),
                 List.of(options.group(), delivery.id(), Long.toString(options.processedTtl().toMillis()),
                         transport.clock().instant().toString())));
+    }
+
+    /** One script call for the whole batch. */
+    @Override
+    public Set<String> processedAmong(Collection<String> eventIds) {
+        checkOpen();
+        if (eventIds.isEmpty()) {
+            return Set.of();
+        }
+        List<String> ids = new ArrayList<>(eventIds);
+        List<String> keys = new ArrayList<>(ids.size());
+        for (String id : ids) {
+            keys.add(options.processedKey(id));
+        }
+        List<?> flags = (List<?>) transport.call("check " + ids.size() + " processed markers",
+                () -> transport.scripts().existsAll.eval(transport.redis(), keys, List.of()));
+        Set<String> done = new HashSet<>();
+        for (int i = 0; i < ids.size(); i++) {
+            if (StreamEntries.number(flags.get(i)) == 1) {
+                done.add(ids.get(i));
+            }
+        }
+        return done;
+    }
+
+    /** One script call acks the batch and writes its markers, atomically. */
+    @Override
+    public void completeAll(List<Delivery> deliveries) {
+        checkOpen();
+        List<String> keys = new ArrayList<>(deliveries.size() + 1);
+        List<String> args = new ArrayList<>(deliveries.size() + 3);
+        keys.add(options.stream());
+        args.add(options.group());
+        args.add(Long.toString(options.processedTtl().toMillis()));
+        args.add(transport.clock().instant().toString());
+        for (Delivery d : deliveries) {
+            String eventId = d.eventId();
+            if (eventId == null || eventId.isEmpty()) {
+                ack(d);
+                continue;
+            }
+            keys.add(options.processedKey(eventId));
+            args.add(d.id());
+        }
+        if (keys.size() == 1) {
+            return;
+        }
+        transport.withGroup("complete " + (keys.size() - 1) + " entries", () -> transport.scripts().completeAll.eval(
+                transport.redis(), keys, args));
     }
 
     @Override

@@ -507,10 +507,14 @@ public final class RedisEventTransport implements EventTransport {
         final LuaScript lockAcquire = LuaScript.load("lock_acquire");
         final LuaScript lockRenew = LuaScript.load("lock_renew");
         final LuaScript lockRelease = LuaScript.load("lock_release");
+        final LuaScript lockAcquireAll = LuaScript.load("lock_acquire_all");
+        final LuaScript lockReleaseAll = LuaScript.load("lock_release_all");
+        final LuaScript completeAll = LuaScript.load("complete_all");
+        final LuaScript existsAll = LuaScript.load("exists_all");
 
         List<LuaScript> all() {
             return List.of(complete, reschedule, deadLetter, moveDue, keepAlive, release, removeIdleConsumers, trim,
-                    lockAcquire, lockRenew, lockRelease);
+                    lockAcquire, lockRenew, lockRelease, lockAcquireAll, lockReleaseAll, completeAll, existsAll);
         }
 
         void loadAll(RedisClient redis) {

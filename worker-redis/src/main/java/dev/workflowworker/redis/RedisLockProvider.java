@@ -7,6 +7,8 @@ import org.slf4j.LoggerFactory;
 import redis.clients.jedis.RedisClient;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -71,6 +73,62 @@ public final class RedisLockProvider implements LockProvider, AutoCloseable {
         return Optional.of(new RedisLock(key, lockKey, owner, token));
     }
 
+    /**
+     * Takes the locks of a whole batch in one script call.
+     *
+     * @throws RedisUnavailableException if Redis cannot be reached
+     */
+    @Override
+    public List<Optional<Lock>> tryAcquireAll(List<String> keys, Duration ttl) {
+        if (keys.isEmpty()) {
+            return List.of();
+        }
+        long ttlMillis = ttlMillis(ttl);
+        List<String> scriptKeys = new ArrayList<>(keys.size() + 1);
+        List<String> args = new ArrayList<>(keys.size() + 1);
+        for (String key : keys) {
+            scriptKeys.add(options.lockKey(Objects.requireNonNull(key, "key")));
+            args.add(UUID.randomUUID().toString());
+        }
+        scriptKeys.add(options.fenceKey());
+        args.add(Long.toString(ttlMillis));
+        List<?> tokens = (List<?>) call("acquire " + keys.size() + " locks",
+                () -> scripts.lockAcquireAll.eval(redis, scriptKeys, args));
+        List<Optional<Lock>> out = new ArrayList<>(keys.size());
+        for (int i = 0; i < keys.size(); i++) {
+            long token = StreamEntries.number(tokens.get(i));
+            out.add(token == 0 ? Optional.empty()
+                    : Optional.of(new RedisLock(keys.get(i), scriptKeys.get(i), args.get(i), token)));
+        }
+        return out;
+    }
+
+    /** Releases this provider's locks in one script call; others one by one. Never throws. */
+    @Override
+    public void releaseAll(Collection<? extends Lock> locks) {
+        List<String> keys = new ArrayList<>(locks.size());
+        List<String> owners = new ArrayList<>(locks.size());
+        for (Lock lock : locks) {
+            if (lock instanceof RedisLock rl && rl.provider() == this) {
+                if (rl.released.compareAndSet(false, true)) {
+                    keys.add(rl.lockKey);
+                    owners.add(rl.owner);
+                }
+            } else {
+                lock.release();
+            }
+        }
+        if (keys.isEmpty()) {
+            return;
+        }
+        try {
+            call("release " + keys.size() + " locks", () -> scripts.lockReleaseAll.eval(redis, keys, owners));
+        } catch (RuntimeException e) {
+            // The leases expire by themselves; failing to delete them early only delays the next holders.
+            log.warn("Releasing {} locks failed; they expire with their leases: {}", keys.size(), e.toString());
+        }
+    }
+
     /** Closes the connection pool if this provider owns it. Idempotent. */
     @Override
     public void close() {
@@ -107,6 +165,10 @@ public final class RedisLockProvider implements LockProvider, AutoCloseable {
             this.lockKey = lockKey;
             this.owner = owner;
             this.token = token;
+        }
+
+        RedisLockProvider provider() {
+            return RedisLockProvider.this;
         }
 
         @Override

@@ -22,6 +22,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -43,6 +44,7 @@ public final class WorkflowWorker {
     private static final int MAX_STACK_CHARS = 8192;
     private static final long MAX_POLL_BACKOFF_MS = 5000;
     private static final int MAX_TRACKED_CONTENTIONS = 10_000;
+    private static final int MAX_SETTLE_BATCH = 256;
 
     private final String id;
     private final int index;
@@ -58,6 +60,9 @@ public final class WorkflowWorker {
     private final ConcurrentHashMap<String, Integer> contentions = new ConcurrentHashMap<>();
     private final Object drainMonitor = new Object();
     private final Thread loopThread;
+    private final Thread settlerThread;
+    private final LinkedBlockingQueue<InFlight> settling = new LinkedBlockingQueue<>();
+    private volatile boolean settlerStop;
     private volatile boolean stopRequested;
     private volatile boolean paused;
     private final Object pauseMonitor = new Object();
@@ -69,6 +74,12 @@ public final class WorkflowWorker {
     private static final class InFlight {
         final Delivery delivery;
         volatile Thread thread;
+        Lock lock;
+        long acquireSentAt;
+        DefaultEventContext ctx;
+        LockWatchdog.Watch watch;
+        int attempt;
+        long elapsedNanos;
 
         InFlight(Delivery delivery) {
             this.delivery = delivery;
@@ -93,6 +104,7 @@ public final class WorkflowWorker {
             this.executor = ownExecutor;
         }
         this.loopThread = newThread(this::runLoop, "workflow-worker-" + index);
+        this.settlerThread = newThread(this::runSettler, "workflow-worker-" + index + "-settle");
         stats.heartbeat(engine.clock().millis());
     }
 
@@ -105,6 +117,7 @@ public final class WorkflowWorker {
 
     /** Starts the loop thread. */
     public void start() {
+        settlerThread.start();
         loopThread.start();
         e.listeners().workerState(id, state);
     }
@@ -187,23 +200,147 @@ public final class WorkflowWorker {
 
     private void dispatch(List<Delivery> batch, int granted) {
         permits.release(granted - batch.size());
-        for (Delivery d : batch) {
-            // A poll that was blocked when pause() or shutdown began must not start new handlers.
-            if (stopRequested || paused) {
+        if (batch.isEmpty()) {
+            return;
+        }
+        // A poll that was blocked when pause() or shutdown began must not start new handlers.
+        if (stopRequested || paused) {
+            for (Delivery d : batch) {
                 handBack(d);
+            }
+            permits.release(batch.size());
+            return;
+        }
+        List<Delivery> events = new ArrayList<>(batch.size());
+        for (Delivery d : batch) {
+            if (d.isMalformed()) {
+                submit(new InFlight(d));
+            } else {
+                events.add(d);
+            }
+        }
+        if (!events.isEmpty()) {
+            lockAndSubmit(events);
+        }
+    }
+
+    /**
+     * Takes the batch's locks, then checks its processed markers under those locks, one call
+     * each for the whole batch, and starts a handler for every event that is neither contended
+     * nor already completed. Runs on the loop thread and never throws.
+     */
+    private void lockAndSubmit(List<Delivery> events) {
+        List<String> keys = new ArrayList<>(events.size());
+        for (Delivery d : events) {
+            keys.add(d.event().lockKey());
+        }
+        long sentAt = e.clock().millis();
+        List<Optional<Lock>> locks;
+        try {
+            locks = e.locks().tryAcquireAll(keys, e.config().lockTtl());
+        } catch (RuntimeException ex) {
+            infraError("lock acquisition failed", ex);
+            for (Delivery d : events) {
+                rescheduleQuietly(d, e.config().lockContentionDelay(), d.attempt());
+            }
+            permits.release(events.size());
+            return;
+        }
+        List<InFlight> held = new ArrayList<>(events.size());
+        List<String> ids = new ArrayList<>(events.size());
+        for (int i = 0; i < events.size(); i++) {
+            Delivery d = events.get(i);
+            Optional<Lock> lock = locks.get(i);
+            if (lock.isEmpty()) {
+                stats.contended();
+                rescheduleQuietly(d, contentionDelay(keys.get(i)), d.attempt());
+                outcome(d, EventOutcome.Kind.LOCK_CONTENDED, d.attempt(), null, null, 0, null);
                 permits.release();
                 continue;
             }
+            if (!contentions.isEmpty()) {
+                contentions.remove(keys.get(i));
+            }
             InFlight f = new InFlight(d);
-            inFlight.put(d.id(), f);
-            stats.activated(e.clock().millis(), limit);
-            try {
-                executor.execute(() -> process(f));
-            } catch (RejectedExecutionException ex) {
-                inFlight.remove(d.id());
-                stats.deactivated(limit);
-                permits.release();
-                handBack(d);
+            f.lock = lock.get();
+            f.acquireSentAt = sentAt;
+            held.add(f);
+            ids.add(d.event().eventId());
+        }
+        if (held.isEmpty()) {
+            return;
+        }
+        Set<String> done;
+        try {
+            done = consumer.processedAmong(ids);
+        } catch (RuntimeException ex) {
+            infraError("processed-marker check failed", ex);
+            releaseLocks(held);
+            for (InFlight f : held) {
+                handBack(f.delivery);
+            }
+            permits.release(held.size());
+            return;
+        }
+        List<InFlight> duplicates = new ArrayList<>();
+        for (InFlight f : held) {
+            if (done.contains(f.delivery.event().eventId())) {
+                duplicates.add(f);
+            } else {
+                submit(f);
+            }
+        }
+        if (!duplicates.isEmpty()) {
+            for (InFlight f : duplicates) {
+                try {
+                    consumer.ack(f.delivery);
+                    stats.duplicate();
+                    outcome(f.delivery, EventOutcome.Kind.DUPLICATE, f.delivery.attempt(), null, null, 0, null);
+                } catch (RuntimeException ex) {
+                    infraError("acknowledging duplicate " + f.delivery.id() + " failed; it stays pending", ex);
+                }
+            }
+            releaseLocks(duplicates);
+            permits.release(duplicates.size());
+        }
+    }
+
+    private void submit(InFlight f) {
+        inFlight.put(f.delivery.id(), f);
+        stats.activated(e.clock().millis(), limit);
+        try {
+            executor.execute(() -> process(f));
+        } catch (RejectedExecutionException ex) {
+            if (f.lock != null) {
+                releaseLocks(List.of(f));
+            }
+            handBack(f.delivery);
+            finish(f);
+        }
+    }
+
+    private void releaseLocks(List<InFlight> fs) {
+        List<Lock> held = new ArrayList<>(fs.size());
+        for (InFlight f : fs) {
+            if (f.lock != null) {
+                held.add(f.lock);
+            }
+        }
+        try {
+            e.locks().releaseAll(held);
+        } catch (RuntimeException ex) {
+            infraError("lock release failed (the leases will expire)", ex);
+        }
+    }
+
+    /** Frees the handler slot of a delivery that is settled (or left pending for reclaim). */
+    private void finish(InFlight f) {
+        inFlight.remove(f.delivery.id());
+        stats.deactivated(limit);
+        permits.release();
+        if (stopRequested && inFlight.isEmpty()) {
+            synchronized (drainMonitor) {
+                drainMonitor.notifyAll();
             }
         }
     }
@@ -250,8 +387,18 @@ public final class WorkflowWorker {
         f.thread = Thread.currentThread();
         Delivery d = f.delivery;
         putMdc(d);
+        boolean settling = false;
         try {
-            handle(d);
+            if (d.isMalformed()) {
+                stats.failed(d.decodeError());
+                deadLetter(d, ErrorCategory.PERMANENT, d.decodeError(), null, 0, null);
+            } else {
+                DefaultEventContext ctx = new DefaultEventContext(d.event(), d.attempt(), f.lock.fencingToken(), id,
+                        e.clock(), deadline(), e.shuttingDown());
+                f.ctx = ctx;
+                f.watch = e.watchdog().watch(f.lock, ctx, f.acquireSentAt);
+                settling = runAttempts(f, ctx);
+            }
         } catch (OutOfMemoryError oom) {
             // The entry stays pending and is reclaimed; a worker that ran out of memory is replaced.
             crash(oom);
@@ -259,71 +406,105 @@ public final class WorkflowWorker {
             infraError("settling entry " + d.id() + " failed; it stays pending and will be reclaimed", ex);
         } finally {
             f.thread = null;
-            inFlight.remove(d.id());
-            stats.deactivated(limit);
-            permits.release();
             clearMdc();
-            if (stopRequested && inFlight.isEmpty()) {
-                synchronized (drainMonitor) {
-                    drainMonitor.notifyAll();
+            if (!settling) {
+                if (f.watch != null) {
+                    f.watch.cancel();
                 }
+                if (f.lock != null) {
+                    releaseLocks(List.of(f));
+                }
+                finish(f);
             }
         }
     }
 
-    private void handle(Delivery d) {
-        if (d.isMalformed()) {
-            stats.failed(d.decodeError());
-            deadLetter(d, ErrorCategory.PERMANENT, d.decodeError(), null, 0, null);
-            return;
-        }
-        WorkflowEvent event = d.event();
-        Optional<Lock> acquired;
-        long acquireSentAt = e.clock().millis();
-        try {
-            acquired = e.locks().tryAcquire(event.lockKey(), e.config().lockTtl());
-        } catch (RuntimeException ex) {
-            infraError("lock acquisition failed", ex);
-            reschedule(d, e.config().lockContentionDelay(), d.attempt());
-            return;
-        }
-        if (acquired.isEmpty()) {
-            stats.contended();
-            reschedule(d, contentionDelay(event.lockKey()), d.attempt());
-            outcome(d, EventOutcome.Kind.LOCK_CONTENDED, d.attempt(), null, null, 0, null);
-            return;
-        }
-        Lock lock = acquired.get();
-        if (!contentions.isEmpty()) {
-            contentions.remove(event.lockKey());
-        }
-        DefaultEventContext ctx = new DefaultEventContext(event, d.attempt(), lock.fencingToken(), id, e.clock(),
-                deadline(), e.shuttingDown());
-        LockWatchdog.Watch renewal = e.watchdog().watch(lock, ctx, acquireSentAt);
-        try {
-            if (consumer.isProcessed(event.eventId())) {
-                consumer.ack(d);
-                stats.duplicate();
-                outcome(d, EventOutcome.Kind.DUPLICATE, d.attempt(), null, null, 0, null);
-                return;
-            }
-            runAttempts(d, ctx);
-        } finally {
-            renewal.cancel();
+    // ---------------------------------------------------------------- group commit of successes
+
+    /**
+     * Acknowledges successes in batches: handlers that finish while a batch is being written
+     * queue up and go together in the next call, so the transport sees one round trip per batch
+     * rather than one per event, without adding latency when load is low.
+     */
+    private void runSettler() {
+        List<InFlight> batch = new ArrayList<>();
+        while (true) {
+            InFlight first;
             try {
-                lock.release();
+                first = settling.poll(100, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException ie) {
+                first = settling.poll();
+            }
+            if (first == null) {
+                if (settlerStop) {
+                    return;
+                }
+                continue;
+            }
+            batch.clear();
+            batch.add(first);
+            settling.drainTo(batch, MAX_SETTLE_BATCH - 1);
+            try {
+                settle(batch);
             } catch (RuntimeException ex) {
-                infraError("lock release failed (the lease will expire)", ex);
+                infraError("settling a batch failed unexpectedly", ex);
             }
         }
     }
 
-    private void runAttempts(Delivery d, DefaultEventContext ctx) {
+    private void settle(List<InFlight> batch) {
+        List<InFlight> ok = new ArrayList<>(batch.size());
+        for (InFlight f : batch) {
+            // The lease may have gone while the success waited in the queue: refuse it then too.
+            if (f.ctx.isLeaseLost()) {
+                try {
+                    leaseLost(f.delivery, f.attempt, f.elapsedNanos);
+                } catch (RuntimeException ex) {
+                    infraError("rescheduling entry " + f.delivery.id() + " failed; it will be reclaimed", ex);
+                }
+                f.watch.cancel();
+                releaseLocks(List.of(f));
+                finish(f);
+            } else {
+                ok.add(f);
+            }
+        }
+        if (ok.isEmpty()) {
+            return;
+        }
+        List<Delivery> deliveries = new ArrayList<>(ok.size());
+        for (InFlight f : ok) {
+            deliveries.add(f.delivery);
+        }
+        boolean completed;
+        try {
+            consumer.completeAll(deliveries);
+            completed = true;
+        } catch (RuntimeException ex) {
+            completed = false;
+            infraError("settling " + ok.size() + " entries failed; they stay pending and will be reclaimed", ex);
+        }
+        for (InFlight f : ok) {
+            f.watch.cancel();
+        }
+        releaseLocks(ok);
+        for (InFlight f : ok) {
+            if (completed) {
+                stats.succeeded();
+                outcome(f.delivery, EventOutcome.Kind.SUCCEEDED, f.attempt, null, null, f.elapsedNanos, null);
+            }
+            finish(f);
+        }
+    }
+
+    /** @return true when the success was queued for the settler, which then owns the slot and lock */
+    private boolean runAttempts(InFlight f, DefaultEventContext ctx) {
+        Delivery d = f.delivery;
         int attempt = d.attempt();
         while (true) {
             if (ctx.isLeaseLost()) {
                 leaseLost(d, attempt, 0);
-                return;
+                return false;
             }
             ctx.attempt(attempt, deadline());
             MDC.put("attempt", Integer.toString(attempt));
@@ -341,13 +522,13 @@ public final class WorkflowWorker {
             e.latency().record(elapsed);
             if (ctx.isLeaseLost()) {
                 leaseLost(d, attempt, elapsed);
-                return;
+                return false;
             }
             if (failure == null) {
-                consumer.complete(d);
-                stats.succeeded();
-                outcome(d, EventOutcome.Kind.SUCCEEDED, attempt, null, null, elapsed, null);
-                return;
+                f.attempt = attempt;
+                f.elapsedNanos = elapsed;
+                settling.add(f);
+                return true;
             }
             if (isInterruption(failure, ctx)) {
                 // Shutdown, not the event's fault: hand it back without counting an attempt.
@@ -356,19 +537,19 @@ public final class WorkflowWorker {
                 }
                 consumer.release(List.of(d));
                 outcome(d, EventOutcome.Kind.RELEASED, attempt, null, failure, elapsed, null);
-                return;
+                return false;
             }
             ErrorCategory category = e.classification().classify(failure);
             String message = message(failure);
             stats.failed(message);
             if (category == ErrorCategory.PERMANENT) {
                 deadLetter(d, category, message, failure, attempt, elapsed);
-                return;
+                return false;
             }
             if (attempt > e.config().maxRetries()) {
                 deadLetter(d, category, "retries exhausted after " + attempt + " attempts: " + message, failure,
                         attempt, elapsed);
-                return;
+                return false;
             }
             stats.retried();
             if (category == ErrorCategory.TRANSIENT) {
@@ -382,7 +563,7 @@ public final class WorkflowWorker {
                     Thread.currentThread().interrupt();
                     consumer.release(List.of(d));
                     outcome(d, EventOutcome.Kind.RELEASED, attempt, category, failure, elapsed, null);
-                    return;
+                    return false;
                 }
                 attempt++;
                 continue;
@@ -393,7 +574,7 @@ public final class WorkflowWorker {
             consumer.reschedule(d, due, attempt + 1);
             log.debug("recoverable failure on attempt {}; retry at {}: {}", attempt, due, message);
             outcome(d, EventOutcome.Kind.RETRY_SCHEDULED, attempt, category, failure, elapsed, due);
-            return;
+            return false;
         }
     }
 
@@ -426,6 +607,14 @@ public final class WorkflowWorker {
         long cap = Math.max(base, e.config().lockTtl().toNanos() / 2);
         long delay = Math.min(cap, base << Math.min(n - 1, 20));
         return Duration.ofNanos((long) (delay * (0.5 + ThreadLocalRandom.current().nextDouble())));
+    }
+
+    private void rescheduleQuietly(Delivery d, Duration delay, int attempt) {
+        try {
+            reschedule(d, delay, attempt);
+        } catch (RuntimeException ex) {
+            infraError("rescheduling entry " + d.id() + " failed; it will be reclaimed", ex);
+        }
     }
 
     private void reschedule(Delivery d, Duration delay, int attempt) {
@@ -604,6 +793,13 @@ public final class WorkflowWorker {
 
     /** Releases the consumer and the handler pool. */
     public void close() {
+        settlerStop = true;
+        try {
+            // What is still queued settles first: those handlers succeeded.
+            settlerThread.join(TimeUnit.SECONDS.toMillis(10));
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+        }
         if (ownExecutor != null) {
             ownExecutor.shutdownNow();
         }
