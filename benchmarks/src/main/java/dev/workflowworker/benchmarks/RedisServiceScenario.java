@@ -32,7 +32,7 @@ final class RedisServiceScenario {
 
     static List<BenchmarkMain.Row> throughput(String url, int n) throws Exception {
         List<BenchmarkMain.Row> rows = new ArrayList<>();
-        int[][] configs = {{2, 16, 64}, {4, 16, 64}, {4, 32, 128}};
+        int[][] configs = {{2, 16, 64}, {4, 32, 128}, {4, 64, 256}, {8, 64, 256}};
         double best = 0;
         String bestNote = "";
         for (int[] c : configs) {
