@@ -39,6 +39,28 @@ public interface EventTransport extends EventPublisher, AutoCloseable {
         return Optional.empty();
     }
 
+    /**
+     * The state of the stream as the transport sees it, for metrics and diagnostics. It may cost
+     * a round trip to the store, so callers should not ask per event.
+     *
+     * @return the statistics, or empty if the transport keeps none
+     * @throws RuntimeException if the store cannot be reached
+     */
+    default Optional<Stats> stats() {
+        return Optional.empty();
+    }
+
+    /**
+     * The state of the stream.
+     *
+     * @param lag            entries not yet delivered to any consumer, or -1 if unknown
+     * @param pending        entries delivered and not yet settled
+     * @param retryScheduled events waiting for a delayed retry
+     * @param deadLetters    entries in the dead-letter stream
+     */
+    record Stats(long lag, long pending, long retryScheduled, long deadLetters) {
+    }
+
     /** Closes the transport and its connections. Idempotent. */
     @Override
     void close();

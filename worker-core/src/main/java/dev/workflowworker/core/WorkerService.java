@@ -27,6 +27,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
@@ -359,6 +360,17 @@ public final class WorkerService implements AutoCloseable {
         return new HealthSnapshot(status, running, healthy, degraded, unhealthy, totals.processed(),
                 totals.succeededCount(), totals.failedCount(), totals.active(), clock.instant(),
                 totals.retriedCount(), totals.deadLetteredCount(), totals.duplicateCount(), details);
+    }
+
+    /**
+     * The transport's view of the stream: lag, pending entries, scheduled retries, dead letters.
+     * Costs a round trip on Redis; meant for metrics scrapes and diagnostics.
+     *
+     * @return the statistics, or empty if the transport keeps none
+     * @throws RuntimeException if the transport's store cannot be reached
+     */
+    public Optional<EventTransport.Stats> transportStats() {
+        return transport.stats();
     }
 
     /** @return the publisher of the service's transport, for publishing events */

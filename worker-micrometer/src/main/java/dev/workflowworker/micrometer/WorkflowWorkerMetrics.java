@@ -77,8 +77,10 @@ import java.util.function.ToDoubleFunction;
  *
  * <p>There is no per-worker tag: worker ids change whenever a worker is replaced or the service
  * scales, which would create unbounded series. Add an instance tag through the constructor or the
- * registry's common tags instead. Stream lag and pending-entry gauges need a transport statistics
- * SPI that does not exist yet and are not published. Percentiles and histogram buckets can be
+ * registry's common tags instead. The stream gauges ({@value #LAG}, {@value #PENDING},
+ * {@value #RETRY_SCHEDULED}, {@value #DEAD_LETTERS}) read {@link WorkerService#transportStats()}
+ * once per scrape (one round trip on Redis) and are NaN while the store cannot be reached or the
+ * transport keeps no statistics. Percentiles and histogram buckets can be
  * changed with a {@code MeterFilter} on {@value #PROCESSING}.
  *
  * <p>One binder may be bound to several registries. {@link #close()} removes its listeners from
@@ -106,6 +108,14 @@ public final class WorkflowWorkerMetrics implements MeterBinder, AutoCloseable {
     public static final String ACTIVE = "workflow.worker.events.active";
     /** Gauge of workers, tagged {@code status}. */
     public static final String WORKERS = "workflow.worker.workers";
+    /** Gauge of stream entries not yet delivered to the group. */
+    public static final String LAG = "workflow.worker.stream.lag";
+    /** Gauge of stream entries delivered and not yet settled. */
+    public static final String PENDING = "workflow.worker.stream.pending";
+    /** Gauge of events waiting for a delayed retry. */
+    public static final String RETRY_SCHEDULED = "workflow.worker.stream.retry.scheduled";
+    /** Gauge of entries in the dead-letter stream. */
+    public static final String DEAD_LETTERS = "workflow.worker.stream.dead.letters";
     /** Timer of handler time per attempt, tagged {@code outcome}. */
     public static final String PROCESSING = "workflow.worker.processing";
 
@@ -188,6 +198,11 @@ public final class WorkflowWorkerMetrics implements MeterBinder, AutoCloseable {
             succeededTime = timer("succeeded");
             failedTime = timer("failed");
             gauge(ACTIVE, "Events being processed now", Tags.empty(), h -> h.activeEvents());
+            streamGauge(LAG, "Stream entries not yet delivered to the consumer group",
+                    st -> st.lag() < 0 ? Double.NaN : st.lag());
+            streamGauge(PENDING, "Stream entries delivered and not yet settled", st -> st.pending());
+            streamGauge(RETRY_SCHEDULED, "Events waiting for a delayed retry", st -> st.retryScheduled());
+            streamGauge(DEAD_LETTERS, "Entries in the dead-letter stream", st -> st.deadLetters());
             for (HealthStatus s : HealthStatus.values()) {
                 gauge(WORKERS, "Workers by health status", Tags.of("status", s.jsonValue()), h -> switch (s) {
                     case HEALTHY -> h.healthyWorkers();
@@ -195,6 +210,19 @@ public final class WorkflowWorkerMetrics implements MeterBinder, AutoCloseable {
                     case UNHEALTHY -> h.unhealthyWorkers();
                 });
             }
+        }
+
+        private void streamGauge(String name, String description,
+                                 ToDoubleFunction<dev.workflowworker.api.EventTransport.Stats> value) {
+            Gauge g = Gauge.builder(name, service, s -> {
+                try {
+                    return s.transportStats().map(value::applyAsDouble).orElse(Double.NaN);
+                } catch (RuntimeException e) {
+                    // The store is unreachable: no value rather than a failed scrape.
+                    return Double.NaN;
+                }
+            }).description(description).tags(tags).strongReference(true).register(registry);
+            meters.add(g);
         }
 
         private Counter counter(String name, String description, Tags extra) {

@@ -179,6 +179,26 @@ class WorkflowWorkerMetricsTest {
     }
 
     @Test
+    void streamGaugesReadLagPendingAndDeadLettersFromTheTransport() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        new WorkflowWorkerMetrics(service).bindTo(registry);
+        // Not started: everything published waits undelivered.
+        for (int i = 0; i < 3; i++) {
+            service.publisher().publish(event("OK"));
+        }
+        service.publisher().publish(event("PERMANENT"));
+        assertEquals(4, gauge(registry, WorkflowWorkerMetrics.LAG));
+        assertEquals(0, gauge(registry, WorkflowWorkerMetrics.PENDING));
+        service.start();
+        Await.until(WAIT, () -> gauge(registry, WorkflowWorkerMetrics.DEAD_LETTERS) == 1
+                && gauge(registry, WorkflowWorkerMetrics.LAG) == 0
+                && gauge(registry, WorkflowWorkerMetrics.PENDING) == 0, "stream drained, one dead letter");
+        assertEquals(0, gauge(registry, WorkflowWorkerMetrics.RETRY_SCHEDULED));
+        service.publisher().publish(event("BLOCK"));
+        Await.until(WAIT, () -> gauge(registry, WorkflowWorkerMetrics.PENDING) == 1, "the blocked event pending");
+    }
+
+    @Test
     void everyMeterCarriesTheStreamAndTheGivenTags() {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         new WorkflowWorkerMetrics(service, Tags.of("instance", "node-1")).bindTo(registry);

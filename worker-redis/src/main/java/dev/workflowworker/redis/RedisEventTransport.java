@@ -494,6 +494,38 @@ public final class RedisEventTransport implements EventTransport {
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
+    /**
+     * Lag and pending count of the group (XINFO GROUPS), retry-set size and dead letters, in one
+     * pipelined round trip.
+     *
+     * @throws RedisUnavailableException if Redis cannot be reached
+     */
+    @Override
+    public Optional<Stats> stats() {
+        return Optional.of(call("read stream statistics", () -> {
+            long lag = -1;
+            long pending = 0;
+            if (redis().exists(options.stream())) {
+                Object groups = redis().executeCommand(new CommandArguments(Protocol.Command.XINFO).add("GROUPS")
+                        .key(options.stream()));
+                for (Object g : (List<?>) groups) {
+                    List<?> flat = (List<?>) g;
+                    java.util.Map<String, Object> info = new java.util.HashMap<>();
+                    for (int i = 0; i + 1 < flat.size(); i += 2) {
+                        info.put(StreamEntries.text(flat.get(i)), flat.get(i + 1));
+                    }
+                    if (options.group().equals(StreamEntries.text(info.get("name")))) {
+                        pending = StreamEntries.number(info.get("pending"));
+                        lag = info.get("lag") == null ? -1 : StreamEntries.number(info.get("lag"));
+                    }
+                }
+            }
+            long retries = redis().zcard(options.retryKey());
+            long dead = redis().exists(options.deadLetterStream()) ? redis().xlen(options.deadLetterStream()) : 0;
+            return new Stats(lag, pending, retries, dead);
+        }));
+    }
+
     /** The Lua scripts, loaded once per transport. */
     static final class Scripts {
         final LuaScript complete = LuaScript.load("complete");

@@ -45,6 +45,7 @@ public final class WorkflowWorker {
     private static final long MAX_POLL_BACKOFF_MS = 5000;
     private static final int MAX_TRACKED_CONTENTIONS = 10_000;
     private static final int MAX_SETTLE_BATCH = 256;
+    private static final long MAX_CONTENTION_DELAY_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final String id;
     private final int index;
@@ -595,7 +596,7 @@ public final class WorkflowWorker {
 
     /**
      * The wait before an event whose lock was busy comes back. It doubles with each consecutive
-     * contention on the key (with jitter), up to half the lock TTL: events queued behind a long
+     * contention on the key (with jitter), up to a second or half the lock TTL: events queued behind a long
      * handler would otherwise bounce through the transport every few milliseconds.
      */
     private Duration contentionDelay(String lockKey) {
@@ -604,7 +605,9 @@ public final class WorkflowWorker {
         }
         int n = contentions.merge(lockKey, 1, Integer::sum);
         long base = e.config().lockContentionDelay().toNanos();
-        long cap = Math.max(base, e.config().lockTtl().toNanos() / 2);
+        // Capped at a second: a holder usually finishes within milliseconds, and a long wait
+        // here is latency for every event queued behind the key.
+        long cap = Math.max(base, Math.min(MAX_CONTENTION_DELAY_NANOS, e.config().lockTtl().toNanos() / 2));
         long delay = Math.min(cap, base << Math.min(n - 1, 20));
         return Duration.ofNanos((long) (delay * (0.5 + ThreadLocalRandom.current().nextDouble())));
     }

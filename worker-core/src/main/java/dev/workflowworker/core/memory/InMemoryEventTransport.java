@@ -157,6 +157,11 @@ public final class InMemoryEventTransport implements EventTransport {
     }
 
     @Override
+    public Optional<Stats> stats() {
+        return Optional.of(new Stats(ready.size(), pending.size(), scheduled.size(), deadLetters.size()));
+    }
+
+    @Override
     public Consumer openConsumer(String consumerName) {
         return new MemoryConsumer(Objects.requireNonNull(consumerName, "consumerName"));
     }
