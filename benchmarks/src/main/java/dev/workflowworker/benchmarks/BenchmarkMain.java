@@ -51,6 +51,9 @@ public final class BenchmarkMain {
         if (redis != null && wanted(only, "latency")) {
             rows.addAll(RedisServiceScenario.latency(redis, 1000, Integer.parseInt(opt.getOrDefault("latency-seconds", "30"))));
         }
+        if (redis != null && wanted(only, "scaling")) {
+            rows.addAll(ScalingScenario.run(redis, events));
+        }
         if (redis != null && wanted(only, "memory")) {
             rows.addAll(RedisServiceScenario.memory(redis, Integer.parseInt(opt.getOrDefault("memory-events", "1000000"))));
         }

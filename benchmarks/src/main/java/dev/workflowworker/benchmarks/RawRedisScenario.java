@@ -27,8 +27,14 @@ final class RawRedisScenario {
     }
 
     static void prepublish(String url, String stream, int n) {
+        prepublish(url, stream, n, true);
+    }
+
+    static void prepublish(String url, String stream, int n, boolean fresh) {
         try (Jedis j = new Jedis(URI.create(url))) {
-            j.del(stream);
+            if (fresh) {
+                j.del(stream);
+            }
             for (int i = 0; i < n; i += 1000) {
                 Pipeline p = j.pipelined();
                 for (int k = i; k < Math.min(n, i + 1000); k++) {

@@ -90,12 +90,12 @@ final class RedisServiceScenario {
         done.await(2, TimeUnit.MINUTES);
         s.close();
         LatencyRecorder.Snapshot p = rec.snapshotAndReset();
-        long p999 = p.max(); // the recorder keeps p50/p99/max; max bounds p99.9 from above
         return List.of(
                 new BenchmarkMain.Row("latency", "publish -> handler p50", p.p50() / 1e6, "ms",
-                        perSecond + "/s for " + seconds + " s, " + p.count() + " events"),
+                        perSecond + "/s for " + seconds + " s, " + p.count() + " events; target <= 1 ms"),
                 new BenchmarkMain.Row("latency", "publish -> handler p99", p.p99() / 1e6, "ms", "target p99 <= 5 ms"),
-                new BenchmarkMain.Row("latency", "publish -> handler max (>= p99.9)", p999 / 1e6, "ms", ""));
+                new BenchmarkMain.Row("latency", "publish -> handler p99.9", p.p999() / 1e6, "ms", ""),
+                new BenchmarkMain.Row("latency", "publish -> handler max", p.max() / 1e6, "ms", ""));
     }
 
     static List<BenchmarkMain.Row> memory(String url, int n) throws Exception {

@@ -43,7 +43,7 @@ public final class LatencyRecorder {
     /**
      * Returns the percentiles recorded since the last call and starts a new interval.
      *
-     * @return p50, p99 and max in nanoseconds, and the count
+     * @return p50, p99, p99.9 and max in nanoseconds, and the count
      */
     public Snapshot snapshotAndReset() {
         AtomicLongArray old = counts;
@@ -54,7 +54,8 @@ public final class LatencyRecorder {
             c[i] = old.get(i);
             total += c[i];
         }
-        return new Snapshot(total, percentile(c, total, 0.50), percentile(c, total, 0.99), percentile(c, total, 1.0));
+        return new Snapshot(total, percentile(c, total, 0.50), percentile(c, total, 0.99),
+                percentile(c, total, 0.999), percentile(c, total, 1.0));
     }
 
     private static long percentile(long[] c, long total, double q) {
@@ -76,8 +77,9 @@ public final class LatencyRecorder {
      * @param count number of recorded durations
      * @param p50   median, nanoseconds
      * @param p99   99th percentile, nanoseconds
+     * @param p999  99.9th percentile, nanoseconds
      * @param max   largest (bucket upper bound), nanoseconds
      */
-    public record Snapshot(long count, long p50, long p99, long max) {
+    public record Snapshot(long count, long p50, long p99, long p999, long max) {
     }
 }
