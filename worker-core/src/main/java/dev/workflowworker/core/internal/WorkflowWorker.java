@@ -46,6 +46,7 @@ public final class WorkflowWorker {
     private static final int MAX_TRACKED_CONTENTIONS = 10_000;
     private static final int MAX_SETTLE_BATCH = 256;
     private static final long MAX_CONTENTION_DELAY_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
 
     private final String id;
     private final int index;
@@ -54,6 +55,7 @@ public final class WorkflowWorker {
     private final WorkerStats stats;
     private final Semaphore permits;
     private final int limit;
+    private final int minBatch;
     private final ExecutorService ownExecutor;
     private final Executor executor;
     private final ConcurrentHashMap<String, InFlight> inFlight = new ConcurrentHashMap<>();
@@ -95,6 +97,7 @@ public final class WorkflowWorker {
         this.stats = new WorkerStats(engine.totals());
         this.limit = engine.config().concurrencyLimit();
         this.permits = new Semaphore(limit);
+        this.minBatch = Math.max(1, Math.min(engine.config().batchSize(), limit / 4));
         if (engine.executor() != null) {
             this.ownExecutor = null;
             this.executor = engine.executor();
@@ -161,6 +164,18 @@ public final class WorkflowWorker {
                 }
                 int granted = 1;
                 while (granted < e.config().batchSize() && permits.tryAcquire()) {
+                    granted++;
+                }
+                // Saturated, a slot frees one at a time and every read would fetch one event,
+                // paying a round trip per event for the read, the locks and the markers. Lingering
+                // a moment for a quarter of the slots trades that for batches; when idle all slots
+                // are free and nothing waits.
+                long lingerEnd = System.nanoTime() + LINGER_NANOS;
+                while (granted < minBatch) {
+                    long left = lingerEnd - System.nanoTime();
+                    if (left <= 0 || !permits.tryAcquire(left, TimeUnit.NANOSECONDS)) {
+                        break;
+                    }
                     granted++;
                 }
                 List<Delivery> batch;
