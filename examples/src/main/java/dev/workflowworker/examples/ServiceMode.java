@@ -156,7 +156,7 @@ public final class ServiceMode {
     /**
      * The demo actions: a ticket notification, an e-mail that sometimes meets a flaky SMTP server,
      * and a report that takes {@code duration_ms} to generate and stops when cancelled (so a drain
-     * hands it back rather than waiting it out).
+     * hands it back rather than waiting it out), unless its payload says {@code uninterruptible}.
      */
     static ActionRuntime demoRuntime() {
         return ActionRuntime.builder()
@@ -165,9 +165,14 @@ public final class ServiceMode {
                         throw new PermanentWorkflowException("duration_ms must be a number");
                     }
                     long durationMs = n.longValue();
+                    // A report marked uninterruptible runs to the end even through a shutdown, which
+                    // then waits for it (up to SHUTDOWN_TIMEOUT_MS) instead of handing it back.
+                    boolean uninterruptible = Boolean.TRUE.equals(ctx.payload().get("uninterruptible"));
                     long end = System.nanoTime() + durationMs * 1_000_000;
                     while (System.nanoTime() < end) {
-                        ctx.throwIfCancelled();
+                        if (!uninterruptible) {
+                            ctx.throwIfCancelled();
+                        }
                         Thread.sleep(Math.min(50, Math.max(1, (end - System.nanoTime()) / 1_000_000)));
                     }
                     log.info("report {} generated in {} ms", ctx.payload().get("report"), durationMs);

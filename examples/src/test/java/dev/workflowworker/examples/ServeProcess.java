@@ -99,6 +99,19 @@ final class ServeProcess implements AutoCloseable {
         return r.body();
     }
 
+    /** Sends SIGTERM ({@link Process#destroy()} on Linux) without waiting. */
+    void sigterm() {
+        process.destroy();
+    }
+
+    /** Waits for the exit code after {@link #sigterm()}. */
+    int awaitExit(Duration timeout) throws InterruptedException {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new AssertionError("no exit within " + timeout + ":\n" + output());
+        }
+        return process.exitValue();
+    }
+
     /** Sends SIGTERM ({@link Process#destroy()} on Linux) and waits for the exit code. */
     int terminate(Duration timeout) throws InterruptedException {
         process.destroy();

@@ -63,4 +63,29 @@ class ServiceOnRedisProcessTest {
             }
         }
     }
+
+    @Test
+    void answers503WhileDrainingAndExitsZeroOnceTheLastEventFinishes(RedisServer redis) throws Exception {
+        Map<String, String> env = Map.of("PORT", "0", "REDIS_URL", redis.uri(), "WORKER_COUNT", "1",
+                "POLL_INTERVAL_MS", "100", "SHUTDOWN_TIMEOUT_MS", "20000", "WORKER_STREAM", "drain:stream");
+        try (RedisEventTransport producer = RedisEventTransport.create(
+                redis.options().stream("drain:stream").build());
+             ServeProcess p = ServeProcess.start(dir.resolve("drain.log"), env, "serve")) {
+            p.awaitPort(ServiceProcessTest.START);
+            p.awaitHealth(ServiceProcessTest.START, r -> r.statusCode() == 200 && r.body().contains("\"status\":\"healthy\""),
+                    "healthy before the drain");
+            producer.publish(WorkflowEvent.builder("REPORT_GENERATE").executionId("exec-drain")
+                    .payload(Map.of("report", "year-end", "duration_ms", 2_000, "uninterruptible", true)).build());
+            p.awaitHealth(ServiceProcessTest.START, r -> r.body().contains("\"activeEvents\":1,"), "the report running");
+
+            p.sigterm();
+            // While the report finishes, the instance tells load balancers it is leaving.
+            p.awaitHealth(Duration.ofSeconds(10), r -> r.statusCode() == 503
+                    && r.body().startsWith("{\"status\":\"unhealthy\""), "503 while draining");
+            assertEquals(0, p.awaitExit(Duration.ofSeconds(30)), p::output);
+            String out = p.output();
+            assertTrue(out.contains("report year-end generated in 2000 ms"), out);
+            assertTrue(out.contains("drained in"), out);
+        }
+    }
 }
