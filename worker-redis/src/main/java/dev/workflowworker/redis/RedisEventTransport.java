@@ -509,11 +509,7 @@ public final class RedisEventTransport implements EventTransport {
                 Object groups = redis().executeCommand(new CommandArguments(Protocol.Command.XINFO).add("GROUPS")
                         .key(options.stream()));
                 for (Object g : (List<?>) groups) {
-                    List<?> flat = (List<?>) g;
-                    java.util.Map<String, Object> info = new java.util.HashMap<>();
-                    for (int i = 0; i + 1 < flat.size(); i += 2) {
-                        info.put(StreamEntries.text(flat.get(i)), flat.get(i + 1));
-                    }
+                    java.util.Map<String, Object> info = StreamEntries.pairs((List<?>) g);
                     if (options.group().equals(StreamEntries.text(info.get("name")))) {
                         pending = StreamEntries.number(info.get("pending"));
                         lag = info.get("lag") == null ? -1 : StreamEntries.number(info.get("lag"));

@@ -120,4 +120,13 @@ final class StreamEntries {
         String oneLine = s.replace('\n', ' ').replace('\r', ' ');
         return oneLine.length() <= 60 ? oneLine : oneLine.substring(0, 60) + "...";
     }
+
+    /** @return a flat [name, value, name, value, ...] reply (XINFO) as a map */
+    static java.util.Map<String, Object> pairs(List<?> flat) {
+        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+        for (int i = 0; i + 1 < flat.size(); i += 2) {
+            m.put(text(flat.get(i)), flat.get(i + 1));
+        }
+        return m;
+    }
 }

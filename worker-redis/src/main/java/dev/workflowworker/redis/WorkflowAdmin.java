@@ -140,44 +140,26 @@ public final class WorkflowAdmin implements AutoCloseable {
 
     /** @return the state of the stream, its group and consumers, the retry set and the dead letters */
     public QueueStats stats() {
+        dev.workflowworker.api.EventTransport.Stats st = transport.stats().orElseThrow();
         return transport.call("read queue stats", () -> {
             var redis = transport.redis();
             String stream = options.stream();
-            long length = redis.exists(stream) ? redis.xlen(stream) : 0;
-            long lag = -1;
-            long pending = 0;
+            long length = 0;
             List<ConsumerStats> consumers = new ArrayList<>();
-            if (length > 0 || redis.exists(stream)) {
-                Object groups = redis.executeCommand(new CommandArguments(Protocol.Command.XINFO).add("GROUPS").key(stream));
-                for (Object g : (List<?>) groups) {
-                    Map<String, Object> info = pairs((List<?>) g);
-                    if (options.group().equals(StreamEntries.text(info.get("name")))) {
-                        pending = StreamEntries.number(info.get("pending"));
-                        Object l = info.get("lag");
-                        lag = l == null ? -1 : StreamEntries.number(l);
-                    }
-                }
+            if (redis.exists(stream)) {
+                length = redis.xlen(stream);
                 Object cs = redis.executeCommand(new CommandArguments(Protocol.Command.XINFO).add("CONSUMERS")
                         .key(stream).add(options.group()));
                 for (Object c : (List<?>) cs) {
-                    Map<String, Object> info = pairs((List<?>) c);
+                    Map<String, Object> info = StreamEntries.pairs((List<?>) c);
                     consumers.add(new ConsumerStats(StreamEntries.text(info.get("name")),
                             StreamEntries.number(info.get("pending")),
                             Duration.ofMillis(StreamEntries.number(info.get("idle")))));
                 }
             }
-            long retries = redis.zcard(options.retryKey());
-            long dead = redis.exists(options.deadLetterStream()) ? redis.xlen(options.deadLetterStream()) : 0;
-            return new QueueStats(stream, options.group(), length, lag, pending, retries, dead, consumers);
+            return new QueueStats(stream, options.group(), length, st.lag(), st.pending(), st.retryScheduled(),
+                    st.deadLetters(), consumers);
         });
-    }
-
-    private static Map<String, Object> pairs(List<?> flat) {
-        Map<String, Object> m = new java.util.LinkedHashMap<>();
-        for (int i = 0; i + 1 < flat.size(); i += 2) {
-            m.put(StreamEntries.text(flat.get(i)), flat.get(i + 1));
-        }
-        return m;
     }
 
     @Override

@@ -71,18 +71,8 @@ public final class LockWatchdog {
 
     /**
      * Starts renewing {@code lock} every third of the TTL until the returned watch is cancelled.
-     *
-     * @param lock    the held lock
-     * @param context the context to cancel when the lease is lost
-     * @return the watch
-     */
-    public Watch watch(Lock lock, DefaultEventContext context) {
-        return watch(lock, context, clock.millis());
-    }
-
-    /**
-     * Like {@link #watch(Lock, DefaultEventContext)}, for a lock whose acquisition was sent at
-     * {@code acquiredAtMillis}: the lease surely holds until then plus the TTL, less a margin.
+     * The acquisition was sent at {@code acquiredAtMillis}: the lease surely holds until then plus
+     * the TTL, less a margin.
      *
      * @param lock             the held lock
      * @param context          the context to cancel when the lease is lost
