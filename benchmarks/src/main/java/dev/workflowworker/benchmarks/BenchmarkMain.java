@@ -17,7 +17,7 @@ import java.util.Map;
  * noisy machine, prints a table and writes the results as JSON.
  *
  * <p>Usage: {@code BenchmarkMain --redis redis://127.0.0.1:PORT [--node-dir benchmarks/node]
- * [--out benchmarks/target/results.json] [--events 200000] [--only a,b]}
+ * [--out benchmarks/target/results.json] [--events 200000] [--only a,b] [--configs 4x64x256,...]}
  */
 public final class BenchmarkMain {
 
@@ -46,7 +46,8 @@ public final class BenchmarkMain {
             rows.addAll(RawRedisScenario.run(redis, events));
         }
         if (redis != null && wanted(only, "redis")) {
-            rows.addAll(RedisServiceScenario.throughput(redis, events));
+            rows.addAll(RedisServiceScenario.throughput(redis, events,
+                    opt.getOrDefault("configs", RedisServiceScenario.DEFAULT_CONFIGS)));
         }
         if (redis != null && wanted(only, "latency")) {
             rows.addAll(RedisServiceScenario.latency(redis, 1000, Integer.parseInt(opt.getOrDefault("latency-seconds", "30"))));

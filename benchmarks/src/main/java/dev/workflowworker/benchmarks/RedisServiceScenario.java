@@ -30,24 +30,37 @@ final class RedisServiceScenario {
                 .pollInterval(Duration.ofMillis(100)).metricsReportingInterval(Duration.ofHours(1)).build();
     }
 
-    static List<BenchmarkMain.Row> throughput(String url, int n) throws Exception {
+    /** The configurations tried by default: workers x concurrency x batch. */
+    static final String DEFAULT_CONFIGS = "2x16x64,4x32x128,4x64x256,8x64x256";
+
+    static List<BenchmarkMain.Row> throughput(String url, int n, String configList) throws Exception {
         List<BenchmarkMain.Row> rows = new ArrayList<>();
-        int[][] configs = {{2, 16, 64}, {4, 32, 128}, {4, 64, 256}, {8, 64, 256}};
+        int[][] configs = java.util.Arrays.stream(configList.split(","))
+                .map(c -> java.util.Arrays.stream(c.trim().split("x")).mapToInt(Integer::parseInt).toArray())
+                .toArray(int[][]::new);
         double best = 0;
         String bestNote = "";
+        // One unmeasured pass first, as JMH would: otherwise the first configuration pays for
+        // class loading and JIT compilation that the raw loop, with far less code, barely needs.
+        warmUp(url, Math.min(n, 100_000));
         for (int[] c : configs) {
             String stream = "bench:svc:" + c[0] + "x" + c[1];
             RawRedisScenario.prepublish(url, stream, n);
             CountDownLatch done = new CountDownLatch(n);
             WorkerService s = service(url, stream, c[0], c[1], c[2], ctx -> done.countDown());
+            CpuMeter cpu = CpuMeter.start(url);
             long t0 = System.nanoTime();
             s.start();
             done.await(10, TimeUnit.MINUTES);
             double rate = (n - done.getCount()) / ((System.nanoTime() - t0) / 1e9);
+            CpuMeter.Usage used = cpu.stop(n);
             s.close();
             String note = c[0] + " workers x " + c[1] + ", batch " + c[2];
             rows.add(new BenchmarkMain.Row("redis throughput", "WorkerService no-op, " + note, rate, "events/s",
                     n + " pre-published, locks+markers+atomic acks on"));
+            rows.add(new BenchmarkMain.Row("redis throughput", "  CPU per event: Redis / JVM",
+                    used.redisMicrosPerEvent(), "us", String.format("JVM %.1f us; %s", used.jvmMicrosPerEvent(),
+                    used.commands())));
             if (rate > best) {
                 best = rate;
                 bestNote = note;
@@ -58,6 +71,19 @@ final class RedisServiceScenario {
         }
         rows.add(new BenchmarkMain.Row("redis throughput", "best", best, "events/s", bestNote));
         return rows;
+    }
+
+    private static void warmUp(String url, int n) throws Exception {
+        String stream = "bench:svc:warmup";
+        RawRedisScenario.prepublish(url, stream, n);
+        CountDownLatch done = new CountDownLatch(n);
+        WorkerService s = service(url, stream, 4, 64, 256, ctx -> done.countDown());
+        s.start();
+        done.await(10, TimeUnit.MINUTES);
+        s.close();
+        try (Jedis j = new Jedis(URI.create(url))) {
+            j.flushAll();
+        }
     }
 
     static List<BenchmarkMain.Row> latency(String url, int perSecond, int seconds) throws Exception {

@@ -2,6 +2,7 @@ package dev.workflowworker.api;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
@@ -59,6 +60,23 @@ public interface EventTransport extends EventPublisher, AutoCloseable {
      * @param deadLetters    entries in the dead-letter stream
      */
     record Stats(long lag, long pending, long retryScheduled, long deadLetters) {
+    }
+
+    /**
+     * What {@link Consumer#claim} found for one delivery.
+     *
+     * @param lock      the lock, or empty when another holder has it (or it was not taken
+     *                  because the event completed before)
+     * @param processed true if the event completed before: the delivery is a duplicate
+     */
+    record Claim(Optional<Lock> lock, boolean processed) {
+        /**
+         * @param lock      the lock or empty
+         * @param processed whether the event completed before
+         */
+        public Claim {
+            java.util.Objects.requireNonNull(lock, "lock");
+        }
     }
 
     /** Closes the transport and its connections. Idempotent. */
@@ -121,6 +139,69 @@ public interface EventTransport extends EventPublisher, AutoCloseable {
             for (Delivery d : deliveries) {
                 complete(d);
             }
+        }
+
+        /**
+         * Takes the locks of a batch of deliveries and finds which of their events completed
+         * before. The default asks {@code locks} for the batch's locks, then this consumer for the
+         * markers of the events it could lock. Transports whose store also holds {@code locks}
+         * override this to do both in one round trip.
+         *
+         * @param deliveries well-formed deliveries, each locked by {@link WorkflowEvent#lockKey()}
+         * @param locks      the lock provider the service uses
+         * @param ttl        the lease of each lock
+         * @return one claim per delivery, in order; every lock they hold belongs to the caller
+         * @throws RuntimeException if the store cannot be reached; no lock stays held then
+         */
+        default List<Claim> claim(List<Delivery> deliveries, LockProvider locks, Duration ttl) {
+            List<String> keys = new ArrayList<>(deliveries.size());
+            for (Delivery d : deliveries) {
+                keys.add(d.event().lockKey());
+            }
+            List<Optional<Lock>> held = locks.tryAcquireAll(keys, ttl);
+            List<String> ids = new ArrayList<>(deliveries.size());
+            List<Lock> taken = new ArrayList<>(deliveries.size());
+            for (int i = 0; i < deliveries.size(); i++) {
+                if (held.get(i).isPresent()) {
+                    ids.add(deliveries.get(i).event().eventId());
+                    taken.add(held.get(i).get());
+                }
+            }
+            Set<String> done;
+            try {
+                done = ids.isEmpty() ? Set.of() : processedAmong(ids);
+            } catch (RuntimeException e) {
+                locks.releaseAll(taken);
+                throw e;
+            }
+            List<Claim> out = new ArrayList<>(deliveries.size());
+            for (int i = 0; i < deliveries.size(); i++) {
+                out.add(new Claim(held.get(i), done.contains(deliveries.get(i).event().eventId())));
+            }
+            return out;
+        }
+
+        /**
+         * Success for a batch, and the batch's locks released. The default completes the
+         * deliveries, then releases the locks. Transports whose store also holds the locks
+         * override this to do both in one atomic step that also refuses to complete a delivery
+         * whose lock is no longer held by its holder (another may be running the event now).
+         *
+         * @param deliveries the deliveries that succeeded
+         * @param held       their locks, in the same order
+         * @param locks      the provider the locks came from
+         * @return the deliveries not completed because their lease was lost (always empty
+         *         unless the override checks); they are still pending on this consumer
+         * @throws RuntimeException if the store cannot be reached; the locks are released (or
+         *                          expire) either way
+         */
+        default List<Delivery> completeAndRelease(List<Delivery> deliveries, List<Lock> held, LockProvider locks) {
+            try {
+                completeAll(deliveries);
+            } finally {
+                locks.releaseAll(held);
+            }
+            return List.of();
         }
 
         /**

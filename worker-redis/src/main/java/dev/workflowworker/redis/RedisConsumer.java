@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.workflowworker.api.DeadLetter;
 import dev.workflowworker.api.Delivery;
 import dev.workflowworker.api.EventTransport;
+import dev.workflowworker.api.Lock;
+import dev.workflowworker.api.LockProvider;
 import dev.workflowworker.core.internal.WireCodec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,6 +25,7 @@ import java.util.Set;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -222,6 +225,105 @@ final class RedisConsumer implements EventTransport.Consumer {
             }
         }
         return done;
+    }
+
+    /** The transport's own lock provider when {@code locks} is it (or shares its store), else null. */
+    private RedisLockProvider sameStore(LockProvider locks) {
+        return locks instanceof RedisLockProvider rlp && rlp.sharesStore(transport.redis(), options) ? rlp : null;
+    }
+
+    /**
+     * With the transport's own locks, one script checks the batch's markers and takes its locks;
+     * otherwise the default (the provider's batch acquire, then the markers).
+     */
+    @Override
+    public List<EventTransport.Claim> claim(List<Delivery> deliveries, LockProvider locks, Duration ttl) {
+        RedisLockProvider own = sameStore(locks);
+        if (own == null || deliveries.isEmpty()) {
+            return EventTransport.Consumer.super.claim(deliveries, locks, ttl);
+        }
+        checkOpen();
+        int n = deliveries.size();
+        List<String> keys = new ArrayList<>(2 * n + 1);
+        List<String> args = new ArrayList<>(n + 1);
+        keys.add(options.fenceKey());
+        args.add(Long.toString(RedisLockProvider.ttlMillisOf(ttl)));
+        for (Delivery d : deliveries) {
+            keys.add(options.lockKey(d.event().lockKey()));
+            args.add(own.newOwner());
+        }
+        for (Delivery d : deliveries) {
+            keys.add(options.processedKey(d.event().eventId()));
+        }
+        List<?> reply = (List<?>) transport.call("claim " + n + " events",
+                () -> transport.scripts().claim.eval(transport.redis(), keys, args));
+        List<EventTransport.Claim> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            long token = StreamEntries.number(reply.get(i));
+            if (token < 0) {
+                out.add(new EventTransport.Claim(Optional.empty(), true));
+            } else if (token == 0) {
+                out.add(new EventTransport.Claim(Optional.empty(), false));
+            } else {
+                out.add(new EventTransport.Claim(Optional.of(own.lockTakenElsewhere(
+                        deliveries.get(i).event().lockKey(), keys.get(1 + i), args.get(1 + i), token)), false));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * With the transport's own locks, one script acks the batch, writes its markers and deletes
+     * its locks, refusing any delivery whose lock no longer holds its owner; otherwise the default.
+     */
+    @Override
+    public List<Delivery> completeAndRelease(List<Delivery> deliveries, List<Lock> held, LockProvider locks) {
+        RedisLockProvider own = sameStore(locks);
+        int n = deliveries.size();
+        boolean combinable = own != null && n > 0 && held.size() == n;
+        List<String> owners = new ArrayList<>(n);
+        for (int i = 0; combinable && i < n; i++) {
+            String owner = own.ownerOf(held.get(i));
+            String eventId = deliveries.get(i).eventId();
+            combinable = owner != null && eventId != null && !eventId.isEmpty();
+            owners.add(owner);
+        }
+        if (!combinable) {
+            return EventTransport.Consumer.super.completeAndRelease(deliveries, held, locks);
+        }
+        checkOpen();
+        List<String> keys = new ArrayList<>(2 * n + 1);
+        List<String> args = new ArrayList<>(2 * n + 3);
+        keys.add(options.stream());
+        for (Lock lock : held) {
+            keys.add(RedisLockProvider.lockKeyOf(lock));
+        }
+        for (Delivery d : deliveries) {
+            keys.add(options.processedKey(d.eventId()));
+        }
+        args.add(options.group());
+        args.add(Long.toString(options.processedTtl().toMillis()));
+        args.add(transport.clock().instant().toString());
+        for (Delivery d : deliveries) {
+            args.add(d.id());
+        }
+        args.addAll(owners);
+        List<?> reply;
+        try {
+            reply = (List<?>) transport.withGroup("complete " + n + " entries",
+                    () -> transport.scripts().completeRelease.eval(transport.redis(), keys, args));
+        } catch (RuntimeException e) {
+            own.releaseAll(held);
+            throw e;
+        }
+        List<Delivery> refused = new ArrayList<>(0);
+        for (int i = 0; i < n; i++) {
+            RedisLockProvider.releasedElsewhere(held.get(i));
+            if (StreamEntries.number(reply.get(i)) == 0) {
+                refused.add(deliveries.get(i));
+            }
+        }
+        return refused;
     }
 
     /** One script call acks the batch and writes its markers, atomically. */

@@ -539,10 +539,12 @@ public final class RedisEventTransport implements EventTransport {
         final LuaScript lockReleaseAll = LuaScript.load("lock_release_all");
         final LuaScript completeAll = LuaScript.load("complete_all");
         final LuaScript existsAll = LuaScript.load("exists_all");
+        final LuaScript claim = LuaScript.load("claim");
+        final LuaScript completeRelease = LuaScript.load("complete_release");
 
         List<LuaScript> all() {
             return List.of(complete, reschedule, deadLetter, moveDue, keepAlive, release, removeIdleConsumers, trim,
-                    lockAcquire, lockRenew, lockRelease, lockAcquireAll, lockReleaseAll, completeAll, existsAll);
+                    lockAcquire, lockRenew, lockRelease, lockAcquireAll, lockReleaseAll, completeAll, existsAll, claim, completeRelease);
         }
 
         void loadAll(RedisClient redis) {

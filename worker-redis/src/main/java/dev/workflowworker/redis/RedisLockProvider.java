@@ -14,6 +14,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Leased locks on Redis with fencing tokens: a lock is the key {@code <prefix>lock:<key>} set to
@@ -34,6 +35,9 @@ public final class RedisLockProvider implements LockProvider, AutoCloseable {
     private final RedisEventTransport.Scripts scripts;
     private final boolean ownsClient;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Owners are unique per acquisition: a random per-provider prefix and a sequence number. */
+    private final String ownerPrefix = UUID.randomUUID().toString() + ':';
+    private final AtomicLong ownerSeq = new AtomicLong();
 
     RedisLockProvider(RedisOptions options, RedisClient redis, RedisEventTransport.Scripts scripts, boolean ownsClient) {
         this.options = options;
@@ -63,7 +67,7 @@ public final class RedisLockProvider implements LockProvider, AutoCloseable {
     public Optional<Lock> tryAcquire(String key, Duration ttl) {
         Objects.requireNonNull(key, "key");
         long ttlMillis = ttlMillis(ttl);
-        String owner = UUID.randomUUID().toString();
+        String owner = newOwner();
         String lockKey = options.lockKey(key);
         long token = StreamEntries.number(call("acquire lock " + key, () -> scripts.lockAcquire.eval(redis,
                 List.of(lockKey, options.fenceKey()), List.of(owner, Long.toString(ttlMillis)))));
@@ -88,7 +92,7 @@ public final class RedisLockProvider implements LockProvider, AutoCloseable {
         List<String> args = new ArrayList<>(keys.size() + 1);
         for (String key : keys) {
             scriptKeys.add(options.lockKey(Objects.requireNonNull(key, "key")));
-            args.add(UUID.randomUUID().toString());
+            args.add(newOwner());
         }
         scriptKeys.add(options.fenceKey());
         args.add(Long.toString(ttlMillis));
@@ -127,6 +131,40 @@ public final class RedisLockProvider implements LockProvider, AutoCloseable {
             // The leases expire by themselves; failing to delete them early only delays the next holders.
             log.warn("Releasing {} locks failed; they expire with their leases: {}", keys.size(), e.toString());
         }
+    }
+
+    /** @return an owner string no other acquisition of any provider uses */
+    String newOwner() {
+        return ownerPrefix + Long.toString(ownerSeq.incrementAndGet(), 36);
+    }
+
+    /** @return true if this provider's locks live in the store of {@code client} under the same names */
+    boolean sharesStore(RedisClient client, RedisOptions transportOptions) {
+        return client == redis && transportOptions.keyPrefix().equals(options.keyPrefix());
+    }
+
+    /** A lock taken by a script outside this class (a transport's combined claim). */
+    Lock lockTakenElsewhere(String key, String lockKey, String owner, long token) {
+        return new RedisLock(key, lockKey, owner, token);
+    }
+
+    /** @return the owner of an unreleased lock of this provider, or null for any other lock */
+    String ownerOf(Lock lock) {
+        return lock instanceof RedisLock rl && rl.provider() == this && !rl.released.get() ? rl.owner : null;
+    }
+
+    /** @return the Redis key of a lock of this provider */
+    static String lockKeyOf(Lock lock) {
+        return ((RedisLock) lock).lockKey;
+    }
+
+    /** Records that a script outside this class deleted the lock, so it is not released twice. */
+    static void releasedElsewhere(Lock lock) {
+        ((RedisLock) lock).released.set(true);
+    }
+
+    static long ttlMillisOf(Duration ttl) {
+        return ttlMillis(ttl);
     }
 
     /** Closes the connection pool if this provider owns it. Idempotent. */

@@ -102,6 +102,10 @@ final class StreamEntries {
     }
 
     private static String strict(byte[] b) {
+        // Nearly every field is ASCII, which is valid UTF-8 as it is: skip the checking decoder.
+        if (isAscii(b)) {
+            return new String(b, StandardCharsets.ISO_8859_1);
+        }
         CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);
@@ -110,6 +114,15 @@ final class StreamEntries {
         } catch (CharacterCodingException e) {
             return null;
         }
+    }
+
+    private static boolean isAscii(byte[] b) {
+        for (byte x : b) {
+            if (x < 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static String lenient(byte[] b) {

@@ -50,7 +50,7 @@ class RedisAclSecurityTest {
             // scripts
             "evalsha", "script|load",
             // processed markers, locks, fencing counter
-            "set", "get", "del", "exists", "pexpire", "incr",
+            "set", "get", "mget", "del", "exists", "pexpire", "incr", "incrby",
             // retry set
             "zadd", "zrange", "zrangebyscore", "zrem",
             // connection setup: the client name (Jedis ignores a refusal, but it is logged by Redis)

@@ -49,6 +49,8 @@ public final class WireCodec {
 
     private static final TypeReference<LinkedHashMap<String, Object>> MAP = new TypeReference<>() { };
     private static final ObjectMapper MAPPER = newMapper();
+    /** Resolved once: looking the type up on every read showed in profiles. */
+    private static final com.fasterxml.jackson.databind.ObjectReader MAP_READER = MAPPER.readerFor(MAP);
 
     private final int maxPayloadBytes;
 
@@ -176,6 +178,10 @@ public final class WireCodec {
         if (text == null || text.isEmpty()) {
             return Instant.now();
         }
+        Instant fast = fastUtcInstant(text);
+        if (fast != null) {
+            return fast;
+        }
         try {
             return Instant.parse(text);
         } catch (DateTimeParseException e) {
@@ -186,6 +192,60 @@ public final class WireCodec {
                         "invalid field 'timestamp': expected ISO-8601, got '" + clip(text) + "'");
             }
         }
+    }
+
+    /**
+     * The common shape {@code yyyy-MM-ddTHH:mm:ss[.fraction]Z} parsed by hand: the general parser
+     * showed in profiles. Anything else (offsets, odd widths, out-of-range fields) returns null and
+     * goes to the general parser, which also produces the error message.
+     */
+    static Instant fastUtcInstant(String t) {
+        int n = t.length();
+        if (n < 20 || n > 30 || t.charAt(4) != '-' || t.charAt(7) != '-' || t.charAt(10) != 'T'
+                || t.charAt(13) != ':' || t.charAt(16) != ':' || t.charAt(n - 1) != 'Z') {
+            return null;
+        }
+        int year = digits(t, 0, 4);
+        int month = digits(t, 5, 2);
+        int day = digits(t, 8, 2);
+        int hour = digits(t, 11, 2);
+        int minute = digits(t, 14, 2);
+        int second = digits(t, 17, 2);
+        if ((year | month | day | hour | minute | second) < 0 || month < 1 || month > 12 || day < 1
+                || day > java.time.YearMonth.of(year, month).lengthOfMonth() || hour > 23 || minute > 59
+                || second > 59) {
+            return null;
+        }
+        int nanos = 0;
+        if (n > 20) {
+            int fracLen = n - 21;
+            if (t.charAt(19) != '.' || fracLen < 1 || fracLen > 9) {
+                return null;
+            }
+            int frac = digits(t, 20, fracLen);
+            if (frac < 0) {
+                return null;
+            }
+            nanos = frac;
+            for (int i = fracLen; i < 9; i++) {
+                nanos *= 10;
+            }
+        }
+        long days = java.time.LocalDate.of(year, month, day).toEpochDay();
+        return Instant.ofEpochSecond(days * 86_400L + hour * 3600L + minute * 60L + second, nanos);
+    }
+
+    /** @return the decimal value of {@code len} ASCII digits at {@code from}, or -1 */
+    private static int digits(String t, int from, int len) {
+        int v = 0;
+        for (int i = from; i < from + len; i++) {
+            char c = t.charAt(i);
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+            v = v * 10 + (c - '0');
+        }
+        return v;
     }
 
     private Map<String, Object> payload(String json) throws MalformedEntryException {
@@ -226,7 +286,10 @@ public final class WireCodec {
                     + describeJsonStart(trimmed));
         }
         try {
-            return MAPPER.readValue(json, MAP);
+            if (trimmed.length() == 2 && trimmed.charAt(1) == '}') {
+                return Map.of();
+            }
+            return MAP_READER.readValue(json);
         } catch (JsonProcessingException e) {
             throw new MalformedEntryException("invalid field '" + field + "': " + clip(e.getOriginalMessage()));
         } catch (RuntimeException | StackOverflowError e) {

@@ -20,6 +20,8 @@ import java.io.StringWriter;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -56,7 +58,7 @@ public final class WorkflowWorker {
     private final Semaphore permits;
     private final int limit;
     private final int minBatch;
-    private final ExecutorService ownExecutor;
+    private final HandlerPool ownExecutor;
     private final Executor executor;
     private final ConcurrentHashMap<String, InFlight> inFlight = new ConcurrentHashMap<>();
     /** Consecutive lock contentions per key, for backing off; bounded by clearing when large. */
@@ -103,7 +105,7 @@ public final class WorkflowWorker {
             this.executor = engine.executor();
         } else {
             AtomicInteger n = new AtomicInteger();
-            this.ownExecutor = new ThreadPoolExecutor(limit, limit, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+            this.ownExecutor = new HandlerPool(limit,
                     r -> newThread(r, "workflow-worker-" + index + "-exec-" + n.incrementAndGet()));
             this.executor = ownExecutor;
         }
@@ -241,19 +243,15 @@ public final class WorkflowWorker {
     }
 
     /**
-     * Takes the batch's locks, then checks its processed markers under those locks, one call
-     * each for the whole batch, and starts a handler for every event that is neither contended
+     * Takes the batch's locks and checks its processed markers, in one call for the whole batch
+     * where the transport allows, and starts a handler for every event that is neither contended
      * nor already completed. Runs on the loop thread and never throws.
      */
     private void lockAndSubmit(List<Delivery> events) {
-        List<String> keys = new ArrayList<>(events.size());
-        for (Delivery d : events) {
-            keys.add(d.event().lockKey());
-        }
         long sentAt = e.clock().millis();
-        List<Optional<Lock>> locks;
+        List<EventTransport.Claim> claims;
         try {
-            locks = e.locks().tryAcquireAll(keys, e.config().lockTtl());
+            claims = consumer.claim(events, e.locks(), e.config().lockTtl());
         } catch (RuntimeException ex) {
             infraError("lock acquisition failed", ex);
             for (Delivery d : events) {
@@ -262,51 +260,34 @@ public final class WorkflowWorker {
             permits.release(events.size());
             return;
         }
-        List<InFlight> held = new ArrayList<>(events.size());
-        List<String> ids = new ArrayList<>(events.size());
+        List<InFlight> duplicates = null;
         for (int i = 0; i < events.size(); i++) {
             Delivery d = events.get(i);
-            Optional<Lock> lock = locks.get(i);
-            if (lock.isEmpty()) {
+            EventTransport.Claim claim = claims.get(i);
+            InFlight f = new InFlight(d);
+            f.lock = claim.lock().orElse(null);
+            if (claim.processed()) {
+                if (duplicates == null) {
+                    duplicates = new ArrayList<>();
+                }
+                duplicates.add(f);
+                continue;
+            }
+            String key = d.event().lockKey();
+            if (f.lock == null) {
                 stats.contended();
-                rescheduleQuietly(d, contentionDelay(keys.get(i)), d.attempt());
+                rescheduleQuietly(d, contentionDelay(key), d.attempt());
                 outcome(d, EventOutcome.Kind.LOCK_CONTENDED, d.attempt(), null, null, 0, null);
                 permits.release();
                 continue;
             }
             if (!contentions.isEmpty()) {
-                contentions.remove(keys.get(i));
+                contentions.remove(key);
             }
-            InFlight f = new InFlight(d);
-            f.lock = lock.get();
             f.acquireSentAt = sentAt;
-            held.add(f);
-            ids.add(d.event().eventId());
+            submit(f);
         }
-        if (held.isEmpty()) {
-            return;
-        }
-        Set<String> done;
-        try {
-            done = consumer.processedAmong(ids);
-        } catch (RuntimeException ex) {
-            infraError("processed-marker check failed", ex);
-            releaseLocks(held);
-            for (InFlight f : held) {
-                handBack(f.delivery);
-            }
-            permits.release(held.size());
-            return;
-        }
-        List<InFlight> duplicates = new ArrayList<>();
-        for (InFlight f : held) {
-            if (done.contains(f.delivery.event().eventId())) {
-                duplicates.add(f);
-            } else {
-                submit(f);
-            }
-        }
-        if (!duplicates.isEmpty()) {
+        if (duplicates != null) {
             for (InFlight f : duplicates) {
                 try {
                     consumer.ack(f.delivery);
@@ -489,23 +470,37 @@ public final class WorkflowWorker {
             return;
         }
         List<Delivery> deliveries = new ArrayList<>(ok.size());
+        List<Lock> held = new ArrayList<>(ok.size());
         for (InFlight f : ok) {
             deliveries.add(f.delivery);
+            held.add(f.lock);
         }
-        boolean completed;
-        try {
-            consumer.completeAll(deliveries);
-            completed = true;
-        } catch (RuntimeException ex) {
-            completed = false;
-            infraError("settling " + ok.size() + " entries failed; they stay pending and will be reclaimed", ex);
-        }
+        // Renewals stop before the release: a renewal racing it would find the lock gone and
+        // report a lost lease for an event that completed.
         for (InFlight f : ok) {
             f.watch.cancel();
         }
-        releaseLocks(ok);
+        List<Delivery> refused;
+        boolean completed;
+        try {
+            refused = consumer.completeAndRelease(deliveries, held, e.locks());
+            completed = true;
+        } catch (RuntimeException ex) {
+            refused = List.of();
+            completed = false;
+            infraError("settling " + ok.size() + " entries failed; they stay pending and will be reclaimed", ex);
+        }
+        Set<Delivery> lost = Collections.newSetFromMap(new IdentityHashMap<>());
+        lost.addAll(refused);
         for (InFlight f : ok) {
-            if (completed) {
+            if (lost.contains(f.delivery)) {
+                // The store saw the lock gone at commit time: another holder may run this key now.
+                try {
+                    leaseLost(f.delivery, f.attempt, f.elapsedNanos);
+                } catch (RuntimeException ex) {
+                    infraError("rescheduling entry " + f.delivery.id() + " failed; it will be reclaimed", ex);
+                }
+            } else if (completed) {
                 stats.succeeded();
                 outcome(f.delivery, EventOutcome.Kind.SUCCEEDED, f.attempt, null, null, f.elapsedNanos, null);
             }

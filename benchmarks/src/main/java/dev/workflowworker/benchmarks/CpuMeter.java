@@ -1,0 +1,94 @@
+package dev.workflowworker.benchmarks;
+
+import redis.clients.jedis.Jedis;
+
+import java.lang.management.ManagementFactory;
+import java.net.URI;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * CPU spent by Redis and by this JVM between two points, and Redis's per-command statistics, so a
+ * throughput figure can say where the time went (2 cores: whichever side saturates one is the limit).
+ */
+final class CpuMeter {
+
+    private final String url;
+    private final double redisCpu0;
+    private final long jvmCpu0;
+    private final Map<String, long[]> commands0;
+
+    private CpuMeter(String url) {
+        this.url = url;
+        try (Jedis j = new Jedis(URI.create(url))) {
+            this.redisCpu0 = redisCpuSeconds(j);
+            this.commands0 = commandStats(j);
+        }
+        this.jvmCpu0 = jvmCpuNanos();
+    }
+
+    static CpuMeter start(String url) {
+        return new CpuMeter(url);
+    }
+
+    /** What happened since start, per event. */
+    record Usage(double redisMicrosPerEvent, double jvmMicrosPerEvent, String commands) {
+    }
+
+    Usage stop(long events) {
+        long jvm = jvmCpuNanos() - jvmCpu0;
+        try (Jedis j = new Jedis(URI.create(url))) {
+            double redis = redisCpuSeconds(j) - redisCpu0;
+            Map<String, long[]> after = commandStats(j);
+            StringBuilder sb = new StringBuilder();
+            after.forEach((cmd, v) -> {
+                long[] b = commands0.getOrDefault(cmd, new long[2]);
+                long calls = v[0] - b[0];
+                long usec = v[1] - b[1];
+                if (calls > 0 && usec * 100 >= redis * 1e6) {
+                    sb.append(String.format("%s %.3f calls/event %.1f us/call; ", cmd, calls / (double) events,
+                            usec / (double) calls));
+                }
+            });
+            return new Usage(redis * 1e6 / events, jvm / 1e3 / events, sb.toString().trim());
+        }
+    }
+
+    private static double redisCpuSeconds(Jedis j) {
+        double total = 0;
+        for (String line : j.info("cpu").split("\r?\n")) {
+            if (line.startsWith("used_cpu_user:") || line.startsWith("used_cpu_sys:")) {
+                total += Double.parseDouble(line.substring(line.indexOf(':') + 1).trim());
+            }
+        }
+        return total;
+    }
+
+    /** cmdstat_xack:calls=1,usec=2,usec_per_call=2.00,... → {calls, usec} per command. */
+    private static Map<String, long[]> commandStats(Jedis j) {
+        Map<String, long[]> out = new LinkedHashMap<>();
+        for (String line : j.info("commandstats").split("\r?\n")) {
+            if (!line.startsWith("cmdstat_")) {
+                continue;
+            }
+            String name = line.substring("cmdstat_".length(), line.indexOf(':'));
+            long calls = 0;
+            long usec = 0;
+            for (String kv : line.substring(line.indexOf(':') + 1).split(",")) {
+                String[] p = kv.split("=");
+                if (p[0].equals("calls")) {
+                    calls = Long.parseLong(p[1]);
+                } else if (p[0].equals("usec")) {
+                    usec = Long.parseLong(p[1]);
+                }
+            }
+            out.put(name, new long[] {calls, usec});
+        }
+        return out;
+    }
+
+    private static long jvmCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
+    }
+}

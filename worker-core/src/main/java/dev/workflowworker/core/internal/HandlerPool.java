@@ -1,0 +1,155 @@
+package dev.workflowworker.core.internal;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A worker's handler threads: at most {@code max}, started on demand. Unlike a
+ * {@code ThreadPoolExecutor}, whose queue wakes a parked thread for nearly every task, a task here
+ * wakes a thread only when no thread is awake looking for work. A burst of short handlers then runs
+ * on the few threads already awake instead of waking one thread per event (profiles of the no-op
+ * benchmark showed a third of the JVM's time in park/unpark); long handlers still get a thread each,
+ * because a thread that starts a task while others wait wakes the next one first.
+ */
+final class HandlerPool implements Executor {
+
+    private static final Logger log = LoggerFactory.getLogger(HandlerPool.class);
+
+    private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    /** Parked threads, most recently parked first (its caches are warmest). */
+    private final ConcurrentLinkedDeque<Waiter> idle = new ConcurrentLinkedDeque<>();
+    /** Threads awake and not running a task: they will see a new task without being woken. */
+    private final AtomicInteger searching = new AtomicInteger();
+    private final AtomicInteger started = new AtomicInteger();
+    private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
+    private final int max;
+    private final ThreadFactory factory;
+    private volatile boolean shutdown;
+
+    private static final class Waiter {
+        final Thread thread;
+        volatile boolean woken;
+
+        Waiter(Thread thread) {
+            this.thread = thread;
+        }
+    }
+
+    /**
+     * @param max     the most threads, at least 1
+     * @param factory makes (unstarted) threads
+     */
+    HandlerPool(int max, ThreadFactory factory) {
+        if (max < 1) {
+            throw new IllegalArgumentException("max must be >= 1: " + max);
+        }
+        this.max = max;
+        this.factory = factory;
+    }
+
+    @Override
+    public void execute(Runnable task) {
+        if (shutdown) {
+            throw new RejectedExecutionException("the handler pool is shut down");
+        }
+        tasks.offer(task);
+        if (searching.get() == 0) {
+            signal();
+        }
+    }
+
+    /** Wakes an idle thread or starts a new one; with all threads busy the task waits its turn. */
+    private void signal() {
+        Waiter w = idle.pollFirst();
+        if (w != null) {
+            // Counted as searching before it runs, so concurrent submitters do not wake a second one.
+            searching.incrementAndGet();
+            w.woken = true;
+            LockSupport.unpark(w.thread);
+            return;
+        }
+        int n;
+        while ((n = started.get()) < max) {
+            if (started.compareAndSet(n, n + 1)) {
+                searching.incrementAndGet();
+                Thread[] holder = new Thread[1];
+                Thread t = factory.newThread(() -> work(new Waiter(holder[0])));
+                holder[0] = t;
+                threads.add(t);
+                try {
+                    t.start();
+                } catch (RuntimeException | OutOfMemoryError e) {
+                    threads.remove(t);
+                    started.decrementAndGet();
+                    searching.decrementAndGet();
+                    throw e;
+                }
+                return;
+            }
+        }
+    }
+
+    private void work(Waiter self) {
+        try {
+            while (true) {
+                Runnable task = tasks.poll();
+                if (task != null) {
+                    // The last awake thread is about to be busy: if more is queued, wake a helper
+                    // now rather than let it wait behind this task.
+                    if (searching.decrementAndGet() == 0 && !tasks.isEmpty()) {
+                        signal();
+                    }
+                    try {
+                        task.run();
+                    } catch (Throwable t) {
+                        log.error("handler task failed unexpectedly", t);
+                    }
+                    Thread.interrupted(); // an interrupt meant for that task must not hit the next
+                    searching.incrementAndGet();
+                    continue;
+                }
+                if (shutdown) {
+                    searching.decrementAndGet();
+                    return;
+                }
+                self.woken = false;
+                idle.addFirst(self);
+                searching.decrementAndGet();
+                // A task offered after the poll above, by a submitter that still counted this
+                // thread as searching, would otherwise wait for the next submit.
+                if (!tasks.isEmpty() && idle.remove(self)) {
+                    searching.incrementAndGet();
+                    continue;
+                }
+                while (!self.woken) {
+                    if (shutdown && idle.remove(self)) {
+                        return;
+                    }
+                    LockSupport.park(this);
+                }
+            }
+        } finally {
+            threads.remove(Thread.currentThread());
+        }
+    }
+
+    /** Drops queued tasks, interrupts running ones and lets every thread exit. */
+    void shutdownNow() {
+        shutdown = true;
+        tasks.clear();
+        for (Thread t : threads) {
+            t.interrupt();
+            LockSupport.unpark(t);
+        }
+    }
+}
