@@ -40,7 +40,8 @@ public final class BenchmarkMain {
         List<Row> rows = new ArrayList<>();
 
         if (wanted(only, "inmemory")) {
-            rows.addAll(InMemoryScenario.run(Math.max(events, 500_000)));
+            rows.addAll(InMemoryScenario.run(Math.max(events, 500_000),
+                    opt.getOrDefault("inmemory-configs", InMemoryScenario.DEFAULT_CONFIGS)));
         }
         if (redis != null && wanted(only, "raw")) {
             rows.addAll(RawRedisScenario.run(redis, events));

@@ -18,18 +18,31 @@ final class InMemoryScenario {
     private InMemoryScenario() {
     }
 
-    static List<BenchmarkMain.Row> run(int n) throws Exception {
+    /** Configurations tried: workers x concurrency x batch. */
+    static final String DEFAULT_CONFIGS = "2x8x64,2x64x256,1x256x512";
+
+    static List<BenchmarkMain.Row> run(int n, String configList) throws Exception {
         double bestExec = 0;
         double bestService = 0;
+        String bestNote = "";
+        int[][] configs = java.util.Arrays.stream(configList.split(","))
+                .map(c -> java.util.Arrays.stream(c.trim().split("x")).mapToInt(Integer::parseInt).toArray())
+                .toArray(int[][]::new);
         for (int round = 0; round < 3; round++) {
             bestExec = Math.max(bestExec, executor(n));
-            bestService = Math.max(bestService, service(n));
+            for (int[] c : configs) {
+                double rate = service(n, c[0], c[1], c[2]);
+                if (rate > bestService) {
+                    bestService = rate;
+                    bestNote = c[0] + " workers x " + c[1] + ", batch " + c[2];
+                }
+            }
         }
         return List.of(
                 new BenchmarkMain.Row("in-memory", "ThreadPoolExecutor no-op tasks", bestExec, "ops/s",
                         "8 threads, best of 3"),
                 new BenchmarkMain.Row("in-memory", "WorkerService no-op events", bestService, "events/s",
-                        "2 workers x 8, batch 64, best of 3"),
+                        bestNote + "; best of 3 rounds over " + configList),
                 new BenchmarkMain.Row("in-memory", "ratio service/executor", bestService / bestExec, "x",
                         "target >= 0.5"));
     }
@@ -47,7 +60,7 @@ final class InMemoryScenario {
         return rate;
     }
 
-    private static double service(int n) throws Exception {
+    private static double service(int n, int workers, int concurrency, int batch) throws Exception {
         CountDownLatch done = new CountDownLatch(n);
         InMemoryEventTransport transport = InMemoryEventTransport.create();
         List<WorkflowEvent> events = new ArrayList<>(n);
@@ -56,7 +69,7 @@ final class InMemoryScenario {
         }
         transport.publishAll(events);
         WorkerService service = WorkerService.builder().transport(transport).runtime(ctx -> done.countDown())
-                .workerCount(2).concurrencyLimit(8).batchSize(64).pollInterval(Duration.ofMillis(100))
+                .workerCount(workers).concurrencyLimit(concurrency).batchSize(batch).pollInterval(Duration.ofMillis(100))
                 .metricsReportingInterval(Duration.ofHours(1)).build();
         long t0 = System.nanoTime();
         service.start();

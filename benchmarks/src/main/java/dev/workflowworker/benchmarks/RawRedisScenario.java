@@ -5,6 +5,7 @@ import dev.workflowworker.core.internal.WireCodec;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Pipeline;
 import redis.clients.jedis.StreamEntryID;
+import redis.clients.jedis.params.SetParams;
 import redis.clients.jedis.params.XReadGroupParams;
 import redis.clients.jedis.resps.StreamEntry;
 
@@ -48,18 +49,31 @@ final class RawRedisScenario {
     }
 
     static List<BenchmarkMain.Row> run(String url, int n) throws Exception {
-        consume(url, Math.min(n, 100_000)); // unmeasured: JIT and connections warm, as for the service
-        double rate = consume(url, n);
+        consume(url, Math.min(n, 100_000), false); // unmeasured: JIT and connections warm, as for the service
+        double rate = consume(url, n, false);
         CpuMeter.Usage used = lastUsage;
+        consume(url, Math.min(n, 100_000), true);
+        double guarded = consume(url, n, true);
+        CpuMeter.Usage usedGuarded = lastUsage;
         return List.of(new BenchmarkMain.Row("raw redis floor", "XREADGROUP+XACK loop", rate, "events/s",
                         "2 consumers, COUNT 500, " + n + " events"),
                 new BenchmarkMain.Row("raw redis floor", "  CPU per event: Redis / JVM", used.redisMicrosPerEvent(),
-                        "us", String.format("JVM %.1f us; %s", used.jvmMicrosPerEvent(), used.commands())));
+                        "us", String.format("JVM %.1f us; %s", used.jvmMicrosPerEvent(), used.commands())),
+                new BenchmarkMain.Row("raw + guarantee writes", "same loop + lock SET/DEL + marker SET", guarded,
+                        "events/s", "pipelined, no Lua, no checks: the writes DESIGN 4 needs, at their cheapest"),
+                new BenchmarkMain.Row("raw + guarantee writes", "  CPU per event: Redis / JVM",
+                        usedGuarded.redisMicrosPerEvent(), "us", String.format("JVM %.1f us; %s",
+                                usedGuarded.jvmMicrosPerEvent(), usedGuarded.commands())));
     }
 
     private static CpuMeter.Usage lastUsage;
 
-    private static double consume(String url, int n) throws Exception {
+    /**
+     * @param guaranteeWrites also write, per event, what the service's guarantees need at the least:
+     *                        take a lock (SET NX PX), write a processed marker (SET PX) and delete
+     *                        the lock, pipelined with the XACK; no Lua, no ownership checks
+     */
+    private static double consume(String url, int n, boolean guaranteeWrites) throws Exception {
         String stream = "bench:raw";
         prepublish(url, stream, n);
         try (Jedis j = new Jedis(URI.create(url))) {
@@ -86,7 +100,22 @@ final class RawRedisScenario {
                         for (StreamEntry e : entries) {
                             ids.add(e.getID());
                         }
-                        j.xack(stream, "g", ids.toArray(new StreamEntryID[0]));
+                        if (guaranteeWrites) {
+                            Pipeline p = j.pipelined();
+                            for (StreamEntry e : entries) {
+                                String lock = "bench:lock:" + e.getFields().get(WireCodec.EXECUTION_ID);
+                                p.set(lock, name, SetParams.setParams().nx().px(30_000));
+                                p.set("bench:processed:" + e.getFields().get(WireCodec.EVENT_ID), "1",
+                                        SetParams.setParams().px(86_400_000));
+                            }
+                            p.xack(stream, "g", ids.toArray(new StreamEntryID[0]));
+                            for (StreamEntry e : entries) {
+                                p.del("bench:lock:" + e.getFields().get(WireCodec.EXECUTION_ID));
+                            }
+                            p.sync();
+                        } else {
+                            j.xack(stream, "g", ids.toArray(new StreamEntryID[0]));
+                        }
                         consumed.addAndGet(entries.size());
                     }
                 } finally {
@@ -99,7 +128,7 @@ final class RawRedisScenario {
         double rate = n / ((System.nanoTime() - t0) / 1e9);
         lastUsage = cpu.stop(n);
         try (Jedis j = new Jedis(URI.create(url))) {
-            j.del(stream);
+            j.flushAll();
         }
         return rate;
     }

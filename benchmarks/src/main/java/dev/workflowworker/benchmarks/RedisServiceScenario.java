@@ -31,7 +31,7 @@ final class RedisServiceScenario {
     }
 
     /** The configurations tried by default: workers x concurrency x batch. */
-    static final String DEFAULT_CONFIGS = "2x16x64,4x32x128,4x64x256,8x64x256";
+    static final String DEFAULT_CONFIGS = "2x16x64,4x64x256,4x128x256,2x256x512";
 
     static List<BenchmarkMain.Row> throughput(String url, int n, String configList) throws Exception {
         List<BenchmarkMain.Row> rows = new ArrayList<>();

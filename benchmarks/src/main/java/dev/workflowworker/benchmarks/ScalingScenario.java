@@ -33,7 +33,7 @@ final class ScalingScenario {
         AtomicLong local = new AtomicLong();
         try (Jedis counter = new Jedis(URI.create(url));
              WorkerService s = WorkerService.builder().transport(RedisEventTransport.create(options))
-                     .runtime(ctx -> local.incrementAndGet()).workerCount(4).concurrencyLimit(32).batchSize(128)
+                     .runtime(ctx -> local.incrementAndGet()).workerCount(2).concurrencyLimit(128).batchSize(256)
                      .pollInterval(Duration.ofMillis(100)).metricsReportingInterval(Duration.ofHours(1)).build()) {
             s.start();
             counter.sadd(READY, Long.toString(ProcessHandle.current().pid()));
