@@ -109,6 +109,12 @@ final class HandlerPool implements Executor {
                     if (searching.decrementAndGet() == 0 && !tasks.isEmpty()) {
                         signal();
                     }
+                    // An interrupt that reached this thread between tasks was meant for one that
+                    // already ended; after shutdownNow, though, every task starts interrupted.
+                    Thread.interrupted();
+                    if (shutdown) {
+                        Thread.currentThread().interrupt();
+                    }
                     try {
                         task.run();
                     } catch (Throwable t) {
@@ -136,6 +142,9 @@ final class HandlerPool implements Executor {
                         return;
                     }
                     LockSupport.park(this);
+                    // park returns at once while the flag is set: an interrupt reaching an idle
+                    // thread would spin it. A shutdown's interrupt is seen by the check above.
+                    Thread.interrupted();
                 }
             }
         } finally {

@@ -1,0 +1,340 @@
+package dev.workflowworker.redis;
+
+import dev.workflowworker.api.Delivery;
+import dev.workflowworker.api.EventTransport;
+import dev.workflowworker.api.Lock;
+import dev.workflowworker.api.LockProvider;
+import dev.workflowworker.api.WorkflowEvent;
+import dev.workflowworker.redis.testsupport.Await;
+import dev.workflowworker.redis.testsupport.RedisServer;
+import dev.workflowworker.redis.testsupport.RedisServerExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.params.XPendingParams;
+import redis.clients.jedis.resps.StreamPendingEntry;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Proves Consumer#claim and #completeAndRelease on Redis, through both the one-script path and the default two-step path. */
+@ExtendWith(RedisServerExtension.class)
+class RedisClaimTest {
+
+    private static final Duration TTL = Duration.ofSeconds(30);
+    private static final Duration WAIT = Duration.ofSeconds(5);
+
+    /** Which lock provider the consumer is handed, and so which code path runs. */
+    enum Path {
+        /** The transport's own provider: claim.lua and complete_release.lua. */
+        COMBINED,
+        /** A provider with its own pool: the interface's defaults (batch acquire, then markers). */
+        TWO_STEP
+    }
+
+    private final List<AutoCloseable> resources = new ArrayList<>();
+    private RedisOptions options;
+    private RedisEventTransport transport;
+    private EventTransport.Consumer consumer;
+    private RedisClient client;
+    /** Stands for another worker: it must never see its locks taken or deleted by this one. */
+    private RedisLockProvider other;
+
+    @AfterEach
+    void closeResources() throws Exception {
+        for (int i = resources.size() - 1; i >= 0; i--) {
+            resources.get(i).close();
+        }
+    }
+
+    private LockProvider setUp(RedisServer redis, Path path) {
+        options = redis.options().build();
+        transport = RedisEventTransport.create(options);
+        resources.add(transport);
+        consumer = transport.openConsumer("c1");
+        resources.add(consumer);
+        client = redis.client();
+        resources.add(client);
+        other = RedisLockProvider.create(options);
+        resources.add(other);
+        if (path == Path.COMBINED) {
+            return transport.lockProvider().orElseThrow();
+        }
+        RedisLockProvider separate = RedisLockProvider.create(options);
+        resources.add(separate);
+        return separate;
+    }
+
+    private static WorkflowEvent event(String eventId, String executionId) {
+        return WorkflowEvent.builder("TICKET_CREATED").eventId(eventId).executionId(executionId).tenant("acme")
+                .payload(Map.of("n", 1)).build();
+    }
+
+    /** Publishes the events and reads them back as one batch, in publish order. */
+    private List<Delivery> deliver(WorkflowEvent... events) throws InterruptedException {
+        List<String> ids = transport.publishAll(List.of(events));
+        List<Delivery> got = new ArrayList<>();
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (got.size() < events.length && System.nanoTime() < deadline) {
+            got.addAll(consumer.poll(events.length - got.size(), Duration.ofMillis(200)));
+        }
+        assertEquals(ids, got.stream().map(Delivery::id).toList(), "the published entries, in order");
+        return got;
+    }
+
+    private Set<String> pendingIds() {
+        List<StreamPendingEntry> pending = client.xpending(options.stream(), options.group(),
+                new XPendingParams().count(1000));
+        return pending.stream().map(e -> e.getID().toString()).collect(Collectors.toSet());
+    }
+
+    private static List<Lock> locksOf(List<EventTransport.Claim> claims) {
+        return claims.stream().map(c -> c.lock().orElseThrow()).toList();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Path.class)
+    void aFreshBatchGetsALockWithAPositiveTokenForEachDelivery(Path path, RedisServer redis) throws Exception {
+        LockProvider locks = setUp(redis, path);
+        List<Delivery> batch = deliver(event("f-1", "exec-1"), event("f-2", "exec-2"), event("f-3", "exec-3"));
+
+        List<EventTransport.Claim> claims = consumer.claim(batch, locks, TTL);
+
+        assertEquals(batch.size(), claims.size());
+        for (int i = 0; i < batch.size(); i++) {
+            EventTransport.Claim claim = claims.get(i);
+            assertFalse(claim.processed(), "delivery " + i);
+            Lock lock = claim.lock().orElseThrow(() -> new AssertionError("no lock for a fresh delivery"));
+            assertTrue(lock.fencingToken() > 0, "token " + lock.fencingToken());
+            assertEquals(batch.get(i).event().lockKey(), lock.key());
+            long pttl = client.pttl(options.lockKey(lock.key()));
+            assertTrue(pttl > 0 && pttl <= TTL.toMillis(), "lock lease " + pttl);
+        }
+        assertEquals(3, locksOf(claims).stream().mapToLong(Lock::fencingToken).distinct().count(), "distinct tokens");
+        assertTrue(other.tryAcquire("exec-2", TTL).isEmpty(), "the claimed locks are really held");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Path.class)
+    void tokensIncreaseStrictlyAcrossSuccessiveClaimsOfAKey(Path path, RedisServer redis) throws Exception {
+        LockProvider locks = setUp(redis, path);
+        List<Delivery> batch = deliver(event("t-1", "exec-t"));
+        long previous = 0;
+        for (int round = 0; round < 5; round++) {
+            Lock lock = consumer.claim(batch, locks, TTL).get(0).lock().orElseThrow();
+            assertTrue(lock.fencingToken() > previous, lock.fencingToken() + " after " + previous);
+            previous = lock.fencingToken();
+            locks.releaseAll(List.of(lock));
+            // The claim and a plain acquisition draw from the same counter: a holder of either kind fences the other.
+            Lock plain = other.tryAcquire("exec-t", TTL).orElseThrow();
+            assertTrue(plain.fencingToken() > previous, plain.fencingToken() + " after " + previous);
+            previous = plain.fencingToken();
+            plain.release();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Path.class)
+    void aDeliveryWhoseKeyIsHeldElsewhereGetsNoLock(Path path, RedisServer redis) throws Exception {
+        LockProvider locks = setUp(redis, path);
+        Lock theirs = other.tryAcquire("exec-busy", TTL).orElseThrow();
+        String theirValue = client.get(options.lockKey("exec-busy"));
+        List<Delivery> batch = deliver(event("h-1", "exec-free"), event("h-2", "exec-busy"));
+
+        List<EventTransport.Claim> claims = consumer.claim(batch, locks, TTL);
+
+        assertTrue(claims.get(0).lock().isPresent());
+        assertFalse(claims.get(0).processed());
+        assertTrue(claims.get(1).lock().isEmpty(), "the other holder's key must not be granted");
+        assertFalse(claims.get(1).processed());
+        assertEquals(theirValue, client.get(options.lockKey("exec-busy")), "the other holder's lock is untouched");
+        assertTrue(theirs.renew(TTL));
+    }
+
+    @ParameterizedTest
+    @EnumSource(Path.class)
+    void aDuplicateOfACompletedEventIsReportedProcessed(Path path, RedisServer redis) throws Exception {
+        LockProvider locks = setUp(redis, path);
+        List<Delivery> first = deliver(event("d-1", "exec-d"));
+        List<EventTransport.Claim> firstClaims = consumer.claim(first, locks, TTL);
+        assertFalse(firstClaims.get(0).processed());
+        assertEquals(List.of(), consumer.completeAndRelease(first, locksOf(firstClaims), locks));
+
+        List<Delivery> duplicate = deliver(event("d-1", "exec-d"));
+        assertNotEquals(first.get(0).id(), duplicate.get(0).id(), "a new entry for the same event");
+
+        EventTransport.Claim claim = consumer.claim(duplicate, locks, TTL).get(0);
+
+        assertTrue(claim.processed());
+        if (path == Path.COMBINED) {
+            // The script checks markers first and takes no lock for a duplicate.
+            assertTrue(claim.lock().isEmpty());
+            assertFalse(client.exists(options.lockKey("exec-d")));
+        } else {
+            // The default checks markers only under the lock, so it may hand one back: the caller releases it.
+            locks.releaseAll(claim.lock().stream().toList());
+        }
+        assertTrue(other.tryAcquire("exec-d", TTL).isPresent(), "no lock is left behind for a duplicate");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Path.class)
+    void twoDeliveriesOfOneKeyInABatchGetOneLock(Path path, RedisServer redis) throws Exception {
+        LockProvider locks = setUp(redis, path);
+        List<Delivery> batch = deliver(event("s-1", "exec-same"), event("s-2", "exec-same"), event("s-3", "exec-x"));
+
+        List<EventTransport.Claim> claims = consumer.claim(batch, locks, TTL);
+
+        long locked = claims.subList(0, 2).stream().filter(c -> c.lock().isPresent()).count();
+        assertEquals(1, locked, "one lock for the shared key: " + claims);
+        assertTrue(claims.stream().noneMatch(EventTransport.Claim::processed));
+        assertTrue(claims.get(2).lock().isPresent());
+        Lock winner = claims.get(0).lock().or(() -> claims.get(1).lock()).orElseThrow();
+        assertTrue(winner.renew(TTL), "the one granted lock is the one in Redis");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Path.class)
+    void completeAndReleaseAcksMarksAndUnlocks(Path path, RedisServer redis) throws Exception {
+        LockProvider locks = setUp(redis, path);
+        List<Delivery> batch = deliver(event("c-1", "exec-c1"), event("c-2", "exec-c2"), event("c-3", "exec-c3"));
+        List<Lock> held = locksOf(consumer.claim(batch, locks, TTL));
+        assertEquals(batch.stream().map(Delivery::id).collect(Collectors.toSet()), pendingIds());
+        for (Delivery d : batch) {
+            assertFalse(consumer.isProcessed(d.eventId()));
+        }
+
+        List<Delivery> refused = consumer.completeAndRelease(batch, held, locks);
+
+        assertEquals(List.of(), refused);
+        assertEquals(Set.of(), pendingIds(), "every entry acked");
+        for (Delivery d : batch) {
+            assertTrue(consumer.isProcessed(d.eventId()), d.eventId());
+            long markerTtl = client.pttl(options.processedKey(d.eventId()));
+            assertTrue(markerTtl > 0 && markerTtl <= options.processedTtl().toMillis(), "marker ttl " + markerTtl);
+        }
+        for (Delivery d : batch) {
+            String key = d.event().lockKey();
+            assertFalse(client.exists(options.lockKey(key)), key);
+            assertTrue(other.tryAcquire(key, TTL).isPresent(), "the lock of " + key + " is free right after");
+        }
+        for (Lock lock : held) {
+            assertFalse(lock.renew(TTL), "a released lock cannot be renewed");
+        }
+    }
+
+    @Test
+    void aLockDeletedAndRetakenBeforeCompletionIsRefusedWhileTheRestOfTheBatchCompletes(RedisServer redis)
+            throws Exception {
+        LockProvider locks = setUp(redis, Path.COMBINED);
+        List<Delivery> batch = deliver(event("l-1", "exec-l1"), event("l-2", "exec-l2"), event("l-3", "exec-l3"));
+        List<Lock> held = locksOf(consumer.claim(batch, locks, TTL));
+        Delivery lost = batch.get(1);
+        String lostLockKey = options.lockKey("exec-l2");
+        // As if the lease had lapsed (a pause longer than the TTL) and another worker took the key.
+        assertEquals(1, client.del(lostLockKey));
+        Lock successor = other.tryAcquire("exec-l2", TTL).orElseThrow();
+        String successorValue = client.get(lostLockKey);
+
+        List<Delivery> refused = consumer.completeAndRelease(batch, held, locks);
+
+        assertRefusedAlone(batch, lost, refused, successorValue, lostLockKey);
+        assertTrue(successor.fencingToken() > held.get(1).fencingToken());
+        assertTrue(successor.renew(TTL), "the successor still holds its lock");
+    }
+
+    @Test
+    void aLockThatExpiredBeforeCompletionIsRefusedWhileTheRestOfTheBatchCompletes(RedisServer redis)
+            throws Exception {
+        LockProvider locks = setUp(redis, Path.COMBINED);
+        List<Delivery> batch = deliver(event("x-1", "exec-x1"), event("x-2", "exec-x2"), event("x-3", "exec-x3"));
+        Delivery lost = batch.get(1);
+        String lostLockKey = options.lockKey("exec-x2");
+        // Two claims so only the middle delivery gets a lease short enough to lapse during the test.
+        List<Lock> outer = locksOf(consumer.claim(List.of(batch.get(0), batch.get(2)), locks, TTL));
+        Lock shortLease = consumer.claim(List.of(lost), locks, Duration.ofMillis(50)).get(0).lock().orElseThrow();
+        Await.until(WAIT, "the short lease to expire", () -> !client.exists(lostLockKey));
+        List<Lock> held = List.of(outer.get(0), shortLease, outer.get(1));
+
+        List<Delivery> refused = consumer.completeAndRelease(batch, held, locks);
+
+        assertRefusedAlone(batch, lost, refused, null, lostLockKey);
+    }
+
+    /**
+     * The refused delivery stays pending with no marker and the key keeps whatever (if anything)
+     * held it; the others of the batch are acked, marked and unlocked.
+     */
+    private void assertRefusedAlone(List<Delivery> batch, Delivery lost, List<Delivery> refused,
+                                    String expectedLockValue, String lostLockKey) {
+        assertEquals(1, refused.size(), "refused: " + refused);
+        assertSame(lost, refused.get(0), "the caller matches refusals by identity");
+        assertEquals(Set.of(lost.id()), pendingIds(), "only the refused entry stays pending");
+        assertFalse(consumer.isProcessed(lost.eventId()), "no marker for a refused success");
+        assertEquals(expectedLockValue, client.get(lostLockKey), "the key's current holder is left alone");
+        for (Delivery d : batch) {
+            if (d == lost) {
+                continue;
+            }
+            assertTrue(consumer.isProcessed(d.eventId()), d.eventId());
+            assertFalse(client.exists(options.lockKey(d.event().lockKey())), d.event().lockKey());
+        }
+    }
+
+    @Test
+    void theTwoStepPathCannotSeeALostLeaseButLeavesTheSuccessorsLock(RedisServer redis) throws Exception {
+        // Documents the default's limits next to the script's refusal: it completes regardless,
+        // yet its owner-checked release must not delete the lock another worker took since.
+        LockProvider locks = setUp(redis, Path.TWO_STEP);
+        List<Delivery> batch = deliver(event("w-1", "exec-w1"), event("w-2", "exec-w2"));
+        List<Lock> held = locksOf(consumer.claim(batch, locks, TTL));
+        String lostLockKey = options.lockKey("exec-w2");
+        assertEquals(1, client.del(lostLockKey));
+        Lock successor = other.tryAcquire("exec-w2", TTL).orElseThrow();
+        String successorValue = client.get(lostLockKey);
+
+        assertEquals(List.of(), consumer.completeAndRelease(batch, held, locks));
+
+        assertEquals(Set.of(), pendingIds());
+        assertEquals(successorValue, client.get(lostLockKey));
+        assertTrue(successor.renew(TTL));
+        assertFalse(client.exists(options.lockKey("exec-w1")));
+    }
+
+    @Test
+    void aProviderSharingTheTransportsPoolButNotItsPrefixFallsBackToTheDefault(RedisServer redis) throws Exception {
+        // Guards the sameStore check: a script using the transport's prefix would lock the wrong keys.
+        setUp(redis, Path.COMBINED);
+        RedisOptions elsewhere = options.toBuilder().keyPrefix("other-app:").build();
+        try (RedisLockProvider foreign = RedisLockProvider.create(elsewhere)) {
+            List<Delivery> batch = deliver(event("p-1", "exec-p"));
+            Lock lock = consumer.claim(batch, foreign, TTL).get(0).lock().orElseThrow();
+            assertTrue(client.exists("other-app:lock:exec-p"));
+            assertFalse(client.exists(options.lockKey("exec-p")));
+            assertEquals(List.of(), consumer.completeAndRelease(batch, List.of(lock), foreign));
+            assertFalse(client.exists("other-app:lock:exec-p"));
+            assertTrue(consumer.isProcessed("p-1"));
+        }
+    }
+
+    @Test
+    void anEmptyBatchClaimsAndCompletesNothing(RedisServer redis) {
+        LockProvider locks = setUp(redis, Path.COMBINED);
+        assertEquals(List.of(), consumer.claim(List.of(), locks, TTL));
+        assertEquals(List.of(), consumer.completeAndRelease(List.of(), List.of(), locks));
+        assertFalse(client.exists(options.fenceKey()), "no token drawn");
+    }
+}
