@@ -151,7 +151,8 @@ public interface EventTransport extends EventPublisher, AutoCloseable {
          * @param locks      the lock provider the service uses
          * @param ttl        the lease of each lock
          * @return one claim per delivery, in order; every lock they hold belongs to the caller
-         * @throws RuntimeException if the store cannot be reached; no lock stays held then
+         * @throws RuntimeException if the store cannot be reached; locks taken before the failure
+         *                          are released or expire with their lease
          */
         default List<Claim> claim(List<Delivery> deliveries, LockProvider locks, Duration ttl) {
             List<String> keys = new ArrayList<>(deliveries.size());
