@@ -312,6 +312,9 @@ public final class WireCodec {
     }
 
     private static String toJson(Object value, String what) {
+        if (value instanceof Map<?, ?> m && m.isEmpty()) {
+            return "{}"; // most payloads of control events; skips a generator and its buffers
+        }
         try {
             return MAPPER.writeValueAsString(value);
         } catch (JsonProcessingException e) {
