@@ -40,10 +40,11 @@ final class RedisServiceScenario {
                 .toArray(int[][]::new);
         double best = 0;
         String bestNote = "";
-        // One unmeasured pass first, as JMH would: otherwise the first configuration pays for
-        // class loading and JIT compilation that the raw loop, with far less code, barely needs.
-        warmUp(url, Math.min(n, 100_000));
         for (int[] c : configs) {
+            // An unmeasured pass of the same configuration first, as JMH would: otherwise the
+            // measured pass pays for JIT compilation and thread start-up that the raw loop, with
+            // far less code, barely needs.
+            warmUp(url, Math.min(n, 100_000), c);
             String stream = "bench:svc:" + c[0] + "x" + c[1];
             RawRedisScenario.prepublish(url, stream, n);
             CountDownLatch done = new CountDownLatch(n);
@@ -73,11 +74,11 @@ final class RedisServiceScenario {
         return rows;
     }
 
-    private static void warmUp(String url, int n) throws Exception {
+    private static void warmUp(String url, int n, int[] c) throws Exception {
         String stream = "bench:svc:warmup";
         RawRedisScenario.prepublish(url, stream, n);
         CountDownLatch done = new CountDownLatch(n);
-        WorkerService s = service(url, stream, 4, 64, 256, ctx -> done.countDown());
+        WorkerService s = service(url, stream, c[0], c[1], c[2], ctx -> done.countDown());
         s.start();
         done.await(10, TimeUnit.MINUTES);
         s.close();
