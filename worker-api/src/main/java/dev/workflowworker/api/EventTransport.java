@@ -191,8 +191,9 @@ public interface EventTransport extends EventPublisher, AutoCloseable {
          * @param deliveries the deliveries that succeeded
          * @param held       their locks, in the same order
          * @param locks      the provider the locks came from
-         * @return the deliveries not completed because their lease was lost (always empty
-         *         unless the override checks); they are still pending on this consumer
+         * @return the deliveries (the same instances as given) not completed because their lease
+         *         was lost (always empty unless the override checks); they are still pending on
+         *         this consumer
          * @throws RuntimeException if the store cannot be reached; the locks are released (or
          *                          expire) either way
          */

@@ -242,7 +242,6 @@ final class RedisConsumer implements EventTransport.Consumer {
         if (own == null || deliveries.isEmpty()) {
             return EventTransport.Consumer.super.claim(deliveries, locks, ttl);
         }
-        checkOpen();
         int n = deliveries.size();
         List<String> keys = new ArrayList<>(2 * n + 1);
         List<String> args = new ArrayList<>(n + 1);
@@ -255,8 +254,22 @@ final class RedisConsumer implements EventTransport.Consumer {
         for (Delivery d : deliveries) {
             keys.add(options.processedKey(d.event().eventId()));
         }
-        List<?> reply = (List<?>) transport.call("claim " + n + " events",
-                () -> transport.scripts().claim.eval(transport.redis(), keys, args));
+        checkOpen();
+        List<?> reply;
+        try {
+            reply = (List<?>) transport.call("claim " + n + " events",
+                    () -> transport.scripts().claim.eval(transport.redis(), keys, args));
+        } catch (RuntimeException e) {
+            // The script may have run (reply lost, or it failed part way: Redis keeps what it did).
+            // Releasing compares owners, so this deletes only locks this call took.
+            List<Lock> maybeTaken = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                maybeTaken.add(own.lockTakenElsewhere(deliveries.get(i).event().lockKey(), keys.get(1 + i),
+                        args.get(1 + i), 0));
+            }
+            own.releaseAll(maybeTaken);
+            throw e;
+        }
         List<EventTransport.Claim> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             long token = StreamEntries.number(reply.get(i));
@@ -291,7 +304,6 @@ final class RedisConsumer implements EventTransport.Consumer {
         if (!combinable) {
             return EventTransport.Consumer.super.completeAndRelease(deliveries, held, locks);
         }
-        checkOpen();
         List<String> keys = new ArrayList<>(2 * n + 1);
         List<String> args = new ArrayList<>(2 * n + 3);
         keys.add(options.stream());
@@ -310,6 +322,7 @@ final class RedisConsumer implements EventTransport.Consumer {
         args.addAll(owners);
         List<?> reply;
         try {
+            checkOpen();
             reply = (List<?>) transport.withGroup("complete " + n + " entries",
                     () -> transport.scripts().completeRelease.eval(transport.redis(), keys, args));
         } catch (RuntimeException e) {

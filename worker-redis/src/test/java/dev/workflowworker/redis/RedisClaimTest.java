@@ -28,6 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Proves Consumer#claim and #completeAndRelease on Redis, through both the one-script path and the default two-step path. */
@@ -336,5 +337,20 @@ class RedisClaimTest {
         assertEquals(List.of(), consumer.claim(List.of(), locks, TTL));
         assertEquals(List.of(), consumer.completeAndRelease(List.of(), List.of(), locks));
         assertFalse(client.exists(options.fenceKey()), "no token drawn");
+    }
+
+    @Test
+    void aClaimScriptFailingPartWayReleasesTheLocksItHadTaken(RedisServer redis) throws Exception {
+        // Redis does not roll back a script that fails: the lock it took before the failure would
+        // otherwise block its key for a whole TTL.
+        LockProvider locks = setUp(redis, Path.COMBINED);
+        List<Delivery> batch = deliver(event("f-1", "exec-free"), event("f-2", "exec-broken"));
+        // Not a lock at all: SET NX refuses it and the script's GET then fails with WRONGTYPE.
+        client.hset(options.lockKey("exec-broken"), "not", "a lock");
+
+        assertThrows(RuntimeException.class, () -> consumer.claim(batch, locks, TTL));
+
+        assertFalse(client.exists(options.lockKey("exec-free")), "the lock taken before the failure is released");
+        assertTrue(other.tryAcquire("exec-free", TTL).isPresent());
     }
 }

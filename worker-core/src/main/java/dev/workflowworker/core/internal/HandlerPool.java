@@ -63,8 +63,21 @@ final class HandlerPool implements Executor {
             throw new RejectedExecutionException("the handler pool is shut down");
         }
         tasks.offer(task);
+        // A shutdown racing this call may have stopped every thread: the task would never run.
+        if (shutdown && tasks.remove(task)) {
+            throw new RejectedExecutionException("the handler pool is shut down");
+        }
         if (searching.get() == 0) {
-            signal();
+            try {
+                signal();
+            } catch (RuntimeException | OutOfMemoryError e) {
+                // With no thread at all the task would wait forever: refuse it so the caller hands
+                // it back. Otherwise a running thread takes it when it frees up.
+                if (started.get() == 0 && tasks.remove(task)) {
+                    throw new RejectedExecutionException("no handler thread could be started", e);
+                }
+                log.warn("could not start another handler thread: {}", e.toString());
+            }
         }
     }
 
@@ -82,14 +95,17 @@ final class HandlerPool implements Executor {
         while ((n = started.get()) < max) {
             if (started.compareAndSet(n, n + 1)) {
                 searching.incrementAndGet();
-                Thread[] holder = new Thread[1];
-                Thread t = factory.newThread(() -> work(new Waiter(holder[0])));
-                holder[0] = t;
-                threads.add(t);
+                Thread t = null;
                 try {
+                    Thread[] holder = new Thread[1];
+                    t = factory.newThread(() -> work(new Waiter(holder[0])));
+                    holder[0] = t;
+                    threads.add(t);
                     t.start();
                 } catch (RuntimeException | OutOfMemoryError e) {
-                    threads.remove(t);
+                    if (t != null) {
+                        threads.remove(t);
+                    }
                     started.decrementAndGet();
                     searching.decrementAndGet();
                     throw e;
@@ -107,7 +123,13 @@ final class HandlerPool implements Executor {
                     // The last awake thread is about to be busy: if more is queued, wake a helper
                     // now rather than let it wait behind this task.
                     if (searching.decrementAndGet() == 0 && !tasks.isEmpty()) {
-                        signal();
+                        try {
+                            signal();
+                        } catch (RuntimeException | OutOfMemoryError e) {
+                            // No helper (no thread could start): this thread still runs its task,
+                            // and the queue drains as threads free up.
+                            log.warn("could not start another handler thread: {}", e.toString());
+                        }
                     }
                     // An interrupt that reached this thread between tasks was meant for one that
                     // already ended; after shutdownNow, though, every task starts interrupted.
@@ -149,6 +171,7 @@ final class HandlerPool implements Executor {
             }
         } finally {
             threads.remove(Thread.currentThread());
+            started.decrementAndGet();
         }
     }
 

@@ -361,4 +361,53 @@ class HandlerPoolTest {
         factory.joinAll();
         assertThrows(RejectedExecutionException.class, () -> p.execute(() -> { }));
     }
+
+    /** Fails thread creation while {@code failing} is set, as the JVM does when it runs out of native threads. */
+    private static ThreadFactory failingWhile(AtomicBoolean failing, ThreadFactory delegate) {
+        return r -> {
+            if (failing.get()) {
+                throw new OutOfMemoryError("unable to create native thread (simulated)");
+            }
+            return delegate.newThread(r);
+        };
+    }
+
+    @Test
+    void aTaskNoThreadCanRunIsRefusedAndThePoolRecoversWhenThreadsCanStartAgain() throws Exception {
+        AtomicBoolean failing = new AtomicBoolean(true);
+        pool = new HandlerPool(2, failingWhile(failing, factory));
+        AtomicInteger ran = new AtomicInteger();
+        // Refused rather than queued: with no thread at all it would wait forever.
+        assertThrows(RejectedExecutionException.class, () -> pool.execute(ran::incrementAndGet));
+
+        failing.set(false);
+        CountDownLatch done = new CountDownLatch(1);
+        pool.execute(done::countDown);
+        await(done, "a task after thread creation works again");
+        assertEquals(0, ran.get(), "the refused task must not run later");
+    }
+
+    @Test
+    void whenNoHelperCanStartARunningThreadTakesTheQueuedTaskWhenItFreesUp() throws Exception {
+        AtomicBoolean failing = new AtomicBoolean(false);
+        pool = new HandlerPool(2, failingWhile(failing, factory));
+        CountDownLatch firstStarted = new CountDownLatch(1);
+        CountDownLatch releaseFirst = new CountDownLatch(1);
+        pool.execute(() -> {
+            firstStarted.countDown();
+            try {
+                releaseFirst.await(WAIT_SECONDS, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        await(firstStarted, "the first task");
+        failing.set(true);
+        CountDownLatch second = new CountDownLatch(1);
+        pool.execute(second::countDown); // no second thread can start: queued, not refused
+        assertEquals(1, second.getCount());
+        releaseFirst.countDown();
+        await(second, "the queued task on the thread that freed up");
+        assertEquals(1, factory.created.size());
+    }
 }
