@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole benchmark suite against a private redis-server (persistence off) and prints a table.
 # Results also go to benchmarks/target/results.json.
-# Usage: benchmarks/run.sh [--events N] [--only inmemory,raw,redis,latency,scaling,memory,bullmq]
+# Usage: benchmarks/run.sh [--events N] [--only inmemory,raw,costs,redis,latency,scaling,memory,bullmq]
 #        [--configs 4x64x256,...] [--inmemory-configs 2x64x256,...]   (workers x concurrency x batch)
 set -euo pipefail
 cd "$(dirname "$0")/.."

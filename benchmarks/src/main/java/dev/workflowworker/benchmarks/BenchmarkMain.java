@@ -46,6 +46,9 @@ public final class BenchmarkMain {
         if (redis != null && wanted(only, "raw")) {
             rows.addAll(RawRedisScenario.run(redis, events));
         }
+        if (redis != null && wanted(only, "costs")) {
+            rows.addAll(ScriptCostScenario.run(redis));
+        }
         if (redis != null && wanted(only, "redis")) {
             rows.addAll(RedisServiceScenario.throughput(redis, events,
                     opt.getOrDefault("configs", RedisServiceScenario.DEFAULT_CONFIGS)));

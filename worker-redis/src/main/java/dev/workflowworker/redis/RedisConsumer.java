@@ -11,7 +11,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.CommandArguments;
 import redis.clients.jedis.Connection;
+import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.Protocol;
+import redis.clients.jedis.Response;
+import redis.clients.jedis.params.SetParams;
 import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisException;
 
@@ -233,8 +236,19 @@ final class RedisConsumer implements EventTransport.Consumer {
     }
 
     /**
-     * With the transport's own locks, one script checks the batch's markers and takes its locks;
-     * otherwise the default (the provider's batch acquire, then the markers).
+     * With the transport's own locks, one pipelined round trip takes the batch's locks, draws their
+     * fencing tokens and reads their markers; otherwise the default (the provider's batch acquire,
+     * then the markers).
+     *
+     * <p>Plain commands rather than a script: Redis spent about 1.5 µs more per event running the
+     * same work as Lua (see ScriptCostScenario in the benchmarks). Each step stays safe without
+     * atomicity because of its order. The tokens ({@code INCRBY} by the batch size) are drawn after
+     * the {@code SET NX}, while the locks are held, so a later holder of a key, which can only
+     * take it after this one let go or lost it, draws later and gets a larger token. The one case
+     * where that could fail, a reply delayed past the lease so that another holder got in between,
+     * is already a lost lease to the engine, which counts lease time from before the request was
+     * sent. Markers are read after the locks are taken, so a completion by a previous holder, which
+     * wrote its marker before releasing, is seen.
      */
     @Override
     public List<EventTransport.Claim> claim(List<Delivery> deliveries, LockProvider locks, Duration ttl) {
@@ -243,44 +257,59 @@ final class RedisConsumer implements EventTransport.Consumer {
             return EventTransport.Consumer.super.claim(deliveries, locks, ttl);
         }
         int n = deliveries.size();
-        List<String> keys = new ArrayList<>(2 * n + 1);
-        List<String> args = new ArrayList<>(n + 1);
-        keys.add(options.fenceKey());
-        args.add(Long.toString(RedisLockProvider.ttlMillisOf(ttl)));
-        for (Delivery d : deliveries) {
-            keys.add(options.lockKey(d.event().lockKey()));
-            args.add(own.newOwner());
-        }
-        for (Delivery d : deliveries) {
-            keys.add(options.processedKey(d.event().eventId()));
+        SetParams take = SetParams.setParams().nx().px(RedisLockProvider.ttlMillisOf(ttl));
+        List<String> lockKeys = new ArrayList<>(n);
+        List<String> owners = new ArrayList<>(n);
+        String[] markerKeys = new String[n];
+        for (int i = 0; i < n; i++) {
+            Delivery d = deliveries.get(i);
+            lockKeys.add(options.lockKey(d.event().lockKey()));
+            owners.add(own.newOwner());
+            markerKeys[i] = options.processedKey(d.event().eventId());
         }
         checkOpen();
-        List<?> reply;
+        List<Response<String>> taken = new ArrayList<>(n);
+        long lastToken;
+        List<String> markers;
         try {
-            reply = (List<?>) transport.call("claim " + n + " events",
-                    () -> transport.scripts().claim.eval(transport.redis(), keys, args));
+            // Not repeated after a connection failure, unlike other calls: a repeat would find its
+            // own locks taken and could not tell them from another holder's.
+            Object[] replies = transport.callOnce("claim " + n + " events", () -> {
+                try (AbstractPipeline p = transport.redis().pipelined()) {
+                    for (int i = 0; i < n; i++) {
+                        // The value ends in '|' like "<owner>|<token>" of single acquisitions, so
+                        // renewal and release recognise it by the same owner prefix.
+                        taken.add(p.set(lockKeys.get(i), owners.get(i) + "|", take));
+                    }
+                    Response<Long> top = p.incrBy(options.fenceKey(), n);
+                    Response<List<String>> marks = p.mget(markerKeys);
+                    p.sync();
+                    return new Object[] {top.get(), marks.get()};
+                }
+            });
+            lastToken = (Long) replies[0];
+            @SuppressWarnings("unchecked")
+            List<String> m = (List<String>) replies[1];
+            markers = m;
         } catch (RuntimeException e) {
-            // The script may have run (reply lost, or it failed part way: Redis keeps what it did).
-            // Releasing compares owners, so this deletes only locks this call took.
+            // Some locks may be taken (the reply was lost, or a later command failed). Releasing
+            // compares owners, so this deletes only locks this call took.
             List<Lock> maybeTaken = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
-                maybeTaken.add(own.lockTakenElsewhere(deliveries.get(i).event().lockKey(), keys.get(1 + i),
-                        args.get(1 + i), 0));
+                maybeTaken.add(own.lockTakenElsewhere(deliveries.get(i).event().lockKey(), lockKeys.get(i),
+                        owners.get(i), 0));
             }
             own.releaseAll(maybeTaken);
             throw e;
         }
+        long firstToken = lastToken - n + 1;
         List<EventTransport.Claim> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            long token = StreamEntries.number(reply.get(i));
-            if (token < 0) {
-                out.add(new EventTransport.Claim(Optional.empty(), true));
-            } else if (token == 0) {
-                out.add(new EventTransport.Claim(Optional.empty(), false));
-            } else {
-                out.add(new EventTransport.Claim(Optional.of(own.lockTakenElsewhere(
-                        deliveries.get(i).event().lockKey(), keys.get(1 + i), args.get(1 + i), token)), false));
-            }
+            boolean processed = markers.get(i) != null;
+            Optional<Lock> lock = taken.get(i).get() == null ? Optional.empty()
+                    : Optional.of(own.lockTakenElsewhere(deliveries.get(i).event().lockKey(), lockKeys.get(i),
+                            owners.get(i), firstToken + i));
+            out.add(new EventTransport.Claim(lock, processed));
         }
         return out;
     }

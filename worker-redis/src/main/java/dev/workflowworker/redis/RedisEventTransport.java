@@ -343,14 +343,28 @@ public final class RedisEventTransport implements EventTransport {
 
     /**
      * Runs a command on the pool, translating connection failures into
-     * {@link RedisUnavailableException} naming the endpoint. Every operation of this transport is
+     * {@link RedisUnavailableException} naming the endpoint. Every operation that goes through here is
      * safe to repeat (the outcome scripts check that the entry is still pending; a repeated publish
-     * makes a duplicate entry, which processed markers settle), so after a connection failure the
+     * makes a duplicate entry, which processed markers settle; the batch claim, which is not, uses
+     * {@link #callOnce}), so after a connection failure the
      * pool's idle connections, likely stale after a Redis restart, are dropped and the command is
      * tried once more on a fresh connection.
      */
     <T> T call(String what, Supplier<T> op) {
         return callRetryingOnce(redis, options, what, op);
+    }
+
+    /** Like {@link #call} but never repeats the operation: for one that is not safe to repeat. */
+    <T> T callOnce(String what, Supplier<T> op) {
+        try {
+            return op.get();
+        } catch (JedisException e) {
+            if (!isConnectionFailure(e)) {
+                throw e;
+            }
+            clearIdle(redis);
+            throw unavailable(options, what, e);
+        }
     }
 
     static <T> T callRetryingOnce(RedisClient redis, RedisOptions options, String what, Supplier<T> op) {
@@ -539,12 +553,11 @@ public final class RedisEventTransport implements EventTransport {
         final LuaScript lockReleaseAll = LuaScript.load("lock_release_all");
         final LuaScript completeAll = LuaScript.load("complete_all");
         final LuaScript existsAll = LuaScript.load("exists_all");
-        final LuaScript claim = LuaScript.load("claim");
         final LuaScript completeRelease = LuaScript.load("complete_release");
 
         List<LuaScript> all() {
             return List.of(complete, reschedule, deadLetter, moveDue, keepAlive, release, removeIdleConsumers, trim,
-                    lockAcquire, lockRenew, lockRelease, lockAcquireAll, lockReleaseAll, completeAll, existsAll, claim, completeRelease);
+                    lockAcquire, lockRenew, lockRelease, lockAcquireAll, lockReleaseAll, completeAll, existsAll, completeRelease);
         }
 
         void loadAll(RedisClient redis) {

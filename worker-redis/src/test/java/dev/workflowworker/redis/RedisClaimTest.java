@@ -31,7 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Proves Consumer#claim and #completeAndRelease on Redis, through both the one-script path and the default two-step path. */
+/** Proves Consumer#claim and #completeAndRelease on Redis, through both the combined path (one pipelined claim, one commit script) and the default two-step path. */
 @ExtendWith(RedisServerExtension.class)
 class RedisClaimTest {
 
@@ -40,7 +40,7 @@ class RedisClaimTest {
 
     /** Which lock provider the consumer is handed, and so which code path runs. */
     enum Path {
-        /** The transport's own provider: claim.lua and complete_release.lua. */
+        /** The transport's own provider: the pipelined claim and complete_release.lua. */
         COMBINED,
         /** A provider with its own pool: the interface's defaults (batch acquire, then markers). */
         TWO_STEP
@@ -180,14 +180,10 @@ class RedisClaimTest {
         EventTransport.Claim claim = consumer.claim(duplicate, locks, TTL).get(0);
 
         assertTrue(claim.processed());
-        if (path == Path.COMBINED) {
-            // The script checks markers first and takes no lock for a duplicate.
-            assertTrue(claim.lock().isEmpty());
-            assertFalse(client.exists(options.lockKey("exec-d")));
-        } else {
-            // The default checks markers only under the lock, so it may hand one back: the caller releases it.
-            locks.releaseAll(claim.lock().stream().toList());
-        }
+        // Both paths read markers only under the lock, so a duplicate comes back with it: the
+        // caller releases it.
+        assertTrue(claim.lock().isPresent());
+        locks.releaseAll(claim.lock().stream().toList());
         assertTrue(other.tryAcquire("exec-d", TTL).isPresent(), "no lock is left behind for a duplicate");
     }
 
@@ -340,17 +336,19 @@ class RedisClaimTest {
     }
 
     @Test
-    void aClaimScriptFailingPartWayReleasesTheLocksItHadTaken(RedisServer redis) throws Exception {
-        // Redis does not roll back a script that fails: the lock it took before the failure would
-        // otherwise block its key for a whole TTL.
+    void aClaimFailingPartWayReleasesTheLocksItHadTaken(RedisServer redis) throws Exception {
+        // Nothing rolls back the locks taken before a later command of the claim fails: they
+        // would otherwise block their keys for a whole TTL.
         LockProvider locks = setUp(redis, Path.COMBINED);
-        List<Delivery> batch = deliver(event("f-1", "exec-free"), event("f-2", "exec-broken"));
-        // Not a lock at all: SET NX refuses it and the script's GET then fails with WRONGTYPE.
-        client.hset(options.lockKey("exec-broken"), "not", "a lock");
+        List<Delivery> batch = deliver(event("f-1", "exec-a"), event("f-2", "exec-b"));
+        // The fencing counter is not a number: the token draw fails after the locks were taken.
+        client.set(options.fenceKey(), "not a number");
 
         assertThrows(RuntimeException.class, () -> consumer.claim(batch, locks, TTL));
 
-        assertFalse(client.exists(options.lockKey("exec-free")), "the lock taken before the failure is released");
-        assertTrue(other.tryAcquire("exec-free", TTL).isPresent());
+        assertFalse(client.exists(options.lockKey("exec-a")), "locks taken before the failure are released");
+        assertFalse(client.exists(options.lockKey("exec-b")), "locks taken before the failure are released");
+        client.del(options.fenceKey());
+        assertTrue(other.tryAcquire("exec-a", TTL).isPresent());
     }
 }
