@@ -50,7 +50,9 @@ final class ScriptCostScenario {
             k2.addAll(locks);
             k2.addAll(markers(b));
             a2.addAll(ids());
-            a2.addAll(owners);
+            for (String o : owners) {
+                a2.add(o + "|");
+            }
             p.eval(complete, k2, a2);
         }, "what the service sends per batch (the commit checks each lock atomically)"));
         rows.add(row("same work, commit as plain commands too", url, (p, b) -> {

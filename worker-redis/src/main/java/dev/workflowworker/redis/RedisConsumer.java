@@ -323,12 +323,12 @@ final class RedisConsumer implements EventTransport.Consumer {
         RedisLockProvider own = sameStore(locks);
         int n = deliveries.size();
         boolean combinable = own != null && n > 0 && held.size() == n;
-        List<String> owners = new ArrayList<>(n);
+        List<String> values = new ArrayList<>(n);
         for (int i = 0; combinable && i < n; i++) {
-            String owner = own.ownerOf(held.get(i));
+            String value = own.valueOf(held.get(i));
             String eventId = deliveries.get(i).eventId();
-            combinable = owner != null && eventId != null && !eventId.isEmpty();
-            owners.add(owner);
+            combinable = value != null && eventId != null && !eventId.isEmpty();
+            values.add(value);
         }
         if (!combinable) {
             return EventTransport.Consumer.super.completeAndRelease(deliveries, held, locks);
@@ -348,7 +348,7 @@ final class RedisConsumer implements EventTransport.Consumer {
         for (Delivery d : deliveries) {
             args.add(d.id());
         }
-        args.addAll(owners);
+        args.addAll(values);
         List<?> reply;
         try {
             checkOpen();

@@ -74,7 +74,7 @@ public final class RedisLockProvider implements LockProvider, AutoCloseable {
         if (token == 0) {
             return Optional.empty();
         }
-        return Optional.of(new RedisLock(key, lockKey, owner, token));
+        return Optional.of(new RedisLock(key, lockKey, owner, token, owner + '|' + token));
     }
 
     /**
@@ -102,7 +102,8 @@ public final class RedisLockProvider implements LockProvider, AutoCloseable {
         for (int i = 0; i < keys.size(); i++) {
             long token = StreamEntries.number(tokens.get(i));
             out.add(token == 0 ? Optional.empty()
-                    : Optional.of(new RedisLock(keys.get(i), scriptKeys.get(i), args.get(i), token)));
+                    : Optional.of(new RedisLock(keys.get(i), scriptKeys.get(i), args.get(i), token,
+                            args.get(i) + '|' + token)));
         }
         return out;
     }
@@ -143,14 +144,17 @@ public final class RedisLockProvider implements LockProvider, AutoCloseable {
         return client == redis && transportOptions.keyPrefix().equals(options.keyPrefix());
     }
 
-    /** A lock taken by a script outside this class (a transport's combined claim). */
+    /**
+     * A lock taken outside this class (a transport's combined claim), whose value is the owner and
+     * a bare {@code '|'}: its token was drawn after the value was sent.
+     */
     Lock lockTakenElsewhere(String key, String lockKey, String owner, long token) {
-        return new RedisLock(key, lockKey, owner, token);
+        return new RedisLock(key, lockKey, owner, token, owner + '|');
     }
 
-    /** @return the owner of an unreleased lock of this provider, or null for any other lock */
-    String ownerOf(Lock lock) {
-        return lock instanceof RedisLock rl && rl.provider() == this && !rl.released.get() ? rl.owner : null;
+    /** @return the exact value an unreleased lock of this provider holds in Redis, or null for any other lock */
+    String valueOf(Lock lock) {
+        return lock instanceof RedisLock rl && rl.provider() == this && !rl.released.get() ? rl.value : null;
     }
 
     /** @return the Redis key of a lock of this provider */
@@ -195,13 +199,16 @@ public final class RedisLockProvider implements LockProvider, AutoCloseable {
         private final String key;
         private final String lockKey;
         private final String owner;
+        /** The key's value while this holder has it: renewal and release match its owner prefix. */
+        private final String value;
         private final long token;
         private final AtomicBoolean released = new AtomicBoolean();
 
-        RedisLock(String key, String lockKey, String owner, long token) {
+        RedisLock(String key, String lockKey, String owner, long token, String value) {
             this.key = key;
             this.lockKey = lockKey;
             this.owner = owner;
+            this.value = value;
             this.token = token;
         }
 

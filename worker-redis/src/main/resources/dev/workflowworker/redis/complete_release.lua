@@ -3,7 +3,7 @@
 -- holder may be running the event, the success is refused and the entry stays pending.
 -- KEYS[1] stream, KEYS[2..n+1] lock keys, KEYS[n+2..2n+1] processed markers
 -- ARGV[1] group, ARGV[2] marker ttl (ms), ARGV[3] marker value,
--- ARGV[4..n+3] entry ids, ARGV[n+4..2n+3] lock owners
+-- ARGV[4..n+3] entry ids, ARGV[n+4..2n+3] the exact values the locks hold while still ours
 -- Returns per delivery: 1 completed, 2 already completed (marker present; entry acked), 0 refused.
 local n = (#KEYS - 1) / 2
 local out = {}
@@ -32,10 +32,9 @@ while i <= n + 1 do
 end
 
 for k = 1, n do
-  local mine = ARGV[n + 3 + k] .. '|'
-  local h = held[k]
   local id = ARGV[3 + k]
-  if h and string.sub(h, 1, #mine) == mine then
+  -- An exact match (a missing key reads as false): cheaper than building and cutting strings.
+  if held[k] == ARGV[n + 3 + k] then
     redis.call('SET', KEYS[n + 1 + k], ARGV[3], 'PX', ARGV[2])
     acks[#acks + 1] = id
     dels[#dels + 1] = KEYS[1 + k]
