@@ -240,7 +240,7 @@ final class RedisConsumer implements EventTransport.Consumer {
      * fencing tokens and reads their markers; otherwise the default (the provider's batch acquire,
      * then the markers).
      *
-     * <p>Plain commands rather than a script: Redis spent about 1.5 µs more per event running the
+     * <p>Plain commands rather than a script: Redis spent about 1.1 µs more per event running the
      * same work as Lua (see ScriptCostScenario in the benchmarks). Each step stays safe without
      * atomicity because of its order. The tokens ({@code INCRBY} by the batch size) are drawn after
      * the {@code SET NX}, while the locks are held, so a later holder of a key, which can only
