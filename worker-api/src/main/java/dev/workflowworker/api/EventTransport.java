@@ -145,7 +145,9 @@ public interface EventTransport extends EventPublisher, AutoCloseable {
          * Takes the locks of a batch of deliveries and finds which of their events completed
          * before. The default asks {@code locks} for the batch's locks, then this consumer for the
          * markers of the events it could lock. Transports whose store also holds {@code locks}
-         * override this to do both in one round trip.
+         * override this to do both in one round trip. As for any lease, a returned lock holds for
+         * {@code ttl} from before the call was made, not from its return: a caller must treat a
+         * lock as lost once that time has passed (the engine does, and fencing tokens rely on it).
          *
          * @param deliveries well-formed deliveries, each locked by {@link WorkflowEvent#lockKey()}
          * @param locks      the lock provider the service uses
