@@ -356,18 +356,15 @@ public final class RedisEventTransport implements EventTransport {
 
     /** Like {@link #call} but never repeats the operation: for one that is not safe to repeat. */
     <T> T callOnce(String what, Supplier<T> op) {
-        try {
-            return op.get();
-        } catch (JedisException e) {
-            if (!isConnectionFailure(e)) {
-                throw e;
-            }
-            clearIdle(redis);
-            throw unavailable(options, what, e);
-        }
+        return callWith(redis, options, what, op, false);
     }
 
     static <T> T callRetryingOnce(RedisClient redis, RedisOptions options, String what, Supplier<T> op) {
+        return callWith(redis, options, what, op, true);
+    }
+
+    private static <T> T callWith(RedisClient redis, RedisOptions options, String what, Supplier<T> op,
+                                  boolean repeat) {
         try {
             return op.get();
         } catch (JedisException first) {
@@ -375,6 +372,9 @@ public final class RedisEventTransport implements EventTransport {
                 throw first;
             }
             clearIdle(redis);
+            if (!repeat) {
+                throw unavailable(options, what, first);
+            }
             try {
                 return op.get();
             } catch (JedisException second) {
