@@ -3,7 +3,7 @@ package dev.workflowworker.examples;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.workflowworker.api.EventOutcome;
-import dev.workflowworker.api.EventTransport;
+import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.api.HealthSnapshot;
 import dev.workflowworker.api.HealthStatus;
 import dev.workflowworker.api.PermanentWorkflowException;

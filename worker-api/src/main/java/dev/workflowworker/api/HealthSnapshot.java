@@ -78,7 +78,7 @@ public record HealthSnapshot(HealthStatus status, int workerCount, int healthyWo
             sb.append('{');
             field(sb, "workerId", w.workerId()).append(',');
             field(sb, "status", w.status().jsonValue()).append(',');
-            field(sb, "state", w.state()).append(',');
+            field(sb, "state", w.state().jsonValue()).append(',');
             field(sb, "reason", w.reason()).append(',');
             sb.append("\"eventsProcessed\":").append(w.eventsProcessed()).append(',');
             sb.append("\"eventsSucceeded\":").append(w.eventsSucceeded()).append(',');

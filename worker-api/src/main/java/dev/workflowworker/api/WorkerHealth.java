@@ -8,7 +8,7 @@ import java.util.Objects;
  *
  * @param workerId        the worker's id (also its consumer name)
  * @param status          its health
- * @param state           its lifecycle state ({@code running}, {@code stopping}, {@code stopped}, {@code crashed})
+ * @param state           its lifecycle state
  * @param reason          why it is not healthy, or null when healthy
  * @param eventsProcessed processing attempts that ended in success or failure
  * @param eventsSucceeded attempts that succeeded
@@ -17,7 +17,7 @@ import java.util.Objects;
  * @param lastHeartbeat   when its loop last reported progress
  * @param lastError       the message of its most recent failure, or null
  */
-public record WorkerHealth(String workerId, HealthStatus status, String state, String reason,
+public record WorkerHealth(String workerId, HealthStatus status, WorkerState state, String reason,
                            long eventsProcessed, long eventsSucceeded, long eventsFailed, int activeEvents,
                            Instant lastHeartbeat, String lastError) {
 

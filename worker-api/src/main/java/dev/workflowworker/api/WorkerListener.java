@@ -26,8 +26,8 @@ public interface WorkerListener {
      * Called when a worker changes lifecycle state or is replaced by the health monitor.
      *
      * @param workerId the worker
-     * @param state    its new state ({@code running}, {@code stopping}, {@code stopped}, {@code crashed}, {@code replaced})
+     * @param state    its new state
      */
-    default void onWorkerState(String workerId, String state) {
+    default void onWorkerState(String workerId, WorkerState state) {
     }
 }

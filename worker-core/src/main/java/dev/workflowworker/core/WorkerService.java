@@ -2,10 +2,11 @@ package dev.workflowworker.core;
 
 import dev.workflowworker.api.ErrorClassifier;
 import dev.workflowworker.api.EventPublisher;
-import dev.workflowworker.api.EventTransport;
+import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.api.HealthSnapshot;
 import dev.workflowworker.api.HealthStatus;
-import dev.workflowworker.api.LockProvider;
+import dev.workflowworker.api.StreamStats;
+import dev.workflowworker.api.spi.LockProvider;
 import dev.workflowworker.api.WorkerHealth;
 import dev.workflowworker.api.WorkerListener;
 import dev.workflowworker.api.WorkflowRuntime;
@@ -16,19 +17,21 @@ import dev.workflowworker.core.internal.HealthRules;
 import dev.workflowworker.core.internal.LatencyRecorder;
 import dev.workflowworker.core.internal.Listeners;
 import dev.workflowworker.core.internal.LockWatchdog;
+import dev.workflowworker.core.internal.Periodic;
+import dev.workflowworker.core.internal.RetryPolicy;
+import dev.workflowworker.core.internal.Supervisor;
+import dev.workflowworker.core.internal.Threads;
 import dev.workflowworker.core.internal.WorkerStats;
 import dev.workflowworker.core.internal.WorkflowWorker;
 import dev.workflowworker.core.memory.InMemoryEventTransport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
@@ -40,7 +43,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Runs N workers that consume workflow events from a transport, process each through a
- * {@link WorkflowRuntime} under a distributed lock, and settle it per DESIGN §4: success,
+ * {@link WorkflowRuntime} under a distributed lock, and settle it (docs/ARCHITECTURE.md, "Promises"): success,
  * retry with backoff, or dead letter. Monitors the workers' health, replaces unhealthy ones, and
  * logs metrics periodically.
  *
@@ -75,57 +78,62 @@ public final class WorkerService implements AutoCloseable {
 
     private final WorkerConfig config;
     private final EventTransport transport;
-    private final Clock clock;
+    private final TimeSource time;
     private final Engine engine;
+    private final Supervisor supervisor;
     private final HealthRules.Thresholds thresholds;
     private final WorkerStats totals = new WorkerStats(null);
     private final LatencyRecorder latency = new LatencyRecorder();
-    private final CopyOnWriteArrayList<WorkflowWorker> workers = new CopyOnWriteArrayList<>();
-    private final CopyOnWriteArrayList<WorkflowWorker> retiring = new CopyOnWriteArrayList<>();
-    private final ScheduledExecutorService renewals;
-    private final ScheduledExecutorService maintenance;
+    /** The service's own executors, shut down at termination; empty when the host gave a scheduler. */
+    private final List<ScheduledExecutorService> ownSchedulers = new ArrayList<>();
+    private final Scheduler maintenance;
+    private final Threads threads;
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
     private final CountDownLatch terminated = new CountDownLatch(1);
     private final String instanceId;
+    private final List<Periodic> periodics = new ArrayList<>();
     private volatile boolean shuttingDown;
     private volatile boolean paused;
-    private volatile int targetWorkers;
     private volatile long abandonAtNanos = Long.MAX_VALUE;
-    private long lastMetricsNanos = System.nanoTime();
+    private long lastMetricsNanos;
     private long lastMetricsProcessed;
 
     private WorkerService(Builder b, WorkerConfig config, EventTransport transport, LockProvider locks) {
         this.config = config;
         this.transport = transport;
-        this.clock = b.clock;
-        this.instanceId = instanceId();
-        this.targetWorkers = config.workerCount();
-        this.renewals = scheduler("workflow-worker-lock-renewal", b.threadFactory);
-        this.maintenance = scheduler("workflow-worker-maintenance", b.threadFactory);
+        this.time = b.time;
+        this.instanceId = hostAndPid();
+        this.threads = new Threads(b.threadFactory, instanceId);
+        this.lastMetricsNanos = time.nanoTime();
+        Scheduler renewals;
+        if (b.scheduler != null) {
+            renewals = b.scheduler;
+            maintenance = b.scheduler;
+        } else {
+            renewals = ownScheduler("lock-renewal");
+            maintenance = ownScheduler("maintenance");
+        }
         this.thresholds = new HealthRules.Thresholds(config.heartbeatTimeout(), config.healthCheckInterval(),
                 config.degradedFailureRatio());
-        Listeners listeners = new Listeners(b.listeners);
-        this.engine = new Engine(config, b.runtime, locks, clock, new Classification(b.classifiers),
-                new Backoff(config.initialBackoff(), config.maxBackoff()),
-                new Backoff(config.transientBackoff(), config.initialBackoff()),
-                listeners, new LockWatchdog(renewals, config.lockTtl(), clock,
-                        () -> totals.infraError(clock.millis(), "lock renewal failed")),
-                latency, totals, b.executor, b.threadFactory, () -> shuttingDown);
+        this.engine = new Engine(config, b.runtime, locks, transport.lockProvider(), time,
+                new Classification(b.classifiers),
+                new RetryPolicy(config.maxRetries(), new Backoff(config.initialBackoff(), config.maxBackoff()),
+                        new Backoff(config.transientBackoff(), config.initialBackoff())),
+                new Listeners(b.listeners), new LockWatchdog(renewals, config.lockTtl(), time,
+                        () -> totals.infraError(time.wallMillis(), "lock renewal failed")),
+                latency, totals, b.executor, threads, () -> shuttingDown);
+        this.supervisor = new Supervisor(this::newWorker, engine);
     }
 
-    private static ScheduledExecutorService scheduler(String name, ThreadFactory factory) {
-        ScheduledThreadPoolExecutor s = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = factory != null ? factory.newThread(r) : new Thread(r);
-            t.setName(name);
-            t.setDaemon(true);
-            return t;
-        });
-        // Renewal tasks are cancelled for every event; keep the queue from filling with dead ones.
+    private Scheduler ownScheduler(String role) {
+        ScheduledThreadPoolExecutor s = new ScheduledThreadPoolExecutor(1, r -> threads.newThread(role, r));
+        // Renewal sweeps are rescheduled for ever; keep cancelled ones from piling up in the queue.
         s.setRemoveOnCancelPolicy(true);
-        return s;
+        ownSchedulers.add(s);
+        return Scheduler.of(s);
     }
 
-    private static String instanceId() {
+    private static String hostAndPid() {
         String host = System.getenv("HOSTNAME");
         if (host == null || host.isBlank()) {
             try {
@@ -152,26 +160,19 @@ public final class WorkerService implements AutoCloseable {
         if (!state.compareAndSet(State.NEW, State.RUNNING)) {
             throw new IllegalStateException("WorkerService can be started once; it is " + state.get());
         }
-        for (int i = 1; i <= config.workerCount(); i++) {
-            startWorker(i);
+        supervisor.start(config.workerCount());
+        synchronized (periodics) {
+            periodics.add(Periodic.start(maintenance, config.healthCheckInterval(), this::healthCheck));
+            periodics.add(Periodic.start(maintenance, config.metricsReportingInterval(), this::reportMetrics));
         }
-        long health = config.healthCheckInterval().toMillis();
-        maintenance.scheduleWithFixedDelay(this::healthTick, health, health, TimeUnit.MILLISECONDS);
-        long metrics = config.metricsReportingInterval().toMillis();
-        maintenance.scheduleWithFixedDelay(this::reportMetrics, metrics, metrics, TimeUnit.MILLISECONDS);
-        log.info("workflow-worker started: {} workers on {} ({})", config.workerCount(),
+        log.info("workflow-worker {} started: {} workers on {} ({})", instanceId, config.workerCount(),
                 transport.getClass().getSimpleName(), config);
         return this;
     }
 
-    private void startWorker(int index) {
+    private WorkflowWorker newWorker(int index) {
         String id = instanceId + "-worker" + index + "-" + Integer.toHexString(ThreadLocalRandom.current().nextInt());
-        WorkflowWorker w = new WorkflowWorker(id, index, engine, transport.openConsumer(id));
-        if (paused) {
-            w.paused(true);
-        }
-        workers.add(w);
-        w.start();
+        return new WorkflowWorker(id, index, engine, transport.openConsumer(id));
     }
 
     /**
@@ -183,76 +184,29 @@ public final class WorkerService implements AutoCloseable {
      * @throws IllegalArgumentException if {@code workerCount} is below 1
      * @throws IllegalStateException    if the service is not running
      */
-    public synchronized void scale(int workerCount) {
+    public void scale(int workerCount) {
         if (workerCount < 1) {
             throw new IllegalArgumentException("workerCount must be >= 1, got " + workerCount);
         }
-        if (state.get() != State.RUNNING) {
+        if (state.get() != State.RUNNING || !supervisor.scale(workerCount, config.shutdownTimeout())) {
             throw new IllegalStateException("scale needs a running service; it is " + state.get());
         }
-        targetWorkers = workerCount;
-        while (workers.size() < workerCount) {
-            startWorker(lowestFreeIndex());
-        }
-        while (workers.size() > workerCount) {
-            WorkflowWorker w = workers.get(workers.size() - 1);
-            for (WorkflowWorker candidate : workers) {
-                if (candidate.index() > w.index()) {
-                    w = candidate;
-                }
-            }
-            retireGracefully(w);
-        }
         log.info("scaled to {} workers", workerCount);
-    }
-
-    private int lowestFreeIndex() {
-        for (int i = 1; ; i++) {
-            boolean used = false;
-            for (WorkflowWorker w : workers) {
-                used |= w.index() == i;
-            }
-            if (!used) {
-                return i;
-            }
-        }
-    }
-
-    private void retireGracefully(WorkflowWorker w) {
-        workers.remove(w);
-        retiring.add(w);
-        w.stopReading();
-        Thread t = new Thread(() -> {
-            try {
-                if (!w.awaitDrained(System.nanoTime() + config.shutdownTimeout().toNanos())) {
-                    w.abandonInFlight();
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                w.abandonInFlight();
-            } finally {
-                if (retiring.remove(w)) {
-                    w.close();
-                }
-            }
-        }, "workflow-worker-retire-" + w.index());
-        t.setDaemon(true);
-        t.start();
     }
 
     /**
      * Stops reading new events on every worker; in-flight events finish. Health reports the
      * workers as degraded with reason {@code paused}. Idempotent.
      */
-    public synchronized void pause() {
+    public void pause() {
         paused = true;
-        workers.forEach(w -> w.paused(true));
+        supervisor.pause(true);
     }
 
     /** Resumes reading after {@link #pause()}. Idempotent. */
-    public synchronized void resume() {
+    public void resume() {
         paused = false;
-        workers.forEach(w -> w.paused(false));
+        supervisor.pause(false);
     }
 
     /** @return true while paused */
@@ -277,52 +231,28 @@ public final class WorkerService implements AutoCloseable {
         return engine.listeners().remove(listener);
     }
 
-    /** Rolls failure windows, replaces unhealthy workers and finishes retired ones. */
-    private synchronized void healthTick() {
-        try {
-            long now = clock.millis();
-            for (WorkflowWorker w : workers) {
-                w.stats().tick();
-                if (state.get() == State.RUNNING && w.isUnhealthy(now, thresholds)) {
-                    WorkerHealth h = w.health(now, thresholds);
-                    log.warn("replacing unhealthy worker {}: {}", w.id(), h.reason());
-                    workers.remove(w);
-                    retiring.add(w);
-                    w.retire();
-                    engine.listeners().workerState(w.id(), "replaced");
-                    startWorker(w.index());
-                }
-            }
-            for (WorkflowWorker w : retiring) {
-                if (w.isDrained() && retiring.remove(w)) {
-                    w.close();
-                }
-            }
-        } catch (RuntimeException e) {
-            log.error("health check failed", e);
+    private void healthCheck() {
+        if (state.get() == State.RUNNING) {
+            supervisor.check(time.wallMillis(), thresholds);
         }
     }
 
     private void reportMetrics() {
-        try {
-            long nowNanos = System.nanoTime();
-            long processed = totals.processed();
-            double seconds = Math.max(1e-9, (nowNanos - lastMetricsNanos) / 1e9);
-            double rate = (processed - lastMetricsProcessed) / seconds;
-            lastMetricsNanos = nowNanos;
-            lastMetricsProcessed = processed;
-            LatencyRecorder.Snapshot p = latency.snapshotAndReset();
-            HealthSnapshot h = health();
-            log.info("metrics: status={} workers={}/{} processed={} succeeded={} failed={} retried={} "
-                            + "deadLettered={} duplicates={} lockContended={} leaseLost={} active={} rate={}/s "
-                            + "p50={}ms p99={}ms max={}ms",
-                    h.status().jsonValue(), h.healthyWorkers(), h.workerCount(), processed, totals.succeededCount(),
-                    totals.failedCount(), totals.retriedCount(), totals.deadLetteredCount(), totals.duplicateCount(),
-                    totals.contendedCount(), totals.leaseLostCount(), totals.active(), String.format("%.1f", rate),
-                    millis(p.p50()), millis(p.p99()), millis(p.max()));
-        } catch (RuntimeException e) {
-            log.error("metrics report failed", e);
-        }
+        long nowNanos = time.nanoTime();
+        long processed = totals.processed();
+        double seconds = Math.max(1e-9, (nowNanos - lastMetricsNanos) / 1e9);
+        double rate = (processed - lastMetricsProcessed) / seconds;
+        lastMetricsNanos = nowNanos;
+        lastMetricsProcessed = processed;
+        LatencyRecorder.Snapshot p = latency.snapshotAndReset();
+        HealthSnapshot h = health();
+        log.info("metrics: status={} workers={}/{} processed={} succeeded={} failed={} retried={} "
+                        + "deadLettered={} duplicates={} lockContended={} leaseLost={} active={} rate={}/s "
+                        + "p50={}ms p99={}ms max={}ms",
+                h.status().jsonValue(), h.healthyWorkers(), h.workerCount(), processed, totals.succeededCount(),
+                totals.failedCount(), totals.retriedCount(), totals.deadLetteredCount(), totals.duplicateCount(),
+                totals.contendedCount(), totals.leaseLostCount(), totals.active(), String.format("%.1f", rate),
+                millis(p.p50()), millis(p.p99()), millis(p.max()));
     }
 
     private static String millis(long nanos) {
@@ -330,19 +260,20 @@ public final class WorkerService implements AutoCloseable {
     }
 
     /**
-     * The service's health now (DESIGN §6). Cheap: reads counters only.
+     * The service's health now (docs/ARCHITECTURE.md, "Health"). Cheap: reads counters only.
      *
      * @return the snapshot
      */
     public HealthSnapshot health() {
-        long now = clock.millis();
-        List<WorkerHealth> details = new ArrayList<>(workers.size());
-        List<HealthStatus> statuses = new ArrayList<>(workers.size());
+        long now = time.wallMillis();
+        List<WorkflowWorker> current = supervisor.workers();
+        List<WorkerHealth> details = new ArrayList<>(current.size());
+        List<HealthStatus> statuses = new ArrayList<>(current.size());
         int healthy = 0;
         int degraded = 0;
         int unhealthy = 0;
         int running = 0;
-        for (WorkflowWorker w : workers) {
+        for (WorkflowWorker w : current) {
             WorkerHealth h = w.health(now, thresholds);
             details.add(h);
             statuses.add(h.status());
@@ -351,14 +282,14 @@ public final class WorkerService implements AutoCloseable {
                 case DEGRADED -> degraded++;
                 case UNHEALTHY -> unhealthy++;
             }
-            if ("running".equals(h.state()) || "paused".equals(h.state())) {
+            if (h.state().isLive()) {
                 running++;
             }
         }
         HealthStatus status = state.get() == State.NEW ? HealthStatus.UNHEALTHY
-                : HealthRules.service(statuses, running, targetWorkers);
+                : HealthRules.service(statuses, running, supervisor.target());
         return new HealthSnapshot(status, running, healthy, degraded, unhealthy, totals.processed(),
-                totals.succeededCount(), totals.failedCount(), totals.active(), clock.instant(),
+                totals.succeededCount(), totals.failedCount(), totals.active(), time.instant(),
                 totals.retriedCount(), totals.deadLetteredCount(), totals.duplicateCount(), details);
     }
 
@@ -369,7 +300,7 @@ public final class WorkerService implements AutoCloseable {
      * @return the statistics, or empty if the transport keeps none
      * @throws RuntimeException if the transport's store cannot be reached
      */
-    public Optional<EventTransport.Stats> transportStats() {
+    public Optional<StreamStats> transportStats() {
         return transport.stats();
     }
 
@@ -381,6 +312,11 @@ public final class WorkerService implements AutoCloseable {
     /** @return the settings */
     public WorkerConfig config() {
         return config;
+    }
+
+    /** @return the id of this service instance (host name and process id), part of its worker ids and thread names */
+    public String instanceId() {
+        return instanceId;
     }
 
     /** @return the lifecycle state */
@@ -395,7 +331,7 @@ public final class WorkerService implements AutoCloseable {
      * Returns at once; idempotent.
      */
     public void shutdown() {
-        beginShutdown(System.nanoTime() + config.shutdownTimeout().toNanos());
+        beginShutdown(time.nanoTime() + config.shutdownTimeout().toNanos());
     }
 
     /**
@@ -403,7 +339,7 @@ public final class WorkerService implements AutoCloseable {
      * interrupted and the events handed back at once. Returns at once; idempotent.
      */
     public void shutdownNow() {
-        beginShutdown(System.nanoTime());
+        beginShutdown(time.nanoTime());
     }
 
     private void beginShutdown(long abandonAt) {
@@ -417,26 +353,17 @@ public final class WorkerService implements AutoCloseable {
             return;
         }
         shuttingDown = true;
-        for (WorkflowWorker w : workers) {
-            w.stopReading();
-        }
-        for (WorkflowWorker w : retiring) {
-            w.stopReading();
-        }
-        Thread t = new Thread(this::drain, "workflow-worker-shutdown");
-        t.setDaemon(true);
-        t.start();
+        List<WorkflowWorker> all = supervisor.stopAll();
+        threads.newThread("shutdown", () -> drain(all)).start();
     }
 
-    private void drain() {
-        List<WorkflowWorker> all = new ArrayList<>(workers);
-        all.addAll(retiring);
+    private void drain(List<WorkflowWorker> all) {
         try {
             for (WorkflowWorker w : all) {
                 if (!w.awaitDrained(abandonAtNanos)) {
                     w.abandonInFlight();
                     // Give interrupted handlers a moment to unwind before their pool is shut down.
-                    w.awaitDrained(System.nanoTime() + TimeUnit.SECONDS.toNanos(1));
+                    w.awaitDrained(time.nanoTime() + TimeUnit.SECONDS.toNanos(1));
                 }
             }
         } catch (InterruptedException e) {
@@ -445,7 +372,7 @@ public final class WorkerService implements AutoCloseable {
         } finally {
             for (WorkflowWorker w : all) {
                 // A worker retired by scale() may be closed by its own retire thread.
-                if (workers.remove(w) || retiring.remove(w)) {
+                if (supervisor.forget(w)) {
                     w.close();
                 }
             }
@@ -458,8 +385,11 @@ public final class WorkerService implements AutoCloseable {
     }
 
     private void closeResources() {
-        maintenance.shutdownNow();
-        renewals.shutdownNow();
+        synchronized (periodics) {
+            periodics.forEach(Periodic::cancel);
+        }
+        engine.watchdog().stop();
+        ownSchedulers.forEach(ScheduledExecutorService::shutdownNow);
         try {
             transport.close();
         } catch (RuntimeException e) {
@@ -499,7 +429,8 @@ public final class WorkerService implements AutoCloseable {
         private EventTransport transport;
         private LockProvider lockProvider;
         private WorkflowRuntime runtime;
-        private Clock clock = Clock.systemUTC();
+        private TimeSource time = TimeSource.system();
+        private Scheduler scheduler;
         private final List<ErrorClassifier> classifiers = new ArrayList<>();
         private final List<WorkerListener> listeners = new ArrayList<>();
         private Executor executor;
@@ -526,9 +457,27 @@ public final class WorkerService implements AutoCloseable {
             return this;
         }
 
-        /** @param v the clock for deadlines, backoff and health; tests pass a fake one @return this builder */
-        public Builder clock(Clock v) {
-            clock = Objects.requireNonNull(v, "clock");
+        /**
+         * The time source of deadlines, retry due times, leases, cadences and health; tests pass a
+         * fake one. Defaults to {@link TimeSource#system()}. A transport built without it keeps its own.
+         *
+         * @param v the time source
+         * @return this builder
+         */
+        public Builder timeSource(TimeSource v) {
+            time = Objects.requireNonNull(v, "timeSource");
+            return this;
+        }
+
+        /**
+         * Runs health checks, metrics reports and lock renewals on the host's scheduler instead of
+         * two threads of the service's own. The service does not shut it down.
+         *
+         * @param v the scheduler
+         * @return this builder
+         */
+        public Builder scheduler(Scheduler v) {
+            scheduler = Objects.requireNonNull(v, "scheduler");
             return this;
         }
 
@@ -573,7 +522,7 @@ public final class WorkerService implements AutoCloseable {
                 throw new IllegalStateException("runtime must be set: WorkerService.builder().runtime(...)");
             }
             WorkerConfig config = buildConfig();
-            EventTransport t = transport != null ? transport : InMemoryEventTransport.builder().clock(clock).build();
+            EventTransport t = transport != null ? transport : InMemoryEventTransport.builder().timeSource(time).build();
             LockProvider locks = lockProvider != null ? lockProvider : t.lockProvider().orElseThrow(() ->
                     new IllegalStateException("lockProvider must be set: transport "
                             + t.getClass().getSimpleName() + " provides none"));

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.workflowworker.api.HealthSnapshot;
 import dev.workflowworker.api.HealthStatus;
 import dev.workflowworker.api.WorkerHealth;
+import dev.workflowworker.api.WorkerState;
 import org.junit.jupiter.api.Test;
 
 import java.time.Instant;
@@ -18,7 +19,7 @@ class HealthSnapshotJsonTest {
 
     @Test
     void jsonHasTheSeedKeysFirstThenOursAndIsValid() throws Exception {
-        WorkerHealth w = new WorkerHealth("host-1-worker1-ab", HealthStatus.DEGRADED, "running",
+        WorkerHealth w = new WorkerHealth("host-1-worker1-ab", HealthStatus.DEGRADED, WorkerState.RUNNING,
                 "failure \"ratio\"\n high", 10, 9, 1, 2, Instant.parse("2025-03-01T23:00:00Z"), "boom\tä\u0001");
         HealthSnapshot s = new HealthSnapshot(HealthStatus.DEGRADED, 4, 3, 1, 0, 1250, 1245, 5, 3,
                 Instant.parse("2025-03-01T23:00:00Z"), 7, 2, 1, List.of(w));

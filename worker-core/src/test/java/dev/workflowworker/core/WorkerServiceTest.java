@@ -2,8 +2,9 @@ package dev.workflowworker.core;
 
 import dev.workflowworker.api.EventOutcome;
 import dev.workflowworker.api.HealthStatus;
-import dev.workflowworker.api.Lock;
+import dev.workflowworker.api.spi.Lock;
 import dev.workflowworker.api.WorkerListener;
+import dev.workflowworker.api.WorkerState;
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.api.WorkflowRuntime;
 import dev.workflowworker.core.memory.InMemoryEventTransport;
@@ -24,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -35,7 +37,7 @@ class WorkerServiceTest {
     private static final Duration WAIT = Duration.ofSeconds(20);
     private final List<WorkerService> services = new CopyOnWriteArrayList<>();
     private final List<EventOutcome> outcomes = new CopyOnWriteArrayList<>();
-    private final List<String> workerStates = new CopyOnWriteArrayList<>();
+    private final List<WorkerState> workerStates = new CopyOnWriteArrayList<>();
 
     private final WorkerListener recorder = new WorkerListener() {
         @Override
@@ -44,7 +46,7 @@ class WorkerServiceTest {
         }
 
         @Override
-        public void onWorkerState(String workerId, String state) {
+        public void onWorkerState(String workerId, WorkerState state) {
             workerStates.add(state);
         }
     };
@@ -164,7 +166,7 @@ class WorkerServiceTest {
     @Test
     void leaseLossCancelsTheHandlerAndRefusesItsSuccess() throws Exception {
         FakeClock clock = new FakeClock();
-        InMemoryEventTransport transport = InMemoryEventTransport.builder().clock(clock).build();
+        InMemoryEventTransport transport = InMemoryEventTransport.builder().timeSource(clock).build();
         CountDownLatch firstStarted = new CountDownLatch(1);
         AtomicBoolean firstSawCancel = new AtomicBoolean();
         List<Long> tokens = new CopyOnWriteArrayList<>();
@@ -179,7 +181,7 @@ class WorkerServiceTest {
                 }
                 firstSawCancel.set(ctx.isCancelled());
             }
-        }).transport(transport).clock(clock).lockTtl(Duration.ofMillis(90)).eventTimeout(Duration.ofHours(1)));
+        }).transport(transport).timeSource(clock).lockTtl(Duration.ofMillis(90)).eventTimeout(Duration.ofHours(1)));
         s.publisher().publish(WorkflowEvent.builder("T").eventId("e1").executionId("x1").build());
         assertTrue(firstStarted.await(10, TimeUnit.SECONDS));
 
@@ -201,13 +203,18 @@ class WorkerServiceTest {
 
     @Test
     void crashedWorkerIsReplacedByTheHealthMonitor() throws Exception {
-        FlakyTransport transport = new FlakyTransport(InMemoryEventTransport.create());
+        FakeClock clock = new FakeClock();
+        FlakyTransport transport = new FlakyTransport(InMemoryEventTransport.builder().timeSource(clock).build());
         AtomicBoolean crashOnce = new AtomicBoolean(true);
         transport.pollFault = () -> crashOnce.getAndSet(false) ? new AssertionError("bug in poll") : null;
         AtomicInteger runs = new AtomicInteger();
         WorkerService s = started(builder(ctx -> runs.incrementAndGet()).transport(transport)
-                .healthCheckInterval(Duration.ofMillis(50)));
-        Await.until(WAIT, () -> workerStates.contains("replaced"), "crashed worker replaced");
+                .timeSource(clock).scheduler(clock).healthCheckInterval(Duration.ofSeconds(30)));
+        Await.until(WAIT, () -> workerStates.contains(WorkerState.CRASHED), "a worker crashed");
+        assertEquals(HealthStatus.UNHEALTHY, s.health().status(), s.health().toJson());
+        assertFalse(workerStates.contains(WorkerState.REPLACED), "nothing is replaced before a health check");
+        clock.advance(Duration.ofSeconds(30));
+        assertTrue(workerStates.contains(WorkerState.REPLACED), "the health check replaced the crashed worker");
         Await.until(WAIT, () -> s.health().status() == HealthStatus.HEALTHY && s.health().workerCount() == 2,
                 () -> s.health().toJson());
         for (int i = 0; i < 20; i++) {
@@ -217,12 +224,43 @@ class WorkerServiceTest {
     }
 
     @Test
+    void shutdownBegunWhileAWorkerIsReplacedStopsEveryWorker() throws Exception {
+        FakeClock clock = new FakeClock();
+        FlakyTransport transport = new FlakyTransport(InMemoryEventTransport.builder().timeSource(clock).build());
+        AtomicBoolean crashOnce = new AtomicBoolean(true);
+        transport.pollFault = () -> crashOnce.getAndSet(false) ? new AssertionError("bug in poll") : null;
+        AtomicReference<WorkerService> service = new AtomicReference<>();
+        // The host reacts to a replacement by shutting the service down, on the health check's own
+        // thread: the narrowest interleaving of the two, made deterministic.
+        WorkerListener shutdownOnReplace = new WorkerListener() {
+            @Override
+            public void onWorkerState(String workerId, WorkerState state) {
+                if (state == WorkerState.REPLACED) {
+                    service.get().shutdown();
+                }
+            }
+        };
+        WorkerService s = started(builder(ctx -> { }).transport(transport).workerCount(2)
+                .timeSource(clock).scheduler(clock).healthCheckInterval(Duration.ofSeconds(30))
+                .shutdownTimeout(Duration.ofSeconds(30)).listener(shutdownOnReplace));
+        service.set(s);
+        Await.until(WAIT, () -> workerStates.contains(WorkerState.CRASHED), "a worker crashed");
+        clock.advance(Duration.ofSeconds(30));
+        assertTrue(s.awaitTermination(Duration.ofSeconds(5)),
+                "every worker was told to stop, so shutdown does not wait out its 30 s timeout");
+        String prefix = "workflow-worker-" + s.instanceId() + "-";
+        Await.until(WAIT, () -> Thread.getAllStackTraces().keySet().stream()
+                .noneMatch(t -> t.getName().startsWith(prefix) && t.isAlive() && !t.getName().endsWith("shutdown")),
+                "no worker thread outlives the service");
+    }
+
+    @Test
     void transportFailureDegradesThenRecovers() {
         FakeClock clock = new FakeClock();
-        FlakyTransport transport = new FlakyTransport(InMemoryEventTransport.builder().clock(clock).build());
+        FlakyTransport transport = new FlakyTransport(InMemoryEventTransport.builder().timeSource(clock).build());
         AtomicBoolean down = new AtomicBoolean(true);
         transport.pollFault = () -> down.get() ? new IllegalStateException("connection refused") : null;
-        WorkerService s = started(builder(ctx -> { }).transport(transport).clock(clock)
+        WorkerService s = started(builder(ctx -> { }).transport(transport).timeSource(clock)
                 .healthCheckInterval(Duration.ofSeconds(30)));
         Await.until(WAIT, () -> s.health().status() == HealthStatus.DEGRADED, () -> s.health().toJson());
         assertTrue(s.health().workers().stream()
@@ -300,7 +338,7 @@ class WorkerServiceTest {
         WorkerService s = started(builder(ctx -> runs.incrementAndGet()).transport(transport));
         s.pause();
         assertTrue(s.isPaused());
-        Await.until(WAIT, () -> s.health().workers().stream().allMatch(w -> "paused".equals(w.state())),
+        Await.until(WAIT, () -> s.health().workers().stream().allMatch(w -> w.state() == WorkerState.PAUSED),
                 () -> s.health().toJson());
         assertEquals(HealthStatus.DEGRADED, s.health().status());
         for (int i = 0; i < 10; i++) {

@@ -213,7 +213,7 @@ public final class WorkflowWorkerMetrics implements MeterBinder, AutoCloseable {
         }
 
         private void streamGauge(String name, String description,
-                                 ToDoubleFunction<dev.workflowworker.api.EventTransport.Stats> value) {
+                                 ToDoubleFunction<dev.workflowworker.api.StreamStats> value) {
             Gauge g = Gauge.builder(name, service, s -> {
                 try {
                     return s.transportStats().map(value::applyAsDouble).orElse(Double.NaN);

@@ -21,12 +21,10 @@ import java.util.List;
  */
 final class LuaScript {
 
-    private final String name;
     private final String source;
     private final String sha;
 
-    private LuaScript(String name, String source) {
-        this.name = name;
+    private LuaScript(String source) {
         this.source = source;
         this.sha = sha1(source);
     }
@@ -37,18 +35,10 @@ final class LuaScript {
             if (in == null) {
                 throw new IllegalStateException("missing script resource " + resource);
             }
-            return new LuaScript(name, new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            return new LuaScript(new String(in.readAllBytes(), StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read script resource " + resource, e);
         }
-    }
-
-    String name() {
-        return name;
-    }
-
-    String sha() {
-        return sha;
     }
 
     void loadInto(UnifiedJedis redis) {

@@ -41,10 +41,6 @@ final class RedisConnector {
         this.config = b.build();
     }
 
-    RedisOptions options() {
-        return options;
-    }
-
     RedisClient newPooledClient() {
         ConnectionPoolConfig pool = new ConnectionPoolConfig();
         pool.setMaxTotal(options.poolSize());

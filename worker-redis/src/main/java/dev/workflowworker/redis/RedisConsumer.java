@@ -2,10 +2,9 @@ package dev.workflowworker.redis;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.workflowworker.api.DeadLetter;
-import dev.workflowworker.api.Delivery;
-import dev.workflowworker.api.EventTransport;
-import dev.workflowworker.api.Lock;
-import dev.workflowworker.api.LockProvider;
+import dev.workflowworker.api.spi.Delivery;
+import dev.workflowworker.api.spi.EventTransport;
+import dev.workflowworker.api.spi.Lock;
 import dev.workflowworker.core.internal.WireCodec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,7 +35,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * One worker's consumer. Its blocking reads run on a connection of its own; every other
  * operation borrows from the transport's pool, so outcome calls may come from many threads.
  */
-final class RedisConsumer implements EventTransport.Consumer {
+final class RedisConsumer implements EventTransport.LockingConsumer {
 
     private static final Logger log = LoggerFactory.getLogger(RedisConsumer.class);
     private static final long FIRST_BACKOFF_MS = 100;
@@ -51,7 +50,7 @@ final class RedisConsumer implements EventTransport.Consumer {
     private volatile boolean closed;
     /** Guarded by readLock. */
     private int consecutiveFailures;
-    /** Guarded by readLock; System.nanoTime() before which the next read attempt waits. */
+    /** Guarded by readLock; the transport's monotonic time before which the next read attempt waits. */
     private long retryAtNanos;
     private volatile String claimCursor = NO_CURSOR;
 
@@ -61,12 +60,8 @@ final class RedisConsumer implements EventTransport.Consumer {
         this.name = name;
     }
 
-    String name() {
-        return name;
-    }
-
     @Override
-    public List<Delivery> poll(int max, Duration maxWait) throws InterruptedException {
+    public List<Delivery> read(int max, Duration maxWait) throws InterruptedException {
         if (max < 1) {
             throw new IllegalArgumentException("max must be >= 1: " + max);
         }
@@ -80,7 +75,7 @@ final class RedisConsumer implements EventTransport.Consumer {
             if (!waitOutBackoff(maxWait)) {
                 throw new RedisUnavailableException("cannot read from stream " + options.stream() + ": Redis at "
                         + options.endpoint() + " was unreachable, next attempt in "
-                        + TimeUnit.NANOSECONDS.toMillis(retryAtNanos - System.nanoTime()) + " ms", null);
+                        + TimeUnit.NANOSECONDS.toMillis(retryAtNanos - transport.clock().nanoTime()) + " ms", null);
             }
             List<Delivery> deliveries;
             try {
@@ -113,20 +108,20 @@ final class RedisConsumer implements EventTransport.Consumer {
         if (consecutiveFailures == 0) {
             return true;
         }
-        long remaining = retryAtNanos - System.nanoTime();
+        long remaining = retryAtNanos - transport.clock().nanoTime();
         if (remaining <= 0) {
             return true;
         }
         long pause = Math.min(remaining, maxWait.toNanos());
         TimeUnit.NANOSECONDS.sleep(pause);
-        return retryAtNanos - System.nanoTime() <= 0;
+        return retryAtNanos - transport.clock().nanoTime() <= 0;
     }
 
     private void onReadFailure() {
         closeConnection();
         consecutiveFailures++;
         long backoff = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS << Math.min(consecutiveFailures - 1, 16));
-        retryAtNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoff);
+        retryAtNanos = transport.clock().nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoff);
         log.debug("Read from {} failed {} times in a row; next attempt in {} ms",
                 options.endpoint(), consecutiveFailures, backoff);
     }
@@ -184,32 +179,9 @@ final class RedisConsumer implements EventTransport.Consumer {
         }
     }
 
-    @Override
-    public boolean isProcessed(String eventId) {
-        Objects.requireNonNull(eventId, "eventId");
-        checkOpen();
-        return transport.call("check processed marker", () -> transport.redis().exists(options.processedKey(eventId)));
-    }
-
-    @Override
-    public void complete(Delivery delivery) {
-        checkOpen();
-        String eventId = delivery.eventId();
-        if (eventId == null || eventId.isEmpty()) {
-            // No id, nothing to remember: a plain ack is all success can mean.
-            ack(delivery);
-            return;
-        }
-        transport.withGroup("complete entry " + delivery.id(), () -> transport.scripts().complete.eval(
-                transport.redis(),
-                List.of(options.stream(), options.processedKey(eventId)),
-                List.of(options.group(), delivery.id(), Long.toString(options.processedTtl().toMillis()),
-                        transport.clock().instant().toString())));
-    }
-
     /** One script call for the whole batch. */
     @Override
-    public Set<String> processedAmong(Collection<String> eventIds) {
+    public Set<String> completedAmong(Collection<String> eventIds) {
         checkOpen();
         if (eventIds.isEmpty()) {
             return Set.of();
@@ -230,15 +202,9 @@ final class RedisConsumer implements EventTransport.Consumer {
         return done;
     }
 
-    /** The transport's own lock provider when {@code locks} is it (or shares its store), else null. */
-    private RedisLockProvider sameStore(LockProvider locks) {
-        return locks instanceof RedisLockProvider rlp && rlp.sharesStore(transport.redis(), options) ? rlp : null;
-    }
-
     /**
-     * With the transport's own locks, one pipelined round trip takes the batch's locks, draws their
-     * fencing tokens and reads their markers; otherwise the default (the provider's batch acquire,
-     * then the markers).
+     * One pipelined round trip takes the batch's locks, draws their fencing tokens and reads their
+     * markers.
      *
      * <p>Plain commands rather than a script: Redis spent about 1.1 µs more per event running the
      * same work as Lua (see ScriptCostScenario in the benchmarks). Each step stays safe without
@@ -251,11 +217,11 @@ final class RedisConsumer implements EventTransport.Consumer {
      * wrote its marker before releasing, is seen.
      */
     @Override
-    public List<EventTransport.Claim> claim(List<Delivery> deliveries, LockProvider locks, Duration ttl) {
-        RedisLockProvider own = sameStore(locks);
-        if (own == null || deliveries.isEmpty()) {
-            return EventTransport.Consumer.super.claim(deliveries, locks, ttl);
+    public List<EventTransport.Acquisition> acquire(List<Delivery> deliveries, Duration ttl) {
+        if (deliveries.isEmpty()) {
+            return List.of();
         }
+        RedisLockProvider own = transport.locks();
         int n = deliveries.size();
         SetParams take = SetParams.setParams().nx().px(RedisLockProvider.ttlMillisOf(ttl));
         List<String> lockKeys = new ArrayList<>(n);
@@ -303,35 +269,38 @@ final class RedisConsumer implements EventTransport.Consumer {
             throw e;
         }
         long firstToken = lastToken - n + 1;
-        List<EventTransport.Claim> out = new ArrayList<>(n);
+        List<EventTransport.Acquisition> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             boolean processed = markers.get(i) != null;
             Optional<Lock> lock = taken.get(i).get() == null ? Optional.empty()
                     : Optional.of(own.lockTakenElsewhere(deliveries.get(i).event().lockKey(), lockKeys.get(i),
                             owners.get(i), firstToken + i));
-            out.add(new EventTransport.Claim(lock, processed));
+            out.add(new EventTransport.Acquisition(lock, processed));
         }
         return out;
     }
 
     /**
-     * With the transport's own locks, one script acks the batch, writes its markers and deletes
-     * its locks, refusing any delivery whose lock no longer holds its owner; otherwise the default.
+     * One script acks the batch, writes its markers and deletes its locks, refusing any delivery
+     * whose lock no longer holds its exact value.
      */
     @Override
-    public List<Delivery> completeAndRelease(List<Delivery> deliveries, List<Lock> held, LockProvider locks) {
-        RedisLockProvider own = sameStore(locks);
+    public List<Delivery> completeAndRelease(List<Delivery> deliveries, List<Lock> held) {
         int n = deliveries.size();
-        boolean combinable = own != null && n > 0 && held.size() == n;
-        List<String> values = new ArrayList<>(n);
-        for (int i = 0; combinable && i < n; i++) {
-            String value = own.valueOf(held.get(i));
-            String eventId = deliveries.get(i).eventId();
-            combinable = value != null && eventId != null && !eventId.isEmpty();
-            values.add(value);
+        if (held.size() != n) {
+            throw new IllegalArgumentException("one lock per delivery: " + n + " deliveries, " + held.size() + " locks");
         }
-        if (!combinable) {
-            return EventTransport.Consumer.super.completeAndRelease(deliveries, held, locks);
+        if (n == 0) {
+            return List.of();
+        }
+        RedisLockProvider own = transport.locks();
+        List<String> values = new ArrayList<>(n);
+        for (Lock lock : held) {
+            String value = own.valueOf(lock);
+            if (value == null) {
+                throw new IllegalArgumentException("lock " + lock.key() + " is not one of this transport's locks");
+            }
+            values.add(value);
         }
         List<String> keys = new ArrayList<>(2 * n + 1);
         List<String> args = new ArrayList<>(2 * n + 3);
@@ -368,9 +337,9 @@ final class RedisConsumer implements EventTransport.Consumer {
         return refused;
     }
 
-    /** One script call acks the batch and writes its markers, atomically. */
+    /** One script call acks the batch and writes its markers, each ack atomically with its marker. */
     @Override
-    public void completeAll(List<Delivery> deliveries) {
+    public void complete(List<Delivery> deliveries) {
         checkOpen();
         List<String> keys = new ArrayList<>(deliveries.size() + 1);
         List<String> args = new ArrayList<>(deliveries.size() + 3);
@@ -381,7 +350,8 @@ final class RedisConsumer implements EventTransport.Consumer {
         for (Delivery d : deliveries) {
             String eventId = d.eventId();
             if (eventId == null || eventId.isEmpty()) {
-                ack(d);
+                // No id, nothing to remember: a plain ack is all success can mean.
+                acknowledge(d);
                 continue;
             }
             keys.add(options.processedKey(eventId));
@@ -395,7 +365,7 @@ final class RedisConsumer implements EventTransport.Consumer {
     }
 
     @Override
-    public void ack(Delivery delivery) {
+    public void acknowledge(Delivery delivery) {
         checkOpen();
         transport.withGroup("ack entry " + delivery.id(), () -> transport.redis().executeCommand(
                 new CommandArguments(Protocol.Command.XACK).key(options.stream()).add(options.group())
@@ -403,7 +373,7 @@ final class RedisConsumer implements EventTransport.Consumer {
     }
 
     @Override
-    public void reschedule(Delivery delivery, Instant dueAt, int attempt) {
+    public void retryAt(Delivery delivery, Instant dueAt, int attempt) {
         Objects.requireNonNull(dueAt, "dueAt");
         if (attempt < 1) {
             throw new IllegalArgumentException("attempt must be >= 1: " + attempt);
@@ -503,7 +473,7 @@ final class RedisConsumer implements EventTransport.Consumer {
     }
 
     @Override
-    public List<Delivery> claimStalled(Duration minIdle, int max) {
+    public List<Delivery> reclaimStalled(Duration minIdle, int max) {
         Objects.requireNonNull(minIdle, "minIdle");
         if (max < 1) {
             throw new IllegalArgumentException("max must be >= 1: " + max);

@@ -1,8 +1,11 @@
 package dev.workflowworker.redis;
 
-import dev.workflowworker.api.EventTransport;
-import dev.workflowworker.api.LockProvider;
+import dev.workflowworker.api.StreamStats;
+import dev.workflowworker.api.spi.EventTransport;
+import dev.workflowworker.api.spi.LockProvider;
 import dev.workflowworker.api.WorkflowEvent;
+import dev.workflowworker.core.Cadence;
+import dev.workflowworker.core.TimeSource;
 import dev.workflowworker.core.internal.WireCodec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,8 +19,7 @@ import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisException;
 
 import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
-import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -26,7 +28,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
@@ -55,7 +56,7 @@ public final class RedisEventTransport implements EventTransport {
     static final int MOVER_BATCH = 100;
 
     private final RedisOptions options;
-    private final Clock clock;
+    private final TimeSource clock;
     private final WireCodec codec;
     private final RedisConnector connector;
     private final RedisClient redis;
@@ -63,22 +64,23 @@ public final class RedisEventTransport implements EventTransport {
     private final AtomicBoolean groupReady = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Set<RedisConsumer> consumers = ConcurrentHashMap.newKeySet();
-    private final AtomicLong nextMoverRunNanos = new AtomicLong(System.nanoTime());
-    private final AtomicLong nextTrimNanos;
-    private final AtomicLong nextConsumerCleanupNanos;
+    private final Cadence mover;
+    private final Cadence trim;
+    private final Cadence consumerCleanup;
     /** Earliest known due time in the retry set, in clock millis; Long.MAX_VALUE when none is known. */
     private volatile long nextRetryDueMillis = Long.MAX_VALUE;
     private volatile RedisLockProvider lockProvider;
 
-    private RedisEventTransport(RedisOptions options, Clock clock) {
+    private RedisEventTransport(RedisOptions options, TimeSource clock) {
         this.options = options;
         this.clock = clock;
         this.codec = new WireCodec(options.maxPayloadBytes());
         this.connector = new RedisConnector(options, "workflow-worker-" + ManagementFactory.getRuntimeMXBean().getPid());
         this.redis = connector.newPooledClient();
-        long now = System.nanoTime();
-        this.nextTrimNanos = new AtomicLong(now + options.trimInterval().toNanos());
-        this.nextConsumerCleanupNanos = new AtomicLong(now + options.consumerRetention().toNanos() / 2);
+        this.mover = new Cadence(clock, options.retryPollInterval(), Duration.ZERO);
+        this.trim = new Cadence(clock, options.trimInterval(), options.trimInterval());
+        this.consumerCleanup = new Cadence(clock, options.consumerRetention().dividedBy(2),
+                options.consumerRetention().dividedBy(2));
     }
 
     /**
@@ -92,18 +94,19 @@ public final class RedisEventTransport implements EventTransport {
      *                               never the password, and the cause is the client's exception
      */
     public static RedisEventTransport create(RedisOptions options) {
-        return create(options, Clock.systemUTC());
+        return create(options, TimeSource.system());
     }
 
     /**
-     * Creates a transport with a clock for retry due times and dead-letter timestamps.
+     * Creates a transport on a time source for retry due times, dead-letter timestamps and the
+     * cadence of its chores (moving due retries, trimming, removing idle consumers).
      *
      * @param options the options
-     * @param clock   the clock
+     * @param clock   the time source
      * @return the transport
      * @throws IllegalStateException if Redis answers but refuses the transport (see {@link #create(RedisOptions)})
      */
-    public static RedisEventTransport create(RedisOptions options, Clock clock) {
+    public static RedisEventTransport create(RedisOptions options, TimeSource clock) {
         RedisEventTransport t = new RedisEventTransport(Objects.requireNonNull(options, "options"),
                 Objects.requireNonNull(clock, "clock"));
         try {
@@ -266,7 +269,7 @@ public final class RedisEventTransport implements EventTransport {
         return codec;
     }
 
-    Clock clock() {
+    TimeSource clock() {
         return clock;
     }
 
@@ -433,20 +436,19 @@ public final class RedisEventTransport implements EventTransport {
      * @return milliseconds until the next known retry is due, or Long.MAX_VALUE
      */
     long maybeMoveRetries() {
-        long nowNanos = System.nanoTime();
-        long scheduled = nextMoverRunNanos.get();
-        boolean dueByTime = clock.millis() >= nextRetryDueMillis;
-        if ((nowNanos - scheduled >= 0 || dueByTime)
-                && nextMoverRunNanos.compareAndSet(scheduled, nowNanos + options.retryPollInterval().toNanos())) {
+        if (clock.wallMillis() >= nextRetryDueMillis) {
+            mover.fireNext();
+        }
+        if (mover.tryFire()) {
             runMover();
         }
         long due = nextRetryDueMillis;
-        return due == Long.MAX_VALUE ? Long.MAX_VALUE : Math.max(0, due - clock.millis());
+        return due == Long.MAX_VALUE ? Long.MAX_VALUE : Math.max(0, due - clock.wallMillis());
     }
 
     private int runMover() {
         Object reply = scripts.moveDue.eval(redis, List.of(options.retryKey(), options.stream()),
-                List.of(Long.toString(clock.millis()), Integer.toString(MOVER_BATCH)));
+                List.of(Long.toString(clock.wallMillis()), Integer.toString(MOVER_BATCH)));
         List<?> r = (List<?>) reply;
         int moved = (int) StreamEntries.number(r.get(0));
         String next = StreamEntries.text(r.get(1));
@@ -456,7 +458,7 @@ public final class RedisEventTransport implements EventTransport {
             log.debug("Moved {} due retries back to stream {}", moved, options.stream());
             if (moved == MOVER_BATCH) {
                 // More may be due; let the next poll run the mover again at once.
-                nextMoverRunNanos.set(System.nanoTime());
+                mover.fireNext();
             }
         }
         return moved;
@@ -470,9 +472,7 @@ public final class RedisEventTransport implements EventTransport {
     }
 
     void maybeTrim() {
-        long now = System.nanoTime();
-        long scheduled = nextTrimNanos.get();
-        if (now - scheduled >= 0 && nextTrimNanos.compareAndSet(scheduled, now + options.trimInterval().toNanos())) {
+        if (trim.tryFire()) {
             try {
                 long removed = trimStream();
                 if (removed > 0) {
@@ -486,10 +486,7 @@ public final class RedisEventTransport implements EventTransport {
     }
 
     void maybeRemoveIdleConsumers(String self) {
-        long now = System.nanoTime();
-        long scheduled = nextConsumerCleanupNanos.get();
-        if (now - scheduled >= 0 && nextConsumerCleanupNanos.compareAndSet(scheduled,
-                now + options.consumerRetention().toNanos() / 2)) {
+        if (consumerCleanup.tryFire()) {
             removeIdleConsumers(self);
         }
     }
@@ -504,10 +501,6 @@ public final class RedisEventTransport implements EventTransport {
         return (int) removed;
     }
 
-    static byte[] utf8(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
-    }
-
     /**
      * Lag and pending count of the group (XINFO GROUPS), retry-set size and dead letters, in one
      * pipelined round trip.
@@ -515,7 +508,7 @@ public final class RedisEventTransport implements EventTransport {
      * @throws RedisUnavailableException if Redis cannot be reached
      */
     @Override
-    public Optional<Stats> stats() {
+    public Optional<StreamStats> stats() {
         return Optional.of(call("read stream statistics", () -> {
             long lag = -1;
             long pending = 0;
@@ -532,13 +525,12 @@ public final class RedisEventTransport implements EventTransport {
             }
             long retries = redis().zcard(options.retryKey());
             long dead = redis().exists(options.deadLetterStream()) ? redis().xlen(options.deadLetterStream()) : 0;
-            return new Stats(lag, pending, retries, dead);
+            return new StreamStats(lag, pending, retries, dead);
         }));
     }
 
     /** The Lua scripts, loaded once per transport. */
     static final class Scripts {
-        final LuaScript complete = LuaScript.load("complete");
         final LuaScript reschedule = LuaScript.load("reschedule");
         final LuaScript deadLetter = LuaScript.load("dead_letter");
         final LuaScript moveDue = LuaScript.load("move_due");
@@ -556,7 +548,7 @@ public final class RedisEventTransport implements EventTransport {
         final LuaScript completeRelease = LuaScript.load("complete_release");
 
         List<LuaScript> all() {
-            return List.of(complete, reschedule, deadLetter, moveDue, keepAlive, release, removeIdleConsumers, trim,
+            return List.of(reschedule, deadLetter, moveDue, keepAlive, release, removeIdleConsumers, trim,
                     lockAcquire, lockRenew, lockRelease, lockAcquireAll, lockReleaseAll, completeAll, existsAll, completeRelease);
         }
 

@@ -1,7 +1,7 @@
 package dev.workflowworker.redis;
 
-import dev.workflowworker.api.Lock;
-import dev.workflowworker.api.LockProvider;
+import dev.workflowworker.api.spi.Lock;
+import dev.workflowworker.api.spi.LockProvider;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.RedisClient;
@@ -137,11 +137,6 @@ public final class RedisLockProvider implements LockProvider, AutoCloseable {
     /** @return an owner string no other acquisition of any provider uses */
     String newOwner() {
         return ownerPrefix + Long.toString(ownerSeq.incrementAndGet(), 36);
-    }
-
-    /** @return true if this provider's locks live in the store of {@code client} under the same names */
-    boolean sharesStore(RedisClient client, RedisOptions transportOptions) {
-        return client == redis && transportOptions.keyPrefix().equals(options.keyPrefix());
     }
 
     /**

@@ -1,6 +1,6 @@
 package dev.workflowworker.redis;
 
-import dev.workflowworker.api.Delivery;
+import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.core.internal.WireCodec;
 
 import java.nio.ByteBuffer;

@@ -140,7 +140,7 @@ public final class WorkflowAdmin implements AutoCloseable {
 
     /** @return the state of the stream, its group and consumers, the retry set and the dead letters */
     public QueueStats stats() {
-        dev.workflowworker.api.EventTransport.Stats st = transport.stats().orElseThrow();
+        dev.workflowworker.api.StreamStats st = transport.stats().orElseThrow();
         return transport.call("read queue stats", () -> {
             var redis = transport.redis();
             String stream = options.stream();

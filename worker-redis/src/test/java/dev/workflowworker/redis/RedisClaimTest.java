@@ -1,9 +1,9 @@
 package dev.workflowworker.redis;
 
-import dev.workflowworker.api.Delivery;
-import dev.workflowworker.api.EventTransport;
-import dev.workflowworker.api.Lock;
-import dev.workflowworker.api.LockProvider;
+import dev.workflowworker.api.spi.Delivery;
+import dev.workflowworker.api.spi.EventTransport;
+import dev.workflowworker.api.spi.Lock;
+import dev.workflowworker.api.spi.LockProvider;
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.redis.testsupport.Await;
 import dev.workflowworker.redis.testsupport.RedisServer;
@@ -31,7 +31,12 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Proves Consumer#claim and #completeAndRelease on Redis, through both the combined path (one pipelined claim, one commit script) and the default two-step path. */
+/**
+ * Proves taking a batch's locks with its markers, and completing it with releasing them, on Redis:
+ * through the consumer's combined steps (one pipelined acquire, one commit script) used with the
+ * transport's own locks, and through the two-step composition the engine uses with any other lock
+ * provider (the provider's batch acquire, the consumer's markers and completion).
+ */
 @ExtendWith(RedisServerExtension.class)
 class RedisClaimTest {
 
@@ -90,7 +95,7 @@ class RedisClaimTest {
         List<Delivery> got = new ArrayList<>();
         long deadline = System.nanoTime() + WAIT.toNanos();
         while (got.size() < events.length && System.nanoTime() < deadline) {
-            got.addAll(consumer.poll(events.length - got.size(), Duration.ofMillis(200)));
+            got.addAll(consumer.read(events.length - got.size(), Duration.ofMillis(200)));
         }
         assertEquals(ids, got.stream().map(Delivery::id).toList(), "the published entries, in order");
         return got;
@@ -102,7 +107,34 @@ class RedisClaimTest {
         return pending.stream().map(e -> e.getID().toString()).collect(Collectors.toSet());
     }
 
-    private static List<Lock> locksOf(List<EventTransport.Claim> claims) {
+    /** The combined step with the transport's own locks; otherwise the engine's two-step composition. */
+    private List<EventTransport.Acquisition> acquire(List<Delivery> batch, LockProvider locks, Duration ttl) {
+        if (locks == transport.lockProvider().orElseThrow()) {
+            return ((EventTransport.LockingConsumer) consumer).acquire(batch, ttl);
+        }
+        List<java.util.Optional<Lock>> held = locks.tryAcquireAll(
+                batch.stream().map(d -> d.event().lockKey()).toList(), ttl);
+        Set<String> done = consumer.completedAmong(batch.stream().map(d -> d.event().eventId()).toList());
+        List<EventTransport.Acquisition> out = new ArrayList<>();
+        for (int i = 0; i < batch.size(); i++) {
+            out.add(new EventTransport.Acquisition(held.get(i), done.contains(batch.get(i).event().eventId())));
+        }
+        return out;
+    }
+
+    private List<Delivery> completeAndRelease(List<Delivery> batch, List<Lock> held, LockProvider locks) {
+        if (locks == transport.lockProvider().orElseThrow()) {
+            return ((EventTransport.LockingConsumer) consumer).completeAndRelease(batch, held);
+        }
+        try {
+            consumer.complete(batch);
+        } finally {
+            locks.releaseAll(held);
+        }
+        return List.of();
+    }
+
+    private static List<Lock> locksOf(List<EventTransport.Acquisition> claims) {
         return claims.stream().map(c -> c.lock().orElseThrow()).toList();
     }
 
@@ -112,12 +144,12 @@ class RedisClaimTest {
         LockProvider locks = setUp(redis, path);
         List<Delivery> batch = deliver(event("f-1", "exec-1"), event("f-2", "exec-2"), event("f-3", "exec-3"));
 
-        List<EventTransport.Claim> claims = consumer.claim(batch, locks, TTL);
+        List<EventTransport.Acquisition> claims = acquire(batch, locks, TTL);
 
         assertEquals(batch.size(), claims.size());
         for (int i = 0; i < batch.size(); i++) {
-            EventTransport.Claim claim = claims.get(i);
-            assertFalse(claim.processed(), "delivery " + i);
+            EventTransport.Acquisition claim = claims.get(i);
+            assertFalse(claim.completed(), "delivery " + i);
             Lock lock = claim.lock().orElseThrow(() -> new AssertionError("no lock for a fresh delivery"));
             assertTrue(lock.fencingToken() > 0, "token " + lock.fencingToken());
             assertEquals(batch.get(i).event().lockKey(), lock.key());
@@ -135,7 +167,7 @@ class RedisClaimTest {
         List<Delivery> batch = deliver(event("t-1", "exec-t"));
         long previous = 0;
         for (int round = 0; round < 5; round++) {
-            Lock lock = consumer.claim(batch, locks, TTL).get(0).lock().orElseThrow();
+            Lock lock = acquire(batch, locks, TTL).get(0).lock().orElseThrow();
             assertTrue(lock.fencingToken() > previous, lock.fencingToken() + " after " + previous);
             previous = lock.fencingToken();
             locks.releaseAll(List.of(lock));
@@ -155,12 +187,12 @@ class RedisClaimTest {
         String theirValue = client.get(options.lockKey("exec-busy"));
         List<Delivery> batch = deliver(event("h-1", "exec-free"), event("h-2", "exec-busy"));
 
-        List<EventTransport.Claim> claims = consumer.claim(batch, locks, TTL);
+        List<EventTransport.Acquisition> claims = acquire(batch, locks, TTL);
 
         assertTrue(claims.get(0).lock().isPresent());
-        assertFalse(claims.get(0).processed());
+        assertFalse(claims.get(0).completed());
         assertTrue(claims.get(1).lock().isEmpty(), "the other holder's key must not be granted");
-        assertFalse(claims.get(1).processed());
+        assertFalse(claims.get(1).completed());
         assertEquals(theirValue, client.get(options.lockKey("exec-busy")), "the other holder's lock is untouched");
         assertTrue(theirs.renew(TTL));
     }
@@ -170,16 +202,16 @@ class RedisClaimTest {
     void aDuplicateOfACompletedEventIsReportedProcessed(Path path, RedisServer redis) throws Exception {
         LockProvider locks = setUp(redis, path);
         List<Delivery> first = deliver(event("d-1", "exec-d"));
-        List<EventTransport.Claim> firstClaims = consumer.claim(first, locks, TTL);
-        assertFalse(firstClaims.get(0).processed());
-        assertEquals(List.of(), consumer.completeAndRelease(first, locksOf(firstClaims), locks));
+        List<EventTransport.Acquisition> firstClaims = acquire(first, locks, TTL);
+        assertFalse(firstClaims.get(0).completed());
+        assertEquals(List.of(), completeAndRelease(first, locksOf(firstClaims), locks));
 
         List<Delivery> duplicate = deliver(event("d-1", "exec-d"));
         assertNotEquals(first.get(0).id(), duplicate.get(0).id(), "a new entry for the same event");
 
-        EventTransport.Claim claim = consumer.claim(duplicate, locks, TTL).get(0);
+        EventTransport.Acquisition claim = acquire(duplicate, locks, TTL).get(0);
 
-        assertTrue(claim.processed());
+        assertTrue(claim.completed());
         // Both paths read markers only under the lock, so a duplicate comes back with it: the
         // caller releases it.
         assertTrue(claim.lock().isPresent());
@@ -193,11 +225,11 @@ class RedisClaimTest {
         LockProvider locks = setUp(redis, path);
         List<Delivery> batch = deliver(event("s-1", "exec-same"), event("s-2", "exec-same"), event("s-3", "exec-x"));
 
-        List<EventTransport.Claim> claims = consumer.claim(batch, locks, TTL);
+        List<EventTransport.Acquisition> claims = acquire(batch, locks, TTL);
 
         long locked = claims.subList(0, 2).stream().filter(c -> c.lock().isPresent()).count();
         assertEquals(1, locked, "one lock for the shared key: " + claims);
-        assertTrue(claims.stream().noneMatch(EventTransport.Claim::processed));
+        assertTrue(claims.stream().noneMatch(EventTransport.Acquisition::completed));
         assertTrue(claims.get(2).lock().isPresent());
         Lock winner = claims.get(0).lock().or(() -> claims.get(1).lock()).orElseThrow();
         assertTrue(winner.renew(TTL), "the one granted lock is the one in Redis");
@@ -208,18 +240,18 @@ class RedisClaimTest {
     void completeAndReleaseAcksMarksAndUnlocks(Path path, RedisServer redis) throws Exception {
         LockProvider locks = setUp(redis, path);
         List<Delivery> batch = deliver(event("c-1", "exec-c1"), event("c-2", "exec-c2"), event("c-3", "exec-c3"));
-        List<Lock> held = locksOf(consumer.claim(batch, locks, TTL));
+        List<Lock> held = locksOf(acquire(batch, locks, TTL));
         assertEquals(batch.stream().map(Delivery::id).collect(Collectors.toSet()), pendingIds());
         for (Delivery d : batch) {
-            assertFalse(consumer.isProcessed(d.eventId()));
+            assertFalse(consumer.completedAmong(List.of(d.eventId())).contains(d.eventId()));
         }
 
-        List<Delivery> refused = consumer.completeAndRelease(batch, held, locks);
+        List<Delivery> refused = completeAndRelease(batch, held, locks);
 
         assertEquals(List.of(), refused);
         assertEquals(Set.of(), pendingIds(), "every entry acked");
         for (Delivery d : batch) {
-            assertTrue(consumer.isProcessed(d.eventId()), d.eventId());
+            assertTrue(consumer.completedAmong(List.of(d.eventId())).contains(d.eventId()), d.eventId());
             long markerTtl = client.pttl(options.processedKey(d.eventId()));
             assertTrue(markerTtl > 0 && markerTtl <= options.processedTtl().toMillis(), "marker ttl " + markerTtl);
         }
@@ -238,7 +270,7 @@ class RedisClaimTest {
             throws Exception {
         LockProvider locks = setUp(redis, Path.COMBINED);
         List<Delivery> batch = deliver(event("l-1", "exec-l1"), event("l-2", "exec-l2"), event("l-3", "exec-l3"));
-        List<Lock> held = locksOf(consumer.claim(batch, locks, TTL));
+        List<Lock> held = locksOf(acquire(batch, locks, TTL));
         Delivery lost = batch.get(1);
         String lostLockKey = options.lockKey("exec-l2");
         // As if the lease had lapsed (a pause longer than the TTL) and another worker took the key.
@@ -246,7 +278,7 @@ class RedisClaimTest {
         Lock successor = other.tryAcquire("exec-l2", TTL).orElseThrow();
         String successorValue = client.get(lostLockKey);
 
-        List<Delivery> refused = consumer.completeAndRelease(batch, held, locks);
+        List<Delivery> refused = completeAndRelease(batch, held, locks);
 
         assertRefusedAlone(batch, lost, refused, successorValue, lostLockKey);
         assertTrue(successor.fencingToken() > held.get(1).fencingToken());
@@ -261,12 +293,12 @@ class RedisClaimTest {
         Delivery lost = batch.get(1);
         String lostLockKey = options.lockKey("exec-x2");
         // Two claims so only the middle delivery gets a lease short enough to lapse during the test.
-        List<Lock> outer = locksOf(consumer.claim(List.of(batch.get(0), batch.get(2)), locks, TTL));
-        Lock shortLease = consumer.claim(List.of(lost), locks, Duration.ofMillis(50)).get(0).lock().orElseThrow();
+        List<Lock> outer = locksOf(acquire(List.of(batch.get(0), batch.get(2)), locks, TTL));
+        Lock shortLease = acquire(List.of(lost), locks, Duration.ofMillis(50)).get(0).lock().orElseThrow();
         Await.until(WAIT, "the short lease to expire", () -> !client.exists(lostLockKey));
         List<Lock> held = List.of(outer.get(0), shortLease, outer.get(1));
 
-        List<Delivery> refused = consumer.completeAndRelease(batch, held, locks);
+        List<Delivery> refused = completeAndRelease(batch, held, locks);
 
         assertRefusedAlone(batch, lost, refused, null, lostLockKey);
     }
@@ -280,13 +312,13 @@ class RedisClaimTest {
         assertEquals(1, refused.size(), "refused: " + refused);
         assertSame(lost, refused.get(0), "the caller matches refusals by identity");
         assertEquals(Set.of(lost.id()), pendingIds(), "only the refused entry stays pending");
-        assertFalse(consumer.isProcessed(lost.eventId()), "no marker for a refused success");
+        assertFalse(consumer.completedAmong(List.of(lost.eventId())).contains(lost.eventId()), "no marker for a refused success");
         assertEquals(expectedLockValue, client.get(lostLockKey), "the key's current holder is left alone");
         for (Delivery d : batch) {
             if (d == lost) {
                 continue;
             }
-            assertTrue(consumer.isProcessed(d.eventId()), d.eventId());
+            assertTrue(consumer.completedAmong(List.of(d.eventId())).contains(d.eventId()), d.eventId());
             assertFalse(client.exists(options.lockKey(d.event().lockKey())), d.event().lockKey());
         }
     }
@@ -297,13 +329,13 @@ class RedisClaimTest {
         // yet its owner-checked release must not delete the lock another worker took since.
         LockProvider locks = setUp(redis, Path.TWO_STEP);
         List<Delivery> batch = deliver(event("w-1", "exec-w1"), event("w-2", "exec-w2"));
-        List<Lock> held = locksOf(consumer.claim(batch, locks, TTL));
+        List<Lock> held = locksOf(acquire(batch, locks, TTL));
         String lostLockKey = options.lockKey("exec-w2");
         assertEquals(1, client.del(lostLockKey));
         Lock successor = other.tryAcquire("exec-w2", TTL).orElseThrow();
         String successorValue = client.get(lostLockKey);
 
-        assertEquals(List.of(), consumer.completeAndRelease(batch, held, locks));
+        assertEquals(List.of(), completeAndRelease(batch, held, locks));
 
         assertEquals(Set.of(), pendingIds());
         assertEquals(successorValue, client.get(lostLockKey));
@@ -312,26 +344,10 @@ class RedisClaimTest {
     }
 
     @Test
-    void aProviderSharingTheTransportsPoolButNotItsPrefixFallsBackToTheDefault(RedisServer redis) throws Exception {
-        // Guards the sameStore check: a script using the transport's prefix would lock the wrong keys.
-        setUp(redis, Path.COMBINED);
-        RedisOptions elsewhere = options.toBuilder().keyPrefix("other-app:").build();
-        try (RedisLockProvider foreign = RedisLockProvider.create(elsewhere)) {
-            List<Delivery> batch = deliver(event("p-1", "exec-p"));
-            Lock lock = consumer.claim(batch, foreign, TTL).get(0).lock().orElseThrow();
-            assertTrue(client.exists("other-app:lock:exec-p"));
-            assertFalse(client.exists(options.lockKey("exec-p")));
-            assertEquals(List.of(), consumer.completeAndRelease(batch, List.of(lock), foreign));
-            assertFalse(client.exists("other-app:lock:exec-p"));
-            assertTrue(consumer.isProcessed("p-1"));
-        }
-    }
-
-    @Test
     void anEmptyBatchClaimsAndCompletesNothing(RedisServer redis) {
         LockProvider locks = setUp(redis, Path.COMBINED);
-        assertEquals(List.of(), consumer.claim(List.of(), locks, TTL));
-        assertEquals(List.of(), consumer.completeAndRelease(List.of(), List.of(), locks));
+        assertEquals(List.of(), acquire(List.of(), locks, TTL));
+        assertEquals(List.of(), completeAndRelease(List.of(), List.of(), locks));
         assertFalse(client.exists(options.fenceKey()), "no token drawn");
     }
 
@@ -344,7 +360,7 @@ class RedisClaimTest {
         // The fencing counter is not a number: the token draw fails after the locks were taken.
         client.set(options.fenceKey(), "not a number");
 
-        assertThrows(RuntimeException.class, () -> consumer.claim(batch, locks, TTL));
+        assertThrows(RuntimeException.class, () -> acquire(batch, locks, TTL));
 
         assertFalse(client.exists(options.lockKey("exec-a")), "locks taken before the failure are released");
         assertFalse(client.exists(options.lockKey("exec-b")), "locks taken before the failure are released");

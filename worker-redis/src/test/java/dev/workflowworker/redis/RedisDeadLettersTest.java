@@ -1,9 +1,9 @@
 package dev.workflowworker.redis;
 
 import dev.workflowworker.api.DeadLetter;
-import dev.workflowworker.api.Delivery;
+import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.api.ErrorCategory;
-import dev.workflowworker.api.EventTransport;
+import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.redis.testsupport.RedisServer;
 import dev.workflowworker.redis.testsupport.RedisServerExtension;
@@ -28,7 +28,7 @@ class RedisDeadLettersTest {
         List<Delivery> all = new ArrayList<>();
         long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
         while (all.size() < expected && System.nanoTime() < deadline) {
-            all.addAll(c.poll(expected - all.size(), Duration.ofMillis(200)));
+            all.addAll(c.read(expected - all.size(), Duration.ofMillis(200)));
         }
         assertEquals(expected, all.size());
         return all;
@@ -67,7 +67,7 @@ class RedisDeadLettersTest {
             t.publish(event);
             EventTransport.Consumer c = t.openConsumer("c1");
             Delivery first = pollUntil(c, 1).get(0);
-            c.reschedule(first, Instant.now(), 3);
+            c.retryAt(first, Instant.now(), 3);
             Delivery third = pollUntil(c, 1).get(0);
             assertEquals(3, third.attempt());
             deadLetter(c, third, "gave up");

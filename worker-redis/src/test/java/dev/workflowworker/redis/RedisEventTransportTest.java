@@ -1,9 +1,9 @@
 package dev.workflowworker.redis;
 
 import dev.workflowworker.api.DeadLetter;
-import dev.workflowworker.api.Delivery;
+import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.api.ErrorCategory;
-import dev.workflowworker.api.EventTransport;
+import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.redis.testsupport.Await;
 import dev.workflowworker.redis.testsupport.RedisServer;
@@ -80,7 +80,7 @@ class RedisEventTransportTest {
         List<Delivery> all = new ArrayList<>();
         long deadline = System.nanoTime() + WAIT.toNanos();
         while (all.size() < expected && System.nanoTime() < deadline) {
-            all.addAll(c.poll(expected - all.size(), Duration.ofMillis(200)));
+            all.addAll(c.read(expected - all.size(), Duration.ofMillis(200)));
         }
         return all;
     }
@@ -101,7 +101,7 @@ class RedisEventTransportTest {
         RedisEventTransport t = transport(redis);
         WorkflowEvent sent = event("e-1");
         String id = t.publish(sent);
-        List<Delivery> got = t.openConsumer("c1").poll(10, Duration.ofSeconds(1));
+        List<Delivery> got = t.openConsumer("c1").read(10, Duration.ofSeconds(1));
         assertEquals(1, got.size());
         Delivery d = got.get(0);
         assertEquals(id, d.id());
@@ -153,10 +153,10 @@ class RedisEventTransportTest {
     void blockedPollReturnsAsSoonAsAnEventArrives(RedisServer redis) throws Exception {
         RedisEventTransport t = transport(redis);
         EventTransport.Consumer consumer = t.openConsumer("c1");
-        consumer.poll(1, Duration.ofMillis(1)); // group and connection are ready before timing
+        consumer.read(1, Duration.ofMillis(1)); // group and connection are ready before timing
         CompletableFuture<List<Delivery>> polled = CompletableFuture.supplyAsync(() -> {
             try {
-                return consumer.poll(5, Duration.ofSeconds(10));
+                return consumer.read(5, Duration.ofSeconds(10));
             } catch (InterruptedException e) {
                 throw new IllegalStateException(e);
             }
@@ -181,7 +181,7 @@ class RedisEventTransportTest {
             EventTransport.Consumer c = t.openConsumer("blocked-" + i);
             reads.add(CompletableFuture.supplyAsync(() -> {
                 try {
-                    return c.poll(1, Duration.ofSeconds(4));
+                    return c.read(1, Duration.ofSeconds(4));
                 } catch (InterruptedException e) {
                     throw new IllegalStateException(e);
                 }
@@ -192,7 +192,7 @@ class RedisEventTransportTest {
         });
         long start = System.nanoTime();
         t.publish(event("p1"));
-        assertFalse(t.openConsumer("other").isProcessed("p1"));
+        assertFalse(t.openConsumer("other").completedAmong(List.of("p1")).contains("p1"));
         long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         assertTrue(tookMs < 1_000, "publish and isProcessed took " + tookMs + " ms while reads were blocked");
         CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).get(10, TimeUnit.SECONDS);
@@ -205,12 +205,12 @@ class RedisEventTransportTest {
         t.publish(event("done-1"));
         EventTransport.Consumer consumer = t.openConsumer("c1");
         Delivery d = pollUntil(consumer, 1).get(0);
-        assertFalse(consumer.isProcessed("done-1"));
+        assertFalse(consumer.completedAmong(List.of("done-1")).contains("done-1"));
         assertEquals(1, pendingCount(c));
 
-        consumer.complete(d);
+        consumer.complete(List.of(d));
 
-        assertTrue(consumer.isProcessed("done-1"));
+        assertTrue(consumer.completedAmong(List.of("done-1")).contains("done-1"));
         assertEquals(0, pendingCount(c));
         long ttl = c.pttl("workflow:processed:done-1");
         assertTrue(ttl > 0 && ttl <= Duration.ofMinutes(5).toMillis(), "marker ttl " + ttl);
@@ -222,9 +222,9 @@ class RedisEventTransportTest {
         RedisClient c = client(redis);
         t.publish(event("dup-1"));
         EventTransport.Consumer consumer = t.openConsumer("c1");
-        consumer.ack(pollUntil(consumer, 1).get(0));
+        consumer.acknowledge(pollUntil(consumer, 1).get(0));
         assertEquals(0, pendingCount(c));
-        assertFalse(consumer.isProcessed("dup-1"));
+        assertFalse(consumer.completedAmong(List.of("dup-1")).contains("dup-1"));
     }
 
     @Test
@@ -235,7 +235,7 @@ class RedisEventTransportTest {
         EventTransport.Consumer consumer = t.openConsumer("c1");
         Delivery first = pollUntil(consumer, 1).get(0);
 
-        consumer.reschedule(first, Instant.now().plusMillis(300), 2);
+        consumer.retryAt(first, Instant.now().plusMillis(300), 2);
 
         assertEquals(0, pendingCount(c), "ack and retry entry happen together");
         assertEquals(1, c.zcard("workflow:events:global:retry"));
@@ -253,9 +253,9 @@ class RedisEventTransportTest {
         t.publish(event("settled"));
         EventTransport.Consumer consumer = t.openConsumer("c1");
         Delivery d = pollUntil(consumer, 1).get(0);
-        consumer.complete(d);
+        consumer.complete(List.of(d));
 
-        consumer.reschedule(d, Instant.now(), 2);
+        consumer.retryAt(d, Instant.now(), 2);
 
         assertEquals(0, c.zcard("workflow:events:global:retry"));
     }
@@ -315,16 +315,16 @@ class RedisEventTransportTest {
         dead.close(); // crashed: never acks
 
         EventTransport.Consumer survivor = t.openConsumer("survivor");
-        assertTrue(survivor.claimStalled(Duration.ofSeconds(30), 10).isEmpty(), "not idle long enough yet");
+        assertTrue(survivor.reclaimStalled(Duration.ofSeconds(30), 10).isEmpty(), "not idle long enough yet");
         Await.until(WAIT, "the entry to be idle for 200 ms",
                 () -> c.xpending("workflow:events:global", "workflow-processors",
                         new XPendingParams().count(1)).get(0).getIdleTime() > 200);
-        List<Delivery> claimed = survivor.claimStalled(Duration.ofMillis(200), 10);
+        List<Delivery> claimed = survivor.reclaimStalled(Duration.ofMillis(200), 10);
 
         assertEquals(1, claimed.size());
         assertEquals(original.id(), claimed.get(0).id());
         assertEquals(original.event(), claimed.get(0).event());
-        survivor.complete(claimed.get(0));
+        survivor.complete(List.of(claimed.get(0)));
         assertEquals(0, pendingCount(c));
     }
 
@@ -342,7 +342,7 @@ class RedisEventTransportTest {
 
         worker.keepAlive(List.of(inFlight));
 
-        assertTrue(other.claimStalled(Duration.ofMillis(300), 10).isEmpty());
+        assertTrue(other.reclaimStalled(Duration.ofMillis(300), 10).isEmpty());
         assertEquals("worker", c.xpending("workflow:events:global", "workflow-processors",
                 new XPendingParams().count(1)).get(0).getConsumerName());
     }
@@ -355,7 +355,7 @@ class RedisEventTransportTest {
         EventTransport.Consumer slow = t.openConsumer("slow");
         Delivery d = pollUntil(slow, 1).get(0);
         EventTransport.Consumer rescuer = t.openConsumer("rescuer");
-        Await.until(WAIT, "the entry to be claimable", () -> !rescuer.claimStalled(Duration.ofMillis(50), 1).isEmpty());
+        Await.until(WAIT, "the entry to be claimable", () -> !rescuer.reclaimStalled(Duration.ofMillis(50), 1).isEmpty());
 
         slow.keepAlive(List.of(d));
 
@@ -392,7 +392,7 @@ class RedisEventTransportTest {
         List<Delivery> delivered = pollUntil(consumer, 6);
         // Acked: 0,1,3,4,5. Pending: 2. Undelivered: 6..9.
         for (int i : new int[] {0, 1, 3, 4, 5}) {
-            consumer.complete(delivered.get(i));
+            consumer.complete(List.of(delivered.get(i)));
         }
 
         long removed = t.trimStream();
@@ -401,7 +401,7 @@ class RedisEventTransportTest {
         List<String> left = c.xrange("workflow:events:global", (StreamEntryID) null, null).stream()
                 .map(e -> e.getFields().get("event_id")).toList();
         assertEquals(List.of("t-2", "t-3", "t-4", "t-5", "t-6", "t-7", "t-8", "t-9"), left);
-        consumer.complete(delivered.get(2));
+        consumer.complete(List.of(delivered.get(2)));
         assertEquals(4, t.trimStream(), "everything up to the last delivered entry once nothing is pending");
         List<Delivery> rest = pollUntil(consumer, 4);
         assertEquals(List.of("t-6", "t-7", "t-8", "t-9"), rest.stream().map(Delivery::eventId).toList());
@@ -414,7 +414,7 @@ class RedisEventTransportTest {
         c.xgroupCreate("workflow:events:global", "other-group", new StreamEntryID(0, 0), true);
         t.publish(event("g-1"));
         EventTransport.Consumer consumer = t.openConsumer("c1");
-        consumer.complete(pollUntil(consumer, 1).get(0));
+        consumer.complete(List.of(pollUntil(consumer, 1).get(0)));
 
         assertEquals(0, t.trimStream(), "other-group has not read g-1 yet");
         assertEquals(1, c.xlen("workflow:events:global"));
@@ -430,13 +430,13 @@ class RedisEventTransportTest {
         pollUntil(owner, 1);
         // Redis 7.0 creates a consumer only when it reads something.
         RedisConsumer idle = (RedisConsumer) t.openConsumer("idle");
-        idle.complete(pollUntil(idle, 1).get(0));
+        idle.complete(List.of(pollUntil(idle, 1).get(0)));
         RedisConsumer self = (RedisConsumer) t.openConsumer("self");
         c.xgroupCreateConsumer("workflow:events:global", "workflow-processors", "self");
         Await.until(WAIT, "consumers to be idle for 150 ms", () -> c.xinfoConsumers2("workflow:events:global",
                 "workflow-processors").stream().allMatch(ci -> ci.getIdle() > 150));
 
-        assertEquals(1, t.removeIdleConsumers(self.name()));
+        assertEquals(1, t.removeIdleConsumers("self"));
 
         List<String> names = c.xinfoConsumers2("workflow:events:global", "workflow-processors").stream()
                 .map(ci -> ci.getName()).sorted().toList();
@@ -449,15 +449,15 @@ class RedisEventTransportTest {
         RedisClient c = client(redis);
         EventTransport.Consumer consumer = t.openConsumer("c1");
         t.publish(event("before"));
-        consumer.complete(pollUntil(consumer, 1).get(0));
+        consumer.complete(List.of(pollUntil(consumer, 1).get(0)));
         c.del("workflow:events:global");
 
         t.publish(event("after"));
         List<Delivery> got = pollUntil(consumer, 1);
 
         assertEquals("after", got.get(0).eventId());
-        consumer.complete(got.get(0));
-        assertTrue(consumer.isProcessed("after"));
+        consumer.complete(List.of(got.get(0)));
+        assertTrue(consumer.completedAmong(List.of("after")).contains("after"));
     }
 
     @Test
@@ -469,9 +469,9 @@ class RedisEventTransportTest {
         Delivery d = pollUntil(consumer, 1).get(0);
         c.scriptFlush();
 
-        consumer.complete(d);
+        consumer.complete(List.of(d));
 
-        assertTrue(consumer.isProcessed("noscript"));
+        assertTrue(consumer.completedAmong(List.of("noscript")).contains("noscript"));
         assertNotNull(c.get("workflow:processed:noscript"));
     }
 

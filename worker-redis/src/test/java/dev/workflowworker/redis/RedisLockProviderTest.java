@@ -1,7 +1,7 @@
 package dev.workflowworker.redis;
 
-import dev.workflowworker.api.Lock;
-import dev.workflowworker.api.LockProvider;
+import dev.workflowworker.api.spi.Lock;
+import dev.workflowworker.api.spi.LockProvider;
 import dev.workflowworker.redis.testsupport.Await;
 import dev.workflowworker.redis.testsupport.RedisServer;
 import dev.workflowworker.redis.testsupport.RedisServerExtension;

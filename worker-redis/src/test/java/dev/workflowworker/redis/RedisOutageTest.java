@@ -1,8 +1,8 @@
 package dev.workflowworker.redis;
 
-import dev.workflowworker.api.Delivery;
-import dev.workflowworker.api.EventTransport;
-import dev.workflowworker.api.LockProvider;
+import dev.workflowworker.api.spi.Delivery;
+import dev.workflowworker.api.spi.EventTransport;
+import dev.workflowworker.api.spi.LockProvider;
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.redis.testsupport.Await;
 import dev.workflowworker.redis.testsupport.RedisServer;
@@ -35,7 +35,7 @@ class RedisOutageTest {
         List<Delivery> all = new ArrayList<>();
         Await.until(RECOVERY, expected + " deliveries", () -> {
             try {
-                all.addAll(c.poll(expected - all.size(), Duration.ofMillis(200)));
+                all.addAll(c.read(expected - all.size(), Duration.ofMillis(200)));
             } catch (RedisUnavailableException e) {
                 return false;
             } catch (InterruptedException e) {
@@ -62,9 +62,9 @@ class RedisOutageTest {
                     assertThrows(RedisUnavailableException.class, () -> t.publish(event("during")));
             assertTrue(publishFailure.getMessage().contains(redis.uri().replace("redis://", "")),
                     publishFailure.getMessage());
-            assertThrows(RedisUnavailableException.class, () -> consumer.poll(1, Duration.ofMillis(100)));
-            assertThrows(RedisUnavailableException.class, () -> consumer.isProcessed("before"));
-            assertThrows(RedisUnavailableException.class, () -> consumer.complete(held));
+            assertThrows(RedisUnavailableException.class, () -> consumer.read(1, Duration.ofMillis(100)));
+            assertThrows(RedisUnavailableException.class, () -> consumer.completedAmong(List.of("before")).contains("before"));
+            assertThrows(RedisUnavailableException.class, () -> consumer.complete(List.of(held)));
             assertThrows(RedisUnavailableException.class, () -> locks.tryAcquire("k", Duration.ofSeconds(5)));
 
             redis.start();
@@ -74,8 +74,8 @@ class RedisOutageTest {
             t.publish(event("after"));
             Delivery d = pollUntil(consumer, 1).get(0);
             assertEquals("after", d.eventId());
-            consumer.complete(d);
-            assertTrue(consumer.isProcessed("after"));
+            consumer.complete(List.of(d));
+            assertTrue(consumer.completedAmong(List.of("after")).contains("after"));
             assertTrue(locks.tryAcquire("k", Duration.ofSeconds(5)).isPresent());
         }
     }
@@ -89,7 +89,7 @@ class RedisOutageTest {
             long end = System.nanoTime() + Duration.ofSeconds(2).toNanos();
             while (System.nanoTime() < end) {
                 attempts++;
-                assertThrows(RedisUnavailableException.class, () -> consumer.poll(10, Duration.ofMillis(500)));
+                assertThrows(RedisUnavailableException.class, () -> consumer.read(10, Duration.ofMillis(500)));
             }
             // Backoff doubles from 100 ms: a hot loop would make thousands of attempts in two seconds.
             assertTrue(attempts <= 12, attempts + " poll attempts in 2 s");
@@ -101,7 +101,7 @@ class RedisOutageTest {
         redis.stop();
         try (RedisEventTransport t = RedisEventTransport.create(redis.options().build())) {
             EventTransport.Consumer consumer = t.openConsumer("c1");
-            assertThrows(RedisUnavailableException.class, () -> consumer.poll(1, Duration.ofMillis(50)));
+            assertThrows(RedisUnavailableException.class, () -> consumer.read(1, Duration.ofMillis(50)));
             redis.start();
             Await.until(RECOVERY, "publish to succeed", () -> {
                 try {
@@ -128,7 +128,7 @@ class RedisOutageTest {
             List<RuntimeException> failures = new ArrayList<>();
             failures.add(assertThrows(RedisUnavailableException.class, () -> t.publish(event("x"))));
             failures.add(assertThrows(RedisUnavailableException.class,
-                    () -> t.openConsumer("c").poll(1, Duration.ofMillis(10))));
+                    () -> t.openConsumer("c").read(1, Duration.ofMillis(10))));
             failures.add(assertThrows(RedisUnavailableException.class,
                     () -> locks.tryAcquire("k", Duration.ofSeconds(1))));
             for (RuntimeException f : failures) {

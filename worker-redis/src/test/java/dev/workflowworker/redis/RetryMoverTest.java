@@ -1,7 +1,7 @@
 package dev.workflowworker.redis;
 
-import dev.workflowworker.api.Delivery;
-import dev.workflowworker.api.EventTransport;
+import dev.workflowworker.api.spi.Delivery;
+import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.redis.testsupport.RedisServer;
 import dev.workflowworker.redis.testsupport.RedisServerExtension;
@@ -46,7 +46,7 @@ class RetryMoverTest {
             List<Delivery> first = drain(consumer, EVENTS);
             Instant due = Instant.now().minusMillis(1);
             for (Delivery d : first) {
-                consumer.reschedule(d, due, 2);
+                consumer.retryAt(d, due, 2);
             }
             assertEquals(EVENTS, client.zcard("workflow:events:global:retry"));
 
@@ -91,10 +91,10 @@ class RetryMoverTest {
              RedisClient client = redis.client()) {
             t.publish(WorkflowEvent.builder("T").eventId("later").build());
             EventTransport.Consumer c = t.openConsumer("c1");
-            c.reschedule(drain(c, 1).get(0), Instant.now().plus(Duration.ofHours(1)), 2);
+            c.retryAt(drain(c, 1).get(0), Instant.now().plus(Duration.ofHours(1)), 2);
 
             assertEquals(0, t.moveDueRetries());
-            assertTrue(c.poll(10, Duration.ofMillis(100)).isEmpty());
+            assertTrue(c.read(10, Duration.ofMillis(100)).isEmpty());
             assertEquals(1, client.zcard("workflow:events:global:retry"));
         }
     }
@@ -103,7 +103,7 @@ class RetryMoverTest {
         List<Delivery> all = new ArrayList<>();
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (all.size() < expected && System.nanoTime() < deadline) {
-            all.addAll(c.poll(100, Duration.ofMillis(200)));
+            all.addAll(c.read(100, Duration.ofMillis(200)));
         }
         assertEquals(expected, all.size());
         return all;

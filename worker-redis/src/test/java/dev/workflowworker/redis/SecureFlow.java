@@ -1,11 +1,11 @@
 package dev.workflowworker.redis;
 
 import dev.workflowworker.api.DeadLetter;
-import dev.workflowworker.api.Delivery;
+import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.api.ErrorCategory;
 import dev.workflowworker.api.EventOutcome;
-import dev.workflowworker.api.EventTransport;
-import dev.workflowworker.api.Lock;
+import dev.workflowworker.api.spi.EventTransport;
+import dev.workflowworker.api.spi.Lock;
 import dev.workflowworker.api.PermanentWorkflowException;
 import dev.workflowworker.api.RecoverableWorkflowException;
 import dev.workflowworker.api.WorkerListener;
@@ -133,10 +133,10 @@ final class SecureFlow {
             assertEquals("handed-back", again.get(0).eventId(), "the released entry is delivered again");
 
             // Left pending on purpose: claimed back at once with a zero idle time.
-            List<Delivery> claimed = consumer.claimStalled(Duration.ZERO, 10);
+            List<Delivery> claimed = consumer.reclaimStalled(Duration.ZERO, 10);
             assertEquals(1, claimed.size(), "the pending entry is claimed");
-            consumer.complete(claimed.get(0));
-            assertTrue(consumer.isProcessed("handed-back"));
+            consumer.complete(List.of(claimed.get(0)));
+            assertTrue(consumer.completedAmong(List.of("handed-back")).contains("handed-back"));
 
             transport.trimStream();
 
@@ -151,7 +151,7 @@ final class SecureFlow {
             assertTrue(dlq.replay(letter.id()).isPresent(), "the dead letter is replayed");
             List<Delivery> replayed = pollOne(consumer);
             assertEquals("poison", replayed.get(0).eventId());
-            consumer.ack(replayed.get(0));
+            consumer.acknowledge(replayed.get(0));
             assertEquals(0, dlq.size(), "the replayed letter left the dead-letter stream");
             transport.publish(WorkflowEvent.builder("POISON").eventId("poison-2").build());
             Delivery second = pollOne(consumer).get(0);
@@ -170,7 +170,7 @@ final class SecureFlow {
             if (System.nanoTime() - deadline > 0) {
                 throw new AssertionError("no entry delivered within " + WAIT);
             }
-            got.addAll(consumer.poll(1, Duration.ofMillis(200)));
+            got.addAll(consumer.read(1, Duration.ofMillis(200)));
         }
         return got;
     }

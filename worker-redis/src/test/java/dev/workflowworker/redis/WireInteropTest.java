@@ -1,7 +1,7 @@
 package dev.workflowworker.redis;
 
-import dev.workflowworker.api.Delivery;
-import dev.workflowworker.api.EventTransport;
+import dev.workflowworker.api.spi.Delivery;
+import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.redis.testsupport.RedisServer;
 import dev.workflowworker.redis.testsupport.RedisServerExtension;
@@ -61,7 +61,7 @@ class WireInteropTest {
         List<Delivery> got = new ArrayList<>();
         long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
         while (got.isEmpty() && System.nanoTime() < deadline) {
-            got.addAll(c.poll(10, Duration.ofMillis(200)));
+            got.addAll(c.read(10, Duration.ofMillis(200)));
         }
         assertEquals(1, got.size());
         return got.get(0);
@@ -153,7 +153,7 @@ class WireInteropTest {
         List<Delivery> got = new ArrayList<>();
         long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
         while (got.size() < 3 && System.nanoTime() < deadline) {
-            got.addAll(c.poll(10, Duration.ofMillis(200)));
+            got.addAll(c.read(10, Duration.ofMillis(200)));
         }
 
         assertEquals(3, got.size());

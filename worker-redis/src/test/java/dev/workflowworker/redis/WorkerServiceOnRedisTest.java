@@ -1,9 +1,9 @@
 package dev.workflowworker.redis;
 
-import dev.workflowworker.api.Delivery;
+import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.api.EventContext;
 import dev.workflowworker.api.EventOutcome;
-import dev.workflowworker.api.EventTransport;
+import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.api.HealthStatus;
 import dev.workflowworker.api.RecoverableWorkflowException;
 import dev.workflowworker.api.WorkerListener;
@@ -133,6 +133,45 @@ class WorkerServiceOnRedisTest {
     }
 
     @Test
+    void aLockProviderOfTheHostsOwnIsComposedWithTheTransportsMarkers(RedisServer redis) throws Exception {
+        // A provider with its own pool is not the transport's: the engine takes the two-step path
+        // (the provider's locks, then the transport's markers and completion).
+        RedisLockProvider separate = RedisLockProvider.create(redis.options().keyPrefix("host-locks:").build());
+        int events = 60;
+        CountDownLatch done = new CountDownLatch(events);
+        RedisClient probe = redis.client();
+        AtomicInteger heldByHostProvider = new AtomicInteger();
+        ActionRuntime runtime = ActionRuntime.builder().on("WORK", ctx -> {
+            if (probe.exists("host-locks:lock:" + ctx.event().lockKey())
+                    && !probe.exists("workflow:lock:" + ctx.event().lockKey())) {
+                heldByHostProvider.incrementAndGet();
+            }
+            countedWork(ctx);
+            done.countDown();
+        }).build();
+        WorkerService a = service(redis, runtime, b -> b.lockProvider(separate));
+        service(redis, runtime, b -> b.lockProvider(separate));
+        List<WorkflowEvent> batch = new ArrayList<>();
+        for (int i = 0; i < events; i++) {
+            batch.add(WorkflowEvent.builder("WORK").eventId("h" + i).executionId("exec-" + (i % 5)).build());
+        }
+        a.publisher().publishAll(batch);
+        assertTrue(done.await(60, TimeUnit.SECONDS), "events left: " + done.getCount());
+        Await.until(Duration.ofSeconds(10), "every success to be recorded",
+                () -> outcomes.stream().filter(o -> o.kind() == EventOutcome.Kind.SUCCEEDED).count() == events);
+        assertEquals(0, overlaps.get(), "two handlers at once for one execution id");
+        a.publisher().publish(batch.get(0));
+        Await.until(Duration.ofSeconds(10), "the copy to be recognised by its marker",
+                () -> count(EventOutcome.Kind.DUPLICATE, "h0") == 1);
+        for (int i = 0; i < events; i++) {
+            assertEquals(1, invocations.get("h" + i).get(), "invocations of h" + i);
+        }
+        assertEquals(events, heldByHostProvider.get(), "every handler ran under the host provider's lock only");
+        probe.close();
+        separate.close();
+    }
+
+    @Test
     void duplicatesOfOneEventIdCompleteOnce(RedisServer redis) throws Exception {
         WorkerService s = service(redis, ActionRuntime.builder().on("WORK", this::countedWork).build());
         WorkflowEvent event = WorkflowEvent.builder("WORK").eventId("same-id").build();
@@ -183,7 +222,7 @@ class WorkerServiceOnRedisTest {
             List<Delivery> taken = new ArrayList<>();
             Await.until(Duration.ofSeconds(5), "the doomed worker to read the event", () -> {
                 try {
-                    taken.addAll(dying.poll(1, Duration.ofMillis(100)));
+                    taken.addAll(dying.read(1, Duration.ofMillis(100)));
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
@@ -291,7 +330,7 @@ class WorkerServiceOnRedisTest {
              RedisClient c = redis.client()) {
             // The first holder's lease "expires" (as if its renewals were blocked) and another takes it.
             c.del("workflow:lock:exec-lease");
-            dev.workflowworker.api.Lock taken = intruder.tryAcquire("exec-lease", Duration.ofSeconds(30)).orElseThrow();
+            dev.workflowworker.api.spi.Lock taken = intruder.tryAcquire("exec-lease", Duration.ofSeconds(30)).orElseThrow();
             assertTrue(taken.fencingToken() > tokens.get(0));
 
             Await.until(Duration.ofSeconds(10), "the lease loss to be reported",

@@ -86,15 +86,15 @@ class WorkflowAdminTest {
             for (int i = 0; i < 3; i++) {
                 t.publish(WorkflowEvent.builder("S").eventId("s-" + i).build());
             }
-            assertEquals(new dev.workflowworker.api.EventTransport.Stats(3, 0, 0, 0), t.stats().orElseThrow());
+            assertEquals(new dev.workflowworker.api.StreamStats(3, 0, 0, 0), t.stats().orElseThrow());
             var consumer = t.openConsumer("stats-consumer");
-            var got = consumer.poll(2, Duration.ofMillis(500));
+            var got = consumer.read(2, Duration.ofMillis(500));
             assertEquals(2, got.size());
-            assertEquals(new dev.workflowworker.api.EventTransport.Stats(1, 2, 0, 0), t.stats().orElseThrow());
-            consumer.reschedule(got.get(0), java.time.Instant.now().plusSeconds(60), 2);
+            assertEquals(new dev.workflowworker.api.StreamStats(1, 2, 0, 0), t.stats().orElseThrow());
+            consumer.retryAt(got.get(0), java.time.Instant.now().plusSeconds(60), 2);
             consumer.deadLetter(got.get(1), new dev.workflowworker.api.DeadLetter(
                     dev.workflowworker.api.ErrorCategory.PERMANENT, "bad", "", 1, "w", java.time.Instant.now()));
-            assertEquals(new dev.workflowworker.api.EventTransport.Stats(1, 0, 1, 1), t.stats().orElseThrow());
+            assertEquals(new dev.workflowworker.api.StreamStats(1, 0, 1, 1), t.stats().orElseThrow());
         }
     }
 

@@ -5,7 +5,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.DoubleSupplier;
 
 /**
- * Exponential backoff with jitter (DESIGN §4.5):
+ * Exponential backoff with jitter (docs/ARCHITECTURE.md, promise 5):
  * {@code min(max, initial × 2^(attempt-1)) × uniform[0.8, 1.2]}. The jitter spreads retries of
  * events that failed together so they do not return as a thundering herd.
  */

@@ -19,15 +19,12 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Classifies failures in DESIGN §4.5 order: the exception's own type, then the host's
+ * Classifies failures in the order of docs/ARCHITECTURE.md, promise 5: the exception's own type, then the host's
  * classifiers in registration order, then the defaults.
  */
 public final class Classification {
 
     private static final Logger log = LoggerFactory.getLogger(Classification.class);
-
-    /** The defaults: I/O and timeouts transient, bad input permanent, anything else recoverable. */
-    public static final ErrorClassifier DEFAULTS = Classification::defaults;
 
     private final List<ErrorClassifier> hostClassifiers;
 

@@ -3,8 +3,8 @@ package dev.workflowworker.core.internal;
 import dev.workflowworker.api.EventContext;
 import dev.workflowworker.api.PermanentWorkflowException;
 import dev.workflowworker.api.WorkflowEvent;
+import dev.workflowworker.core.TimeSource;
 
-import java.time.Clock;
 import java.time.Instant;
 import java.util.function.BooleanSupplier;
 
@@ -14,7 +14,7 @@ public final class DefaultEventContext implements EventContext {
     private final WorkflowEvent event;
     private final long fencingToken;
     private final String workerId;
-    private final Clock clock;
+    private final TimeSource time;
     private final BooleanSupplier shuttingDown;
     private volatile int attempt;
     private volatile Instant deadline;
@@ -22,13 +22,13 @@ public final class DefaultEventContext implements EventContext {
     /** Until when the lease is surely ours: from the send time of the last good acquire/renew, plus the TTL, minus a margin. */
     private volatile long leaseValidUntilMillis = Long.MAX_VALUE;
 
-    public DefaultEventContext(WorkflowEvent event, int attempt, long fencingToken, String workerId, Clock clock,
+    public DefaultEventContext(WorkflowEvent event, int attempt, long fencingToken, String workerId, TimeSource time,
                                Instant deadline, BooleanSupplier shuttingDown) {
         this.event = event;
         this.attempt = attempt;
         this.fencingToken = fencingToken;
         this.workerId = workerId;
-        this.clock = clock;
+        this.time = time;
         this.deadline = deadline;
         this.shuttingDown = shuttingDown;
     }
@@ -70,7 +70,7 @@ public final class DefaultEventContext implements EventContext {
 
     @Override
     public boolean isCancelled() {
-        return isLeaseLost() || shuttingDown.getAsBoolean() || clock.instant().isAfter(deadline);
+        return isLeaseLost() || shuttingDown.getAsBoolean() || time.instant().isAfter(deadline);
     }
 
     @Override
@@ -88,7 +88,7 @@ public final class DefaultEventContext implements EventContext {
      *     succeeded in time (a renewal blocked on a dead connection must not keep the handler going)
      */
     public boolean isLeaseLost() {
-        return leaseLost || clock.millis() >= leaseValidUntilMillis;
+        return leaseLost || time.wallMillis() >= leaseValidUntilMillis;
     }
 
     /**

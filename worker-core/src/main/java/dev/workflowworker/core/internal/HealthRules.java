@@ -1,12 +1,13 @@
 package dev.workflowworker.core.internal;
 
 import dev.workflowworker.api.HealthStatus;
+import dev.workflowworker.api.WorkerState;
 
 import java.time.Duration;
 import java.util.Collection;
 
 /**
- * The health rules of DESIGN §6 as pure functions, so they are tested without threads or time.
+ * The health rules (docs/ARCHITECTURE.md, "Health") as pure functions, so they are tested without threads or time.
  */
 public final class HealthRules {
 
@@ -34,23 +35,30 @@ public final class HealthRules {
     /**
      * Judges one worker.
      *
-     * @param state     lifecycle state: running, paused, stopping, stopped, crashed
+     * @param state     lifecycle state
      * @param stats     its signals
      * @param nowMillis clock time
      * @param t         thresholds
      * @return the verdict
      */
-    public static Verdict worker(String state, String crashReason, WorkerStats stats, long nowMillis, Thresholds t) {
-        if ("paused".equals(state)) {
+    public static Verdict worker(WorkerState state, String crashReason, WorkerStats stats, long nowMillis, Thresholds t) {
+        if (state == WorkerState.PAUSED) {
             // Paused on purpose: alive and holding its work, but not taking new events.
             return new Verdict(HealthStatus.DEGRADED, "paused");
         }
-        if (!"running".equals(state)) {
-            return new Verdict(HealthStatus.UNHEALTHY, crashReason != null ? state + ": " + crashReason : state);
+        if (state != WorkerState.RUNNING) {
+            return new Verdict(HealthStatus.UNHEALTHY,
+                    crashReason != null ? state.jsonValue() + ": " + crashReason : state.jsonValue());
         }
         long staleMs = nowMillis - stats.heartbeatMillis();
         if (staleMs > t.heartbeatTimeout().toMillis()) {
             return new Verdict(HealthStatus.UNHEALTHY, "loop heartbeat stale for " + staleMs + " ms");
+        }
+        long downSince = stats.transportDownSinceMillis();
+        if (downSince >= 0) {
+            // Until a read succeeds again, however long the backoff between attempts has grown.
+            return new Verdict(HealthStatus.DEGRADED, "transport unreachable for " + (nowMillis - downSince)
+                    + " ms: " + stats.lastInfraError());
         }
         long windowMs = t.window().toMillis();
         long infraAgo = nowMillis - stats.lastInfraErrorMillis();

@@ -3,6 +3,7 @@ package dev.workflowworker.core.internal;
 import dev.workflowworker.api.EventContext;
 import dev.workflowworker.api.EventOutcome;
 import dev.workflowworker.api.WorkerListener;
+import dev.workflowworker.api.WorkerState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,7 +58,7 @@ public final class Listeners {
      * @param workerId the worker
      * @param state    its new state
      */
-    public void workerState(String workerId, String state) {
+    public void workerState(String workerId, WorkerState state) {
         for (WorkerListener l : listeners) {
             try {
                 l.onWorkerState(workerId, state);

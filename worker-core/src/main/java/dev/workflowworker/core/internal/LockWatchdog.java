@@ -1,14 +1,14 @@
 package dev.workflowworker.core.internal;
 
-import dev.workflowworker.api.Lock;
+import dev.workflowworker.api.spi.Lock;
+import dev.workflowworker.core.Scheduler;
+import dev.workflowworker.core.TimeSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -27,7 +27,8 @@ public final class LockWatchdog {
     private final Duration ttl;
     private final long renewEveryMillis;
     private final long validityMillis;
-    private final Clock clock;
+    private final TimeSource time;
+    private final Periodic sweeps;
     private final Runnable onInfraError;
     private final Set<Watch> held = ConcurrentHashMap.newKeySet();
 
@@ -36,13 +37,13 @@ public final class LockWatchdog {
         private final Lock lock;
         private final DefaultEventContext context;
         private volatile long lastRenewedMillis;
-        private volatile long lastRenewedNanosMillis;
+        private volatile long lastRenewedNanos;
 
         private Watch(Lock lock, DefaultEventContext context, long now) {
             this.lock = lock;
             this.context = context;
             this.lastRenewedMillis = now;
-            this.lastRenewedNanosMillis = System.nanoTime() / 1_000_000;
+            this.lastRenewedNanos = time.nanoTime();
         }
 
         /** Stops renewing. */
@@ -52,21 +53,21 @@ public final class LockWatchdog {
     }
 
     /**
-     * @param scheduler    the dedicated renewal scheduler
+     * @param scheduler    the renewal scheduler; a busy handler pool must not be able to starve it
      * @param ttl          the lease duration
-     * @param clock        the clock
+     * @param time         the time source
      * @param onInfraError told when a renewal could not reach the lock store
      */
-    public LockWatchdog(ScheduledExecutorService scheduler, Duration ttl, Clock clock, Runnable onInfraError) {
+    public LockWatchdog(Scheduler scheduler, Duration ttl, TimeSource time, Runnable onInfraError) {
         this.ttl = ttl;
         this.renewEveryMillis = Math.max(1, ttl.toMillis() / 3);
         // A tenth of the TTL covers the time between our clock reading and the store's.
         this.validityMillis = ttl.toMillis() - Math.max(1, ttl.toMillis() / 10);
-        this.clock = clock;
+        this.time = time;
         this.onInfraError = onInfraError;
         // Sweeping twice per renewal period bounds a lease's age at renewal to half a period late.
         long sweep = Math.max(1, renewEveryMillis / 2);
-        scheduler.scheduleWithFixedDelay(this::sweep, sweep, sweep, TimeUnit.MILLISECONDS);
+        this.sweeps = Periodic.start(scheduler, Duration.ofMillis(sweep), this::sweep);
     }
 
     /**
@@ -87,26 +88,26 @@ public final class LockWatchdog {
     }
 
     private void sweep() {
-        // Real elapsed time decides when to renew; the clock (possibly a fake) decides expiry.
+        // Monotonic time decides when to renew; wall time decides expiry, as the store's does.
         for (Watch w : held) {
-            long now = System.nanoTime() / 1_000_000;
+            long now = time.nanoTime();
             if (w.context.isLeaseLost()) {
                 continue;
             }
-            if (now - w.lastRenewedNanosMillis >= renewEveryMillis) {
+            if (now - w.lastRenewedNanos >= TimeUnit.MILLISECONDS.toNanos(renewEveryMillis)) {
                 renew(w, now);
             }
         }
     }
 
-    private void renew(Watch w, long nowMonotonicMillis) {
+    private void renew(Watch w, long nowNanos) {
         // Redis counts the new TTL from when it receives the command, which is after this instant.
-        long sentAt = clock.millis();
+        long sentAt = time.wallMillis();
         try {
             if (w.lock.renew(ttl)) {
                 w.lastRenewedMillis = sentAt;
                 w.context.leaseValidUntil(sentAt + validityMillis);
-                w.lastRenewedNanosMillis = nowMonotonicMillis;
+                w.lastRenewedNanos = nowNanos;
             } else {
                 log.warn("lease on lock key {} was lost (fencing token {}); cancelling its handler",
                         w.lock.key(), w.lock.fencingToken());
@@ -115,12 +116,17 @@ public final class LockWatchdog {
         } catch (RuntimeException e) {
             onInfraError.run();
             // Past the TTL since the last good renewal the lease is gone, whatever the store says later.
-            if (clock.millis() - w.lastRenewedMillis >= ttl.toMillis()) {
+            if (time.wallMillis() - w.lastRenewedMillis >= ttl.toMillis()) {
                 log.warn("could not renew lock key {} for a whole TTL; treating the lease as lost", w.lock.key(), e);
                 w.context.leaseLost();
             } else {
                 log.debug("renewal of lock key {} failed; will retry", w.lock.key(), e);
             }
         }
+    }
+
+    /** Stops renewing every lease. */
+    public void stop() {
+        sweeps.cancel();
     }
 }

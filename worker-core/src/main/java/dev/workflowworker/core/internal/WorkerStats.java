@@ -25,6 +25,8 @@ public final class WorkerStats {
     volatile String lastInfraError;
     volatile String lastError;
     volatile long saturatedSinceMillis = -1;
+    /** Since when reads have failed without a success in between, or -1 while the transport answers. */
+    volatile long transportDownSinceMillis = -1;
 
     // Failure-ratio window: counts at the previous two health ticks.
     private long tickProcessed;
@@ -115,6 +117,20 @@ public final class WorkerStats {
         lastInfraError = message;
     }
 
+    /** @param nowMillis clock time of a failed read */
+    public void transportDown(long nowMillis) {
+        if (transportDownSinceMillis < 0) {
+            transportDownSinceMillis = nowMillis;
+        }
+    }
+
+    /** Records a successful read. */
+    public void transportUp() {
+        if (transportDownSinceMillis >= 0) {
+            transportDownSinceMillis = -1;
+        }
+    }
+
     /** @param nowMillis clock time */
     public void heartbeat(long nowMillis) {
         heartbeatMillis = nowMillis;
@@ -165,4 +181,7 @@ public final class WorkerStats {
     public String lastError() { return lastError; }
 
     public long saturatedSinceMillis() { return saturatedSinceMillis; }
+
+    /** @return since when reads have failed without a success in between, or -1 */
+    public long transportDownSinceMillis() { return transportDownSinceMillis; }
 }

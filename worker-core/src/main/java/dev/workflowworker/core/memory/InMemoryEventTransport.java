@@ -1,21 +1,24 @@
 package dev.workflowworker.core.memory;
 
 import dev.workflowworker.api.DeadLetter;
-import dev.workflowworker.api.Delivery;
-import dev.workflowworker.api.EventTransport;
-import dev.workflowworker.api.LockProvider;
+import dev.workflowworker.api.StreamStats;
+import dev.workflowworker.api.spi.Delivery;
+import dev.workflowworker.api.spi.EventTransport;
+import dev.workflowworker.api.spi.LockProvider;
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.core.internal.WireCodec;
 
-import java.time.Clock;
+import dev.workflowworker.core.TimeSource;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentSkipListMap;
@@ -57,7 +60,7 @@ public final class InMemoryEventTransport implements EventTransport {
         }
     }
 
-    private final Clock clock;
+    private final TimeSource clock;
     private final WireCodec codec;
     private final long markerTtlMillis;
     private final InMemoryLockProvider locks;
@@ -93,7 +96,7 @@ public final class InMemoryEventTransport implements EventTransport {
     }
 
     private String nextId() {
-        return clock.millis() + "-" + seq.incrementAndGet();
+        return clock.wallMillis() + "-" + seq.incrementAndGet();
     }
 
     /**
@@ -157,8 +160,8 @@ public final class InMemoryEventTransport implements EventTransport {
     }
 
     @Override
-    public Optional<Stats> stats() {
-        return Optional.of(new Stats(ready.size(), pending.size(), scheduled.size(), deadLetters.size()));
+    public Optional<StreamStats> stats() {
+        return Optional.of(new StreamStats(ready.size(), pending.size(), scheduled.size(), deadLetters.size()));
     }
 
     @Override
@@ -173,7 +176,7 @@ public final class InMemoryEventTransport implements EventTransport {
     }
 
     private void promoteDue() {
-        long now = clock.millis();
+        long now = clock.wallMillis();
         while (true) {
             Map.Entry<Due, Delivery> first = scheduled.firstEntry();
             if (first == null || first.getKey().dueMillis > now) {
@@ -188,11 +191,11 @@ public final class InMemoryEventTransport implements EventTransport {
 
     private long millisUntilNextDue() {
         Map.Entry<Due, Delivery> first = scheduled.firstEntry();
-        return first == null ? Long.MAX_VALUE : Math.max(0, first.getKey().dueMillis - clock.millis());
+        return first == null ? Long.MAX_VALUE : Math.max(0, first.getKey().dueMillis - clock.wallMillis());
     }
 
     private void markProcessed(String eventId) {
-        long now = clock.millis();
+        long now = clock.wallMillis();
         long expiry = now + markerTtlMillis;
         markers.put(eventId, expiry);
         // Markers share one TTL, so they expire in insertion order: dropping expired heads of a
@@ -214,7 +217,7 @@ public final class InMemoryEventTransport implements EventTransport {
         }
 
         @Override
-        public List<Delivery> poll(int max, Duration maxWait) throws InterruptedException {
+        public List<Delivery> read(int max, Duration maxWait) throws InterruptedException {
             if (closed) {
                 return List.of();
             }
@@ -236,7 +239,7 @@ public final class InMemoryEventTransport implements EventTransport {
             if (max > 1) {
                 ready.drainTo(out, max - 1);
             }
-            long now = clock.millis();
+            long now = clock.wallMillis();
             for (Delivery d : out) {
                 pending.put(d.id(), new Pending(d, name, now));
             }
@@ -244,27 +247,36 @@ public final class InMemoryEventTransport implements EventTransport {
         }
 
         @Override
-        public boolean isProcessed(String eventId) {
-            Long expiry = markers.get(eventId);
-            return expiry != null && expiry > clock.millis();
-        }
-
-        @Override
-        public void complete(Delivery delivery) {
-            String eventId = delivery.eventId();
-            if (eventId != null) {
-                markProcessed(eventId);
+        public Set<String> completedAmong(Collection<String> eventIds) {
+            long now = clock.wallMillis();
+            Set<String> done = new HashSet<>();
+            for (String id : eventIds) {
+                Long expiry = markers.get(id);
+                if (expiry != null && expiry > now) {
+                    done.add(id);
+                }
             }
+            return done;
+        }
+
+        @Override
+        public void complete(List<Delivery> deliveries) {
+            for (Delivery d : deliveries) {
+                String eventId = d.eventId();
+                if (eventId != null) {
+                    markProcessed(eventId);
+                }
+                pending.remove(d.id());
+            }
+        }
+
+        @Override
+        public void acknowledge(Delivery delivery) {
             pending.remove(delivery.id());
         }
 
         @Override
-        public void ack(Delivery delivery) {
-            pending.remove(delivery.id());
-        }
-
-        @Override
-        public void reschedule(Delivery delivery, Instant dueAt, int attempt) {
+        public void retryAt(Delivery delivery, Instant dueAt, int attempt) {
             // Only the consumer that takes it out of pending re-queues it, as XACK's count does on Redis.
             if (pending.remove(delivery.id()) == null) {
                 return;
@@ -274,7 +286,7 @@ public final class InMemoryEventTransport implements EventTransport {
                     ? Delivery.malformed(id, delivery.fields(), attempt, delivery.decodeError())
                     : Delivery.of(id, delivery.event(), attempt, delivery.fields());
             long due = dueAt.toEpochMilli();
-            if (due <= clock.millis()) {
+            if (due <= clock.wallMillis()) {
                 ready.add(next);
             } else {
                 scheduled.put(new Due(due, seq.incrementAndGet()), next);
@@ -302,7 +314,7 @@ public final class InMemoryEventTransport implements EventTransport {
 
         @Override
         public void keepAlive(Collection<Delivery> deliveries) {
-            long now = clock.millis();
+            long now = clock.wallMillis();
             for (Delivery d : deliveries) {
                 Pending p = pending.get(d.id());
                 if (p != null && p.consumer.equals(name)) {
@@ -312,8 +324,8 @@ public final class InMemoryEventTransport implements EventTransport {
         }
 
         @Override
-        public List<Delivery> claimStalled(Duration minIdle, int max) {
-            long now = clock.millis();
+        public List<Delivery> reclaimStalled(Duration minIdle, int max) {
+            long now = clock.wallMillis();
             long idle = minIdle.toMillis();
             List<Delivery> claimed = new ArrayList<>();
             for (Map.Entry<String, Pending> e : pending.entrySet()) {
@@ -337,16 +349,16 @@ public final class InMemoryEventTransport implements EventTransport {
 
     /** Builds {@link InMemoryEventTransport}s. */
     public static final class Builder {
-        private Clock clock = Clock.systemUTC();
+        private TimeSource clock = TimeSource.system();
         private Duration markerTtl = Duration.ofHours(24);
         private int maxPayloadBytes = WireCodec.DEFAULT_MAX_PAYLOAD_BYTES;
 
         private Builder() {
         }
 
-        /** @param v the clock for due times, markers and leases @return this builder */
-        public Builder clock(Clock v) {
-            clock = Objects.requireNonNull(v, "clock");
+        /** @param v the time source of due times, markers and leases @return this builder */
+        public Builder timeSource(TimeSource v) {
+            clock = Objects.requireNonNull(v, "timeSource");
             return this;
         }
 

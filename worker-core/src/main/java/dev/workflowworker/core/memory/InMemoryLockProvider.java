@@ -1,9 +1,9 @@
 package dev.workflowworker.core.memory;
 
-import dev.workflowworker.api.Lock;
-import dev.workflowworker.api.LockProvider;
+import dev.workflowworker.api.spi.Lock;
+import dev.workflowworker.api.spi.LockProvider;
 
-import java.time.Clock;
+import dev.workflowworker.core.TimeSource;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
@@ -23,22 +23,22 @@ public final class InMemoryLockProvider implements LockProvider {
     private final ConcurrentHashMap<String, Lease> leases = new ConcurrentHashMap<>();
     private final AtomicLong tokens = new AtomicLong();
     private final AtomicLong owners = new AtomicLong();
-    private final Clock clock;
+    private final TimeSource clock;
 
-    /** @param clock the clock leases expire by */
-    public InMemoryLockProvider(Clock clock) {
+    /** @param clock the time source leases expire by */
+    public InMemoryLockProvider(TimeSource clock) {
         this.clock = Objects.requireNonNull(clock, "clock");
     }
 
     /** A provider on the system clock. */
     public InMemoryLockProvider() {
-        this(Clock.systemUTC());
+        this(TimeSource.system());
     }
 
     @Override
     public Optional<Lock> tryAcquire(String key, Duration ttl) {
         long owner = owners.incrementAndGet();
-        long now = clock.millis();
+        long now = clock.wallMillis();
         Lease lease = leases.compute(key, (k, cur) -> cur == null || cur.expiresAtMillis <= now
                 ? new Lease(owner, tokens.incrementAndGet(), now + ttl.toMillis()) : cur);
         return lease.owner == owner ? Optional.of(new HeldLock(key, lease.owner, lease.token)) : Optional.empty();
@@ -46,7 +46,7 @@ public final class InMemoryLockProvider implements LockProvider {
 
     /** @return keys with a live lease (for tests and diagnostics) */
     public int heldCount() {
-        long now = clock.millis();
+        long now = clock.wallMillis();
         return (int) leases.values().stream().filter(l -> l.expiresAtMillis > now).count();
     }
 
@@ -73,7 +73,7 @@ public final class InMemoryLockProvider implements LockProvider {
 
         @Override
         public boolean renew(Duration ttl) {
-            long now = clock.millis();
+            long now = clock.wallMillis();
             Lease after = leases.computeIfPresent(key, (k, cur) -> cur.owner == owner && cur.expiresAtMillis > now
                     ? new Lease(owner, token, now + ttl.toMillis()) : cur);
             return after != null && after.owner == owner && after.expiresAtMillis > now;

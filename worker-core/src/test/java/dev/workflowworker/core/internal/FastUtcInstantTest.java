@@ -1,6 +1,6 @@
 package dev.workflowworker.core.internal;
 
-import dev.workflowworker.api.Delivery;
+import dev.workflowworker.api.spi.Delivery;
 import org.junit.jupiter.api.Test;
 
 import java.time.Instant;

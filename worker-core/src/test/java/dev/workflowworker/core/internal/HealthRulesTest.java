@@ -1,6 +1,7 @@
 package dev.workflowworker.core.internal;
 
 import dev.workflowworker.api.HealthStatus;
+import dev.workflowworker.api.WorkerState;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -26,29 +27,29 @@ class HealthRulesTest {
 
     @Test
     void runningWorkerWithFreshHeartbeatIsHealthy() {
-        assertEquals(HEALTHY, HealthRules.worker("running", null, fresh(), NOW, T).status());
+        assertEquals(HEALTHY, HealthRules.worker(WorkerState.RUNNING, null, fresh(), NOW, T).status());
     }
 
     @Test
     void stoppedCrashedOrStaleWorkerIsUnhealthy() {
-        assertEquals(UNHEALTHY, HealthRules.worker("stopped", null, fresh(), NOW, T).status());
-        HealthRules.Verdict crashed = HealthRules.worker("crashed", "java.lang.OutOfMemoryError", fresh(), NOW, T);
+        assertEquals(UNHEALTHY, HealthRules.worker(WorkerState.STOPPED, null, fresh(), NOW, T).status());
+        HealthRules.Verdict crashed = HealthRules.worker(WorkerState.CRASHED, "java.lang.OutOfMemoryError", fresh(), NOW, T);
         assertEquals(UNHEALTHY, crashed.status());
         assertTrue(crashed.reason().contains("OutOfMemoryError"));
         WorkerStats s = fresh();
-        assertEquals(HEALTHY, HealthRules.worker("running", null, s, NOW + 10_000, T).status());
-        assertEquals(UNHEALTHY, HealthRules.worker("running", null, s, NOW + 10_001, T).status());
+        assertEquals(HEALTHY, HealthRules.worker(WorkerState.RUNNING, null, s, NOW + 10_000, T).status());
+        assertEquals(UNHEALTHY, HealthRules.worker(WorkerState.RUNNING, null, s, NOW + 10_001, T).status());
     }
 
     @Test
     void recentTransportFailureDegradesOnlyWithinTheWindow() {
         WorkerStats s = fresh();
         s.infraError(NOW, "connection refused");
-        HealthRules.Verdict v = HealthRules.worker("running", null, s, NOW + 1000, T);
+        HealthRules.Verdict v = HealthRules.worker(WorkerState.RUNNING, null, s, NOW + 1000, T);
         assertEquals(DEGRADED, v.status());
         assertTrue(v.reason().contains("connection refused"));
         s.heartbeat(NOW + 31_000);
-        assertEquals(HEALTHY, HealthRules.worker("running", null, s, NOW + 31_000, T).status());
+        assertEquals(HEALTHY, HealthRules.worker(WorkerState.RUNNING, null, s, NOW + 31_000, T).status());
     }
 
     @Test
@@ -58,15 +59,15 @@ class HealthRulesTest {
         for (int i = 0; i < 20; i++) {
             s.succeeded();
         }
-        assertEquals(HEALTHY, HealthRules.worker("running", null, s, NOW, T).status());
+        assertEquals(HEALTHY, HealthRules.worker(WorkerState.RUNNING, null, s, NOW, T).status());
         for (int i = 0; i < 30; i++) {
             s.failed("boom");
         }
-        assertEquals(DEGRADED, HealthRules.worker("running", null, s, NOW, T).status());
+        assertEquals(DEGRADED, HealthRules.worker(WorkerState.RUNNING, null, s, NOW, T).status());
         // Two health ticks later the old failures have left the window.
         s.tick();
         s.tick();
-        assertEquals(HEALTHY, HealthRules.worker("running", null, s, NOW, T).status());
+        assertEquals(HEALTHY, HealthRules.worker(WorkerState.RUNNING, null, s, NOW, T).status());
     }
 
     @Test
@@ -75,11 +76,11 @@ class HealthRulesTest {
         s.activated(NOW, 2);
         s.activated(NOW, 2);
         s.heartbeat(NOW + 29_999);
-        assertEquals(HEALTHY, HealthRules.worker("running", null, s, NOW + 29_999, T).status());
+        assertEquals(HEALTHY, HealthRules.worker(WorkerState.RUNNING, null, s, NOW + 29_999, T).status());
         s.heartbeat(NOW + 30_000);
-        assertEquals(DEGRADED, HealthRules.worker("running", null, s, NOW + 30_000, T).status());
+        assertEquals(DEGRADED, HealthRules.worker(WorkerState.RUNNING, null, s, NOW + 30_000, T).status());
         s.deactivated(2);
-        assertEquals(HEALTHY, HealthRules.worker("running", null, s, NOW + 30_000, T).status());
+        assertEquals(HEALTHY, HealthRules.worker(WorkerState.RUNNING, null, s, NOW + 30_000, T).status());
     }
 
     @Test

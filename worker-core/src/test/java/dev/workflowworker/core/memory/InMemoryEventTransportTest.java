@@ -1,9 +1,9 @@
 package dev.workflowworker.core.memory;
 
 import dev.workflowworker.api.DeadLetter;
-import dev.workflowworker.api.Delivery;
+import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.api.ErrorCategory;
-import dev.workflowworker.api.EventTransport;
+import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.core.testing.FakeClock;
 import org.junit.jupiter.api.Test;
@@ -31,7 +31,7 @@ class InMemoryEventTransportTest {
 
     private static final Duration SHORT = Duration.ofMillis(5);
     private final FakeClock clock = new FakeClock();
-    private final InMemoryEventTransport transport = InMemoryEventTransport.builder().clock(clock)
+    private final InMemoryEventTransport transport = InMemoryEventTransport.builder().timeSource(clock)
             .markerTtl(Duration.ofHours(1)).maxPayloadBytes(100).build();
 
     private static WorkflowEvent event(String id) {
@@ -43,13 +43,13 @@ class InMemoryEventTransportTest {
         transport.publish(event("e1"));
         EventTransport.Consumer a = transport.openConsumer("a");
         EventTransport.Consumer b = transport.openConsumer("b");
-        List<Delivery> got = a.poll(10, SHORT);
+        List<Delivery> got = a.read(10, SHORT);
         assertEquals(1, got.size());
-        assertEquals(List.of(), b.poll(10, SHORT));
+        assertEquals(List.of(), b.read(10, SHORT));
         assertEquals(1, transport.pendingCount());
-        a.complete(got.get(0));
+        a.complete(List.of(got.get(0)));
         assertEquals(0, transport.pendingCount());
-        assertTrue(b.isProcessed("e1"));
+        assertTrue(b.completedAmong(List.of("e1")).contains("e1"));
     }
 
     @Test
@@ -58,10 +58,10 @@ class InMemoryEventTransportTest {
             transport.publish(event("e" + i));
         }
         EventTransport.Consumer a = transport.openConsumer("a");
-        assertEquals(3, a.poll(3, SHORT).size());
-        assertEquals(2, a.poll(3, SHORT).size());
+        assertEquals(3, a.read(3, SHORT).size());
+        assertEquals(2, a.read(3, SHORT).size());
         long t0 = System.nanoTime();
-        assertEquals(List.of(), a.poll(3, Duration.ofMillis(50)));
+        assertEquals(List.of(), a.read(3, Duration.ofMillis(50)));
         assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(5));
     }
 
@@ -69,12 +69,12 @@ class InMemoryEventTransportTest {
     void rescheduledEventReturnsWhenDueWithItsAttempt() throws Exception {
         transport.publish(event("e1"));
         EventTransport.Consumer a = transport.openConsumer("a");
-        Delivery d = a.poll(1, SHORT).get(0);
-        a.reschedule(d, clock.instant().plusSeconds(30), 2);
+        Delivery d = a.read(1, SHORT).get(0);
+        a.retryAt(d, clock.instant().plusSeconds(30), 2);
         assertEquals(1, transport.scheduledCount());
-        assertEquals(List.of(), a.poll(1, SHORT));
+        assertEquals(List.of(), a.read(1, SHORT));
         clock.advance(Duration.ofSeconds(30));
-        Delivery again = a.poll(1, SHORT).get(0);
+        Delivery again = a.read(1, SHORT).get(0);
         assertEquals("e1", again.eventId());
         assertEquals(2, again.attempt());
     }
@@ -83,9 +83,9 @@ class InMemoryEventTransportTest {
     void settlingTwiceHasEffectOnce() throws Exception {
         transport.publish(event("e1"));
         EventTransport.Consumer a = transport.openConsumer("a");
-        Delivery d = a.poll(1, SHORT).get(0);
-        a.reschedule(d, clock.instant(), 2);
-        a.reschedule(d, clock.instant(), 2);
+        Delivery d = a.read(1, SHORT).get(0);
+        a.retryAt(d, clock.instant(), 2);
+        a.retryAt(d, clock.instant(), 2);
         a.deadLetter(d, letter());
         assertEquals(1, transport.readyCount());
         assertEquals(0, transport.deadLetters().size());
@@ -95,7 +95,7 @@ class InMemoryEventTransportTest {
     void deadLetterKeepsFieldsAndReason() throws Exception {
         transport.publishRaw(Map.of("event_type", "T", "payload_json", "{}"));
         EventTransport.Consumer a = transport.openConsumer("a");
-        Delivery d = a.poll(1, SHORT).get(0);
+        Delivery d = a.read(1, SHORT).get(0);
         assertTrue(d.isMalformed());
         assertEquals("missing required field 'event_id'", d.decodeError());
         a.deadLetter(d, new DeadLetter(ErrorCategory.PERMANENT, d.decodeError(), "", 0, "w", clock.instant()));
@@ -112,15 +112,15 @@ class InMemoryEventTransportTest {
         EventTransport.Consumer dead = transport.openConsumer("dead");
         EventTransport.Consumer alive = transport.openConsumer("alive");
         EventTransport.Consumer rescuer = transport.openConsumer("rescuer");
-        Delivery d1 = dead.poll(1, SHORT).get(0);
-        Delivery d2 = alive.poll(1, SHORT).get(0);
+        Delivery d1 = dead.read(1, SHORT).get(0);
+        Delivery d2 = alive.read(1, SHORT).get(0);
         clock.advance(Duration.ofSeconds(20));
         alive.keepAlive(List.of(d2));
-        assertEquals(List.of(), rescuer.claimStalled(Duration.ofSeconds(30), 10));
+        assertEquals(List.of(), rescuer.reclaimStalled(Duration.ofSeconds(30), 10));
         clock.advance(Duration.ofSeconds(15));
-        List<Delivery> claimed = rescuer.claimStalled(Duration.ofSeconds(30), 10);
+        List<Delivery> claimed = rescuer.reclaimStalled(Duration.ofSeconds(30), 10);
         assertEquals(List.of(d1), claimed);
-        assertEquals(List.of(), transport.openConsumer("other").claimStalled(Duration.ofSeconds(30), 10),
+        assertEquals(List.of(), transport.openConsumer("other").reclaimStalled(Duration.ofSeconds(30), 10),
                 "a claim resets the idle time");
     }
 
@@ -128,9 +128,9 @@ class InMemoryEventTransportTest {
     void releaseMakesDeliveryVisibleAtOnce() throws Exception {
         transport.publish(event("e1"));
         EventTransport.Consumer a = transport.openConsumer("a");
-        Delivery d = a.poll(1, SHORT).get(0);
+        Delivery d = a.read(1, SHORT).get(0);
         a.release(List.of(d));
-        Delivery again = transport.openConsumer("b").poll(1, SHORT).get(0);
+        Delivery again = transport.openConsumer("b").read(1, SHORT).get(0);
         assertEquals(d.id(), again.id());
         assertEquals(1, again.attempt());
     }
@@ -139,10 +139,10 @@ class InMemoryEventTransportTest {
     void markersExpire() throws Exception {
         transport.publish(event("e1"));
         EventTransport.Consumer a = transport.openConsumer("a");
-        a.complete(a.poll(1, SHORT).get(0));
-        assertTrue(a.isProcessed("e1"));
+        a.complete(a.read(1, SHORT));
+        assertTrue(a.completedAmong(List.of("e1")).contains("e1"));
         clock.advance(Duration.ofHours(1));
-        assertFalse(a.isProcessed("e1"));
+        assertFalse(a.completedAmong(List.of("e1")).contains("e1"));
     }
 
     @Test
@@ -167,11 +167,11 @@ class InMemoryEventTransportTest {
             EventTransport.Consumer consumer = t.openConsumer("c" + c);
             fs.add(pool.submit(() -> {
                 while (done.getCount() > 0) {
-                    for (Delivery d : consumer.poll(16, SHORT)) {
+                    for (Delivery d : consumer.read(16, SHORT)) {
                         if (!seen.add(d.eventId())) {
                             dup.incrementAndGet();
                         }
-                        consumer.complete(d);
+                        consumer.complete(List.of(d));
                         done.countDown();
                     }
                 }

@@ -1,6 +1,6 @@
 package dev.workflowworker.core.memory;
 
-import dev.workflowworker.api.Lock;
+import dev.workflowworker.api.spi.Lock;
 import dev.workflowworker.core.testing.FakeClock;
 import org.junit.jupiter.api.Test;
 

@@ -1,9 +1,9 @@
 package dev.workflowworker.core.testing;
 
 import dev.workflowworker.api.DeadLetter;
-import dev.workflowworker.api.Delivery;
-import dev.workflowworker.api.EventTransport;
-import dev.workflowworker.api.LockProvider;
+import dev.workflowworker.api.spi.Delivery;
+import dev.workflowworker.api.spi.EventTransport;
+import dev.workflowworker.api.spi.LockProvider;
 import dev.workflowworker.api.WorkflowEvent;
 
 import java.time.Duration;
@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Supplier;
 
 /** Wraps a real transport and injects failures into polls, to exercise the engine's fault paths. */
@@ -44,7 +45,7 @@ public final class FlakyTransport implements EventTransport {
         Consumer c = delegate.openConsumer(consumerName);
         return new Consumer() {
             @Override
-            public List<Delivery> poll(int max, Duration maxWait) throws InterruptedException {
+            public List<Delivery> read(int max, Duration maxWait) throws InterruptedException {
                 Throwable t = pollFault.get();
                 if (t instanceof RuntimeException re) {
                     throw re;
@@ -52,27 +53,27 @@ public final class FlakyTransport implements EventTransport {
                 if (t instanceof Error err) {
                     throw err;
                 }
-                return c.poll(max, maxWait);
+                return c.read(max, maxWait);
             }
 
             @Override
-            public boolean isProcessed(String eventId) {
-                return c.isProcessed(eventId);
+            public Set<String> completedAmong(Collection<String> eventIds) {
+                return c.completedAmong(eventIds);
             }
 
             @Override
-            public void complete(Delivery delivery) {
-                c.complete(delivery);
+            public void complete(List<Delivery> deliveries) {
+                c.complete(deliveries);
             }
 
             @Override
-            public void ack(Delivery delivery) {
-                c.ack(delivery);
+            public void acknowledge(Delivery delivery) {
+                c.acknowledge(delivery);
             }
 
             @Override
-            public void reschedule(Delivery delivery, Instant dueAt, int attempt) {
-                c.reschedule(delivery, dueAt, attempt);
+            public void retryAt(Delivery delivery, Instant dueAt, int attempt) {
+                c.retryAt(delivery, dueAt, attempt);
             }
 
             @Override
@@ -91,8 +92,8 @@ public final class FlakyTransport implements EventTransport {
             }
 
             @Override
-            public List<Delivery> claimStalled(Duration minIdle, int max) {
-                return c.claimStalled(minIdle, max);
+            public List<Delivery> reclaimStalled(Duration minIdle, int max) {
+                return c.reclaimStalled(minIdle, max);
             }
 
             @Override

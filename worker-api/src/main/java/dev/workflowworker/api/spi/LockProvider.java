@@ -1,4 +1,4 @@
-package dev.workflowworker.api;
+package dev.workflowworker.api.spi;
 
 import java.time.Duration;
 import java.util.ArrayList;

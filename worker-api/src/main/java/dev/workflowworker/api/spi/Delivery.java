@@ -1,4 +1,6 @@
-package dev.workflowworker.api;
+package dev.workflowworker.api.spi;
+
+import dev.workflowworker.api.WorkflowEvent;
 
 import java.util.Map;
 import java.util.Objects;

@@ -1,0 +1,210 @@
+package dev.workflowworker.api.spi;
+
+import dev.workflowworker.api.DeadLetter;
+import dev.workflowworker.api.EventPublisher;
+import dev.workflowworker.api.StreamStats;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The transport SPI: a durable stream of events with consumer groups, a delayed-retry set, a
+ * dead-letter stream and processed markers. Implementations: the in-memory transport of
+ * worker-core (the embedded default) and the Redis Streams transport of worker-redis; the
+ * project's {@code docs/ARCHITECTURE.md} explains how to write another.
+ *
+ * <p>Every outcome operation of a {@link Consumer} removes the delivery from the pending list
+ * <em>atomically</em> with its other effect (marker, retry entry or dead letter), so that a crash
+ * between the two can never lose or duplicate work. Nothing else removes pending work except
+ * {@link Consumer#release}, which makes it visible again.
+ */
+public interface EventTransport extends EventPublisher, AutoCloseable {
+
+    /**
+     * Opens a consumer for one worker. Names are unique per worker so that crash recovery can
+     * tell whose pending work is stale. A transport whose store also holds its
+     * {@link #lockProvider() own locks} may return a {@link LockingConsumer}.
+     *
+     * @param consumerName the unique consumer name
+     * @return the consumer
+     */
+    Consumer openConsumer(String consumerName);
+
+    /**
+     * A lock provider backed by the same store as this transport, used by a service that is
+     * given no lock provider of its own.
+     *
+     * @return the lock provider, or empty if the transport has none
+     */
+    default Optional<LockProvider> lockProvider() {
+        return Optional.empty();
+    }
+
+    /**
+     * The state of the stream as the transport sees it, for metrics and diagnostics. It may cost
+     * a round trip to the store, so callers should not ask per event.
+     *
+     * @return the statistics, or empty if the transport keeps none
+     * @throws RuntimeException if the store cannot be reached
+     */
+    default Optional<StreamStats> stats() {
+        return Optional.empty();
+    }
+
+    /** Closes the transport and its connections. Idempotent. */
+    @Override
+    void close();
+
+    /**
+     * One worker's view of the stream. Used by one worker, but outcome calls may come from many
+     * threads. Every method may throw a {@link RuntimeException} when the store cannot be reached;
+     * the engine then leaves the delivery pending, and crash recovery redelivers it.
+     */
+    interface Consumer extends AutoCloseable {
+
+        /**
+         * Reads up to {@code max} new deliveries, waiting at most {@code maxWait} for the first
+         * one. Returns as soon as any delivery is available.
+         *
+         * @param max     the most deliveries to return, at least 1
+         * @param maxWait the longest time to block when nothing is available
+         * @return the deliveries, possibly empty
+         * @throws InterruptedException if the thread is interrupted while waiting
+         */
+        List<Delivery> read(int max, Duration maxWait) throws InterruptedException;
+
+        /**
+         * Which of these events have a processed marker: they completed before, and a delivery
+         * of one is a duplicate.
+         *
+         * @param eventIds the event ids
+         * @return the ids among them that completed before
+         */
+        Set<String> completedAmong(Collection<String> eventIds);
+
+        /**
+         * Success: acknowledges each delivery atomically with writing its event's processed
+         * marker. A delivery without an event id is only acknowledged.
+         *
+         * @param deliveries the deliveries that succeeded
+         */
+        void complete(List<Delivery> deliveries);
+
+        /**
+         * Acknowledges a delivery without other effect: a duplicate of a completed event.
+         *
+         * @param delivery the delivery
+         */
+        void acknowledge(Delivery delivery);
+
+        /**
+         * Retry: acknowledges the delivery and schedules the event for redelivery at {@code dueAt}
+         * with the given attempt number, atomically and durably. A delivery no longer pending on
+         * this consumer is left alone.
+         *
+         * @param delivery the delivery
+         * @param dueAt    when the event becomes visible again
+         * @param attempt  the attempt number of the redelivery, at least 1
+         */
+        void retryAt(Delivery delivery, Instant dueAt, int attempt);
+
+        /**
+         * Dead letter: appends the entry and the reason to the dead-letter stream and acknowledges
+         * the delivery, atomically. A delivery no longer pending on this consumer is left alone.
+         *
+         * @param delivery the delivery
+         * @param letter   why the event is dead-lettered
+         */
+        void deadLetter(Delivery delivery, DeadLetter letter);
+
+        /**
+         * Hands deliveries back for immediate redelivery to any consumer, without counting an
+         * attempt (used at shutdown and when a read raced a pause).
+         *
+         * @param deliveries the deliveries this consumer still holds
+         */
+        void release(Collection<Delivery> deliveries);
+
+        /**
+         * Refreshes the idle time of deliveries still being worked on, so that no other consumer
+         * reclaims them as stalled.
+         *
+         * @param deliveries the deliveries in flight
+         */
+        void keepAlive(Collection<Delivery> deliveries);
+
+        /**
+         * Takes over deliveries pending on other consumers for longer than {@code minIdle}: their
+         * consumer most likely died.
+         *
+         * @param minIdle how long a delivery must have been idle
+         * @param max     the most deliveries to take over, at least 1
+         * @return the deliveries, now pending on this consumer
+         */
+        List<Delivery> reclaimStalled(Duration minIdle, int max);
+
+        /** Stops the consumer. Pending deliveries not released stay pending until reclaimed. */
+        @Override
+        void close();
+    }
+
+    /**
+     * A consumer whose store also holds the transport's {@linkplain EventTransport#lockProvider()
+     * own locks}, so that taking a batch's locks and reading its markers is one step, and so is
+     * completing it and releasing its locks. The engine uses these operations only when the
+     * service runs with the transport's own lock provider; with any other provider it composes the
+     * provider with {@link #completedAmong} and {@link #complete} itself.
+     */
+    interface LockingConsumer extends Consumer {
+
+        /**
+         * Takes the locks of a batch of deliveries and reads which of their events completed
+         * before, in one step. As for any lease, a returned lock holds for {@code ttl} from before
+         * the call was made, not from its return.
+         *
+         * @param deliveries well-formed deliveries, each locked by its event's lock key
+         * @param ttl        the lease of each lock
+         * @return one acquisition per delivery, in order
+         * @throws RuntimeException if the store cannot be reached; locks taken before the failure
+         *                          are released or expire with their lease
+         */
+        List<Acquisition> acquire(List<Delivery> deliveries, Duration ttl);
+
+        /**
+         * Completes a batch (as {@link #complete}) and releases its locks in one atomic step that
+         * refuses to complete a delivery whose lock no longer holds its exact holder: another
+         * holder may be running that event now.
+         *
+         * @param deliveries the deliveries that succeeded
+         * @param held       their locks, from {@link #acquire}, in the same order
+         * @return the deliveries (the same instances as given) refused because their lease was
+         *         lost; they are still pending on this consumer
+         * @throws RuntimeException if the store cannot be reached; the locks are released (or
+         *                          expire) either way
+         */
+        List<Delivery> completeAndRelease(List<Delivery> deliveries, List<Lock> held);
+    }
+
+    /**
+     * What {@link LockingConsumer#acquire} found for one delivery.
+     *
+     * @param lock      the lock, or empty when another holder has it
+     * @param completed true if the event completed before: the delivery is a duplicate
+     */
+    record Acquisition(Optional<Lock> lock, boolean completed) {
+        /**
+         * Checks the components.
+         *
+         * @param lock      the lock or empty
+         * @param completed whether the event completed before
+         */
+        public Acquisition {
+            Objects.requireNonNull(lock, "lock");
+        }
+    }
+}

@@ -1,0 +1,171 @@
+package dev.workflowworker.core.internal;
+
+import dev.workflowworker.api.ErrorCategory;
+import dev.workflowworker.api.EventContext;
+import dev.workflowworker.api.EventOutcome;
+import dev.workflowworker.api.RecoverableWorkflowException;
+import dev.workflowworker.api.spi.Delivery;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * Runs one delivery on a handler thread: its attempts under the lock, in-place transient retries,
+ * then the outcome. A success is handed to the {@link Settler}, which then owns the slot and the
+ * lock; every other outcome is settled here.
+ */
+final class DeliveryRunner {
+
+    private static final Logger log = LoggerFactory.getLogger(DeliveryRunner.class);
+
+    private final String workerId;
+    private final Engine e;
+    private final RetryPolicy policy;
+    private final Settlement settlement;
+    private final Settler settler;
+    private final Slots slots;
+    private final Consumer<Throwable> crash;
+    private final WorkerStats stats;
+
+    DeliveryRunner(String workerId, WorkerStats stats, Engine engine, RetryPolicy policy, Settlement settlement, Settler settler,
+                   Slots slots, Consumer<Throwable> crash) {
+        this.workerId = workerId;
+        this.stats = stats;
+        this.e = engine;
+        this.policy = policy;
+        this.settlement = settlement;
+        this.settler = settler;
+        this.slots = slots;
+        this.crash = crash;
+    }
+
+    void process(InFlight f) {
+        f.thread = Thread.currentThread();
+        Delivery d = f.delivery;
+        Mdc.put(workerId, d);
+        boolean handedToSettler = false;
+        try {
+            if (d.isMalformed()) {
+                stats.failed(d.decodeError());
+                // No exception was thrown: the decoder's reason (error_message) is the whole story,
+                // and a stack trace of the decoder would say nothing about the entry.
+                settlement.deadLetter(d, ErrorCategory.PERMANENT, d.decodeError(), null, 0, 0);
+            } else {
+                DefaultEventContext ctx = new DefaultEventContext(d.event(), d.attempt(), f.lock.fencingToken(),
+                        workerId, e.time(), deadline(), e.shuttingDown());
+                f.context = ctx;
+                f.watch = e.watchdog().watch(f.lock, ctx, f.acquireSentAtMillis);
+                handedToSettler = runAttempts(f, ctx);
+            }
+        } catch (OutOfMemoryError oom) {
+            // The entry stays pending and is reclaimed; a worker that ran out of memory is replaced.
+            crash.accept(oom);
+        } catch (RuntimeException ex) {
+            settlement.infraError("settling entry " + d.id() + " failed; it stays pending and will be reclaimed", ex);
+        } finally {
+            f.thread = null;
+            Mdc.clear();
+            if (!handedToSettler) {
+                if (f.watch != null) {
+                    f.watch.cancel();
+                }
+                if (f.lock != null) {
+                    settlement.releaseLocks(List.of(f.lock));
+                }
+                slots.finish(f);
+            }
+        }
+    }
+
+    /** @return true when the success was queued for the settler */
+    private boolean runAttempts(InFlight f, DefaultEventContext ctx) {
+        Delivery d = f.delivery;
+        int attempt = d.attempt();
+        while (true) {
+            if (ctx.isLeaseLost()) {
+                settlement.leaseLost(d, attempt, 0);
+                return false;
+            }
+            ctx.attempt(attempt, deadline());
+            MDC.put(Mdc.ATTEMPT, Integer.toString(attempt));
+            e.listeners().started(ctx);
+            long t0 = e.time().nanoTime();
+            Throwable failure = null;
+            try {
+                e.runtime().process(ctx);
+            } catch (OutOfMemoryError oom) {
+                throw oom;
+            } catch (Throwable t) {
+                failure = t;
+            }
+            long elapsed = e.time().nanoTime() - t0;
+            e.latency().record(elapsed);
+            if (ctx.isLeaseLost()) {
+                settlement.leaseLost(d, attempt, elapsed);
+                return false;
+            }
+            if (failure == null) {
+                f.attempt = attempt;
+                f.elapsedNanos = elapsed;
+                settler.add(f);
+                return true;
+            }
+            if (isInterruption(failure, ctx)) {
+                // Shutdown, not the event's fault: hand it back without counting an attempt.
+                if (failure instanceof InterruptedException) {
+                    Thread.currentThread().interrupt();
+                }
+                settlement.released(d, attempt, null, failure, elapsed);
+                return false;
+            }
+            ErrorCategory category = e.classification().classify(failure);
+            String message = Settlement.message(failure);
+            stats.failed(message);
+            Optional<Duration> retryAfter = failure instanceof RecoverableWorkflowException rwe
+                    ? rwe.retryAfter() : Optional.empty();
+            RetryPolicy.Decision decision = policy.decide(category, attempt, message, retryAfter);
+            if (decision instanceof RetryPolicy.DeadLetter dl) {
+                settlement.deadLetter(d, category, dl.reason(), failure, attempt, elapsed);
+                return false;
+            }
+            stats.retried();
+            if (decision instanceof RetryPolicy.RetryInPlace now) {
+                settlement.outcome(d, EventOutcome.Kind.RETRYING, attempt, category, failure, elapsed, null);
+                log.debug("transient failure on attempt {}; retrying in {} ms: {}", attempt, now.pause().toMillis(),
+                        message);
+                try {
+                    Thread.sleep(now.pause().toMillis(), now.pause().toNanosPart() % 1_000_000);
+                } catch (InterruptedException ie) {
+                    // Interrupted by shutdown: hand the event back rather than spend a retry on it.
+                    Thread.currentThread().interrupt();
+                    settlement.released(d, attempt, category, failure, elapsed);
+                    return false;
+                }
+                attempt++;
+                continue;
+            }
+            RetryPolicy.RetryLater later = (RetryPolicy.RetryLater) decision;
+            Instant due = settlement.retryAfter(d, later.delay(), attempt + 1);
+            log.debug("recoverable failure on attempt {}; retry at {}: {}", attempt, due, message);
+            settlement.outcome(d, EventOutcome.Kind.RETRY_SCHEDULED, attempt, category, failure, elapsed, due);
+            return false;
+        }
+    }
+
+    private static boolean isInterruption(Throwable failure, DefaultEventContext ctx) {
+        if (failure instanceof InterruptedException) {
+            return true;
+        }
+        return failure instanceof EventContext.CancelledException && ctx.isShuttingDown();
+    }
+
+    private Instant deadline() {
+        return e.time().instant().plus(e.config().eventTimeout());
+    }
+}

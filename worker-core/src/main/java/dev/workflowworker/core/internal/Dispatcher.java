@@ -1,0 +1,133 @@
+package dev.workflowworker.core.internal;
+
+import dev.workflowworker.api.spi.Delivery;
+import dev.workflowworker.api.spi.EventTransport;
+import dev.workflowworker.api.spi.Lock;
+import dev.workflowworker.core.TimeSource;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Consumer;
+
+/**
+ * Takes a batch just read: locks it and checks its markers in one call, settles duplicates and
+ * contended events, and starts a handler for each of the rest. Runs on the loop thread and never
+ * throws. Every delivery of the batch holds a slot on entry; each gives it back here or when its
+ * handler is done.
+ */
+final class Dispatcher {
+
+    private final Slots slots;
+    private final ReadGate gate;
+    private final Settlement settlement;
+    private final BatchLocking locking;
+    private final ContentionBackoff contention;
+    private final Executor executor;
+    private final Consumer<InFlight> handler;
+    private final TimeSource time;
+    private final Duration lockTtl;
+    private final Duration contentionBase;
+
+    Dispatcher(Slots slots, ReadGate gate, Settlement settlement, BatchLocking locking, ContentionBackoff contention,
+               Executor executor, Consumer<InFlight> handler, TimeSource time, Duration lockTtl,
+               Duration contentionBase) {
+        this.slots = slots;
+        this.gate = gate;
+        this.settlement = settlement;
+        this.locking = locking;
+        this.contention = contention;
+        this.executor = executor;
+        this.handler = handler;
+        this.time = time;
+        this.lockTtl = lockTtl;
+        this.contentionBase = contentionBase;
+    }
+
+    /**
+     * @param batch   deliveries now pending on this worker's consumer
+     * @param granted slots taken for the read, at least {@code batch.size()}
+     */
+    void dispatch(List<Delivery> batch, int granted) {
+        slots.release(granted - batch.size());
+        if (batch.isEmpty()) {
+            return;
+        }
+        // A read that was blocked when pause() or shutdown began must not start new handlers.
+        if (!gate.isOpen()) {
+            settlement.handBack(batch);
+            slots.release(batch.size());
+            return;
+        }
+        List<Delivery> events = new ArrayList<>(batch.size());
+        for (Delivery d : batch) {
+            if (d.isMalformed()) {
+                submit(new InFlight(d));
+            } else {
+                events.add(d);
+            }
+        }
+        if (!events.isEmpty()) {
+            lockAndSubmit(events);
+        }
+    }
+
+    private void lockAndSubmit(List<Delivery> events) {
+        long sentAt = time.wallMillis();
+        List<EventTransport.Acquisition> acquired;
+        try {
+            acquired = locking.acquire(events, lockTtl);
+        } catch (RuntimeException ex) {
+            settlement.infraError("lock acquisition failed", ex);
+            for (Delivery d : events) {
+                settlement.retryQuietly(d, contentionBase, d.attempt());
+            }
+            slots.release(events.size());
+            return;
+        }
+        List<Lock> duplicateLocks = null;
+        int duplicates = 0;
+        for (int i = 0; i < events.size(); i++) {
+            Delivery d = events.get(i);
+            EventTransport.Acquisition a = acquired.get(i);
+            if (a.completed()) {
+                settlement.duplicate(d);
+                duplicates++;
+                if (a.lock().isPresent()) {
+                    if (duplicateLocks == null) {
+                        duplicateLocks = new ArrayList<>();
+                    }
+                    duplicateLocks.add(a.lock().get());
+                }
+                continue;
+            }
+            String key = d.event().lockKey();
+            if (a.lock().isEmpty()) {
+                settlement.contended(d, contention.next(key));
+                slots.release(1);
+                continue;
+            }
+            contention.acquired(key);
+            submit(new InFlight(d, a.lock().get(), sentAt));
+        }
+        if (duplicateLocks != null) {
+            settlement.releaseLocks(duplicateLocks);
+        }
+        slots.release(duplicates);
+    }
+
+    private void submit(InFlight f) {
+        slots.track(f);
+        try {
+            executor.execute(() -> handler.accept(f));
+        } catch (RejectedExecutionException ex) {
+            if (f.lock != null) {
+                settlement.releaseLocks(List.of(f.lock));
+            }
+            settlement.handBack(List.of(f.delivery));
+            slots.finish(f);
+        }
+    }
+}

@@ -1,0 +1,28 @@
+package dev.workflowworker.core.internal;
+
+import dev.workflowworker.api.spi.Delivery;
+import dev.workflowworker.api.spi.Lock;
+
+/** One delivery from the moment it is taken until its handler slot is freed. */
+final class InFlight {
+    final Delivery delivery;
+    /** The handler thread, for interrupting at an abandoned shutdown; null when none runs. */
+    volatile Thread thread;
+    Lock lock;
+    long acquireSentAtMillis;
+    DefaultEventContext context;
+    LockWatchdog.Watch watch;
+    /** Set when the success is queued for the group commit. */
+    int attempt;
+    long elapsedNanos;
+
+    InFlight(Delivery delivery) {
+        this.delivery = delivery;
+    }
+
+    InFlight(Delivery delivery, Lock lock, long acquireSentAtMillis) {
+        this.delivery = delivery;
+        this.lock = lock;
+        this.acquireSentAtMillis = acquireSentAtMillis;
+    }
+}

@@ -1,0 +1,132 @@
+package dev.workflowworker.core.internal;
+
+import dev.workflowworker.api.spi.Delivery;
+import dev.workflowworker.api.spi.Lock;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The group commit of successes: handlers that finish while a batch is being written queue up and
+ * go together in the next call, so the transport sees one round trip per batch rather than one
+ * per event, without adding latency when load is low. A success whose lease was lost, before or
+ * at the commit, is redelivered instead.
+ */
+final class Settler {
+
+    private static final int MAX_BATCH = 256;
+
+    private final LinkedBlockingQueue<InFlight> queue = new LinkedBlockingQueue<>();
+    private final BatchLocking locking;
+    private final Settlement settlement;
+    private final Slots slots;
+    private final Thread thread;
+    private volatile boolean stop;
+
+    Settler(BatchLocking locking, Settlement settlement, Slots slots, Threads threads, String role) {
+        this.locking = locking;
+        this.settlement = settlement;
+        this.slots = slots;
+        this.thread = threads.newThread(role, this::run);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    void add(InFlight f) {
+        queue.add(f);
+    }
+
+    /** Stops once what is queued is settled (those handlers succeeded), waiting up to {@code maxMillis}. */
+    void stop(long maxMillis) {
+        stop = true;
+        try {
+            thread.join(maxMillis);
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void run() {
+        List<InFlight> batch = new ArrayList<>();
+        while (true) {
+            InFlight first;
+            try {
+                first = queue.poll(100, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException ie) {
+                first = queue.poll();
+            }
+            if (first == null) {
+                if (stop) {
+                    return;
+                }
+                continue;
+            }
+            batch.clear();
+            batch.add(first);
+            queue.drainTo(batch, MAX_BATCH - 1);
+            try {
+                settle(batch);
+            } catch (RuntimeException ex) {
+                settlement.infraError("settling a batch failed unexpectedly", ex);
+            }
+        }
+    }
+
+    private void settle(List<InFlight> batch) {
+        List<InFlight> ok = new ArrayList<>(batch.size());
+        for (InFlight f : batch) {
+            // The lease may have gone while the success waited in the queue: refuse it then too.
+            if (f.context.isLeaseLost()) {
+                settlement.leaseLostQuietly(f.delivery, f.attempt, f.elapsedNanos);
+                f.watch.cancel();
+                settlement.releaseLocks(List.of(f.lock));
+                slots.finish(f);
+            } else {
+                ok.add(f);
+            }
+        }
+        if (ok.isEmpty()) {
+            return;
+        }
+        List<Delivery> deliveries = new ArrayList<>(ok.size());
+        List<Lock> held = new ArrayList<>(ok.size());
+        for (InFlight f : ok) {
+            deliveries.add(f.delivery);
+            held.add(f.lock);
+        }
+        // Renewals stop before the release: a renewal racing it would find the lock gone and
+        // report a lost lease for an event that completed.
+        for (InFlight f : ok) {
+            f.watch.cancel();
+        }
+        List<Delivery> refused;
+        boolean completed;
+        try {
+            refused = locking.completeAndRelease(deliveries, held);
+            completed = true;
+        } catch (RuntimeException ex) {
+            refused = List.of();
+            completed = false;
+            settlement.infraError("settling " + ok.size() + " entries failed; they stay pending and will be reclaimed",
+                    ex);
+        }
+        Set<Delivery> lost = Collections.newSetFromMap(new IdentityHashMap<>());
+        lost.addAll(refused);
+        for (InFlight f : ok) {
+            if (lost.contains(f.delivery)) {
+                // The store saw the lock gone at commit time: another holder may run this key now.
+                settlement.leaseLostQuietly(f.delivery, f.attempt, f.elapsedNanos);
+            } else if (completed) {
+                settlement.succeeded(f);
+            }
+            slots.finish(f);
+        }
+    }
+}

@@ -1,0 +1,113 @@
+package dev.workflowworker.core.internal;
+
+import dev.workflowworker.api.spi.Delivery;
+import dev.workflowworker.core.TimeSource;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A worker's handler slots: {@code concurrencyLimit} permits, the deliveries holding them, and
+ * a wait for all of them to be given back at shutdown.
+ */
+final class Slots {
+
+    private final int limit;
+    private final Semaphore permits;
+    private final ConcurrentHashMap<String, InFlight> inFlight = new ConcurrentHashMap<>();
+    private final WorkerStats stats;
+    private final TimeSource time;
+    private final Object drained = new Object();
+
+    Slots(int limit, WorkerStats stats, TimeSource time) {
+        this.limit = limit;
+        this.permits = new Semaphore(limit);
+        this.stats = stats;
+        this.time = time;
+    }
+
+    int limit() {
+        return limit;
+    }
+
+    boolean acquire(long timeoutMillis) throws InterruptedException {
+        return permits.tryAcquire(timeoutMillis, TimeUnit.MILLISECONDS);
+    }
+
+    boolean acquire(int n) {
+        return permits.tryAcquire(n);
+    }
+
+    boolean tryAcquire() {
+        return permits.tryAcquire();
+    }
+
+    boolean tryAcquireNanos(long timeoutNanos) throws InterruptedException {
+        return permits.tryAcquire(timeoutNanos, TimeUnit.NANOSECONDS);
+    }
+
+    int available() {
+        return permits.availablePermits();
+    }
+
+    void release(int n) {
+        if (n > 0) {
+            permits.release(n);
+        }
+    }
+
+    /** Records that a delivery now holds one of the permits taken for it. */
+    void track(InFlight f) {
+        inFlight.put(f.delivery.id(), f);
+        stats.activated(time.wallMillis(), limit);
+    }
+
+    /** Frees the slot of a delivery that is settled (or left pending for reclaim). */
+    void finish(InFlight f) {
+        inFlight.remove(f.delivery.id());
+        stats.deactivated(limit);
+        permits.release();
+        if (inFlight.isEmpty()) {
+            synchronized (drained) {
+                drained.notifyAll();
+            }
+        }
+    }
+
+    boolean isEmpty() {
+        return inFlight.isEmpty();
+    }
+
+    List<InFlight> inFlight() {
+        return new ArrayList<>(inFlight.values());
+    }
+
+    List<Delivery> deliveries() {
+        List<Delivery> out = new ArrayList<>(inFlight.size());
+        for (InFlight f : inFlight.values()) {
+            out.add(f.delivery);
+        }
+        return out;
+    }
+
+    /**
+     * @param deadlineNanos a {@link TimeSource#nanoTime()} deadline
+     * @return true if every slot was given back before the deadline
+     */
+    boolean awaitEmpty(long deadlineNanos) throws InterruptedException {
+        synchronized (drained) {
+            while (!inFlight.isEmpty()) {
+                long left = deadlineNanos - time.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                // Bounded so that a fake time source advanced by a test is noticed.
+                TimeUnit.NANOSECONDS.timedWait(drained, Math.min(left, TimeUnit.MILLISECONDS.toNanos(50)));
+            }
+            return true;
+        }
+    }
+}
