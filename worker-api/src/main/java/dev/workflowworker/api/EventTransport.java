@@ -31,6 +31,14 @@ public interface EventTransport extends EventPublisher, AutoCloseable {
     Consumer openConsumer(String consumerName);
 
     /**
+     * The name of the stream this transport reads, for logs and metric tags. Each transport
+     * owns its own setting for it, so what is reported is what is read.
+     *
+     * @return the stream name, never blank
+     */
+    String stream();
+
+    /**
      * A lock provider backed by the same store as this transport, used by a service that is
      * given no lock provider of its own.
      *

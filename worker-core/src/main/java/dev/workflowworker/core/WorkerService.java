@@ -159,8 +159,8 @@ public final class WorkerService implements AutoCloseable {
         maintenance.scheduleWithFixedDelay(this::healthTick, health, health, TimeUnit.MILLISECONDS);
         long metrics = config.metricsReportingInterval().toMillis();
         maintenance.scheduleWithFixedDelay(this::reportMetrics, metrics, metrics, TimeUnit.MILLISECONDS);
-        log.info("workflow-worker started: {} workers on {} ({})", config.workerCount(),
-                transport.getClass().getSimpleName(), config);
+        log.info("workflow-worker started: {} workers on {} stream {} ({})", config.workerCount(),
+                transport.getClass().getSimpleName(), transport.stream(), config);
         return this;
     }
 
@@ -378,7 +378,12 @@ public final class WorkerService implements AutoCloseable {
         return transport;
     }
 
-    /** @return the settings */
+    /** @return the stream the transport reads ({@link EventTransport#stream()}), for logs and metric tags */
+    public String stream() {
+        return transport.stream();
+    }
+
+    /** @return the engine's settings; where events come from is the transport's own setting */
     public WorkerConfig config() {
         return config;
     }

@@ -331,4 +331,13 @@ class WorkerServiceTest {
         assertTrue(s.removeListener(l));
         assertFalse(s.removeListener(l));
     }
+
+    @Test
+    void streamIsWhatTheTransportReads() {
+        assertEquals(InMemoryEventTransport.DEFAULT_STREAM, builder(ctx -> { }).build().stream());
+        WorkerService s = builder(ctx -> { })
+                .transport(InMemoryEventTransport.builder().stream("orders").build()).build();
+        services.add(s);
+        assertEquals("orders", s.stream());
+    }
 }

@@ -130,6 +130,12 @@ public final class RedisEventTransport implements EventTransport {
         return options;
     }
 
+    /** @return {@link RedisOptions#stream()} */
+    @Override
+    public String stream() {
+        return options.stream();
+    }
+
     /**
      * The lock provider on this transport's connection pool; a {@code WorkerService} given this
      * transport and no lock provider uses it.

@@ -30,6 +30,11 @@ public final class FlakyTransport implements EventTransport {
     }
 
     @Override
+    public String stream() {
+        return delegate.stream();
+    }
+
+    @Override
     public Optional<LockProvider> lockProvider() {
         return delegate.lockProvider();
     }
