@@ -499,7 +499,10 @@ public final class WorkerService implements AutoCloseable {
         }
     }
 
-    /** Builds {@link WorkerService}s. Every setting of {@link WorkerConfig} is available here too. */
+    /**
+     * Builds {@link WorkerService}s. Every setting of {@link WorkerConfig} is available here too;
+     * the stream, group and store are settings of the {@link #transport transport}.
+     */
     public static final class Builder extends ConfigBuilder<Builder> {
         private EventTransport transport;
         private LockProvider lockProvider;

@@ -1,6 +1,5 @@
 package dev.workflowworker.redis;
 
-import dev.workflowworker.core.WorkerConfig;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocketFactory;
@@ -16,14 +15,17 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * Immutable settings of the Redis transport and lock provider: where Redis is, how to reach it,
  * which keys to use and how long things are kept.
  *
- * <p>Build with {@link #builder()} or start from a URI with {@link #fromUri(String)}. Each setter
- * validates its argument and names the setting in the {@link IllegalArgumentException}.
+ * <p>Build with {@link #builder()}, start from a URI with {@link #fromUri(String)}, or read the
+ * environment with {@link #fromEnvironment()}. Each setter validates its argument and names the
+ * setting in the {@link IllegalArgumentException}.
  * The password is never part of {@link #toString()} or of any exception message.
  */
 public final class RedisOptions {
@@ -48,8 +50,6 @@ public final class RedisOptions {
     public static final Duration DEFAULT_SOCKET_TIMEOUT = Duration.ofSeconds(2);
     /** Default size of the shared connection pool (blocking reads use their own connections). */
     public static final int DEFAULT_POOL_SIZE = 16;
-    /** Default idle time after which a pending entry is considered stalled. */
-    public static final Duration DEFAULT_CLAIM_IDLE = Duration.ofSeconds(30);
     /** Default lifetime of a processed marker. */
     public static final Duration DEFAULT_PROCESSED_TTL = Duration.ofHours(24);
     /** Default approximate cap of the dead-letter stream. */
@@ -79,7 +79,6 @@ public final class RedisOptions {
     private final Duration connectTimeout;
     private final Duration socketTimeout;
     private final int poolSize;
-    private final Duration claimIdle;
     private final Duration processedTtl;
     private final long deadLetterMaxLength;
     private final int maxPayloadBytes;
@@ -104,7 +103,6 @@ public final class RedisOptions {
         connectTimeout = b.connectTimeout;
         socketTimeout = b.socketTimeout;
         poolSize = b.poolSize;
-        claimIdle = b.claimIdle;
         processedTtl = b.processedTtl;
         deadLetterMaxLength = b.deadLetterMaxLength;
         maxPayloadBytes = b.maxPayloadBytes;
@@ -131,18 +129,48 @@ public final class RedisOptions {
     }
 
     /**
-     * Options from a worker configuration, e.g. {@code WorkerConfig.fromEnvironment()}: its
-     * {@code REDIS_URL} (default {@code redis://localhost:6379}), stream, group and claim idle time.
+     * Reads the process environment. See {@link #fromEnvironment(Map)}.
      *
-     * @param config the worker configuration
      * @return the options
-     * @throws IllegalArgumentException if the Redis URL is malformed (the message never contains the password)
+     * @throws IllegalArgumentException if a variable is malformed, naming the variable and value
+     *                                  (a password in {@code REDIS_URL} is masked)
      */
-    public static RedisOptions fromConfig(WorkerConfig config) {
-        Objects.requireNonNull(config, "config");
+    public static RedisOptions fromEnvironment() {
+        return fromEnvironment(System.getenv());
+    }
+
+    /**
+     * Reads the Redis transport's variables: {@code REDIS_URL} (a URI as for {@link #fromUri},
+     * default {@code redis://localhost:6379}), {@code WORKER_STREAM} (default
+     * {@value #DEFAULT_STREAM}) and {@code WORKER_GROUP} (default {@value #DEFAULT_GROUP}).
+     * Unset or blank variables keep their defaults; every other setting keeps its default too.
+     * The engine's variables ({@code WORKER_COUNT}, {@code CLAIM_IDLE_MS}, ...) are read by
+     * {@code WorkerConfig.fromEnvironment()}.
+     *
+     * @param env the variables
+     * @return the options
+     * @throws IllegalArgumentException if a variable is malformed, naming the variable and value
+     *                                  (a password in {@code REDIS_URL} is masked)
+     */
+    public static RedisOptions fromEnvironment(Map<String, String> env) {
+        Objects.requireNonNull(env, "env");
         Builder b = builder();
-        config.redisUrl().ifPresent(b::uri);
-        return b.stream(config.stream()).group(config.group()).claimIdle(config.claimIdle()).build();
+        envVar(env, "REDIS_URL", b::uri);
+        envVar(env, "WORKER_STREAM", b::stream);
+        envVar(env, "WORKER_GROUP", b::group);
+        return b.build();
+    }
+
+    private static void envVar(Map<String, String> env, String name, Consumer<String> setter) {
+        String raw = env.get(name);
+        if (raw == null || raw.isBlank()) {
+            return;
+        }
+        try {
+            setter.accept(raw.trim());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(name + "=" + Builder.redact(raw) + " is invalid: " + e.getMessage(), e);
+        }
     }
 
     /** @return a builder pre-filled with these options */
@@ -164,7 +192,6 @@ public final class RedisOptions {
         b.connectTimeout = connectTimeout;
         b.socketTimeout = socketTimeout;
         b.poolSize = poolSize;
-        b.claimIdle = claimIdle;
         b.processedTtl = processedTtl;
         b.deadLetterMaxLength = deadLetterMaxLength;
         b.maxPayloadBytes = maxPayloadBytes;
@@ -224,9 +251,6 @@ public final class RedisOptions {
     /** @return the size of the shared pool */
     public int poolSize() { return poolSize; }
 
-    /** @return how long a pending entry must be idle before another consumer may claim it */
-    public Duration claimIdle() { return claimIdle; }
-
     /** @return the lifetime of processed markers */
     public Duration processedTtl() { return processedTtl; }
 
@@ -283,7 +307,6 @@ public final class RedisOptions {
                 + ", connectTimeout=" + connectTimeout
                 + ", socketTimeout=" + socketTimeout
                 + ", poolSize=" + poolSize
-                + ", claimIdle=" + claimIdle
                 + ", processedTtl=" + processedTtl
                 + ", deadLetterMaxLength=" + deadLetterMaxLength
                 + ", maxPayloadBytes=" + maxPayloadBytes + '}';
@@ -307,7 +330,6 @@ public final class RedisOptions {
         private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
         private Duration socketTimeout = DEFAULT_SOCKET_TIMEOUT;
         private int poolSize = DEFAULT_POOL_SIZE;
-        private Duration claimIdle = DEFAULT_CLAIM_IDLE;
         private Duration processedTtl = DEFAULT_PROCESSED_TTL;
         private long deadLetterMaxLength = DEFAULT_DEAD_LETTER_MAX_LENGTH;
         private int maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES;
@@ -532,12 +554,6 @@ public final class RedisOptions {
                 throw new IllegalArgumentException("poolSize must be >= 1: " + v);
             }
             this.poolSize = v;
-            return this;
-        }
-
-        /** @param v idle time before a pending entry may be claimed, positive @return this builder */
-        public Builder claimIdle(Duration v) {
-            this.claimIdle = requirePositiveMillis(v, "claimIdle");
             return this;
         }
 
