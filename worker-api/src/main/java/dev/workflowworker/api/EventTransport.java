@@ -49,6 +49,18 @@ public interface EventTransport extends EventPublisher, AutoCloseable {
     }
 
     /**
+     * Classifiers for failures of this transport's store that a handler may let escape, such as
+     * the store client's connection errors when a handler uses the same store itself. A service
+     * consults them after the host's classifiers and before the engine's defaults, so a host
+     * registers nothing for its transport's errors and can still override their category.
+     *
+     * @return the classifiers, in order; empty by default
+     */
+    default List<ErrorClassifier> errorClassifiers() {
+        return List.of();
+    }
+
+    /**
      * The state of the stream as the transport sees it, for metrics and diagnostics. It may cost
      * a round trip to the store, so callers should not ask per event.
      *

@@ -105,7 +105,10 @@ public final class WorkerService implements AutoCloseable {
         this.thresholds = new HealthRules.Thresholds(config.heartbeatTimeout(), config.healthCheckInterval(),
                 config.degradedFailureRatio());
         Listeners listeners = new Listeners(b.listeners);
-        this.engine = new Engine(config, b.runtime, locks, clock, new Classification(b.classifiers),
+        List<ErrorClassifier> classifiers = new ArrayList<>(b.classifiers);
+        // After the host's, so a host can override them; core cannot name a store client's exceptions itself.
+        classifiers.addAll(transport.errorClassifiers());
+        this.engine = new Engine(config, b.runtime, locks, clock, new Classification(classifiers),
                 new Backoff(config.initialBackoff(), config.maxBackoff()),
                 new Backoff(config.transientBackoff(), config.initialBackoff()),
                 listeners, new LockWatchdog(renewals, config.lockTtl(), clock,
@@ -540,7 +543,11 @@ public final class WorkerService implements AutoCloseable {
             return this;
         }
 
-        /** @param v a host classifier, consulted after earlier ones and before the defaults @return this builder */
+        /**
+         * @param v a host classifier, consulted after earlier ones and before the transport's
+         *     {@link EventTransport#errorClassifiers()} and the defaults
+         * @return this builder
+         */
         public Builder errorClassifier(ErrorClassifier v) {
             classifiers.add(Objects.requireNonNull(v, "errorClassifier"));
             return this;

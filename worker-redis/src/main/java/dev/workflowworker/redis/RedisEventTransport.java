@@ -1,5 +1,6 @@
 package dev.workflowworker.redis;
 
+import dev.workflowworker.api.ErrorClassifier;
 import dev.workflowworker.api.EventTransport;
 import dev.workflowworker.api.LockProvider;
 import dev.workflowworker.api.WorkflowEvent;
@@ -134,6 +135,17 @@ public final class RedisEventTransport implements EventTransport {
     @Override
     public String stream() {
         return options.stream();
+    }
+
+    /**
+     * {@link RedisErrorClassifier}: a Jedis connection failure that a handler lets escape is
+     * transient, a Jedis data or script error is left to the defaults (recoverable).
+     *
+     * @return the Redis classifier
+     */
+    @Override
+    public List<ErrorClassifier> errorClassifiers() {
+        return List.of(RedisErrorClassifier.INSTANCE);
     }
 
     /**
