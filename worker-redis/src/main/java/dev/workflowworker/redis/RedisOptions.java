@@ -1,19 +1,7 @@
 package dev.workflowworker.redis;
 
-import javax.net.ssl.KeyManager;
-import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocketFactory;
-import javax.net.ssl.TrustManagerFactory;
-import java.io.IOException;
-import java.io.InputStream;
-import java.net.URI;
-import java.net.URISyntaxException;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
@@ -169,7 +157,7 @@ public final class RedisOptions {
         try {
             setter.accept(raw.trim());
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(name + "=" + Builder.redact(raw) + " is invalid: " + e.getMessage(), e);
+            throw new IllegalArgumentException(name + "=" + RedisUri.redact(raw) + " is invalid: " + e.getMessage(), e);
         }
     }
 
@@ -280,19 +268,7 @@ public final class RedisOptions {
 
     /** @return where Redis is, for messages: scheme, user, host, port and database, never the password */
     public String endpoint() {
-        StringBuilder sb = new StringBuilder(ssl ? "rediss://" : "redis://");
-        if (user != null || password != null) {
-            sb.append(user == null ? "" : user);
-            if (password != null) {
-                sb.append(":***");
-            }
-            sb.append('@');
-        }
-        sb.append(host.contains(":") ? "[" + host + "]" : host).append(':').append(port);
-        if (database != 0) {
-            sb.append('/').append(database);
-        }
-        return sb.toString();
+        return RedisUri.endpoint(ssl, user, password != null, host, port, database);
     }
 
     @Override
@@ -349,67 +325,14 @@ public final class RedisOptions {
          * @throws IllegalArgumentException if the URI is malformed; the message never contains the password
          */
         public Builder uri(String uri) {
-            Objects.requireNonNull(uri, "uri");
-            URI parsed;
-            try {
-                parsed = new URI(uri.trim());
-            } catch (URISyntaxException e) {
-                throw new IllegalArgumentException("uri: not a valid Redis URI: " + redact(uri));
-            }
-            String scheme = parsed.getScheme();
-            if (!"redis".equalsIgnoreCase(scheme) && !"rediss".equalsIgnoreCase(scheme)) {
-                throw new IllegalArgumentException("uri: scheme must be redis or rediss: " + redact(uri));
-            }
-            if (parsed.getHost() == null) {
-                throw new IllegalArgumentException("uri: no host in " + redact(uri));
-            }
-            String newUser = null;
-            String newPassword = null;
-            String userInfo = parsed.getRawUserInfo();
-            if (userInfo != null && !userInfo.isEmpty()) {
-                int colon = userInfo.indexOf(':');
-                if (colon < 0) {
-                    // redis://secret@host is how most clients spell a password without a user.
-                    newPassword = decode(userInfo);
-                } else {
-                    newUser = colon == 0 ? null : decode(userInfo.substring(0, colon));
-                    newPassword = decode(userInfo.substring(colon + 1));
-                }
-            }
-            int newDatabase = 0;
-            String path = parsed.getPath();
-            if (path != null && path.length() > 1) {
-                try {
-                    newDatabase = Integer.parseInt(path.substring(1));
-                } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException("uri: database must be a number in " + redact(uri));
-                }
-            }
-            host(parsed.getHost().startsWith("[") ? parsed.getHost().substring(1, parsed.getHost().length() - 1)
-                    : parsed.getHost());
-            port(parsed.getPort() == -1 ? DEFAULT_PORT : parsed.getPort());
-            database(newDatabase);
-            this.user = newUser;
-            this.password = newPassword == null || newPassword.isEmpty() ? null : newPassword;
-            this.ssl = "rediss".equalsIgnoreCase(scheme);
+            RedisUri parsed = RedisUri.parse(uri);
+            host(parsed.host());
+            port(parsed.port());
+            database(parsed.database());
+            this.user = parsed.user();
+            this.password = parsed.password();
+            this.ssl = parsed.ssl();
             return this;
-        }
-
-        private static String decode(String s) {
-            return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
-        }
-
-        /** Replaces the user-info part so that no password leaks into a message. */
-        static String redact(String uri) {
-            int scheme = uri.indexOf("://");
-            int at = uri.lastIndexOf('@');
-            if (scheme >= 0 && at > scheme) {
-                return uri.substring(0, scheme + 3) + "***@" + uri.substring(at + 1);
-            }
-            if (at >= 0) {
-                return "***@" + uri.substring(at + 1);
-            }
-            return uri;
         }
 
         /** @param v the host @return this builder @throws IllegalArgumentException if blank */
@@ -476,18 +399,7 @@ public final class RedisOptions {
          * @throws IllegalArgumentException if the store cannot be read
          */
         public Builder trustStore(Path path, char[] password, String type) {
-            Objects.requireNonNull(path, "trustStore");
-            try (InputStream in = Files.newInputStream(path)) {
-                KeyStore store = KeyStore.getInstance(type == null ? KeyStore.getDefaultType() : type);
-                store.load(in, password);
-                TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-                tmf.init(store);
-                SSLContext context = SSLContext.getInstance("TLS");
-                context.init(new KeyManager[0], tmf.getTrustManagers(), null);
-                return sslSocketFactory(context.getSocketFactory());
-            } catch (IOException | GeneralSecurityException e) {
-                throw new IllegalArgumentException("trustStore: cannot load " + path + ": " + e.getMessage(), e);
-            }
+            return sslSocketFactory(RedisUri.trustStoreSocketFactory(path, password, type));
         }
 
         /** @param v prefix of the library's own keys @return this builder @throws IllegalArgumentException if blank */
