@@ -511,9 +511,32 @@ public final class RedisOptions {
             return this;
         }
 
-        /** @return the options */
+        /**
+         * @return the options
+         * @throws IllegalStateException naming the settings if they contradict each other: the
+         *     stream, the dead-letter stream and the retry key must be three different keys (one
+         *     key cannot be a stream and a sorted set, and dead letters written to the stream would
+         *     be read again as events); a TLS socket factory or trust store needs TLS, which a
+         *     {@code redis://} URI or {@code ssl(false)} given after it turned off
+         */
         public RedisOptions build() {
+            String dlq = deadLetterStream != null ? deadLetterStream : stream + ":dlq";
+            String retry = retryKey != null ? retryKey : stream + ":retry";
+            requireDistinct("deadLetterStream", dlq, "stream", stream);
+            requireDistinct("retryKey", retry, "stream", stream);
+            requireDistinct("deadLetterStream", dlq, "retryKey", retry);
+            if (sslSocketFactory != null && !ssl) {
+                throw new IllegalStateException("sslSocketFactory (or trustStore) is set but ssl is false: "
+                        + "use a rediss:// uri or ssl(true), or drop the socket factory");
+            }
             return new RedisOptions(this);
+        }
+
+        private static void requireDistinct(String name, String value, String otherName, String otherValue) {
+            if (value.equals(otherValue)) {
+                throw new IllegalStateException(name + " (" + value + ") must differ from " + otherName + " ("
+                        + otherValue + ")");
+            }
         }
 
         private static String requireText(String v, String name) {

@@ -147,6 +147,36 @@ class RedisOptionsTest {
                 "pw".toCharArray(), "PKCS12"));
     }
 
+    @Test
+    void streamDeadLetterStreamAndRetryKeyMustBeThreeKeys() {
+        assertRefused(RedisOptions.builder().stream("orders").deadLetterStream("orders"), "deadLetterStream", "stream");
+        assertRefused(RedisOptions.builder().deadLetterStream("workflow:events:global"), "deadLetterStream", "stream");
+        assertRefused(RedisOptions.builder().stream("orders").retryKey("orders"), "retryKey", "stream");
+        assertRefused(RedisOptions.builder().deadLetterStream("x").retryKey("x"), "deadLetterStream", "retryKey");
+        // Derived names follow the stream, so a stream renamed onto an explicit key is caught too.
+        assertRefused(RedisOptions.builder().retryKey("orders").stream("orders"), "retryKey", "stream");
+        assertRefused(RedisOptions.builder().deadLetterStream("orders:retry").stream("orders"),
+                "deadLetterStream", "retryKey");
+        assertEquals("orders:dlq", RedisOptions.builder().stream("orders").retryKey("orders:r").build()
+                .deadLetterStream());
+    }
+
+    @Test
+    void aSocketFactoryWithTlsTurnedOffIsRefused() {
+        javax.net.ssl.SSLSocketFactory factory = (javax.net.ssl.SSLSocketFactory) javax.net.ssl.SSLSocketFactory
+                .getDefault();
+        assertTrue(RedisOptions.builder().sslSocketFactory(factory).build().ssl());
+        assertRefused(RedisOptions.builder().sslSocketFactory(factory).uri("redis://host"), "sslSocketFactory", "ssl");
+        assertRefused(RedisOptions.builder().sslSocketFactory(factory).ssl(false), "sslSocketFactory", "ssl");
+        assertTrue(RedisOptions.builder().sslSocketFactory(factory).uri("rediss://host").build().ssl());
+    }
+
+    private static void assertRefused(RedisOptions.Builder b, String setting, String other) {
+        IllegalStateException e = assertThrows(IllegalStateException.class, b::build);
+        assertTrue(e.getMessage().startsWith(setting + " ("), e.getMessage());
+        assertTrue(e.getMessage().contains(other), e.getMessage());
+    }
+
     private static void assertMessageStarts(String setting, org.junit.jupiter.api.function.Executable call) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
         assertTrue(e.getMessage().startsWith(setting), e.getMessage());
