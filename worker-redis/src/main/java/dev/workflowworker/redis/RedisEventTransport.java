@@ -126,6 +126,17 @@ public final class RedisEventTransport implements EventTransport {
         return t;
     }
 
+    /**
+     * A transport that writes nothing to Redis when it opens: unlike {@link #create}, it neither
+     * creates the consumer group (nor, through {@code MKSTREAM}, the stream) nor loads the scripts.
+     * For tools that inspect a stream that may not exist, so that a mistyped name is reported as
+     * empty instead of being created. Opening a consumer on it would create the group on first
+     * use, as on any transport.
+     */
+    static RedisEventTransport createWithoutSetup(RedisOptions options) {
+        return new RedisEventTransport(Objects.requireNonNull(options, "options"), Clock.systemUTC());
+    }
+
     /** @return the options */
     public RedisOptions options() {
         return options;
