@@ -1,6 +1,5 @@
 package dev.workflowworker.examples;
 
-import dev.workflowworker.core.WorkerConfig;
 import dev.workflowworker.redis.RedisDeadLetters;
 import dev.workflowworker.redis.RedisOptions;
 import dev.workflowworker.redis.WorkflowAdmin;
@@ -14,7 +13,8 @@ import java.util.Optional;
 /**
  * {@code java -jar workflow-worker-examples.jar admin ...}: the dead-letter and queue tool over
  * {@link WorkflowAdmin}. Redis, stream and group come from the same environment variables as the
- * service ({@code REDIS_URL}, {@code WORKER_STREAM}, {@code WORKER_GROUP}).
+ * service ({@code REDIS_URL}, {@code WORKER_STREAM}, {@code WORKER_GROUP}, read by
+ * {@link RedisOptions#fromEnvironment(Map)}).
  *
  * <p>Exit codes: 0 done, 1 the operation failed (not found, Redis unreachable), 2 usage error.
  */
@@ -52,7 +52,7 @@ final class AdminCli {
             if (env.get("REDIS_URL") == null || env.get("REDIS_URL").isBlank()) {
                 throw new UsageException("REDIS_URL is not set");
             }
-            options = RedisOptions.fromConfig(WorkerConfig.fromEnvironment(env));
+            options = RedisOptions.fromEnvironment(env);
         } catch (UsageException e) {
             err.println("admin: " + e.getMessage());
             err.println(USAGE);

@@ -36,8 +36,9 @@ import java.util.function.Supplier;
 
 /**
  * The service mode ({@code java -jar workflow-worker-examples.jar serve}), the seed system's
- * "production mode": a {@link WorkerService} configured from the environment
- * ({@link WorkerConfig#fromEnvironment(Map)}) with a small demo {@link ActionRuntime}, and an HTTP
+ * "production mode": a {@link WorkerService} configured from the environment (the engine by
+ * {@link WorkerConfig#fromEnvironment(Map)}, Redis by {@link RedisOptions#fromEnvironment(Map)})
+ * with a small demo {@link ActionRuntime}, and an HTTP
  * server on {@code PORT} (default {@value #DEFAULT_PORT}; {@code 0} picks a free port) serving
  *
  * <ul>
@@ -85,14 +86,17 @@ public final class ServiceMode {
      */
     public static ServiceMode start(Map<String, String> env) {
         WorkerConfig config;
+        RedisOptions redis;
         int port;
         try {
             config = WorkerConfig.fromEnvironment(env);
+            redis = redisOptions(env);
             port = port(env);
         } catch (IllegalArgumentException e) {
+            // Neither options class puts a password in its messages.
             throw new StartupException("invalid configuration: " + e.getMessage(), e);
         }
-        EventTransport transport = transport(config);
+        EventTransport transport = transport(redis);
         WorkerService service = WorkerService.builder()
                 .config(config)
                 .transport(transport)
@@ -119,22 +123,39 @@ public final class ServiceMode {
         return new ServiceMode(service, metrics, http);
     }
 
-    /** The transport named by the environment: Redis Streams when {@code REDIS_URL} is set, else in-memory. */
-    static EventTransport transport(WorkerConfig config) {
-        if (config.redisUrl().isEmpty()) {
+    /**
+     * The Redis options of the environment, or null without {@code REDIS_URL}.
+     *
+     * @throws IllegalArgumentException if a variable is malformed, or if {@code WORKER_STREAM} or
+     *     {@code WORKER_GROUP} is set without {@code REDIS_URL}: the in-memory transport could not
+     *     honour them, and silently ignoring them would hide a missing {@code REDIS_URL}
+     */
+    static RedisOptions redisOptions(Map<String, String> env) {
+        if (isBlank(env.get("REDIS_URL"))) {
+            for (String name : new String[] {"WORKER_STREAM", "WORKER_GROUP"}) {
+                if (!isBlank(env.get(name))) {
+                    throw new IllegalArgumentException(name + "=" + env.get(name)
+                            + " needs REDIS_URL: without it the service runs on the in-memory transport");
+                }
+            }
+            return null;
+        }
+        return RedisOptions.fromEnvironment(env);
+    }
+
+    private static boolean isBlank(String s) {
+        return s == null || s.isBlank();
+    }
+
+    /** Redis Streams when the environment names Redis, else the in-memory transport. */
+    static EventTransport transport(RedisOptions redis) {
+        if (redis == null) {
             log.warn("REDIS_URL is not set: running on the in-memory transport; events live in this JVM only, "
                     + "are lost on restart and cannot be published by other processes");
             return InMemoryEventTransport.create();
         }
-        RedisOptions options;
-        try {
-            options = RedisOptions.fromConfig(config);
-        } catch (IllegalArgumentException e) {
-            // RedisOptions never puts the password in its messages.
-            throw new StartupException("invalid REDIS_URL: " + e.getMessage(), e);
-        }
-        log.info("using Redis at {}, stream {}, group {}", options.endpoint(), config.stream(), config.group());
-        return RedisEventTransport.create(options);
+        log.info("using Redis at {}, stream {}, group {}", redis.endpoint(), redis.stream(), redis.group());
+        return RedisEventTransport.create(redis);
     }
 
     private static int port(Map<String, String> env) {

@@ -130,8 +130,19 @@ class ServiceModeTest {
     void malformedRedisUrlFailsClearlyWithoutLeakingThePassword() {
         ServiceMode.StartupException e = assertThrows(ServiceMode.StartupException.class,
                 () -> ServiceMode.start(Map.of("PORT", "0", "REDIS_URL", "redis://:s3cret@redis.internal:port")));
-        assertTrue(e.getMessage().startsWith("invalid REDIS_URL"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("invalid configuration: REDIS_URL=redis://***@redis.internal:port is invalid"),
+                e.getMessage());
         assertFalse(e.getMessage().contains("s3cret"), e.getMessage());
+    }
+
+    @Test
+    void streamOrGroupWithoutRedisUrlIsRefusedRatherThanIgnored() {
+        for (String name : List.of("WORKER_STREAM", "WORKER_GROUP")) {
+            ServiceMode.StartupException e = assertThrows(ServiceMode.StartupException.class,
+                    () -> ServiceMode.start(Map.of("PORT", "0", name, "orders")));
+            assertTrue(e.getMessage().startsWith("invalid configuration: " + name + "=orders needs REDIS_URL"),
+                    e.getMessage());
+        }
     }
 
     @Test

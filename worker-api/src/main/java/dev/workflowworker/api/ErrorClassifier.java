@@ -4,8 +4,9 @@ import java.util.Optional;
 
 /**
  * Decides the {@link ErrorCategory} of a failure. Hosts register classifiers for their own
- * exception types; they are consulted in registration order after the exception's own type
- * (a {@link WorkflowException} subclass) and before the engine's defaults.
+ * exception types. A failure is classified by the first of: the exception's own type (a
+ * {@link WorkflowException} subclass), the host's classifiers in registration order, the
+ * transport's {@link EventTransport#errorClassifiers()}, the engine's defaults.
  */
 @FunctionalInterface
 public interface ErrorClassifier {

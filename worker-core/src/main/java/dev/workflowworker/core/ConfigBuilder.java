@@ -29,9 +29,6 @@ public abstract class ConfigBuilder<B extends ConfigBuilder<B>> {
     Duration eventTimeout = WorkerConfig.DEFAULT_EVENT_TIMEOUT;
     Duration heartbeatTimeout;
     double degradedFailureRatio = WorkerConfig.DEFAULT_DEGRADED_FAILURE_RATIO;
-    String stream = WorkerConfig.DEFAULT_STREAM;
-    String group = WorkerConfig.DEFAULT_GROUP;
-    String redisUrl;
 
     ConfigBuilder() {
     }
@@ -42,7 +39,9 @@ public abstract class ConfigBuilder<B extends ConfigBuilder<B>> {
     }
 
     /**
-     * Copies every setting of {@code config} into this builder.
+     * Copies every setting of {@code config} into this builder, replacing any set before; call it
+     * first and override single settings after it, e.g.
+     * {@code builder().config(WorkerConfig.fromEnvironment()).workerCount(2)}.
      *
      * @param config the settings to start from
      * @return this builder
@@ -66,9 +65,6 @@ public abstract class ConfigBuilder<B extends ConfigBuilder<B>> {
         eventTimeout = config.eventTimeout();
         heartbeatTimeout = config.heartbeatTimeout();
         degradedFailureRatio = config.degradedFailureRatio();
-        stream = config.stream();
-        group = config.group();
-        redisUrl = config.redisUrl().orElse(null);
         return self();
     }
 
@@ -180,24 +176,6 @@ public abstract class ConfigBuilder<B extends ConfigBuilder<B>> {
         return self();
     }
 
-    /** @param v the stream name transports read ({@code WORKER_STREAM}) @return this builder */
-    public B stream(String v) {
-        stream = nonBlank("stream", v);
-        return self();
-    }
-
-    /** @param v the consumer group ({@code WORKER_GROUP}) @return this builder */
-    public B group(String v) {
-        group = nonBlank("group", v);
-        return self();
-    }
-
-    /** @param v the Redis URL ({@code REDIS_URL}), or null for the in-memory transport @return this builder */
-    public B redisUrl(String v) {
-        redisUrl = v == null || v.isBlank() ? null : v;
-        return self();
-    }
-
     /**
      * Builds the config after checking combinations of settings.
      *
@@ -245,13 +223,6 @@ public abstract class ConfigBuilder<B extends ConfigBuilder<B>> {
         Objects.requireNonNull(v, name);
         if (v.compareTo(min) < 0) {
             throw new IllegalArgumentException(name + " must be at least " + min.toMillis() + " ms, got " + v);
-        }
-        return v;
-    }
-
-    private static String nonBlank(String name, String v) {
-        if (v == null || v.isBlank()) {
-            throw new IllegalArgumentException(name + " must not be blank");
         }
         return v;
     }

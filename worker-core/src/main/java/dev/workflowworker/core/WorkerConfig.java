@@ -2,12 +2,17 @@ package dev.workflowworker.core;
 
 import java.time.Duration;
 import java.util.Map;
-import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
- * Immutable settings of a {@link WorkerService}. Build one with {@link #builder()} or read the
- * seed system's environment variables with {@link #fromEnvironment()}.
+ * Immutable settings of the engine of a {@link WorkerService}: workers, polling, retries, locks,
+ * health and shutdown. Build one with {@link #builder()} or read the environment with
+ * {@link #fromEnvironment()}.
+ *
+ * <p>Where events come from (stream, consumer group, Redis URL) is not here: each transport owns
+ * those settings (for Redis, {@code RedisOptions.fromEnvironment()} reads {@code REDIS_URL},
+ * {@code WORKER_STREAM} and {@code WORKER_GROUP}), so a name can never be set in one place and
+ * read from another.
  */
 public final class WorkerConfig {
 
@@ -43,10 +48,6 @@ public final class WorkerConfig {
     public static final Duration DEFAULT_EVENT_TIMEOUT = Duration.ofMinutes(10);
     /** Default failure ratio above which a worker is degraded. */
     public static final double DEFAULT_DEGRADED_FAILURE_RATIO = 0.5;
-    /** Default stream ({@code WORKER_STREAM}). */
-    public static final String DEFAULT_STREAM = "workflow:events:global";
-    /** Default consumer group ({@code WORKER_GROUP}). */
-    public static final String DEFAULT_GROUP = "workflow-processors";
 
     private final int workerCount;
     private final Duration pollInterval;
@@ -65,9 +66,6 @@ public final class WorkerConfig {
     private final Duration eventTimeout;
     private final Duration heartbeatTimeout;
     private final double degradedFailureRatio;
-    private final String stream;
-    private final String group;
-    private final String redisUrl;
 
     WorkerConfig(ConfigBuilder<?> b, Duration heartbeatTimeout) {
         workerCount = b.workerCount;
@@ -87,9 +85,6 @@ public final class WorkerConfig {
         eventTimeout = b.eventTimeout;
         this.heartbeatTimeout = heartbeatTimeout;
         degradedFailureRatio = b.degradedFailureRatio;
-        stream = b.stream;
-        group = b.group;
-        redisUrl = b.redisUrl;
     }
 
     /** @return a builder with every default */
@@ -118,12 +113,13 @@ public final class WorkerConfig {
     }
 
     /**
-     * Reads the seed system's variables ({@code WORKER_COUNT}, {@code POLL_INTERVAL_MS},
-     * {@code BATCH_SIZE}, {@code MAX_RETRIES}, {@code CONCURRENCY_LIMIT},
+     * Reads the engine's variables: the seed system's ({@code WORKER_COUNT},
+     * {@code POLL_INTERVAL_MS}, {@code BATCH_SIZE}, {@code MAX_RETRIES}, {@code CONCURRENCY_LIMIT},
      * {@code HEALTH_CHECK_INTERVAL_MS}, {@code METRICS_REPORTING_INTERVAL_MS}) and ours
-     * ({@code REDIS_URL}, {@code WORKER_STREAM}, {@code WORKER_GROUP}, {@code LOCK_TTL_MS},
-     * {@code CLAIM_IDLE_MS}, {@code SHUTDOWN_TIMEOUT_MS}, {@code RETRY_INITIAL_DELAY_MS},
-     * {@code RETRY_MAX_DELAY_MS}). Unset or empty variables keep their defaults.
+     * ({@code LOCK_TTL_MS}, {@code CLAIM_IDLE_MS}, {@code SHUTDOWN_TIMEOUT_MS},
+     * {@code RETRY_INITIAL_DELAY_MS}, {@code RETRY_MAX_DELAY_MS}). Unset or empty variables keep
+     * their defaults. The transport's variables ({@code REDIS_URL}, {@code WORKER_STREAM},
+     * {@code WORKER_GROUP}) are read by the transport's options, not here.
      *
      * @param env the variables
      * @return the config
@@ -143,9 +139,6 @@ public final class WorkerConfig {
         msVar(env, "SHUTDOWN_TIMEOUT_MS", b::shutdownTimeout);
         msVar(env, "RETRY_INITIAL_DELAY_MS", b::initialBackoff);
         msVar(env, "RETRY_MAX_DELAY_MS", b::maxBackoff);
-        strVar(env, "WORKER_STREAM", b::stream);
-        strVar(env, "WORKER_GROUP", b::group);
-        strVar(env, "REDIS_URL", b::redisUrl);
         try {
             return b.build();
         } catch (IllegalStateException e) {
@@ -179,13 +172,6 @@ public final class WorkerConfig {
             throw new IllegalArgumentException(name + "=" + raw + " is invalid: expected a whole number of milliseconds");
         }
         apply(name, raw, () -> setter.accept(Duration.ofMillis(value)));
-    }
-
-    private static void strVar(Map<String, String> env, String name, Consumer<String> setter) {
-        String raw = env.get(name);
-        if (raw != null && !raw.isBlank()) {
-            setter.accept(raw.trim());
-        }
     }
 
     private static void apply(String name, String raw, Runnable set) {
@@ -247,15 +233,6 @@ public final class WorkerConfig {
     /** @return failure ratio above which a worker is degraded */
     public double degradedFailureRatio() { return degradedFailureRatio; }
 
-    /** @return the stream name */
-    public String stream() { return stream; }
-
-    /** @return the consumer group */
-    public String group() { return group; }
-
-    /** @return the Redis URL, if configured; never shown by {@link #toString()} */
-    public Optional<String> redisUrl() { return Optional.ofNullable(redisUrl); }
-
     @Override
     public String toString() {
         return "WorkerConfig{workerCount=" + workerCount + ", pollInterval=" + pollInterval.toMillis()
@@ -264,8 +241,7 @@ public final class WorkerConfig {
                 + "ms, metricsReportingInterval=" + metricsReportingInterval.toMillis() + "ms, lockTtl="
                 + lockTtl.toMillis() + "ms, claimIdle=" + claimIdle.toMillis() + "ms, shutdownTimeout="
                 + shutdownTimeout.toMillis() + "ms, backoff=" + initialBackoff.toMillis() + ".."
-                + maxBackoff.toMillis() + "ms, stream=" + stream + ", group=" + group + ", redis="
-                + (redisUrl == null ? "none" : "configured") + "}";
+                + maxBackoff.toMillis() + "ms}";
     }
 
     /** Builds {@link WorkerConfig}s. */

@@ -115,8 +115,11 @@ public final class WorkerService implements AutoCloseable {
         }
         this.thresholds = new HealthRules.Thresholds(config.heartbeatTimeout(), config.healthCheckInterval(),
                 config.degradedFailureRatio());
+        List<ErrorClassifier> classifiers = new ArrayList<>(b.classifiers);
+        // After the host's, so a host can override them; core cannot name a store client's exceptions itself.
+        classifiers.addAll(transport.errorClassifiers());
         this.engine = new Engine(config, b.runtime, locks, transport.lockProvider(), time,
-                new Classification(b.classifiers),
+                new Classification(classifiers),
                 new RetryPolicy(config.maxRetries(), new Backoff(config.initialBackoff(), config.maxBackoff()),
                         new Backoff(config.transientBackoff(), config.initialBackoff())),
                 new Listeners(b.listeners), new LockWatchdog(renewals, config.lockTtl(), time,
@@ -165,8 +168,8 @@ public final class WorkerService implements AutoCloseable {
             periodics.add(Periodic.start(maintenance, config.healthCheckInterval(), this::healthCheck));
             periodics.add(Periodic.start(maintenance, config.metricsReportingInterval(), this::reportMetrics));
         }
-        log.info("workflow-worker {} started: {} workers on {} ({})", instanceId, config.workerCount(),
-                transport.getClass().getSimpleName(), config);
+        log.info("workflow-worker {} started: {} workers on {} stream {} ({})", instanceId, config.workerCount(),
+                transport.getClass().getSimpleName(), transport.stream(), config);
         return this;
     }
 
@@ -309,7 +312,12 @@ public final class WorkerService implements AutoCloseable {
         return transport;
     }
 
-    /** @return the settings */
+    /** @return the stream the transport reads ({@link EventTransport#stream()}), for logs and metric tags */
+    public String stream() {
+        return transport.stream();
+    }
+
+    /** @return the engine's settings; where events come from is the transport's own setting */
     public WorkerConfig config() {
         return config;
     }
@@ -424,7 +432,10 @@ public final class WorkerService implements AutoCloseable {
         }
     }
 
-    /** Builds {@link WorkerService}s. Every setting of {@link WorkerConfig} is available here too. */
+    /**
+     * Builds {@link WorkerService}s. Every setting of {@link WorkerConfig} is available here too;
+     * the stream, group and store are settings of the {@link #transport transport}.
+     */
     public static final class Builder extends ConfigBuilder<Builder> {
         private EventTransport transport;
         private LockProvider lockProvider;
@@ -481,7 +492,11 @@ public final class WorkerService implements AutoCloseable {
             return this;
         }
 
-        /** @param v a host classifier, consulted after earlier ones and before the defaults @return this builder */
+        /**
+         * @param v a host classifier, consulted after earlier ones and before the transport's
+         *     {@link EventTransport#errorClassifiers()} and the defaults
+         * @return this builder
+         */
         public Builder errorClassifier(ErrorClassifier v) {
             classifiers.add(Objects.requireNonNull(v, "errorClassifier"));
             return this;

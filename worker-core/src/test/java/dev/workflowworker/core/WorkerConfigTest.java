@@ -4,9 +4,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import java.lang.reflect.Method;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -25,9 +28,6 @@ class WorkerConfigTest {
         assertEquals(5, c.concurrencyLimit());
         assertEquals(Duration.ofMillis(30_000), c.healthCheckInterval());
         assertEquals(Duration.ofMillis(60_000), c.metricsReportingInterval());
-        assertEquals("workflow:events:global", c.stream());
-        assertEquals("workflow-processors", c.group());
-        assertTrue(c.redisUrl().isEmpty());
     }
 
     @Test
@@ -45,9 +45,6 @@ class WorkerConfigTest {
         env.put("SHUTDOWN_TIMEOUT_MS", "0");
         env.put("RETRY_INITIAL_DELAY_MS", "10");
         env.put("RETRY_MAX_DELAY_MS", "20");
-        env.put("WORKER_STREAM", "s1");
-        env.put("WORKER_GROUP", "g1");
-        env.put("REDIS_URL", "redis://u:secret@h:1/2");
         WorkerConfig c = WorkerConfig.fromEnvironment(env);
         assertEquals(7, c.workerCount());
         assertEquals(Duration.ofMillis(250), c.pollInterval());
@@ -61,10 +58,19 @@ class WorkerConfigTest {
         assertEquals(Duration.ZERO, c.shutdownTimeout());
         assertEquals(Duration.ofMillis(10), c.initialBackoff());
         assertEquals(Duration.ofMillis(20), c.maxBackoff());
-        assertEquals("s1", c.stream());
-        assertEquals("g1", c.group());
-        assertEquals("redis://u:secret@h:1/2", c.redisUrl().orElseThrow());
-        assertFalse(c.toString().contains("secret"), c.toString());
+    }
+
+    @Test
+    void transportSettingsCannotBeSetOnTheEngine() {
+        // The transport reads its own stream, group and store; a copy here would be ignored silently.
+        Set<String> transportSettings = Set.of("stream", "group", "redisUrl");
+        for (Class<?> type : List.of(WorkerConfig.class, WorkerConfig.Builder.class, WorkerService.Builder.class)) {
+            for (Method m : type.getMethods()) {
+                assertFalse(transportSettings.contains(m.getName()), type.getSimpleName() + "." + m.getName());
+            }
+        }
+        assertFalse(WorkerConfig.fromEnvironment(Map.of("WORKER_STREAM", "orders", "REDIS_URL", "redis://secret@h"))
+                .toString().contains("orders"));
     }
 
     @ParameterizedTest
@@ -119,8 +125,6 @@ class WorkerConfigTest {
         assertMessage("initialBackoff",
                 assertThrows(IllegalArgumentException.class, () -> b.initialBackoff(Duration.ofSeconds(-1))));
         assertMessage("degradedFailureRatio", assertThrows(IllegalArgumentException.class, () -> b.degradedFailureRatio(0)));
-        assertMessage("stream", assertThrows(IllegalArgumentException.class, () -> b.stream(" ")));
-        assertMessage("group", assertThrows(IllegalArgumentException.class, () -> b.group("")));
     }
 
     @Test
@@ -129,6 +133,14 @@ class WorkerConfigTest {
                 .pollInterval(Duration.ofSeconds(5)).heartbeatTimeout(Duration.ofSeconds(1)).build()));
         assertMessage("maxBackoff", assertThrows(IllegalStateException.class, () -> WorkerConfig.builder()
                 .initialBackoff(Duration.ofSeconds(5)).maxBackoff(Duration.ofSeconds(1)).build()));
+    }
+
+    @Test
+    void configReplacesEarlierSettingsAndLaterOnesOverrideIt() {
+        WorkerConfig env = WorkerConfig.fromEnvironment(Map.of("WORKER_COUNT", "7", "BATCH_SIZE", "50"));
+        WorkerConfig c = WorkerConfig.builder().workerCount(2).config(env).batchSize(3).build();
+        assertEquals(7, c.workerCount());
+        assertEquals(3, c.batchSize());
     }
 
     @Test

@@ -1,5 +1,7 @@
 package dev.workflowworker.core;
 
+import dev.workflowworker.api.ErrorCategory;
+import dev.workflowworker.api.ErrorClassifier;
 import dev.workflowworker.api.EventOutcome;
 import dev.workflowworker.api.HealthStatus;
 import dev.workflowworker.api.spi.Lock;
@@ -18,6 +20,7 @@ import org.slf4j.MDC;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -368,5 +371,38 @@ class WorkerServiceTest {
         Await.until(WAIT, () -> seen.get() == 1, "listener added at runtime sees the outcome");
         assertTrue(s.removeListener(l));
         assertFalse(s.removeListener(l));
+    }
+
+    @Test
+    void streamIsWhatTheTransportReads() {
+        assertEquals(InMemoryEventTransport.DEFAULT_STREAM, builder(ctx -> { }).build().stream());
+        WorkerService s = builder(ctx -> { })
+                .transport(InMemoryEventTransport.builder().stream("orders").build()).build();
+        services.add(s);
+        assertEquals("orders", s.stream());
+    }
+
+    @Test
+    void transportClassifiersComeAfterTheHostsAndBeforeTheDefaults() {
+        class StoreDown extends RuntimeException {
+            StoreDown(String m) {
+                super(m);
+            }
+        }
+        FlakyTransport transport = new FlakyTransport(InMemoryEventTransport.create());
+        transport.errorClassifiers = List.of(ErrorClassifier.of(StoreDown.class, ErrorCategory.PERMANENT));
+        WorkerService s = started(builder(ctx -> {
+            throw new StoreDown(ctx.event().eventType());
+        }).transport(transport).maxRetries(0)
+                .errorClassifier(e -> "HOST".equals(e.getMessage()) ? Optional.of(ErrorCategory.TRANSIENT)
+                        : Optional.empty()));
+        s.publisher().publish(WorkflowEvent.builder("HOST").build());
+        s.publisher().publish(WorkflowEvent.builder("STORE").build());
+        Await.until(WAIT, () -> count(EventOutcome.Kind.DEAD_LETTERED) == 2, () -> outcomes.toString());
+        // Without the transport's classifier the defaults would call StoreDown recoverable.
+        for (EventOutcome o : outcomes) {
+            assertEquals(o.event().eventType().equals("HOST") ? ErrorCategory.TRANSIENT : ErrorCategory.PERMANENT,
+                    o.category(), o.toString());
+        }
     }
 }

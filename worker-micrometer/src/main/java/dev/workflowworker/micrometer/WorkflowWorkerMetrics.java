@@ -36,8 +36,8 @@ import java.util.function.ToDoubleFunction;
  * }</pre>
  *
  * <h2>Meters</h2>
- * Every meter carries the tag {@code stream} (the service's {@link
- * dev.workflowworker.core.WorkerConfig#stream() stream}) plus the tags given to the constructor.
+ * Every meter carries the tag {@code stream} (the stream the service's transport reads,
+ * {@link WorkerService#stream()}) plus the tags given to the constructor.
  * <table>
  *   <caption>meters and what they count</caption>
  *   <tr><th>name</th><th>type</th><th>tags</th><th>meaning</th></tr>
@@ -138,7 +138,7 @@ public final class WorkflowWorkerMetrics implements MeterBinder, AutoCloseable {
      */
     public WorkflowWorkerMetrics(WorkerService service, Iterable<Tag> tags) {
         this.service = Objects.requireNonNull(service, "service");
-        this.tags = Tags.of("stream", service.config().stream()).and(Objects.requireNonNull(tags, "tags"));
+        this.tags = Tags.of("stream", service.stream()).and(Objects.requireNonNull(tags, "tags"));
     }
 
     @Override

@@ -210,6 +210,24 @@ class WorkflowWorkerMetricsTest {
     }
 
     @Test
+    void streamTagIsTheStreamTheTransportReads() {
+        WorkerService orders = WorkerService.builder()
+                .transport(InMemoryEventTransport.builder().stream("orders").build())
+                .runtime(ActionRuntime.builder().on("OK", ctx -> { }).build())
+                .build();
+        try {
+            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            new WorkflowWorkerMetrics(orders).bindTo(registry);
+            assertTrue(!registry.getMeters().isEmpty());
+            for (Meter m : registry.getMeters()) {
+                assertEquals("orders", m.getId().getTag("stream"), m.getId().toString());
+            }
+        } finally {
+            orders.shutdownNow();
+        }
+    }
+
+    @Test
     void oneBinderFeedsSeveralRegistriesAndCloseUnbindsThemAll() {
         SimpleMeterRegistry a = new SimpleMeterRegistry();
         SimpleMeterRegistry b = new SimpleMeterRegistry();

@@ -29,6 +29,11 @@ final class LuaScript {
         this.sha = sha1(source);
     }
 
+    /** @return the script's SHA1, under which Redis caches it */
+    String sha() {
+        return sha;
+    }
+
     static LuaScript load(String name) {
         String resource = name + ".lua";
         try (InputStream in = LuaScript.class.getResourceAsStream(resource)) {

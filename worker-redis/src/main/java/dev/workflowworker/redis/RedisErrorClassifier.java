@@ -13,6 +13,10 @@ import java.util.Optional;
  * {@link ErrorCategory#TRANSIENT}; a command, data or script error ({@link JedisDataException})
  * is never transient and is left to the next classifier (the engine's default makes it
  * recoverable). The whole cause chain is inspected.
+ *
+ * <p>A service on a {@link RedisEventTransport} uses it without being asked (see
+ * {@link RedisEventTransport#errorClassifiers()}); register it with
+ * {@code WorkerService.Builder.errorClassifier} when handlers use Redis under another transport.
  */
 public final class RedisErrorClassifier implements ErrorClassifier {
 

@@ -1,5 +1,6 @@
 package dev.workflowworker.redis;
 
+import dev.workflowworker.api.ErrorClassifier;
 import dev.workflowworker.api.StreamStats;
 import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.api.spi.LockProvider;
@@ -128,9 +129,37 @@ public final class RedisEventTransport implements EventTransport {
         return t;
     }
 
+    /**
+     * A transport that writes nothing to Redis when it opens: unlike {@link #create}, it neither
+     * creates the consumer group (nor, through {@code MKSTREAM}, the stream) nor loads the scripts.
+     * For tools that inspect a stream that may not exist, so that a mistyped name is reported as
+     * empty instead of being created. Opening a consumer on it would create the group on first
+     * use, as on any transport.
+     */
+    static RedisEventTransport createWithoutSetup(RedisOptions options) {
+        return new RedisEventTransport(Objects.requireNonNull(options, "options"), TimeSource.system());
+    }
+
     /** @return the options */
     public RedisOptions options() {
         return options;
+    }
+
+    /** @return {@link RedisOptions#stream()} */
+    @Override
+    public String stream() {
+        return options.stream();
+    }
+
+    /**
+     * {@link RedisErrorClassifier}: a Jedis connection failure that a handler lets escape is
+     * transient, a Jedis data or script error is left to the defaults (recoverable).
+     *
+     * @return the Redis classifier
+     */
+    @Override
+    public List<ErrorClassifier> errorClassifiers() {
+        return List.of(RedisErrorClassifier.INSTANCE);
     }
 
     /**

@@ -1,29 +1,19 @@
 package dev.workflowworker.redis;
 
-import dev.workflowworker.core.WorkerConfig;
-import javax.net.ssl.KeyManager;
-import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocketFactory;
-import javax.net.ssl.TrustManagerFactory;
-import java.io.IOException;
-import java.io.InputStream;
-import java.net.URI;
-import java.net.URISyntaxException;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * Immutable settings of the Redis transport and lock provider: where Redis is, how to reach it,
  * which keys to use and how long things are kept.
  *
- * <p>Build with {@link #builder()} or start from a URI with {@link #fromUri(String)}. Each setter
- * validates its argument and names the setting in the {@link IllegalArgumentException}.
+ * <p>Build with {@link #builder()}, start from a URI with {@link #fromUri(String)}, or read the
+ * environment with {@link #fromEnvironment()}. Each setter validates its argument and names the
+ * setting in the {@link IllegalArgumentException}.
  * The password is never part of {@link #toString()} or of any exception message.
  */
 public final class RedisOptions {
@@ -48,8 +38,6 @@ public final class RedisOptions {
     public static final Duration DEFAULT_SOCKET_TIMEOUT = Duration.ofSeconds(2);
     /** Default size of the shared connection pool (blocking reads use their own connections). */
     public static final int DEFAULT_POOL_SIZE = 16;
-    /** Default idle time after which a pending entry is considered stalled. */
-    public static final Duration DEFAULT_CLAIM_IDLE = Duration.ofSeconds(30);
     /** Default lifetime of a processed marker. */
     public static final Duration DEFAULT_PROCESSED_TTL = Duration.ofHours(24);
     /** Default approximate cap of the dead-letter stream. */
@@ -79,7 +67,6 @@ public final class RedisOptions {
     private final Duration connectTimeout;
     private final Duration socketTimeout;
     private final int poolSize;
-    private final Duration claimIdle;
     private final Duration processedTtl;
     private final long deadLetterMaxLength;
     private final int maxPayloadBytes;
@@ -104,7 +91,6 @@ public final class RedisOptions {
         connectTimeout = b.connectTimeout;
         socketTimeout = b.socketTimeout;
         poolSize = b.poolSize;
-        claimIdle = b.claimIdle;
         processedTtl = b.processedTtl;
         deadLetterMaxLength = b.deadLetterMaxLength;
         maxPayloadBytes = b.maxPayloadBytes;
@@ -131,18 +117,48 @@ public final class RedisOptions {
     }
 
     /**
-     * Options from a worker configuration, e.g. {@code WorkerConfig.fromEnvironment()}: its
-     * {@code REDIS_URL} (default {@code redis://localhost:6379}), stream, group and claim idle time.
+     * Reads the process environment. See {@link #fromEnvironment(Map)}.
      *
-     * @param config the worker configuration
      * @return the options
-     * @throws IllegalArgumentException if the Redis URL is malformed (the message never contains the password)
+     * @throws IllegalArgumentException if a variable is malformed, naming the variable and value
+     *                                  (a password in {@code REDIS_URL} is masked)
      */
-    public static RedisOptions fromConfig(WorkerConfig config) {
-        Objects.requireNonNull(config, "config");
+    public static RedisOptions fromEnvironment() {
+        return fromEnvironment(System.getenv());
+    }
+
+    /**
+     * Reads the Redis transport's variables: {@code REDIS_URL} (a URI as for {@link #fromUri},
+     * default {@code redis://localhost:6379}), {@code WORKER_STREAM} (default
+     * {@value #DEFAULT_STREAM}) and {@code WORKER_GROUP} (default {@value #DEFAULT_GROUP}).
+     * Unset or blank variables keep their defaults; every other setting keeps its default too.
+     * The engine's variables ({@code WORKER_COUNT}, {@code CLAIM_IDLE_MS}, ...) are read by
+     * {@code WorkerConfig.fromEnvironment()}.
+     *
+     * @param env the variables
+     * @return the options
+     * @throws IllegalArgumentException if a variable is malformed, naming the variable and value
+     *                                  (a password in {@code REDIS_URL} is masked)
+     */
+    public static RedisOptions fromEnvironment(Map<String, String> env) {
+        Objects.requireNonNull(env, "env");
         Builder b = builder();
-        config.redisUrl().ifPresent(b::uri);
-        return b.stream(config.stream()).group(config.group()).claimIdle(config.claimIdle()).build();
+        envVar(env, "REDIS_URL", b::uri);
+        envVar(env, "WORKER_STREAM", b::stream);
+        envVar(env, "WORKER_GROUP", b::group);
+        return b.build();
+    }
+
+    private static void envVar(Map<String, String> env, String name, Consumer<String> setter) {
+        String raw = env.get(name);
+        if (raw == null || raw.isBlank()) {
+            return;
+        }
+        try {
+            setter.accept(raw.trim());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(name + "=" + RedisUri.redact(raw) + " is invalid: " + e.getMessage(), e);
+        }
     }
 
     /** @return a builder pre-filled with these options */
@@ -164,7 +180,6 @@ public final class RedisOptions {
         b.connectTimeout = connectTimeout;
         b.socketTimeout = socketTimeout;
         b.poolSize = poolSize;
-        b.claimIdle = claimIdle;
         b.processedTtl = processedTtl;
         b.deadLetterMaxLength = deadLetterMaxLength;
         b.maxPayloadBytes = maxPayloadBytes;
@@ -224,9 +239,6 @@ public final class RedisOptions {
     /** @return the size of the shared pool */
     public int poolSize() { return poolSize; }
 
-    /** @return how long a pending entry must be idle before another consumer may claim it */
-    public Duration claimIdle() { return claimIdle; }
-
     /** @return the lifetime of processed markers */
     public Duration processedTtl() { return processedTtl; }
 
@@ -256,19 +268,7 @@ public final class RedisOptions {
 
     /** @return where Redis is, for messages: scheme, user, host, port and database, never the password */
     public String endpoint() {
-        StringBuilder sb = new StringBuilder(ssl ? "rediss://" : "redis://");
-        if (user != null || password != null) {
-            sb.append(user == null ? "" : user);
-            if (password != null) {
-                sb.append(":***");
-            }
-            sb.append('@');
-        }
-        sb.append(host.contains(":") ? "[" + host + "]" : host).append(':').append(port);
-        if (database != 0) {
-            sb.append('/').append(database);
-        }
-        return sb.toString();
+        return RedisUri.endpoint(ssl, user, password != null, host, port, database);
     }
 
     @Override
@@ -283,7 +283,6 @@ public final class RedisOptions {
                 + ", connectTimeout=" + connectTimeout
                 + ", socketTimeout=" + socketTimeout
                 + ", poolSize=" + poolSize
-                + ", claimIdle=" + claimIdle
                 + ", processedTtl=" + processedTtl
                 + ", deadLetterMaxLength=" + deadLetterMaxLength
                 + ", maxPayloadBytes=" + maxPayloadBytes + '}';
@@ -307,7 +306,6 @@ public final class RedisOptions {
         private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
         private Duration socketTimeout = DEFAULT_SOCKET_TIMEOUT;
         private int poolSize = DEFAULT_POOL_SIZE;
-        private Duration claimIdle = DEFAULT_CLAIM_IDLE;
         private Duration processedTtl = DEFAULT_PROCESSED_TTL;
         private long deadLetterMaxLength = DEFAULT_DEAD_LETTER_MAX_LENGTH;
         private int maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES;
@@ -327,67 +325,14 @@ public final class RedisOptions {
          * @throws IllegalArgumentException if the URI is malformed; the message never contains the password
          */
         public Builder uri(String uri) {
-            Objects.requireNonNull(uri, "uri");
-            URI parsed;
-            try {
-                parsed = new URI(uri.trim());
-            } catch (URISyntaxException e) {
-                throw new IllegalArgumentException("uri: not a valid Redis URI: " + redact(uri));
-            }
-            String scheme = parsed.getScheme();
-            if (!"redis".equalsIgnoreCase(scheme) && !"rediss".equalsIgnoreCase(scheme)) {
-                throw new IllegalArgumentException("uri: scheme must be redis or rediss: " + redact(uri));
-            }
-            if (parsed.getHost() == null) {
-                throw new IllegalArgumentException("uri: no host in " + redact(uri));
-            }
-            String newUser = null;
-            String newPassword = null;
-            String userInfo = parsed.getRawUserInfo();
-            if (userInfo != null && !userInfo.isEmpty()) {
-                int colon = userInfo.indexOf(':');
-                if (colon < 0) {
-                    // redis://secret@host is how most clients spell a password without a user.
-                    newPassword = decode(userInfo);
-                } else {
-                    newUser = colon == 0 ? null : decode(userInfo.substring(0, colon));
-                    newPassword = decode(userInfo.substring(colon + 1));
-                }
-            }
-            int newDatabase = 0;
-            String path = parsed.getPath();
-            if (path != null && path.length() > 1) {
-                try {
-                    newDatabase = Integer.parseInt(path.substring(1));
-                } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException("uri: database must be a number in " + redact(uri));
-                }
-            }
-            host(parsed.getHost().startsWith("[") ? parsed.getHost().substring(1, parsed.getHost().length() - 1)
-                    : parsed.getHost());
-            port(parsed.getPort() == -1 ? DEFAULT_PORT : parsed.getPort());
-            database(newDatabase);
-            this.user = newUser;
-            this.password = newPassword == null || newPassword.isEmpty() ? null : newPassword;
-            this.ssl = "rediss".equalsIgnoreCase(scheme);
+            RedisUri parsed = RedisUri.parse(uri);
+            host(parsed.host());
+            port(parsed.port());
+            database(parsed.database());
+            this.user = parsed.user();
+            this.password = parsed.password();
+            this.ssl = parsed.ssl();
             return this;
-        }
-
-        private static String decode(String s) {
-            return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
-        }
-
-        /** Replaces the user-info part so that no password leaks into a message. */
-        static String redact(String uri) {
-            int scheme = uri.indexOf("://");
-            int at = uri.lastIndexOf('@');
-            if (scheme >= 0 && at > scheme) {
-                return uri.substring(0, scheme + 3) + "***@" + uri.substring(at + 1);
-            }
-            if (at >= 0) {
-                return "***@" + uri.substring(at + 1);
-            }
-            return uri;
         }
 
         /** @param v the host @return this builder @throws IllegalArgumentException if blank */
@@ -454,18 +399,7 @@ public final class RedisOptions {
          * @throws IllegalArgumentException if the store cannot be read
          */
         public Builder trustStore(Path path, char[] password, String type) {
-            Objects.requireNonNull(path, "trustStore");
-            try (InputStream in = Files.newInputStream(path)) {
-                KeyStore store = KeyStore.getInstance(type == null ? KeyStore.getDefaultType() : type);
-                store.load(in, password);
-                TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-                tmf.init(store);
-                SSLContext context = SSLContext.getInstance("TLS");
-                context.init(new KeyManager[0], tmf.getTrustManagers(), null);
-                return sslSocketFactory(context.getSocketFactory());
-            } catch (IOException | GeneralSecurityException e) {
-                throw new IllegalArgumentException("trustStore: cannot load " + path + ": " + e.getMessage(), e);
-            }
+            return sslSocketFactory(RedisUri.trustStoreSocketFactory(path, password, type));
         }
 
         /** @param v prefix of the library's own keys @return this builder @throws IllegalArgumentException if blank */
@@ -535,12 +469,6 @@ public final class RedisOptions {
             return this;
         }
 
-        /** @param v idle time before a pending entry may be claimed, positive @return this builder */
-        public Builder claimIdle(Duration v) {
-            this.claimIdle = requirePositiveMillis(v, "claimIdle");
-            return this;
-        }
-
         /** @param v lifetime of processed markers, positive @return this builder */
         public Builder processedTtl(Duration v) {
             this.processedTtl = requirePositiveMillis(v, "processedTtl");
@@ -583,9 +511,32 @@ public final class RedisOptions {
             return this;
         }
 
-        /** @return the options */
+        /**
+         * @return the options
+         * @throws IllegalStateException naming the settings if they contradict each other: the
+         *     stream, the dead-letter stream and the retry key must be three different keys (one
+         *     key cannot be a stream and a sorted set, and dead letters written to the stream would
+         *     be read again as events); a TLS socket factory or trust store needs TLS, which a
+         *     {@code redis://} URI or {@code ssl(false)} given after it turned off
+         */
         public RedisOptions build() {
+            String dlq = deadLetterStream != null ? deadLetterStream : stream + ":dlq";
+            String retry = retryKey != null ? retryKey : stream + ":retry";
+            requireDistinct("deadLetterStream", dlq, "stream", stream);
+            requireDistinct("retryKey", retry, "stream", stream);
+            requireDistinct("deadLetterStream", dlq, "retryKey", retry);
+            if (sslSocketFactory != null && !ssl) {
+                throw new IllegalStateException("sslSocketFactory (or trustStore) is set but ssl is false: "
+                        + "use a rediss:// uri or ssl(true), or drop the socket factory");
+            }
             return new RedisOptions(this);
+        }
+
+        private static void requireDistinct(String name, String value, String otherName, String otherValue) {
+            if (value.equals(otherValue)) {
+                throw new IllegalStateException(name + " (" + value + ") must differ from " + otherName + " ("
+                        + otherValue + ")");
+            }
         }
 
         private static String requireText(String v, String name) {

@@ -1,11 +1,14 @@
 package dev.workflowworker.redis;
 
+import dev.workflowworker.api.TransientWorkflowException;
+
 /**
  * Redis could not be reached (connection refused, reset or timed out). Thrown by publishing, by
- * consumer operations and by locks; the engine treats it as transient and retries. Its message
- * names the endpoint but never the password.
+ * consumer operations and by locks. It is transient: a handler that lets one escape (it used the
+ * transport's publisher or locks, say) is retried at once, and the engine retries its own
+ * operations. Its message names the endpoint but never the password.
  */
-public class RedisUnavailableException extends IllegalStateException {
+public class RedisUnavailableException extends TransientWorkflowException {
     private static final long serialVersionUID = 1L;
 
     /**

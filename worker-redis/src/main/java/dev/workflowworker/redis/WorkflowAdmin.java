@@ -2,6 +2,7 @@ package dev.workflowworker.redis;
 
 import redis.clients.jedis.CommandArguments;
 import redis.clients.jedis.Protocol;
+import redis.clients.jedis.exceptions.JedisDataException;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,6 +16,11 @@ import java.util.concurrent.TimeUnit;
  * Operating the queue by hand: inspect, replay and purge dead letters, and read the state of the
  * stream, its group and its consumers. What an operator needs to answer "why is nothing being
  * processed", "why is it slow" and "what failed". Thread-safe; close it when done.
+ *
+ * <p>Opening an admin and reading through it write nothing to Redis: a stream, group or
+ * dead-letter stream that does not exist reads as empty and is not created, so a mistyped name
+ * leaves no trace. Only {@link #replay}, {@link #replayRange}, {@link #replayAll} and
+ * {@link #purge} write.
  *
  * <pre>{@code
  * try (WorkflowAdmin admin = WorkflowAdmin.create(RedisOptions.fromUri("redis://localhost:6379"))) {
@@ -39,10 +45,10 @@ public final class WorkflowAdmin implements AutoCloseable {
 
     /**
      * @param options where Redis is and which stream and group to administer
-     * @return an admin with its own connections
+     * @return an admin with its own connections; nothing is written to Redis
      */
     public static WorkflowAdmin create(RedisOptions options) {
-        return new WorkflowAdmin(RedisEventTransport.create(options));
+        return new WorkflowAdmin(RedisEventTransport.createWithoutSetup(options));
     }
 
     /**
@@ -138,7 +144,11 @@ public final class WorkflowAdmin implements AutoCloseable {
         return n;
     }
 
-    /** @return the state of the stream, its group and consumers, the retry set and the dead letters */
+    /**
+     * @return the state of the stream, its group and consumers, the retry set and the dead letters;
+     *     a stream that does not exist has length 0, and a group that does not exist has lag -1
+     *     and no consumers
+     */
     public QueueStats stats() {
         dev.workflowworker.api.StreamStats st = transport.stats().orElseThrow();
         return transport.call("read queue stats", () -> {
@@ -148,8 +158,17 @@ public final class WorkflowAdmin implements AutoCloseable {
             List<ConsumerStats> consumers = new ArrayList<>();
             if (redis.exists(stream)) {
                 length = redis.xlen(stream);
-                Object cs = redis.executeCommand(new CommandArguments(Protocol.Command.XINFO).add("CONSUMERS")
-                        .key(stream).add(options.group()));
+                Object cs;
+                try {
+                    cs = redis.executeCommand(new CommandArguments(Protocol.Command.XINFO).add("CONSUMERS")
+                            .key(stream).add(options.group()));
+                } catch (JedisDataException e) {
+                    if (!RedisEventTransport.isNoGroup(e)) {
+                        throw e;
+                    }
+                    // No worker has read the stream yet: the group does not exist, so it has no consumers.
+                    cs = List.of();
+                }
                 for (Object c : (List<?>) cs) {
                     Map<String, Object> info = StreamEntries.pairs((List<?>) c);
                     consumers.add(new ConsumerStats(StreamEntries.text(info.get("name")),

@@ -1,7 +1,8 @@
 package dev.workflowworker.redis;
 
-import dev.workflowworker.core.WorkerConfig;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.time.Duration;
 import java.util.Map;
@@ -25,7 +26,6 @@ class RedisOptionsTest {
         assertEquals("workflow-processors", o.group());
         assertEquals("0", o.groupStartId());
         assertEquals("workflow:", o.keyPrefix());
-        assertEquals(Duration.ofSeconds(30), o.claimIdle());
         assertEquals(Duration.ofHours(24), o.processedTtl());
         assertEquals(1024 * 1024, o.maxPayloadBytes());
         assertFalse(o.ssl());
@@ -82,19 +82,51 @@ class RedisOptionsTest {
     }
 
     @Test
-    void readsRedisUrlStreamGroupAndClaimIdleFromTheWorkerEnvironment() {
-        WorkerConfig config = WorkerConfig.fromEnvironment(Map.of("REDIS_URL", "redis://:pw@cache.internal:6390/4",
-                "WORKER_STREAM", "orders", "WORKER_GROUP", "billing", "CLAIM_IDLE_MS", "45000"));
-        RedisOptions o = RedisOptions.fromConfig(config);
+    void readsRedisUrlStreamAndGroupFromTheEnvironment() {
+        RedisOptions o = RedisOptions.fromEnvironment(Map.of("REDIS_URL", " rediss://:pw@cache.internal:6390/4 ",
+                "WORKER_STREAM", "orders", "WORKER_GROUP", "billing"));
         assertEquals("cache.internal", o.host());
         assertEquals(6390, o.port());
         assertEquals(4, o.database());
         assertEquals("pw", o.password());
+        assertTrue(o.ssl());
         assertEquals("orders", o.stream());
         assertEquals("orders:dlq", o.deadLetterStream());
+        assertEquals("orders:retry", o.retryKey());
         assertEquals("billing", o.group());
-        assertEquals(Duration.ofSeconds(45), o.claimIdle());
-        assertEquals("localhost", RedisOptions.fromConfig(WorkerConfig.fromEnvironment(Map.of())).host());
+    }
+
+    @Test
+    void eachVariableIsReadOnItsOwnAndUnsetOrBlankKeepsTheDefault() {
+        RedisOptions defaults = RedisOptions.builder().build();
+        assertEquals(defaults.toString(), RedisOptions.fromEnvironment(Map.of()).toString());
+        assertEquals(defaults.toString(), RedisOptions.fromEnvironment(
+                Map.of("REDIS_URL", "", "WORKER_STREAM", " ", "WORKER_GROUP", "")).toString());
+        assertEquals("redis.internal", RedisOptions.fromEnvironment(Map.of("REDIS_URL", "redis://redis.internal")).host());
+        assertEquals("orders", RedisOptions.fromEnvironment(Map.of("WORKER_STREAM", "orders")).stream());
+        assertEquals("billing", RedisOptions.fromEnvironment(Map.of("WORKER_GROUP", "billing")).group());
+    }
+
+    @Test
+    void engineVariablesAreNotReadHere() {
+        // CLAIM_IDLE_MS and friends belong to WorkerConfig.fromEnvironment; a bad one is its error to report.
+        RedisOptions o = RedisOptions.fromEnvironment(Map.of("CLAIM_IDLE_MS", "soon", "WORKER_COUNT", "many"));
+        assertEquals(RedisOptions.builder().build().toString(), o.toString());
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "http://bob:TopSecret42@host:1        | http://***@host:1",
+            "redis://bob:TopSecret42@host:1/db    | redis://***@host:1/db",
+            "redis://:TopSecret42@ho st:1         | redis://***@ho st:1",
+            "redis://TopSecret42@:6379            | redis://***@:6379",
+            "not a url                            | not a url",
+    })
+    void malformedRedisUrlFailsNamingVariableAndMaskedValue(String value, String masked) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> RedisOptions.fromEnvironment(Map.of("REDIS_URL", value)));
+        assertTrue(e.getMessage().startsWith("REDIS_URL=" + masked + " is invalid: uri:"), e.getMessage());
+        assertFalse(e.getMessage().contains("TopSecret42"), e.getMessage());
     }
 
     @Test
@@ -107,13 +139,42 @@ class RedisOptionsTest {
         assertMessageStarts("keyPrefix", () -> b.keyPrefix(""));
         assertMessageStarts("groupStartId", () -> b.groupStartId("12"));
         assertMessageStarts("poolSize", () -> b.poolSize(0));
-        assertMessageStarts("claimIdle", () -> b.claimIdle(Duration.ZERO));
         assertMessageStarts("processedTtl", () -> b.processedTtl(Duration.ofSeconds(-1)));
         assertMessageStarts("connectTimeout", () -> b.connectTimeout(null));
         assertMessageStarts("deadLetterMaxLength", () -> b.deadLetterMaxLength(0));
         assertMessageStarts("maxPayloadBytes", () -> b.maxPayloadBytes(0));
         assertMessageStarts("trustStore", () -> b.trustStore(java.nio.file.Path.of("/no/such/truststore.p12"),
                 "pw".toCharArray(), "PKCS12"));
+    }
+
+    @Test
+    void streamDeadLetterStreamAndRetryKeyMustBeThreeKeys() {
+        assertRefused(RedisOptions.builder().stream("orders").deadLetterStream("orders"), "deadLetterStream", "stream");
+        assertRefused(RedisOptions.builder().deadLetterStream("workflow:events:global"), "deadLetterStream", "stream");
+        assertRefused(RedisOptions.builder().stream("orders").retryKey("orders"), "retryKey", "stream");
+        assertRefused(RedisOptions.builder().deadLetterStream("x").retryKey("x"), "deadLetterStream", "retryKey");
+        // Derived names follow the stream, so a stream renamed onto an explicit key is caught too.
+        assertRefused(RedisOptions.builder().retryKey("orders").stream("orders"), "retryKey", "stream");
+        assertRefused(RedisOptions.builder().deadLetterStream("orders:retry").stream("orders"),
+                "deadLetterStream", "retryKey");
+        assertEquals("orders:dlq", RedisOptions.builder().stream("orders").retryKey("orders:r").build()
+                .deadLetterStream());
+    }
+
+    @Test
+    void aSocketFactoryWithTlsTurnedOffIsRefused() {
+        javax.net.ssl.SSLSocketFactory factory = (javax.net.ssl.SSLSocketFactory) javax.net.ssl.SSLSocketFactory
+                .getDefault();
+        assertTrue(RedisOptions.builder().sslSocketFactory(factory).build().ssl());
+        assertRefused(RedisOptions.builder().sslSocketFactory(factory).uri("redis://host"), "sslSocketFactory", "ssl");
+        assertRefused(RedisOptions.builder().sslSocketFactory(factory).ssl(false), "sslSocketFactory", "ssl");
+        assertTrue(RedisOptions.builder().sslSocketFactory(factory).uri("rediss://host").build().ssl());
+    }
+
+    private static void assertRefused(RedisOptions.Builder b, String setting, String other) {
+        IllegalStateException e = assertThrows(IllegalStateException.class, b::build);
+        assertTrue(e.getMessage().startsWith(setting + " ("), e.getMessage());
+        assertTrue(e.getMessage().contains(other), e.getMessage());
     }
 
     private static void assertMessageStarts(String setting, org.junit.jupiter.api.function.Executable call) {

@@ -19,6 +19,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import redis.clients.jedis.Protocol;
 import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.StreamEntryID;
+import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.resps.StreamEntry;
 
 import java.time.Duration;
@@ -353,5 +355,38 @@ class WorkerServiceOnRedisTest {
         args[1] = "*";
         System.arraycopy(fieldsAndValues, 0, args, 2, fieldsAndValues.length);
         c.sendCommand(Protocol.Command.XADD, args);
+    }
+
+    @Test
+    void redisClientFailuresEscapingAHandlerAreClassifiedWithoutTheHostRegisteringAnything(RedisServer redis) {
+        ConcurrentHashMap<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+        service(redis, ActionRuntime.builder()
+                .on("LOST_CONNECTION", ctx -> {
+                    if (runs.computeIfAbsent("conn", k -> new AtomicInteger()).incrementAndGet() == 1) {
+                        // No IOException cause: the engine's own defaults would call this recoverable.
+                        throw new JedisConnectionException("Unexpected end of stream.");
+                    }
+                })
+                .on("UNAVAILABLE", ctx -> {
+                    if (runs.computeIfAbsent("unavailable", k -> new AtomicInteger()).incrementAndGet() == 1) {
+                        throw new RedisUnavailableException("cannot publish: Redis at redis://h:1 is unreachable", null);
+                    }
+                })
+                .on("WRONG_TYPE", ctx -> {
+                    throw new JedisDataException("WRONGTYPE Operation against a key holding the wrong kind of value");
+                })
+                .build(), b -> b.maxRetries(1));
+        services.get(0).publisher().publish(WorkflowEvent.builder("LOST_CONNECTION").build());
+        services.get(0).publisher().publish(WorkflowEvent.builder("UNAVAILABLE").build());
+        services.get(0).publisher().publish(WorkflowEvent.builder("WRONG_TYPE").build());
+        Await.until(Duration.ofSeconds(15), "three terminal outcomes", () -> outcomes.stream()
+                .filter(o -> o.kind() == EventOutcome.Kind.SUCCEEDED || o.kind() == EventOutcome.Kind.DEAD_LETTERED)
+                .count() == 3);
+        Map<String, List<String>> seen = outcomes.stream().collect(Collectors.groupingBy(o -> o.event().eventType(),
+                Collectors.mapping(o -> o.kind() + "/" + o.category(), Collectors.toList())));
+        assertEquals(List.of("RETRYING/TRANSIENT", "SUCCEEDED/null"), seen.get("LOST_CONNECTION"), seen.toString());
+        assertEquals(List.of("RETRYING/TRANSIENT", "SUCCEEDED/null"), seen.get("UNAVAILABLE"), seen.toString());
+        assertEquals(List.of("RETRY_SCHEDULED/RECOVERABLE", "DEAD_LETTERED/RECOVERABLE"), seen.get("WRONG_TYPE"),
+                seen.toString());
     }
 }

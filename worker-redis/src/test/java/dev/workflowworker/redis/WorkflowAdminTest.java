@@ -9,9 +9,14 @@ import dev.workflowworker.redis.testsupport.RedisServer;
 import dev.workflowworker.redis.testsupport.RedisServerExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import redis.clients.jedis.CommandArguments;
+import redis.clients.jedis.Protocol;
+import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.StreamEntryID;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -95,6 +100,42 @@ class WorkflowAdminTest {
             consumer.deadLetter(got.get(1), new dev.workflowworker.api.DeadLetter(
                     dev.workflowworker.api.ErrorCategory.PERMANENT, "bad", "", 1, "w", java.time.Instant.now()));
             assertEquals(new dev.workflowworker.api.StreamStats(1, 0, 1, 1), t.stats().orElseThrow());
+        }
+    }
+
+    @Test
+    void openingAdminOnAStreamThatDoesNotExistWritesNothing(RedisServer redis) {
+        try (RedisClient c = redis.client()) {
+            c.set("unrelated", "1");
+            c.scriptFlush();
+            int keysBefore = c.keys("*").size();
+            try (WorkflowAdmin admin = WorkflowAdmin.create(redis.options().stream("ordres").build())) {
+                assertEquals(0, admin.deadLetterCount());
+                assertTrue(admin.deadLetters(null, 10).isEmpty());
+                assertTrue(admin.deadLetter("1-1").isEmpty());
+                WorkflowAdmin.QueueStats stats = admin.stats();
+                assertEquals(0, stats.length());
+                assertEquals(-1, stats.lag());
+                assertTrue(stats.consumers().isEmpty());
+            }
+            assertEquals(0, c.exists("ordres") ? 1 : 0, "the mistyped stream was created");
+            assertEquals(keysBefore, c.keys("*").size(), () -> "keys now: " + c.keys("*"));
+            assertEquals(List.of(0L), c.executeCommand(new CommandArguments(Protocol.Command.SCRIPT).add("EXISTS")
+                    .add(LuaScript.load("reschedule").sha())), "scripts were loaded");
+        }
+    }
+
+    @Test
+    void adminReadsAStreamNoWorkerHasReadYetWithoutCreatingItsGroup(RedisServer redis) {
+        try (RedisClient c = redis.client()) {
+            c.xadd("ordres", StreamEntryID.NEW_ENTRY, Map.of("event_type", "T"));
+            try (WorkflowAdmin admin = WorkflowAdmin.create(redis.options().stream("ordres").build())) {
+                WorkflowAdmin.QueueStats stats = admin.stats();
+                assertEquals(1, stats.length());
+                assertEquals(-1, stats.lag());
+                assertTrue(stats.consumers().isEmpty());
+            }
+            assertTrue(c.xinfoGroups("ordres").isEmpty(), "the consumer group was created");
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.workflowworker.api.spi;
 
 import dev.workflowworker.api.DeadLetter;
+import dev.workflowworker.api.ErrorClassifier;
 import dev.workflowworker.api.EventPublisher;
 import dev.workflowworker.api.StreamStats;
 
@@ -36,6 +37,14 @@ public interface EventTransport extends EventPublisher, AutoCloseable {
     Consumer openConsumer(String consumerName);
 
     /**
+     * The name of the stream this transport reads, for logs and metric tags. Each transport
+     * owns its own setting for it, so what is reported is what is read.
+     *
+     * @return the stream name, never blank
+     */
+    String stream();
+
+    /**
      * A lock provider backed by the same store as this transport, used by a service that is
      * given no lock provider of its own.
      *
@@ -43,6 +52,18 @@ public interface EventTransport extends EventPublisher, AutoCloseable {
      */
     default Optional<LockProvider> lockProvider() {
         return Optional.empty();
+    }
+
+    /**
+     * Classifiers for failures of this transport's store that a handler may let escape, such as
+     * the store client's connection errors when a handler uses the same store itself. A service
+     * consults them after the host's classifiers and before the engine's defaults, so a host
+     * registers nothing for its transport's errors and can still override their category.
+     *
+     * @return the classifiers, in order; empty by default
+     */
+    default List<ErrorClassifier> errorClassifiers() {
+        return List.of();
     }
 
     /**

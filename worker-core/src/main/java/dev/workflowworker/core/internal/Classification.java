@@ -19,8 +19,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Classifies failures in the order of docs/ARCHITECTURE.md, promise 5: the exception's own type, then the host's
- * classifiers in registration order, then the defaults.
+ * Classifies failures in the order of docs/ARCHITECTURE.md, promise 5: the exception's own type,
+ * then the given classifiers in order (the host's, then the transport's), then the defaults.
  */
 public final class Classification {
 
@@ -28,7 +28,7 @@ public final class Classification {
 
     private final List<ErrorClassifier> hostClassifiers;
 
-    /** @param hostClassifiers the host's classifiers, consulted in order */
+    /** @param hostClassifiers the classifiers to consult in order before the defaults */
     public Classification(List<ErrorClassifier> hostClassifiers) {
         this.hostClassifiers = List.copyOf(hostClassifiers);
     }

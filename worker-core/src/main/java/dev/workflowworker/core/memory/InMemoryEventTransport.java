@@ -37,6 +37,9 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class InMemoryEventTransport implements EventTransport {
 
+    /** Default stream name, the one the Redis transport reads by default, so logs and tags match. */
+    public static final String DEFAULT_STREAM = "workflow:events:global";
+
     private record Due(long dueMillis, long seq) implements Comparable<Due> {
         @Override
         public int compareTo(Due o) {
@@ -60,6 +63,7 @@ public final class InMemoryEventTransport implements EventTransport {
         }
     }
 
+    private final String stream;
     private final TimeSource clock;
     private final WireCodec codec;
     private final long markerTtlMillis;
@@ -74,13 +78,14 @@ public final class InMemoryEventTransport implements EventTransport {
     private volatile boolean closed;
 
     private InMemoryEventTransport(Builder b) {
+        this.stream = b.stream;
         this.clock = b.clock;
         this.codec = new WireCodec(b.maxPayloadBytes);
         this.markerTtlMillis = b.markerTtl.toMillis();
         this.locks = new InMemoryLockProvider(b.clock);
     }
 
-    /** @return a transport with defaults: system clock, 24 h markers, 1 MiB payload limit */
+    /** @return a transport with defaults: stream {@value #DEFAULT_STREAM}, system clock, 24 h markers, 1 MiB payload limit */
     public static InMemoryEventTransport create() {
         return builder().build();
     }
@@ -88,6 +93,12 @@ public final class InMemoryEventTransport implements EventTransport {
     /** @return a builder */
     public static Builder builder() {
         return new Builder();
+    }
+
+    /** @return the name given to {@link Builder#stream(String)}, {@value #DEFAULT_STREAM} by default */
+    @Override
+    public String stream() {
+        return stream;
     }
 
     @Override
@@ -349,11 +360,27 @@ public final class InMemoryEventTransport implements EventTransport {
 
     /** Builds {@link InMemoryEventTransport}s. */
     public static final class Builder {
+        private String stream = DEFAULT_STREAM;
         private TimeSource clock = TimeSource.system();
         private Duration markerTtl = Duration.ofHours(24);
         private int maxPayloadBytes = WireCodec.DEFAULT_MAX_PAYLOAD_BYTES;
 
         private Builder() {
+        }
+
+        /**
+         * Names the stream. Events live in this transport only, so the name is a label for logs
+         * and metric tags.
+         *
+         * @param v the name, not blank
+         * @return this builder
+         */
+        public Builder stream(String v) {
+            if (v == null || v.isBlank()) {
+                throw new IllegalArgumentException("stream must not be blank");
+            }
+            stream = v;
+            return this;
         }
 
         /** @param v the time source of due times, markers and leases @return this builder */

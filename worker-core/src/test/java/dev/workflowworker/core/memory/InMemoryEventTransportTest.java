@@ -39,6 +39,15 @@ class InMemoryEventTransportTest {
     }
 
     @Test
+    void streamNameDefaultsAndIsValidated() {
+        assertEquals("workflow:events:global", InMemoryEventTransport.create().stream());
+        assertEquals("orders", InMemoryEventTransport.builder().stream("orders").build().stream());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> InMemoryEventTransport.builder().stream(" "));
+        assertTrue(e.getMessage().startsWith("stream"), e.getMessage());
+    }
+
+    @Test
     void deliveryIsInvisibleToOthersWhilePending() throws Exception {
         transport.publish(event("e1"));
         EventTransport.Consumer a = transport.openConsumer("a");

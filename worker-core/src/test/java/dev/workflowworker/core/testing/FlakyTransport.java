@@ -1,6 +1,7 @@
 package dev.workflowworker.core.testing;
 
 import dev.workflowworker.api.DeadLetter;
+import dev.workflowworker.api.ErrorClassifier;
 import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.api.spi.LockProvider;
@@ -20,6 +21,8 @@ public final class FlakyTransport implements EventTransport {
     private final EventTransport delegate;
     /** Called before every poll; return a throwable to make that poll fail, or null. */
     public volatile Supplier<Throwable> pollFault = () -> null;
+    /** What {@link #errorClassifiers()} returns. */
+    public volatile List<ErrorClassifier> errorClassifiers = List.of();
 
     public FlakyTransport(EventTransport delegate) {
         this.delegate = delegate;
@@ -28,6 +31,16 @@ public final class FlakyTransport implements EventTransport {
     @Override
     public String publish(WorkflowEvent event) {
         return delegate.publish(event);
+    }
+
+    @Override
+    public List<ErrorClassifier> errorClassifiers() {
+        return errorClassifiers;
+    }
+
+    @Override
+    public String stream() {
+        return delegate.stream();
     }
 
     @Override
