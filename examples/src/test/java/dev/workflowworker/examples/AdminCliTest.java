@@ -62,7 +62,7 @@ class AdminCliTest {
 
             Result list = cli(env, "dlq", "list", "--limit", "1");
             assertEquals(0, list.code(), list.err());
-            assertTrue(list.out().contains("PERMANENT") && list.out().contains("customer C-9 has no payment method"),
+            assertTrue(list.out().contains("permanent") && list.out().contains("customer C-9 has no payment method"),
                     list.out());
             assertTrue(list.out().contains("next page: admin dlq list --limit 1 --after "), list.out());
             Matcher m = Pattern.compile("^(\\d+-\\d+) ", Pattern.MULTILINE).matcher(list.out());

@@ -1,6 +1,7 @@
 package dev.workflowworker.api;
 
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Objects;
 
 /**
@@ -22,7 +23,8 @@ public record DeadLetter(ErrorCategory category, String errorMessage, String err
     public DeadLetter {
         Objects.requireNonNull(category, "category");
         Objects.requireNonNull(errorMessage, "errorMessage");
-        Objects.requireNonNull(movedAt, "movedAt");
+        // Milliseconds, as every other timestamp of the format (the seed wrote JavaScript's toISOString()).
+        movedAt = Objects.requireNonNull(movedAt, "movedAt").truncatedTo(ChronoUnit.MILLIS);
         errorStack = errorStack == null ? "" : errorStack;
         workerId = workerId == null ? "" : workerId;
     }

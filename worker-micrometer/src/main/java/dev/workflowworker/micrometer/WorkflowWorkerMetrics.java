@@ -191,9 +191,9 @@ public final class WorkflowWorkerMetrics implements MeterBinder, AutoCloseable {
             // Registered up front so every series exists (at zero) from the first scrape.
             for (ErrorCategory c : ErrorCategory.values()) {
                 failed.put(c, counter(FAILED, "Processing attempts that failed, by error category",
-                        Tags.of("category", lower(c))));
+                        Tags.of("category", c.wireValue())));
                 deadLettered.put(c, counter(DEAD_LETTERED, "Events moved to the dead-letter stream, by category",
-                        Tags.of("category", lower(c))));
+                        Tags.of("category", c.wireValue())));
             }
             succeededTime = timer("succeeded");
             failedTime = timer("failed");

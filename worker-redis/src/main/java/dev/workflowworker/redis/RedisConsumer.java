@@ -19,6 +19,8 @@ import redis.clients.jedis.exceptions.JedisException;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -41,6 +43,9 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
     private static final long FIRST_BACKOFF_MS = 100;
     private static final long MAX_BACKOFF_MS = 5_000;
     private static final String NO_CURSOR = "0-0";
+    /** Always three fraction digits, as JavaScript's {@code toISOString()} writes them. */
+    private static final DateTimeFormatter MILLIS_UTC = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'")
+            .withZone(ZoneOffset.UTC);
 
     private final RedisEventTransport transport;
     private final RedisOptions options;
@@ -425,8 +430,8 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
         addField(args, "error_stack", letter.errorStack());
         addField(args, "source_stream", options.stream());
         addField(args, "original_id", delivery.id());
-        addField(args, "moved_at", letter.movedAt().toString());
-        addField(args, "error_category", letter.category().name());
+        addField(args, "moved_at", MILLIS_UTC.format(letter.movedAt()));
+        addField(args, "error_category", letter.category().wireValue());
         addField(args, "attempts", Integer.toString(letter.attempts()));
         addField(args, "worker_id", letter.workerId());
         Object id = transport.withGroup("dead-letter entry " + delivery.id(), () ->

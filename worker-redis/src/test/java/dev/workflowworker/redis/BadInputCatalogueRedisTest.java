@@ -113,7 +113,7 @@ class BadInputCatalogueRedisTest {
             for (StreamEntry e : dlq) {
                 String caseId = json.readTree(e.getFields().get("original_message")).path("case").asText();
                 reasonByCase.put(caseId, e.getFields().get("error_message"));
-                assertEquals("PERMANENT", e.getFields().get("error_category"), e.getFields().toString());
+                assertEquals("permanent", e.getFields().get("error_category"), e.getFields().toString());
             }
             expected.forEach((caseId, reason) -> {
                 String actual = reasonByCase.get(caseId);

@@ -267,7 +267,7 @@ class RedisEventTransportTest {
         String id = t.publish(event("bad-1"));
         EventTransport.Consumer consumer = t.openConsumer("c1");
         Delivery d = pollUntil(consumer, 1).get(0);
-        Instant movedAt = Instant.parse("2026-01-02T03:04:05Z");
+        Instant movedAt = Instant.parse("2026-01-02T03:04:05.123456Z");
 
         consumer.deadLetter(d, new DeadLetter(ErrorCategory.PERMANENT, "unknown event type 'X'",
                 "java.lang.IllegalArgumentException\n\tat here", 3, "worker-7", movedAt));
@@ -280,8 +280,8 @@ class RedisEventTransportTest {
         assertEquals("java.lang.IllegalArgumentException\n\tat here", f.get("error_stack"));
         assertEquals("workflow:events:global", f.get("source_stream"));
         assertEquals(id, f.get("original_id"));
-        assertEquals("2026-01-02T03:04:05Z", f.get("moved_at"));
-        assertEquals("PERMANENT", f.get("error_category"));
+        assertEquals("2026-01-02T03:04:05.123Z", f.get("moved_at"), "milliseconds, always three digits");
+        assertEquals("permanent", f.get("error_category"));
         assertEquals("3", f.get("attempts"));
         assertEquals("worker-7", f.get("worker_id"));
         assertTrue(f.get("original_message").contains("\"event_id\":\"bad-1\""), f.get("original_message"));

@@ -271,7 +271,7 @@ class WorkerServiceOnRedisTest {
                         "original_id", "moved_at", "error_category", "attempts", "worker_id")) {
                     assertTrue(e.getFields().containsKey(field), field + " missing in " + e.getFields());
                 }
-                assertEquals("PERMANENT", e.getFields().get("error_category"));
+                assertEquals("permanent", e.getFields().get("error_category"));
             }
         }
     }

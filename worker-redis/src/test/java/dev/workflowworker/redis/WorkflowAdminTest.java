@@ -56,7 +56,7 @@ class WorkflowAdminTest {
             assertTrue(admin.deadLetters(page3.get(0).id(), 2).isEmpty());
             RedisDeadLetters.Entry shown = admin.deadLetter(page1.get(0).id()).orElseThrow();
             assertEquals("card processor rejected the request", shown.errorMessage());
-            assertEquals("PERMANENT", shown.errorCategory());
+            assertEquals("permanent", shown.errorCategory());
             assertTrue(admin.deadLetter("1-1").isEmpty());
 
             WorkflowAdmin.QueueStats stats = admin.stats();
