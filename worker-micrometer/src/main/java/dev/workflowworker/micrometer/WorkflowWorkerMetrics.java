@@ -17,7 +17,6 @@ import io.micrometer.core.instrument.binder.MeterBinder;
 
 import java.util.EnumMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -157,10 +156,6 @@ public final class WorkflowWorkerMetrics implements MeterBinder, AutoCloseable {
                 b.meters.forEach(b.registry::remove);
             }
         }
-    }
-
-    private static String lower(Enum<?> e) {
-        return e.name().toLowerCase(Locale.ROOT);
     }
 
     /** The meters of one registry and the listener that feeds them. */
