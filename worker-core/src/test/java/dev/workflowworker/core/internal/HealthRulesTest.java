@@ -53,6 +53,19 @@ class HealthRulesTest {
     }
 
     @Test
+    void aTransportStillUnreachableDegradesPastTheWindowUntilAReadSucceeds() {
+        WorkerStats s = fresh();
+        long failedAt = NOW - T.window().toMillis() - 60_000;
+        s.transportDown(failedAt);
+        s.infraError(failedAt, "poll failed: connection refused");
+        HealthRules.Verdict down = HealthRules.worker(WorkerState.RUNNING, null, s, NOW, T);
+        assertEquals(DEGRADED, down.status(), "the poll backoff may outgrow the window; the outage does not end by itself");
+        assertTrue(down.reason().contains("unreachable") && down.reason().contains("connection refused"), down.reason());
+        s.transportUp();
+        assertEquals(HEALTHY, HealthRules.worker(WorkerState.RUNNING, null, s, NOW, T).status());
+    }
+
+    @Test
     void highFailureRatioDegradesButOneErrorDoesNot() {
         WorkerStats s = fresh();
         s.failed("boom");
