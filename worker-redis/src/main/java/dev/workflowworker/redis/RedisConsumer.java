@@ -1,12 +1,14 @@
 package dev.workflowworker.redis;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.workflowworker.api.DeadLetter;
 import dev.workflowworker.api.Delivery;
 import dev.workflowworker.api.EventTransport;
 import dev.workflowworker.api.Lock;
 import dev.workflowworker.api.LockProvider;
-import dev.workflowworker.core.internal.WireCodec;
+import dev.workflowworker.core.wire.DeadLetterFormat;
+import dev.workflowworker.core.wire.WireFormat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.CommandArguments;
@@ -42,6 +44,8 @@ final class RedisConsumer implements EventTransport.Consumer {
     private static final long FIRST_BACKOFF_MS = 100;
     private static final long MAX_BACKOFF_MS = 5_000;
     private static final String NO_CURSOR = "0-0";
+    /** Writes retry members only (JSON arrays of strings that move_due.lua decodes); never reads. */
+    private static final ObjectMapper RETRY_JSON = new ObjectMapper();
 
     private final RedisEventTransport transport;
     private final RedisOptions options;
@@ -413,7 +417,7 @@ final class RedisConsumer implements EventTransport.Consumer {
         // The entry goes back as it came, fields a foreign producer added included; only the attempt changes.
         if (!delivery.fields().isEmpty()) {
             fields = new LinkedHashMap<>(delivery.fields());
-            fields.put(WireCodec.ATTEMPT, Integer.toString(attempt));
+            fields.put(WireFormat.ATTEMPT, Integer.toString(attempt));
         } else {
             fields = transport.codec().encode(delivery.event(), attempt);
         }
@@ -426,7 +430,7 @@ final class RedisConsumer implements EventTransport.Consumer {
         });
         String encoded;
         try {
-            encoded = WireCodec.mapper().writeValueAsString(member);
+            encoded = RETRY_JSON.writeValueAsString(member);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("cannot encode retry of entry " + delivery.id(), e);
         }
@@ -446,30 +450,22 @@ final class RedisConsumer implements EventTransport.Consumer {
     public void deadLetter(Delivery delivery, DeadLetter letter) {
         Objects.requireNonNull(letter, "letter");
         checkOpen();
-        List<String> args = new ArrayList<>(22);
+        Map<String, String> fields = DeadLetterFormat.encode(delivery.id(), delivery.fields(), letter,
+                options.stream());
+        List<String> args = new ArrayList<>(3 + fields.size() * 2);
         args.add(options.group());
         args.add(delivery.id());
         args.add(Long.toString(options.deadLetterMaxLength()));
-        addField(args, "original_message", WireCodec.originalMessage(delivery.fields()));
-        addField(args, "error_message", letter.errorMessage());
-        addField(args, "error_stack", letter.errorStack());
-        addField(args, "source_stream", options.stream());
-        addField(args, "original_id", delivery.id());
-        addField(args, "moved_at", letter.movedAt().toString());
-        addField(args, "error_category", letter.category().name());
-        addField(args, "attempts", Integer.toString(letter.attempts()));
-        addField(args, "worker_id", letter.workerId());
+        fields.forEach((name, value) -> {
+            args.add(name);
+            args.add(value);
+        });
         Object id = transport.withGroup("dead-letter entry " + delivery.id(), () ->
                 transport.scripts().deadLetter.eval(transport.redis(),
                         List.of(options.stream(), options.deadLetterStream()), args));
         if (id == null) {
             log.debug("Entry {} was no longer pending; not dead-lettered again", delivery.id());
         }
-    }
-
-    private static void addField(List<String> args, String name, String value) {
-        args.add(name);
-        args.add(value);
     }
 
     @Override

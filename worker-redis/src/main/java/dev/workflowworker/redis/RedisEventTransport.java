@@ -3,7 +3,7 @@ package dev.workflowworker.redis;
 import dev.workflowworker.api.EventTransport;
 import dev.workflowworker.api.LockProvider;
 import dev.workflowworker.api.WorkflowEvent;
-import dev.workflowworker.core.internal.WireCodec;
+import dev.workflowworker.core.wire.WireFormat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.AbstractPipeline;
@@ -56,7 +56,7 @@ public final class RedisEventTransport implements EventTransport {
 
     private final RedisOptions options;
     private final Clock clock;
-    private final WireCodec codec;
+    private final WireFormat codec;
     private final RedisConnector connector;
     private final RedisClient redis;
     private final Scripts scripts = new Scripts();
@@ -73,7 +73,7 @@ public final class RedisEventTransport implements EventTransport {
     private RedisEventTransport(RedisOptions options, Clock clock) {
         this.options = options;
         this.clock = clock;
-        this.codec = new WireCodec(options.maxPayloadBytes());
+        this.codec = WireFormat.withMaxPayloadBytes(options.maxPayloadBytes());
         this.connector = new RedisConnector(options, "workflow-worker-" + ManagementFactory.getRuntimeMXBean().getPid());
         this.redis = connector.newPooledClient();
         long now = System.nanoTime();
@@ -262,7 +262,7 @@ public final class RedisEventTransport implements EventTransport {
         return scripts;
     }
 
-    WireCodec codec() {
+    WireFormat codec() {
         return codec;
     }
 

@@ -5,7 +5,7 @@ import dev.workflowworker.api.Delivery;
 import dev.workflowworker.api.EventTransport;
 import dev.workflowworker.api.LockProvider;
 import dev.workflowworker.api.WorkflowEvent;
-import dev.workflowworker.core.internal.WireCodec;
+import dev.workflowworker.core.wire.WireFormat;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -58,7 +58,7 @@ public final class InMemoryEventTransport implements EventTransport {
     }
 
     private final Clock clock;
-    private final WireCodec codec;
+    private final WireFormat codec;
     private final long markerTtlMillis;
     private final InMemoryLockProvider locks;
     private final LinkedBlockingQueue<Delivery> ready = new LinkedBlockingQueue<>();
@@ -72,7 +72,7 @@ public final class InMemoryEventTransport implements EventTransport {
 
     private InMemoryEventTransport(Builder b) {
         this.clock = b.clock;
-        this.codec = new WireCodec(b.maxPayloadBytes);
+        this.codec = WireFormat.withMaxPayloadBytes(b.maxPayloadBytes);
         this.markerTtlMillis = b.markerTtl.toMillis();
         this.locks = new InMemoryLockProvider(b.clock);
     }
@@ -339,7 +339,7 @@ public final class InMemoryEventTransport implements EventTransport {
     public static final class Builder {
         private Clock clock = Clock.systemUTC();
         private Duration markerTtl = Duration.ofHours(24);
-        private int maxPayloadBytes = WireCodec.DEFAULT_MAX_PAYLOAD_BYTES;
+        private int maxPayloadBytes = WireFormat.DEFAULT_MAX_PAYLOAD_BYTES;
 
         private Builder() {
         }
