@@ -19,6 +19,12 @@ public record Delivery(String id, WorkflowEvent event, int attempt, Map<String, 
     /**
      * Validates the components.
      *
+     * @param id          the transport's id of the entry (a stream entry id on Redis)
+     * @param event       the decoded event, or null when the entry could not be decoded
+     * @param attempt     the processing attempt this delivery is for, starting at 1
+     * @param fields      the raw wire fields of the entry, kept for the dead-letter record; null or
+     *                    empty when the transport has none
+     * @param decodeError why the entry could not be decoded, or null when {@code event} is present
      * @throws IllegalArgumentException if neither or both of {@code event} and {@code decodeError}
      *     are given, or {@code attempt} is below 1
      */

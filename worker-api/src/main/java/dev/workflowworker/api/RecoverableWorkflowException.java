@@ -11,6 +11,7 @@ import java.util.Optional;
 public class RecoverableWorkflowException extends WorkflowException {
     private static final long serialVersionUID = 1L;
 
+    /** The delay the handler asked for, or null for the configured backoff. */
     private final Duration retryAfter;
 
     /** @param message the detail message */
