@@ -65,13 +65,13 @@ public record Delivery(String id, WorkflowEvent event, int attempt, Map<String, 
         return new Delivery(id, null, attempt, fields, Objects.requireNonNull(reason, "reason"));
     }
 
-    /** @return true when the entry could not be decoded */
+    /** {@return true when the entry could not be decoded} */
     public boolean isMalformed() {
         return event == null;
     }
 
     /**
-     * @return the event id, from the event or the raw {@code event_id} field, or null if neither
+     * {@return the event id, from the event or the raw {@code event_id} field, or null if neither}
      */
     public String eventId() {
         return event != null ? event.eventId() : fields.get("event_id");

@@ -71,8 +71,11 @@ public interface EventTransport extends EventPublisher, AutoCloseable {
      */
     record Claim(Optional<Lock> lock, boolean processed) {
         /**
+         * Validates the components.
+         *
          * @param lock      the lock or empty
          * @param processed whether the event completed before
+         * @throws NullPointerException if {@code lock} is null
          */
         public Claim {
             java.util.Objects.requireNonNull(lock, "lock");

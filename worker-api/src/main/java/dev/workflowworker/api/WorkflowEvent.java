@@ -149,6 +149,8 @@ public record WorkflowEvent(
         }
 
         /**
+         * Sets the event id.
+         *
          * @param v the event id; a random UUID is used when never set
          * @return this builder
          */
@@ -158,6 +160,8 @@ public record WorkflowEvent(
         }
 
         /**
+         * Sets the execution id.
+         *
          * @param v the execution id (lock key)
          * @return this builder
          */
@@ -167,6 +171,8 @@ public record WorkflowEvent(
         }
 
         /**
+         * Sets the event name.
+         *
          * @param v the event name
          * @return this builder
          */
@@ -176,6 +182,8 @@ public record WorkflowEvent(
         }
 
         /**
+         * Sets the event type.
+         *
          * @param v the event type
          * @return this builder
          */
@@ -185,6 +193,8 @@ public record WorkflowEvent(
         }
 
         /**
+         * Sets the tenant.
+         *
          * @param v the tenant
          * @return this builder
          */
@@ -194,6 +204,8 @@ public record WorkflowEvent(
         }
 
         /**
+         * Sets the creation time.
+         *
          * @param v the creation time; now when never set
          * @return this builder
          */
@@ -203,6 +215,8 @@ public record WorkflowEvent(
         }
 
         /**
+         * Sets the state before the transition.
+         *
          * @param v the state before the transition
          * @return this builder
          */
@@ -212,6 +226,8 @@ public record WorkflowEvent(
         }
 
         /**
+         * Sets the state after the transition.
+         *
          * @param v the state after the transition
          * @return this builder
          */
@@ -221,6 +237,8 @@ public record WorkflowEvent(
         }
 
         /**
+         * Sets the acting user.
+         *
          * @param v the acting user
          * @return this builder
          */
@@ -230,6 +248,8 @@ public record WorkflowEvent(
         }
 
         /**
+         * Sets the payload.
+         *
          * @param v the JSON-object payload
          * @return this builder
          */
@@ -239,6 +259,8 @@ public record WorkflowEvent(
         }
 
         /**
+         * Sets the headers.
+         *
          * @param v string headers such as trace context
          * @return this builder
          */
