@@ -35,7 +35,13 @@ public final class RedisDeadLetters {
      */
     public record Entry(String id, Map<String, String> fields) {
 
-        /** @throws NullPointerException if a component is null */
+        /**
+         * Copies the fields.
+         *
+         * @param id     the entry id in the dead-letter stream
+         * @param fields every field of the dead letter
+         * @throws NullPointerException if a component is null
+         */
         public Entry {
             Objects.requireNonNull(id, "id");
             fields = Map.copyOf(fields);

@@ -344,13 +344,19 @@ public final class InMemoryEventTransport implements EventTransport {
         private Builder() {
         }
 
-        /** @param v the clock for due times, markers and leases @return this builder */
+        /**
+         * @param v the clock for due times, markers and leases
+         * @return this builder
+         */
         public Builder clock(Clock v) {
             clock = Objects.requireNonNull(v, "clock");
             return this;
         }
 
-        /** @param v how long a processed marker is kept; positive @return this builder */
+        /**
+         * @param v how long a processed marker is kept; positive
+         * @return this builder
+         */
         public Builder markerTtl(Duration v) {
             Objects.requireNonNull(v, "markerTtl");
             if (v.isNegative() || v.isZero()) {
@@ -360,7 +366,10 @@ public final class InMemoryEventTransport implements EventTransport {
             return this;
         }
 
-        /** @param v the largest accepted payload_json in bytes, at least 1 @return this builder */
+        /**
+         * @param v the largest accepted {@code payload_json}, in UTF-8 bytes; at least 1
+         * @return this builder
+         */
         public Builder maxPayloadBytes(int v) {
             if (v < 1) {
                 throw new IllegalArgumentException("maxPayloadBytes must be >= 1, got " + v);
