@@ -1,7 +1,7 @@
 package dev.workflowworker.benchmarks;
 
 import dev.workflowworker.api.WorkflowEvent;
-import dev.workflowworker.core.internal.WireCodec;
+import dev.workflowworker.core.wire.WireFormat;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Pipeline;
 import redis.clients.jedis.StreamEntryID;
@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class RawRedisScenario {
 
-    private static final WireCodec CODEC = new WireCodec();
+    private static final WireFormat CODEC = WireFormat.defaults();
 
     private RawRedisScenario() {
     }
@@ -103,14 +103,14 @@ final class RawRedisScenario {
                         if (guaranteeWrites) {
                             Pipeline p = j.pipelined();
                             for (StreamEntry e : entries) {
-                                String lock = "bench:lock:" + e.getFields().get(WireCodec.EXECUTION_ID);
+                                String lock = "bench:lock:" + e.getFields().get(WireFormat.EXECUTION_ID);
                                 p.set(lock, name, SetParams.setParams().nx().px(30_000));
-                                p.set("bench:processed:" + e.getFields().get(WireCodec.EVENT_ID), "1",
+                                p.set("bench:processed:" + e.getFields().get(WireFormat.EVENT_ID), "1",
                                         SetParams.setParams().px(86_400_000));
                             }
                             p.xack(stream, "g", ids.toArray(new StreamEntryID[0]));
                             for (StreamEntry e : entries) {
-                                p.del("bench:lock:" + e.getFields().get(WireCodec.EXECUTION_ID));
+                                p.del("bench:lock:" + e.getFields().get(WireFormat.EXECUTION_ID));
                             }
                             p.sync();
                         } else {

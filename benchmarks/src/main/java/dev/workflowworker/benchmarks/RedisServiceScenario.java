@@ -3,7 +3,6 @@ package dev.workflowworker.benchmarks;
 import dev.workflowworker.api.EventContext;
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.core.WorkerService;
-import dev.workflowworker.core.internal.LatencyRecorder;
 import dev.workflowworker.redis.RedisEventTransport;
 import dev.workflowworker.redis.RedisOptions;
 import redis.clients.jedis.Jedis;
@@ -91,7 +90,7 @@ final class RedisServiceScenario {
     }
 
     static List<BenchmarkMain.Row> latency(String url, int perSecond, int seconds) throws Exception {
-        LatencyRecorder rec = new LatencyRecorder();
+        Latencies rec = new Latencies();
         int n = perSecond * seconds;
         CountDownLatch done = new CountDownLatch(n);
         WorkerService s = service(url, "bench:latency", 2, 8, 16, ctx -> {
@@ -119,7 +118,7 @@ final class RedisServiceScenario {
         }
         done.await(2, TimeUnit.MINUTES);
         s.close();
-        LatencyRecorder.Snapshot p = rec.snapshotAndReset();
+        Latencies.Snapshot p = rec.snapshotAndReset();
         return List.of(
                 new BenchmarkMain.Row("latency", "publish -> handler p50", p.p50() / 1e6, "ms",
                         perSecond + "/s for " + seconds + " s, " + p.count() + " events; target <= 1 ms"),

@@ -19,7 +19,17 @@ import java.util.Objects;
 public record DeadLetter(ErrorCategory category, String errorMessage, String errorStack, int attempts,
                          String workerId, Instant movedAt) {
 
-    /** @throws NullPointerException if a required component is null */
+    /**
+     * Validates the components.
+     *
+     * @param category     the category of the last failure
+     * @param errorMessage a precise human-readable reason; never null
+     * @param errorStack   the stack trace of the last failure; null or empty when none
+     * @param attempts     how many processing attempts were made (0 if the entry never reached a handler)
+     * @param workerId     the worker that gave up on the event; null or empty when unknown
+     * @param movedAt      when the event was dead-lettered
+     * @throws NullPointerException if a required component is null
+     */
     public DeadLetter {
         Objects.requireNonNull(category, "category");
         Objects.requireNonNull(errorMessage, "errorMessage");

@@ -12,10 +12,10 @@ import java.util.Map;
  */
 public interface EventContext {
 
-    /** @return the event being processed */
+    /** {@return the event being processed} */
     WorkflowEvent event();
 
-    /** @return the event's payload, never null */
+    /** {@return the event's payload, never null} */
     default Map<String, Object> payload() {
         return event().payload();
     }
@@ -31,7 +31,7 @@ public interface EventContext {
      */
     <T> T payloadAs(Class<T> type);
 
-    /** @return the processing attempt, 1 for the first delivery, incremented by every retry */
+    /** {@return the processing attempt, 1 for the first delivery, incremented by every retry} */
     int attempt();
 
     /**
@@ -52,12 +52,12 @@ public interface EventContext {
         return event().idempotencyKey();
     }
 
-    /** @return the id of the worker processing the event */
+    /** {@return the id of the worker processing the event} */
     String workerId();
 
     /**
-     * @return true once the lease was lost, the service is shutting down or the deadline passed;
-     *     a handler should stop as soon as it can
+     * {@return true once the lease was lost, the service is shutting down or the deadline passed;
+     *     a handler should stop as soon as it can}
      */
     boolean isCancelled();
 
@@ -72,7 +72,7 @@ public interface EventContext {
         }
     }
 
-    /** @return the instant by which the handler should have finished */
+    /** {@return the instant by which the handler should have finished} */
     Instant deadline();
 
     /**
@@ -82,7 +82,11 @@ public interface EventContext {
     final class CancelledException extends TransientWorkflowException {
         private static final long serialVersionUID = 1L;
 
-        /** @param message what was cancelled */
+        /**
+         * Creates the exception with a detail message.
+         *
+         * @param message what was cancelled
+         */
         public CancelledException(String message) {
             super(message);
         }

@@ -20,7 +20,20 @@ import java.util.Objects;
 public record EventOutcome(String workerId, String deliveryId, WorkflowEvent event, Kind kind, int attempt,
                            ErrorCategory category, Throwable error, Duration processingTime, Instant retryAt) {
 
-    /** @throws NullPointerException if a required component is null */
+    /**
+     * Validates the components.
+     *
+     * @param workerId       the worker that handled the delivery
+     * @param deliveryId     the transport's entry id
+     * @param event          the event, or null when the entry was malformed
+     * @param kind           what happened
+     * @param attempt        the attempt this outcome is for
+     * @param category       the failure's category, or null for success, duplicates and contention
+     * @param error          the failure, or null
+     * @param processingTime time spent in the handler; null or zero when it did not run
+     * @param retryAt        when the event will be redelivered, or null when it will not
+     * @throws NullPointerException if a required component is null
+     */
     public EventOutcome {
         Objects.requireNonNull(workerId, "workerId");
         Objects.requireNonNull(deliveryId, "deliveryId");

@@ -40,7 +40,25 @@ public record HealthSnapshot(HealthStatus status, int workerCount, int healthyWo
     private static final DateTimeFormatter TIMESTAMP =
             DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
 
-    /** @throws NullPointerException if a required component is null */
+    /**
+     * Validates the components.
+     *
+     * @param status             the service's health
+     * @param workerCount        workers currently running
+     * @param healthyWorkers     workers that are healthy
+     * @param degradedWorkers    workers that are degraded
+     * @param unhealthyWorkers   workers that are unhealthy
+     * @param eventsProcessed    attempts that ran to an outcome
+     * @param eventsSucceeded    attempts that succeeded
+     * @param eventsFailed       attempts that failed (including malformed entries)
+     * @param activeEvents       events being processed now
+     * @param timestamp          when the snapshot was taken
+     * @param eventsRetried      retries scheduled or run
+     * @param eventsDeadLettered events moved to the dead-letter stream
+     * @param duplicates         redeliveries of already completed events, acknowledged without running
+     * @param workers            per-worker detail, copied; null for none
+     * @throws NullPointerException if a required component is null
+     */
     public HealthSnapshot {
         Objects.requireNonNull(status, "status");
         Objects.requireNonNull(timestamp, "timestamp");

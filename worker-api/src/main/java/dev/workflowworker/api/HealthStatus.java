@@ -13,7 +13,7 @@ public enum HealthStatus {
 
     private final String json = name().toLowerCase(Locale.ROOT);
 
-    /** @return the lower-case name used in the health JSON ({@code "healthy"}, ...) */
+    /** {@return the lower-case name used in the health JSON ({@code "healthy"}, ...)} */
     public String jsonValue() {
         return json;
     }

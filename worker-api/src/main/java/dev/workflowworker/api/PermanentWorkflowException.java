@@ -4,12 +4,18 @@ package dev.workflowworker.api;
 public class PermanentWorkflowException extends WorkflowException {
     private static final long serialVersionUID = 1L;
 
-    /** @param message the detail message, stored as the dead letter's {@code error_message} */
+    /**
+     * Creates the exception with a detail message.
+     *
+     * @param message the detail message, stored as the dead letter's {@code error_message}
+     */
     public PermanentWorkflowException(String message) {
         super(message);
     }
 
     /**
+     * Creates the exception with a detail message and a cause.
+     *
      * @param message the detail message
      * @param cause   the cause
      */

@@ -11,14 +11,21 @@ import java.util.Optional;
 public class RecoverableWorkflowException extends WorkflowException {
     private static final long serialVersionUID = 1L;
 
+    /** The delay the handler asked for, or null for the configured backoff. */
     private final Duration retryAfter;
 
-    /** @param message the detail message */
+    /**
+     * Creates the exception with a detail message.
+     *
+     * @param message the detail message
+     */
     public RecoverableWorkflowException(String message) {
         this(message, null, null);
     }
 
     /**
+     * Creates the exception with a detail message and the delay before the retry.
+     *
      * @param message    the detail message
      * @param retryAfter how long to wait before the retry, or null for the configured backoff
      */
@@ -27,6 +34,8 @@ public class RecoverableWorkflowException extends WorkflowException {
     }
 
     /**
+     * Creates the exception with a detail message, the delay before the retry and a cause.
+     *
      * @param message    the detail message
      * @param retryAfter how long to wait before the retry, or null for the configured backoff
      * @param cause      the cause
@@ -40,7 +49,7 @@ public class RecoverableWorkflowException extends WorkflowException {
         this.retryAfter = retryAfter;
     }
 
-    /** @return the delay the handler asked for, or empty for the configured backoff */
+    /** {@return the delay the handler asked for, or empty for the configured backoff} */
     public Optional<Duration> retryAfter() {
         return Optional.ofNullable(retryAfter);
     }

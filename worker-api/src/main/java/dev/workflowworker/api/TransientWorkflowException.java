@@ -4,12 +4,18 @@ package dev.workflowworker.api;
 public class TransientWorkflowException extends WorkflowException {
     private static final long serialVersionUID = 1L;
 
-    /** @param message the detail message */
+    /**
+     * Creates the exception with a detail message.
+     *
+     * @param message the detail message
+     */
     public TransientWorkflowException(String message) {
         super(message);
     }
 
     /**
+     * Creates the exception with a detail message and a cause.
+     *
      * @param message the detail message
      * @param cause   the cause
      */

@@ -42,6 +42,17 @@ public record WorkflowEvent(
     /**
      * Validates and defensively copies the components.
      *
+     * @param eventId     the unique id; not blank
+     * @param executionId the workflow execution; null or empty when none
+     * @param eventName   the human-readable name; null or empty when none
+     * @param eventType   the event type; not blank
+     * @param tenant      the tenant id; null or empty when none
+     * @param timestamp   when the event was created; not null
+     * @param fromState   the state before the transition; null or empty when none
+     * @param toState     the state after the transition; null or empty when none
+     * @param userId      the acting user; null or empty when none
+     * @param payload     the payload, copied; null when empty
+     * @param headers     the headers, copied; null when none
      * @throws IllegalArgumentException if {@code eventId} or {@code eventType} is blank
      * @throws NullPointerException     if {@code timestamp} is null
      */
@@ -137,41 +148,126 @@ public record WorkflowEvent(
         private Builder() {
         }
 
-        /** @param v the event id; a random UUID is used when never set @return this builder */
-        public Builder eventId(String v) { this.eventId = v; return this; }
+        /**
+         * Sets the event id.
+         *
+         * @param v the event id; a random UUID is used when never set
+         * @return this builder
+         */
+        public Builder eventId(String v) {
+            this.eventId = v;
+            return this;
+        }
 
-        /** @param v the execution id (lock key) @return this builder */
-        public Builder executionId(String v) { this.executionId = v; return this; }
+        /**
+         * Sets the execution id.
+         *
+         * @param v the execution id (lock key)
+         * @return this builder
+         */
+        public Builder executionId(String v) {
+            this.executionId = v;
+            return this;
+        }
 
-        /** @param v the event name @return this builder */
-        public Builder eventName(String v) { this.eventName = v; return this; }
+        /**
+         * Sets the event name.
+         *
+         * @param v the event name
+         * @return this builder
+         */
+        public Builder eventName(String v) {
+            this.eventName = v;
+            return this;
+        }
 
-        /** @param v the event type @return this builder */
-        public Builder eventType(String v) { this.eventType = v; return this; }
+        /**
+         * Sets the event type.
+         *
+         * @param v the event type
+         * @return this builder
+         */
+        public Builder eventType(String v) {
+            this.eventType = v;
+            return this;
+        }
 
-        /** @param v the tenant @return this builder */
-        public Builder tenant(String v) { this.tenant = v; return this; }
+        /**
+         * Sets the tenant.
+         *
+         * @param v the tenant
+         * @return this builder
+         */
+        public Builder tenant(String v) {
+            this.tenant = v;
+            return this;
+        }
 
-        /** @param v the creation time; now when never set @return this builder */
-        public Builder timestamp(Instant v) { this.timestamp = v; return this; }
+        /**
+         * Sets the creation time.
+         *
+         * @param v the creation time; now when never set
+         * @return this builder
+         */
+        public Builder timestamp(Instant v) {
+            this.timestamp = v;
+            return this;
+        }
 
-        /** @param v the state before the transition @return this builder */
-        public Builder fromState(String v) { this.fromState = v; return this; }
+        /**
+         * Sets the state before the transition.
+         *
+         * @param v the state before the transition
+         * @return this builder
+         */
+        public Builder fromState(String v) {
+            this.fromState = v;
+            return this;
+        }
 
-        /** @param v the state after the transition @return this builder */
-        public Builder toState(String v) { this.toState = v; return this; }
+        /**
+         * Sets the state after the transition.
+         *
+         * @param v the state after the transition
+         * @return this builder
+         */
+        public Builder toState(String v) {
+            this.toState = v;
+            return this;
+        }
 
-        /** @param v the acting user @return this builder */
-        public Builder userId(String v) { this.userId = v; return this; }
+        /**
+         * Sets the acting user.
+         *
+         * @param v the acting user
+         * @return this builder
+         */
+        public Builder userId(String v) {
+            this.userId = v;
+            return this;
+        }
 
-        /** @param v the JSON-object payload @return this builder */
+        /**
+         * Sets the payload.
+         *
+         * @param v the JSON-object payload
+         * @return this builder
+         */
         public Builder payload(Map<String, ?> v) {
             this.payload = v == null ? Map.of() : new LinkedHashMap<>(v);
             return this;
         }
 
-        /** @param v string headers such as trace context @return this builder */
-        public Builder headers(Map<String, String> v) { this.headers = v; return this; }
+        /**
+         * Sets the headers.
+         *
+         * @param v string headers such as trace context
+         * @return this builder
+         */
+        public Builder headers(Map<String, String> v) {
+            this.headers = v;
+            return this;
+        }
 
         /**
          * Builds the event.

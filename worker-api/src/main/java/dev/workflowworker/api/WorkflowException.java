@@ -10,12 +10,18 @@ package dev.workflowworker.api;
 public abstract class WorkflowException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
-    /** @param message the detail message */
+    /**
+     * Creates the exception with a detail message.
+     *
+     * @param message the detail message
+     */
     protected WorkflowException(String message) {
         super(message);
     }
 
     /**
+     * Creates the exception with a detail message and a cause.
+     *
      * @param message the detail message
      * @param cause   the cause
      */
@@ -23,6 +29,6 @@ public abstract class WorkflowException extends RuntimeException {
         super(message, cause);
     }
 
-    /** @return how this failure is handled */
+    /** {@return how this failure is handled} */
     public abstract ErrorCategory category();
 }

@@ -123,6 +123,8 @@ public final class WorkflowWorkerMetrics implements MeterBinder, AutoCloseable {
     private final List<Binding> bindings = new CopyOnWriteArrayList<>();
 
     /**
+     * Observes a service, with no extra tags.
+     *
      * @param service the service to observe
      * @throws NullPointerException if {@code service} is null
      */
@@ -131,6 +133,8 @@ public final class WorkflowWorkerMetrics implements MeterBinder, AutoCloseable {
     }
 
     /**
+     * Observes a service, adding tags to every meter.
+     *
      * @param service the service to observe
      * @param tags    tags added to every meter, after {@code stream}
      * @throws NullPointerException if an argument is null

@@ -1,11 +1,13 @@
 package dev.workflowworker.redis;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.workflowworker.api.DeadLetter;
 import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.api.spi.Lock;
-import dev.workflowworker.core.internal.WireCodec;
+import dev.workflowworker.core.wire.DeadLetterFormat;
+import dev.workflowworker.core.wire.WireFormat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.CommandArguments;
@@ -19,8 +21,6 @@ import redis.clients.jedis.exceptions.JedisException;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -43,9 +43,8 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
     private static final long FIRST_BACKOFF_MS = 100;
     private static final long MAX_BACKOFF_MS = 5_000;
     private static final String NO_CURSOR = "0-0";
-    /** Always three fraction digits, as JavaScript's {@code toISOString()} writes them. */
-    private static final DateTimeFormatter MILLIS_UTC = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'")
-            .withZone(ZoneOffset.UTC);
+    /** Writes retry members only (JSON arrays of strings that move_due.lua decodes); never reads. */
+    private static final ObjectMapper RETRY_JSON = new ObjectMapper();
 
     private final RedisEventTransport transport;
     private final RedisOptions options;
@@ -388,7 +387,7 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
         // The entry goes back as it came, fields a foreign producer added included; only the attempt changes.
         if (!delivery.fields().isEmpty()) {
             fields = new LinkedHashMap<>(delivery.fields());
-            fields.put(WireCodec.ATTEMPT, Integer.toString(attempt));
+            fields.put(WireFormat.ATTEMPT, Integer.toString(attempt));
         } else {
             fields = transport.codec().encode(delivery.event(), attempt);
         }
@@ -401,7 +400,7 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
         });
         String encoded;
         try {
-            encoded = WireCodec.mapper().writeValueAsString(member);
+            encoded = RETRY_JSON.writeValueAsString(member);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("cannot encode retry of entry " + delivery.id(), e);
         }
@@ -421,30 +420,22 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
     public void deadLetter(Delivery delivery, DeadLetter letter) {
         Objects.requireNonNull(letter, "letter");
         checkOpen();
-        List<String> args = new ArrayList<>(22);
+        Map<String, String> fields = DeadLetterFormat.encode(delivery.id(), delivery.fields(), letter,
+                options.stream());
+        List<String> args = new ArrayList<>(3 + fields.size() * 2);
         args.add(options.group());
         args.add(delivery.id());
         args.add(Long.toString(options.deadLetterMaxLength()));
-        addField(args, "original_message", WireCodec.originalMessage(delivery.fields()));
-        addField(args, "error_message", letter.errorMessage());
-        addField(args, "error_stack", letter.errorStack());
-        addField(args, "source_stream", options.stream());
-        addField(args, "original_id", delivery.id());
-        addField(args, "moved_at", MILLIS_UTC.format(letter.movedAt()));
-        addField(args, "error_category", letter.category().wireValue());
-        addField(args, "attempts", Integer.toString(letter.attempts()));
-        addField(args, "worker_id", letter.workerId());
+        fields.forEach((name, value) -> {
+            args.add(name);
+            args.add(value);
+        });
         Object id = transport.withGroup("dead-letter entry " + delivery.id(), () ->
                 transport.scripts().deadLetter.eval(transport.redis(),
                         List.of(options.stream(), options.deadLetterStream()), args));
         if (id == null) {
             log.debug("Entry {} was no longer pending; not dead-lettered again", delivery.id());
         }
-    }
-
-    private static void addField(List<String> args, String name, String value) {
-        args.add(name);
-        args.add(value);
     }
 
     @Override

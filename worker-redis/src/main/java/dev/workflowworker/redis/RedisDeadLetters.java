@@ -1,5 +1,6 @@
 package dev.workflowworker.redis;
 
+import dev.workflowworker.core.wire.DeadLetterFormat;
 import redis.clients.jedis.CommandArguments;
 import redis.clients.jedis.Protocol;
 
@@ -30,11 +31,17 @@ public final class RedisDeadLetters {
      * One dead letter: the original entry and why it was given up on.
      *
      * @param id     the entry id in the dead-letter stream
-     * @param fields every field of the dead letter ({@code original_message}, {@code error_message}, ...)
+     * @param fields every field of the dead letter, named in {@link DeadLetterFormat}
      */
     public record Entry(String id, Map<String, String> fields) {
 
-        /** @throws NullPointerException if a component is null */
+        /**
+         * Copies the fields.
+         *
+         * @param id     the entry id in the dead-letter stream
+         * @param fields every field of the dead letter
+         * @throws NullPointerException if a component is null
+         */
         public Entry {
             Objects.requireNonNull(id, "id");
             fields = Map.copyOf(fields);
@@ -42,22 +49,22 @@ public final class RedisDeadLetters {
 
         /** @return the reason ({@code error_message}), or empty */
         public String errorMessage() {
-            return fields.getOrDefault("error_message", "");
+            return fields.getOrDefault(DeadLetterFormat.ERROR_MESSAGE, "");
         }
 
         /** @return the category of the last failure ({@code error_category}), or empty */
         public String errorCategory() {
-            return fields.getOrDefault("error_category", "");
+            return fields.getOrDefault(DeadLetterFormat.ERROR_CATEGORY, "");
         }
 
         /** @return the id the entry had in the source stream ({@code original_id}), or empty */
         public String originalId() {
-            return fields.getOrDefault("original_id", "");
+            return fields.getOrDefault(DeadLetterFormat.ORIGINAL_ID, "");
         }
 
         /** @return the original fields as a JSON object ({@code original_message}), or empty */
         public String originalMessage() {
-            return fields.getOrDefault("original_message", "");
+            return fields.getOrDefault(DeadLetterFormat.ORIGINAL_MESSAGE, "");
         }
     }
 

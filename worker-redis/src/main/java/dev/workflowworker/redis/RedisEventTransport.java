@@ -7,7 +7,7 @@ import dev.workflowworker.api.spi.LockProvider;
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.core.Cadence;
 import dev.workflowworker.core.TimeSource;
-import dev.workflowworker.core.internal.WireCodec;
+import dev.workflowworker.core.wire.WireFormat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.AbstractPipeline;
@@ -58,7 +58,7 @@ public final class RedisEventTransport implements EventTransport {
 
     private final RedisOptions options;
     private final TimeSource clock;
-    private final WireCodec codec;
+    private final WireFormat codec;
     private final RedisConnector connector;
     private final RedisClient redis;
     private final Scripts scripts = new Scripts();
@@ -75,7 +75,7 @@ public final class RedisEventTransport implements EventTransport {
     private RedisEventTransport(RedisOptions options, TimeSource clock) {
         this.options = options;
         this.clock = clock;
-        this.codec = new WireCodec(options.maxPayloadBytes());
+        this.codec = WireFormat.withMaxPayloadBytes(options.maxPayloadBytes());
         this.connector = new RedisConnector(options, "workflow-worker-" + ManagementFactory.getRuntimeMXBean().getPid());
         this.redis = connector.newPooledClient();
         this.mover = new Cadence(clock, options.retryPollInterval(), Duration.ZERO);
@@ -294,7 +294,7 @@ public final class RedisEventTransport implements EventTransport {
         return scripts;
     }
 
-    WireCodec codec() {
+    WireFormat codec() {
         return codec;
     }
 

@@ -59,8 +59,11 @@ public final class RedisLockProvider implements LockProvider, AutoCloseable {
     }
 
     /**
-     * {@inheritDoc}
+     * Tries to take the lock for {@code key} without waiting.
      *
+     * @param key the lock key
+     * @param ttl how long the lease lasts unless renewed
+     * @return the lock, or empty when another holder has it
      * @throws RedisUnavailableException if Redis cannot be reached
      */
     @Override

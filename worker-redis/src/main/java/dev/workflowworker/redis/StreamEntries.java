@@ -1,7 +1,7 @@
 package dev.workflowworker.redis;
 
 import dev.workflowworker.api.spi.Delivery;
-import dev.workflowworker.core.internal.WireCodec;
+import dev.workflowworker.core.wire.WireFormat;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -27,7 +27,7 @@ final class StreamEntries {
      * @param reply an array of {@code [id, [field, value, ...]]} entries; entries whose fields are nil
      *              (deleted while pending) are skipped
      */
-    static List<Delivery> toDeliveries(Object reply, WireCodec codec) {
+    static List<Delivery> toDeliveries(Object reply, WireFormat codec) {
         if (!(reply instanceof List<?> entries)) {
             return List.of();
         }
@@ -40,7 +40,7 @@ final class StreamEntries {
         return out;
     }
 
-    static Delivery toDelivery(String id, List<?> raw, WireCodec codec) {
+    static Delivery toDelivery(String id, List<?> raw, WireFormat codec) {
         Map<String, String> fields = new LinkedHashMap<>(raw.size());
         String problem = null;
         for (int i = 0; i + 1 < raw.size(); i += 2) {
@@ -73,7 +73,7 @@ final class StreamEntries {
 
     private static int attemptOf(Map<String, String> fields) {
         try {
-            int a = Integer.parseInt(fields.getOrDefault(WireCodec.ATTEMPT, "1"));
+            int a = Integer.parseInt(fields.getOrDefault(WireFormat.ATTEMPT, "1"));
             return Math.max(1, a);
         } catch (NumberFormatException e) {
             return 1;

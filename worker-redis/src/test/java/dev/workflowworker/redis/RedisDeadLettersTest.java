@@ -54,7 +54,7 @@ class RedisDeadLettersTest {
             assertEquals(List.of("first reason", "second reason"),
                     listed.stream().map(RedisDeadLetters.Entry::errorMessage).toList());
             assertEquals(got.get(0).id(), listed.get(0).originalId());
-            assertEquals("PERMANENT", listed.get(0).errorCategory());
+            assertEquals("permanent", listed.get(0).errorCategory());
             assertEquals(1, dlq.list(1).size());
         }
     }

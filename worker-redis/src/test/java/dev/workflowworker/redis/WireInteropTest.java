@@ -3,6 +3,7 @@ package dev.workflowworker.redis;
 import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.api.WorkflowEvent;
+import dev.workflowworker.core.wire.DeadLetterFormat;
 import dev.workflowworker.redis.testsupport.RedisServer;
 import dev.workflowworker.redis.testsupport.RedisServerExtension;
 import org.junit.jupiter.api.AfterEach;
@@ -179,7 +180,7 @@ class WireInteropTest {
         Map<String, String> original = new LinkedHashMap<>();
         original.put("event_id", "");
         original.put("event_type", "T");
-        assertEquals(dev.workflowworker.core.internal.WireCodec.originalMessage(original), f.get("original_message"));
+        assertEquals(DeadLetterFormat.originalMessage(original), f.get("original_message"));
     }
 
     private static byte[] bytes(String s) {

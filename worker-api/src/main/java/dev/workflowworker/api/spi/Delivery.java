@@ -21,6 +21,12 @@ public record Delivery(String id, WorkflowEvent event, int attempt, Map<String, 
     /**
      * Validates the components.
      *
+     * @param id          the transport's id of the entry (a stream entry id on Redis)
+     * @param event       the decoded event, or null when the entry could not be decoded
+     * @param attempt     the processing attempt this delivery is for, starting at 1
+     * @param fields      the raw wire fields of the entry, kept for the dead-letter record; null or
+     *                    empty when the transport has none
+     * @param decodeError why the entry could not be decoded, or null when {@code event} is present
      * @throws IllegalArgumentException if neither or both of {@code event} and {@code decodeError}
      *     are given, or {@code attempt} is below 1
      */
@@ -61,13 +67,13 @@ public record Delivery(String id, WorkflowEvent event, int attempt, Map<String, 
         return new Delivery(id, null, attempt, fields, Objects.requireNonNull(reason, "reason"));
     }
 
-    /** @return true when the entry could not be decoded */
+    /** {@return true when the entry could not be decoded} */
     public boolean isMalformed() {
         return event == null;
     }
 
     /**
-     * @return the event id, from the event or the raw {@code event_id} field, or null if neither
+     * {@return the event id, from the event or the raw {@code event_id} field, or null if neither}
      */
     public String eventId() {
         return event != null ? event.eventId() : fields.get("event_id");

@@ -8,10 +8,10 @@ import java.time.Duration;
  */
 public interface Lock extends AutoCloseable {
 
-    /** @return the lock key */
+    /** {@return the lock key} */
     String key();
 
-    /** @return the fencing token, strictly increasing per key across all acquisitions */
+    /** {@return the fencing token, strictly increasing per key across all acquisitions} */
     long fencingToken();
 
     /**

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.api.WorkflowEvent;
+import dev.workflowworker.core.wire.WireFormat;
 
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -17,35 +18,28 @@ import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import static dev.workflowworker.core.wire.WireFormat.ATTEMPT;
+import static dev.workflowworker.core.wire.WireFormat.EVENT_ID;
+import static dev.workflowworker.core.wire.WireFormat.EVENT_NAME;
+import static dev.workflowworker.core.wire.WireFormat.EVENT_TYPE;
+import static dev.workflowworker.core.wire.WireFormat.EXECUTION_ID;
+import static dev.workflowworker.core.wire.WireFormat.FROM_STATE;
+import static dev.workflowworker.core.wire.WireFormat.HEADERS_JSON;
+import static dev.workflowworker.core.wire.WireFormat.MAX_NESTING_DEPTH;
+import static dev.workflowworker.core.wire.WireFormat.PAYLOAD_JSON;
+import static dev.workflowworker.core.wire.WireFormat.TENANT;
+import static dev.workflowworker.core.wire.WireFormat.TIMESTAMP;
+import static dev.workflowworker.core.wire.WireFormat.TO_STATE;
+import static dev.workflowworker.core.wire.WireFormat.USER_ID;
+
 /**
- * Converts {@link WorkflowEvent}s to and from the flat wire fields of a stream entry (DESIGN §3).
- * Shared by every transport so that all of them accept and reject exactly the same entries.
+ * The implementation of {@link WireFormat}: see there for the contract. Kept apart so the public
+ * type carries only what a transport needs, and the hand-tuned parsing here can change freely.
  *
- * <p>Decoding never throws: an entry that cannot become an event is returned as a
- * {@linkplain Delivery#malformed malformed delivery} carrying a precise reason.
- * The JSON mapper has no default typing, so type hints such as {@code "@class"} in a payload
+ * <p>The JSON mapper has no default typing, so type hints such as {@code "@class"} in a payload
  * are plain data.
  */
 public final class WireCodec {
-
-    public static final String EVENT_ID = "event_id";
-    public static final String EXECUTION_ID = "execution_id";
-    public static final String EVENT_NAME = "event_name";
-    public static final String EVENT_TYPE = "event_type";
-    public static final String TENANT = "tenant";
-    public static final String TIMESTAMP = "timestamp";
-    public static final String FROM_STATE = "from_state";
-    public static final String TO_STATE = "to_state";
-    public static final String USER_ID = "user_id";
-    public static final String PAYLOAD_JSON = "payload_json";
-    public static final String HEADERS_JSON = "headers_json";
-    /** Ours: the attempt number of a redelivery scheduled by a retry; absent on first delivery. */
-    public static final String ATTEMPT = "attempt";
-
-    /** Default limit on the size of {@code payload_json}, in UTF-8 bytes. */
-    public static final int DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
-    /** Deep enough for any real payload, shallow enough that parsing cannot overflow the stack. */
-    public static final int MAX_NESTING_DEPTH = 200;
 
     private static final TypeReference<LinkedHashMap<String, Object>> MAP = new TypeReference<>() { };
     private static final ObjectMapper MAPPER = newMapper();
@@ -62,13 +56,8 @@ public final class WireCodec {
         this.maxPayloadBytes = maxPayloadBytes;
     }
 
-    /** A codec with the default 1 MiB payload limit. */
-    public WireCodec() {
-        this(DEFAULT_MAX_PAYLOAD_BYTES);
-    }
-
-    /** @return the shared mapper: no default typing, bounded nesting, strict duplicate detection */
-    public static ObjectMapper mapper() {
+    /** @return the mapper of payloads: no default typing, bounded nesting, strict duplicate detection */
+    static ObjectMapper mapper() {
         return MAPPER;
     }
 
@@ -97,7 +86,8 @@ public final class WireCodec {
      * @param event   the event
      * @param attempt the attempt the entry is for; written only when above 1
      * @return the wire fields, in a stable order
-     * @throws IllegalArgumentException if the payload exceeds the size limit or is not serialisable
+     * @throws IllegalArgumentException if the payload or headers exceed the size limit or the payload
+     *     is not serialisable
      */
     public Map<String, String> encode(WorkflowEvent event, int attempt) {
         Map<String, String> f = new LinkedHashMap<>(16);
@@ -117,7 +107,14 @@ public final class WireCodec {
                     + " bytes, over the limit of " + maxPayloadBytes + " bytes");
         }
         f.put(PAYLOAD_JSON, payload);
-        f.put(HEADERS_JSON, event.headers().isEmpty() ? "" : toJson(event.headers(), "headers"));
+        String headers = event.headers().isEmpty() ? "" : toJson(event.headers(), "headers");
+        // Refused here rather than dead-lettered by every reader: decode applies the same limit.
+        int headersSize = utf8Length(headers);
+        if (headersSize > maxPayloadBytes) {
+            throw new IllegalArgumentException("event " + event.eventId() + ": headers_json is " + headersSize
+                    + " bytes, over the limit of " + maxPayloadBytes + " bytes");
+        }
+        f.put(HEADERS_JSON, headers);
         if (attempt > 1) {
             f.put(ATTEMPT, Integer.toString(attempt));
         }
@@ -264,8 +261,9 @@ public final class WireCodec {
         if (json == null || json.isEmpty()) {
             return Map.of();
         }
-        if (json.length() > maxPayloadBytes) {
-            throw new MalformedEntryException("headers_json is over the limit of " + maxPayloadBytes + " bytes");
+        if (json.length() > maxPayloadBytes || utf8Length(json) > maxPayloadBytes) {
+            throw new MalformedEntryException("headers_json is " + utf8Length(json)
+                    + " bytes, over the limit of " + maxPayloadBytes + " bytes");
         }
         Map<String, Object> raw = object(json, HEADERS_JSON);
         Map<String, String> headers = new LinkedHashMap<>(raw.size());

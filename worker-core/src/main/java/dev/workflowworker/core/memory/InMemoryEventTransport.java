@@ -6,7 +6,7 @@ import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.api.spi.LockProvider;
 import dev.workflowworker.api.WorkflowEvent;
-import dev.workflowworker.core.internal.WireCodec;
+import dev.workflowworker.core.wire.WireFormat;
 
 import dev.workflowworker.core.TimeSource;
 import java.time.Duration;
@@ -65,7 +65,7 @@ public final class InMemoryEventTransport implements EventTransport {
 
     private final String stream;
     private final TimeSource clock;
-    private final WireCodec codec;
+    private final WireFormat codec;
     private final long markerTtlMillis;
     private final InMemoryLockProvider locks;
     private final LinkedBlockingQueue<Delivery> ready = new LinkedBlockingQueue<>();
@@ -80,7 +80,7 @@ public final class InMemoryEventTransport implements EventTransport {
     private InMemoryEventTransport(Builder b) {
         this.stream = b.stream;
         this.clock = b.clock;
-        this.codec = new WireCodec(b.maxPayloadBytes);
+        this.codec = WireFormat.withMaxPayloadBytes(b.maxPayloadBytes);
         this.markerTtlMillis = b.markerTtl.toMillis();
         this.locks = new InMemoryLockProvider(b.clock);
     }
@@ -363,7 +363,7 @@ public final class InMemoryEventTransport implements EventTransport {
         private String stream = DEFAULT_STREAM;
         private TimeSource clock = TimeSource.system();
         private Duration markerTtl = Duration.ofHours(24);
-        private int maxPayloadBytes = WireCodec.DEFAULT_MAX_PAYLOAD_BYTES;
+        private int maxPayloadBytes = WireFormat.DEFAULT_MAX_PAYLOAD_BYTES;
 
         private Builder() {
         }
@@ -389,7 +389,10 @@ public final class InMemoryEventTransport implements EventTransport {
             return this;
         }
 
-        /** @param v how long a processed marker is kept; positive @return this builder */
+        /**
+         * @param v how long a processed marker is kept; positive
+         * @return this builder
+         */
         public Builder markerTtl(Duration v) {
             Objects.requireNonNull(v, "markerTtl");
             if (v.isNegative() || v.isZero()) {
@@ -399,7 +402,10 @@ public final class InMemoryEventTransport implements EventTransport {
             return this;
         }
 
-        /** @param v the largest accepted payload_json in bytes, at least 1 @return this builder */
+        /**
+         * @param v the largest accepted {@code payload_json}, in UTF-8 bytes; at least 1
+         * @return this builder
+         */
         public Builder maxPayloadBytes(int v) {
             if (v < 1) {
                 throw new IllegalArgumentException("maxPayloadBytes must be >= 1, got " + v);

@@ -1,0 +1,86 @@
+package dev.workflowworker.architecture;
+
+import com.tngtech.archunit.core.domain.Dependency;
+import com.tngtech.archunit.core.domain.JavaClass;
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.junit.AnalyzeClasses;
+import com.tngtech.archunit.junit.ArchTest;
+import com.tngtech.archunit.lang.ArchCondition;
+import com.tngtech.archunit.lang.ArchRule;
+import com.tngtech.archunit.lang.ConditionEvents;
+import com.tngtech.archunit.lang.SimpleConditionEvent;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
+/**
+ * The module boundaries, checked on the main classes of every module: a test class may reach
+ * where its module's code may not. {@link ArchitectureRulesCanFailTest} shows each rule failing.
+ */
+@AnalyzeClasses(packages = "dev.workflowworker", importOptions = ImportOption.DoNotIncludeTests.class)
+class ArchitectureTest {
+
+    /** A host may depend on worker-api alone, so it must not drag in anything beyond the JDK. */
+    @ArchTest
+    static final ArchRule API_DEPENDS_ON_THE_JDK_ONLY = classes()
+            .that().resideInAPackage("dev.workflowworker.api..")
+            .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "dev.workflowworker.api..")
+            .because("worker-api is the dependency-free contract hosts and transports build on");
+
+    /** What is internal may change in any release; only its own module may rely on it. */
+    @ArchTest
+    static final ArchRule NO_MODULE_REACHES_INTO_ANOTHER_MODULES_INTERNALS = classes()
+            .should(notDependOnTheInternalsOfAnotherModule())
+            .because("an internal package is no API: only its own module may use it");
+
+    /** The engine runs on any transport; Redis is one of them, in its own module. */
+    @ArchTest
+    static final ArchRule CORE_KNOWS_NOTHING_OF_REDIS = noClasses()
+            .that().resideInAPackage("dev.workflowworker.core..")
+            .should().dependOnClassesThat().resideInAnyPackage("redis.clients..", "..redis..")
+            .orShould().haveSimpleNameContaining("Redis")
+            .because("worker-core must work with any transport; Redis lives in worker-redis");
+
+    /** Metrics are an opt-in module; the engine only exposes counters. */
+    @ArchTest
+    static final ArchRule CORE_AND_API_KNOW_NOTHING_OF_MICROMETER = noClasses()
+            .that().resideInAnyPackage("dev.workflowworker.core..", "dev.workflowworker.api..")
+            .should().dependOnClassesThat().resideInAnyPackage("io.micrometer..", "dev.workflowworker.micrometer..")
+            .because("Micrometer is optional: worker-micrometer binds it");
+
+    /** The examples and benchmarks are never published, so nothing published may need them. */
+    @ArchTest
+    static final ArchRule NOTHING_DEPENDS_ON_EXAMPLES_OR_BENCHMARKS = noClasses()
+            .that().resideOutsideOfPackages("dev.workflowworker.examples..", "dev.workflowworker.benchmarks..")
+            .should().dependOnClassesThat()
+            .resideInAnyPackage("dev.workflowworker.examples..", "dev.workflowworker.benchmarks..")
+            .because("examples and benchmarks are not deployed");
+
+    static ArchCondition<JavaClass> notDependOnTheInternalsOfAnotherModule() {
+        return new ArchCondition<>("not depend on the internal packages of another module") {
+            @Override
+            public void check(JavaClass origin, ConditionEvents events) {
+                String from = module(origin.getPackageName());
+                for (Dependency d : origin.getDirectDependenciesFromSelf()) {
+                    String target = d.getTargetClass().getPackageName();
+                    if (isInternal(target) && !module(target).equals(from)) {
+                        events.add(SimpleConditionEvent.violated(d, d.getDescription()));
+                    }
+                }
+            }
+        };
+    }
+
+    static boolean isInternal(String packageName) {
+        return ("." + packageName + ".").contains(".internal.");
+    }
+
+    /**
+     * The module a package belongs to: {@code dev.workflowworker.<module>} for ours, the first
+     * three segments for a library's (so that a library's internals count as another module's).
+     */
+    static String module(String packageName) {
+        String[] parts = packageName.split("\\.");
+        return parts.length <= 3 ? packageName : String.join(".", parts[0], parts[1], parts[2]);
+    }
+}
