@@ -13,7 +13,7 @@ public enum ErrorCategory {
 
     private final String wire = name().toLowerCase(Locale.ROOT);
 
-    /** @return the lower-case name used on the wire ({@code error_category}) and in metric tags */
+    /** {@return the lower-case name used on the wire ({@code error_category}) and in metric tags} */
     public String wireValue() {
         return wire;
     }

@@ -23,12 +23,12 @@ public enum WorkerState {
 
     private final String json = name().toLowerCase(Locale.ROOT);
 
-    /** @return the lower-case name used in the health JSON and in logs ({@code "running"}, ...) */
+    /** {@return the lower-case name used in the health JSON and in logs ({@code "running"}, ...)} */
     public String jsonValue() {
         return json;
     }
 
-    /** @return true for the states in which the worker reads or may resume reading */
+    /** {@return true for the states in which the worker reads or may resume reading} */
     public boolean isLive() {
         return this == RUNNING || this == PAUSED;
     }

@@ -26,7 +26,7 @@ public final class Cadence {
         this.nextNanos = new AtomicLong(time.nanoTime() + first.toNanos());
     }
 
-    /** @return true if the period has passed since the last firing; the caller then does the chore */
+    /** {@return true if the period has passed since the last firing; the caller then does the chore} */
     public boolean tryFire() {
         long now = time.nanoTime();
         long next = nextNanos.get();

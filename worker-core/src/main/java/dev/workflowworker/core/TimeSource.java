@@ -10,18 +10,18 @@ import java.time.Instant;
  */
 public interface TimeSource {
 
-    /** @return the current wall time in epoch milliseconds */
+    /** {@return the current wall time in epoch milliseconds} */
     long wallMillis();
 
-    /** @return a monotonic reading in nanoseconds, only meaningful as a difference of two readings */
+    /** {@return a monotonic reading in nanoseconds, only meaningful as a difference of two readings} */
     long nanoTime();
 
-    /** @return the current wall time as an instant */
+    /** {@return the current wall time as an instant} */
     default Instant instant() {
         return Instant.ofEpochMilli(wallMillis());
     }
 
-    /** @return the system's clocks: {@link System#currentTimeMillis()} and {@link System#nanoTime()} */
+    /** {@return the system's clocks: {@link System#currentTimeMillis()} and {@link System#nanoTime()}} */
     static TimeSource system() {
         return SystemTimeSource.INSTANCE;
     }
