@@ -28,6 +28,7 @@ public final class Main {
         if ("quickstart".equals(command) && System.getenv("LOG_LEVEL") == null) {
             // The quickstart prints its own dead-letter summary; one warning per dead letter would bury it.
             System.setProperty("org.slf4j.simpleLogger.log.dev.workflowworker.core.internal.WorkflowWorker", "error");
+            System.setProperty("org.slf4j.simpleLogger.log.dev.workflowworker.core.internal.Settlement", "error");
         }
         switch (command) {
             case "quickstart" -> System.exit(Quickstart.run(System.getenv(), System.out));

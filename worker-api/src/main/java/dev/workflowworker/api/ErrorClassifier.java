@@ -6,7 +6,7 @@ import java.util.Optional;
  * Decides the {@link ErrorCategory} of a failure. Hosts register classifiers for their own
  * exception types. A failure is classified by the first of: the exception's own type (a
  * {@link WorkflowException} subclass), the host's classifiers in registration order, the
- * transport's {@link EventTransport#errorClassifiers()}, the engine's defaults.
+ * transport's {@link dev.workflowworker.api.spi.EventTransport#errorClassifiers()}, the engine's defaults.
  */
 @FunctionalInterface
 public interface ErrorClassifier {
