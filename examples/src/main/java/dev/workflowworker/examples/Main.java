@@ -5,18 +5,21 @@ import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * Entry point of the examples jar. With no arguments it runs the quickstart; {@code serve} runs
- * the service mode ({@link ServiceMode}).
+ * Entry point of the examples jar. With no arguments it runs the quickstart ({@link Quickstart}, on
+ * Redis when {@code REDIS_URL} is set); {@code serve} runs the service mode ({@link ServiceMode}),
+ * {@code produce} publishes demo events for it ({@link Produce}), {@code admin} inspects the
+ * stream and its dead letters ({@link AdminCli}).
  */
 public final class Main {
 
     private Main() {
     }
 
-    static final String USAGE = "usage: java -jar workflow-worker-examples.jar [quickstart|embed|serve|admin ...]";
+    static final String USAGE = "usage: java -jar workflow-worker-examples.jar [quickstart|embed|serve|produce ...|admin ...]";
 
     /**
-     * @param args the command ({@code quickstart} when absent, {@code embed} or {@code serve})
+     * @param args the command ({@code quickstart} when absent, {@code embed}, {@code serve},
+     *     {@code produce} or {@code admin}) and its arguments
      * @throws Exception if the example fails
      */
     public static void main(String[] args) throws Exception {
@@ -25,11 +28,14 @@ public final class Main {
         if ("quickstart".equals(command) && System.getenv("LOG_LEVEL") == null) {
             // The quickstart prints its own dead-letter summary; one warning per dead letter would bury it.
             System.setProperty("org.slf4j.simpleLogger.log.dev.workflowworker.core.internal.WorkflowWorker", "error");
+            System.setProperty("org.slf4j.simpleLogger.log.dev.workflowworker.core.internal.Settlement", "error");
         }
         switch (command) {
-            case "quickstart" -> System.exit(Quickstart.run(System.out));
+            case "quickstart" -> System.exit(Quickstart.run(System.getenv(), System.out));
             case "embed" -> EmbeddingExample.main(Arrays.copyOfRange(args, 1, args.length));
             case "serve" -> serve();
+            case "produce" -> System.exit(Produce.run(Arrays.asList(args).subList(1, args.length), System.getenv(),
+                    System.out, System.err));
             case "admin" -> System.exit(AdminCli.run(Arrays.asList(args).subList(1, args.length), System.getenv(),
                     System.out, System.err));
             default -> {

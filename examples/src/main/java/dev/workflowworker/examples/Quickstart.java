@@ -8,10 +8,14 @@ import dev.workflowworker.api.RecoverableWorkflowException;
 import dev.workflowworker.api.TransientWorkflowException;
 import dev.workflowworker.api.WorkerListener;
 import dev.workflowworker.api.WorkflowEvent;
+import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.core.ActionRuntime;
 import dev.workflowworker.core.WorkerService;
 import dev.workflowworker.core.memory.InMemoryDeadLetter;
 import dev.workflowworker.core.memory.InMemoryEventTransport;
+import dev.workflowworker.redis.RedisDeadLetters;
+import dev.workflowworker.redis.RedisEventTransport;
+import dev.workflowworker.redis.RedisOptions;
 
 import java.io.PrintStream;
 import java.time.Duration;
@@ -24,10 +28,15 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The quickstart: a host with four custom actions on the in-memory transport. Publishes a few
- * hundred events whose handlers succeed, fail transiently, fail recoverably or fail permanently,
- * plus an unknown event type and a malformed entry; shows progress; prints the final health JSON
- * and the dead letters with their reasons.
+ * The quickstart: a host with four custom actions. Publishes a few hundred events whose handlers
+ * succeed, fail transiently, fail recoverably or fail permanently, plus an unknown event type (and,
+ * in memory, a malformed entry); shows progress; prints the final health JSON and the dead letters
+ * with their reasons.
+ *
+ * <p>With {@code REDIS_URL} set it runs on Redis Streams ({@link RedisOptions#fromEnvironment(Map)}:
+ * {@code REDIS_URL}, {@code WORKER_STREAM}, {@code WORKER_GROUP}) and leaves the stream and its dead
+ * letters in Redis, so that {@code admin dlq list} and {@code admin stats} show them afterwards;
+ * without it, it runs on the in-memory transport.
  */
 public final class Quickstart {
 
@@ -40,10 +49,33 @@ public final class Quickstart {
     }
 
     /**
+     * @param env the environment ({@code System.getenv()} in the jar): {@code REDIS_URL} selects Redis
      * @param out where to print
-     * @return the process exit code: 0 when every event reached its expected end
+     * @return the process exit code: 0 when every event reached its expected end, 1 if not, 2 for
+     *     an invalid configuration
      */
-    public static int run(PrintStream out) throws Exception {
+    public static int run(Map<String, String> env, PrintStream out) throws Exception {
+        RedisOptions redis;
+        try {
+            // REDIS_URL, WORKER_STREAM, WORKER_GROUP through RedisOptions.fromEnvironment; null without REDIS_URL
+            redis = ServiceMode.redisOptions(env);
+        } catch (IllegalArgumentException e) {
+            out.println("quickstart: invalid configuration: " + e.getMessage());
+            return 2;
+        }
+        EventTransport transport;
+        if (redis == null) {
+            out.println("running in memory (set REDIS_URL to run on Redis Streams)");
+            transport = InMemoryEventTransport.create();
+        } else {
+            out.printf("running on Redis at %s, stream %s, group %s (dead letters in %s)%n",
+                    redis.endpoint(), redis.stream(), redis.group(), redis.deadLetterStream());
+            transport = RedisEventTransport.create(redis);
+        }
+        return run(transport, out);
+    }
+
+    private static int run(EventTransport transport, PrintStream out) throws Exception {
         Set<String> failedOnce = ConcurrentHashMap.newKeySet();
         ActionRuntime runtime = ActionRuntime.builder()
                 // always succeeds
@@ -67,7 +99,10 @@ public final class Quickstart {
                 })
                 .build();
 
-        int total = OK_EVENTS + TRANSIENT_EVENTS + RECOVERABLE_EVENTS + PERMANENT_EVENTS + 2;
+        boolean inMemory = transport instanceof InMemoryEventTransport;
+        // The Redis publisher writes only well-formed entries, so the malformed one is in-memory only.
+        int unprocessable = inMemory ? 2 : 1;
+        int total = OK_EVENTS + TRANSIENT_EVENTS + RECOVERABLE_EVENTS + PERMANENT_EVENTS + unprocessable;
         CountDownLatch finished = new CountDownLatch(total);
         WorkerListener progress = new WorkerListener() {
             @Override
@@ -77,7 +112,6 @@ public final class Quickstart {
                 }
             }
         };
-        InMemoryEventTransport transport = InMemoryEventTransport.create();
         WorkerService service = WorkerService.builder()
                 .transport(transport)
                 .runtime(runtime)
@@ -111,11 +145,14 @@ public final class Quickstart {
             }
         }
         events.add(WorkflowEvent.builder("SPACESHIP_LAUNCHED").executionId("exec-x").build());
-        out.printf("publishing %d events (+1 malformed entry) to 4 workers x concurrency 5%n", events.size());
-        service.publisher().publishAll(events);
-        // As a foreign producer might write it: the payload is not JSON.
-        transport.publishRaw(Map.of("event_id", "broken-1", "event_type", "TICKET_CREATED",
-                "timestamp", "2025-03-01T23:00:00.000Z", "payload_json", "{ticket_id: T-oops"));
+        out.printf("publishing %d events%s to 4 workers x concurrency 5%n", events.size(),
+                inMemory ? " (+1 malformed entry)" : "");
+        List<String> ids = service.publisher().publishAll(events);
+        if (transport instanceof InMemoryEventTransport memory) {
+            // As a foreign producer might write it: the payload is not JSON.
+            memory.publishRaw(Map.of("event_id", "broken-1", "event_type", "TICKET_CREATED",
+                    "timestamp", "2025-03-01T23:00:00.000Z", "payload_json", "{ticket_id: T-oops"));
+        }
 
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(12);
         while (!finished.await(150, TimeUnit.MILLISECONDS) && System.nanoTime() < deadline) {
@@ -125,7 +162,9 @@ public final class Quickstart {
                     h.eventsDeadLettered(), h.activeEvents());
         }
         HealthSnapshot health = service.health();
-        List<InMemoryDeadLetter> dead = transport.deadLetters();
+        // category: message of each dead letter of this run
+        List<String> dead = deadLetters(transport, ids.get(0));
+        // Closing stops the workers and the transport; on Redis the stream and the dead letters stay.
         service.close();
 
         ObjectMapper json = new ObjectMapper();
@@ -135,17 +174,50 @@ public final class Quickstart {
         out.println();
         out.printf("dead letters (%d):%n", dead.size());
         Map<String, Integer> byReason = new java.util.TreeMap<>();
-        for (InMemoryDeadLetter d : dead) {
-            byReason.merge(d.letter().category() + ": " + d.letter().errorMessage(), 1, Integer::sum);
+        for (String d : dead) {
+            byReason.merge(d, 1, Integer::sum);
         }
         byReason.forEach((reason, n) -> out.printf("  %3d x %s%n", n, reason));
 
         boolean ok = finished.getCount() == 0
                 && health.eventsSucceeded() == OK_EVENTS + TRANSIENT_EVENTS + RECOVERABLE_EVENTS
-                && dead.size() == PERMANENT_EVENTS + 2;
+                && dead.size() == PERMANENT_EVENTS + unprocessable;
+        if (!inMemory) {
+            out.println();
+            out.println("the stream and its dead letters stay in Redis; inspect them with");
+            out.println("  java -jar examples/target/workflow-worker-examples.jar admin stats");
+            out.println("  java -jar examples/target/workflow-worker-examples.jar admin dlq list");
+        }
         out.println();
         out.println(ok ? "quickstart finished: every event reached its expected end"
                 : "quickstart INCOMPLETE: " + finished.getCount() + " events did not finish");
         return ok ? 0 : 1;
+    }
+
+    /**
+     * The dead letters of this run as {@code category: message}. On Redis the dead-letter stream
+     * may hold letters of earlier runs; this run's have ids from the time of its first publish on
+     * (both ids come from the same server's clock).
+     */
+    private static List<String> deadLetters(EventTransport transport, String firstPublishedId) {
+        List<String> out = new ArrayList<>();
+        if (transport instanceof InMemoryEventTransport memory) {
+            for (InMemoryDeadLetter d : memory.deadLetters()) {
+                out.add(d.letter().category() + ": " + d.letter().errorMessage());
+            }
+            return out;
+        }
+        RedisDeadLetters letters = ((RedisEventTransport) transport).deadLetters();
+        long publishedMillis = Long.parseLong(firstPublishedId.substring(0, firstPublishedId.indexOf('-')));
+        // exclusive: everything from publishedMillis-0 on
+        String after = (publishedMillis - 1) + "-18446744073709551615";
+        for (List<RedisDeadLetters.Entry> page = letters.list(after, 500); !page.isEmpty();
+                page = letters.list(after, 500)) {
+            for (RedisDeadLetters.Entry e : page) {
+                out.add(e.errorCategory() + ": " + e.errorMessage());
+            }
+            after = page.get(page.size() - 1).id();
+        }
+        return out;
     }
 }

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,7 +17,7 @@ class QuickstartTest {
     @Test
     void quickstartEndsEveryEventAndPrintsHealthAndDeadLetters() throws Exception {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        int code = Quickstart.run(new PrintStream(buf, true, StandardCharsets.UTF_8));
+        int code = Quickstart.run(Map.of(), new PrintStream(buf, true, StandardCharsets.UTF_8));
         String out = buf.toString(StandardCharsets.UTF_8);
         assertEquals(0, code, out);
         String json = out.substring(out.indexOf("health (GET /api/health/worker):") + 33, out.indexOf("dead letters ("));
@@ -28,5 +29,15 @@ class QuickstartTest {
         assertTrue(out.contains("no action registered for event type 'SPACESHIP_LAUNCHED'"), out);
         assertTrue(out.contains("invalid field 'payload_json'"), out);
         assertTrue(out.contains("progress:"), out);
+        assertTrue(out.startsWith("running in memory (set REDIS_URL to run on Redis Streams)"), out);
+    }
+
+    @Test
+    void streamOrGroupWithoutRedisUrlIsAConfigurationError() throws Exception {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        int code = Quickstart.run(Map.of("WORKER_STREAM", "mine"), new PrintStream(buf, true, StandardCharsets.UTF_8));
+        String out = buf.toString(StandardCharsets.UTF_8);
+        assertEquals(2, code, out);
+        assertTrue(out.contains("WORKER_STREAM=mine needs REDIS_URL"), out);
     }
 }
