@@ -60,7 +60,7 @@ final class RawRedisScenario {
                 new BenchmarkMain.Row("raw redis floor", "  CPU per event: Redis / JVM", used.redisMicrosPerEvent(),
                         "us", String.format("JVM %.1f us; %s", used.jvmMicrosPerEvent(), used.commands())),
                 new BenchmarkMain.Row("raw + guarantee writes", "same loop + lock SET/DEL + marker SET", guarded,
-                        "events/s", "pipelined, no Lua, no checks: the writes DESIGN 4 needs, at their cheapest"),
+                        "events/s", "pipelined, no Lua, no checks: the writes the promises need, at their cheapest"),
                 new BenchmarkMain.Row("raw + guarantee writes", "  CPU per event: Redis / JVM",
                         usedGuarded.redisMicrosPerEvent(), "us", String.format("JVM %.1f us; %s",
                                 usedGuarded.jvmMicrosPerEvent(), usedGuarded.commands())));

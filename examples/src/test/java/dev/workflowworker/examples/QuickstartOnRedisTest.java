@@ -49,7 +49,7 @@ class QuickstartOnRedisTest {
             assertEquals(DEAD_PER_RUN, admin.deadLetterCount());
             List<RedisDeadLetters.Entry> letters = admin.deadLetters(null, 100);
             assertEquals(Quickstart.PERMANENT_EVENTS, letters.stream()
-                    .filter(e -> e.errorCategory().equals("PERMANENT")
+                    .filter(e -> e.errorCategory().equals("permanent")
                             && e.errorMessage().contains("contract template"))
                     .count(), letters.toString());
             WorkflowAdmin.QueueStats stats = admin.stats();
@@ -63,7 +63,7 @@ class QuickstartOnRedisTest {
                 new PrintStream(aerr, true, StandardCharsets.UTF_8)), aerr.toString(StandardCharsets.UTF_8));
         String list = aout.toString(StandardCharsets.UTF_8);
         assertTrue(list.startsWith("20 of " + DEAD_PER_RUN + " dead letters"), list);
-        assertTrue(list.contains("PERMANENT"), list);
+        assertTrue(list.contains("permanent"), list);
 
         // A second run reports only its own dead letters and adds to those left in Redis.
         String again = quickstart(env);
