@@ -36,12 +36,12 @@ public final class ActionRuntime implements WorkflowRuntime {
         this.routes = Map.copyOf(routes);
     }
 
-    /** @return a new builder */
+    /** {@return a new builder, empty until actions are registered} */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** @return the event types that have an action */
+    /** {@return the event types that have an action, e.g. to check routing at startup} */
     public Set<String> eventTypes() {
         return routes.keySet();
     }
@@ -99,6 +99,9 @@ public final class ActionRuntime implements WorkflowRuntime {
         }
 
         /**
+         * Builds the runtime; an empty one is refused, since it could only fail every event it is
+         * given.
+         *
          * @return the runtime
          * @throws IllegalStateException if no action was registered
          */

@@ -16,9 +16,12 @@ public final class Cadence {
     private final AtomicLong nextNanos;
 
     /**
-     * @param time   the time source
+     * Creates a cadence whose first firing is set apart from the period, so that a chore can run on
+     * the first loop or be held back until the loop has settled.
+     *
+     * @param time the time source
      * @param period the least time between two firings
-     * @param first  how long from now until the first firing may happen
+     * @param first how long from now until the first firing may happen
      */
     public Cadence(TimeSource time, Duration period, Duration first) {
         this.time = time;

@@ -68,25 +68,54 @@ public abstract class ConfigBuilder<B extends ConfigBuilder<B>> {
         return self();
     }
 
-    /** @param v workers per service ({@code WORKER_COUNT}), at least 1 @return this builder */
+    /**
+     * Sets how many workers ({@code WORKER_COUNT}) the service runs, each with its own consumer in
+     * the group; more workers read more entries in parallel at the cost of threads and connections.
+     *
+     * @param v workers per service, at least 1
+     * @return this builder
+     * @throws IllegalArgumentException if below 1
+     */
     public B workerCount(int v) {
         workerCount = positive("workerCount", v);
         return self();
     }
 
-    /** @param v the longest a blocking read waits ({@code POLL_INTERVAL_MS}), positive @return this builder */
+    /**
+     * Sets the longest a blocking read waits for new entries ({@code POLL_INTERVAL_MS}); it bounds
+     * how quickly a worker notices pause, scaling and shutdown while the stream is idle, and the
+     * default heartbeat timeout is derived from it.
+     *
+     * @param v the longest wait of one read, positive
+     * @return this builder
+     * @throws IllegalArgumentException if not positive
+     */
     public B pollInterval(Duration v) {
         pollInterval = positive("pollInterval", v);
         return self();
     }
 
-    /** @param v entries read per poll ({@code BATCH_SIZE}), at least 1 @return this builder */
+    /**
+     * Sets how many entries one read takes ({@code BATCH_SIZE}); larger batches mean fewer round
+     * trips but more entries held by one worker while they wait for a free handler slot.
+     *
+     * @param v entries read per poll, at least 1
+     * @return this builder
+     * @throws IllegalArgumentException if below 1
+     */
     public B batchSize(int v) {
         batchSize = positive("batchSize", v);
         return self();
     }
 
-    /** @param v retries of one event before it is dead-lettered ({@code MAX_RETRIES}), at least 0 @return this builder */
+    /**
+     * Sets how often one event is retried after a recoverable failure before it is dead-lettered
+     * ({@code MAX_RETRIES}); 0 dead-letters on the first failure.
+     *
+     * @param v retries per event, at least 0
+     * @return this builder
+     * @throws IllegalArgumentException if negative
+     */
     public B maxRetries(int v) {
         if (v < 0) {
             throw new IllegalArgumentException("maxRetries must be >= 0, got " + v);
@@ -95,79 +124,179 @@ public abstract class ConfigBuilder<B extends ConfigBuilder<B>> {
         return self();
     }
 
-    /** @param v events processed at once per worker ({@code CONCURRENCY_LIMIT}), at least 1 @return this builder */
+    /**
+     * Sets how many events one worker processes at once ({@code CONCURRENCY_LIMIT}); it bounds the
+     * load the handlers put on downstream systems and, without a host executor, the size of each
+     * worker's handler pool.
+     *
+     * @param v events in flight per worker, at least 1
+     * @return this builder
+     * @throws IllegalArgumentException if below 1
+     */
     public B concurrencyLimit(int v) {
         concurrencyLimit = positive("concurrencyLimit", v);
         return self();
     }
 
-    /** @param v how often unhealthy workers are replaced ({@code HEALTH_CHECK_INTERVAL_MS}) @return this builder */
+    /**
+     * Sets how often worker health is checked and unhealthy workers are replaced ({@code
+     * HEALTH_CHECK_INTERVAL_MS}); a shorter interval replaces a stuck worker sooner.
+     *
+     * @param v the pause between two health checks, positive
+     * @return this builder
+     * @throws IllegalArgumentException if not positive
+     */
     public B healthCheckInterval(Duration v) {
         healthCheckInterval = positive("healthCheckInterval", v);
         return self();
     }
 
-    /** @param v how often a metrics line is logged ({@code METRICS_REPORTING_INTERVAL_MS}) @return this builder */
+    /**
+     * Sets how often a metrics line is logged ({@code METRICS_REPORTING_INTERVAL_MS}), trading log
+     * volume against how current the logged figures are.
+     *
+     * @param v the pause between two metrics lines, positive
+     * @return this builder
+     * @throws IllegalArgumentException if not positive
+     */
     public B metricsReportingInterval(Duration v) {
         metricsReportingInterval = positive("metricsReportingInterval", v);
         return self();
     }
 
-    /** @param v lease of an event's lock, renewed every third of it ({@code LOCK_TTL_MS}) @return this builder */
+    /**
+     * Sets the lease of an event's lock ({@code LOCK_TTL_MS}), renewed every third of it while the
+     * handler runs; it is how long another worker stays locked out after the holder dies without
+     * releasing.
+     *
+     * @param v the lock lease, at least 30 ms
+     * @return this builder
+     * @throws IllegalArgumentException if shorter than 30 ms
+     */
     public B lockTtl(Duration v) {
         lockTtl = atLeast("lockTtl", v, Duration.ofMillis(30));
         return self();
     }
 
-    /** @param v idle time after which a dead consumer's work is reclaimed ({@code CLAIM_IDLE_MS}) @return this builder */
+    /**
+     * Sets how long an entry must sit unacknowledged before another worker may claim it ({@code
+     * CLAIM_IDLE_MS}); it is how soon the work of a dead consumer resumes, and too short a value
+     * takes work from slow but live handlers.
+     *
+     * @param v the idle time before a claim, at least 30 ms
+     * @return this builder
+     * @throws IllegalArgumentException if shorter than 30 ms
+     */
     public B claimIdle(Duration v) {
         claimIdle = atLeast("claimIdle", v, Duration.ofMillis(30));
         return self();
     }
 
-    /** @param v how long shutdown waits for in-flight events ({@code SHUTDOWN_TIMEOUT_MS}) @return this builder */
+    /**
+     * Sets how long shutdown and scaling down wait for in-flight events to finish ({@code
+     * SHUTDOWN_TIMEOUT_MS}); events still running then are handed back for another worker rather
+     * than lost.
+     *
+     * @param v the wait for in-flight events, at least 0
+     * @return this builder
+     * @throws IllegalArgumentException if negative
+     */
     public B shutdownTimeout(Duration v) {
         shutdownTimeout = nonNegative("shutdownTimeout", v);
         return self();
     }
 
-    /** @param v first delay of a recoverable retry ({@code RETRY_INITIAL_DELAY_MS}) @return this builder */
+    /**
+     * Sets the delay before the first retry of a recoverable failure ({@code
+     * RETRY_INITIAL_DELAY_MS}); later retries back off exponentially from it, giving a failing
+     * dependency time to recover.
+     *
+     * @param v the first retry delay, at least 0
+     * @return this builder
+     * @throws IllegalArgumentException if negative
+     */
     public B initialBackoff(Duration v) {
         initialBackoff = nonNegative("initialBackoff", v);
         return self();
     }
 
-    /** @param v cap of the recoverable retry delay before jitter ({@code RETRY_MAX_DELAY_MS}) @return this builder */
+    /**
+     * Sets the cap of the exponential retry delay before jitter ({@code RETRY_MAX_DELAY_MS}), so
+     * that a long run of failures does not push an event's next attempt arbitrarily far out.
+     *
+     * @param v the retry delay cap, at least 0 and not below the initial backoff
+     * @return this builder
+     * @throws IllegalArgumentException if negative
+     */
     public B maxBackoff(Duration v) {
         maxBackoff = nonNegative("maxBackoff", v);
         return self();
     }
 
-    /** @param v first pause before an in-place transient retry; doubles per retry, capped by initialBackoff @return this builder */
+    /**
+     * Sets the first pause before a transient failure is retried in place, without going back to
+     * the stream; it doubles per retry and is capped by the initial backoff, so that brief glitches
+     * cost milliseconds rather than a full retry round.
+     *
+     * @param v the first in-place pause, at least 0
+     * @return this builder
+     * @throws IllegalArgumentException if negative
+     */
     public B transientBackoff(Duration v) {
         transientBackoff = nonNegative("transientBackoff", v);
         return self();
     }
 
-    /** @param v delay before an event whose lock was busy is redelivered @return this builder */
+    /**
+     * Sets the delay before an event whose lock another worker holds is redelivered: short enough
+     * that the event waits little once the lock is free, long enough that a busy lock is not polled
+     * in a tight loop.
+     *
+     * @param v the redelivery delay, at least 0
+     * @return this builder
+     * @throws IllegalArgumentException if negative
+     */
     public B lockContentionDelay(Duration v) {
         lockContentionDelay = nonNegative("lockContentionDelay", v);
         return self();
     }
 
-    /** @param v time a handler has before its context reports a passed deadline @return this builder */
+    /**
+     * Sets how long a handler has before its context reports the deadline as passed; handlers that
+     * check it can stop cleanly instead of holding a lock and a slot indefinitely.
+     *
+     * @param v the handler time budget, positive
+     * @return this builder
+     * @throws IllegalArgumentException if not positive
+     */
     public B eventTimeout(Duration v) {
         eventTimeout = positive("eventTimeout", v);
         return self();
     }
 
-    /** @param v how stale a worker's loop heartbeat may get before it is unhealthy; defaults to 3 poll intervals + 5 s @return this builder */
+    /**
+     * Sets how stale a worker's loop heartbeat may get before the worker counts as unhealthy and is
+     * replaced; defaults to three poll intervals plus 5 s, so an idle blocking read is never
+     * mistaken for a hang.
+     *
+     * @param v the heartbeat timeout, positive and longer than the poll interval
+     * @return this builder
+     * @throws IllegalArgumentException if not positive
+     */
     public B heartbeatTimeout(Duration v) {
         heartbeatTimeout = positive("heartbeatTimeout", v);
         return self();
     }
 
-    /** @param v failure ratio over the last health window above which a worker is degraded, in (0, 1] @return this builder */
+    /**
+     * Sets the failure ratio over the last health window above which a worker reports itself
+     * degraded, so that a worker failing most of its events shows in health before anyone reads the
+     * dead letters.
+     *
+     * @param v the ratio, in (0, 1]
+     * @return this builder
+     * @throws IllegalArgumentException if outside (0, 1]
+     */
     public B degradedFailureRatio(double v) {
         if (!(v > 0 && v <= 1)) {
             throw new IllegalArgumentException("degradedFailureRatio must be in (0, 1], got " + v);

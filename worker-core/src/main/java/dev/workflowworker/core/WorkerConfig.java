@@ -87,17 +87,17 @@ public final class WorkerConfig {
         degradedFailureRatio = b.degradedFailureRatio;
     }
 
-    /** @return a builder with every default */
+    /** {@return a builder with every default, for settings chosen in code rather than the environment} */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** @return a builder holding this config's settings */
+    /** {@return a builder holding this config's settings, to derive a variant of it} */
     public Builder toBuilder() {
         return new Builder().config(this);
     }
 
-    /** @return the defaults */
+    /** {@return a config with every default} */
     public static WorkerConfig defaults() {
         return builder().build();
     }
@@ -182,55 +182,55 @@ public final class WorkerConfig {
         }
     }
 
-    /** @return workers per service */
+    /** {@return workers per service ({@code WORKER_COUNT})} */
     public int workerCount() { return workerCount; }
 
-    /** @return the longest a blocking read waits */
+    /** {@return the longest a blocking read waits ({@code POLL_INTERVAL_MS})} */
     public Duration pollInterval() { return pollInterval; }
 
-    /** @return entries read per poll */
+    /** {@return entries read per poll ({@code BATCH_SIZE})} */
     public int batchSize() { return batchSize; }
 
-    /** @return retries of one event before it is dead-lettered */
+    /** {@return retries of one event before it is dead-lettered ({@code MAX_RETRIES})} */
     public int maxRetries() { return maxRetries; }
 
-    /** @return events processed at once per worker */
+    /** {@return events processed at once per worker ({@code CONCURRENCY_LIMIT})} */
     public int concurrencyLimit() { return concurrencyLimit; }
 
-    /** @return how often unhealthy workers are replaced */
+    /** {@return how often unhealthy workers are replaced ({@code HEALTH_CHECK_INTERVAL_MS})} */
     public Duration healthCheckInterval() { return healthCheckInterval; }
 
-    /** @return how often a metrics line is logged */
+    /** {@return how often a metrics line is logged ({@code METRICS_REPORTING_INTERVAL_MS})} */
     public Duration metricsReportingInterval() { return metricsReportingInterval; }
 
-    /** @return lease of an event's lock */
+    /** {@return the lease of an event's lock ({@code LOCK_TTL_MS})} */
     public Duration lockTtl() { return lockTtl; }
 
-    /** @return idle time after which a dead consumer's work is reclaimed */
+    /** {@return the idle time after which a dead consumer's work is reclaimed ({@code CLAIM_IDLE_MS})} */
     public Duration claimIdle() { return claimIdle; }
 
-    /** @return how long shutdown waits for in-flight events */
+    /** {@return how long shutdown waits for in-flight events ({@code SHUTDOWN_TIMEOUT_MS})} */
     public Duration shutdownTimeout() { return shutdownTimeout; }
 
-    /** @return first delay of a recoverable retry */
+    /** {@return the first delay of a recoverable retry ({@code RETRY_INITIAL_DELAY_MS})} */
     public Duration initialBackoff() { return initialBackoff; }
 
-    /** @return cap of the recoverable retry delay before jitter */
+    /** {@return the cap of the recoverable retry delay before jitter ({@code RETRY_MAX_DELAY_MS})} */
     public Duration maxBackoff() { return maxBackoff; }
 
-    /** @return first pause before an in-place transient retry */
+    /** {@return the first pause before an in-place transient retry} */
     public Duration transientBackoff() { return transientBackoff; }
 
-    /** @return delay before an event whose lock was busy is redelivered */
+    /** {@return the delay before an event whose lock was busy is redelivered} */
     public Duration lockContentionDelay() { return lockContentionDelay; }
 
-    /** @return time a handler has before its deadline */
+    /** {@return the time a handler has before its deadline} */
     public Duration eventTimeout() { return eventTimeout; }
 
-    /** @return how stale a loop heartbeat may get before its worker is unhealthy */
+    /** {@return how stale a loop heartbeat may get before its worker is unhealthy} */
     public Duration heartbeatTimeout() { return heartbeatTimeout; }
 
-    /** @return failure ratio above which a worker is degraded */
+    /** {@return the failure ratio above which a worker is degraded} */
     public double degradedFailureRatio() { return degradedFailureRatio; }
 
     @Override
@@ -250,6 +250,10 @@ public final class WorkerConfig {
         }
 
         /**
+         * Builds the config, checking the settings that constrain each other (the backoff bounds,
+         * the heartbeat timeout against the poll interval) only now, so that setters can be called
+         * in any order.
+         *
          * @return the config
          * @throws IllegalStateException if settings contradict each other
          */

@@ -148,7 +148,7 @@ public final class WorkerService implements AutoCloseable {
         return host + "-" + ProcessHandle.current().pid();
     }
 
-    /** @return a builder with every default */
+    /** {@return a builder with every default; only the runtime must be set} */
     public static Builder builder() {
         return new Builder();
     }
@@ -212,7 +212,7 @@ public final class WorkerService implements AutoCloseable {
         supervisor.pause(false);
     }
 
-    /** @return true while paused */
+    /** {@return true between {@link #pause()} and {@link #resume()}} */
     public boolean isPaused() {
         return paused;
     }
@@ -227,6 +227,9 @@ public final class WorkerService implements AutoCloseable {
     }
 
     /**
+     * Removes a listener added with {@link #addListener} or the builder, e.g. when the metrics
+     * binder that added it is closed.
+     *
      * @param listener a listener added before
      * @return true if it was registered
      */
@@ -307,27 +310,35 @@ public final class WorkerService implements AutoCloseable {
         return transport.stats();
     }
 
-    /** @return the publisher of the service's transport, for publishing events */
+    /** {@return the publisher of the service's transport, for publishing events} */
     public EventPublisher publisher() {
         return transport;
     }
 
-    /** @return the stream the transport reads ({@link EventTransport#stream()}), for logs and metric tags */
+    /**
+     * {@return the stream the transport reads ({@link EventTransport#stream()})}, for logs and
+     * metric tags.
+     */
     public String stream() {
         return transport.stream();
     }
 
-    /** @return the engine's settings; where events come from is the transport's own setting */
+    /**
+     * {@return the engine's settings}; where events come from is the transport's own setting.
+     */
     public WorkerConfig config() {
         return config;
     }
 
-    /** @return the id of this service instance (host name and process id), part of its worker ids and thread names */
+    /**
+     * {@return the id of this service instance (host name and process id)}, part of its worker ids
+     * and thread names so that logs and consumers can be traced back to a process.
+     */
     public String instanceId() {
         return instanceId;
     }
 
-    /** @return the lifecycle state */
+    /** {@return the lifecycle state} */
     public State state() {
         return state.get();
     }
@@ -450,19 +461,39 @@ public final class WorkerService implements AutoCloseable {
         private Builder() {
         }
 
-        /** @param v the transport; the in-memory transport when never set. The service closes it. @return this builder */
+        /**
+         * Sets where events come from and where outcomes are written; the in-memory transport when
+         * never set, which suits tests and demos but loses everything on exit. The service closes
+         * the transport when it shuts down.
+         *
+         * @param v the transport
+         * @return this builder
+         */
         public Builder transport(EventTransport v) {
             transport = Objects.requireNonNull(v, "transport");
             return this;
         }
 
-        /** @param v the lock provider; defaults to the transport's own @return this builder */
+        /**
+         * Sets the locks, by lock key, that keep two workers from processing conflicting events at
+         * once; defaults to the transport's own, so set it only to share locks with something
+         * outside the transport.
+         *
+         * @param v the lock provider
+         * @return this builder
+         */
         public Builder lockProvider(LockProvider v) {
             lockProvider = Objects.requireNonNull(v, "lockProvider");
             return this;
         }
 
-        /** @param v the runtime that processes events; required @return this builder */
+        /**
+         * Sets the runtime that turns each event into the application's work; required, since
+         * without it there is nothing to process.
+         *
+         * @param v the runtime
+         * @return this builder
+         */
         public Builder runtime(WorkflowRuntime v) {
             runtime = Objects.requireNonNull(v, "runtime");
             return this;
@@ -493,8 +524,13 @@ public final class WorkerService implements AutoCloseable {
         }
 
         /**
-         * @param v a host classifier, consulted after earlier ones and before the transport's
-         *     {@link EventTransport#errorClassifiers()} and the defaults
+         * Adds a host classifier that decides the {@link dev.workflowworker.api.ErrorCategory} of
+         * the host's own exception types, and so whether a failure is retried or dead-lettered; it
+         * is consulted after classifiers added earlier and before the transport's {@link
+         * EventTransport#errorClassifiers()} and the defaults, so the host has the first say after
+         * the exception's own type.
+         *
+         * @param v the classifier
          * @return this builder
          */
         public Builder errorClassifier(ErrorClassifier v) {
@@ -502,7 +538,13 @@ public final class WorkerService implements AutoCloseable {
             return this;
         }
 
-        /** @param v a listener of processing outcomes @return this builder */
+        /**
+         * Adds a listener of processing outcomes, for metrics, audit or tests; listeners can also
+         * be added once the service runs with {@link WorkerService#addListener}.
+         *
+         * @param v the listener
+         * @return this builder
+         */
         public Builder listener(WorkerListener v) {
             listeners.add(Objects.requireNonNull(v, "listener"));
             return this;
@@ -521,13 +563,23 @@ public final class WorkerService implements AutoCloseable {
             return this;
         }
 
-        /** @param v creates the service's threads (they are renamed and made daemon) @return this builder */
+        /**
+         * Sets the factory of the service's own threads, for hosts that track or constrain thread
+         * creation; the threads it returns are renamed and made daemon so they never keep the JVM
+         * alive.
+         *
+         * @param v the thread factory
+         * @return this builder
+         */
         public Builder threadFactory(ThreadFactory v) {
             threadFactory = Objects.requireNonNull(v, "threadFactory");
             return this;
         }
 
         /**
+         * Builds the service without starting it, so that the host can register listeners and wire
+         * metrics before the first event is read.
+         *
          * @return the service, not yet started
          * @throws IllegalStateException if no runtime is set, settings contradict each other, or
          *     the transport has no lock provider and none is set

@@ -47,28 +47,32 @@ public final class RedisDeadLetters {
             fields = Map.copyOf(fields);
         }
 
-        /** @return the reason ({@code error_message}), or empty */
+        /** {@return the reason ({@code error_message}), or empty} */
         public String errorMessage() {
             return fields.getOrDefault(DeadLetterFormat.ERROR_MESSAGE, "");
         }
 
-        /** @return the category of the last failure ({@code error_category}), or empty */
+        /** {@return the category of the last failure ({@code error_category}), or empty} */
         public String errorCategory() {
             return fields.getOrDefault(DeadLetterFormat.ERROR_CATEGORY, "");
         }
 
-        /** @return the id the entry had in the source stream ({@code original_id}), or empty */
+        /**
+         * {@return the id the entry had in the source stream ({@code original_id}), or empty}
+         */
         public String originalId() {
             return fields.getOrDefault(DeadLetterFormat.ORIGINAL_ID, "");
         }
 
-        /** @return the original fields as a JSON object ({@code original_message}), or empty */
+        /**
+         * {@return the original fields as a JSON object ({@code original_message}), or empty}
+         */
         public String originalMessage() {
             return fields.getOrDefault(DeadLetterFormat.ORIGINAL_MESSAGE, "");
         }
     }
 
-    /** @return how many dead letters the stream holds */
+    /** {@return how many dead letters the stream holds} */
     public long size() {
         return transport.call("count dead letters", () -> {
             Object n = transport.redis().executeCommand(
@@ -99,6 +103,8 @@ public final class RedisDeadLetters {
     }
 
     /**
+     * Looks up one dead letter by id, e.g. to inspect it before sending it back to the stream.
+     *
      * @param id a dead letter's id
      * @return that dead letter, or empty
      */

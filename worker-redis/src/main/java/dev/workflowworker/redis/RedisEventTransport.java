@@ -140,12 +140,12 @@ public final class RedisEventTransport implements EventTransport {
         return new RedisEventTransport(Objects.requireNonNull(options, "options"), TimeSource.system());
     }
 
-    /** @return the options */
+    /** {@return the options this transport was created with} */
     public RedisOptions options() {
         return options;
     }
 
-    /** @return {@link RedisOptions#stream()} */
+    /** {@return {@link RedisOptions#stream()}} */
     @Override
     public String stream() {
         return options.stream();
@@ -173,7 +173,10 @@ public final class RedisEventTransport implements EventTransport {
         return Optional.of(locks());
     }
 
-    /** @return the transport's lock provider, sharing its connection pool */
+    /**
+     * {@return the transport's lock provider, sharing its connection pool}, so locks cost no
+     * connections of their own.
+     */
     public RedisLockProvider locks() {
         RedisLockProvider p = lockProvider;
         if (p == null) {
@@ -239,7 +242,10 @@ public final class RedisEventTransport implements EventTransport {
         return consumer;
     }
 
-    /** @return administration of this transport's dead-letter stream */
+    /**
+     * {@return administration of this transport's dead-letter stream}, to list, inspect and replay
+     * what failed for good.
+     */
     public RedisDeadLetters deadLetters() {
         checkOpen();
         return new RedisDeadLetters(this);

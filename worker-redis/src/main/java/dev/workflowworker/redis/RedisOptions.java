@@ -99,7 +99,7 @@ public final class RedisOptions {
         consumerRetention = b.consumerRetention;
     }
 
-    /** @return a builder with every default */
+    /** {@return a builder with every default: a local Redis and the default stream and group} */
     public static Builder builder() {
         return new Builder();
     }
@@ -161,7 +161,7 @@ public final class RedisOptions {
         }
     }
 
-    /** @return a builder pre-filled with these options */
+    /** {@return a builder pre-filled with these options, to derive a variant of them} */
     public Builder toBuilder() {
         Builder b = new Builder();
         b.host = host;
@@ -189,72 +189,77 @@ public final class RedisOptions {
         return b;
     }
 
-    /** @return the host */
+    /** {@return the host (from {@code REDIS_URL})} */
     public String host() { return host; }
 
-    /** @return the port */
+    /** {@return the port (from {@code REDIS_URL})} */
     public int port() { return port; }
 
-    /** @return the ACL user, or null for the default user */
+    /** {@return the ACL user (from {@code REDIS_URL}), or null for the default user} */
     public String user() { return user; }
 
-    /** @return whether a password is set (the password itself is only handed to the Redis client) */
+    /**
+     * {@return whether a password is set}; the password itself is only handed to the Redis client,
+     * so it cannot leak through logs or messages.
+     */
     public boolean hasPassword() { return password != null; }
 
     String password() { return password; }
 
-    /** @return the database index */
+    /** {@return the database index (from {@code REDIS_URL})} */
     public int database() { return database; }
 
-    /** @return whether TLS is used */
+    /** {@return whether TLS is used ({@code rediss://} in {@code REDIS_URL})} */
     public boolean ssl() { return ssl; }
 
-    /** @return the TLS socket factory, or null for the JDK default */
+    /** {@return the TLS socket factory, or null for the JDK default} */
     public SSLSocketFactory sslSocketFactory() { return sslSocketFactory; }
 
-    /** @return the prefix of the library's own keys */
+    /** {@return the prefix of the library's own keys} */
     public String keyPrefix() { return keyPrefix; }
 
-    /** @return the stream the workers consume */
+    /** {@return the stream the workers consume ({@code WORKER_STREAM})} */
     public String stream() { return stream; }
 
-    /** @return the dead-letter stream, {@code <stream>:dlq} unless set */
+    /** {@return the dead-letter stream, {@code <stream>:dlq} unless set} */
     public String deadLetterStream() { return deadLetterStream; }
 
-    /** @return the sorted set of scheduled retries, {@code <stream>:retry} unless set */
+    /** {@return the sorted set of scheduled retries, {@code <stream>:retry} unless set} */
     public String retryKey() { return retryKey; }
 
-    /** @return the consumer group */
+    /** {@return the consumer group ({@code WORKER_GROUP})} */
     public String group() { return group; }
 
-    /** @return the id the group starts from when it is created */
+    /** {@return the id the group starts from when it is created} */
     public String groupStartId() { return groupStartId; }
 
-    /** @return the connect timeout */
+    /** {@return the connect timeout} */
     public Duration connectTimeout() { return connectTimeout; }
 
-    /** @return the socket timeout of non-blocking commands */
+    /** {@return the socket timeout of non-blocking commands} */
     public Duration socketTimeout() { return socketTimeout; }
 
-    /** @return the size of the shared pool */
+    /** {@return the size of the shared connection pool} */
     public int poolSize() { return poolSize; }
 
-    /** @return the lifetime of processed markers */
+    /** {@return the lifetime of processed markers} */
     public Duration processedTtl() { return processedTtl; }
 
-    /** @return the approximate cap of the dead-letter stream */
+    /** {@return the approximate cap of the dead-letter stream} */
     public long deadLetterMaxLength() { return deadLetterMaxLength; }
 
-    /** @return the payload limit in UTF-8 bytes */
+    /** {@return the payload limit in UTF-8 bytes} */
     public int maxPayloadBytes() { return maxPayloadBytes; }
 
-    /** @return the pause between two runs of a transport's retry mover */
+    /** {@return the pause between two runs of a transport's retry mover} */
     public Duration retryPollInterval() { return retryPollInterval; }
 
-    /** @return the pause between two trims of the stream */
+    /** {@return the pause between two trims of the stream} */
     public Duration trimInterval() { return trimInterval; }
 
-    /** @return the idle time after which a consumer owning nothing is removed from the group */
+    /**
+     * {@return the idle time after which a consumer owning nothing is removed from the group}
+     */
     public Duration consumerRetention() { return consumerRetention; }
 
     /** @return the processed-marker key of an event */
@@ -266,7 +271,10 @@ public final class RedisOptions {
     /** @return the fencing counter of a lock key */
     String fenceKey() { return keyPrefix + "fence"; }
 
-    /** @return where Redis is, for messages: scheme, user, host, port and database, never the password */
+    /**
+     * {@return where Redis is, for messages: scheme, user, host, port and database, never the
+     * password}
+     */
     public String endpoint() {
         return RedisUri.endpoint(ssl, user, password != null, host, port, database);
     }
@@ -335,13 +343,26 @@ public final class RedisOptions {
             return this;
         }
 
-        /** @param v the host @return this builder @throws IllegalArgumentException if blank */
+        /**
+         * Sets the host of the Redis server; usually taken from {@code REDIS_URL} with {@link
+         * #uri(String)} instead.
+         *
+         * @param v the host
+         * @return this builder
+         * @throws IllegalArgumentException if blank
+         */
         public Builder host(String v) {
             this.host = requireText(v, "host");
             return this;
         }
 
-        /** @param v the port, 1–65535 @return this builder @throws IllegalArgumentException if out of range */
+        /**
+         * Sets the port of the Redis server; usually part of {@code REDIS_URL}.
+         *
+         * @param v the port, 1–65535
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
         public Builder port(int v) {
             if (v < 1 || v > 65535) {
                 throw new IllegalArgumentException("port must be in 1..65535: " + v);
@@ -350,19 +371,39 @@ public final class RedisOptions {
             return this;
         }
 
-        /** @param v the ACL user, or null for the default user @return this builder */
+        /**
+         * Sets the ACL user, for servers where the default user lacks the stream and key
+         * permissions the transport needs; usually part of {@code REDIS_URL}.
+         *
+         * @param v the ACL user, or null for the default user
+         * @return this builder
+         */
         public Builder user(String v) {
             this.user = v == null || v.isEmpty() ? null : v;
             return this;
         }
 
-        /** @param v the password, or null for none @return this builder */
+        /**
+         * Sets the password; it is only handed to the Redis client and never appears in {@link
+         * RedisOptions#endpoint()}, {@code toString()} or error messages. Usually part of {@code
+         * REDIS_URL}.
+         *
+         * @param v the password, or null for none
+         * @return this builder
+         */
         public Builder password(String v) {
             this.password = v == null || v.isEmpty() ? null : v;
             return this;
         }
 
-        /** @param v the database index, at least 0 @return this builder @throws IllegalArgumentException if negative */
+        /**
+         * Sets the database index, so that several setups can share one server without their keys
+         * meeting; usually part of {@code REDIS_URL}.
+         *
+         * @param v the database index, at least 0
+         * @return this builder
+         * @throws IllegalArgumentException if negative
+         */
         public Builder database(int v) {
             if (v < 0) {
                 throw new IllegalArgumentException("database must be >= 0: " + v);
@@ -371,7 +412,13 @@ public final class RedisOptions {
             return this;
         }
 
-        /** @param v whether to use TLS @return this builder */
+        /**
+         * Turns TLS on or off; a {@code rediss://} {@code REDIS_URL} turns it on, and a managed
+         * Redis reached over a network usually needs it.
+         *
+         * @param v whether to use TLS
+         * @return this builder
+         */
         public Builder ssl(boolean v) {
             this.ssl = v;
             return this;
@@ -402,31 +449,67 @@ public final class RedisOptions {
             return sslSocketFactory(RedisUri.trustStoreSocketFactory(path, password, type));
         }
 
-        /** @param v prefix of the library's own keys @return this builder @throws IllegalArgumentException if blank */
+        /**
+         * Sets the prefix of the library's own keys (processed markers, locks, the fencing
+         * counter), so that they do not collide with the application's keys or those of another
+         * setup on the same database.
+         *
+         * @param v the prefix
+         * @return this builder
+         * @throws IllegalArgumentException if blank
+         */
         public Builder keyPrefix(String v) {
             this.keyPrefix = requireText(v, "keyPrefix");
             return this;
         }
 
-        /** @param v the stream @return this builder @throws IllegalArgumentException if blank */
+        /**
+         * Sets the stream the workers consume ({@code WORKER_STREAM}); the dead-letter stream and
+         * retry set are named after it unless set.
+         *
+         * @param v the stream
+         * @return this builder
+         * @throws IllegalArgumentException if blank
+         */
         public Builder stream(String v) {
             this.stream = requireText(v, "stream");
             return this;
         }
 
-        /** @param v the dead-letter stream (default {@code <stream>:dlq}) @return this builder */
+        /**
+         * Sets the dead-letter stream, for when it must not be named after the stream; it must
+         * differ from the stream and the retry key.
+         *
+         * @param v the dead-letter stream (default {@code <stream>:dlq})
+         * @return this builder
+         * @throws IllegalArgumentException if blank
+         */
         public Builder deadLetterStream(String v) {
             this.deadLetterStream = requireText(v, "deadLetterStream");
             return this;
         }
 
-        /** @param v the retry sorted set (default {@code <stream>:retry}) @return this builder */
+        /**
+         * Sets the sorted set that holds scheduled retries, for when it must not be named after the
+         * stream; it must differ from the stream and the dead-letter stream.
+         *
+         * @param v the retry sorted set (default {@code <stream>:retry})
+         * @return this builder
+         * @throws IllegalArgumentException if blank
+         */
         public Builder retryKey(String v) {
             this.retryKey = requireText(v, "retryKey");
             return this;
         }
 
-        /** @param v the consumer group @return this builder @throws IllegalArgumentException if blank */
+        /**
+         * Sets the consumer group ({@code WORKER_GROUP}); services in one group share the stream's
+         * events, services in different groups each get every event.
+         *
+         * @param v the consumer group
+         * @return this builder
+         * @throws IllegalArgumentException if blank
+         */
         public Builder group(String v) {
             this.group = requireText(v, "group");
             return this;
@@ -448,19 +531,41 @@ public final class RedisOptions {
             return this;
         }
 
-        /** @param v the connect timeout, positive @return this builder */
+        /**
+         * Sets how long opening a connection may take before Redis counts as unavailable, which
+         * bounds how long a start or reconnect hangs on an unreachable server.
+         *
+         * @param v the connect timeout, positive
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
         public Builder connectTimeout(Duration v) {
             this.connectTimeout = requirePositiveMillis(v, "connectTimeout");
             return this;
         }
 
-        /** @param v the socket timeout of non-blocking commands, positive @return this builder */
+        /**
+         * Sets how long a command may wait for its reply before Redis counts as unavailable, so a
+         * hung server fails calls instead of stalling workers; blocking reads get it on top of
+         * their own wait.
+         *
+         * @param v the socket timeout, positive
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
         public Builder socketTimeout(Duration v) {
             this.socketTimeout = requirePositiveMillis(v, "socketTimeout");
             return this;
         }
 
-        /** @param v the shared pool size, at least 1 @return this builder */
+        /**
+         * Sets the size of the transport's shared connection pool, which its commands and locks
+         * borrow from; too small a pool makes workers wait for a connection under load.
+         *
+         * @param v the pool size, at least 1
+         * @return this builder
+         * @throws IllegalArgumentException if below 1
+         */
         public Builder poolSize(int v) {
             if (v < 1) {
                 throw new IllegalArgumentException("poolSize must be >= 1: " + v);
@@ -469,13 +574,27 @@ public final class RedisOptions {
             return this;
         }
 
-        /** @param v lifetime of processed markers, positive @return this builder */
+        /**
+         * Sets how long a processed marker is kept; within it a redelivered event is recognised as
+         * done and not processed again, at the cost of one key per event.
+         *
+         * @param v the marker lifetime, positive
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
         public Builder processedTtl(Duration v) {
             this.processedTtl = requirePositiveMillis(v, "processedTtl");
             return this;
         }
 
-        /** @param v approximate cap of the dead-letter stream, at least 1 @return this builder */
+        /**
+         * Sets the approximate cap of the dead-letter stream, beyond which its oldest entries are
+         * trimmed, so a flood of failures cannot fill Redis.
+         *
+         * @param v the cap, at least 1
+         * @return this builder
+         * @throws IllegalArgumentException if below 1
+         */
         public Builder deadLetterMaxLength(long v) {
             if (v < 1) {
                 throw new IllegalArgumentException("deadLetterMaxLength must be >= 1: " + v);
@@ -484,7 +603,14 @@ public final class RedisOptions {
             return this;
         }
 
-        /** @param v payload limit in UTF-8 bytes, at least 1 @return this builder */
+        /**
+         * Sets the largest accepted {@code payload_json} in UTF-8 bytes, so that an oversized event
+         * is refused rather than straining Redis and every worker that reads it.
+         *
+         * @param v the limit, at least 1
+         * @return this builder
+         * @throws IllegalArgumentException if below 1
+         */
         public Builder maxPayloadBytes(int v) {
             if (v < 1) {
                 throw new IllegalArgumentException("maxPayloadBytes must be >= 1: " + v);
@@ -493,25 +619,50 @@ public final class RedisOptions {
             return this;
         }
 
-        /** @param v pause between two runs of the retry mover, positive @return this builder */
+        /**
+         * Sets the pause between two runs of the retry mover, which moves due retries back to the
+         * stream; it bounds how late a retry runs after its due time.
+         *
+         * @param v the pause, positive
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
         public Builder retryPollInterval(Duration v) {
             this.retryPollInterval = requirePositiveMillis(v, "retryPollInterval");
             return this;
         }
 
-        /** @param v pause between two trims of the stream, positive @return this builder */
+        /**
+         * Sets the pause between two trims of the stream, which remove entries every group has
+         * delivered and acknowledged; it trades the cost of trimming against the memory the settled
+         * entries hold meanwhile.
+         *
+         * @param v the pause, positive
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
         public Builder trimInterval(Duration v) {
             this.trimInterval = requirePositiveMillis(v, "trimInterval");
             return this;
         }
 
-        /** @param v idle time after which a consumer owning nothing is removed, positive @return this builder */
+        /**
+         * Sets the idle time after which a consumer owning nothing is removed from the group, so
+         * that consumers of stopped or replaced workers do not pile up.
+         *
+         * @param v the idle time, positive
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
         public Builder consumerRetention(Duration v) {
             this.consumerRetention = requirePositiveMillis(v, "consumerRetention");
             return this;
         }
 
         /**
+         * Builds the options, checking only now the settings that constrain each other, so that
+         * setters can be called in any order.
+         *
          * @return the options
          * @throws IllegalStateException naming the settings if they contradict each other: the
          *     stream, the dead-letter stream and the retry key must be three different keys (one

@@ -12,8 +12,11 @@ public class RedisUnavailableException extends TransientWorkflowException {
     private static final long serialVersionUID = 1L;
 
     /**
+     * Wraps the client's connection failure in a transient workflow exception, so the engine
+     * retries instead of dead-lettering.
+     *
      * @param message what failed and where; must not contain secrets
-     * @param cause   the client's connection failure
+     * @param cause the client's connection failure
      */
     public RedisUnavailableException(String message, Throwable cause) {
         super(message, cause);

@@ -44,6 +44,9 @@ public final class WorkflowAdmin implements AutoCloseable {
     }
 
     /**
+     * Creates an admin for operators and tools; it never creates the stream or group, so pointing
+     * it at the wrong name cannot leave stray keys behind.
+     *
      * @param options where Redis is and which stream and group to administer
      * @return an admin with its own connections; nothing is written to Redis
      */
@@ -52,6 +55,9 @@ public final class WorkflowAdmin implements AutoCloseable {
     }
 
     /**
+     * Lists one page of dead letters, oldest first; pass the last id of a page to get the next, so
+     * large dead-letter streams can be walked without loading them whole.
+     *
      * @param after the id of the last dead letter of the previous page, or null for the first page
      * @param limit the page size, at least 1
      * @return dead letters, oldest first
@@ -61,6 +67,8 @@ public final class WorkflowAdmin implements AutoCloseable {
     }
 
     /**
+     * Looks up one dead letter by id, e.g. to inspect its error before replaying it.
+     *
      * @param id a dead letter's id
      * @return that dead letter, or empty
      */
@@ -68,7 +76,7 @@ public final class WorkflowAdmin implements AutoCloseable {
         return dlq.get(id);
     }
 
-    /** @return how many dead letters there are */
+    /** {@return how many dead letters there are} */
     public long deadLetterCount() {
         return dlq.size();
     }
@@ -145,9 +153,11 @@ public final class WorkflowAdmin implements AutoCloseable {
     }
 
     /**
-     * @return the state of the stream, its group and consumers, the retry set and the dead letters;
-     *     a stream that does not exist has length 0, and a group that does not exist has lag -1
-     *     and no consumers
+     * {@return the state of the stream, its group and consumers, the retry set and the dead
+     * letters}
+     *
+     * <p>A stream that does not exist has length 0, and a group that does not exist has lag -1 and
+     * no consumers, so the stats of an unused setup read as empty rather than failing.
      */
     public QueueStats stats() {
         dev.workflowworker.api.StreamStats st = transport.stats().orElseThrow();

@@ -85,17 +85,20 @@ public final class InMemoryEventTransport implements EventTransport {
         this.locks = new InMemoryLockProvider(b.clock);
     }
 
-    /** @return a transport with defaults: stream {@value #DEFAULT_STREAM}, system clock, 24 h markers, 1 MiB payload limit */
+    /**
+     * {@return a transport with defaults: stream {@value #DEFAULT_STREAM}, system clock, 24 h
+     * markers, 1 MiB payload limit}
+     */
     public static InMemoryEventTransport create() {
         return builder().build();
     }
 
-    /** @return a builder */
+    /** {@return a builder, for a fake clock or other limits than those of {@link #create()}} */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** @return the name given to {@link Builder#stream(String)}, {@value #DEFAULT_STREAM} by default */
+    /** {@return the name given to {@link Builder#stream(String)}, {@value #DEFAULT_STREAM} by default} */
     @Override
     public String stream() {
         return stream;
@@ -150,22 +153,22 @@ public final class InMemoryEventTransport implements EventTransport {
         }
     }
 
-    /** @return the dead letters so far, oldest first */
+    /** {@return the dead letters so far, oldest first, for tests to assert on} */
     public List<InMemoryDeadLetter> deadLetters() {
         return List.copyOf(deadLetters);
     }
 
-    /** @return entries waiting to be read now */
+    /** {@return how many entries are waiting to be read now} */
     public int readyCount() {
         return ready.size();
     }
 
-    /** @return entries read but not settled */
+    /** {@return how many entries are read but not yet settled} */
     public int pendingCount() {
         return pending.size();
     }
 
-    /** @return entries waiting for a retry */
+    /** {@return how many entries are waiting for a retry} */
     public int scheduledCount() {
         return scheduled.size();
     }
@@ -383,15 +386,25 @@ public final class InMemoryEventTransport implements EventTransport {
             return this;
         }
 
-        /** @param v the time source of due times, markers and leases @return this builder */
+        /**
+         * Sets the time source of due times, markers and leases; tests pass a fake one to step
+         * through retries and expiries without sleeping.
+         *
+         * @param v the time source
+         * @return this builder
+         */
         public Builder timeSource(TimeSource v) {
             clock = Objects.requireNonNull(v, "timeSource");
             return this;
         }
 
         /**
-         * @param v how long a processed marker is kept; positive
+         * Sets how long a processed marker is kept; within it a redelivered event is recognised as
+         * done and not processed twice.
+         *
+         * @param v the marker lifetime, positive
          * @return this builder
+         * @throws IllegalArgumentException if not positive
          */
         public Builder markerTtl(Duration v) {
             Objects.requireNonNull(v, "markerTtl");
@@ -403,8 +416,12 @@ public final class InMemoryEventTransport implements EventTransport {
         }
 
         /**
-         * @param v the largest accepted {@code payload_json}, in UTF-8 bytes; at least 1
+         * Sets the largest accepted {@code payload_json}, in UTF-8 bytes, so tests can exercise the
+         * same limit a real transport enforces.
+         *
+         * @param v the limit, at least 1
          * @return this builder
+         * @throws IllegalArgumentException if below 1
          */
         public Builder maxPayloadBytes(int v) {
             if (v < 1) {
@@ -414,7 +431,7 @@ public final class InMemoryEventTransport implements EventTransport {
             return this;
         }
 
-        /** @return the transport */
+        /** {@return the transport, open and empty} */
         public InMemoryEventTransport build() {
             return new InMemoryEventTransport(this);
         }

@@ -25,7 +25,12 @@ public final class InMemoryLockProvider implements LockProvider {
     private final AtomicLong owners = new AtomicLong();
     private final TimeSource clock;
 
-    /** @param clock the time source leases expire by */
+    /**
+     * Creates a provider whose leases expire by the given clock, so tests can expire a lock without
+     * waiting.
+     *
+     * @param clock the time source leases expire by
+     */
     public InMemoryLockProvider(TimeSource clock) {
         this.clock = Objects.requireNonNull(clock, "clock");
     }
@@ -44,7 +49,7 @@ public final class InMemoryLockProvider implements LockProvider {
         return lease.owner == owner ? Optional.of(new HeldLock(key, lease.owner, lease.token)) : Optional.empty();
     }
 
-    /** @return keys with a live lease (for tests and diagnostics) */
+    /** {@return how many keys have a live lease (for tests and diagnostics)} */
     public int heldCount() {
         long now = clock.wallMillis();
         return (int) leases.values().stream().filter(l -> l.expiresAtMillis > now).count();
