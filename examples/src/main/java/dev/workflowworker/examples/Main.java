@@ -68,7 +68,7 @@ public final class Main {
         new CountDownLatch(1).await();
     }
 
-    /** LOG_LEVEL=debug turns on debug logging, as in the seed system. Must run before any logger exists. */
+    /** LOG_LEVEL=debug turns on debug logging, as in the Alga PSA Workflow Worker Service. Must run before any logger exists. */
     static void configureLogging() {
         String level = System.getenv("LOG_LEVEL");
         if (level != null && !level.isBlank()) {

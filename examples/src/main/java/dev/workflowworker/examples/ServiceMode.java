@@ -35,8 +35,8 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
 
 /**
- * The service mode ({@code java -jar workflow-worker-examples.jar serve}), the seed system's
- * "production mode": a {@link WorkerService} configured from the environment (the engine by
+ * The service mode ({@code java -jar workflow-worker-examples.jar serve}), the counterpart of the
+ * Alga PSA Workflow Worker Service's "production mode": a {@link WorkerService} configured from the environment (the engine by
  * {@link WorkerConfig#fromEnvironment(Map)}, Redis by {@link RedisOptions#fromEnvironment(Map)})
  * with a small demo {@link ActionRuntime}, and an HTTP
  * server on {@code PORT} (default {@value #DEFAULT_PORT}; {@code 0} picks a free port) serving
@@ -57,7 +57,7 @@ public final class ServiceMode {
 
     /** The port served when {@code PORT} is unset. */
     public static final int DEFAULT_PORT = 4000;
-    /** The health endpoint's path, as in the seed system. */
+    /** The health endpoint's path, as in the Alga PSA Workflow Worker Service. */
     public static final String HEALTH_PATH = "/api/health/worker";
     /** The Prometheus endpoint's path. */
     public static final String METRICS_PATH = "/metrics";
@@ -210,7 +210,7 @@ public final class ServiceMode {
     }
 
     /**
-     * The status code of the health endpoint, as in the seed system: load balancers keep a
+     * The status code of the health endpoint, as in the Alga PSA Workflow Worker Service: load balancers keep a
      * degraded instance in rotation and take an unhealthy one out.
      *
      * @param status the service's health

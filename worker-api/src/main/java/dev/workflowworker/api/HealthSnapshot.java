@@ -7,9 +7,10 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * The health of a service at a point in time. Its JSON form ({@link #toJson()}) has the seed
- * system's top-level keys first ({@code status}, {@code workerCount}, {@code healthyWorkers},
- * {@code degradedWorkers}, {@code unhealthyWorkers}, {@code eventsProcessed},
+ * The health of a service at a point in time. Its JSON form ({@link #toJson()}) has the top-level
+ * keys of the Alga PSA Workflow Worker Service's health document first ({@code status},
+ * {@code workerCount}, {@code healthyWorkers}, {@code degradedWorkers}, {@code unhealthyWorkers},
+ * {@code eventsProcessed},
  * {@code eventsSucceeded}, {@code eventsFailed}, {@code activeEvents}, {@code timestamp}),
  * followed by ours.
  *
@@ -36,7 +37,7 @@ public record HealthSnapshot(HealthStatus status, int workerCount, int healthyWo
                              long activeEvents, Instant timestamp, long eventsRetried, long eventsDeadLettered,
                              long duplicates, List<WorkerHealth> workers) {
 
-    /** The seed's timestamp form: ISO-8601 UTC with milliseconds, {@code 2025-03-01T23:00:00.000Z}. */
+    /** The Alga PSA Workflow Worker Service's timestamp form: ISO-8601 UTC with milliseconds, {@code 2025-03-01T23:00:00.000Z}. */
     private static final DateTimeFormatter TIMESTAMP =
             DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
 

@@ -10,8 +10,9 @@ import java.util.UUID;
 /**
  * An immutable workflow event, as it travels on the stream.
  *
- * <p>The fields mirror the seed system's event schema so events it publishes can be consumed
- * here. Wire names (the field names of a Redis stream entry) are given on each component.
+ * <p>The fields mirror the event schema of the Alga PSA Workflow Worker Service, so events it
+ * publishes can be consumed here; the project's {@code docs/ARCHITECTURE.md} ("The wire
+ * contract") lists them. Wire names (the field names of a Redis stream entry) are given on each component.
  * Optional string fields are {@code null} when absent; on the wire they travel as {@code ''}.
  *
  * @param eventId     wire {@code event_id}: unique id, the idempotency key; never blank

@@ -113,7 +113,7 @@ public final class WorkerConfig {
     }
 
     /**
-     * Reads the engine's variables: the seed system's ({@code WORKER_COUNT},
+     * Reads the engine's variables: those of the Alga PSA Workflow Worker Service ({@code WORKER_COUNT},
      * {@code POLL_INTERVAL_MS}, {@code BATCH_SIZE}, {@code MAX_RETRIES}, {@code CONCURRENCY_LIMIT},
      * {@code HEALTH_CHECK_INTERVAL_MS}, {@code METRICS_REPORTING_INTERVAL_MS}) and ours
      * ({@code LOCK_TTL_MS}, {@code CLAIM_IDLE_MS}, {@code SHUTDOWN_TIMEOUT_MS},

@@ -24,9 +24,9 @@ public final class RedisOptions {
     public static final int DEFAULT_PORT = 6379;
     /** Default prefix of the keys this library owns (markers, locks, fencing counters). */
     public static final String DEFAULT_KEY_PREFIX = "workflow:";
-    /** Default stream, as in the seed system. */
+    /** Default stream, as in the Alga PSA Workflow Worker Service. */
     public static final String DEFAULT_STREAM = "workflow:events:global";
-    /** Default consumer group, as in the seed system. */
+    /** Default consumer group, as in the Alga PSA Workflow Worker Service. */
     public static final String DEFAULT_GROUP = "workflow-processors";
     /** Group start id that reads the whole stream, so events published before the first worker are not skipped. */
     public static final String START_FROM_BEGINNING = "0";

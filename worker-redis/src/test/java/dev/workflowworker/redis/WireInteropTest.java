@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Entries written by the seed system or by hand with {@code XADD}, good and bad. */
+/** Entries written by the Alga PSA Workflow Worker Service or by hand with {@code XADD}, good and bad. */
 @ExtendWith(RedisServerExtension.class)
 class WireInteropTest {
 
