@@ -26,12 +26,17 @@ final class Settler {
     private final Settlement settlement;
     private final Slots slots;
     private final Thread thread;
+    private final java.util.function.Consumer<Throwable> crash;
     private volatile boolean stop;
+    /** Set once the thread no longer takes from the queue: from then on callers settle their own success. */
+    private volatile boolean exited;
 
-    Settler(BatchLocking locking, Settlement settlement, Slots slots, Threads threads, String role) {
+    Settler(BatchLocking locking, Settlement settlement, Slots slots, Threads threads, String role,
+            java.util.function.Consumer<Throwable> crash) {
         this.locking = locking;
         this.settlement = settlement;
         this.slots = slots;
+        this.crash = crash;
         this.thread = threads.newThread(role, this::run);
     }
 
@@ -41,6 +46,30 @@ final class Settler {
 
     void add(InFlight f) {
         queue.add(f);
+        if (exited) {
+            // A handler that outlived its worker's close (it ignored the interrupt): commit it here,
+            // or its lock would be renewed for ever and its marker never written.
+            drainInline();
+        }
+    }
+
+    private void drainInline() {
+        List<InFlight> left = new ArrayList<>();
+        queue.drainTo(left);
+        if (!left.isEmpty()) {
+            settleQuietly(left);
+        }
+    }
+
+    private void settleQuietly(List<InFlight> batch) {
+        try {
+            settle(batch);
+        } catch (RuntimeException ex) {
+            settlement.infraError("settling a batch failed unexpectedly", ex);
+        } catch (Error err) {
+            // The worker cannot be trusted any more; the health monitor replaces a crashed one.
+            crash.accept(err);
+        }
     }
 
     /** Stops once what is queued is settled (those handlers succeeded), waiting up to {@code maxMillis}. */
@@ -64,6 +93,10 @@ final class Settler {
             }
             if (first == null) {
                 if (stop) {
+                    exited = true;
+                    // What was added between the empty poll and the flag is settled here; what is
+                    // added after it, by its caller.
+                    drainInline();
                     return;
                 }
                 continue;
@@ -71,11 +104,7 @@ final class Settler {
             batch.clear();
             batch.add(first);
             queue.drainTo(batch, MAX_BATCH - 1);
-            try {
-                settle(batch);
-            } catch (RuntimeException ex) {
-                settlement.infraError("settling a batch failed unexpectedly", ex);
-            }
+            settleQuietly(batch);
         }
     }
 

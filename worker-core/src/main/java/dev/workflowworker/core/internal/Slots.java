@@ -54,6 +54,11 @@ final class Slots {
     }
 
     void release(int n) {
+        if (n < 0) {
+            // A transport returned more deliveries than it was asked for: a bug that would raise the
+            // concurrency limit for good if ignored.
+            throw new IllegalStateException("more deliveries than slots taken: " + -n + " too many");
+        }
         if (n > 0) {
             permits.release(n);
         }

@@ -114,6 +114,19 @@ public final class Supervisor {
         }).start();
     }
 
+    /** Starts workers missing from the target, e.g. a replacement whose consumer could not be opened. */
+    private void fillUp() {
+        while (workers.size() < target) {
+            int index = lowestFreeIndex();
+            try {
+                startWorker(index);
+            } catch (RuntimeException e) {
+                log.warn("could not start worker {}; the next health check tries again: {}", index, e.toString());
+                return;
+            }
+        }
+    }
+
     /** @param pause true to stop reading on every worker, false to resume */
     public void pause(boolean pause) {
         synchronized (lock) {
@@ -140,11 +153,19 @@ public final class Supervisor {
                     retiring.add(w);
                     w.replaced();
                     w.retire();
-                    // A listener told of the replacement may have begun the shutdown.
+                    // A listener told of the replacement may have begun the shutdown; a replacement
+                    // that cannot start now is started by fillUp at this or a later check.
                     if (!stopping) {
-                        startWorker(w.index());
+                        try {
+                            startWorker(w.index());
+                        } catch (RuntimeException e) {
+                            log.warn("could not start a replacement for worker {}: {}", w.id(), e.toString());
+                        }
                     }
                 }
+            }
+            if (!stopping) {
+                fillUp();
             }
             for (WorkflowWorker w : new ArrayList<>(retiring)) {
                 if (w.isDrained()) {

@@ -28,10 +28,12 @@ final class Upkeep {
     private final int batchSize;
     private final Cadence keepAlive;
     private final Cadence reclaim;
+    private final WorkerStats stats;
 
     Upkeep(String workerId, EventTransport.Consumer consumer, Slots slots, Dispatcher dispatcher,
-           Settlement settlement, TimeSource time, Duration claimIdle, int batchSize) {
+           Settlement settlement, WorkerStats stats, TimeSource time, Duration claimIdle, int batchSize) {
         this.workerId = workerId;
+        this.stats = stats;
         this.consumer = consumer;
         this.slots = slots;
         this.dispatcher = dispatcher;
@@ -47,9 +49,11 @@ final class Upkeep {
         try {
             if (keepAlive.tryFire() && !slots.isEmpty()) {
                 consumer.keepAlive(slots.deliveries());
+                stats.transportUp();
             }
             if (reclaim.tryFire()) {
                 reclaim();
+                stats.transportUp();
             }
         } catch (RuntimeException ex) {
             settlement.infraError("stalled-work maintenance failed", ex);

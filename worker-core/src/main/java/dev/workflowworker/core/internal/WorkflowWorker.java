@@ -56,7 +56,7 @@ public final class WorkflowWorker {
         BatchLocking locking = BatchLocking.of(consumer, engine.locks(), engine.transportLocks());
         this.settlement = new Settlement(id, consumer, locking, stats, engine.listeners(), engine.time(),
                 engine.config().lockContentionDelay());
-        this.settler = new Settler(locking, settlement, slots, engine.threads(), index + "-settle");
+        this.settler = new Settler(locking, settlement, slots, engine.threads(), index + "-settle", this::crash);
         Executor executor;
         if (engine.executor() != null) {
             this.ownExecutor = null;
@@ -71,7 +71,7 @@ public final class WorkflowWorker {
                 new ContentionBackoff(engine.config().lockContentionDelay(), engine.config().lockTtl()),
                 executor, runner::process, engine.time(), engine.config().lockTtl(),
                 engine.config().lockContentionDelay());
-        Upkeep upkeep = new Upkeep(id, consumer, slots, dispatcher, settlement, engine.time(),
+        Upkeep upkeep = new Upkeep(id, consumer, slots, dispatcher, settlement, stats, engine.time(),
                 engine.config().claimIdle(), engine.config().batchSize());
         PollLoop loop = new PollLoop(id, consumer, slots, gate, dispatcher, upkeep, settlement, stats, engine.time(),
                 engine.config().pollInterval(), engine.config().batchSize(), this::crash);
