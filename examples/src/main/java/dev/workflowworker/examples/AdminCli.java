@@ -185,7 +185,8 @@ final class AdminCli {
         return v;
     }
 
-    private static int intOption(List<String> a, String name, int dflt) throws UsageException {
+    /** Takes {@code name <positive int>} out of {@code a}; shared by the commands of the examples jar. */
+    static int intOption(List<String> a, String name, int dflt) throws UsageException {
         String v = option(a, name);
         if (v == null) {
             return dflt;

@@ -48,8 +48,8 @@ final class Produce {
         RedisOptions options;
         try {
             List<String> a = new ArrayList<>(args);
-            rate = intOption(a, "--rate", DEFAULT_RATE);
-            count = intOption(a, "--count", DEFAULT_COUNT);
+            rate = AdminCli.intOption(a, "--rate", DEFAULT_RATE);
+            count = AdminCli.intOption(a, "--count", DEFAULT_COUNT);
             if (!a.isEmpty()) {
                 throw new AdminCli.UsageException("unexpected argument '" + a.get(0) + "'");
             }
@@ -127,26 +127,5 @@ final class Produce {
         }
         return WorkflowEvent.builder("TICKET_CREATED").executionId(exec).tenant("acme")
                 .payload(Map.of("ticket_id", "T-" + i)).build();
-    }
-
-    private static int intOption(List<String> a, String name, int dflt) throws AdminCli.UsageException {
-        int i = a.indexOf(name);
-        if (i < 0) {
-            return dflt;
-        }
-        if (i + 1 >= a.size()) {
-            throw new AdminCli.UsageException(name + " needs a value");
-        }
-        String v = a.remove(i + 1);
-        a.remove(i);
-        try {
-            int n = Integer.parseInt(v);
-            if (n < 1) {
-                throw new NumberFormatException();
-            }
-            return n;
-        } catch (NumberFormatException e) {
-            throw new AdminCli.UsageException(name + " must be a positive integer, got '" + v + "'");
-        }
     }
 }
