@@ -75,6 +75,8 @@ class EndToEndInMemoryTest {
     private final ConcurrentHashMap<String, AtomicLong> lastToken = new ConcurrentHashMap<>();
     private final AtomicInteger overlaps = new AtomicInteger();
     private final AtomicInteger tokenRegressions = new AtomicInteger();
+    /** Per execution, the index of each event whose handler started, in start order: the order ledger. */
+    private final ConcurrentHashMap<String, List<Integer>> starts = new ConcurrentHashMap<>();
 
     private void work(EventContext ctx) {
         String key = ctx.event().executionId();
@@ -82,6 +84,10 @@ class EndToEndInMemoryTest {
             overlaps.incrementAndGet();
         }
         try {
+            List<Integer> started = starts.computeIfAbsent(key, k -> new ArrayList<>());
+            synchronized (started) {
+                started.add(Integer.parseInt(ctx.event().eventId().substring(1)));
+            }
             AtomicLong last = lastToken.computeIfAbsent(key, k -> new AtomicLong());
             long prev = last.getAndAccumulate(ctx.fencingToken(), Math::max);
             // In-place transient retries keep their lease, so equal tokens are fine; lower never.
@@ -191,6 +197,14 @@ class EndToEndInMemoryTest {
             }
         }
         assertEquals(0, overlaps.get(), "two handlers at once for one execution id");
+        // Ordered (the in-memory default): per execution, handlers start in publish order; a
+        // retried event runs again before the next one starts, never after it.
+        for (Map.Entry<String, List<Integer>> e : starts.entrySet()) {
+            List<Integer> seq = e.getValue();
+            for (int i = 1; i < seq.size(); i++) {
+                assertTrue(seq.get(i) >= seq.get(i - 1), "execution " + e.getKey() + " ran out of order: " + seq);
+            }
+        }
         assertEquals(0, tokenRegressions.get(), "fencing token went backwards for a key");
         assertEquals(expectedDead, dlq.size());
         assertEquals(expectedSuccess, health.eventsSucceeded());

@@ -4,11 +4,13 @@ import dev.workflowworker.api.DeadLetter;
 import dev.workflowworker.api.StreamStats;
 import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.api.spi.EventTransport;
+import dev.workflowworker.api.spi.Lock;
 import dev.workflowworker.api.spi.LockProvider;
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.core.wire.WireFormat;
 
 import dev.workflowworker.core.TimeSource;
+import dev.workflowworker.core.order.KeySequencer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -75,6 +77,8 @@ public final class InMemoryEventTransport implements EventTransport {
     private final ConcurrentLinkedQueue<InMemoryDeadLetter> deadLetters = new ConcurrentLinkedQueue<>();
     private final AtomicLong seq = new AtomicLong();
     private final ConcurrentLinkedQueue<MarkerExpiry> markerExpiries = new ConcurrentLinkedQueue<>();
+    /** Non-null when events of one key are delivered one at a time in publish order. */
+    private final KeySequencer sequencer;
     private volatile boolean closed;
 
     private InMemoryEventTransport(Builder b) {
@@ -83,6 +87,24 @@ public final class InMemoryEventTransport implements EventTransport {
         this.codec = WireFormat.withMaxPayloadBytes(b.maxPayloadBytes);
         this.markerTtlMillis = b.markerTtl.toMillis();
         this.locks = new InMemoryLockProvider(b.clock);
+        this.sequencer = b.ordered ? new KeySequencer(b.clock) : null;
+    }
+
+    /**
+     * {@return true when events of one lock key are delivered one at a time, in publish order
+     * (the default); false for the shared-queue behaviour of {@link Builder#ordered(boolean)}}
+     */
+    public boolean ordered() {
+        return sequencer != null;
+    }
+
+    /** Where a new or re-queued delivery goes: behind its key when ordered, else to the shared queue. */
+    private void enqueue(Delivery d) {
+        if (sequencer != null) {
+            sequencer.offer(0, d);
+        } else {
+            ready.add(d);
+        }
     }
 
     /**
@@ -123,7 +145,7 @@ public final class InMemoryEventTransport implements EventTransport {
         checkOpen();
         checkSize(event);
         String id = nextId();
-        ready.add(Delivery.of(id, event, 1, Map.of()));
+        enqueue(Delivery.of(id, event, 1, Map.of()));
         return id;
     }
 
@@ -143,7 +165,7 @@ public final class InMemoryEventTransport implements EventTransport {
     public String publishRaw(Map<String, String> fields) {
         checkOpen();
         String id = nextId();
-        ready.add(codec.decode(id, Map.copyOf(fields)));
+        enqueue(codec.decode(id, Map.copyOf(fields)));
         return id;
     }
 
@@ -160,6 +182,9 @@ public final class InMemoryEventTransport implements EventTransport {
 
     /** {@return how many entries are waiting to be read now} */
     public int readyCount() {
+        if (sequencer != null) {
+            return Math.max(0, sequencer.size() - pending.size() - sequencer.holds().keys());
+        }
         return ready.size();
     }
 
@@ -170,17 +195,18 @@ public final class InMemoryEventTransport implements EventTransport {
 
     /** {@return how many entries are waiting for a retry} */
     public int scheduledCount() {
-        return scheduled.size();
+        return sequencer != null ? sequencer.holds().keys() : scheduled.size();
     }
 
     @Override
     public Optional<StreamStats> stats() {
-        return Optional.of(new StreamStats(ready.size(), pending.size(), scheduled.size(), deadLetters.size()));
+        return Optional.of(new StreamStats(readyCount(), pending.size(), scheduledCount(), deadLetters.size()));
     }
 
     @Override
     public Consumer openConsumer(String consumerName) {
-        return new MemoryConsumer(Objects.requireNonNull(consumerName, "consumerName"));
+        Objects.requireNonNull(consumerName, "consumerName");
+        return sequencer != null ? new OrderedConsumer(consumerName) : new MemoryConsumer(consumerName);
     }
 
     /** Closes the transport: polls return nothing, publishing fails. Entries stay inspectable. */
@@ -223,8 +249,14 @@ public final class InMemoryEventTransport implements EventTransport {
         }
     }
 
-    private final class MemoryConsumer implements Consumer {
-        private final String name;
+    private void addDeadLetter(Delivery delivery, DeadLetter letter) {
+        Map<String, String> fields = delivery.fields().isEmpty() && delivery.event() != null
+                ? codec.encode(delivery.event(), delivery.attempt()) : delivery.fields();
+        deadLetters.add(new InMemoryDeadLetter(delivery.id(), fields, letter));
+    }
+
+    private class MemoryConsumer implements Consumer {
+        final String name;
 
         MemoryConsumer(String name) {
             this.name = name;
@@ -301,7 +333,7 @@ public final class InMemoryEventTransport implements EventTransport {
                     : Delivery.of(id, delivery.event(), attempt, delivery.fields());
             long due = dueAt.toEpochMilli();
             if (due <= clock.wallMillis()) {
-                ready.add(next);
+                enqueue(next);
             } else {
                 scheduled.put(new Due(due, seq.incrementAndGet()), next);
             }
@@ -309,19 +341,16 @@ public final class InMemoryEventTransport implements EventTransport {
 
         @Override
         public void deadLetter(Delivery delivery, DeadLetter letter) {
-            if (pending.remove(delivery.id()) == null) {
-                return;
+            if (pending.remove(delivery.id()) != null) {
+                addDeadLetter(delivery, letter);
             }
-            Map<String, String> fields = delivery.fields().isEmpty() && delivery.event() != null
-                    ? codec.encode(delivery.event(), delivery.attempt()) : delivery.fields();
-            deadLetters.add(new InMemoryDeadLetter(delivery.id(), fields, letter));
         }
 
         @Override
         public void release(Collection<Delivery> deliveries) {
             for (Delivery d : deliveries) {
                 if (pending.remove(d.id()) != null) {
-                    ready.add(d);
+                    enqueue(d);
                 }
             }
         }
@@ -361,14 +390,139 @@ public final class InMemoryEventTransport implements EventTransport {
         }
     }
 
+    /**
+     * A consumer of the ordered transport: all consumers take from the one sequencer, so any
+     * worker may run any key, but only one at a time and in order. A retry keeps its key's place
+     * until it is due. Its locks never contend with each other (one delivery per key is out), so
+     * they only add the fencing token; they still contend with a reclaimed delivery's first
+     * handler if that one has not let go, and the contention then waits in place too.
+     */
+    private final class OrderedConsumer extends MemoryConsumer implements LockingConsumer {
+
+        OrderedConsumer(String name) {
+            super(name);
+        }
+
+        @Override
+        public List<Delivery> read(int max, Duration maxWait) throws InterruptedException {
+            if (closed) {
+                return List.of();
+            }
+            List<Delivery> out = sequencer.poll(max);
+            if (out.isEmpty()) {
+                sequencer.await(maxWait.toNanos());
+                out = sequencer.poll(max);
+            }
+            long now = clock.wallMillis();
+            for (Delivery d : out) {
+                pending.put(d.id(), new Pending(d, name, now));
+            }
+            return out;
+        }
+
+        // Each outcome takes the delivery out of pending first: only the call that does acts, so a
+        // repeated or late outcome cannot settle the key's next delivery in its place.
+        @Override
+        public void complete(List<Delivery> deliveries) {
+            for (Delivery d : deliveries) {
+                if (pending.remove(d.id()) == null) {
+                    continue;
+                }
+                if (d.eventId() != null) {
+                    markProcessed(d.eventId());
+                }
+                sequencer.settled(d.id());
+            }
+        }
+
+        @Override
+        public void acknowledge(Delivery delivery) {
+            if (pending.remove(delivery.id()) != null) {
+                sequencer.settled(delivery.id());
+            }
+        }
+
+        @Override
+        public void retryAt(Delivery delivery, Instant dueAt, int attempt) {
+            if (pending.remove(delivery.id()) != null) {
+                sequencer.hold(delivery.id(), dueAt.toEpochMilli(), attempt);
+            }
+        }
+
+        @Override
+        public void deadLetter(Delivery delivery, DeadLetter letter) {
+            if (pending.remove(delivery.id()) != null) {
+                addDeadLetter(delivery, letter);
+                sequencer.settled(delivery.id());
+            }
+        }
+
+        @Override
+        public void release(Collection<Delivery> deliveries) {
+            for (Delivery d : deliveries) {
+                if (pending.remove(d.id()) != null) {
+                    sequencer.handBack(d.id());
+                }
+            }
+        }
+
+        @Override
+        public List<Acquisition> acquire(List<Delivery> deliveries, Duration ttl) {
+            List<String> keys = new ArrayList<>(deliveries.size());
+            List<String> eventIds = new ArrayList<>(deliveries.size());
+            for (Delivery d : deliveries) {
+                keys.add(d.event().lockKey());
+                eventIds.add(d.event().eventId());
+            }
+            List<Optional<Lock>> held = locks.tryAcquireAll(keys, ttl);
+            Set<String> done = completedAmong(eventIds);
+            List<Acquisition> out = new ArrayList<>(deliveries.size());
+            for (int i = 0; i < deliveries.size(); i++) {
+                out.add(new Acquisition(held.get(i), done.contains(eventIds.get(i))));
+            }
+            return out;
+        }
+
+        @Override
+        public List<Delivery> completeAndRelease(List<Delivery> deliveries, List<Lock> held) {
+            try {
+                complete(deliveries);
+            } finally {
+                locks.releaseAll(held);
+            }
+            return List.of();
+        }
+    }
+
     /** Builds {@link InMemoryEventTransport}s. */
     public static final class Builder {
         private String stream = DEFAULT_STREAM;
         private TimeSource clock = TimeSource.system();
         private Duration markerTtl = Duration.ofHours(24);
         private int maxPayloadBytes = WireFormat.DEFAULT_MAX_PAYLOAD_BYTES;
+        private boolean ordered = true;
 
         private Builder() {
+        }
+
+        /**
+         * Chooses between per-key order (true, the default) and a shared queue (false).
+         *
+         * <p>Ordered, events of one lock key are delivered one at a time in publish order; the
+         * next starts only when the one before is settled, and a recoverable retry keeps its key's
+         * place through its backoff, so the key's later events wait while other keys go on. This
+         * is what the Redis transport gives with partitions.
+         *
+         * <p>Unordered, every event goes to one queue as on the Redis transport without partitions:
+         * events of one key never run at the same time (the lock provider sees to that), but a
+         * contended or retried event goes back behind later ones.
+         *
+         * @param v true for per-key order
+         * @return this builder
+         */
+        public Builder ordered(boolean v) {
+            ordered = v;
+            return this;
         }
 
         /**

@@ -1,0 +1,130 @@
+package dev.workflowworker.core.order;
+
+import dev.workflowworker.api.WorkflowEvent;
+import dev.workflowworker.api.spi.Delivery;
+import dev.workflowworker.core.testing.FakeClock;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class KeySequencerTest {
+
+    private final FakeClock clock = new FakeClock();
+    private final KeySequencer seq = new KeySequencer(clock);
+
+    private static Delivery d(String id, String key) {
+        return Delivery.of(id, WorkflowEvent.builder("T").eventId("ev-" + id).executionId(key).build(), 1, Map.of());
+    }
+
+    private static List<String> ids(List<Delivery> ds) {
+        return ds.stream().map(Delivery::id).toList();
+    }
+
+    @Test
+    void oneDeliveryPerKeyIsOutAndTheNextComesOnlyAfterItSettles() {
+        seq.offer(0, d("1", "a"));
+        seq.offer(0, d("2", "a"));
+        seq.offer(0, d("3", "b"));
+        assertEquals(List.of("1", "3"), ids(seq.poll(10)));
+        assertEquals(List.of(), ids(seq.poll(10)));
+        assertTrue(seq.settled("1"));
+        assertEquals(List.of("2"), ids(seq.poll(10)));
+        assertFalse(seq.settled("1"), "settling twice has effect once");
+    }
+
+    @Test
+    void aHeldRetryKeepsItsKeysPlaceUntilDueWithItsNewAttempt() {
+        seq.offer(0, d("1", "a"));
+        seq.offer(0, d("2", "a"));
+        seq.offer(0, d("3", "b"));
+        seq.poll(10);
+        long due = clock.wallMillis() + 5_000;
+        seq.hold("1", due, 2);
+        seq.settled("3");
+        assertEquals(List.of(), ids(seq.poll(10)), "key a waits out the backoff; event 2 must not overtake 1");
+        assertEquals(1, seq.holds().keys());
+        clock.advance(Duration.ofMillis(2_000));
+        assertEquals(2_000, seq.holds().longestMillis());
+        clock.advance(Duration.ofMillis(3_000));
+        List<Delivery> again = seq.poll(10);
+        assertEquals(List.of("1"), ids(again));
+        assertEquals(2, again.get(0).attempt());
+        assertEquals(0, seq.holds().keys());
+        seq.settled("1");
+        assertEquals(List.of("2"), ids(seq.poll(10)));
+    }
+
+    @Test
+    void aHandedBackDeliveryIsNextOutAheadOfOtherKeys() {
+        seq.offer(0, d("1", "a"));
+        seq.offer(0, d("2", "b"));
+        assertEquals(List.of("1"), ids(seq.poll(1)));
+        seq.handBack("1");
+        assertEquals(List.of("1", "2"), ids(seq.poll(10)));
+    }
+
+    @Test
+    void reofferingAKnownIdIsIgnored() {
+        assertTrue(seq.offer(0, d("1", "a")));
+        assertFalse(seq.offer(0, d("1", "a")));
+        assertEquals(1, seq.size());
+    }
+
+    @Test
+    void droppingAPartitionForgetsWhatIsBufferedButOutDeliveriesKeepTheirKeysUntilSettled() {
+        seq.offer(1, d("1", "a"));
+        seq.offer(1, d("2", "a"));
+        seq.offer(1, d("3", "b"));
+        seq.offer(2, d("4", "c"));
+        assertEquals(List.of("1"), ids(seq.poll(1)));
+        assertEquals(1, seq.dropPartition(1), "one delivery of partition 1 is still out");
+        assertEquals(List.of("4"), ids(seq.poll(10)));
+        assertEquals(1, seq.outstanding(1));
+        // The partition comes back (read anew): the out delivery still blocks key a.
+        seq.offer(1, d("2", "a"));
+        assertEquals(List.of(), ids(seq.poll(10)));
+        seq.settled("1");
+        assertEquals(0, seq.outstanding(1));
+        assertEquals(List.of("2"), ids(seq.poll(10)));
+    }
+
+    @Test
+    void aDeliveryOfferedHeldWaitsUntilItsDueTime() {
+        seq.offer(0, d("1", "a"), clock.wallMillis() + 1_000);
+        seq.offer(0, d("2", "a"));
+        assertEquals(List.of(), ids(seq.poll(10)));
+        clock.advance(Duration.ofMillis(1_000));
+        assertEquals(List.of("1"), ids(seq.poll(10)));
+    }
+
+    @Test
+    void readinessWakesTheCallback() {
+        AtomicInteger wakes = new AtomicInteger();
+        seq.onReady(wakes::incrementAndGet);
+        seq.offer(0, d("1", "a"));
+        seq.offer(0, d("2", "a"));
+        assertEquals(1, wakes.get(), "only a new head wakes");
+        seq.poll(10);
+        seq.settled("1");
+        assertEquals(2, wakes.get());
+    }
+
+    @Test
+    void awaitReturnsWhenADeliveryBecomesReadyFromAnotherThread() throws Exception {
+        Thread t = new Thread(() -> seq.offer(0, d("1", "a")));
+        long start = System.nanoTime();
+        t.start();
+        while (seq.poll(1).isEmpty()) {
+            seq.await(Duration.ofSeconds(10).toNanos());
+            assertTrue(System.nanoTime() - start < Duration.ofSeconds(9).toNanos(), "await was not woken");
+        }
+        t.join();
+    }
+}
