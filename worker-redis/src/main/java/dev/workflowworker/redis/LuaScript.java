@@ -71,6 +71,48 @@ final class LuaScript {
         return redis.executeCommand(arguments(Protocol.Command.EVALSHA, sha, keys, args));
     }
 
+    /** @return an EVALSHA of this script, for a pipeline; its reply may be NOSCRIPT (see {@link #evalAll}) */
+    CommandArguments evalshaArguments(List<?> keys, List<?> args) {
+        return arguments(Protocol.Command.EVALSHA, sha, keys, args);
+    }
+
+    /**
+     * Runs the script {@code n} times in one pipelined round trip. A NOSCRIPT reply (Redis
+     * restarted or flushed its scripts) loads the script and runs that call again on its own,
+     * which is safe because a call that answered NOSCRIPT did nothing.
+     *
+     * @param keys the keys of call i
+     * @param args the arguments of call i
+     * @return the raw replies, in call order
+     */
+    List<Object> evalAll(UnifiedJedis redis, int n, java.util.function.IntFunction<List<?>> keys,
+                         java.util.function.IntFunction<List<?>> args) {
+        List<redis.clients.jedis.Response<Object>> replies = new java.util.ArrayList<>(n);
+        try (redis.clients.jedis.AbstractPipeline p = redis.pipelined()) {
+            for (int i = 0; i < n; i++) {
+                replies.add(p.sendCommand(evalshaArguments(keys.apply(i), args.apply(i))));
+            }
+            p.sync();
+        }
+        List<Object> out = new java.util.ArrayList<>(n);
+        boolean loaded = false;
+        for (int i = 0; i < n; i++) {
+            try {
+                out.add(replies.get(i).get());
+            } catch (JedisDataException e) {
+                if (e.getMessage() == null || !e.getMessage().startsWith("NOSCRIPT")) {
+                    throw e;
+                }
+                if (!loaded) {
+                    loadInto(redis);
+                    loaded = true;
+                }
+                out.add(redis.executeCommand(evalshaArguments(keys.apply(i), args.apply(i))));
+            }
+        }
+        return out;
+    }
+
     private static CommandArguments arguments(Protocol.Command command, String script, List<?> keys, List<?> args) {
         CommandArguments a = new CommandArguments(command).add(script).add(keys.size());
         for (Object key : keys) {

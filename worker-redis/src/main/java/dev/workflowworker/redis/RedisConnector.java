@@ -16,9 +16,11 @@ final class RedisConnector {
     private final RedisOptions options;
     private final HostAndPort address;
     private final JedisClientConfig config;
+    private final String clientName;
 
     RedisConnector(RedisOptions options, String clientName) {
         this.options = options;
+        this.clientName = clientName;
         this.address = new HostAndPort(options.host(), options.port());
         DefaultJedisClientConfig.Builder b = DefaultJedisClientConfig.builder()
                 // RESP2 keeps raw replies (arrays, not maps) stable for the reply parser.
@@ -64,6 +66,10 @@ final class RedisConnector {
     /** @return a new connection of its own, for blocking reads that must not hold a pooled one */
     Connection newDedicatedConnection() {
         return new Connection(address, config);
+    }
+
+    String clientName() {
+        return clientName;
     }
 
     int socketTimeoutMillis() {

@@ -71,6 +71,8 @@ public final class RedisEventTransport implements EventTransport {
     /** Earliest known due time in the retry set, in clock millis; Long.MAX_VALUE when none is known. */
     private volatile long nextRetryDueMillis = Long.MAX_VALUE;
     private volatile RedisLockProvider lockProvider;
+    /** Set when the stream is partitioned; null for one shared stream and for the admin's read-only transport. */
+    private volatile Partitions partitions;
 
     private RedisEventTransport(RedisOptions options, TimeSource clock) {
         this.options = options;
@@ -111,7 +113,18 @@ public final class RedisEventTransport implements EventTransport {
         RedisEventTransport t = new RedisEventTransport(Objects.requireNonNull(options, "options"),
                 Objects.requireNonNull(clock, "clock"));
         try {
-            t.ensureGroup();
+            if (options.partitioned()) {
+                t.partitions = new Partitions(t);
+                try {
+                    t.partitions.setUp();
+                } finally {
+                    // Also when Redis is not reachable yet: the rounds set up the layout once it is.
+                    t.partitions.start();
+                }
+            } else {
+                t.checkNotPartitioned();
+                t.ensureGroup();
+            }
             t.call("load Lua scripts", () -> {
                 t.scripts.loadAll(t.redis);
                 return null;
@@ -119,6 +132,10 @@ public final class RedisEventTransport implements EventTransport {
         } catch (RedisUnavailableException e) {
             log.warn("Redis at {} is not reachable yet; the transport will connect when it is: {}",
                     options.endpoint(), e.getMessage());
+        } catch (IllegalStateException e) {
+            // The stream's recorded layout contradicts the options: say so as it is.
+            t.close();
+            throw e;
         } catch (RuntimeException e) {
             // Reachable but refusing (wrong password, missing ACL permission, ...): waiting will
             // not help. The caller gets no transport to close, so its pool is closed here.
@@ -127,6 +144,26 @@ public final class RedisEventTransport implements EventTransport {
                     + " refused it: " + e.getMessage(), e);
         }
         return t;
+    }
+
+    /** A stream another instance partitioned must not be read as one shared stream beside it. */
+    private void checkNotPartitioned() {
+        String recorded = call("check the partition count", () -> redis.get(options.partitionCountKey()));
+        if (recorded != null) {
+            throw new IllegalStateException("partitions: this instance is configured with 0 partitions (one shared "
+                    + "stream) but stream " + options.stream() + " was created with " + recorded + " (recorded in "
+                    + options.partitionCountKey() + "); set partitions(" + recorded + ") or WORKER_PARTITIONS="
+                    + recorded);
+        }
+    }
+
+    /**
+     * {@return the partitions this process owns now, empty for one shared stream}; ownership
+     * moves as instances join and leave.
+     */
+    public List<Integer> ownedPartitions() {
+        Partitions p = partitions;
+        return p == null ? List.of() : p.owned();
     }
 
     /**
@@ -170,7 +207,7 @@ public final class RedisEventTransport implements EventTransport {
      */
     @Override
     public Optional<LockProvider> lockProvider() {
-        return Optional.of(locks());
+        return Optional.of(partitions != null ? PartitionLeases.INSTANCE : locks());
     }
 
     /**
@@ -195,7 +232,7 @@ public final class RedisEventTransport implements EventTransport {
         Objects.requireNonNull(event, "event");
         checkOpen();
         Map<String, String> fields = codec.encode(event, 1);
-        return call("publish event " + event.eventId(), () -> xadd(options.stream(), fields));
+        return call("publish event " + event.eventId(), () -> xadd(streamOf(event), fields));
     }
 
     /**
@@ -218,8 +255,8 @@ public final class RedisEventTransport implements EventTransport {
         return call("publish " + encoded.size() + " events", () -> {
             List<Response<Object>> replies = new ArrayList<>(encoded.size());
             try (AbstractPipeline pipeline = redis.pipelined()) {
-                for (Map<String, String> fields : encoded) {
-                    replies.add(pipeline.sendCommand(xaddArguments(options.stream(), fields)));
+                for (int i = 0; i < encoded.size(); i++) {
+                    replies.add(pipeline.sendCommand(xaddArguments(streamOf(events.get(i)), encoded.get(i))));
                 }
                 pipeline.sync();
             }
@@ -231,12 +268,24 @@ public final class RedisEventTransport implements EventTransport {
         });
     }
 
+    /** The stream an event is written to: its partition's, routed by lock key, or the one shared stream. */
+    private String streamOf(WorkflowEvent event) {
+        if (!options.partitioned()) {
+            return options.stream();
+        }
+        return options.partitionStream(PartitionRouting.partitionOf(event.lockKey(), options.partitions()));
+    }
+
     @Override
     public Consumer openConsumer(String consumerName) {
         if (consumerName == null || consumerName.isBlank()) {
             throw new IllegalArgumentException("consumerName must not be blank");
         }
         checkOpen();
+        Partitions p = partitions;
+        if (p != null) {
+            return new PartitionedConsumer(this, p, consumerName);
+        }
         RedisConsumer consumer = new RedisConsumer(this, consumerName);
         consumers.add(consumer);
         return consumer;
@@ -282,6 +331,10 @@ public final class RedisEventTransport implements EventTransport {
         for (RedisConsumer c : new ArrayList<>(consumers)) {
             c.close();
         }
+        Partitions p = partitions;
+        if (p != null) {
+            p.close();
+        }
         redis.close();
         log.debug("Redis transport for {} closed", options.endpoint());
     }
@@ -290,6 +343,11 @@ public final class RedisEventTransport implements EventTransport {
 
     RedisClient redis() {
         return redis;
+    }
+
+    /** For tests: the partitioned state, or null. */
+    Partitions partitions() {
+        return partitions;
     }
 
     RedisConnector connector() {
@@ -544,6 +602,9 @@ public final class RedisEventTransport implements EventTransport {
      */
     @Override
     public Optional<StreamStats> stats() {
+        if (options.partitioned()) {
+            return Optional.of(call("read stream statistics", this::partitionedStats));
+        }
         return Optional.of(call("read stream statistics", () -> {
             long lag = -1;
             long pending = 0;
@@ -564,6 +625,49 @@ public final class RedisEventTransport implements EventTransport {
         }));
     }
 
+    /** Sums over the partitions, in one pipelined round trip. */
+    private StreamStats partitionedStats() {
+        int n = options.partitions();
+        List<Response<Object>> groups = new ArrayList<>(n);
+        List<Response<Long>> held = new ArrayList<>(n);
+        List<Response<Object>> dead = new ArrayList<>(n);
+        try (AbstractPipeline p = redis.pipelined()) {
+            for (int i = 0; i < n; i++) {
+                groups.add(p.sendCommand(new CommandArguments(Protocol.Command.XINFO).add("GROUPS")
+                        .key(options.partitionStream(i))));
+                held.add(p.hlen(options.partitionHeld(i)));
+                dead.add(p.sendCommand(new CommandArguments(Protocol.Command.EVAL)
+                        .add("if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('XLEN', KEYS[1]) end return 0")
+                        .add(1).key(options.partitionDeadLetters(i))));
+            }
+            p.sync();
+        }
+        long lag = 0;
+        long pending = 0;
+        long retries = 0;
+        long deadLetters = 0;
+        for (int i = 0; i < n; i++) {
+            retries += held.get(i).get();
+            deadLetters += StreamEntries.number(dead.get(i).get());
+            Object g;
+            try {
+                g = groups.get(i).get();
+            } catch (JedisDataException e) {
+                continue; // no such stream yet
+            }
+            for (Object one : (List<?>) g) {
+                java.util.Map<String, Object> info = StreamEntries.pairs((List<?>) one);
+                if (options.group().equals(StreamEntries.text(info.get("name")))) {
+                    pending += StreamEntries.number(info.get("pending"));
+                    if (lag >= 0) {
+                        lag = info.get("lag") == null ? -1 : lag + StreamEntries.number(info.get("lag"));
+                    }
+                }
+            }
+        }
+        return new StreamStats(lag, pending, retries, deadLetters);
+    }
+
     /** The Lua scripts, loaded once per transport. */
     static final class Scripts {
         final LuaScript reschedule = LuaScript.load("reschedule");
@@ -581,10 +685,19 @@ public final class RedisEventTransport implements EventTransport {
         final LuaScript completeAll = LuaScript.load("complete_all");
         final LuaScript existsAll = LuaScript.load("exists_all");
         final LuaScript completeRelease = LuaScript.load("complete_release");
+        final LuaScript partitionRead = LuaScript.load("partition_read");
+        final LuaScript partitionCommit = LuaScript.load("partition_commit");
+        final LuaScript partitionHold = LuaScript.load("partition_hold");
+        final LuaScript partitionDeadLetter = LuaScript.load("partition_dead_letter");
+        final LuaScript leaseAcquire = LuaScript.load("lease_acquire");
+        final LuaScript leaseRenew = LuaScript.load("lease_renew");
+        final LuaScript leaseRelease = LuaScript.load("lease_release");
 
         List<LuaScript> all() {
             return List.of(reschedule, deadLetter, moveDue, keepAlive, release, removeIdleConsumers, trim,
-                    lockAcquire, lockRenew, lockRelease, lockAcquireAll, lockReleaseAll, completeAll, existsAll, completeRelease);
+                    lockAcquire, lockRenew, lockRelease, lockAcquireAll, lockReleaseAll, completeAll, existsAll, completeRelease,
+                    partitionRead, partitionCommit, partitionHold, partitionDeadLetter, leaseAcquire, leaseRenew,
+                    leaseRelease);
         }
 
         void loadAll(RedisClient redis) {

@@ -50,6 +50,10 @@ public final class RedisOptions {
     public static final Duration DEFAULT_TRIM_INTERVAL = Duration.ofMinutes(1);
     /** Default idle time after which a consumer owning nothing is removed from the group. */
     public static final Duration DEFAULT_CONSUMER_RETENTION = Duration.ofMinutes(10);
+    /** Default {@link Builder#partitionLeaseTtl(Duration)}: 10 seconds. */
+    public static final Duration DEFAULT_PARTITION_LEASE_TTL = Duration.ofSeconds(10);
+    /** The most partitions a stream may have. */
+    public static final int MAX_PARTITIONS = 1024;
 
     private final String host;
     private final int port;
@@ -73,6 +77,8 @@ public final class RedisOptions {
     private final Duration retryPollInterval;
     private final Duration trimInterval;
     private final Duration consumerRetention;
+    private final int partitions;
+    private final Duration partitionLeaseTtl;
 
     private RedisOptions(Builder b) {
         host = b.host;
@@ -97,6 +103,8 @@ public final class RedisOptions {
         retryPollInterval = b.retryPollInterval;
         trimInterval = b.trimInterval;
         consumerRetention = b.consumerRetention;
+        partitions = b.partitions;
+        partitionLeaseTtl = b.partitionLeaseTtl;
     }
 
     /** {@return a builder with every default: a local Redis and the default stream and group} */
@@ -130,7 +138,8 @@ public final class RedisOptions {
     /**
      * Reads the Redis transport's variables: {@code REDIS_URL} (a URI as for {@link #fromUri},
      * default {@code redis://localhost:6379}), {@code WORKER_STREAM} (default
-     * {@value #DEFAULT_STREAM}) and {@code WORKER_GROUP} (default {@value #DEFAULT_GROUP}).
+     * {@value #DEFAULT_STREAM}), {@code WORKER_GROUP} (default {@value #DEFAULT_GROUP}) and
+     * {@code WORKER_PARTITIONS} (see {@link Builder#partitions(int)}; default 0, one shared stream).
      * Unset or blank variables keep their defaults; every other setting keeps its default too.
      * The engine's variables ({@code WORKER_COUNT}, {@code CLAIM_IDLE_MS}, ...) are read by
      * {@code WorkerConfig.fromEnvironment()}.
@@ -146,7 +155,16 @@ public final class RedisOptions {
         envVar(env, "REDIS_URL", b::uri);
         envVar(env, "WORKER_STREAM", b::stream);
         envVar(env, "WORKER_GROUP", b::group);
+        envVar(env, "WORKER_PARTITIONS", v -> b.partitions(parsePartitions(v)));
         return b.build();
+    }
+
+    private static int parsePartitions(String v) {
+        try {
+            return Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("not a whole number", e);
+        }
     }
 
     private static void envVar(Map<String, String> env, String name, Consumer<String> setter) {
@@ -186,6 +204,8 @@ public final class RedisOptions {
         b.retryPollInterval = retryPollInterval;
         b.trimInterval = trimInterval;
         b.consumerRetention = consumerRetention;
+        b.partitions = partitions;
+        b.partitionLeaseTtl = partitionLeaseTtl;
         return b;
     }
 
@@ -262,6 +282,42 @@ public final class RedisOptions {
      */
     public Duration consumerRetention() { return consumerRetention; }
 
+    /**
+     * {@return how many partitions the stream has; 0 for one shared stream} See
+     * {@link Builder#partitions(int)}.
+     */
+    public int partitions() { return partitions; }
+
+    /** {@return true when the stream is partitioned: events of one key in order, one owner per partition} */
+    public boolean partitioned() { return partitions > 0; }
+
+    /** {@return how long a partition's lease lasts without renewal} */
+    public Duration partitionLeaseTtl() { return partitionLeaseTtl; }
+
+    /**
+     * {@return the stream key of partition {@code i}}: the whole key is its hash tag, so every key
+     * of the partition lives in one Redis Cluster slot, and partitions spread over the slots.
+     */
+    String partitionStream(int i) { return "{" + stream + "#" + i + "}"; }
+
+    /** @return the lease key of partition {@code i}: "owner|token" of its current owner */
+    String partitionLease(int i) { return partitionStream(i) + ":lease"; }
+
+    /** @return the counter the lease tokens of partition {@code i} are drawn from */
+    String partitionFence(int i) { return partitionStream(i) + ":fence"; }
+
+    /** @return the hash of partition {@code i}'s entries a retry holds: id to "attempt:dueMillis" */
+    String partitionHeld(int i) { return partitionStream(i) + ":held"; }
+
+    /** @return the dead-letter stream of partition {@code i} */
+    String partitionDeadLetters(int i) { return partitionStream(i) + ":dlq"; }
+
+    /** @return where the stream's partition count is recorded */
+    String partitionCountKey() { return stream + ":partitions"; }
+
+    /** @return the sorted set of live instances sharing the partitions, scored by heartbeat expiry */
+    String membersKey() { return stream + ":members"; }
+
     /** @return the processed-marker key of an event */
     String processedKey(String eventId) { return keyPrefix + "processed:" + eventId; }
 
@@ -293,7 +349,9 @@ public final class RedisOptions {
                 + ", poolSize=" + poolSize
                 + ", processedTtl=" + processedTtl
                 + ", deadLetterMaxLength=" + deadLetterMaxLength
-                + ", maxPayloadBytes=" + maxPayloadBytes + '}';
+                + ", maxPayloadBytes=" + maxPayloadBytes
+                + ", partitions=" + partitions
+                + ", partitionLeaseTtl=" + partitionLeaseTtl + '}';
     }
 
     /** Builds {@link RedisOptions}; not thread-safe. */
@@ -320,8 +378,52 @@ public final class RedisOptions {
         private Duration retryPollInterval = DEFAULT_RETRY_POLL_INTERVAL;
         private Duration trimInterval = DEFAULT_TRIM_INTERVAL;
         private Duration consumerRetention = DEFAULT_CONSUMER_RETENTION;
+        private int partitions;
+        private Duration partitionLeaseTtl = DEFAULT_PARTITION_LEASE_TTL;
 
         private Builder() {
+        }
+
+        /**
+         * Splits the stream into {@code v} partitions, each owned by one instance at a time: events
+         * of one lock key ({@code executionId}, else {@code eventId}) are processed one at a time in
+         * publish order, a retry holds its key's place, and no per-event lock is taken. 0 (the
+         * default) keeps one shared stream, where events of a key never run at once but may run
+         * out of order. See docs/ARCHITECTURE.md, "Ordered processing".
+         *
+         * <p>The count is recorded in Redis when the first instance starts; an instance started
+         * with another count fails at start naming both. An event goes to partition
+         * {@code crc32(utf8(lockKey)) mod partitions} ({@link PartitionRouting}).
+         *
+         * @param v the partition count, 0 to {@value #MAX_PARTITIONS}
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder partitions(int v) {
+            if (v < 0 || v > MAX_PARTITIONS) {
+                throw new IllegalArgumentException("partitions must be between 0 and " + MAX_PARTITIONS + ": " + v);
+            }
+            this.partitions = v;
+            return this;
+        }
+
+        /**
+         * Sets how long a partition's lease lasts without renewal: the longest a killed instance's
+         * partitions wait before another instance takes them over. Leases are renewed every
+         * fifth of it; an instance that could not renew for nine tenths of it stops processing
+         * the partition. A leaving instance hands its partitions over at once.
+         *
+         * @param v the lease time, at least 100 ms
+         * @return this builder
+         * @throws IllegalArgumentException if shorter than 100 ms
+         */
+        public Builder partitionLeaseTtl(Duration v) {
+            requirePositiveMillis(v, "partitionLeaseTtl");
+            if (v.toMillis() < 100) {
+                throw new IllegalArgumentException("partitionLeaseTtl must be at least 100 ms: " + v);
+            }
+            this.partitionLeaseTtl = v;
+            return this;
         }
 
         /**

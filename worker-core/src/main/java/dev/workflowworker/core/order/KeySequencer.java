@@ -147,6 +147,29 @@ public final class KeySequencer {
      * @return the deliveries, each now out until settled, held or handed back
      */
     public List<Delivery> poll(int max) {
+        List<Taken> taken = take(max);
+        List<Delivery> out = new ArrayList<>(taken.size());
+        for (Taken t : taken) {
+            out.add(t.delivery());
+        }
+        return out;
+    }
+
+    /**
+     * A delivery taken with the partition it was offered from.
+     *
+     * @param delivery  the delivery
+     * @param partition its partition
+     */
+    public record Taken(Delivery delivery, int partition) { }
+
+    /**
+     * Like {@link #poll} but tells each delivery's partition.
+     *
+     * @param max the most to take
+     * @return the deliveries with their partitions
+     */
+    public List<Taken> take(int max) {
         lock.lock();
         try {
             long now = time.wallMillis();
@@ -159,12 +182,12 @@ public final class KeySequencer {
             if (ready.isEmpty()) {
                 return List.of();
             }
-            List<Delivery> out = new ArrayList<>(Math.min(max, ready.size()));
+            List<Taken> out = new ArrayList<>(Math.min(max, ready.size()));
             while (out.size() < max && !ready.isEmpty()) {
                 Entry e = ready.pollFirst();
                 e.state = State.OUT;
                 counts(e.partition)[1]++;
-                out.add(e.delivery);
+                out.add(new Taken(e.delivery, e.partition));
             }
             return out;
         } finally {
@@ -328,6 +351,28 @@ public final class KeySequencer {
         try {
             int[] c = counts.get(partition);
             return c == null ? 0 : c[1];
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** {@return true when a delivery may be taken now} */
+    public boolean hasReady() {
+        lock.lock();
+        try {
+            Entry due = delayed.peek();
+            return !ready.isEmpty() || (due != null && due.dueAtMillis <= time.wallMillis());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** {@return milliseconds until the earliest held delivery is due; 0 if one is, {@code Long.MAX_VALUE} if none is held} */
+    public long millisUntilNextDue() {
+        lock.lock();
+        try {
+            Entry due = delayed.peek();
+            return due == null ? Long.MAX_VALUE : Math.max(0, due.dueAtMillis - time.wallMillis());
         } finally {
             lock.unlock();
         }

@@ -1,0 +1,151 @@
+package dev.workflowworker.redis;
+
+import dev.workflowworker.api.DeadLetter;
+import dev.workflowworker.api.spi.Delivery;
+import dev.workflowworker.api.spi.EventTransport;
+import dev.workflowworker.api.spi.Lock;
+import dev.workflowworker.core.wire.DeadLetterFormat;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * One worker's view of a partitioned stream. Every consumer of a transport takes from the same
+ * {@link Partitions}: the lock of each delivery is its partition's lease, taken once per
+ * partition and not per event, so {@link #acquire} costs no round trip and never contends, and
+ * there are no processed markers: the commit checks the lease atomically with the ack.
+ */
+final class PartitionedConsumer implements EventTransport.LockingConsumer {
+
+    private final RedisEventTransport transport;
+    private final Partitions partitions;
+    private final String name;
+    private volatile boolean closed;
+
+    PartitionedConsumer(RedisEventTransport transport, Partitions partitions, String name) {
+        this.transport = transport;
+        this.partitions = partitions;
+        this.name = name;
+        partitions.consumerOpened();
+    }
+
+    @Override
+    public List<Delivery> read(int max, Duration maxWait) throws InterruptedException {
+        if (max < 1) {
+            throw new IllegalArgumentException("max must be >= 1: " + max);
+        }
+        Objects.requireNonNull(maxWait, "maxWait");
+        checkOpen();
+        return partitions.read(max, maxWait);
+    }
+
+    @Override
+    public List<EventTransport.Acquisition> acquire(List<Delivery> deliveries, Duration ttl) {
+        List<EventTransport.Acquisition> out = new ArrayList<>(deliveries.size());
+        for (Delivery d : deliveries) {
+            out.add(new EventTransport.Acquisition(Optional.of(partitions.leaseOf(d)), false));
+        }
+        return out;
+    }
+
+    @Override
+    public List<Delivery> completeAndRelease(List<Delivery> deliveries, List<Lock> held) {
+        if (held.size() != deliveries.size()) {
+            throw new IllegalArgumentException("one lock per delivery: " + deliveries.size() + " deliveries, "
+                    + held.size() + " locks");
+        }
+        List<Partitions.Lease> leases = new ArrayList<>(held.size());
+        for (Lock lock : held) {
+            if (!(lock instanceof Partitions.Lease lease)) {
+                throw new IllegalArgumentException("lock " + lock.key() + " is not a partition lease of this transport");
+            }
+            leases.add(lease);
+        }
+        return partitions.complete(deliveries, leases);
+    }
+
+    /** No markers: the lease makes a redelivery of a completed event impossible, since the ack is the commit. */
+    @Override
+    public Set<String> completedAmong(Collection<String> eventIds) {
+        return Set.of();
+    }
+
+    /** For a lock provider of the host's own: each success is committed under the lease it was read with. */
+    @Override
+    public void complete(List<Delivery> deliveries) {
+        checkOpen();
+        List<Partitions.Lease> leases = new ArrayList<>(deliveries.size());
+        for (Delivery d : deliveries) {
+            leases.add(partitions.leaseOf(d));
+        }
+        partitions.complete(deliveries, leases);
+    }
+
+    @Override
+    public void acknowledge(Delivery delivery) {
+        checkOpen();
+        partitions.acknowledge(delivery);
+    }
+
+    /** Keeps the entry pending and its key's place: recorded in Redis so a next owner resumes it with its attempt. */
+    @Override
+    public void retryAt(Delivery delivery, Instant dueAt, int attempt) {
+        Objects.requireNonNull(dueAt, "dueAt");
+        if (attempt < 1) {
+            throw new IllegalArgumentException("attempt must be >= 1: " + attempt);
+        }
+        checkOpen();
+        partitions.hold(delivery, dueAt.toEpochMilli(), attempt);
+    }
+
+    @Override
+    public void deadLetter(Delivery delivery, DeadLetter letter) {
+        Objects.requireNonNull(letter, "letter");
+        checkOpen();
+        int p = partitions.partitionOf(delivery);
+        String source = p < 0 ? transport.options().stream() : transport.options().partitionStream(p);
+        partitions.deadLetter(delivery, DeadLetterFormat.encode(Partitions.streamId(delivery.id()), delivery.fields(),
+                letter, source));
+    }
+
+    /** Back to the head of its key: the entry never left the pending list, so nothing goes to Redis. */
+    @Override
+    public void release(Collection<Delivery> deliveries) {
+        for (Delivery d : deliveries) {
+            partitions.handBack(d);
+        }
+    }
+
+    /** Nothing to refresh: entries are never claimed by idle time, the lease protects them. */
+    @Override
+    public void keepAlive(Collection<Delivery> deliveries) {
+    }
+
+    /** Nothing to claim: a partition's next owner inherits its pending entries with the lease. */
+    @Override
+    public List<Delivery> reclaimStalled(Duration minIdle, int max) {
+        return List.of();
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        partitions.consumerClosed();
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("consumer " + name + " is closed");
+        }
+        transport.checkOpen();
+    }
+}

@@ -1,0 +1,921 @@
+package dev.workflowworker.redis;
+
+import dev.workflowworker.api.spi.Delivery;
+import dev.workflowworker.api.spi.Lock;
+import dev.workflowworker.core.Cadence;
+import dev.workflowworker.core.TimeSource;
+import dev.workflowworker.core.order.KeySequencer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.CommandArguments;
+import redis.clients.jedis.Connection;
+import redis.clients.jedis.Protocol;
+import redis.clients.jedis.Response;
+import redis.clients.jedis.exceptions.JedisDataException;
+import redis.clients.jedis.exceptions.JedisException;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A partitioned stream as seen by one process: which partitions it owns (leases renewed from a
+ * thread of its own), what it read of them (one {@link KeySequencer} for all its consumers, so
+ * any worker may run any key, one at a time per key and in stream order), and the outcome
+ * scripts, each checking the partition's lease atomically with its effect. See
+ * docs/ARCHITECTURE.md, "Ordered processing".
+ *
+ * <p>Ownership: every process registers in a sorted set with a heartbeat and takes a fair share
+ * of the partitions (P / live processes, the remainder to the first in name order). It keeps
+ * what it has while that is within its share, takes free partitions when below it (preferring
+ * those that the share arithmetic points at it, so two joiners rarely race for one), and gives
+ * the highest ones up when above it, after the events of them that are running settle. A
+ * process that stops reading gives every partition up the same way; one that dies loses them
+ * when the lease expires.
+ */
+final class Partitions implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Partitions.class);
+    /** Entries buffered (read, not yet settled) before reading stops until some settle. */
+    private static final int BUFFER_LIMIT = 10_000;
+    /** Entries read from one partition per round trip. */
+    private static final int READ_COUNT = 256;
+    private static final String NEW_ENTRIES = ">";
+
+    /** A partition's lease, as held by this process: the lock of every event read under it. */
+    final class Lease implements Lock {
+        final int partition;
+        final long token;
+        final String value;
+        /** Wall time after which the lease counts as lost unless renewed: TTL − 10 % from when the renewal was sent. */
+        volatile long validUntilMillis;
+        volatile boolean lost;
+
+        Lease(int partition, long token, String value, long sentAtMillis) {
+            this.partition = partition;
+            this.token = token;
+            this.value = value;
+            this.validUntilMillis = sentAtMillis + leaseMillis * 9 / 10;
+        }
+
+        @Override
+        public String key() {
+            return options.partitionStream(partition);
+        }
+
+        @Override
+        public long fencingToken() {
+            return token;
+        }
+
+        /** The partition's lease is renewed by the ownership thread; this only says whether it still holds. */
+        @Override
+        public boolean renew(Duration ttl) {
+            if (!lost && clock.wallMillis() >= validUntilMillis) {
+                lost(this, "not renewed for " + (leaseMillis * 9 / 10) + " ms");
+            }
+            return !lost;
+        }
+
+        /** A lease belongs to the partition, not to one event: nothing to release per event. */
+        @Override
+        public void release() {
+        }
+
+        @Override
+        public String toString() {
+            return "lease of partition " + partition + " (token " + token + (lost ? ", lost)" : ")");
+        }
+    }
+
+    /** One partition's state. Ownership fields are written by the ownership thread; reader fields under fetchLock. */
+    private static final class Part {
+        final int index;
+        volatile Lease lease;
+        volatile boolean releasing;
+        /** The lease the reader state below belongs to; reset when the reader sees a new lease. */
+        Lease readerLease;
+        boolean readable;
+        String historyCursor;
+        Map<String, String> heldMarks;
+        String lastSeen = "0-0";
+
+        Part(int index) {
+            this.index = index;
+        }
+    }
+
+    private final RedisEventTransport transport;
+    private final RedisOptions options;
+    private final TimeSource clock;
+    private final int count;
+    private final long leaseMillis;
+    private final String member;
+    private final Part[] parts;
+    final KeySequencer sequencer;
+    /** The lease each out delivery was read under; its outcome is refused once that lease is lost. */
+    private final Map<String, Lease> out = new ConcurrentHashMap<>();
+    private final ReentrantLock fetchLock = new ReentrantLock();
+    private final AtomicInteger consumers = new AtomicInteger();
+    private final AtomicBoolean wakePending = new AtomicBoolean();
+    private final AtomicBoolean unblockSent = new AtomicBoolean();
+    private final Cadence trim;
+    private final ScheduledExecutorService ticker;
+    private volatile boolean blocked;
+    private volatile long readerClientId = -1;
+    private volatile Connection readConnection;
+    private volatile boolean closed;
+    private volatile boolean renewalFailing;
+    private volatile int share;
+    private volatile boolean layoutChecked;
+
+    Partitions(RedisEventTransport transport) {
+        this.transport = transport;
+        this.options = transport.options();
+        this.clock = transport.clock();
+        this.count = options.partitions();
+        this.leaseMillis = options.partitionLeaseTtl().toMillis();
+        this.member = transport.connector().clientName() + "-" + UUID.randomUUID().toString().substring(0, 8);
+        this.parts = new Part[count];
+        for (int i = 0; i < count; i++) {
+            parts[i] = new Part(i);
+        }
+        this.sequencer = new KeySequencer(clock);
+        this.sequencer.onReady(this::wake);
+        this.trim = new Cadence(clock, options.trimInterval(), options.trimInterval());
+        this.ticker = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "workflow-worker-partitions-" + options.stream());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Starts the ownership rounds: every fifth of the lease TTL, at most every second. */
+    void start() {
+        long tick = Math.max(20, Math.min(1000, leaseMillis / 5));
+        ticker.scheduleWithFixedDelay(this::tick, 0, tick, TimeUnit.MILLISECONDS);
+    }
+
+    /** {@return this process's name among the owners} */
+    String member() {
+        return member;
+    }
+
+    // ---- layout ----
+
+    /**
+     * Records the partition count, or checks it against the recorded one, and creates the
+     * groups. Also refuses a stream that another process uses without partitions.
+     *
+     * @throws IllegalStateException naming both counts if they differ
+     */
+    void setUp() {
+        String recorded = transport.call("check the partition count", () -> {
+            transport.redis().set(options.partitionCountKey(), Integer.toString(count),
+                    redis.clients.jedis.params.SetParams.setParams().nx());
+            return transport.redis().get(options.partitionCountKey());
+        });
+        checkCount(recorded);
+        transport.call("create the partitions' consumer groups", () -> {
+            List<Response<Object>> replies = new ArrayList<>(count);
+            try (AbstractPipeline p = transport.redis().pipelined()) {
+                for (int i = 0; i < count; i++) {
+                    replies.add(p.sendCommand(new CommandArguments(Protocol.Command.XGROUP).add("CREATE")
+                            .key(options.partitionStream(i)).add(options.group()).add(options.groupStartId())
+                            .add("MKSTREAM")));
+                }
+                p.sync();
+            }
+            for (Response<Object> r : replies) {
+                try {
+                    r.get();
+                } catch (JedisDataException e) {
+                    if (e.getMessage() == null || !e.getMessage().startsWith("BUSYGROUP")) {
+                        throw e;
+                    }
+                }
+            }
+            return null;
+        });
+        layoutChecked = true;
+    }
+
+    private void checkCount(String recorded) {
+        if (!Integer.toString(count).equals(recorded)) {
+            throw new IllegalStateException("partitions: this instance is configured with " + count
+                    + " partitions but stream " + options.stream() + " was created with " + recorded
+                    + " (recorded in " + options.partitionCountKey() + "); the count is fixed at creation");
+        }
+    }
+
+    // ---- ownership ----
+
+    void consumerOpened() {
+        consumers.incrementAndGet();
+        ticker.execute(this::tick);
+    }
+
+    void consumerClosed() {
+        if (consumers.decrementAndGet() == 0) {
+            ticker.execute(this::tick);
+        }
+    }
+
+    private void tick() {
+        if (closed) {
+            return;
+        }
+        try {
+            if (!layoutChecked) {
+                setUp();
+            }
+            tickOnce();
+            renewalFailing = false;
+        } catch (IllegalStateException e) {
+            log.error("partitioned stream {}: {}", options.stream(), e.getMessage());
+            renewalFailing = true;
+        } catch (RuntimeException e) {
+            renewalFailing = true;
+            log.debug("partition ownership round failed: {}", e.toString());
+        }
+        long now = clock.wallMillis();
+        for (Part part : parts) {
+            Lease l = part.lease;
+            if (l != null && !l.lost && now >= l.validUntilMillis) {
+                lost(l, "not renewed for " + (leaseMillis * 9 / 10) + " ms");
+            }
+        }
+    }
+
+    private void tickOnce() {
+        boolean active = consumers.get() > 0;
+        long sentAt = clock.wallMillis();
+        List<Lease> held = new ArrayList<>();
+        for (Part part : parts) {
+            Lease l = part.lease;
+            if (l != null && !l.lost) {
+                held.add(l);
+            }
+        }
+        String ttl = Long.toString(leaseMillis);
+        Response<List<String>> members;
+        List<Response<String>> owners = new ArrayList<>(count);
+        List<Response<Object>> renewals = new ArrayList<>(held.size());
+        try (AbstractPipeline p = transport.redis().pipelined()) {
+            if (active) {
+                p.zadd(options.membersKey(), sentAt + leaseMillis, member);
+            } else {
+                p.zrem(options.membersKey(), member);
+            }
+            p.zremrangeByScore(options.membersKey(), Double.NEGATIVE_INFINITY, sentAt);
+            members = p.zrange(options.membersKey(), 0, -1);
+            for (int i = 0; i < count; i++) {
+                owners.add(p.get(options.partitionLease(i)));
+            }
+            for (Lease l : held) {
+                renewals.add(p.sendCommand(transport.scripts().leaseRenew.evalshaArguments(
+                        List.of(options.partitionLease(l.partition)), List.of(l.value, ttl))));
+            }
+            p.sync();
+        }
+        for (int i = 0; i < held.size(); i++) {
+            Lease l = held.get(i);
+            long renewed;
+            try {
+                renewed = StreamEntries.number(renewals.get(i).get());
+            } catch (JedisDataException e) {
+                if (!isNoScript(e)) {
+                    throw e;
+                }
+                transport.scripts().leaseRenew.loadInto(transport.redis());
+                renewed = StreamEntries.number(transport.scripts().leaseRenew.eval(transport.redis(),
+                        List.of(options.partitionLease(l.partition)), List.of(l.value, ttl)));
+            }
+            if (renewed == 1) {
+                l.validUntilMillis = sentAt + leaseMillis * 9 / 10;
+            } else {
+                lost(l, "another owner holds it or it expired");
+            }
+        }
+        List<String> live = new ArrayList<>(members.get());
+        live.sort(Comparator.naturalOrder());
+        int n = live.size();
+        int me = live.indexOf(member);
+        int target = !active || me < 0 ? 0 : count / n + (me < count % n ? 1 : 0);
+        share = target;
+
+        int owned = 0;
+        for (Part part : parts) {
+            Lease l = part.lease;
+            if (l != null && !l.lost && !part.releasing) {
+                owned++;
+            }
+        }
+        // Above the share: give the highest partitions up, once what runs of them has settled.
+        for (int i = count - 1; i >= 0 && owned > target; i--) {
+            Part part = parts[i];
+            Lease l = part.lease;
+            if (l != null && !l.lost && !part.releasing) {
+                part.releasing = true;
+                sequencer.dropPartition(i);
+                owned--;
+                log.info("giving partition {} of {} up (share {} of {} partitions over {} instances)",
+                        i, options.stream(), target, count, n);
+            }
+        }
+        finishReleases();
+        // Below it: take free partitions, those the arithmetic assigns to this process first.
+        if (owned < target) {
+            List<Integer> free = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                if (owners.get(i).get() == null && parts[i].lease == null) {
+                    free.add(i);
+                }
+            }
+            int mine = me;
+            free.sort(Comparator.comparingInt((Integer i) -> i % n == mine ? 0 : 1).thenComparingInt(i -> i));
+            List<Integer> wanted = free.subList(0, Math.min(free.size(), target - owned));
+            if (!wanted.isEmpty()) {
+                acquire(wanted);
+            }
+        }
+        if (trim.tryFire()) {
+            trimOwned();
+        }
+    }
+
+    private void acquire(List<Integer> wanted) {
+        long sentAt = clock.wallMillis();
+        String ttl = Long.toString(leaseMillis);
+        List<Object> replies = transport.scripts().leaseAcquire.evalAll(transport.redis(), wanted.size(),
+                i -> List.of(options.partitionLease(wanted.get(i)), options.partitionFence(wanted.get(i))),
+                i -> List.of(member, ttl));
+        boolean any = false;
+        for (int k = 0; k < wanted.size(); k++) {
+            long token = StreamEntries.number(replies.get(k));
+            if (token > 0) {
+                int p = wanted.get(k);
+                parts[p].lease = new Lease(p, token, member + "|" + token, sentAt);
+                any = true;
+                log.info("took partition {} of {} (fencing token {})", p, options.stream(), token);
+            }
+        }
+        if (any) {
+            wake();
+        }
+    }
+
+    /** Gives up the partitions being given up whose running events have all settled. */
+    private void finishReleases() {
+        for (Part part : parts) {
+            Lease l = part.lease;
+            if (l == null || !part.releasing || sequencer.outstanding(part.index) > 0) {
+                continue;
+            }
+            releaseLease(part, l);
+        }
+    }
+
+    private void releaseLease(Part part, Lease l) {
+        l.lost = true;
+        part.lease = null;
+        part.releasing = false;
+        try {
+            transport.scripts().leaseRelease.eval(transport.redis(), List.of(options.partitionLease(part.index)),
+                    List.of(l.value));
+            log.info("gave partition {} of {} up", part.index, options.stream());
+        } catch (JedisException e) {
+            log.debug("releasing the lease of partition {} failed; it expires: {}", part.index, e.toString());
+        }
+    }
+
+    /** The lease is gone: forget what is buffered of it; what runs of it is cancelled by the engine's watchdog. */
+    synchronized void lost(Lease l, String why) {
+        if (l.lost) {
+            return;
+        }
+        l.lost = true;
+        Part part = parts[l.partition];
+        if (part.lease == l) {
+            part.lease = null;
+            part.releasing = false;
+        }
+        int running = sequencer.dropPartition(l.partition);
+        log.warn("lost the lease of partition {} of {} (token {}): {}; {} of its events still running will not be "
+                + "committed", l.partition, options.stream(), l.token, why, running);
+    }
+
+    private void trimOwned() {
+        for (Part part : parts) {
+            Lease l = part.lease;
+            if (l != null && !l.lost) {
+                transport.scripts().trim.eval(transport.redis(), List.of(options.partitionStream(part.index)), List.of());
+            }
+        }
+    }
+
+    // ---- reading ----
+
+    /**
+     * Takes up to {@code max} deliveries, reading the owned partitions when nothing buffered may
+     * start, and waiting up to {@code maxWait} for one.
+     */
+    List<Delivery> read(int max, Duration maxWait) throws InterruptedException {
+        long deadline = System.nanoTime() + maxWait.toNanos();
+        while (true) {
+            List<KeySequencer.Taken> taken = sequencer.take(max);
+            if (!taken.isEmpty()) {
+                List<Delivery> ds = new ArrayList<>(taken.size());
+                for (KeySequencer.Taken t : taken) {
+                    Lease l = parts[t.partition()].lease;
+                    out.put(t.delivery().id(), l != null ? l : deadLease(t.partition()));
+                    ds.add(t.delivery());
+                }
+                return ds;
+            }
+            long remaining = deadline - System.nanoTime();
+            if (closed || remaining <= 0) {
+                return List.of();
+            }
+            if (Thread.interrupted()) {
+                throw new InterruptedException();
+            }
+            if (!fetchLock.tryLock()) {
+                sequencer.await(Math.min(remaining, TimeUnit.MILLISECONDS.toNanos(20)));
+                continue;
+            }
+            try {
+                if (sequencer.size() >= BUFFER_LIMIT) {
+                    sequencer.await(remaining);
+                    continue;
+                }
+                if (fetch() > 0) {
+                    continue;
+                }
+                long untilDue = sequencer.millisUntilNextDue();
+                long ms = Math.min(TimeUnit.NANOSECONDS.toMillis(remaining), untilDue);
+                if (ms > 0) {
+                    blockForNews(ms);
+                }
+            } finally {
+                fetchLock.unlock();
+            }
+        }
+    }
+
+    private Lease deadLease(int partition) {
+        Lease l = new Lease(partition, 0, "", 0);
+        l.lost = true;
+        return l;
+    }
+
+    /** One pipelined round of reads over the owned partitions; returns how many entries were buffered. */
+    private int fetch() {
+        List<Part> readable = new ArrayList<>();
+        for (Part part : parts) {
+            Lease l = part.lease;
+            if (l == null || l.lost || part.releasing) {
+                continue;
+            }
+            if (part.readerLease != l) {
+                part.readerLease = l;
+                part.readable = false;
+                part.historyCursor = "0-0";
+                part.heldMarks = null;
+                part.lastSeen = "0-0";
+            }
+            if (!part.readable) {
+                // Events of an earlier lease of this partition may still run here; reading its
+                // pending list now would start their keys' next events beside them.
+                if (sequencer.outstanding(part.index) > 0) {
+                    continue;
+                }
+                part.readable = true;
+            }
+            readable.add(part);
+        }
+        if (readable.isEmpty()) {
+            return 0;
+        }
+        List<Part> needMarks = new ArrayList<>();
+        for (Part part : readable) {
+            if (part.heldMarks == null) {
+                needMarks.add(part);
+            }
+        }
+        if (!needMarks.isEmpty()) {
+            transport.call("read held retries", () -> {
+                List<Response<Map<String, String>>> marks = new ArrayList<>(needMarks.size());
+                try (AbstractPipeline p = transport.redis().pipelined()) {
+                    for (Part part : needMarks) {
+                        marks.add(p.hgetAll(options.partitionHeld(part.index)));
+                    }
+                    p.sync();
+                }
+                for (int i = 0; i < needMarks.size(); i++) {
+                    needMarks.get(i).heldMarks = new HashMap<>(marks.get(i).get());
+                }
+                return null;
+            });
+        }
+        List<Object> replies = transport.call("read partitions", () -> transport.scripts().partitionRead.evalAll(
+                transport.redis(), readable.size(),
+                i -> List.of(options.partitionStream(readable.get(i).index), options.partitionLease(readable.get(i).index)),
+                i -> {
+                    Part part = readable.get(i);
+                    return List.of(options.group(), part.readerLease.value, Integer.toString(READ_COUNT),
+                            part.historyCursor != null ? part.historyCursor : NEW_ENTRIES, options.groupStartId());
+                }));
+        int offered = 0;
+        List<String> vanished = new ArrayList<>();
+        for (int i = 0; i < readable.size(); i++) {
+            Part part = readable.get(i);
+            Object reply = replies.get(i);
+            if (!(reply instanceof List<?> pair)) {
+                lost(part.readerLease, "a read was refused");
+                continue;
+            }
+            List<?> entries = pair.get(0) instanceof List<?> es ? es : List.of();
+            part.lastSeen = StreamEntries.text(pair.get(1));
+            String lastId = null;
+            vanished.clear();
+            for (Object e : entries) {
+                List<?> entry = (List<?>) e;
+                String id = StreamEntries.text(entry.get(0));
+                lastId = id;
+                if (!(entry.get(1) instanceof List<?> raw)) {
+                    vanished.add(id);
+                    continue;
+                }
+                Delivery d = StreamEntries.toDelivery(deliveryId(part.index, id), raw, transport.codec());
+                String mark = part.heldMarks.remove(id);
+                long due = 0;
+                if (mark != null) {
+                    int colon = mark.indexOf(':');
+                    int attempt = Integer.parseInt(mark.substring(0, colon));
+                    due = Math.max(1, Long.parseLong(mark.substring(colon + 1)));
+                    d = new Delivery(d.id(), d.event(), Math.max(1, attempt), d.fields(), d.decodeError());
+                }
+                if (sequencer.offer(part.index, d, due)) {
+                    offered++;
+                }
+            }
+            if (part.historyCursor != null) {
+                part.historyCursor = entries.isEmpty() ? null : lastId;
+            }
+            if (!vanished.isEmpty()) {
+                // Trimmed or deleted while pending: nothing left to run; ack so they stop holding the trim back.
+                commit(part.readerLease, vanished);
+            }
+        }
+        return offered;
+    }
+
+    /**
+     * Waits on Redis for a new entry in any readable partition, up to {@code ms}; a delivery that
+     * becomes ready meanwhile (a settled key's next event, a due retry) cuts the wait short.
+     */
+    private void blockForNews(long ms) throws InterruptedException {
+        List<String> keys = new ArrayList<>();
+        List<String> ids = new ArrayList<>();
+        for (Part part : parts) {
+            Lease l = part.lease;
+            if (l != null && !l.lost && !part.releasing && part.readable && part.readerLease == l
+                    && part.historyCursor == null) {
+                keys.add(options.partitionStream(part.index));
+                ids.add(part.lastSeen);
+            }
+        }
+        if (keys.isEmpty()) {
+            sequencer.await(TimeUnit.MILLISECONDS.toNanos(Math.min(ms, 50)));
+            return;
+        }
+        Connection c = readConnection();
+        unblockSent.set(false);
+        blocked = true;
+        try {
+            if (wakePending.getAndSet(false) || sequencer.hasReady()) {
+                return;
+            }
+            CommandArguments args = new CommandArguments(Protocol.Command.XREAD).add("COUNT").add(1)
+                    .add("BLOCK").add(ms).add("STREAMS");
+            for (String k : keys) {
+                args.key(k);
+            }
+            for (String id : ids) {
+                args.add(id);
+            }
+            c.setSoTimeout((int) Math.min(Integer.MAX_VALUE, transport.connector().socketTimeoutMillis() + ms));
+            try {
+                c.executeCommand(args);
+            } finally {
+                if (c.isConnected()) {
+                    c.rollbackTimeout();
+                }
+            }
+        } catch (JedisException e) {
+            closeReadConnection();
+            if (closed) {
+                return;
+            }
+            throw transport.unavailable("wait for new entries on " + options.stream(), e);
+        } finally {
+            blocked = false;
+        }
+    }
+
+    private Connection readConnection() {
+        Connection c = readConnection;
+        if (c == null || !c.isConnected() || c.isBroken()) {
+            closeReadConnection();
+            try {
+                c = transport.connector().newDedicatedConnection();
+                readerClientId = StreamEntries.number(c.executeCommand(
+                        new CommandArguments(Protocol.Command.CLIENT).add("ID")));
+            } catch (JedisException e) {
+                throw transport.unavailable("open a read connection", e);
+            }
+            readConnection = c;
+        }
+        return c;
+    }
+
+    private void closeReadConnection() {
+        Connection c = readConnection;
+        readConnection = null;
+        readerClientId = -1;
+        if (c != null) {
+            try {
+                c.close();
+            } catch (RuntimeException e) {
+                log.debug("closing the read connection failed: {}", e.toString());
+            }
+        }
+    }
+
+    /** Cuts a blocked read short, so a delivery that just became ready starts now rather than after the block. */
+    private void wake() {
+        wakePending.set(true);
+        long id = readerClientId;
+        if (blocked && id >= 0 && !unblockSent.getAndSet(true)) {
+            try {
+                transport.redis().executeCommand(new CommandArguments(Protocol.Command.CLIENT).add("UNBLOCK").add(id));
+            } catch (JedisException e) {
+                log.debug("unblocking the reader failed: {}", e.toString());
+            }
+        }
+    }
+
+    // ---- outcomes ----
+
+    /**
+     * The id of a delivery: "partition/entry id". Each partition's stream numbers its entries on
+     * its own, so two partitions written in the same millisecond have entries with equal ids.
+     */
+    static String deliveryId(int partition, String streamId) {
+        return partition + "/" + streamId;
+    }
+
+    /** @return the stream entry id of a delivery id */
+    static String streamId(String deliveryId) {
+        return deliveryId.substring(deliveryId.indexOf('/') + 1);
+    }
+
+    Lease leaseOf(Delivery d) {
+        Lease l = out.get(d.id());
+        return l != null ? l : deadLease(-1);
+    }
+
+    /**
+     * Whether an entry read under {@code l} may go back into the buffer: not once the lease is
+     * lost or the partition is being given up, as it would then run here beside its next owner.
+     */
+    private boolean keeps(Lease l) {
+        Part part = l.partition < 0 ? null : parts[l.partition];
+        return !l.lost && part != null && part.lease == l && !part.releasing;
+    }
+
+    /** Forgets an out delivery whose outcome can no longer be recorded (its lease is lost). */
+    void forget(String id) {
+        out.remove(id);
+        sequencer.settled(id);
+    }
+
+    /** Acks entries of one lease; false (nothing acked) when the lease was lost. */
+    private boolean commit(Lease l, List<String> ids) {
+        if (l.lost) {
+            return false;
+        }
+        List<String> args = new ArrayList<>(ids.size() + 2);
+        args.add(options.group());
+        args.add(l.value);
+        args.addAll(ids);
+        long r = StreamEntries.number(transport.call("commit " + ids.size() + " entries",
+                () -> transport.scripts().partitionCommit.eval(transport.redis(),
+                        List.of(options.partitionStream(l.partition), options.partitionLease(l.partition),
+                                options.partitionHeld(l.partition)), args)));
+        if (r < 0) {
+            lost(l, "a commit was refused");
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * Commits successes grouped by lease, one script per partition, pipelined.
+     *
+     * @return the deliveries refused because their lease was lost; forgotten here, pending for the next owner
+     */
+    List<Delivery> complete(List<Delivery> deliveries, List<Lease> leases) {
+        Map<Lease, List<Delivery>> byLease = new HashMap<>();
+        List<Delivery> refused = new ArrayList<>(0);
+        for (int i = 0; i < deliveries.size(); i++) {
+            Lease l = leases.get(i);
+            if (l.lost) {
+                refused.add(deliveries.get(i));
+            } else {
+                byLease.computeIfAbsent(l, k -> new ArrayList<>()).add(deliveries.get(i));
+            }
+        }
+        if (!byLease.isEmpty()) {
+            List<Lease> order = new ArrayList<>(byLease.keySet());
+            List<Object> replies = transport.call("commit " + deliveries.size() + " entries",
+                    () -> transport.scripts().partitionCommit.evalAll(transport.redis(), order.size(),
+                            i -> {
+                                int p = order.get(i).partition;
+                                return List.of(options.partitionStream(p), options.partitionLease(p),
+                                        options.partitionHeld(p));
+                            },
+                            i -> {
+                                List<String> args = new ArrayList<>();
+                                args.add(options.group());
+                                args.add(order.get(i).value);
+                                for (Delivery d : byLease.get(order.get(i))) {
+                                    args.add(streamId(d.id()));
+                                }
+                                return args;
+                            }));
+            for (int i = 0; i < order.size(); i++) {
+                Lease l = order.get(i);
+                if (StreamEntries.number(replies.get(i)) < 0) {
+                    lost(l, "a commit was refused");
+                    refused.addAll(byLease.get(l));
+                } else {
+                    for (Delivery d : byLease.get(l)) {
+                        out.remove(d.id());
+                        sequencer.settled(d.id());
+                    }
+                }
+            }
+        }
+        for (Delivery d : refused) {
+            forget(d.id());
+        }
+        return refused;
+    }
+
+    void hold(Delivery d, long dueAtMillis, int attempt) {
+        Lease l = leaseOf(d);
+        if (l.lost) {
+            forget(d.id());
+            return;
+        }
+        long r = StreamEntries.number(transport.call("hold entry " + d.id() + " for a retry",
+                () -> transport.scripts().partitionHold.eval(transport.redis(),
+                        List.of(options.partitionLease(l.partition), options.partitionHeld(l.partition)),
+                        List.of(l.value, streamId(d.id()), attempt + ":" + dueAtMillis))));
+        if (r == 1) {
+            if (keeps(l)) {
+                out.remove(d.id());
+                sequencer.hold(d.id(), dueAtMillis, attempt);
+            } else {
+                // Being given up: the hold is recorded for the next owner, which resumes the key here.
+                forget(d.id());
+            }
+        } else {
+            lost(l, "a retry could not be recorded");
+            forget(d.id());
+        }
+    }
+
+    void deadLetter(Delivery d, Map<String, String> fields) {
+        Lease l = leaseOf(d);
+        if (l.lost) {
+            forget(d.id());
+            return;
+        }
+        List<String> args = new ArrayList<>(4 + fields.size() * 2);
+        args.add(options.group());
+        args.add(l.value);
+        args.add(streamId(d.id()));
+        args.add(Long.toString(options.deadLetterMaxLength()));
+        fields.forEach((k, v) -> {
+            args.add(k);
+            args.add(v);
+        });
+        long r = StreamEntries.number(transport.call("dead-letter entry " + d.id(),
+                () -> transport.scripts().partitionDeadLetter.eval(transport.redis(),
+                        List.of(options.partitionStream(l.partition), options.partitionLease(l.partition),
+                                options.partitionHeld(l.partition), options.partitionDeadLetters(l.partition)),
+                        args)));
+        if (r < 0) {
+            lost(l, "a dead letter was refused");
+        }
+        forget(d.id());
+    }
+
+    void acknowledge(Delivery d) {
+        Lease l = leaseOf(d);
+        commit(l, List.of(streamId(d.id())));
+        forget(d.id());
+    }
+
+    void handBack(Delivery d) {
+        Lease l = out.remove(d.id());
+        if (l == null || !keeps(l)) {
+            sequencer.settled(d.id());
+        } else {
+            sequencer.handBack(d.id());
+        }
+    }
+
+    /** {@return the partition an out delivery was read from, or -1} */
+    int partitionOf(Delivery d) {
+        Lease l = out.get(d.id());
+        return l == null ? -1 : l.partition;
+    }
+
+    // ---- state ----
+
+    /** {@return the partitions this process holds a lease on now} */
+    List<Integer> owned() {
+        List<Integer> owned = new ArrayList<>();
+        for (Part part : parts) {
+            Lease l = part.lease;
+            if (l != null && !l.lost) {
+                owned.add(part.index);
+            }
+        }
+        return owned;
+    }
+
+    /** {@return this process's fair share of the partitions, from the last ownership round} */
+    int share() {
+        return share;
+    }
+
+    /** {@return true while ownership rounds fail (Redis unreachable): leases cannot be renewed} */
+    boolean renewalFailing() {
+        return renewalFailing;
+    }
+
+    int count() {
+        return count;
+    }
+
+    /**
+     * Stops reading and hands every partition over at once: leases deleted, membership removed,
+     * so other processes take the partitions on their next round rather than after the TTL.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        ticker.shutdownNow();
+        try {
+            ticker.awaitTermination(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            for (Part part : parts) {
+                Lease l = part.lease;
+                if (l != null && !l.lost) {
+                    releaseLease(part, l);
+                }
+            }
+            transport.redis().zrem(options.membersKey(), member);
+        } catch (RuntimeException e) {
+            log.debug("handing partitions over on close failed; their leases expire: {}", e.toString());
+        }
+        closeReadConnection();
+    }
+
+    static boolean isNoScript(JedisDataException e) {
+        return e.getMessage() != null && e.getMessage().startsWith("NOSCRIPT");
+    }
+}

@@ -1,0 +1,364 @@
+package dev.workflowworker.redis;
+
+import dev.workflowworker.api.EventContext;
+import dev.workflowworker.api.EventOutcome;
+import dev.workflowworker.api.RecoverableWorkflowException;
+import dev.workflowworker.api.WorkerListener;
+import dev.workflowworker.api.WorkflowEvent;
+import dev.workflowworker.core.ActionRuntime;
+import dev.workflowworker.core.WorkerService;
+import dev.workflowworker.core.testing.Await;
+import dev.workflowworker.redis.testsupport.RedisServer;
+import dev.workflowworker.redis.testsupport.RedisServerExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.params.SetParams;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Partitioned streams on a real Redis: per-key order under contention and retries, ownership
+ * moving between instances, a lost lease refused at commit, a retry's hold surviving a handover.
+ * Order and completions are judged from a ledger the handlers write, never from the library's
+ * own bookkeeping.
+ */
+@ExtendWith(RedisServerExtension.class)
+class PartitionedStreamTest {
+
+    private final List<WorkerService> services = new ArrayList<>();
+    /** Per execution id, "index@attempt" for every handler start, in start order. */
+    private final ConcurrentHashMap<String, List<String>> starts = new ConcurrentHashMap<>();
+    /** Per execution id, the index of every event whose handler returned normally. */
+    private final ConcurrentHashMap<String, List<Integer>> completions = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, AtomicInteger> holders = new ConcurrentHashMap<>();
+    private final AtomicInteger overlaps = new AtomicInteger();
+    private final List<EventOutcome> outcomes = new CopyOnWriteArrayList<>();
+    private final Map<WorkerService, RedisEventTransport> transports = new ConcurrentHashMap<>();
+
+    @AfterEach
+    void closeServices() {
+        services.forEach(WorkerService::close);
+    }
+
+    private RedisOptions.Builder options(RedisServer redis, int partitions) {
+        return redis.options().partitions(partitions).partitionLeaseTtl(Duration.ofSeconds(2));
+    }
+
+    private WorkerService service(RedisOptions options, Consumer<EventContext> work,
+                                  UnaryOperator<WorkerService.Builder> custom) {
+        RedisEventTransport transport = RedisEventTransport.create(options);
+        ActionRuntime.Builder actions = ActionRuntime.builder();
+        actions.on("STEP", ctx -> ledger(ctx, work));
+        WorkerService.Builder b = WorkerService.builder()
+                .transport(transport)
+                .runtime(actions.build())
+                .workerCount(2)
+                .concurrencyLimit(8)
+                .pollInterval(Duration.ofMillis(200))
+                .initialBackoff(Duration.ofMillis(30))
+                .maxBackoff(Duration.ofMillis(100))
+                .transientBackoff(Duration.ofMillis(5))
+                .listener(new WorkerListener() {
+                    @Override
+                    public void onOutcome(EventOutcome outcome) {
+                        outcomes.add(outcome);
+                    }
+                });
+        WorkerService s = custom.apply(b).build();
+        services.add(s);
+        transports.put(s, transport);
+        s.start();
+        return s;
+    }
+
+    private void ledger(EventContext ctx, Consumer<EventContext> work) {
+        String key = ctx.event().executionId();
+        int index = ((Number) ctx.payload().get("index")).intValue();
+        if (holders.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet() > 1) {
+            overlaps.incrementAndGet();
+        }
+        try {
+            List<String> s = starts.computeIfAbsent(key, k -> new ArrayList<>());
+            synchronized (s) {
+                s.add(index + "@" + ctx.attempt());
+            }
+            work.accept(ctx);
+            List<Integer> c = completions.computeIfAbsent(key, k -> new ArrayList<>());
+            synchronized (c) {
+                c.add(index);
+            }
+        } finally {
+            holders.get(key).decrementAndGet();
+        }
+    }
+
+    private static List<WorkflowEvent> events(int executions, int perExecution) {
+        List<WorkflowEvent> out = new ArrayList<>();
+        for (int i = 0; i < perExecution; i++) {
+            for (int e = 0; e < executions; e++) {
+                out.add(WorkflowEvent.builder("STEP").eventId("x" + e + "-" + i).executionId("exec-" + e)
+                        .payload(Map.of("index", i)).build());
+            }
+        }
+        return out;
+    }
+
+    private int completed() {
+        return completions.values().stream().mapToInt(l -> {
+            synchronized (l) {
+                return l.size();
+            }
+        }).sum();
+    }
+
+    private void assertInOrder(int executions, int perExecution) {
+        assertEquals(0, overlaps.get(), "two handlers at once for one execution");
+        List<Integer> expected = new ArrayList<>();
+        for (int i = 0; i < perExecution; i++) {
+            expected.add(i);
+        }
+        for (int e = 0; e < executions; e++) {
+            assertEquals(expected, completions.get("exec-" + e), "completions of exec-" + e + " (starts "
+                    + starts.get("exec-" + e) + ")");
+        }
+    }
+
+    @Test
+    void eventsOfOneExecutionCompleteInPublishOrderUnderContentionAndRetries(RedisServer redis) throws Exception {
+        // Every third event fails once, recoverably: its retry must hold its execution's later events back.
+        Consumer<EventContext> work = ctx -> {
+            int index = ((Number) ctx.payload().get("index")).intValue();
+            if (index % 3 == 1 && ctx.attempt() == 1) {
+                throw new RecoverableWorkflowException("not yet");
+            }
+        };
+        RedisOptions options = options(redis, 4).build();
+        WorkerService a = service(options, work, b -> b);
+        service(options, work, b -> b);
+        a.publisher().publishAll(events(20, 10));
+        Await.until(Duration.ofSeconds(60), () -> completed() == 200, () -> "completed " + completed() + " of 200; "
+                + diagnose(redis, options));
+        assertInOrder(20, 10);
+        for (int e = 0; e < 20; e++) {
+            List<String> s = starts.get("exec-" + e);
+            assertEquals(13, s.size(), "exec-" + e + " starts: " + s);
+            assertEquals("1@1", s.get(1));
+            assertEquals("1@2", s.get(2), "the retry of event 1 runs before event 2: " + s);
+        }
+    }
+
+    @Test
+    void partitionsSpreadOverInstancesAsTheyJoinAndMoveAtOnceWhenOneLeaves(RedisServer redis) throws Exception {
+        // A long lease: a partition that waited out its TTL would fail the timing below.
+        RedisOptions options = redis.options().partitions(8).partitionLeaseTtl(Duration.ofSeconds(30)).build();
+        WorkerService a = service(options, ctx -> { }, b -> b);
+        RedisEventTransport ta = transportOf(a);
+        Await.until(Duration.ofSeconds(5), () -> ta.ownedPartitions().size() == 8, () -> "a owns " + ta.ownedPartitions());
+        WorkerService b = service(options, ctx -> { }, x -> x);
+        RedisEventTransport tb = transportOf(b);
+        Await.until(Duration.ofSeconds(10), () -> ta.ownedPartitions().size() == 4 && tb.ownedPartitions().size() == 4,
+                () -> "a owns " + ta.ownedPartitions() + ", b owns " + tb.ownedPartitions());
+        WorkerService c = service(options, ctx -> { }, x -> x);
+        RedisEventTransport tc = transportOf(c);
+        Await.until(Duration.ofSeconds(10), () -> sizes(ta, tb, tc).equals(List.of(2, 3, 3)),
+                () -> "owned " + ta.ownedPartitions() + " " + tb.ownedPartitions() + " " + tc.ownedPartitions());
+        b.close();
+        services.remove(b);
+        Await.until(Duration.ofSeconds(5), () -> ta.ownedPartitions().size() + tc.ownedPartitions().size() == 8
+                        && ta.ownedPartitions().size() == 4,
+                () -> "after b left: a owns " + ta.ownedPartitions() + ", c owns " + tc.ownedPartitions());
+        // Every partition is processed by its new owner.
+        a.publisher().publishAll(events(30, 3));
+        Await.until(Duration.ofSeconds(30), () -> completed() == 90, () -> "completed " + completed() + " of 90");
+        assertInOrder(30, 3);
+    }
+
+    private String diagnose(RedisServer redis, RedisOptions options) {
+        StringBuilder sb = new StringBuilder();
+        try (RedisClient c = redis.client()) {
+            for (int i = 0; i < options.partitions(); i++) {
+                sb.append("\np").append(i).append(": len=").append(c.xlen(options.partitionStream(i)))
+                        .append(" pending=").append(c.xpending(options.partitionStream(i), options.group()).getTotal())
+                        .append(" lease=").append(c.get(options.partitionLease(i)))
+                        .append(" held=").append(c.hgetAll(options.partitionHeld(i)))
+                        .append(" dlq=").append(c.exists(options.partitionDeadLetters(i)) ? c.xlen(options.partitionDeadLetters(i)) : 0);
+            }
+        }
+        for (RedisEventTransport t : transports.values()) {
+            Partitions p = t.partitions();
+            sb.append("\n").append(p.member()).append(" owns ").append(p.owned()).append(" buffered ")
+                    .append(p.sequencer.size()).append(" holds ").append(p.sequencer.holds());
+        }
+        outcomes.stream().filter(o -> o.event() != null && "exec-1".equals(o.event().executionId()))
+                .forEach(o -> sb.append("\n  ").append(o.kind()).append(' ').append(o.event().eventId()).append(" attempt ")
+                        .append(o.attempt()).append(o.error() == null ? "" : " " + o.error()));
+        completions.forEach((k, v) -> sb.append("\n").append(k).append(" ").append(v).append(" starts ").append(starts.get(k)));
+        return sb.toString();
+    }
+
+    private static List<Integer> sizes(RedisEventTransport... ts) {
+        List<Integer> out = new ArrayList<>();
+        for (RedisEventTransport t : ts) {
+            out.add(t.ownedPartitions().size());
+        }
+        out.sort(Integer::compare);
+        return out;
+    }
+
+    private RedisEventTransport transportOf(WorkerService s) {
+        return transports.get(s);
+    }
+
+    @Test
+    void aPartitionWhoseOwnerDiedIsTakenAfterTheLeaseTtl(RedisServer redis) throws Exception {
+        RedisOptions options = options(redis, 2).build();
+        // A dead owner: its lease stays until the TTL runs out, nobody renews it.
+        try (RedisClient client = redis.client()) {
+            client.set(options.partitionLease(0), "dead-instance|7", SetParams.setParams().px(1500));
+            client.set(options.partitionFence(0), "7");
+        }
+        long start = System.nanoTime();
+        WorkerService s = service(options, ctx -> { }, b -> b);
+        RedisEventTransport t = transportOf(s);
+        Await.until(Duration.ofSeconds(5), () -> t.ownedPartitions().equals(List.of(1)), () -> "owns " + t.ownedPartitions());
+        Await.until(Duration.ofSeconds(10), () -> t.ownedPartitions().size() == 2, () -> "owns " + t.ownedPartitions());
+        assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(1000),
+                "the dead owner's partition was taken before its lease ran out");
+        CountDownLatch ran = new CountDownLatch(1);
+        List<Long> tokens = new CopyOnWriteArrayList<>();
+        s.close();
+        services.clear();
+        WorkerService s2 = service(options, ctx -> {
+            tokens.add(ctx.fencingToken());
+            ran.countDown();
+        }, b -> b);
+        // exec-1 routes to partition 1 of 2, so route one to partition 0: find a key that does.
+        String key = keyFor(0, 2);
+        s2.publisher().publish(WorkflowEvent.builder("STEP").eventId("e").executionId(key)
+                .payload(Map.of("index", 0)).build());
+        assertTrue(ran.await(10, TimeUnit.SECONDS));
+        assertTrue(tokens.get(0) > 7, "the token of partition 0 grew past the dead owner's: " + tokens);
+    }
+
+    static String keyFor(int partition, int partitions) {
+        for (int i = 0; ; i++) {
+            if (PartitionRouting.partitionOf("k" + i, partitions) == partition) {
+                return "k" + i;
+            }
+        }
+    }
+
+    @Test
+    void aCommitAfterTheLeaseWasTakenIsRefusedAndTheEventRunsAgainUnderTheNextLease(RedisServer redis)
+            throws Exception {
+        RedisOptions options = options(redis, 1).build();
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch proceed = new CountDownLatch(1);
+        List<Long> tokens = new CopyOnWriteArrayList<>();
+        List<Boolean> cancelledSeen = new CopyOnWriteArrayList<>();
+        WorkerService s = service(options, ctx -> {
+            tokens.add(ctx.fencingToken());
+            if (tokens.size() == 1) {
+                started.countDown();
+                try {
+                    proceed.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                // The watchdog cancels within a renewal period of the engine's lock TTL.
+                long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                while (!ctx.isCancelled() && System.nanoTime() < until) {
+                    Thread.onSpinWait();
+                }
+                cancelledSeen.add(ctx.isCancelled());
+            }
+        }, b -> b.lockTtl(Duration.ofMillis(300)));
+        s.publisher().publish(WorkflowEvent.builder("STEP").eventId("e1").executionId("x").payload(Map.of("index", 0))
+                .build());
+        assertTrue(started.await(10, TimeUnit.SECONDS));
+        try (RedisClient client = redis.client()) {
+            // Another owner took the partition (as after a pause longer than the lease).
+            client.set(options.partitionFence(0), "1000");
+            client.set(options.partitionLease(0), "thief|1000", SetParams.setParams().px(1500));
+            Await.until(Duration.ofSeconds(5), () -> outcomes.stream().anyMatch(o -> o.kind() == EventOutcome.Kind.LEASE_LOST)
+                    || !(transportOf(s)).ownedPartitions().contains(0), "the loss noticed");
+            proceed.countDown();
+            Await.until(Duration.ofSeconds(10), () -> tokens.size() == 2, () -> "runs: " + tokens);
+            assertEquals(List.of(true), cancelledSeen, "the first run saw its context cancelled");
+            assertTrue(tokens.get(1) > 1000, "the second run holds a later lease: " + tokens);
+            assertTrue(outcomes.stream().anyMatch(o -> o.kind() == EventOutcome.Kind.LEASE_LOST), "lease loss reported");
+            Await.until(Duration.ofSeconds(5), () -> pending(client, options) == 0, "the entry acked once");
+        }
+        assertEquals(List.of(0), completions.get("x").subList(completions.get("x").size() - 1, completions.get("x").size()));
+    }
+
+    private static long pending(RedisClient client, RedisOptions options) {
+        return client.xpending(options.partitionStream(0), options.group()).getTotal();
+    }
+
+    @Test
+    void aRetrysHoldSurvivesAHandoverAndResumesTheKeyAtThatEventWithItsAttempt(RedisServer redis) throws Exception {
+        RedisOptions options = options(redis, 1).build();
+        CountDownLatch failed = new CountDownLatch(1);
+        Consumer<EventContext> work = ctx -> {
+            int index = ((Number) ctx.payload().get("index")).intValue();
+            if (index == 0 && ctx.attempt() == 1) {
+                failed.countDown();
+                throw new RecoverableWorkflowException("later", Duration.ofSeconds(3));
+            }
+        };
+        WorkerService a = service(options, work, b -> b);
+        a.publisher().publishAll(events(1, 3));
+        assertTrue(failed.await(10, TimeUnit.SECONDS));
+        Await.until(Duration.ofSeconds(5), () -> (transportOf(a)).stats().orElseThrow()
+                .retryScheduled() == 1, "the hold recorded");
+        a.close();
+        services.remove(a);
+        assertEquals(List.of("0@1"), starts.get("exec-0"), "events 1 and 2 waited behind the held event 0");
+        service(options, work, b -> b);
+        Await.until(Duration.ofSeconds(15), () -> completed() == 3, () -> "completed " + completed());
+        assertEquals(List.of("0@1", "0@2", "1@1", "2@1"), starts.get("exec-0"));
+        assertInOrder(1, 3);
+    }
+
+    @Test
+    void aDifferentPartitionCountFailsAtStartNamingBothCounts(RedisServer redis) {
+        RedisEventTransport.create(redis.options().partitions(4).build()).close();
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> RedisEventTransport.create(redis.options().partitions(8).build()));
+        assertTrue(e.getMessage().contains("configured with 8") && e.getMessage().contains("created with 4"),
+                e.getMessage());
+        IllegalStateException shared = assertThrows(IllegalStateException.class,
+                () -> RedisEventTransport.create(redis.options().build()));
+        assertTrue(shared.getMessage().contains("configured with 0") && shared.getMessage().contains("created with 4"),
+                shared.getMessage());
+    }
+
+    @Test
+    void routingFollowsTheDocumentedTestVectors() {
+        // crc32 as zlib computes it, unsigned; the same vectors are in docs/ARCHITECTURE.md.
+        assertEquals(398769369L % 16, PartitionRouting.partitionOf("exec-1", 16));
+        assertEquals(9, PartitionRouting.partitionOf("exec-1", 16));
+        assertEquals(3, PartitionRouting.partitionOf("exec-2", 16));
+        assertEquals(14, PartitionRouting.partitionOf("order-42", 16));
+        assertEquals(13, PartitionRouting.partitionOf("ünïcödé-1", 16));
+        assertEquals(15, PartitionRouting.partitionOf("4f8a2c1e-0b6d-4c1e-9a57-2f1e9d3c8b70", 16));
+        assertEquals(0, PartitionRouting.partitionOf("", 16));
+    }
+}
