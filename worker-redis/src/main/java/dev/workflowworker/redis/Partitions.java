@@ -140,6 +140,10 @@ final class Partitions implements AutoCloseable {
     private volatile boolean renewalFailing;
     private volatile int share;
     private volatile boolean layoutChecked;
+    private volatile Lease routerLease;
+    private final Object routerSignal = new Object();
+    private final Router router;
+    private final Thread routerThread;
 
     Partitions(RedisEventTransport transport) {
         this.transport = transport;
@@ -155,6 +159,9 @@ final class Partitions implements AutoCloseable {
         this.sequencer = new KeySequencer(clock);
         this.sequencer.onReady(this::wake);
         this.trim = new Cadence(clock, options.trimInterval(), options.trimInterval());
+        this.router = new Router(transport, this);
+        this.routerThread = new Thread(router, "workflow-worker-router-" + options.stream());
+        this.routerThread.setDaemon(true);
         this.ticker = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "workflow-worker-partitions-" + options.stream());
             t.setDaemon(true);
@@ -166,6 +173,75 @@ final class Partitions implements AutoCloseable {
     void start() {
         long tick = Math.max(20, Math.min(1000, leaseMillis / 5));
         ticker.scheduleWithFixedDelay(this::tick, 0, tick, TimeUnit.MILLISECONDS);
+        routerThread.start();
+    }
+
+    // ---- the router of the single stream ----
+
+    /** {@return the router lease if this process holds it, else null} */
+    Lease routerLease() {
+        return routerLease;
+    }
+
+    boolean layoutChecked() {
+        return layoutChecked;
+    }
+
+    void awaitRouterLease(long ms) throws InterruptedException {
+        synchronized (routerSignal) {
+            if (routerLease == null) {
+                routerSignal.wait(ms);
+            }
+        }
+    }
+
+    void routerLost(Lease l, String why) {
+        if (l.lost) {
+            return;
+        }
+        l.lost = true;
+        if (routerLease == l) {
+            routerLease = null;
+        }
+        log.warn("lost the router lease of {} (token {}): {}", options.stream(), l.token, why);
+    }
+
+    /**
+     * One round for the router lease, in the ownership thread: renewed while held, taken when
+     * free by a process that reads (so a publish-only process never routes).
+     */
+    private void routerRound(boolean active, long sentAt) {
+        Lease l = routerLease;
+        String ttl = Long.toString(leaseMillis);
+        if (l != null && !l.lost) {
+            if (!active) {
+                routerLease = null;
+                l.lost = true;
+                transport.scripts().leaseRelease.eval(transport.redis(), List.of(options.routerLease()), List.of(l.value));
+                return;
+            }
+            long renewed = StreamEntries.number(transport.scripts().leaseRenew.eval(transport.redis(),
+                    List.of(options.routerLease()), List.of(l.value, ttl)));
+            if (renewed == 1) {
+                l.validUntilMillis = sentAt + leaseMillis * 9 / 10;
+            } else {
+                routerLost(l, "another process holds it or it expired");
+            }
+            return;
+        }
+        if (!active) {
+            return;
+        }
+        long token = StreamEntries.number(transport.scripts().leaseAcquire.eval(transport.redis(),
+                List.of(options.routerLease(), options.routerFence()), List.of(member, ttl)));
+        if (token > 0) {
+            Lease taken = new Lease(-1, token, member + "|" + token, sentAt);
+            synchronized (routerSignal) {
+                routerLease = taken;
+                routerSignal.notifyAll();
+            }
+            log.info("routing {} into {} partitions (router token {})", options.stream(), count, token);
+        }
     }
 
     /** {@return this process's name among the owners} */
@@ -256,6 +332,10 @@ final class Partitions implements AutoCloseable {
             if (l != null && !l.lost && now >= l.validUntilMillis) {
                 lost(l, "not renewed for " + (leaseMillis * 9 / 10) + " ms");
             }
+        }
+        Lease r = routerLease;
+        if (r != null && !r.lost && now >= r.validUntilMillis) {
+            routerLost(r, "not renewed for " + (leaseMillis * 9 / 10) + " ms");
         }
     }
 
@@ -354,6 +434,7 @@ final class Partitions implements AutoCloseable {
         if (trim.tryFire()) {
             trimOwned();
         }
+        routerRound(active, sentAt);
     }
 
     private void acquire(List<Integer> wanted) {
@@ -895,6 +976,8 @@ final class Partitions implements AutoCloseable {
             return;
         }
         closed = true;
+        router.stop();
+        routerThread.interrupt();
         ticker.shutdownNow();
         try {
             ticker.awaitTermination(2, TimeUnit.SECONDS);
@@ -907,6 +990,12 @@ final class Partitions implements AutoCloseable {
                 if (l != null && !l.lost) {
                     releaseLease(part, l);
                 }
+            }
+            Lease r = routerLease;
+            if (r != null && !r.lost) {
+                r.lost = true;
+                routerLease = null;
+                transport.scripts().leaseRelease.eval(transport.redis(), List.of(options.routerLease()), List.of(r.value));
             }
             transport.redis().zrem(options.membersKey(), member);
         } catch (RuntimeException e) {

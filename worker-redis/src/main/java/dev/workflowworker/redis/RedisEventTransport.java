@@ -692,12 +692,13 @@ public final class RedisEventTransport implements EventTransport {
         final LuaScript leaseAcquire = LuaScript.load("lease_acquire");
         final LuaScript leaseRenew = LuaScript.load("lease_renew");
         final LuaScript leaseRelease = LuaScript.load("lease_release");
+        final LuaScript route = LuaScript.load("route");
 
         List<LuaScript> all() {
             return List.of(reschedule, deadLetter, moveDue, keepAlive, release, removeIdleConsumers, trim,
                     lockAcquire, lockRenew, lockRelease, lockAcquireAll, lockReleaseAll, completeAll, existsAll, completeRelease,
                     partitionRead, partitionCommit, partitionHold, partitionDeadLetter, leaseAcquire, leaseRenew,
-                    leaseRelease);
+                    leaseRelease, route);
         }
 
         void loadAll(RedisClient redis) {

@@ -312,6 +312,21 @@ public final class RedisOptions {
     /** @return the dead-letter stream of partition {@code i} */
     String partitionDeadLetters(int i) { return partitionStream(i) + ":dlq"; }
 
+    /** @return the last source-stream id routed into partition {@code i} */
+    String partitionRouted(int i) { return partitionStream(i) + ":routed"; }
+
+    /**
+     * @return the router's lease: its hash tag is the stream's whole name, so it shares the slot
+     *     of the single stream it reads
+     */
+    String routerLease() { return "{" + stream + "}:router"; }
+
+    /** @return the counter the router's lease tokens are drawn from */
+    String routerFence() { return "{" + stream + "}:router-fence"; }
+
+    /** @return the group the router reads the single stream with */
+    String routerGroup() { return group + "-router"; }
+
     /** @return where the stream's partition count is recorded */
     String partitionCountKey() { return stream + ":partitions"; }
 

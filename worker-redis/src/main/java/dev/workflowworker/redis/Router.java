@@ -1,0 +1,228 @@
+package dev.workflowworker.redis;
+
+import dev.workflowworker.core.Cadence;
+import dev.workflowworker.core.wire.WireFormat;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.CommandArguments;
+import redis.clients.jedis.Connection;
+import redis.clients.jedis.Protocol;
+import redis.clients.jedis.exceptions.JedisDataException;
+import redis.clients.jedis.exceptions.JedisException;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Moves what producers of the seed format write to the single stream into the partitions, so
+ * they keep working unchanged when the stream is partitioned. One process routes at a time (the
+ * router lease, taken and renewed by the ownership rounds). Its reads of the single stream are
+ * refused without the lease, and each partition's routing script skips source ids at or below
+ * the partition's routed mark, which it sets with the XADDs: after a crash between routing and
+ * acking, the next router re-reads the unacked entries before any new one and skips what was
+ * routed, so every entry lands in its partition once and in source order.
+ */
+final class Router implements Runnable {
+
+    private static final Logger log = LoggerFactory.getLogger(Router.class);
+    private static final int BATCH = 256;
+    private static final long BLOCK_MS = 500;
+
+    private final RedisEventTransport transport;
+    private final RedisOptions options;
+    private final Partitions partitions;
+    private final Cadence trim;
+    private volatile boolean stopped;
+    private volatile Connection blocking;
+    /** The lease the cursor below belongs to; a new lease re-reads the pending list from the start. */
+    private Partitions.Lease cursorLease;
+    private String historyCursor;
+    private String lastSeen = "0-0";
+    private boolean groupReady;
+
+    Router(RedisEventTransport transport, Partitions partitions) {
+        this.transport = transport;
+        this.options = transport.options();
+        this.partitions = partitions;
+        this.trim = new Cadence(transport.clock(), options.trimInterval(), options.trimInterval());
+    }
+
+    @Override
+    public void run() {
+        long backoff = 0;
+        while (!stopped) {
+            Partitions.Lease lease = partitions.routerLease();
+            try {
+                if (lease == null || lease.lost || !partitions.layoutChecked()) {
+                    partitions.awaitRouterLease(BLOCK_MS);
+                    continue;
+                }
+                if (routeOnce(lease) == 0 && historyCursor == null) {
+                    block();
+                }
+                if (trim.tryFire()) {
+                    transport.scripts().trim.eval(transport.redis(), List.of(options.stream()), List.of());
+                }
+                backoff = 0;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (RuntimeException e) {
+                if (stopped) {
+                    return;
+                }
+                backoff = Math.min(5_000, Math.max(100, backoff * 2));
+                log.warn("routing {} into its partitions failed; retrying in {} ms: {}", options.stream(), backoff,
+                        e.toString());
+                try {
+                    Thread.sleep(backoff);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    /** Routes one batch; returns how many source entries it handled. */
+    int routeOnce(Partitions.Lease lease) {
+        ensureGroup();
+        if (cursorLease != lease) {
+            cursorLease = lease;
+            historyCursor = "0-0";
+        }
+        String start = historyCursor != null ? historyCursor : ">";
+        Object reply = transport.call("read " + options.stream() + " for routing", () ->
+                transport.scripts().partitionRead.eval(transport.redis(),
+                        List.of(options.stream(), options.routerLease()),
+                        List.of(options.routerGroup(), lease.value, Integer.toString(BATCH), start, "0")));
+        if (!(reply instanceof List<?> pair)) {
+            partitions.routerLost(lease, "a read was refused");
+            return 0;
+        }
+        List<?> entries = pair.get(0) instanceof List<?> es ? es : List.of();
+        lastSeen = StreamEntries.text(pair.get(1));
+        if (historyCursor != null && entries.isEmpty()) {
+            historyCursor = null;
+            return 0;
+        }
+        // Per partition, in source order: the entries' ids, field counts and fields.
+        Map<Integer, List<Object>> byPartition = new LinkedHashMap<>();
+        List<String> ids = new ArrayList<>(entries.size());
+        for (Object e : entries) {
+            List<?> entry = (List<?>) e;
+            String id = StreamEntries.text(entry.get(0));
+            ids.add(id);
+            if (!(entry.get(1) instanceof List<?> raw) || raw.isEmpty()) {
+                continue;
+            }
+            int p = PartitionRouting.partitionOf(lockKey(raw), partitions.count());
+            List<Object> args = byPartition.computeIfAbsent(p, k -> new ArrayList<>());
+            args.add(id);
+            args.add(Integer.toString(raw.size()));
+            // The raw bytes, not decoded text: an entry that is not valid UTF-8 must reach its
+            // consumer as it is, to be dead-lettered with the reason, not repaired on the way.
+            args.addAll(raw);
+        }
+        if (historyCursor != null) {
+            historyCursor = ids.get(ids.size() - 1);
+        }
+        if (!byPartition.isEmpty()) {
+            List<Integer> order = new ArrayList<>(byPartition.keySet());
+            transport.call("route " + ids.size() + " entries", () -> transport.scripts().route.evalAll(
+                    transport.redis(), order.size(),
+                    i -> List.of(options.partitionStream(order.get(i)), options.partitionRouted(order.get(i))),
+                    i -> byPartition.get(order.get(i))));
+        }
+        CommandArguments ack = new CommandArguments(Protocol.Command.XACK).key(options.stream())
+                .add(options.routerGroup());
+        for (String id : ids) {
+            ack.add(id);
+        }
+        transport.call("ack routed entries", () -> transport.redis().executeCommand(ack));
+        return ids.size();
+    }
+
+    /**
+     * The seed's lock key from raw fields: {@code execution_id} when not empty (the seed writes
+     * {@code ''} for an absent field), else {@code event_id}.
+     */
+    private static String lockKey(List<?> raw) {
+        String execution = null;
+        String event = null;
+        for (int i = 0; i + 1 < raw.size(); i += 2) {
+            String name = StreamEntries.text(raw.get(i));
+            if (WireFormat.EXECUTION_ID.equals(name)) {
+                execution = StreamEntries.text(raw.get(i + 1));
+            } else if (WireFormat.EVENT_ID.equals(name)) {
+                event = StreamEntries.text(raw.get(i + 1));
+            }
+        }
+        if (execution != null && !execution.isEmpty()) {
+            return execution;
+        }
+        return event != null ? event : "";
+    }
+
+    private void ensureGroup() {
+        if (groupReady) {
+            return;
+        }
+        transport.call("create the router's group", () -> {
+            try {
+                transport.redis().executeCommand(new CommandArguments(Protocol.Command.XGROUP).add("CREATE")
+                        .key(options.stream()).add(options.routerGroup()).add("0").add("MKSTREAM"));
+            } catch (JedisDataException e) {
+                if (e.getMessage() == null || !e.getMessage().startsWith("BUSYGROUP")) {
+                    throw e;
+                }
+            }
+            return null;
+        });
+        groupReady = true;
+    }
+
+    /** Waits on Redis for a new entry in the single stream, up to a short block. */
+    private void block() {
+        Connection c = blocking;
+        try {
+            if (c == null || !c.isConnected() || c.isBroken()) {
+                c = transport.connector().newDedicatedConnection();
+                blocking = c;
+            }
+            c.setSoTimeout((int) (transport.connector().socketTimeoutMillis() + BLOCK_MS));
+            try {
+                c.executeCommand(new CommandArguments(Protocol.Command.XREAD).add("COUNT").add(1).add("BLOCK")
+                        .add(BLOCK_MS).add("STREAMS").key(options.stream()).add(lastSeen));
+            } finally {
+                if (c.isConnected()) {
+                    c.rollbackTimeout();
+                }
+            }
+        } catch (JedisException e) {
+            closeBlocking();
+            if (!stopped) {
+                throw transport.unavailable("wait for entries of " + options.stream(), e);
+            }
+        }
+    }
+
+    void stop() {
+        stopped = true;
+        closeBlocking();
+    }
+
+    private void closeBlocking() {
+        Connection c = blocking;
+        blocking = null;
+        if (c != null) {
+            try {
+                c.close();
+            } catch (RuntimeException e) {
+                log.debug("closing the router's connection failed: {}", e.toString());
+            }
+        }
+    }
+}
