@@ -31,11 +31,15 @@ import java.util.Objects;
  * @param eventsDeadLettered events moved to the dead-letter stream
  * @param duplicates         redeliveries of already completed events, acknowledged without running
  * @param workers            per-worker detail
+ * @param partitions         the partitions this process owns, or null when the stream is not partitioned
+ * @param retryHolds         keys whose events wait behind a retry, or null when the transport does not
+ *                           order events per key
  */
 public record HealthSnapshot(HealthStatus status, int workerCount, int healthyWorkers, int degradedWorkers,
                              int unhealthyWorkers, long eventsProcessed, long eventsSucceeded, long eventsFailed,
                              long activeEvents, Instant timestamp, long eventsRetried, long eventsDeadLettered,
-                             long duplicates, List<WorkerHealth> workers) {
+                             long duplicates, List<WorkerHealth> workers, PartitionOwnership partitions,
+                             RetryHolds retryHolds) {
 
     /** The Alga PSA Workflow Worker Service's timestamp form: ISO-8601 UTC with milliseconds, {@code 2025-03-01T23:00:00.000Z}. */
     private static final DateTimeFormatter TIMESTAMP =
@@ -58,6 +62,8 @@ public record HealthSnapshot(HealthStatus status, int workerCount, int healthyWo
      * @param eventsDeadLettered events moved to the dead-letter stream
      * @param duplicates         redeliveries of already completed events, acknowledged without running
      * @param workers            per-worker detail, copied; null for none
+     * @param partitions         the partitions owned, or null
+     * @param retryHolds         the keys held by retries, or null
      * @throws NullPointerException if a required component is null
      */
     public HealthSnapshot {
@@ -107,7 +113,26 @@ public record HealthSnapshot(HealthStatus status, int workerCount, int healthyWo
             field(sb, "lastError", w.lastError());
             sb.append('}');
         }
-        sb.append("]}");
+        sb.append(']');
+        sb.append(",\"partitions\":");
+        if (partitions == null) {
+            sb.append("null");
+        } else {
+            sb.append("{\"count\":").append(partitions.partitions()).append(",\"owned\":[");
+            for (int i = 0; i < partitions.owned().size(); i++) {
+                sb.append(i > 0 ? "," : "").append(partitions.owned().get(i));
+            }
+            sb.append("],\"share\":").append(partitions.share())
+                    .append(",\"renewalFailing\":").append(partitions.renewalFailing()).append('}');
+        }
+        sb.append(",\"retryHolds\":");
+        if (retryHolds == null) {
+            sb.append("null");
+        } else {
+            sb.append("{\"keys\":").append(retryHolds.keys()).append(",\"longestMillis\":")
+                    .append(retryHolds.longestMillis()).append('}');
+        }
+        sb.append('}');
         return sb.toString();
     }
 

@@ -4,6 +4,7 @@ import dev.workflowworker.api.ErrorClassifier;
 import dev.workflowworker.api.EventPublisher;
 import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.api.HealthSnapshot;
+import dev.workflowworker.api.PartitionOwnership;
 import dev.workflowworker.api.HealthStatus;
 import dev.workflowworker.api.StreamStats;
 import dev.workflowworker.api.spi.LockProvider;
@@ -294,9 +295,15 @@ public final class WorkerService implements AutoCloseable {
         }
         HealthStatus status = state.get() == State.NEW ? HealthStatus.UNHEALTHY
                 : HealthRules.service(statuses, running, supervisor.target());
+        PartitionOwnership ownership = transport.ownership().orElse(null);
+        // Fewer partitions than its share because leases cannot be renewed: their events wait.
+        if (ownership != null && ownership.shortOfShare() && status == HealthStatus.HEALTHY) {
+            status = HealthStatus.DEGRADED;
+        }
         return new HealthSnapshot(status, running, healthy, degraded, unhealthy, totals.processed(),
                 totals.succeededCount(), totals.failedCount(), totals.active(), time.instant(),
-                totals.retriedCount(), totals.deadLetteredCount(), totals.duplicateCount(), details);
+                totals.retriedCount(), totals.deadLetteredCount(), totals.duplicateCount(), details, ownership,
+                transport.retryHolds().orElse(null));
     }
 
     /**

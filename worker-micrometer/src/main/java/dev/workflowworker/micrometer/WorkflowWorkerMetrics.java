@@ -59,6 +59,13 @@ import java.util.function.ToDoubleFunction;
  *   <tr><td>{@value #ACTIVE}</td><td>gauge</td><td></td><td>events being processed now</td></tr>
  *   <tr><td>{@value #WORKERS}</td><td>gauge</td><td>{@code status}</td>
  *       <td>workers by health: {@code healthy}, {@code degraded}, {@code unhealthy}</td></tr>
+ *   <tr><td>{@value #PARTITIONS_OWNED}</td><td>gauge</td><td></td>
+ *       <td>partitions this process owns; NaN when the stream is not partitioned</td></tr>
+ *   <tr><td>{@value #KEYS_HELD}</td><td>gauge</td><td></td>
+ *       <td>lock keys whose later events wait behind a recoverable retry's backoff (ordered
+ *       transports); NaN otherwise</td></tr>
+ *   <tr><td>{@value #KEYS_HELD_LONGEST}</td><td>gauge</td><td></td>
+ *       <td>seconds the longest-held key has waited behind a retry</td></tr>
  *   <tr><td>{@value #PROCESSING}</td><td>timer</td><td>{@code outcome}</td>
  *       <td>time spent in the handler per attempt, {@code outcome} = {@code succeeded} or
  *       {@code failed}; publishes p50, p95, p99 and a percentile histogram (Prometheus shows the
@@ -115,6 +122,12 @@ public final class WorkflowWorkerMetrics implements MeterBinder, AutoCloseable {
     public static final String RETRY_SCHEDULED = "workflow.worker.stream.retry.scheduled";
     /** Gauge of entries in the dead-letter stream. */
     public static final String DEAD_LETTERS = "workflow.worker.stream.dead.letters";
+    /** Gauge of partitions this process owns (NaN when the stream is not partitioned). */
+    public static final String PARTITIONS_OWNED = "workflow.worker.partitions.owned";
+    /** Gauge of lock keys whose events wait behind a retry (NaN when the transport does not order per key). */
+    public static final String KEYS_HELD = "workflow.worker.keys.held";
+    /** Gauge of how long the longest-held key has waited behind a retry, in seconds. */
+    public static final String KEYS_HELD_LONGEST = "workflow.worker.keys.held.longest.seconds";
     /** Timer of handler time per attempt, tagged {@code outcome}. */
     public static final String PROCESSING = "workflow.worker.processing";
 
@@ -202,6 +215,12 @@ public final class WorkflowWorkerMetrics implements MeterBinder, AutoCloseable {
             streamGauge(PENDING, "Stream entries delivered and not yet settled", st -> st.pending());
             streamGauge(RETRY_SCHEDULED, "Events waiting for a delayed retry", st -> st.retryScheduled());
             streamGauge(DEAD_LETTERS, "Entries in the dead-letter stream", st -> st.deadLetters());
+            gauge(PARTITIONS_OWNED, "Partitions of the stream this process owns", Tags.empty(),
+                    h -> h.partitions() == null ? Double.NaN : h.partitions().owned().size());
+            gauge(KEYS_HELD, "Lock keys whose later events wait behind a retry's backoff", Tags.empty(),
+                    h -> h.retryHolds() == null ? Double.NaN : h.retryHolds().keys());
+            gauge(KEYS_HELD_LONGEST, "How long the longest-held key has waited behind a retry", Tags.empty(),
+                    h -> h.retryHolds() == null ? Double.NaN : h.retryHolds().longestMillis() / 1000.0);
             for (HealthStatus s : HealthStatus.values()) {
                 gauge(WORKERS, "Workers by health status", Tags.of("status", s.jsonValue()), h -> switch (s) {
                     case HEALTHY -> h.healthyWorkers();

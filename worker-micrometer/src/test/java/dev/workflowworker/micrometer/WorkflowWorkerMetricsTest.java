@@ -95,6 +95,32 @@ class WorkflowWorkerMetricsTest {
     }
 
     @Test
+    void keysHeldByARetryAreGaugedAndPartitionsAreNotANumberWithoutPartitions() {
+        InMemoryEventTransport ordered = InMemoryEventTransport.create();
+        WorkerService holding = WorkerService.builder()
+                .transport(ordered)
+                .runtime(ActionRuntime.builder().on("LATER", ctx -> {
+                    throw new RecoverableWorkflowException("not yet", Duration.ofMinutes(5));
+                }).on("OK", ctx -> { }).build())
+                .pollInterval(Duration.ofMillis(20))
+                .build();
+        try {
+            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            new WorkflowWorkerMetrics(holding).bindTo(registry);
+            holding.start();
+            holding.publisher().publish(WorkflowEvent.builder("LATER").executionId("x").payload(Map.of()).build());
+            holding.publisher().publish(WorkflowEvent.builder("OK").executionId("x").payload(Map.of()).build());
+            Await.until(WAIT, () -> gauge(registry, WorkflowWorkerMetrics.KEYS_HELD) == 1.0,
+                    () -> "one key held; health " + holding.health().toJson());
+            assertEquals(0, holding.health().eventsSucceeded(), "the key's next event waits behind the held one");
+            assertTrue(Double.isNaN(gauge(registry, WorkflowWorkerMetrics.PARTITIONS_OWNED)));
+            assertTrue(gauge(registry, WorkflowWorkerMetrics.KEYS_HELD_LONGEST) >= 0);
+        } finally {
+            holding.shutdownNow();
+        }
+    }
+
+    @Test
     void countersAndTimerFollowEveryOutcomeAndMatchTheHealthSnapshot() {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         new WorkflowWorkerMetrics(service).bindTo(registry);

@@ -1,6 +1,9 @@
 package dev.workflowworker.redis;
 
 import dev.workflowworker.api.ErrorClassifier;
+import dev.workflowworker.api.PartitionOwnership;
+import dev.workflowworker.api.RetryHolds;
+import dev.workflowworker.core.order.KeySequencer;
 import dev.workflowworker.api.StreamStats;
 import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.api.spi.LockProvider;
@@ -155,6 +158,23 @@ public final class RedisEventTransport implements EventTransport {
                     + options.partitionCountKey() + "); set partitions(" + recorded + ") or WORKER_PARTITIONS="
                     + recorded);
         }
+    }
+
+    @Override
+    public Optional<PartitionOwnership> ownership() {
+        Partitions p = partitions;
+        return p == null ? Optional.empty()
+                : Optional.of(new PartitionOwnership(p.count(), p.owned(), p.share(), p.renewalFailing()));
+    }
+
+    @Override
+    public Optional<RetryHolds> retryHolds() {
+        Partitions p = partitions;
+        if (p == null) {
+            return Optional.empty();
+        }
+        KeySequencer.Holds h = p.sequencer.holds();
+        return Optional.of(new RetryHolds(h.keys(), h.longestMillis()));
     }
 
     /**

@@ -382,6 +382,32 @@ class PartitionedStreamTest {
     }
 
     @Test
+    void healthShowsOwnedPartitionsAndIsDegradedWhileLeasesCannotBeRenewed(RedisServer redis) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(redis.isRestartable(), "needs a restartable server");
+        RedisOptions options = options(redis, 2).build();
+        // A short health window: a transport failure is remembered only this long once reads succeed.
+        WorkerService s = service(options, ctx -> { }, b -> b.healthCheckInterval(Duration.ofSeconds(1)));
+        Await.until(Duration.ofSeconds(5), () -> s.health().partitions() != null
+                        && s.health().partitions().owned().equals(List.of(0, 1)),
+                () -> "health " + s.health().toJson());
+        assertEquals(dev.workflowworker.api.HealthStatus.HEALTHY, s.health().status());
+        assertEquals(2, s.health().partitions().share());
+        redis.stop();
+        try {
+            // Leases count as lost after nine tenths of their TTL without renewal.
+            Await.until(Duration.ofSeconds(10), () -> s.health().partitions().owned().isEmpty()
+                            && s.health().status() != dev.workflowworker.api.HealthStatus.HEALTHY,
+                    () -> "health " + s.health().toJson());
+            assertTrue(s.health().partitions().renewalFailing());
+        } finally {
+            redis.start();
+        }
+        Await.until(Duration.ofSeconds(15), () -> s.health().partitions().owned().size() == 2
+                        && s.health().status() == dev.workflowworker.api.HealthStatus.HEALTHY,
+                () -> "health " + s.health().toJson());
+    }
+
+    @Test
     void aDifferentPartitionCountFailsAtStartNamingBothCounts(RedisServer redis) {
         RedisEventTransport.create(redis.options().partitions(4).build()).close();
         IllegalStateException e = assertThrows(IllegalStateException.class,

@@ -3,6 +3,8 @@ package dev.workflowworker.api.spi;
 import dev.workflowworker.api.DeadLetter;
 import dev.workflowworker.api.ErrorClassifier;
 import dev.workflowworker.api.EventPublisher;
+import dev.workflowworker.api.PartitionOwnership;
+import dev.workflowworker.api.RetryHolds;
 import dev.workflowworker.api.StreamStats;
 
 import java.time.Duration;
@@ -74,6 +76,25 @@ public interface EventTransport extends EventPublisher, AutoCloseable {
      * @throws RuntimeException if the store cannot be reached
      */
     default Optional<StreamStats> stats() {
+        return Optional.empty();
+    }
+
+    /**
+     * Which partitions this process owns, for a partitioned transport; reported in health.
+     *
+     * @return the ownership, or empty when the transport has no partitions
+     */
+    default Optional<PartitionOwnership> ownership() {
+        return Optional.empty();
+    }
+
+    /**
+     * Keys held by a recoverable retry now, for a transport that keeps each key's events in
+     * order; reported in health and metrics.
+     *
+     * @return the holds, or empty when the transport does not order events per key
+     */
+    default Optional<RetryHolds> retryHolds() {
         return Optional.empty();
     }
 

@@ -1,6 +1,7 @@
 package dev.workflowworker.core.memory;
 
 import dev.workflowworker.api.DeadLetter;
+import dev.workflowworker.api.RetryHolds;
 import dev.workflowworker.api.StreamStats;
 import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.api.spi.EventTransport;
@@ -196,6 +197,16 @@ public final class InMemoryEventTransport implements EventTransport {
     /** {@return how many entries are waiting for a retry} */
     public int scheduledCount() {
         return sequencer != null ? sequencer.holds().keys() : scheduled.size();
+    }
+
+    /** Keys held by a retry now; empty for the unordered queue, where a retry does not hold its key. */
+    @Override
+    public Optional<RetryHolds> retryHolds() {
+        if (sequencer == null) {
+            return Optional.empty();
+        }
+        KeySequencer.Holds h = sequencer.holds();
+        return Optional.of(new RetryHolds(h.keys(), h.longestMillis()));
     }
 
     @Override
