@@ -127,6 +127,8 @@ final class Partitions implements AutoCloseable {
     final KeySequencer sequencer;
     /** The lease each out delivery was read under; its outcome is refused once that lease is lost. */
     private final Map<String, Lease> out = new ConcurrentHashMap<>();
+    /** The lease each buffered (not yet out) delivery was read under. */
+    private final Map<String, Lease> offeredUnder = new ConcurrentHashMap<>();
     private final ReentrantLock fetchLock = new ReentrantLock();
     private final AtomicInteger consumers = new AtomicInteger();
     private final AtomicBoolean wakePending = new AtomicBoolean();
@@ -408,8 +410,7 @@ final class Partitions implements AutoCloseable {
             Part part = parts[i];
             Lease l = part.lease;
             if (l != null && !l.lost && !part.releasing) {
-                part.releasing = true;
-                sequencer.dropPartition(i);
+                startRelease(part, l);
                 owned--;
                 log.info("giving partition {} of {} up (share {} of {} partitions over {} instances)",
                         i, options.stream(), target, count, n);
@@ -458,6 +459,12 @@ final class Partitions implements AutoCloseable {
         }
     }
 
+    private synchronized void startRelease(Part part, Lease l) {
+        part.releasing = true;
+        sequencer.dropPartition(part.index);
+        offeredUnder.values().removeIf(x -> x == l);
+    }
+
     /** Gives up the partitions being given up whose running events have all settled. */
     private void finishReleases() {
         for (Part part : parts) {
@@ -494,6 +501,7 @@ final class Partitions implements AutoCloseable {
             part.releasing = false;
         }
         int running = sequencer.dropPartition(l.partition);
+        offeredUnder.values().removeIf(x -> x == l);
         log.warn("lost the lease of partition {} of {} (token {}): {}; {} of its events still running will not be "
                 + "committed", l.partition, options.stream(), l.token, why, running);
     }
@@ -520,11 +528,22 @@ final class Partitions implements AutoCloseable {
             if (!taken.isEmpty()) {
                 List<Delivery> ds = new ArrayList<>(taken.size());
                 for (KeySequencer.Taken t : taken) {
-                    Lease l = parts[t.partition()].lease;
-                    out.put(t.delivery().id(), l != null ? l : deadLease(t.partition()));
+                    String id = t.delivery().id();
+                    // The lease it was read under, not the partition's current one: if that was
+                    // lost, another owner may have run it since, and its outcome must be refused.
+                    Lease l = offeredUnder.remove(id);
+                    if (l == null || l.lost) {
+                        // Taken while its lease was being lost: never started, nothing to refuse.
+                        sequencer.settled(id);
+                        continue;
+                    }
+                    out.put(id, l);
                     ds.add(t.delivery());
                 }
-                return ds;
+                if (!ds.isEmpty()) {
+                    return ds;
+                }
+                continue;
             }
             long remaining = deadline - System.nanoTime();
             if (closed || remaining <= 0) {
@@ -632,6 +651,8 @@ final class Partitions implements AutoCloseable {
             part.lastSeen = StreamEntries.text(pair.get(1));
             String lastId = null;
             vanished.clear();
+            List<Delivery> batch = new ArrayList<>(entries.size());
+            List<Long> dues = new ArrayList<>(entries.size());
             for (Object e : entries) {
                 List<?> entry = (List<?>) e;
                 String id = StreamEntries.text(entry.get(0));
@@ -649,10 +670,10 @@ final class Partitions implements AutoCloseable {
                     due = Math.max(1, Long.parseLong(mark.substring(colon + 1)));
                     d = new Delivery(d.id(), d.event(), Math.max(1, attempt), d.fields(), d.decodeError());
                 }
-                if (sequencer.offer(part.index, d, due)) {
-                    offered++;
-                }
+                batch.add(d);
+                dues.add(due);
             }
+            offered += offerUnder(part, part.readerLease, batch, dues);
             if (part.historyCursor != null) {
                 part.historyCursor = entries.isEmpty() ? null : lastId;
             }
@@ -662,6 +683,32 @@ final class Partitions implements AutoCloseable {
             }
         }
         return offered;
+    }
+
+    /**
+     * Buffers entries read under {@code l}, unless the lease was lost or the partition is being
+     * given up meanwhile: those entries may already belong to another owner, and the drop that
+     * came with the loss must not be undone by a read that raced it. Synchronized with
+     * {@link #lost} and the start of a release, which drop the partition's buffer.
+     */
+    private synchronized int offerUnder(Part part, Lease l, List<Delivery> batch, List<Long> dues) {
+        if (l.lost || part.lease != l || part.releasing) {
+            return 0;
+        }
+        int n = 0;
+        for (int i = 0; i < batch.size(); i++) {
+            Delivery d = batch.get(i);
+            // Before the offer: another worker may take it the moment it is offered.
+            Lease before = offeredUnder.put(d.id(), l);
+            if (sequencer.offer(part.index, d, dues.get(i))) {
+                n++;
+            } else if (before != null) {
+                offeredUnder.put(d.id(), before);
+            } else if (!out.containsKey(d.id())) {
+                offeredUnder.remove(d.id(), l);
+            }
+        }
+        return n;
     }
 
     /**
@@ -879,6 +926,8 @@ final class Partitions implements AutoCloseable {
                         List.of(l.value, streamId(d.id()), attempt + ":" + dueAtMillis))));
         if (r == 1) {
             if (keeps(l)) {
+                // Back in the buffer under the same lease; the take that hands it out again checks it.
+                offeredUnder.put(d.id(), l);
                 out.remove(d.id());
                 sequencer.hold(d.id(), dueAtMillis, attempt);
             } else {
@@ -928,6 +977,7 @@ final class Partitions implements AutoCloseable {
         if (l == null || !keeps(l)) {
             sequencer.settled(d.id());
         } else {
+            offeredUnder.put(d.id(), l);
             sequencer.handBack(d.id());
         }
     }

@@ -104,7 +104,7 @@ final class Router implements Runnable {
         }
         List<?> entries = pair.get(0) instanceof List<?> es ? es : List.of();
         lastSeen = StreamEntries.text(pair.get(1));
-        if (historyCursor != null && entries.isEmpty()) {
+        if (entries.isEmpty()) {
             historyCursor = null;
             return 0;
         }

@@ -15,10 +15,20 @@ class ChaosFullRun {
 
     @Test
     void fullChaosRun() throws Exception {
-        ChaosRun.Report r = new ChaosRun(new ChaosRun.Settings(50_000, 500, 3, 5, 1, 5_000, 1_000, 2_000, 5_000)).run();
+        ChaosRun.Report r = new ChaosRun(new ChaosRun.Settings(50_000, 500, 3, 5, 1, 5_000, 1_000, 2_000, 5_000, 0)).run();
         String table = r.table();
         System.out.println(table);
         ChaosRun.writeReport(r, Path.of("target", "chaos-full-report.md"));
+        assertTrue(r.promisesHold(), table + "\n" + r.finalHealth());
+    }
+
+    @Test
+    void fullPartitionedChaosRun() throws Exception {
+        ChaosRun.Report r = new ChaosRun(new ChaosRun.Settings(50_000, 500, 3, 5, 1, 5_000, 1_000, 2_000, 5_000, 16))
+                .run();
+        String table = r.table();
+        System.out.println(table);
+        ChaosRun.writeReport(r, Path.of("target", "chaos-full-partitioned-report.md"));
         assertTrue(r.promisesHold(), table + "\n" + r.finalHealth());
     }
 }

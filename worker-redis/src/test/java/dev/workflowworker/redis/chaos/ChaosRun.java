@@ -33,18 +33,20 @@ final class ChaosRun {
 
     /** What to do. */
     record Settings(int events, int executions, int workers, int kills, int redisRestarts, long pauseMillis,
-                    int publishRate, long lockTtlMillis, long claimIdleMillis) {
+                    int publishRate, long lockTtlMillis, long claimIdleMillis, int partitions) {
     }
 
     /** What happened. */
     record Report(Settings settings, int published, int good, int poison, int kills, int redisRestarts,
                   int pauses, long invocations, long completions, long duplicateCompletions, long lost,
                   long unrecordedCompletions, long staleEffects, long deadLetters, long poisonDeadLettered, long goodDeadLettered,
-                  List<Long> recoveryMillis, boolean healthyAtEnd, String finalHealth, long seconds) {
+                  List<Long> recoveryMillis, boolean healthyAtEnd, String finalHealth, long seconds,
+                  long orderViolations) {
 
         boolean promisesHold() {
             return lost == 0 && duplicateCompletions == 0 && staleEffects == 0 && goodDeadLettered == 0
-                    && poisonDeadLettered == poison && healthyAtEnd;
+                    && poisonDeadLettered == poison && healthyAtEnd
+                    && (settings.partitions() == 0 || orderViolations == 0);
         }
 
         String table() {
@@ -54,6 +56,8 @@ final class ChaosRun {
             String max = r.isEmpty() ? "-" : r.get(r.size() - 1) + " ms";
             StringBuilder sb = new StringBuilder();
             row(sb, "events published (good + poison)", published + " (" + good + " + " + poison + ")");
+            row(sb, "mode", settings.partitions() == 0 ? "one shared stream"
+                    : settings.partitions() + " partitions (ordered)");
             row(sb, "execution ids", Integer.toString(settings.executions()));
             row(sb, "worker processes", Integer.toString(settings.workers()));
             row(sb, "worker kills (SIGKILL) + restarts", Integer.toString(kills));
@@ -67,6 +71,8 @@ final class ChaosRun {
             row(sb, "duplicate completions", Long.toString(duplicateCompletions));
             row(sb, "lost good events", Long.toString(lost));
             row(sb, "overlaps (stale fencing tokens)", Long.toString(staleEffects));
+            row(sb, "order violations" + (settings.partitions() == 0 ? " (not promised)" : ""),
+                    Long.toString(orderViolations));
             row(sb, "dead letters (poison / good)", deadLetters + " (" + poisonDeadLettered + " / " + goodDeadLettered + ")");
             row(sb, "recovery after kill p50 / max", p50 + " / " + max);
             row(sb, "recovery after each kill", r.toString());
@@ -105,7 +111,8 @@ final class ChaosRun {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process p = new ProcessBuilder(java, "-Xmx256m", "-XX:+UseSerialGC",
                 "-Dorg.slf4j.simpleLogger.log.dev.workflowworker=info", "-cp", System.getProperty("java.class.path"),
-                ChaosWorkerMain.class.getName(), uri, Long.toString(s.lockTtlMillis()), Long.toString(s.claimIdleMillis()))
+                ChaosWorkerMain.class.getName(), uri, Long.toString(s.lockTtlMillis()), Long.toString(s.claimIdleMillis()),
+                Integer.toString(s.partitions()))
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(Path.of("target", "chaos-workers.log").toFile()))
                 .start();
@@ -196,13 +203,12 @@ final class ChaosRun {
             awaitTrue(Duration.ofSeconds(180), () -> "every good event completed and every poison dead-lettered; "
                     + state[0], () -> {
                 try (Jedis j = jedis(uri)) {
-                    long dlq = j.exists(STREAM + ":dlq") ? j.xlen(STREAM + ":dlq") : 0;
-                    // Markers, not listener records: a kill between ack and record leaves only the marker.
-                    long completed = goodCount - missingMarkers(j);
+                    long dlq = deadLetterCount(j);
+                    long completed = goodCount - missing(j);
                     long pending = pendingTotal(j);
-                    long retries = j.zcard("workflow:events:global:retry");
+                    long retries = retriesWaiting(j);
                     state[0] = "completed " + completed + "/" + goodCount + ", dead letters " + dlq + "/" + poisonCount
-                            + ", pending " + pending + ", retry set " + retries + ", stream length " + j.xlen(STREAM);
+                            + ", pending " + pending + ", retries waiting " + retries;
                     return completed == goodCount && dlq >= poisonCount && pending == 0 && retries == 0;
                 }
             });
@@ -220,19 +226,36 @@ final class ChaosRun {
     }
 
     private void produce(String uri, AtomicInteger published) {
-        RedisOptions options = RedisOptions.fromUri(uri);
+        RedisOptions options = RedisOptions.builder().uri(uri).partitions(s.partitions()).build();
+        Jedis[] raw = {jedis(uri)};
         try (RedisEventTransport t = RedisEventTransport.create(options)) {
             long start = System.nanoTime();
             for (int i = 0; i < s.events(); i++) {
                 String type = isPoison(i) ? "POISON" : isSlow(i) ? "SLOW" : "WORK";
+                int execution = i % s.executions();
+                int seq = i / s.executions();
                 WorkflowEvent e = WorkflowEvent.builder(type).eventId("ev-" + i)
-                        .executionId("exec-" + (i % s.executions())).build();
+                        .executionId("exec-" + execution).payload(Map.of("seq", seq)).build();
+                // Partitioned, a tenth of the executions come from a seed-format producer through
+                // the single stream and the router; each execution keeps to one path, so its order holds.
+                boolean seedProducer = s.partitions() > 0 && execution % 10 == 0;
                 while (true) {
                     try {
-                        t.publish(e);
+                        if (seedProducer) {
+                            raw[0].xadd(STREAM, StreamEntryID.NEW_ENTRY, Map.of("event_id", e.eventId(),
+                                    "execution_id", e.executionId(), "event_name", "", "event_type", type,
+                                    "tenant", "", "user_id", "", "payload_json", "{\"seq\":" + seq + "}"));
+                        } else {
+                            t.publish(e);
+                        }
                         break;
                     } catch (RuntimeException ex) {
                         // Redis is restarting or paused: a producer retries; a duplicate entry is deduplicated.
+                        if (seedProducer) {
+                            // A plain connection does not come back by itself after Redis restarts.
+                            raw[0].close();
+                            raw[0] = jedis(uri);
+                        }
                         sleepQuietly(50);
                     }
                 }
@@ -243,19 +266,34 @@ final class ChaosRun {
                     sleepQuietly(TimeUnit.NANOSECONDS.toMillis(wait));
                 }
             }
+        } finally {
+            raw[0].close();
         }
     }
 
-    /** Time from the kill until no entry is pending on a consumer of the killed process. */
+    /**
+     * Time from the kill until no entry is pending on a consumer of the killed process, or,
+     * partitioned, until no partition lease names it.
+     */
     private long awaitNoPendingOf(String uri, long pid, long killedAt) {
         String marker = "-" + pid + "-worker";
+        String owner = "workflow-worker-" + pid + "-";
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         while (System.nanoTime() < deadline) {
             try (Jedis j = jedis(uri)) {
                 long pending = 0;
-                for (StreamConsumerInfo c : j.xinfoConsumers2(STREAM, "workflow-processors")) {
-                    if (c.getName().contains(marker)) {
-                        pending += c.getPending();
+                if (s.partitions() > 0) {
+                    for (int p = 0; p < s.partitions(); p++) {
+                        String lease = j.get(partitionKey(p) + ":lease");
+                        if (lease != null && lease.startsWith(owner)) {
+                            pending++;
+                        }
+                    }
+                } else {
+                    for (StreamConsumerInfo c : j.xinfoConsumers2(STREAM, "workflow-processors")) {
+                        if (c.getName().contains(marker)) {
+                            pending += c.getPending();
+                        }
                     }
                 }
                 if (pending == 0) {
@@ -267,6 +305,70 @@ final class ChaosRun {
             sleepQuietly(50);
         }
         return -1;
+    }
+
+    private String partitionKey(int p) {
+        return "{" + STREAM + "#" + p + "}";
+    }
+
+    /**
+     * Good events not (yet) completed. Partitioned, from the handlers' own record of applied
+     * effects (there are no markers); shared, from the processed markers, since a kill between the
+     * ack and the handler's record leaves only the marker.
+     */
+    private long missing(Jedis j) {
+        if (s.partitions() == 0) {
+            return missingMarkers(j);
+        }
+        redis.clients.jedis.Pipeline p = j.pipelined();
+        List<redis.clients.jedis.Response<Boolean>> exists = new ArrayList<>();
+        for (int i = 0; i < s.events(); i++) {
+            if (!isPoison(i)) {
+                exists.add(p.hexists(ChaosWorkerMain.DONE, "ev-" + i));
+            }
+        }
+        p.sync();
+        return exists.stream().filter(r -> !r.get()).count();
+    }
+
+    private long deadLetterCount(Jedis j) {
+        if (s.partitions() == 0) {
+            return j.exists(STREAM + ":dlq") ? j.xlen(STREAM + ":dlq") : 0;
+        }
+        long n = 0;
+        for (int p = 0; p < s.partitions(); p++) {
+            n += j.exists(partitionKey(p) + ":dlq") ? j.xlen(partitionKey(p) + ":dlq") : 0;
+        }
+        return n;
+    }
+
+    private List<StreamEntry> deadLetters(Jedis j) {
+        List<String> keys = new ArrayList<>();
+        if (s.partitions() == 0) {
+            keys.add(STREAM + ":dlq");
+        } else {
+            for (int p = 0; p < s.partitions(); p++) {
+                keys.add(partitionKey(p) + ":dlq");
+            }
+        }
+        List<StreamEntry> out = new ArrayList<>();
+        for (String k : keys) {
+            if (j.exists(k)) {
+                out.addAll(j.xrange(k, (StreamEntryID) null, null));
+            }
+        }
+        return out;
+    }
+
+    private long retriesWaiting(Jedis j) {
+        if (s.partitions() == 0) {
+            return j.zcard(STREAM + ":retry");
+        }
+        long n = 0;
+        for (int p = 0; p < s.partitions(); p++) {
+            n += j.hlen(partitionKey(p) + ":held");
+        }
+        return n;
     }
 
     /** Good events without a processed marker: not (yet) completed. */
@@ -282,8 +384,35 @@ final class ChaosRun {
         return exists.stream().filter(r -> !r.get()).count();
     }
 
-    private static long pendingTotal(Jedis j) {
-        return j.xpending(STREAM, "workflow-processors").getTotal();
+    private long pendingTotal(Jedis j) {
+        if (s.partitions() == 0) {
+            return j.xpending(STREAM, "workflow-processors").getTotal();
+        }
+        // The single stream counts too: an entry not yet routed is not done.
+        long n = j.exists(STREAM) ? j.xpending(STREAM, "workflow-processors-router").getTotal()
+                + routerLag(j) : 0;
+        for (int p = 0; p < s.partitions(); p++) {
+            if (j.exists(partitionKey(p))) {
+                n += j.xpending(partitionKey(p), "workflow-processors").getTotal() + lag(j, partitionKey(p));
+            }
+        }
+        return n;
+    }
+
+    private static long routerLag(Jedis j) {
+        return lag(j, STREAM);
+    }
+
+    /** Entries the stream's groups have not been delivered yet (0 when unknown). */
+    private static long lag(Jedis j, String stream) {
+        long max = 0;
+        for (redis.clients.jedis.resps.StreamGroupInfo g : j.xinfoGroups(stream)) {
+            Object lag = g.getGroupInfo().get("lag");
+            if (lag instanceof Long l) {
+                max = Math.max(max, l);
+            }
+        }
+        return max;
     }
 
     private boolean awaitHealthy(String uri, Duration timeout) {
@@ -320,10 +449,10 @@ final class ChaosRun {
             }
             long completions = succeeded.values().stream().mapToLong(Long::longValue).sum();
             long duplicates = succeeded.values().stream().mapToLong(Long::longValue).filter(n -> n > 1).map(n -> n - 1).sum();
-            long lost = missingMarkers(j);
+            long lost = missing(j);
             String stale = j.get(ChaosWorkerMain.STALE);
-            List<StreamEntry> dlq = j.exists(STREAM + ":dlq")
-                    ? j.xrange(STREAM + ":dlq", (StreamEntryID) null, null) : List.of();
+            String order = j.get(ChaosWorkerMain.ORDER_VIOLATIONS);
+            List<StreamEntry> dlq = deadLetters(j);
             long poisonDead = 0;
             long goodDead = 0;
             for (StreamEntry e : dlq) {
@@ -339,7 +468,7 @@ final class ChaosRun {
             long unrecorded = good - lost - succeeded.size();
             return new Report(s, published, good, poison, kills, restarts, pauses, invocations, completions,
                     duplicates, lost, unrecorded, stale == null ? 0 : Long.parseLong(stale), dlq.size(), poisonDead, goodDead,
-                    recovery, healthy, health, seconds);
+                    recovery, healthy, health, seconds, order == null ? 0 : Long.parseLong(order));
         }
     }
 

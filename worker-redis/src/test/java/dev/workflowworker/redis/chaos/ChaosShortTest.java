@@ -15,7 +15,7 @@ class ChaosShortTest {
 
     @Test
     void noLossNoDoubleCompletionNoOverlapUnderKillsRestartsAndPauses() throws Exception {
-        ChaosRun.Report r = new ChaosRun(new ChaosRun.Settings(3_000, 100, 2, 2, 1, 2_000, 150, 1_000, 3_000)).run();
+        ChaosRun.Report r = new ChaosRun(new ChaosRun.Settings(3_000, 100, 2, 2, 1, 2_000, 150, 1_000, 3_000, 0)).run();
         String table = r.table();
         System.out.println(table);
         ChaosRun.writeReport(r, Path.of("target", "chaos-short-report.md"));
@@ -27,5 +27,23 @@ class ChaosShortTest {
         assertTrue(r.healthyAtEnd(), table + "\n" + r.finalHealth());
         assertEquals(2, r.kills(), table);
         assertTrue(r.recoveryMillis().stream().allMatch(ms -> ms >= 0), "a killed worker's work was never reclaimed\n" + table);
+    }
+
+    @Test
+    void partitionedNoLossNoDoubleCompletionNoOverlapAndInOrderUnderKillsRestartsAndPauses() throws Exception {
+        ChaosRun.Report r = new ChaosRun(new ChaosRun.Settings(3_000, 100, 2, 2, 1, 2_000, 150, 1_000, 3_000, 8)).run();
+        String table = r.table();
+        System.out.println(table);
+        ChaosRun.writeReport(r, Path.of("target", "chaos-short-partitioned-report.md"));
+        assertEquals(0, r.lost(), table);
+        assertEquals(0, r.duplicateCompletions(), table);
+        assertEquals(0, r.staleEffects(), table);
+        assertEquals(0, r.orderViolations(), table);
+        assertEquals(0, r.goodDeadLettered(), table);
+        assertEquals(r.poison(), r.poisonDeadLettered(), table);
+        assertTrue(r.healthyAtEnd(), table + "\n" + r.finalHealth());
+        assertEquals(2, r.kills(), table);
+        assertTrue(r.recoveryMillis().stream().allMatch(ms -> ms >= 0), "a killed worker's partitions were never taken\n"
+                + table);
     }
 }

@@ -23,7 +23,7 @@ import java.util.function.Supplier;
  * would apply, refusing tokens older than the newest it has seen. The process writes its health
  * JSON to Redis every 500 ms and runs until killed or until its standard input closes.
  *
- * <p>Arguments: Redis URI, lock TTL ms, claim idle ms.
+ * <p>Arguments: Redis URI, lock TTL ms, claim idle ms, partitions (0 for one shared stream).
  */
 public final class ChaosWorkerMain {
 
@@ -32,6 +32,12 @@ public final class ChaosWorkerMain {
     static final String STALE = "chaos:stale-effects";
     static final String HEALTH = "chaos:health:";
     static final String READY = "chaos:ready";
+    /** Per event id, the fencing token of the run whose effect was applied: the handlers' own completion record. */
+    static final String DONE = "chaos:done";
+    /** Per execution id, the highest event sequence whose effect was applied. */
+    static final String ORDER = "chaos:order";
+    /** Effects applied for an event sequence below one already applied for its execution id. */
+    static final String ORDER_VIOLATIONS = "chaos:order-violations";
 
     /** The downstream effect: accepted only if its token is not older than the newest seen for the key. */
     private static final String FENCED_EFFECT =
@@ -39,6 +45,12 @@ public final class ChaosWorkerMain {
             + "local token = tonumber(ARGV[2])\n"
             + "if token < last then redis.call('INCR', KEYS[2]) return 0 end\n"
             + "redis.call('HSET', KEYS[1], ARGV[1], token)\n"
+            // The order ledger: an execution's effects must come in sequence order; the same
+            // sequence again is a rerun after a lost commit, allowed.
+            + "local seq = tonumber(ARGV[4])\n"
+            + "local done = tonumber(redis.call('HGET', KEYS[3], ARGV[1]) or '-1')\n"
+            + "if seq < done then redis.call('INCR', KEYS[4]) else redis.call('HSET', KEYS[3], ARGV[1], seq) end\n"
+            + "redis.call('HSET', KEYS[5], ARGV[3], token)\n"
             + "return 1";
 
     private ChaosWorkerMain() {
@@ -49,11 +61,14 @@ public final class ChaosWorkerMain {
         Duration lockTtl = Duration.ofMillis(Long.parseLong(args[1]));
         Duration claimIdle = Duration.ofMillis(Long.parseLong(args[2]));
         String pid = Long.toString(ProcessHandle.current().pid());
-        RedisOptions options = RedisOptions.fromUri(uri);
+        int partitions = Integer.parseInt(args[3]);
+        RedisOptions options = RedisOptions.builder().uri(uri).partitions(partitions)
+                .partitionLeaseTtl(lockTtl.multipliedBy(2)).build();
         try (RedisClient ledger = RedisClient.builder().hostAndPort(options.host(), options.port()).build()) {
             ActionRuntime runtime = ActionRuntime.builder()
                     .on("WORK", ctx -> work(ledger, ctx, 0))
-                    .on("SLOW", ctx -> work(ledger, ctx, lockTtl.toMillis() * 3 / 2))
+                    // Longer than the lock TTL, and than the partition lease (twice the lock TTL).
+                    .on("SLOW", ctx -> work(ledger, ctx, lockTtl.toMillis() * 5 / 2))
                     .on("POISON", ctx -> {
                         record(ledger, ctx, STARTS, ctx.event().eventId());
                         throw new PermanentWorkflowException("poison event " + ctx.event().eventId());
@@ -115,8 +130,10 @@ public final class ChaosWorkerMain {
             Thread.sleep(pause);
         }
         ctx.throwIfCancelled();
-        Object accepted = retry(ctx, () -> ledger.eval(FENCED_EFFECT, List.of("chaos:fence", STALE),
-                List.of(ctx.event().executionId(), Long.toString(ctx.fencingToken()))));
+        Object accepted = retry(ctx, () -> ledger.eval(FENCED_EFFECT,
+                List.of("chaos:fence", STALE, ORDER, ORDER_VIOLATIONS, DONE),
+                List.of(ctx.event().executionId(), Long.toString(ctx.fencingToken()), eventId,
+                        ctx.payload().getOrDefault("seq", "0").toString())));
         if (!Long.valueOf(1).equals(accepted)) {
             throw new PermanentWorkflowException("downstream refused a stale fencing token " + ctx.fencingToken());
         }
