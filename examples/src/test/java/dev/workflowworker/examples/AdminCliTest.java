@@ -211,6 +211,9 @@ class AdminCliTest {
         assertUsage(cli(env, "dlq", "replay", "--from", "1-0"), "needs both --from and --to");
         assertUsage(cli(env, "dlq", "show"), "dlq show needs a dead letter id");
         assertUsage(cli(env, "stats", "extra"), "unexpected argument 'extra'");
+        Result partitioned = cli(env, "dlq", "list", "--after", "2/1-1");
+        assertEquals(2, partitioned.code(), partitioned.err());
+        assertTrue(partitioned.err().contains("is not partitioned"), partitioned.err());
         Result missing = cli(env, "dlq", "show", "1-1");
         assertEquals(1, missing.code());
         assertTrue(missing.err().contains("no dead letter 1-1"), missing.err());

@@ -52,7 +52,8 @@ public final class RedisDeadLetters {
     /**
      * One dead letter: the original entry and why it was given up on.
      *
-     * @param id     the entry id in the dead-letter stream
+     * @param id     the entry id in the dead-letter stream; for a partitioned stream
+     *               {@code partition/id}, the id in that partition's dead-letter stream
      * @param fields every field of the dead letter, named in {@link DeadLetterFormat}
      */
     public record Entry(String id, Map<String, String> fields) {
@@ -174,6 +175,8 @@ public final class RedisDeadLetters {
         if (partitions > 0) {
             return mergedRange(from, to, max);
         }
+        sharedId(from.startsWith("(") ? from.substring(1) : from);
+        sharedId(to.startsWith("(") ? to.substring(1) : to);
         Object reply = transport.call("list dead letters", () -> transport.redis().executeCommand(
                 new CommandArguments(Protocol.Command.XRANGE).key(options.deadLetterStream()).add(from).add(to)
                         .add("COUNT").add(max)));
