@@ -14,9 +14,11 @@ import java.util.Optional;
  * {@code java -jar workflow-worker-examples.jar admin ...}: the dead-letter and queue tool over
  * {@link WorkflowAdmin}. Redis, stream and group come from the same environment variables as the
  * service ({@code REDIS_URL}, {@code WORKER_STREAM}, {@code WORKER_GROUP}, read by
- * {@link RedisOptions#fromEnvironment(Map)}).
+ * {@link RedisOptions#fromEnvironment(Map)}). A partitioned stream is recognised by the count it
+ * recorded in Redis, so {@code WORKER_PARTITIONS} may be left unset; when set, it must match.
  *
- * <p>Exit codes: 0 done, 1 the operation failed (not found, Redis unreachable), 2 usage error.
+ * <p>Exit codes: 0 done, 1 the operation failed (not found, Redis unreachable), 2 usage error
+ * (including a malformed dead letter id).
  */
 final class AdminCli {
 
@@ -28,8 +30,12 @@ final class AdminCli {
             "  dlq replay --all [--rate N]           send all back, at most N per second (default 100)",
             "  dlq replay --from ID --to ID [--rate N]",
             "  dlq purge --yes                       delete every dead letter",
-            "  stats                                 stream length, lag, pending per consumer, retries, dead letters",
-            "environment: REDIS_URL (required), WORKER_STREAM, WORKER_GROUP");
+            "  stats                                 stream length, lag, pending per consumer, retries, dead letters;",
+            "                                        per partition with its owner on a partitioned stream",
+            "a partitioned stream's dead letters are named PARTITION/ID (e.g. 2/1764280000000-0); a plain ID",
+            "in --after, --from or --to stands for that time in every partition",
+            "environment: REDIS_URL (required), WORKER_STREAM, WORKER_GROUP, WORKER_PARTITIONS (read from Redis",
+            "when unset)");
 
     /** A usage error: wrong arguments, exit 2. */
     static final class UsageException extends Exception {
@@ -71,6 +77,10 @@ final class AdminCli {
             Thread.currentThread().interrupt();
             err.println("admin: interrupted");
             return 1;
+        } catch (IllegalArgumentException e) {
+            // A malformed id, e.g. a plain one on a partitioned stream: the message names the form to use.
+            err.println("admin: " + e.getMessage());
+            return 2;
         } catch (RuntimeException e) {
             err.println("admin: " + e.getMessage());
             return 1;
@@ -160,6 +170,10 @@ final class AdminCli {
     }
 
     private static void stats(WorkflowAdmin.QueueStats s, PrintStream out) {
+        if (s.partitioned()) {
+            partitionedStats(s, out);
+            return;
+        }
         out.printf("stream %s, group %s%n", s.stream(), s.group());
         out.printf("  length          %d%n", s.length());
         out.printf("  lag             %s%n", s.lag() < 0 ? "unknown" : Long.toString(s.lag()));
@@ -169,6 +183,26 @@ final class AdminCli {
         out.printf("  consumers       %d%n", s.consumers().size());
         for (WorkflowAdmin.ConsumerStats c : s.consumers()) {
             out.printf("    %-48s pending=%d idle=%dms%n", c.name(), c.pending(), c.idle().toMillis());
+        }
+    }
+
+    private static void partitionedStats(WorkflowAdmin.QueueStats s, PrintStream out) {
+        out.printf("stream %s, group %s, %d partitions%n", s.stream(), s.group(), s.partitions().size());
+        out.printf("  length          %d%n", s.length());
+        out.printf("  lag             %s%n", s.lag() < 0 ? "unknown" : Long.toString(s.lag()));
+        out.printf("  pending         %d%n", s.pending());
+        out.printf("  retry scheduled %d%n", s.retryScheduled());
+        out.printf("  dead letters    %d%n", s.deadLetters());
+        out.printf("  instances       %d%n", s.consumers().size());
+        for (WorkflowAdmin.ConsumerStats c : s.consumers()) {
+            out.printf("    %-48s pending=%d%n", c.name(), c.pending());
+        }
+        out.printf("  %9s %9s %9s %9s %9s %9s  %s%n", "partition", "length", "lag", "pending", "held", "dead",
+                "owner");
+        for (WorkflowAdmin.PartitionStats p : s.partitions()) {
+            out.printf("  %9d %9d %9s %9d %9d %9d  %s%n", p.partition(), p.length(),
+                    p.lag() < 0 ? "?" : Long.toString(p.lag()), p.pending(), p.heldRetries(), p.deadLetters(),
+                    p.owner().isEmpty() ? "-" : p.owner());
         }
     }
 

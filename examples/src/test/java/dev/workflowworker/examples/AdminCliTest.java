@@ -1,9 +1,12 @@
 package dev.workflowworker.examples;
 
+import dev.workflowworker.api.EventOutcome;
 import dev.workflowworker.api.PermanentWorkflowException;
+import dev.workflowworker.api.WorkerListener;
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.core.ActionRuntime;
 import dev.workflowworker.core.WorkerService;
+import dev.workflowworker.redis.PartitionRouting;
 import dev.workflowworker.redis.RedisEventTransport;
 import dev.workflowworker.redis.testsupport.Await;
 import dev.workflowworker.redis.testsupport.RedisServer;
@@ -97,6 +100,106 @@ class AdminCliTest {
     }
 
     @Test
+    void aPartitionedStreamIsListedShownReplayedIntoItsPartitionAndShownPerPartitionInStats(RedisServer redis) {
+        int partitions = 4;
+        // WORKER_PARTITIONS unset: the CLI reads the count the stream recorded.
+        Map<String, String> env = Map.of("REDIS_URL", redis.uri(), "WORKER_STREAM", "billing");
+        AtomicBoolean broken = new AtomicBoolean(true);
+        Set<String> doneAs = ConcurrentHashMap.newKeySet();
+        List<String> keys = new java.util.ArrayList<>();
+        boolean[] covered = new boolean[partitions];
+        for (int i = 0; keys.size() < partitions; i++) {
+            int p = PartitionRouting.partitionOf("cust-" + i, partitions);
+            if (!covered[p]) {
+                covered[p] = true;
+                keys.add("cust-" + i);
+            }
+        }
+        try (WorkerService s = WorkerService.builder()
+                .transport(RedisEventTransport.create(redis.options().stream("billing").partitions(partitions).build()))
+                .workerCount(1).pollInterval(Duration.ofMillis(100))
+                .listener(new WorkerListener() {
+                    @Override
+                    public void onOutcome(EventOutcome o) {
+                        if (o.kind() == EventOutcome.Kind.SUCCEEDED) {
+                            doneAs.add(o.deliveryId());
+                        }
+                    }
+                })
+                .runtime(ActionRuntime.builder().on("INVOICE_DUE", ctx -> {
+                    if (broken.get()) {
+                        throw new PermanentWorkflowException("customer " + ctx.event().executionId() + " has no card");
+                    }
+                }).build()).build()) {
+            s.start();
+            for (String key : keys) {
+                s.publisher().publish(WorkflowEvent.builder("INVOICE_DUE").eventId("inv-" + key).executionId(key).build());
+            }
+            Await.until(Duration.ofSeconds(15), "a dead letter in every partition",
+                    () -> cli(env, "dlq", "list").out().startsWith("4 of 4 dead letters"));
+
+            Result list = cli(env, "dlq", "list", "--limit", "3");
+            assertEquals(0, list.code(), list.err());
+            Matcher m = Pattern.compile("^(\\d+)/(\\d+-\\d+) ", Pattern.MULTILINE).matcher(list.out());
+            List<String> ids = new java.util.ArrayList<>();
+            while (m.find()) {
+                ids.add(m.group(1) + "/" + m.group(2));
+            }
+            assertEquals(3, ids.size(), list.out());
+            assertTrue(list.out().contains("next page: admin dlq list --limit 3 --after " + ids.get(2)), list.out());
+            Result next = cli(env, "dlq", "list", "--limit", "3", "--after", ids.get(2));
+            assertTrue(next.out().startsWith("1 of 4 dead letters after " + ids.get(2)), next.out());
+
+            String id = ids.get(0);
+            int partition = Integer.parseInt(id.substring(0, id.indexOf('/')));
+            Result show = cli(env, "dlq", "show", id);
+            assertEquals(0, show.code(), show.err());
+            assertTrue(show.out().contains("source_stream: {billing#" + partition + "}"), show.out());
+            assertTrue(show.out().contains(" has no card"), show.out());
+            Result plain = cli(env, "dlq", "show", id.substring(id.indexOf('/') + 1));
+            assertEquals(2, plain.code(), plain.out());
+            assertTrue(plain.err().contains("partition/id"), plain.err());
+
+            Result stats = cli(env, "stats");
+            assertEquals(0, stats.code(), stats.err());
+            assertTrue(stats.out().startsWith("stream billing, group workflow-processors, 4 partitions"), stats.out());
+            assertTrue(stats.out().contains("dead letters    4"), stats.out());
+            assertTrue(stats.out().contains("instances       1"), stats.out());
+            for (int p = 0; p < partitions; p++) {
+                // partition, length, lag, pending, held, dead, then the owner's name
+                assertTrue(Pattern.compile("(?m)^\\s+" + p + "\\s+1\\s+0\\s+0\\s+0\\s+1\\s+workflow-worker-\\S+$")
+                        .matcher(stats.out()).find(), "row of partition " + p + " in\n" + stats.out());
+            }
+
+            broken.set(false);
+            Result replay = cli(env, "dlq", "replay", id);
+            assertEquals(0, replay.code(), replay.err());
+            Matcher as = Pattern.compile("as stream entry (" + partition + "/\\d+-\\d+)").matcher(replay.out());
+            assertTrue(as.find(), replay.out());
+            Await.until(Duration.ofSeconds(15), "the replayed event processed in its partition",
+                    () -> doneAs.contains(as.group(1)));
+            Result all = cli(Map.of("REDIS_URL", redis.uri(), "WORKER_STREAM", "billing", "WORKER_PARTITIONS", "4"),
+                    "dlq", "replay", "--all", "--rate", "50");
+            assertEquals(0, all.code(), all.err());
+            assertTrue(all.out().contains("replayed 3 dead letters"), all.out());
+            Await.until(Duration.ofSeconds(15), "all four processed", () -> doneAs.size() == 4);
+
+            broken.set(true);
+            s.publisher().publish(WorkflowEvent.builder("INVOICE_DUE").eventId("inv-again").executionId(keys.get(1)).build());
+            Await.until(Duration.ofSeconds(15), "a new dead letter",
+                    () -> cli(env, "dlq", "list").out().startsWith("1 of 1 dead letters"));
+            Result purge = cli(env, "dlq", "purge", "--yes");
+            assertEquals(0, purge.code(), purge.err());
+            assertTrue(purge.out().contains("purged 1 dead letters"), purge.out());
+            Result wrongCount = cli(Map.of("REDIS_URL", redis.uri(), "WORKER_STREAM", "billing",
+                    "WORKER_PARTITIONS", "8"), "stats");
+            assertEquals(1, wrongCount.code(), wrongCount.out());
+            assertTrue(wrongCount.err().contains("configured with 8") && wrongCount.err().contains("created with 4"),
+                    wrongCount.err());
+        }
+    }
+
+    @Test
     void usageErrorsExitTwoWithAMessage(RedisServer redis) {
         Map<String, String> env = Map.of("REDIS_URL", redis.uri());
         assertUsage(cli(Map.of(), "stats"), "REDIS_URL is not set");
@@ -108,6 +211,9 @@ class AdminCliTest {
         assertUsage(cli(env, "dlq", "replay", "--from", "1-0"), "needs both --from and --to");
         assertUsage(cli(env, "dlq", "show"), "dlq show needs a dead letter id");
         assertUsage(cli(env, "stats", "extra"), "unexpected argument 'extra'");
+        Result partitioned = cli(env, "dlq", "list", "--after", "2/1-1");
+        assertEquals(2, partitioned.code(), partitioned.err());
+        assertTrue(partitioned.err().contains("is not partitioned"), partitioned.err());
         Result missing = cli(env, "dlq", "show", "1-1");
         assertEquals(1, missing.code());
         assertTrue(missing.err().contains("no dead letter 1-1"), missing.err());

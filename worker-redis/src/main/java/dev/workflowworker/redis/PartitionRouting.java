@@ -16,6 +16,8 @@ public final class PartitionRouting {
     }
 
     /**
+     * Routes a lock key to its partition.
+     *
      * @param lockKey    the event's lock key
      * @param partitions the stream's partition count, at least 1
      * @return the partition, from 0 to {@code partitions - 1}

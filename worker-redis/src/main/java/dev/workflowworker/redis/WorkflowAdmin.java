@@ -1,7 +1,9 @@
 package dev.workflowworker.redis;
 
+import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.CommandArguments;
 import redis.clients.jedis.Protocol;
+import redis.clients.jedis.Response;
 import redis.clients.jedis.exceptions.JedisDataException;
 
 import java.time.Duration;
@@ -10,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -21,6 +24,15 @@ import java.util.concurrent.TimeUnit;
  * dead-letter stream that does not exist reads as empty and is not created, so a mistyped name
  * leaves no trace. Only {@link #replay}, {@link #replayRange}, {@link #replayAll} and
  * {@link #purge} write.
+ *
+ * <p>Partitioned streams: the admin reads the partition count the stream recorded in Redis when
+ * it was created, so it needs no {@code partitions} setting; when the options set one that
+ * differs from the recorded count, every call fails naming both. A stream nobody created yet is
+ * read with the options' count (none: one shared stream). Dead letters are listed, shown,
+ * replayed and purged across all partitions, named {@code partition/id} and ordered as
+ * {@link RedisDeadLetters} describes; a replayed event goes back to its own partition. Since a
+ * partitioned stream keeps no processed markers, a replayed event that had completed meanwhile
+ * runs again. {@link #stats()} adds a row per partition with its owner.
  *
  * <pre>{@code
  * try (WorkflowAdmin admin = WorkflowAdmin.create(RedisOptions.fromUri("redis://localhost:6379"))) {
@@ -34,13 +46,52 @@ public final class WorkflowAdmin implements AutoCloseable {
     private static final int PAGE = 100;
 
     private final RedisEventTransport transport;
-    private final RedisDeadLetters dlq;
     private final RedisOptions options;
+    /** The partition count recorded in Redis, once read; it is fixed when the stream is created. */
+    private volatile int recordedPartitions;
 
     private WorkflowAdmin(RedisEventTransport transport) {
         this.transport = transport;
-        this.dlq = transport.deadLetters();
         this.options = transport.options();
+    }
+
+    /**
+     * {@return the stream's partition count, 0 for one shared stream}: the one recorded in Redis,
+     * read until it is there (a stream may be created after the admin opened), else the options'.
+     *
+     * @throws IllegalStateException if the options name a count other than the recorded one
+     */
+    public int partitions() {
+        int known = recordedPartitions;
+        if (known > 0) {
+            return known;
+        }
+        String recorded = transport.call("read the partition count",
+                () -> transport.redis().get(options.partitionCountKey()));
+        if (recorded == null) {
+            return options.partitions();
+        }
+        int n;
+        try {
+            n = Integer.parseInt(recorded);
+        } catch (NumberFormatException e) {
+            n = -1;
+        }
+        if (n < 1) {
+            throw new IllegalStateException("partitions: " + options.partitionCountKey() + " holds '" + recorded
+                    + "', not a partition count");
+        }
+        if (options.partitioned() && options.partitions() != n) {
+            throw new IllegalStateException("partitions: this admin is configured with " + options.partitions()
+                    + " partitions but stream " + options.stream() + " was created with " + n + " (recorded in "
+                    + options.partitionCountKey() + "); leave the count unset or set " + n);
+        }
+        recordedPartitions = n;
+        return n;
+    }
+
+    private RedisDeadLetters dlq() {
+        return new RedisDeadLetters(transport, partitions());
     }
 
     /**
@@ -56,50 +107,61 @@ public final class WorkflowAdmin implements AutoCloseable {
 
     /**
      * Lists one page of dead letters, oldest first; pass the last id of a page to get the next, so
-     * large dead-letter streams can be walked without loading them whole.
+     * large dead-letter streams can be walked without loading them whole. For a partitioned stream
+     * the page is taken across all partitions, reading up to {@code limit} dead letters of each in
+     * one pipelined round trip.
      *
      * @param after the id of the last dead letter of the previous page, or null for the first page
      * @param limit the page size, at least 1
      * @return dead letters, oldest first
+     * @throws IllegalArgumentException if {@code after} is not a dead letter id of this stream's form
      */
     public List<RedisDeadLetters.Entry> deadLetters(String after, int limit) {
-        return dlq.list(after, limit);
+        return dlq().list(after, limit);
     }
 
     /**
      * Looks up one dead letter by id, e.g. to inspect its error before replaying it.
      *
-     * @param id a dead letter's id
+     * @param id a dead letter's id ({@code partition/id} for a partitioned stream)
      * @return that dead letter, or empty
+     * @throws IllegalArgumentException if {@code id} is not a dead letter id of this stream's form
      */
     public Optional<RedisDeadLetters.Entry> deadLetter(String id) {
-        return dlq.get(id);
+        return dlq().get(id);
     }
 
     /** {@return how many dead letters there are} */
     public long deadLetterCount() {
-        return dlq.size();
+        return dlq().size();
     }
 
     /**
      * Sends one dead letter back to the stream with its attempt count reset and its event id
-     * unchanged (so a processed marker still recognises an event that completed meanwhile).
+     * unchanged (so on a shared stream a processed marker still recognises an event that completed
+     * meanwhile); the dead letter of a partition goes back to that partition.
      *
      * @param id the dead letter's id
-     * @return the new stream entry id, or empty if there is no such dead letter
+     * @return the new stream entry id ({@code partition/id} for a partitioned stream), or empty if
+     *     there is no such dead letter
+     * @throws IllegalArgumentException if {@code id} is not a dead letter id of this stream's form
      */
     public Optional<String> replay(String id) {
-        return dlq.replay(id);
+        return dlq().replay(id);
     }
 
     /**
-     * Replays the dead letters with ids in {@code [fromId, toId]}, at most {@code perSecond} a second.
+     * Replays the dead letters with ids in {@code [fromId, toId]}, at most {@code perSecond} a
+     * second, oldest first. Dead letters written while it runs (a handler still failing) are left
+     * for later: it stops at the newest one that existed when it began. For a partitioned stream
+     * the bounds are {@code partition/id}, or plain ids meaning that time in every partition.
      *
      * @param fromId    the first id, inclusive ({@code -} for the oldest)
      * @param toId      the last id, inclusive ({@code +} for the newest)
      * @param perSecond the rate limit, at least 1
      * @return how many were replayed
      * @throws InterruptedException if interrupted while pacing
+     * @throws IllegalArgumentException if a bound is not an id of this stream's form
      */
     public int replayRange(String fromId, String toId, int perSecond) throws InterruptedException {
         Objects.requireNonNull(fromId, "fromId");
@@ -107,11 +169,20 @@ public final class WorkflowAdmin implements AutoCloseable {
         if (perSecond < 1) {
             throw new IllegalArgumentException("perSecond must be >= 1: " + perSecond);
         }
+        RedisDeadLetters dlq = dlq();
+        String to = toId;
+        if ("+".equals(to)) {
+            Optional<String> newest = dlq.newestId();
+            if (newest.isEmpty()) {
+                return 0;
+            }
+            to = newest.get();
+        }
         long start = System.nanoTime();
         int replayed = 0;
         String from = fromId;
         while (true) {
-            List<RedisDeadLetters.Entry> page = dlq.range(from, toId, PAGE);
+            List<RedisDeadLetters.Entry> page = dlq.range(from, to, PAGE);
             if (page.isEmpty()) {
                 return replayed;
             }
@@ -142,14 +213,12 @@ public final class WorkflowAdmin implements AutoCloseable {
     }
 
     /**
-     * Deletes every dead letter.
+     * Deletes every dead letter, of every partition for a partitioned stream.
      *
      * @return how many there were
      */
     public long purge() {
-        long n = dlq.size();
-        transport.call("purge dead letters", () -> transport.redis().del(options.deadLetterStream()));
-        return n;
+        return dlq().purge();
     }
 
     /**
@@ -158,8 +227,19 @@ public final class WorkflowAdmin implements AutoCloseable {
      *
      * <p>A stream that does not exist has length 0, and a group that does not exist has lag -1 and
      * no consumers, so the stats of an unused setup read as empty rather than failing.
+     *
+     * <p>For a partitioned stream the totals are summed over the partitions (lag -1 if any
+     * partition's is unknown), {@code retryScheduled} counts entries a retry holds,
+     * {@link QueueStats#partitions()} has a row per partition, and {@code consumers} lists the
+     * live instances sharing the partitions (registered by heartbeat) with the pending entries of
+     * the partitions they own; every partition reads with one consumer name, so the group's own
+     * consumers say nothing about who works. One pipelined round trip.
      */
     public QueueStats stats() {
+        int partitions = partitions();
+        if (partitions > 0) {
+            return transport.call("read queue stats", () -> partitionedStats(partitions));
+        }
         dev.workflowworker.api.StreamStats st = transport.stats().orElseThrow();
         return transport.call("read queue stats", () -> {
             var redis = transport.redis();
@@ -191,6 +271,72 @@ public final class WorkflowAdmin implements AutoCloseable {
         });
     }
 
+    private QueueStats partitionedStats(int n) {
+        List<Response<Long>> lengths = new ArrayList<>(n);
+        List<Response<Object>> groups = new ArrayList<>(n);
+        List<Response<Long>> held = new ArrayList<>(n);
+        List<Response<Long>> dead = new ArrayList<>(n);
+        List<Response<String>> leases = new ArrayList<>(n);
+        Response<List<String>> members;
+        try (AbstractPipeline p = transport.redis().pipelined()) {
+            for (int i = 0; i < n; i++) {
+                lengths.add(p.xlen(options.partitionStream(i)));
+                groups.add(p.sendCommand(new CommandArguments(Protocol.Command.XINFO).add("GROUPS")
+                        .key(options.partitionStream(i))));
+                held.add(p.hlen(options.partitionHeld(i)));
+                dead.add(p.xlen(options.partitionDeadLetters(i)));
+                leases.add(p.get(options.partitionLease(i)));
+            }
+            // Registrations expire by score; the instances themselves prune them, the admin only skips them.
+            members = p.zrangeByScore(options.membersKey(), "(" + System.currentTimeMillis(), "+inf");
+            p.sync();
+        }
+        List<PartitionStats> rows = new ArrayList<>(n);
+        long length = 0;
+        long lag = 0;
+        long pending = 0;
+        long retries = 0;
+        long deadLetters = 0;
+        Map<String, Long> pendingByOwner = new TreeMap<>();
+        for (String m : members.get()) {
+            pendingByOwner.put(m, 0L);
+        }
+        for (int i = 0; i < n; i++) {
+            long rowLag = -1;
+            long rowPending = 0;
+            Object g;
+            try {
+                g = groups.get(i).get();
+            } catch (JedisDataException e) {
+                g = List.of(); // the partition's stream does not exist yet
+            }
+            for (Object one : (List<?>) g) {
+                Map<String, Object> info = StreamEntries.pairs((List<?>) one);
+                if (options.group().equals(StreamEntries.text(info.get("name")))) {
+                    rowPending = StreamEntries.number(info.get("pending"));
+                    rowLag = info.get("lag") == null ? -1 : StreamEntries.number(info.get("lag"));
+                }
+            }
+            String lease = leases.get(i).get();
+            String owner = lease == null ? "" : lease.substring(0, Math.max(0, lease.lastIndexOf('|')));
+            PartitionStats row = new PartitionStats(i, lengths.get(i).get(), rowLag, rowPending, held.get(i).get(),
+                    dead.get(i).get(), owner);
+            rows.add(row);
+            length += row.length();
+            lag = lag < 0 || row.lag() < 0 ? -1 : lag + row.lag();
+            pending += row.pending();
+            retries += row.heldRetries();
+            deadLetters += row.deadLetters();
+            if (!owner.isEmpty()) {
+                pendingByOwner.merge(owner, row.pending(), Long::sum);
+            }
+        }
+        List<ConsumerStats> instances = new ArrayList<>();
+        pendingByOwner.forEach((name, p) -> instances.add(new ConsumerStats(name, p, Duration.ZERO)));
+        return new QueueStats(options.stream(), options.group(), length, lag, pending, retries, deadLetters, instances,
+                rows);
+    }
+
     @Override
     public void close() {
         transport.close();
@@ -204,21 +350,83 @@ public final class WorkflowAdmin implements AutoCloseable {
      * @param length         entries in the stream (including delivered ones not yet trimmed)
      * @param lag            entries not yet delivered to the group, or -1 if Redis cannot tell
      * @param pending        entries delivered and not yet settled
-     * @param retryScheduled events waiting in the retry set
-     * @param deadLetters    entries in the dead-letter stream
-     * @param consumers      the group's consumers
+     * @param retryScheduled events waiting in the retry set; for a partitioned stream, entries a
+     *                       retry holds
+     * @param deadLetters    entries in the dead-letter stream (all partitions')
+     * @param consumers      the group's consumers; for a partitioned stream, the live instances
+     *                       (see {@link #stats()})
+     * @param partitions     one row per partition, in partition order; empty for one shared stream
      */
     public record QueueStats(String stream, String group, long length, long lag, long pending, long retryScheduled,
-                             long deadLetters, List<ConsumerStats> consumers) {
+                             long deadLetters, List<ConsumerStats> consumers, List<PartitionStats> partitions) {
+
+        /**
+         * Copies the lists.
+         *
+         * @param stream         the stream
+         * @param group          the consumer group
+         * @param length         entries in the stream
+         * @param lag            entries not yet delivered to the group, or -1
+         * @param pending        entries delivered and not yet settled
+         * @param retryScheduled events waiting in the retry set, or held by a retry
+         * @param deadLetters    dead letters
+         * @param consumers      the group's consumers, or the live instances
+         * @param partitions     one row per partition; empty for one shared stream
+         * @throws NullPointerException if a list is null
+         */
+        public QueueStats {
+            consumers = List.copyOf(consumers);
+            partitions = List.copyOf(partitions);
+        }
+
+        /**
+         * The state of one shared stream, which has no partition rows.
+         *
+         * @param stream         the stream
+         * @param group          the consumer group
+         * @param length         entries in the stream
+         * @param lag            entries not yet delivered to the group, or -1
+         * @param pending        entries delivered and not yet settled
+         * @param retryScheduled events waiting in the retry set
+         * @param deadLetters    entries in the dead-letter stream
+         * @param consumers      the group's consumers
+         */
+        public QueueStats(String stream, String group, long length, long lag, long pending, long retryScheduled,
+                          long deadLetters, List<ConsumerStats> consumers) {
+            this(stream, group, length, lag, pending, retryScheduled, deadLetters, consumers, List.of());
+        }
+
+        /** {@return true for a partitioned stream, which has a row per partition} */
+        public boolean partitioned() {
+            return !partitions.isEmpty();
+        }
     }
 
     /**
-     * One consumer of the group.
+     * One consumer of the group, or for a partitioned stream one live instance.
      *
-     * @param name    its name ({@code host-pid-worker<n>-<random>})
-     * @param pending entries it holds
-     * @param idle    time since it last read or claimed
+     * @param name    its name ({@code host-pid-worker<n>-<random>}; an instance: {@code workflow-worker-<pid>-<random>})
+     * @param pending entries it holds (an instance: the pending entries of the partitions it owns)
+     * @param idle    time since it last read or claimed; zero for an instance, which is listed only
+     *                while its heartbeat is current
      */
     public record ConsumerStats(String name, long pending, Duration idle) {
+    }
+
+    /**
+     * One partition of a partitioned stream.
+     *
+     * @param partition   its index, from 0
+     * @param length      entries in its stream (including settled ones not yet trimmed)
+     * @param lag         entries not yet read by its owner, or -1 if Redis cannot tell (or its
+     *                    stream does not exist yet)
+     * @param pending     entries read and not yet settled (running, buffered behind their key, or
+     *                    held by a retry)
+     * @param heldRetries entries a retry holds, waiting out their backoff in place
+     * @param deadLetters entries in its dead-letter stream
+     * @param owner       the instance holding its lease, or empty when none does
+     */
+    public record PartitionStats(int partition, long length, long lag, long pending, long heldRetries,
+                                 long deadLetters, String owner) {
     }
 }

@@ -64,6 +64,8 @@ public final class KeySequencer {
     private long signals;
 
     /**
+     * Creates an empty sequencer.
+     *
      * @param time wall time decides when a held delivery is due, as the transport's retry times are wall times
      */
     public KeySequencer(TimeSource time) {
@@ -343,6 +345,8 @@ public final class KeySequencer {
     }
 
     /**
+     * Counts the deliveries of a partition that are out now.
+     *
      * @param partition the partition
      * @return how many of its deliveries are out now
      */
