@@ -656,9 +656,8 @@ public final class RedisEventTransport implements EventTransport {
                 groups.add(p.sendCommand(new CommandArguments(Protocol.Command.XINFO).add("GROUPS")
                         .key(options.partitionStream(i))));
                 held.add(p.hlen(options.partitionHeld(i)));
-                dead.add(p.sendCommand(new CommandArguments(Protocol.Command.EVAL)
-                        .add("if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('XLEN', KEYS[1]) end return 0")
-                        .add(1).key(options.partitionDeadLetters(i))));
+                // XLEN of a missing key is 0.
+                dead.add(p.sendCommand(new CommandArguments(Protocol.Command.XLEN).key(options.partitionDeadLetters(i))));
             }
             p.sync();
         }
