@@ -105,6 +105,8 @@ final class Partitions implements AutoCloseable {
         final int index;
         volatile Lease lease;
         volatile boolean releasing;
+        /** Set when an outcome's result is unknown: the reader pages through the pending list again. */
+        volatile boolean rewind;
         /** The lease the reader state below belongs to; reset when the reader sees a new lease. */
         Lease readerLease;
         boolean readable;
@@ -589,6 +591,11 @@ final class Partitions implements AutoCloseable {
             if (l == null || l.lost || part.releasing) {
                 continue;
             }
+            if (part.rewind && part.readerLease == l) {
+                part.rewind = false;
+                part.historyCursor = "0-0";
+                part.heldMarks = null;
+            }
             if (part.readerLease != l) {
                 part.readerLease = l;
                 part.readable = false;
@@ -630,7 +637,13 @@ final class Partitions implements AutoCloseable {
                 return null;
             });
         }
-        List<Object> replies = transport.call("read partitions", () -> transport.scripts().partitionRead.evalAll(
+        List<Object> replies;
+        try {
+            // Never repeated: a read whose reply was lost has moved its entries into the pending
+            // list all the same, and a repeat would read past them. Instead every partition of the
+            // round pages through its pending list again, which picks them up in stream order
+            // (entries already buffered are recognised by id).
+            replies = transport.callOnce("read partitions", () -> transport.scripts().partitionRead.evalAll(
                 transport.redis(), readable.size(),
                 i -> List.of(options.partitionStream(readable.get(i).index), options.partitionLease(readable.get(i).index)),
                 i -> {
@@ -638,6 +651,12 @@ final class Partitions implements AutoCloseable {
                     return List.of(options.group(), part.readerLease.value, Integer.toString(READ_COUNT),
                             part.historyCursor != null ? part.historyCursor : NEW_ENTRIES, options.groupStartId());
                 }));
+        } catch (RuntimeException e) {
+            for (Part part : readable) {
+                part.historyCursor = "0-0";
+            }
+            throw e;
+        }
         int offered = 0;
         List<String> vanished = new ArrayList<>();
         for (int i = 0; i < readable.size(); i++) {
@@ -879,7 +898,9 @@ final class Partitions implements AutoCloseable {
         }
         if (!byLease.isEmpty()) {
             List<Lease> order = new ArrayList<>(byLease.keySet());
-            List<Object> replies = transport.call("commit " + deliveries.size() + " entries",
+            List<Object> replies;
+            try {
+                replies = transport.call("commit " + deliveries.size() + " entries",
                     () -> transport.scripts().partitionCommit.evalAll(transport.redis(), order.size(),
                             i -> {
                                 int p = order.get(i).partition;
@@ -895,6 +916,11 @@ final class Partitions implements AutoCloseable {
                                 }
                                 return args;
                             }));
+            } catch (RuntimeException e) {
+                byLease.forEach(this::unknownOutcome);
+                refused.forEach(d -> forget(d.id()));
+                throw e;
+            }
             for (int i = 0; i < order.size(); i++) {
                 Lease l = order.get(i);
                 if (StreamEntries.number(replies.get(i)) < 0) {
@@ -920,10 +946,16 @@ final class Partitions implements AutoCloseable {
             forget(d.id());
             return;
         }
-        long r = StreamEntries.number(transport.call("hold entry " + d.id() + " for a retry",
-                () -> transport.scripts().partitionHold.eval(transport.redis(),
-                        List.of(options.partitionLease(l.partition), options.partitionHeld(l.partition)),
-                        List.of(l.value, streamId(d.id()), attempt + ":" + dueAtMillis))));
+        long r;
+        try {
+            r = StreamEntries.number(transport.call("hold entry " + d.id() + " for a retry",
+                    () -> transport.scripts().partitionHold.eval(transport.redis(),
+                            List.of(options.partitionLease(l.partition), options.partitionHeld(l.partition)),
+                            List.of(l.value, streamId(d.id()), attempt + ":" + dueAtMillis))));
+        } catch (RuntimeException e) {
+            unknownOutcome(l, List.of(d));
+            throw e;
+        }
         if (r == 1) {
             if (keeps(l)) {
                 // Back in the buffer under the same lease; the take that hands it out again checks it.
@@ -955,11 +987,17 @@ final class Partitions implements AutoCloseable {
             args.add(k);
             args.add(v);
         });
-        long r = StreamEntries.number(transport.call("dead-letter entry " + d.id(),
-                () -> transport.scripts().partitionDeadLetter.eval(transport.redis(),
-                        List.of(options.partitionStream(l.partition), options.partitionLease(l.partition),
-                                options.partitionHeld(l.partition), options.partitionDeadLetters(l.partition)),
-                        args)));
+        long r;
+        try {
+            r = StreamEntries.number(transport.call("dead-letter entry " + d.id(),
+                    () -> transport.scripts().partitionDeadLetter.eval(transport.redis(),
+                            List.of(options.partitionStream(l.partition), options.partitionLease(l.partition),
+                                    options.partitionHeld(l.partition), options.partitionDeadLetters(l.partition)),
+                            args)));
+        } catch (RuntimeException e) {
+            unknownOutcome(l, List.of(d));
+            throw e;
+        }
         if (r < 0) {
             lost(l, "a dead letter was refused");
         }
@@ -968,8 +1006,31 @@ final class Partitions implements AutoCloseable {
 
     void acknowledge(Delivery d) {
         Lease l = leaseOf(d);
-        commit(l, List.of(streamId(d.id())));
+        try {
+            commit(l, List.of(streamId(d.id())));
+        } catch (RuntimeException e) {
+            unknownOutcome(l, List.of(d));
+            throw e;
+        }
         forget(d.id());
+    }
+
+    /**
+     * An outcome call failed, so whether Redis applied it is unknown. The deliveries are
+     * forgotten here and the partition's buffer dropped; the reader then pages through the
+     * pending list again, which brings back in stream order whatever is still pending (retry
+     * holds included), so the key's next event cannot overtake an entry that was not settled.
+     */
+    private synchronized void unknownOutcome(Lease l, List<Delivery> ds) {
+        Part part = l.partition < 0 ? null : parts[l.partition];
+        if (part != null && part.lease == l && !l.lost) {
+            sequencer.dropPartition(l.partition);
+            offeredUnder.values().removeIf(x -> x == l);
+            part.rewind = true;
+        }
+        for (Delivery d : ds) {
+            forget(d.id());
+        }
     }
 
     void handBack(Delivery d) {

@@ -88,16 +88,37 @@ final class Router implements Runnable {
 
     /** Routes one batch; returns how many source entries it handled. */
     int routeOnce(Partitions.Lease lease) {
+        try {
+            return routeBatch(lease);
+        } catch (RuntimeException e) {
+            // Whatever was read and not acked is in the pending list: read it again first, so
+            // nothing later is routed ahead of it (the routed marks would then skip it).
+            historyCursor = "0-0";
+            throw e;
+        }
+    }
+
+    private int routeBatch(Partitions.Lease lease) {
         ensureGroup();
         if (cursorLease != lease) {
             cursorLease = lease;
             historyCursor = "0-0";
         }
         String start = historyCursor != null ? historyCursor : ">";
-        Object reply = transport.call("read " + options.stream() + " for routing", () ->
-                transport.scripts().partitionRead.eval(transport.redis(),
-                        List.of(options.stream(), options.routerLease()),
-                        List.of(options.routerGroup(), lease.value, Integer.toString(BATCH), start, "0")));
+        Object reply;
+        try {
+            // Never repeated, and after a failure the pending list is read again from its start:
+            // a read whose reply was lost still moved its entries into the pending list, and
+            // routing later entries first would put them out of order (and the routed mark would
+            // then skip the earlier ones).
+            reply = transport.callOnce("read " + options.stream() + " for routing", () ->
+                    transport.scripts().partitionRead.eval(transport.redis(),
+                            List.of(options.stream(), options.routerLease()),
+                            List.of(options.routerGroup(), lease.value, Integer.toString(BATCH), start, "0")));
+        } catch (RuntimeException e) {
+            historyCursor = "0-0";
+            throw e;
+        }
         if (!(reply instanceof List<?> pair)) {
             partitions.routerLost(lease, "a read was refused");
             return 0;
