@@ -129,6 +129,8 @@ final class Partitions implements AutoCloseable {
     final KeySequencer sequencer;
     /** The lease each out delivery was read under; its outcome is refused once that lease is lost. */
     private final Map<String, Lease> out = new ConcurrentHashMap<>();
+    /** Deliveries whose event id completed already (a second entry of it): acked as duplicates, not run. */
+    private final java.util.Set<String> completedIds = ConcurrentHashMap.newKeySet();
     /** The lease each buffered (not yet out) delivery was read under. */
     private final Map<String, Lease> offeredUnder = new ConcurrentHashMap<>();
     private final ReentrantLock fetchLock = new ReentrantLock();
@@ -504,6 +506,8 @@ final class Partitions implements AutoCloseable {
         }
         int running = sequencer.dropPartition(l.partition);
         offeredUnder.values().removeIf(x -> x == l);
+        String prefix = l.partition + "/";
+        completedIds.removeIf(id -> id.startsWith(prefix) && !out.containsKey(id));
         log.warn("lost the lease of partition {} of {} (token {}): {}; {} of its events still running will not be "
                 + "committed", l.partition, options.stream(), l.token, why, running);
     }
@@ -513,6 +517,8 @@ final class Partitions implements AutoCloseable {
             Lease l = part.lease;
             if (l != null && !l.lost) {
                 transport.scripts().trim.eval(transport.redis(), List.of(options.partitionStream(part.index)), List.of());
+                transport.redis().zremrangeByScore(options.partitionCompleted(part.index), Double.NEGATIVE_INFINITY,
+                        clock.wallMillis() - options.processedTtl().toMillis());
             }
         }
     }
@@ -645,7 +651,8 @@ final class Partitions implements AutoCloseable {
             // (entries already buffered are recognised by id).
             replies = transport.callOnce("read partitions", () -> transport.scripts().partitionRead.evalAll(
                 transport.redis(), readable.size(),
-                i -> List.of(options.partitionStream(readable.get(i).index), options.partitionLease(readable.get(i).index)),
+                i -> List.of(options.partitionStream(readable.get(i).index), options.partitionLease(readable.get(i).index),
+                        options.partitionCompleted(readable.get(i).index)),
                 i -> {
                     Part part = readable.get(i);
                     return List.of(options.group(), part.readerLease.value, Integer.toString(READ_COUNT),
@@ -668,11 +675,19 @@ final class Partitions implements AutoCloseable {
             }
             List<?> entries = pair.get(0) instanceof List<?> es ? es : List.of();
             part.lastSeen = StreamEntries.text(pair.get(1));
+            java.util.Set<Integer> done = new java.util.HashSet<>();
+            if (pair.size() > 2 && pair.get(2) instanceof List<?> positions) {
+                for (Object pos : positions) {
+                    done.add((int) StreamEntries.number(pos) - 1);
+                }
+            }
+            int position = -1;
             String lastId = null;
             vanished.clear();
             List<Delivery> batch = new ArrayList<>(entries.size());
             List<Long> dues = new ArrayList<>(entries.size());
             for (Object e : entries) {
+                position++;
                 List<?> entry = (List<?>) e;
                 String id = StreamEntries.text(entry.get(0));
                 lastId = id;
@@ -681,6 +696,9 @@ final class Partitions implements AutoCloseable {
                     continue;
                 }
                 Delivery d = StreamEntries.toDelivery(deliveryId(part.index, id), raw, transport.codec());
+                if (done.contains(position)) {
+                    completedIds.add(d.id());
+                }
                 String mark = part.heldMarks.remove(id);
                 long due = 0;
                 if (mark != null) {
@@ -857,7 +875,13 @@ final class Partitions implements AutoCloseable {
     /** Forgets an out delivery whose outcome can no longer be recorded (its lease is lost). */
     void forget(String id) {
         out.remove(id);
+        completedIds.remove(id);
         sequencer.settled(id);
+    }
+
+    /** {@return true (once) when the delivery's event completed already, so it is a duplicate} */
+    boolean completedAlready(Delivery d) {
+        return completedIds.remove(d.id());
     }
 
     /** Acks entries of one lease; false (nothing acked) when the lease was lost. */
@@ -865,14 +889,16 @@ final class Partitions implements AutoCloseable {
         if (l.lost) {
             return false;
         }
-        List<String> args = new ArrayList<>(ids.size() + 2);
+        List<String> args = new ArrayList<>(ids.size() + 4);
         args.add(options.group());
         args.add(l.value);
+        args.add(Long.toString(clock.wallMillis()));
+        args.add(Integer.toString(ids.size()));
         args.addAll(ids);
         long r = StreamEntries.number(transport.call("commit " + ids.size() + " entries",
                 () -> transport.scripts().partitionCommit.eval(transport.redis(),
                         List.of(options.partitionStream(l.partition), options.partitionLease(l.partition),
-                                options.partitionHeld(l.partition)), args)));
+                                options.partitionHeld(l.partition), options.partitionCompleted(l.partition)), args)));
         if (r < 0) {
             lost(l, "a commit was refused");
             return false;
@@ -905,14 +931,25 @@ final class Partitions implements AutoCloseable {
                             i -> {
                                 int p = order.get(i).partition;
                                 return List.of(options.partitionStream(p), options.partitionLease(p),
-                                        options.partitionHeld(p));
+                                        options.partitionHeld(p), options.partitionCompleted(p));
                             },
                             i -> {
-                                List<String> args = new ArrayList<>();
+                                List<Delivery> ds = byLease.get(order.get(i));
+                                String now = Long.toString(clock.wallMillis());
+                                List<String> args = new ArrayList<>(4 + ds.size() * 3);
                                 args.add(options.group());
                                 args.add(order.get(i).value);
-                                for (Delivery d : byLease.get(order.get(i))) {
+                                args.add(now);
+                                args.add(Integer.toString(ds.size()));
+                                for (Delivery d : ds) {
                                     args.add(streamId(d.id()));
+                                }
+                                for (Delivery d : ds) {
+                                    String eventId = d.eventId();
+                                    if (eventId != null && !eventId.isEmpty()) {
+                                        args.add(now);
+                                        args.add(eventId);
+                                    }
                                 }
                                 return args;
                             }));

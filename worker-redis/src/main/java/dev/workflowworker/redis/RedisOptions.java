@@ -309,6 +309,12 @@ public final class RedisOptions {
     /** @return the hash of partition {@code i}'s entries a retry holds: id to "attempt:dueMillis" */
     String partitionHeld(int i) { return partitionStream(i) + ":held"; }
 
+    /**
+     * @return the sorted set of partition {@code i}'s completed event ids, scored by completion
+     *     time and kept for {@link #processedTtl()}: the partitioned form of processed markers
+     */
+    String partitionCompleted(int i) { return partitionStream(i) + ":completed"; }
+
     /** @return the dead-letter stream of partition {@code i} */
     String partitionDeadLetters(int i) { return partitionStream(i) + ":dlq"; }
 

@@ -1,5 +1,9 @@
--- Reads a partition for its owner. KEYS: stream, lease. ARGV: group, lease value, count, start id
--- ('>' for new entries, an id to page through the pending list), group start id.
+-- Reads a partition for its owner. KEYS: stream, lease, completed (sorted set of event ids by
+-- completion time; optional). ARGV: group, lease value, count, start id ('>' for new entries, an id
+-- to page through the pending list), group start id.
+-- Returns {entries, newest id of the stream, positions (1-based) of entries whose event_id
+-- completed already}: a second entry of a completed event (a producer's retried publish, a
+-- replayed dead letter) is acked by the engine as a duplicate instead of run again.
 -- Refused (false) unless the lease holds exactly this owner's value: a process that lost the lease
 -- must not move entries into the pending list behind the next owner's back, or the next owner,
 -- which inherits that list, would run a key's later event first.
@@ -27,6 +31,23 @@ if #newest > 0 then
   last = newest[1][1]
 end
 if not r then
-  return {{}, last}
+  return {{}, last, {}}
 end
-return {r[1][2], last}
+local entries = r[1][2]
+local done = {}
+if KEYS[3] then
+  for i, e in ipairs(entries) do
+    local fields = e[2]
+    if fields then
+      for j = 1, #fields, 2 do
+        if fields[j] == 'event_id' then
+          if fields[j + 1] ~= '' and redis.call('ZSCORE', KEYS[3], fields[j + 1]) then
+            done[#done + 1] = i
+          end
+          break
+        end
+      end
+    end
+  end
+end
+return {entries, last, done}

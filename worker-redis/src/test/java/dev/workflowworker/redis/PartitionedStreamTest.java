@@ -408,6 +408,27 @@ class PartitionedStreamTest {
     }
 
     @Test
+    void aSecondEntryOfACompletedEventIsAcknowledgedAsADuplicateNotRunAgain(RedisServer redis) throws Exception {
+        RedisOptions options = options(redis, 2).build();
+        WorkerService s = service(options, ctx -> { }, b -> b);
+        WorkflowEvent once = WorkflowEvent.builder("STEP").eventId("same").executionId("x").payload(Map.of("index", 0))
+                .build();
+        // A producer that retried a publish whose reply it lost: two entries, one event.
+        s.publisher().publish(once);
+        Await.until(Duration.ofSeconds(10), () -> completed() == 1, "the first entry completed");
+        s.publisher().publish(once);
+        s.publisher().publish(WorkflowEvent.builder("STEP").eventId("next").executionId("x").payload(Map.of("index", 1))
+                .build());
+        Await.until(Duration.ofSeconds(10), () -> completed() == 2, () -> "completed " + completions);
+        Await.until(Duration.ofSeconds(10), () -> s.health().duplicates() == 1, () -> "health " + s.health().toJson());
+        assertEquals(List.of(0, 1), completions.get("x"), "the duplicate did not run; the key went on");
+        try (RedisClient client = redis.client()) {
+            int p = PartitionRouting.partitionOf("x", 2);
+            assertEquals(0, client.xpending(options.partitionStream(p), options.group()).getTotal());
+        }
+    }
+
+    @Test
     void aDifferentPartitionCountFailsAtStartNamingBothCounts(RedisServer redis) {
         RedisEventTransport.create(redis.options().partitions(4).build()).close();
         IllegalStateException e = assertThrows(IllegalStateException.class,

@@ -41,7 +41,7 @@ final class ChaosRun {
                   int pauses, long invocations, long completions, long duplicateCompletions, long lost,
                   long unrecordedCompletions, long staleEffects, long deadLetters, long poisonDeadLettered, long goodDeadLettered,
                   List<Long> recoveryMillis, boolean healthyAtEnd, String finalHealth, long seconds,
-                  long orderViolations) {
+                  long orderViolations, long ambiguousPublishes) {
 
         boolean promisesHold() {
             return lost == 0 && duplicateCompletions == 0 && staleEffects == 0 && goodDeadLettered == 0
@@ -69,6 +69,8 @@ final class ChaosRun {
             row(sb, "duplicate invocations (allowed)",
                     Long.toString(invocations - completions - unrecordedCompletions - poisonInvocationsEstimate()));
             row(sb, "duplicate completions", Long.toString(duplicateCompletions));
+            row(sb, "publishes retried after an error", ambiguousPublishes
+                    + (settings.partitions() == 0 ? "" : " (each may have written the event twice)"));
             row(sb, "lost good events", Long.toString(lost));
             row(sb, "overlaps (stale fencing tokens)", Long.toString(staleEffects));
             row(sb, "order violations" + (settings.partitions() == 0 ? " (not promised)" : ""),
@@ -93,6 +95,8 @@ final class ChaosRun {
     private final Settings s;
     private final List<Process> workers = new CopyOnWriteArrayList<>();
     private final Random random = new Random(42);
+    /** Publishes that failed and were retried: the failed one may have been written all the same. */
+    private final AtomicInteger publishRetries = new AtomicInteger();
 
     ChaosRun(Settings settings) {
         this.s = settings;
@@ -250,7 +254,8 @@ final class ChaosRun {
                         }
                         break;
                     } catch (RuntimeException ex) {
-                        // Redis is restarting or paused: a producer retries; a duplicate entry is deduplicated.
+                        // Redis is restarting or paused: a producer retries, and the entry may then be there twice.
+                        publishRetries.incrementAndGet();
                         if (seedProducer) {
                             // A plain connection does not come back by itself after Redis restarts.
                             raw[0].close();
@@ -468,7 +473,7 @@ final class ChaosRun {
             long unrecorded = good - lost - succeeded.size();
             return new Report(s, published, good, poison, kills, restarts, pauses, invocations, completions,
                     duplicates, lost, unrecorded, stale == null ? 0 : Long.parseLong(stale), dlq.size(), poisonDead, goodDead,
-                    recovery, healthy, health, seconds, order == null ? 0 : Long.parseLong(order));
+                    recovery, healthy, health, seconds, order == null ? 0 : Long.parseLong(order), publishRetries.get());
         }
     }
 
