@@ -30,9 +30,9 @@ import java.util.concurrent.TimeUnit;
  * differs from the recorded count, every call fails naming both. A stream nobody created yet is
  * read with the options' count (none: one shared stream). Dead letters are listed, shown,
  * replayed and purged across all partitions, named {@code partition/id} and ordered as
- * {@link RedisDeadLetters} describes; a replayed event goes back to its own partition. Since a
- * partitioned stream keeps no processed markers, a replayed event that had completed meanwhile
- * runs again. {@link #stats()} adds a row per partition with its owner.
+ * {@link RedisDeadLetters} describes; a replayed event goes back to its own partition, and if it
+ * completed meanwhile through another entry, it is acked there as a duplicate. {@link #stats()}
+ * adds a row per partition with its owner.
  *
  * <pre>{@code
  * try (WorkflowAdmin admin = WorkflowAdmin.create(RedisOptions.fromUri("redis://localhost:6379"))) {
