@@ -18,6 +18,10 @@ import java.util.List;
 @ConfigurationProperties(prefix = "workflow.worker")
 public class WorkflowWorkerProperties {
 
+    /** Creates the properties with nothing set; Spring binds them. */
+    public WorkflowWorkerProperties() {
+    }
+
     /** Whether the workers start when the application is ready; when false the host calls {@code WorkerService.start()}. */
     private boolean autoStartup = true;
 
@@ -444,6 +448,10 @@ public class WorkflowWorkerProperties {
 
     /** The {@code workflow.worker.redis.*} properties: the settings of {@code RedisOptions}. */
     public static class Redis {
+
+        /** Creates the Redis properties with nothing set. */
+        public Redis() {
+        }
 
         /** redis[s]://[[user]:password@]host[:port][/database]; rediss is TLS; default redis://localhost:6379. Seed variable: REDIS_URL. */
         private String url;
@@ -974,6 +982,10 @@ public class WorkflowWorkerProperties {
 
     /** The {@code workflow.worker.tracing.*} properties. */
     public static class Tracing {
+
+        /** Creates the tracing properties with the defaults. */
+        public Tracing() {
+        }
 
         /** Whether processing and publishing are traced when OpenTelemetry is present. */
         private boolean enabled = true;
