@@ -1,0 +1,36 @@
+package dev.workflowworker.spring.boot;
+
+import dev.workflowworker.redis.testsupport.RedisServer;
+import dev.workflowworker.redis.testsupport.RedisServerExtension;
+
+/**
+ * One Redis server for the Spring tests of this JVM (REDIS_URL, a container, or a spawned
+ * redis-server; see {@link RedisServerExtension#provide()}), stopped when the JVM exits.
+ */
+final class TestRedis {
+
+    private static RedisServer server;
+
+    private TestRedis() {
+    }
+
+    static synchronized RedisServer server() {
+        if (server == null) {
+            server = RedisServerExtension.provide();
+            RedisServer s = server;
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    s.close();
+                } catch (Exception ignored) {
+                    // the JVM is exiting; a spawned server dies with it
+                }
+            }));
+        }
+        return server;
+    }
+
+    /** {@return a stream name of its own for one test, so tests never see each other's events} */
+    static String stream(String test) {
+        return "spring-test:" + test + ":" + System.nanoTime();
+    }
+}
