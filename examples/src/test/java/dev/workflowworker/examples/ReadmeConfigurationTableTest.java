@@ -49,7 +49,7 @@ class ReadmeConfigurationTableTest {
     @Test
     void eachVariableIsReadByTheObjectTheTableNamesAndByNoOther() throws Exception {
         List<Row> rows = rows();
-        assertEquals(15, rows.size(), "rows of the configuration table: " + rows);
+        assertEquals(16, rows.size(), "rows of the configuration table: " + rows);
         String configDefaults = WorkerConfig.defaults().toString();
         String redisDefaults = RedisOptions.builder().build().toString();
         for (Row row : rows) {
@@ -64,7 +64,11 @@ class ReadmeConfigurationTableTest {
                     assertTrue(hasSetter(WorkerConfig.Builder.class, row.method()), row.toString());
                 }
                 case "RedisOptions" -> {
-                    String value = row.variable().equals("REDIS_URL") ? "redis://elsewhere:6380" : "elsewhere";
+                    String value = switch (row.variable()) {
+                        case "REDIS_URL" -> "redis://elsewhere:6380";
+                        case "WORKER_PARTITIONS" -> "8";
+                        default -> "elsewhere";
+                    };
                     Map<String, String> env = Map.of(row.variable(), value);
                     assertTrue(!RedisOptions.fromEnvironment(env).toString().equals(redisDefaults), row.toString());
                     assertEquals(configDefaults, WorkerConfig.fromEnvironment(env).toString(), row.toString());

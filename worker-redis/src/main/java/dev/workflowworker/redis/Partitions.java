@@ -53,6 +53,7 @@ final class Partitions implements AutoCloseable {
     /** Entries read from one partition per round trip. */
     private static final int READ_COUNT = 256;
     private static final String NEW_ENTRIES = ">";
+    private static final int RECENT_COMPLETIONS = 65_536;
 
     /** A partition's lease, as held by this process: the lock of every event read under it. */
     final class Lease implements Lock {
@@ -129,6 +130,18 @@ final class Partitions implements AutoCloseable {
     final KeySequencer sequencer;
     /** The lease each out delivery was read under; its outcome is refused once that lease is lost. */
     private final Map<String, Lease> out = new ConcurrentHashMap<>();
+    /**
+     * Event ids this process committed lately. The reads flag an entry whose event completed
+     * before the read; a second entry read in the same batch as the first (a publish retried at
+     * once) is only known to be a duplicate once the first commits, here.
+     */
+    private final Map<String, Boolean> recentlyCompleted = java.util.Collections.synchronizedMap(
+            new java.util.LinkedHashMap<>(1024, 0.75f, false) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+                    return size() > RECENT_COMPLETIONS;
+                }
+            });
     /** Deliveries whose event id completed already (a second entry of it): acked as duplicates, not run. */
     private final java.util.Set<String> completedIds = ConcurrentHashMap.newKeySet();
     /** The lease each buffered (not yet out) delivery was read under. */
@@ -881,7 +894,8 @@ final class Partitions implements AutoCloseable {
 
     /** {@return true (once) when the delivery's event completed already, so it is a duplicate} */
     boolean completedAlready(Delivery d) {
-        return completedIds.remove(d.id());
+        boolean flagged = completedIds.remove(d.id());
+        return flagged || (d.eventId() != null && recentlyCompleted.containsKey(d.eventId()));
     }
 
     /** Acks entries of one lease; false (nothing acked) when the lease was lost. */
@@ -966,6 +980,9 @@ final class Partitions implements AutoCloseable {
                 } else {
                     for (Delivery d : byLease.get(l)) {
                         out.remove(d.id());
+                        if (d.eventId() != null && !d.eventId().isEmpty()) {
+                            recentlyCompleted.put(d.eventId(), Boolean.TRUE);
+                        }
                         sequencer.settled(d.id());
                     }
                 }

@@ -426,6 +426,14 @@ class PartitionedStreamTest {
             int p = PartitionRouting.partitionOf("x", 2);
             assertEquals(0, client.xpending(options.partitionStream(p), options.group()).getTotal());
         }
+        // Both entries read in one batch, before the first completed: the second is still a duplicate.
+        WorkflowEvent twice = WorkflowEvent.builder("STEP").eventId("twice").executionId("y")
+                .payload(Map.of("index", 0)).build();
+        s.publisher().publishAll(List.of(twice, twice, WorkflowEvent.builder("STEP").eventId("after")
+                .executionId("y").payload(Map.of("index", 1)).build()));
+        Await.until(Duration.ofSeconds(10), () -> completed() == 4 && s.health().duplicates() == 2,
+                () -> "completed " + completions + "; health " + s.health().toJson());
+        assertEquals(List.of(0, 1), completions.get("y"));
     }
 
     @Test

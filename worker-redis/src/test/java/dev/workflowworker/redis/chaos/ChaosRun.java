@@ -201,6 +201,10 @@ final class ChaosRun {
                 }
             }
             producer.join();
+            if (published.get() < s.events()) {
+                throw new AssertionError("the producer stopped after " + published.get() + " of " + s.events()
+                        + " events (see the test output)");
+            }
             final int goodCount = good;
             final int poisonCount = poison;
             String[] state = {""};
@@ -257,8 +261,13 @@ final class ChaosRun {
                         // Redis is restarting or paused: a producer retries, and the entry may then be there twice.
                         publishRetries.incrementAndGet();
                         if (seedProducer) {
-                            // A plain connection does not come back by itself after Redis restarts.
-                            raw[0].close();
+                            // A plain connection does not come back by itself after Redis restarts;
+                            // closing a broken one may throw, which must not end the producer.
+                            try {
+                                raw[0].close();
+                            } catch (RuntimeException closing) {
+                                // already broken
+                            }
                             raw[0] = jedis(uri);
                         }
                         sleepQuietly(50);
@@ -272,7 +281,11 @@ final class ChaosRun {
                 }
             }
         } finally {
-            raw[0].close();
+            try {
+                raw[0].close();
+            } catch (RuntimeException closing) {
+                // already broken
+            }
         }
     }
 

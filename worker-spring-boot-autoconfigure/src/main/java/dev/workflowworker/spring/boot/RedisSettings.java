@@ -44,6 +44,8 @@ final class RedisSettings {
         Settings.set(p + "retry-poll-interval", r.getRetryPollInterval(), b::retryPollInterval);
         Settings.set(p + "trim-interval", r.getTrimInterval(), b::trimInterval);
         Settings.set(p + "consumer-retention", r.getConsumerRetention(), b::consumerRetention);
+        Settings.set(p + "partitions", r.getPartitions(), b::partitions);
+        Settings.set(p + "partition-lease-ttl", r.getPartitionLeaseTtl(), b::partitionLeaseTtl);
         try {
             return b.build();
         } catch (IllegalStateException | IllegalArgumentException e) {

@@ -529,6 +529,15 @@ public class WorkflowWorkerProperties {
         private Duration consumerRetention;
 
         /**
+         * Partitions of the stream: 0 (default) for one shared stream, P for P partitions with
+         * events of one execution in order. Seed variable: WORKER_PARTITIONS.
+         */
+        private Integer partitions;
+
+        /** How long a partition's lease lasts without renewal; default 10s. */
+        private Duration partitionLeaseTtl;
+
+        /**
          * Returns the setting, null when not set.
          *
          * @return the url setting
@@ -976,6 +985,42 @@ public class WorkflowWorkerProperties {
          */
         public void setConsumerRetention(Duration consumerRetention) {
             this.consumerRetention = consumerRetention;
+        }
+
+        /**
+         * Returns the setting, null when not set.
+         *
+         * @return the partitions setting
+         */
+        public Integer getPartitions() {
+            return partitions;
+        }
+
+        /**
+         * Sets the setting.
+         *
+         * @param partitions the value; null to keep the default
+         */
+        public void setPartitions(Integer partitions) {
+            this.partitions = partitions;
+        }
+
+        /**
+         * Returns the setting, null when not set.
+         *
+         * @return the partitionLeaseTtl setting
+         */
+        public Duration getPartitionLeaseTtl() {
+            return partitionLeaseTtl;
+        }
+
+        /**
+         * Sets the setting.
+         *
+         * @param partitionLeaseTtl the value; null to keep the default
+         */
+        public void setPartitionLeaseTtl(Duration partitionLeaseTtl) {
+            this.partitionLeaseTtl = partitionLeaseTtl;
         }
 
     }

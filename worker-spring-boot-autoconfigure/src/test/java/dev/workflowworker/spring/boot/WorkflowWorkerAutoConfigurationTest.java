@@ -149,6 +149,18 @@ class WorkflowWorkerAutoConfigurationTest {
     }
 
     @Test
+    void partitionsComeFromThePropertyOrWorkerPartitions() {
+        runner.withUserConfiguration(Handlers.class)
+                .withPropertyValues("workflow.worker.redis.stream=" + TestRedis.stream("parts"),
+                        "workflow.worker.redis.partition-lease-ttl=3s", "WORKER_PARTITIONS=4")
+                .run(context -> {
+                    RedisOptions redis = context.getBean(RedisOptions.class);
+                    assertEquals(4, redis.partitions(), "WORKER_PARTITIONS applies when the property is unset");
+                    assertEquals(Duration.ofSeconds(3), redis.partitionLeaseTtl());
+                });
+    }
+
+    @Test
     void seedVariablesCanBeSwitchedOff() {
         runner.withUserConfiguration(Handlers.class)
                 .withPropertyValues("workflow.worker.seed-variables=false", "BATCH_SIZE=42", "WORKER_GROUP=from-seed")
