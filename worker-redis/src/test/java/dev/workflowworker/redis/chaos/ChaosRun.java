@@ -149,7 +149,9 @@ final class ChaosRun {
                 }
             }
             AtomicInteger published = new AtomicInteger();
+            Throwable[] producerFailure = {null};
             Thread producer = new Thread(() -> produce(uri, published), "chaos-producer");
+            producer.setUncaughtExceptionHandler((th, ex) -> producerFailure[0] = ex);
             producer.start();
 
             // Spread the faults over the publishing window.
@@ -203,7 +205,7 @@ final class ChaosRun {
             producer.join();
             if (published.get() < s.events()) {
                 throw new AssertionError("the producer stopped after " + published.get() + " of " + s.events()
-                        + " events (see the test output)");
+                        + " events", producerFailure[0]);
             }
             final int goodCount = good;
             final int poisonCount = poison;
@@ -235,7 +237,7 @@ final class ChaosRun {
 
     private void produce(String uri, AtomicInteger published) {
         RedisOptions options = RedisOptions.builder().uri(uri).partitions(s.partitions()).build();
-        Jedis[] raw = {jedis(uri)};
+        Jedis[] raw = {null};
         try (RedisEventTransport t = RedisEventTransport.create(options)) {
             long start = System.nanoTime();
             for (int i = 0; i < s.events(); i++) {
@@ -250,6 +252,9 @@ final class ChaosRun {
                 while (true) {
                     try {
                         if (seedProducer) {
+                            if (raw[0] == null) {
+                                raw[0] = jedis(uri);
+                            }
                             raw[0].xadd(STREAM, StreamEntryID.NEW_ENTRY, Map.of("event_id", e.eventId(),
                                     "execution_id", e.executionId(), "event_name", "", "event_type", type,
                                     "tenant", "", "user_id", "", "payload_json", "{\"seq\":" + seq + "}"));
@@ -264,11 +269,13 @@ final class ChaosRun {
                             // A plain connection does not come back by itself after Redis restarts;
                             // closing a broken one may throw, which must not end the producer.
                             try {
-                                raw[0].close();
+                                if (raw[0] != null) {
+                                    raw[0].close();
+                                }
                             } catch (RuntimeException closing) {
                                 // already broken
                             }
-                            raw[0] = jedis(uri);
+                            raw[0] = null;
                         }
                         sleepQuietly(50);
                     }
@@ -282,7 +289,9 @@ final class ChaosRun {
             }
         } finally {
             try {
-                raw[0].close();
+                if (raw[0] != null) {
+                    raw[0].close();
+                }
             } catch (RuntimeException closing) {
                 // already broken
             }
