@@ -121,6 +121,10 @@ public final class RedisDeadLetters {
         Object reply = transport.call("list dead letters", () -> transport.redis().executeCommand(
                 new CommandArguments(Protocol.Command.XRANGE).key(options.deadLetterStream()).add(from).add(to)
                         .add("COUNT").add(max)));
+        return entries(reply);
+    }
+
+    private static List<Entry> entries(Object reply) {
         List<Entry> out = new ArrayList<>();
         if (reply instanceof List<?> entries) {
             for (Object e : entries) {
@@ -134,6 +138,16 @@ public final class RedisDeadLetters {
             }
         }
         return out;
+    }
+
+    List<Entry> revRange(String from, String to, int max) {
+        if (max < 1) {
+            throw new IllegalArgumentException("max must be >= 1: " + max);
+        }
+        Object reply = transport.call("list dead letters", () -> transport.redis().executeCommand(
+                new CommandArguments(Protocol.Command.XREVRANGE).key(options.deadLetterStream()).add(from).add(to)
+                        .add("COUNT").add(max)));
+        return entries(reply);
     }
 
     /**
