@@ -39,7 +39,7 @@ final class DeadLetterSearch {
     }
 
     /** One dead letter as a list row. */
-    record Summary(String id, long movedAt, String eventType, String tenant, String eventId, String executionId,
+    record Summary(String id, String movedAt, String eventType, String tenant, String eventId, String executionId,
                    String category, String attempts, String error) {
     }
 
@@ -99,7 +99,7 @@ final class DeadLetterSearch {
 
     Summary summarise(RedisDeadLetters.Entry e) {
         JsonNode original = original(e);
-        return new Summary(e.id(), number(e.fields().get(DeadLetterFormat.MOVED_AT)),
+        return new Summary(e.id(), e.fields().getOrDefault(DeadLetterFormat.MOVED_AT, ""),
                 text(original, WireFormat.EVENT_TYPE), text(original, WireFormat.TENANT),
                 text(original, WireFormat.EVENT_ID), text(original, WireFormat.EXECUTION_ID), e.errorCategory(),
                 e.fields().getOrDefault(DeadLetterFormat.ATTEMPTS, ""), OutcomeLog.truncate(e.errorMessage()));
@@ -139,13 +139,5 @@ final class DeadLetterSearch {
         }
         JsonNode v = n.get(field);
         return v == null || v.isNull() ? null : v.asText();
-    }
-
-    private static long number(String s) {
-        try {
-            return s == null ? 0 : Long.parseLong(s.trim());
-        } catch (NumberFormatException e) {
-            return 0;
-        }
     }
 }

@@ -184,7 +184,7 @@
           ev.stopPropagation();
           if (box.checked) { dl.selected[d.id] = true; } else { delete dl.selected[d.id]; }
         });
-        var tr = row([box, d.movedAt ? new Date(d.movedAt).toLocaleString() : "", d.eventType, d.tenant, d.eventId,
+        var tr = row([box, d.movedAt, d.eventType, d.tenant, d.eventId,
           d.category, d.attempts, d.error]);
         tr.className = "clickable";
         tr.dataset.id = d.id;
