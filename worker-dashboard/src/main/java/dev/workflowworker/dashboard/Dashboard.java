@@ -88,7 +88,7 @@ public final class Dashboard implements AutoCloseable {
     /** Dead letters replayed per second by "replay all" unless set. */
     public static final int DEFAULT_REPLAY_RATE = 50;
     /** Dead letters one search request reads at most unless set. */
-    public static final int DEFAULT_SEARCH_BUDGET = 1_000;
+    public static final int DEFAULT_SEARCH_BUDGET = 500;
 
     private static final Logger log = LoggerFactory.getLogger(Dashboard.class);
     private static final Logger audit = LoggerFactory.getLogger(Dashboard.class.getName() + ".actions");

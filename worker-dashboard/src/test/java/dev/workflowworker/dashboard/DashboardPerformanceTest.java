@@ -86,8 +86,8 @@ class DashboardPerformanceTest {
             endpoints.put("dead letters, newest page", "/api/dead-letters?limit=25");
             endpoints.put("dead letters, oldest page (cursor)", "/api/dead-letters?limit=25&cursor=" + deepCursor);
             endpoints.put("search by tenant (common)", "/api/dead-letters?tenant=tenant-7&limit=25");
-            endpoints.put("search by error text, 1 request (budget 1000)", "/api/dead-letters?q=invoice+4242&limit=25");
-            endpoints.put("search by rare type, 1 request (budget 1000)", "/api/dead-letters?type=RARE_TYPE&limit=25");
+            endpoints.put("search by error text, 1 request (budget 500)", "/api/dead-letters?q=invoice+4242&limit=25");
+            endpoints.put("search by rare type, 1 request (budget 500)", "/api/dead-letters?type=RARE_TYPE&limit=25");
             String anId = admin.deadLettersNewestFirst(null, 1).get(0).id();
             endpoints.put("one dead letter", "/api/dead-letters/" + anId);
 
