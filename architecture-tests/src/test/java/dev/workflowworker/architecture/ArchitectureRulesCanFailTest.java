@@ -87,7 +87,7 @@ class ArchitectureRulesCanFailTest {
                 .importPackages("dev.workflowworker");
         Set<String> packages = main.stream().map(c -> ArchitectureTest.module(c.getPackageName()))
                 .collect(Collectors.toSet());
-        for (String module : new String[] {"api", "core", "redis", "micrometer", "examples", "benchmarks"}) {
+        for (String module : new String[] {"api", "core", "redis", "micrometer", "dashboard", "examples", "benchmarks"}) {
             assertTrue(packages.contains("dev.workflowworker." + module), module + " missing from " + packages);
         }
         assertFalse(main.contain(ArchitectureRulesCanFailTest.class));

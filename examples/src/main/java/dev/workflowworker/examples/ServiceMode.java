@@ -13,9 +13,12 @@ import dev.workflowworker.core.ActionRuntime;
 import dev.workflowworker.core.WorkerConfig;
 import dev.workflowworker.core.WorkerService;
 import dev.workflowworker.core.memory.InMemoryEventTransport;
+import dev.workflowworker.dashboard.Dashboard;
+import dev.workflowworker.dashboard.DashboardHttpHandler;
 import dev.workflowworker.micrometer.WorkflowWorkerMetrics;
 import dev.workflowworker.redis.RedisEventTransport;
 import dev.workflowworker.redis.RedisOptions;
+import dev.workflowworker.redis.WorkflowAdmin;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
@@ -44,7 +47,9 @@ import java.util.function.Supplier;
  * <ul>
  *   <li>{@code GET /api/health/worker}: the health snapshot's JSON, 200 when healthy or degraded,
  *       503 when unhealthy;</li>
- *   <li>{@code GET /metrics}: Prometheus text of {@link WorkflowWorkerMetrics} and JVM metrics.</li>
+ *   <li>{@code GET /metrics}: Prometheus text of {@link WorkflowWorkerMetrics} and JVM metrics;</li>
+ *   <li>{@code /dashboard/}: the operator's {@link Dashboard}, read-only unless
+ *       {@code DASHBOARD_ACTIONS=true} with a {@code DASHBOARD_TOKEN}.</li>
  * </ul>
  *
  * Other paths answer 404 and other methods 405. {@link #drain()} is what SIGTERM runs: stop reading,
@@ -61,6 +66,8 @@ public final class ServiceMode {
     public static final String HEALTH_PATH = "/api/health/worker";
     /** The Prometheus endpoint's path. */
     public static final String METRICS_PATH = "/metrics";
+    /** The dashboard's mount point. */
+    public static final String DASHBOARD_PATH = "/dashboard";
     /** How much longer than the shutdown timeout a drain waits for the service to terminate. */
     static final Duration DRAIN_MARGIN = Duration.ofSeconds(5);
 
@@ -69,11 +76,16 @@ public final class ServiceMode {
     private final WorkerService service;
     private final WorkflowWorkerMetrics metrics;
     private final HttpServer http;
+    private final Dashboard dashboard;
+    private final WorkflowAdmin admin;
 
-    private ServiceMode(WorkerService service, WorkflowWorkerMetrics metrics, HttpServer http) {
+    private ServiceMode(WorkerService service, WorkflowWorkerMetrics metrics, HttpServer http, Dashboard dashboard,
+                        WorkflowAdmin admin) {
         this.service = service;
         this.metrics = metrics;
         this.http = http;
+        this.dashboard = dashboard;
+        this.admin = admin;
     }
 
     /**
@@ -88,10 +100,12 @@ public final class ServiceMode {
         WorkerConfig config;
         RedisOptions redis;
         int port;
+        Dashboard.Builder dashboardSettings;
         try {
             config = WorkerConfig.fromEnvironment(env);
             redis = redisOptions(env);
             port = port(env);
+            dashboardSettings = Dashboard.builder().fromEnvironment(env);
         } catch (IllegalArgumentException e) {
             // Neither options class puts a password in its messages.
             throw new StartupException("invalid configuration: " + e.getMessage(), e);
@@ -119,8 +133,23 @@ public final class ServiceMode {
             throw new StartupException("cannot serve on port " + port + ": " + e.getMessage(), e);
         }
         service.start();
-        log.info("serving on port {}: GET {} and GET {}", http.getAddress().getPort(), HEALTH_PATH, METRICS_PATH);
-        return new ServiceMode(service, metrics, http);
+        // The admin has its own connections: a dashboard reading dead letters never competes with the workers' pool.
+        WorkflowAdmin admin = redis == null ? null : WorkflowAdmin.create(redis);
+        Dashboard dashboard;
+        try {
+            dashboard = dashboardSettings.service(service).admin(admin).build();
+        } catch (IllegalStateException e) {
+            if (admin != null) {
+                admin.close();
+            }
+            http.stop(0);
+            service.close();
+            throw new StartupException("invalid configuration: " + e.getMessage(), e);
+        }
+        http.createContext(DASHBOARD_PATH, new DashboardHttpHandler(dashboard));
+        log.info("serving on port {}: GET {}, GET {} and the dashboard at {}/ ({})", http.getAddress().getPort(),
+                HEALTH_PATH, METRICS_PATH, DASHBOARD_PATH, dashboard.actionsEnabled() ? "actions enabled" : "read-only");
+        return new ServiceMode(service, metrics, http, dashboard, admin);
     }
 
     /**
@@ -301,6 +330,10 @@ public final class ServiceMode {
             terminated = false;
         }
         http.stop(0);
+        dashboard.close();
+        if (admin != null) {
+            admin.close();
+        }
         metrics.close();
         HealthSnapshot h = service.health();
         if (terminated) {

@@ -46,6 +46,10 @@ class ServiceOnRedisProcessTest {
             assertTrue(metrics.contains("workflow_worker_events_succeeded_total{stream=\"workflow:events:global\"} 3.0"),
                     metrics);
             assertTrue(metrics.contains("workflow_worker_events_active{stream=\"workflow:events:global\"} 1.0"), metrics);
+            // The operator's page and its data, read-only by default.
+            assertTrue(first.get(ServiceMode.DASHBOARD_PATH + "/").body().contains("workflow-worker dashboard"));
+            String overview = first.get(ServiceMode.DASHBOARD_PATH + "/api/overview").body();
+            assertTrue(overview.contains("\"actionsEnabled\":false") && overview.contains("\"length\":4"), overview);
             // LOG_LEVEL=debug: one line per event with its outcome and handler time
             assertTrue(first.output().contains("(TICKET_CREATED) SUCCEEDED on attempt 1 in"), first.output());
 

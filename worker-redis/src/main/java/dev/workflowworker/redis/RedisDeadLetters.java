@@ -330,6 +330,63 @@ public final class RedisDeadLetters {
     }
 
     /**
+     * Dead letters newest first, from {@code from} ({@code +}, or exclusive after {@code (}) down to
+     * {@code to} ({@code -}). For a partitioned stream one pipelined round trip reads up to
+     * {@code max} entries from each partition and the newest {@code max} of them, in reverse merge
+     * order, are the answer; {@code (partition/id} continues after that entry.
+     */
+    List<Entry> revRange(String from, String to, int max) {
+        if (max < 1) {
+            throw new IllegalArgumentException("max must be >= 1: " + max);
+        }
+        if (partitions == 0) {
+            Object reply = transport.call("list dead letters", () -> transport.redis().executeCommand(
+                    new CommandArguments(Protocol.Command.XREVRANGE).key(options.deadLetterStream()).add(from).add(to)
+                            .add("COUNT").add(max)));
+            return entries(reply, -1);
+        }
+        String[] starts = new String[partitions];
+        for (int q = 0; q < partitions; q++) {
+            if (!from.startsWith("(")) {
+                starts[q] = from;
+                continue;
+            }
+            String cursor = from.substring(1);
+            int slash = cursor.indexOf('/');
+            if (slash < 0) {
+                starts[q] = from;
+                continue;
+            }
+            int p = Integer.parseInt(cursor.substring(0, slash));
+            String id = cursor.substring(slash + 1);
+            // Reverse of merge order (id, partition): before p/id are ids up to id in lower
+            // partitions and ids below id in p and higher ones.
+            starts[q] = q < p ? id : "(" + id;
+        }
+        List<Object> replies = transport.call("list dead letters", () -> {
+            List<Response<Object>> rs = new ArrayList<>(partitions);
+            try (AbstractPipeline p = transport.redis().pipelined()) {
+                for (int q = 0; q < partitions; q++) {
+                    rs.add(p.sendCommand(new CommandArguments(Protocol.Command.XREVRANGE)
+                            .key(options.partitionDeadLetters(q)).add(starts[q]).add(to).add("COUNT").add(max)));
+                }
+                p.sync();
+            }
+            List<Object> out = new ArrayList<>(partitions);
+            for (Response<Object> r : rs) {
+                out.add(r.get());
+            }
+            return out;
+        });
+        List<Entry> all = new ArrayList<>();
+        for (int q = 0; q < partitions; q++) {
+            all.addAll(entries(replies.get(q), q));
+        }
+        all.sort(MERGE_ORDER.reversed());
+        return all.size() <= max ? all : new ArrayList<>(all.subList(0, max));
+    }
+
+    /**
      * Sends a dead letter back to the stream as a fresh entry (attempt 1) and removes it from the
      * dead-letter stream, atomically. The dead letter of a partition goes back to that partition,
      * behind the events of its key published since.

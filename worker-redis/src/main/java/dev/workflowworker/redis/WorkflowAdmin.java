@@ -337,6 +337,83 @@ public final class WorkflowAdmin implements AutoCloseable {
                 rows);
     }
 
+    /**
+     * Lists one page of dead letters, newest first: what an operator looks at first, and what a
+     * search pages through with a bounded count per request.
+     *
+     * @param before the id of the last dead letter of the previous page, or null for the newest
+     * @param limit  the page size, at least 1
+     * @return dead letters, newest first
+     */
+    public List<RedisDeadLetters.Entry> deadLettersNewestFirst(String before, int limit) {
+        return dlq().revRange(before == null ? "+" : "(" + before, "-", limit);
+    }
+
+    /**
+     * {@return how long the oldest entry delivered to the group and not yet settled has been
+     * waiting since it was added to the stream, or empty when nothing is pending}
+     *
+     * <p>One {@code XPENDING} summary: the age is read from the smallest pending id's time part.
+     */
+    public Optional<Duration> oldestPendingAge() {
+        int n = partitions();
+        if (n > 0) {
+            return oldestPendingAgeOverPartitions(n);
+        }
+        return transport.call("read oldest pending", () -> {
+            var redis = transport.redis();
+            if (!redis.exists(options.stream())) {
+                return Optional.<Duration>empty();
+            }
+            Object reply;
+            try {
+                reply = redis.executeCommand(new CommandArguments(Protocol.Command.XPENDING).key(options.stream())
+                        .add(options.group()));
+            } catch (JedisDataException e) {
+                if (!RedisEventTransport.isNoGroup(e)) {
+                    throw e;
+                }
+                return Optional.<Duration>empty();
+            }
+            List<?> summary = (List<?>) reply;
+            String smallest = summary.size() > 1 ? StreamEntries.text(summary.get(1)) : null;
+            if (smallest == null) {
+                return Optional.<Duration>empty();
+            }
+            long addedMs = Long.parseLong(smallest.substring(0, smallest.indexOf('-')));
+            return Optional.of(Duration.ofMillis(Math.max(0, System.currentTimeMillis() - addedMs)));
+        });
+    }
+
+    /** The oldest pending entry over every partition: one pipelined {@code XPENDING} summary each. */
+    private Optional<Duration> oldestPendingAgeOverPartitions(int n) {
+        return transport.call("read oldest pending", () -> {
+            List<Response<Object>> replies = new ArrayList<>(n);
+            try (AbstractPipeline p = transport.redis().pipelined()) {
+                for (int i = 0; i < n; i++) {
+                    replies.add(p.sendCommand(new CommandArguments(Protocol.Command.XPENDING)
+                            .key(options.partitionStream(i)).add(options.group())));
+                }
+                p.sync();
+            }
+            long oldest = Long.MAX_VALUE;
+            for (Response<Object> r : replies) {
+                List<?> summary;
+                try {
+                    summary = (List<?>) r.get();
+                } catch (JedisDataException e) {
+                    continue; // no stream or group yet
+                }
+                String smallest = summary.size() > 1 ? StreamEntries.text(summary.get(1)) : null;
+                if (smallest != null) {
+                    oldest = Math.min(oldest, Long.parseLong(smallest.substring(0, smallest.indexOf('-'))));
+                }
+            }
+            return oldest == Long.MAX_VALUE ? Optional.<Duration>empty()
+                    : Optional.of(Duration.ofMillis(Math.max(0, System.currentTimeMillis() - oldest)));
+        });
+    }
+
     @Override
     public void close() {
         transport.close();

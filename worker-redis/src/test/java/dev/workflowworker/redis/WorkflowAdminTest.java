@@ -86,6 +86,34 @@ class WorkflowAdminTest {
     }
 
     @Test
+    void deadLettersPageNewestFirstAndOldestPendingAgeComesFromTheSmallestPendingId(RedisServer redis) {
+        RedisOptions options = redis.options().build();
+        try (RedisClient c = redis.client();
+             WorkflowAdmin admin = WorkflowAdmin.create(options)) {
+            for (int i = 1; i <= 5; i++) {
+                c.xadd(options.deadLetterStream(), new StreamEntryID(i, 0), Map.of("error_message", "e" + i));
+            }
+            List<RedisDeadLetters.Entry> first = admin.deadLettersNewestFirst(null, 2);
+            assertEquals(List.of("5-0", "4-0"), first.stream().map(RedisDeadLetters.Entry::id).toList());
+            List<RedisDeadLetters.Entry> next = admin.deadLettersNewestFirst("4-0", 10);
+            assertEquals(List.of("3-0", "2-0", "1-0"), next.stream().map(RedisDeadLetters.Entry::id).toList());
+            assertTrue(admin.deadLettersNewestFirst("1-0", 10).isEmpty());
+
+            assertTrue(admin.oldestPendingAge().isEmpty(), "no stream yet");
+            long addedMs = System.currentTimeMillis() - 60_000;
+            c.xadd(options.stream(), new StreamEntryID(addedMs, 0), Map.of("event_id", "a"));
+            c.xadd(options.stream(), new StreamEntryID(addedMs + 30_000, 0), Map.of("event_id", "b"));
+            c.xgroupCreate(options.stream(), options.group(), new StreamEntryID(0, 0), false);
+            assertTrue(admin.oldestPendingAge().isEmpty(), "nothing delivered yet");
+            c.executeCommand(new CommandArguments(Protocol.Command.XREADGROUP).add("GROUP").add(options.group())
+                    .add("c1").add("COUNT").add(2).add("STREAMS").key(options.stream()).add(">"));
+            Duration age = admin.oldestPendingAge().orElseThrow();
+            assertTrue(age.compareTo(Duration.ofSeconds(59)) >= 0 && age.compareTo(Duration.ofSeconds(90)) < 0,
+                    age.toString());
+        }
+    }
+
+    @Test
     void transportStatsReportLagPendingRetriesAndDeadLetters(RedisServer redis) throws Exception {
         try (RedisEventTransport t = RedisEventTransport.create(redis.options().build())) {
             for (int i = 0; i < 3; i++) {

@@ -1,0 +1,132 @@
+package dev.workflowworker.dashboard;
+
+import dev.workflowworker.api.EventOutcome;
+import dev.workflowworker.redis.testsupport.Await;
+import dev.workflowworker.redis.testsupport.RedisServer;
+import dev.workflowworker.redis.testsupport.RedisServerExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Who may act, over plain HTTP: the checks a browser cannot be made to skip. */
+@ExtendWith(RedisServerExtension.class)
+class DashboardActionsTest {
+
+    @Test
+    void readOnlyDashboardRefusesEveryActionEvenWithToken(RedisServer redis) throws Exception {
+        try (Fixture f = new Fixture(redis, false)) {
+            HttpResponse<String> r = f.post("api/service/pause", headers(f, Fixture.TOKEN), "{}");
+            assertEquals(403, r.statusCode(), r.body());
+            assertTrue(r.body().contains("actions are disabled"), r.body());
+            assertFalse(f.service.isPaused());
+            assertTrue(f.get("").body().contains("content=\"false\""), "the page knows it is read-only");
+        }
+    }
+
+    @Test
+    void actionNeedsCsrfTokenSameOriginAndOperatorToken(RedisServer redis) throws Exception {
+        try (Fixture f = new Fixture(redis, true)) {
+            Map<String, String> noCsrf = new HashMap<>(headers(f, Fixture.TOKEN));
+            noCsrf.remove(Dashboard.CSRF_HEADER);
+            assertEquals(403, f.post("api/service/pause", noCsrf, "{}").statusCode());
+
+            Map<String, String> crossSite = new HashMap<>(headers(f, Fixture.TOKEN));
+            crossSite.put("Sec-Fetch-Site", "cross-site");
+            assertEquals(403, f.post("api/service/pause", crossSite, "{}").statusCode());
+
+            Map<String, String> otherOrigin = new HashMap<>(headers(f, Fixture.TOKEN));
+            otherOrigin.put("Origin", "http://evil.example");
+            assertEquals(403, f.post("api/service/pause", otherOrigin, "{}").statusCode());
+
+            Map<String, String> noToken = new HashMap<>(headers(f, Fixture.TOKEN));
+            noToken.remove(Dashboard.TOKEN_HEADER);
+            HttpResponse<String> refused = f.post("api/service/pause", noToken, "{}");
+            assertEquals(401, refused.statusCode(), refused.body());
+            assertEquals(401, f.post("api/service/pause", headers(f, Fixture.TOKEN + "x"), "{}").statusCode());
+            assertFalse(f.service.isPaused(), "nothing changed by a refused action");
+
+            HttpResponse<String> ok = f.post("api/service/pause", headers(f, Fixture.TOKEN), "{}");
+            assertEquals(200, ok.statusCode(), ok.body());
+            assertTrue(f.service.isPaused());
+            assertEquals(200, f.post("api/service/resume", headers(f, Fixture.TOKEN), "").statusCode());
+            assertFalse(f.service.isPaused());
+        }
+    }
+
+    @Test
+    void replayAllRunsInTheBackgroundAndPurgeEmptiesTheDeadLetters(RedisServer redis) throws Exception {
+        try (Fixture f = new Fixture(redis, true)) {
+            for (int i = 0; i < 3; i++) {
+                f.publish("ORDER_SHIP", "globex", Map.of("order", "O-" + i));
+            }
+            Await.until(Duration.ofSeconds(20), "3 dead letters", () -> f.admin.deadLetterCount() == 3);
+            f.fixOrders.set(true);
+            HttpResponse<String> started = f.post("api/dead-letters/replay-all", headers(f, Fixture.TOKEN), "");
+            assertEquals(202, started.statusCode(), started.body());
+            Await.until(Duration.ofSeconds(20), "the replayed orders to succeed",
+                    () -> f.count("ORDER_SHIP", EventOutcome.Kind.SUCCEEDED) == 3);
+            assertEquals(0, f.admin.deadLetterCount());
+
+            f.publish("NOISE", "acme", Map.of("n", 1));
+            f.publish("NOISE", "acme", Map.of("n", 2));
+            Await.until(Duration.ofSeconds(20), "2 dead letters", () -> f.admin.deadLetterCount() == 2);
+            HttpResponse<String> purged = f.post("api/dead-letters/purge", headers(f, Fixture.TOKEN), "");
+            assertEquals(200, purged.statusCode(), purged.body());
+            assertTrue(purged.body().contains("\"purged\":2"), purged.body());
+            assertEquals(0, f.admin.deadLetterCount());
+
+            HttpResponse<String> badScale = f.post("api/service/scale", headers(f, Fixture.TOKEN), "{\"workers\":0}");
+            assertEquals(400, badScale.statusCode());
+            assertEquals(200, f.post("api/service/scale", headers(f, Fixture.TOKEN), "{\"workers\":3}").statusCode());
+            Await.until(Duration.ofSeconds(20), "3 workers", () -> f.service.health().workerCount() == 3);
+        }
+    }
+
+    @Test
+    void getNeverActsAndUnknownPathsAreNotFound(RedisServer redis) throws Exception {
+        try (Fixture f = new Fixture(redis, true)) {
+            assertEquals(404, f.get("api/service/pause").statusCode());
+            assertFalse(f.service.isPaused());
+            assertEquals(404, f.get("api/nothing").statusCode());
+            assertEquals(404, f.get("api/dead-letters/not-an-id").statusCode());
+            assertEquals(400, f.get("api/dead-letters?limit=1000").statusCode());
+            HttpResponse<String> page = f.get("");
+            assertEquals(200, page.statusCode());
+            assertTrue(page.headers().firstValue("Content-Security-Policy").orElse("").contains("script-src 'self'"));
+        }
+    }
+
+    @Test
+    void actionsWithoutTokenOrHostAuthenticationDoNotBuild(RedisServer redis) throws Exception {
+        try (Fixture f = new Fixture(redis, false)) {
+            assertThrows(IllegalStateException.class, () -> Dashboard.builder().service(f.service)
+                    .actionsEnabled(true).build());
+            assertThrows(IllegalArgumentException.class, () -> Dashboard.builder().token("short"));
+            assertThrows(IllegalArgumentException.class, () -> Dashboard.builder()
+                    .fromEnvironment(Map.of("DASHBOARD_ACTIONS", "yes")));
+        }
+    }
+
+    private static Map<String, String> headers(Fixture f, String token) throws Exception {
+        Matcher m = Pattern.compile("name=\"csrf-token\" content=\"([^\"]+)\"").matcher(f.get("").body());
+        assertTrue(m.find(), "the page carries a CSRF token");
+        Map<String, String> h = new HashMap<>();
+        h.put("Content-Type", "application/json");
+        h.put(Dashboard.CSRF_HEADER, m.group(1));
+        h.put(Dashboard.TOKEN_HEADER, token);
+        h.put("Origin", f.url.substring(0, f.url.indexOf("/dashboard")));
+        h.put("Sec-Fetch-Site", "same-origin");
+        return h;
+    }
+}
