@@ -278,7 +278,7 @@ public final class Dashboard implements AutoCloseable {
             n.put("lastHeartbeat", w.lastHeartbeat() == null ? null : w.lastHeartbeat().toString());
             n.put("lastError", OutcomeLog.truncate(w.lastError()));
         }
-        // A list of stream rows, one per stream today; partitioned streams add one row per partition.
+        // A list of stream rows: one per stream, and for a partitioned stream one more per partition.
         ArrayNode streams = o.putArray("streams");
         ArrayNode consumers = o.putArray("consumers");
         if (admin != null) {
@@ -288,7 +288,8 @@ public final class Dashboard implements AutoCloseable {
             row.put("stream", s.stream());
             row.put("group", s.group());
             row.putNull("partition");
-            row.put("owner", "shared by " + s.consumers().size() + " consumer(s)");
+            row.put("owner", s.partitioned() ? s.partitions().size() + " partitions over " + s.consumers().size()
+                    + " instance(s)" : "shared by " + s.consumers().size() + " consumer(s)");
             row.put("length", s.length());
             row.put("lag", s.lag());
             row.put("pending", s.pending());
@@ -298,6 +299,20 @@ public final class Dashboard implements AutoCloseable {
                 row.put("oldestPendingMs", oldest.get().toMillis());
             } else {
                 row.putNull("oldestPendingMs");
+            }
+            // A partitioned stream: the totals above, then one row per partition with its owner.
+            for (WorkflowAdmin.PartitionStats ps : s.partitions()) {
+                ObjectNode pr = streams.addObject();
+                pr.put("stream", s.stream());
+                pr.put("group", s.group());
+                pr.put("partition", ps.partition());
+                pr.put("owner", ps.owner().isEmpty() ? "(none)" : ps.owner());
+                pr.put("length", ps.length());
+                pr.put("lag", ps.lag());
+                pr.put("pending", ps.pending());
+                pr.put("retryScheduled", ps.heldRetries());
+                pr.put("deadLetters", ps.deadLetters());
+                pr.putNull("oldestPendingMs");
             }
             for (WorkflowAdmin.ConsumerStats c : s.consumers()) {
                 ObjectNode n = consumers.addObject();

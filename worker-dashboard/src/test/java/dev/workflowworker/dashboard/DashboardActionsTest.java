@@ -24,6 +24,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class DashboardActionsTest {
 
     @Test
+    void aPartitionedStreamShowsItsTotalsAndOneRowPerPartitionWithItsOwner(RedisServer redis) throws Exception {
+        try (Fixture f = new Fixture(redis, false, 4)) {
+            Await.until(Duration.ofSeconds(10), "the service to own every partition",
+                    () -> f.service.health().partitions() != null && f.service.health().partitions().owned().size() == 4);
+            com.fasterxml.jackson.databind.JsonNode streams = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(f.get("api/overview").body()).get("streams");
+            assertEquals(5, streams.size(), "the totals and 4 partitions: " + streams);
+            assertTrue(streams.get(0).get("partition").isNull());
+            for (int i = 1; i <= 4; i++) {
+                com.fasterxml.jackson.databind.JsonNode row = streams.get(i);
+                assertEquals(i - 1, row.get("partition").asInt());
+                assertTrue(row.get("owner").asText().startsWith("workflow-worker-"), row.toString());
+            }
+        }
+    }
+
+    @Test
     void readOnlyDashboardRefusesEveryActionEvenWithToken(RedisServer redis) throws Exception {
         try (Fixture f = new Fixture(redis, false)) {
             HttpResponse<String> r = f.post("api/service/pause", headers(f, Fixture.TOKEN), "{}");

@@ -44,7 +44,11 @@ final class Fixture implements AutoCloseable {
     final String url;
 
     Fixture(RedisServer redis, boolean actions) throws IOException {
-        RedisOptions options = redis.options().build();
+        this(redis, actions, 0);
+    }
+
+    Fixture(RedisServer redis, boolean actions, int partitions) throws IOException {
+        RedisOptions options = redis.options().partitions(partitions).partitionLeaseTtl(Duration.ofSeconds(2)).build();
         ActionRuntime runtime = ActionRuntime.builder()
                 .on("TICKET_CREATED", ctx -> { })
                 .on("ORDER_SHIP", ctx -> {
