@@ -17,7 +17,13 @@ import java.util.Map;
  * noisy machine, prints a table and writes the results as JSON.
  *
  * <p>Usage: {@code BenchmarkMain --redis redis://127.0.0.1:PORT [--node-dir benchmarks/node]
- * [--out benchmarks/target/results.json] [--events 200000] [--only a,b] [--configs 4x64x256,...]}
+ * [--out benchmarks/target/results.json] [--events 200000] [--only a,b] [--configs 4x64x256,...]
+ * [--partitions 16] [--partitioned-config 2x256x512]}
+ *
+ * <p>The partitioned rows ({@code partitioned}) run right after their shared-stream counterparts
+ * (throughput after {@code redis}, latency after {@code latency}, processes after
+ * {@code scaling}), so each pair sees the machine in about the same state; the run ends with
+ * the partitioned mode's ratios to whatever of the raw floor, BullMQ and the shared stream ran.
  */
 public final class BenchmarkMain {
 
@@ -53,11 +59,25 @@ public final class BenchmarkMain {
             rows.addAll(RedisServiceScenario.throughput(redis, events,
                     opt.getOrDefault("configs", RedisServiceScenario.DEFAULT_CONFIGS)));
         }
+        int partitions = Integer.parseInt(opt.getOrDefault("partitions",
+                Integer.toString(PartitionedScenario.DEFAULT_PARTITIONS)));
+        boolean partitioned = redis != null && wanted(only, "partitioned");
+        if (partitioned) {
+            rows.addAll(PartitionedScenario.throughput(redis, events, partitions,
+                    opt.getOrDefault("partitioned-config", PartitionedScenario.DEFAULT_CONFIG)));
+        }
+        int latencySeconds = Integer.parseInt(opt.getOrDefault("latency-seconds", "30"));
         if (redis != null && wanted(only, "latency")) {
-            rows.addAll(RedisServiceScenario.latency(redis, 1000, Integer.parseInt(opt.getOrDefault("latency-seconds", "30"))));
+            rows.addAll(RedisServiceScenario.latency(redis, 1000, latencySeconds));
+        }
+        if (partitioned) {
+            rows.addAll(PartitionedScenario.latency(redis, partitions, 1000, latencySeconds));
         }
         if (redis != null && wanted(only, "scaling")) {
             rows.addAll(ScalingScenario.run(redis, events));
+        }
+        if (partitioned) {
+            rows.addAll(ScalingScenario.run(redis, events, partitions));
         }
         if (redis != null && wanted(only, "memory")) {
             rows.addAll(RedisServiceScenario.memory(redis, Integer.parseInt(opt.getOrDefault("memory-events", "1000000"))));
@@ -65,8 +85,64 @@ public final class BenchmarkMain {
         if (redis != null && wanted(only, "bullmq")) {
             rows.addAll(BullMqScenario.run(redis, events, Path.of(opt.getOrDefault("node-dir", "benchmarks/node"))));
         }
+        if (partitioned) {
+            rows.addAll(comparisons(rows));
+        }
         print(rows);
         write(rows, out);
+    }
+
+    /** The partitioned mode against the targets, as ratios within this run. */
+    static List<Row> comparisons(List<Row> rows) {
+        List<Row> out = new ArrayList<>();
+        Double part = value(rows, "partitioned", PartitionedScenario.HEADLINE);
+        if (part == null) {
+            return out;
+        }
+        String s = "partitioned vs";
+        Double raw = value(rows, "raw redis floor", "XREADGROUP+XACK loop");
+        if (raw != null) {
+            out.add(new Row(s, "raw XREADGROUP+XACK floor", part / raw, "x", "target >= 0.8"));
+        }
+        Double bull = value(rows, "bullmq", "no-op jobs");
+        if (bull != null && !bull.isNaN()) {
+            out.add(new Row(s, "BullMQ", part / bull, "x", "target >= 8"));
+        }
+        Double shared = value(rows, "redis throughput", "best");
+        if (shared != null) {
+            out.add(new Row(s, "shared stream, best configuration", part / shared, "x", ""));
+        }
+        Double cpu = valueAfter(rows, "partitioned", PartitionedScenario.HEADLINE);
+        if (cpu != null) {
+            out.add(new Row(s, "Redis CPU per event", cpu, "us", "target <= 2.0"));
+        }
+        Double four = value(rows, "partitioned scaling", "4 service process(es)");
+        Double one = value(rows, "partitioned scaling", "1 service process(es)");
+        if (four != null && one != null) {
+            out.add(new Row(s, "4 processes / 1 process", four / one, "x", "target >= 0.9"));
+        }
+        return out;
+    }
+
+    /** The first row whose scenario starts with {@code scenario} and whose metric is {@code metric}. */
+    private static Double value(List<Row> rows, String scenario, String metric) {
+        for (Row r : rows) {
+            if (r.scenario().startsWith(scenario) && r.metric().equals(metric)) {
+                return r.value();
+            }
+        }
+        return null;
+    }
+
+    /** The row right after that one: its CPU row. */
+    private static Double valueAfter(List<Row> rows, String scenario, String metric) {
+        for (int i = 0; i + 1 < rows.size(); i++) {
+            Row r = rows.get(i);
+            if (r.scenario().equals(scenario) && r.metric().equals(metric)) {
+                return rows.get(i + 1).value();
+            }
+        }
+        return null;
     }
 
     private static boolean wanted(String only, String name) {

@@ -1,0 +1,202 @@
+package dev.workflowworker.benchmarks;
+
+import dev.workflowworker.api.EventContext;
+import dev.workflowworker.api.WorkflowEvent;
+import dev.workflowworker.core.WorkerService;
+import dev.workflowworker.redis.RedisEventTransport;
+import dev.workflowworker.redis.RedisOptions;
+import redis.clients.jedis.Jedis;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * WorkerService on a partitioned stream ({@code RedisOptions.partitions(P)}): one owner per
+ * partition by lease, per-key order, one commit script per partition and batch, no per-event
+ * locks or markers. Throughput over many keys and over few, latency at a fixed rate, and 1, 2 and
+ * 4 processes, each measured beside its shared-stream counterpart in the same run.
+ */
+final class PartitionedScenario {
+
+    /**
+     * The partition count of every partitioned row. 16 splits evenly over the 1, 2 and 4 processes
+     * of the scaling rows, leaves each of 4 processes more than one partition (so a process is
+     * never idle behind one busy partition), and keeps the per-round work that grows with P (one
+     * read script per owned partition, one key per partition in the blocking XREAD, one renewal
+     * per lease) small beside the 256 entries a read takes from a partition.
+     */
+    static final int DEFAULT_PARTITIONS = 16;
+    /** Execution ids the events spread over: enough that per-key order never serializes the run. */
+    static final int MANY_KEYS = 10_000;
+    /** Execution ids of the few-keys row: one per partition on average, to show what per-key order costs. */
+    static final int FEW_KEYS = 16;
+    /** workers x concurrency x batch of the throughput rows. */
+    static final String DEFAULT_CONFIG = "2x256x512";
+
+    /** Metric of the headline throughput row, found by {@link BenchmarkMain}'s comparison. */
+    static final String HEADLINE = "WorkerService no-op, many keys";
+
+    private PartitionedScenario() {
+    }
+
+    static RedisOptions options(String url, String stream, int partitions) {
+        return RedisOptions.fromUri(url).toBuilder().stream(stream).partitions(partitions).build();
+    }
+
+    private static WorkerService service(String url, String stream, int partitions, int[] c,
+                                         Consumer<EventContext> handler) {
+        return WorkerService.builder().transport(RedisEventTransport.create(options(url, stream, partitions)))
+                .runtime(handler::accept).workerCount(c[0]).concurrencyLimit(c[1]).batchSize(c[2])
+                .pollInterval(Duration.ofMillis(100)).metricsReportingInterval(Duration.ofHours(1)).build();
+    }
+
+    /**
+     * Publishes {@code n} no-op events over {@code keys} execution ids through a publish-only
+     * transport, which routes each to its partition (a process that does not read takes no lease).
+     */
+    static void prepublish(String url, String stream, int partitions, int n, int keys) {
+        try (RedisEventTransport t = RedisEventTransport.create(options(url, stream, partitions))) {
+            List<WorkflowEvent> batch = new ArrayList<>(1000);
+            for (int k = 0; k < n; k++) {
+                batch.add(WorkflowEvent.builder("NOOP").eventId("bench-" + k).executionId("x" + (k % keys)).build());
+                if (batch.size() == 1000 || k == n - 1) {
+                    t.publishAll(batch);
+                    batch.clear();
+                }
+            }
+        }
+    }
+
+    private static void flush(String url) {
+        try (Jedis j = new Jedis(URI.create(url))) {
+            j.flushAll();
+        }
+    }
+
+    private static int[] parse(String config) {
+        return java.util.Arrays.stream(config.trim().split("x")).mapToInt(Integer::parseInt).toArray();
+    }
+
+    /** One pre-published pass: events/s from start to the last completion, and what it cost. */
+    private record Pass(double rate, CpuMeter.Usage usage) {
+    }
+
+    private static Pass pass(String url, int partitions, int n, int keys, int[] c, boolean measure) throws Exception {
+        String stream = "bench:part";
+        prepublish(url, stream, partitions, n, keys);
+        CountDownLatch done = new CountDownLatch(n);
+        WorkerService s = service(url, stream, partitions, c, ctx -> done.countDown());
+        CpuMeter cpu = measure ? CpuMeter.start(url) : null;
+        long t0 = System.nanoTime();
+        s.start();
+        if (!done.await(10, TimeUnit.MINUTES)) {
+            throw new IllegalStateException("partitioned pass did not finish: " + done.getCount() + " of " + n + " left");
+        }
+        double rate = n / ((System.nanoTime() - t0) / 1e9);
+        CpuMeter.Usage used = measure ? cpu.stop(n) : null;
+        s.close();
+        flush(url);
+        return new Pass(rate, used);
+    }
+
+    static List<BenchmarkMain.Row> throughput(String url, int n, int partitions, String config) throws Exception {
+        int[] c = parse(config);
+        // Unmeasured passes first, as for the shared-stream rows: the JIT compiles the partitioned
+        // path (sequencer, read and commit scripts' replies) that the earlier scenarios never ran.
+        for (int i = 0; i < 2; i++) {
+            pass(url, partitions, Math.min(n, 200_000), MANY_KEYS, c, false);
+        }
+        Pass many = pass(url, partitions, n, MANY_KEYS, c, true);
+        pass(url, partitions, Math.min(n, 50_000), FEW_KEYS, c, false);
+        Pass few = pass(url, partitions, n, FEW_KEYS, c, true);
+        String setup = "P=" + partitions + ", " + c[0] + " workers x " + c[1] + ", batch " + c[2];
+        return List.of(
+                new BenchmarkMain.Row("partitioned", HEADLINE, many.rate(), "events/s",
+                        setup + "; " + n + " pre-published over " + MANY_KEYS + " execution ids"),
+                cpuRow(many.usage()),
+                new BenchmarkMain.Row("partitioned", "WorkerService no-op, " + FEW_KEYS + " keys", few.rate(), "events/s",
+                        String.format("x%.2f of many keys: per-key order runs at most %d at a time", few.rate() / many.rate(),
+                                FEW_KEYS)),
+                cpuRow(few.usage()));
+    }
+
+    private static BenchmarkMain.Row cpuRow(CpuMeter.Usage u) {
+        return new BenchmarkMain.Row("partitioned", "  CPU per event: Redis / JVM", u.redisMicrosPerEvent(), "us",
+                String.format("JVM %.1f us; %s", u.jvmMicrosPerEvent(), u.commands()));
+    }
+
+    static List<BenchmarkMain.Row> latency(String url, int partitions, int perSecond, int seconds) throws Exception {
+        Latencies rec = new Latencies();
+        int n = perSecond * seconds;
+        CountDownLatch done = new CountDownLatch(n);
+        // The shared-stream latency row's configuration, so the two rows differ only in the mode.
+        WorkerService s = service(url, "bench:part:latency", partitions, new int[] {2, 8, 16}, ctx -> {
+            long sentNanos = Long.parseLong(ctx.event().headers().get("sent_ns"));
+            rec.record(System.nanoTime() - sentNanos);
+            done.countDown();
+        });
+        s.start();
+        for (int i = 0; i < 500; i++) {
+            s.publisher().publish(WorkflowEvent.builder("WARM").executionId("w" + i)
+                    .headers(Map.of("sent_ns", Long.toString(System.nanoTime()))).build());
+        }
+        Thread.sleep(1000);
+        rec.snapshotAndReset();
+        long start = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            long due = start + TimeUnit.SECONDS.toNanos(1) * i / perSecond;
+            long wait = due - System.nanoTime();
+            if (wait > 0) {
+                TimeUnit.NANOSECONDS.sleep(wait);
+            }
+            s.publisher().publish(WorkflowEvent.builder("PING").executionId("x" + (i % 100))
+                    .headers(Map.of("sent_ns", Long.toString(System.nanoTime()))).build());
+        }
+        done.await(2, TimeUnit.MINUTES);
+        s.close();
+        flush(url);
+        Latencies.Snapshot p = rec.snapshotAndReset();
+        return List.of(
+                new BenchmarkMain.Row("partitioned latency", "publish -> handler p50", p.p50() / 1e6, "ms",
+                        "P=" + partitions + ", " + perSecond + "/s for " + seconds + " s, " + p.count()
+                                + " events over 100 keys; target <= 0.5 ms"),
+                new BenchmarkMain.Row("partitioned latency", "publish -> handler p99", p.p99() / 1e6, "ms",
+                        "target <= 1 ms"),
+                new BenchmarkMain.Row("partitioned latency", "publish -> handler p99.9", p.p999() / 1e6, "ms", ""),
+                new BenchmarkMain.Row("partitioned latency", "publish -> handler max", p.max() / 1e6, "ms", ""));
+    }
+
+    /**
+     * Waits until every partition is leased and the leases are spread over {@code processes}
+     * owners, so the measured pass does not include the hand-overs of joining processes.
+     */
+    static void awaitSpread(Jedis j, String stream, int partitions, int processes) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            Set<String> owners = new HashSet<>();
+            int leased = 0;
+            for (int i = 0; i < partitions; i++) {
+                // Lease value "member|token" under the partition's hash tag (RedisOptions.partitionLease).
+                String v = j.get("{" + stream + "#" + i + "}:lease");
+                if (v != null) {
+                    leased++;
+                    owners.add(v.substring(0, v.lastIndexOf('|')));
+                }
+            }
+            if (leased == partitions && owners.size() == processes) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        throw new IllegalStateException(partitions + " partitions of " + stream + " were not spread over "
+                + processes + " processes within 60 s");
+    }
+}
