@@ -197,11 +197,20 @@ public final class RedisDeadLetters {
             starts[q] = bound(from, q, true);
             ends[q] = bound(to, q, false);
         }
+        return merged(Protocol.Command.XRANGE, starts, ends, max, MERGE_ORDER);
+    }
+
+    /**
+     * One range command per partition's dead letters in one pipelined round trip, merged in
+     * {@code order}; the first {@code max} are the answer.
+     */
+    private List<Entry> merged(Protocol.Command command, String[] starts, String[] ends, int max,
+                               Comparator<Entry> order) {
         List<Object> replies = transport.call("list dead letters", () -> {
             List<Response<Object>> rs = new ArrayList<>(partitions);
             try (AbstractPipeline p = transport.redis().pipelined()) {
                 for (int q = 0; q < partitions; q++) {
-                    rs.add(p.sendCommand(new CommandArguments(Protocol.Command.XRANGE)
+                    rs.add(p.sendCommand(new CommandArguments(command)
                             .key(options.partitionDeadLetters(q)).add(starts[q]).add(ends[q]).add("COUNT").add(max)));
                 }
                 p.sync();
@@ -216,7 +225,7 @@ public final class RedisDeadLetters {
         for (int q = 0; q < partitions; q++) {
             all.addAll(entries(replies.get(q), q));
         }
-        all.sort(MERGE_ORDER);
+        all.sort(order);
         return all.size() <= max ? all : new ArrayList<>(all.subList(0, max));
     }
 
@@ -363,27 +372,9 @@ public final class RedisDeadLetters {
             // partitions and ids below id in p and higher ones.
             starts[q] = q < p ? id : "(" + id;
         }
-        List<Object> replies = transport.call("list dead letters", () -> {
-            List<Response<Object>> rs = new ArrayList<>(partitions);
-            try (AbstractPipeline p = transport.redis().pipelined()) {
-                for (int q = 0; q < partitions; q++) {
-                    rs.add(p.sendCommand(new CommandArguments(Protocol.Command.XREVRANGE)
-                            .key(options.partitionDeadLetters(q)).add(starts[q]).add(to).add("COUNT").add(max)));
-                }
-                p.sync();
-            }
-            List<Object> out = new ArrayList<>(partitions);
-            for (Response<Object> r : rs) {
-                out.add(r.get());
-            }
-            return out;
-        });
-        List<Entry> all = new ArrayList<>();
-        for (int q = 0; q < partitions; q++) {
-            all.addAll(entries(replies.get(q), q));
-        }
-        all.sort(MERGE_ORDER.reversed());
-        return all.size() <= max ? all : new ArrayList<>(all.subList(0, max));
+        String[] ends = new String[partitions];
+        java.util.Arrays.fill(ends, to);
+        return merged(Protocol.Command.XREVRANGE, starts, ends, max, MERGE_ORDER.reversed());
     }
 
     /**
