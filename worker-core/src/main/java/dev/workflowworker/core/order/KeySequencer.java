@@ -279,8 +279,7 @@ public final class KeySequencer {
             }
             e.state = State.DELAYED;
             delayed.add(e);
-            signals++;
-            changed.signalAll();
+            wakeWaiters();
         } finally {
             lock.unlock();
         }
@@ -305,8 +304,7 @@ public final class KeySequencer {
             counts(e.partition)[1]--;
             e.state = State.READY;
             ready.addFirst(e);
-            signals++;
-            changed.signalAll();
+            wakeWaiters();
         } finally {
             lock.unlock();
         }
@@ -454,15 +452,19 @@ public final class KeySequencer {
         if (head.dueAtMillis > now) {
             head.state = State.DELAYED;
             delayed.add(head);
-            signals++;
-            changed.signalAll();
+            wakeWaiters();
             return false;
         }
         head.state = State.READY;
         ready.addLast(head);
+        wakeWaiters();
+        return true;
+    }
+
+    /** Under the lock: wakes {@link #await} callers, which re-check what changed. */
+    private void wakeWaiters() {
         signals++;
         changed.signalAll();
-        return true;
     }
 
     private int[] counts(int partition) {
