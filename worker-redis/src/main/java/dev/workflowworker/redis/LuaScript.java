@@ -1,7 +1,14 @@
 package dev.workflowworker.redis;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.BuilderFactory;
 import redis.clients.jedis.CommandArguments;
+import redis.clients.jedis.CommandObject;
 import redis.clients.jedis.Protocol;
+import redis.clients.jedis.RedisClusterClient;
+import redis.clients.jedis.Response;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisNoScriptException;
@@ -12,14 +19,21 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.function.IntFunction;
 
 /**
  * One Lua script from the classpath, run by its SHA1. Redis forgets scripts on restart or
- * {@code SCRIPT FLUSH}; the {@code NOSCRIPT} reply is answered by loading it again.
+ * {@code SCRIPT FLUSH}, and each cluster node has its own cache; the {@code NOSCRIPT} reply is
+ * answered by sending the source with {@code EVAL}, to the node that asked for it.
  */
 final class LuaScript {
+
+    private static final Logger log = LoggerFactory.getLogger(LuaScript.class);
+    /** Sends of one call answered "not here, not now" before the answer is passed on. */
+    private static final int MAX_ROUNDS = 6;
 
     private final String source;
     private final String sha;
@@ -47,28 +61,46 @@ final class LuaScript {
     }
 
     void loadInto(UnifiedJedis redis) {
-        redis.executeCommand(new CommandArguments(Protocol.Command.SCRIPT).add("LOAD").add(source));
+        CommandArguments load = new CommandArguments(Protocol.Command.SCRIPT).add("LOAD").add(source);
+        if (redis instanceof RedisClusterClient cluster) {
+            // Every node keeps its own script cache; a node that still misses it (a replica
+            // promoted since) answers NOSCRIPT, which eval answers with the source.
+            try {
+                cluster.broadcastCommand(new CommandObject<>(load, BuilderFactory.RAW_OBJECT));
+            } catch (RuntimeException e) {
+                log.debug("loading script {} on every node failed: {}", sha, e.toString());
+            }
+            return;
+        }
+        redis.executeCommand(load);
     }
 
     /**
-     * Runs the script.
+     * Runs the script: by its SHA1, with the source when the node answers NOSCRIPT (restarted,
+     * flushed, or a replica promoted since the script was loaded), and again after a short pause
+     * when a cluster says the slot is elsewhere or migrating, which means the call did nothing.
      *
      * @param keys keys (String or byte[])
      * @param args arguments (String, byte[] or numbers)
      * @return the raw reply: Long, byte[], List or null
      */
     Object eval(UnifiedJedis redis, List<?> keys, List<?> args) {
-        try {
-            return redis.executeCommand(arguments(Protocol.Command.EVALSHA, sha, keys, args));
-        } catch (JedisNoScriptException e) {
-            loadInto(redis);
-        } catch (JedisDataException e) {
-            if (e.getMessage() == null || !e.getMessage().startsWith("NOSCRIPT")) {
-                throw e;
+        boolean withSource = false;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return redis.executeCommand(withSource ? evalArguments(keys, args) : evalshaArguments(keys, args));
+            } catch (JedisNoScriptException e) {
+                withSource = true;
+            } catch (JedisDataException e) {
+                if (isNoScript(e)) {
+                    withSource = true;
+                } else if (Topology.notRunHere(e) && attempt < MAX_ROUNDS) {
+                    pauseAfterRedirect(redis, attempt);
+                } else {
+                    throw e;
+                }
             }
-            loadInto(redis);
         }
-        return redis.executeCommand(arguments(Protocol.Command.EVALSHA, sha, keys, args));
     }
 
     /** @return an EVALSHA of this script, for a pipeline; its reply may be NOSCRIPT (see {@link #evalAll}) */
@@ -76,41 +108,87 @@ final class LuaScript {
         return arguments(Protocol.Command.EVALSHA, sha, keys, args);
     }
 
+    /** @return an EVAL of this script's source, which also caches it on the node that runs it */
+    CommandArguments evalArguments(List<?> keys, List<?> args) {
+        return arguments(Protocol.Command.EVAL, source, keys, args);
+    }
+
     /**
-     * Runs the script {@code n} times in one pipelined round trip. A NOSCRIPT reply (Redis
-     * restarted or flushed its scripts) loads the script and runs that call again on its own,
-     * which is safe because a call that answered NOSCRIPT did nothing.
+     * Runs the script {@code n} times in pipelined round trips: one in the usual case, one per
+     * node on a cluster. A call answered NOSCRIPT is sent again with the source; one answered
+     * with a redirect or TRYAGAIN/CLUSTERDOWN is sent again, in a pipeline too, once the slot map
+     * is refreshed. Both answers mean the call did nothing, so sending it again is safe even for
+     * scripts that must never run twice; nothing is repeated after any other failure.
      *
      * @param keys the keys of call i
      * @param args the arguments of call i
      * @return the raw replies, in call order
      */
-    List<Object> evalAll(UnifiedJedis redis, int n, java.util.function.IntFunction<List<?>> keys,
-                         java.util.function.IntFunction<List<?>> args) {
-        List<redis.clients.jedis.Response<Object>> replies = new java.util.ArrayList<>(n);
-        try (redis.clients.jedis.AbstractPipeline p = redis.pipelined()) {
-            for (int i = 0; i < n; i++) {
-                replies.add(p.sendCommand(evalshaArguments(keys.apply(i), args.apply(i))));
-            }
-            p.sync();
-        }
-        List<Object> out = new java.util.ArrayList<>(n);
-        boolean loaded = false;
+    List<Object> evalAll(UnifiedJedis redis, int n, IntFunction<List<?>> keys, IntFunction<List<?>> args) {
+        Object[] out = new Object[n];
+        boolean[] withSource = new boolean[n];
+        List<Integer> pending = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            try {
-                out.add(replies.get(i).get());
-            } catch (JedisDataException e) {
-                if (e.getMessage() == null || !e.getMessage().startsWith("NOSCRIPT")) {
-                    throw e;
-                }
-                if (!loaded) {
-                    loadInto(redis);
-                    loaded = true;
-                }
-                out.add(redis.executeCommand(evalshaArguments(keys.apply(i), args.apply(i))));
-            }
+            pending.add(i);
         }
-        return out;
+        for (int round = 1; ; round++) {
+            List<Response<Object>> replies = new ArrayList<>(pending.size());
+            try (AbstractPipeline p = Topology.pipeline(redis)) {
+                for (int i : pending) {
+                    replies.add(p.sendCommand(withSource[i] ? evalArguments(keys.apply(i), args.apply(i))
+                            : evalshaArguments(keys.apply(i), args.apply(i))));
+                }
+                p.sync();
+            }
+            List<Integer> again = new ArrayList<>(0);
+            boolean redirected = false;
+            JedisDataException last = null;
+            for (int k = 0; k < pending.size(); k++) {
+                int i = pending.get(k);
+                try {
+                    out[i] = replies.get(k).get();
+                } catch (JedisDataException e) {
+                    if (isNoScript(e)) {
+                        withSource[i] = true;
+                        again.add(i);
+                    } else if (Topology.notRunHere(e)) {
+                        redirected = true;
+                        last = e;
+                        again.add(i);
+                    } else {
+                        throw e;
+                    }
+                }
+            }
+            if (again.isEmpty()) {
+                return java.util.Arrays.asList(out);
+            }
+            if (redirected) {
+                if (round >= MAX_ROUNDS) {
+                    throw last;
+                }
+                pauseAfterRedirect(redis, round);
+            }
+            pending = again;
+        }
+    }
+
+    private static void pauseAfterRedirect(UnifiedJedis redis, int attempt) {
+        Topology.refresh(redis);
+        try {
+            // A slot in migration (ASK, TRYAGAIN) or a failover (CLUSTERDOWN) settles within
+            // moments; MOVED needs only the refreshed map, so the first retry goes at once.
+            if (attempt > 1) {
+                Thread.sleep(Math.min(500, 25L << Math.min(attempt, 5)));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new redis.clients.jedis.exceptions.JedisException("interrupted while waiting for the cluster", e);
+        }
+    }
+
+    static boolean isNoScript(JedisDataException e) {
+        return e instanceof JedisNoScriptException || (e.getMessage() != null && e.getMessage().startsWith("NOSCRIPT"));
     }
 
     private static CommandArguments arguments(Protocol.Command command, String script, List<?> keys, List<?> args) {

@@ -163,6 +163,8 @@ final class Partitions implements AutoCloseable {
     private final Object routerSignal = new Object();
     private final Router router;
     private final Thread routerThread;
+    /** On a cluster, where one XREAD cannot span partitions: a blocking read per partition. Null on one server. */
+    private final ClusterWaits waits;
 
     Partitions(RedisEventTransport transport) {
         this.transport = transport;
@@ -179,6 +181,8 @@ final class Partitions implements AutoCloseable {
         this.sequencer.onReady(this::wake);
         this.trim = new Cadence(clock, options.trimInterval(), options.trimInterval());
         this.router = new Router(transport, this);
+        this.waits = Topology.isCluster(transport.redis())
+                ? new ClusterWaits(transport, () -> wakePending.getAndSet(false) || sequencer.hasReady()) : null;
         this.routerThread = new Thread(router, "workflow-worker-router-" + options.stream());
         this.routerThread.setDaemon(true);
         this.ticker = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -285,7 +289,7 @@ final class Partitions implements AutoCloseable {
         checkCount(recorded);
         transport.call("create the partitions' consumer groups", () -> {
             List<Response<Object>> replies = new ArrayList<>(count);
-            try (AbstractPipeline p = transport.redis().pipelined()) {
+            try (AbstractPipeline p = Topology.pipeline(transport.redis())) {
                 for (int i = 0; i < count; i++) {
                     replies.add(p.sendCommand(new CommandArguments(Protocol.Command.XGROUP).add("CREATE")
                             .key(options.partitionStream(i)).add(options.group()).add(options.groupStartId())
@@ -372,7 +376,7 @@ final class Partitions implements AutoCloseable {
         Response<List<String>> members;
         List<Response<String>> owners = new ArrayList<>(count);
         List<Response<Object>> renewals = new ArrayList<>(held.size());
-        try (AbstractPipeline p = transport.redis().pipelined()) {
+        try (AbstractPipeline p = Topology.pipeline(transport.redis())) {
             if (active) {
                 p.zadd(options.membersKey(), sentAt + leaseMillis, member);
             } else {
@@ -398,7 +402,6 @@ final class Partitions implements AutoCloseable {
                 if (!isNoScript(e)) {
                     throw e;
                 }
-                transport.scripts().leaseRenew.loadInto(transport.redis());
                 renewed = StreamEntries.number(transport.scripts().leaseRenew.eval(transport.redis(),
                         List.of(options.partitionLease(l.partition)), List.of(l.value, ttl)));
             }
@@ -644,7 +647,7 @@ final class Partitions implements AutoCloseable {
         if (!needMarks.isEmpty()) {
             transport.call("read held retries", () -> {
                 List<Response<Map<String, String>>> marks = new ArrayList<>(needMarks.size());
-                try (AbstractPipeline p = transport.redis().pipelined()) {
+                try (AbstractPipeline p = Topology.pipeline(transport.redis())) {
                     for (Part part : needMarks) {
                         marks.add(p.hgetAll(options.partitionHeld(part.index)));
                     }
@@ -780,6 +783,10 @@ final class Partitions implements AutoCloseable {
             sequencer.await(TimeUnit.MILLISECONDS.toNanos(Math.min(ms, 50)));
             return;
         }
+        if (waits != null) {
+            waits.await(keys, ids, ms);
+            return;
+        }
         Connection c = readConnection();
         unblockSent.set(false);
         blocked = true;
@@ -819,7 +826,7 @@ final class Partitions implements AutoCloseable {
         if (c == null || !c.isConnected() || c.isBroken()) {
             closeReadConnection();
             try {
-                c = transport.connector().newDedicatedConnection();
+                c = transport.connector().newDedicatedConnection(transport.redis(), options.partitionStream(0));
                 readerClientId = StreamEntries.number(c.executeCommand(
                         new CommandArguments(Protocol.Command.CLIENT).add("ID")));
             } catch (JedisException e) {
@@ -846,6 +853,11 @@ final class Partitions implements AutoCloseable {
     /** Cuts a blocked read short, so a delivery that just became ready starts now rather than after the block. */
     private void wake() {
         wakePending.set(true);
+        ClusterWaits w = waits;
+        if (w != null) {
+            w.wake();
+            return;
+        }
         long id = readerClientId;
         if (blocked && id >= 0 && !unblockSent.getAndSet(true)) {
             try {
@@ -1167,6 +1179,9 @@ final class Partitions implements AutoCloseable {
             log.debug("handing partitions over on close failed; their leases expire: {}", e.toString());
         }
         closeReadConnection();
+        if (waits != null) {
+            waits.close();
+        }
     }
 
     static boolean isNoScript(JedisDataException e) {

@@ -6,9 +6,14 @@ import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.JedisClientConfig;
 import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.RedisClusterClient;
 import redis.clients.jedis.RedisProtocol;
+import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.util.JedisClusterCRC16;
 
 import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.Set;
 
 /** Builds the pooled client and the dedicated connections of blocking readers from the options. */
 final class RedisConnector {
@@ -28,7 +33,7 @@ final class RedisConnector {
                 .autoNegotiateProtocol(false)
                 .connectionTimeoutMillis(toMillis(options.connectTimeout()))
                 .socketTimeoutMillis(toMillis(options.socketTimeout()))
-                .database(options.database())
+                .database(options.cluster() ? 0 : options.database())
                 .clientName(clientName)
                 .ssl(options.ssl());
         if (options.user() != null) {
@@ -43,7 +48,37 @@ final class RedisConnector {
         this.config = b.build();
     }
 
-    RedisClient newPooledClient() {
+    /**
+     * @return the pooled client: a {@link RedisClient} for one server, a {@link RedisClusterClient}
+     *     (one pool per node, slot map refreshed on redirects and every few seconds) for a cluster
+     */
+    UnifiedJedis newPooledClient() {
+        ConnectionPoolConfig pool = poolConfig();
+        if (options.cluster()) {
+            Set<HostAndPort> nodes = new LinkedHashSet<>();
+            for (String node : options.clusterNodes()) {
+                nodes.add(HostAndPort.from(node.startsWith("[")
+                        ? node.substring(1, node.lastIndexOf(']')) + node.substring(node.lastIndexOf(':')) : node));
+            }
+            return RedisClusterClient.builder()
+                    .nodes(nodes)
+                    .clientConfig(config)
+                    .poolConfig(pool)
+                    // A failover takes the cluster some seconds; commands retry over about that
+                    // long, then fail to the transport's own retries.
+                    .maxAttempts(5)
+                    .maxTotalRetriesDuration(options.connectTimeout().plus(options.socketTimeout()))
+                    .topologyRefreshPeriod(Duration.ofSeconds(5))
+                    .build();
+        }
+        return RedisClient.builder()
+                .hostAndPort(address)
+                .clientConfig(config)
+                .poolConfig(pool)
+                .build();
+    }
+
+    private ConnectionPoolConfig poolConfig() {
         ConnectionPoolConfig pool = new ConnectionPoolConfig();
         pool.setMaxTotal(options.poolSize());
         pool.setMaxIdle(options.poolSize());
@@ -56,15 +91,23 @@ final class RedisConnector {
         pool.setTestWhileIdle(true);
         pool.setTimeBetweenEvictionRuns(Duration.ofSeconds(30));
         pool.setJmxEnabled(false);
-        return RedisClient.builder()
-                .hostAndPort(address)
-                .clientConfig(config)
-                .poolConfig(pool)
-                .build();
+        return pool;
     }
 
-    /** @return a new connection of its own, for blocking reads that must not hold a pooled one */
-    Connection newDedicatedConnection() {
+    /**
+     * @param redis the pooled client, whose slot map locates the key on a cluster
+     * @param key   the key the connection will block on
+     * @return a new connection of its own, for blocking reads that must not hold a pooled one: to
+     *     the server, or on a cluster to the primary serving the key's slot now
+     */
+    Connection newDedicatedConnection(UnifiedJedis redis, String key) {
+        if (redis instanceof RedisClusterClient cluster) {
+            HostAndPort node;
+            try (Connection pooled = cluster.getConnectionFromSlot(JedisClusterCRC16.getSlot(key))) {
+                node = pooled.getHostAndPort();
+            }
+            return new Connection(node, config);
+        }
         return new Connection(address, config);
     }
 

@@ -144,6 +144,14 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
             Object reply;
             try {
                 reply = c.executeCommand(args);
+            } catch (JedisDataException e) {
+                if (!Topology.notRunHere(e)) {
+                    throw e;
+                }
+                // The stream's slot moved (resharding, failover): read again from its new node.
+                closeConnection();
+                Topology.refresh(transport.redis());
+                return List.of();
             } finally {
                 if (c.isConnected()) {
                     c.rollbackTimeout();
@@ -161,7 +169,7 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
         Connection c = connection;
         if (c == null || !c.isConnected() || c.isBroken()) {
             closeConnection();
-            c = transport.connector().newDedicatedConnection();
+            c = transport.connector().newDedicatedConnection(transport.redis(), options.stream());
             connection = c;
             if (closed) {
                 closeConnection();
@@ -245,7 +253,7 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
             // Not repeated after a connection failure, unlike other calls: a repeat would find its
             // own locks taken and could not tell them from another holder's.
             Object[] replies = transport.callOnce("claim " + n + " events", () -> {
-                try (AbstractPipeline p = transport.redis().pipelined()) {
+                try (AbstractPipeline p = Topology.pipeline(transport.redis())) {
                     for (int i = 0; i < n; i++) {
                         // The value ends in '|' like "<owner>|<token>" of single acquisitions, so
                         // renewal and release recognise it by the same owner prefix.

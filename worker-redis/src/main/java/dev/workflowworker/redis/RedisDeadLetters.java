@@ -100,7 +100,7 @@ public final class RedisDeadLetters {
         if (partitions > 0) {
             return transport.call("count dead letters", () -> {
                 List<Response<Long>> lengths = new ArrayList<>(partitions);
-                try (AbstractPipeline p = transport.redis().pipelined()) {
+                try (AbstractPipeline p = Topology.pipeline(transport.redis())) {
                     for (int i = 0; i < partitions; i++) {
                         lengths.add(p.xlen(options.partitionDeadLetters(i)));
                     }
@@ -208,7 +208,7 @@ public final class RedisDeadLetters {
                                Comparator<Entry> order) {
         List<Object> replies = transport.call("list dead letters", () -> {
             List<Response<Object>> rs = new ArrayList<>(partitions);
-            try (AbstractPipeline p = transport.redis().pipelined()) {
+            try (AbstractPipeline p = Topology.pipeline(transport.redis())) {
                 for (int q = 0; q < partitions; q++) {
                     rs.add(p.sendCommand(new CommandArguments(command)
                             .key(options.partitionDeadLetters(q)).add(starts[q]).add(ends[q]).add("COUNT").add(max)));
@@ -463,7 +463,7 @@ public final class RedisDeadLetters {
         }
         List<Object> replies = transport.call("find the newest dead letter", () -> {
             List<Response<Object>> rs = new ArrayList<>(keys.size());
-            try (AbstractPipeline p = transport.redis().pipelined()) {
+            try (AbstractPipeline p = Topology.pipeline(transport.redis())) {
                 for (String k : keys) {
                     rs.add(p.sendCommand(new CommandArguments(Protocol.Command.XREVRANGE).key(k).add("+").add("-")
                             .add("COUNT").add(1)));

@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.CommandArguments;
 import redis.clients.jedis.Protocol;
-import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
@@ -63,7 +63,7 @@ public final class RedisEventTransport implements EventTransport {
     private final TimeSource clock;
     private final WireFormat codec;
     private final RedisConnector connector;
-    private final RedisClient redis;
+    private final UnifiedJedis redis;
     private final Scripts scripts = new Scripts();
     private final AtomicBoolean groupReady = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -274,7 +274,7 @@ public final class RedisEventTransport implements EventTransport {
         }
         return call("publish " + encoded.size() + " events", () -> {
             List<Response<Object>> replies = new ArrayList<>(encoded.size());
-            try (AbstractPipeline pipeline = redis.pipelined()) {
+            try (AbstractPipeline pipeline = Topology.pipeline(redis)) {
                 for (int i = 0; i < encoded.size(); i++) {
                     replies.add(pipeline.sendCommand(xaddArguments(streamOf(events.get(i)), encoded.get(i))));
                 }
@@ -361,7 +361,7 @@ public final class RedisEventTransport implements EventTransport {
 
     // ---- shared by consumers ----
 
-    RedisClient redis() {
+    UnifiedJedis redis() {
         return redis;
     }
 
@@ -475,11 +475,11 @@ public final class RedisEventTransport implements EventTransport {
         return callWith(redis, options, what, op, false);
     }
 
-    static <T> T callRetryingOnce(RedisClient redis, RedisOptions options, String what, Supplier<T> op) {
+    static <T> T callRetryingOnce(UnifiedJedis redis, RedisOptions options, String what, Supplier<T> op) {
         return callWith(redis, options, what, op, true);
     }
 
-    private static <T> T callWith(RedisClient redis, RedisOptions options, String what, Supplier<T> op,
+    private static <T> T callWith(UnifiedJedis redis, RedisOptions options, String what, Supplier<T> op,
                                   boolean repeat) {
         try {
             return op.get();
@@ -502,12 +502,8 @@ public final class RedisEventTransport implements EventTransport {
         }
     }
 
-    private static void clearIdle(RedisClient redis) {
-        try {
-            redis.getPool().clear();
-        } catch (RuntimeException e) {
-            log.debug("Clearing idle Redis connections failed: {}", e.toString());
-        }
+    private static void clearIdle(UnifiedJedis redis) {
+        Topology.clearIdle(redis);
     }
 
     RedisUnavailableException unavailable(String what, Throwable cause) {
@@ -521,7 +517,11 @@ public final class RedisEventTransport implements EventTransport {
 
     static boolean isConnectionFailure(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof JedisConnectionException) {
+            // A cluster client that ran out of attempts, or a cluster that lost its quorum for
+            // the slot, is as unreachable as a server that refuses connections.
+            if (t instanceof JedisConnectionException || Topology.clusterUnreachable(t)
+                    || (t instanceof JedisDataException && t.getMessage() != null
+                        && t.getMessage().startsWith("CLUSTERDOWN"))) {
                 return true;
             }
             if (t instanceof JedisDataException) {
@@ -651,7 +651,7 @@ public final class RedisEventTransport implements EventTransport {
         List<Response<Object>> groups = new ArrayList<>(n);
         List<Response<Long>> held = new ArrayList<>(n);
         List<Response<Object>> dead = new ArrayList<>(n);
-        try (AbstractPipeline p = redis.pipelined()) {
+        try (AbstractPipeline p = Topology.pipeline(redis)) {
             for (int i = 0; i < n; i++) {
                 groups.add(p.sendCommand(new CommandArguments(Protocol.Command.XINFO).add("GROUPS")
                         .key(options.partitionStream(i))));
@@ -720,7 +720,7 @@ public final class RedisEventTransport implements EventTransport {
                     leaseRelease, route);
         }
 
-        void loadAll(RedisClient redis) {
+        void loadAll(UnifiedJedis redis) {
             for (LuaScript s : all()) {
                 s.loadInto(redis);
             }

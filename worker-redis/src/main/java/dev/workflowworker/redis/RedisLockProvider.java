@@ -4,7 +4,7 @@ import dev.workflowworker.api.spi.Lock;
 import dev.workflowworker.api.spi.LockProvider;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.UnifiedJedis;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,7 +31,7 @@ public final class RedisLockProvider implements LockProvider, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RedisLockProvider.class);
 
     private final RedisOptions options;
-    private final RedisClient redis;
+    private final UnifiedJedis redis;
     private final RedisEventTransport.Scripts scripts;
     private final boolean ownsClient;
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -39,7 +39,7 @@ public final class RedisLockProvider implements LockProvider, AutoCloseable {
     private final String ownerPrefix = UUID.randomUUID().toString() + ':';
     private final AtomicLong ownerSeq = new AtomicLong();
 
-    RedisLockProvider(RedisOptions options, RedisClient redis, RedisEventTransport.Scripts scripts, boolean ownsClient) {
+    RedisLockProvider(RedisOptions options, UnifiedJedis redis, RedisEventTransport.Scripts scripts, boolean ownsClient) {
         this.options = options;
         this.redis = redis;
         this.scripts = scripts;

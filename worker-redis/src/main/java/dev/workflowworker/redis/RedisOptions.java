@@ -3,6 +3,7 @@ package dev.workflowworker.redis;
 import javax.net.ssl.SSLSocketFactory;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Consumer;
@@ -79,6 +80,11 @@ public final class RedisOptions {
     private final Duration consumerRetention;
     private final int partitions;
     private final Duration partitionLeaseTtl;
+    private final List<String> clusterNodes;
+    private final int waitReplicas;
+    private final Duration waitTimeout;
+    /** On a cluster, the hash tag of each partition, chosen to spread them evenly over the slots; null otherwise. */
+    private final String[] partitionTags;
 
     private RedisOptions(Builder b) {
         host = b.host;
@@ -88,10 +94,13 @@ public final class RedisOptions {
         database = b.database;
         ssl = b.ssl;
         sslSocketFactory = b.sslSocketFactory;
-        keyPrefix = b.keyPrefix;
+        clusterNodes = b.clusterNodes;
+        keyPrefix = b.keyPrefix != null ? b.keyPrefix : b.defaultKeyPrefix();
         stream = b.stream;
-        deadLetterStream = b.deadLetterStream != null ? b.deadLetterStream : b.stream + ":dlq";
-        retryKey = b.retryKey != null ? b.retryKey : b.stream + ":retry";
+        deadLetterStream = b.deadLetterStream != null ? b.deadLetterStream : b.defaultDeadLetterStream();
+        retryKey = b.retryKey != null ? b.retryKey : b.defaultRetryKey();
+        waitReplicas = b.waitReplicas;
+        waitTimeout = b.waitTimeout;
         group = b.group;
         groupStartId = b.groupStartId;
         connectTimeout = b.connectTimeout;
@@ -105,6 +114,30 @@ public final class RedisOptions {
         consumerRetention = b.consumerRetention;
         partitions = b.partitions;
         partitionLeaseTtl = b.partitionLeaseTtl;
+        partitionTags = cluster() && partitions > 0 ? balancedTags(stream, partitions) : null;
+    }
+
+    /**
+     * The hash tags of a partitioned stream on a cluster. A tag of {@code stream#i} puts partition
+     * i in whatever slot CRC16 gives, and few partitions then crowd onto some masters (16 over
+     * three came out 4/4/8). Instead partition i's tag is the first of {@code stream#i},
+     * {@code stream#i~1}, {@code stream#i~2}, ... whose slot lies within a quarter of a range's
+     * width of the middle of the i-th of P equal slot ranges, so partitions follow the slot
+     * ranges the cluster assigns to its masters. See docs/ARCHITECTURE.md, "Redis Cluster".
+     */
+    static String[] balancedTags(String stream, int p) {
+        String[] tags = new String[p];
+        int half = Math.max(1, 16384 / (4 * p));
+        for (int i = 0; i < p; i++) {
+            int middle = (int) ((2L * i + 1) * 16384 / (2L * p));
+            String base = stream + "#" + i;
+            String tag = base;
+            for (int k = 1; Math.abs(redis.clients.jedis.util.JedisClusterCRC16.getSlot("{" + tag + "}") - middle) >= half; k++) {
+                tag = base + "~" + k;
+            }
+            tags[i] = tag;
+        }
+        return tags;
     }
 
     /** {@return a builder with every default: a local Redis and the default stream and group} */
@@ -139,7 +172,9 @@ public final class RedisOptions {
      * Reads the Redis transport's variables: {@code REDIS_URL} (a URI as for {@link #fromUri},
      * default {@code redis://localhost:6379}), {@code WORKER_STREAM} (default
      * {@value #DEFAULT_STREAM}), {@code WORKER_GROUP} (default {@value #DEFAULT_GROUP}) and
-     * {@code WORKER_PARTITIONS} (see {@link Builder#partitions(int)}; default 0, one shared stream).
+     * {@code WORKER_PARTITIONS} (see {@link Builder#partitions(int)}; default 0, one shared stream),
+     * {@code REDIS_WAIT_REPLICAS} and {@code REDIS_WAIT_TIMEOUT_MS} (see
+     * {@link Builder#waitForReplicas(int, Duration)}; default 0 replicas, 1000 ms).
      * Unset or blank variables keep their defaults; every other setting keeps its default too.
      * The engine's variables ({@code WORKER_COUNT}, {@code CLAIM_IDLE_MS}, ...) are read by
      * {@code WorkerConfig.fromEnvironment()}.
@@ -156,6 +191,9 @@ public final class RedisOptions {
         envVar(env, "WORKER_STREAM", b::stream);
         envVar(env, "WORKER_GROUP", b::group);
         envVar(env, "WORKER_PARTITIONS", v -> b.partitions(parsePartitions(v)));
+        envVar(env, "REDIS_WAIT_REPLICAS", v -> b.waitForReplicas(Integer.parseInt(v.trim()), b.waitTimeout));
+        envVar(env, "REDIS_WAIT_TIMEOUT_MS", v -> b.waitForReplicas(b.waitReplicas,
+                Duration.ofMillis(Long.parseLong(v.trim()))));
         return b.build();
     }
 
@@ -189,10 +227,13 @@ public final class RedisOptions {
         b.database = database;
         b.ssl = ssl;
         b.sslSocketFactory = sslSocketFactory;
-        b.keyPrefix = keyPrefix;
+        b.clusterNodes = clusterNodes;
         b.stream = stream;
-        b.deadLetterStream = deadLetterStream.equals(stream + ":dlq") ? null : deadLetterStream;
-        b.retryKey = retryKey.equals(stream + ":retry") ? null : retryKey;
+        b.keyPrefix = keyPrefix.equals(b.defaultKeyPrefix()) ? null : keyPrefix;
+        b.deadLetterStream = deadLetterStream.equals(b.defaultDeadLetterStream()) ? null : deadLetterStream;
+        b.retryKey = retryKey.equals(b.defaultRetryKey()) ? null : retryKey;
+        b.waitReplicas = waitReplicas;
+        b.waitTimeout = waitTimeout;
         b.group = group;
         b.groupStartId = groupStartId;
         b.connectTimeout = connectTimeout;
@@ -235,8 +276,26 @@ public final class RedisOptions {
     /** {@return the TLS socket factory, or null for the JDK default} */
     public SSLSocketFactory sslSocketFactory() { return sslSocketFactory; }
 
-    /** {@return the prefix of the library's own keys} */
+    /**
+     * {@return the prefix of the library's own keys}: {@value #DEFAULT_KEY_PREFIX} on one server;
+     * on a cluster {@code "{" + stream + "}:"}, so that locks and markers share the stream's slot
+     */
     public String keyPrefix() { return keyPrefix; }
+
+    /** {@return true when connected to a Redis Cluster ({@code redis-cluster://})} */
+    public boolean cluster() { return !clusterNodes.isEmpty(); }
+
+    /** {@return the seed nodes of the cluster as "host:port", empty for one server} */
+    public List<String> clusterNodes() { return clusterNodes; }
+
+    /**
+     * {@return how many replicas must acknowledge a publish or an outcome before it counts as
+     * done (Redis {@code WAIT}); 0 waits for none} See {@link Builder#waitForReplicas(int, Duration)}.
+     */
+    public int waitReplicas() { return waitReplicas; }
+
+    /** {@return how long a write waits for {@link #waitReplicas()} replicas} */
+    public Duration waitTimeout() { return waitTimeout; }
 
     /** {@return the stream the workers consume ({@code WORKER_STREAM})} */
     public String stream() { return stream; }
@@ -298,7 +357,7 @@ public final class RedisOptions {
      * {@return the stream key of partition {@code i}}: the whole key is its hash tag, so every key
      * of the partition lives in one Redis Cluster slot, and partitions spread over the slots.
      */
-    String partitionStream(int i) { return "{" + stream + "#" + i + "}"; }
+    String partitionStream(int i) { return "{" + (partitionTags != null ? partitionTags[i] : stream + "#" + i) + "}"; }
 
     /** @return the lease key of partition {@code i}: "owner|token" of its current owner */
     String partitionLease(int i) { return partitionStream(i) + ":lease"; }
@@ -353,6 +412,9 @@ public final class RedisOptions {
      * password}
      */
     public String endpoint() {
+        if (cluster()) {
+            return RedisUri.clusterEndpoint(ssl, user, password != null, clusterNodes);
+        }
         return RedisUri.endpoint(ssl, user, password != null, host, port, database);
     }
 
@@ -372,7 +434,9 @@ public final class RedisOptions {
                 + ", deadLetterMaxLength=" + deadLetterMaxLength
                 + ", maxPayloadBytes=" + maxPayloadBytes
                 + ", partitions=" + partitions
-                + ", partitionLeaseTtl=" + partitionLeaseTtl + '}';
+                + ", partitionLeaseTtl=" + partitionLeaseTtl
+                + ", waitReplicas=" + waitReplicas
+                + ", waitTimeout=" + waitTimeout + '}';
     }
 
     /** Builds {@link RedisOptions}; not thread-safe. */
@@ -384,7 +448,11 @@ public final class RedisOptions {
         private int database;
         private boolean ssl;
         private SSLSocketFactory sslSocketFactory;
-        private String keyPrefix = DEFAULT_KEY_PREFIX;
+        /** Null for the default, which depends on whether Redis is a cluster. */
+        private String keyPrefix;
+        private List<String> clusterNodes = List.of();
+        private int waitReplicas;
+        private Duration waitTimeout = Duration.ofSeconds(1);
         private String stream = DEFAULT_STREAM;
         private String deadLetterStream;
         private String retryKey;
@@ -460,10 +528,82 @@ public final class RedisOptions {
             host(parsed.host());
             port(parsed.port());
             database(parsed.database());
+            this.clusterNodes = parsed.clusterNodes();
             this.user = parsed.user();
             this.password = parsed.password();
             this.ssl = parsed.ssl();
             return this;
+        }
+
+        /**
+         * Connects to a Redis Cluster through these seed nodes instead of one server; usually
+         * given as {@code REDIS_URL=redis-cluster://host:port,host:port}. The rest of the cluster
+         * is discovered from them. See docs/ARCHITECTURE.md, "Redis Cluster".
+         *
+         * @param hostPorts "host:port" of one or more nodes; none to go back to one server
+         * @return this builder
+         */
+        public Builder clusterNodes(String... hostPorts) {
+            List<String> nodes = new java.util.ArrayList<>();
+            for (String hp : hostPorts) {
+                String v = requireText(hp, "clusterNodes").trim();
+                int colon = v.lastIndexOf(':');
+                int port;
+                try {
+                    port = colon < 0 ? -1 : Integer.parseInt(v.substring(colon + 1));
+                } catch (NumberFormatException e) {
+                    port = -1;
+                }
+                if (colon <= 0 || port < 1 || port > 65535) {
+                    throw new IllegalArgumentException("clusterNodes: expected host:port, got '" + v + "'");
+                }
+                nodes.add(v);
+            }
+            this.clusterNodes = List.copyOf(nodes);
+            return this;
+        }
+
+        /**
+         * Makes every publish and every outcome wait until {@code replicas} replicas have it
+         * (Redis {@code WAIT}), so that a failover that promotes one of them keeps it. Without it a
+         * write acknowledged by a primary that dies before replicating it is lost (a published
+         * event) or undone (an event completed twice). A write that times out waiting is reported
+         * as failed, although the primary has it; see docs/ARCHITECTURE.md, "Redis Cluster".
+         *
+         * @param replicas replicas that must acknowledge, 0 (the default) for none
+         * @param timeout  how long to wait for them, at least 1 ms
+         * @return this builder
+         */
+        public Builder waitForReplicas(int replicas, Duration timeout) {
+            if (replicas < 0 || replicas > 16) {
+                throw new IllegalArgumentException("waitReplicas must be between 0 and 16: " + replicas);
+            }
+            this.waitTimeout = requirePositiveMillis(timeout, "waitTimeout");
+            this.waitReplicas = replicas;
+            return this;
+        }
+
+        private String hashTagOfStream() {
+            int open = stream.indexOf('{');
+            if (open >= 0) {
+                int close = stream.indexOf('}', open + 1);
+                if (close > open + 1) {
+                    return stream.substring(open + 1, close);
+                }
+            }
+            return stream;
+        }
+
+        String defaultKeyPrefix() {
+            return clusterNodes.isEmpty() ? DEFAULT_KEY_PREFIX : "{" + hashTagOfStream() + "}:";
+        }
+
+        String defaultDeadLetterStream() {
+            return clusterNodes.isEmpty() ? stream + ":dlq" : "{" + hashTagOfStream() + "}:dlq";
+        }
+
+        String defaultRetryKey() {
+            return clusterNodes.isEmpty() ? stream + ":retry" : "{" + hashTagOfStream() + "}:retry";
         }
 
         /**
@@ -794,8 +934,8 @@ public final class RedisOptions {
          *     {@code redis://} URI or {@code ssl(false)} given after it turned off
          */
         public RedisOptions build() {
-            String dlq = deadLetterStream != null ? deadLetterStream : stream + ":dlq";
-            String retry = retryKey != null ? retryKey : stream + ":retry";
+            String dlq = deadLetterStream != null ? deadLetterStream : defaultDeadLetterStream();
+            String retry = retryKey != null ? retryKey : defaultRetryKey();
             requireDistinct("deadLetterStream", dlq, "stream", stream);
             requireDistinct("retryKey", retry, "stream", stream);
             requireDistinct("deadLetterStream", dlq, "retryKey", retry);
@@ -803,7 +943,28 @@ public final class RedisOptions {
                 throw new IllegalStateException("sslSocketFactory (or trustStore) is set but ssl is false: "
                         + "use a rediss:// uri or ssl(true), or drop the socket factory");
             }
+            if (!clusterNodes.isEmpty()) {
+                if (database != 0) {
+                    throw new IllegalStateException("database (" + database + ") must be 0 on a Redis Cluster, "
+                            + "which has no other database");
+                }
+                // The shared stream's scripts touch the stream, its dead letters, retries, locks and
+                // markers at once; on a cluster they run only if all of them live in one slot.
+                int slot = redis.clients.jedis.util.JedisClusterCRC16.getSlot(stream);
+                requireSlot("deadLetterStream", dlq, slot);
+                requireSlot("retryKey", retry, slot);
+                String prefix = keyPrefix != null ? keyPrefix : defaultKeyPrefix();
+                requireSlot("keyPrefix", prefix + "lock:x", slot);
+                requireSlot("keyPrefix", prefix + "processed:y", slot);
+            }
             return new RedisOptions(this);
+        }
+
+        private void requireSlot(String name, String key, int slot) {
+            if (redis.clients.jedis.util.JedisClusterCRC16.getSlot(key) != slot) {
+                throw new IllegalStateException(name + " (" + key + ") must hash to the slot of stream " + stream
+                        + " on a Redis Cluster: give it the stream's hash tag, e.g. {" + hashTagOfStream() + "}");
+            }
         }
 
         private static void requireDistinct(String name, String value, String otherName, String otherValue) {

@@ -14,6 +14,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -29,14 +31,18 @@ final class RedisUri {
     private final String password;
     private final int database;
     private final boolean ssl;
+    /** The seed nodes ("host:port") of a {@code redis-cluster://} URI; empty for one server. */
+    private final List<String> clusterNodes;
 
-    private RedisUri(String host, int port, String user, String password, int database, boolean ssl) {
+    private RedisUri(String host, int port, String user, String password, int database, boolean ssl,
+                     List<String> clusterNodes) {
         this.host = host;
         this.port = port;
         this.user = user;
         this.password = password;
         this.database = database;
         this.ssl = ssl;
+        this.clusterNodes = clusterNodes;
     }
 
     /**
@@ -47,6 +53,11 @@ final class RedisUri {
      */
     static RedisUri parse(String uri) {
         Objects.requireNonNull(uri, "uri");
+        String trimmed = uri.trim();
+        String lower = trimmed.toLowerCase(java.util.Locale.ROOT);
+        if (lower.startsWith("redis-cluster://") || lower.startsWith("rediss-cluster://")) {
+            return parseCluster(trimmed, lower.startsWith("rediss-"));
+        }
         URI parsed;
         try {
             parsed = new URI(uri.trim());
@@ -55,7 +66,7 @@ final class RedisUri {
         }
         String scheme = parsed.getScheme();
         if (!"redis".equalsIgnoreCase(scheme) && !"rediss".equalsIgnoreCase(scheme)) {
-            throw new IllegalArgumentException("uri: scheme must be redis or rediss: " + redact(uri));
+            throw new IllegalArgumentException("uri: scheme must be redis, rediss, redis-cluster or rediss-cluster: " + redact(uri));
         }
         if (parsed.getHost() == null) {
             throw new IllegalArgumentException("uri: no host in " + redact(uri));
@@ -85,7 +96,88 @@ final class RedisUri {
         String host = parsed.getHost().startsWith("[")
                 ? parsed.getHost().substring(1, parsed.getHost().length() - 1) : parsed.getHost();
         return new RedisUri(host, parsed.getPort() == -1 ? RedisOptions.DEFAULT_PORT : parsed.getPort(), user,
-                password == null || password.isEmpty() ? null : password, database, "rediss".equalsIgnoreCase(scheme));
+                password == null || password.isEmpty() ? null : password, database, "rediss".equalsIgnoreCase(scheme),
+                List.of());
+    }
+
+    /**
+     * {@code redis[s]-cluster://[[user]:password@]host:port[,host:port...]}: java.net.URI cannot
+     * hold a list of hosts, so this form is split by hand.
+     */
+    private static RedisUri parseCluster(String uri, boolean ssl) {
+        String rest = uri.substring(uri.indexOf("://") + 3);
+        String user = null;
+        String password = null;
+        int at = rest.lastIndexOf('@');
+        if (at >= 0) {
+            String userInfo = rest.substring(0, at);
+            rest = rest.substring(at + 1);
+            int colon = userInfo.indexOf(':');
+            if (colon < 0) {
+                password = decode(userInfo);
+            } else {
+                user = colon == 0 ? null : decode(userInfo.substring(0, colon));
+                password = decode(userInfo.substring(colon + 1));
+            }
+        }
+        int slash = rest.indexOf('/');
+        if (slash >= 0) {
+            String path = rest.substring(slash + 1);
+            rest = rest.substring(0, slash);
+            if (!path.isEmpty() && !path.equals("0")) {
+                throw new IllegalArgumentException("uri: Redis Cluster has only database 0: " + redact(uri));
+            }
+        }
+        List<String> nodes = new ArrayList<>();
+        for (String part : rest.split(",")) {
+            String node = part.trim();
+            if (node.isEmpty()) {
+                continue;
+            }
+            String host;
+            String portText;
+            if (node.startsWith("[")) {
+                int close = node.indexOf(']');
+                if (close < 0) {
+                    throw new IllegalArgumentException("uri: malformed IPv6 address '" + node + "' in " + redact(uri));
+                }
+                host = node.substring(1, close);
+                portText = node.length() > close + 1 && node.charAt(close + 1) == ':' ? node.substring(close + 2) : "";
+            } else {
+                int colon = node.lastIndexOf(':');
+                host = colon < 0 ? node : node.substring(0, colon);
+                portText = colon < 0 ? "" : node.substring(colon + 1);
+            }
+            int port = RedisOptions.DEFAULT_PORT;
+            if (!portText.isEmpty()) {
+                try {
+                    port = Integer.parseInt(portText);
+                } catch (NumberFormatException e) {
+                    port = -1;
+                }
+                if (port < 1 || port > 65535) {
+                    throw new IllegalArgumentException("uri: port must be in 1..65535 in '" + node + "' of " + redact(uri));
+                }
+            }
+            if (host.isEmpty()) {
+                throw new IllegalArgumentException("uri: empty host in " + redact(uri));
+            }
+            nodes.add(hostPort(host, port));
+        }
+        if (nodes.isEmpty()) {
+            throw new IllegalArgumentException("uri: no host in " + redact(uri));
+        }
+        String first = nodes.get(0);
+        int colon = first.lastIndexOf(':');
+        String host = first.substring(0, colon);
+        return new RedisUri(host.startsWith("[") ? host.substring(1, host.length() - 1) : host,
+                Integer.parseInt(first.substring(colon + 1)), user,
+                password == null || password.isEmpty() ? null : password, 0, ssl, List.copyOf(nodes));
+    }
+
+    /** @return "host:port", with brackets around an IPv6 host */
+    static String hostPort(String host, int port) {
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
     }
 
     private static String decode(String s) {
@@ -107,6 +199,20 @@ final class RedisUri {
             return "***@" + uri.substring(at + 1);
         }
         return uri;
+    }
+
+    /** @return scheme, user and seed nodes of a cluster, with {@code ***} for a password */
+    static String clusterEndpoint(boolean ssl, String user, boolean hasPassword, List<String> nodes) {
+        StringBuilder sb = new StringBuilder(ssl ? "rediss-cluster://" : "redis-cluster://");
+        if (user != null || hasPassword) {
+            sb.append(user == null ? "" : user);
+            if (hasPassword) {
+                sb.append(":***");
+            }
+            sb.append('@');
+        }
+        sb.append(String.join(",", nodes));
+        return sb.toString();
     }
 
     /** @return scheme, user, host, port and database, with {@code ***} for a password */
@@ -157,8 +263,13 @@ final class RedisUri {
 
     boolean ssl() { return ssl; }
 
+    List<String> clusterNodes() { return clusterNodes; }
+
     @Override
     public String toString() {
+        if (!clusterNodes.isEmpty()) {
+            return clusterEndpoint(ssl, user, password != null, clusterNodes);
+        }
         return endpoint(ssl, user, password != null, host, port, database);
     }
 }

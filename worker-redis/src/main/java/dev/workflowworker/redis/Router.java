@@ -210,7 +210,7 @@ final class Router implements Runnable {
         Connection c = blocking;
         try {
             if (c == null || !c.isConnected() || c.isBroken()) {
-                c = transport.connector().newDedicatedConnection();
+                c = transport.connector().newDedicatedConnection(transport.redis(), options.stream());
                 blocking = c;
             }
             c.setSoTimeout((int) (transport.connector().socketTimeoutMillis() + BLOCK_MS));
@@ -224,6 +224,11 @@ final class Router implements Runnable {
             }
         } catch (JedisException e) {
             closeBlocking();
+            if (Topology.notRunHere(e)) {
+                // The stream's slot moved: block on its new node next time.
+                Topology.refresh(transport.redis());
+                return;
+            }
             if (!stopped) {
                 throw transport.unavailable("wait for entries of " + options.stream(), e);
             }

@@ -278,7 +278,7 @@ public final class WorkflowAdmin implements AutoCloseable {
         List<Response<Long>> dead = new ArrayList<>(n);
         List<Response<String>> leases = new ArrayList<>(n);
         Response<List<String>> members;
-        try (AbstractPipeline p = transport.redis().pipelined()) {
+        try (AbstractPipeline p = Topology.pipeline(transport.redis())) {
             for (int i = 0; i < n; i++) {
                 lengths.add(p.xlen(options.partitionStream(i)));
                 groups.add(p.sendCommand(new CommandArguments(Protocol.Command.XINFO).add("GROUPS")
@@ -389,7 +389,7 @@ public final class WorkflowAdmin implements AutoCloseable {
     private Optional<Duration> oldestPendingAgeOverPartitions(int n) {
         return transport.call("read oldest pending", () -> {
             List<Response<Object>> replies = new ArrayList<>(n);
-            try (AbstractPipeline p = transport.redis().pipelined()) {
+            try (AbstractPipeline p = Topology.pipeline(transport.redis())) {
                 for (int i = 0; i < n; i++) {
                     replies.add(p.sendCommand(new CommandArguments(Protocol.Command.XPENDING)
                             .key(options.partitionStream(i)).add(options.group())));

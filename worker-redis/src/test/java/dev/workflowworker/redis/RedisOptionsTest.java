@@ -181,4 +181,53 @@ class RedisOptionsTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
         assertTrue(e.getMessage().startsWith(setting), e.getMessage());
     }
+
+    @Test
+    void onAClusterTheSharedStreamsKeysShareItsSlotAndAKeyOutsideItIsRefusedByName() {
+        RedisOptions o = RedisOptions.builder().uri("redis-cluster://h:7000").build();
+        assertEquals("{workflow:events:global}:", o.keyPrefix());
+        assertEquals("{workflow:events:global}:dlq", o.deadLetterStream());
+        assertEquals("{workflow:events:global}:retry", o.retryKey());
+        // The same options on one server keep the names they always had.
+        assertEquals("workflow:events:global:dlq", o.toBuilder().clusterNodes().build().deadLetterStream());
+        assertEquals(RedisOptions.DEFAULT_KEY_PREFIX, o.toBuilder().clusterNodes().build().keyPrefix());
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> RedisOptions.builder().uri("redis-cluster://h:7000").deadLetterStream("elsewhere").build());
+        assertTrue(e.getMessage().startsWith("deadLetterStream (elsewhere) must hash to the slot of stream"), e.getMessage());
+        IllegalStateException prefix = assertThrows(IllegalStateException.class,
+                () -> RedisOptions.builder().uri("redis-cluster://h:7000").keyPrefix("wf:").build());
+        assertTrue(prefix.getMessage().startsWith("keyPrefix"), prefix.getMessage());
+        IllegalStateException db = assertThrows(IllegalStateException.class,
+                () -> RedisOptions.builder().database(2).clusterNodes("h:7000").build());
+        assertTrue(db.getMessage().startsWith("database (2) must be 0"), db.getMessage());
+    }
+
+    @Test
+    void onAClusterPartitionsAreSpreadEvenlyOverTheSlotRanges() {
+        for (int p : new int[] {1, 3, 16, 100, 1024}) {
+            RedisOptions o = RedisOptions.builder().clusterNodes("h:7000").stream("s").partitions(p).build();
+            java.util.Set<String> keys = new java.util.HashSet<>();
+            for (int i = 0; i < p; i++) {
+                int slot = redis.clients.jedis.util.JedisClusterCRC16.getSlot(o.partitionStream(i));
+                // Partition i's slot lies in the i-th of p equal slot ranges.
+                assertEquals(i, (int) ((long) slot * p / 16384), "partition " + i + " of " + p + " in slot " + slot);
+                assertTrue(keys.add(o.partitionStream(i)));
+            }
+        }
+        assertEquals("{s#3}", RedisOptions.builder().stream("s").partitions(16).build().partitionStream(3));
+    }
+
+    @Test
+    void waitForReplicasIsCheckedAndReadFromTheEnvironment() {
+        RedisOptions o = RedisOptions.fromEnvironment(Map.of("REDIS_WAIT_REPLICAS", "1", "REDIS_WAIT_TIMEOUT_MS", "250"));
+        assertEquals(1, o.waitReplicas());
+        assertEquals(Duration.ofMillis(250), o.waitTimeout());
+        assertEquals(1, o.toBuilder().build().waitReplicas());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> RedisOptions.builder().waitForReplicas(-1, Duration.ofSeconds(1)));
+        assertTrue(e.getMessage().startsWith("waitReplicas"), e.getMessage());
+        IllegalArgumentException env = assertThrows(IllegalArgumentException.class,
+                () -> RedisOptions.fromEnvironment(Map.of("REDIS_WAIT_REPLICAS", "many")));
+        assertTrue(env.getMessage().startsWith("REDIS_WAIT_REPLICAS=many is invalid"), env.getMessage());
+    }
 }

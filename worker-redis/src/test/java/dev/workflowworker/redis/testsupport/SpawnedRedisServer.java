@@ -302,6 +302,52 @@ public final class SpawnedRedisServer implements RedisServer {
         process = null;
     }
 
+    /** Kills the process with SIGKILL, as a crash would; its directory (and cluster config) is kept for {@link #start()}. */
+    public synchronized void kill() {
+        if (process == null) {
+            return;
+        }
+        process.destroyForcibly();
+        try {
+            process.waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        process = null;
+    }
+
+    /** Stops the process with SIGSTOP: it holds its connections open and answers nothing until {@link #thaw()}. */
+    public synchronized void freeze() {
+        signal("-STOP");
+    }
+
+    /** Resumes a frozen process with SIGCONT. */
+    public synchronized void thaw() {
+        signal("-CONT");
+    }
+
+    private void signal(String sig) {
+        if (process == null) {
+            throw new IllegalStateException("redis-server on port " + port + " is not running");
+        }
+        try {
+            Process kill = new ProcessBuilder("kill", sig, Long.toString(process.pid())).inheritIO().start();
+            if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+                throw new IllegalStateException("kill " + sig + " " + process.pid() + " failed");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** @return a single connection to this server for inspection; close it after use */
+    public Jedis jedis() {
+        return probe(2000);
+    }
+
     @Override
     public boolean isRunning() {
         try (Jedis jedis = probe(300)) {

@@ -1,0 +1,199 @@
+package dev.workflowworker.redis;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.CommandArguments;
+import redis.clients.jedis.Connection;
+import redis.clients.jedis.Protocol;
+import redis.clients.jedis.RedisClusterClient;
+import redis.clients.jedis.exceptions.JedisException;
+import redis.clients.jedis.util.JedisClusterCRC16;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The idle wait of a partitioned stream on a Redis Cluster. On one server a single XREAD BLOCK
+ * spans every owned partition; a cluster refuses a command whose keys lie in different slots, and
+ * every partition has a slot of its own. So each owned partition gets a blocking XREAD of its own,
+ * on a connection to the node serving its slot, in a thread of its own, and the reader waits
+ * until any of them reports news, the wait ends, or a delivery becomes ready here.
+ *
+ * <p>A partition's read stays out after the reader stops waiting, until news or its block ends;
+ * the next wait reuses it rather than sending another. It may report entries the reader has read
+ * meanwhile, which costs one empty read round and nothing else.
+ */
+final class ClusterWaits implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(ClusterWaits.class);
+
+    private final RedisEventTransport transport;
+    private final BooleanSupplier readyHere;
+    private final Object signal = new Object();
+    private final Map<String, Waiter> waiters = new ConcurrentHashMap<>();
+    private final ExecutorService threads;
+    private boolean news;
+    private volatile boolean closed;
+
+    ClusterWaits(RedisEventTransport transport, BooleanSupplier readyHere) {
+        this.transport = transport;
+        this.readyHere = readyHere;
+        this.threads = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "workflow-worker-partition-wait");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** One partition's blocking read and its connection, kept across waits. */
+    private final class Waiter implements Runnable {
+        final String key;
+        volatile String id;
+        volatile long blockMs;
+        volatile boolean running;
+        Connection connection;
+
+        Waiter(String key) {
+            this.key = key;
+        }
+
+        @Override
+        public void run() {
+            try {
+                Connection c = connection;
+                if (c == null || !c.isConnected() || c.isBroken()) {
+                    closeConnection();
+                    c = transport.connector().newDedicatedConnection(transport.redis(), key);
+                    connection = c;
+                }
+                c.setSoTimeout((int) Math.min(Integer.MAX_VALUE, transport.connector().socketTimeoutMillis() + blockMs));
+                Object reply;
+                try {
+                    reply = c.executeCommand(new CommandArguments(Protocol.Command.XREAD).add("COUNT").add(1)
+                            .add("BLOCK").add(blockMs).add("STREAMS").key(key).add(id));
+                } finally {
+                    if (c.isConnected()) {
+                        c.rollbackTimeout();
+                    }
+                }
+                if (reply != null) {
+                    report();
+                }
+            } catch (JedisException e) {
+                // Moved, failed over or unreachable: the reader's next round finds out which, and
+                // the next wait connects to whichever node serves the slot then.
+                closeConnection();
+                if (Topology.notRunHere(e)) {
+                    Topology.refresh(transport.redis());
+                }
+                if (!closed) {
+                    log.debug("waiting for entries of {} failed: {}", key, e.toString());
+                    report();
+                }
+            } catch (RuntimeException e) {
+                closeConnection();
+                if (!closed) {
+                    log.debug("waiting for entries of {} failed: {}", key, e.toString());
+                    report();
+                }
+            } finally {
+                running = false;
+            }
+        }
+
+        void closeConnection() {
+            Connection c = connection;
+            connection = null;
+            if (c != null) {
+                try {
+                    c.close();
+                } catch (RuntimeException e) {
+                    log.debug("closing a wait connection failed: {}", e.toString());
+                }
+            }
+        }
+    }
+
+    private void report() {
+        synchronized (signal) {
+            news = true;
+            signal.notifyAll();
+        }
+    }
+
+    /** A delivery became ready here: end the reader's wait. */
+    void wake() {
+        report();
+    }
+
+    /**
+     * Waits up to {@code ms} for a new entry after {@code ids[i]} in partition stream {@code keys[i]},
+     * or for a wake.
+     */
+    void await(List<String> keys, List<String> ids, long ms) throws InterruptedException {
+        synchronized (signal) {
+            news = false;
+        }
+        if (readyHere.getAsBoolean()) {
+            return;
+        }
+        for (int i = 0; i < keys.size(); i++) {
+            Waiter w = waiters.computeIfAbsent(keys.get(i), Waiter::new);
+            if (!w.running && !closed) {
+                w.id = ids.get(i);
+                w.blockMs = Math.max(1, ms);
+                w.running = true;
+                try {
+                    threads.execute(w);
+                } catch (RuntimeException e) {
+                    w.running = false;
+                    throw e;
+                }
+            }
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
+        synchronized (signal) {
+            while (!news && !closed) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return;
+                }
+                TimeUnit.NANOSECONDS.timedWait(signal, left);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        report();
+        for (Waiter w : waiters.values()) {
+            w.closeConnection();
+        }
+        threads.shutdownNow();
+    }
+
+    /** For tests: how many partitions have a blocking read out now. */
+    int outstanding() {
+        int n = 0;
+        for (Waiter w : waiters.values()) {
+            if (w.running) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    static int slotOf(String key) {
+        return JedisClusterCRC16.getSlot(key);
+    }
+
+    static boolean isCluster(Object redis) {
+        return redis instanceof RedisClusterClient;
+    }
+}

@@ -1,0 +1,213 @@
+package dev.workflowworker.redis;
+
+import dev.workflowworker.api.EventContext;
+import dev.workflowworker.api.PermanentWorkflowException;
+import dev.workflowworker.api.WorkflowEvent;
+import dev.workflowworker.core.ActionRuntime;
+import dev.workflowworker.core.WorkerService;
+import dev.workflowworker.core.testing.Await;
+import dev.workflowworker.redis.testsupport.SpawnedRedisCluster;
+import dev.workflowworker.redis.testsupport.SpawnedRedisServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import redis.clients.jedis.RedisClusterClient;
+import redis.clients.jedis.util.JedisClusterCRC16;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Both modes on a real local Redis Cluster of three masters with a replica each, reached through
+ * the README's {@code redis-cluster://} URL: the shared stream in one slot, the partitions spread
+ * evenly over the masters, and processing that carries on through a slot moving under it and a
+ * master killed and replaced by its replica. Completions and order are judged from a ledger the
+ * handlers write.
+ */
+class RedisClusterTest {
+
+    private static SpawnedRedisCluster cluster;
+
+    private final List<WorkerService> services = new ArrayList<>();
+    /** Per execution id, the index of every completed event, in completion order. */
+    private final ConcurrentHashMap<String, List<Integer>> completions = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+    private final AtomicInteger overlaps = new AtomicInteger();
+    private final ConcurrentHashMap<String, AtomicInteger> holders = new ConcurrentHashMap<>();
+
+    @BeforeAll
+    static void startCluster() {
+        cluster = SpawnedRedisCluster.start(3, 1);
+    }
+
+    @AfterAll
+    static void stopCluster() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @BeforeEach
+    void emptyCluster() {
+        cluster.awaitHealthy(Duration.ofSeconds(30));
+        cluster.flush();
+    }
+
+    @AfterEach
+    void closeServices() {
+        services.forEach(WorkerService::close);
+    }
+
+    private WorkerService service(RedisOptions options, Consumer<EventContext> work) {
+        RedisEventTransport transport = RedisEventTransport.create(options);
+        WorkerService s = WorkerService.builder()
+                .transport(transport)
+                .runtime(ActionRuntime.builder().on("STEP", ctx -> ledger(ctx, work)).build())
+                .workerCount(2)
+                .concurrencyLimit(8)
+                .pollInterval(Duration.ofMillis(200))
+                .initialBackoff(Duration.ofMillis(30))
+                .maxBackoff(Duration.ofMillis(200))
+                .transientBackoff(Duration.ofMillis(20))
+                .build();
+        services.add(s);
+        s.start();
+        return s;
+    }
+
+    private void ledger(EventContext ctx, Consumer<EventContext> work) {
+        String key = ctx.event().executionId();
+        int index = ((Number) ctx.payload().get("index")).intValue();
+        if (holders.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet() > 1) {
+            overlaps.incrementAndGet();
+        }
+        try {
+            work.accept(ctx);
+            runs.computeIfAbsent(ctx.event().eventId(), k -> new AtomicInteger()).incrementAndGet();
+            List<Integer> c = completions.computeIfAbsent(key, k -> new ArrayList<>());
+            synchronized (c) {
+                c.add(index);
+            }
+        } finally {
+            holders.get(key).decrementAndGet();
+        }
+    }
+
+    private static List<WorkflowEvent> events(int executions, int perExecution, int from) {
+        List<WorkflowEvent> out = new ArrayList<>();
+        for (int i = from; i < from + perExecution; i++) {
+            for (int e = 0; e < executions; e++) {
+                out.add(WorkflowEvent.builder("STEP").eventId("x" + e + "-" + i).executionId("exec-" + e)
+                        .payload(Map.of("index", i)).build());
+            }
+        }
+        return out;
+    }
+
+    private int completed() {
+        return completions.values().stream().mapToInt(l -> {
+            synchronized (l) {
+                return l.size();
+            }
+        }).sum();
+    }
+
+    private void assertEachOnceInOrder(int executions, int perExecution) {
+        assertEquals(0, overlaps.get(), "two handlers at once for one execution");
+        List<Integer> expected = new ArrayList<>();
+        for (int i = 0; i < perExecution; i++) {
+            expected.add(i);
+        }
+        for (int e = 0; e < executions; e++) {
+            assertEquals(expected, completions.get("exec-" + e), "completions of exec-" + e);
+        }
+    }
+
+    @Test
+    void theSharedStreamRunsWithAllItsKeysInTheStreamsSlot() throws Exception {
+        RedisOptions options = cluster.options().stream("cluster:shared").build();
+        int slot = JedisClusterCRC16.getSlot(options.stream());
+        assertEquals(slot, JedisClusterCRC16.getSlot(options.deadLetterStream()));
+        assertEquals(slot, JedisClusterCRC16.getSlot(options.retryKey()));
+        assertEquals(slot, JedisClusterCRC16.getSlot(options.lockKey("exec-1")));
+        assertEquals(slot, JedisClusterCRC16.getSlot(options.processedKey("x")));
+        WorkerService s = service(options, ctx -> {
+            if (ctx.event().eventId().equals("poison")) {
+                throw new PermanentWorkflowException("poison on purpose");
+            }
+        });
+        s.publisher().publishAll(events(20, 10, 0));
+        s.publisher().publish(WorkflowEvent.builder("STEP").eventId("poison").executionId("exec-poison")
+                .payload(Map.of("index", 0)).build());
+        Await.until(Duration.ofSeconds(60), () -> completed() == 200, () -> "completed " + completed() + " of 200");
+        try (RedisClusterClient c = cluster.client()) {
+            Await.until(Duration.ofSeconds(10), () -> c.exists(options.deadLetterStream())
+                    && c.xlen(options.deadLetterStream()) == 1, () -> "no dead letter in " + options.deadLetterStream());
+        }
+        runs.forEach((id, n) -> assertEquals(1, n.get(), "runs of " + id));
+    }
+
+    @Test
+    void partitionsSpreadEvenlyOverTheMastersAndKeepPerKeyOrder() throws Exception {
+        RedisOptions options = cluster.options().stream("cluster:ordered").partitions(16)
+                .partitionLeaseTtl(Duration.ofSeconds(2)).build();
+        Map<Integer, Integer> perMaster = new HashMap<>();
+        for (int i = 0; i < 16; i++) {
+            perMaster.merge(cluster.masterOf(options.partitionStream(i)).port(), 1, Integer::sum);
+        }
+        assertEquals(3, perMaster.size(), "partitions on every master: " + perMaster);
+        // An even share is 16/3: each master holds 5 or 6.
+        perMaster.values().forEach(n -> assertTrue(n == 5 || n == 6, "partitions per master: " + perMaster));
+
+        WorkerService a = service(options, ctx -> { });
+        service(options, ctx -> { });
+        a.publisher().publishAll(events(30, 10, 0));
+        Await.until(Duration.ofSeconds(60), () -> completed() == 300, () -> "completed " + completed() + " of 300");
+        assertEachOnceInOrder(30, 10);
+    }
+
+    @Test
+    void processingCarriesOnWhileAPartitionsSlotMovesToAnotherMaster() throws Exception {
+        RedisOptions options = cluster.options().stream("cluster:moving").partitions(6)
+                .partitionLeaseTtl(Duration.ofSeconds(2)).build();
+        // Event 5 of every execution waits until the slot has moved: the move happens while
+        // events are running, buffered and pending, and their commits go to the slot's new master.
+        java.util.concurrent.CountDownLatch moved = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch running = new java.util.concurrent.CountDownLatch(1);
+        WorkerService a = service(options, ctx -> {
+            if (((Number) ctx.payload().get("index")).intValue() == 5) {
+                running.countDown();
+                try {
+                    assertTrue(moved.await(30, java.util.concurrent.TimeUnit.SECONDS), "the slot did not move");
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        a.publisher().publishAll(events(12, 20, 0));
+        assertTrue(running.await(30, java.util.concurrent.TimeUnit.SECONDS), "no event 5 started");
+        int slot = JedisClusterCRC16.getSlot(options.partitionStream(0));
+        SpawnedRedisServer from = cluster.masterOfSlot(slot);
+        SpawnedRedisServer to = cluster.masters().stream().filter(m -> m != from).findFirst().orElseThrow();
+        try {
+            cluster.moveSlot(slot, to);
+        } finally {
+            moved.countDown();
+        }
+        a.publisher().publishAll(events(12, 20, 20));
+        Await.until(Duration.ofSeconds(60), () -> completed() == 480, () -> "completed " + completed() + " of 480");
+        assertEquals(to.port(), cluster.masterOfSlot(slot).port());
+        assertEachOnceInOrder(12, 40);
+    }
+}
