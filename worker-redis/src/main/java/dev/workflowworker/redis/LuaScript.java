@@ -32,8 +32,7 @@ import java.util.function.IntFunction;
 final class LuaScript {
 
     private static final Logger log = LoggerFactory.getLogger(LuaScript.class);
-    /** Sends of one call answered "not here, not now" before the answer is passed on. */
-    private static final int MAX_ROUNDS = 6;
+    private static final int MAX_ROUNDS = Topology.MAX_ROUNDS;
 
     private final String source;
     private final String sha;
@@ -116,75 +115,48 @@ final class LuaScript {
     /**
      * Runs the script {@code n} times in pipelined round trips: one in the usual case, one per
      * node on a cluster. A call answered NOSCRIPT is sent again with the source; one answered
-     * with a redirect or TRYAGAIN/CLUSTERDOWN is sent again, in a pipeline too, once the slot map
-     * is refreshed. Both answers mean the call did nothing, so sending it again is safe even for
-     * scripts that must never run twice; nothing is repeated after any other failure.
+     * with a redirect or TRYAGAIN/CLUSTERDOWN is sent again once the slot map is refreshed. Both
+     * answers mean the call did nothing, so sending it again is safe even for scripts that must
+     * never run twice; nothing is repeated after any other failure.
      *
      * @param keys the keys of call i
      * @param args the arguments of call i
      * @return the raw replies, in call order
      */
     List<Object> evalAll(UnifiedJedis redis, int n, IntFunction<List<?>> keys, IntFunction<List<?>> args) {
-        Object[] out = new Object[n];
+        return evalAll(redis, n, keys, args, 0, 0);
+    }
+
+    /**
+     * Like {@link #evalAll(UnifiedJedis, int, IntFunction, IntFunction)}, then waits until
+     * {@code replicas} replicas have the calls' writes (see {@link Topology#sendAll}).
+     */
+    List<Object> evalAll(UnifiedJedis redis, int n, IntFunction<List<?>> keys, IntFunction<List<?>> args,
+                         int replicas, long waitMs) {
         boolean[] withSource = new boolean[n];
-        List<Integer> pending = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            pending.add(i);
-        }
-        for (int round = 1; ; round++) {
-            List<Response<Object>> replies = new ArrayList<>(pending.size());
-            try (AbstractPipeline p = Topology.pipeline(redis)) {
-                for (int i : pending) {
-                    replies.add(p.sendCommand(withSource[i] ? evalArguments(keys.apply(i), args.apply(i))
-                            : evalshaArguments(keys.apply(i), args.apply(i))));
-                }
-                p.sync();
-            }
-            List<Integer> again = new ArrayList<>(0);
-            boolean redirected = false;
-            JedisDataException last = null;
-            for (int k = 0; k < pending.size(); k++) {
-                int i = pending.get(k);
-                try {
-                    out[i] = replies.get(k).get();
-                } catch (JedisDataException e) {
-                    if (isNoScript(e)) {
+        return Topology.sendAll(redis, n,
+                i -> withSource[i] ? evalArguments(keys.apply(i), args.apply(i)) : evalshaArguments(keys.apply(i), args.apply(i)),
+                i -> String.valueOf(keys.apply(i).get(0)),
+                (i, e) -> {
+                    if (isNoScript(e) && !withSource[i]) {
                         withSource[i] = true;
-                        again.add(i);
-                    } else if (Topology.notRunHere(e)) {
-                        redirected = true;
-                        last = e;
-                        again.add(i);
-                    } else {
-                        throw e;
+                        return true;
                     }
-                }
-            }
-            if (again.isEmpty()) {
-                return java.util.Arrays.asList(out);
-            }
-            if (redirected) {
-                if (round >= MAX_ROUNDS) {
-                    throw last;
-                }
-                pauseAfterRedirect(redis, round);
-            }
-            pending = again;
+                    return false;
+                },
+                replicas, waitMs, () -> "a write of " + n + " script call(s)");
+    }
+
+    /** Runs the script once, then waits for {@code replicas} replicas as {@link #evalAll} does; without them, {@link #eval}. */
+    Object eval(UnifiedJedis redis, List<?> keys, List<?> args, int replicas, long waitMs) {
+        if (replicas <= 0) {
+            return eval(redis, keys, args);
         }
+        return evalAll(redis, 1, i -> keys, i -> args, replicas, waitMs).get(0);
     }
 
     private static void pauseAfterRedirect(UnifiedJedis redis, int attempt) {
-        Topology.refresh(redis);
-        try {
-            // A slot in migration (ASK, TRYAGAIN) or a failover (CLUSTERDOWN) settles within
-            // moments; MOVED needs only the refreshed map, so the first retry goes at once.
-            if (attempt > 1) {
-                Thread.sleep(Math.min(500, 25L << Math.min(attempt, 5)));
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new redis.clients.jedis.exceptions.JedisException("interrupted while waiting for the cluster", e);
-        }
+        Topology.pauseAfterRedirect(redis, attempt);
     }
 
     static boolean isNoScript(JedisDataException e) {

@@ -463,7 +463,8 @@ final class Partitions implements AutoCloseable {
         String ttl = Long.toString(leaseMillis);
         List<Object> replies = transport.scripts().leaseAcquire.evalAll(transport.redis(), wanted.size(),
                 i -> List.of(options.partitionLease(wanted.get(i)), options.partitionFence(wanted.get(i))),
-                i -> List.of(member, ttl));
+                // Replicated before use: a token lost in a failover would be drawn a second time.
+                i -> List.of(member, ttl), transport.waitReplicas(), transport.waitMs());
         boolean any = false;
         for (int k = 0; k < wanted.size(); k++) {
             long token = StreamEntries.number(replies.get(k));
@@ -924,7 +925,7 @@ final class Partitions implements AutoCloseable {
         long r = StreamEntries.number(transport.call("commit " + ids.size() + " entries",
                 () -> transport.scripts().partitionCommit.eval(transport.redis(),
                         List.of(options.partitionStream(l.partition), options.partitionLease(l.partition),
-                                options.partitionHeld(l.partition), options.partitionCompleted(l.partition)), args)));
+                                options.partitionHeld(l.partition), options.partitionCompleted(l.partition)), args, transport.waitReplicas(), transport.waitMs())));
         if (r < 0) {
             lost(l, "a commit was refused");
             return false;
@@ -978,7 +979,7 @@ final class Partitions implements AutoCloseable {
                                     }
                                 }
                                 return args;
-                            }));
+                            }, transport.waitReplicas(), transport.waitMs()));
             } catch (RuntimeException e) {
                 byLease.forEach(this::unknownOutcome);
                 refused.forEach(d -> forget(d.id()));
@@ -1017,7 +1018,7 @@ final class Partitions implements AutoCloseable {
             r = StreamEntries.number(transport.call("hold entry " + d.id() + " for a retry",
                     () -> transport.scripts().partitionHold.eval(transport.redis(),
                             List.of(options.partitionLease(l.partition), options.partitionHeld(l.partition)),
-                            List.of(l.value, streamId(d.id()), attempt + ":" + dueAtMillis))));
+                            List.of(l.value, streamId(d.id()), attempt + ":" + dueAtMillis), transport.waitReplicas(), transport.waitMs())));
         } catch (RuntimeException e) {
             unknownOutcome(l, List.of(d));
             throw e;
@@ -1059,7 +1060,7 @@ final class Partitions implements AutoCloseable {
                     () -> transport.scripts().partitionDeadLetter.eval(transport.redis(),
                             List.of(options.partitionStream(l.partition), options.partitionLease(l.partition),
                                     options.partitionHeld(l.partition), options.partitionDeadLetters(l.partition)),
-                            args)));
+                            args, transport.waitReplicas(), transport.waitMs())));
         } catch (RuntimeException e) {
             unknownOutcome(l, List.of(d));
             throw e;

@@ -334,7 +334,7 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
         try {
             checkOpen();
             reply = (List<?>) transport.withGroup("complete " + n + " entries",
-                    () -> transport.scripts().completeRelease.eval(transport.redis(), keys, args));
+                    () -> transport.scripts().completeRelease.eval(transport.redis(), keys, args, transport.waitReplicas(), transport.waitMs()));
         } catch (RuntimeException e) {
             own.releaseAll(held);
             throw e;
@@ -373,7 +373,7 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
             return;
         }
         transport.withGroup("complete " + (keys.size() - 1) + " entries", () -> transport.scripts().completeAll.eval(
-                transport.redis(), keys, args));
+                transport.redis(), keys, args, transport.waitReplicas(), transport.waitMs()));
     }
 
     @Override
@@ -416,7 +416,7 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
         Object scheduled = transport.withGroup("reschedule entry " + delivery.id(), () ->
                 transport.scripts().reschedule.eval(transport.redis(),
                         List.of(options.stream(), options.retryKey()),
-                        List.of(options.group(), delivery.id(), Long.toString(due), encoded)));
+                        List.of(options.group(), delivery.id(), Long.toString(due), encoded), transport.waitReplicas(), transport.waitMs()));
         if (StreamEntries.number(scheduled) == 1) {
             transport.noteRetryDue(due);
         } else {
@@ -440,7 +440,7 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
         });
         Object id = transport.withGroup("dead-letter entry " + delivery.id(), () ->
                 transport.scripts().deadLetter.eval(transport.redis(),
-                        List.of(options.stream(), options.deadLetterStream()), args));
+                        List.of(options.stream(), options.deadLetterStream()), args, transport.waitReplicas(), transport.waitMs()));
         if (id == null) {
             log.debug("Entry {} was no longer pending; not dead-lettered again", delivery.id());
         }

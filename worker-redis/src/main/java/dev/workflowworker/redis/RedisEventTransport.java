@@ -252,6 +252,11 @@ public final class RedisEventTransport implements EventTransport {
         Objects.requireNonNull(event, "event");
         checkOpen();
         Map<String, String> fields = codec.encode(event, 1);
+        if (options.waitReplicas() > 0 || options.cluster()) {
+            // Through the pipeline path: WAIT must follow the XADD on its connection, and a
+            // cluster's redirects are answered there without repeating a write that happened.
+            return publishAll(List.of(event)).get(0);
+        }
         return call("publish event " + event.eventId(), () -> xadd(streamOf(event), fields));
     }
 
@@ -272,20 +277,54 @@ public final class RedisEventTransport implements EventTransport {
         if (encoded.isEmpty()) {
             return List.of();
         }
+        if (options.cluster() && options.partitioned()) {
+            return publishPerPartition(events, encoded);
+        }
         return call("publish " + encoded.size() + " events", () -> {
-            List<Response<Object>> replies = new ArrayList<>(encoded.size());
-            try (AbstractPipeline pipeline = Topology.pipeline(redis)) {
-                for (int i = 0; i < encoded.size(); i++) {
-                    replies.add(pipeline.sendCommand(xaddArguments(streamOf(events.get(i)), encoded.get(i))));
-                }
-                pipeline.sync();
-            }
+            List<Object> replies = Topology.sendAll(redis, encoded.size(),
+                    i -> xaddArguments(streamOf(events.get(i)), encoded.get(i)),
+                    i -> streamOf(events.get(i)), (i, e) -> false,
+                    options.waitReplicas(), options.waitTimeout().toMillis(), () -> "a publish of " + encoded.size() + " event(s)");
             List<String> ids = new ArrayList<>(replies.size());
-            for (Response<Object> r : replies) {
-                ids.add(StreamEntries.text(r.get()));
+            for (Object r : replies) {
+                ids.add(StreamEntries.text(r));
             }
             return ids;
         });
+    }
+
+    /**
+     * On a cluster, each partition's events go in one script call, so a slot moving mid-batch
+     * cannot write a later event of a key before an earlier one that was redirected.
+     */
+    private List<String> publishPerPartition(List<WorkflowEvent> events, List<Map<String, String>> encoded) {
+        Map<String, List<Integer>> byStream = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < events.size(); i++) {
+            byStream.computeIfAbsent(streamOf(events.get(i)), k -> new ArrayList<>()).add(i);
+        }
+        List<String> streams = new ArrayList<>(byStream.keySet());
+        List<Object> replies = call("publish " + events.size() + " events", () -> scripts.publishAll.evalAll(redis,
+                streams.size(), i -> List.of(streams.get(i)), i -> {
+                    List<String> args = new ArrayList<>();
+                    for (int e : byStream.get(streams.get(i))) {
+                        Map<String, String> fields = encoded.get(e);
+                        args.add(Integer.toString(fields.size() * 2));
+                        fields.forEach((k, v) -> {
+                            args.add(k);
+                            args.add(v);
+                        });
+                    }
+                    return args;
+                }, options.waitReplicas(), options.waitTimeout().toMillis()));
+        String[] ids = new String[events.size()];
+        for (int s = 0; s < streams.size(); s++) {
+            List<?> written = (List<?>) replies.get(s);
+            List<Integer> order = byStream.get(streams.get(s));
+            for (int k = 0; k < order.size(); k++) {
+                ids[order.get(k)] = StreamEntries.text(written.get(k));
+            }
+        }
+        return List.of(ids);
     }
 
     /** The stream an event is written to: its partition's, routed by lock key, or the one shared stream. */
@@ -363,6 +402,15 @@ public final class RedisEventTransport implements EventTransport {
 
     UnifiedJedis redis() {
         return redis;
+    }
+
+    /** @return replicas every write must reach before it counts (see RedisOptions#waitReplicas) */
+    int waitReplicas() {
+        return options.waitReplicas();
+    }
+
+    long waitMs() {
+        return options.waitTimeout().toMillis();
     }
 
     /** For tests: the partitioned state, or null. */
@@ -712,12 +760,13 @@ public final class RedisEventTransport implements EventTransport {
         final LuaScript leaseRenew = LuaScript.load("lease_renew");
         final LuaScript leaseRelease = LuaScript.load("lease_release");
         final LuaScript route = LuaScript.load("route");
+        final LuaScript publishAll = LuaScript.load("publish_all");
 
         List<LuaScript> all() {
             return List.of(reschedule, deadLetter, moveDue, keepAlive, release, removeIdleConsumers, trim,
                     lockAcquire, lockRenew, lockRelease, lockAcquireAll, lockReleaseAll, completeAll, existsAll, completeRelease,
                     partitionRead, partitionCommit, partitionHold, partitionDeadLetter, leaseAcquire, leaseRenew,
-                    leaseRelease, route);
+                    leaseRelease, route, publishAll);
         }
 
         void loadAll(UnifiedJedis redis) {

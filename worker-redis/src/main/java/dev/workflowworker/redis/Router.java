@@ -155,7 +155,7 @@ final class Router implements Runnable {
             transport.call("route " + ids.size() + " entries", () -> transport.scripts().route.evalAll(
                     transport.redis(), order.size(),
                     i -> List.of(options.partitionStream(order.get(i)), options.partitionRouted(order.get(i))),
-                    i -> byPartition.get(order.get(i))));
+                    i -> byPartition.get(order.get(i)), transport.waitReplicas(), transport.waitMs()));
         }
         CommandArguments ack = new CommandArguments(Protocol.Command.XACK).key(options.stream())
                 .add(options.routerGroup());

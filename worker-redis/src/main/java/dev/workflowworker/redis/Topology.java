@@ -11,7 +11,17 @@ import redis.clients.jedis.exceptions.JedisClusterOperationException;
 import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisRedirectionException;
 
+import redis.clients.jedis.CommandArguments;
+import redis.clients.jedis.Response;
+import redis.clients.jedis.util.JedisClusterCRC16;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
+import java.util.function.IntFunction;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -89,6 +99,117 @@ final class Topology {
                     || m.startsWith("ASK");
         }
         return false;
+    }
+
+    /** Decides, for a call whose reply was an error, whether to send it again (it did nothing). */
+    interface Resend {
+        boolean resend(int call, JedisDataException error);
+    }
+
+    /**
+     * Sends {@code n} commands in pipelined round trips (one per node on a cluster) and returns
+     * their replies in call order. A call answered with a redirect, TRYAGAIN or CLUSTERDOWN did
+     * nothing and is sent again, in a pipeline too, once the slot map is refreshed; other errors
+     * go to {@code resend}, and are thrown unless it asks to send the call again.
+     *
+     * <p>With {@code replicas > 0}, each node's writes are followed by {@code WAIT} on the same
+     * connection, and a call whose node could not confirm that many replicas within
+     * {@code waitMs} fails with {@link RedisUnavailableException}: the write happened on the
+     * primary, but a failover now could lose it.
+     *
+     * @param sampleKey a key of call i, which locates its node (and its WAIT)
+     */
+    static List<Object> sendAll(UnifiedJedis redis, int n, IntFunction<CommandArguments> command,
+                                IntFunction<String> sampleKey, Resend resend, int replicas, long waitMs,
+                                java.util.function.Supplier<String> what) {
+        Object[] out = new Object[n];
+        List<Integer> pending = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            pending.add(i);
+        }
+        for (int round = 1; ; round++) {
+            List<Response<Object>> replies = new ArrayList<>(pending.size());
+            Map<String, Response<Long>> waits = replicas > 0 ? new LinkedHashMap<>() : Map.of();
+            List<String> waitOf = new ArrayList<>(pending.size());
+            try (AbstractPipeline p = pipeline(redis)) {
+                for (int i : pending) {
+                    replies.add(p.sendCommand(command.apply(i)));
+                }
+                if (replicas > 0) {
+                    // After every write of this round: a WAIT covers the writes sent before it on
+                    // its connection, so one per slot (there is one connection per node) suffices.
+                    for (int i : pending) {
+                        String key = sampleKey.apply(i);
+                        String slot = Integer.toString(JedisClusterCRC16.getSlot(key));
+                        waitOf.add(slot);
+                        if (!waits.containsKey(slot)) {
+                            waits.put(slot, p.waitReplicas(key, replicas, waitMs));
+                        }
+                    }
+                }
+                p.sync();
+            }
+            List<Integer> again = new ArrayList<>(0);
+            JedisDataException redirect = null;
+            for (int k = 0; k < pending.size(); k++) {
+                int i = pending.get(k);
+                try {
+                    out[i] = replies.get(k).get();
+                } catch (JedisDataException e) {
+                    if (notRunHere(e)) {
+                        redirect = e;
+                        again.add(i);
+                        continue;
+                    }
+                    if (resend.resend(i, e)) {
+                        again.add(i);
+                        continue;
+                    }
+                    throw e;
+                }
+                if (replicas > 0) {
+                    long acked;
+                    try {
+                        acked = waits.get(waitOf.get(k)).get();
+                    } catch (JedisDataException e) {
+                        throw new RedisUnavailableException("cannot confirm that " + what.get() + " reached "
+                                + replicas + " replica(s): " + e.getMessage(), e);
+                    }
+                    if (acked < replicas) {
+                        throw new RedisUnavailableException(what.get() + " reached only " + acked + " of " + replicas
+                                + " replica(s) within " + waitMs + " ms; the primary has it, a failover now could lose it",
+                                null);
+                    }
+                }
+            }
+            if (again.isEmpty()) {
+                return Arrays.asList(out);
+            }
+            if (redirect != null) {
+                if (round >= MAX_ROUNDS) {
+                    throw redirect;
+                }
+                pauseAfterRedirect(redis, round);
+            }
+            pending = again;
+        }
+    }
+
+    /** Sends of one call answered "not here, not now" before the answer is passed on. */
+    static final int MAX_ROUNDS = 6;
+
+    static void pauseAfterRedirect(UnifiedJedis redis, int attempt) {
+        refresh(redis);
+        try {
+            // A slot in migration (ASK, TRYAGAIN) or a failover (CLUSTERDOWN) settles within
+            // moments; MOVED needs only the refreshed map, so the first retry goes at once.
+            if (attempt > 1) {
+                Thread.sleep(Math.min(500, 25L << Math.min(attempt, 5)));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new redis.clients.jedis.exceptions.JedisException("interrupted while waiting for the cluster", e);
+        }
     }
 
     /** @return true if a cluster client gave up: no node answered for the slot within its attempts */
