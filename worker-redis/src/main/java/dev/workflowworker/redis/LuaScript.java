@@ -26,8 +26,9 @@ import java.util.function.IntFunction;
 
 /**
  * One Lua script from the classpath, run by its SHA1. Redis forgets scripts on restart or
- * {@code SCRIPT FLUSH}, and each cluster node has its own cache; the {@code NOSCRIPT} reply is
- * answered by sending the source with {@code EVAL}, to the node that asked for it.
+ * {@code SCRIPT FLUSH}, and each cluster node has its own cache. The {@code NOSCRIPT} reply is
+ * answered by loading the script on one server, and on a cluster by sending the source with
+ * {@code EVAL}, which reaches the node that asked whichever node that is by then.
  */
 final class LuaScript {
 
@@ -88,11 +89,9 @@ final class LuaScript {
         for (int attempt = 1; ; attempt++) {
             try {
                 return redis.executeCommand(withSource ? evalArguments(keys, args) : evalshaArguments(keys, args));
-            } catch (JedisNoScriptException e) {
-                withSource = true;
             } catch (JedisDataException e) {
-                if (isNoScript(e)) {
-                    withSource = true;
+                if (isNoScript(e) && !withSource && attempt < MAX_ROUNDS) {
+                    withSource = answerNoScript(redis);
                 } else if (Topology.notRunHere(e) && attempt < MAX_ROUNDS) {
                     pauseAfterRedirect(redis, attempt);
                 } else {
@@ -100,6 +99,21 @@ final class LuaScript {
                 }
             }
         }
+    }
+
+    /**
+     * Makes the next send of a call answered NOSCRIPT succeed. One server: the script is loaded
+     * (SCRIPT LOAD and EVALSHA are all a restricted ACL user needs). A cluster: the call is sent
+     * with its source (EVAL), which reaches the node that asked, whichever it is now.
+     *
+     * @return true if the next send must carry the source
+     */
+    private boolean answerNoScript(UnifiedJedis redis) {
+        if (Topology.isCluster(redis)) {
+            return true;
+        }
+        loadInto(redis);
+        return false;
     }
 
     /** @return an EVALSHA of this script, for a pipeline; its reply may be NOSCRIPT (see {@link #evalAll}) */
@@ -134,15 +148,25 @@ final class LuaScript {
     List<Object> evalAll(UnifiedJedis redis, int n, IntFunction<List<?>> keys, IntFunction<List<?>> args,
                          int replicas, long waitMs) {
         boolean[] withSource = new boolean[n];
+        boolean[] loaded = new boolean[1];
         return Topology.sendAll(redis, n,
                 i -> withSource[i] ? evalArguments(keys.apply(i), args.apply(i)) : evalshaArguments(keys.apply(i), args.apply(i)),
                 i -> String.valueOf(keys.apply(i).get(0)),
                 (i, e) -> {
-                    if (isNoScript(e) && !withSource[i]) {
-                        withSource[i] = true;
-                        return true;
+                    if (!isNoScript(e) || withSource[i]) {
+                        return false;
                     }
-                    return false;
+                    if (Topology.isCluster(redis)) {
+                        withSource[i] = true;
+                    } else if (!loaded[0]) {
+                        loadInto(redis);
+                        loaded[0] = true;
+                    } else {
+                        // Loaded this round and still missing: the server drops scripts (flushes
+                        // in a loop, say); send the source rather than loop.
+                        withSource[i] = true;
+                    }
+                    return true;
                 },
                 replicas, waitMs, () -> "a write of " + n + " script call(s)");
     }
