@@ -49,7 +49,7 @@ class ReadmeConfigurationTableTest {
     @Test
     void eachVariableIsReadByTheObjectTheTableNamesAndByNoOther() throws Exception {
         List<Row> rows = rows();
-        assertEquals(16, rows.size(), "rows of the configuration table: " + rows);
+        assertEquals(18, rows.size(), "rows of the configuration table: " + rows);
         String configDefaults = WorkerConfig.defaults().toString();
         String redisDefaults = RedisOptions.builder().build().toString();
         for (Row row : rows) {
@@ -66,7 +66,8 @@ class ReadmeConfigurationTableTest {
                 case "RedisOptions" -> {
                     String value = switch (row.variable()) {
                         case "REDIS_URL" -> "redis://elsewhere:6380";
-                        case "WORKER_PARTITIONS" -> "8";
+                        case "WORKER_PARTITIONS", "REDIS_WAIT_REPLICAS" -> "1";
+                        case "REDIS_WAIT_TIMEOUT_MS" -> "250";
                         default -> "elsewhere";
                     };
                     Map<String, String> env = Map.of(row.variable(), value);
