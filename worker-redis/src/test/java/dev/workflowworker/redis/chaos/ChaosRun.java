@@ -5,6 +5,9 @@ import dev.workflowworker.redis.RedisEventTransport;
 import dev.workflowworker.redis.RedisOptions;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.StreamEntryID;
+import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.util.JedisClusterCRC16;
+import dev.workflowworker.redis.TestKeys;
 import redis.clients.jedis.resps.StreamConsumerInfo;
 import redis.clients.jedis.resps.StreamEntry;
 
@@ -33,7 +36,25 @@ final class ChaosRun {
 
     /** What to do. */
     record Settings(int events, int executions, int workers, int kills, int redisRestarts, long pauseMillis,
-                    int publishRate, long lockTtlMillis, long claimIdleMillis, int partitions) {
+                    int publishRate, long lockTtlMillis, long claimIdleMillis, int partitions,
+                    boolean cluster, int waitReplicas, int reshards) {
+
+        Settings(int events, int executions, int workers, int kills, int redisRestarts, long pauseMillis,
+                 int publishRate, long lockTtlMillis, long claimIdleMillis, int partitions) {
+            this(events, executions, workers, kills, redisRestarts, pauseMillis, publishRate, lockTtlMillis,
+                    claimIdleMillis, partitions, false, 0, 0);
+        }
+
+        /**
+         * On a local Redis Cluster of 3 masters with a replica each; {@code masterKills} masters
+         * are killed with SIGKILL (a replica takes over, the old master rejoins as its replica),
+         * {@code reshards} times the slots of two partitions move to another master.
+         */
+        static Settings onCluster(int events, int executions, int workers, int kills, int masterKills, long pauseMillis,
+                                  int publishRate, long lockTtlMillis, int partitions, int waitReplicas, int reshards) {
+            return new Settings(events, executions, workers, kills, masterKills, pauseMillis, publishRate, lockTtlMillis,
+                    lockTtlMillis * 2, partitions, true, waitReplicas, reshards);
+        }
     }
 
     /** What happened. */
@@ -56,12 +77,18 @@ final class ChaosRun {
             String max = r.isEmpty() ? "-" : r.get(r.size() - 1) + " ms";
             StringBuilder sb = new StringBuilder();
             row(sb, "events published (good + poison)", published + " (" + good + " + " + poison + ")");
-            row(sb, "mode", settings.partitions() == 0 ? "one shared stream"
-                    : settings.partitions() + " partitions (ordered)");
+            row(sb, "mode", (settings.partitions() == 0 ? "one shared stream"
+                    : settings.partitions() + " partitions (ordered)") + (settings.cluster() ? ", cluster" : ""));
+            if (settings.cluster()) {
+                row(sb, "Redis Cluster", "3 masters + 3 replicas");
+                row(sb, "waitForReplicas", settings.waitReplicas() == 0 ? "off" : Integer.toString(settings.waitReplicas()));
+                row(sb, "slot moves (2 partitions each)", Integer.toString(settings.reshards()));
+            }
             row(sb, "execution ids", Integer.toString(settings.executions()));
             row(sb, "worker processes", Integer.toString(settings.workers()));
             row(sb, "worker kills (SIGKILL) + restarts", Integer.toString(kills));
-            row(sb, "Redis restarts (SIGKILL, AOF always)", Integer.toString(redisRestarts));
+            row(sb, settings.cluster() ? "master kills (SIGKILL, failover)" : "Redis restarts (SIGKILL, AOF always)",
+                    Integer.toString(redisRestarts));
             row(sb, "Redis CLIENT PAUSE", pauses + " x " + settings.pauseMillis() + " ms");
             row(sb, "handler invocations", Long.toString(invocations));
             row(sb, "completions (acked as success)", completions + " recorded + " + unrecordedCompletions
@@ -111,12 +138,18 @@ final class ChaosRun {
         return i % 997 == 11 || i % 997 == 500;
     }
 
+    /** Where the queue is (one server or a cluster), where the ledger is, and the options the library uses. */
+    private String queueUri;
+    private String ledgerUri;
+    private RedisOptions queueOptions;
+    private dev.workflowworker.redis.testsupport.SpawnedRedisCluster cluster;
+
     private Process startWorker(String uri) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process p = new ProcessBuilder(java, "-Xmx256m", "-XX:+UseSerialGC",
                 "-Dorg.slf4j.simpleLogger.log.dev.workflowworker=info", "-cp", System.getProperty("java.class.path"),
                 ChaosWorkerMain.class.getName(), uri, Long.toString(s.lockTtlMillis()), Long.toString(s.claimIdleMillis()),
-                Integer.toString(s.partitions()))
+                Integer.toString(s.partitions()), ledgerUri, Integer.toString(s.waitReplicas()))
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(Path.of("target", "chaos-workers.log").toFile()))
                 .start();
@@ -129,12 +162,20 @@ final class ChaosRun {
         Files.createDirectories(Path.of("target"));
         Files.deleteIfExists(Path.of("target", "chaos-workers.log"));
         try (ChaosRedis redis = new ChaosRedis()) {
-            String uri = redis.uri();
+            ledgerUri = redis.uri();
+            if (s.cluster()) {
+                cluster = dev.workflowworker.redis.testsupport.SpawnedRedisCluster.start(3, 1);
+                queueUri = cluster.uri();
+            } else {
+                queueUri = redis.uri();
+            }
+            queueOptions = RedisOptions.builder().uri(queueUri).partitions(s.partitions()).build();
+            String uri = queueUri;
             for (int i = 0; i < s.workers(); i++) {
                 startWorker(uri);
             }
             awaitTrue(Duration.ofSeconds(60), "worker processes ready", () -> {
-                try (Jedis j = jedis(uri)) {
+                try (Jedis j = jedis(ledgerUri)) {
                     return j.scard(ChaosWorkerMain.READY) >= s.workers();
                 }
             });
@@ -156,7 +197,7 @@ final class ChaosRun {
 
             // Spread the faults over the publishing window.
             long window = Math.max(5_000, 1000L * s.events() / s.publishRate());
-            int actions = s.kills() + s.redisRestarts() + (s.pauseMillis() > 0 ? 1 : 0);
+            int actions = s.kills() + s.redisRestarts() + s.reshards() + (s.pauseMillis() > 0 ? 1 : 0);
             long step = window / (actions + 1);
             List<String> plan = new ArrayList<>();
             for (int k = 0; k < s.kills(); k++) {
@@ -164,6 +205,9 @@ final class ChaosRun {
             }
             for (int r = 0; r < s.redisRestarts(); r++) {
                 plan.add(plan.size() / 2, "redis");
+            }
+            for (int r = 0; r < s.reshards(); r++) {
+                plan.add(1 + plan.size() / 3, "reshard");
             }
             if (s.pauseMillis() > 0) {
                 plan.add("pause");
@@ -190,13 +234,36 @@ final class ChaosRun {
                         recoveryWatchers.add(w);
                     }
                     case "redis" -> {
-                        redis.kill();
-                        Thread.sleep(1000);
-                        redis.start();
+                        if (cluster != null) {
+                            // The master serving partition 1; it comes back as its successor's replica.
+                            var master = cluster.masterOf(TestKeys.partitionStream(queueOptions, 1));
+                            cluster.killMasterAndAwaitFailover(master, Duration.ofSeconds(60));
+                            master.start();
+                            cluster.awaitHealthy(Duration.ofSeconds(60));
+                        } else {
+                            redis.kill();
+                            Thread.sleep(1000);
+                            redis.start();
+                        }
                         restarts++;
                     }
+                    case "reshard" -> {
+                        for (int p : new int[] {0, s.partitions() / 2}) {
+                            int slot = JedisClusterCRC16.getSlot(
+                                    TestKeys.partitionStream(queueOptions, p));
+                            var from = cluster.masterOfSlot(slot);
+                            var to = cluster.masters().stream().filter(m -> m != from).findFirst().orElseThrow();
+                            cluster.moveSlot(slot, to);
+                        }
+                    }
                     case "pause" -> {
-                        redis.pause(s.pauseMillis());
+                        if (cluster != null) {
+                            try (Jedis j = cluster.masterOf(TestKeys.partitionStream(queueOptions, 2)).jedis()) {
+                                j.clientPause(s.pauseMillis());
+                            }
+                        } else {
+                            redis.pause(s.pauseMillis());
+                        }
                         pauses++;
                     }
                     default -> throw new IllegalStateException(action);
@@ -212,9 +279,9 @@ final class ChaosRun {
             String[] state = {""};
             awaitTrue(Duration.ofSeconds(180), () -> "every good event completed and every poison dead-lettered; "
                     + state[0], () -> {
-                try (Jedis j = jedis(uri)) {
+                try (Jedis l = jedis(ledgerUri); UnifiedJedis j = queue()) {
                     long dlq = deadLetterCount(j);
-                    long completed = goodCount - missing(j);
+                    long completed = goodCount - missing(l, j);
                     long pending = pendingTotal(j);
                     long retries = retriesWaiting(j);
                     state[0] = "completed " + completed + "/" + goodCount + ", dead letters " + dlq + "/" + poisonCount
@@ -232,12 +299,30 @@ final class ChaosRun {
             for (Process p : workers) {
                 p.destroyForcibly();
             }
+            if (cluster != null) {
+                cluster.close();
+            }
         }
     }
 
+    /** A client of the queue's Redis, one server or the cluster; close it after use. */
+    private UnifiedJedis queue() {
+        if (cluster != null) {
+            return cluster.client();
+        }
+        java.net.URI u = java.net.URI.create(queueUri);
+        return redis.clients.jedis.RedisClient.builder().hostAndPort(u.getHost(), u.getPort())
+                .clientConfig(redis.clients.jedis.DefaultJedisClientConfig.builder().resp2().autoNegotiateProtocol(false)
+                        .timeoutMillis(2000).build()).build();
+    }
+
     private void produce(String uri, AtomicInteger published) {
-        RedisOptions options = RedisOptions.builder().uri(uri).partitions(s.partitions()).build();
-        Jedis[] raw = {null};
+        RedisOptions.Builder ob = RedisOptions.builder().uri(uri).partitions(s.partitions());
+        if (s.waitReplicas() > 0) {
+            ob.waitForReplicas(s.waitReplicas(), Duration.ofSeconds(1));
+        }
+        RedisOptions options = ob.build();
+        UnifiedJedis[] raw = {null};
         try (RedisEventTransport t = RedisEventTransport.create(options)) {
             long start = System.nanoTime();
             for (int i = 0; i < s.events(); i++) {
@@ -253,11 +338,22 @@ final class ChaosRun {
                     try {
                         if (seedProducer) {
                             if (raw[0] == null) {
-                                raw[0] = jedis(uri);
+                                raw[0] = queue();
                             }
-                            raw[0].xadd(STREAM, StreamEntryID.NEW_ENTRY, Map.of("event_id", e.eventId(),
+                            Map<String, String> fields = Map.of("event_id", e.eventId(),
                                     "execution_id", e.executionId(), "event_name", "", "event_type", type,
-                                    "tenant", "", "user_id", "", "payload_json", "{\"seq\":" + seq + "}"));
+                                    "tenant", "", "user_id", "", "payload_json", "{\"seq\":" + seq + "}");
+                            // A careful seed producer on a cluster with replicas waits for them too.
+                            try (redis.clients.jedis.AbstractPipeline p = raw[0].pipelined()) {
+                                redis.clients.jedis.Response<StreamEntryID> id = p.xadd(STREAM, StreamEntryID.NEW_ENTRY, fields);
+                                redis.clients.jedis.Response<Long> acked = s.waitReplicas() > 0
+                                        ? p.waitReplicas(STREAM, s.waitReplicas(), 1000) : null;
+                                p.sync();
+                                id.get();
+                                if (acked != null && acked.get() < s.waitReplicas()) {
+                                    throw new IllegalStateException("seed XADD not confirmed by a replica");
+                                }
+                            }
                         } else {
                             t.publish(e);
                         }
@@ -302,12 +398,12 @@ final class ChaosRun {
      * Time from the kill until no entry is pending on a consumer of the killed process, or,
      * partitioned, until no partition lease names it.
      */
-    private long awaitNoPendingOf(String uri, long pid, long killedAt) {
+    private long awaitNoPendingOf(String ignored, long pid, long killedAt) {
         String marker = "-" + pid + "-worker";
         String owner = "workflow-worker-" + pid + "-";
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         while (System.nanoTime() < deadline) {
-            try (Jedis j = jedis(uri)) {
+            try (UnifiedJedis j = queue()) {
                 long pending = 0;
                 if (s.partitions() > 0) {
                     for (int p = 0; p < s.partitions(); p++) {
@@ -335,7 +431,7 @@ final class ChaosRun {
     }
 
     private String partitionKey(int p) {
-        return "{" + STREAM + "#" + p + "}";
+        return TestKeys.partitionStream(queueOptions, p);
     }
 
     /**
@@ -343,11 +439,11 @@ final class ChaosRun {
      * effects (there are no markers); shared, from the processed markers, since a kill between the
      * ack and the handler's record leaves only the marker.
      */
-    private long missing(Jedis j) {
+    private long missing(Jedis ledger, UnifiedJedis queue) {
         if (s.partitions() == 0) {
-            return missingMarkers(j);
+            return missingMarkers(queue);
         }
-        redis.clients.jedis.Pipeline p = j.pipelined();
+        redis.clients.jedis.Pipeline p = ledger.pipelined();
         List<redis.clients.jedis.Response<Boolean>> exists = new ArrayList<>();
         for (int i = 0; i < s.events(); i++) {
             if (!isPoison(i)) {
@@ -358,9 +454,9 @@ final class ChaosRun {
         return exists.stream().filter(r -> !r.get()).count();
     }
 
-    private long deadLetterCount(Jedis j) {
+    private long deadLetterCount(UnifiedJedis j) {
         if (s.partitions() == 0) {
-            return j.exists(STREAM + ":dlq") ? j.xlen(STREAM + ":dlq") : 0;
+            return j.exists(queueOptions.deadLetterStream()) ? j.xlen(queueOptions.deadLetterStream()) : 0;
         }
         long n = 0;
         for (int p = 0; p < s.partitions(); p++) {
@@ -369,10 +465,10 @@ final class ChaosRun {
         return n;
     }
 
-    private List<StreamEntry> deadLetters(Jedis j) {
+    private List<StreamEntry> deadLetters(UnifiedJedis j) {
         List<String> keys = new ArrayList<>();
         if (s.partitions() == 0) {
-            keys.add(STREAM + ":dlq");
+            keys.add(queueOptions.deadLetterStream());
         } else {
             for (int p = 0; p < s.partitions(); p++) {
                 keys.add(partitionKey(p) + ":dlq");
@@ -387,9 +483,9 @@ final class ChaosRun {
         return out;
     }
 
-    private long retriesWaiting(Jedis j) {
+    private long retriesWaiting(UnifiedJedis j) {
         if (s.partitions() == 0) {
-            return j.zcard(STREAM + ":retry");
+            return j.zcard(queueOptions.retryKey());
         }
         long n = 0;
         for (int p = 0; p < s.partitions(); p++) {
@@ -399,19 +495,19 @@ final class ChaosRun {
     }
 
     /** Good events without a processed marker: not (yet) completed. */
-    private long missingMarkers(Jedis j) {
-        redis.clients.jedis.Pipeline p = j.pipelined();
+    private long missingMarkers(UnifiedJedis j) {
+        redis.clients.jedis.AbstractPipeline p = j.pipelined();
         List<redis.clients.jedis.Response<Boolean>> exists = new ArrayList<>();
         for (int i = 0; i < s.events(); i++) {
             if (!isPoison(i)) {
-                exists.add(p.exists("workflow:processed:ev-" + i));
+                exists.add(p.exists(TestKeys.processedKey(queueOptions, "ev-" + i)));
             }
         }
         p.sync();
         return exists.stream().filter(r -> !r.get()).count();
     }
 
-    private long pendingTotal(Jedis j) {
+    private long pendingTotal(UnifiedJedis j) {
         if (s.partitions() == 0) {
             return j.xpending(STREAM, "workflow-processors").getTotal();
         }
@@ -426,12 +522,12 @@ final class ChaosRun {
         return n;
     }
 
-    private static long routerLag(Jedis j) {
+    private static long routerLag(UnifiedJedis j) {
         return lag(j, STREAM);
     }
 
     /** Entries the stream's groups have not been delivered yet (0 when unknown). */
-    private static long lag(Jedis j, String stream) {
+    private static long lag(UnifiedJedis j, String stream) {
         long max = 0;
         for (redis.clients.jedis.resps.StreamGroupInfo g : j.xinfoGroups(stream)) {
             Object lag = g.getGroupInfo().get("lag");
@@ -445,7 +541,7 @@ final class ChaosRun {
     private boolean awaitHealthy(String uri, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
-            try (Jedis j = jedis(uri)) {
+            try (Jedis j = jedis(ledgerUri)) {
                 List<String> pids = new ArrayList<>();
                 for (Process p : workers) {
                     pids.add(Long.toString(p.pid()));
@@ -468,7 +564,7 @@ final class ChaosRun {
 
     private Report report(String uri, int published, int good, int poison, int kills, int restarts, int pauses,
                           List<Long> recovery, boolean healthy, long seconds) {
-        try (Jedis j = jedis(uri)) {
+        try (Jedis j = jedis(ledgerUri); UnifiedJedis q = queue()) {
             long invocations = j.scard(ChaosWorkerMain.STARTS);
             Map<String, Long> succeeded = new java.util.HashMap<>();
             for (String member : j.smembers(ChaosWorkerMain.SUCCEEDED)) {
@@ -476,10 +572,10 @@ final class ChaosRun {
             }
             long completions = succeeded.values().stream().mapToLong(Long::longValue).sum();
             long duplicates = succeeded.values().stream().mapToLong(Long::longValue).filter(n -> n > 1).map(n -> n - 1).sum();
-            long lost = missing(j);
+            long lost = missing(j, q);
             String stale = j.get(ChaosWorkerMain.STALE);
             String order = j.get(ChaosWorkerMain.ORDER_VIOLATIONS);
-            List<StreamEntry> dlq = deadLetters(j);
+            List<StreamEntry> dlq = deadLetters(q);
             long poisonDead = 0;
             long goodDead = 0;
             for (StreamEntry e : dlq) {

@@ -46,4 +46,22 @@ class ChaosShortTest {
         assertTrue(r.recoveryMillis().stream().allMatch(ms -> ms >= 0), "a killed worker's partitions were never taken\n"
                 + table);
     }
+
+    @Test
+    void onARedisClusterWithWaitForReplicasNothingIsLostDoubledOrReorderedThroughAFailoverAndASlotMove()
+            throws Exception {
+        ChaosRun.Report r = new ChaosRun(ChaosRun.Settings.onCluster(3_000, 100, 2, 1, 1, 1_000, 150, 1_000, 8, 1, 1))
+                .run();
+        String table = r.table();
+        System.out.println(table);
+        ChaosRun.writeReport(r, Path.of("target", "chaos-short-cluster-report.md"));
+        assertEquals(0, r.lost(), table);
+        assertEquals(0, r.duplicateCompletions(), table);
+        assertEquals(0, r.staleEffects(), table);
+        assertEquals(0, r.orderViolations(), table);
+        assertEquals(0, r.goodDeadLettered(), table);
+        assertEquals(r.poison(), r.poisonDeadLettered(), table);
+        assertTrue(r.healthyAtEnd(), table + "\n" + r.finalHealth());
+        assertEquals(1, r.redisRestarts(), table);
+    }
 }

@@ -62,9 +62,17 @@ public final class ChaosWorkerMain {
         Duration claimIdle = Duration.ofMillis(Long.parseLong(args[2]));
         String pid = Long.toString(ProcessHandle.current().pid());
         int partitions = Integer.parseInt(args[3]);
-        RedisOptions options = RedisOptions.builder().uri(uri).partitions(partitions)
-                .partitionLeaseTtl(lockTtl.multipliedBy(2)).build();
-        try (RedisClient ledger = RedisClient.builder().hostAndPort(options.host(), options.port()).build()) {
+        // On a cluster the ledger lives on a server of its own: a failover must not rewrite the record.
+        String ledgerUri = args.length > 4 ? args[4] : uri;
+        int waitReplicas = args.length > 5 ? Integer.parseInt(args[5]) : 0;
+        RedisOptions.Builder ob = RedisOptions.builder().uri(uri).partitions(partitions)
+                .partitionLeaseTtl(lockTtl.multipliedBy(2));
+        if (waitReplicas > 0) {
+            ob.waitForReplicas(waitReplicas, Duration.ofSeconds(1));
+        }
+        RedisOptions options = ob.build();
+        RedisOptions ledgerAt = RedisOptions.fromUri(ledgerUri);
+        try (RedisClient ledger = RedisClient.builder().hostAndPort(ledgerAt.host(), ledgerAt.port()).build()) {
             ActionRuntime runtime = ActionRuntime.builder()
                     .on("WORK", ctx -> work(ledger, ctx, 0))
                     // Longer than the lock TTL, and than the partition lease (twice the lock TTL).
