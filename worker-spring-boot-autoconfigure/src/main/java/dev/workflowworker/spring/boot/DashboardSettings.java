@@ -36,7 +36,8 @@ final class DashboardSettings {
             return b.build();
         } catch (IllegalStateException e) {
             // The service is always set here, so the builder can only object to actions without a way to authorise them.
-            throw new IllegalArgumentException(PREFIX + "actions=true is invalid: " + e.getMessage() + "; set "
+            String enabledBy = d.getActions() != null ? PREFIX + "actions=true" : "DASHBOARD_ACTIONS=true";
+            throw new IllegalArgumentException(enabledBy + " is invalid: " + e.getMessage() + "; set "
                     + PREFIX + "token (or DASHBOARD_TOKEN), or " + PREFIX + "trust-host-authentication=true when "
                     + "the host protects " + PREFIX + "path with its own login", e);
         }

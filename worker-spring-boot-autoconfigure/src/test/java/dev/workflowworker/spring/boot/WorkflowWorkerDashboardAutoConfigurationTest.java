@@ -125,6 +125,11 @@ class WorkflowWorkerDashboardAutoConfigurationTest {
                     assertTrue(message.contains("workflow.worker.dashboard.token"), message);
                     assertTrue(message.contains("workflow.worker.dashboard.trust-host-authentication=true"), message);
                 });
+        runner.withPropertyValues("workflow.worker.dashboard.enabled=true", "DASHBOARD_ACTIONS=true")
+                .run(context -> {
+                    String message = rootMessage(context.getStartupFailure());
+                    assertTrue(message.contains("DASHBOARD_ACTIONS=true is invalid"), "names where it came from: " + message);
+                });
     }
 
     @Test
