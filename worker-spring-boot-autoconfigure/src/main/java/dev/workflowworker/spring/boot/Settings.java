@@ -50,7 +50,8 @@ final class Settings {
         try {
             setter.accept(value);
         } catch (IllegalArgumentException e) {
-            String shown = name.endsWith("password") || name.endsWith("url") ? "(masked)" : String.valueOf(value);
+            String shown = name.endsWith("password") || name.endsWith("url") || name.endsWith("token")
+                    ? "(masked)" : String.valueOf(value);
             throw new IllegalArgumentException("workflow.worker." + name + "=" + shown + " is invalid: " + e.getMessage(), e);
         }
     }

@@ -7,8 +7,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The {@code workflow.worker.*} properties: every engine setting of {@code WorkerConfig} and,
- * under {@code workflow.worker.redis.*}, every setting of {@code RedisOptions}. A setting left
+ * The {@code workflow.worker.*} properties: every engine setting of {@code WorkerConfig},
+ * under {@code workflow.worker.redis.*} every setting of {@code RedisOptions}, and under
+ * {@code workflow.worker.dashboard.*} the operator's dashboard (off by default). A setting left
  * unset falls back to the seed system's environment variable named on it (read through Spring's
  * {@code Environment}, so {@code WORKER_COUNT=8} works as an environment variable, a system
  * property or an entry of {@code application.properties}; switch this off with
@@ -87,6 +88,9 @@ public class WorkflowWorkerProperties {
 
     /** Tracing settings, used when OpenTelemetry is on the classpath. */
     private final Tracing tracing = new Tracing();
+
+    /** The operator's dashboard, served only when worker-dashboard is present and it is enabled. */
+    private final Dashboard dashboard = new Dashboard();
 
     /** {@return whether the workers start when the application is ready} */
     public boolean isAutoStartup() {
@@ -444,6 +448,11 @@ public class WorkflowWorkerProperties {
     /** {@return the tracing settings} */
     public Tracing getTracing() {
         return tracing;
+    }
+
+    /** {@return the dashboard settings} */
+    public Dashboard getDashboard() {
+        return dashboard;
     }
 
     /** The {@code workflow.worker.redis.*} properties: the settings of {@code RedisOptions}. */
@@ -1064,6 +1073,192 @@ public class WorkflowWorkerProperties {
          */
         public void setRelation(String relation) {
             this.relation = relation;
+        }
+    }
+
+    /**
+     * The {@code workflow.worker.dashboard.*} properties: where and how the operator's page of
+     * worker-dashboard is served, and the settings of its builder. Off unless
+     * {@code enabled} is true.
+     */
+    public static class Dashboard {
+
+        /** Creates the dashboard properties with the defaults. */
+        public Dashboard() {
+        }
+
+        /**
+         * Whether the operator's dashboard (worker-dashboard) is served in a servlet application.
+         * Off by default: the page shows dead-letter payloads, errors and stacks, which may hold
+         * personal or secret data, to anyone who can reach the path; protect it (e.g. with Spring
+         * Security) before switching it on.
+         */
+        private boolean enabled = false;
+
+        /** Where the dashboard is mounted; the page is at this path plus a slash. */
+        private String path = "/dashboard";
+
+        /** Whether the page may replay and purge dead letters and pause, resume and scale the service; default false (read-only). Needs a token or trust-host-authentication. Seed variable: DASHBOARD_ACTIONS. */
+        private Boolean actions;
+
+        /** The operator token actions must carry in the X-Dashboard-Token header, at least 16 characters. Seed variable: DASHBOARD_TOKEN. */
+        private String token;
+
+        /** Whether a user the host authenticated (the request's principal, e.g. from Spring Security) may act without the token. */
+        private boolean trustHostAuthentication = false;
+
+        /** Dead letters "replay all" sends back per second, at least 1; default 50. */
+        private Integer replayRatePerSecond;
+
+        /** Dead letters one search request reads at most, at least 100; default 500. */
+        private Integer searchBudget;
+
+        /** How often the throughput chart samples the service's counters, at least 100ms; default 5s. */
+        private Duration sampleInterval;
+
+        /** How far back the throughput chart reaches; default 15m. */
+        private Duration history;
+
+        /** {@return whether the dashboard is served} */
+        public boolean isEnabled() {
+            return enabled;
+        }
+
+        /**
+         * Sets whether the dashboard is served.
+         *
+         * @param enabled true to serve it; it shows dead-letter payloads
+         */
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        /** {@return the mount point} */
+        public String getPath() {
+            return path;
+        }
+
+        /**
+         * Sets the mount point.
+         *
+         * @param path a path starting with a slash, e.g. {@code /ops/dashboard}
+         */
+        public void setPath(String path) {
+            this.path = path;
+        }
+
+        /** {@return whether actions are enabled, null when not set} */
+        public Boolean getActions() {
+            return actions;
+        }
+
+        /**
+         * Sets whether actions are enabled.
+         *
+         * @param actions true to allow replay, purge, pause, resume and scale; null to keep the default
+         */
+        public void setActions(Boolean actions) {
+            this.actions = actions;
+        }
+
+        /** {@return the operator token, null when not set} */
+        public String getToken() {
+            return token;
+        }
+
+        /**
+         * Sets the operator token.
+         *
+         * @param token at least 16 characters; null for none
+         */
+        public void setToken(String token) {
+            this.token = token;
+        }
+
+        /** {@return whether the host's authentication authorises actions} */
+        public boolean isTrustHostAuthentication() {
+            return trustHostAuthentication;
+        }
+
+        /**
+         * Sets whether the host's authentication authorises actions.
+         *
+         * @param trustHostAuthentication true when the host protects the path with its own login
+         */
+        public void setTrustHostAuthentication(boolean trustHostAuthentication) {
+            this.trustHostAuthentication = trustHostAuthentication;
+        }
+
+        /**
+         * Returns the setting, null when not set.
+         *
+         * @return the replayRatePerSecond setting
+         */
+        public Integer getReplayRatePerSecond() {
+            return replayRatePerSecond;
+        }
+
+        /**
+         * Sets the setting.
+         *
+         * @param replayRatePerSecond the value; null to keep the default
+         */
+        public void setReplayRatePerSecond(Integer replayRatePerSecond) {
+            this.replayRatePerSecond = replayRatePerSecond;
+        }
+
+        /**
+         * Returns the setting, null when not set.
+         *
+         * @return the searchBudget setting
+         */
+        public Integer getSearchBudget() {
+            return searchBudget;
+        }
+
+        /**
+         * Sets the setting.
+         *
+         * @param searchBudget the value; null to keep the default
+         */
+        public void setSearchBudget(Integer searchBudget) {
+            this.searchBudget = searchBudget;
+        }
+
+        /**
+         * Returns the setting, null when not set.
+         *
+         * @return the sampleInterval setting
+         */
+        public Duration getSampleInterval() {
+            return sampleInterval;
+        }
+
+        /**
+         * Sets the setting.
+         *
+         * @param sampleInterval the value; null to keep the default
+         */
+        public void setSampleInterval(Duration sampleInterval) {
+            this.sampleInterval = sampleInterval;
+        }
+
+        /**
+         * Returns the setting, null when not set.
+         *
+         * @return the history setting
+         */
+        public Duration getHistory() {
+            return history;
+        }
+
+        /**
+         * Sets the setting.
+         *
+         * @param history the value; null to keep the default
+         */
+        public void setHistory(Duration history) {
+            this.history = history;
         }
     }
 }
