@@ -90,6 +90,31 @@ final class Partitions implements AutoCloseable {
             return !lost;
         }
 
+        /** Handlers to cancel when this lease is lost; see {@link Lock#onLost}. */
+        private final java.util.Set<Runnable> onLost = ConcurrentHashMap.newKeySet();
+
+        @Override
+        public Runnable onLost(Runnable action) {
+            onLost.add(action);
+            if (lost && onLost.remove(action)) {
+                action.run();
+            }
+            return () -> onLost.remove(action);
+        }
+
+        /** Runs the actions waiting for this lease's loss; called once it is marked lost, outside any monitor. */
+        void fireLost() {
+            for (Runnable action : onLost) {
+                if (onLost.remove(action)) {
+                    try {
+                        action.run();
+                    } catch (RuntimeException e) {
+                        log.warn("an action on the loss of {} failed: {}", this, e.toString());
+                    }
+                }
+            }
+        }
+
         /** A lease belongs to the partition, not to one event: nothing to release per event. */
         @Override
         public void release() {
@@ -152,6 +177,8 @@ final class Partitions implements AutoCloseable {
     private final AtomicBoolean unblockSent = new AtomicBoolean();
     private final Cadence trim;
     private final ScheduledExecutorService ticker;
+    /** Watches lease expiry by time; never blocked by Redis, unlike the ticker. */
+    private final ScheduledExecutorService expiry;
     private volatile boolean blocked;
     private volatile long readerClientId = -1;
     private volatile Connection readConnection;
@@ -185,6 +212,11 @@ final class Partitions implements AutoCloseable {
                 ? new ClusterWaits(transport, () -> wakePending.getAndSet(false) || sequencer.hasReady()) : null;
         this.routerThread = new Thread(router, "workflow-worker-router-" + options.stream());
         this.routerThread.setDaemon(true);
+        this.expiry = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "workflow-worker-lease-clock-" + options.stream());
+            t.setDaemon(true);
+            return t;
+        });
         this.ticker = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "workflow-worker-partitions-" + options.stream());
             t.setDaemon(true);
@@ -407,6 +439,7 @@ final class Partitions implements AutoCloseable {
             }
             if (renewed == 1) {
                 l.validUntilMillis = sentAt + leaseMillis * 9 / 10;
+                expireOnTime(l);
             } else {
                 lost(l, "another owner holds it or it expired");
             }
@@ -471,12 +504,31 @@ final class Partitions implements AutoCloseable {
             if (token > 0) {
                 int p = wanted.get(k);
                 parts[p].lease = new Lease(p, token, member + "|" + token, sentAt);
+                expireOnTime(parts[p].lease);
                 any = true;
                 log.info("took partition {} of {} (fencing token {})", p, options.stream(), token);
             }
         }
         if (any) {
             wake();
+        }
+    }
+
+    /**
+     * Marks the lease lost the moment it stops surely holding (TTL − 10 % after the last renewal
+     * was sent), from a clock thread of its own: the ownership thread may be blocked on a node
+     * that stopped answering, which is exactly when the lease runs out.
+     */
+    private void expireOnTime(Lease l) {
+        long delay = Math.max(1, l.validUntilMillis - clock.wallMillis() + 1);
+        try {
+            expiry.schedule(() -> {
+                if (!l.lost && clock.wallMillis() >= l.validUntilMillis) {
+                    lost(l, "not renewed for " + (leaseMillis * 9 / 10) + " ms");
+                }
+            }, delay, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // Closing: every lease is given up anyway.
         }
     }
 
@@ -501,6 +553,8 @@ final class Partitions implements AutoCloseable {
         l.lost = true;
         part.lease = null;
         part.releasing = false;
+        // Nothing of it runs when it is given up after a drain; on close, what still runs stops.
+        l.fireLost();
         try {
             transport.scripts().leaseRelease.eval(transport.redis(), List.of(options.partitionLease(part.index)),
                     List.of(l.value));
@@ -510,10 +564,19 @@ final class Partitions implements AutoCloseable {
         }
     }
 
-    /** The lease is gone: forget what is buffered of it; what runs of it is cancelled by the engine's watchdog. */
-    synchronized void lost(Lease l, String why) {
+    /**
+     * The lease is gone: forget what is buffered of it, and cancel what runs of it at once (the
+     * engine's watchdog registered for that through {@link Lock#onLost}).
+     */
+    void lost(Lease l, String why) {
+        if (markLost(l, why)) {
+            l.fireLost();
+        }
+    }
+
+    private synchronized boolean markLost(Lease l, String why) {
         if (l.lost) {
-            return;
+            return false;
         }
         l.lost = true;
         Part part = parts[l.partition];
@@ -527,6 +590,7 @@ final class Partitions implements AutoCloseable {
         completedIds.removeIf(id -> id.startsWith(prefix) && !out.containsKey(id));
         log.warn("lost the lease of partition {} of {} (token {}): {}; {} of its events still running will not be "
                 + "committed", l.partition, options.stream(), l.token, why, running);
+        return true;
     }
 
     private void trimOwned() {
@@ -1157,6 +1221,7 @@ final class Partitions implements AutoCloseable {
         router.stop();
         routerThread.interrupt();
         ticker.shutdownNow();
+        expiry.shutdownNow();
         try {
             ticker.awaitTermination(2, TimeUnit.SECONDS);
         } catch (InterruptedException e) {

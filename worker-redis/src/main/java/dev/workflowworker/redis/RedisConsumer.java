@@ -261,8 +261,16 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
                     }
                     Response<Long> top = p.incrBy(options.fenceKey(), n);
                     Response<List<String>> marks = p.mget(markerKeys);
+                    // Tokens lost in a failover would be drawn again by the next holder.
+                    Response<Long> acked = transport.waitReplicas() > 0
+                            ? p.waitReplicas(options.fenceKey(), transport.waitReplicas(), transport.waitMs()) : null;
                     p.sync();
-                    return new Object[] {top.get(), marks.get()};
+                    Object[] result = {top.get(), marks.get()};
+                    if (acked != null && acked.get() < transport.waitReplicas()) {
+                        throw new RedisUnavailableException("claim of " + n + " events reached only " + acked.get()
+                                + " of " + transport.waitReplicas() + " replica(s) within " + transport.waitMs() + " ms", null);
+                    }
+                    return result;
                 }
             });
             lastToken = (Long) replies[0];

@@ -73,7 +73,8 @@ public final class RedisLockProvider implements LockProvider, AutoCloseable {
         String owner = newOwner();
         String lockKey = options.lockKey(key);
         long token = StreamEntries.number(call("acquire lock " + key, () -> scripts.lockAcquire.eval(redis,
-                List.of(lockKey, options.fenceKey()), List.of(owner, Long.toString(ttlMillis)))));
+                List.of(lockKey, options.fenceKey()), List.of(owner, Long.toString(ttlMillis)),
+                options.waitReplicas(), options.waitTimeout().toMillis())));
         if (token == 0) {
             return Optional.empty();
         }
@@ -100,7 +101,8 @@ public final class RedisLockProvider implements LockProvider, AutoCloseable {
         scriptKeys.add(options.fenceKey());
         args.add(Long.toString(ttlMillis));
         List<?> tokens = (List<?>) call("acquire " + keys.size() + " locks",
-                () -> scripts.lockAcquireAll.eval(redis, scriptKeys, args));
+                () -> scripts.lockAcquireAll.eval(redis, scriptKeys, args, options.waitReplicas(),
+                        options.waitTimeout().toMillis()));
         List<Optional<Lock>> out = new ArrayList<>(keys.size());
         for (int i = 0; i < keys.size(); i++) {
             long token = StreamEntries.number(tokens.get(i));

@@ -437,6 +437,32 @@ class PartitionedStreamTest {
     }
 
     @Test
+    void aLostLeaseCancelsItsRunningHandlerAtOnceNotAtTheWatchdogsNextRenewal(RedisServer redis) throws Exception {
+        RedisOptions options = options(redis, 1).build();
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch cancelled = new CountDownLatch(1);
+        // A lock TTL of a minute: the watchdog would look at the lease only every 20 s.
+        WorkerService s = service(options, ctx -> {
+            started.countDown();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!ctx.isCancelled() && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            if (ctx.isCancelled()) {
+                cancelled.countDown();
+            }
+        }, b -> b.lockTtl(Duration.ofSeconds(60)));
+        s.publisher().publish(WorkflowEvent.builder("STEP").eventId("e1").executionId("exec-1")
+                .payload(Map.of("index", 0)).build());
+        assertTrue(started.await(10, TimeUnit.SECONDS), "the handler did not start");
+        try (RedisClient c = redis.client()) {
+            c.set(options.partitionLease(0), "another-owner|999");
+        }
+        // The next ownership round (every 400 ms here) finds the lease taken.
+        assertTrue(cancelled.await(5, TimeUnit.SECONDS), "the handler was not cancelled within 5 s of losing its lease");
+    }
+
+    @Test
     void aDifferentPartitionCountFailsAtStartNamingBothCounts(RedisServer redis) {
         RedisEventTransport.create(redis.options().partitions(4).build()).close();
         IllegalStateException e = assertThrows(IllegalStateException.class,

@@ -48,7 +48,8 @@ class RedisClusterTest {
 
     @BeforeAll
     static void startCluster() {
-        cluster = SpawnedRedisCluster.start(3, 1);
+        // Persistent nodes: a replica killed and started again comes back with what it had.
+        cluster = SpawnedRedisCluster.start(3, 1, "--appendonly", "yes", "--appendfsync", "always");
     }
 
     @AfterAll
@@ -257,6 +258,92 @@ class RedisClusterTest {
             assertEquals(java.util.stream.IntStream.range(0, 40).boxed().toList(), seen, "exec-" + e + ": "
                     + completions.get("exec-" + e));
         }
+    }
+
+    @Test
+    void aFrozenMasterIsReplacedAndProcessingCarriesOnWhenItWakesAsAReplica() throws Exception {
+        RedisOptions options = cluster.options().stream("cluster:frozen").partitions(6)
+                .partitionLeaseTtl(Duration.ofSeconds(2))
+                .waitForReplicas(1, Duration.ofMillis(500)).build();
+        java.util.concurrent.CountDownLatch replaced = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch running = new java.util.concurrent.CountDownLatch(1);
+        // A cooperative handler: it waits, but stops once its context is cancelled (the lease of
+        // its partition was lost), as promised handlers must; then no two run for one key.
+        WorkerService a = service(options, ctx -> {
+            if (((Number) ctx.payload().get("index")).intValue() == 5) {
+                running.countDown();
+                try {
+                    while (!replaced.await(20, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                        ctx.throwIfCancelled();
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        service(options, ctx -> { });
+        publishUntilAccepted(a, events(12, 20, 0));
+        assertTrue(running.await(30, java.util.concurrent.TimeUnit.SECONDS), "no event 5 started");
+        SpawnedRedisServer master = cluster.masterOf(options.partitionStream(1));
+        try {
+            cluster.freezeMasterUntilReplaced(master, Duration.ofSeconds(30));
+            cluster.awaitHealthy(Duration.ofSeconds(30));
+        } finally {
+            replaced.countDown();
+        }
+        publishUntilAccepted(a, events(12, 20, 20));
+        Await.until(Duration.ofSeconds(90), () -> distinctCompleted() == 480,
+                () -> "completed " + distinctCompleted() + " distinct of 480");
+        assertEquals(0, overlaps.get(), "two handlers at once for one execution");
+        for (int e = 0; e < 12; e++) {
+            List<Integer> seen = new ArrayList<>();
+            for (int index : completions.get("exec-" + e)) {
+                if (seen.isEmpty() || seen.get(seen.size() - 1) != index) {
+                    seen.add(index);
+                }
+            }
+            assertEquals(java.util.stream.IntStream.range(0, 40).boxed().toList(), seen, "exec-" + e + ": "
+                    + completions.get("exec-" + e));
+        }
+    }
+
+    /**
+     * What waitForReplicas buys, shown on one partition: while its master's replica is down, a
+     * publish that waits fails, one that does not is acknowledged; the master dies, the replica
+     * comes back with what it had and takes over, and the acknowledged event is gone.
+     */
+    @Test
+    void withoutWaitingAnAcknowledgedPublishIsLostInAFailoverAndWithWaitingItFailsInstead() throws Exception {
+        RedisOptions plainOptions = cluster.options().stream("cluster:wait").partitions(3).build();
+        RedisOptions waitingOptions = plainOptions.toBuilder().waitForReplicas(1, Duration.ofMillis(300)).build();
+        String exec = "exec-0";
+        String key = plainOptions.partitionStream(PartitionRouting.partitionOf(exec, 3));
+        SpawnedRedisServer master = cluster.masterOf(key);
+        SpawnedRedisServer replica = cluster.replicaOf(master);
+        try (RedisEventTransport waiting = RedisEventTransport.create(waitingOptions);
+             RedisEventTransport plain = RedisEventTransport.create(plainOptions)) {
+            waiting.publish(event("before", exec));
+            replica.kill();
+            RedisUnavailableException refused = org.junit.jupiter.api.Assertions.assertThrows(
+                    RedisUnavailableException.class, () -> waiting.publish(event("waited", exec)));
+            assertTrue(refused.getMessage().contains("reached only 0 of 1 replica"), refused.getMessage());
+            plain.publish(event("unwaited", exec));
+            master.kill();
+            replica.start();
+            cluster.awaitNewMasterOfSlot(JedisClusterCRC16.getSlot(key), master, Duration.ofSeconds(30));
+            master.start();
+            cluster.awaitHealthy(Duration.ofSeconds(30));
+            try (RedisClusterClient c = cluster.client()) {
+                List<String> ids = c.xrange(key, (redis.clients.jedis.StreamEntryID) null, null).stream()
+                        .map(e -> e.getFields().get("event_id")).toList();
+                // "waited" reached the master too, but its publisher was told it failed.
+                assertEquals(List.of("before"), ids, "entries of " + key + " after the failover");
+            }
+        }
+    }
+
+    private static WorkflowEvent event(String id, String exec) {
+        return WorkflowEvent.builder("STEP").eventId(id).executionId(exec).payload(Map.of("index", 0)).build();
     }
 
     private int distinctCompleted() {

@@ -23,6 +23,20 @@ public interface Lock extends AutoCloseable {
      */
     boolean renew(Duration ttl);
 
+    /**
+     * Asks to be told as soon as this holder learns that the lease is lost, without waiting for
+     * the next {@link #renew}. A lock whose loss can be learned between renewals (a partition's
+     * lease, watched by a clock of its own) runs the action promptly, at most once, on a thread
+     * of its own; if the lease is lost already the action runs at once. The default learns
+     * nothing between renewals and never runs the action.
+     *
+     * @param action what to do, e.g. cancel the handler; must be quick and must not throw
+     * @return removes the action again; call it when the lease no longer matters (the event settled)
+     */
+    default Runnable onLost(Runnable action) {
+        return () -> { };
+    }
+
     /** Releases the lease if this holder still owns it. Idempotent; never throws for a lost lease. */
     void release();
 

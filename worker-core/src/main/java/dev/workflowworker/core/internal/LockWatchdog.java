@@ -38,6 +38,7 @@ public final class LockWatchdog {
         private final DefaultEventContext context;
         private volatile long lastRenewedMillis;
         private volatile long lastRenewedNanos;
+        private volatile Runnable unwatchLoss = () -> { };
 
         private Watch(Lock lock, DefaultEventContext context, long now) {
             this.lock = lock;
@@ -49,6 +50,7 @@ public final class LockWatchdog {
         /** Stops renewing. */
         public void cancel() {
             held.remove(this);
+            unwatchLoss.run();
         }
     }
 
@@ -84,6 +86,16 @@ public final class LockWatchdog {
         context.leaseValidUntil(acquiredAtMillis + validityMillis);
         Watch w = new Watch(lock, context, acquiredAtMillis);
         held.add(w);
+        // A lock that learns of its loss between renewals cancels the handler then, not at the
+        // next sweep: a partition's next owner may start the key's next event as soon as the
+        // lease expires in the store.
+        w.unwatchLoss = lock.onLost(() -> {
+            if (held.contains(w) && !w.context.isLeaseLost()) {
+                log.warn("lease on lock key {} was lost (fencing token {}); cancelling its handler",
+                        lock.key(), lock.fencingToken());
+                w.context.leaseLost();
+            }
+        });
         return w;
     }
 

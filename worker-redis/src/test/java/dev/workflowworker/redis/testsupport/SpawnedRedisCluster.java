@@ -209,6 +209,19 @@ public final class SpawnedRedisCluster implements AutoCloseable {
                         last = n + ": " + info.lines().findFirst().orElse("");
                         break;
                     }
+                    // Replicas in sync, too: a WAIT for one counts only replicas past their sync.
+                    String replication = j.info("replication");
+                    if (replication.contains("role:slave") && !replication.contains("master_link_status:up")) {
+                        ok = false;
+                        last = n + ": replica not linked to its master yet";
+                        break;
+                    }
+                    if (replication.lines().anyMatch(l -> l.startsWith("slave") && l.contains("state=")
+                            && !l.contains("state=online"))) {
+                        ok = false;
+                        last = n + ": a replica is still syncing";
+                        break;
+                    }
                     views.add(j.clusterSlots().stream().map(r -> {
                         List<?> x = (List<?>) r;
                         return x.get(0) + "-" + x.get(1) + "@" + ((List<?>) x.get(2)).get(1);
@@ -254,6 +267,96 @@ public final class SpawnedRedisCluster implements AutoCloseable {
             sleep(50);
         }
         throw new IllegalStateException("no replica of " + master + " took over within " + timeout);
+    }
+
+    /** @return the first replica of a master, from its INFO replication */
+    public SpawnedRedisServer replicaOf(SpawnedRedisServer master) {
+        try (Jedis j = master.jedis()) {
+            for (String line : j.info("replication").split("\\r?\\n")) {
+                if (line.startsWith("slave0:")) {
+                    for (String part : line.substring("slave0:".length()).split(",")) {
+                        if (part.startsWith("port=")) {
+                            return byPort().get(Integer.parseInt(part.substring(5)));
+                        }
+                    }
+                }
+            }
+        }
+        throw new IllegalStateException(master + " has no replica");
+    }
+
+    /**
+     * Waits until a node other than {@code old} serves {@code slot}.
+     *
+     * @return that node
+     */
+    public SpawnedRedisServer awaitNewMasterOfSlot(int slot, SpawnedRedisServer old, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() - deadline < 0) {
+            try {
+                Integer owner = slotOwnersExcept(old).get(slot);
+                if (owner != null && owner != old.port()) {
+                    return byPort().get(owner);
+                }
+            } catch (RuntimeException e) {
+                // Mid-election a node may not answer CLUSTER SLOTS yet.
+            }
+            sleep(50);
+        }
+        throw new IllegalStateException("no node took slot " + slot + " over from " + old + " within " + timeout);
+    }
+
+    /**
+     * Freezes a master (SIGSTOP) until the cluster has replaced it with its replica, then thaws
+     * it: it wakes still believing it is a master, with clients' connections open, and learns it
+     * was replaced.
+     *
+     * @return the node that took its slots over
+     */
+    public SpawnedRedisServer freezeMasterUntilReplaced(SpawnedRedisServer master, Duration timeout) {
+        Map<Integer, Integer> before = slotOwners();
+        int slot = before.entrySet().stream().filter(e -> e.getValue() == master.port()).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException(master + " serves no slot")).getKey();
+        master.freeze();
+        try {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (System.nanoTime() - deadline < 0) {
+                try {
+                    Integer owner = slotOwnersExcept(master).get(slot);
+                    if (owner != null && owner != master.port()) {
+                        return byPort().get(owner);
+                    }
+                } catch (RuntimeException e) {
+                    // Mid-election a node may not answer CLUSTER SLOTS yet.
+                }
+                sleep(50);
+            }
+            throw new IllegalStateException("no replica of frozen " + master + " took over within " + timeout);
+        } finally {
+            master.thaw();
+        }
+    }
+
+    private Map<Integer, Integer> slotOwnersExcept(SpawnedRedisServer skip) {
+        for (SpawnedRedisServer n : nodes) {
+            if (n == skip) {
+                continue;
+            }
+            try (Jedis j = n.jedis()) {
+                Map<Integer, Integer> owners = new HashMap<>();
+                for (Object range : j.clusterSlots()) {
+                    List<?> r = (List<?>) range;
+                    int port = ((Long) ((List<?>) r.get(2)).get(1)).intValue();
+                    for (long s = (Long) r.get(0); s <= (Long) r.get(1); s++) {
+                        owners.put((int) s, port);
+                    }
+                }
+                return owners;
+            } catch (RuntimeException e) {
+                // try the next node
+            }
+        }
+        throw new IllegalStateException("no node of the cluster answers");
     }
 
     /**
