@@ -342,6 +342,35 @@ class RedisClusterTest {
         }
     }
 
+    @Test
+    void theAdminListsReplaysAndCountsAcrossThePartitionsOnEveryMaster() throws Exception {
+        RedisOptions options = cluster.options().stream("cluster:admin").partitions(6)
+                .partitionLeaseTtl(Duration.ofSeconds(2)).build();
+        java.util.Set<String> poisoned = ConcurrentHashMap.newKeySet();
+        WorkerService s = service(options, ctx -> {
+            // Poison the first time only: a replayed event then succeeds.
+            if (ctx.event().eventId().startsWith("bad-") && poisoned.add(ctx.event().eventId())) {
+                throw new PermanentWorkflowException("bad on purpose");
+            }
+        });
+        List<WorkflowEvent> bad = new ArrayList<>();
+        for (int e = 0; e < 12; e++) {
+            bad.add(WorkflowEvent.builder("STEP").eventId("bad-" + e).executionId("exec-" + e)
+                    .payload(Map.of("index", 0)).build());
+        }
+        s.publisher().publishAll(bad);
+        try (WorkflowAdmin admin = WorkflowAdmin.create(options)) {
+            Await.until(Duration.ofSeconds(30), () -> admin.deadLetterCount() == 12,
+                    () -> "dead letters " + admin.deadLetterCount());
+            assertEquals(12, admin.deadLetters(null, 100).size());
+            WorkflowAdmin.QueueStats stats = admin.stats();
+            assertEquals(6, stats.partitions().size(), stats.toString());
+            assertEquals(12, admin.replayAll(1000));
+            Await.until(Duration.ofSeconds(30), () -> completed() == 12 && admin.deadLetterCount() == 0,
+                    () -> "completed " + completed() + ", dead letters " + admin.deadLetterCount());
+        }
+    }
+
     private static WorkflowEvent event(String id, String exec) {
         return WorkflowEvent.builder("STEP").eventId(id).executionId(exec).payload(Map.of("index", 0)).build();
     }
