@@ -462,15 +462,19 @@ public final class RedisEventTransport implements EventTransport {
 
     /** Creates the group unless this transport already knows it exists. */
     void ensureGroup() {
+        ensureGroup(options.groupStartId());
+    }
+
+    private void ensureGroup(String startId) {
         if (groupReady.get()) {
             return;
         }
         call("create consumer group", () -> {
             try {
                 redis.executeCommand(new CommandArguments(Protocol.Command.XGROUP).add("CREATE")
-                        .key(options.stream()).add(options.group()).add(options.groupStartId()).add("MKSTREAM"));
+                        .key(options.stream()).add(options.group()).add(startId).add("MKSTREAM"));
                 log.info("Created consumer group {} on stream {} starting at '{}'",
-                        options.group(), options.stream(), options.groupStartId());
+                        options.group(), options.stream(), startId);
             } catch (JedisDataException e) {
                 if (e.getMessage() == null || !e.getMessage().startsWith("BUSYGROUP")) {
                     throw e;
@@ -496,7 +500,9 @@ public final class RedisEventTransport implements EventTransport {
             log.warn("Consumer group {} on stream {} is gone (Redis restarted empty or the stream was deleted); "
                     + "re-creating it", options.group(), options.stream());
             groupReady.set(false);
-            ensureGroup();
+            // From the start, whatever the configured start id (that is for the first creation):
+            // entries written since the group was lost were never delivered, and '$' would skip them.
+            ensureGroup("0");
             return call(what, op);
         }
     }

@@ -18,8 +18,10 @@ if type(r) == 'table' and r.err then
   if not string.find(r.err, 'NOGROUP', 1, true) then
     return redis.error_reply(r.err)
   end
-  -- Redis lost the group (restarted empty): re-create it and read again.
-  redis.call('XGROUP', 'CREATE', KEYS[1], ARGV[1], ARGV[5], 'MKSTREAM')
+  -- Redis lost the group (restarted empty): re-create it and read again, from the start whatever
+  -- the configured start id (ARGV[5], for the first creation only): entries published since the
+  -- restart were never delivered, and '$' would skip them.
+  redis.call('XGROUP', 'CREATE', KEYS[1], ARGV[1], '0', 'MKSTREAM')
   r = read()
   if type(r) == 'table' and r.err then
     return redis.error_reply(r.err)
