@@ -259,6 +259,10 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
                         // renewal and release recognise it by the same owner prefix.
                         taken.add(p.set(lockKeys.get(i), owners.get(i) + "|", take));
                     }
+                    // A counter lost with the data (Redis restarted without persistence) starts
+                    // again above every token drawn before: at the clock in microseconds, which a
+                    // counter drawing under a million tokens a second never overtakes.
+                    p.set(options.fenceKey(), Long.toString(System.currentTimeMillis() * 1000), SetParams.setParams().nx());
                     Response<Long> top = p.incrBy(options.fenceKey(), n);
                     Response<List<String>> marks = p.mget(markerKeys);
                     // Tokens lost in a failover would be drawn again by the next holder.
