@@ -926,8 +926,15 @@ final class Partitions implements AutoCloseable {
         long id = readerClientId;
         if (blocked && id >= 0 && !unblockSent.getAndSet(true)) {
             try {
-                transport.redis().executeCommand(new CommandArguments(Protocol.Command.CLIENT).add("UNBLOCK").add(id));
-            } catch (JedisException e) {
+                Object unblocked = transport.redis().executeCommand(
+                        new CommandArguments(Protocol.Command.CLIENT).add("UNBLOCK").add(id));
+                if (Long.valueOf(0).equals(unblocked) && blocked && !closed) {
+                    // The reader had checked for wakes but its XREAD had not reached Redis yet, so
+                    // there was nothing to unblock: try again in a moment, until it has or it left.
+                    unblockSent.set(false);
+                    expiry.schedule(this::wake, 1, TimeUnit.MILLISECONDS);
+                }
+            } catch (JedisException | java.util.concurrent.RejectedExecutionException e) {
                 log.debug("unblocking the reader failed: {}", e.toString());
             }
         }
