@@ -130,7 +130,9 @@ public final class SpawnedRedisServer implements RedisServer {
                     .resp2().autoNegotiateProtocol(false).ssl(tls != null).timeoutMillis(2000).build();
             try {
                 Path dir = Files.createTempDirectory("workflow-worker-redis-");
-                SpawnedRedisServer server = new SpawnedRedisServer(executable, freePort(), dir, args, tls, probeConfig);
+                boolean clusterNode = args.contains("--cluster-enabled");
+                SpawnedRedisServer server = new SpawnedRedisServer(executable,
+                        clusterNode ? freeClusterPort() : freePort(), dir, args, tls, probeConfig);
                 try {
                     server.start();
                 } catch (RuntimeException e) {
@@ -175,6 +177,25 @@ public final class SpawnedRedisServer implements RedisServer {
             s.setReuseAddress(true);
             return s.getLocalPort();
         }
+    }
+
+    /**
+     * A free port for a cluster node: its cluster bus listens 10,000 above, so the port must be at
+     * most 55535 and that one must be free too. Free ports from the OS often lie above 55535.
+     */
+    private static int freeClusterPort() throws IOException {
+        java.util.Random random = new java.util.Random();
+        for (int attempt = 0; attempt < 1000; attempt++) {
+            int port = 20_000 + random.nextInt(35_535);
+            try (ServerSocket a = new ServerSocket(port); ServerSocket b = new ServerSocket(port + 10_000)) {
+                a.setReuseAddress(true);
+                b.setReuseAddress(true);
+                return port;
+            } catch (IOException taken) {
+                // try another
+            }
+        }
+        throw new IOException("no free port pair (p, p + 10000) for a cluster node below 55536");
     }
 
     @Override

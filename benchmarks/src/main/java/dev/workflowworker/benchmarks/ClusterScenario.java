@@ -1,0 +1,181 @@
+package dev.workflowworker.benchmarks;
+
+import dev.workflowworker.api.WorkflowEvent;
+import dev.workflowworker.core.WorkerService;
+import dev.workflowworker.redis.RedisEventTransport;
+import dev.workflowworker.redis.RedisOptions;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.params.ScanParams;
+import redis.clients.jedis.resps.ScanResult;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The partitioned no-op row on a Redis Cluster of one master and of three (no replicas, no
+ * persistence, all on this machine): throughput, and the Redis CPU each master spent per event,
+ * so the spread of the work over the masters shows, and a model of what N master cores would
+ * carry. On 2 cores the masters share the CPU with each other and with the workers, so the
+ * measured throughput cannot grow with the masters here; the CPU per event and its spread can.
+ */
+final class ClusterScenario {
+
+    /** 48 partitions: 16 per master of three, every master well inside its share of work. */
+    static final int PARTITIONS = 48;
+    static final int MANY_KEYS = PartitionedScenario.MANY_KEYS;
+
+    private ClusterScenario() {
+    }
+
+    /** The masters of a cluster, from CLUSTER SLOTS of one of its seeds. */
+    static List<HostAndPort> masters(String clusterUrl) {
+        String first = clusterUrl.substring(clusterUrl.indexOf("://") + 3).split(",")[0];
+        HostAndPort seed = HostAndPort.from(first);
+        TreeSet<String> out = new TreeSet<>();
+        try (Jedis j = new Jedis(seed)) {
+            for (Object range : j.clusterSlots()) {
+                List<?> master = (List<?>) ((List<?>) range).get(2);
+                String host = new String((byte[]) master.get(0));
+                // A node that never met another reports no address of its own.
+                out.add((host.isEmpty() ? seed.getHost() : host) + ":" + master.get(1));
+            }
+        }
+        List<HostAndPort> list = new ArrayList<>();
+        out.forEach(s -> list.add(HostAndPort.from(s)));
+        return list;
+    }
+
+    private static double cpuSeconds(HostAndPort node) {
+        try (Jedis j = new Jedis(node)) {
+            double total = 0;
+            for (String line : j.info("cpu").split("\r?\n")) {
+                if (line.startsWith("used_cpu_user:") || line.startsWith("used_cpu_sys:")) {
+                    total += Double.parseDouble(line.substring(line.indexOf(':') + 1).trim());
+                }
+            }
+            return total;
+        }
+    }
+
+    /** Partition streams of {@code stream} that live on {@code node}: keys of type stream named "{stream#...}". */
+    private static int partitionsOn(HostAndPort node, String stream) {
+        int n = 0;
+        try (Jedis j = new Jedis(node)) {
+            String cursor = ScanParams.SCAN_POINTER_START;
+            ScanParams p = new ScanParams().match("{" + stream + "#*}").count(1000);
+            do {
+                ScanResult<String> r = j.scan(cursor, p, "stream");
+                n += r.getResult().size();
+                cursor = r.getCursor();
+            } while (!cursor.equals(ScanParams.SCAN_POINTER_START));
+        }
+        return n;
+    }
+
+    private static void flush(List<HostAndPort> masters) {
+        for (HostAndPort m : masters) {
+            try (Jedis j = new Jedis(m)) {
+                j.flushAll();
+            }
+        }
+    }
+
+    private record Pass(double rate, double[] cpuMicrosPerEvent, int[] partitions, String commands) {
+    }
+
+    private static Pass pass(String url, List<HostAndPort> masters, int n, int[] c) throws Exception {
+        String stream = "bench:cluster";
+        RedisOptions options = RedisOptions.fromUri(url).toBuilder().stream(stream).partitions(PARTITIONS).build();
+        try (RedisEventTransport t = RedisEventTransport.create(options)) {
+            List<WorkflowEvent> batch = new ArrayList<>(1000);
+            for (int k = 0; k < n; k++) {
+                batch.add(WorkflowEvent.builder("NOOP").eventId("bench-" + k).executionId("x" + (k % MANY_KEYS)).build());
+                if (batch.size() == 1000 || k == n - 1) {
+                    t.publishAll(batch);
+                    batch.clear();
+                }
+            }
+        }
+        int[] partitions = new int[masters.size()];
+        for (int i = 0; i < masters.size(); i++) {
+            partitions[i] = partitionsOn(masters.get(i), stream);
+        }
+        CountDownLatch done = new CountDownLatch(n);
+        WorkerService s = WorkerService.builder().transport(RedisEventTransport.create(options))
+                .runtime(ctx -> done.countDown()).workerCount(c[0]).concurrencyLimit(c[1]).batchSize(c[2])
+                .pollInterval(Duration.ofMillis(100)).metricsReportingInterval(Duration.ofHours(1)).build();
+        double[] cpu0 = new double[masters.size()];
+        for (int i = 0; i < masters.size(); i++) {
+            cpu0[i] = cpuSeconds(masters.get(i));
+        }
+        // Where the first master's time goes, per command (INFO commandstats).
+        CpuMeter first = CpuMeter.start("redis://" + masters.get(0).getHost() + ":" + masters.get(0).getPort());
+        long t0 = System.nanoTime();
+        s.start();
+        if (!done.await(10, TimeUnit.MINUTES)) {
+            throw new IllegalStateException("cluster pass did not finish: " + done.getCount() + " of " + n + " left");
+        }
+        double rate = n / ((System.nanoTime() - t0) / 1e9);
+        double[] cpu = new double[masters.size()];
+        for (int i = 0; i < masters.size(); i++) {
+            cpu[i] = (cpuSeconds(masters.get(i)) - cpu0[i]) * 1e6 / n;
+        }
+        String commands = first.stop(n).commands();
+        s.close();
+        flush(masters);
+        return new Pass(rate, cpu, partitions, commands);
+    }
+
+    static List<BenchmarkMain.Row> run(String oneMaster, String threeMasters, int n, String config) throws Exception {
+        int[] c = java.util.Arrays.stream(config.trim().split("x")).mapToInt(Integer::parseInt).toArray();
+        Map<String, Pass> passes = new LinkedHashMap<>();
+        for (String url : List.of(oneMaster, threeMasters)) {
+            List<HostAndPort> masters = masters(url);
+            // Unmeasured first: the JIT compiles the cluster client's paths.
+            pass(url, masters, Math.min(n, 100_000), c);
+            passes.put(url, pass(url, masters, n, c));
+        }
+        Pass one = passes.get(oneMaster);
+        Pass three = passes.get(threeMasters);
+        String setup = "P=" + PARTITIONS + ", " + c[0] + " workers x " + c[1] + ", batch " + c[2] + "; " + n
+                + " pre-published over " + MANY_KEYS + " execution ids";
+        List<BenchmarkMain.Row> rows = new ArrayList<>();
+        rows.add(new BenchmarkMain.Row("cluster", "1 master: WorkerService no-op", one.rate(), "events/s", setup));
+        rows.add(new BenchmarkMain.Row("cluster", "  1 master: Redis CPU per event", one.cpuMicrosPerEvent()[0], "us",
+                one.commands()));
+        rows.add(new BenchmarkMain.Row("cluster", "3 masters: WorkerService no-op", three.rate(), "events/s",
+                String.format("x%.2f of 1 master; the 3 masters, the workers and the JIT share 2 cores here",
+                        three.rate() / one.rate())));
+        double total = 0;
+        for (double v : three.cpuMicrosPerEvent()) {
+            total += v;
+        }
+        double even = total / three.cpuMicrosPerEvent().length;
+        boolean within = true;
+        List<HostAndPort> masters = masters(threeMasters);
+        for (int i = 0; i < three.cpuMicrosPerEvent().length; i++) {
+            double share = three.cpuMicrosPerEvent()[i] / total;
+            within &= Math.abs(three.cpuMicrosPerEvent()[i] - even) <= 0.2 * even;
+            rows.add(new BenchmarkMain.Row("cluster", "  master " + masters.get(i).getPort() + ": Redis CPU per event",
+                    three.cpuMicrosPerEvent()[i], "us", String.format("%.0f %% of the Redis work; %d of %d partitions%s",
+                            share * 100, three.partitions()[i], PARTITIONS, i == 0 ? "; " + three.commands() : "")));
+        }
+        rows.add(new BenchmarkMain.Row("cluster", "  3 masters: Redis CPU per event, all", total, "us",
+                (within ? "every master within" : "NOT every master within") + " +-20 % of an even share"));
+        // The model: each master core does 1e6 us of work a second, and gets 1/N of the events.
+        double perCore = 1e6 / total;
+        for (int cores : new int[] {1, 3, 6, 12}) {
+            rows.add(new BenchmarkMain.Row("cluster model", cores + " master core(s) would carry", perCore * cores, "events/s",
+                    String.format("1e6 us / %.2f us per event x %d, if the workers keep up and partitions spread evenly",
+                            total, cores)));
+        }
+        return rows;
+    }
+}
