@@ -82,12 +82,26 @@ class ArchitectureRulesCanFailTest {
     }
 
     @Test
+    void hostFrameworksRuleFailsOnTracingInTheTransport() {
+        assertViolated(ArchitectureTest.ENGINE_AND_TRANSPORT_KNOW_NOTHING_OF_HOST_FRAMEWORKS,
+                dev.workflowworker.redis.archfixture.RedisUsingOpenTelemetry.class, "io.opentelemetry.api.trace.Tracer");
+    }
+
+    @Test
+    void tracingRuleFailsOnTheEngine() {
+        assertViolated(ArchitectureTest.TRACING_NEEDS_ONLY_THE_API_AND_OPENTELEMETRY,
+                dev.workflowworker.opentelemetry.archfixture.TracingUsingTheEngine.class,
+                "dev.workflowworker.core.WorkerService");
+    }
+
+    @Test
     void theRealCheckSeesTheMainClassesOfEveryModuleAndNoTestClass() {
         JavaClasses main = new ClassFileImporter().withImportOption(new ImportOption.DoNotIncludeTests())
                 .importPackages("dev.workflowworker");
         Set<String> packages = main.stream().map(c -> ArchitectureTest.module(c.getPackageName()))
                 .collect(Collectors.toSet());
-        for (String module : new String[] {"api", "core", "redis", "micrometer", "dashboard", "examples", "benchmarks"}) {
+        for (String module : new String[] {"api", "core", "redis", "micrometer", "dashboard", "opentelemetry", "spring",
+                "examples", "benchmarks"}) {
             assertTrue(packages.contains("dev.workflowworker." + module), module + " missing from " + packages);
         }
         assertFalse(main.contain(ArchitectureRulesCanFailTest.class));

@@ -48,6 +48,27 @@ class ArchitectureTest {
             .should().dependOnClassesThat().resideInAnyPackage("io.micrometer..", "dev.workflowworker.micrometer..")
             .because("Micrometer is optional: worker-micrometer binds it");
 
+    /**
+     * Spring, OpenTelemetry and the dashboard's servlet are what some hosts use; the contract, the
+     * engine and the transport must run in a host that has none of them.
+     */
+    @ArchTest
+    static final ArchRule ENGINE_AND_TRANSPORT_KNOW_NOTHING_OF_HOST_FRAMEWORKS = noClasses()
+            .that().resideInAnyPackage("dev.workflowworker.api..", "dev.workflowworker.core..",
+                    "dev.workflowworker.redis..")
+            .should().dependOnClassesThat().resideInAnyPackage("org.springframework..", "io.opentelemetry..",
+                    "jakarta.servlet..", "dev.workflowworker.spring..", "dev.workflowworker.opentelemetry..",
+                    "dev.workflowworker.dashboard..")
+            .because("worker-api, worker-core and worker-redis must embed in any host; the integrations build on them");
+
+    /** Tracing must work with any transport: it wraps the contract's types only. */
+    @ArchTest
+    static final ArchRule TRACING_NEEDS_ONLY_THE_API_AND_OPENTELEMETRY = classes()
+            .that().resideInAPackage("dev.workflowworker.opentelemetry..")
+            .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "io.opentelemetry..",
+                    "dev.workflowworker.api..", "dev.workflowworker.opentelemetry..")
+            .because("worker-opentelemetry's only dependencies are worker-api and opentelemetry-api");
+
     /** The examples and benchmarks are never published, so nothing published may need them. */
     @ArchTest
     static final ArchRule NOTHING_DEPENDS_ON_EXAMPLES_OR_BENCHMARKS = noClasses()
