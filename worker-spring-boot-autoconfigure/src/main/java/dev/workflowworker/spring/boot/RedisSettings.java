@@ -13,8 +13,8 @@ final class RedisSettings {
 
     static RedisOptions redisOptions(WorkflowWorkerProperties props, Environment environment) {
         WorkflowWorkerProperties.Redis r = props.getRedis();
-        RedisOptions.Builder b = RedisOptions.fromEnvironment(SeedVariables.of(environment, props.isSeedVariables()))
-                .toBuilder();
+        RedisOptions seeded = RedisOptions.fromEnvironment(SeedVariables.of(environment, props.isSeedVariables()));
+        RedisOptions.Builder b = seeded.toBuilder();
         String p = "redis.";
         Settings.set(p + "url", r.getUrl(), b::uri);
         Settings.set(p + "host", r.getHost(), b::host);
@@ -46,6 +46,10 @@ final class RedisSettings {
         Settings.set(p + "consumer-retention", r.getConsumerRetention(), b::consumerRetention);
         Settings.set(p + "partitions", r.getPartitions(), b::partitions);
         Settings.set(p + "partition-lease-ttl", r.getPartitionLeaseTtl(), b::partitionLeaseTtl);
+        Settings.set(p + "wait-replicas", r.getWaitReplicas(), n -> b.waitForReplicas(n,
+                r.getWaitTimeout() != null ? r.getWaitTimeout() : seeded.waitTimeout()));
+        Settings.set(p + "wait-timeout", r.getWaitTimeout(), t -> b.waitForReplicas(
+                r.getWaitReplicas() != null ? r.getWaitReplicas() : seeded.waitReplicas(), t));
         try {
             return b.build();
         } catch (IllegalStateException | IllegalArgumentException e) {

@@ -547,6 +547,16 @@ public class WorkflowWorkerProperties {
         private Duration partitionLeaseTtl;
 
         /**
+         * Replicas that must confirm every publish and outcome (Redis WAIT) before it counts; 0
+         * (default) waits for none. See the README, "Running on Redis Cluster". Seed variable:
+         * REDIS_WAIT_REPLICAS.
+         */
+        private Integer waitReplicas;
+
+        /** How long a write waits for wait-replicas replicas; default 1s. Seed variable: REDIS_WAIT_TIMEOUT_MS. */
+        private Duration waitTimeout;
+
+        /**
          * Returns the setting, null when not set.
          *
          * @return the url setting
@@ -1030,6 +1040,42 @@ public class WorkflowWorkerProperties {
          */
         public void setPartitionLeaseTtl(Duration partitionLeaseTtl) {
             this.partitionLeaseTtl = partitionLeaseTtl;
+        }
+
+        /**
+         * Returns the setting, null when not set.
+         *
+         * @return the waitReplicas setting
+         */
+        public Integer getWaitReplicas() {
+            return waitReplicas;
+        }
+
+        /**
+         * Sets the setting.
+         *
+         * @param waitReplicas the value; null to keep the default
+         */
+        public void setWaitReplicas(Integer waitReplicas) {
+            this.waitReplicas = waitReplicas;
+        }
+
+        /**
+         * Returns the setting, null when not set.
+         *
+         * @return the waitTimeout setting
+         */
+        public Duration getWaitTimeout() {
+            return waitTimeout;
+        }
+
+        /**
+         * Sets the setting.
+         *
+         * @param waitTimeout the value; null to keep the default
+         */
+        public void setWaitTimeout(Duration waitTimeout) {
+            this.waitTimeout = waitTimeout;
         }
 
     }

@@ -161,6 +161,30 @@ class WorkflowWorkerAutoConfigurationTest {
     }
 
     @Test
+    void waitForReplicasComesFromThePropertiesOrTheSeedVariables() {
+        runner.withUserConfiguration(Handlers.class)
+                .withPropertyValues("workflow.worker.redis.stream=" + TestRedis.stream("wait"),
+                        "workflow.worker.redis.wait-timeout=250ms", "REDIS_WAIT_REPLICAS=0")
+                .run(context -> {
+                    RedisOptions redis = context.getBean(RedisOptions.class);
+                    assertEquals(0, redis.waitReplicas());
+                    assertEquals(Duration.ofMillis(250), redis.waitTimeout());
+                });
+        runner.withUserConfiguration(Handlers.class)
+                .withPropertyValues("workflow.worker.redis.stream=" + TestRedis.stream("wait2"),
+                        "workflow.worker.redis.wait-replicas=-1")
+                .run(context -> {
+                    Throwable failure = context.getStartupFailure();
+                    org.junit.jupiter.api.Assertions.assertNotNull(failure, "a negative replica count must fail the start");
+                    String messages = "";
+                    for (Throwable t = failure; t != null; t = t.getCause()) {
+                        messages += t.getMessage() + "\n";
+                    }
+                    org.junit.jupiter.api.Assertions.assertTrue(messages.contains("wait-replicas"), messages);
+                });
+    }
+
+    @Test
     void seedVariablesCanBeSwitchedOff() {
         runner.withUserConfiguration(Handlers.class)
                 .withPropertyValues("workflow.worker.seed-variables=false", "BATCH_SIZE=42", "WORKER_GROUP=from-seed")
