@@ -8,6 +8,7 @@ import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.RedisClusterClient;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisClusterOperationException;
+import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisRedirectionException;
 
@@ -155,6 +156,10 @@ final class Topology {
                 int i = pending.get(k);
                 try {
                     out[i] = replies.get(k).get();
+                } catch (IllegalStateException unanswered) {
+                    // The node's connection failed during the sync: the client leaves its replies
+                    // unset. Whether the calls ran is unknown, as after any lost connection.
+                    throw new JedisConnectionException("no reply from a node for call " + i + " of " + n, unanswered);
                 } catch (JedisDataException e) {
                     if (notRunHere(e)) {
                         redirect = e;
@@ -171,7 +176,7 @@ final class Topology {
                     long acked;
                     try {
                         acked = waits.get(waitOf.get(k)).get();
-                    } catch (JedisDataException e) {
+                    } catch (JedisDataException | IllegalStateException e) {
                         throw new RedisUnavailableException("cannot confirm that " + what.get() + " reached "
                                 + replicas + " replica(s): " + e.getMessage(), e);
                     }
