@@ -379,6 +379,10 @@ final class Partitions implements AutoCloseable {
             renewalFailing = true;
         } catch (RuntimeException e) {
             renewalFailing = true;
+            if (Topology.notRunHere(e)) {
+                // A slot moved: the next round, within a fifth of the lease, goes to its new node.
+                Topology.refresh(transport.redis());
+            }
             log.debug("partition ownership round failed: {}", e.toString());
         }
         long now = clock.wallMillis();
