@@ -923,6 +923,10 @@ final class Partitions implements AutoCloseable {
             w.wake();
             return;
         }
+        if (Thread.holdsLock(this)) {
+            // No round trip under the monitor the lease clock needs: the holder wakes the reader after leaving it.
+            return;
+        }
         long id = readerClientId;
         if (blocked && id >= 0 && !unblockSent.getAndSet(true)) {
             try {
@@ -1095,13 +1099,11 @@ final class Partitions implements AutoCloseable {
             throw e;
         }
         if (r == 1) {
-            if (keeps(l)) {
-                // Back in the buffer under the same lease; the take that hands it out again checks it.
-                offeredUnder.put(d.id(), l);
-                out.remove(d.id());
-                sequencer.hold(d.id(), dueAtMillis, attempt);
+            // Back in the buffer under the same lease; the take that hands it out again checks it.
+            if (requeue(l, d.id(), () -> sequencer.hold(d.id(), dueAtMillis, attempt))) {
+                wake();
             } else {
-                // Being given up: the hold is recorded for the next owner, which resumes the key here.
+                // Lost or being given up: the hold is recorded for the next owner, which resumes the key here.
                 forget(d.id());
             }
         } else {
@@ -1172,13 +1174,39 @@ final class Partitions implements AutoCloseable {
     }
 
     void handBack(Delivery d) {
-        Lease l = out.remove(d.id());
-        if (l == null || !keeps(l)) {
-            sequencer.settled(d.id());
+        Lease l = out.get(d.id());
+        if (l != null && requeue(l, d.id(), () -> sequencer.handBack(d.id()))) {
+            wake();
         } else {
-            offeredUnder.put(d.id(), l);
-            sequencer.handBack(d.id());
+            out.remove(d.id());
+            sequencer.settled(d.id());
         }
+    }
+
+    /** For tests: runs in {@link #requeue} between the lease check and the re-offer. */
+    volatile Runnable requeueHook;
+
+    /**
+     * Puts an out delivery back into the buffer under {@code l} if {@link #keeps} allows, in one
+     * step with respect to {@link #lost} and the start of a release: checked before their drop
+     * the entry is dropped with the rest, checked after it is not put back, so no entry stays
+     * buffered under a lease that is gone. The reader's wake is left to the caller, after the
+     * monitor: it may go to Redis, and the lease clock must never wait on Redis.
+     *
+     * @return false when the lease no longer keeps entries, and nothing was put back
+     */
+    private synchronized boolean requeue(Lease l, String id, Runnable backIntoSequencer) {
+        if (!keeps(l)) {
+            return false;
+        }
+        Runnable hook = requeueHook;
+        if (hook != null) {
+            hook.run();
+        }
+        offeredUnder.put(id, l);
+        out.remove(id);
+        backIntoSequencer.run();
+        return true;
     }
 
     /** {@return the partition an out delivery was read from, or -1} */
