@@ -97,7 +97,7 @@ final class Partitions implements AutoCloseable {
         public Runnable onLost(Runnable action) {
             onLost.add(action);
             if (lost && onLost.remove(action)) {
-                action.run();
+                runLost(action);
             }
             return () -> onLost.remove(action);
         }
@@ -106,12 +106,17 @@ final class Partitions implements AutoCloseable {
         void fireLost() {
             for (Runnable action : onLost) {
                 if (onLost.remove(action)) {
-                    try {
-                        action.run();
-                    } catch (RuntimeException e) {
-                        log.warn("an action on the loss of {} failed: {}", this, e.toString());
-                    }
+                    runLost(action);
                 }
+            }
+        }
+
+        /** One failing action must neither stop the others nor reach whoever noticed the loss. */
+        private void runLost(Runnable action) {
+            try {
+                action.run();
+            } catch (RuntimeException e) {
+                log.warn("an action on the loss of {} failed: {}", this, e.toString());
             }
         }
 
