@@ -864,6 +864,10 @@ final class Partitions implements AutoCloseable {
             if (wakePending.getAndSet(false) || sequencer.hasReady()) {
                 return;
             }
+            Runnable hook = beforeBlockingRead;
+            if (hook != null) {
+                hook.run();
+            }
             CommandArguments args = new CommandArguments(Protocol.Command.XREAD).add("COUNT").add(1)
                     .add("BLOCK").add(ms).add("STREAMS");
             for (String k : keys) {
@@ -890,6 +894,9 @@ final class Partitions implements AutoCloseable {
             blocked = false;
         }
     }
+
+    /** For tests: runs in the reader after its last look for wakes, before its XREAD is sent. */
+    volatile Runnable beforeBlockingRead;
 
     private Connection readConnection() {
         Connection c = readConnection;
