@@ -97,7 +97,7 @@ final class Partitions implements AutoCloseable {
         public Runnable onLost(Runnable action) {
             onLost.add(action);
             if (lost && onLost.remove(action)) {
-                action.run();
+                runLost(action);
             }
             return () -> onLost.remove(action);
         }
@@ -106,12 +106,17 @@ final class Partitions implements AutoCloseable {
         void fireLost() {
             for (Runnable action : onLost) {
                 if (onLost.remove(action)) {
-                    try {
-                        action.run();
-                    } catch (RuntimeException e) {
-                        log.warn("an action on the loss of {} failed: {}", this, e.toString());
-                    }
+                    runLost(action);
                 }
+            }
+        }
+
+        /** One failing action must neither stop the others nor reach whoever noticed the loss. */
+        private void runLost(Runnable action) {
+            try {
+                action.run();
+            } catch (RuntimeException e) {
+                log.warn("an action on the loss of {} failed: {}", this, e.toString());
             }
         }
 
@@ -863,6 +868,10 @@ final class Partitions implements AutoCloseable {
             if (wakePending.getAndSet(false) || sequencer.hasReady()) {
                 return;
             }
+            Runnable hook = beforeBlockingRead;
+            if (hook != null) {
+                hook.run();
+            }
             CommandArguments args = new CommandArguments(Protocol.Command.XREAD).add("COUNT").add(1)
                     .add("BLOCK").add(ms).add("STREAMS");
             for (String k : keys) {
@@ -889,6 +898,9 @@ final class Partitions implements AutoCloseable {
             blocked = false;
         }
     }
+
+    /** For tests: runs in the reader after its last look for wakes, before its XREAD is sent. */
+    volatile Runnable beforeBlockingRead;
 
     private Connection readConnection() {
         Connection c = readConnection;
@@ -925,6 +937,10 @@ final class Partitions implements AutoCloseable {
         ClusterWaits w = waits;
         if (w != null) {
             w.wake();
+            return;
+        }
+        if (Thread.holdsLock(this)) {
+            // No round trip under the monitor the lease clock needs: the holder wakes the reader after leaving it.
             return;
         }
         long id = readerClientId;
@@ -1099,13 +1115,11 @@ final class Partitions implements AutoCloseable {
             throw e;
         }
         if (r == 1) {
-            if (keeps(l)) {
-                // Back in the buffer under the same lease; the take that hands it out again checks it.
-                offeredUnder.put(d.id(), l);
-                out.remove(d.id());
-                sequencer.hold(d.id(), dueAtMillis, attempt);
+            // Back in the buffer under the same lease; the take that hands it out again checks it.
+            if (requeue(l, d.id(), () -> sequencer.hold(d.id(), dueAtMillis, attempt))) {
+                wake();
             } else {
-                // Being given up: the hold is recorded for the next owner, which resumes the key here.
+                // Lost or being given up: the hold is recorded for the next owner, which resumes the key here.
                 forget(d.id());
             }
         } else {
@@ -1176,13 +1190,39 @@ final class Partitions implements AutoCloseable {
     }
 
     void handBack(Delivery d) {
-        Lease l = out.remove(d.id());
-        if (l == null || !keeps(l)) {
-            sequencer.settled(d.id());
+        Lease l = out.get(d.id());
+        if (l != null && requeue(l, d.id(), () -> sequencer.handBack(d.id()))) {
+            wake();
         } else {
-            offeredUnder.put(d.id(), l);
-            sequencer.handBack(d.id());
+            out.remove(d.id());
+            sequencer.settled(d.id());
         }
+    }
+
+    /** For tests: runs in {@link #requeue} between the lease check and the re-offer. */
+    volatile Runnable requeueHook;
+
+    /**
+     * Puts an out delivery back into the buffer under {@code l} if {@link #keeps} allows, in one
+     * step with respect to {@link #lost} and the start of a release: checked before their drop
+     * the entry is dropped with the rest, checked after it is not put back, so no entry stays
+     * buffered under a lease that is gone. The reader's wake is left to the caller, after the
+     * monitor: it may go to Redis, and the lease clock must never wait on Redis.
+     *
+     * @return false when the lease no longer keeps entries, and nothing was put back
+     */
+    private synchronized boolean requeue(Lease l, String id, Runnable backIntoSequencer) {
+        if (!keeps(l)) {
+            return false;
+        }
+        Runnable hook = requeueHook;
+        if (hook != null) {
+            hook.run();
+        }
+        offeredUnder.put(id, l);
+        out.remove(id);
+        backIntoSequencer.run();
+        return true;
     }
 
     /** {@return the partition an out delivery was read from, or -1} */

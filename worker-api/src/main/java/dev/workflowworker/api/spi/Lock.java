@@ -26,9 +26,10 @@ public interface Lock extends AutoCloseable {
     /**
      * Asks to be told as soon as this holder learns that the lease is lost, without waiting for
      * the next {@link #renew}. A lock whose loss can be learned between renewals (a partition's
-     * lease, watched by a clock of its own) runs the action promptly, at most once, on a thread
-     * of its own; if the lease is lost already the action runs at once. The default learns
-     * nothing between renewals and never runs the action.
+     * lease, watched by a clock of its own) runs the action promptly, at most once, on the
+     * thread that learned of the loss; if the lease is lost already the action runs at once, on
+     * the caller's thread. The default learns nothing between renewals (other locks are only
+     * checked by {@link #renew}) and never runs the action.
      *
      * @param action what to do, e.g. cancel the handler; must be quick and must not throw
      * @return removes the action again; call it when the lease no longer matters (the event settled)
