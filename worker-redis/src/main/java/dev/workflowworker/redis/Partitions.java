@@ -952,7 +952,10 @@ final class Partitions implements AutoCloseable {
                     // The reader had checked for wakes but its XREAD had not reached Redis yet, so
                     // there was nothing to unblock: try again in a moment, until it has or it left.
                     unblockSent.set(false);
-                    expiry.schedule(this::wake, 1, TimeUnit.MILLISECONDS);
+                    // Timed by the lease clock, sent from elsewhere: a CLIENT UNBLOCK stuck on a
+                    // hung Redis must not hold up the clock that declares leases lost.
+                    expiry.schedule(() -> java.util.concurrent.CompletableFuture.runAsync(this::wake),
+                            1, TimeUnit.MILLISECONDS);
                 }
             } catch (JedisException | java.util.concurrent.RejectedExecutionException e) {
                 log.debug("unblocking the reader failed: {}", e.toString());
