@@ -48,13 +48,29 @@ final class LuaScript {
         return sha;
     }
 
+    /**
+     * Loads a script; a line {@code --@include name} is replaced by the text of {@code name.lua},
+     * so that scripts share helpers (Redis runs each script as one self-contained text).
+     */
     static LuaScript load(String name) {
+        StringBuilder source = new StringBuilder();
+        for (String line : read(name).split("\n", -1)) {
+            if (line.startsWith("--@include ")) {
+                source.append(read(line.substring("--@include ".length()).trim()));
+            } else {
+                source.append(line).append('\n');
+            }
+        }
+        return new LuaScript(source.toString());
+    }
+
+    private static String read(String name) {
         String resource = name + ".lua";
         try (InputStream in = LuaScript.class.getResourceAsStream(resource)) {
             if (in == null) {
                 throw new IllegalStateException("missing script resource " + resource);
             }
-            return new LuaScript(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read script resource " + resource, e);
         }

@@ -71,19 +71,9 @@ final class RedisUri {
         if (parsed.getHost() == null) {
             throw new IllegalArgumentException("uri: no host in " + redact(uri));
         }
-        String user = null;
-        String password = null;
-        String userInfo = parsed.getRawUserInfo();
-        if (userInfo != null && !userInfo.isEmpty()) {
-            int colon = userInfo.indexOf(':');
-            if (colon < 0) {
-                // redis://secret@host is how most clients spell a password without a user.
-                password = decode(userInfo);
-            } else {
-                user = colon == 0 ? null : decode(userInfo.substring(0, colon));
-                password = decode(userInfo.substring(colon + 1));
-            }
-        }
+        String[] credentials = credentials(parsed.getRawUserInfo());
+        String user = credentials[0];
+        String password = credentials[1];
         int database = 0;
         String path = parsed.getPath();
         if (path != null && path.length() > 1) {
@@ -106,20 +96,11 @@ final class RedisUri {
      */
     private static RedisUri parseCluster(String uri, boolean ssl) {
         String rest = uri.substring(uri.indexOf("://") + 3);
-        String user = null;
-        String password = null;
         int at = rest.lastIndexOf('@');
-        if (at >= 0) {
-            String userInfo = rest.substring(0, at);
-            rest = rest.substring(at + 1);
-            int colon = userInfo.indexOf(':');
-            if (colon < 0) {
-                password = decode(userInfo);
-            } else {
-                user = colon == 0 ? null : decode(userInfo.substring(0, colon));
-                password = decode(userInfo.substring(colon + 1));
-            }
-        }
+        String[] credentials = credentials(at >= 0 ? rest.substring(0, at) : null);
+        String user = credentials[0];
+        String password = credentials[1];
+        rest = rest.substring(at + 1);
         int slash = rest.indexOf('/');
         if (slash >= 0) {
             String path = rest.substring(slash + 1);
@@ -180,6 +161,19 @@ final class RedisUri {
         return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
     }
 
+    /** @return {user, password} of a URI's raw user info, either null when absent */
+    private static String[] credentials(String userInfo) {
+        if (userInfo == null || userInfo.isEmpty()) {
+            return new String[2];
+        }
+        int colon = userInfo.indexOf(':');
+        if (colon < 0) {
+            // redis://secret@host is how most clients spell a password without a user.
+            return new String[] {null, decode(userInfo)};
+        }
+        return new String[] {colon == 0 ? null : decode(userInfo.substring(0, colon)), decode(userInfo.substring(colon + 1))};
+    }
+
     private static String decode(String s) {
         // URLDecoder would turn a literal '+' into a space; in a URI's user info it is a '+'.
         return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
@@ -203,7 +197,12 @@ final class RedisUri {
 
     /** @return scheme, user and seed nodes of a cluster, with {@code ***} for a password */
     static String clusterEndpoint(boolean ssl, String user, boolean hasPassword, List<String> nodes) {
-        StringBuilder sb = new StringBuilder(ssl ? "rediss-cluster://" : "redis-cluster://");
+        return schemeAndUser(ssl ? "rediss-cluster://" : "redis-cluster://", user, hasPassword)
+                .append(String.join(",", nodes)).toString();
+    }
+
+    private static StringBuilder schemeAndUser(String scheme, String user, boolean hasPassword) {
+        StringBuilder sb = new StringBuilder(scheme);
         if (user != null || hasPassword) {
             sb.append(user == null ? "" : user);
             if (hasPassword) {
@@ -211,20 +210,12 @@ final class RedisUri {
             }
             sb.append('@');
         }
-        sb.append(String.join(",", nodes));
-        return sb.toString();
+        return sb;
     }
 
     /** @return scheme, user, host, port and database, with {@code ***} for a password */
     static String endpoint(boolean ssl, String user, boolean hasPassword, String host, int port, int database) {
-        StringBuilder sb = new StringBuilder(ssl ? "rediss://" : "redis://");
-        if (user != null || hasPassword) {
-            sb.append(user == null ? "" : user);
-            if (hasPassword) {
-                sb.append(":***");
-            }
-            sb.append('@');
-        }
+        StringBuilder sb = schemeAndUser(ssl ? "rediss://" : "redis://", user, hasPassword);
         sb.append(host.contains(":") ? "[" + host + "]" : host).append(':').append(port);
         if (database != 0) {
             sb.append('/').append(database);

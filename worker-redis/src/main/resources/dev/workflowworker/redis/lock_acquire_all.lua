@@ -3,20 +3,7 @@
 -- ARGV[1..n] owners (random per acquisition), ARGV[n+1] ttl (ms)
 -- Returns one fencing token per key, 0 where another holder has the lock. A key listed twice is
 -- taken once: the second owner finds it held.
--- A counter lost with the data (Redis restarted without persistence) starts again above every
--- token drawn before it: at the server's clock in microseconds, which a counter drawing fewer than
--- a million tokens a second never overtakes.
-local function draw(fence)
-  if redis.call('EXISTS', fence) == 0 then
-    local t = redis.call('TIME')
-    redis.call('SET', fence, t[1] .. string.format('%06d', tonumber(t[2])))
-  end
-  return redis.call('INCR', fence)
-end
--- Tokens pass 2^31 and Lua would print them in exponent form: format them as integers.
-local function text(token)
-  return string.format('%.0f', token)
-end
+--@include fence
 local n = #KEYS - 1
 local ttl = ARGV[n + 1]
 local tokens = {}

@@ -186,18 +186,7 @@ class RedisClusterTest {
         // events are running, buffered and pending, and their commits go to the slot's new master.
         java.util.concurrent.CountDownLatch moved = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch running = new java.util.concurrent.CountDownLatch(1);
-        WorkerService a = service(options, ctx -> {
-            if (((Number) ctx.payload().get("index")).intValue() == 5) {
-                running.countDown();
-                try {
-                    while (!moved.await(20, java.util.concurrent.TimeUnit.MILLISECONDS)) {
-                        ctx.throwIfCancelled();
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        });
+        WorkerService a = service(options, holdEventFiveUntil(moved, running));
         a.publisher().publishAll(events(12, 20, 0));
         assertTrue(running.await(30, java.util.concurrent.TimeUnit.SECONDS), "no event 5 started");
         int slot = JedisClusterCRC16.getSlot(options.partitionStream(0));
@@ -221,19 +210,7 @@ class RedisClusterTest {
                 .waitForReplicas(1, Duration.ofMillis(500)).build();
         java.util.concurrent.CountDownLatch killed = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch running = new java.util.concurrent.CountDownLatch(1);
-        // Cooperative, as promised handlers must be: it stops waiting once its lease is lost.
-        WorkerService a = service(options, ctx -> {
-            if (((Number) ctx.payload().get("index")).intValue() == 5) {
-                running.countDown();
-                try {
-                    while (!killed.await(20, java.util.concurrent.TimeUnit.MILLISECONDS)) {
-                        ctx.throwIfCancelled();
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        });
+        WorkerService a = service(options, holdEventFiveUntil(killed, running));
         service(options, ctx -> { });
         publishUntilAccepted(a, events(12, 20, 0));
         assertTrue(running.await(30, java.util.concurrent.TimeUnit.SECONDS), "no event 5 started");
@@ -250,19 +227,7 @@ class RedisClusterTest {
         publishUntilAccepted(a, events(12, 20, 20));
         Await.until(Duration.ofSeconds(90), () -> distinctCompleted() == 480,
                 () -> "completed " + distinctCompleted() + " distinct of 480");
-        // Order: with repeats of one event dropped (an outcome the failover left unknown runs its
-        // event again before the key moves on), every execution completed 0..39 in order.
-        assertEquals(0, overlaps.get(), "two handlers at once for one execution");
-        for (int e = 0; e < 12; e++) {
-            List<Integer> seen = new ArrayList<>();
-            for (int index : completions.get("exec-" + e)) {
-                if (seen.isEmpty() || seen.get(seen.size() - 1) != index) {
-                    seen.add(index);
-                }
-            }
-            assertEquals(java.util.stream.IntStream.range(0, 40).boxed().toList(), seen, "exec-" + e + ": "
-                    + completions.get("exec-" + e));
-        }
+        assertInOrderAllowingReruns(12, 40);
     }
 
     @Test
@@ -272,20 +237,7 @@ class RedisClusterTest {
                 .waitForReplicas(1, Duration.ofMillis(500)).build();
         java.util.concurrent.CountDownLatch replaced = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch running = new java.util.concurrent.CountDownLatch(1);
-        // A cooperative handler: it waits, but stops once its context is cancelled (the lease of
-        // its partition was lost), as promised handlers must; then no two run for one key.
-        WorkerService a = service(options, ctx -> {
-            if (((Number) ctx.payload().get("index")).intValue() == 5) {
-                running.countDown();
-                try {
-                    while (!replaced.await(20, java.util.concurrent.TimeUnit.MILLISECONDS)) {
-                        ctx.throwIfCancelled();
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        });
+        WorkerService a = service(options, holdEventFiveUntil(replaced, running));
         service(options, ctx -> { });
         publishUntilAccepted(a, events(12, 20, 0));
         assertTrue(running.await(30, java.util.concurrent.TimeUnit.SECONDS), "no event 5 started");
@@ -299,17 +251,7 @@ class RedisClusterTest {
         publishUntilAccepted(a, events(12, 20, 20));
         Await.until(Duration.ofSeconds(90), () -> distinctCompleted() == 480,
                 () -> "completed " + distinctCompleted() + " distinct of 480");
-        assertEquals(0, overlaps.get(), "two handlers at once for one execution");
-        for (int e = 0; e < 12; e++) {
-            List<Integer> seen = new ArrayList<>();
-            for (int index : completions.get("exec-" + e)) {
-                if (seen.isEmpty() || seen.get(seen.size() - 1) != index) {
-                    seen.add(index);
-                }
-            }
-            assertEquals(java.util.stream.IntStream.range(0, 40).boxed().toList(), seen, "exec-" + e + ": "
-                    + completions.get("exec-" + e));
-        }
+        assertInOrderAllowingReruns(12, 40);
     }
 
     /**
@@ -378,6 +320,44 @@ class RedisClusterTest {
 
     private static WorkflowEvent event(String id, String exec) {
         return WorkflowEvent.builder("STEP").eventId(id).executionId(exec).payload(Map.of("index", 0)).build();
+    }
+
+    /**
+     * A cooperative handler, as promised handlers must be: event 5 of every execution waits for
+     * {@code release}, but stops once its context is cancelled (its partition's lease was lost).
+     */
+    private static Consumer<EventContext> holdEventFiveUntil(java.util.concurrent.CountDownLatch release,
+                                                             java.util.concurrent.CountDownLatch running) {
+        return ctx -> {
+            if (((Number) ctx.payload().get("index")).intValue() == 5) {
+                running.countDown();
+                try {
+                    while (!release.await(20, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                        ctx.throwIfCancelled();
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+    }
+
+    /**
+     * No overlap, and with repeats of one event dropped (an outcome a failover left unknown runs
+     * its event again before the key moves on) every execution completed 0..n-1 in order.
+     */
+    private void assertInOrderAllowingReruns(int executions, int perExecution) {
+        assertEquals(0, overlaps.get(), "two handlers at once for one execution");
+        for (int e = 0; e < executions; e++) {
+            List<Integer> seen = new ArrayList<>();
+            for (int index : completions.get("exec-" + e)) {
+                if (seen.isEmpty() || seen.get(seen.size() - 1) != index) {
+                    seen.add(index);
+                }
+            }
+            assertEquals(java.util.stream.IntStream.range(0, perExecution).boxed().toList(), seen, "exec-" + e + ": "
+                    + completions.get("exec-" + e));
+        }
     }
 
     private int distinctCompleted() {

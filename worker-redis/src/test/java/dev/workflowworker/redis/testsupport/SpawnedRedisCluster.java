@@ -154,14 +154,16 @@ public final class SpawnedRedisCluster implements AutoCloseable {
 
     /** @return slot to port of the node serving it, as a running node sees it */
     private Map<Integer, Integer> slotOwners() {
+        return owners(askAnyRunning(j -> j.clusterSlots()));
+    }
+
+    /** CLUSTER SLOTS as slot to the port of the master serving it. */
+    private static Map<Integer, Integer> owners(List<Object> clusterSlots) {
         Map<Integer, Integer> owners = new HashMap<>();
-        for (Object range : askAnyRunning(j -> j.clusterSlots())) {
+        for (Object range : clusterSlots) {
             List<?> r = (List<?>) range;
-            long from = (Long) r.get(0);
-            long to = (Long) r.get(1);
-            List<?> master = (List<?>) r.get(2);
-            int port = ((Long) master.get(1)).intValue();
-            for (long s = from; s <= to; s++) {
+            int port = ((Long) ((List<?>) r.get(2)).get(1)).intValue();
+            for (long s = (Long) r.get(0); s <= (Long) r.get(1); s++) {
                 owners.put((int) s, port);
             }
         }
@@ -249,24 +251,17 @@ public final class SpawnedRedisCluster implements AutoCloseable {
      * @return the node that took its slots over
      */
     public SpawnedRedisServer killMasterAndAwaitFailover(SpawnedRedisServer master, Duration timeout) {
-        Map<Integer, Integer> before = slotOwners();
-        int slot = before.entrySet().stream().filter(e -> e.getValue() == master.port()).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException(master + " serves no slot")).getKey();
-        master.kill();
+        int slot = aSlotOf(master);
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() - deadline < 0) {
-            try {
-                Integer owner = slotOwners().get(slot);
-                if (owner != null && owner != master.port()) {
-                    awaitHealthy(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
-                    return byPort().get(owner);
-                }
-            } catch (RuntimeException e) {
-                // Mid-election a node may not answer CLUSTER SLOTS yet.
-            }
-            sleep(50);
-        }
-        throw new IllegalStateException("no replica of " + master + " took over within " + timeout);
+        master.kill();
+        SpawnedRedisServer next = awaitNewMasterOfSlot(slot, master, timeout);
+        awaitHealthy(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+        return next;
+    }
+
+    private int aSlotOf(SpawnedRedisServer master) {
+        return slotOwners().entrySet().stream().filter(e -> e.getValue() == master.port()).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException(master + " serves no slot")).getKey();
     }
 
     /** @return the first replica of a master, from its INFO replication */
@@ -314,24 +309,10 @@ public final class SpawnedRedisCluster implements AutoCloseable {
      * @return the node that took its slots over
      */
     public SpawnedRedisServer freezeMasterUntilReplaced(SpawnedRedisServer master, Duration timeout) {
-        Map<Integer, Integer> before = slotOwners();
-        int slot = before.entrySet().stream().filter(e -> e.getValue() == master.port()).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException(master + " serves no slot")).getKey();
+        int slot = aSlotOf(master);
         master.freeze();
         try {
-            long deadline = System.nanoTime() + timeout.toNanos();
-            while (System.nanoTime() - deadline < 0) {
-                try {
-                    Integer owner = slotOwnersExcept(master).get(slot);
-                    if (owner != null && owner != master.port()) {
-                        return byPort().get(owner);
-                    }
-                } catch (RuntimeException e) {
-                    // Mid-election a node may not answer CLUSTER SLOTS yet.
-                }
-                sleep(50);
-            }
-            throw new IllegalStateException("no replica of frozen " + master + " took over within " + timeout);
+            return awaitNewMasterOfSlot(slot, master, timeout);
         } finally {
             master.thaw();
         }
@@ -343,15 +324,7 @@ public final class SpawnedRedisCluster implements AutoCloseable {
                 continue;
             }
             try (Jedis j = n.jedis()) {
-                Map<Integer, Integer> owners = new HashMap<>();
-                for (Object range : j.clusterSlots()) {
-                    List<?> r = (List<?>) range;
-                    int port = ((Long) ((List<?>) r.get(2)).get(1)).intValue();
-                    for (long s = (Long) r.get(0); s <= (Long) r.get(1); s++) {
-                        owners.put((int) s, port);
-                    }
-                }
-                return owners;
+                return owners(j.clusterSlots());
             } catch (RuntimeException e) {
                 // try the next node
             }
