@@ -19,7 +19,19 @@ dir=$(mktemp -d)
 redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir" --daemonize yes \
   --pidfile "$dir/redis.pid" --logfile "$dir/redis.log"
 pids=("$dir/redis.pid")
-trap 'for p in "${pids[@]}"; do kill "$(cat "$p")" 2>/dev/null || true; done; rm -rf "$dir"' EXIT
+cleanup() {
+  local running=()
+  for f in "${pids[@]}"; do
+    local p; p=$(cat "$f" 2>/dev/null) || continue
+    kill "$p" 2>/dev/null && running+=("$p")
+  done
+  # A server writes its log until it exits: rm -rf before then leaves the directory behind.
+  for p in "${running[@]}"; do
+    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+  done
+  rm -rf "$dir"
+}
+trap cleanup EXIT
 for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
 
 # A cluster node's bus listens 10000 above its port: pick p <= 55535 with p and p + 10000 free.

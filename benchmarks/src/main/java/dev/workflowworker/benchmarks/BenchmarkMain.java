@@ -86,7 +86,7 @@ public final class BenchmarkMain {
             rows.addAll(BullMqScenario.run(redis, events, Path.of(opt.getOrDefault("node-dir", "benchmarks/node"))));
         }
         if (opt.containsKey("cluster1") && opt.containsKey("cluster3") && wanted(only, "cluster")) {
-            rows.addAll(ClusterScenario.run(opt.get("cluster1"), opt.get("cluster3"), events,
+            rows.addAll(ClusterScenario.run(redis, opt.get("cluster1"), opt.get("cluster3"), events,
                     opt.getOrDefault("partitioned-config", PartitionedScenario.DEFAULT_CONFIG)));
         }
         if (partitioned) {

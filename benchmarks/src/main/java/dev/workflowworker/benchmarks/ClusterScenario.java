@@ -34,10 +34,13 @@ final class ClusterScenario {
     private ClusterScenario() {
     }
 
-    /** The masters of a cluster, from CLUSTER SLOTS of one of its seeds. */
+    /** The masters of a cluster, from CLUSTER SLOTS of one of its seeds; of a {@code redis://} URL, its server. */
     static List<HostAndPort> masters(String clusterUrl) {
         String first = clusterUrl.substring(clusterUrl.indexOf("://") + 3).split(",")[0];
         HostAndPort seed = HostAndPort.from(first);
+        if (!clusterUrl.contains("-cluster://")) {
+            return List.of(seed);
+        }
         TreeSet<String> out = new TreeSet<>();
         try (Jedis j = new Jedis(seed)) {
             for (Object range : j.clusterSlots()) {
@@ -133,7 +136,12 @@ final class ClusterScenario {
         return new Pass(rate, cpu, partitions, commands);
     }
 
-    static List<BenchmarkMain.Row> run(String oneMaster, String threeMasters, int n, String config) throws Exception {
+    /**
+     * @param plain the other rows' single server (not a cluster), or null: the same pass there too,
+     *              so that what cluster mode costs a master shows apart from what P=48 costs
+     */
+    static List<BenchmarkMain.Row> run(String plain, String oneMaster, String threeMasters, int n, String config)
+            throws Exception {
         int[] c = java.util.Arrays.stream(config.trim().split("x")).mapToInt(Integer::parseInt).toArray();
         Map<String, Pass> passes = new LinkedHashMap<>();
         for (String url : List.of(oneMaster, threeMasters)) {
@@ -144,6 +152,8 @@ final class ClusterScenario {
         }
         Pass one = passes.get(oneMaster);
         Pass three = passes.get(threeMasters);
+        // The JIT is warm by now; the server only needs its scripts loaded, which the pass does.
+        Pass server = plain == null ? null : pass(plain, masters(plain), n, c);
         String setup = "P=" + PARTITIONS + ", " + c[0] + " workers x " + c[1] + ", batch " + c[2] + "; " + n
                 + " pre-published over " + MANY_KEYS + " execution ids";
         List<BenchmarkMain.Row> rows = new ArrayList<>();
@@ -168,7 +178,15 @@ final class ClusterScenario {
                             share * 100, three.partitions()[i], PARTITIONS, i == 0 ? "; " + three.commands() : "")));
         }
         rows.add(new BenchmarkMain.Row("cluster", "  3 masters: Redis CPU per event, all", total, "us",
-                (within ? "every master within" : "NOT every master within") + " +-20 % of an even share"));
+                (within ? "every master within" : "NOT every master within") + String.format(
+                        " +-20 %% of an even share; x%.2f of 1 master's", total / one.cpuMicrosPerEvent()[0])));
+        if (server != null) {
+            rows.add(new BenchmarkMain.Row("cluster", "plain server: WorkerService no-op", server.rate(), "events/s",
+                    "the same on the single server of the other rows, no cluster"));
+            rows.add(new BenchmarkMain.Row("cluster", "  plain server: Redis CPU per event", server.cpuMicrosPerEvent()[0],
+                    "us", String.format("1 master on a cluster x%.2f of this", one.cpuMicrosPerEvent()[0]
+                            / server.cpuMicrosPerEvent()[0])));
+        }
         // The model: each master core does 1e6 us of work a second, and gets 1/N of the events.
         double perCore = 1e6 / total;
         for (int cores : new int[] {1, 3, 6, 12}) {
