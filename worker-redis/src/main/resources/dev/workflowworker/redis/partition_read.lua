@@ -38,16 +38,28 @@ end
 local entries = r[1][2]
 local done = {}
 if KEYS[3] then
+  -- One ZMSCORE for the batch: a call per entry cost more than the lookups themselves.
+  local ids = {}
+  local at = {}
   for i, e in ipairs(entries) do
     local fields = e[2]
     if fields then
       for j = 1, #fields, 2 do
         if fields[j] == 'event_id' then
-          if fields[j + 1] ~= '' and redis.call('ZSCORE', KEYS[3], fields[j + 1]) then
-            done[#done + 1] = i
+          if fields[j + 1] ~= '' then
+            ids[#ids + 1] = fields[j + 1]
+            at[#ids] = i
           end
           break
         end
+      end
+    end
+  end
+  if #ids > 0 then
+    local scores = redis.call('ZMSCORE', KEYS[3], unpack(ids))
+    for k = 1, #ids do
+      if scores[k] then
+        done[#done + 1] = at[k]
       end
     end
   end
