@@ -1274,11 +1274,16 @@ final class Partitions implements AutoCloseable {
         closed = true;
         router.stop();
         routerThread.interrupt();
-        ticker.shutdownNow();
+        // Not interrupted: a round in the middle of a cluster pipeline's sync would log an error
+        // for the interruption. The round ends within the socket timeout.
+        ticker.shutdown();
         expiry.shutdownNow();
         try {
-            ticker.awaitTermination(2, TimeUnit.SECONDS);
+            if (!ticker.awaitTermination(2, TimeUnit.SECONDS)) {
+                ticker.shutdownNow();
+            }
         } catch (InterruptedException e) {
+            ticker.shutdownNow();
             Thread.currentThread().interrupt();
         }
         try {
