@@ -200,6 +200,39 @@ final class Topology {
         }
     }
 
+    /**
+     * {@return the reply of a pipelined call}
+     *
+     * @throws JedisConnectionException if the call got no reply: a cluster pipeline whose
+     *     connection to a node fails during sync logs it and leaves that node's replies unset,
+     *     which Jedis reports as an IllegalStateException; the calls may or may not have run
+     */
+    static <T> T reply(Response<T> response) {
+        try {
+            return response.get();
+        } catch (IllegalStateException e) {
+            if (isUnsetReply(e)) {
+                throw noReply(e);
+            }
+            throw e;
+        }
+    }
+
+    /** @return true if {@code e} is what Jedis throws for a pipelined call that got no reply */
+    static boolean isUnsetReply(Throwable e) {
+        if (!(e instanceof IllegalStateException)) {
+            return false;
+        }
+        StackTraceElement[] at = e.getStackTrace();
+        return (at.length > 0 && Response.class.getName().equals(at[0].getClassName()))
+                || (e.getMessage() != null && e.getMessage().startsWith("Please close pipeline"));
+    }
+
+    static JedisConnectionException noReply(Throwable e) {
+        return new JedisConnectionException("no reply from a cluster node: its connection failed while the pipeline "
+                + "was read, so its calls may or may not have run", e);
+    }
+
     /** Sends of one call answered "not here, not now" before the answer is passed on. */
     static final int MAX_ROUNDS = 6;
 

@@ -19,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
@@ -75,7 +74,11 @@ class ClusterReviewTest {
         return t;
     }
 
-    /** A publish to a node that stops answering says Redis is unavailable, as on one server. */
+    /**
+     * A publish to a node that stops answering mid-pipeline is a connection failure, as on one
+     * server: tried once more, else {@link RedisUnavailableException}. Jedis's cluster pipeline
+     * leaves the node's replies unset and {@code Response.get()} throws IllegalStateException.
+     */
     @Test
     void publishToAStalledNodeFailsAsUnavailable() throws Exception {
         RedisOptions options = quick().stream("{stall}:events").build();
@@ -83,11 +86,16 @@ class ClusterReviewTest {
             transport.publish(WorkflowEvent.builder("STEP").eventId("warm").build());
             SpawnedRedisServer node = cluster.masterOf(options.stream());
             Thread b = busy(node, 1200);
-            RuntimeException e = assertThrows(RuntimeException.class,
-                    () -> transport.publish(WorkflowEvent.builder("STEP").eventId("e1").build()));
-            b.join();
-            if (!(e instanceof RedisUnavailableException)) {
-                fail("expected RedisUnavailableException, got " + e, e);
+            try {
+                // Sent again on a fresh connection once (a duplicate entry at worst), which may
+                // land once the node answers again; otherwise unavailable.
+                transport.publish(WorkflowEvent.builder("STEP").eventId("e1").build());
+            } catch (RedisUnavailableException expected) {
+                // as on one server
+            } catch (RuntimeException e) {
+                fail("expected success or RedisUnavailableException, got " + e, e);
+            } finally {
+                b.join();
             }
         }
     }
@@ -116,8 +124,7 @@ class ClusterReviewTest {
             RuntimeException failure = null;
             Thread b = busy(node, 800);
             try {
-                reply = transport.callOnce("read for routing", () -> transport.scripts().partitionRead.eval(
-                        transport.redis(), List.of(stream, lease), List.of("g2", "me", "1", ">", "0")));
+                reply = Router.readOnce(transport, List.of(stream, lease), List.of("g2", "me", "1", ">", "0"));
             } catch (RuntimeException e) {
                 failure = e;
             }
