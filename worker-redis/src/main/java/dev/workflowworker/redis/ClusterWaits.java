@@ -70,6 +70,11 @@ final class ClusterWaits implements AutoCloseable {
                     closeConnection();
                     c = transport.connector().newDedicatedConnection(transport.redis(), key);
                     connection = c;
+                    if (closed) {
+                        // close() ran while this connected and found nothing to close.
+                        closeConnection();
+                        return;
+                    }
                 }
                 c.setSoTimeout((int) Math.min(Integer.MAX_VALUE, transport.connector().socketTimeoutMillis() + blockMs));
                 Object reply;
