@@ -138,4 +138,36 @@ class ClusterReviewTest {
             assertEquals(entries.size(), pending, "entries moved into the pending list by one call vs. returned to it");
         }
     }
+
+    /**
+     * Every node drops the pooled connections (CLIENT KILL), so the next cluster pipeline's reads
+     * fail at once on every node. Jedis reads the nodes in parallel, and its reader threads remove
+     * their node from the map the submitting thread is still iterating. Whatever that does, a
+     * publish must succeed (tried again on fresh connections) or fail as unavailable.
+     */
+    @Test
+    void aPipelineWhoseConnectionsAllDropFailsAsUnavailable() throws Exception {
+        RedisOptions options = quick().stream("drops").partitions(12).build();
+        List<WorkflowEvent> batch = new java.util.ArrayList<>();
+        for (int i = 0; i < 24; i++) {
+            batch.add(WorkflowEvent.builder("STEP").eventId("d" + i).executionId("x" + i).build());
+        }
+        try (RedisEventTransport transport = RedisEventTransport.create(options)) {
+            for (int round = 0; round < 30; round++) {
+                transport.publishAll(batch);
+                for (SpawnedRedisServer m : cluster.masters()) {
+                    try (redis.clients.jedis.Jedis j = m.jedis()) {
+                        j.sendCommand(Protocol.Command.CLIENT, "KILL", "TYPE", "normal", "SKIPME", "yes");
+                    }
+                }
+                try {
+                    transport.publishAll(batch);
+                } catch (RedisUnavailableException expected) {
+                    // fine
+                } catch (RuntimeException e) {
+                    fail("round " + round + ": expected success or RedisUnavailableException, got " + e, e);
+                }
+            }
+        }
+    }
 }
