@@ -194,6 +194,18 @@ final class ClusterWaits implements AutoCloseable {
         return n;
     }
 
+    /** For tests: how many partition waits hold a connection now. */
+    int connections() {
+        int n = 0;
+        for (Waiter w : waiters.values()) {
+            Connection c = w.connection;
+            if (c != null && c.isConnected()) {
+                n++;
+            }
+        }
+        return n;
+    }
+
     static int slotOf(String key) {
         return JedisClusterCRC16.getSlot(key);
     }

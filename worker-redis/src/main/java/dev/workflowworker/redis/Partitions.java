@@ -1314,6 +1314,11 @@ final class Partitions implements AutoCloseable {
         }
     }
 
+    /** For tests: the per-partition waits on a cluster, or null. */
+    ClusterWaits clusterWaits() {
+        return waits;
+    }
+
     static boolean isNoScript(JedisDataException e) {
         return e.getMessage() != null && e.getMessage().startsWith("NOSCRIPT");
     }

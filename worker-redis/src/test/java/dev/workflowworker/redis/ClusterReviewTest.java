@@ -170,4 +170,37 @@ class ClusterReviewTest {
             }
         }
     }
+
+    /**
+     * The idle wait keeps a blocking connection per owned partition. When another instance takes
+     * partitions over, the waits of the partitions this one no longer owns must not keep their
+     * connections open for the life of the transport.
+     */
+    @Test
+    void waitsOfPartitionsNoLongerOwnedLetTheirConnectionsGo() throws Exception {
+        RedisOptions options = quick().stream("waits").partitions(6).partitionLeaseTtl(Duration.ofSeconds(2)).build();
+        try (RedisEventTransport a = RedisEventTransport.create(options)) {
+            dev.workflowworker.api.spi.EventTransport.Consumer ca = a.openConsumer("a");
+            dev.workflowworker.core.testing.Await.until(Duration.ofSeconds(15), () -> a.ownedPartitions().size() == 6,
+                    "a owns every partition");
+            ca.read(10, Duration.ofMillis(300));
+            ClusterWaits waits = a.partitions().clusterWaits();
+            assertEquals(6, waits.connections(), "one wait connection per owned partition");
+            try (RedisEventTransport b = RedisEventTransport.create(options)) {
+                dev.workflowworker.api.spi.EventTransport.Consumer cb = b.openConsumer("b");
+                long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+                while (!(a.ownedPartitions().size() == 3 && b.ownedPartitions().size() == 3)) {
+                    if (System.nanoTime() - deadline > 0) {
+                        fail("no even share: a " + a.ownedPartitions() + ", b " + b.ownedPartitions());
+                    }
+                    cb.read(10, Duration.ofMillis(100));
+                    ca.read(10, Duration.ofMillis(100));
+                }
+                // Two idle waits, longer than the blocks left from before the hand-over.
+                ca.read(10, Duration.ofMillis(400));
+                ca.read(10, Duration.ofMillis(400));
+                assertEquals(3, waits.connections(), "wait connections of " + a.ownedPartitions() + " owned now");
+            }
+        }
+    }
 }
