@@ -26,7 +26,8 @@ import java.util.function.BooleanSupplier;
  *
  * <p>A partition's read stays out after the reader stops waiting, until news or its block ends;
  * the next wait reuses it rather than sending another. It may report entries the reader has read
- * meanwhile, which costs one empty read round and nothing else.
+ * meanwhile, which costs one empty read round and nothing else. The wait of a partition no longer
+ * owned closes its connection at the first wait after its read is back.
  */
 final class ClusterWaits implements AutoCloseable {
 
@@ -159,6 +160,15 @@ final class ClusterWaits implements AutoCloseable {
                     w.running = false;
                     throw e;
                 }
+            }
+        }
+        // Partitions owned no longer (taken over, released): their connections go once their
+        // reads are back, or an instance would keep one for every partition it ever owned.
+        for (java.util.Iterator<Map.Entry<String, Waiter>> it = waiters.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<String, Waiter> e = it.next();
+            if (!e.getValue().running && !keys.contains(e.getKey())) {
+                it.remove();
+                e.getValue().closeConnection();
             }
         }
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
