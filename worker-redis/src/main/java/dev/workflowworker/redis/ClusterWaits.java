@@ -26,7 +26,8 @@ import java.util.function.BooleanSupplier;
  *
  * <p>A partition's read stays out after the reader stops waiting, until news or its block ends;
  * the next wait reuses it rather than sending another. It may report entries the reader has read
- * meanwhile, which costs one empty read round and nothing else.
+ * meanwhile, which costs one empty read round and nothing else. The wait of a partition no longer
+ * owned closes its connection at the first wait after its read is back.
  */
 final class ClusterWaits implements AutoCloseable {
 
@@ -70,6 +71,11 @@ final class ClusterWaits implements AutoCloseable {
                     closeConnection();
                     c = transport.connector().newDedicatedConnection(transport.redis(), key);
                     connection = c;
+                    if (closed) {
+                        // close() ran while this connected and found nothing to close.
+                        closeConnection();
+                        return;
+                    }
                 }
                 c.setSoTimeout((int) Math.min(Integer.MAX_VALUE, transport.connector().socketTimeoutMillis() + blockMs));
                 Object reply;
@@ -156,6 +162,15 @@ final class ClusterWaits implements AutoCloseable {
                 }
             }
         }
+        // Partitions owned no longer (taken over, released): their connections go once their
+        // reads are back, or an instance would keep one for every partition it ever owned.
+        for (java.util.Iterator<Map.Entry<String, Waiter>> it = waiters.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<String, Waiter> e = it.next();
+            if (!e.getValue().running && !keys.contains(e.getKey())) {
+                it.remove();
+                e.getValue().closeConnection();
+            }
+        }
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
         synchronized (signal) {
             while (!news && !closed) {
@@ -183,6 +198,18 @@ final class ClusterWaits implements AutoCloseable {
         int n = 0;
         for (Waiter w : waiters.values()) {
             if (w.running) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** For tests: how many partition waits hold a connection now. */
+    int connections() {
+        int n = 0;
+        for (Waiter w : waiters.values()) {
+            Connection c = w.connection;
+            if (c != null && c.isConnected()) {
                 n++;
             }
         }

@@ -187,6 +187,20 @@ final class LuaScript {
                 replicas, waitMs, () -> "a write of " + n + " script call(s)");
     }
 
+    /**
+     * Runs the script with a guarantee that it is never sent twice for one call, for scripts that
+     * must not run again after a lost reply (a read that moves entries into a pending list). A
+     * cluster client sends a command again by itself after a connection failure, a socket timeout
+     * included, when the first send may have run; a pipeline does not, and {@link #evalAll}
+     * resends only calls answered with a redirect or NOSCRIPT, which did nothing.
+     */
+    Object evalOnce(UnifiedJedis redis, List<?> keys, List<?> args) {
+        if (!Topology.isCluster(redis)) {
+            return eval(redis, keys, args);
+        }
+        return evalAll(redis, 1, i -> keys, i -> args).get(0);
+    }
+
     /** Runs the script once, then waits for {@code replicas} replicas as {@link #evalAll} does; without them, {@link #eval}. */
     Object eval(UnifiedJedis redis, List<?> keys, List<?> args, int replicas, long waitMs) {
         if (replicas <= 0) {

@@ -380,8 +380,13 @@ final class Partitions implements AutoCloseable {
             tickOnce();
             renewalFailing = false;
         } catch (IllegalStateException e) {
-            log.error("partitioned stream {}: {}", options.stream(), e.getMessage());
             renewalFailing = true;
+            if (Topology.isUnsetReply(e)) {
+                // A node's connection failed during the round's pipeline: unreachable, not a layout error.
+                log.debug("partition ownership round failed: {}", Topology.noReply(e).toString());
+            } else {
+                log.error("partitioned stream {}: {}", options.stream(), e.getMessage());
+            }
         } catch (RuntimeException e) {
             renewalFailing = true;
             if (Topology.notRunHere(e)) {
@@ -1307,6 +1312,11 @@ final class Partitions implements AutoCloseable {
         if (waits != null) {
             waits.close();
         }
+    }
+
+    /** For tests: the per-partition waits on a cluster, or null. */
+    ClusterWaits clusterWaits() {
+        return waits;
     }
 
     static boolean isNoScript(JedisDataException e) {

@@ -536,7 +536,7 @@ public final class RedisEventTransport implements EventTransport {
     private static <T> T callWith(UnifiedJedis redis, RedisOptions options, String what, Supplier<T> op,
                                   boolean repeat) {
         try {
-            return op.get();
+            return noReplyAsConnectionFailure(op);
         } catch (JedisException first) {
             if (!isConnectionFailure(first)) {
                 throw first;
@@ -546,13 +546,25 @@ public final class RedisEventTransport implements EventTransport {
                 throw unavailable(options, what, first);
             }
             try {
-                return op.get();
+                return noReplyAsConnectionFailure(op);
             } catch (JedisException second) {
                 if (isConnectionFailure(second)) {
                     throw unavailable(options, what, second);
                 }
                 throw second;
             }
+        }
+    }
+
+    /** A cluster pipeline call left without a reply by a failed node connection is a connection failure. */
+    private static <T> T noReplyAsConnectionFailure(Supplier<T> op) {
+        try {
+            return op.get();
+        } catch (IllegalStateException e) {
+            if (Topology.isUnsetReply(e)) {
+                throw Topology.noReply(e);
+            }
+            throw e;
         }
     }
 

@@ -956,6 +956,13 @@ public final class RedisOptions {
                 String prefix = keyPrefix != null ? keyPrefix : defaultKeyPrefix();
                 requireSlot("keyPrefix", prefix + "lock:x", slot);
                 requireSlot("keyPrefix", prefix + "processed:y", slot);
+                if (partitions > 0 && stream.indexOf('}') >= 0) {
+                    // Each partition's key is a hash tag made from the stream's name; a '}' in it
+                    // would end every such tag early, putting all partitions (and the router's
+                    // lease, away from the stream) in slots the design does not expect.
+                    throw new IllegalStateException("stream (" + stream + ") must not contain '}' when partitioned "
+                            + "on a Redis Cluster: each partition gets a hash tag of its own made from the stream's name");
+                }
             }
             return new RedisOptions(this);
         }

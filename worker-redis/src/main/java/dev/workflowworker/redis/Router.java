@@ -111,13 +111,10 @@ final class Router implements Runnable {
             // a read whose reply was lost still moved its entries into the pending list, and
             // routing later entries first would put them out of order (and the routed mark would
             // then skip the earlier ones).
-            // Through a pipeline, not a plain call: a cluster client repeats a plain call by
-            // itself after a connection failure, which is the repeat this must never make.
-            reply = transport.callOnce("read " + options.stream() + " for routing", () ->
-                    transport.scripts().partitionRead.evalAll(transport.redis(), 1,
-                            i -> List.of(options.stream(), options.routerLease()),
-                            i -> List.of(options.routerGroup(), lease.value, Integer.toString(BATCH), start, "0"))
-                            .get(0));
+            // Through a pipeline on a cluster, not a plain call: a cluster client repeats a plain
+            // call by itself after a connection failure, which is the repeat this must never make.
+            reply = readOnce(transport, List.of(options.stream(), options.routerLease()),
+                    List.of(options.routerGroup(), lease.value, Integer.toString(BATCH), start, "0"));
         } catch (RuntimeException e) {
             historyCursor = "0-0";
             throw e;
@@ -167,6 +164,12 @@ final class Router implements Runnable {
         }
         transport.call("ack routed entries", () -> transport.redis().executeCommand(ack));
         return ids.size();
+    }
+
+    /** One run of the read script, never sent twice, not even by a cluster client after a socket timeout. */
+    static Object readOnce(RedisEventTransport transport, List<?> keys, List<?> args) {
+        return transport.callOnce("read " + keys.get(0) + " for routing",
+                () -> transport.scripts().partitionRead.evalOnce(transport.redis(), keys, args));
     }
 
     /**
