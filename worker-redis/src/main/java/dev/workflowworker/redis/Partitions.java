@@ -292,8 +292,11 @@ final class Partitions implements AutoCloseable {
         if (!active) {
             return;
         }
-        long token = StreamEntries.number(transport.scripts().leaseAcquire.eval(transport.redis(),
-                List.of(options.routerLease(), options.routerFence()), List.of(member, ttl)));
+        // Pipelined like the partitions' draws: never resent by a cluster client after a lost
+        // reply (a resent draw finds its own lease and answers 0), and replicated when asked.
+        long token = StreamEntries.number(transport.scripts().leaseAcquire.evalAll(transport.redis(), 1,
+                i -> List.of(options.routerLease(), options.routerFence()), i -> List.of(member, ttl),
+                transport.waitReplicas(), transport.waitMs()).get(0));
         if (token > 0) {
             Lease taken = new Lease(-1, token, member + "|" + token, sentAt);
             synchronized (routerSignal) {
