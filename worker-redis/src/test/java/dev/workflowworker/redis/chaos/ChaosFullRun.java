@@ -15,21 +15,16 @@ class ChaosFullRun {
 
     @Test
     void fullChaosRun() throws Exception {
-        ChaosRun.Report r = new ChaosRun(new ChaosRun.Settings(50_000, 500, 3, 5, 1, 5_000, 1_000, 2_000, 5_000, 0)).run();
-        String table = r.table();
-        System.out.println(table);
-        ChaosRun.writeReport(r, Path.of("target", "chaos-full-report.md"));
-        assertTrue(r.promisesHold(), table + "\n" + r.finalHealth());
+        ChaosRun.Report r = run(new ChaosRun.Settings(50_000, 500, 3, 5, 1, 5_000, 1_000, 2_000, 5_000, 0),
+                "chaos-full-report.md");
+        assertTrue(r.promisesHold(), r.table() + "\n" + r.finalHealth());
     }
 
     @Test
     void fullPartitionedChaosRun() throws Exception {
-        ChaosRun.Report r = new ChaosRun(new ChaosRun.Settings(50_000, 500, 3, 5, 1, 5_000, 1_000, 2_000, 5_000, 16))
-                .run();
-        String table = r.table();
-        System.out.println(table);
-        ChaosRun.writeReport(r, Path.of("target", "chaos-full-partitioned-report.md"));
-        assertTrue(r.promisesHold(), table + "\n" + r.finalHealth());
+        ChaosRun.Report r = run(new ChaosRun.Settings(50_000, 500, 3, 5, 1, 5_000, 1_000, 2_000, 5_000, 16),
+                "chaos-full-partitioned-report.md");
+        assertTrue(r.promisesHold(), r.table() + "\n" + r.finalHealth());
     }
 
     /**
@@ -39,12 +34,9 @@ class ChaosFullRun {
      */
     @Test
     void fullClusterChaosRunWithWaitForReplicas() throws Exception {
-        ChaosRun.Report r = new ChaosRun(ChaosRun.Settings.onCluster(50_000, 500, 3, 3, 1, 1_000, 1_000, 2_000, 16, 1, 1))
-                .run();
-        String table = r.table();
-        System.out.println(table);
-        ChaosRun.writeReport(r, Path.of("target", "chaos-full-cluster-wait-report.md"));
-        assertTrue(r.promisesHold(), table + "\n" + r.finalHealth());
+        ChaosRun.Report r = run(ChaosRun.Settings.onCluster(50_000, 500, 3, 3, 1, 1_000, 1_000, 2_000, 16, 1, 1),
+                "chaos-full-cluster-wait-report.md");
+        assertTrue(r.promisesHold(), r.table() + "\n" + r.finalHealth());
     }
 
     /**
@@ -53,11 +45,15 @@ class ChaosFullRun {
      */
     @Test
     void fullClusterChaosRunWithoutWaitingForReplicas() throws Exception {
-        ChaosRun.Report r = new ChaosRun(ChaosRun.Settings.onCluster(50_000, 500, 3, 3, 1, 1_000, 1_000, 2_000, 16, 0, 1))
-                .run();
-        String table = r.table();
-        System.out.println(table);
-        ChaosRun.writeReport(r, Path.of("target", "chaos-full-cluster-nowait-report.md"));
-        assertTrue(r.healthyAtEnd(), table + "\n" + r.finalHealth());
+        ChaosRun.Report r = run(ChaosRun.Settings.onCluster(50_000, 500, 3, 3, 1, 1_000, 1_000, 2_000, 16, 0, 1),
+                "chaos-full-cluster-nowait-report.md");
+        assertTrue(r.healthyAtEnd(), r.table() + "\n" + r.finalHealth());
+    }
+
+    private static ChaosRun.Report run(ChaosRun.Settings settings, String report) throws Exception {
+        ChaosRun.Report r = new ChaosRun(settings).run();
+        System.out.println(r.table());
+        ChaosRun.writeReport(r, Path.of("target", report));
+        return r;
     }
 }
