@@ -184,6 +184,12 @@ final class Partitions implements AutoCloseable {
     private final ScheduledExecutorService ticker;
     /** Watches lease expiry by time; never blocked by Redis, unlike the ticker. */
     private final ScheduledExecutorService expiry;
+    /**
+     * Sends a wake again when the first reached Redis before the reader's XREAD. A thread of its
+     * own: not the lease clock (a hung Redis would hold it up), not the common pool (a host's
+     * blocking tasks may fill it).
+     */
+    private final java.util.concurrent.ExecutorService waker;
     private volatile boolean blocked;
     private volatile long readerClientId = -1;
     private volatile Connection readConnection;
@@ -219,6 +225,11 @@ final class Partitions implements AutoCloseable {
         this.routerThread.setDaemon(true);
         this.expiry = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "workflow-worker-lease-clock-" + options.stream());
+            t.setDaemon(true);
+            return t;
+        });
+        this.waker = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "workflow-worker-wake-" + options.stream());
             t.setDaemon(true);
             return t;
         });
@@ -962,8 +973,7 @@ final class Partitions implements AutoCloseable {
                     unblockSent.set(false);
                     // Timed by the lease clock, sent from elsewhere: a CLIENT UNBLOCK stuck on a
                     // hung Redis must not hold up the clock that declares leases lost.
-                    expiry.schedule(() -> java.util.concurrent.CompletableFuture.runAsync(this::wake),
-                            1, TimeUnit.MILLISECONDS);
+                    expiry.schedule(() -> waker.execute(this::wake), 1, TimeUnit.MILLISECONDS);
                 }
             } catch (JedisException | java.util.concurrent.RejectedExecutionException e) {
                 log.debug("unblocking the reader failed: {}", e.toString());
@@ -1286,6 +1296,7 @@ final class Partitions implements AutoCloseable {
         // for the interruption. The round ends within the socket timeout.
         ticker.shutdown();
         expiry.shutdownNow();
+        waker.shutdownNow();
         try {
             if (!ticker.awaitTermination(2, TimeUnit.SECONDS)) {
                 ticker.shutdownNow();
