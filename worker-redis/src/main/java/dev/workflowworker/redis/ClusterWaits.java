@@ -5,9 +5,7 @@ import org.slf4j.LoggerFactory;
 import redis.clients.jedis.CommandArguments;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.Protocol;
-import redis.clients.jedis.RedisClusterClient;
 import redis.clients.jedis.exceptions.JedisException;
-import redis.clients.jedis.util.JedisClusterCRC16;
 
 import java.util.List;
 import java.util.Map;
@@ -193,17 +191,6 @@ final class ClusterWaits implements AutoCloseable {
         threads.shutdownNow();
     }
 
-    /** For tests: how many partitions have a blocking read out now. */
-    int outstanding() {
-        int n = 0;
-        for (Waiter w : waiters.values()) {
-            if (w.running) {
-                n++;
-            }
-        }
-        return n;
-    }
-
     /** For tests: how many partition waits hold a connection now. */
     int connections() {
         int n = 0;
@@ -214,13 +201,5 @@ final class ClusterWaits implements AutoCloseable {
             }
         }
         return n;
-    }
-
-    static int slotOf(String key) {
-        return JedisClusterCRC16.getSlot(key);
-    }
-
-    static boolean isCluster(Object redis) {
-        return redis instanceof RedisClusterClient;
     }
 }
