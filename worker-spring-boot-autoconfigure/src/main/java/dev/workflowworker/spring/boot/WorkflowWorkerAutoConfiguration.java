@@ -42,8 +42,15 @@ public class WorkflowWorkerAutoConfiguration {
 
     private static final Logger log = LoggerFactory.getLogger(WorkflowWorkerAutoConfiguration.class);
 
-    /** Creates the auto-configuration; Spring calls it. */
+    /**
+     * Creates the auto-configuration; Spring calls it.
+     *
+     * @throws UnsupportedDependencyVersionException if Boot's dependency management put a library
+     *     version on the class path older than the oldest one the workers are tested with
+     */
     public WorkflowWorkerAutoConfiguration() {
+        // before any bean touches them: an unusable version fails the start, not the first event
+        UnsupportedDependencyVersionException.requireSupportedVersions();
     }
 
     /**
