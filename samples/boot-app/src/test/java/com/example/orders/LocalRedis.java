@@ -35,6 +35,27 @@ final class LocalRedis implements AutoCloseable {
         if (external != null && !external.isBlank()) {
             return new LocalRedis(external, null, null);
         }
+        // a port free a moment ago may be taken by another process before redis-server binds it
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return spawn();
+            } catch (PortTaken e) {
+                if (attempt == 5) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private static final class PortTaken extends IllegalStateException {
+        private static final long serialVersionUID = 1L;
+
+        PortTaken(String log) {
+            super(log);
+        }
+    }
+
+    private static LocalRedis spawn() throws IOException, InterruptedException {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
@@ -77,8 +98,9 @@ final class LocalRedis implements AutoCloseable {
                 }
             } catch (IOException notYet) {
                 if (!process.isAlive()) {
-                    throw new IllegalStateException("redis-server exited at start: "
-                            + Files.readString(dir.resolve("redis.log")));
+                    String log = Files.readString(dir.resolve("redis.log"));
+                    throw log.contains("Address already in use") ? new PortTaken(log)
+                            : new IllegalStateException("redis-server exited at start: " + log);
                 }
                 if (Instant.now().isAfter(deadline)) {
                     throw new IllegalStateException("redis-server did not answer PING within " + limit, notYet);

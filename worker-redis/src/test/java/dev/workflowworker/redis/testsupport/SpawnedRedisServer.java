@@ -128,20 +128,37 @@ public final class SpawnedRedisServer implements RedisServer {
             }
             JedisClientConfig probeConfig = (probe != null ? probe : DefaultJedisClientConfig.builder())
                     .resp2().autoNegotiateProtocol(false).ssl(tls != null).timeoutMillis(2000).build();
+            boolean clusterNode = args.contains("--cluster-enabled");
+            return startOnFreePort(dir -> new SpawnedRedisServer(executable,
+                    clusterNode ? freeClusterPort() : freePort(), dir, args, tls, probeConfig));
+        }
+    }
+
+    private interface Spawn {
+        SpawnedRedisServer on(Path dir) throws IOException;
+    }
+
+    /**
+     * Starts a server on a port that was free a moment ago; another process (a parallel build, an
+     * outgoing connection's ephemeral port) may take it in between, so a bind failure tries
+     * another port.
+     */
+    private static SpawnedRedisServer startOnFreePort(Spawn spawn) {
+        for (int attempt = 1; ; attempt++) {
+            SpawnedRedisServer server;
             try {
-                Path dir = Files.createTempDirectory("workflow-worker-redis-");
-                boolean clusterNode = args.contains("--cluster-enabled");
-                SpawnedRedisServer server = new SpawnedRedisServer(executable,
-                        clusterNode ? freeClusterPort() : freePort(), dir, args, tls, probeConfig);
-                try {
-                    server.start();
-                } catch (RuntimeException e) {
-                    server.close();
-                    throw e;
-                }
-                return server;
+                server = spawn.on(Files.createTempDirectory("workflow-worker-redis-"));
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot prepare a redis-server", e);
+            }
+            try {
+                server.start();
+                return server;
+            } catch (RuntimeException e) {
+                server.close();
+                if (attempt == 5 || e.getMessage() == null || !e.getMessage().contains("Address already in use")) {
+                    throw e;
+                }
             }
         }
     }
@@ -162,14 +179,7 @@ public final class SpawnedRedisServer implements RedisServer {
     }
 
     static SpawnedRedisServer startNew(String executable) {
-        try {
-            Path dir = Files.createTempDirectory("workflow-worker-redis-");
-            SpawnedRedisServer server = new SpawnedRedisServer(executable, freePort(), dir);
-            server.start();
-            return server;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot prepare a redis-server", e);
-        }
+        return startOnFreePort(dir -> new SpawnedRedisServer(executable, freePort(), dir));
     }
 
     private static int freePort() throws IOException {
