@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
@@ -36,7 +37,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.regex.Pattern;
 
 /**
  * The operator's web page for one {@link WorkerService}: overall health and each worker, the
@@ -94,7 +94,6 @@ public final class Dashboard implements AutoCloseable {
     private static final Logger audit = LoggerFactory.getLogger(Dashboard.class.getName() + ".actions");
 
     private static final String JSON = "application/json; charset=utf-8";
-    private static final Pattern ENTRY_ID = Pattern.compile("\\d{1,20}-\\d{1,20}");
     private static final int MAX_PAGE = 100;
     private static final int MAX_SELECTED = 100;
     private static final Map<String, String> SECURITY_HEADERS = Map.of(
@@ -357,8 +356,11 @@ public final class Dashboard implements AutoCloseable {
             return error(404, "dead letters are read from Redis; this service runs without WorkflowAdmin");
         }
         String cursor = r.query().get("cursor");
-        if (cursor != null && !cursor.isEmpty() && !ENTRY_ID.matcher(cursor).matches()) {
-            return error(400, "cursor must be a stream entry id");
+        if (cursor != null && !cursor.isEmpty()) {
+            String wrong = wrongId(cursor);
+            if (wrong != null) {
+                return error(400, "cursor: " + wrong);
+            }
         }
         int limit;
         try {
@@ -380,12 +382,21 @@ public final class Dashboard implements AutoCloseable {
         return okJson(o);
     }
 
-    private DashboardResponse deadLetter(String id) {
+    private DashboardResponse deadLetter(String escapedId) {
         if (search == null) {
             return error(404, "dead letters are read from Redis; this service runs without WorkflowAdmin");
         }
-        if (!ENTRY_ID.matcher(id).matches()) {
-            return error(404, "not found");
+        String id;
+        try {
+            // The JDK server hands over the raw path ("3%2F1-0"), a servlet container a decoded one
+            // ("3/1-0"); an id has no '%' or '+' of its own, so decoding either is safe.
+            id = URLDecoder.decode(escapedId, StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            return error(400, "malformed escape in dead-letter id '" + escapedId + "'");
+        }
+        String wrong = wrongId(id);
+        if (wrong != null) {
+            return error(400, wrong);
         }
         Optional<RedisDeadLetters.Entry> found = admin.deadLetter(id);
         if (found.isEmpty()) {
@@ -526,10 +537,11 @@ public final class Dashboard implements AutoCloseable {
                 }
                 ArrayNode replayed = result.putArray("replayed");
                 ArrayNode missing = result.putArray("missing");
+                // All checked before any is replayed, so a typo does not leave half a selection done.
                 for (JsonNode idNode : ids) {
-                    String id = idNode.asText();
-                    if (!ENTRY_ID.matcher(id).matches()) {
-                        return error(400, "not a dead-letter id: " + id);
+                    String wrong = wrongId(idNode.asText());
+                    if (wrong != null) {
+                        return error(400, wrong);
                     }
                 }
                 for (JsonNode idNode : ids) {
@@ -566,6 +578,20 @@ public final class Dashboard implements AutoCloseable {
             }
         }
         return okJson(result);
+    }
+
+    /**
+     * Why {@code id} is not a dead-letter id of the admin's stream, or null when it is one. The
+     * admin's own parser decides, so the page accepts exactly the ids the admin lists, in either
+     * form (plain for a shared stream, {@code partition/id} for a partitioned one).
+     */
+    private String wrongId(String id) {
+        try {
+            admin.requireDeadLetterId(id);
+            return null;
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
+        }
     }
 
     private void replayAll(String who) {

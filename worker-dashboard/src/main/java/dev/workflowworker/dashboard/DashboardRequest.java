@@ -11,7 +11,8 @@ import java.util.Objects;
  *
  * @param method        the HTTP method, upper case
  * @param path          the path below the dashboard's mount point: {@code ""} for the mount point
- *                      itself, else starting with {@code /} (e.g. {@code /api/overview})
+ *                      itself, else starting with {@code /} (e.g. {@code /api/overview});
+ *                      percent-escapes raw or decoded, the dashboard reads either
  * @param requestUri    the full path the client asked for, used to redirect {@code /dashboard} to
  *                      {@code /dashboard/}
  * @param query         the query parameters, first value of each

@@ -1,15 +1,25 @@
 package dev.workflowworker.dashboard;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.workflowworker.api.EventOutcome;
+import dev.workflowworker.redis.RedisDeadLetters;
 import dev.workflowworker.redis.testsupport.Await;
 import dev.workflowworker.redis.testsupport.RedisServer;
 import dev.workflowworker.redis.testsupport.RedisServerExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
+import java.net.URLEncoder;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -28,12 +38,11 @@ class DashboardActionsTest {
         try (Fixture f = new Fixture(redis, false, 4)) {
             Await.until(Duration.ofSeconds(10), "the service to own every partition",
                     () -> f.service.health().partitions() != null && f.service.health().partitions().owned().size() == 4);
-            com.fasterxml.jackson.databind.JsonNode streams = new com.fasterxml.jackson.databind.ObjectMapper()
-                    .readTree(f.get("api/overview").body()).get("streams");
+            JsonNode streams = f.overview().get("streams");
             assertEquals(5, streams.size(), "the totals and 4 partitions: " + streams);
             assertTrue(streams.get(0).get("partition").isNull());
             for (int i = 1; i <= 4; i++) {
-                com.fasterxml.jackson.databind.JsonNode row = streams.get(i);
+                JsonNode row = streams.get(i);
                 assertEquals(i - 1, row.get("partition").asInt());
                 assertTrue(row.get("owner").asText().startsWith("workflow-worker-"), row.toString());
             }
@@ -81,18 +90,20 @@ class DashboardActionsTest {
         }
     }
 
-    @Test
-    void replayAllRunsInTheBackgroundAndPurgeEmptiesTheDeadLetters(RedisServer redis) throws Exception {
-        try (Fixture f = new Fixture(redis, true)) {
+    @ParameterizedTest(name = "{0} partitions")
+    @ValueSource(ints = {0, 4})
+    void replayAllRunsInTheBackgroundAndPurgeEmptiesTheDeadLetters(int partitions, RedisServer redis) throws Exception {
+        try (Fixture f = new Fixture(redis, true, partitions)) {
             for (int i = 0; i < 3; i++) {
                 f.publish("ORDER_SHIP", "globex", Map.of("order", "O-" + i));
             }
             Await.until(Duration.ofSeconds(20), "3 dead letters", () -> f.admin.deadLetterCount() == 3);
+            Map<String, String> deadLetters = f.orderDeadLetters();
             f.fixOrders.set(true);
             HttpResponse<String> started = f.post("api/dead-letters/replay-all", headers(f, Fixture.TOKEN), "");
             assertEquals(202, started.statusCode(), started.body());
-            Await.until(Duration.ofSeconds(20), "the replayed orders to succeed",
-                    () -> f.count("ORDER_SHIP", EventOutcome.Kind.SUCCEEDED) == 3);
+            f.assertReplayedWhereTheyFailed(deadLetters);
+            assertEquals(3, f.count("ORDER_SHIP", EventOutcome.Kind.SUCCEEDED));
             assertEquals(0, f.admin.deadLetterCount());
 
             f.publish("NOISE", "acme", Map.of("n", 1));
@@ -116,11 +127,96 @@ class DashboardActionsTest {
             assertEquals(404, f.get("api/service/pause").statusCode());
             assertFalse(f.service.isPaused());
             assertEquals(404, f.get("api/nothing").statusCode());
-            assertEquals(404, f.get("api/dead-letters/not-an-id").statusCode());
             assertEquals(400, f.get("api/dead-letters?limit=1000").statusCode());
             HttpResponse<String> page = f.get("");
             assertEquals(200, page.statusCode());
             assertTrue(page.headers().firstValue("Content-Security-Policy").orElse("").contains("script-src 'self'"));
+        }
+    }
+
+    @ParameterizedTest(name = "{0} partitions")
+    @ValueSource(ints = {0, 4})
+    void deadLettersArePagedOpenedByEitherPathFormAndReplayedWhereTheyFailed(int partitions, RedisServer redis)
+            throws Exception {
+        try (Fixture f = new Fixture(redis, true, partitions)) {
+            for (int i = 0; i < 6; i++) {
+                f.publish("ORDER_SHIP", "globex", Map.of("order", "O-" + i));
+            }
+            Await.until(Fixture.WAIT, "6 dead letters", () -> f.admin.deadLetterCount() == 6);
+            List<String> oldestFirst = f.admin.deadLetters(null, 10).stream().map(RedisDeadLetters.Entry::id).toList();
+            assertEquals(partitions > 0, oldestFirst.stream().allMatch(id -> id.contains("/")), oldestFirst.toString());
+
+            // The page walks newest first from the cursor each page hands back.
+            List<String> paged = new ArrayList<>();
+            String cursor = "";
+            while (cursor != null) {
+                HttpResponse<String> r = f.get("api/dead-letters?limit=4&cursor=" + encode(cursor));
+                assertEquals(200, r.statusCode(), "cursor " + cursor + ": " + r.body());
+                JsonNode page = json(r);
+                page.get("items").forEach(item -> paged.add(item.get("id").asText()));
+                cursor = page.get("cursor").isNull() ? null : page.get("cursor").asText();
+            }
+            List<String> newestFirst = new ArrayList<>(oldestFirst);
+            Collections.reverse(newestFirst);
+            assertEquals(newestFirst, paged);
+
+            String id = oldestFirst.get(0);
+            for (String path : List.of(id, encode(id))) {
+                HttpResponse<String> shown = f.get("api/dead-letters/" + path);
+                assertEquals(200, shown.statusCode(), path + ": " + shown.body());
+                assertEquals(id, json(shown).get("id").asText(), path);
+            }
+
+            f.fixOrders.set(true);
+            Map<String, String> deadLetters = f.orderDeadLetters();
+            deadLetters.values().retainAll(oldestFirst.subList(0, 3));
+            HttpResponse<String> replayed = f.post("api/dead-letters/replay", headers(f, Fixture.TOKEN),
+                    "{\"ids\":" + new ObjectMapper().writeValueAsString(deadLetters.values()) + "}");
+            assertEquals(200, replayed.statusCode(), replayed.body());
+            assertEquals(3, json(replayed).get("replayed").size(), replayed.body());
+            f.assertReplayedWhereTheyFailed(deadLetters);
+            assertEquals(3, f.admin.deadLetterCount());
+        }
+    }
+
+    @ParameterizedTest(name = "{0} partitions")
+    @ValueSource(ints = {0, 4})
+    void malformedDeadLetterIdsAreRefusedAndUnknownOnesAreNotFound(int partitions, RedisServer redis)
+            throws Exception {
+        try (Fixture f = new Fixture(redis, true, partitions)) {
+            f.publish("ORDER_SHIP", "globex", Map.of("order", "O-1"));
+            Await.until(Fixture.WAIT, "a dead letter", () -> f.admin.deadLetterCount() == 1);
+            String real = f.admin.deadLetters(null, 1).get(0).id();
+            List<String> malformed = partitions == 0
+                    ? List.of("abc", "3/1-0", "1-", "99999999999999999999-0")
+                    : List.of("abc", "9/abc", "99/1-0", "1-0", "3/1");
+            for (String bad : malformed) {
+                for (String path : List.of(bad, encode(bad))) {
+                    HttpResponse<String> shown = f.get("api/dead-letters/" + path);
+                    assertEquals(400, shown.statusCode(), path + ": " + shown.body());
+                    assertTrue(shown.body().contains("'" + bad + "'"), "names the id: " + shown.body());
+                }
+                HttpResponse<String> paged = f.get("api/dead-letters?cursor=" + encode(bad));
+                assertEquals(400, paged.statusCode(), bad + ": " + paged.body());
+                // One bad id refuses the whole selection: the good one is still a dead letter.
+                HttpResponse<String> replayed = f.post("api/dead-letters/replay", headers(f, Fixture.TOKEN),
+                        "{\"ids\":[\"" + real + "\",\"" + bad + "\"]}");
+                assertEquals(400, replayed.statusCode(), bad + ": " + replayed.body());
+                assertTrue(f.admin.deadLetter(real).isPresent(), real);
+            }
+            if (partitions > 0) {
+                assertTrue(f.get("api/dead-letters/99/1-0").body().contains("partitions 0 to 3"),
+                        "the admin's message, with the partitions there are");
+            }
+
+            String unknown = partitions == 0 ? "1-0" : "3/1-0";
+            for (String path : List.of(unknown, encode(unknown))) {
+                assertEquals(404, f.get("api/dead-letters/" + path).statusCode(), path);
+            }
+            HttpResponse<String> missing = f.post("api/dead-letters/replay", headers(f, Fixture.TOKEN),
+                    "{\"ids\":[\"" + unknown + "\"]}");
+            assertEquals(200, missing.statusCode(), missing.body());
+            assertEquals(unknown, json(missing).get("missing").get(0).asText(), missing.body());
         }
     }
 
@@ -133,6 +229,14 @@ class DashboardActionsTest {
             assertThrows(IllegalArgumentException.class, () -> Dashboard.builder()
                     .fromEnvironment(Map.of("DASHBOARD_ACTIONS", "yes")));
         }
+    }
+
+    private static JsonNode json(HttpResponse<String> r) throws Exception {
+        return new ObjectMapper().readTree(r.body());
+    }
+
+    private static String encode(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
     }
 
     private static Map<String, String> headers(Fixture f, String token) throws Exception {

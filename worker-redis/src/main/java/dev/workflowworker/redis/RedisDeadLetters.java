@@ -150,15 +150,43 @@ public final class RedisDeadLetters {
      * @throws IllegalArgumentException if {@code id} is not a dead letter id of this stream's form
      */
     public Optional<Entry> get(String id) {
-        Objects.requireNonNull(id, "id");
-        List<Entry> found;
-        if (partitions > 0) {
-            Position at = position(id, true);
-            found = xrange(at.partition, at.streamId, at.streamId, 1);
-        } else {
-            found = range(sharedId(id), id, 1);
-        }
+        Position at = entry(id);
+        List<Entry> found = at.partition < 0 ? range(at.streamId, at.streamId, 1)
+                : xrange(at.partition, at.streamId, at.streamId, 1);
         return found.isEmpty() ? Optional.empty() : Optional.of(found.get(0));
+    }
+
+    /**
+     * Checks that {@code id} names one dead letter in this stream's form, as {@link #get},
+     * {@link #replay} and {@link #delete} do before they ask Redis: {@code ms-seq} (e.g.
+     * {@code 1764280000000-0}) for one shared stream, {@code partition/ms-seq} with one of the
+     * stream's partitions for a partitioned one. For callers that take ids from outside, such as
+     * a web page, and want to refuse a malformed one as such and check a whole batch before
+     * acting on any of it.
+     *
+     * @param id the id to check
+     * @return {@code id}
+     * @throws IllegalArgumentException saying what is wrong with {@code id} and the form to use
+     * @throws NullPointerException     if {@code id} is null
+     */
+    public String requireId(String id) {
+        entry(id);
+        return id;
+    }
+
+    /**
+     * The place of one dead letter. A range bound may be an incomplete id ({@code ms}), but one
+     * entry needs its sequence too: the replay script would XRANGE the first entry of that
+     * millisecond and XDEL {@code ms-0}, which may be another one.
+     */
+    private Position entry(String id) {
+        Objects.requireNonNull(id, "id");
+        Position at = partitions > 0 ? position(id, true) : new Position(-1, requireStreamId(sharedId(id), id));
+        if (at.streamId.indexOf('-') < 0) {
+            throw new IllegalArgumentException("'" + id + "' is not a dead letter id: it lacks the sequence number, e.g. "
+                    + id + "-0");
+        }
+        return at;
     }
 
     /**
@@ -258,7 +286,10 @@ public final class RedisDeadLetters {
         return includesId ? at.streamId : "(" + at.streamId;
     }
 
-    /** A dead letter's place: partition (-1 when not given) and id in that partition's dead-letter stream. */
+    /**
+     * A dead letter's place: partition (-1 when not given, or the stream is shared) and id in that
+     * partition's dead-letter stream.
+     */
     private record Position(int partition, String streamId) {
 
         static String streamIdOf(String deadLetterId) {
@@ -295,10 +326,22 @@ public final class RedisDeadLetters {
     }
 
     private static String requireStreamId(String streamId, String id) {
-        if (!STREAM_ID.matcher(streamId).matches()) {
+        if (!STREAM_ID.matcher(streamId).matches() || !unsigned64(streamId)) {
             throw new IllegalArgumentException("'" + id + "' is not a dead letter id");
         }
         return streamId;
+    }
+
+    /** Redis refuses an id part beyond 64 bits with an error that would read as Redis failing. */
+    private static boolean unsigned64(String streamId) {
+        try {
+            for (String part : streamId.split("-")) {
+                Long.parseUnsignedLong(part);
+            }
+            return true;
+        } catch (NumberFormatException e) {
+            return false;
+        }
     }
 
     /** A shared stream's dead letters are plain ids; say so instead of passing Redis a partitioned one. */
@@ -388,9 +431,8 @@ public final class RedisDeadLetters {
      * @throws IllegalArgumentException if {@code id} is not a dead letter id of this stream's form
      */
     public Optional<String> replay(String id) {
-        Objects.requireNonNull(id, "id");
-        if (partitions > 0) {
-            Position at = position(id, true);
+        Position at = entry(id);
+        if (at.partition >= 0) {
             // The partition's dead-letter stream and stream share one hash tag: one slot, no lease
             // needed, as an append is what any producer does.
             Object newId = transport.call("replay dead letter " + id, () -> REPLAY.eval(transport.redis(),
@@ -399,7 +441,7 @@ public final class RedisDeadLetters {
             return Optional.ofNullable(StreamEntries.text(newId)).map(n -> at.partition + "/" + n);
         }
         Object newId = transport.call("replay dead letter " + id, () -> REPLAY.eval(transport.redis(),
-                List.of(options.deadLetterStream(), options.stream()), List.of(sharedId(id))));
+                List.of(options.deadLetterStream(), options.stream()), List.of(at.streamId)));
         return Optional.ofNullable(StreamEntries.text(newId));
     }
 
@@ -411,19 +453,10 @@ public final class RedisDeadLetters {
      * @throws IllegalArgumentException if {@code id} is not a dead letter id of this stream's form
      */
     public boolean delete(String id) {
-        Objects.requireNonNull(id, "id");
-        String key;
-        String streamId;
-        if (partitions > 0) {
-            Position at = position(id, true);
-            key = options.partitionDeadLetters(at.partition);
-            streamId = at.streamId;
-        } else {
-            key = options.deadLetterStream();
-            streamId = sharedId(id);
-        }
+        Position at = entry(id);
+        String key = at.partition < 0 ? options.deadLetterStream() : options.partitionDeadLetters(at.partition);
         return transport.call("delete dead letter " + id, () -> StreamEntries.number(transport.redis().executeCommand(
-                new CommandArguments(Protocol.Command.XDEL).key(key).add(streamId)))) == 1;
+                new CommandArguments(Protocol.Command.XDEL).key(key).add(at.streamId)))) == 1;
     }
 
     /**

@@ -131,6 +131,19 @@ public final class WorkflowAdmin implements AutoCloseable {
         return dlq().get(id);
     }
 
+    /**
+     * Checks that {@code id} names one dead letter in this stream's form, as
+     * {@link RedisDeadLetters#requireId} does: for tools that take ids from outside and check them
+     * all before acting on any.
+     *
+     * @param id the id to check
+     * @return {@code id}
+     * @throws IllegalArgumentException saying what is wrong with {@code id} and the form to use
+     */
+    public String requireDeadLetterId(String id) {
+        return dlq().requireId(id);
+    }
+
     /** {@return how many dead letters there are} */
     public long deadLetterCount() {
         return dlq().size();

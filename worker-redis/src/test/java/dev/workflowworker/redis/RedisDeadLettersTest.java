@@ -19,6 +19,7 @@ import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 @ExtendWith(RedisServerExtension.class)
@@ -99,5 +100,37 @@ class RedisDeadLettersTest {
             assertFalse(dlq.delete(id));
             assertEquals(0, dlq.size());
         }
+    }
+
+    @Test
+    void requireIdAcceptsTheIdsTheStreamListsAndSaysWhatIsWrongWithOthers(RedisServer redis) {
+        try (RedisEventTransport t = RedisEventTransport.create(redis.options().build())) {
+            RedisDeadLetters shared = new RedisDeadLetters(t, 0);
+            RedisDeadLetters partitioned = new RedisDeadLetters(t, 4);
+            assertEquals("1764280000000-0", shared.requireId("1764280000000-0"));
+            assertEquals("3/1764280000000-12", partitioned.requireId("3/1764280000000-12"));
+
+            Map<String, String> sharedRefusals = Map.of(
+                    "abc", "is not a dead letter id",
+                    "3/1-0", "is not partitioned",
+                    "1764280000000", "lacks the sequence number",
+                    "18446744073709551616-0", "is not a dead letter id");
+            sharedRefusals.forEach((id, why) -> assertRefused(shared, id, why));
+            Map<String, String> partitionedRefusals = Map.of(
+                    "abc", "partition/id",
+                    "1-0", "partition/id",
+                    "9/abc", "partitions 0 to 3",
+                    "99/1-0", "partitions 0 to 3",
+                    "3/abc", "is not a dead letter id",
+                    "3/1", "lacks the sequence number");
+            partitionedRefusals.forEach((id, why) -> assertRefused(partitioned, id, why));
+            // What requireId refuses, replay refuses before it reaches Redis.
+            assertThrows(IllegalArgumentException.class, () -> shared.replay("1764280000000"));
+        }
+    }
+
+    private static void assertRefused(RedisDeadLetters dlq, String id, String why) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> dlq.requireId(id), id);
+        assertTrue(e.getMessage().contains(why), id + ": " + e.getMessage());
     }
 }

@@ -195,8 +195,14 @@
     }).catch(function (e) { say("dead letters: " + e.message, true); });
   }
 
+  // A partitioned stream's dead letter is "partition/id". Its slash stays a slash: servlet
+  // containers such as Tomcat refuse an encoded one (%2F) before the dashboard sees the request.
+  function deadLetterUrl(id) {
+    return "api/dead-letters/" + id.split("/").map(encodeURIComponent).join("/");
+  }
+
   function showDeadLetter(id) {
-    return getJson("api/dead-letters/" + encodeURIComponent(id)).then(function (d) {
+    return getJson(deadLetterUrl(id)).then(function (d) {
       dl.current = d.id;
       $("dl-detail").classList.remove("hidden");
       $("dl-detail-id").textContent = d.id;
