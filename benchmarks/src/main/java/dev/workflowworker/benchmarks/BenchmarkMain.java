@@ -52,6 +52,9 @@ public final class BenchmarkMain {
         if (redis != null && wanted(only, "raw")) {
             rows.addAll(RawRedisScenario.run(redis, events));
         }
+        if (redis != null && wanted(only, "readpath")) {
+            rows.addAll(ReadPathScenario.run(redis, events));
+        }
         if (redis != null && wanted(only, "costs")) {
             rows.addAll(ScriptCostScenario.run(redis));
         }
