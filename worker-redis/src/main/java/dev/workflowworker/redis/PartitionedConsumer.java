@@ -19,8 +19,8 @@ import java.util.Set;
  * One worker's view of a partitioned stream. Every consumer of a transport takes from the same
  * {@link Partitions}: the lock of each delivery is its partition's lease, taken once per
  * partition and not per event, so {@link #acquire} costs no round trip and never contends. The
- * commit checks the lease atomically with the ack and records the event ids as completed, which
- * the reads check, so {@link #acquire} also tells a second entry of a completed event.
+ * commit checks the lease atomically with the settlement and records the event ids as completed,
+ * which the reads check, so {@link #acquire} also tells a second entry of a completed event.
  */
 final class PartitionedConsumer implements EventTransport.LockingConsumer {
 
@@ -73,13 +73,18 @@ final class PartitionedConsumer implements EventTransport.LockingConsumer {
 
     /**
      * Not asked on the combined path, where {@link #acquire} tells. For a lock provider of the
-     * host's own: the reads already flagged deliveries whose event completed, but by event id
-     * the flag cannot be told apart from the event's first delivery, so nothing is reported here
-     * and such a duplicate runs again (documented with host lock providers).
+     * host's own: the events among these that a partition this process reads completed lately
+     * (the window of recent completions each partition keeps, see docs/ARCHITECTURE.md).
      */
     @Override
     public Set<String> completedAmong(Collection<String> eventIds) {
-        return Set.of();
+        Set<String> done = new java.util.HashSet<>();
+        for (String id : eventIds) {
+            if (partitions.completedRecently(id)) {
+                done.add(id);
+            }
+        }
+        return done;
     }
 
     /** For a lock provider of the host's own: each success is committed under the lease it was read with. */
@@ -120,7 +125,7 @@ final class PartitionedConsumer implements EventTransport.LockingConsumer {
                 letter, source));
     }
 
-    /** Back to the head of its key: the entry never left the pending list, so nothing goes to Redis. */
+    /** Back to the head of its key: the entry was never settled, so nothing goes to Redis. */
     @Override
     public void release(Collection<Delivery> deliveries) {
         for (Delivery d : deliveries) {
@@ -133,7 +138,7 @@ final class PartitionedConsumer implements EventTransport.LockingConsumer {
     public void keepAlive(Collection<Delivery> deliveries) {
     }
 
-    /** Nothing to claim: a partition's next owner inherits its pending entries with the lease. */
+    /** Nothing to claim: a partition's next owner reads its unsettled entries with the lease. */
     @Override
     public List<Delivery> reclaimStalled(Duration minIdle, int max) {
         return List.of();

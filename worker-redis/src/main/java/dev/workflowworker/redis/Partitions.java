@@ -52,8 +52,8 @@ final class Partitions implements AutoCloseable {
     private static final int BUFFER_LIMIT = 10_000;
     /** Entries read from one partition per round trip. */
     private static final int READ_COUNT = 256;
-    private static final String NEW_ENTRIES = ">";
-    private static final int RECENT_COMPLETIONS = 65_536;
+    /** Entries read above a partition's committed position before its reader waits for the position to move. */
+    private static final int READ_AHEAD_LIMIT = 100_000;
 
     /** A partition's lease, as held by this process: the lock of every event read under it. */
     final class Lease implements Lock {
@@ -136,14 +136,13 @@ final class Partitions implements AutoCloseable {
         final int index;
         volatile Lease lease;
         volatile boolean releasing;
-        /** Set when an outcome's result is unknown: the reader pages through the pending list again. */
+        /** Set when an outcome's result is unknown: the reader opens the partition again from what Redis holds. */
         volatile boolean rewind;
         /** The lease the reader state below belongs to; reset when the reader sees a new lease. */
         Lease readerLease;
         boolean readable;
-        String historyCursor;
-        Map<String, String> heldMarks;
-        String lastSeen = "0-0";
+        /** The partition as read under {@link #readerLease}; null until opened. Outcomes settle it. */
+        volatile PartitionLog log;
 
         Part(int index) {
             this.index = index;
@@ -160,19 +159,7 @@ final class Partitions implements AutoCloseable {
     final KeySequencer sequencer;
     /** The lease each out delivery was read under; its outcome is refused once that lease is lost. */
     private final Map<String, Lease> out = new ConcurrentHashMap<>();
-    /**
-     * Event ids this process committed lately. The reads flag an entry whose event completed
-     * before the read; a second entry read in the same batch as the first (a publish retried at
-     * once) is only known to be a duplicate once the first commits, here.
-     */
-    private final Map<String, Boolean> recentlyCompleted = java.util.Collections.synchronizedMap(
-            new java.util.LinkedHashMap<>(1024, 0.75f, false) {
-                @Override
-                protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
-                    return size() > RECENT_COMPLETIONS;
-                }
-            });
-    /** Deliveries whose event id completed already (a second entry of it): acked as duplicates, not run. */
+    /** Deliveries whose event id completed already (a second entry of it): settled as duplicates, not run. */
     private final java.util.Set<String> completedIds = ConcurrentHashMap.newKeySet();
     /** The lease each buffered (not yet out) delivery was read under. */
     private final Map<String, Lease> offeredUnder = new ConcurrentHashMap<>();
@@ -326,8 +313,8 @@ final class Partitions implements AutoCloseable {
     // ---- layout ----
 
     /**
-     * Records the partition count, or checks it against the recorded one, and creates the
-     * groups. Also refuses a stream that another process uses without partitions.
+     * Records the partition count, or checks it against the recorded one. A partition needs
+     * nothing else before its first owner opens it (partition_open.lua).
      *
      * @throws IllegalStateException naming both counts if they differ
      */
@@ -338,27 +325,6 @@ final class Partitions implements AutoCloseable {
             return transport.redis().get(options.partitionCountKey());
         });
         checkCount(recorded);
-        transport.call("create the partitions' consumer groups", () -> {
-            List<Response<Object>> replies = new ArrayList<>(count);
-            try (AbstractPipeline p = Topology.pipeline(transport.redis())) {
-                for (int i = 0; i < count; i++) {
-                    replies.add(p.sendCommand(new CommandArguments(Protocol.Command.XGROUP).add("CREATE")
-                            .key(options.partitionStream(i)).add(options.group()).add(options.groupStartId())
-                            .add("MKSTREAM")));
-                }
-                p.sync();
-            }
-            for (Response<Object> r : replies) {
-                try {
-                    r.get();
-                } catch (JedisDataException e) {
-                    if (e.getMessage() == null || !e.getMessage().startsWith("BUSYGROUP")) {
-                        throw e;
-                    }
-                }
-            }
-            return null;
-        });
         layoutChecked = true;
     }
 
@@ -625,9 +591,8 @@ final class Partitions implements AutoCloseable {
         for (Part part : parts) {
             Lease l = part.lease;
             if (l != null && !l.lost) {
-                transport.scripts().trim.eval(transport.redis(), List.of(options.partitionStream(part.index)), List.of());
-                transport.redis().zremrangeByScore(options.partitionCompleted(part.index), Double.NEGATIVE_INFINITY,
-                        clock.wallMillis() - options.processedTtl().toMillis());
+                transport.scripts().partitionTrim.eval(transport.redis(),
+                        List.of(options.partitionStream(part.index), PartitionKeys.log(options, part.index)), List.of());
             }
         }
     }
@@ -698,7 +663,12 @@ final class Partitions implements AutoCloseable {
         return l;
     }
 
-    /** One pipelined round of reads over the owned partitions; returns how many entries were buffered. */
+    /**
+     * One pipelined round of reads over the owned partitions; returns how many entries were
+     * buffered. A read changes nothing in Redis: a partition is read as a log from its owner's
+     * cursor, so a read whose reply was lost is simply sent again, and a process that lost its
+     * lease may read but not settle anything (docs/ARCHITECTURE.md, "Ordered processing").
+     */
     private int fetch() {
         List<Part> readable = new ArrayList<>();
         for (Part part : parts) {
@@ -706,109 +676,70 @@ final class Partitions implements AutoCloseable {
             if (l == null || l.lost || part.releasing) {
                 continue;
             }
-            if (part.rewind && part.readerLease == l) {
-                part.rewind = false;
-                part.historyCursor = "0-0";
-                part.heldMarks = null;
-            }
             if (part.readerLease != l) {
                 part.readerLease = l;
                 part.readable = false;
-                part.historyCursor = "0-0";
-                part.heldMarks = null;
-                part.lastSeen = "0-0";
+                part.rewind = false;
+                part.log = null;
             }
             if (!part.readable) {
                 // Events of an earlier lease of this partition may still run here; reading its
-                // pending list now would start their keys' next events beside them.
+                // unsettled entries now would start their keys' next events beside them.
                 if (sequencer.outstanding(part.index) > 0) {
                     continue;
                 }
                 part.readable = true;
+            }
+            if (part.rewind) {
+                part.rewind = false;
+                part.log = null;
             }
             readable.add(part);
         }
         if (readable.isEmpty()) {
             return 0;
         }
-        List<Part> needMarks = new ArrayList<>();
+        open(readable);
+        // Bounded memory: entries read above the committed position wait for a settled prefix
+        // (a retry held long holds the position back while later keys go on).
+        readable.removeIf(part -> part.log == null || part.log.readAbove() >= READ_AHEAD_LIMIT);
+        if (readable.isEmpty()) {
+            return 0;
+        }
+        List<PartitionLog> logs = new ArrayList<>(readable.size());
         for (Part part : readable) {
-            if (part.heldMarks == null) {
-                needMarks.add(part);
-            }
+            logs.add(part.log);
         }
-        if (!needMarks.isEmpty()) {
-            transport.call("read held retries", () -> {
-                List<Response<Map<String, String>>> marks = new ArrayList<>(needMarks.size());
-                try (AbstractPipeline p = Topology.pipeline(transport.redis())) {
-                    for (Part part : needMarks) {
-                        marks.add(p.hgetAll(options.partitionHeld(part.index)));
-                    }
-                    p.sync();
-                }
-                for (int i = 0; i < needMarks.size(); i++) {
-                    needMarks.get(i).heldMarks = new HashMap<>(marks.get(i).get());
-                }
-                return null;
-            });
-        }
-        List<Object> replies;
-        try {
-            // Never repeated: a read whose reply was lost has moved its entries into the pending
-            // list all the same, and a repeat would read past them. Instead every partition of the
-            // round pages through its pending list again, which picks them up in stream order
-            // (entries already buffered are recognised by id).
-            replies = transport.callOnce("read partitions", () -> transport.scripts().partitionRead.evalAll(
-                transport.redis(), readable.size(),
-                i -> List.of(options.partitionStream(readable.get(i).index), options.partitionLease(readable.get(i).index),
-                        options.partitionCompleted(readable.get(i).index)),
-                i -> {
-                    Part part = readable.get(i);
-                    return List.of(options.group(), part.readerLease.value, Integer.toString(READ_COUNT),
-                            part.historyCursor != null ? part.historyCursor : NEW_ENTRIES, options.groupStartId());
-                }));
-        } catch (RuntimeException e) {
-            for (Part part : readable) {
-                part.historyCursor = "0-0";
-            }
-            throw e;
-        }
+        int n = readable.size();
+        // Each read goes with a plain GET of the lease: a read cannot be refused, but a process
+        // that lost its lease learns it here rather than at its next renewal, and drops the batch.
+        List<Object> replies = transport.call("read partitions", () -> Topology.sendAll(transport.redis(), 2 * n,
+                i -> i < n ? new CommandArguments(Protocol.Command.GET).key(options.partitionLease(readable.get(i).index))
+                        : new CommandArguments(Protocol.Command.XREAD).add("COUNT").add(READ_COUNT).add("STREAMS")
+                                .key(options.partitionStream(readable.get(i - n).index)).add(logs.get(i - n).cursor()),
+                i -> options.partitionStream(readable.get(i % n).index), (i, e) -> false, 0, 0, () -> "read partitions"));
         int offered = 0;
-        List<String> vanished = new ArrayList<>();
-        for (int i = 0; i < readable.size(); i++) {
+        for (int i = 0; i < n; i++) {
             Part part = readable.get(i);
-            Object reply = replies.get(i);
-            if (!(reply instanceof List<?> pair)) {
-                lost(part.readerLease, "a read was refused");
+            PartitionLog log = logs.get(i);
+            if (!part.readerLease.value.equals(StreamEntries.text(replies.get(i)))) {
+                lost(part.readerLease, "another owner holds it or it expired");
                 continue;
             }
-            List<?> entries = pair.get(0) instanceof List<?> es ? es : List.of();
-            part.lastSeen = StreamEntries.text(pair.get(1));
-            java.util.Set<Integer> done = new java.util.HashSet<>();
-            if (pair.size() > 2 && pair.get(2) instanceof List<?> positions) {
-                for (Object pos : positions) {
-                    done.add((int) StreamEntries.number(pos) - 1);
-                }
-            }
-            int position = -1;
-            String lastId = null;
-            vanished.clear();
+            List<?> entries = xreadEntries(replies.get(n + i));
             List<Delivery> batch = new ArrayList<>(entries.size());
             List<Long> dues = new ArrayList<>(entries.size());
             for (Object e : entries) {
-                position++;
                 List<?> entry = (List<?>) e;
                 String id = StreamEntries.text(entry.get(0));
-                lastId = id;
-                if (!(entry.get(1) instanceof List<?> raw)) {
-                    vanished.add(id);
+                if (!log.read(id) || !(entry.get(1) instanceof List<?> raw)) {
                     continue;
                 }
                 Delivery d = StreamEntries.toDelivery(deliveryId(part.index, id), raw, transport.codec());
-                if (done.contains(position)) {
+                if (log.completedRecently(d.eventId())) {
                     completedIds.add(d.id());
                 }
-                String mark = part.heldMarks.remove(id);
+                String mark = log.takeHeldMark(id);
                 long due = 0;
                 if (mark != null) {
                     int colon = mark.indexOf(':');
@@ -820,15 +751,47 @@ final class Partitions implements AutoCloseable {
                 dues.add(due);
             }
             offered += offerUnder(part, part.readerLease, batch, dues);
-            if (part.historyCursor != null) {
-                part.historyCursor = entries.isEmpty() ? null : lastId;
-            }
-            if (!vanished.isEmpty()) {
-                // Trimmed or deleted while pending: nothing left to run; ack so they stop holding the trim back.
-                commit(part.readerLease, vanished);
-            }
         }
         return offered;
+    }
+
+    /**
+     * Opens the partitions that have no log under their lease yet, one pipelined round trip: the
+     * committed position, settled entries, held retries and recent completions, read after the
+     * lease was taken. A partition whose lease is gone by then is lost.
+     */
+    private void open(List<Part> readable) {
+        List<Part> closed = new ArrayList<>();
+        for (Part part : readable) {
+            if (part.log == null) {
+                closed.add(part);
+            }
+        }
+        if (closed.isEmpty()) {
+            return;
+        }
+        List<Object> replies = transport.call("open partitions", () -> transport.scripts().partitionOpen.evalAll(
+                transport.redis(), closed.size(),
+                i -> PartitionKeys.open(options, closed.get(i).index),
+                i -> List.of(closed.get(i).readerLease.value, options.group(), options.groupStartId(),
+                        Integer.toString(PartitionLog.RECENT_CAP))));
+        for (int i = 0; i < closed.size(); i++) {
+            Part part = closed.get(i);
+            if (replies.get(i) instanceof List<?> state) {
+                part.log = PartitionLog.opened(state);
+            } else {
+                lost(part.readerLease, "its lease was gone when the partition was opened");
+            }
+        }
+    }
+
+    /** The entries of an XREAD reply for one stream: [[key, entries]], or nil when there are none. */
+    private static List<?> xreadEntries(Object reply) {
+        if (reply instanceof List<?> streams && !streams.isEmpty() && streams.get(0) instanceof List<?> one
+                && one.size() > 1 && one.get(1) instanceof List<?> entries) {
+            return entries;
+        }
+        return List.of();
     }
 
     /**
@@ -866,10 +829,10 @@ final class Partitions implements AutoCloseable {
         List<String> ids = new ArrayList<>();
         for (Part part : parts) {
             Lease l = part.lease;
-            if (l != null && !l.lost && !part.releasing && part.readable && part.readerLease == l
-                    && part.historyCursor == null) {
+            PartitionLog log = part.log;
+            if (l != null && !l.lost && !part.releasing && part.readable && part.readerLease == l && log != null) {
                 keys.add(options.partitionStream(part.index));
-                ids.add(part.lastSeen);
+                ids.add(log.cursor());
             }
         }
         if (keys.isEmpty()) {
@@ -1020,24 +983,69 @@ final class Partitions implements AutoCloseable {
     /** {@return true (once) when the delivery's event completed already, so it is a duplicate} */
     boolean completedAlready(Delivery d) {
         boolean flagged = completedIds.remove(d.id());
-        return flagged || (d.eventId() != null && recentlyCompleted.containsKey(d.eventId()));
+        if (flagged) {
+            return true;
+        }
+        Lease l = out.get(d.id());
+        PartitionLog log = l == null ? null : logOf(l);
+        return log != null && log.completedRecently(d.eventId());
     }
 
-    /** Acks entries of one lease; false (nothing acked) when the lease was lost. */
-    private boolean commit(Lease l, List<String> ids) {
-        if (l.lost) {
+    /** {@return whether any partition this process reads completed the event lately} (a host lock provider's question) */
+    boolean completedRecently(String eventId) {
+        for (Part part : parts) {
+            PartitionLog log = part.log;
+            if (log != null && log.completedRecently(eventId)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** {@return the log of the partition read under {@code l}, or null once the partition is read under another lease} */
+    private PartitionLog logOf(Lease l) {
+        Part part = l.partition < 0 ? null : parts[l.partition];
+        return part == null || part.readerLease != l ? null : part.log;
+    }
+
+    /**
+     * The keys and arguments of one commit of {@code ds} under {@code l}: the lease value, then
+     * what {@link PartitionLog#commit} says; null when the partition's log is gone with its lease.
+     */
+    private List<String> commitArgs(Lease l, List<Delivery> ds, boolean remember) {
+        PartitionLog log = logOf(l);
+        if (log == null) {
+            return null;
+        }
+        List<String> ids = new ArrayList<>(ds.size());
+        List<String> eventIds = new ArrayList<>(remember ? ds.size() : 0);
+        List<String> held = new ArrayList<>(0);
+        for (Delivery d : ds) {
+            String id = streamId(d.id());
+            ids.add(id);
+            if (remember) {
+                eventIds.add(d.eventId());
+            }
+            if (d.attempt() > 1) {
+                // a retried entry may have a held mark to drop with its settlement
+                held.add(id);
+            }
+        }
+        List<String> args = new ArrayList<>();
+        args.add(l.value);
+        args.addAll(log.commit(ids, eventIds, held));
+        return args;
+    }
+
+    /** Settles deliveries of one lease without remembering their events; false when the lease was lost. */
+    private boolean commit(Lease l, List<Delivery> ds) {
+        List<String> args = l.lost ? null : commitArgs(l, ds, false);
+        if (args == null) {
             return false;
         }
-        List<String> args = new ArrayList<>(ids.size() + 4);
-        args.add(options.group());
-        args.add(l.value);
-        args.add(Long.toString(clock.wallMillis()));
-        args.add(Integer.toString(ids.size()));
-        args.addAll(ids);
-        long r = StreamEntries.number(transport.call("commit " + ids.size() + " entries",
+        long r = StreamEntries.number(transport.call("commit " + ds.size() + " entries",
                 () -> transport.scripts().partitionCommit.eval(transport.redis(),
-                        List.of(options.partitionStream(l.partition), options.partitionLease(l.partition),
-                                options.partitionHeld(l.partition), options.partitionCompleted(l.partition)), args, transport.waitReplicas(), transport.waitMs())));
+                        PartitionKeys.commit(options, l.partition), args, transport.waitReplicas(), transport.waitMs())));
         if (r < 0) {
             lost(l, "a commit was refused");
             return false;
@@ -1063,35 +1071,23 @@ final class Partitions implements AutoCloseable {
         }
         if (!byLease.isEmpty()) {
             List<Lease> order = new ArrayList<>(byLease.keySet());
+            List<List<String>> args = new ArrayList<>(order.size());
+            for (Lease l : order) {
+                args.add(commitArgs(l, byLease.get(l), true));
+            }
+            for (int i = order.size() - 1; i >= 0; i--) {
+                if (args.get(i) == null) {
+                    refused.addAll(byLease.remove(order.get(i)));
+                    order.remove(i);
+                    args.remove(i);
+                }
+            }
             List<Object> replies;
             try {
-                replies = transport.call("commit " + deliveries.size() + " entries",
+                replies = order.isEmpty() ? List.of() : transport.call("commit " + deliveries.size() + " entries",
                     () -> transport.scripts().partitionCommit.evalAll(transport.redis(), order.size(),
-                            i -> {
-                                int p = order.get(i).partition;
-                                return List.of(options.partitionStream(p), options.partitionLease(p),
-                                        options.partitionHeld(p), options.partitionCompleted(p));
-                            },
-                            i -> {
-                                List<Delivery> ds = byLease.get(order.get(i));
-                                String now = Long.toString(clock.wallMillis());
-                                List<String> args = new ArrayList<>(4 + ds.size() * 3);
-                                args.add(options.group());
-                                args.add(order.get(i).value);
-                                args.add(now);
-                                args.add(Integer.toString(ds.size()));
-                                for (Delivery d : ds) {
-                                    args.add(streamId(d.id()));
-                                }
-                                for (Delivery d : ds) {
-                                    String eventId = d.eventId();
-                                    if (eventId != null && !eventId.isEmpty()) {
-                                        args.add(now);
-                                        args.add(eventId);
-                                    }
-                                }
-                                return args;
-                            }, transport.waitReplicas(), transport.waitMs()));
+                            i -> PartitionKeys.commit(options, order.get(i).partition), args::get,
+                            transport.waitReplicas(), transport.waitMs()));
             } catch (RuntimeException e) {
                 byLease.forEach(this::unknownOutcome);
                 refused.forEach(d -> forget(d.id()));
@@ -1105,9 +1101,6 @@ final class Partitions implements AutoCloseable {
                 } else {
                     for (Delivery d : byLease.get(l)) {
                         out.remove(d.id());
-                        if (d.eventId() != null && !d.eventId().isEmpty()) {
-                            recentlyCompleted.put(d.eventId(), Boolean.TRUE);
-                        }
                         sequencer.settled(d.id());
                     }
                 }
@@ -1155,8 +1148,7 @@ final class Partitions implements AutoCloseable {
             forget(d.id());
             return;
         }
-        List<String> args = new ArrayList<>(4 + fields.size() * 2);
-        args.add(options.group());
+        List<String> args = new ArrayList<>(3 + fields.size() * 2);
         args.add(l.value);
         args.add(streamId(d.id()));
         args.add(Long.toString(options.deadLetterMaxLength()));
@@ -1168,8 +1160,9 @@ final class Partitions implements AutoCloseable {
         try {
             r = StreamEntries.number(transport.call("dead-letter entry " + d.id(),
                     () -> transport.scripts().partitionDeadLetter.eval(transport.redis(),
-                            List.of(options.partitionStream(l.partition), options.partitionLease(l.partition),
-                                    options.partitionHeld(l.partition), options.partitionDeadLetters(l.partition)),
+                            List.of(options.partitionLease(l.partition), PartitionKeys.settled(options, l.partition),
+                                    options.partitionHeld(l.partition), options.partitionDeadLetters(l.partition),
+                                    PartitionKeys.log(options, l.partition)),
                             args, transport.waitReplicas(), transport.waitMs())));
         } catch (RuntimeException e) {
             unknownOutcome(l, List.of(d));
@@ -1177,6 +1170,11 @@ final class Partitions implements AutoCloseable {
         }
         if (r < 0) {
             lost(l, "a dead letter was refused");
+        } else {
+            PartitionLog log = logOf(l);
+            if (log != null) {
+                log.settledElsewhere(streamId(d.id()));
+            }
         }
         forget(d.id());
     }
@@ -1184,7 +1182,7 @@ final class Partitions implements AutoCloseable {
     void acknowledge(Delivery d) {
         Lease l = leaseOf(d);
         try {
-            commit(l, List.of(streamId(d.id())));
+            commit(l, List.of(d));
         } catch (RuntimeException e) {
             unknownOutcome(l, List.of(d));
             throw e;
@@ -1194,9 +1192,10 @@ final class Partitions implements AutoCloseable {
 
     /**
      * An outcome call failed, so whether Redis applied it is unknown. The deliveries are
-     * forgotten here and the partition's buffer dropped; the reader then pages through the
-     * pending list again, which brings back in stream order whatever is still pending (retry
-     * holds included), so the key's next event cannot overtake an entry that was not settled.
+     * forgotten here and the partition's buffer dropped; the reader then opens the partition
+     * again from what Redis holds and reads it from the committed position, which brings back in
+     * stream order whatever is not settled (retry holds included), so the key's next event cannot
+     * overtake an entry that was not settled.
      */
     private synchronized void unknownOutcome(Lease l, List<Delivery> ds) {
         Part part = l.partition < 0 ? null : parts[l.partition];

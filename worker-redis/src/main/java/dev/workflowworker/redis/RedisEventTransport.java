@@ -711,46 +711,30 @@ public final class RedisEventTransport implements EventTransport {
         }));
     }
 
-    /** Sums over the partitions, in one pipelined round trip. */
+    /** Sums over the partitions, in two pipelined round trips. */
     private StreamStats partitionedStats() {
         int n = options.partitions();
-        List<Response<Object>> groups = new ArrayList<>(n);
         List<Response<Long>> held = new ArrayList<>(n);
         List<Response<Object>> dead = new ArrayList<>(n);
         try (AbstractPipeline p = Topology.pipeline(redis)) {
             for (int i = 0; i < n; i++) {
-                groups.add(p.sendCommand(new CommandArguments(Protocol.Command.XINFO).add("GROUPS")
-                        .key(options.partitionStream(i))));
                 held.add(p.hlen(options.partitionHeld(i)));
                 // XLEN of a missing key is 0.
                 dead.add(p.sendCommand(new CommandArguments(Protocol.Command.XLEN).key(options.partitionDeadLetters(i))));
             }
             p.sync();
         }
-        long lag = 0;
         long pending = 0;
+        for (long u : PartitionKeys.unsettled(redis, options, n)) {
+            pending += u;
+        }
         long retries = 0;
         long deadLetters = 0;
         for (int i = 0; i < n; i++) {
             retries += held.get(i).get();
             deadLetters += StreamEntries.number(dead.get(i).get());
-            Object g;
-            try {
-                g = groups.get(i).get();
-            } catch (JedisDataException e) {
-                continue; // no such stream yet
-            }
-            for (Object one : (List<?>) g) {
-                java.util.Map<String, Object> info = StreamEntries.pairs((List<?>) one);
-                if (options.group().equals(StreamEntries.text(info.get("name")))) {
-                    pending += StreamEntries.number(info.get("pending"));
-                    if (lag >= 0) {
-                        lag = info.get("lag") == null ? -1 : lag + StreamEntries.number(info.get("lag"));
-                    }
-                }
-            }
         }
-        return new StreamStats(lag, pending, retries, deadLetters);
+        return new StreamStats(pending, pending, retries, deadLetters);
     }
 
     /** The Lua scripts, loaded once per transport. */
@@ -772,6 +756,8 @@ public final class RedisEventTransport implements EventTransport {
         final LuaScript completeRelease = LuaScript.load("complete_release");
         final LuaScript partitionRead = LuaScript.load("partition_read");
         final LuaScript partitionCommit = LuaScript.load("partition_commit");
+        final LuaScript partitionOpen = LuaScript.load("partition_open");
+        final LuaScript partitionTrim = LuaScript.load("partition_trim");
         final LuaScript partitionHold = LuaScript.load("partition_hold");
         final LuaScript partitionDeadLetter = LuaScript.load("partition_dead_letter");
         final LuaScript leaseAcquire = LuaScript.load("lease_acquire");
@@ -783,7 +769,7 @@ public final class RedisEventTransport implements EventTransport {
         List<LuaScript> all() {
             return List.of(reschedule, deadLetter, moveDue, keepAlive, release, removeIdleConsumers, trim,
                     lockAcquire, lockRenew, lockRelease, lockAcquireAll, lockReleaseAll, completeAll, existsAll, completeRelease,
-                    partitionRead, partitionCommit, partitionHold, partitionDeadLetter, leaseAcquire, leaseRenew,
+                    partitionRead, partitionCommit, partitionOpen, partitionTrim, partitionHold, partitionDeadLetter, leaseAcquire, leaseRenew,
                     leaseRelease, route, publishAll);
         }
 

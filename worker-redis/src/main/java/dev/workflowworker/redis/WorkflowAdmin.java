@@ -286,7 +286,6 @@ public final class WorkflowAdmin implements AutoCloseable {
 
     private QueueStats partitionedStats(int n) {
         List<Response<Long>> lengths = new ArrayList<>(n);
-        List<Response<Object>> groups = new ArrayList<>(n);
         List<Response<Long>> held = new ArrayList<>(n);
         List<Response<Long>> dead = new ArrayList<>(n);
         List<Response<String>> leases = new ArrayList<>(n);
@@ -294,8 +293,6 @@ public final class WorkflowAdmin implements AutoCloseable {
         try (AbstractPipeline p = Topology.pipeline(transport.redis())) {
             for (int i = 0; i < n; i++) {
                 lengths.add(p.xlen(options.partitionStream(i)));
-                groups.add(p.sendCommand(new CommandArguments(Protocol.Command.XINFO).add("GROUPS")
-                        .key(options.partitionStream(i))));
                 held.add(p.hlen(options.partitionHeld(i)));
                 dead.add(p.xlen(options.partitionDeadLetters(i)));
                 leases.add(p.get(options.partitionLease(i)));
@@ -304,6 +301,9 @@ public final class WorkflowAdmin implements AutoCloseable {
             members = p.zrangeByScore(options.membersKey(), "(" + System.currentTimeMillis(), "+inf");
             p.sync();
         }
+        long[] unsettled = PartitionKeys.unsettled(transport.redis(), options, n);
+        // Nobody created the stream (its partition count is not recorded): its lag is unknown, not 0.
+        boolean created = recordedPartitions > 0;
         List<PartitionStats> rows = new ArrayList<>(n);
         long length = 0;
         long lag = 0;
@@ -315,21 +315,9 @@ public final class WorkflowAdmin implements AutoCloseable {
             pendingByOwner.put(m, 0L);
         }
         for (int i = 0; i < n; i++) {
-            long rowLag = -1;
-            long rowPending = 0;
-            Object g;
-            try {
-                g = groups.get(i).get();
-            } catch (JedisDataException e) {
-                g = List.of(); // the partition's stream does not exist yet
-            }
-            for (Object one : (List<?>) g) {
-                Map<String, Object> info = StreamEntries.pairs((List<?>) one);
-                if (options.group().equals(StreamEntries.text(info.get("name")))) {
-                    rowPending = StreamEntries.number(info.get("pending"));
-                    rowLag = info.get("lag") == null ? -1 : StreamEntries.number(info.get("lag"));
-                }
-            }
+            // Reads leave no trace in a partition read as a log: what is not settled is both pending and lag.
+            long rowPending = unsettled[i];
+            long rowLag = created ? rowPending : -1;
             String lease = leases.get(i).get();
             String owner = lease == null ? "" : lease.substring(0, Math.max(0, lease.lastIndexOf('|')));
             PartitionStats row = new PartitionStats(i, lengths.get(i).get(), rowLag, rowPending, held.get(i).get(),

@@ -1,26 +1,45 @@
--- Acks a batch of one partition's successes. KEYS: stream, lease, held, completed. ARGV: group,
--- lease value, completion time (ms), n, n entry ids, then for each a score/event id pair to
--- remember (fewer when some entries have no event id).
--- -1 (nothing acked) unless the lease holds exactly this owner's value: the lease is the lock of
--- every event in the partition, and a refused commit leaves the entries pending for the next
--- owner. The held marks of retried entries go with their ack, and the event ids go into the
--- completed set with it, so a later entry of the same event is recognised (partition_read.lua).
-if redis.call('GET', KEYS[2]) ~= ARGV[2] then
+-- Settles a batch of one partition's entries for its owner. KEYS: lease, log, settled, held, recent.
+-- ARGV: lease value, new committed id ('' to keep it), the committed count at that id, recent cap
+-- (event ids), packed event ids of the batch's completions ('' for none; "k|" then each id as
+-- "length:id", so an id may hold any byte), then
+-- three counted lists: ids settled above the position (SADD), ids the position now covers (SREM),
+-- held marks to drop (HDEL).
+-- -1 (nothing written) unless the lease holds exactly this owner's value: a stale owner changes
+-- nothing. Safe to send twice: the position only moves forward, with its count.
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return -1
 end
-local n = tonumber(ARGV[4])
-local acked = 0
-local i = 5
-while i <= 4 + n do
-  local j = math.min(4 + n, i + 3999)
-  acked = acked + redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, i, j))
-  redis.call('HDEL', KEYS[3], unpack(ARGV, i, j))
-  i = j + 1
+--@include stream_ids
+if ARGV[2] ~= '' then
+  local c = redis.call('HGET', KEYS[2], 'c')
+  if not c or less(c, ARGV[2]) then
+    redis.call('HSET', KEYS[2], 'c', ARGV[2], 'n', ARGV[3])
+  end
 end
-i = 5 + n
-while i <= #ARGV do
-  local j = math.min(#ARGV, i + 3999)
-  redis.call('ZADD', KEYS[4], unpack(ARGV, i, j))
-  i = j + 1
+local i = 6
+for _, op in ipairs({{'SADD', KEYS[3]}, {'SREM', KEYS[3]}, {'HDEL', KEYS[4]}}) do
+  local last = i + tonumber(ARGV[i])
+  local at = i + 1
+  while at <= last do
+    local upto = math.min(last, at + 3999)
+    redis.call(op[1], op[2], unpack(ARGV, at, upto))
+    at = upto + 1
+  end
+  i = last + 1
 end
-return acked
+if ARGV[5] ~= '' then
+  local bar = string.find(ARGV[5], '|', 1, true)
+  redis.call('RPUSH', KEYS[5], ARGV[5])
+  local total = redis.call('HINCRBY', KEYS[2], 'rn', tonumber(string.sub(ARGV[5], 1, bar - 1)))
+  local cap = tonumber(ARGV[4])
+  while total > cap do
+    local head = redis.call('LPOP', KEYS[5])
+    if not head then
+      redis.call('HSET', KEYS[2], 'rn', 0)
+      break
+    end
+    local hb = string.find(head, '|', 1, true)
+    total = redis.call('HINCRBY', KEYS[2], 'rn', -tonumber(string.sub(head, 1, hb - 1)))
+  end
+end
+return 1

@@ -1,0 +1,83 @@
+package dev.workflowworker.redis;
+
+import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.CommandArguments;
+import redis.clients.jedis.Protocol;
+import redis.clients.jedis.Response;
+import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.exceptions.JedisDataException;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The keys of a partition read as a log, beside those {@link RedisOptions} names: all under the
+ * partition's hash tag, so each script touches one slot. See docs/ARCHITECTURE.md, "Ordered
+ * processing".
+ */
+final class PartitionKeys {
+
+    private PartitionKeys() {
+    }
+
+    /** The committed position {@code c} and the count of entries up to it {@code n}, and {@code rn}, the ids in {@link #recent}. */
+    static String log(RedisOptions options, int i) {
+        return options.partitionStream(i) + ":log";
+    }
+
+    /** Ids above the committed position that are settled (keys finish out of order). */
+    static String settled(RedisOptions options, int i) {
+        return options.partitionStream(i) + ":settled";
+    }
+
+    /** Recent completions' event ids, one packed string per commit, capped: duplicate publishes are recognised by them. */
+    static String recent(RedisOptions options, int i) {
+        return options.partitionStream(i) + ":recent";
+    }
+
+    /**
+     * The entries of each partition not yet settled: every entry ever added, less those up to the
+     * committed position and those settled above it. One pipelined round trip. Reads of a log
+     * leave no trace in Redis, so this is also the lag. A partition nothing was published to has
+     * no stream yet: 0.
+     */
+    static long[] unsettled(UnifiedJedis jedis, RedisOptions options, int n) {
+        List<Response<Object>> streams = new ArrayList<>(n);
+        List<Response<String>> committed = new ArrayList<>(n);
+        List<Response<Long>> settled = new ArrayList<>(n);
+        try (AbstractPipeline p = Topology.pipeline(jedis)) {
+            for (int i = 0; i < n; i++) {
+                streams.add(p.sendCommand(new CommandArguments(
+                        Protocol.Command.XINFO).add("STREAM").key(options.partitionStream(i))));
+                committed.add(p.hget(log(options, i), "n"));
+                settled.add(p.scard(settled(options, i)));
+            }
+            p.sync();
+        }
+        long[] out = new long[n];
+        for (int i = 0; i < n; i++) {
+            long added;
+            try {
+                added = StreamEntries.number(StreamEntries.pairs((List<?>) streams.get(i).get()).get("entries-added"));
+            } catch (JedisDataException e) {
+                continue; // no stream yet: nothing published to the partition
+
+            }
+            String c = committed.get(i).get();
+            out[i] = Math.max(0, added - (c == null ? 0 : Long.parseLong(c)) - settled.get(i).get());
+        }
+        return out;
+    }
+
+    /** KEYS of partition_open.lua. */
+    static List<String> open(RedisOptions options, int i) {
+        return List.of(options.partitionStream(i), options.partitionLease(i), log(options, i), settled(options, i),
+                options.partitionHeld(i), recent(options, i), options.partitionCompleted(i));
+    }
+
+    /** KEYS of partition_commit.lua. */
+    static List<String> commit(RedisOptions options, int i) {
+        return List.of(options.partitionLease(i), log(options, i), settled(options, i), options.partitionHeld(i),
+                recent(options, i));
+    }
+}
