@@ -40,6 +40,7 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -95,7 +96,8 @@ public final class WorkerService implements AutoCloseable {
     private final List<Periodic> periodics = new ArrayList<>();
     private volatile boolean shuttingDown;
     private volatile boolean paused;
-    private volatile long abandonAtNanos = Long.MAX_VALUE;
+    private final AtomicLong abandonAtNanos = new AtomicLong(Long.MAX_VALUE);
+    private volatile List<WorkflowWorker> draining = List.of();
     private long lastMetricsNanos;
     private long lastMetricsProcessed;
 
@@ -362,14 +364,17 @@ public final class WorkerService implements AutoCloseable {
 
     /**
      * Like {@link #shutdown()} but does not wait for in-flight events: their handlers are
-     * interrupted and the events handed back at once. Returns at once; idempotent.
+     * interrupted and the events handed back at once, also when a {@link #shutdown()} is already
+     * waiting for them. Returns at once; idempotent.
      */
     public void shutdownNow() {
         beginShutdown(time.nanoTime());
     }
 
     private void beginShutdown(long abandonAt) {
-        abandonAtNanos = Math.min(abandonAtNanos, abandonAt);
+        abandonAtNanos.accumulateAndGet(abandonAt, Math::min);
+        // Lowered before the wake-up, so a drain that is woken reads the new deadline.
+        draining.forEach(WorkflowWorker::wakeDrain);
         if (state.compareAndSet(State.NEW, State.TERMINATED)) {
             closeResources();
             terminated.countDown();
@@ -380,21 +385,15 @@ public final class WorkerService implements AutoCloseable {
         }
         shuttingDown = true;
         List<WorkflowWorker> all = supervisor.stopAll();
+        draining = all;
         threads.newThread("shutdown", () -> drain(all)).start();
     }
 
     private void drain(List<WorkflowWorker> all) {
         try {
             for (WorkflowWorker w : all) {
-                if (!w.awaitDrained(abandonAtNanos)) {
-                    w.abandonInFlight();
-                    // Give interrupted handlers a moment to unwind before their pool is shut down.
-                    w.awaitDrained(time.nanoTime() + TimeUnit.SECONDS.toNanos(1));
-                }
+                w.drain(abandonAtNanos::get);
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            all.forEach(WorkflowWorker::abandonInFlight);
         } finally {
             for (WorkflowWorker w : all) {
                 // A worker retired by scale() may be closed by its own retire thread.

@@ -98,14 +98,10 @@ public final class Supervisor {
         workers.remove(w);
         retiring.add(w);
         w.stopReading();
+        long deadline = engine.time().nanoTime() + drainTimeout.toNanos();
         threads.newThread("retire-" + w.index(), () -> {
             try {
-                if (!w.awaitDrained(engine.time().nanoTime() + drainTimeout.toNanos())) {
-                    w.abandonInFlight();
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                w.abandonInFlight();
+                w.drain(() -> deadline);
             } finally {
                 if (forget(w)) {
                     w.close();

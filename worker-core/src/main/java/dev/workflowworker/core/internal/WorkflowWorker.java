@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -24,6 +25,8 @@ import java.util.concurrent.atomic.AtomicReference;
 public final class WorkflowWorker {
 
     private static final Logger log = LoggerFactory.getLogger(WorkflowWorker.class);
+    /** How long handlers interrupted at a drain's deadline get to unwind before their pool is shut down. */
+    private static final long UNWIND_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final String id;
     private final int index;
@@ -36,6 +39,7 @@ public final class WorkflowWorker {
     private final Settler settler;
     private final HandlerPool ownExecutor;
     private final Thread loopThread;
+    private volatile boolean loopExited;
     private final AtomicReference<WorkerState> state = new AtomicReference<>(WorkerState.RUNNING);
     private volatile String crashReason;
 
@@ -75,7 +79,14 @@ public final class WorkflowWorker {
                 engine.config().claimIdle(), engine.config().batchSize());
         PollLoop loop = new PollLoop(id, consumer, slots, gate, dispatcher, upkeep, settlement, stats, engine.time(),
                 engine.config().pollInterval(), engine.config().batchSize(), this::crash);
-        this.loopThread = engine.threads().newThread(Integer.toString(index), loop);
+        this.loopThread = engine.threads().newThread(Integer.toString(index), () -> {
+            try {
+                loop.run();
+            } finally {
+                loopExited = true;
+                slots.wake();
+            }
+        });
         stats.heartbeat(engine.time().wallMillis());
     }
 
@@ -150,23 +161,33 @@ public final class WorkflowWorker {
     }
 
     /**
-     * Waits until the loop has exited and no event is in flight.
+     * Waits until the loop has exited and no event is in flight, or until the deadline; then
+     * interrupts what is left, hands it back, and gives the interrupted handlers a moment to unwind.
      *
-     * @param deadlineNanos a deadline on the engine's time source
-     * @return true if drained before the deadline
-     * @throws InterruptedException if interrupted while waiting
+     * @param deadlineNanos a deadline on the engine's time source, read again whenever
+     *                      {@link #wakeDrain()} is called, so that one brought forward ends the wait
      */
-    public boolean awaitDrained(long deadlineNanos) throws InterruptedException {
-        long left = deadlineNanos - e.time().nanoTime();
-        if (left > 0) {
-            TimeUnit.NANOSECONDS.timedJoin(loopThread, left);
+    public void drain(LongSupplier deadlineNanos) {
+        try {
+            if (!slots.awaitEmpty(deadlineNanos, () -> loopExited)) {
+                abandonInFlight();
+                long unwindUntil = e.time().nanoTime() + UNWIND_NANOS;
+                slots.awaitEmpty(() -> unwindUntil, () -> loopExited);
+            }
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+            abandonInFlight();
         }
-        return slots.awaitEmpty(deadlineNanos) && !loopThread.isAlive();
+    }
+
+    /** Makes a {@link #drain} in progress read its deadline again. */
+    public void wakeDrain() {
+        slots.wake();
     }
 
     /** @return true when the loop has exited and nothing is in flight */
     public boolean isDrained() {
-        return !loopThread.isAlive() && slots.isEmpty();
+        return loopExited && slots.isEmpty();
     }
 
     /**
@@ -174,7 +195,7 @@ public final class WorkflowWorker {
      * redelivery. Their late results are harmless: a late success writes the processed marker,
      * so the redelivery is acknowledged as a duplicate.
      */
-    public void abandonInFlight() {
+    private void abandonInFlight() {
         loopThread.interrupt();
         List<Delivery> left = new ArrayList<>();
         for (InFlight f : slots.inFlight()) {
