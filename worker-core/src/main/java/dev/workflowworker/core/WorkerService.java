@@ -18,8 +18,10 @@ import dev.workflowworker.core.internal.HealthRules;
 import dev.workflowworker.core.internal.LatencyRecorder;
 import dev.workflowworker.core.internal.Listeners;
 import dev.workflowworker.core.internal.LockWatchdog;
+import dev.workflowworker.core.internal.Lifecycle;
 import dev.workflowworker.core.internal.Periodic;
 import dev.workflowworker.core.internal.RetryPolicy;
+import dev.workflowworker.core.internal.ServiceShutdown;
 import dev.workflowworker.core.internal.Supervisor;
 import dev.workflowworker.core.internal.Threads;
 import dev.workflowworker.core.internal.WorkerStats;
@@ -33,15 +35,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Runs N workers that consume workflow events from a transport, process each through a
@@ -75,7 +73,12 @@ public final class WorkerService implements AutoCloseable {
         /** Shutdown requested: no new reads; in-flight events are finishing. */
         STOPPING,
         /** Every worker stopped and the transport is closed. */
-        TERMINATED
+        TERMINATED,
+        /**
+         * Stopped like {@link #TERMINATED}, but a close failed on the way (the transport's or a
+         * worker's consumer's threw, as logged): connections may be left open.
+         */
+        CRASHED
     }
 
     private final WorkerConfig config;
@@ -90,14 +93,10 @@ public final class WorkerService implements AutoCloseable {
     private final List<ScheduledExecutorService> ownSchedulers = new ArrayList<>();
     private final Scheduler maintenance;
     private final Threads threads;
-    private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
-    private final CountDownLatch terminated = new CountDownLatch(1);
+    private final Lifecycle<State> state = new Lifecycle<>(Lifecycle.SERVICE, State.NEW);
+    private final ServiceShutdown shutdown;
     private final String instanceId;
     private final List<Periodic> periodics = new ArrayList<>();
-    private volatile boolean shuttingDown;
-    private volatile boolean paused;
-    private final AtomicLong abandonAtNanos = new AtomicLong(Long.MAX_VALUE);
-    private volatile List<WorkflowWorker> draining = List.of();
     private long lastMetricsNanos;
     private long lastMetricsProcessed;
 
@@ -127,8 +126,9 @@ public final class WorkerService implements AutoCloseable {
                         new Backoff(config.transientBackoff(), config.initialBackoff())),
                 new Listeners(b.listeners), new LockWatchdog(renewals, config.lockTtl(), time,
                         () -> totals.infraError(time.wallMillis(), "lock renewal failed")),
-                latency, totals, b.executor, threads, () -> shuttingDown);
+                latency, totals, b.executor, threads, () -> ServiceShutdown.begun(state.get()));
         this.supervisor = new Supervisor(this::newWorker, engine);
+        this.shutdown = new ServiceShutdown(state, supervisor, threads, time, this::closeResources);
     }
 
     private Scheduler ownScheduler(String role) {
@@ -163,7 +163,7 @@ public final class WorkerService implements AutoCloseable {
      * @throws IllegalStateException if the service was started before
      */
     public WorkerService start() {
-        if (!state.compareAndSet(State.NEW, State.RUNNING)) {
+        if (!state.move(State.NEW, State.RUNNING)) {
             throw new IllegalStateException("WorkerService can be started once; it is " + state.get());
         }
         supervisor.start(config.workerCount());
@@ -205,19 +205,17 @@ public final class WorkerService implements AutoCloseable {
      * workers as degraded with reason {@code paused}. Idempotent.
      */
     public void pause() {
-        paused = true;
         supervisor.pause(true);
     }
 
     /** Resumes reading after {@link #pause()}. Idempotent. */
     public void resume() {
-        paused = false;
         supervisor.pause(false);
     }
 
     /** {@return true between {@link #pause()} and {@link #resume()}} */
     public boolean isPaused() {
-        return paused;
+        return supervisor.isPaused();
     }
 
     /**
@@ -359,7 +357,7 @@ public final class WorkerService implements AutoCloseable {
      * Returns at once; idempotent.
      */
     public void shutdown() {
-        beginShutdown(time.nanoTime() + config.shutdownTimeout().toNanos());
+        shutdown.begin(config.shutdownTimeout());
     }
 
     /**
@@ -368,57 +366,24 @@ public final class WorkerService implements AutoCloseable {
      * waiting for them. Returns at once; idempotent.
      */
     public void shutdownNow() {
-        beginShutdown(time.nanoTime());
+        shutdown.begin(Duration.ZERO);
     }
 
-    private void beginShutdown(long abandonAt) {
-        abandonAtNanos.accumulateAndGet(abandonAt, Math::min);
-        // Lowered before the wake-up, so a drain that is woken reads the new deadline.
-        draining.forEach(WorkflowWorker::wakeDrain);
-        if (state.compareAndSet(State.NEW, State.TERMINATED)) {
-            closeResources();
-            terminated.countDown();
-            return;
-        }
-        if (!state.compareAndSet(State.RUNNING, State.STOPPING)) {
-            return;
-        }
-        shuttingDown = true;
-        List<WorkflowWorker> all = supervisor.stopAll();
-        draining = all;
-        threads.newThread("shutdown", () -> drain(all)).start();
-    }
-
-    private void drain(List<WorkflowWorker> all) {
-        try {
-            for (WorkflowWorker w : all) {
-                w.drain(abandonAtNanos::get);
-            }
-        } finally {
-            for (WorkflowWorker w : all) {
-                // A worker retired by scale() may be closed by its own retire thread.
-                if (supervisor.forget(w)) {
-                    w.close();
-                }
-            }
-            closeResources();
-            state.set(State.TERMINATED);
-            terminated.countDown();
-            log.info("workflow-worker terminated: processed={} succeeded={} failed={} deadLettered={}",
-                    totals.processed(), totals.succeededCount(), totals.failedCount(), totals.deadLetteredCount());
-        }
-    }
-
-    private void closeResources() {
+    /** @return false if closing the transport failed */
+    private boolean closeResources() {
         synchronized (periodics) {
             periodics.forEach(Periodic::cancel);
         }
         engine.watchdog().stop();
         ownSchedulers.forEach(ScheduledExecutorService::shutdownNow);
+        log.info("workflow-worker stopped: processed={} succeeded={} failed={} deadLettered={}",
+                totals.processed(), totals.succeededCount(), totals.failedCount(), totals.deadLetteredCount());
         try {
             transport.close();
+            return true;
         } catch (RuntimeException e) {
-            log.warn("closing the transport failed", e);
+            log.error("closing the transport failed", e);
+            return false;
         }
     }
 
@@ -426,11 +391,11 @@ public final class WorkerService implements AutoCloseable {
      * Waits for the service to terminate after a shutdown.
      *
      * @param timeout the longest to wait
-     * @return true if it terminated
+     * @return true if it terminated ({@link State#TERMINATED} or {@link State#CRASHED})
      * @throws InterruptedException if interrupted while waiting
      */
     public boolean awaitTermination(Duration timeout) throws InterruptedException {
-        return terminated.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        return shutdown.await(timeout);
     }
 
     /**

@@ -180,6 +180,31 @@ class WorkerServiceTest {
     }
 
     @Test
+    void aTransportWhoseCloseThrowsLeavesTheServiceCrashed() throws Exception {
+        FlakyTransport transport = new FlakyTransport(InMemoryEventTransport.create());
+        transport.closeFault = new IllegalStateException("connection reset while closing");
+        WorkerService s = started(builder(ctx -> { }).transport(transport));
+        s.close();
+        assertTrue(s.awaitTermination(Duration.ZERO), "a crashed service has terminated all the same");
+        assertEquals(WorkerService.State.CRASHED, s.state());
+        assertFalse(workerStates.contains(WorkerState.CRASHED), "the workers closed cleanly: " + workerStates);
+
+        WorkerService neverStarted = builder(ctx -> { }).transport(transport).build();
+        neverStarted.shutdown();
+        assertEquals(WorkerService.State.CRASHED, neverStarted.state());
+    }
+
+    @Test
+    void aConsumerWhoseCloseThrowsLeavesItsWorkerCrashedNotStopped() throws Exception {
+        FlakyTransport transport = new FlakyTransport(InMemoryEventTransport.create());
+        transport.consumerCloseFault = new IllegalStateException("connection reset while closing");
+        WorkerService s = started(builder(ctx -> { }).transport(transport).workerCount(1));
+        s.close();
+        assertEquals(List.of(WorkerState.RUNNING, WorkerState.STOPPING, WorkerState.CRASHED), workerStates);
+        assertEquals(WorkerService.State.CRASHED, s.state());
+    }
+
+    @Test
     void closeFromAnInterruptedThreadRestoresTheFlag() {
         WorkerService s = started(builder(ctx -> { }));
         Thread.currentThread().interrupt();
@@ -390,8 +415,14 @@ class WorkerServiceTest {
         Await.until(WAIT, () -> transport.readyCount() == 10, () -> "ready " + transport.readyCount()
                 + " pending " + transport.pendingCount());
         assertEquals(0, runs.get());
+        s.scale(3);
+        assertTrue(s.health().workers().stream().allMatch(w -> w.state() == WorkerState.PAUSED),
+                () -> "a worker started while paused starts paused: " + s.health().toJson());
         s.resume();
+        assertFalse(s.isPaused());
         Await.until(WAIT, () -> runs.get() == 10, () -> "ran " + runs.get());
+        assertTrue(s.health().workers().stream().allMatch(w -> w.state() == WorkerState.RUNNING),
+                () -> s.health().toJson());
         assertEquals(HealthStatus.HEALTHY, s.health().status(), s.health().toJson());
     }
 
