@@ -4,11 +4,8 @@ import dev.workflowworker.api.ErrorClassifier;
 import dev.workflowworker.api.EventPublisher;
 import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.api.HealthSnapshot;
-import dev.workflowworker.api.PartitionOwnership;
-import dev.workflowworker.api.HealthStatus;
 import dev.workflowworker.api.StreamStats;
 import dev.workflowworker.api.spi.LockProvider;
-import dev.workflowworker.api.WorkerHealth;
 import dev.workflowworker.api.WorkerListener;
 import dev.workflowworker.api.WorkflowRuntime;
 import dev.workflowworker.core.internal.Backoff;
@@ -19,8 +16,10 @@ import dev.workflowworker.core.internal.LatencyRecorder;
 import dev.workflowworker.core.internal.Listeners;
 import dev.workflowworker.core.internal.LockWatchdog;
 import dev.workflowworker.core.internal.Lifecycle;
+import dev.workflowworker.core.internal.MetricsLog;
 import dev.workflowworker.core.internal.Periodic;
 import dev.workflowworker.core.internal.RetryPolicy;
+import dev.workflowworker.core.internal.ServiceHealth;
 import dev.workflowworker.core.internal.ServiceShutdown;
 import dev.workflowworker.core.internal.Supervisor;
 import dev.workflowworker.core.internal.Threads;
@@ -36,8 +35,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -89,16 +86,13 @@ public final class WorkerService implements AutoCloseable {
     private final HealthRules.Thresholds thresholds;
     private final WorkerStats totals = new WorkerStats(null);
     private final LatencyRecorder latency = new LatencyRecorder();
-    /** The service's own executors, shut down at termination; empty when the host gave a scheduler. */
-    private final List<ScheduledExecutorService> ownSchedulers = new ArrayList<>();
     private final Scheduler maintenance;
     private final Threads threads;
     private final Lifecycle<State> state = new Lifecycle<>(Lifecycle.SERVICE, State.NEW);
     private final ServiceShutdown shutdown;
     private final String instanceId;
     private final List<Periodic> periodics = new ArrayList<>();
-    private long lastMetricsNanos;
-    private long lastMetricsProcessed;
+    private final ServiceHealth health;
 
     private WorkerService(Builder b, WorkerConfig config, EventTransport transport, LockProvider locks) {
         this.config = config;
@@ -106,14 +100,13 @@ public final class WorkerService implements AutoCloseable {
         this.time = b.time;
         this.instanceId = hostAndPid();
         this.threads = new Threads(b.threadFactory, instanceId);
-        this.lastMetricsNanos = time.nanoTime();
         Scheduler renewals;
         if (b.scheduler != null) {
             renewals = b.scheduler;
             maintenance = b.scheduler;
         } else {
-            renewals = ownScheduler("lock-renewal");
-            maintenance = ownScheduler("maintenance");
+            renewals = threads.scheduler("lock-renewal");
+            maintenance = threads.scheduler("maintenance");
         }
         this.thresholds = new HealthRules.Thresholds(config.heartbeatTimeout(), config.healthCheckInterval(),
                 config.degradedFailureRatio());
@@ -128,15 +121,12 @@ public final class WorkerService implements AutoCloseable {
                         () -> totals.infraError(time.wallMillis(), "lock renewal failed")),
                 latency, totals, b.executor, threads, () -> ServiceShutdown.begun(state.get()));
         this.supervisor = new Supervisor(this::newWorker, engine);
-        this.shutdown = new ServiceShutdown(state, supervisor, threads, time, this::closeResources);
-    }
-
-    private Scheduler ownScheduler(String role) {
-        ScheduledThreadPoolExecutor s = new ScheduledThreadPoolExecutor(1, r -> threads.newThread(role, r));
-        // Renewal sweeps are rescheduled for ever; keep cancelled ones from piling up in the queue.
-        s.setRemoveOnCancelPolicy(true);
-        ownSchedulers.add(s);
-        return Scheduler.of(s);
+        this.shutdown = new ServiceShutdown(state, supervisor, engine, transport, () -> {
+            synchronized (periodics) {
+                periodics.forEach(Periodic::cancel);
+            }
+        });
+        this.health = new ServiceHealth(supervisor, thresholds, totals, time, transport);
     }
 
     private static String hostAndPid() {
@@ -169,7 +159,8 @@ public final class WorkerService implements AutoCloseable {
         supervisor.start(config.workerCount());
         synchronized (periodics) {
             periodics.add(Periodic.start(maintenance, config.healthCheckInterval(), this::healthCheck));
-            periodics.add(Periodic.start(maintenance, config.metricsReportingInterval(), this::reportMetrics));
+            periodics.add(Periodic.start(maintenance, config.metricsReportingInterval(),
+                    new MetricsLog(log, totals, latency, time, this::health)::report));
         }
         log.info("workflow-worker {} started: {} workers on {} stream {} ({})", instanceId, config.workerCount(),
                 transport.getClass().getSimpleName(), transport.stream(), config);
@@ -244,66 +235,13 @@ public final class WorkerService implements AutoCloseable {
         }
     }
 
-    private void reportMetrics() {
-        long nowNanos = time.nanoTime();
-        long processed = totals.processed();
-        double seconds = Math.max(1e-9, (nowNanos - lastMetricsNanos) / 1e9);
-        double rate = (processed - lastMetricsProcessed) / seconds;
-        lastMetricsNanos = nowNanos;
-        lastMetricsProcessed = processed;
-        LatencyRecorder.Snapshot p = latency.snapshotAndReset();
-        HealthSnapshot h = health();
-        log.info("metrics: status={} workers={}/{} processed={} succeeded={} failed={} retried={} "
-                        + "deadLettered={} duplicates={} lockContended={} leaseLost={} active={} rate={}/s "
-                        + "p50={}ms p99={}ms max={}ms",
-                h.status().jsonValue(), h.healthyWorkers(), h.workerCount(), processed, totals.succeededCount(),
-                totals.failedCount(), totals.retriedCount(), totals.deadLetteredCount(), totals.duplicateCount(),
-                totals.contendedCount(), totals.leaseLostCount(), totals.active(), String.format("%.1f", rate),
-                millis(p.p50()), millis(p.p99()), millis(p.max()));
-    }
-
-    private static String millis(long nanos) {
-        return String.format("%.3f", nanos / 1e6);
-    }
-
     /**
      * The service's health now (docs/ARCHITECTURE.md, "Health"). Cheap: reads counters only.
      *
      * @return the snapshot
      */
     public HealthSnapshot health() {
-        long now = time.wallMillis();
-        List<WorkflowWorker> current = supervisor.workers();
-        List<WorkerHealth> details = new ArrayList<>(current.size());
-        List<HealthStatus> statuses = new ArrayList<>(current.size());
-        int healthy = 0;
-        int degraded = 0;
-        int unhealthy = 0;
-        int running = 0;
-        for (WorkflowWorker w : current) {
-            WorkerHealth h = w.health(now, thresholds);
-            details.add(h);
-            statuses.add(h.status());
-            switch (h.status()) {
-                case HEALTHY -> healthy++;
-                case DEGRADED -> degraded++;
-                case UNHEALTHY -> unhealthy++;
-            }
-            if (h.state().isLive()) {
-                running++;
-            }
-        }
-        HealthStatus status = state.get() == State.NEW ? HealthStatus.UNHEALTHY
-                : HealthRules.service(statuses, running, supervisor.target());
-        PartitionOwnership ownership = transport.ownership().orElse(null);
-        // Fewer partitions than its share because leases cannot be renewed: their events wait.
-        if (ownership != null && ownership.shortOfShare() && status == HealthStatus.HEALTHY) {
-            status = HealthStatus.DEGRADED;
-        }
-        return new HealthSnapshot(status, running, healthy, degraded, unhealthy, totals.processed(),
-                totals.succeededCount(), totals.failedCount(), totals.active(), time.instant(),
-                totals.retriedCount(), totals.deadLetteredCount(), totals.duplicateCount(), details, ownership,
-                transport.retryHolds().orElse(null));
+        return health.snapshot(state.get() != State.NEW);
     }
 
     /**
@@ -367,24 +305,6 @@ public final class WorkerService implements AutoCloseable {
      */
     public void shutdownNow() {
         shutdown.begin(Duration.ZERO);
-    }
-
-    /** @return false if closing the transport failed */
-    private boolean closeResources() {
-        synchronized (periodics) {
-            periodics.forEach(Periodic::cancel);
-        }
-        engine.watchdog().stop();
-        ownSchedulers.forEach(ScheduledExecutorService::shutdownNow);
-        log.info("workflow-worker stopped: processed={} succeeded={} failed={} deadLettered={}",
-                totals.processed(), totals.succeededCount(), totals.failedCount(), totals.deadLetteredCount());
-        try {
-            transport.close();
-            return true;
-        } catch (RuntimeException e) {
-            log.error("closing the transport failed", e);
-            return false;
-        }
     }
 
     /**

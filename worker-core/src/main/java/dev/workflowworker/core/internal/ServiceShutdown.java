@@ -1,6 +1,6 @@
 package dev.workflowworker.core.internal;
 
-import dev.workflowworker.core.TimeSource;
+import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.core.WorkerService.State;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -10,12 +10,11 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
 
 /**
  * A service's way down (docs/ARCHITECTURE.md, "The engine"): stops every worker, lets them drain
- * on a thread of its own until a deadline, hands back what is left, closes the workers and then
- * the service's own resources. The deadline only ever comes earlier: a {@code shutdownNow()} while
+ * on a thread of its own until a deadline, hands back what is left, closes the workers, then the
+ * service's schedules, schedulers and last its transport. The deadline only ever comes earlier: a {@code shutdownNow()} while
  * the drain waits ends the wait at once. The service ends {@link State#TERMINATED}, or
  * {@link State#CRASHED} when a close failed.
  */
@@ -25,28 +24,27 @@ public final class ServiceShutdown {
 
     private final Lifecycle<State> state;
     private final Supervisor supervisor;
-    private final Threads threads;
-    private final TimeSource time;
-    private final BooleanSupplier closeResources;
+    private final Engine engine;
+    private final EventTransport transport;
+    private final Runnable stopSchedules;
     private final AtomicLong abandonAtNanos = new AtomicLong(Long.MAX_VALUE);
     private final CountDownLatch terminated = new CountDownLatch(1);
     private volatile List<WorkflowWorker> draining = List.of();
 
     /**
-     * @param state          the service's state
-     * @param supervisor     its workers
-     * @param threads        where the drain thread comes from
-     * @param time           the time source of the deadline
-     * @param closeResources closes what the service owns besides its workers, last; false if a
-     *                       close failed
+     * @param state         the service's state
+     * @param supervisor    its workers
+     * @param engine        what its workers share
+     * @param transport     its transport, closed last
+     * @param stopSchedules cancels its periodic tasks
      */
-    public ServiceShutdown(Lifecycle<State> state, Supervisor supervisor, Threads threads, TimeSource time,
-                           BooleanSupplier closeResources) {
+    public ServiceShutdown(Lifecycle<State> state, Supervisor supervisor, Engine engine, EventTransport transport,
+                           Runnable stopSchedules) {
         this.state = state;
         this.supervisor = supervisor;
-        this.threads = threads;
-        this.time = time;
-        this.closeResources = closeResources;
+        this.engine = engine;
+        this.transport = transport;
+        this.stopSchedules = stopSchedules;
     }
 
     /**
@@ -55,11 +53,11 @@ public final class ServiceShutdown {
      * @param grace how long in-flight events may take to finish from now
      */
     public void begin(Duration grace) {
-        abandonAtNanos.accumulateAndGet(time.nanoTime() + grace.toNanos(), Math::min);
+        abandonAtNanos.accumulateAndGet(engine.time().nanoTime() + grace.toNanos(), Math::min);
         // Lowered before the wake-up, so a drain that is woken reads the new deadline.
         draining.forEach(WorkflowWorker::wakeDrain);
         if (state.move(State.NEW, State.STOPPING)) {
-            finish(closeResources.getAsBoolean());
+            finish(closeResources());
             return;
         }
         if (!state.move(State.RUNNING, State.STOPPING)) {
@@ -67,7 +65,7 @@ public final class ServiceShutdown {
         }
         List<WorkflowWorker> all = supervisor.stopAll();
         draining = all;
-        threads.newThread("shutdown", () -> drain(all)).start();
+        engine.threads().newThread("shutdown", () -> drain(all)).start();
     }
 
     /**
@@ -91,7 +89,24 @@ public final class ServiceShutdown {
                     clean = false;
                 }
             }
-            finish(closeResources.getAsBoolean() && clean);
+            finish(closeResources() && clean);
+        }
+    }
+
+    /** @return false if closing the transport failed */
+    private boolean closeResources() {
+        stopSchedules.run();
+        engine.watchdog().stop();
+        engine.threads().shutdownSchedulers();
+        WorkerStats t = engine.totals();
+        log.info("workflow-worker stopped: processed={} succeeded={} failed={} deadLettered={}",
+                t.processed(), t.succeededCount(), t.failedCount(), t.deadLetteredCount());
+        try {
+            transport.close();
+            return true;
+        } catch (RuntimeException e) {
+            log.error("closing the transport failed", e);
+            return false;
         }
     }
 
