@@ -11,6 +11,7 @@ import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.core.wire.WireFormat;
 
 import dev.workflowworker.core.TimeSource;
+import dev.workflowworker.core.internal.ComposedLocking;
 import dev.workflowworker.core.order.KeySequencer;
 import java.time.Duration;
 import java.time.Instant;
@@ -410,6 +411,8 @@ public final class InMemoryEventTransport implements EventTransport {
      */
     private final class OrderedConsumer extends MemoryConsumer implements LockingConsumer {
 
+        private final ComposedLocking locking = new ComposedLocking(this, locks, locks::holdUntilReleased);
+
         OrderedConsumer(String name) {
             super(name);
         }
@@ -479,29 +482,12 @@ public final class InMemoryEventTransport implements EventTransport {
 
         @Override
         public List<Acquisition> acquire(List<Delivery> deliveries, Duration ttl) {
-            List<String> keys = new ArrayList<>(deliveries.size());
-            List<String> eventIds = new ArrayList<>(deliveries.size());
-            for (Delivery d : deliveries) {
-                keys.add(d.event().lockKey());
-                eventIds.add(d.event().eventId());
-            }
-            List<Optional<Lock>> held = locks.tryAcquireAll(keys, ttl);
-            Set<String> done = completedAmong(eventIds);
-            List<Acquisition> out = new ArrayList<>(deliveries.size());
-            for (int i = 0; i < deliveries.size(); i++) {
-                out.add(new Acquisition(held.get(i), done.contains(eventIds.get(i))));
-            }
-            return out;
+            return locking.acquire(deliveries, ttl);
         }
 
         @Override
         public List<Delivery> completeAndRelease(List<Delivery> deliveries, List<Lock> held) {
-            try {
-                complete(deliveries);
-            } finally {
-                locks.releaseAll(held);
-            }
-            return List.of();
+            return locking.completeAndRelease(deliveries, held);
         }
     }
 
