@@ -4,8 +4,8 @@ import java.util.Locale;
 
 /**
  * The lifecycle state of one worker. A worker moves from {@link #RUNNING} (or {@link #PAUSED} and
- * back) to {@link #STOPPING} and {@link #STOPPED}; a worker whose loop died is {@link #CRASHED},
- * and one the health monitor gave up on is {@link #REPLACED} by a fresh one.
+ * back) to {@link #STOPPING} and {@link #STOPPED}; a worker whose loop died, or whose close failed,
+ * is {@link #CRASHED}, and one the health monitor gave up on is {@link #REPLACED} by a fresh one.
  */
 public enum WorkerState {
     /** Reading and processing events. */
@@ -16,7 +16,7 @@ public enum WorkerState {
     STOPPING,
     /** Stopped and its consumer closed. */
     STOPPED,
-    /** Its loop died of an unexpected error; the health monitor replaces it. */
+    /** Its loop died of an unexpected error (the health monitor replaces it), or closing it failed. */
     CRASHED,
     /** The health monitor retired it and started another worker in its place. */
     REPLACED;

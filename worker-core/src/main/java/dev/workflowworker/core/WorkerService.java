@@ -4,11 +4,8 @@ import dev.workflowworker.api.ErrorClassifier;
 import dev.workflowworker.api.EventPublisher;
 import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.api.HealthSnapshot;
-import dev.workflowworker.api.PartitionOwnership;
-import dev.workflowworker.api.HealthStatus;
 import dev.workflowworker.api.StreamStats;
 import dev.workflowworker.api.spi.LockProvider;
-import dev.workflowworker.api.WorkerHealth;
 import dev.workflowworker.api.WorkerListener;
 import dev.workflowworker.api.WorkflowRuntime;
 import dev.workflowworker.core.internal.Backoff;
@@ -18,8 +15,12 @@ import dev.workflowworker.core.internal.HealthRules;
 import dev.workflowworker.core.internal.LatencyRecorder;
 import dev.workflowworker.core.internal.Listeners;
 import dev.workflowworker.core.internal.LockWatchdog;
+import dev.workflowworker.core.internal.Lifecycle;
+import dev.workflowworker.core.internal.MetricsLog;
 import dev.workflowworker.core.internal.Periodic;
 import dev.workflowworker.core.internal.RetryPolicy;
+import dev.workflowworker.core.internal.ServiceHealth;
+import dev.workflowworker.core.internal.ServiceShutdown;
 import dev.workflowworker.core.internal.Supervisor;
 import dev.workflowworker.core.internal.Threads;
 import dev.workflowworker.core.internal.WorkerStats;
@@ -33,14 +34,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Runs N workers that consume workflow events from a transport, process each through a
@@ -74,7 +70,12 @@ public final class WorkerService implements AutoCloseable {
         /** Shutdown requested: no new reads; in-flight events are finishing. */
         STOPPING,
         /** Every worker stopped and the transport is closed. */
-        TERMINATED
+        TERMINATED,
+        /**
+         * Stopped like {@link #TERMINATED}, but a close failed on the way (the transport's or a
+         * worker's consumer's threw, as logged): connections may be left open.
+         */
+        CRASHED
     }
 
     private final WorkerConfig config;
@@ -85,19 +86,13 @@ public final class WorkerService implements AutoCloseable {
     private final HealthRules.Thresholds thresholds;
     private final WorkerStats totals = new WorkerStats(null);
     private final LatencyRecorder latency = new LatencyRecorder();
-    /** The service's own executors, shut down at termination; empty when the host gave a scheduler. */
-    private final List<ScheduledExecutorService> ownSchedulers = new ArrayList<>();
     private final Scheduler maintenance;
     private final Threads threads;
-    private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
-    private final CountDownLatch terminated = new CountDownLatch(1);
+    private final Lifecycle<State> state = new Lifecycle<>(Lifecycle.SERVICE, State.NEW);
+    private final ServiceShutdown shutdown;
     private final String instanceId;
     private final List<Periodic> periodics = new ArrayList<>();
-    private volatile boolean shuttingDown;
-    private volatile boolean paused;
-    private volatile long abandonAtNanos = Long.MAX_VALUE;
-    private long lastMetricsNanos;
-    private long lastMetricsProcessed;
+    private final ServiceHealth health;
 
     private WorkerService(Builder b, WorkerConfig config, EventTransport transport, LockProvider locks) {
         this.config = config;
@@ -105,14 +100,13 @@ public final class WorkerService implements AutoCloseable {
         this.time = b.time;
         this.instanceId = hostAndPid();
         this.threads = new Threads(b.threadFactory, instanceId);
-        this.lastMetricsNanos = time.nanoTime();
         Scheduler renewals;
         if (b.scheduler != null) {
             renewals = b.scheduler;
             maintenance = b.scheduler;
         } else {
-            renewals = ownScheduler("lock-renewal");
-            maintenance = ownScheduler("maintenance");
+            renewals = threads.scheduler("lock-renewal");
+            maintenance = threads.scheduler("maintenance");
         }
         this.thresholds = new HealthRules.Thresholds(config.heartbeatTimeout(), config.healthCheckInterval(),
                 config.degradedFailureRatio());
@@ -125,16 +119,14 @@ public final class WorkerService implements AutoCloseable {
                         new Backoff(config.transientBackoff(), config.initialBackoff())),
                 new Listeners(b.listeners), new LockWatchdog(renewals, config.lockTtl(), time,
                         () -> totals.infraError(time.wallMillis(), "lock renewal failed")),
-                latency, totals, b.executor, threads, () -> shuttingDown);
+                latency, totals, b.executor, threads, () -> ServiceShutdown.begun(state.get()));
         this.supervisor = new Supervisor(this::newWorker, engine);
-    }
-
-    private Scheduler ownScheduler(String role) {
-        ScheduledThreadPoolExecutor s = new ScheduledThreadPoolExecutor(1, r -> threads.newThread(role, r));
-        // Renewal sweeps are rescheduled for ever; keep cancelled ones from piling up in the queue.
-        s.setRemoveOnCancelPolicy(true);
-        ownSchedulers.add(s);
-        return Scheduler.of(s);
+        this.shutdown = new ServiceShutdown(state, supervisor, engine, transport, () -> {
+            synchronized (periodics) {
+                periodics.forEach(Periodic::cancel);
+            }
+        });
+        this.health = new ServiceHealth(supervisor, thresholds, totals, time, transport);
     }
 
     private static String hostAndPid() {
@@ -161,13 +153,14 @@ public final class WorkerService implements AutoCloseable {
      * @throws IllegalStateException if the service was started before
      */
     public WorkerService start() {
-        if (!state.compareAndSet(State.NEW, State.RUNNING)) {
+        if (!state.move(State.NEW, State.RUNNING)) {
             throw new IllegalStateException("WorkerService can be started once; it is " + state.get());
         }
         supervisor.start(config.workerCount());
         synchronized (periodics) {
             periodics.add(Periodic.start(maintenance, config.healthCheckInterval(), this::healthCheck));
-            periodics.add(Periodic.start(maintenance, config.metricsReportingInterval(), this::reportMetrics));
+            periodics.add(Periodic.start(maintenance, config.metricsReportingInterval(),
+                    new MetricsLog(log, totals, latency, time, this::health)::report));
         }
         log.info("workflow-worker {} started: {} workers on {} stream {} ({})", instanceId, config.workerCount(),
                 transport.getClass().getSimpleName(), transport.stream(), config);
@@ -203,19 +196,17 @@ public final class WorkerService implements AutoCloseable {
      * workers as degraded with reason {@code paused}. Idempotent.
      */
     public void pause() {
-        paused = true;
         supervisor.pause(true);
     }
 
     /** Resumes reading after {@link #pause()}. Idempotent. */
     public void resume() {
-        paused = false;
         supervisor.pause(false);
     }
 
     /** {@return true between {@link #pause()} and {@link #resume()}} */
     public boolean isPaused() {
-        return paused;
+        return supervisor.isPaused();
     }
 
     /**
@@ -244,66 +235,13 @@ public final class WorkerService implements AutoCloseable {
         }
     }
 
-    private void reportMetrics() {
-        long nowNanos = time.nanoTime();
-        long processed = totals.processed();
-        double seconds = Math.max(1e-9, (nowNanos - lastMetricsNanos) / 1e9);
-        double rate = (processed - lastMetricsProcessed) / seconds;
-        lastMetricsNanos = nowNanos;
-        lastMetricsProcessed = processed;
-        LatencyRecorder.Snapshot p = latency.snapshotAndReset();
-        HealthSnapshot h = health();
-        log.info("metrics: status={} workers={}/{} processed={} succeeded={} failed={} retried={} "
-                        + "deadLettered={} duplicates={} lockContended={} leaseLost={} active={} rate={}/s "
-                        + "p50={}ms p99={}ms max={}ms",
-                h.status().jsonValue(), h.healthyWorkers(), h.workerCount(), processed, totals.succeededCount(),
-                totals.failedCount(), totals.retriedCount(), totals.deadLetteredCount(), totals.duplicateCount(),
-                totals.contendedCount(), totals.leaseLostCount(), totals.active(), String.format("%.1f", rate),
-                millis(p.p50()), millis(p.p99()), millis(p.max()));
-    }
-
-    private static String millis(long nanos) {
-        return String.format("%.3f", nanos / 1e6);
-    }
-
     /**
      * The service's health now (docs/ARCHITECTURE.md, "Health"). Cheap: reads counters only.
      *
      * @return the snapshot
      */
     public HealthSnapshot health() {
-        long now = time.wallMillis();
-        List<WorkflowWorker> current = supervisor.workers();
-        List<WorkerHealth> details = new ArrayList<>(current.size());
-        List<HealthStatus> statuses = new ArrayList<>(current.size());
-        int healthy = 0;
-        int degraded = 0;
-        int unhealthy = 0;
-        int running = 0;
-        for (WorkflowWorker w : current) {
-            WorkerHealth h = w.health(now, thresholds);
-            details.add(h);
-            statuses.add(h.status());
-            switch (h.status()) {
-                case HEALTHY -> healthy++;
-                case DEGRADED -> degraded++;
-                case UNHEALTHY -> unhealthy++;
-            }
-            if (h.state().isLive()) {
-                running++;
-            }
-        }
-        HealthStatus status = state.get() == State.NEW ? HealthStatus.UNHEALTHY
-                : HealthRules.service(statuses, running, supervisor.target());
-        PartitionOwnership ownership = transport.ownership().orElse(null);
-        // Fewer partitions than its share because leases cannot be renewed: their events wait.
-        if (ownership != null && ownership.shortOfShare() && status == HealthStatus.HEALTHY) {
-            status = HealthStatus.DEGRADED;
-        }
-        return new HealthSnapshot(status, running, healthy, degraded, unhealthy, totals.processed(),
-                totals.succeededCount(), totals.failedCount(), totals.active(), time.instant(),
-                totals.retriedCount(), totals.deadLetteredCount(), totals.duplicateCount(), details, ownership,
-                transport.retryHolds().orElse(null));
+        return health.snapshot(state.get() != State.NEW);
     }
 
     /**
@@ -357,81 +295,27 @@ public final class WorkerService implements AutoCloseable {
      * Returns at once; idempotent.
      */
     public void shutdown() {
-        beginShutdown(time.nanoTime() + config.shutdownTimeout().toNanos());
+        shutdown.begin(config.shutdownTimeout());
     }
 
     /**
      * Like {@link #shutdown()} but does not wait for in-flight events: their handlers are
-     * interrupted and the events handed back at once. Returns at once; idempotent.
+     * interrupted and the events handed back at once, also when a {@link #shutdown()} is already
+     * waiting for them. Returns at once; idempotent.
      */
     public void shutdownNow() {
-        beginShutdown(time.nanoTime());
-    }
-
-    private void beginShutdown(long abandonAt) {
-        abandonAtNanos = Math.min(abandonAtNanos, abandonAt);
-        if (state.compareAndSet(State.NEW, State.TERMINATED)) {
-            closeResources();
-            terminated.countDown();
-            return;
-        }
-        if (!state.compareAndSet(State.RUNNING, State.STOPPING)) {
-            return;
-        }
-        shuttingDown = true;
-        List<WorkflowWorker> all = supervisor.stopAll();
-        threads.newThread("shutdown", () -> drain(all)).start();
-    }
-
-    private void drain(List<WorkflowWorker> all) {
-        try {
-            for (WorkflowWorker w : all) {
-                if (!w.awaitDrained(abandonAtNanos)) {
-                    w.abandonInFlight();
-                    // Give interrupted handlers a moment to unwind before their pool is shut down.
-                    w.awaitDrained(time.nanoTime() + TimeUnit.SECONDS.toNanos(1));
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            all.forEach(WorkflowWorker::abandonInFlight);
-        } finally {
-            for (WorkflowWorker w : all) {
-                // A worker retired by scale() may be closed by its own retire thread.
-                if (supervisor.forget(w)) {
-                    w.close();
-                }
-            }
-            closeResources();
-            state.set(State.TERMINATED);
-            terminated.countDown();
-            log.info("workflow-worker terminated: processed={} succeeded={} failed={} deadLettered={}",
-                    totals.processed(), totals.succeededCount(), totals.failedCount(), totals.deadLetteredCount());
-        }
-    }
-
-    private void closeResources() {
-        synchronized (periodics) {
-            periodics.forEach(Periodic::cancel);
-        }
-        engine.watchdog().stop();
-        ownSchedulers.forEach(ScheduledExecutorService::shutdownNow);
-        try {
-            transport.close();
-        } catch (RuntimeException e) {
-            log.warn("closing the transport failed", e);
-        }
+        shutdown.begin(Duration.ZERO);
     }
 
     /**
      * Waits for the service to terminate after a shutdown.
      *
      * @param timeout the longest to wait
-     * @return true if it terminated
+     * @return true if it terminated ({@link State#TERMINATED} or {@link State#CRASHED})
      * @throws InterruptedException if interrupted while waiting
      */
     public boolean awaitTermination(Duration timeout) throws InterruptedException {
-        return terminated.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        return shutdown.await(timeout);
     }
 
     /**

@@ -141,6 +141,70 @@ class WorkerServiceTest {
     }
 
     @Test
+    void shutdownNowCutsAWaitingShutdownShort() throws Exception {
+        FakeClock clock = new FakeClock();
+        InMemoryEventTransport transport = InMemoryEventTransport.builder().timeSource(clock).build();
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch interrupted = new CountDownLatch(1);
+        WorkerService s = started(builder(ctx -> {
+            started.countDown();
+            try {
+                new CountDownLatch(1).await();
+            } catch (InterruptedException e) {
+                interrupted.countDown();
+                throw e;
+            }
+        }).transport(transport).timeSource(clock).scheduler(clock).shutdownTimeout(Duration.ofHours(1)));
+        s.publisher().publish(WorkflowEvent.builder("T").eventId("slow").build());
+        assertTrue(started.await(10, TimeUnit.SECONDS));
+
+        Thread graceful = new Thread(s::shutdown);
+        graceful.start();
+        graceful.join(TimeUnit.SECONDS.toMillis(10));
+        assertEquals(WorkerService.State.STOPPING, s.state(), "the drain waits for the blocked handler");
+        assertEquals(1, interrupted.getCount(), "a graceful shutdown does not interrupt before its deadline");
+
+        CountDownLatch returned = new CountDownLatch(1);
+        new Thread(() -> {
+            s.shutdownNow();
+            returned.countDown();
+        }).start();
+        assertTrue(returned.await(5, TimeUnit.SECONDS), "shutdownNow returns at once");
+        // Far inside the hour the first shutdown would wait for (the fake clock never gets there).
+        assertTrue(interrupted.await(5, TimeUnit.SECONDS), "the in-flight handler is interrupted");
+        assertTrue(s.awaitTermination(Duration.ofSeconds(5)), "the drain ends without waiting out its deadline");
+        assertEquals(WorkerService.State.TERMINATED, s.state());
+        assertEquals(0, transport.pendingCount());
+        assertEquals(1, transport.readyCount(), "the interrupted event is handed back for immediate redelivery");
+        assertEquals(1, count(EventOutcome.Kind.RELEASED), () -> outcomes.toString());
+    }
+
+    @Test
+    void aTransportWhoseCloseThrowsLeavesTheServiceCrashed() throws Exception {
+        FlakyTransport transport = new FlakyTransport(InMemoryEventTransport.create());
+        transport.closeFault = new IllegalStateException("connection reset while closing");
+        WorkerService s = started(builder(ctx -> { }).transport(transport));
+        s.close();
+        assertTrue(s.awaitTermination(Duration.ZERO), "a crashed service has terminated all the same");
+        assertEquals(WorkerService.State.CRASHED, s.state());
+        assertFalse(workerStates.contains(WorkerState.CRASHED), "the workers closed cleanly: " + workerStates);
+
+        WorkerService neverStarted = builder(ctx -> { }).transport(transport).build();
+        neverStarted.shutdown();
+        assertEquals(WorkerService.State.CRASHED, neverStarted.state());
+    }
+
+    @Test
+    void aConsumerWhoseCloseThrowsLeavesItsWorkerCrashedNotStopped() throws Exception {
+        FlakyTransport transport = new FlakyTransport(InMemoryEventTransport.create());
+        transport.consumerCloseFault = new IllegalStateException("connection reset while closing");
+        WorkerService s = started(builder(ctx -> { }).transport(transport).workerCount(1));
+        s.close();
+        assertEquals(List.of(WorkerState.RUNNING, WorkerState.STOPPING, WorkerState.CRASHED), workerStates);
+        assertEquals(WorkerService.State.CRASHED, s.state());
+    }
+
+    @Test
     void closeFromAnInterruptedThreadRestoresTheFlag() {
         WorkerService s = started(builder(ctx -> { }));
         Thread.currentThread().interrupt();
@@ -351,8 +415,14 @@ class WorkerServiceTest {
         Await.until(WAIT, () -> transport.readyCount() == 10, () -> "ready " + transport.readyCount()
                 + " pending " + transport.pendingCount());
         assertEquals(0, runs.get());
+        s.scale(3);
+        assertTrue(s.health().workers().stream().allMatch(w -> w.state() == WorkerState.PAUSED),
+                () -> "a worker started while paused starts paused: " + s.health().toJson());
         s.resume();
+        assertFalse(s.isPaused());
         Await.until(WAIT, () -> runs.get() == 10, () -> "ran " + runs.get());
+        assertTrue(s.health().workers().stream().allMatch(w -> w.state() == WorkerState.RUNNING),
+                () -> s.health().toJson());
         assertEquals(HealthStatus.HEALTHY, s.health().status(), s.health().toJson());
     }
 

@@ -6,10 +6,8 @@ import dev.workflowworker.api.spi.Lock;
 import dev.workflowworker.api.spi.LockProvider;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * Takes a batch's locks with its processed markers, and completes a batch with releasing its
@@ -71,52 +69,22 @@ abstract class BatchLocking {
     }
 
     private static final class Composed extends BatchLocking {
-        private final EventTransport.Consumer consumer;
+        private final ComposedLocking composed;
 
         Composed(EventTransport.Consumer consumer, LockProvider locks) {
             super(locks);
-            this.consumer = consumer;
+            // A host's provider cannot say whether a lock still holds: the watchdog notices a loss.
+            this.composed = new ComposedLocking(consumer, locks, lock -> true);
         }
 
-        /** The provider's batch acquire, then the markers of the events it could lock. */
         @Override
         List<EventTransport.Acquisition> acquire(List<Delivery> deliveries, Duration ttl) {
-            List<String> keys = new ArrayList<>(deliveries.size());
-            for (Delivery d : deliveries) {
-                keys.add(d.event().lockKey());
-            }
-            List<Optional<Lock>> held = locks.tryAcquireAll(keys, ttl);
-            List<String> ids = new ArrayList<>(deliveries.size());
-            List<Lock> taken = new ArrayList<>(deliveries.size());
-            for (int i = 0; i < deliveries.size(); i++) {
-                if (held.get(i).isPresent()) {
-                    ids.add(deliveries.get(i).event().eventId());
-                    taken.add(held.get(i).get());
-                }
-            }
-            Set<String> done;
-            try {
-                done = ids.isEmpty() ? Set.of() : consumer.completedAmong(ids);
-            } catch (RuntimeException e) {
-                locks.releaseAll(taken);
-                throw e;
-            }
-            List<EventTransport.Acquisition> out = new ArrayList<>(deliveries.size());
-            for (int i = 0; i < deliveries.size(); i++) {
-                out.add(new EventTransport.Acquisition(held.get(i), done.contains(deliveries.get(i).event().eventId())));
-            }
-            return out;
+            return composed.acquire(deliveries, ttl);
         }
 
-        /** Markers are written before the locks go, so the next holder of a key sees the completion. */
         @Override
         List<Delivery> completeAndRelease(List<Delivery> deliveries, List<Lock> held) {
-            try {
-                consumer.complete(deliveries);
-            } finally {
-                locks.releaseAll(held);
-            }
-            return List.of();
+            return composed.completeAndRelease(deliveries, held);
         }
     }
 }

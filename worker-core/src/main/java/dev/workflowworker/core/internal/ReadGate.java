@@ -1,53 +1,39 @@
 package dev.workflowworker.core.internal;
 
-/** Whether a worker may read new events: open, paused on request, or closed for good. */
+import dev.workflowworker.api.WorkerState;
+
+/**
+ * Whether a worker may read new events, as its lifecycle state says: open when running, paused,
+ * or closed in every other state. It keeps no state of its own, so a worker cannot read while its
+ * state says otherwise.
+ */
 final class ReadGate {
 
-    private final Object monitor = new Object();
-    private volatile boolean paused;
-    private volatile boolean closed;
+    private final Lifecycle<WorkerState> state;
+
+    ReadGate(Lifecycle<WorkerState> state) {
+        this.state = state;
+    }
 
     boolean isOpen() {
-        return !paused && !closed;
+        return state.get() == WorkerState.RUNNING;
     }
 
     boolean isClosed() {
-        return closed;
+        return !state.get().isLive();
     }
 
     boolean isPaused() {
-        return paused;
-    }
-
-    void pause(boolean pause) {
-        synchronized (monitor) {
-            paused = pause;
-            monitor.notifyAll();
-        }
-    }
-
-    void close() {
-        synchronized (monitor) {
-            closed = true;
-            monitor.notifyAll();
-        }
+        return state.get() == WorkerState.PAUSED;
     }
 
     /** Waits while paused, at most {@code maxMillis}; returns early when resumed or closed. */
     void awaitResume(long maxMillis) throws InterruptedException {
-        synchronized (monitor) {
-            if (paused && !closed) {
-                monitor.wait(Math.max(1, maxMillis));
-            }
-        }
+        state.awaitWhile(s -> s == WorkerState.PAUSED, maxMillis);
     }
 
     /** Sleeps up to {@code millis}, returning early when closed. */
     void sleep(long millis) throws InterruptedException {
-        synchronized (monitor) {
-            if (!closed) {
-                monitor.wait(Math.max(1, millis));
-            }
-        }
+        state.awaitWhile(WorkerState::isLive, millis);
     }
 }

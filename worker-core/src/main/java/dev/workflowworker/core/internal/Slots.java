@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 
 /**
  * A worker's handler slots: {@code concurrencyLimit} permits, the deliveries holding them, and
@@ -98,14 +100,23 @@ final class Slots {
         return out;
     }
 
-    /**
-     * @param deadlineNanos a {@link TimeSource#nanoTime()} deadline
-     * @return true if every slot was given back before the deadline
-     */
-    boolean awaitEmpty(long deadlineNanos) throws InterruptedException {
+    /** Wakes {@link #awaitEmpty} waiters to look again: the loop exited, or their deadline moved. */
+    void wake() {
         synchronized (drained) {
-            while (!inFlight.isEmpty()) {
-                long left = deadlineNanos - time.nanoTime();
+            drained.notifyAll();
+        }
+    }
+
+    /**
+     * @param deadlineNanos a {@link TimeSource#nanoTime()} deadline, read again at every wake-up
+     *                      so that one brought forward ends the wait
+     * @param alsoDone      what else must hold; its change must be followed by {@link #wake()}
+     * @return true if every slot was given back and {@code alsoDone} held before the deadline
+     */
+    boolean awaitEmpty(LongSupplier deadlineNanos, BooleanSupplier alsoDone) throws InterruptedException {
+        synchronized (drained) {
+            while (!inFlight.isEmpty() || !alsoDone.getAsBoolean()) {
+                long left = deadlineNanos.getAsLong() - time.nanoTime();
                 if (left <= 0) {
                     return false;
                 }

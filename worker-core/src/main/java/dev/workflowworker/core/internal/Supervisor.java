@@ -27,7 +27,8 @@ public final class Supervisor {
     private final List<WorkflowWorker> workers = new ArrayList<>();
     /** Guarded by lock: stopped reading, finishing their in-flight events. */
     private final List<WorkflowWorker> retiring = new ArrayList<>();
-    private boolean paused;
+    /** The service's pause: written under lock, and every worker started or resumed follows it. */
+    private volatile boolean paused;
     private boolean stopping;
     private volatile int target;
 
@@ -98,14 +99,10 @@ public final class Supervisor {
         workers.remove(w);
         retiring.add(w);
         w.stopReading();
+        long deadline = engine.time().nanoTime() + drainTimeout.toNanos();
         threads.newThread("retire-" + w.index(), () -> {
             try {
-                if (!w.awaitDrained(engine.time().nanoTime() + drainTimeout.toNanos())) {
-                    w.abandonInFlight();
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                w.abandonInFlight();
+                w.drain(() -> deadline);
             } finally {
                 if (forget(w)) {
                     w.close();
@@ -133,6 +130,11 @@ public final class Supervisor {
             paused = pause;
             workers.forEach(w -> w.paused(pause));
         }
+    }
+
+    /** @return true between {@code pause(true)} and {@code pause(false)} */
+    public boolean isPaused() {
+        return paused;
     }
 
     /**

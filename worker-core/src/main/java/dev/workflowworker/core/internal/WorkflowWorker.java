@@ -13,7 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongSupplier;
 
 /**
  * One worker: wires its parts together and runs its lifecycle. The {@link PollLoop} reads, the
@@ -25,18 +25,22 @@ public final class WorkflowWorker {
 
     private static final Logger log = LoggerFactory.getLogger(WorkflowWorker.class);
 
+    /** How long handlers interrupted at a drain's deadline get to unwind before their pool is shut down. */
+    private static final long UNWIND_NANOS = TimeUnit.SECONDS.toNanos(1);
+
     private final String id;
     private final int index;
     private final Engine e;
     private final EventTransport.Consumer consumer;
     private final WorkerStats stats;
     private final Slots slots;
-    private final ReadGate gate = new ReadGate();
+    private final Lifecycle<WorkerState> state = new Lifecycle<>(Lifecycle.WORKER, WorkerState.RUNNING);
+    private final ReadGate gate = new ReadGate(state);
     private final Settlement settlement;
     private final Settler settler;
     private final HandlerPool ownExecutor;
     private final Thread loopThread;
-    private final AtomicReference<WorkerState> state = new AtomicReference<>(WorkerState.RUNNING);
+    private volatile boolean loopExited;
     private volatile String crashReason;
 
     /**
@@ -75,7 +79,14 @@ public final class WorkflowWorker {
                 engine.config().claimIdle(), engine.config().batchSize());
         PollLoop loop = new PollLoop(id, consumer, slots, gate, dispatcher, upkeep, settlement, stats, engine.time(),
                 engine.config().pollInterval(), engine.config().batchSize(), this::crash);
-        this.loopThread = engine.threads().newThread(Integer.toString(index), loop);
+        this.loopThread = engine.threads().newThread(Integer.toString(index), () -> {
+            try {
+                loop.run();
+            } finally {
+                loopExited = true;
+                slots.wake();
+            }
+        });
         stats.heartbeat(engine.time().wallMillis());
     }
 
@@ -107,16 +118,19 @@ public final class WorkflowWorker {
     }
 
     private void crash(Throwable t) {
-        crashReason = t.toString();
-        state.set(WorkerState.CRASHED);
-        gate.close();
-        log.error("worker {} crashed; the health monitor will replace it", id, t);
-        e.listeners().workerState(id, WorkerState.CRASHED);
+        crash("crashed; the health monitor will replace it", t);
     }
 
-    /** Moves between live states only: a stopping or crashed worker stays so. */
-    private void transition(WorkerState from, WorkerState to) {
-        if (state.compareAndSet(from, to)) {
+    private void crash(String what, Throwable t) {
+        if (crashReason == null) {
+            crashReason = t.toString();
+        }
+        log.error("worker {} {}", id, what, t);
+        move(WorkerState.CRASHED);
+    }
+
+    private void move(WorkerState to) {
+        if (state.moveTo(to)) {
             e.listeners().workerState(id, to);
         }
     }
@@ -128,19 +142,13 @@ public final class WorkflowWorker {
      * @param pause true to pause
      */
     public void paused(boolean pause) {
-        gate.pause(pause);
-        if (pause) {
-            transition(WorkerState.RUNNING, WorkerState.PAUSED);
-        } else {
-            transition(WorkerState.PAUSED, WorkerState.RUNNING);
-        }
+        // The table allows PAUSED only from RUNNING and back: a stopping or crashed worker stays so.
+        move(pause ? WorkerState.PAUSED : WorkerState.RUNNING);
     }
 
     /** Stops reading; in-flight events go on. Non-blocking, idempotent. */
     public void stopReading() {
-        gate.close();
-        transition(WorkerState.RUNNING, WorkerState.STOPPING);
-        transition(WorkerState.PAUSED, WorkerState.STOPPING);
+        move(WorkerState.STOPPING);
     }
 
     /** Stops reading and interrupts the loop: used to replace a stuck or crashed worker. */
@@ -150,23 +158,33 @@ public final class WorkflowWorker {
     }
 
     /**
-     * Waits until the loop has exited and no event is in flight.
+     * Waits until the loop has exited and no event is in flight, or until the deadline; then
+     * interrupts what is left, hands it back, and gives the interrupted handlers a moment to unwind.
      *
-     * @param deadlineNanos a deadline on the engine's time source
-     * @return true if drained before the deadline
-     * @throws InterruptedException if interrupted while waiting
+     * @param deadlineNanos a deadline on the engine's time source, read again whenever
+     *                      {@link #wakeDrain()} is called, so that one brought forward ends the wait
      */
-    public boolean awaitDrained(long deadlineNanos) throws InterruptedException {
-        long left = deadlineNanos - e.time().nanoTime();
-        if (left > 0) {
-            TimeUnit.NANOSECONDS.timedJoin(loopThread, left);
+    public void drain(LongSupplier deadlineNanos) {
+        try {
+            if (!slots.awaitEmpty(deadlineNanos, () -> loopExited)) {
+                abandonInFlight();
+                long unwindUntil = e.time().nanoTime() + UNWIND_NANOS;
+                slots.awaitEmpty(() -> unwindUntil, () -> loopExited);
+            }
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+            abandonInFlight();
         }
-        return slots.awaitEmpty(deadlineNanos) && !loopThread.isAlive();
+    }
+
+    /** Makes a {@link #drain} in progress read its deadline again. */
+    public void wakeDrain() {
+        slots.wake();
     }
 
     /** @return true when the loop has exited and nothing is in flight */
     public boolean isDrained() {
-        return !loopThread.isAlive() && slots.isEmpty();
+        return loopExited && slots.isEmpty();
     }
 
     /**
@@ -174,7 +192,7 @@ public final class WorkflowWorker {
      * redelivery. Their late results are harmless: a late success writes the processed marker,
      * so the redelivery is acknowledged as a duplicate.
      */
-    public void abandonInFlight() {
+    private void abandonInFlight() {
         loopThread.interrupt();
         List<Delivery> left = new ArrayList<>();
         for (InFlight f : slots.inFlight()) {
@@ -191,8 +209,15 @@ public final class WorkflowWorker {
         }
     }
 
-    /** Settles what is queued, then releases the consumer and the handler pool. */
-    public void close() {
+    /**
+     * Settles what is queued, then releases the consumer and the handler pool.
+     *
+     * @return false if closing crashed the worker (its consumer's close threw, say)
+     */
+    public boolean close() {
+        stopReading();
+        boolean crashedBefore = state.get() == WorkerState.CRASHED;
+        boolean consumerClosed = true;
         // What is still queued settles first: those handlers succeeded.
         settler.stop(TimeUnit.SECONDS.toMillis(10));
         if (ownExecutor != null) {
@@ -201,19 +226,17 @@ public final class WorkflowWorker {
         try {
             consumer.close();
         } catch (RuntimeException ex) {
-            log.debug("closing consumer of worker {} failed", id, ex);
+            consumerClosed = false;
+            crash("crashed while closing its consumer", ex);
         }
-        WorkerState now = state.get();
-        if (now != WorkerState.CRASHED && now != WorkerState.REPLACED) {
-            state.set(WorkerState.STOPPED);
-        }
-        e.listeners().workerState(id, state.get());
+        move(WorkerState.STOPPED);
+        // The settler crashes the worker if committing what was queued threw an Error.
+        return consumerClosed && (crashedBefore || state.get() != WorkerState.CRASHED);
     }
 
     /** Marks a worker the health monitor gave up on; it is then retired and closed. */
     public void replaced() {
-        state.set(WorkerState.REPLACED);
-        e.listeners().workerState(id, WorkerState.REPLACED);
+        move(WorkerState.REPLACED);
     }
 
     /**

@@ -11,22 +11,17 @@ import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.core.wire.WireFormat;
 
 import dev.workflowworker.core.TimeSource;
+import dev.workflowworker.core.internal.ComposedLocking;
 import dev.workflowworker.core.order.KeySequencer;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ConcurrentSkipListMap;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -43,52 +38,29 @@ public final class InMemoryEventTransport implements EventTransport {
     /** Default stream name, the one the Redis transport reads by default, so logs and tags match. */
     public static final String DEFAULT_STREAM = "workflow:events:global";
 
-    private record Due(long dueMillis, long seq) implements Comparable<Due> {
-        @Override
-        public int compareTo(Due o) {
-            int c = Long.compare(dueMillis, o.dueMillis);
-            return c != 0 ? c : Long.compare(seq, o.seq);
-        }
-    }
-
-    private record MarkerExpiry(String eventId, long expiresAtMillis) {
-    }
-
-    private static final class Pending {
-        final Delivery delivery;
-        final String consumer;
-        volatile long touchedMillis;
-
-        Pending(Delivery delivery, String consumer, long touchedMillis) {
-            this.delivery = delivery;
-            this.consumer = consumer;
-            this.touchedMillis = touchedMillis;
-        }
-    }
-
     private final String stream;
     private final TimeSource clock;
     private final WireFormat codec;
-    private final long markerTtlMillis;
     private final InMemoryLockProvider locks;
-    private final LinkedBlockingQueue<Delivery> ready = new LinkedBlockingQueue<>();
-    private final ConcurrentSkipListMap<Due, Delivery> scheduled = new ConcurrentSkipListMap<>();
-    private final ConcurrentHashMap<String, Pending> pending = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, Long> markers = new ConcurrentHashMap<>();
+    private final PendingList pending;
+    private final ProcessedMarkers markers;
     private final ConcurrentLinkedQueue<InMemoryDeadLetter> deadLetters = new ConcurrentLinkedQueue<>();
     private final AtomicLong seq = new AtomicLong();
-    private final ConcurrentLinkedQueue<MarkerExpiry> markerExpiries = new ConcurrentLinkedQueue<>();
     /** Non-null when events of one key are delivered one at a time in publish order. */
     private final KeySequencer sequencer;
+    /** Non-null otherwise. */
+    private final SharedQueue queue;
     private volatile boolean closed;
 
     private InMemoryEventTransport(Builder b) {
         this.stream = b.stream;
         this.clock = b.clock;
         this.codec = WireFormat.withMaxPayloadBytes(b.maxPayloadBytes);
-        this.markerTtlMillis = b.markerTtl.toMillis();
         this.locks = new InMemoryLockProvider(b.clock);
+        this.pending = new PendingList(b.clock);
+        this.markers = new ProcessedMarkers(b.clock, b.markerTtl.toMillis());
         this.sequencer = b.ordered ? new KeySequencer(b.clock) : null;
+        this.queue = b.ordered ? null : new SharedQueue(b.clock);
     }
 
     /**
@@ -104,7 +76,7 @@ public final class InMemoryEventTransport implements EventTransport {
         if (sequencer != null) {
             sequencer.offer(0, d);
         } else {
-            ready.add(d);
+            queue.add(d);
         }
     }
 
@@ -186,7 +158,7 @@ public final class InMemoryEventTransport implements EventTransport {
         if (sequencer != null) {
             return Math.max(0, sequencer.size() - pending.size() - sequencer.holds().keys());
         }
-        return ready.size();
+        return queue.readyCount();
     }
 
     /** {@return how many entries are read but not yet settled} */
@@ -196,7 +168,7 @@ public final class InMemoryEventTransport implements EventTransport {
 
     /** {@return how many entries are waiting for a retry} */
     public int scheduledCount() {
-        return sequencer != null ? sequencer.holds().keys() : scheduled.size();
+        return sequencer != null ? sequencer.holds().keys() : queue.scheduledCount();
     }
 
     /** Keys held by a retry now; empty for the unordered queue, where a retry does not hold its key. */
@@ -226,40 +198,6 @@ public final class InMemoryEventTransport implements EventTransport {
         closed = true;
     }
 
-    private void promoteDue() {
-        long now = clock.wallMillis();
-        while (true) {
-            Map.Entry<Due, Delivery> first = scheduled.firstEntry();
-            if (first == null || first.getKey().dueMillis > now) {
-                return;
-            }
-            // remove() succeeds for exactly one of several racing consumers.
-            if (scheduled.remove(first.getKey()) != null) {
-                ready.add(first.getValue());
-            }
-        }
-    }
-
-    private long millisUntilNextDue() {
-        Map.Entry<Due, Delivery> first = scheduled.firstEntry();
-        return first == null ? Long.MAX_VALUE : Math.max(0, first.getKey().dueMillis - clock.wallMillis());
-    }
-
-    private void markProcessed(String eventId) {
-        long now = clock.wallMillis();
-        long expiry = now + markerTtlMillis;
-        markers.put(eventId, expiry);
-        // Markers share one TTL, so they expire in insertion order: dropping expired heads of a
-        // FIFO keeps memory bounded at O(1) per completion, with no scan of the whole map.
-        markerExpiries.add(new MarkerExpiry(eventId, expiry));
-        MarkerExpiry head;
-        while ((head = markerExpiries.peek()) != null && head.expiresAtMillis <= now) {
-            if (markerExpiries.remove(head)) {
-                markers.remove(head.eventId, head.expiresAtMillis);
-            }
-        }
-    }
-
     private void addDeadLetter(Delivery delivery, DeadLetter letter) {
         Map<String, String> fields = delivery.fields().isEmpty() && delivery.event() != null
                 ? codec.encode(delivery.event(), delivery.attempt()) : delivery.fields();
@@ -278,42 +216,14 @@ public final class InMemoryEventTransport implements EventTransport {
             if (closed) {
                 return List.of();
             }
-            promoteDue();
-            List<Delivery> out = new ArrayList<>(Math.min(max, 64));
-            Delivery first = ready.poll();
-            if (first == null) {
-                long wait = Math.min(maxWait.toMillis(), millisUntilNextDue());
-                first = ready.poll(Math.max(1, wait), TimeUnit.MILLISECONDS);
-                if (first == null) {
-                    promoteDue();
-                    first = ready.poll();
-                }
-                if (first == null) {
-                    return out;
-                }
-            }
-            out.add(first);
-            if (max > 1) {
-                ready.drainTo(out, max - 1);
-            }
-            long now = clock.wallMillis();
-            for (Delivery d : out) {
-                pending.put(d.id(), new Pending(d, name, now));
-            }
+            List<Delivery> out = queue.poll(max, maxWait);
+            pending.add(out, name);
             return out;
         }
 
         @Override
         public Set<String> completedAmong(Collection<String> eventIds) {
-            long now = clock.wallMillis();
-            Set<String> done = new HashSet<>();
-            for (String id : eventIds) {
-                Long expiry = markers.get(id);
-                if (expiry != null && expiry > now) {
-                    done.add(id);
-                }
-            }
-            return done;
+            return markers.completedAmong(eventIds);
         }
 
         @Override
@@ -321,38 +231,33 @@ public final class InMemoryEventTransport implements EventTransport {
             for (Delivery d : deliveries) {
                 String eventId = d.eventId();
                 if (eventId != null) {
-                    markProcessed(eventId);
+                    markers.mark(eventId);
                 }
-                pending.remove(d.id());
+                pending.take(d);
             }
         }
 
         @Override
         public void acknowledge(Delivery delivery) {
-            pending.remove(delivery.id());
+            pending.take(delivery);
         }
 
         @Override
         public void retryAt(Delivery delivery, Instant dueAt, int attempt) {
             // Only the consumer that takes it out of pending re-queues it, as XACK's count does on Redis.
-            if (pending.remove(delivery.id()) == null) {
+            if (!pending.take(delivery)) {
                 return;
             }
             String id = nextId();
             Delivery next = delivery.isMalformed()
                     ? Delivery.malformed(id, delivery.fields(), attempt, delivery.decodeError())
                     : Delivery.of(id, delivery.event(), attempt, delivery.fields());
-            long due = dueAt.toEpochMilli();
-            if (due <= clock.wallMillis()) {
-                enqueue(next);
-            } else {
-                scheduled.put(new Due(due, seq.incrementAndGet()), next);
-            }
+            queue.schedule(next, dueAt.toEpochMilli());
         }
 
         @Override
         public void deadLetter(Delivery delivery, DeadLetter letter) {
-            if (pending.remove(delivery.id()) != null) {
+            if (pending.take(delivery)) {
                 addDeadLetter(delivery, letter);
             }
         }
@@ -360,39 +265,20 @@ public final class InMemoryEventTransport implements EventTransport {
         @Override
         public void release(Collection<Delivery> deliveries) {
             for (Delivery d : deliveries) {
-                if (pending.remove(d.id()) != null) {
-                    enqueue(d);
+                if (pending.take(d)) {
+                    queue.add(d);
                 }
             }
         }
 
         @Override
         public void keepAlive(Collection<Delivery> deliveries) {
-            long now = clock.wallMillis();
-            for (Delivery d : deliveries) {
-                Pending p = pending.get(d.id());
-                if (p != null && p.consumer.equals(name)) {
-                    p.touchedMillis = now;
-                }
-            }
+            pending.keepAlive(deliveries, name);
         }
 
         @Override
         public List<Delivery> reclaimStalled(Duration minIdle, int max) {
-            long now = clock.wallMillis();
-            long idle = minIdle.toMillis();
-            List<Delivery> claimed = new ArrayList<>();
-            for (Map.Entry<String, Pending> e : pending.entrySet()) {
-                if (claimed.size() >= max) {
-                    break;
-                }
-                Pending p = e.getValue();
-                if (!p.consumer.equals(name) && now - p.touchedMillis >= idle
-                        && pending.replace(e.getKey(), p, new Pending(p.delivery, name, now))) {
-                    claimed.add(p.delivery);
-                }
-            }
-            return claimed;
+            return pending.reclaimStalled(name, minIdle, max);
         }
 
         @Override
@@ -410,6 +296,8 @@ public final class InMemoryEventTransport implements EventTransport {
      */
     private final class OrderedConsumer extends MemoryConsumer implements LockingConsumer {
 
+        private final ComposedLocking locking = new ComposedLocking(this, locks, locks::holdUntilReleased);
+
         OrderedConsumer(String name) {
             super(name);
         }
@@ -424,10 +312,7 @@ public final class InMemoryEventTransport implements EventTransport {
                 sequencer.await(maxWait.toNanos());
                 out = sequencer.poll(max);
             }
-            long now = clock.wallMillis();
-            for (Delivery d : out) {
-                pending.put(d.id(), new Pending(d, name, now));
-            }
+            pending.add(out, name);
             return out;
         }
 
@@ -436,11 +321,11 @@ public final class InMemoryEventTransport implements EventTransport {
         @Override
         public void complete(List<Delivery> deliveries) {
             for (Delivery d : deliveries) {
-                if (pending.remove(d.id()) == null) {
+                if (!pending.take(d)) {
                     continue;
                 }
                 if (d.eventId() != null) {
-                    markProcessed(d.eventId());
+                    markers.mark(d.eventId());
                 }
                 sequencer.settled(d.id());
             }
@@ -448,21 +333,21 @@ public final class InMemoryEventTransport implements EventTransport {
 
         @Override
         public void acknowledge(Delivery delivery) {
-            if (pending.remove(delivery.id()) != null) {
+            if (pending.take(delivery)) {
                 sequencer.settled(delivery.id());
             }
         }
 
         @Override
         public void retryAt(Delivery delivery, Instant dueAt, int attempt) {
-            if (pending.remove(delivery.id()) != null) {
+            if (pending.take(delivery)) {
                 sequencer.hold(delivery.id(), dueAt.toEpochMilli(), attempt);
             }
         }
 
         @Override
         public void deadLetter(Delivery delivery, DeadLetter letter) {
-            if (pending.remove(delivery.id()) != null) {
+            if (pending.take(delivery)) {
                 addDeadLetter(delivery, letter);
                 sequencer.settled(delivery.id());
             }
@@ -471,7 +356,7 @@ public final class InMemoryEventTransport implements EventTransport {
         @Override
         public void release(Collection<Delivery> deliveries) {
             for (Delivery d : deliveries) {
-                if (pending.remove(d.id()) != null) {
+                if (pending.take(d)) {
                     sequencer.handBack(d.id());
                 }
             }
@@ -479,29 +364,12 @@ public final class InMemoryEventTransport implements EventTransport {
 
         @Override
         public List<Acquisition> acquire(List<Delivery> deliveries, Duration ttl) {
-            List<String> keys = new ArrayList<>(deliveries.size());
-            List<String> eventIds = new ArrayList<>(deliveries.size());
-            for (Delivery d : deliveries) {
-                keys.add(d.event().lockKey());
-                eventIds.add(d.event().eventId());
-            }
-            List<Optional<Lock>> held = locks.tryAcquireAll(keys, ttl);
-            Set<String> done = completedAmong(eventIds);
-            List<Acquisition> out = new ArrayList<>(deliveries.size());
-            for (int i = 0; i < deliveries.size(); i++) {
-                out.add(new Acquisition(held.get(i), done.contains(eventIds.get(i))));
-            }
-            return out;
+            return locking.acquire(deliveries, ttl);
         }
 
         @Override
         public List<Delivery> completeAndRelease(List<Delivery> deliveries, List<Lock> held) {
-            try {
-                complete(deliveries);
-            } finally {
-                locks.releaseAll(held);
-            }
-            return List.of();
+            return locking.completeAndRelease(deliveries, held);
         }
     }
 

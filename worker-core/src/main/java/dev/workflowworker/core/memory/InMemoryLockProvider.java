@@ -49,6 +49,22 @@ public final class InMemoryLockProvider implements LockProvider {
         return lease.owner == owner ? Optional.of(new HeldLock(key, lease.owner, lease.token)) : Optional.empty();
     }
 
+    /**
+     * The in-memory transport's commit check: whether {@code lock} still holds its lease, which
+     * then lasts until released, so that no new holder can take the key while the commit runs.
+     *
+     * @return false if the lease was lost (expired, or another holder's now)
+     */
+    boolean holdUntilReleased(Lock lock) {
+        if (!(lock instanceof HeldLock held) || !held.isFrom(this)) {
+            return false;
+        }
+        long now = clock.wallMillis();
+        Lease after = leases.computeIfPresent(held.key, (k, cur) -> cur.owner == held.owner && cur.expiresAtMillis > now
+                ? new Lease(cur.owner, cur.token, Long.MAX_VALUE) : cur);
+        return after != null && after.owner == held.owner && after.expiresAtMillis == Long.MAX_VALUE;
+    }
+
     /** {@return how many keys have a live lease (for tests and diagnostics)} */
     public int heldCount() {
         long now = clock.wallMillis();
@@ -66,6 +82,10 @@ public final class InMemoryLockProvider implements LockProvider {
             this.token = token;
         }
 
+        boolean isFrom(InMemoryLockProvider provider) {
+            return provider == InMemoryLockProvider.this;
+        }
+
         @Override
         public String key() {
             return key;
@@ -79,8 +99,9 @@ public final class InMemoryLockProvider implements LockProvider {
         @Override
         public boolean renew(Duration ttl) {
             long now = clock.wallMillis();
+            // Never shortened: a lease held for a commit must not expire under it.
             Lease after = leases.computeIfPresent(key, (k, cur) -> cur.owner == owner && cur.expiresAtMillis > now
-                    ? new Lease(owner, token, now + ttl.toMillis()) : cur);
+                    ? new Lease(owner, token, Math.max(cur.expiresAtMillis, now + ttl.toMillis())) : cur);
             return after != null && after.owner == owner && after.expiresAtMillis > now;
         }
 

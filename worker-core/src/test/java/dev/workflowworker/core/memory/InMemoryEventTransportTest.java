@@ -4,6 +4,7 @@ import dev.workflowworker.api.DeadLetter;
 import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.api.ErrorCategory;
 import dev.workflowworker.api.spi.EventTransport;
+import dev.workflowworker.api.spi.Lock;
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.core.testing.FakeClock;
 import org.junit.jupiter.api.Test;
@@ -24,15 +25,22 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class InMemoryEventTransportTest {
 
     private static final Duration SHORT = Duration.ofMillis(5);
     private final FakeClock clock = new FakeClock();
     private final InMemoryEventTransport transport = InMemoryEventTransport.builder().timeSource(clock)
-            .markerTtl(Duration.ofHours(1)).maxPayloadBytes(100).build();
+            .markerTtl(Duration.ofHours(1)).maxPayloadBytes(100).ordered(ordered()).build();
+
+    /** The mode under test; {@link InMemoryUnorderedEventTransportTest} runs the same tests on the shared queue. */
+    boolean ordered() {
+        return true;
+    }
 
     private static WorkflowEvent event(String id) {
         return WorkflowEvent.builder("T").eventId(id).build();
@@ -202,6 +210,52 @@ class InMemoryEventTransportTest {
         assertEquals(n, seen.size());
         assertEquals(0, t.pendingCount());
         assertEquals(new HashSet<>(seen).size(), n);
+    }
+
+    /** A delivery of the ordered transport read and locked, as the engine holds it while its handler runs. */
+    private record Locked(EventTransport.LockingConsumer consumer, Delivery delivery, Lock lock) {
+    }
+
+    private Locked readAndLock(String eventId) throws InterruptedException {
+        assumeTrue(transport.ordered(), "the shared queue's consumer takes the engine's composed path");
+        transport.publish(event(eventId));
+        EventTransport.LockingConsumer a = (EventTransport.LockingConsumer) transport.openConsumer("a");
+        Delivery d = a.read(1, SHORT).get(0);
+        return new Locked(a, d, a.acquire(List.of(d), Duration.ofSeconds(1)).get(0).lock().orElseThrow());
+    }
+
+    @Test
+    void orderedCommitCompletesAndReleasesWhileTheLockHolds() throws Exception {
+        Locked l = readAndLock("e1");
+        assertEquals(List.of(), l.consumer().completeAndRelease(List.of(l.delivery()), List.of(l.lock())));
+        assertEquals(Set.of("e1"), l.consumer().completedAmong(List.of("e1")));
+        assertEquals(0, transport.pendingCount());
+        assertEquals(0, ((InMemoryLockProvider) transport.lockProvider().orElseThrow()).heldCount());
+    }
+
+    @Test
+    void orderedCommitRefusesASuccessWhoseLockWasLost() throws Exception {
+        Locked l = readAndLock("e1");
+        clock.advance(Duration.ofSeconds(2));
+        // The lease expired and another holder took the key: it may be running this event now.
+        Lock next = transport.lockProvider().orElseThrow()
+                .tryAcquire(l.delivery().event().lockKey(), Duration.ofSeconds(1)).orElseThrow();
+
+        List<Delivery> refused = l.consumer().completeAndRelease(List.of(l.delivery()), List.of(l.lock()));
+        assertEquals(1, refused.size());
+        assertSame(l.delivery(), refused.get(0), "the refused delivery is the instance given");
+        assertEquals(Set.of(), l.consumer().completedAmong(List.of("e1")), "a refused success writes no marker");
+        assertEquals(1, transport.pendingCount(), "a refused delivery stays pending");
+        assertTrue(next.renew(Duration.ofSeconds(1)), "the new holder's lease is untouched");
+    }
+
+    @Test
+    void orderedCommitRefusesASuccessWhoseLeaseExpiredUntaken() throws Exception {
+        Locked l = readAndLock("e1");
+        clock.advance(Duration.ofSeconds(1));
+        assertEquals(List.of(l.delivery()), l.consumer().completeAndRelease(List.of(l.delivery()), List.of(l.lock())),
+                "as on Redis, where the lock key is gone once its TTL ran out");
+        assertEquals(1, transport.pendingCount());
     }
 
     private DeadLetter letter() {

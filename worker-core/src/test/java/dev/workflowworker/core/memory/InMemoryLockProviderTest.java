@@ -36,6 +36,29 @@ class InMemoryLockProviderTest {
     }
 
     @Test
+    void aLeaseHeldForACommitOutlivesItsTtlUntilReleased() {
+        Lock a = locks.tryAcquire("k", ttl).orElseThrow();
+        assertTrue(locks.holdUntilReleased(a));
+        assertTrue(a.renew(Duration.ofMillis(1)), "a renewal racing the commit does not shorten the hold");
+        clock.advance(ttl.multipliedBy(3));
+        assertTrue(locks.tryAcquire("k", ttl).isEmpty(), "no new holder while the commit runs");
+        a.release();
+        assertTrue(locks.tryAcquire("k", ttl).isPresent());
+    }
+
+    @Test
+    void aLostLeaseCannotBeHeldForACommit() {
+        Lock a = locks.tryAcquire("k", ttl).orElseThrow();
+        clock.advance(ttl);
+        assertFalse(locks.holdUntilReleased(a), "expired");
+        Lock b = locks.tryAcquire("k", ttl).orElseThrow();
+        assertFalse(locks.holdUntilReleased(a), "another holder's");
+        assertFalse(new InMemoryLockProvider(clock).holdUntilReleased(b), "another provider's");
+        clock.advance(ttl);
+        assertTrue(locks.tryAcquire("k", ttl).isPresent(), "the failed holds pinned nothing");
+    }
+
+    @Test
     void expiredLeaseIsTakenOverWithHigherTokenAndOldHolderCannotRenewOrRelease() {
         Lock a = locks.tryAcquire("k", ttl).orElseThrow();
         clock.advance(Duration.ofSeconds(9));

@@ -15,12 +15,16 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
 
-/** Wraps a real transport and injects failures into polls, to exercise the engine's fault paths. */
+/** Wraps a real transport and injects failures into polls and closes, to exercise the engine's fault paths. */
 public final class FlakyTransport implements EventTransport {
 
     private final EventTransport delegate;
     /** Called before every poll; return a throwable to make that poll fail, or null. */
     public volatile Supplier<Throwable> pollFault = () -> null;
+    /** Thrown by {@link #close()} after closing the real transport, when not null. */
+    public volatile RuntimeException closeFault;
+    /** Thrown by every consumer's close after closing the real consumer, when not null. */
+    public volatile RuntimeException consumerCloseFault;
     /** What {@link #errorClassifiers()} returns. */
     public volatile List<ErrorClassifier> errorClassifiers = List.of();
 
@@ -51,6 +55,13 @@ public final class FlakyTransport implements EventTransport {
     @Override
     public void close() {
         delegate.close();
+        throwIfSet(closeFault);
+    }
+
+    private static void throwIfSet(RuntimeException fault) {
+        if (fault != null) {
+            throw fault;
+        }
     }
 
     @Override
@@ -112,6 +123,7 @@ public final class FlakyTransport implements EventTransport {
             @Override
             public void close() {
                 c.close();
+                throwIfSet(consumerCloseFault);
             }
         };
     }

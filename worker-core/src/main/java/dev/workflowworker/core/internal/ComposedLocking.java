@@ -1,0 +1,99 @@
+package dev.workflowworker.core.internal;
+
+import dev.workflowworker.api.spi.Delivery;
+import dev.workflowworker.api.spi.EventTransport;
+import dev.workflowworker.api.spi.Lock;
+import dev.workflowworker.api.spi.LockProvider;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Predicate;
+
+/**
+ * The two combined steps of a {@link EventTransport.LockingConsumer}, composed of a lock provider
+ * and a consumer's processed markers (docs/ARCHITECTURE.md, "Lock providers"): the engine's path
+ * for a host's provider, and the in-memory ordered consumer's own steps.
+ */
+public final class ComposedLocking {
+
+    private final EventTransport.Consumer consumer;
+    private final LockProvider locks;
+    private final Predicate<Lock> holdForCommit;
+
+    /**
+     * @param consumer      whose markers are read and written
+     * @param locks         the lock provider
+     * @param holdForCommit for each success at commit: true if its lock still holds, and then holds
+     *                      it until it is released, so that the commit cannot race a new holder;
+     *                      false refuses the success. {@code lock -> true} where the provider cannot
+     *                      tell (a lost lease is then only noticed by the watchdog).
+     */
+    public ComposedLocking(EventTransport.Consumer consumer, LockProvider locks, Predicate<Lock> holdForCommit) {
+        this.consumer = consumer;
+        this.locks = locks;
+        this.holdForCommit = holdForCommit;
+    }
+
+    /**
+     * The provider's batch acquire, then the markers of the events it could lock: read under the
+     * lock, a completion by the key's previous holder is seen.
+     *
+     * @param deliveries well-formed deliveries
+     * @param ttl        the lease of each lock
+     * @return one acquisition per delivery, in order
+     */
+    public List<EventTransport.Acquisition> acquire(List<Delivery> deliveries, Duration ttl) {
+        List<String> keys = new ArrayList<>(deliveries.size());
+        for (Delivery d : deliveries) {
+            keys.add(d.event().lockKey());
+        }
+        List<Optional<Lock>> held = locks.tryAcquireAll(keys, ttl);
+        List<String> ids = new ArrayList<>(deliveries.size());
+        List<Lock> taken = new ArrayList<>(deliveries.size());
+        for (int i = 0; i < deliveries.size(); i++) {
+            if (held.get(i).isPresent()) {
+                ids.add(deliveries.get(i).event().eventId());
+                taken.add(held.get(i).get());
+            }
+        }
+        Set<String> done;
+        try {
+            done = ids.isEmpty() ? Set.of() : consumer.completedAmong(ids);
+        } catch (RuntimeException e) {
+            locks.releaseAll(taken);
+            throw e;
+        }
+        List<EventTransport.Acquisition> out = new ArrayList<>(deliveries.size());
+        for (int i = 0; i < deliveries.size(); i++) {
+            out.add(new EventTransport.Acquisition(held.get(i), done.contains(deliveries.get(i).event().eventId())));
+        }
+        return out;
+    }
+
+    /**
+     * Completes the successes whose lock still holds and releases every lock; markers are written
+     * before the locks go, so the next holder of a key sees the completion.
+     *
+     * @param deliveries the deliveries that succeeded
+     * @param held       their locks, in the same order
+     * @return the deliveries (the same instances) refused because their lock was lost; still pending
+     */
+    public List<Delivery> completeAndRelease(List<Delivery> deliveries, List<Lock> held) {
+        List<Delivery> kept = new ArrayList<>(deliveries.size());
+        List<Delivery> refused = new ArrayList<>();
+        try {
+            for (int i = 0; i < deliveries.size(); i++) {
+                (holdForCommit.test(held.get(i)) ? kept : refused).add(deliveries.get(i));
+            }
+            if (!kept.isEmpty()) {
+                consumer.complete(kept);
+            }
+        } finally {
+            locks.releaseAll(held);
+        }
+        return refused;
+    }
+}
