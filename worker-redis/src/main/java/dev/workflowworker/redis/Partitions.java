@@ -344,8 +344,12 @@ final class Partitions implements AutoCloseable {
     }
 
     void consumerClosed() {
-        if (consumers.decrementAndGet() == 0) {
-            ticker.execute(this::tick);
+        if (consumers.decrementAndGet() == 0 && !closed) {
+            try {
+                ticker.execute(this::tick);
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                // The transport closed first (a worker retired during shutdown): it hands every partition over itself.
+            }
         }
     }
 
