@@ -37,12 +37,22 @@ final class ChaosRun {
     /** What to do. */
     record Settings(int events, int executions, int workers, int kills, int redisRestarts, long pauseMillis,
                     int publishRate, long lockTtlMillis, long claimIdleMillis, int partitions,
-                    boolean cluster, int waitReplicas, int reshards) {
+                    boolean cluster, int waitReplicas, int reshards, int freezes) {
 
         Settings(int events, int executions, int workers, int kills, int redisRestarts, long pauseMillis,
                  int publishRate, long lockTtlMillis, long claimIdleMillis, int partitions) {
             this(events, executions, workers, kills, redisRestarts, pauseMillis, publishRate, lockTtlMillis,
-                    claimIdleMillis, partitions, false, 0, 0);
+                    claimIdleMillis, partitions, false, 0, 0, 0);
+        }
+
+        /**
+         * These settings, and {@code n} times a worker JVM stopped with SIGSTOP for three lock TTLs
+         * (past its leases, so another process takes its partitions over and goes on), then
+         * resumed with SIGCONT: a stale owner whose reads and writes must change nothing.
+         */
+        Settings withFreezes(int n) {
+            return new Settings(events, executions, workers, kills, redisRestarts, pauseMillis, publishRate,
+                    lockTtlMillis, claimIdleMillis, partitions, cluster, waitReplicas, reshards, n);
         }
 
         /**
@@ -53,7 +63,7 @@ final class ChaosRun {
         static Settings onCluster(int events, int executions, int workers, int kills, int masterKills, long pauseMillis,
                                   int publishRate, long lockTtlMillis, int partitions, int waitReplicas, int reshards) {
             return new Settings(events, executions, workers, kills, masterKills, pauseMillis, publishRate, lockTtlMillis,
-                    lockTtlMillis * 2, partitions, true, waitReplicas, reshards);
+                    lockTtlMillis * 2, partitions, true, waitReplicas, reshards, 0);
         }
     }
 
@@ -62,7 +72,7 @@ final class ChaosRun {
                   int pauses, long invocations, long completions, long duplicateCompletions, long lost,
                   long unrecordedCompletions, long staleEffects, long deadLetters, long poisonDeadLettered, long goodDeadLettered,
                   List<Long> recoveryMillis, boolean healthyAtEnd, String finalHealth, long seconds,
-                  long orderViolations, long ambiguousPublishes) {
+                  long orderViolations, long ambiguousPublishes, int freezes) {
 
         boolean promisesHold() {
             return lost == 0 && duplicateCompletions == 0 && staleEffects == 0 && goodDeadLettered == 0
@@ -90,6 +100,10 @@ final class ChaosRun {
             row(sb, settings.cluster() ? "master kills (SIGKILL, failover)" : "Redis restarts (SIGKILL, AOF always)",
                     Integer.toString(redisRestarts));
             row(sb, "Redis CLIENT PAUSE", pauses + " x " + settings.pauseMillis() + " ms");
+            if (settings.freezes() > 0) {
+                row(sb, "worker freezes (SIGSTOP past its leases, SIGCONT)", freezes + " x "
+                        + settings.lockTtlMillis() * 3 + " ms");
+            }
             row(sb, "handler invocations", Long.toString(invocations));
             row(sb, "completions (acked as success)", completions + " recorded + " + unrecordedCompletions
                     + " killed before recording");
@@ -197,7 +211,7 @@ final class ChaosRun {
 
             // Spread the faults over the publishing window.
             long window = Math.max(5_000, 1000L * s.events() / s.publishRate());
-            int actions = s.kills() + s.redisRestarts() + s.reshards() + (s.pauseMillis() > 0 ? 1 : 0);
+            int actions = s.kills() + s.redisRestarts() + s.reshards() + s.freezes() + (s.pauseMillis() > 0 ? 1 : 0);
             long step = window / (actions + 1);
             List<String> plan = new ArrayList<>();
             for (int k = 0; k < s.kills(); k++) {
@@ -212,9 +226,13 @@ final class ChaosRun {
             if (s.pauseMillis() > 0) {
                 plan.add("pause");
             }
+            for (int f = 0; f < s.freezes(); f++) {
+                plan.add(Math.min(plan.size(), 1 + f), "freeze");
+            }
             int kills = 0;
             int restarts = 0;
             int pauses = 0;
+            int freezes = 0;
             List<Long> recovery = new CopyOnWriteArrayList<>();
             List<Thread> recoveryWatchers = new ArrayList<>();
             for (String action : plan) {
@@ -255,6 +273,17 @@ final class ChaosRun {
                             var to = cluster.masters().stream().filter(m -> m != from).findFirst().orElseThrow();
                             cluster.moveSlot(slot, to);
                         }
+                    }
+                    case "freeze" -> {
+                        Process victim = workers.get(random.nextInt(workers.size()));
+                        signal(victim.pid(), "STOP");
+                        try {
+                            // The fault itself: stopped past its leases, so another owner takes over meanwhile.
+                            Thread.sleep(s.lockTtlMillis() * 3);
+                        } finally {
+                            signal(victim.pid(), "CONT");
+                        }
+                        freezes++;
                     }
                     case "pause" -> {
                         if (cluster != null) {
@@ -316,7 +345,7 @@ final class ChaosRun {
                 w.join(TimeUnit.SECONDS.toMillis(120));
             }
             boolean healthy = awaitHealthy(uri, Duration.ofSeconds(30));
-            return report(uri, published.get(), good, poison, kills, restarts, pauses, recovery, healthy,
+            return report(uri, published.get(), good, poison, kills, restarts, pauses, freezes, recovery, healthy,
                     (System.nanoTime() - t0) / 1_000_000_000L);
         } finally {
             for (Process p : workers) {
@@ -610,7 +639,7 @@ final class ChaosRun {
     }
 
     private Report report(String uri, int published, int good, int poison, int kills, int restarts, int pauses,
-                          List<Long> recovery, boolean healthy, long seconds) {
+                          int freezes, List<Long> recovery, boolean healthy, long seconds) {
         try (Jedis j = jedis(ledgerUri); UnifiedJedis q = queue()) {
             long invocations = j.scard(ChaosWorkerMain.STARTS);
             Map<String, Long> succeeded = new java.util.HashMap<>();
@@ -638,7 +667,16 @@ final class ChaosRun {
             long unrecorded = good - lost - succeeded.size();
             return new Report(s, published, good, poison, kills, restarts, pauses, invocations, completions,
                     duplicates, lost, unrecorded, stale == null ? 0 : Long.parseLong(stale), dlq.size(), poisonDead, goodDead,
-                    recovery, healthy, health, seconds, order == null ? 0 : Long.parseLong(order), publishRetries.get());
+                    recovery, healthy, health, seconds, order == null ? 0 : Long.parseLong(order), publishRetries.get(),
+                    freezes);
+        }
+    }
+
+    /** Sends a signal to a worker JVM ({@code STOP}, {@code CONT}) and waits for {@code kill} to return. */
+    private static void signal(long pid, String signal) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+            throw new IllegalStateException("kill -" + signal + " " + pid + " failed");
         }
     }
 

@@ -29,6 +29,17 @@ class ChaosShortTest {
                 + r.table());
     }
 
+    /**
+     * A stale owner: a worker JVM stopped past its leases while the other takes its partitions
+     * over and goes on, then resumed. What it read and what it tries to commit must change nothing.
+     */
+    @Test
+    void partitionedAStaleOwnerResumedAfterItsLeasesChangesNothing() throws Exception {
+        ChaosRun.Report r = run(new ChaosRun.Settings(3_000, 100, 2, 0, 0, 0, 150, 1_000, 3_000, 8).withFreezes(2),
+                "chaos-short-stale-owner-report.md");
+        assertEquals(2, r.freezes(), r.table());
+    }
+
     @Test
     void onARedisClusterWithWaitForReplicasNothingIsLostDoubledOrReorderedThroughAFailoverAndASlotMove()
             throws Exception {
