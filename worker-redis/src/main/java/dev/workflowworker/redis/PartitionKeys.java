@@ -75,6 +75,12 @@ final class PartitionKeys {
                 options.partitionHeld(i), recent(options, i), options.partitionCompleted(i));
     }
 
+    /** KEYS of partition_init.lua. */
+    static List<String> init(RedisOptions options, int i) {
+        return List.of(options.partitionStream(i), log(options, i), settled(options, i), recent(options, i),
+                options.partitionCompleted(i));
+    }
+
     /** KEYS of partition_commit.lua. */
     static List<String> commit(RedisOptions options, int i) {
         return List.of(options.partitionLease(i), log(options, i), settled(options, i), options.partitionHeld(i),

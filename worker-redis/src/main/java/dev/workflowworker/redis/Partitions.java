@@ -319,12 +319,21 @@ final class Partitions implements AutoCloseable {
      * @throws IllegalStateException naming both counts if they differ
      */
     void setUp() {
+        boolean[] created = new boolean[1];
         String recorded = transport.call("check the partition count", () -> {
-            transport.redis().set(options.partitionCountKey(), Integer.toString(count),
-                    redis.clients.jedis.params.SetParams.setParams().nx());
+            created[0] = transport.redis().set(options.partitionCountKey(), Integer.toString(count),
+                    redis.clients.jedis.params.SetParams.setParams().nx()) != null;
             return transport.redis().get(options.partitionCountKey());
         });
         checkCount(recorded);
+        // The configured start id ('$': from now on) counts from the layout's creation, as a consumer
+        // group's did. On a layout that existed already, a partition without a position lost it
+        // (Redis restarted from an older snapshot): it is read from the start, and the recent
+        // completions keep what completed from running again.
+        String start = created[0] ? options.groupStartId() : "0";
+        transport.call("set the partitions' first positions", () -> transport.scripts().partitionInit.evalAll(
+                transport.redis(), count, i -> PartitionKeys.init(options, i),
+                i -> List.of(options.group(), start, Integer.toString(PartitionLog.RECENT_CAP))));
         layoutChecked = true;
     }
 
@@ -777,7 +786,7 @@ final class Partitions implements AutoCloseable {
         List<Object> replies = transport.call("open partitions", () -> transport.scripts().partitionOpen.evalAll(
                 transport.redis(), closed.size(),
                 i -> PartitionKeys.open(options, closed.get(i).index),
-                i -> List.of(closed.get(i).readerLease.value, options.group(), options.groupStartId(),
+                i -> List.of(closed.get(i).readerLease.value, options.group(),
                         Integer.toString(PartitionLog.RECENT_CAP))));
         for (int i = 0; i < closed.size(); i++) {
             Part part = closed.get(i);

@@ -757,6 +757,7 @@ public final class RedisEventTransport implements EventTransport {
         final LuaScript partitionRead = LuaScript.load("partition_read");
         final LuaScript partitionCommit = LuaScript.load("partition_commit");
         final LuaScript partitionOpen = LuaScript.load("partition_open");
+        final LuaScript partitionInit = LuaScript.load("partition_init");
         final LuaScript partitionTrim = LuaScript.load("partition_trim");
         final LuaScript partitionHold = LuaScript.load("partition_hold");
         final LuaScript partitionDeadLetter = LuaScript.load("partition_dead_letter");
@@ -769,7 +770,7 @@ public final class RedisEventTransport implements EventTransport {
         List<LuaScript> all() {
             return List.of(reschedule, deadLetter, moveDue, keepAlive, release, removeIdleConsumers, trim,
                     lockAcquire, lockRenew, lockRelease, lockAcquireAll, lockReleaseAll, completeAll, existsAll, completeRelease,
-                    partitionRead, partitionCommit, partitionOpen, partitionTrim, partitionHold, partitionDeadLetter, leaseAcquire, leaseRenew,
+                    partitionRead, partitionCommit, partitionOpen, partitionInit, partitionTrim, partitionHold, partitionDeadLetter, leaseAcquire, leaseRenew,
                     leaseRelease, route, publishAll);
         }
 
