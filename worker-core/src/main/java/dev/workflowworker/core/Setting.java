@@ -147,8 +147,7 @@ public final class Setting<T> {
          * @param <T>          the type of the value
          * @return the setting
          */
-        public <T> Setting<T> add(String name, T defaultValue, Check<T> check, String variable,
-                                               Parser<T> parser) {
+        public <T> Setting<T> add(String name, T defaultValue, Check<T> check, String variable, Parser<T> parser) {
             if ((variable == null) != (parser == null)) {
                 throw new IllegalArgumentException(name + ": a variable needs a parser and a parser a variable");
             }
@@ -256,7 +255,8 @@ public final class Setting<T> {
             StringBuilder out = new StringBuilder();
             for (Setting<?> s : table.settings) {
                 if (shown.test(s)) {
-                    out.append(out.length() == 0 ? "" : ", ").append(s.name).append('=').append(format.apply(values[s.index]));
+                    out.append(out.length() == 0 ? "" : ", ").append(s.name).append('=')
+                            .append(format.apply(values[s.index]));
                 }
             }
             return out.toString();

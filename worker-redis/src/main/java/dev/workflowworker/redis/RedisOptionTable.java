@@ -58,8 +58,8 @@ final class RedisOptionTable {
     static final Setting<String> DEAD_LETTER_STREAM = SETTINGS.add("deadLetterStream", null, RedisOptionTable::text);
     static final Setting<String> RETRY_KEY = SETTINGS.add("retryKey", null, RedisOptionTable::text);
     private static final List<Setting<String>> DERIVED = List.of(KEY_PREFIX, DEAD_LETTER_STREAM, RETRY_KEY);
-    static final Setting<String> GROUP =
-            SETTINGS.add("group", RedisOptions.DEFAULT_GROUP, RedisOptionTable::text, "WORKER_GROUP", Setting.Parser.TEXT);
+    static final Setting<String> GROUP = SETTINGS.add("group", RedisOptions.DEFAULT_GROUP, RedisOptionTable::text,
+            "WORKER_GROUP", Setting.Parser.TEXT);
     static final Setting<String> GROUP_START_ID = SETTINGS.add("groupStartId", RedisOptions.START_FROM_BEGINNING,
             (name, v) -> {
                 if (!RedisOptions.START_FROM_BEGINNING.equals(v) && !RedisOptions.START_FROM_LATEST.equals(v)) {

@@ -121,7 +121,8 @@ public final class RedisOptions {
             try {
                 b.uri(url.trim());
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("REDIS_URL=" + RedisUri.redact(url) + " is invalid: " + e.getMessage(), e);
+                String shown = RedisUri.redact(url);
+                throw new IllegalArgumentException("REDIS_URL=" + shown + " is invalid: " + e.getMessage(), e);
             }
         }
         b.values.read(env);
@@ -194,9 +195,7 @@ public final class RedisOptions {
     public Duration retryPollInterval() { return values.get(RETRY_POLL_INTERVAL); }
     /** {@return the pause between two trims of the stream} */
     public Duration trimInterval() { return values.get(TRIM_INTERVAL); }
-    /**
-     * {@return the idle time after which a consumer owning nothing is removed from the group}
-     */
+    /** {@return the idle time after which a consumer owning nothing is removed from the group} */
     public Duration consumerRetention() { return values.get(CONSUMER_RETENTION); }
     /**
      * {@return how many partitions the stream has; 0 for one shared stream} See
@@ -260,8 +259,8 @@ public final class RedisOptions {
 
     @Override
     public String toString() {
-        return "RedisOptions{endpoint=" + endpoint() + ", " + values.render(s -> !IN_ENDPOINT.contains(s), String::valueOf)
-                + '}';
+        String settings = values.render(s -> !IN_ENDPOINT.contains(s), String::valueOf);
+        return "RedisOptions{endpoint=" + endpoint() + ", " + settings + '}';
     }
 
     /** Builds {@link RedisOptions}; not thread-safe. */
