@@ -12,23 +12,8 @@ import java.util.Objects;
  */
 public abstract class ConfigBuilder<B extends ConfigBuilder<B>> {
 
-    int workerCount = WorkerConfig.DEFAULT_WORKER_COUNT;
-    Duration pollInterval = WorkerConfig.DEFAULT_POLL_INTERVAL;
-    int batchSize = WorkerConfig.DEFAULT_BATCH_SIZE;
-    int maxRetries = WorkerConfig.DEFAULT_MAX_RETRIES;
-    int concurrencyLimit = WorkerConfig.DEFAULT_CONCURRENCY_LIMIT;
-    Duration healthCheckInterval = WorkerConfig.DEFAULT_HEALTH_CHECK_INTERVAL;
-    Duration metricsReportingInterval = WorkerConfig.DEFAULT_METRICS_REPORTING_INTERVAL;
-    Duration lockTtl = WorkerConfig.DEFAULT_LOCK_TTL;
-    Duration claimIdle = WorkerConfig.DEFAULT_CLAIM_IDLE;
-    Duration shutdownTimeout = WorkerConfig.DEFAULT_SHUTDOWN_TIMEOUT;
-    Duration initialBackoff = WorkerConfig.DEFAULT_INITIAL_BACKOFF;
-    Duration maxBackoff = WorkerConfig.DEFAULT_MAX_BACKOFF;
-    Duration transientBackoff = WorkerConfig.DEFAULT_TRANSIENT_BACKOFF;
-    Duration lockContentionDelay = WorkerConfig.DEFAULT_LOCK_CONTENTION_DELAY;
-    Duration eventTimeout = WorkerConfig.DEFAULT_EVENT_TIMEOUT;
-    Duration heartbeatTimeout;
-    double degradedFailureRatio = WorkerConfig.DEFAULT_DEGRADED_FAILURE_RATIO;
+    /** The values being built; also what {@link WorkerConfig#fromEnvironment(java.util.Map)} reads into. */
+    Setting.Values values = WorkerConfig.SETTINGS.defaults();
 
     ConfigBuilder() {
     }
@@ -36,6 +21,11 @@ public abstract class ConfigBuilder<B extends ConfigBuilder<B>> {
     @SuppressWarnings("unchecked")
     private B self() {
         return (B) this;
+    }
+
+    private <T> B set(Setting<T> setting, T value) {
+        values.set(setting, value);
+        return self();
     }
 
     /**
@@ -47,24 +37,7 @@ public abstract class ConfigBuilder<B extends ConfigBuilder<B>> {
      * @return this builder
      */
     public B config(WorkerConfig config) {
-        Objects.requireNonNull(config, "config");
-        workerCount = config.workerCount();
-        pollInterval = config.pollInterval();
-        batchSize = config.batchSize();
-        maxRetries = config.maxRetries();
-        concurrencyLimit = config.concurrencyLimit();
-        healthCheckInterval = config.healthCheckInterval();
-        metricsReportingInterval = config.metricsReportingInterval();
-        lockTtl = config.lockTtl();
-        claimIdle = config.claimIdle();
-        shutdownTimeout = config.shutdownTimeout();
-        initialBackoff = config.initialBackoff();
-        maxBackoff = config.maxBackoff();
-        transientBackoff = config.transientBackoff();
-        lockContentionDelay = config.lockContentionDelay();
-        eventTimeout = config.eventTimeout();
-        heartbeatTimeout = config.heartbeatTimeout();
-        degradedFailureRatio = config.degradedFailureRatio();
+        values = Objects.requireNonNull(config, "config").values.copy();
         return self();
     }
 
@@ -77,8 +50,7 @@ public abstract class ConfigBuilder<B extends ConfigBuilder<B>> {
      * @throws IllegalArgumentException if below 1
      */
     public B workerCount(int v) {
-        workerCount = positive("workerCount", v);
-        return self();
+        return set(WorkerConfig.WORKER_COUNT, v);
     }
 
     /**
@@ -91,8 +63,7 @@ public abstract class ConfigBuilder<B extends ConfigBuilder<B>> {
      * @throws IllegalArgumentException if not positive
      */
     public B pollInterval(Duration v) {
-        pollInterval = positive("pollInterval", v);
-        return self();
+        return set(WorkerConfig.POLL_INTERVAL, v);
     }
 
     /**
@@ -104,8 +75,7 @@ public abstract class ConfigBuilder<B extends ConfigBuilder<B>> {
      * @throws IllegalArgumentException if below 1
      */
     public B batchSize(int v) {
-        batchSize = positive("batchSize", v);
-        return self();
+        return set(WorkerConfig.BATCH_SIZE, v);
     }
 
     /**
@@ -117,11 +87,7 @@ public abstract class ConfigBuilder<B extends ConfigBuilder<B>> {
      * @throws IllegalArgumentException if negative
      */
     public B maxRetries(int v) {
-        if (v < 0) {
-            throw new IllegalArgumentException("maxRetries must be >= 0, got " + v);
-        }
-        maxRetries = v;
-        return self();
+        return set(WorkerConfig.MAX_RETRIES, v);
     }
 
     /**
@@ -134,8 +100,7 @@ public abstract class ConfigBuilder<B extends ConfigBuilder<B>> {
      * @throws IllegalArgumentException if below 1
      */
     public B concurrencyLimit(int v) {
-        concurrencyLimit = positive("concurrencyLimit", v);
-        return self();
+        return set(WorkerConfig.CONCURRENCY_LIMIT, v);
     }
 
     /**
@@ -147,8 +112,7 @@ public abstract class ConfigBuilder<B extends ConfigBuilder<B>> {
      * @throws IllegalArgumentException if not positive
      */
     public B healthCheckInterval(Duration v) {
-        healthCheckInterval = positive("healthCheckInterval", v);
-        return self();
+        return set(WorkerConfig.HEALTH_CHECK_INTERVAL, v);
     }
 
     /**
@@ -160,8 +124,7 @@ public abstract class ConfigBuilder<B extends ConfigBuilder<B>> {
      * @throws IllegalArgumentException if not positive
      */
     public B metricsReportingInterval(Duration v) {
-        metricsReportingInterval = positive("metricsReportingInterval", v);
-        return self();
+        return set(WorkerConfig.METRICS_REPORTING_INTERVAL, v);
     }
 
     /**
@@ -174,8 +137,7 @@ public abstract class ConfigBuilder<B extends ConfigBuilder<B>> {
      * @throws IllegalArgumentException if shorter than 30 ms
      */
     public B lockTtl(Duration v) {
-        lockTtl = atLeast("lockTtl", v, Duration.ofMillis(30));
-        return self();
+        return set(WorkerConfig.LOCK_TTL, v);
     }
 
     /**
@@ -188,8 +150,7 @@ public abstract class ConfigBuilder<B extends ConfigBuilder<B>> {
      * @throws IllegalArgumentException if shorter than 30 ms
      */
     public B claimIdle(Duration v) {
-        claimIdle = atLeast("claimIdle", v, Duration.ofMillis(30));
-        return self();
+        return set(WorkerConfig.CLAIM_IDLE, v);
     }
 
     /**
@@ -202,8 +163,7 @@ public abstract class ConfigBuilder<B extends ConfigBuilder<B>> {
      * @throws IllegalArgumentException if negative
      */
     public B shutdownTimeout(Duration v) {
-        shutdownTimeout = nonNegative("shutdownTimeout", v);
-        return self();
+        return set(WorkerConfig.SHUTDOWN_TIMEOUT, v);
     }
 
     /**
@@ -216,8 +176,7 @@ public abstract class ConfigBuilder<B extends ConfigBuilder<B>> {
      * @throws IllegalArgumentException if negative
      */
     public B initialBackoff(Duration v) {
-        initialBackoff = nonNegative("initialBackoff", v);
-        return self();
+        return set(WorkerConfig.INITIAL_BACKOFF, v);
     }
 
     /**
@@ -229,8 +188,7 @@ public abstract class ConfigBuilder<B extends ConfigBuilder<B>> {
      * @throws IllegalArgumentException if negative
      */
     public B maxBackoff(Duration v) {
-        maxBackoff = nonNegative("maxBackoff", v);
-        return self();
+        return set(WorkerConfig.MAX_BACKOFF, v);
     }
 
     /**
@@ -243,8 +201,7 @@ public abstract class ConfigBuilder<B extends ConfigBuilder<B>> {
      * @throws IllegalArgumentException if negative
      */
     public B transientBackoff(Duration v) {
-        transientBackoff = nonNegative("transientBackoff", v);
-        return self();
+        return set(WorkerConfig.TRANSIENT_BACKOFF, v);
     }
 
     /**
@@ -257,8 +214,7 @@ public abstract class ConfigBuilder<B extends ConfigBuilder<B>> {
      * @throws IllegalArgumentException if negative
      */
     public B lockContentionDelay(Duration v) {
-        lockContentionDelay = nonNegative("lockContentionDelay", v);
-        return self();
+        return set(WorkerConfig.LOCK_CONTENTION_DELAY, v);
     }
 
     /**
@@ -270,8 +226,7 @@ public abstract class ConfigBuilder<B extends ConfigBuilder<B>> {
      * @throws IllegalArgumentException if not positive
      */
     public B eventTimeout(Duration v) {
-        eventTimeout = positive("eventTimeout", v);
-        return self();
+        return set(WorkerConfig.EVENT_TIMEOUT, v);
     }
 
     /**
@@ -284,8 +239,7 @@ public abstract class ConfigBuilder<B extends ConfigBuilder<B>> {
      * @throws IllegalArgumentException if not positive
      */
     public B heartbeatTimeout(Duration v) {
-        heartbeatTimeout = positive("heartbeatTimeout", v);
-        return self();
+        return set(WorkerConfig.HEARTBEAT_TIMEOUT, v);
     }
 
     /**
@@ -298,11 +252,7 @@ public abstract class ConfigBuilder<B extends ConfigBuilder<B>> {
      * @throws IllegalArgumentException if outside (0, 1]
      */
     public B degradedFailureRatio(double v) {
-        if (!(v > 0 && v <= 1)) {
-            throw new IllegalArgumentException("degradedFailureRatio must be in (0, 1], got " + v);
-        }
-        degradedFailureRatio = v;
-        return self();
+        return set(WorkerConfig.DEGRADED_FAILURE_RATIO, v);
     }
 
     /**
@@ -312,47 +262,22 @@ public abstract class ConfigBuilder<B extends ConfigBuilder<B>> {
      * @throws IllegalStateException if settings contradict each other
      */
     WorkerConfig buildConfig() {
+        Duration initialBackoff = values.get(WorkerConfig.INITIAL_BACKOFF);
+        Duration maxBackoff = values.get(WorkerConfig.MAX_BACKOFF);
         if (maxBackoff.compareTo(initialBackoff) < 0) {
             throw new IllegalStateException("maxBackoff (" + maxBackoff + ") must be >= initialBackoff ("
                     + initialBackoff + ")");
         }
-        Duration heartbeat = heartbeatTimeout != null ? heartbeatTimeout
-                : pollInterval.multipliedBy(3).plusSeconds(5);
+        Duration pollInterval = values.get(WorkerConfig.POLL_INTERVAL);
+        Setting.Values built = values.copy();
+        if (built.get(WorkerConfig.HEARTBEAT_TIMEOUT) == null) {
+            built.set(WorkerConfig.HEARTBEAT_TIMEOUT, pollInterval.multipliedBy(3).plusSeconds(5));
+        }
+        Duration heartbeat = built.get(WorkerConfig.HEARTBEAT_TIMEOUT);
         if (heartbeat.compareTo(pollInterval) <= 0) {
             throw new IllegalStateException("heartbeatTimeout (" + heartbeat + ") must be longer than pollInterval ("
                     + pollInterval + ")");
         }
-        return new WorkerConfig(this, heartbeat);
-    }
-
-    private static int positive(String name, int v) {
-        if (v < 1) {
-            throw new IllegalArgumentException(name + " must be >= 1, got " + v);
-        }
-        return v;
-    }
-
-    private static Duration positive(String name, Duration v) {
-        Objects.requireNonNull(v, name);
-        if (v.isNegative() || v.isZero()) {
-            throw new IllegalArgumentException(name + " must be positive, got " + v);
-        }
-        return v;
-    }
-
-    private static Duration nonNegative(String name, Duration v) {
-        Objects.requireNonNull(v, name);
-        if (v.isNegative()) {
-            throw new IllegalArgumentException(name + " must not be negative, got " + v);
-        }
-        return v;
-    }
-
-    private static Duration atLeast(String name, Duration v, Duration min) {
-        Objects.requireNonNull(v, name);
-        if (v.compareTo(min) < 0) {
-            throw new IllegalArgumentException(name + " must be at least " + min.toMillis() + " ms, got " + v);
-        }
-        return v;
+        return new WorkerConfig(built);
     }
 }

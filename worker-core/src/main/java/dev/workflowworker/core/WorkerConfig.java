@@ -2,7 +2,7 @@ package dev.workflowworker.core;
 
 import java.time.Duration;
 import java.util.Map;
-import java.util.function.Consumer;
+import java.util.Objects;
 
 /**
  * Immutable settings of the engine of a {@link WorkerService}: workers, polling, retries, locks,
@@ -49,42 +49,78 @@ public final class WorkerConfig {
     /** Default failure ratio above which a worker is degraded. */
     public static final double DEFAULT_DEGRADED_FAILURE_RATIO = 0.5;
 
-    private final int workerCount;
-    private final Duration pollInterval;
-    private final int batchSize;
-    private final int maxRetries;
-    private final int concurrencyLimit;
-    private final Duration healthCheckInterval;
-    private final Duration metricsReportingInterval;
-    private final Duration lockTtl;
-    private final Duration claimIdle;
-    private final Duration shutdownTimeout;
-    private final Duration initialBackoff;
-    private final Duration maxBackoff;
-    private final Duration transientBackoff;
-    private final Duration lockContentionDelay;
-    private final Duration eventTimeout;
-    private final Duration heartbeatTimeout;
-    private final double degradedFailureRatio;
+    /** The engine's settings, in the order {@link #toString()} shows them. */
+    static final Setting.Table SETTINGS = new Setting.Table();
+    static final Setting<Integer> WORKER_COUNT =
+            SETTINGS.add("workerCount", DEFAULT_WORKER_COUNT, atLeast(1), "WORKER_COUNT", Setting.Parser.INTEGER);
+    static final Setting<Duration> POLL_INTERVAL =
+            SETTINGS.add("pollInterval", DEFAULT_POLL_INTERVAL, positive(), "POLL_INTERVAL_MS", Setting.Parser.MILLIS);
+    static final Setting<Integer> BATCH_SIZE =
+            SETTINGS.add("batchSize", DEFAULT_BATCH_SIZE, atLeast(1), "BATCH_SIZE", Setting.Parser.INTEGER);
+    static final Setting<Integer> MAX_RETRIES =
+            SETTINGS.add("maxRetries", DEFAULT_MAX_RETRIES, atLeast(0), "MAX_RETRIES", Setting.Parser.INTEGER);
+    static final Setting<Integer> CONCURRENCY_LIMIT = SETTINGS.add("concurrencyLimit", DEFAULT_CONCURRENCY_LIMIT,
+            atLeast(1), "CONCURRENCY_LIMIT", Setting.Parser.INTEGER);
+    static final Setting<Duration> HEALTH_CHECK_INTERVAL = SETTINGS.add("healthCheckInterval",
+            DEFAULT_HEALTH_CHECK_INTERVAL, positive(), "HEALTH_CHECK_INTERVAL_MS", Setting.Parser.MILLIS);
+    static final Setting<Duration> METRICS_REPORTING_INTERVAL = SETTINGS.add("metricsReportingInterval",
+            DEFAULT_METRICS_REPORTING_INTERVAL, positive(), "METRICS_REPORTING_INTERVAL_MS", Setting.Parser.MILLIS);
+    static final Setting<Duration> LOCK_TTL = SETTINGS.add("lockTtl", DEFAULT_LOCK_TTL,
+            atLeast(Duration.ofMillis(30)), "LOCK_TTL_MS", Setting.Parser.MILLIS);
+    static final Setting<Duration> CLAIM_IDLE = SETTINGS.add("claimIdle", DEFAULT_CLAIM_IDLE,
+            atLeast(Duration.ofMillis(30)), "CLAIM_IDLE_MS", Setting.Parser.MILLIS);
+    static final Setting<Duration> SHUTDOWN_TIMEOUT = SETTINGS.add("shutdownTimeout", DEFAULT_SHUTDOWN_TIMEOUT,
+            atLeast(Duration.ZERO), "SHUTDOWN_TIMEOUT_MS", Setting.Parser.MILLIS);
+    static final Setting<Duration> INITIAL_BACKOFF = SETTINGS.add("initialBackoff", DEFAULT_INITIAL_BACKOFF,
+            atLeast(Duration.ZERO), "RETRY_INITIAL_DELAY_MS", Setting.Parser.MILLIS);
+    static final Setting<Duration> MAX_BACKOFF = SETTINGS.add("maxBackoff", DEFAULT_MAX_BACKOFF,
+            atLeast(Duration.ZERO), "RETRY_MAX_DELAY_MS", Setting.Parser.MILLIS);
+    static final Setting<Duration> TRANSIENT_BACKOFF =
+            SETTINGS.add("transientBackoff", DEFAULT_TRANSIENT_BACKOFF, atLeast(Duration.ZERO));
+    static final Setting<Duration> LOCK_CONTENTION_DELAY =
+            SETTINGS.add("lockContentionDelay", DEFAULT_LOCK_CONTENTION_DELAY, atLeast(Duration.ZERO));
+    static final Setting<Duration> EVENT_TIMEOUT = SETTINGS.add("eventTimeout", DEFAULT_EVENT_TIMEOUT, positive());
+    /** Null in a builder until set: its default follows the poll interval, and is filled in by the build. */
+    static final Setting<Duration> HEARTBEAT_TIMEOUT = SETTINGS.add("heartbeatTimeout", null, positive());
+    static final Setting<Double> DEGRADED_FAILURE_RATIO = SETTINGS.add("degradedFailureRatio",
+            DEFAULT_DEGRADED_FAILURE_RATIO, (name, v) -> {
+                if (!(v > 0 && v <= 1)) {
+                    throw new IllegalArgumentException(name + " must be in (0, 1], got " + v);
+                }
+            });
 
-    WorkerConfig(ConfigBuilder<?> b, Duration heartbeatTimeout) {
-        workerCount = b.workerCount;
-        pollInterval = b.pollInterval;
-        batchSize = b.batchSize;
-        maxRetries = b.maxRetries;
-        concurrencyLimit = b.concurrencyLimit;
-        healthCheckInterval = b.healthCheckInterval;
-        metricsReportingInterval = b.metricsReportingInterval;
-        lockTtl = b.lockTtl;
-        claimIdle = b.claimIdle;
-        shutdownTimeout = b.shutdownTimeout;
-        initialBackoff = b.initialBackoff;
-        maxBackoff = b.maxBackoff;
-        transientBackoff = b.transientBackoff;
-        lockContentionDelay = b.lockContentionDelay;
-        eventTimeout = b.eventTimeout;
-        this.heartbeatTimeout = heartbeatTimeout;
-        degradedFailureRatio = b.degradedFailureRatio;
+    private static Setting.Check<Integer> atLeast(int min) {
+        return (name, v) -> {
+            if (v < min) {
+                throw new IllegalArgumentException(name + " must be >= " + min + ", got " + v);
+            }
+        };
+    }
+
+    private static Setting.Check<Duration> positive() {
+        return (name, v) -> {
+            Objects.requireNonNull(v, name);
+            if (v.isNegative() || v.isZero()) {
+                throw new IllegalArgumentException(name + " must be positive, got " + v);
+            }
+        };
+    }
+
+    private static Setting.Check<Duration> atLeast(Duration min) {
+        return (name, v) -> {
+            Objects.requireNonNull(v, name);
+            if (v.compareTo(min) < 0) {
+                throw new IllegalArgumentException(name + (min.isZero() ? " must not be negative, got "
+                        : " must be at least " + min.toMillis() + " ms, got ") + v);
+            }
+        };
+    }
+
+    /** Never changed: a builder hands over a copy. */
+    final Setting.Values values;
+
+    WorkerConfig(Setting.Values values) {
+        this.values = values;
     }
 
     /** {@return a builder with every default, for settings chosen in code rather than the environment} */
@@ -127,18 +163,7 @@ public final class WorkerConfig {
      */
     public static WorkerConfig fromEnvironment(Map<String, String> env) {
         Builder b = builder();
-        intVar(env, "WORKER_COUNT", b::workerCount);
-        msVar(env, "POLL_INTERVAL_MS", b::pollInterval);
-        intVar(env, "BATCH_SIZE", b::batchSize);
-        intVar(env, "MAX_RETRIES", b::maxRetries);
-        intVar(env, "CONCURRENCY_LIMIT", b::concurrencyLimit);
-        msVar(env, "HEALTH_CHECK_INTERVAL_MS", b::healthCheckInterval);
-        msVar(env, "METRICS_REPORTING_INTERVAL_MS", b::metricsReportingInterval);
-        msVar(env, "LOCK_TTL_MS", b::lockTtl);
-        msVar(env, "CLAIM_IDLE_MS", b::claimIdle);
-        msVar(env, "SHUTDOWN_TIMEOUT_MS", b::shutdownTimeout);
-        msVar(env, "RETRY_INITIAL_DELAY_MS", b::initialBackoff);
-        msVar(env, "RETRY_MAX_DELAY_MS", b::maxBackoff);
+        b.values.read(env);
         try {
             return b.build();
         } catch (IllegalStateException e) {
@@ -146,102 +171,61 @@ public final class WorkerConfig {
         }
     }
 
-    private static void intVar(Map<String, String> env, String name, Consumer<Integer> setter) {
-        String raw = env.get(name);
-        if (raw == null || raw.isBlank()) {
-            return;
-        }
-        int value;
-        try {
-            value = Integer.parseInt(raw.trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + "=" + raw + " is invalid: expected an integer");
-        }
-        apply(name, raw, () -> setter.accept(value));
-    }
-
-    private static void msVar(Map<String, String> env, String name, Consumer<Duration> setter) {
-        String raw = env.get(name);
-        if (raw == null || raw.isBlank()) {
-            return;
-        }
-        long value;
-        try {
-            value = Long.parseLong(raw.trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + "=" + raw + " is invalid: expected a whole number of milliseconds");
-        }
-        apply(name, raw, () -> setter.accept(Duration.ofMillis(value)));
-    }
-
-    private static void apply(String name, String raw, Runnable set) {
-        try {
-            set.run();
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(name + "=" + raw + " is invalid: " + e.getMessage(), e);
-        }
-    }
-
     /** {@return workers per service ({@code WORKER_COUNT})} */
-    public int workerCount() { return workerCount; }
+    public int workerCount() { return values.get(WORKER_COUNT); }
 
     /** {@return the longest a blocking read waits ({@code POLL_INTERVAL_MS})} */
-    public Duration pollInterval() { return pollInterval; }
+    public Duration pollInterval() { return values.get(POLL_INTERVAL); }
 
     /** {@return entries read per poll ({@code BATCH_SIZE})} */
-    public int batchSize() { return batchSize; }
+    public int batchSize() { return values.get(BATCH_SIZE); }
 
     /** {@return retries of one event before it is dead-lettered ({@code MAX_RETRIES})} */
-    public int maxRetries() { return maxRetries; }
+    public int maxRetries() { return values.get(MAX_RETRIES); }
 
     /** {@return events processed at once per worker ({@code CONCURRENCY_LIMIT})} */
-    public int concurrencyLimit() { return concurrencyLimit; }
+    public int concurrencyLimit() { return values.get(CONCURRENCY_LIMIT); }
 
     /** {@return how often unhealthy workers are replaced ({@code HEALTH_CHECK_INTERVAL_MS})} */
-    public Duration healthCheckInterval() { return healthCheckInterval; }
+    public Duration healthCheckInterval() { return values.get(HEALTH_CHECK_INTERVAL); }
 
     /** {@return how often a metrics line is logged ({@code METRICS_REPORTING_INTERVAL_MS})} */
-    public Duration metricsReportingInterval() { return metricsReportingInterval; }
+    public Duration metricsReportingInterval() { return values.get(METRICS_REPORTING_INTERVAL); }
 
     /** {@return the lease of an event's lock ({@code LOCK_TTL_MS})} */
-    public Duration lockTtl() { return lockTtl; }
+    public Duration lockTtl() { return values.get(LOCK_TTL); }
 
     /** {@return the idle time after which a dead consumer's work is reclaimed ({@code CLAIM_IDLE_MS})} */
-    public Duration claimIdle() { return claimIdle; }
+    public Duration claimIdle() { return values.get(CLAIM_IDLE); }
 
     /** {@return how long shutdown waits for in-flight events ({@code SHUTDOWN_TIMEOUT_MS})} */
-    public Duration shutdownTimeout() { return shutdownTimeout; }
+    public Duration shutdownTimeout() { return values.get(SHUTDOWN_TIMEOUT); }
 
     /** {@return the first delay of a recoverable retry ({@code RETRY_INITIAL_DELAY_MS})} */
-    public Duration initialBackoff() { return initialBackoff; }
+    public Duration initialBackoff() { return values.get(INITIAL_BACKOFF); }
 
     /** {@return the cap of the recoverable retry delay before jitter ({@code RETRY_MAX_DELAY_MS})} */
-    public Duration maxBackoff() { return maxBackoff; }
+    public Duration maxBackoff() { return values.get(MAX_BACKOFF); }
 
     /** {@return the first pause before an in-place transient retry} */
-    public Duration transientBackoff() { return transientBackoff; }
+    public Duration transientBackoff() { return values.get(TRANSIENT_BACKOFF); }
 
     /** {@return the delay before an event whose lock was busy is redelivered} */
-    public Duration lockContentionDelay() { return lockContentionDelay; }
+    public Duration lockContentionDelay() { return values.get(LOCK_CONTENTION_DELAY); }
 
     /** {@return the time a handler has before its deadline} */
-    public Duration eventTimeout() { return eventTimeout; }
+    public Duration eventTimeout() { return values.get(EVENT_TIMEOUT); }
 
     /** {@return how stale a loop heartbeat may get before its worker is unhealthy} */
-    public Duration heartbeatTimeout() { return heartbeatTimeout; }
+    public Duration heartbeatTimeout() { return values.get(HEARTBEAT_TIMEOUT); }
 
     /** {@return the failure ratio above which a worker is degraded} */
-    public double degradedFailureRatio() { return degradedFailureRatio; }
+    public double degradedFailureRatio() { return values.get(DEGRADED_FAILURE_RATIO); }
 
     @Override
     public String toString() {
-        return "WorkerConfig{workerCount=" + workerCount + ", pollInterval=" + pollInterval.toMillis()
-                + "ms, batchSize=" + batchSize + ", maxRetries=" + maxRetries + ", concurrencyLimit="
-                + concurrencyLimit + ", healthCheckInterval=" + healthCheckInterval.toMillis()
-                + "ms, metricsReportingInterval=" + metricsReportingInterval.toMillis() + "ms, lockTtl="
-                + lockTtl.toMillis() + "ms, claimIdle=" + claimIdle.toMillis() + "ms, shutdownTimeout="
-                + shutdownTimeout.toMillis() + "ms, backoff=" + initialBackoff.toMillis() + ".."
-                + maxBackoff.toMillis() + "ms}";
+        return "WorkerConfig{" + values.render(s -> true,
+                v -> v instanceof Duration d ? d.toMillis() + "ms" : String.valueOf(v)) + "}";
     }
 
     /** Builds {@link WorkerConfig}s. */

@@ -151,6 +151,27 @@ class WorkerConfigTest {
         assertEquals(Duration.ofSeconds(7), d.lockTtl());
     }
 
+    @Test
+    void everySettingIsShownAndSurvivesToBuilder() {
+        WorkerConfig c = WorkerConfig.builder().workerCount(3).pollInterval(Duration.ofMillis(200)).batchSize(4)
+                .maxRetries(5).concurrencyLimit(6).healthCheckInterval(Duration.ofSeconds(7))
+                .metricsReportingInterval(Duration.ofSeconds(8)).lockTtl(Duration.ofSeconds(9))
+                .claimIdle(Duration.ofSeconds(10)).shutdownTimeout(Duration.ofSeconds(11))
+                .initialBackoff(Duration.ofMillis(12)).maxBackoff(Duration.ofMillis(13))
+                .transientBackoff(Duration.ofMillis(14)).lockContentionDelay(Duration.ofMillis(15))
+                .eventTimeout(Duration.ofSeconds(16)).heartbeatTimeout(Duration.ofSeconds(17))
+                .degradedFailureRatio(0.75).build();
+        String shown = c.toString();
+        for (Setting<?> s : WorkerConfig.SETTINGS.settings()) {
+            assertTrue(shown.contains(s.name() + "="), s.name() + " in " + shown);
+        }
+        assertTrue(shown.contains("pollInterval=200ms") && shown.contains("degradedFailureRatio=0.75"), shown);
+        assertEquals(shown, c.toBuilder().build().toString());
+        try (WorkerService service = WorkerService.builder().config(c).runtime(ctx -> { }).build()) {
+            assertEquals(shown, service.config().toString());
+        }
+    }
+
     private static void assertMessage(String setting, Exception e) {
         assertTrue(e.getMessage() != null && e.getMessage().contains(setting),
                 "expected '" + setting + "' in: " + e.getMessage());

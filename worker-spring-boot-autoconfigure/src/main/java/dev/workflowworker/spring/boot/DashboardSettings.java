@@ -5,6 +5,9 @@ import dev.workflowworker.dashboard.Dashboard;
 import dev.workflowworker.redis.WorkflowAdmin;
 import org.springframework.core.env.Environment;
 
+import java.util.Map;
+import java.util.Set;
+
 /**
  * Builds the {@link Dashboard} from {@code workflow.worker.dashboard.*} over the seed variables
  * {@code DASHBOARD_ACTIONS} and {@code DASHBOARD_TOKEN} (what {@code Dashboard.Builder.fromEnvironment}
@@ -14,29 +17,25 @@ final class DashboardSettings {
 
     static final String PREFIX = "workflow.worker.dashboard.";
 
+    /** Where and whether the page is served: the auto-configuration's business, not the builder's. */
+    private static final Set<String> NOT_BUILDER_SETTINGS = Set.of("enabled", "path");
+
     private DashboardSettings() {
     }
 
     static Dashboard dashboard(WorkerService service, WorkflowAdmin admin, WorkflowWorkerProperties props,
                                Environment environment) {
-        WorkflowWorkerProperties.Dashboard d = props.getDashboard();
+        WorkflowWorkerProperties.Dashboard d = props.dashboard();
         Dashboard.Builder b = Dashboard.builder()
-                .fromEnvironment(SeedVariables.of(environment, props.isSeedVariables()))
+                .fromEnvironment(SeedVariables.of(environment, props.seedVariables()))
                 .service(service)
                 .admin(admin);
-        String p = "dashboard.";
-        Settings.set(p + "actions", d.getActions(), b::actionsEnabled);
-        Settings.set(p + "token", d.getToken(), b::token);
-        b.trustHostAuthentication(d.isTrustHostAuthentication());
-        Settings.set(p + "replay-rate-per-second", d.getReplayRatePerSecond(), b::replayRatePerSecond);
-        Settings.set(p + "search-budget", d.getSearchBudget(), b::searchBudget);
-        Settings.set(p + "sample-interval", d.getSampleInterval(), b::sampleInterval);
-        Settings.set(p + "history", d.getHistory(), b::history);
+        Settings.apply("dashboard.", d, b, NOT_BUILDER_SETTINGS, Map.of("actions", "actionsEnabled"));
         try {
             return b.build();
         } catch (IllegalStateException e) {
             // The service is always set here, so the builder can only object to actions without a way to authorise them.
-            String enabledBy = d.getActions() != null ? PREFIX + "actions=true" : "DASHBOARD_ACTIONS=true";
+            String enabledBy = d.actions() != null ? PREFIX + "actions=true" : "DASHBOARD_ACTIONS=true";
             throw new IllegalArgumentException(enabledBy + " is invalid: " + e.getMessage() + "; set "
                     + PREFIX + "token (or DASHBOARD_TOKEN), or " + PREFIX + "trust-host-authentication=true when "
                     + "the host protects " + PREFIX + "path with its own login", e);

@@ -78,7 +78,7 @@ public class WorkflowWorkerAutoConfiguration {
     @ConditionalOnMissingBean(WorkflowRuntime.class)
     public WorkflowRuntime workflowHandlerRuntime(ConfigurableListableBeanFactory beanFactory,
                                                   WorkflowWorkerProperties properties) {
-        return new HandlerRuntime(beanFactory, properties.getRequiredEventTypes());
+        return new HandlerRuntime(beanFactory, properties.requiredEventTypes());
     }
 
     /**
@@ -134,7 +134,7 @@ public class WorkflowWorkerAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     public WorkerServiceLifecycle workflowWorkerLifecycle(WorkerService service, WorkflowWorkerProperties properties) {
-        return new WorkerServiceLifecycle(service, properties.isAutoStartup());
+        return new WorkerServiceLifecycle(service, properties.autoStartup());
     }
 
     /**

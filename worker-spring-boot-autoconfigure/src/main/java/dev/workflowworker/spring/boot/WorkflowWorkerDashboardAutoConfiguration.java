@@ -96,7 +96,7 @@ public class WorkflowWorkerDashboardAutoConfiguration {
     @ConditionalOnMissingBean(value = DashboardServlet.class, name = REGISTRATION_BEAN_NAME)
     public ServletRegistrationBean<DashboardServlet> workflowDashboardServletRegistration(
             Dashboard dashboard, WorkflowWorkerProperties properties) {
-        String path = DashboardSettings.path(properties.getDashboard().getPath());
+        String path = DashboardSettings.path(properties.dashboard().path());
         ServletRegistrationBean<DashboardServlet> registration =
                 new ServletRegistrationBean<>(new DashboardServlet(dashboard), path, path + "/*");
         registration.setName(SERVLET_NAME);

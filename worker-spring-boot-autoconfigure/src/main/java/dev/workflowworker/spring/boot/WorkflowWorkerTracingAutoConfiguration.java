@@ -69,7 +69,7 @@ public class WorkflowWorkerTracingAutoConfiguration {
                     t = tracing;
                     if (t == null) {
                         WorkflowTracing.Builder b = WorkflowTracing.builder(openTelemetry.getIfAvailable(GlobalOpenTelemetry::get))
-                                .relation(relation(properties.getTracing().getRelation()));
+                                .relation(relation(properties.tracing().relation()));
                         EventTransport tr = transport.getIfAvailable();
                         if (tr != null) {
                             b.destination(tr.stream());
