@@ -123,7 +123,7 @@ class ServiceModeTest {
 
         assertTrue(mode.drain(), "drained in time");
         assertEquals(WorkerService.State.TERMINATED, mode.service().state());
-        assertThrows(java.io.IOException.class, () -> get(mode.port(), ServiceMode.HEALTH_PATH));
+        assertThrows(UncheckedIOException.class, () -> get(mode.port(), ServiceMode.HEALTH_PATH), "the server is closed");
     }
 
     @Test
