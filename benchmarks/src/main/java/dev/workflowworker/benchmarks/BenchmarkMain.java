@@ -88,6 +88,9 @@ public final class BenchmarkMain {
         if (redis != null && wanted(only, "bullmq")) {
             rows.addAll(BullMqScenario.run(redis, events, Path.of(opt.getOrDefault("node-dir", "benchmarks/node"))));
         }
+        if (redis != null && wanted(only, "dashboard")) {
+            rows.addAll(DashboardScenario.run(redis));
+        }
         if (opt.containsKey("cluster1") && opt.containsKey("cluster3") && wanted(only, "cluster")) {
             rows.addAll(ClusterScenario.run(redis, opt.get("cluster1"), opt.get("cluster3"), events,
                     opt.getOrDefault("partitioned-config", PartitionedScenario.DEFAULT_CONFIG)));

@@ -8,7 +8,7 @@ import dev.workflowworker.core.ActionRuntime;
 import dev.workflowworker.core.WorkerService;
 import dev.workflowworker.redis.PartitionRouting;
 import dev.workflowworker.redis.RedisEventTransport;
-import dev.workflowworker.redis.testsupport.Await;
+import dev.workflowworker.core.testing.Await;
 import dev.workflowworker.redis.testsupport.RedisServer;
 import dev.workflowworker.redis.testsupport.RedisServerExtension;
 import org.junit.jupiter.api.Test;
@@ -60,8 +60,8 @@ class AdminCliTest {
             s.start();
             s.publisher().publish(WorkflowEvent.builder("INVOICE_DUE").eventId("inv-1").build());
             s.publisher().publish(WorkflowEvent.builder("INVOICE_DUE").eventId("inv-2").build());
-            Await.until(Duration.ofSeconds(15), "two dead letters",
-                    () -> cli(env, "dlq", "list").out().startsWith("2 of 2 dead letters"));
+            Await.until(Duration.ofSeconds(15), () -> cli(env, "dlq", "list").out().startsWith("2 of 2 dead letters"),
+                    "two dead letters");
 
             Result list = cli(env, "dlq", "list", "--limit", "1");
             assertEquals(0, list.code(), list.err());
@@ -86,11 +86,11 @@ class AdminCliTest {
             broken.set(false);
             Result replay = cli(env, "dlq", "replay", id);
             assertEquals(0, replay.code(), replay.err());
-            Await.until(Duration.ofSeconds(15), "the replayed event to be processed", () -> done.size() == 1);
+            Await.until(Duration.ofSeconds(15), () -> done.size() == 1, "the replayed event to be processed");
             Result all = cli(env, "dlq", "replay", "--all", "--rate", "50");
             assertEquals(0, all.code(), all.err());
             assertTrue(all.out().contains("replayed 1 dead letters"), all.out());
-            Await.until(Duration.ofSeconds(15), "both processed", () -> done.equals(Set.of("inv-1", "inv-2")));
+            Await.until(Duration.ofSeconds(15), () -> done.equals(Set.of("inv-1", "inv-2")), "both processed");
 
             Result again = cli(env, "dlq", "replay", id);
             assertEquals(1, again.code());
@@ -135,8 +135,8 @@ class AdminCliTest {
             for (String key : keys) {
                 s.publisher().publish(WorkflowEvent.builder("INVOICE_DUE").eventId("inv-" + key).executionId(key).build());
             }
-            Await.until(Duration.ofSeconds(15), "a dead letter in every partition",
-                    () -> cli(env, "dlq", "list").out().startsWith("4 of 4 dead letters"));
+            Await.until(Duration.ofSeconds(15), () -> cli(env, "dlq", "list").out().startsWith("4 of 4 dead letters"),
+                    "a dead letter in every partition");
 
             Result list = cli(env, "dlq", "list", "--limit", "3");
             assertEquals(0, list.code(), list.err());
@@ -176,18 +176,18 @@ class AdminCliTest {
             assertEquals(0, replay.code(), replay.err());
             Matcher as = Pattern.compile("as stream entry (" + partition + "/\\d+-\\d+)").matcher(replay.out());
             assertTrue(as.find(), replay.out());
-            Await.until(Duration.ofSeconds(15), "the replayed event processed in its partition",
-                    () -> doneAs.contains(as.group(1)));
+            Await.until(Duration.ofSeconds(15), () -> doneAs.contains(as.group(1)),
+                    "the replayed event processed in its partition");
             Result all = cli(Map.of("REDIS_URL", redis.uri(), "WORKER_STREAM", "billing", "WORKER_PARTITIONS", "4"),
                     "dlq", "replay", "--all", "--rate", "50");
             assertEquals(0, all.code(), all.err());
             assertTrue(all.out().contains("replayed 3 dead letters"), all.out());
-            Await.until(Duration.ofSeconds(15), "all four processed", () -> doneAs.size() == 4);
+            Await.until(Duration.ofSeconds(15), () -> doneAs.size() == 4, "all four processed");
 
             broken.set(true);
             s.publisher().publish(WorkflowEvent.builder("INVOICE_DUE").eventId("inv-again").executionId(keys.get(1)).build());
-            Await.until(Duration.ofSeconds(15), "a new dead letter",
-                    () -> cli(env, "dlq", "list").out().startsWith("1 of 1 dead letters"));
+            Await.until(Duration.ofSeconds(15), () -> cli(env, "dlq", "list").out().startsWith("1 of 1 dead letters"),
+                    "a new dead letter");
             Result purge = cli(env, "dlq", "purge", "--yes");
             assertEquals(0, purge.code(), purge.err());
             assertTrue(purge.out().contains("purged 1 dead letters"), purge.out());

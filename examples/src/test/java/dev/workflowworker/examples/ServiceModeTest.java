@@ -6,9 +6,12 @@ import com.sun.net.httpserver.HttpServer;
 import dev.workflowworker.api.HealthStatus;
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.core.WorkerService;
+import dev.workflowworker.core.testing.Await;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -35,24 +38,21 @@ class ServiceModeTest {
         cleanup.forEach(Runnable::run);
     }
 
-    private HttpResponse<String> get(int port, String path) throws Exception {
+    private HttpResponse<String> get(int port, String path) {
         return send(port, path, "GET");
     }
 
-    private HttpResponse<String> send(int port, String path, String method) throws Exception {
+    /** Unchecked, so that an {@link Await} condition can send it. */
+    private HttpResponse<String> send(int port, String path, String method) {
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
                 .timeout(Duration.ofSeconds(5)).method(method, HttpRequest.BodyPublishers.noBody()).build();
-        return client.send(request, HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static void awaitTrue(Duration timeout, java.util.concurrent.Callable<Boolean> condition, String what)
-            throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.call()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for: " + what);
-            }
-            Thread.sleep(20);
+        try {
+            return client.send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
         }
     }
 
@@ -78,7 +78,7 @@ class ServiceModeTest {
         assertEquals("unhealthy", new ObjectMapper().readTree(down.body()).get("status").asText());
 
         service.start();
-        awaitTrue(WAIT, () -> get(port, ServiceMode.HEALTH_PATH).statusCode() == 200, "health 200 after start");
+        Await.until(WAIT, () -> get(port, ServiceMode.HEALTH_PATH).statusCode() == 200, "health 200 after start");
         JsonNode up = new ObjectMapper().readTree(get(port, ServiceMode.HEALTH_PATH).body());
         assertEquals("healthy", up.get("status").asText());
         assertEquals(1, up.get("workerCount").asInt());
@@ -108,7 +108,7 @@ class ServiceModeTest {
         mode.service().publisher().publish(WorkflowEvent.builder("TICKET_CREATED")
                 .payload(Map.of("ticket_id", "T-1")).build());
         mode.service().publisher().publish(WorkflowEvent.builder("TICKET_CREATED").payload(Map.of()).build());
-        awaitTrue(WAIT, () -> get(mode.port(), ServiceMode.METRICS_PATH).body()
+        Await.until(WAIT, () -> get(mode.port(), ServiceMode.METRICS_PATH).body()
                         .contains("workflow_worker_events_dead_lettered_total{category=\"permanent\",stream=\"workflow:events:global\"} 1.0"),
                 "the event without ticket_id dead-lettered, as metrics show");
 
@@ -123,7 +123,7 @@ class ServiceModeTest {
 
         assertTrue(mode.drain(), "drained in time");
         assertEquals(WorkerService.State.TERMINATED, mode.service().state());
-        assertThrows(java.io.IOException.class, () -> get(mode.port(), ServiceMode.HEALTH_PATH));
+        assertThrows(UncheckedIOException.class, () -> get(mode.port(), ServiceMode.HEALTH_PATH), "the server is closed");
     }
 
     @Test

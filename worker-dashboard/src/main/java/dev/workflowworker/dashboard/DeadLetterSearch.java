@@ -1,7 +1,6 @@
 package dev.workflowworker.dashboard;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.workflowworker.core.wire.DeadLetterFormat;
 import dev.workflowworker.core.wire.WireFormat;
 import dev.workflowworker.redis.RedisDeadLetters;
@@ -56,13 +55,25 @@ final class DeadLetterSearch {
     private static final int BATCH = 250;
 
     private final WorkflowAdmin admin;
-    private final ObjectMapper json;
     private final int scanBudget;
 
-    DeadLetterSearch(WorkflowAdmin admin, ObjectMapper json, int scanBudget) {
+    DeadLetterSearch(WorkflowAdmin admin, int scanBudget) {
         this.admin = admin;
-        this.json = json;
         this.scanBudget = scanBudget;
+    }
+
+    /**
+     * Why {@code id} is not a dead-letter id of the admin's stream, or null when it is one. The
+     * admin's own parser decides, so the page accepts exactly the ids the admin lists, in either
+     * form (plain for a shared stream, {@code partition/id} for a partitioned one).
+     */
+    static String wrongId(WorkflowAdmin admin, String id) {
+        try {
+            admin.requireDeadLetterId(id);
+            return null;
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
+        }
     }
 
     Page search(Criteria criteria, String cursor, int limit) {
@@ -107,7 +118,7 @@ final class DeadLetterSearch {
 
     JsonNode original(RedisDeadLetters.Entry e) {
         try {
-            JsonNode n = json.readTree(e.originalMessage());
+            JsonNode n = Responses.JSON.readTree(e.originalMessage());
             return n != null && n.isObject() ? n : null;
         } catch (java.io.IOException | RuntimeException ex) {
             // A foreign producer's entry may hold anything; the page then shows the raw text.

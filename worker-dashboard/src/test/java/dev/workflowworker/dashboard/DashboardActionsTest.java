@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.workflowworker.api.EventOutcome;
 import dev.workflowworker.redis.RedisDeadLetters;
-import dev.workflowworker.redis.testsupport.Await;
+import dev.workflowworker.core.testing.Await;
 import dev.workflowworker.redis.testsupport.RedisServer;
 import dev.workflowworker.redis.testsupport.RedisServerExtension;
 import org.junit.jupiter.api.Test;
@@ -36,8 +36,9 @@ class DashboardActionsTest {
     @Test
     void aPartitionedStreamShowsItsTotalsAndOneRowPerPartitionWithItsOwner(RedisServer redis) throws Exception {
         try (Fixture f = new Fixture(redis, false, 4)) {
-            Await.until(Duration.ofSeconds(10), "the service to own every partition",
-                    () -> f.service.health().partitions() != null && f.service.health().partitions().owned().size() == 4);
+            Await.until(Duration.ofSeconds(10),
+                    () -> f.service.health().partitions() != null && f.service.health().partitions().owned().size() == 4,
+                    "the service to own every partition");
             JsonNode streams = f.overview().get("streams");
             assertEquals(5, streams.size(), "the totals and 4 partitions: " + streams);
             assertTrue(streams.get(0).get("partition").isNull());
@@ -97,7 +98,7 @@ class DashboardActionsTest {
             for (int i = 0; i < 3; i++) {
                 f.publish("ORDER_SHIP", "globex", Map.of("order", "O-" + i));
             }
-            Await.until(Duration.ofSeconds(20), "3 dead letters", () -> f.admin.deadLetterCount() == 3);
+            Await.until(Duration.ofSeconds(20), () -> f.admin.deadLetterCount() == 3, "3 dead letters");
             Map<String, String> deadLetters = f.orderDeadLetters();
             f.fixOrders.set(true);
             HttpResponse<String> started = f.post("api/dead-letters/replay-all", headers(f, Fixture.TOKEN), "");
@@ -108,7 +109,7 @@ class DashboardActionsTest {
 
             f.publish("NOISE", "acme", Map.of("n", 1));
             f.publish("NOISE", "acme", Map.of("n", 2));
-            Await.until(Duration.ofSeconds(20), "2 dead letters", () -> f.admin.deadLetterCount() == 2);
+            Await.until(Duration.ofSeconds(20), () -> f.admin.deadLetterCount() == 2, "2 dead letters");
             HttpResponse<String> purged = f.post("api/dead-letters/purge", headers(f, Fixture.TOKEN), "");
             assertEquals(200, purged.statusCode(), purged.body());
             assertTrue(purged.body().contains("\"purged\":2"), purged.body());
@@ -117,7 +118,7 @@ class DashboardActionsTest {
             HttpResponse<String> badScale = f.post("api/service/scale", headers(f, Fixture.TOKEN), "{\"workers\":0}");
             assertEquals(400, badScale.statusCode());
             assertEquals(200, f.post("api/service/scale", headers(f, Fixture.TOKEN), "{\"workers\":3}").statusCode());
-            Await.until(Duration.ofSeconds(20), "3 workers", () -> f.service.health().workerCount() == 3);
+            Await.until(Duration.ofSeconds(20), () -> f.service.health().workerCount() == 3, "3 workers");
         }
     }
 
@@ -142,7 +143,7 @@ class DashboardActionsTest {
             for (int i = 0; i < 6; i++) {
                 f.publish("ORDER_SHIP", "globex", Map.of("order", "O-" + i));
             }
-            Await.until(Fixture.WAIT, "6 dead letters", () -> f.admin.deadLetterCount() == 6);
+            Await.until(Fixture.WAIT, () -> f.admin.deadLetterCount() == 6, "6 dead letters");
             List<String> oldestFirst = f.admin.deadLetters(null, 10).stream().map(RedisDeadLetters.Entry::id).toList();
             assertEquals(partitions > 0, oldestFirst.stream().allMatch(id -> id.contains("/")), oldestFirst.toString());
 
@@ -185,7 +186,7 @@ class DashboardActionsTest {
             throws Exception {
         try (Fixture f = new Fixture(redis, true, partitions)) {
             f.publish("ORDER_SHIP", "globex", Map.of("order", "O-1"));
-            Await.until(Fixture.WAIT, "a dead letter", () -> f.admin.deadLetterCount() == 1);
+            Await.until(Fixture.WAIT, () -> f.admin.deadLetterCount() == 1, "a dead letter");
             String real = f.admin.deadLetters(null, 1).get(0).id();
             List<String> malformed = partitions == 0
                     ? List.of("abc", "3/1-0", "1-", "99999999999999999999-0")

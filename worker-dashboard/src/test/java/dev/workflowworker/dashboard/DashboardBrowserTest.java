@@ -3,7 +3,7 @@ package dev.workflowworker.dashboard;
 import dev.workflowworker.api.EventOutcome;
 import dev.workflowworker.redis.RedisDeadLetters;
 import dev.workflowworker.redis.WorkflowAdmin;
-import dev.workflowworker.redis.testsupport.Await;
+import dev.workflowworker.core.testing.Await;
 import dev.workflowworker.redis.testsupport.RedisServer;
 import dev.workflowworker.redis.testsupport.RedisServerExtension;
 import org.junit.jupiter.api.AfterAll;
@@ -83,9 +83,10 @@ class DashboardBrowserTest {
         for (int i = 0; i < 3; i++) {
             fixture.publish("ORDER_SHIP", "globex", Map.of("order", "O-" + i));
         }
-        Await.until(WAIT, "12 successes and 3 dead letters", () ->
+        Await.until(WAIT, () ->
                 fixture.count("TICKET_CREATED", EventOutcome.Kind.SUCCEEDED) == 12
-                        && fixture.admin.deadLetterCount() == 3);
+                        && fixture.admin.deadLetterCount() == 3,
+                "12 successes and 3 dead letters");
         browser.manage().logs().get(LogType.BROWSER); // drop entries of earlier tests
 
         browser.get(fixture.url);
@@ -124,7 +125,7 @@ class DashboardBrowserTest {
         for (int i = 0; i < 5; i++) {
             fixture.publish("NOISE", "globex", Map.of("n", 100 + i));
         }
-        Await.until(WAIT, "36 dead letters", () -> fixture.admin.deadLetterCount() == 36);
+        Await.until(WAIT, () -> fixture.admin.deadLetterCount() == 36, "36 dead letters");
         String wanted = fixture.orderDeadLetters().get("O-77");
 
         browser.get(fixture.url + "#dead-letters");
@@ -174,7 +175,7 @@ class DashboardBrowserTest {
         for (int i = 0; i < 4; i++) {
             fixture.publish("NOISE", "acme", Map.of("n", i));
         }
-        Await.until(WAIT, "30 dead letters", () -> fixture.admin.deadLetterCount() == 30);
+        Await.until(WAIT, () -> fixture.admin.deadLetterCount() == 30, "30 dead letters");
         Map<String, String> orders = fixture.orderDeadLetters();
 
         browser.get(fixture.url + "#dead-letters");
@@ -208,10 +209,10 @@ class DashboardBrowserTest {
         wait.until(d -> text("message").startsWith("replaying all dead letters"));
         fixture.assertReplayedWhereTheyFailed(orders);
         // The NOISE events fail again and are dead letters anew, written after "all" was counted.
-        Await.until(WAIT, "replay all to finish with the 24 orders and 4 noise events it found",
-                () -> "28 replayed".equals(fixture.overview().path("lastReplayAll").asText()));
-        Await.until(WAIT, "the noise dead-lettered again", () -> fixture.admin.deadLetterCount() == 4
-                && fixture.count("NOISE", EventOutcome.Kind.DEAD_LETTERED) == 8);
+        Await.until(WAIT, () -> "28 replayed".equals(fixture.overview().path("lastReplayAll").asText()),
+                "replay all to finish with the 24 orders and 4 noise events it found");
+        Await.until(WAIT, () -> fixture.admin.deadLetterCount() == 4
+                && fixture.count("NOISE", EventOutcome.Kind.DEAD_LETTERED) == 8, "the noise dead-lettered again");
 
         browser.findElement(By.id("dl-purge")).click();
         wait.until(ExpectedConditions.alertIsPresent()).accept();
@@ -251,7 +252,7 @@ class DashboardBrowserTest {
         fixture.publish("XSS_EVENT", tenant, Map.of("note", note));
         String evilType = "<script>window.__xss='type'</script>";
         fixture.publish(evilType, tenant, Map.of("x", "<iframe src=javascript:alert(1)>"));
-        Await.until(WAIT, "both dead-lettered", () -> fixture.admin.deadLetterCount() == 2);
+        Await.until(WAIT, () -> fixture.admin.deadLetterCount() == 2, "both dead-lettered");
 
         browser.get(fixture.url);
         WebDriverWait wait = new WebDriverWait(browser, WAIT);

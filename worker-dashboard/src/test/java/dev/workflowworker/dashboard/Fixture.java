@@ -14,7 +14,7 @@ import dev.workflowworker.redis.RedisDeadLetters;
 import dev.workflowworker.redis.RedisEventTransport;
 import dev.workflowworker.redis.RedisOptions;
 import dev.workflowworker.redis.WorkflowAdmin;
-import dev.workflowworker.redis.testsupport.Await;
+import dev.workflowworker.core.testing.Await;
 import dev.workflowworker.redis.testsupport.RedisServer;
 
 import java.io.IOException;
@@ -131,8 +131,8 @@ final class Fixture implements AutoCloseable {
      * dead letter ({@code 2/...} both, or plain ids both on a shared stream).
      */
     void assertReplayedWhereTheyFailed(Map<String, String> deadLetterByOrder) {
-        Await.until(WAIT, "replayed orders " + deadLetterByOrder.keySet() + " to succeed",
-                () -> deadLetterByOrder.keySet().stream().allMatch(o -> succeededIn(o).isPresent()));
+        Await.until(WAIT, () -> deadLetterByOrder.keySet().stream().allMatch(o -> succeededIn(o).isPresent()),
+                "replayed orders " + deadLetterByOrder.keySet() + " to succeed");
         deadLetterByOrder.forEach((order, id) -> {
             assertEquals(partitionOf(id), succeededIn(order).orElseThrow(), "order " + order + ", dead letter " + id);
             assertTrue(admin.deadLetter(id).isEmpty(), id + " is still a dead letter");

@@ -7,7 +7,7 @@ import dev.workflowworker.api.WorkflowRuntime;
 import dev.workflowworker.core.WorkerService;
 import dev.workflowworker.redis.RedisEventTransport;
 import dev.workflowworker.redis.RedisOptions;
-import dev.workflowworker.redis.testsupport.Await;
+import dev.workflowworker.core.testing.Await;
 import dev.workflowworker.redis.testsupport.RedisServer;
 import dev.workflowworker.redis.testsupport.RedisServerExtension;
 import io.opentelemetry.api.common.AttributeKey;
@@ -86,7 +86,8 @@ class WorkflowTracingRedisTest {
     }
 
     private List<SpanData> awaitSpans(int count) {
-        Await.until(Duration.ofSeconds(10), count + " finished spans", () -> exporter.getFinishedSpanItems().size() >= count);
+        Await.until(Duration.ofSeconds(10), () -> exporter.getFinishedSpanItems().size() >= count,
+                count + " finished spans");
         return exporter.getFinishedSpanItems();
     }
 
@@ -224,12 +225,12 @@ class WorkflowTracingRedisTest {
                 .pollInterval(Duration.ofMillis(50)).build();
         service.start();
         service.publisher().publish(WorkflowEvent.builder("A").build());
-        Await.until(Duration.ofSeconds(5), "first span parked", () -> tracing.openSpans().size() == 1);
+        Await.until(Duration.ofSeconds(5), () -> tracing.openSpans().size() == 1, "first span parked");
         // a span parked after the timeout sweeps the stale one
-        Await.until(Duration.ofSeconds(5), "stale span ended", () -> {
+        Await.until(Duration.ofSeconds(5), () -> {
             service.publisher().publish(WorkflowEvent.builder("A").build());
             return !exporter.getFinishedSpanItems().isEmpty();
-        });
+        }, "stale span ended");
         assertEquals(List.of("outcome_unknown"), eventNames(exporter.getFinishedSpanItems().get(0)));
     }
 

@@ -5,7 +5,7 @@ import dev.workflowworker.api.HealthStatus;
 import dev.workflowworker.core.ActionRuntime;
 import dev.workflowworker.core.WorkerService;
 import dev.workflowworker.core.testing.BadInputCatalogue;
-import dev.workflowworker.redis.testsupport.Await;
+import dev.workflowworker.core.testing.Await;
 import dev.workflowworker.redis.testsupport.RedisServer;
 import dev.workflowworker.redis.testsupport.RedisServerExtension;
 import org.junit.jupiter.api.Test;
@@ -103,9 +103,9 @@ class BadInputCatalogueRedisTest {
             for (Map<String, String> odd : BadInputCatalogue.oddButValid()) {
                 xaddRaw(c, fields(odd, "odd"));
             }
-            Await.until(Duration.ofSeconds(60), "every hostile entry dead-lettered and valid ones processed",
-                    () -> c.exists(DLQ) && c.xlen(DLQ) == expected.size()
-                            && processed.size() == BadInputCatalogue.oddButValid().size());
+            Await.until(Duration.ofSeconds(60), () -> c.exists(DLQ) && c.xlen(DLQ) == expected.size()
+                            && processed.size() == BadInputCatalogue.oddButValid().size(),
+                    "every hostile entry dead-lettered and valid ones processed");
 
             ObjectMapper json = new ObjectMapper();
             List<StreamEntry> dlq = c.xrange(DLQ, (StreamEntryID) null, null);

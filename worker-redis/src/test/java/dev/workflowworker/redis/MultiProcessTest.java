@@ -1,7 +1,7 @@
 package dev.workflowworker.redis;
 
 import dev.workflowworker.api.WorkflowEvent;
-import dev.workflowworker.redis.testsupport.Await;
+import dev.workflowworker.core.testing.Await;
 import dev.workflowworker.redis.testsupport.RedisServer;
 import dev.workflowworker.redis.testsupport.RedisServerExtension;
 import org.junit.jupiter.api.AfterEach;
@@ -67,15 +67,16 @@ class MultiProcessTest {
         Process b = startWorker(redis, "work", Duration.ofSeconds(30), "shared-b");
         try (RedisEventTransport producer = RedisEventTransport.create(redis.options().build());
              RedisClient c = redis.client()) {
-            Await.until(PROCESS_WAIT, "both processes to start", () -> c.scard(WorkerProcessMain.STARTED) == 2);
+            Await.until(PROCESS_WAIT, () -> c.scard(WorkerProcessMain.STARTED) == 2, "both processes to start");
             List<WorkflowEvent> batch = new ArrayList<>();
             for (int i = 0; i < events; i++) {
                 batch.add(WorkflowEvent.builder("WORK").eventId("p" + i).executionId("exec-" + (i % 10)).build());
             }
             producer.publishAll(batch);
 
-            Await.until(PROCESS_WAIT, events + " successes",
-                    () -> c.exists(WorkerProcessMain.SUCCEEDED) && c.llen(WorkerProcessMain.SUCCEEDED) >= events);
+            Await.until(PROCESS_WAIT,
+                    () -> c.exists(WorkerProcessMain.SUCCEEDED) && c.llen(WorkerProcessMain.SUCCEEDED) >= events,
+                    events + " successes");
 
             List<String> succeeded = c.lrange(WorkerProcessMain.SUCCEEDED, 0, -1);
             assertEquals(events, succeeded.size());
@@ -96,15 +97,16 @@ class MultiProcessTest {
         try (RedisEventTransport producer = RedisEventTransport.create(redis.options().build());
              RedisClient c = redis.client()) {
             producer.publish(WorkflowEvent.builder("WORK").eventId("victim").build());
-            Await.until(PROCESS_WAIT, "the doomed process to start the event",
-                    () -> "victim".equals(c.get(WorkerProcessMain.HANGING)));
+            Await.until(PROCESS_WAIT, () -> "victim".equals(c.get(WorkerProcessMain.HANGING)),
+                    "the doomed process to start the event");
 
             doomed.destroyForcibly();
             assertTrue(doomed.waitFor(10, TimeUnit.SECONDS));
             Process rescuer = startWorker(redis, "work", claimIdle, "rescuer");
 
-            Await.until(PROCESS_WAIT, "the rescuer to complete the event",
-                    () -> c.exists(WorkerProcessMain.SUCCEEDED) && c.llen(WorkerProcessMain.SUCCEEDED) >= 1);
+            Await.until(PROCESS_WAIT,
+                    () -> c.exists(WorkerProcessMain.SUCCEEDED) && c.llen(WorkerProcessMain.SUCCEEDED) >= 1,
+                    "the rescuer to complete the event");
             assertEquals(List.of("victim"), c.lrange(WorkerProcessMain.SUCCEEDED, 0, -1));
             assertEquals("2", c.hget(WorkerProcessMain.RUNS, "victim"), "started by the doomed process, completed by the rescuer");
             assertEquals(0, c.xpending("workflow:events:global", "workflow-processors").getTotal());

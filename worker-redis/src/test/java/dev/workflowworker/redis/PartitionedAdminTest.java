@@ -8,7 +8,7 @@ import dev.workflowworker.api.WorkerListener;
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.core.ActionRuntime;
 import dev.workflowworker.core.WorkerService;
-import dev.workflowworker.redis.testsupport.Await;
+import dev.workflowworker.core.testing.Await;
 import dev.workflowworker.redis.testsupport.RedisServer;
 import dev.workflowworker.redis.testsupport.RedisServerExtension;
 import org.junit.jupiter.api.Test;
@@ -110,7 +110,7 @@ class PartitionedAdminTest {
             for (String key : keys) {
                 s.publisher().publish(WorkflowEvent.builder("CHARGE").eventId("charge-" + key).executionId(key).build());
             }
-            Await.until(Duration.ofSeconds(15), "eight dead letters", () -> admin.deadLetterCount() == 8);
+            Await.until(Duration.ofSeconds(15), () -> admin.deadLetterCount() == 8, "eight dead letters");
             assertEquals(PARTITIONS, admin.partitions());
 
             // Paged across partitions, oldest first, each dead letter once.
@@ -167,8 +167,8 @@ class PartitionedAdminTest {
             RedisDeadLetters.Entry one = listed.stream().filter(e -> partitionOf(e.id()) == 2).findFirst().orElseThrow();
             String newId = admin.replay(one.id()).orElseThrow();
             assertEquals(2, partitionOf(newId), newId);
-            Await.until(Duration.ofSeconds(15), "the replayed event processed as delivery " + newId,
-                    () -> succeeded(newId));
+            Await.until(Duration.ofSeconds(15), () -> succeeded(newId),
+                    "the replayed event processed as delivery " + newId);
             assertTrue(admin.replay(one.id()).isEmpty(), "a dead letter is replayed once");
             assertEquals(7, admin.deadLetterCount());
 
@@ -180,8 +180,9 @@ class PartitionedAdminTest {
             assertEquals(4, admin.replayAll(10));
             assertTrue(System.nanoTime() - start >= Duration.ofMillis(290).toNanos(),
                     "four replays at 10 a second take at least 0.3 s");
-            Await.until(Duration.ofSeconds(15), "every replayed event processed",
-                    () -> outcomes.stream().filter(o -> o.kind() == EventOutcome.Kind.SUCCEEDED).count() == 8);
+            Await.until(Duration.ofSeconds(15),
+                    () -> outcomes.stream().filter(o -> o.kind() == EventOutcome.Kind.SUCCEEDED).count() == 8,
+                    "every replayed event processed");
             for (EventOutcome o : outcomes) {
                 if (o.kind() == EventOutcome.Kind.SUCCEEDED) {
                     assertEquals(PartitionRouting.partitionOf(o.event().executionId(), PARTITIONS),
@@ -195,7 +196,7 @@ class PartitionedAdminTest {
             for (String key : keys.subList(0, PARTITIONS * 2)) {
                 s.publisher().publish(WorkflowEvent.builder("CHARGE").eventId("again-" + key).executionId(key).build());
             }
-            Await.until(Duration.ofSeconds(15), "eight new dead letters", () -> admin.deadLetterCount() == 8);
+            Await.until(Duration.ofSeconds(15), () -> admin.deadLetterCount() == 8, "eight new dead letters");
             assertEquals(8, admin.purge());
             assertEquals(0, admin.deadLetterCount());
             for (int p = 0; p < PARTITIONS; p++) {
@@ -224,9 +225,9 @@ class PartitionedAdminTest {
             for (String other : keysCoveringEveryPartition(1)) {
                 s.publisher().publish(WorkflowEvent.builder("STEP").eventId("free-" + other).executionId(other).build());
             }
-            Await.until(Duration.ofSeconds(15), "the retry held and the other keys done",
-                    () -> admin.stats().retryScheduled() == 1 && outcomes.stream()
-                            .filter(o -> o.kind() == EventOutcome.Kind.SUCCEEDED).count() == PARTITIONS);
+            Await.until(Duration.ofSeconds(15), () -> admin.stats().retryScheduled() == 1 && outcomes.stream()
+                            .filter(o -> o.kind() == EventOutcome.Kind.SUCCEEDED).count() == PARTITIONS,
+                    "the retry held and the other keys done");
             WorkflowAdmin.QueueStats stats = admin.stats();
             assertStatsMatchRedis(stats, client, options);
             WorkflowAdmin.PartitionStats row = stats.partitions().get(partition);

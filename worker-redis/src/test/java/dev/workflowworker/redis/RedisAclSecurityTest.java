@@ -1,6 +1,6 @@
 package dev.workflowworker.redis;
 
-import dev.workflowworker.redis.testsupport.Await;
+import dev.workflowworker.core.testing.Await;
 import dev.workflowworker.redis.testsupport.SpawnedRedisServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -199,9 +199,10 @@ class RedisAclSecurityTest {
                     admin.clientKill(new redis.clients.jedis.params.ClientKillParams()
                             .user("rotating"));
                 }
-                Await.until(Duration.ofSeconds(15), "the refused reconnection to show in the health",
+                Await.until(Duration.ofSeconds(15),
                         () -> service.health().workers().stream().anyMatch(w -> w.reason() != null
-                                && w.reason().contains("WRONGPASS")));
+                                && w.reason().contains("WRONGPASS")),
+                        "the refused reconnection to show in the health");
                 assertNoSecretIn(service.health().toString(), "the health", before, after);
                 assertNoSecretIn(service.health().toJson(), "the health JSON", before, after);
             } finally {
@@ -247,10 +248,11 @@ class RedisAclSecurityTest {
         try {
             service.start();
             service.publisher().publish(dev.workflowworker.api.WorkflowEvent.builder("WORK").eventId("e1").build());
-            Await.until(Duration.ofSeconds(15), "the refused '" + command + "' to show in the health", () ->
+            Await.until(Duration.ofSeconds(15), () ->
                     service.health().status() != dev.workflowworker.api.HealthStatus.HEALTHY
                             && service.health().workers().stream().anyMatch(w -> w.reason() != null
-                            && w.reason().contains("NOPERM") && w.reason().contains("'" + command + "'")));
+                            && w.reason().contains("NOPERM") && w.reason().contains("'" + command + "'")),
+                    "the refused '" + command + "' to show in the health");
             assertNoSecretIn(service.health().toJson(), "the health JSON", RESTRICTED_PASSWORD);
         } finally {
             service.close();

@@ -5,7 +5,7 @@ import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.api.spi.Lock;
 import dev.workflowworker.api.spi.LockProvider;
 import dev.workflowworker.api.WorkflowEvent;
-import dev.workflowworker.redis.testsupport.Await;
+import dev.workflowworker.core.testing.Await;
 import dev.workflowworker.redis.testsupport.RedisServer;
 import dev.workflowworker.redis.testsupport.RedisServerExtension;
 import org.junit.jupiter.api.AfterEach;
@@ -295,7 +295,7 @@ class RedisClaimTest {
         // Two claims so only the middle delivery gets a lease short enough to lapse during the test.
         List<Lock> outer = locksOf(acquire(List.of(batch.get(0), batch.get(2)), locks, TTL));
         Lock shortLease = acquire(List.of(lost), locks, Duration.ofMillis(50)).get(0).lock().orElseThrow();
-        Await.until(WAIT, "the short lease to expire", () -> !client.exists(lostLockKey));
+        Await.until(WAIT, () -> !client.exists(lostLockKey), "the short lease to expire");
         List<Lock> held = List.of(outer.get(0), shortLease, outer.get(1));
 
         List<Delivery> refused = completeAndRelease(batch, held, locks);

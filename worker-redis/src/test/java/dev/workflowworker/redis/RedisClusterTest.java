@@ -367,6 +367,7 @@ class RedisClusterTest {
                 if (System.nanoTime() - deadline > 0) {
                     throw e;
                 }
+                // A producer's pause between tries, part of the producer modelled here, not a wait for a condition.
                 java.util.concurrent.TimeUnit.MILLISECONDS.sleep(100);
             }
         }

@@ -5,7 +5,7 @@ import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.api.ErrorCategory;
 import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.api.WorkflowEvent;
-import dev.workflowworker.redis.testsupport.Await;
+import dev.workflowworker.core.testing.Await;
 import dev.workflowworker.redis.testsupport.RedisServer;
 import dev.workflowworker.redis.testsupport.RedisServerExtension;
 import org.junit.jupiter.api.AfterEach;
@@ -161,9 +161,9 @@ class RedisEventTransportTest {
                 throw new IllegalStateException(e);
             }
         }, THREAD_PER_TASK);
-        Await.until(WAIT, "the poll to block", () -> {
+        Await.until(WAIT, () -> {
             return clientList(redis).contains("cmd=xreadgroup");
-        });
+        }, "the poll to block");
         long start = System.nanoTime();
         t.publish(event("fast"));
         List<Delivery> got = polled.get(5, TimeUnit.SECONDS);
@@ -187,9 +187,9 @@ class RedisEventTransportTest {
                 }
             }, THREAD_PER_TASK));
         }
-        Await.until(WAIT, "three blocked reads", () -> {
+        Await.until(WAIT, () -> {
             return clientList(redis).split("cmd=xreadgroup", -1).length - 1 == 3;
-        });
+        }, "three blocked reads");
         long start = System.nanoTime();
         t.publish(event("p1"));
         assertFalse(t.openConsumer("other").completedAmong(List.of("p1")).contains("p1"));
@@ -316,9 +316,9 @@ class RedisEventTransportTest {
 
         EventTransport.Consumer survivor = t.openConsumer("survivor");
         assertTrue(survivor.reclaimStalled(Duration.ofSeconds(30), 10).isEmpty(), "not idle long enough yet");
-        Await.until(WAIT, "the entry to be idle for 200 ms",
-                () -> c.xpending("workflow:events:global", "workflow-processors",
-                        new XPendingParams().count(1)).get(0).getIdleTime() > 200);
+        Await.until(WAIT, () -> c.xpending("workflow:events:global", "workflow-processors",
+                        new XPendingParams().count(1)).get(0).getIdleTime() > 200,
+                "the entry to be idle for 200 ms");
         List<Delivery> claimed = survivor.reclaimStalled(Duration.ofMillis(200), 10);
 
         assertEquals(1, claimed.size());
@@ -336,9 +336,9 @@ class RedisEventTransportTest {
         EventTransport.Consumer worker = t.openConsumer("worker");
         Delivery inFlight = pollUntil(worker, 1).get(0);
         EventTransport.Consumer other = t.openConsumer("other");
-        Await.until(WAIT, "the entry to be idle for 300 ms",
-                () -> c.xpending("workflow:events:global", "workflow-processors",
-                        new XPendingParams().count(1)).get(0).getIdleTime() > 300);
+        Await.until(WAIT, () -> c.xpending("workflow:events:global", "workflow-processors",
+                        new XPendingParams().count(1)).get(0).getIdleTime() > 300,
+                "the entry to be idle for 300 ms");
 
         worker.keepAlive(List.of(inFlight));
 
@@ -355,7 +355,8 @@ class RedisEventTransportTest {
         EventTransport.Consumer slow = t.openConsumer("slow");
         Delivery d = pollUntil(slow, 1).get(0);
         EventTransport.Consumer rescuer = t.openConsumer("rescuer");
-        Await.until(WAIT, "the entry to be claimable", () -> !rescuer.reclaimStalled(Duration.ofMillis(50), 1).isEmpty());
+        Await.until(WAIT, () -> !rescuer.reclaimStalled(Duration.ofMillis(50), 1).isEmpty(),
+                "the entry to be claimable");
 
         slow.keepAlive(List.of(d));
 
@@ -433,8 +434,9 @@ class RedisEventTransportTest {
         idle.complete(List.of(pollUntil(idle, 1).get(0)));
         RedisConsumer self = (RedisConsumer) t.openConsumer("self");
         c.xgroupCreateConsumer("workflow:events:global", "workflow-processors", "self");
-        Await.until(WAIT, "consumers to be idle for 150 ms", () -> c.xinfoConsumers2("workflow:events:global",
-                "workflow-processors").stream().allMatch(ci -> ci.getIdle() > 150));
+        Await.until(WAIT, () -> c.xinfoConsumers2("workflow:events:global",
+                "workflow-processors").stream().allMatch(ci -> ci.getIdle() > 150),
+                "consumers to be idle for 150 ms");
 
         assertEquals(1, t.removeIdleConsumers("self"));
 

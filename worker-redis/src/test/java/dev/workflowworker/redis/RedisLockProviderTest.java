@@ -2,7 +2,7 @@ package dev.workflowworker.redis;
 
 import dev.workflowworker.api.spi.Lock;
 import dev.workflowworker.api.spi.LockProvider;
-import dev.workflowworker.redis.testsupport.Await;
+import dev.workflowworker.core.testing.Await;
 import dev.workflowworker.redis.testsupport.RedisServer;
 import dev.workflowworker.redis.testsupport.RedisServerExtension;
 import org.junit.jupiter.api.Test;
@@ -109,7 +109,7 @@ class RedisLockProviderTest {
         try (RedisLockProvider locks = RedisLockProvider.create(redis.options().build());
              RedisClient client = redis.client()) {
             Lock stale = locks.tryAcquire("exec-x", Duration.ofMillis(100)).orElseThrow();
-            Await.until(Duration.ofSeconds(5), "the lease to expire", () -> !client.exists("workflow:lock:exec-x"));
+            Await.until(Duration.ofSeconds(5), () -> !client.exists("workflow:lock:exec-x"), "the lease to expire");
             Lock next = locks.tryAcquire("exec-x", TTL).orElseThrow();
 
             assertFalse(stale.renew(TTL));

@@ -4,7 +4,7 @@ import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.api.spi.LockProvider;
 import dev.workflowworker.api.WorkflowEvent;
-import dev.workflowworker.redis.testsupport.Await;
+import dev.workflowworker.core.testing.Await;
 import dev.workflowworker.redis.testsupport.RedisServer;
 import dev.workflowworker.redis.testsupport.RedisServerExtension;
 import org.junit.jupiter.api.Test;
@@ -33,7 +33,7 @@ class RedisOutageTest {
 
     private static List<Delivery> pollUntil(EventTransport.Consumer c, int expected) {
         List<Delivery> all = new ArrayList<>();
-        Await.until(RECOVERY, expected + " deliveries", () -> {
+        Await.until(RECOVERY, () -> {
             try {
                 all.addAll(c.read(expected - all.size(), Duration.ofMillis(200)));
             } catch (RedisUnavailableException e) {
@@ -43,7 +43,7 @@ class RedisOutageTest {
                 throw new IllegalStateException(e);
             }
             return all.size() >= expected;
-        });
+        }, expected + " deliveries");
         return all;
     }
 
@@ -103,14 +103,14 @@ class RedisOutageTest {
             EventTransport.Consumer consumer = t.openConsumer("c1");
             assertThrows(RedisUnavailableException.class, () -> consumer.read(1, Duration.ofMillis(50)));
             redis.start();
-            Await.until(RECOVERY, "publish to succeed", () -> {
+            Await.until(RECOVERY, () -> {
                 try {
                     t.publish(event("first"));
                     return true;
                 } catch (RedisUnavailableException e) {
                     return false;
                 }
-            });
+            }, "publish to succeed");
             assertEquals("first", pollUntil(consumer, 1).get(0).eventId());
         }
     }

@@ -1,7 +1,7 @@
 package dev.workflowworker.redis;
 
 import dev.workflowworker.api.WorkflowEvent;
-import dev.workflowworker.redis.testsupport.Await;
+import dev.workflowworker.core.testing.Await;
 import dev.workflowworker.redis.testsupport.SelfSignedCertificate;
 import dev.workflowworker.redis.testsupport.SpawnedRedisServer;
 import org.junit.jupiter.api.AfterAll;
@@ -113,8 +113,8 @@ class RedisTlsTest {
             RedisAclSecurityTest.assertNoSecretIn(log.text(), "the log", PASSWORD);
         }
         // The refusal is the server's TLS layer rejecting plain text, not anything else going wrong.
-        Await.until(Duration.ofSeconds(5), "the server to log the rejected plain-text connection",
-                () -> server.logTail().contains("SSL"));
+        Await.until(Duration.ofSeconds(5), () -> server.logTail().contains("SSL"),
+                "the server to log the rejected plain-text connection");
         assertEquals(0, countEntries(), "nothing was written over the plain connection");
     }
 

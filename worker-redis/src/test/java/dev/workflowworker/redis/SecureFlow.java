@@ -12,7 +12,7 @@ import dev.workflowworker.api.WorkerListener;
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.core.ActionRuntime;
 import dev.workflowworker.core.WorkerService;
-import dev.workflowworker.redis.testsupport.Await;
+import dev.workflowworker.core.testing.Await;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -103,15 +103,15 @@ final class SecureFlow {
             service.publisher().publish(WorkflowEvent.builder("WORK").eventId("single").build());
 
             for (String id : List.of("work-0", "work-1", "work-2", "work-3", "work-4", "single", "flaky")) {
-                Await.until(WAIT, id + " to complete", () -> count(EventOutcome.Kind.SUCCEEDED, id) == 1);
+                Await.until(WAIT, () -> count(EventOutcome.Kind.SUCCEEDED, id) == 1, id + " to complete");
             }
-            Await.until(WAIT, "the poison event to be dead-lettered",
-                    () -> count(EventOutcome.Kind.DEAD_LETTERED, "poison") == 1);
+            Await.until(WAIT, () -> count(EventOutcome.Kind.DEAD_LETTERED, "poison") == 1,
+                    "the poison event to be dead-lettered");
             assertEquals(1, count(EventOutcome.Kind.RETRY_SCHEDULED, "flaky"), outcomes.toString());
 
             service.publisher().publish(WorkflowEvent.builder("WORK").eventId("work-0").build());
-            Await.until(WAIT, "the copy of work-0 to be settled as a duplicate",
-                    () -> count(EventOutcome.Kind.DUPLICATE, "work-0") == 1);
+            Await.until(WAIT, () -> count(EventOutcome.Kind.DUPLICATE, "work-0") == 1,
+                    "the copy of work-0 to be settled as a duplicate");
             assertEquals(1, runs.get("work-0").get(), "work-0 ran once");
         } finally {
             service.close();

@@ -10,7 +10,7 @@ import dev.workflowworker.api.WorkerListener;
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.core.ActionRuntime;
 import dev.workflowworker.core.WorkerService;
-import dev.workflowworker.redis.testsupport.Await;
+import dev.workflowworker.core.testing.Await;
 import dev.workflowworker.redis.testsupport.RedisServer;
 import dev.workflowworker.redis.testsupport.RedisServerExtension;
 import org.junit.jupiter.api.AfterEach;
@@ -121,16 +121,18 @@ class WorkerServiceOnRedisTest {
         a.publisher().publishAll(batch);
 
         assertTrue(done.await(60, TimeUnit.SECONDS), "events left: " + done.getCount());
-        Await.until(Duration.ofSeconds(10), "every success to be recorded",
-                () -> outcomes.stream().filter(o -> o.kind() == EventOutcome.Kind.SUCCEEDED).count() == events);
+        Await.until(Duration.ofSeconds(10),
+                () -> outcomes.stream().filter(o -> o.kind() == EventOutcome.Kind.SUCCEEDED).count() == events,
+                "every success to be recorded");
 
         for (int i = 0; i < events; i++) {
             assertEquals(1, invocations.get("e" + i).get(), "invocations of e" + i);
         }
         assertEquals(0, overlaps.get(), "two handlers at once for one execution id");
         try (RedisClient c = redis.client()) {
-            Await.until(Duration.ofSeconds(10), "nothing pending",
-                    () -> c.xpending("workflow:events:global", "workflow-processors").getTotal() == 0);
+            Await.until(Duration.ofSeconds(10),
+                    () -> c.xpending("workflow:events:global", "workflow-processors").getTotal() == 0,
+                    "nothing pending");
         }
     }
 
@@ -159,12 +161,13 @@ class WorkerServiceOnRedisTest {
         }
         a.publisher().publishAll(batch);
         assertTrue(done.await(60, TimeUnit.SECONDS), "events left: " + done.getCount());
-        Await.until(Duration.ofSeconds(10), "every success to be recorded",
-                () -> outcomes.stream().filter(o -> o.kind() == EventOutcome.Kind.SUCCEEDED).count() == events);
+        Await.until(Duration.ofSeconds(10),
+                () -> outcomes.stream().filter(o -> o.kind() == EventOutcome.Kind.SUCCEEDED).count() == events,
+                "every success to be recorded");
         assertEquals(0, overlaps.get(), "two handlers at once for one execution id");
         a.publisher().publish(batch.get(0));
-        Await.until(Duration.ofSeconds(10), "the copy to be recognised by its marker",
-                () -> count(EventOutcome.Kind.DUPLICATE, "h0") == 1);
+        Await.until(Duration.ofSeconds(10), () -> count(EventOutcome.Kind.DUPLICATE, "h0") == 1,
+                "the copy to be recognised by its marker");
         for (int i = 0; i < events; i++) {
             assertEquals(1, invocations.get("h" + i).get(), "invocations of h" + i);
         }
@@ -178,13 +181,13 @@ class WorkerServiceOnRedisTest {
         WorkerService s = service(redis, ActionRuntime.builder().on("WORK", this::countedWork).build());
         WorkflowEvent event = WorkflowEvent.builder("WORK").eventId("same-id").build();
         s.publisher().publish(event);
-        Await.until(Duration.ofSeconds(10), "the first copy to complete",
-                () -> count(EventOutcome.Kind.SUCCEEDED, "same-id") == 1);
+        Await.until(Duration.ofSeconds(10), () -> count(EventOutcome.Kind.SUCCEEDED, "same-id") == 1,
+                "the first copy to complete");
 
         s.publisher().publish(event);
         s.publisher().publish(event);
-        Await.until(Duration.ofSeconds(10), "both later copies to be settled",
-                () -> count(EventOutcome.Kind.DUPLICATE, "same-id") == 2);
+        Await.until(Duration.ofSeconds(10), () -> count(EventOutcome.Kind.DUPLICATE, "same-id") == 2,
+                "both later copies to be settled");
 
         assertEquals(1, invocations.get("same-id").get());
         assertEquals(1, count(EventOutcome.Kind.SUCCEEDED, "same-id"));
@@ -199,8 +202,8 @@ class WorkerServiceOnRedisTest {
             throw new RecoverableWorkflowException("downstream busy", Duration.ofSeconds(2));
         }).build());
         first.publisher().publish(WorkflowEvent.builder("WORK").eventId("durable").build());
-        Await.until(Duration.ofSeconds(10), "the retry to be scheduled",
-                () -> count(EventOutcome.Kind.RETRY_SCHEDULED, "durable") == 1);
+        Await.until(Duration.ofSeconds(10), () -> count(EventOutcome.Kind.RETRY_SCHEDULED, "durable") == 1,
+                "the retry to be scheduled");
         first.close();
         services.remove(first);
         try (RedisClient c = redis.client()) {
@@ -210,8 +213,8 @@ class WorkerServiceOnRedisTest {
         List<Integer> attemptsSeen = new CopyOnWriteArrayList<>();
         service(redis, ActionRuntime.builder().on("WORK", ctx -> attemptsSeen.add(ctx.attempt())).build());
 
-        Await.until(Duration.ofSeconds(15), "the new service to complete the event",
-                () -> count(EventOutcome.Kind.SUCCEEDED, "durable") == 1);
+        Await.until(Duration.ofSeconds(15), () -> count(EventOutcome.Kind.SUCCEEDED, "durable") == 1,
+                "the new service to complete the event");
         assertEquals(1, firstServiceRuns.get());
         assertEquals(List.of(2), attemptsSeen);
     }
@@ -222,21 +225,21 @@ class WorkerServiceOnRedisTest {
             crashed.publish(WorkflowEvent.builder("WORK").eventId("orphan").build());
             EventTransport.Consumer dying = crashed.openConsumer("dying-worker");
             List<Delivery> taken = new ArrayList<>();
-            Await.until(Duration.ofSeconds(5), "the doomed worker to read the event", () -> {
+            Await.until(Duration.ofSeconds(5), () -> {
                 try {
                     taken.addAll(dying.read(1, Duration.ofMillis(100)));
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
                 return !taken.isEmpty();
-            });
+            }, "the doomed worker to read the event");
             dying.close(); // dies without ack or release
         }
 
         service(redis, ActionRuntime.builder().on("WORK", this::countedWork).build());
 
-        Await.until(Duration.ofSeconds(15), "the orphan to be reclaimed and completed",
-                () -> count(EventOutcome.Kind.SUCCEEDED, "orphan") == 1);
+        Await.until(Duration.ofSeconds(15), () -> count(EventOutcome.Kind.SUCCEEDED, "orphan") == 1,
+                "the orphan to be reclaimed and completed");
         assertEquals(1, invocations.get("orphan").get());
     }
 
@@ -252,10 +255,11 @@ class WorkerServiceOnRedisTest {
                     "payload_json".getBytes(), new byte[] {(byte) 0xFF, (byte) 0xFE, 0x7B});
             s.publisher().publish(WorkflowEvent.builder("WORK").eventId("good").build());
 
-            Await.until(Duration.ofSeconds(15), "four dead letters",
-                    () -> c.exists("workflow:events:global:dlq") && c.xlen("workflow:events:global:dlq") == 4);
-            Await.until(Duration.ofSeconds(15), "the good event to succeed",
-                    () -> count(EventOutcome.Kind.SUCCEEDED, "good") == 1);
+            Await.until(Duration.ofSeconds(15),
+                    () -> c.exists("workflow:events:global:dlq") && c.xlen("workflow:events:global:dlq") == 4,
+                    "four dead letters");
+            Await.until(Duration.ofSeconds(15), () -> count(EventOutcome.Kind.SUCCEEDED, "good") == 1,
+                    "the good event to succeed");
 
             List<StreamEntry> dlq = c.xrange("workflow:events:global:dlq", (StreamEntryID) null, null);
             Map<String, String> reasons = dlq.stream().collect(Collectors.toMap(
@@ -282,26 +286,26 @@ class WorkerServiceOnRedisTest {
         WorkerService s = service(redis, ActionRuntime.builder().on("WORK", this::countedWork).build(),
                 b -> b.healthCheckInterval(Duration.ofMillis(500)));
         s.publisher().publish(WorkflowEvent.builder("WORK").eventId("before-outage").build());
-        Await.until(Duration.ofSeconds(10), "the first event to complete",
-                () -> count(EventOutcome.Kind.SUCCEEDED, "before-outage") == 1);
+        Await.until(Duration.ofSeconds(10), () -> count(EventOutcome.Kind.SUCCEEDED, "before-outage") == 1,
+                "the first event to complete");
 
         redis.stop();
-        Await.until(Duration.ofSeconds(10), "the service to notice the outage",
-                () -> s.health().status() != HealthStatus.HEALTHY);
+        Await.until(Duration.ofSeconds(10), () -> s.health().status() != HealthStatus.HEALTHY,
+                "the service to notice the outage");
         redis.start();
 
-        Await.until(Duration.ofSeconds(15), "publishing to work again", () -> {
+        Await.until(Duration.ofSeconds(15), () -> {
             try {
                 s.publisher().publish(WorkflowEvent.builder("WORK").eventId("after-outage").build());
                 return true;
             } catch (RedisUnavailableException e) {
                 return false;
             }
-        });
-        Await.until(Duration.ofSeconds(15), "the event published after the outage to complete",
-                () -> count(EventOutcome.Kind.SUCCEEDED, "after-outage") == 1);
-        Await.until(Duration.ofSeconds(15), "the service to be healthy again",
-                () -> s.health().status() == HealthStatus.HEALTHY);
+        }, "publishing to work again");
+        Await.until(Duration.ofSeconds(15), () -> count(EventOutcome.Kind.SUCCEEDED, "after-outage") == 1,
+                "the event published after the outage to complete");
+        Await.until(Duration.ofSeconds(15), () -> s.health().status() == HealthStatus.HEALTHY,
+                "the service to be healthy again");
         assertEquals(2, s.health().workerCount());
     }
 
@@ -315,6 +319,8 @@ class WorkerServiceOnRedisTest {
             tokens.add(ctx.fencingToken());
             if (tokens.size() == 1) {
                 firstRunStarted.countDown();
+                // The handler under test: it runs until its context is cancelled, as slow work does;
+                // bounded, so a missing cancellation fails the test below instead of hanging it.
                 long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
                 while (!ctx.isCancelled() && System.nanoTime() < deadline) {
                     TimeUnit.MILLISECONDS.sleep(5);
@@ -335,15 +341,15 @@ class WorkerServiceOnRedisTest {
             dev.workflowworker.api.spi.Lock taken = intruder.tryAcquire("exec-lease", Duration.ofSeconds(30)).orElseThrow();
             assertTrue(taken.fencingToken() > tokens.get(0));
 
-            Await.until(Duration.ofSeconds(10), "the lease loss to be reported",
-                    () -> count(EventOutcome.Kind.LEASE_LOST, "leased") == 1);
+            Await.until(Duration.ofSeconds(10), () -> count(EventOutcome.Kind.LEASE_LOST, "leased") == 1,
+                    "the lease loss to be reported");
             assertEquals(1, sawCancellation.get(), "the handler's context was cancelled");
             assertEquals(0, count(EventOutcome.Kind.SUCCEEDED, "leased"));
             assertFalse(c.exists("workflow:processed:leased"), "no processed marker for a refused success");
 
             taken.release();
-            Await.until(Duration.ofSeconds(10), "the event to complete under a new lease",
-                    () -> count(EventOutcome.Kind.SUCCEEDED, "leased") == 1);
+            Await.until(Duration.ofSeconds(10), () -> count(EventOutcome.Kind.SUCCEEDED, "leased") == 1,
+                    "the event to complete under a new lease");
             assertEquals(2, tokens.size());
             assertTrue(tokens.get(1) > taken.fencingToken(), tokens + " after " + taken.fencingToken());
         }
@@ -379,9 +385,9 @@ class WorkerServiceOnRedisTest {
         services.get(0).publisher().publish(WorkflowEvent.builder("LOST_CONNECTION").build());
         services.get(0).publisher().publish(WorkflowEvent.builder("UNAVAILABLE").build());
         services.get(0).publisher().publish(WorkflowEvent.builder("WRONG_TYPE").build());
-        Await.until(Duration.ofSeconds(15), "three terminal outcomes", () -> outcomes.stream()
+        Await.until(Duration.ofSeconds(15), () -> outcomes.stream()
                 .filter(o -> o.kind() == EventOutcome.Kind.SUCCEEDED || o.kind() == EventOutcome.Kind.DEAD_LETTERED)
-                .count() == 3);
+                .count() == 3, "three terminal outcomes");
         Map<String, List<String>> seen = outcomes.stream().collect(Collectors.groupingBy(o -> o.event().eventType(),
                 Collectors.mapping(o -> o.kind() + "/" + o.category(), Collectors.toList())));
         assertEquals(List.of("RETRYING/TRANSIENT", "SUCCEEDED/null"), seen.get("LOST_CONNECTION"), seen.toString());

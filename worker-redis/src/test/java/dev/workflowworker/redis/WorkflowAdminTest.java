@@ -4,7 +4,7 @@ import dev.workflowworker.api.PermanentWorkflowException;
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.core.ActionRuntime;
 import dev.workflowworker.core.WorkerService;
-import dev.workflowworker.redis.testsupport.Await;
+import dev.workflowworker.core.testing.Await;
 import dev.workflowworker.redis.testsupport.RedisServer;
 import dev.workflowworker.redis.testsupport.RedisServerExtension;
 import org.junit.jupiter.api.Test;
@@ -45,7 +45,7 @@ class WorkflowAdminTest {
             for (int i = 0; i < 5; i++) {
                 s.publisher().publish(WorkflowEvent.builder("CHARGE").eventId("charge-" + i).build());
             }
-            Await.until(Duration.ofSeconds(15), "five dead letters", () -> admin.deadLetterCount() == 5);
+            Await.until(Duration.ofSeconds(15), () -> admin.deadLetterCount() == 5, "five dead letters");
 
             List<RedisDeadLetters.Entry> page1 = admin.deadLetters(null, 2);
             List<RedisDeadLetters.Entry> page2 = admin.deadLetters(page1.get(1).id(), 2);
@@ -69,17 +69,17 @@ class WorkflowAdminTest {
             broken.set(false);
             String replayedEventId = shown.originalMessage().contains("charge-") ? eventIdOf(shown) : null;
             assertTrue(admin.replay(shown.id()).isPresent());
-            Await.until(Duration.ofSeconds(15), "the replayed event to complete", () -> done.contains(replayedEventId));
+            Await.until(Duration.ofSeconds(15), () -> done.contains(replayedEventId), "the replayed event to complete");
             assertEquals(4, admin.deadLetterCount());
             assertEquals(4, admin.replayAll(1000));
-            Await.until(Duration.ofSeconds(15), "every replayed event to complete", () -> done.size() == 5);
+            Await.until(Duration.ofSeconds(15), () -> done.size() == 5, "every replayed event to complete");
             assertEquals(0, admin.deadLetterCount());
             assertTrue(admin.replay(shown.id()).isEmpty(), "a dead letter is replayed once");
 
             broken.set(true);
             s.publisher().publish(WorkflowEvent.builder("CHARGE").eventId("charge-x").build());
             s.publisher().publish(WorkflowEvent.builder("CHARGE").eventId("charge-y").build());
-            Await.until(Duration.ofSeconds(15), "two new dead letters", () -> admin.deadLetterCount() == 2);
+            Await.until(Duration.ofSeconds(15), () -> admin.deadLetterCount() == 2, "two new dead letters");
             assertEquals(2, admin.purge());
             assertEquals(0, admin.deadLetterCount());
         }

@@ -2,7 +2,7 @@ package dev.workflowworker.examples.spring;
 
 import dev.workflowworker.api.EventPublisher;
 import dev.workflowworker.api.WorkflowEvent;
-import dev.workflowworker.redis.testsupport.Await;
+import dev.workflowworker.core.testing.Await;
 import dev.workflowworker.redis.testsupport.RedisServer;
 import dev.workflowworker.redis.testsupport.RedisServerExtension;
 import org.junit.jupiter.api.AfterAll;
@@ -83,10 +83,10 @@ class ExampleApplicationTest {
         assertEquals(200, created.statusCode(), created.body());
         publisher.publish(WorkflowEvent.builder("INVOICE_DUE").executionId("inv-1")
                 .payload(Map.of("customerId", "C-7", "amountCents", 1999)).build());
-        Await.until(Duration.ofSeconds(10), "both handlers ran", () -> {
+        Await.until(Duration.ofSeconds(10), () -> {
             String s = out.toString(StandardCharsets.UTF_8);
             return s.contains("ticket T-42 (attempt 1)") && s.contains("charging C-7 key=inv-1:");
-        });
+        }, "both handlers ran");
 
         HttpResponse<String> health = send(HttpRequest.newBuilder(uri(port, "/actuator/health")));
         assertEquals(200, health.statusCode(), health.body());

@@ -18,13 +18,12 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.locks.LockSupport;
 import java.util.stream.IntStream;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -72,11 +71,9 @@ class OrdersApplicationTest {
                         .payload(Map.of("order_id", "order-" + order, "step", step)).build());
             }
         }
-        Instant deadline = Instant.now().plusSeconds(30);
-        while (ledger.steps().values().stream().mapToInt(List::size).sum() < ORDERS * STEPS
-                && Instant.now().isBefore(deadline)) {
-            LockSupport.parkNanos(5_000_000);
-        }
+        // Awaitility comes with spring-boot-starter-test, as in any Boot application's tests.
+        await("every step of every order handled").atMost(Duration.ofSeconds(30))
+                .until(() -> ledger.steps().values().stream().mapToInt(List::size).sum() >= ORDERS * STEPS);
         List<Integer> inOrder = IntStream.rangeClosed(1, STEPS).boxed().toList();
         for (int order = 0; order < ORDERS; order++) {
             assertEquals(inOrder, ledger.steps().get("order-" + order), "steps of order-" + order);

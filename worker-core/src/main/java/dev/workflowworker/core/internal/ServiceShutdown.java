@@ -99,7 +99,7 @@ public final class ServiceShutdown {
         engine.watchdog().stop();
         engine.threads().shutdownSchedulers();
         WorkerStats t = engine.totals();
-        log.info("workflow-worker stopped: processed={} succeeded={} failed={} deadLettered={}",
+        log.info("workflow-worker terminated: processed={} succeeded={} failed={} deadLettered={}",
                 t.processed(), t.succeededCount(), t.failedCount(), t.deadLetteredCount());
         try {
             transport.close();

@@ -236,6 +236,7 @@ final class ChaosRun {
             List<Long> recovery = new CopyOnWriteArrayList<>();
             List<Thread> recoveryWatchers = new ArrayList<>();
             for (String action : plan) {
+                // The faults' spacing over the run is the schedule under test, not a wait for a condition.
                 Thread.sleep(step);
                 switch (action) {
                     case "kill" -> {
@@ -260,6 +261,7 @@ final class ChaosRun {
                             cluster.awaitHealthy(Duration.ofSeconds(60));
                         } else {
                             redis.kill();
+                            // The outage's length: the fault injected, not a wait for a condition.
                             Thread.sleep(1000);
                             redis.start();
                         }

@@ -111,6 +111,7 @@ public final class ChaosWorkerMain {
                     while (!Thread.currentThread().isInterrupted()) {
                         try {
                             ledger.setex(HEALTH + pid, 5, service.health().toJson());
+                            // The report's period: the orchestrator reads the latest report, it waits on nothing here.
                             Thread.sleep(500);
                         } catch (InterruptedException e) {
                             return;
@@ -135,6 +136,7 @@ public final class ChaosWorkerMain {
         record(ledger, ctx, STARTS, eventId);
         long pause = sleepMillis > 0 ? sleepMillis : ThreadLocalRandom.current().nextInt(3);
         if (pause > 0) {
+            // The handler's own work time, which the chaos run needs events to take.
             Thread.sleep(pause);
         }
         ctx.throwIfCancelled();
@@ -167,6 +169,7 @@ public final class ChaosWorkerMain {
                     throw e;
                 }
                 try {
+                    // The pause between tries of a bounded retry, as a downstream client would make.
                     Thread.sleep(50);
                 } catch (InterruptedException ie) {
                     Thread.currentThread().interrupt();

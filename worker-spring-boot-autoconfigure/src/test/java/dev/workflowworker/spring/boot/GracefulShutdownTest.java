@@ -6,6 +6,7 @@ import dev.workflowworker.api.EventPublisher;
 import dev.workflowworker.api.WorkerListener;
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.core.WorkerService;
+import dev.workflowworker.core.testing.Await;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
@@ -13,6 +14,7 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -65,7 +67,8 @@ class GracefulShutdownTest {
         Thread closer = new Thread(context::close, "closer");
         closer.start();
         // the graceful-shutdown phase waits for the handler: the service stops reading but is not terminated
-        assertTrue(awaitState(service, WorkerService.State.STOPPING), "stopping");
+        Await.until(Duration.ofSeconds(10), () -> service.state() == WorkerService.State.STOPPING,
+                () -> "the service to be stopping, not " + service.state());
         assertTrue(closer.isAlive(), "close() waits for the in-flight event");
         assertFalse(SlowApp.outcomes.stream().anyMatch(o -> o.kind() == EventOutcome.Kind.SUCCEEDED));
 
@@ -75,16 +78,5 @@ class GracefulShutdownTest {
         assertEquals(WorkerService.State.TERMINATED, service.state());
         assertTrue(SlowApp.outcomes.stream().anyMatch(o -> o.kind() == EventOutcome.Kind.SUCCEEDED),
                 "the in-flight event completed instead of being abandoned: " + SlowApp.outcomes);
-    }
-
-    private static boolean awaitState(WorkerService service, WorkerService.State state) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (System.nanoTime() < deadline) {
-            if (service.state() == state) {
-                return true;
-            }
-            Thread.sleep(10);
-        }
-        return false;
     }
 }

@@ -2,6 +2,7 @@ package dev.workflowworker.spring.boot;
 
 import dev.workflowworker.redis.testsupport.RedisServer;
 import dev.workflowworker.redis.testsupport.RedisServerExtension;
+import org.springframework.test.context.DynamicPropertyRegistry;
 
 /**
  * One Redis server for the Spring tests of this JVM (REDIS_URL, a container, or a spawned
@@ -27,6 +28,17 @@ final class TestRedis {
             }));
         }
         return server;
+    }
+
+    /**
+     * Points an application test at the server, on a stream of its own.
+     *
+     * @param registry the test's dynamic properties
+     * @param stream   its stream, from {@link #stream}
+     */
+    static void register(DynamicPropertyRegistry registry, String stream) {
+        registry.add("workflow.worker.redis.url", () -> server().uri());
+        registry.add("workflow.worker.redis.stream", () -> stream);
     }
 
     /** {@return a stream name of its own for one test, so tests never see each other's events} */

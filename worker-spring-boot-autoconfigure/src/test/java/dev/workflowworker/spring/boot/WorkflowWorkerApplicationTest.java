@@ -38,8 +38,7 @@ class WorkflowWorkerApplicationTest {
 
     @DynamicPropertySource
     static void redis(DynamicPropertyRegistry registry) {
-        registry.add("workflow.worker.redis.url", () -> TestRedis.server().uri());
-        registry.add("workflow.worker.redis.stream", () -> TestRedis.stream("app"));
+        TestRedis.register(registry, TestRedis.stream("app"));
     }
 
     /** The host application: one annotated handler. */

@@ -340,8 +340,9 @@ class WorkflowWorkerAutoConfigurationTest {
                     context.getBean(EventPublisher.class).publish(WorkflowEvent.builder("TICKET_CREATED")
                             .payload(Map.of("ticketId", "T-1")).build());
                     assertTrue(succeeded.await(10, TimeUnit.SECONDS));
-                    dev.workflowworker.redis.testsupport.Await.until(Duration.ofSeconds(5), "two spans",
-                            () -> exporter.getFinishedSpanItems().size() >= 2);
+                    dev.workflowworker.core.testing.Await.until(Duration.ofSeconds(5),
+                            () -> exporter.getFinishedSpanItems().size() >= 2,
+                            "two spans");
                     List<SpanData> spans = exporter.getFinishedSpanItems();
                     SpanData producer = spans.stream().filter(s -> s.getKind() == SpanKind.PRODUCER).findFirst().orElseThrow();
                     SpanData consumer = spans.stream().filter(s -> s.getKind() == SpanKind.CONSUMER).findFirst().orElseThrow();

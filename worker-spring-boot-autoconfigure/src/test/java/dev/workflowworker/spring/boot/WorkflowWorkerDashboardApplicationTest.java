@@ -1,6 +1,7 @@
 package dev.workflowworker.spring.boot;
 
 import dev.workflowworker.api.EventContext;
+import dev.workflowworker.api.PermanentWorkflowException;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.SpringBootConfiguration;
@@ -11,6 +12,9 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 import java.net.http.HttpResponse;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static dev.workflowworker.spring.boot.WorkflowWorkerApplicationTest.get;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -29,16 +33,30 @@ class WorkflowWorkerDashboardApplicationTest {
 
     @DynamicPropertySource
     static void redis(DynamicPropertyRegistry registry) {
-        registry.add("workflow.worker.redis.url", () -> TestRedis.server().uri());
-        registry.add("workflow.worker.redis.stream", () -> STREAM);
+        TestRedis.register(registry, STREAM);
     }
 
-    /** The host application: one annotated handler. */
+    /**
+     * The host application of the dashboard's application tests: TICKET_CREATED succeeds;
+     * ORDER_SHIP fails for good until {@link #fixed}, so that a dead letter can be replayed and
+     * then succeed.
+     */
     @SpringBootConfiguration(proxyBeanMethods = false)
     @EnableAutoConfiguration
     static class App {
+        static final AtomicBoolean fixed = new AtomicBoolean();
+        static final Set<String> shipped = ConcurrentHashMap.newKeySet();
+
         @WorkflowHandler("TICKET_CREATED")
         void created(EventContext ctx) {
+        }
+
+        @WorkflowHandler("ORDER_SHIP")
+        void ship(EventContext ctx) {
+            if (!fixed.get()) {
+                throw new PermanentWorkflowException("warehouse closed");
+            }
+            shipped.add(ctx.event().eventId());
         }
     }
 
