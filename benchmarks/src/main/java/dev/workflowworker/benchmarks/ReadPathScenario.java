@@ -41,6 +41,17 @@ final class ReadPathScenario {
     private static final int COUNT = 256;
     private static final String LEASE = "owner-1:7";
 
+    /**
+     * The consumer-group layout's commit, as earlier versions ran it beside partition_read.lua:
+     * lease check, XACK, HDEL of held marks, ZADD of the completed event ids.
+     */
+    private static final String GROUP_COMMIT = "if redis.call('GET', KEYS[2]) ~= ARGV[2] then return -1 end "
+            + "local n = tonumber(ARGV[4]) local acked = 0 local i = 5 "
+            + "while i <= 4 + n do local j = math.min(4 + n, i + 3999) "
+            + "acked = acked + redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, i, j)) "
+            + "redis.call('HDEL', KEYS[3], unpack(ARGV, i, j)) i = j + 1 end "
+            + "i = 5 + n while i <= #ARGV do local j = math.min(#ARGV, i + 3999) "
+            + "redis.call('ZADD', KEYS[4], unpack(ARGV, i, j)) i = j + 1 end return acked";
     /** A1's commit: the lease, then the position (never backwards). */
     private static final String COMMIT_POSITION = "if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end "
             + "redis.call('SET', KEYS[2], ARGV[2]) return 1";
@@ -68,12 +79,14 @@ final class ReadPathScenario {
         long total = (long) perPartition * P;
         List<BenchmarkMain.Row> rows = new ArrayList<>();
         String read = resource("partition_read.lua");
-        String commit = resource("partition_commit.lua");
+        String commit = GROUP_COMMIT;
+        String logCommit = withIncludes("partition_commit.lua");
         URI uri = URI.create(url);
         try (Jedis admin = new Jedis(uri);
              Connection c = new Connection(new HostAndPort(uri.getHost(), uri.getPort()))) {
             String readSha = admin.scriptLoad(read);
             String commitSha = admin.scriptLoad(commit);
+            String logCommitSha = admin.scriptLoad(logCommit);
             String positionSha = admin.scriptLoad(COMMIT_POSITION);
             String rememberSha = admin.scriptLoad(COMMIT_POSITION_REMEMBER);
             String packedSha = admin.scriptLoad(COMMIT_POSITION_PACKED);
@@ -97,7 +110,7 @@ final class ReadPathScenario {
                 return count(batches);
             }, "a read that changes nothing: the new physical limit"));
 
-            rows.add(measure("today: partition_read.lua + partition_commit.lua", url, admin, perPartition, total, true,
+            rows.add(measure("earlier: partition_read.lua + the consumer-group commit", url, admin, perPartition, total, true,
                     () -> {
                 List<Object> replies = pipelineRaw(c, i -> args(Protocol.Command.EVALSHA).add(readSha).add(3)
                         .key(stream(i)).key(lease(i)).key(completed(i)).add("g").add(LEASE).add(COUNT).add(">").add("0"));
@@ -118,6 +131,46 @@ final class ReadPathScenario {
                 });
                 return count(batches);
             }, "lease-checked Lua read (the reply converted in Lua) and commit"));
+
+            String[] cursor = new String[P];
+            long[] committedCount = new long[P];
+            rows.add(measure("built: XREAD + GET lease, partition_commit.lua (position, recent ids)", url, admin,
+                    perPartition, total, false, () -> {
+                List<Object> raw = pipelineRawAll(c, all -> {
+                    List<CommandArguments> out = new ArrayList<>(2 * P);
+                    for (int i = 0; i < P; i++) {
+                        out.add(args(Protocol.Command.GET).key(lease(i)));
+                    }
+                    for (int i = 0; i < P; i++) {
+                        out.add(args(Protocol.Command.XREAD).add("COUNT").add(COUNT).add("STREAMS").add(stream(i))
+                                .add(cursor[i] == null ? "0-0" : cursor[i]));
+                    }
+                    return out;
+                });
+                List<List<Object>> batches = new ArrayList<>(P);
+                for (int i = 0; i < P; i++) {
+                    if (!LEASE.equals(SafeEncoder.encode((byte[]) raw.get(i)))) {
+                        throw new IllegalStateException("lease not held");
+                    }
+                    Object r = raw.get(P + i);
+                    batches.add(r instanceof List<?> ? decode(entriesOf(r)) : List.of());
+                }
+                pipeline(c, i -> {
+                    List<String> ids = ids(batches.get(i));
+                    cursor[i] = ids.isEmpty() ? cursor[i] : ids.get(ids.size() - 1);
+                    committedCount[i] += ids.size();
+                    StringBuilder packed = new StringBuilder();
+                    List<String> done = eventIds(batches.get(i));
+                    for (String e : done) {
+                        packed.append(e.length()).append(':').append(e);
+                    }
+                    return args(Protocol.Command.EVALSHA).add(logCommitSha).add(5).key(lease(i)).key(log(i))
+                            .key(settled(i)).key(held(i)).key(recent(i)).add(LEASE)
+                            .add(ids.isEmpty() ? "" : cursor[i]).add(committedCount[i]).add(16_384)
+                            .add(done.isEmpty() ? "" : done.size() + "|" + packed).add(0).add(0).add(0);
+                });
+                return count(batches);
+            }, "the path the partitioned mode runs: a read changes nothing, the commit is lease-checked"));
 
             String[] position = new String[P];
             rows.add(measure("A1: XREAD from position + position commit (duplicates at publish)", url, admin,
@@ -454,12 +507,29 @@ final class ReadPathScenario {
         return "{bench#" + i + "}:committed";
     }
 
+    private static String log(int i) {
+        return "{bench#" + i + "}:log";
+    }
+
+    private static String settled(int i) {
+        return "{bench#" + i + "}:settled";
+    }
+
     private static String recent(int i) {
         return "{bench#" + i + "}:recent";
     }
 
     private static String held(int i) {
         return "{bench#" + i + "}:held";
+    }
+
+    /** A script as worker-redis sends it: its {@code --@include name} lines replaced by those scripts. */
+    private static String withIncludes(String name) throws IOException {
+        StringBuilder out = new StringBuilder();
+        for (String line : resource(name).split("\n", -1)) {
+            out.append(line.startsWith("--@include ") ? resource(line.substring(11).trim() + ".lua") : line).append('\n');
+        }
+        return out.toString();
     }
 
     private static String resource(String name) throws IOException {
