@@ -159,8 +159,6 @@ final class Partitions implements AutoCloseable {
     final KeySequencer sequencer;
     /** The lease each out delivery was read under; its outcome is refused once that lease is lost. */
     private final Map<String, Lease> out = new ConcurrentHashMap<>();
-    /** Deliveries whose event id completed already (a second entry of it): settled as duplicates, not run. */
-    private final java.util.Set<String> completedIds = ConcurrentHashMap.newKeySet();
     /** The lease each buffered (not yet out) delivery was read under. */
     private final Map<String, Lease> offeredUnder = new ConcurrentHashMap<>();
     private final ReentrantLock fetchLock = new ReentrantLock();
@@ -593,8 +591,6 @@ final class Partitions implements AutoCloseable {
         }
         int running = sequencer.dropPartition(l.partition);
         offeredUnder.values().removeIf(x -> x == l);
-        String prefix = l.partition + "/";
-        completedIds.removeIf(id -> id.startsWith(prefix) && !out.containsKey(id));
         log.warn("lost the lease of partition {} of {} (token {}): {}; {} of its events still running will not be "
                 + "committed", l.partition, options.stream(), l.token, why, running);
         return true;
@@ -749,9 +745,6 @@ final class Partitions implements AutoCloseable {
                     continue;
                 }
                 Delivery d = StreamEntries.toDelivery(deliveryId(part.index, id), raw, transport.codec());
-                if (log.completedRecently(d.eventId())) {
-                    completedIds.add(d.id());
-                }
                 String mark = log.takeHeldMark(id);
                 long due = 0;
                 if (mark != null) {
@@ -989,16 +982,13 @@ final class Partitions implements AutoCloseable {
     /** Forgets an out delivery whose outcome can no longer be recorded (its lease is lost). */
     void forget(String id) {
         out.remove(id);
-        completedIds.remove(id);
         sequencer.settled(id);
     }
 
-    /** {@return true (once) when the delivery's event completed already, so it is a duplicate} */
+    /** {@return whether the delivery's event completed lately in its partition, so this delivery is a duplicate} */
     boolean completedAlready(Delivery d) {
-        boolean flagged = completedIds.remove(d.id());
-        if (flagged) {
-            return true;
-        }
+        // Asked when the delivery is taken, not when it was read: a key's deliveries are taken one at
+        // a time, so an earlier entry of the same event has committed by then and is remembered.
         Lease l = out.get(d.id());
         PartitionLog log = l == null ? null : logOf(l);
         return log != null && log.completedRecently(d.eventId());
