@@ -71,7 +71,11 @@ final class PartitionLog {
         }
         Set<String> recent = boundedSet();
         for (Object packed : (List<?>) reply.get(4)) {
-            unpack(StreamEntries.text(packed), recent);
+            try {
+                unpack(StreamEntries.text(packed), recent);
+            } catch (RuntimeException malformed) {
+                // Written by something else than a commit: its ids are not remembered, nothing else is lost.
+            }
         }
         return new PartitionLog(committed, count, settled, held, recent);
     }
@@ -141,6 +145,11 @@ final class PartitionLog {
 
     synchronized String cursor() {
         return cursor;
+    }
+
+    /** {@return whether the oldest entry read above the committed position is settled}: a commit would move it. */
+    synchronized boolean headSettled() {
+        return !order.isEmpty() && settled.contains(order.peekFirst());
     }
 
     /** {@return how many entries were read above the committed position}: the reader stops at a bound. */

@@ -139,7 +139,7 @@ final class Partitions implements AutoCloseable {
         /** Set when an outcome's result is unknown: the reader opens the partition again from what Redis holds. */
         volatile boolean rewind;
         /** The lease the reader state below belongs to; reset when the reader sees a new lease. */
-        Lease readerLease;
+        volatile Lease readerLease;
         boolean readable;
         /** The partition as read under {@link #readerLease}; null until opened. Outcomes settle it. */
         volatile PartitionLog log;
@@ -700,6 +700,12 @@ final class Partitions implements AutoCloseable {
                 part.readable = true;
             }
             if (part.rewind) {
+                // Reopened only once every outcome of the partition in flight has landed: they
+                // settle against the log they were read with, and the reopen then reads Redis
+                // with all of them in it (otherwise one could run again, or stay unsettled).
+                if (sequencer.outstanding(part.index) > 0) {
+                    continue;
+                }
                 part.rewind = false;
                 part.log = null;
             }
@@ -741,7 +747,7 @@ final class Partitions implements AutoCloseable {
             for (Object e : entries) {
                 List<?> entry = (List<?>) e;
                 String id = StreamEntries.text(entry.get(0));
-                if (!log.read(id) || !(entry.get(1) instanceof List<?> raw)) {
+                if (!(entry.get(1) instanceof List<?> raw) || !log.read(id)) {
                     continue;
                 }
                 Delivery d = StreamEntries.toDelivery(deliveryId(part.index, id), raw, transport.codec());
@@ -757,6 +763,11 @@ final class Partitions implements AutoCloseable {
                 dues.add(due);
             }
             offered += offerUnder(part, part.readerLease, batch, dues);
+            if (log.headSettled()) {
+                // Entries settled already (skipped here) at the head: move the position over them
+                // now, as no outcome of them will.
+                advance(part.readerLease);
+            }
         }
         return offered;
     }
@@ -807,7 +818,7 @@ final class Partitions implements AutoCloseable {
      * {@link #lost} and the start of a release, which drop the partition's buffer.
      */
     private synchronized int offerUnder(Part part, Lease l, List<Delivery> batch, List<Long> dues) {
-        if (l.lost || part.lease != l || part.releasing) {
+        if (l.lost || part.lease != l || part.releasing || part.rewind) {
             return 0;
         }
         int n = 0;
@@ -836,7 +847,8 @@ final class Partitions implements AutoCloseable {
         for (Part part : parts) {
             Lease l = part.lease;
             PartitionLog log = part.log;
-            if (l != null && !l.lost && !part.releasing && part.readable && part.readerLease == l && log != null) {
+            if (l != null && !l.lost && !part.releasing && part.readable && part.readerLease == l && log != null
+                    && log.readAbove() < READ_AHEAD_LIMIT) {
                 keys.add(options.partitionStream(part.index));
                 ids.add(log.cursor());
             }
@@ -976,7 +988,8 @@ final class Partitions implements AutoCloseable {
      */
     private boolean keeps(Lease l) {
         Part part = l.partition < 0 ? null : parts[l.partition];
-        return !l.lost && part != null && part.lease == l && !part.releasing;
+        // Not while a reopen is pending: the entry comes back from Redis with the rest, in order.
+        return !l.lost && part != null && part.lease == l && !part.releasing && !part.rewind;
     }
 
     /** Forgets an out delivery whose outcome can no longer be recorded (its lease is lost). */
@@ -1038,6 +1051,19 @@ final class Partitions implements AutoCloseable {
         args.add(l.value);
         args.addAll(log.commit(ids, eventIds, held));
         return args;
+    }
+
+    /**
+     * Moves the committed position over settled entries at its head, settling nothing new. Its
+     * failure changes nothing that a later commit does not redo (the position it sends is absolute).
+     */
+    private void advance(Lease l) {
+        try {
+            commit(l, List.of());
+        } catch (RuntimeException e) {
+            log.debug("moving the position of partition {} failed; a later commit moves it: {}", l.partition,
+                    e.toString());
+        }
     }
 
     /** Settles deliveries of one lease without remembering their events; false when the lease was lost. */
@@ -1177,6 +1203,11 @@ final class Partitions implements AutoCloseable {
             PartitionLog log = logOf(l);
             if (log != null) {
                 log.settledElsewhere(streamId(d.id()));
+                if (log.headSettled()) {
+                    // No success may follow to move the position (a run of poison): move it now,
+                    // or the read-ahead bound would stop the partition.
+                    advance(l);
+                }
             }
         }
         forget(d.id());

@@ -5,20 +5,29 @@
 -- three counted lists: ids settled above the position (SADD), ids the position now covers (SREM),
 -- held marks to drop (HDEL).
 -- -1 (nothing written) unless the lease holds exactly this owner's value: a stale owner changes
--- nothing. Safe to send twice: the position only moves forward, with its count.
+-- nothing. The position only moves forward, with its count, so commits of one owner may land in
+-- either order; one sent twice pushes its event ids to recent twice, which only repeats them.
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return -1
 end
 --@include stream_ids
-if ARGV[2] ~= '' then
-  local c = redis.call('HGET', KEYS[2], 'c')
-  if not c or less(c, ARGV[2]) then
-    redis.call('HSET', KEYS[2], 'c', ARGV[2], 'n', ARGV[3])
+local c = redis.call('HGET', KEYS[2], 'c')
+if ARGV[2] ~= '' and (not c or less(c, ARGV[2])) then
+  c = ARGV[2]
+  redis.call('HSET', KEYS[2], 'c', c, 'n', ARGV[3])
+end
+-- Only ids above the position go into settled: a commit landing after a later one must not put
+-- back ids that one moved the position over.
+local i = 6
+local last = i + tonumber(ARGV[i])
+for k = i + 1, last do
+  if not c or less(c, ARGV[k]) then
+    redis.call('SADD', KEYS[3], ARGV[k])
   end
 end
-local i = 6
-for _, op in ipairs({{'SADD', KEYS[3]}, {'SREM', KEYS[3]}, {'HDEL', KEYS[4]}}) do
-  local last = i + tonumber(ARGV[i])
+i = last + 1
+for _, op in ipairs({{'SREM', KEYS[3]}, {'HDEL', KEYS[4]}}) do
+  last = i + tonumber(ARGV[i])
   local at = i + 1
   while at <= last do
     local upto = math.min(last, at + 3999)

@@ -85,6 +85,8 @@ if not c then
       else
         c = last
       end
+      -- carried over once: a log lost later must not be carried over again from the group's old state
+      redis.call('XGROUP', 'DESTROY', stream, group)
     elseif startId == '$' then
       c = s['last-generated-id']
     end

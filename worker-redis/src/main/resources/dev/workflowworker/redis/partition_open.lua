@@ -22,5 +22,21 @@ for _, id in ipairs(settled) do
     kept[#kept + 1] = id
   end
 end
-return {c, tonumber(redis.call('HGET', KEYS[3], 'n')) or 0, kept, redis.call('HGETALL', KEYS[5]),
+-- held marks of entries settled since (a hold whose entry was then settled with attempt 1, or a
+-- hold landing after a reopen's snapshot) would count as retries for good
+local settledNow = {}
+for _, id in ipairs(kept) do
+  settledNow[id] = true
+end
+local held = redis.call('HGETALL', KEYS[5])
+local heldKept = {}
+for k = 1, #held, 2 do
+  if not less(c, held[k]) or settledNow[held[k]] then
+    redis.call('HDEL', KEYS[5], held[k])
+  else
+    heldKept[#heldKept + 1] = held[k]
+    heldKept[#heldKept + 1] = held[k + 1]
+  end
+end
+return {c, tonumber(redis.call('HGET', KEYS[3], 'n')) or 0, kept, heldKept,
   redis.call('LRANGE', KEYS[6], 0, -1)}
