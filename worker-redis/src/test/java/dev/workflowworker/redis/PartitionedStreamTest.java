@@ -409,6 +409,29 @@ class PartitionedStreamTest {
                 () -> "health " + s.health().toJson());
     }
 
+    /**
+     * Dead letters settle entries by a script of their own; with no success after them nothing
+     * else would move the committed position, and a long run of them would stop the partition at
+     * its read-ahead bound.
+     */
+    @Test
+    void aRunOfDeadLettersMovesTheCommittedPositionByItself(RedisServer redis) throws Exception {
+        RedisOptions options = options(redis, 1).build();
+        WorkerService s = service(options, ctx -> { }, b -> b);
+        for (int i = 0; i < 5; i++) {
+            s.publisher().publish(WorkflowEvent.builder("NO_SUCH_ACTION").eventId("poison-" + i).executionId("p-" + i)
+                    .build());
+        }
+        try (RedisClient client = redis.client()) {
+            String last = client.xrevrange(options.partitionStream(0), "+", "-", 1).get(0).getID().toString();
+            Await.until(Duration.ofSeconds(10), () -> last.equals(client.hget(PartitionKeys.log(options, 0), "c")),
+                    () -> "position " + client.hgetAll(PartitionKeys.log(options, 0)) + ", last entry " + last
+                            + ", dead letters " + client.xlen(options.partitionDeadLetters(0)));
+            assertEquals(5, client.xlen(options.partitionDeadLetters(0)));
+            assertEquals(0, client.scard(PartitionKeys.settled(options, 0)), "the position covers them all");
+        }
+    }
+
     @Test
     void aSecondEntryOfACompletedEventIsAcknowledgedAsADuplicateNotRunAgain(RedisServer redis) throws Exception {
         RedisOptions options = options(redis, 2).build();
