@@ -1,6 +1,6 @@
 package dev.workflowworker.examples;
 
-// BEGIN README TRACING EXAMPLE
+// BEGIN TRACING GUIDE EXAMPLE (docs/tracing.md)
 import dev.workflowworker.api.EventOutcome;
 import dev.workflowworker.api.EventPublisher;
 import dev.workflowworker.api.RecoverableWorkflowException;
@@ -79,4 +79,4 @@ public class TracingExample {
         otel.close();
     }
 }
-// END README TRACING EXAMPLE
+// END TRACING GUIDE EXAMPLE

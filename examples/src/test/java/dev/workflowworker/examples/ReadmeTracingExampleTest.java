@@ -13,20 +13,25 @@ import java.util.stream.Collectors;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The README's tracing example is this module's TracingExample, verbatim, and it prints one trace. */
+/**
+ * The tracing guide's example (docs/tracing.md) is this module's TracingExample, verbatim, and it
+ * prints one trace.
+ */
 class ReadmeTracingExampleTest {
 
-    private static final String BEGIN = "// BEGIN README TRACING EXAMPLE";
-    private static final String END = "// END README TRACING EXAMPLE";
+    private static final String BEGIN = "// BEGIN TRACING GUIDE EXAMPLE (docs/tracing.md)";
+    private static final String END = "// END TRACING GUIDE EXAMPLE";
 
     @Test
-    void readmeTracingExampleIsTheCompiledSource() throws Exception {
+    void tracingGuideExampleIsTheCompiledSource() throws Exception {
         String source = Files.readString(Path.of("src/main/java/dev/workflowworker/examples/TracingExample.java"));
         String fromSource = source.substring(source.indexOf(BEGIN) + BEGIN.length(), source.indexOf(END)).strip();
-        String readme = Files.readString(Path.of("../README.md"));
-        int start = readme.indexOf("```java", readme.indexOf("<!-- tracing-example -->")) + "```java".length();
-        assertEquals(fromSource, readme.substring(start, readme.indexOf("```", start)).strip(),
-                "README.md's tracing example drifted from TracingExample.java");
+        String guide = Files.readString(Path.of("../docs/tracing.md"));
+        int marker = guide.indexOf("<!-- tracing-example -->");
+        assertTrue(marker >= 0, "docs/tracing.md has no <!-- tracing-example --> marker");
+        int start = guide.indexOf("```java", marker) + "```java".length();
+        assertEquals(fromSource, guide.substring(start, guide.indexOf("```", start)).strip(),
+                "docs/tracing.md's tracing example drifted from TracingExample.java");
     }
 
     @Test

@@ -42,7 +42,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The dashboard in headless Chromium against a real service on a real Redis: what an operator
- * sees and does. Also writes the screenshots the README shows into {@code docs/}.
+ * sees and does. Also writes the screenshots docs/dashboard.md shows into {@code docs/}.
  */
 @ExtendWith(RedisServerExtension.class)
 class DashboardBrowserTest {
@@ -131,9 +131,9 @@ class DashboardBrowserTest {
         browser.get(fixture.url + "#dead-letters");
         WebDriverWait wait = new WebDriverWait(browser, WAIT);
         wait.until(d -> browser.findElements(By.cssSelector("#dl-rows tr")).size() == 25);
-        // The README shows the default, shared stream.
-        boolean readmePictures = partitions == 0;
-        if (readmePictures) {
+        // docs/dashboard.md shows the default, shared stream.
+        boolean docPictures = partitions == 0;
+        if (docPictures) {
             screenshot("dashboard-dead-letters.png");
         }
         type("dl-type", "order_ship");
@@ -152,7 +152,7 @@ class DashboardBrowserTest {
                 fixture.requestedPaths.toString());
         assertTrue(text("dl-stack").contains("PermanentWorkflowException"), text("dl-stack"));
         assertTrue(text("dl-original").contains("\"O-77\""), text("dl-original"));
-        if (readmePictures) {
+        if (docPictures) {
             screenshot("dashboard-dead-letter-detail.png");
         }
 
@@ -301,7 +301,7 @@ class DashboardBrowserTest {
 
     /**
      * Screenshots go to target/screenshots, or where {@code -Ddashboard.screenshots=../docs} says
-     * (how the README's pictures are refreshed), so a plain build leaves the repository untouched.
+     * (how the pictures of docs/dashboard.md are refreshed), so a plain build leaves the repository untouched.
      */
     private static void screenshot(String name) throws Exception {
         Path dir = Paths.get(System.getProperty("dashboard.screenshots", "target/screenshots"));

@@ -30,7 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Both modes on a real local Redis Cluster of three masters with a replica each, reached through
- * the README's {@code redis-cluster://} URL: the shared stream in one slot, the partitions spread
+ * the {@code redis-cluster://} URL of docs/redis-cluster.md: the shared stream in one slot, the partitions spread
  * evenly over the masters, and processing that carries on through a slot moving under it and a
  * master killed and replaced by its replica. Completions and order are judged from a ledger the
  * handlers write.

@@ -30,8 +30,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The README's Spring Boot example is this module's application, and it runs: handlers, health and
- * Prometheus metrics over HTTP, on a real Redis.
+ * The Spring Boot guide's example (docs/spring-boot.md) is this module's application, and it runs:
+ * handlers, health and Prometheus metrics over HTTP, on a real Redis.
  */
 @SpringBootTest(classes = ExampleApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = "management.prometheus.metrics.export.enabled=true")
@@ -67,12 +67,14 @@ class ExampleApplicationTest {
     EventPublisher publisher;
 
     @Test
-    void readmeShowsThisApplication() throws Exception {
+    void springBootGuideShowsThisApplication() throws Exception {
         String source = Files.readString(Path.of("src/main/java/dev/workflowworker/examples/spring/ExampleApplication.java"));
-        String readme = Files.readString(Path.of("../README.md"));
-        int start = readme.indexOf("```java", readme.indexOf("<!-- spring-boot-example -->")) + "```java".length();
-        assertEquals(source.strip(), readme.substring(start, readme.indexOf("```", start)).strip(),
-                "README.md's Spring Boot example drifted from ExampleApplication.java");
+        String guide = Files.readString(Path.of("../docs/spring-boot.md"));
+        int marker = guide.indexOf("<!-- spring-boot-example -->");
+        assertTrue(marker >= 0, "docs/spring-boot.md has no <!-- spring-boot-example --> marker");
+        int start = guide.indexOf("```java", marker) + "```java".length();
+        assertEquals(source.strip(), guide.substring(start, guide.indexOf("```", start)).strip(),
+                "docs/spring-boot.md's Spring Boot example drifted from ExampleApplication.java");
     }
 
     @Test

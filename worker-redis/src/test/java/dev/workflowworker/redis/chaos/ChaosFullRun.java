@@ -41,7 +41,7 @@ class ChaosFullRun {
 
     /**
      * The same without waiting for replicas: asynchronous replication may lose acknowledged
-     * writes in the failover. Reported, not asserted: the figures are what the README quotes.
+     * writes in the failover. Reported, not asserted: the figures are what docs/RELIABILITY.md quotes.
      */
     @Test
     void fullClusterChaosRunWithoutWaitingForReplicas() throws Exception {

@@ -123,7 +123,7 @@ public record WorkflowWorkerProperties(
      *                            with events of one execution in order. Seed variable: WORKER_PARTITIONS.
      * @param partitionLeaseTtl   How long a partition's lease lasts without renewal; default 10s.
      * @param waitReplicas        Replicas that must confirm every publish and outcome (Redis WAIT) before it
-     *                            counts; 0 (default) waits for none. See the README, "Running on Redis Cluster".
+     *                            counts; 0 (default) waits for none. See docs/redis-cluster.md.
      *                            Seed variable: REDIS_WAIT_REPLICAS.
      * @param waitTimeout         How long a write waits for wait-replicas replicas; default 1s. Seed variable:
      *                            REDIS_WAIT_TIMEOUT_MS.
