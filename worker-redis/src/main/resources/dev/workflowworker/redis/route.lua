@@ -3,14 +3,9 @@
 -- its fields and values. The mark is the last source id routed into this partition, set with the
 -- XADDs: a router that crashed after routing and before acking the source re-reads the entries,
 -- and those at or below the mark are skipped.
-local function parse(id)
-  local dash = string.find(id, '-', 1, true)
-  return tonumber(string.sub(id, 1, dash - 1)), tonumber(string.sub(id, dash + 1))
-end
+--@include stream_ids
 local function after(a, b)
-  local ams, aseq = parse(a)
-  local bms, bseq = parse(b)
-  return ams > bms or (ams == bms and aseq > bseq)
+  return less(b, a)
 end
 local mark = redis.call('GET', KEYS[2])
 local routed = 0
