@@ -48,7 +48,11 @@ public final class FireTimes {
         this.jitterMillis = schedule.jitter().toMillis();
     }
 
-    /** {@return the occurrences of {@code schedule}} */
+    /**
+     * {@return the occurrences of {@code schedule}}
+     *
+     * @param schedule a schedule
+     */
     public static FireTimes of(Schedule schedule) {
         return new FireTimes(schedule);
     }
@@ -61,6 +65,8 @@ public final class FireTimes {
     /**
      * {@return the first scheduled instant strictly after {@code afterMillis}, in epoch millis, or
      * {@link #NONE}} Start and end bound it; the run limit does not (it depends on what fired).
+     *
+     * @param afterMillis an instant in epoch millis
      */
     public long nextAfter(long afterMillis) {
         long after = startMillis != Long.MIN_VALUE ? Math.max(afterMillis, startMillis - 1) : afterMillis;
@@ -68,7 +74,12 @@ public final class FireTimes {
         return next == NONE || next > endMillis ? NONE : next;
     }
 
-    /** {@return up to {@code n} scheduled instants after {@code after}, earliest first} */
+    /**
+     * {@return up to {@code n} scheduled instants after {@code after}, earliest first}
+     *
+     * @param after an instant
+     * @param n     how many at most
+     */
     public List<Instant> next(Instant after, int n) {
         if (n < 0) {
             throw new IllegalArgumentException("n must not be negative, was " + n);
@@ -89,6 +100,8 @@ public final class FireTimes {
      * {@return when the occurrence scheduled at {@code scheduledMillis} is due: that instant plus
      * its jitter} The jitter is a hash of the schedule id and the instant, so it is the same
      * wherever and however often it is computed, and at most {@link Schedule#jitter()}.
+     *
+     * @param scheduledMillis the occurrence's scheduled instant, in epoch millis
      */
     public long dueAt(long scheduledMillis) {
         if (jitterMillis == 0) {
@@ -108,7 +121,9 @@ public final class FireTimes {
      *
      * @param fromScheduled the first occurrence not yet handled, as returned by {@link #nextAfter}
      *                      or by a previous {@link Due#next()}
+     * @param nowMillis     the instant of the look, in epoch millis
      * @param firedSoFar    how many occurrences fired before, for the run limit
+     * @return what to fire, what was skipped and where the schedule goes on
      */
     public Due due(long fromScheduled, long nowMillis, long firedSoFar) {
         long threshold = schedule.misfireThreshold().toMillis();

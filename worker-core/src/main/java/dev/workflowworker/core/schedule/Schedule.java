@@ -114,6 +114,10 @@ public final class Schedule {
      * A schedule firing at the times of a cron expression: five fields (minute hour day-of-month
      * month day-of-week), six with seconds first, or a macro ({@code @yearly}, {@code @monthly},
      * {@code @weekly}, {@code @daily}, {@code @midnight}, {@code @hourly}).
+     *
+     * @param id         the schedule's id: letters, digits and {@code . _ - : /}
+     * @param expression the cron expression, checked by {@link Builder#build()}
+     * @return a builder of the schedule
      */
     public static Builder cron(String id, String expression) {
         Builder b = new Builder(id);
@@ -121,7 +125,13 @@ public final class Schedule {
         return b;
     }
 
-    /** A schedule firing every {@code interval} (at least one second), counted from its start or the epoch. */
+    /**
+     * A schedule firing every {@code interval} (at least one second), counted from its start or the epoch.
+     *
+     * @param id       the schedule's id: letters, digits and {@code . _ - : /}
+     * @param interval the time between occurrences
+     * @return a builder of the schedule
+     */
     public static Builder every(String id, Duration interval) {
         Builder b = new Builder(id);
         b.interval = interval;
@@ -185,12 +195,20 @@ public final class Schedule {
     /** {@return whether the schedule is paused: it keeps its place but fires nothing} */
     public boolean paused() { return paused; }
 
-    /** {@return the event id of the occurrence scheduled at {@code scheduledMillis}} */
+    /**
+     * {@return the event id of the occurrence scheduled at {@code scheduledMillis}}
+     *
+     * @param scheduledMillis the occurrence's scheduled instant, in epoch millis
+     */
     public String occurrenceId(long scheduledMillis) {
         return id + ":" + scheduledMillis;
     }
 
-    /** {@return the event the occurrence scheduled at {@code scheduledMillis} publishes} */
+    /**
+     * {@return the event the occurrence scheduled at {@code scheduledMillis} publishes}
+     *
+     * @param scheduledMillis the occurrence's scheduled instant, in epoch millis
+     */
     public WorkflowEvent occurrence(long scheduledMillis) {
         Instant at = Instant.ofEpochMilli(scheduledMillis);
         return WorkflowEvent.builder(eventType)
@@ -282,10 +300,20 @@ public final class Schedule {
             this.id = id;
         }
 
-        /** The zone cron times are read in (an IANA id such as {@code Europe/Berlin}); default UTC. */
+        /**
+         * The zone cron times are read in (an IANA id such as {@code Europe/Berlin}); default UTC.
+         *
+         * @param v the value
+         * @return this builder
+         */
         public Builder zone(ZoneId v) { this.zone = v; return this; }
 
-        /** The zone by IANA id, e.g. {@code America/New_York}. */
+        /**
+         * The zone by IANA id, e.g. {@code America/New_York}.
+         *
+         * @param v the value
+         * @return this builder
+         */
         public Builder zone(String v) {
             try {
                 return zone(ZoneId.of(v));
@@ -295,55 +323,133 @@ public final class Schedule {
             }
         }
 
-        /** The type of each occurrence's event (required). */
+        /**
+         * The type of each occurrence's event (required).
+         *
+         * @param v the value
+         * @return this builder
+         */
         public Builder eventType(String v) { this.eventType = v; return this; }
 
-        /** The name of each occurrence's event. */
+        /**
+         * The name of each occurrence's event.
+         *
+         * @param v the value
+         * @return this builder
+         */
         public Builder eventName(String v) { this.eventName = v; return this; }
 
-        /** The execution every occurrence belongs to; occurrences of one execution run in order. */
+        /**
+         * The execution every occurrence belongs to; occurrences of one execution run in order.
+         *
+         * @param v the value
+         * @return this builder
+         */
         public Builder executionId(String v) { this.executionId = v; return this; }
 
-        /** The tenant of each occurrence's event. */
+        /**
+         * The tenant of each occurrence's event.
+         *
+         * @param v the value
+         * @return this builder
+         */
         public Builder tenant(String v) { this.tenant = v; return this; }
 
-        /** The payload of each occurrence's event (copied). */
+        /**
+         * The payload of each occurrence's event (copied).
+         *
+         * @param v the value
+         * @return this builder
+         */
         public Builder payload(Map<String, ?> v) {
             this.payload = v == null || v.isEmpty() ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(v));
             return this;
         }
 
-        /** No occurrence is scheduled before this instant; intervals count from it. */
+        /**
+         * No occurrence is scheduled before this instant; intervals count from it.
+         *
+         * @param v the value
+         * @return this builder
+         */
         public Builder start(Instant v) { this.start = v; return this; }
 
-        /** No occurrence is scheduled after this instant. */
+        /**
+         * No occurrence is scheduled after this instant.
+         *
+         * @param v the value
+         * @return this builder
+         */
         public Builder end(Instant v) { this.end = v; return this; }
 
-        /** At most this many occurrences fire in all; 0 (default) for no limit. */
+        /**
+         * At most this many occurrences fire in all; 0 (default) for no limit.
+         *
+         * @param v the value
+         * @return this builder
+         */
         public Builder limit(long v) { this.limit = v; return this; }
 
-        /** Each occurrence fires up to this much after its scheduled instant, the same amount wherever it is computed. */
+        /**
+         * Each occurrence fires up to this much after its scheduled instant, the same amount wherever it is computed.
+         *
+         * @param v the value
+         * @return this builder
+         */
         public Builder jitter(Duration v) { this.jitter = v; return this; }
 
-        /** What happens to missed occurrences; default {@link Misfire#FIRE_ONCE}. */
+        /**
+         * What happens to missed occurrences; default {@link Misfire#FIRE_ONCE}.
+         *
+         * @param v the value
+         * @return this builder
+         */
         public Builder misfire(Misfire v) { this.misfire = v; return this; }
 
-        /** How late an occurrence may fire and still be on time; default one minute. */
+        /**
+         * How late an occurrence may fire and still be on time; default one minute.
+         *
+         * @param v the value
+         * @return this builder
+         */
         public Builder misfireThreshold(Duration v) { this.misfireThreshold = v; return this; }
 
-        /** How far back {@link Misfire#FIRE_ALL} reaches; default one hour. */
+        /**
+         * How far back {@link Misfire#FIRE_ALL} reaches; default one hour.
+         *
+         * @param v the value
+         * @return this builder
+         */
         public Builder catchUpWindow(Duration v) { this.catchUpWindow = v; return this; }
 
-        /** What happens when an occurrence is due while the previous one runs; default {@link Overlap#ALLOW}. */
+        /**
+         * What happens when an occurrence is due while the previous one runs; default {@link Overlap#ALLOW}.
+         *
+         * @param v the value
+         * @return this builder
+         */
         public Builder overlap(Overlap v) { this.overlap = v; return this; }
 
-        /** What a cron time in a spring-forward gap does; default {@link Gap#SHIFT}. */
+        /**
+         * What a cron time in a spring-forward gap does; default {@link Gap#SHIFT}.
+         *
+         * @param v the value
+         * @return this builder
+         */
         public Builder gap(Gap v) { this.gap = v; return this; }
 
-        /** Whether the schedule starts paused. */
+        /**
+         * Whether the schedule starts paused.
+         *
+         * @param v the value
+         * @return this builder
+         */
         public Builder paused(boolean v) { this.paused = v; return this; }
 
         /**
+         * Checks the settings.
+         *
+         * @return the schedule
          * @throws IllegalArgumentException naming the first setting that is wrong
          */
         public Schedule build() {
