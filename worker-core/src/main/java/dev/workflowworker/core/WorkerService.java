@@ -1,6 +1,7 @@
 package dev.workflowworker.core;
 
 import dev.workflowworker.api.ErrorClassifier;
+import dev.workflowworker.api.DelayedEvents;
 import dev.workflowworker.api.EventPublisher;
 import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.api.HealthSnapshot;
@@ -8,6 +9,8 @@ import dev.workflowworker.api.StreamStats;
 import dev.workflowworker.api.spi.LockProvider;
 import dev.workflowworker.api.WorkerListener;
 import dev.workflowworker.api.WorkflowRuntime;
+import dev.workflowworker.core.schedule.Schedules;
+import dev.workflowworker.core.schedule.Scheduling;
 import dev.workflowworker.core.internal.Backoff;
 import dev.workflowworker.core.internal.Classification;
 import dev.workflowworker.core.internal.Engine;
@@ -258,6 +261,23 @@ public final class WorkerService implements AutoCloseable {
     /** {@return the publisher of the service's transport, for publishing events} */
     public EventPublisher publisher() {
         return transport;
+    }
+
+    /**
+     * {@return the transport's delayed events, for publishing events due later, or empty when the
+     * transport cannot delay events}
+     */
+    public Optional<DelayedEvents> delayed() {
+        return transport.delayed();
+    }
+
+    /**
+     * {@return the transport's recurring schedules, or empty when the transport keeps none}
+     * Schedules fire while the service reads: a stopped or paused service fires nothing, and
+     * what came due meanwhile is handled by each schedule's misfire policy.
+     */
+    public Optional<Schedules> schedules() {
+        return transport instanceof Scheduling s ? Optional.of(s.schedules()) : Optional.empty();
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.workflowworker.api.spi;
 
 import dev.workflowworker.api.DeadLetter;
+import dev.workflowworker.api.DelayedEvents;
 import dev.workflowworker.api.ErrorClassifier;
 import dev.workflowworker.api.EventPublisher;
 import dev.workflowworker.api.PartitionOwnership;
@@ -95,6 +96,15 @@ public interface EventTransport extends EventPublisher, AutoCloseable {
      * @return the holds, or empty when the transport does not order events per key
      */
     default Optional<RetryHolds> retryHolds() {
+        return Optional.empty();
+    }
+
+    /**
+     * Events this transport keeps until a due time ({@link DelayedEvents}).
+     *
+     * @return the delayed events, or empty when the transport cannot delay events
+     */
+    default Optional<DelayedEvents> delayed() {
         return Optional.empty();
     }
 

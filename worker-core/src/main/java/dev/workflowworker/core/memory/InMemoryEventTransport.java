@@ -1,6 +1,7 @@
 package dev.workflowworker.core.memory;
 
 import dev.workflowworker.api.DeadLetter;
+import dev.workflowworker.api.DelayedEvents;
 import dev.workflowworker.api.RetryHolds;
 import dev.workflowworker.api.StreamStats;
 import dev.workflowworker.api.spi.Delivery;
@@ -11,6 +12,8 @@ import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.core.wire.WireFormat;
 
 import dev.workflowworker.core.TimeSource;
+import dev.workflowworker.core.schedule.Schedules;
+import dev.workflowworker.core.schedule.Scheduling;
 import dev.workflowworker.core.internal.ComposedLocking;
 import dev.workflowworker.core.order.KeySequencer;
 import java.time.Duration;
@@ -21,6 +24,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -33,7 +37,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * once, so two consumers can never both settle it. The hot path uses concurrent collections,
  * not one global lock.
  */
-public final class InMemoryEventTransport implements EventTransport {
+public final class InMemoryEventTransport implements EventTransport, Scheduling {
 
     /** Default stream name, the one the Redis transport reads by default, so logs and tags match. */
     public static final String DEFAULT_STREAM = "workflow:events:global";
@@ -50,6 +54,9 @@ public final class InMemoryEventTransport implements EventTransport {
     private final KeySequencer sequencer;
     /** Non-null otherwise. */
     private final SharedQueue queue;
+    private final MemoryTimers timers;
+    /** Event ids dead-lettered, for a schedule's overlap policy: a dead-lettered occurrence is finished. */
+    private final Set<String> deadLettered = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
     private InMemoryEventTransport(Builder b) {
@@ -61,7 +68,23 @@ public final class InMemoryEventTransport implements EventTransport {
         this.markers = new ProcessedMarkers(b.clock, b.markerTtl.toMillis());
         this.sequencer = b.ordered ? new KeySequencer(b.clock) : null;
         this.queue = b.ordered ? null : new SharedQueue(b.clock);
+        this.timers = new MemoryTimers(b.clock, e -> enqueue(Delivery.of(nextId(), e, 1, Map.of())),
+                id -> deadLettered.contains(id) || !markers.completedAmong(Set.of(id)).isEmpty(),
+                this::checkPublishable, sequencer != null ? sequencer::wake : queue::wake);
     }
+
+    /** Events published to wait for a due time; moved into the stream by the readers at that time. */
+    @Override
+    public Optional<DelayedEvents> delayed() {
+        return Optional.of(timers);
+    }
+
+    /** Recurring schedules, fired by the readers when due. */
+    @Override
+    public Schedules schedules() {
+        return timers;
+    }
+
 
     /**
      * {@return true when events of one lock key are delivered one at a time, in publish order
@@ -115,14 +138,15 @@ public final class InMemoryEventTransport implements EventTransport {
     @Override
     public String publish(WorkflowEvent event) {
         Objects.requireNonNull(event, "event");
-        checkOpen();
-        checkSize(event);
+        checkPublishable(event);
+        timers.runDue(); // what came due before this event goes ahead of it
         String id = nextId();
         enqueue(Delivery.of(id, event, 1, Map.of()));
         return id;
     }
 
-    private void checkSize(WorkflowEvent event) {
+    private void checkPublishable(WorkflowEvent event) {
+        checkOpen();
         if (!event.payload().isEmpty()) {
             codec.encode(event, 1);
         }
@@ -202,6 +226,9 @@ public final class InMemoryEventTransport implements EventTransport {
         Map<String, String> fields = delivery.fields().isEmpty() && delivery.event() != null
                 ? codec.encode(delivery.event(), delivery.attempt()) : delivery.fields();
         deadLetters.add(new InMemoryDeadLetter(delivery.id(), fields, letter));
+        if (delivery.eventId() != null) {
+            deadLettered.add(delivery.eventId());
+        }
     }
 
     private class MemoryConsumer implements Consumer {
@@ -216,7 +243,12 @@ public final class InMemoryEventTransport implements EventTransport {
             if (closed) {
                 return List.of();
             }
-            List<Delivery> out = queue.poll(max, maxWait);
+            timers.runDue();
+            List<Delivery> out = queue.poll(max, timers.bound(maxWait));
+            if (out.isEmpty()) {
+                timers.runDue();
+                out = queue.poll(max, Duration.ZERO);
+            }
             pending.add(out, name);
             return out;
         }
@@ -307,9 +339,11 @@ public final class InMemoryEventTransport implements EventTransport {
             if (closed) {
                 return List.of();
             }
+            timers.runDue();
             List<Delivery> out = sequencer.poll(max);
             if (out.isEmpty()) {
-                sequencer.await(maxWait.toNanos());
+                sequencer.await(timers.bound(maxWait).toNanos());
+                timers.runDue();
                 out = sequencer.poll(max);
             }
             pending.add(out, name);

@@ -4,13 +4,14 @@ import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.core.TimeSource;
 
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentSkipListMap;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The unordered transport's one queue: entries ready to read, and retries waiting for their due
@@ -28,73 +29,112 @@ final class SharedQueue {
     }
 
     private final TimeSource clock;
-    private final LinkedBlockingQueue<Delivery> ready = new LinkedBlockingQueue<>();
-    private final ConcurrentSkipListMap<Due, Delivery> scheduled = new ConcurrentSkipListMap<>();
-    private final AtomicLong seq = new AtomicLong();
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private final ArrayDeque<Delivery> ready = new ArrayDeque<>();
+    private final TreeMap<Due, Delivery> scheduled = new TreeMap<>();
+    private long seq;
+    /** Bumped by every add and wake: a waiting poll returns when it moves. */
+    private long signals;
 
     SharedQueue(TimeSource clock) {
         this.clock = clock;
     }
 
     void add(Delivery d) {
-        ready.add(d);
+        lock.lock();
+        try {
+            ready.addLast(d);
+            signal();
+        } finally {
+            lock.unlock();
+        }
     }
 
     void schedule(Delivery d, long dueMillis) {
-        if (dueMillis <= clock.wallMillis()) {
-            ready.add(d);
-        } else {
-            scheduled.put(new Due(dueMillis, seq.incrementAndGet()), d);
+        lock.lock();
+        try {
+            if (dueMillis <= clock.wallMillis()) {
+                ready.addLast(d);
+            } else {
+                scheduled.put(new Due(dueMillis, ++seq), d);
+            }
+            signal();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Cuts waiting polls short, so their callers look again at what the queue does not know of. */
+    void wake() {
+        lock.lock();
+        try {
+            signal();
+        } finally {
+            lock.unlock();
         }
     }
 
     int readyCount() {
-        return ready.size();
+        lock.lock();
+        try {
+            return ready.size();
+        } finally {
+            lock.unlock();
+        }
     }
 
     int scheduledCount() {
-        return scheduled.size();
+        lock.lock();
+        try {
+            return scheduled.size();
+        } finally {
+            lock.unlock();
+        }
     }
 
-    /** Up to {@code max} ready entries, waiting at most {@code maxWait} (or until a retry is due) for the first. */
+    /**
+     * Up to {@code max} ready entries, waiting at most {@code maxWait} (or until a retry is due,
+     * or a wake) for the first.
+     */
     List<Delivery> poll(int max, Duration maxWait) throws InterruptedException {
-        promoteDue();
-        List<Delivery> out = new ArrayList<>(Math.min(max, 64));
-        Delivery first = ready.poll();
-        if (first == null) {
-            long wait = Math.min(maxWait.toMillis(), millisUntilNextDue());
-            first = ready.poll(Math.max(1, wait), TimeUnit.MILLISECONDS);
-            if (first == null) {
+        lock.lockInterruptibly();
+        try {
+            promoteDue();
+            if (ready.isEmpty()) {
+                long limit = Math.min(maxWait.toNanos(), TimeUnit.MILLISECONDS.toNanos(millisUntilNextDue()));
+                long seen = signals;
+                while (limit > 0 && seen == signals) {
+                    limit = changed.awaitNanos(limit);
+                }
                 promoteDue();
-                first = ready.poll();
             }
-            if (first == null) {
-                return out;
+            List<Delivery> out = new ArrayList<>(Math.min(max, Math.max(1, ready.size())));
+            while (out.size() < max && !ready.isEmpty()) {
+                out.add(ready.pollFirst());
             }
+            return out;
+        } finally {
+            lock.unlock();
         }
-        out.add(first);
-        if (max > 1) {
-            ready.drainTo(out, max - 1);
-        }
-        return out;
+    }
+
+    private void signal() {
+        signals++;
+        changed.signalAll();
     }
 
     private void promoteDue() {
         long now = clock.wallMillis();
-        while (true) {
-            Map.Entry<Due, Delivery> first = scheduled.firstEntry();
-            if (first == null || first.getKey().dueMillis > now) {
-                return;
-            }
-            // remove() succeeds for exactly one of several racing consumers.
-            if (scheduled.remove(first.getKey()) != null) {
-                ready.add(first.getValue());
-            }
+        Map.Entry<Due, Delivery> first;
+        while ((first = scheduled.firstEntry()) != null && first.getKey().dueMillis <= now) {
+            scheduled.pollFirstEntry();
+            ready.addLast(first.getValue());
         }
     }
 
     private long millisUntilNextDue() {
         Map.Entry<Due, Delivery> first = scheduled.firstEntry();
-        return first == null ? Long.MAX_VALUE : Math.max(0, first.getKey().dueMillis - clock.wallMillis());
+        return first == null ? Long.MAX_VALUE / 1_000_000 : Math.max(0, first.getKey().dueMillis - clock.wallMillis());
     }
 }

@@ -358,6 +358,19 @@ public final class KeySequencer {
         }
     }
 
+    /**
+     * Cuts {@link #await} calls short, so that their callers look again at what the sequencer
+     * does not know of (a delayed event that just became the earliest).
+     */
+    public void wake() {
+        lock.lock();
+        try {
+            wakeWaiters();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** {@return true when a delivery may be taken now} */
     public boolean hasReady() {
         lock.lock();

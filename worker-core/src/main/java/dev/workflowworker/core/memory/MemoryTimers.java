@@ -1,0 +1,414 @@
+package dev.workflowworker.core.memory;
+
+import dev.workflowworker.api.DelayedEvents;
+import dev.workflowworker.api.WorkflowEvent;
+import dev.workflowworker.core.TimeSource;
+import dev.workflowworker.core.schedule.FireTimes;
+import dev.workflowworker.core.schedule.Schedule;
+import dev.workflowworker.core.schedule.ScheduleInfo;
+import dev.workflowworker.core.schedule.Schedules;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+
+/**
+ * The in-memory transport's time: delayed events waiting for their due time, and schedules
+ * waiting for their next occurrence. Nothing here runs by itself: the transport's readers call
+ * {@link #runDue()} before they read and bound their wait by {@link #millisUntilNext()}, and an
+ * insert that becomes the earliest wakes them, so an event is moved at its due time rather than
+ * at the next poll. Same semantics as the Redis transport's, which does this in scripts.
+ */
+final class MemoryTimers implements DelayedEvents, Schedules {
+
+    private record Key(long dueMillis, long seq) implements Comparable<Key> {
+        @Override
+        public int compareTo(Key o) {
+            int c = Long.compare(dueMillis, o.dueMillis);
+            return c != 0 ? c : Long.compare(seq, o.seq);
+        }
+    }
+
+    /** One schedule and where it stands; guarded by the timers' lock. */
+    private static final class State {
+        Schedule schedule;
+        FireTimes times;
+        long next;
+        Key key;
+        long fired;
+        long skipped;
+        long lastFired = FireTimes.NONE;
+        /** The event id of the last occurrence fired by the schedule's times, for the overlap policy. */
+        String running;
+        long buffered = FireTimes.NONE;
+    }
+
+    private final TimeSource clock;
+    /** Appends an event to the stream now, behind its execution's events already there. */
+    private final Consumer<WorkflowEvent> enqueue;
+    /** Whether an event was completed or dead-lettered. */
+    private final Predicate<String> finished;
+    /** Throws if an event could not be published (transport closed, payload over the limit). */
+    private final Consumer<WorkflowEvent> check;
+    /** Cuts waiting reads short, so they look at the timers again. */
+    private final Runnable wake;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final TreeMap<Key, WorkflowEvent> delayed = new TreeMap<>();
+    private final Map<String, Key> delayedById = new HashMap<>();
+    private final TreeMap<Key, State> due = new TreeMap<>();
+    private final Map<String, State> schedules = new TreeMap<>();
+    private final Set<State> buffering = new LinkedHashSet<>();
+    private long seq;
+
+    MemoryTimers(TimeSource clock, Consumer<WorkflowEvent> enqueue, Predicate<String> finished,
+                 Consumer<WorkflowEvent> check, Runnable wake) {
+        this.clock = clock;
+        this.enqueue = enqueue;
+        this.finished = finished;
+        this.check = check;
+        this.wake = wake;
+    }
+
+    /** Moves what is due into the stream and fires the schedules that are due; cheap when nothing is. */
+    void runDue() {
+        lock.lock();
+        try {
+            long now = clock.wallMillis();
+            Map.Entry<Key, WorkflowEvent> d;
+            while ((d = delayed.firstEntry()) != null && d.getKey().dueMillis <= now) {
+                delayed.pollFirstEntry();
+                delayedById.remove(d.getValue().eventId());
+                enqueue.accept(d.getValue());
+            }
+            if (!buffering.isEmpty()) {
+                fireBuffered();
+            }
+            Map.Entry<Key, State> s;
+            while ((s = due.firstEntry()) != null && s.getKey().dueMillis <= now) {
+                State st = s.getValue();
+                due.pollFirstEntry();
+                st.key = null;
+                fire(st, now);
+                index(st);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** {@return milliseconds until something here is due: 0 if something is, Long.MAX_VALUE if nothing waits} */
+    long millisUntilNext() {
+        lock.lock();
+        try {
+            long first = Long.MAX_VALUE;
+            if (!delayed.isEmpty()) {
+                first = delayed.firstKey().dueMillis;
+            }
+            if (!due.isEmpty()) {
+                first = Math.min(first, due.firstKey().dueMillis);
+            }
+            if (!buffering.isEmpty()) {
+                // A buffered occurrence waits for its predecessor, of which no signal comes here.
+                first = Math.min(first, clock.wallMillis() + 50);
+            }
+            return first == Long.MAX_VALUE ? first : Math.max(0, first - clock.wallMillis());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** {@return how long a read may wait for news before it has to look at the timers again} */
+    Duration bound(Duration maxWait) {
+        long ms = millisUntilNext();
+        return ms >= maxWait.toMillis() ? maxWait : Duration.ofMillis(ms);
+    }
+
+    // ---- delayed events
+
+    @Override
+    public String publishAt(WorkflowEvent event, Instant dueAt) {
+        Objects.requireNonNull(event, "event");
+        Objects.requireNonNull(dueAt, "dueAt");
+        check.accept(event);
+        lock.lock();
+        try {
+            if (delayedById.containsKey(event.eventId())) {
+                return event.eventId();
+            }
+            put(event, dueAt.toEpochMilli());
+        } finally {
+            lock.unlock();
+        }
+        runDue();
+        return event.eventId();
+    }
+
+    @Override
+    public String publishAfter(WorkflowEvent event, Duration delay) {
+        Objects.requireNonNull(delay, "delay");
+        return publishAt(event, Instant.ofEpochMilli(clock.wallMillis() + Math.max(0, delay.toMillis())));
+    }
+
+    @Override
+    public boolean cancel(String eventId) {
+        lock.lock();
+        try {
+            Key k = delayedById.remove(eventId);
+            return k != null && delayed.remove(k) != null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public boolean reschedule(String eventId, Instant dueAt) {
+        Objects.requireNonNull(dueAt, "dueAt");
+        lock.lock();
+        try {
+            Key k = delayedById.remove(eventId);
+            if (k == null) {
+                return false;
+            }
+            put(delayed.remove(k), dueAt.toEpochMilli());
+        } finally {
+            lock.unlock();
+        }
+        runDue();
+        return true;
+    }
+
+    @Override
+    public long waiting() {
+        lock.lock();
+        try {
+            return delayed.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void put(WorkflowEvent event, long dueMillis) {
+        boolean earliest = delayed.isEmpty() || dueMillis < delayed.firstKey().dueMillis;
+        Key k = new Key(dueMillis, ++seq);
+        delayed.put(k, event);
+        delayedById.put(event.eventId(), k);
+        if (earliest) {
+            wake.run();
+        }
+    }
+
+    // ---- schedules
+
+    @Override
+    public ScheduleInfo put(Schedule schedule) {
+        Objects.requireNonNull(schedule, "schedule");
+        check.accept(schedule.occurrence(0));
+        lock.lock();
+        try {
+            State st = schedules.get(schedule.id());
+            boolean retimed = st == null || !sameTiming(st.schedule, schedule);
+            if (st == null) {
+                st = new State();
+                schedules.put(schedule.id(), st);
+            }
+            unindex(st);
+            st.schedule = schedule;
+            st.times = FireTimes.of(schedule);
+            if (retimed) {
+                st.next = st.times.nextAfter(clock.wallMillis());
+            }
+            index(st);
+            wake.run();
+            return info(st);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public Optional<ScheduleInfo> get(String id) {
+        lock.lock();
+        try {
+            State st = schedules.get(id);
+            return st == null ? Optional.empty() : Optional.of(info(st));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public List<ScheduleInfo> list() {
+        lock.lock();
+        try {
+            List<ScheduleInfo> out = new ArrayList<>(schedules.size());
+            for (State st : schedules.values()) {
+                out.add(info(st));
+            }
+            return out;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public boolean pause(String id) {
+        return setPaused(id, true);
+    }
+
+    @Override
+    public boolean resume(String id) {
+        return setPaused(id, false);
+    }
+
+    private boolean setPaused(String id, boolean paused) {
+        lock.lock();
+        try {
+            State st = schedules.get(id);
+            if (st == null) {
+                return false;
+            }
+            unindex(st);
+            st.schedule = st.schedule.toBuilder().paused(paused).build();
+            st.times = FireTimes.of(st.schedule);
+            index(st);
+            wake.run();
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public Optional<String> triggerNow(String id) {
+        lock.lock();
+        try {
+            State st = schedules.get(id);
+            if (st == null) {
+                return Optional.empty();
+            }
+            WorkflowEvent e = st.schedule.occurrence(clock.wallMillis());
+            enqueue.accept(e);
+            return Optional.of(e.eventId());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public boolean delete(String id) {
+        lock.lock();
+        try {
+            State st = schedules.remove(id);
+            if (st == null) {
+                return false;
+            }
+            unindex(st);
+            buffering.remove(st);
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public List<Instant> nextFireTimes(String id, int n) {
+        lock.lock();
+        try {
+            State st = schedules.get(id);
+            if (st == null || st.next == FireTimes.NONE || n <= 0) {
+                return List.of();
+            }
+            List<Instant> out = new ArrayList<>(st.times.next(Instant.ofEpochMilli(st.next - 1), n));
+            if (st.schedule.limit() > 0 && out.size() > st.schedule.limit() - st.fired) {
+                return List.copyOf(out.subList(0, (int) Math.max(0, st.schedule.limit() - st.fired)));
+            }
+            return out;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void fire(State st, long now) {
+        FireTimes.Due d = st.times.due(st.next, now, st.fired);
+        st.skipped += d.skipped();
+        long last = FireTimes.NONE;
+        for (long s : d.fire()) {
+            fireOne(st, s);
+            last = s;
+        }
+        st.next = d.next();
+        if (st.next == FireTimes.NONE && last != FireTimes.NONE && st.schedule.limit() > st.fired) {
+            // The limit counted occurrences the overlap policy then skipped: the schedule goes on.
+            st.next = st.times.nextAfter(last);
+        }
+    }
+
+    private void fireOne(State st, long scheduled) {
+        if (st.running != null && st.schedule.overlap() != Schedule.Overlap.ALLOW && !finished.test(st.running)) {
+            if (st.schedule.overlap() == Schedule.Overlap.BUFFER_ONE && st.buffered == FireTimes.NONE) {
+                st.buffered = scheduled;
+                buffering.add(st);
+            } else {
+                st.skipped++;
+            }
+            return;
+        }
+        publishOccurrence(st, scheduled);
+    }
+
+    private void fireBuffered() {
+        for (var it = buffering.iterator(); it.hasNext(); ) {
+            State st = it.next();
+            if (finished.test(st.running)) {
+                publishOccurrence(st, st.buffered);
+                st.buffered = FireTimes.NONE;
+                it.remove();
+            }
+        }
+    }
+
+    private void publishOccurrence(State st, long scheduled) {
+        WorkflowEvent e = st.schedule.occurrence(scheduled);
+        enqueue.accept(e);
+        st.running = e.eventId();
+        st.fired++;
+        st.lastFired = scheduled;
+    }
+
+    private void index(State st) {
+        if (st.schedule.paused() || st.next == FireTimes.NONE) {
+            return;
+        }
+        st.key = new Key(st.times.dueAt(st.next), ++seq);
+        due.put(st.key, st);
+    }
+
+    private void unindex(State st) {
+        if (st.key != null) {
+            due.remove(st.key);
+            st.key = null;
+        }
+    }
+
+    private static ScheduleInfo info(State st) {
+        return new ScheduleInfo(st.schedule, st.next == FireTimes.NONE ? null : Instant.ofEpochMilli(st.next),
+                st.lastFired == FireTimes.NONE ? null : Instant.ofEpochMilli(st.lastFired), st.fired, st.skipped);
+    }
+
+    private static boolean sameTiming(Schedule a, Schedule b) {
+        return Objects.equals(a.cron(), b.cron()) && Objects.equals(a.interval(), b.interval())
+                && a.zone().equals(b.zone()) && Objects.equals(a.start(), b.start())
+                && Objects.equals(a.end(), b.end()) && a.jitter().equals(b.jitter()) && a.gap() == b.gap();
+    }
+}
