@@ -1,0 +1,201 @@
+package dev.workflowworker.redis;
+
+import dev.workflowworker.redis.testsupport.RedisServer;
+import dev.workflowworker.redis.testsupport.RedisServerExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import redis.clients.jedis.JedisPubSub;
+import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.StreamEntryID;
+import redis.clients.jedis.resps.StreamEntry;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The delayed-event scripts of a partition on a real Redis: stored once, moved into the stream by
+ * the lease holder only and by Redis time, cancelled or moved atomically with that move.
+ */
+@ExtendWith(RedisServerExtension.class)
+class DelayedScriptsTest {
+
+    private static final String SET = "{s#0}:delayed";
+    private static final String ENTRIES = "{s#0}:delayed:e";
+    private static final String LEASE = "{s#0}:lease";
+    private static final String STREAM = "{s#0}";
+    private static final String WAKE = "s:wake";
+
+    private static String script(String name) {
+        try (InputStream in = DelayedScriptsTest.class.getResourceAsStream("/dev/workflowworker/redis/" + name)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The packing the scripts read: each field as its UTF-8 byte length, a colon, and its bytes. */
+    static String pack(Map<String, String> fields) {
+        StringBuilder b = new StringBuilder();
+        for (Map.Entry<String, String> f : fields.entrySet()) {
+            for (String s : new String[]{f.getKey(), f.getValue()}) {
+                b.append(s.getBytes(StandardCharsets.UTF_8).length).append(':').append(s);
+            }
+        }
+        return b.toString();
+    }
+
+    private static Map<String, String> entry(String id) {
+        Map<String, String> f = new LinkedHashMap<>();
+        f.put("event_id", id);
+        f.put("event_type", "T");
+        f.put("payload_json", "{\"note\":\"a:b 12:x — ü\"}");
+        f.put("empty", "");
+        return f;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Object> add(RedisClient c, String id, String mode, long ms, String partition) {
+        return (List<Object>) c.eval(script("delayed_add.lua"), List.of(SET, ENTRIES),
+                List.of(id, mode, Long.toString(ms), pack(entry(id)), WAKE, partition));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Object> move(RedisClient c, String leaseValue, int max) {
+        return (List<Object>) c.eval(script("delayed_move.lua"), List.of(LEASE, SET, ENTRIES, STREAM),
+                List.of(leaseValue, Integer.toString(max)));
+    }
+
+    private static long redisMillis(RedisClient c) {
+        @SuppressWarnings("unchecked")
+        List<Object> t = (List<Object>) c.eval("return redis.call('TIME')");
+        return Long.parseLong(text(t.get(0))) * 1000 + Long.parseLong(text(t.get(1))) / 1000;
+    }
+
+    private static String text(Object o) {
+        return o instanceof byte[] b ? new String(b, StandardCharsets.UTF_8) : o.toString();
+    }
+
+    @Test
+    void anEventIsStoredOnceAndADelayCountsFromRedisTime(RedisServer redis) {
+        try (RedisClient c = redis.client()) {
+            assertEquals(List.of(1L, "1000"), add(c, "a", "at", 1000, "0"));
+            assertEquals(List.of(0L, "1000"), add(c, "a", "at", 5, "0"), "a repeated publish changes nothing");
+            long before = redisMillis(c);
+            List<Object> r = add(c, "b", "after", 60_000, "0");
+            long due = Long.parseLong((String) r.get(1));
+            assertTrue(due >= before + 60_000 && due <= redisMillis(c) + 60_000, "due " + due);
+            assertEquals(2, c.zcard(SET));
+            assertEquals(pack(entry("a")), c.hget(ENTRIES, "a"));
+        }
+    }
+
+    @Test
+    void onlyTheLeaseHolderMovesAndOnlyWhatIsDue(RedisServer redis) {
+        try (RedisClient c = redis.client()) {
+            c.set(LEASE, "owner-1");
+            c.xadd(STREAM, StreamEntryID.NEW_ENTRY, Map.of("event_id", "already-there"));
+            add(c, "first", "at", 1, "0");
+            add(c, "second", "at", 2, "0");
+            add(c, "later", "after", 3_600_000, "0");
+
+            assertEquals(List.of(-1L), move(c, "stale-owner", 100));
+            assertEquals(3, c.zcard(SET), "a stale owner moves nothing");
+
+            List<Object> r = move(c, "owner-1", 100);
+            assertEquals(2L, r.get(0));
+            assertEquals(Double.parseDouble(c.zscore(SET, "later").toString()), Double.parseDouble((String) r.get(1)));
+            List<StreamEntry> s = c.xrange(STREAM, (StreamEntryID) null, null);
+            assertEquals(List.of("already-there", "first", "second"),
+                    s.stream().map(e -> e.getFields().get("event_id")).toList(), "appended behind what was there, in due order");
+            assertEquals(entry("first"), new LinkedHashMap<>(s.get(1).getFields()), "fields survive packing byte for byte");
+            assertNull(c.hget(ENTRIES, "first"));
+            assertEquals(1, c.zcard(SET));
+            assertEquals(1, c.hlen(ENTRIES));
+        }
+    }
+
+    @Test
+    void aMoveIsBoundedAndTellsWhenToLookAgain(RedisServer redis) {
+        try (RedisClient c = redis.client()) {
+            c.set(LEASE, "o");
+            for (int i = 0; i < 5; i++) {
+                add(c, "e" + i, "at", i + 1, "0");
+            }
+            List<Object> r = move(c, "o", 2);
+            assertEquals(2L, r.get(0));
+            assertEquals("3", r.get(1), "the earliest left is already due: look again now");
+            assertEquals(3L, move(c, "o", 10).get(0));
+            assertEquals("-1", move(c, "o", 10).get(1), "nothing left");
+        }
+    }
+
+    @Test
+    void cancelAndRescheduleSeeAnEventEitherWaitingOrGone(RedisServer redis) {
+        try (RedisClient c = redis.client()) {
+            c.set(LEASE, "o");
+            add(c, "c", "after", 60_000, "0");
+            add(c, "r", "after", 60_000, "0");
+            add(c, "m", "at", 1, "0");
+            String cancel = script("delayed_cancel.lua");
+            String reschedule = script("delayed_reschedule.lua");
+            assertEquals(1L, c.eval(cancel, List.of(SET, ENTRIES), List.of("c")));
+            assertEquals(0L, c.eval(cancel, List.of(SET, ENTRIES), List.of("c")));
+            assertNull(c.hget(ENTRIES, "c"));
+            assertEquals(1L, c.eval(reschedule, List.of(SET), List.of("r", "2", WAKE, "0")));
+            assertEquals(0L, c.eval(reschedule, List.of(SET), List.of("unknown", "2", WAKE, "0")));
+            assertEquals(2L, move(c, "o", 10).get(0), "m and the rescheduled r");
+            assertEquals(0L, c.eval(cancel, List.of(SET, ENTRIES), List.of("m")), "already in the stream");
+            assertEquals(0L, c.eval(reschedule, List.of(SET), List.of("r", "5", WAKE, "0")));
+            assertEquals(0, c.zcard(SET));
+            assertEquals(0, c.hlen(ENTRIES));
+        }
+    }
+
+    @Test
+    void anInsertThatBecomesTheEarliestWakesTheOwner(RedisServer redis) throws Exception {
+        BlockingQueue<String> heard = new LinkedBlockingQueue<>();
+        CountDownLatch subscribed = new CountDownLatch(1);
+        JedisPubSub listener = new JedisPubSub() {
+            @Override
+            public void onMessage(String channel, String message) {
+                heard.add(message);
+            }
+
+            @Override
+            public void onSubscribe(String channel, int count) {
+                subscribed.countDown();
+            }
+        };
+        try (RedisClient sub = redis.client(); RedisClient c = redis.client()) {
+            Thread t = new Thread(() -> sub.subscribe(listener, WAKE));
+            t.start();
+            assertTrue(subscribed.await(10, TimeUnit.SECONDS));
+            add(c, "x", "at", 5_000_000_000_000L, "first");
+            add(c, "y", "at", 6_000_000_000_000L, "later-not-earliest");
+            add(c, "z", "at", 4_000_000_000_000L, "earlier");
+            c.eval(script("delayed_reschedule.lua"), List.of(SET), List.of("y", "1", WAKE, "rescheduled-earliest"));
+            List<String> got = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                got.add(heard.poll(10, TimeUnit.SECONDS));
+            }
+            assertEquals(List.of("first", "earlier", "rescheduled-earliest"), got);
+            listener.unsubscribe();
+            t.join(10_000);
+            assertFalse(t.isAlive());
+        }
+    }
+}
