@@ -7,21 +7,14 @@
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return {-1}
 end
+--@include packed_fields
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))
 for _, id in ipairs(due) do
   local packed = redis.call('HGET', KEYS[3], id)
   if packed then
-    local fields = {}
-    local at = 1
-    local n = #packed
-    while at <= n do
-      local colon = string.find(packed, ':', at, true)
-      local len = tonumber(string.sub(packed, at, colon - 1))
-      fields[#fields + 1] = string.sub(packed, colon + 1, colon + len)
-      at = colon + len + 1
-    end
+    local fields = unpack_fields(packed)
     redis.call('XADD', KEYS[4], '*', unpack(fields))
     redis.call('HDEL', KEYS[3], id)
   end

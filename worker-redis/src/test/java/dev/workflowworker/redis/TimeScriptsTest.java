@@ -27,11 +27,12 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The delayed-event scripts of a partition on a real Redis: stored once, moved into the stream by
- * the lease holder only and by Redis time, cancelled or moved atomically with that move.
+ * The time scripts of a partition on a real Redis. Delayed events: stored once, moved into the
+ * stream by the lease holder only and by Redis time, cancelled or moved atomically with that move.
+ * Schedules: replaced without losing a firing, fired by the lease holder only, once per state.
  */
 @ExtendWith(RedisServerExtension.class)
-class DelayedScriptsTest {
+class TimeScriptsTest {
 
     private static final String SET = "{s#0}:delayed";
     private static final String ENTRIES = "{s#0}:delayed:e";
@@ -39,8 +40,17 @@ class DelayedScriptsTest {
     private static final String STREAM = "{s#0}";
     private static final String WAKE = "s:wake";
 
+    /** The script's text with its includes in place, as the transport loads it. */
     private static String script(String name) {
-        try (InputStream in = DelayedScriptsTest.class.getResourceAsStream("/dev/workflowworker/redis/" + name)) {
+        StringBuilder b = new StringBuilder();
+        for (String line : read(name).split("\n", -1)) {
+            b.append(line.startsWith("--@include ") ? read(line.substring(11).trim() + ".lua") : line).append('\n');
+        }
+        return b.toString();
+    }
+
+    private static String read(String name) {
+        try (InputStream in = TimeScriptsTest.class.getResourceAsStream("/dev/workflowworker/redis/" + name)) {
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new IllegalStateException(e);
@@ -196,6 +206,60 @@ class DelayedScriptsTest {
             listener.unsubscribe();
             t.join(10_000);
             assertFalse(t.isAlive());
+        }
+    }
+
+    private static final String DEFS = "{s#0}:sched";
+    private static final String STATES = "{s#0}:sched:st";
+    private static final String DUE = "{s#0}:sched:due";
+
+    private static Object put(RedisClient c, String id, String def, String expected, String state, long due) {
+        return c.eval(script("schedule_put.lua"), List.of(DEFS, STATES, DUE),
+                List.of(id, def, expected, state, Long.toString(due), WAKE, "0"));
+    }
+
+    private static Object fire(RedisClient c, String lease, String id, String from, String to, long nextDue,
+                               long latestDue, String... occurrences) {
+        List<String> args = new ArrayList<>(List.of(lease, id, from, to, Long.toString(nextDue), Long.toString(latestDue),
+                Integer.toString(occurrences.length)));
+        for (String o : occurrences) {
+            args.add(pack(entry(o)));
+        }
+        return c.eval(script("schedule_fire.lua"), List.of(LEASE, STATES, DUE, STREAM), args);
+    }
+
+    @Test
+    void aReplaceKeepsItsPlaceOnlyIfNothingFiredMeanwhile(RedisServer redis) {
+        try (RedisClient c = redis.client()) {
+            assertEquals(1L, put(c, "s", "{v1}", "", "next=60000", 60_000));
+            assertEquals(0L, put(c, "s", "{v1}", "", "next=1", 1), "creating over an existing schedule is refused");
+            assertEquals(1L, put(c, "s", "{v2}", "next=60000", "", 60_000), "kept its state");
+            assertEquals("{v2}", c.hget(DEFS, "s"));
+            assertEquals("next=60000", c.hget(STATES, "s"));
+            assertEquals(1L, put(c, "s", "{v2, paused}", "next=60000", "", -1));
+            assertNull(c.zscore(DUE, "s"), "paused: not due");
+            assertEquals(1L, c.eval(script("schedule_delete.lua"), List.of(DEFS, STATES, DUE), List.of("s")));
+            assertEquals(0L, c.eval(script("schedule_delete.lua"), List.of(DEFS, STATES, DUE), List.of("s")));
+            assertEquals(0, c.hlen(DEFS) + c.hlen(STATES) + c.zcard(DUE));
+        }
+    }
+
+    @Test
+    void anOccurrenceFiresOncePerStateByTheLeaseHolderAndNeverEarly(RedisServer redis) {
+        try (RedisClient c = redis.client()) {
+            c.set(LEASE, "owner");
+            put(c, "s", "{}", "", "next=1000", 1000);
+            assertEquals(-1L, fire(c, "stale", "s", "next=1000", "next=2000", 2000, 1000, "s:1000"));
+            assertEquals(-2L, fire(c, "owner", "s", "next=1000", "next=2000", 2000, Long.MAX_VALUE / 2, "s:1000"),
+                    "due later by Redis time: nothing fires early");
+            assertEquals(1L, fire(c, "owner", "s", "next=1000", "next=2000", 2000, 1000, "s:1000"));
+            assertEquals(0L, fire(c, "owner", "s", "next=1000", "next=2000", 2000, 1000, "s:1000"),
+                    "the same firing computed again from the old state writes nothing");
+            assertEquals(1L, fire(c, "owner", "s", "next=2000", "ended", -1, 2000, "s:2000", "s:2001"));
+            assertEquals(List.of("s:1000", "s:2000", "s:2001"), c.xrange(STREAM, (StreamEntryID) null, null).stream()
+                    .map(e -> e.getFields().get("event_id")).toList());
+            assertEquals("ended", c.hget(STATES, "s"));
+            assertNull(c.zscore(DUE, "s"));
         }
     }
 }

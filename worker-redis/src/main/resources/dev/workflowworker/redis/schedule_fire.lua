@@ -1,0 +1,34 @@
+-- Fires a schedule's due occurrences and advances it in one step, for the partition's owner.
+-- KEYS: lease, states, due set, partition stream.
+-- ARGV: lease value, id, the state the owner computed from, the state after firing, the next due
+-- time in ms (-1 when the schedule has no more), the latest due time among the occurrences, the
+-- count of occurrences, then each occurrence's packed wire fields ("length:field" pairs).
+-- Returns -1 (nothing written) unless the lease holds exactly this owner's value; 0 when the
+-- state is not the one the owner computed from (a replace or another firing came first: nothing is
+-- written, the owner reads again); -2 when an occurrence is not due by Redis TIME (the owner's
+-- clock runs ahead: nothing fires early); else 1. Occurrence ids are "<id>:<scheduled ms>", so a
+-- firing repeated by a new owner is the same event again, which the partition recognises.
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return -1
+end
+if (redis.call('HGET', KEYS[2], ARGV[2]) or '') ~= ARGV[3] then
+  return 0
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if tonumber(ARGV[6]) > now then
+  return -2
+end
+--@include packed_fields
+local count = tonumber(ARGV[7])
+for k = 8, 7 + count do
+  local fields = unpack_fields(ARGV[k])
+  redis.call('XADD', KEYS[4], '*', unpack(fields))
+end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[4])
+if tonumber(ARGV[5]) < 0 then
+  redis.call('ZREM', KEYS[3], ARGV[2])
+else
+  redis.call('ZADD', KEYS[3], ARGV[5], ARGV[2])
+end
+return 1
