@@ -9,11 +9,18 @@ import java.time.Instant;
  * moment. Until then it can be cancelled or moved, by event id. Due times are read on the
  * transport's clock (Redis {@code TIME} on Redis), not the publisher's.
  *
- * <p>A delayed event is stored as durably as the stream's entries and survives restarts of the
+ * <p>The event gets a {@value #DUE_AT_HEADER} header with its due time (as moved by
+ * {@link #reschedule}). A delayed event is stored as durably as the stream's entries and survives restarts of the
  * workers. Publishing an event id that is already waiting changes nothing and answers the same id,
  * so a producer may retry a publish whose answer it lost.
  */
 public interface DelayedEvents {
+
+    /**
+     * The header a delayed event (and a schedule's occurrence) carries with its due time, as an
+     * ISO-8601 instant, so that how late it started can be measured wherever it runs.
+     */
+    String DUE_AT_HEADER = "due-at";
 
     /**
      * Publishes {@code event} to be processed at {@code dueAt}; a due time in the past means now.

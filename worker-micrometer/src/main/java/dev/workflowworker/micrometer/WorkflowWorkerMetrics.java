@@ -4,7 +4,10 @@ import dev.workflowworker.api.ErrorCategory;
 import dev.workflowworker.api.EventOutcome;
 import dev.workflowworker.api.HealthSnapshot;
 import dev.workflowworker.api.HealthStatus;
+import dev.workflowworker.api.DelayedEvents;
+import dev.workflowworker.api.EventContext;
 import dev.workflowworker.api.WorkerListener;
+import dev.workflowworker.core.schedule.Schedule;
 import dev.workflowworker.core.WorkerService;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -19,6 +22,9 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.ToDoubleFunction;
 
@@ -130,6 +136,13 @@ public final class WorkflowWorkerMetrics implements MeterBinder, AutoCloseable {
     public static final String KEYS_HELD_LONGEST = "workflow.worker.keys.held.longest.seconds";
     /** Timer of handler time per attempt, tagged {@code outcome}. */
     public static final String PROCESSING = "workflow.worker.processing";
+    /**
+     * Timer of how late delayed events and schedule occurrences started: from their due time to
+     * their first attempt's start, tagged {@code source} ({@code delayed} or {@code schedule}).
+     */
+    public static final String LATENESS = "workflow.worker.events.lateness";
+    /** Gauge of delayed events waiting for their due time (NaN when the transport cannot delay events). */
+    public static final String DELAYED_WAITING = "workflow.worker.delayed.waiting";
 
     private final WorkerService service;
     private final Tags tags;
@@ -189,6 +202,8 @@ public final class WorkflowWorkerMetrics implements MeterBinder, AutoCloseable {
         final Counter leaseLost;
         final Timer succeededTime;
         final Timer failedTime;
+        final Timer delayedLateness;
+        final Timer scheduleLateness;
 
         Binding(MeterRegistry registry) {
             this.registry = Objects.requireNonNull(registry, "registry");
@@ -209,6 +224,17 @@ public final class WorkflowWorkerMetrics implements MeterBinder, AutoCloseable {
             }
             succeededTime = timer("succeeded");
             failedTime = timer("failed");
+            delayedLateness = latenessTimer("delayed");
+            scheduleLateness = latenessTimer("schedule");
+            Gauge waiting = Gauge.builder(DELAYED_WAITING, service, s -> {
+                try {
+                    return s.delayed().map(d -> (double) d.waiting()).orElse(Double.NaN);
+                } catch (RuntimeException e) {
+                    return Double.NaN; // the store is unreachable: no value rather than a failed scrape
+                }
+            }).description("Delayed events waiting for their due time").tags(tags).strongReference(true)
+                    .register(registry);
+            meters.add(waiting);
             gauge(ACTIVE, "Events being processed now", Tags.empty(), h -> h.activeEvents());
             streamGauge(LAG, "Stream entries not yet delivered to the consumer group",
                     st -> st.lag() < 0 ? Double.NaN : st.lag());
@@ -258,6 +284,34 @@ public final class WorkflowWorkerMetrics implements MeterBinder, AutoCloseable {
                     .register(registry);
             meters.add(t);
             return t;
+        }
+
+        private Timer latenessTimer(String source) {
+            Timer t = Timer.builder(LATENESS)
+                    .description("From an event's due time to the start of its first attempt")
+                    .tags(tags).tag("source", source)
+                    .publishPercentiles(0.5, 0.99)
+                    .publishPercentileHistogram()
+                    .register(registry);
+            meters.add(t);
+            return t;
+        }
+
+        @Override
+        public void onEventStarted(EventContext context) {
+            String due = context.attempt() == 1 ? context.event().headers().get(DelayedEvents.DUE_AT_HEADER) : null;
+            if (due == null) {
+                return;
+            }
+            long dueMillis;
+            try {
+                dueMillis = Instant.parse(due).toEpochMilli();
+            } catch (DateTimeParseException e) {
+                return; // a foreign producer's header: nothing to measure
+            }
+            long late = Math.max(0, registry.config().clock().wallTime() - dueMillis);
+            Timer t = context.event().headers().containsKey(Schedule.SCHEDULE_ID_HEADER) ? scheduleLateness : delayedLateness;
+            t.record(late, TimeUnit.MILLISECONDS);
         }
 
         private void gauge(String name, String description, Tags extra, ToDoubleFunction<HealthSnapshot> value) {

@@ -1,5 +1,6 @@
 package dev.workflowworker.micrometer;
 
+import dev.workflowworker.api.DelayedEvents;
 import dev.workflowworker.api.HealthSnapshot;
 import dev.workflowworker.api.PermanentWorkflowException;
 import dev.workflowworker.api.RecoverableWorkflowException;
@@ -8,6 +9,8 @@ import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.core.ActionRuntime;
 import dev.workflowworker.core.WorkerService;
 import dev.workflowworker.core.memory.InMemoryEventTransport;
+import dev.workflowworker.core.schedule.Schedule;
+import dev.workflowworker.core.schedule.Schedules;
 import dev.workflowworker.core.testing.Await;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -275,5 +278,27 @@ class WorkflowWorkerMetricsTest {
         service.publisher().publish(event("OK"));
         Await.until(WAIT, () -> count(c, WorkflowWorkerMetrics.SUCCEEDED) == 1, "the new binder counted");
         assertTrue(a.getMeters().isEmpty(), "a closed binder registers nothing again");
+    }
+
+    @Test
+    void delayedEventsAndOccurrencesReportHowLateTheyStarted() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        new WorkflowWorkerMetrics(service).bindTo(registry);
+        service.start();
+        DelayedEvents delayed = service.delayed().orElseThrow();
+        delayed.publishAfter(WorkflowEvent.builder("OK").eventId("later").build(), Duration.ofMillis(30));
+        delayed.publishAfter(WorkflowEvent.builder("OK").eventId("much-later").build(), Duration.ofHours(1));
+        Schedules schedules = service.schedules().orElseThrow();
+        schedules.put(Schedule.every("tick", Duration.ofHours(1)).eventType("OK").build());
+        schedules.triggerNow("tick");
+
+        Timer delayedLateness = registry.find(WorkflowWorkerMetrics.LATENESS).tag("source", "delayed").timer();
+        Timer scheduleLateness = registry.find(WorkflowWorkerMetrics.LATENESS).tag("source", "schedule").timer();
+        assertNotNull(delayedLateness);
+        assertNotNull(scheduleLateness);
+        Await.until(WAIT, () -> delayedLateness.count() == 1 && scheduleLateness.count() == 1,
+                () -> "lateness recorded: delayed " + delayedLateness.count() + ", schedule " + scheduleLateness.count());
+        assertEquals(1.0, gauge(registry, WorkflowWorkerMetrics.DELAYED_WAITING), "the one due in an hour");
+        assertTrue(delayedLateness.max(TimeUnit.MILLISECONDS) < WAIT.toMillis());
     }
 }

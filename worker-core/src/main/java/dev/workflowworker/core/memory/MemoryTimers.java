@@ -199,6 +199,9 @@ final class MemoryTimers implements DelayedEvents, Schedules {
     }
 
     private void put(WorkflowEvent event, long dueMillis) {
+        Map<String, String> headers = new HashMap<>(event.headers());
+        headers.put(DUE_AT_HEADER, Instant.ofEpochMilli(dueMillis).toString());
+        event = event.toBuilder().headers(headers).build();
         boolean earliest = delayed.isEmpty() || dueMillis < delayed.firstKey().dueMillis;
         Key k = new Key(dueMillis, ++seq);
         delayed.put(k, event);
@@ -213,7 +216,7 @@ final class MemoryTimers implements DelayedEvents, Schedules {
     @Override
     public ScheduleInfo put(Schedule schedule) {
         Objects.requireNonNull(schedule, "schedule");
-        check.accept(schedule.occurrence(0));
+        check.accept(schedule.occurrence(0, 0));
         lock.lock();
         try {
             State st = schedules.get(schedule.id());
@@ -297,7 +300,8 @@ final class MemoryTimers implements DelayedEvents, Schedules {
             if (st == null) {
                 return Optional.empty();
             }
-            WorkflowEvent e = st.schedule.occurrence(clock.wallMillis());
+            long now = clock.wallMillis();
+            WorkflowEvent e = st.schedule.occurrence(now, now);
             enqueue.accept(e);
             return Optional.of(e.eventId());
         } finally {
@@ -379,7 +383,7 @@ final class MemoryTimers implements DelayedEvents, Schedules {
     }
 
     private void publishOccurrence(State st, long scheduled) {
-        WorkflowEvent e = st.schedule.occurrence(scheduled);
+        WorkflowEvent e = st.schedule.occurrence(scheduled, st.times.dueAt(scheduled));
         enqueue.accept(e);
         st.running = e.eventId();
         st.fired++;

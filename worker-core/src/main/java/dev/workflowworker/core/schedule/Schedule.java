@@ -1,5 +1,6 @@
 package dev.workflowworker.core.schedule;
 
+import dev.workflowworker.api.DelayedEvents;
 import dev.workflowworker.api.WorkflowEvent;
 
 import java.time.Duration;
@@ -208,8 +209,9 @@ public final class Schedule {
      * {@return the event the occurrence scheduled at {@code scheduledMillis} publishes}
      *
      * @param scheduledMillis the occurrence's scheduled instant, in epoch millis
+     * @param dueMillis       when it is due, its jitter added ({@link FireTimes#dueAt(long)})
      */
-    public WorkflowEvent occurrence(long scheduledMillis) {
+    public WorkflowEvent occurrence(long scheduledMillis, long dueMillis) {
         Instant at = Instant.ofEpochMilli(scheduledMillis);
         return WorkflowEvent.builder(eventType)
                 .eventId(occurrenceId(scheduledMillis))
@@ -218,7 +220,8 @@ public final class Schedule {
                 .tenant(tenant)
                 .timestamp(at)
                 .payload(payload)
-                .headers(Map.of(SCHEDULE_ID_HEADER, id, SCHEDULED_AT_HEADER, at.toString()))
+                .headers(Map.of(SCHEDULE_ID_HEADER, id, SCHEDULED_AT_HEADER, at.toString(),
+                        DelayedEvents.DUE_AT_HEADER, Instant.ofEpochMilli(dueMillis).toString()))
                 .build();
     }
 

@@ -99,6 +99,18 @@ class InMemoryTimeTest {
     }
 
     @Test
+    void aDelayedEventCarriesItsDueTimeAsMovedLast() throws Exception {
+        InMemoryEventTransport t = transport(true);
+        DelayedEvents delayed = t.delayed().orElseThrow();
+        delayed.publishAt(event("e", "x"), clock.instant().plusSeconds(60));
+        delayed.reschedule("e", clock.instant().plusSeconds(30));
+        clock.advance(Duration.ofSeconds(30));
+        List<Delivery> got = t.openConsumer("c").read(10, Duration.ZERO);
+        assertEquals(Instant.parse("2026-12-06T10:00:30Z").toString(),
+                got.get(0).event().headers().get(DelayedEvents.DUE_AT_HEADER));
+    }
+
+    @Test
     void aRepeatedPublishOfAWaitingEventChangesNothing() throws Exception {
         InMemoryEventTransport t = transport(true);
         DelayedEvents delayed = t.delayed().orElseThrow();

@@ -1,5 +1,6 @@
 package dev.workflowworker.core.schedule;
 
+import dev.workflowworker.api.DelayedEvents;
 import dev.workflowworker.api.WorkflowEvent;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -316,7 +317,7 @@ class FireTimesTest {
                     .executionId("sla").tenant("acme").payload(java.util.Map.of("kind", "sla")).build();
             long at = FireTimes.of(s).nextAfter(ms("2026-12-06T00:00:00Z"));
             assertEquals(ms("2026-12-07T06:00:00Z"), at, "Monday 07:00 in Berlin");
-            WorkflowEvent e = s.occurrence(at);
+            WorkflowEvent e = s.occurrence(at, at + 250);
             assertEquals("report.daily:" + at, e.eventId());
             assertEquals("SLA_REPORT", e.eventType());
             assertEquals("sla", e.executionId());
@@ -324,6 +325,7 @@ class FireTimesTest {
             assertEquals("sla", e.payload().get("kind"));
             assertEquals(Instant.ofEpochMilli(at), e.timestamp());
             assertEquals("report.daily", e.headers().get(Schedule.SCHEDULE_ID_HEADER));
+            assertEquals(Instant.ofEpochMilli(at + 250).toString(), e.headers().get(DelayedEvents.DUE_AT_HEADER));
         }
     }
 }
