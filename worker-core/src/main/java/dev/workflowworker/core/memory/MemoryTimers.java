@@ -227,6 +227,9 @@ final class MemoryTimers implements DelayedEvents, Schedules {
             st.times = FireTimes.of(schedule);
             if (retimed) {
                 st.next = st.times.nextAfter(clock.wallMillis());
+            } else if (st.next == FireTimes.NONE && (schedule.limit() == 0 || schedule.limit() > st.fired)) {
+                // It had run out its limit; a raised (or removed) limit lets it go on from now.
+                st.next = st.times.nextAfter(Math.max(clock.wallMillis(), st.lastFired));
             }
             index(st);
             wake.run();
@@ -370,7 +373,7 @@ final class MemoryTimers implements DelayedEvents, Schedules {
     private void fireBuffered() {
         for (var it = buffering.iterator(); it.hasNext(); ) {
             State st = it.next();
-            if (finished.test(st.running)) {
+            if (!st.schedule.paused() && finished.test(st.running)) {
                 publishOccurrence(st, st.buffered);
                 st.buffered = FireTimes.NONE;
                 it.remove();
