@@ -123,4 +123,48 @@ class InMemoryTimeReviewTest {
         assertEquals(List.of("tick:" + ms("2026-12-06T10:01:00Z"), "d", "tick:" + ms("2026-12-06T10:02:00Z")),
                 drain(c));
     }
+    /**
+     * Lost wake-up: a read computes how long it may wait from the timers ({@code bound}), then waits
+     * on the sequencer (or shared queue) from a signal count it reads only then. A publishAt of an
+     * earlier event that lands between the two bumps the count before it is read: the read sleeps
+     * the whole old bound and the event is late by up to maxWait. The hook below publishes at the
+     * instant the reader has fixed its bound (the same outcome as another thread publishing right
+     * after bound() returns).
+     */
+    @Test
+    void anEarlierInsertWhileAReaderComputesItsWaitStillWakesIt() throws Exception {
+        java.util.concurrent.atomic.AtomicReference<Runnable> hook = new java.util.concurrent.atomic.AtomicReference<>();
+        dev.workflowworker.core.TimeSource spying = new dev.workflowworker.core.TimeSource() {
+            @Override
+            public long wallMillis() {
+                if (hook.get() != null && StackWalker.getInstance().walk(f -> f.anyMatch(
+                        x -> x.getMethodName().equals("millisUntilNext")))) {
+                    Runnable r = hook.getAndSet(null);
+                    if (r != null) {
+                        r.run();
+                    }
+                }
+                return clock.wallMillis();
+            }
+
+            @Override
+            public long nanoTime() {
+                return clock.nanoTime();
+            }
+        };
+        for (boolean ordered : new boolean[] {true, false}) {
+            InMemoryEventTransport t = InMemoryEventTransport.builder().timeSource(spying).ordered(ordered).build();
+            DelayedEvents delayed = t.delayed().orElseThrow();
+            EventTransport.Consumer c = t.openConsumer("c");
+            delayed.publishAfter(WorkflowEvent.builder("T").eventId("far").build(), Duration.ofHours(1));
+            hook.set(() -> delayed.publishAfter(WorkflowEvent.builder("T").eventId("near").build(),
+                    Duration.ofMillis(200)));
+            long t0 = System.nanoTime();
+            c.read(10, Duration.ofSeconds(3));
+            long waitedMs = (System.nanoTime() - t0) / 1_000_000;
+            assertEquals(null, hook.get(), "the hook ran");
+            org.junit.jupiter.api.Assertions.assertTrue(waitedMs < 1500,
+                    "ordered=" + ordered + ": the read slept " + waitedMs + " ms although an event was due in 200 ms");
+        }
+    }
 }
