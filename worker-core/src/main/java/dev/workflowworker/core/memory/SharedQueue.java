@@ -98,12 +98,30 @@ final class SharedQueue {
      * or a wake) for the first.
      */
     List<Delivery> poll(int max, Duration maxWait) throws InterruptedException {
+        return poll(max, maxWait, signals());
+    }
+
+    /** {@return a count of adds and wakes so far, to pass to {@link #poll(int, Duration, long)}} */
+    long signals() {
+        lock.lock();
+        try {
+            return signals;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Like {@link #poll(int, Duration)}, but does not wait if an add or wake came since {@code seen}
+     * was taken from {@link #signals()}, so a wake that came while the caller computed
+     * {@code maxWait} is not lost.
+     */
+    List<Delivery> poll(int max, Duration maxWait, long seen) throws InterruptedException {
         lock.lockInterruptibly();
         try {
             promoteDue();
             if (ready.isEmpty()) {
                 long limit = Math.min(maxWait.toNanos(), TimeUnit.MILLISECONDS.toNanos(millisUntilNextDue()));
-                long seen = signals;
                 while (limit > 0 && seen == signals) {
                     limit = changed.awaitNanos(limit);
                 }
