@@ -85,27 +85,46 @@ final class MemoryTimers implements DelayedEvents, Schedules {
         lock.lock();
         try {
             long now = clock.wallMillis();
+            // Delayed events and occurrences join the stream in the order they came due, whichever
+            // kind they are (a delayed event due 10:01:30 goes behind an occurrence due 10:01).
+            List<Pending> batch = new ArrayList<>();
             Map.Entry<Key, WorkflowEvent> d;
             while ((d = delayed.firstEntry()) != null && d.getKey().dueMillis <= now) {
                 delayed.pollFirstEntry();
                 delayedById.remove(d.getValue().eventId());
-                enqueue.accept(d.getValue());
+                batch.add(new Pending(d.getKey().dueMillis, d.getValue()));
             }
-            if (!buffering.isEmpty()) {
-                fireBuffered();
+            this.batch = batch;
+            try {
+                if (!buffering.isEmpty()) {
+                    fireBuffered();
+                }
+                Map.Entry<Key, State> s;
+                while ((s = due.firstEntry()) != null && s.getKey().dueMillis <= now) {
+                    State st = s.getValue();
+                    due.pollFirstEntry();
+                    st.key = null;
+                    fire(st, now);
+                    index(st);
+                }
+            } finally {
+                this.batch = null;
             }
-            Map.Entry<Key, State> s;
-            while ((s = due.firstEntry()) != null && s.getKey().dueMillis <= now) {
-                State st = s.getValue();
-                due.pollFirstEntry();
-                st.key = null;
-                fire(st, now);
-                index(st);
+            batch.sort(java.util.Comparator.comparingLong(Pending::dueMillis)); // stable: ties keep their order
+            for (Pending p : batch) {
+                enqueue.accept(p.event());
             }
         } finally {
             lock.unlock();
         }
     }
+
+    /** An event that came due in this {@link #runDue()}, to be enqueued in due order. */
+    private record Pending(long dueMillis, WorkflowEvent event) {
+    }
+
+    /** Non-null during {@link #runDue()}: the occurrences fired go here first. */
+    private List<Pending> batch;
 
     /** {@return milliseconds until something here is due: 0 if something is, Long.MAX_VALUE if nothing waits} */
     long millisUntilNext() {
@@ -383,7 +402,11 @@ final class MemoryTimers implements DelayedEvents, Schedules {
 
     private void publishOccurrence(State st, long scheduled) {
         WorkflowEvent e = st.schedule.occurrence(scheduled);
-        enqueue.accept(e);
+        if (batch != null) {
+            batch.add(new Pending(st.times.dueAt(scheduled), e));
+        } else {
+            enqueue.accept(e);
+        }
         st.running = e.eventId();
         st.fired++;
         st.lastFired = scheduled;
