@@ -172,4 +172,28 @@ class FireTimesReviewTest {
         assertEquals(1 + 61, d.fire().size(), "then the 61 on-time ones");
         assertEquals((now - 61_000) / 1000, d.skipped(), "all missed but the one fired are skipped");
     }
+    /**
+     * An owner that is up and looks exactly when the next occurrence is due (as MemoryTimers does,
+     * indexing a schedule by dueAt(next)) misses nothing. With a jitter larger than the interval,
+     * due() stops at the first occurrence not due yet, so a later occurrence with a smaller jitter,
+     * due earlier, is only looked at when its predecessor is due, minutes late: SKIP skips it
+     * (FIRE_ONCE coalesces it) although no owner was ever down. The builder accepts such a jitter.
+     */
+    @Test
+    void anOwnerThatNeverMissesALookSkipsNothingWhenTheJitterExceedsTheInterval() {
+        Schedule s = Schedule.every("j", Duration.ofMinutes(1)).eventType("T").start(Instant.EPOCH)
+                .jitter(Duration.ofMinutes(5)).misfire(Schedule.Misfire.SKIP).build();
+        FireTimes t = FireTimes.of(s);
+        long from = t.nextAfter(0);
+        long skipped = 0;
+        long fired = 0;
+        for (int look = 0; look < 1440 && from != FireTimes.NONE; look++) {
+            long now = t.dueAt(from);
+            FireTimes.Due d = t.due(from, now, fired);
+            skipped += d.skipped();
+            fired += d.fire().size();
+            from = d.next();
+        }
+        assertEquals(0, skipped, "skipped while the owner looked at every due time (fired " + fired + ")");
+    }
 }
