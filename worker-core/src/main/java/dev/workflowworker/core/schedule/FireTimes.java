@@ -135,10 +135,14 @@ public final class FireTimes {
         long s = fromScheduled;
         int walked = 0;
         boolean jumped = false;
+        // Occurrences fire in order, so one cannot fire before its predecessor did: with a jitter
+        // larger than the interval, its lateness counts from the latest due instant walked so far,
+        // not from its own (earlier) one, or an owner that never missed a look would skip it.
+        long readyAt = Long.MIN_VALUE;
         while (s != NONE && dueAt(s) <= nowMillis) {
             if (walked == MAX_WALK) {
                 long horizon = schedule.misfire() == Schedule.Misfire.FIRE_ALL ? Math.max(window, threshold) : threshold;
-                if (jumped || nowMillis - dueAt(s) <= horizon) {
+                if (jumped || nowMillis - Math.max(readyAt, dueAt(s)) <= horizon) {
                     break; // the rest is handled by the next look, from s
                 }
                 // Deep in a long outage: what lies before the horizon is skipped (or coalesced) anyway,
@@ -168,7 +172,8 @@ public final class FireTimes {
                 continue;
             }
             walked++;
-            long late = nowMillis - dueAt(s);
+            readyAt = Math.max(readyAt, dueAt(s));
+            long late = nowMillis - readyAt;
             if (late <= threshold) {
                 fire.add(s);
             } else {
