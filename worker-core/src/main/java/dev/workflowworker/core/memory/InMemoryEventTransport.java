@@ -244,7 +244,8 @@ public final class InMemoryEventTransport implements EventTransport, Scheduling 
                 return List.of();
             }
             timers.runDue();
-            List<Delivery> out = queue.poll(max, timers.bound(maxWait));
+            long seen = queue.signals(); // before the bound: a wake while it is computed is not lost
+            List<Delivery> out = queue.poll(max, timers.bound(maxWait), seen);
             if (out.isEmpty()) {
                 timers.runDue();
                 out = queue.poll(max, Duration.ZERO);
@@ -340,9 +341,10 @@ public final class InMemoryEventTransport implements EventTransport, Scheduling 
                 return List.of();
             }
             timers.runDue();
+            long seen = sequencer.signals(); // before the bound: a wake while it is computed is not lost
             List<Delivery> out = sequencer.poll(max);
             if (out.isEmpty()) {
-                sequencer.await(timers.bound(maxWait).toNanos());
+                sequencer.await(timers.bound(maxWait).toNanos(), seen);
                 timers.runDue();
                 out = sequencer.poll(max);
             }

@@ -85,27 +85,46 @@ final class MemoryTimers implements DelayedEvents, Schedules {
         lock.lock();
         try {
             long now = clock.wallMillis();
+            // Delayed events and occurrences join the stream in the order they came due, whichever
+            // kind they are (a delayed event due 10:01:30 goes behind an occurrence due 10:01).
+            List<Pending> batch = new ArrayList<>();
             Map.Entry<Key, WorkflowEvent> d;
             while ((d = delayed.firstEntry()) != null && d.getKey().dueMillis <= now) {
                 delayed.pollFirstEntry();
                 delayedById.remove(d.getValue().eventId());
-                enqueue.accept(d.getValue());
+                batch.add(new Pending(d.getKey().dueMillis, d.getValue()));
             }
-            if (!buffering.isEmpty()) {
-                fireBuffered();
+            this.batch = batch;
+            try {
+                if (!buffering.isEmpty()) {
+                    fireBuffered();
+                }
+                Map.Entry<Key, State> s;
+                while ((s = due.firstEntry()) != null && s.getKey().dueMillis <= now) {
+                    State st = s.getValue();
+                    due.pollFirstEntry();
+                    st.key = null;
+                    fire(st, now);
+                    index(st);
+                }
+            } finally {
+                this.batch = null;
             }
-            Map.Entry<Key, State> s;
-            while ((s = due.firstEntry()) != null && s.getKey().dueMillis <= now) {
-                State st = s.getValue();
-                due.pollFirstEntry();
-                st.key = null;
-                fire(st, now);
-                index(st);
+            batch.sort(java.util.Comparator.comparingLong(Pending::dueMillis)); // stable: ties keep their order
+            for (Pending p : batch) {
+                enqueue.accept(p.event());
             }
         } finally {
             lock.unlock();
         }
     }
+
+    /** An event that came due in this {@link #runDue()}, to be enqueued in due order. */
+    private record Pending(long dueMillis, WorkflowEvent event) {
+    }
+
+    /** Non-null during {@link #runDue()}: the occurrences fired go here first. */
+    private List<Pending> batch;
 
     /** {@return milliseconds until something here is due: 0 if something is, Long.MAX_VALUE if nothing waits} */
     long millisUntilNext() {
@@ -230,6 +249,9 @@ final class MemoryTimers implements DelayedEvents, Schedules {
             st.times = FireTimes.of(schedule);
             if (retimed) {
                 st.next = st.times.nextAfter(clock.wallMillis());
+            } else if (st.next == FireTimes.NONE && (schedule.limit() == 0 || schedule.limit() > st.fired)) {
+                // It had run out its limit; a raised (or removed) limit lets it go on from now.
+                st.next = st.times.nextAfter(Math.max(clock.wallMillis(), st.lastFired));
             }
             index(st);
             wake.run();
@@ -300,8 +322,7 @@ final class MemoryTimers implements DelayedEvents, Schedules {
             if (st == null) {
                 return Optional.empty();
             }
-            long now = clock.wallMillis();
-            WorkflowEvent e = st.schedule.occurrence(now, now);
+            WorkflowEvent e = st.schedule.triggered(clock.wallMillis());
             enqueue.accept(e);
             return Optional.of(e.eventId());
         } finally {
@@ -359,6 +380,12 @@ final class MemoryTimers implements DelayedEvents, Schedules {
     }
 
     private void fireOne(State st, long scheduled) {
+        if (st.buffered != FireTimes.NONE && !st.schedule.paused() && finished.test(st.running)) {
+            // The running one finished since the buffered one was looked at: the buffered one goes first.
+            publishOccurrence(st, st.buffered);
+            st.buffered = FireTimes.NONE;
+            buffering.remove(st);
+        }
         if (st.running != null && st.schedule.overlap() != Schedule.Overlap.ALLOW && !finished.test(st.running)) {
             if (st.schedule.overlap() == Schedule.Overlap.BUFFER_ONE && st.buffered == FireTimes.NONE) {
                 st.buffered = scheduled;
@@ -374,7 +401,7 @@ final class MemoryTimers implements DelayedEvents, Schedules {
     private void fireBuffered() {
         for (var it = buffering.iterator(); it.hasNext(); ) {
             State st = it.next();
-            if (finished.test(st.running)) {
+            if (!st.schedule.paused() && finished.test(st.running)) {
                 publishOccurrence(st, st.buffered);
                 st.buffered = FireTimes.NONE;
                 it.remove();
@@ -383,8 +410,13 @@ final class MemoryTimers implements DelayedEvents, Schedules {
     }
 
     private void publishOccurrence(State st, long scheduled) {
-        WorkflowEvent e = st.schedule.occurrence(scheduled, st.times.dueAt(scheduled));
-        enqueue.accept(e);
+        long due = st.times.dueAt(scheduled);
+        WorkflowEvent e = st.schedule.occurrence(scheduled, due);
+        if (batch != null) {
+            batch.add(new Pending(due, e));
+        } else {
+            enqueue.accept(e);
+        }
         st.running = e.eventId();
         st.fired++;
         st.lastFired = scheduled;

@@ -45,7 +45,7 @@ final class SharedQueue {
         lock.lock();
         try {
             ready.addLast(d);
-            signal();
+            signalOne();
         } finally {
             lock.unlock();
         }
@@ -59,7 +59,7 @@ final class SharedQueue {
             } else {
                 scheduled.put(new Due(dueMillis, ++seq), d);
             }
-            signal();
+            signalOne();
         } finally {
             lock.unlock();
         }
@@ -98,12 +98,30 @@ final class SharedQueue {
      * or a wake) for the first.
      */
     List<Delivery> poll(int max, Duration maxWait) throws InterruptedException {
+        return poll(max, maxWait, signals());
+    }
+
+    /** {@return a count of adds and wakes so far, to pass to {@link #poll(int, Duration, long)}} */
+    long signals() {
+        lock.lock();
+        try {
+            return signals;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Like {@link #poll(int, Duration)}, but does not wait if an add or wake came since {@code seen}
+     * was taken from {@link #signals()}, so a wake that came while the caller computed
+     * {@code maxWait} is not lost.
+     */
+    List<Delivery> poll(int max, Duration maxWait, long seen) throws InterruptedException {
         lock.lockInterruptibly();
         try {
             promoteDue();
             if (ready.isEmpty()) {
-                long limit = Math.min(maxWait.toNanos(), TimeUnit.MILLISECONDS.toNanos(millisUntilNextDue()));
-                long seen = signals;
+                long limit = Math.min(nanos(maxWait), TimeUnit.MILLISECONDS.toNanos(millisUntilNextDue()));
                 while (limit > 0 && seen == signals) {
                     limit = changed.awaitNanos(limit);
                 }
@@ -119,9 +137,24 @@ final class SharedQueue {
         }
     }
 
+    /** A wake: every waiting poll returns, to look again at what the queue does not know of. */
     private void signal() {
         signals++;
         changed.signalAll();
+    }
+
+    /** One entry more: one waiting poll is enough to take it, as a blocking queue would hand it over. */
+    private void signalOne() {
+        signals++;
+        changed.signal();
+    }
+
+    private static long nanos(Duration d) {
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE; // centuries: as good as forever
+        }
     }
 
     private void promoteDue() {

@@ -204,6 +204,31 @@ public final class KeySequencer {
      * @throws InterruptedException if interrupted while waiting
      */
     public void await(long maxNanos) throws InterruptedException {
+        await(maxNanos, signals());
+    }
+
+    /**
+     * {@return a count of the wake-ups so far, to pass to {@link #await(long, long)}}
+     */
+    public long signals() {
+        lock.lock();
+        try {
+            return signals;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Like {@link #await(long)}, but returns at once if a wake-up came since {@code seen} was taken
+     * from {@link #signals()}: a caller that decides how long to wait from state kept elsewhere (a
+     * delayed event's due time) cannot miss a wake-up that came while it decided.
+     *
+     * @param maxNanos the longest to wait
+     * @param seen     what {@link #signals()} returned before the caller looked at that state
+     * @throws InterruptedException if interrupted while waiting
+     */
+    public void await(long maxNanos, long seen) throws InterruptedException {
         lock.lockInterruptibly();
         try {
             if (!ready.isEmpty()) {
@@ -214,7 +239,6 @@ public final class KeySequencer {
             if (due != null) {
                 limit = Math.min(limit, TimeUnit.MILLISECONDS.toNanos(Math.max(0, due.dueAtMillis - time.wallMillis())));
             }
-            long seen = signals;
             while (limit > 0 && seen == signals) {
                 limit = changed.awaitNanos(limit);
             }

@@ -135,21 +135,34 @@ public final class FireTimes {
         long s = fromScheduled;
         int walked = 0;
         boolean jumped = false;
+        // Occurrences fire in order, so one cannot fire before its predecessor did: with a jitter
+        // larger than the interval, its lateness counts from the latest due instant walked so far,
+        // not from its own (earlier) one, or an owner that never missed a look would skip it.
+        long readyAt = Long.MIN_VALUE;
         while (s != NONE && dueAt(s) <= nowMillis) {
             if (walked == MAX_WALK) {
                 long horizon = schedule.misfire() == Schedule.Misfire.FIRE_ALL ? Math.max(window, threshold) : threshold;
-                if (jumped || nowMillis - dueAt(s) <= horizon) {
+                if (jumped || nowMillis - Math.max(readyAt, dueAt(s)) <= horizon) {
                     break; // the rest is handled by the next look, from s
                 }
                 // Deep in a long outage: what lies before the horizon is skipped (or coalesced) anyway,
                 // so jump to it instead of walking every occurrence. Only an interval's skips can be counted.
                 long resume = nextAfter(nowMillis - horizon - jitterMillis - 1);
+                if (resume != NONE && resume <= s) {
+                    // With jitter the horizon can lie behind s: jumping there would walk backwards and
+                    // fire or count occurrences twice. Walk on from s instead, once more bounded.
+                    jumped = true;
+                    walked = 0;
+                    continue;
+                }
                 long over = intervalMillis > 0 && resume != NONE ? (resume - s) / intervalMillis : 0;
                 if (schedule.misfire() == Schedule.Misfire.FIRE_ONCE) {
                     if (coalesced != NONE) {
                         skipped++;
                     }
-                    coalesced = s;
+                    // The one that fires is the latest missed: the last occurrence jumped over, not s.
+                    long latest = intervalMillis > 0 && resume != NONE ? resume - intervalMillis : s;
+                    coalesced = latest >= s ? latest : s;
                     over = Math.max(0, over - 1);
                 }
                 skipped += over;
@@ -159,7 +172,8 @@ public final class FireTimes {
                 continue;
             }
             walked++;
-            long late = nowMillis - dueAt(s);
+            readyAt = Math.max(readyAt, dueAt(s));
+            long late = nowMillis - readyAt;
             if (late <= threshold) {
                 fire.add(s);
             } else {
@@ -219,33 +233,64 @@ public final class FireTimes {
      * Cron fields are matched against wall-clock times read as if they were UTC, where no day has a
      * gap or a repeat; each matching wall-clock time is then placed in the zone by the schedule's
      * rules. cron-utils thereby never sees a DST change, and what a change does is decided here.
+     *
+     * <p>Placing is not monotonic around a spring-forward gap: a time in the gap shifts by the gap's
+     * length, past times after the gap that come later on the wall clock (02:10 on Lord Howe's
+     * half-hour gap fires at 02:40, after 02:35). So the walk starts from the wall-clock time of
+     * {@code after} read with the smallest nearby offset (so gap times whose shifted instant is still
+     * ahead are seen), and keeps the earliest instant found until no later wall-clock time can place
+     * before it.
      */
     private long nextCron(long after) {
+        java.time.zone.ZoneRules rules = schedule.zone().getRules();
         Instant a = Instant.ofEpochMilli(after);
-        ZonedDateTime cursor = LocalDateTime.ofInstant(a, schedule.zone()).truncatedTo(ChronoUnit.SECONDS)
-                .atZone(ZoneOffset.UTC);
+        int minOffset = Math.min(rules.getOffset(a).getTotalSeconds(),
+                rules.getOffset(a.minus(java.time.Duration.ofDays(2))).getTotalSeconds());
+        ZonedDateTime cursor = LocalDateTime.ofInstant(a, ZoneOffset.ofTotalSeconds(minOffset))
+                .truncatedTo(ChronoUnit.SECONDS).atZone(ZoneOffset.UTC);
+        long best = NONE;
+        long maxOffsetMillis = 0;
         for (int i = 0; i < MAX_CANDIDATES; i++) {
             Optional<ZonedDateTime> candidate = cron.nextExecution(cursor);
             if (candidate.isEmpty()) {
-                return NONE;
+                break;
             }
             cursor = candidate.get();
             LocalDateTime wall = cursor.toLocalDateTime();
-            boolean inGap = schedule.zone().getRules().getValidOffsets(wall).isEmpty();
+            long wallMillis = cursor.toInstant().toEpochMilli();
+            if (best != NONE && wallMillis - maxOffsetMillis >= best) {
+                break; // no wall-clock time from here on places before best
+            }
+            boolean inGap = rules.getValidOffsets(wall).isEmpty();
             if (inGap && schedule.gap() == Schedule.Gap.SKIP) {
                 continue;
             }
             // ofLocal shifts a time in a gap forward by the gap's length and, in a repeated hour, takes
             // the earlier offset: the first pass of the hour fires, the second finds only earlier instants.
             long at = ZonedDateTime.ofLocal(wall, schedule.zone(), null).toInstant().toEpochMilli();
-            if (at > after) {
-                return at;
+            if (at > after && (best == NONE || at < best)) {
+                best = at;
+                maxOffsetMillis = maxOffsetMillis(rules, a, Instant.ofEpochMilli(best));
+                if (wallMillis - maxOffsetMillis >= best) {
+                    break;
+                }
             }
-            if (at > endMillis) {
+            if (best == NONE && at > endMillis) {
                 return NONE;
             }
         }
-        return NONE;
+        return best;
+    }
+
+    /** The largest offset in effect between two instants, in millis. */
+    private static long maxOffsetMillis(java.time.zone.ZoneRules rules, Instant from, Instant to) {
+        int max = Math.max(rules.getOffset(from).getTotalSeconds(), rules.getOffset(to).getTotalSeconds());
+        java.time.zone.ZoneOffsetTransition t = rules.nextTransition(from);
+        while (t != null && !t.getInstant().isAfter(to)) {
+            max = Math.max(max, Math.max(t.getOffsetBefore().getTotalSeconds(), t.getOffsetAfter().getTotalSeconds()));
+            t = rules.nextTransition(t.getInstant());
+        }
+        return max * 1000L;
     }
 
     private static long mix(long z) {

@@ -225,6 +225,18 @@ public final class Schedule {
                 .build();
     }
 
+    /**
+     * {@return the event a trigger outside the schedule's times publishes} Its id is
+     * {@code <schedule id>:trigger:<random>}: never a scheduled occurrence's, never another
+     * trigger's, so none of them is taken for a duplicate of another.
+     *
+     * @param nowMillis when it is triggered, in epoch millis
+     */
+    public WorkflowEvent triggered(long nowMillis) {
+        return occurrence(nowMillis, nowMillis).toBuilder()
+                .eventId(id + ":trigger:" + java.util.UUID.randomUUID()).build();
+    }
+
     /** {@return a builder holding this schedule's settings, to change some of them} */
     public Builder toBuilder() {
         Builder b = new Builder(id);

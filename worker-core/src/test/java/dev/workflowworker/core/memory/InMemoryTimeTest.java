@@ -199,7 +199,7 @@ class InMemoryTimeTest {
         assertEquals(3, schedules.get("tick").orElseThrow().skipped());
 
         String triggered = schedules.triggerNow("tick").orElseThrow();
-        assertEquals("tick:" + clock.wallMillis(), triggered);
+        assertTrue(triggered.startsWith("tick:trigger:"), triggered);
         assertEquals(List.of(triggered), drain(c));
         assertEquals(0, schedules.get("tick").orElseThrow().fired(), "a trigger is outside the schedule's count");
 
