@@ -31,7 +31,7 @@ final class ClusterWaits implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ClusterWaits.class);
 
-    private final RedisEventTransport transport;
+    private final StreamClient client;
     private final BooleanSupplier readyHere;
     private final Object signal = new Object();
     private final Map<String, Waiter> waiters = new ConcurrentHashMap<>();
@@ -39,8 +39,8 @@ final class ClusterWaits implements AutoCloseable {
     private boolean news;
     private volatile boolean closed;
 
-    ClusterWaits(RedisEventTransport transport, BooleanSupplier readyHere) {
-        this.transport = transport;
+    ClusterWaits(StreamClient client, BooleanSupplier readyHere) {
+        this.client = client;
         this.readyHere = readyHere;
         this.threads = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "workflow-worker-partition-wait");
@@ -67,7 +67,7 @@ final class ClusterWaits implements AutoCloseable {
                 Connection c = connection;
                 if (c == null || !c.isConnected() || c.isBroken()) {
                     closeConnection();
-                    c = transport.connector().newDedicatedConnection(transport.redis(), key);
+                    c = client.connector().newDedicatedConnection(client.redis(), key);
                     connection = c;
                     if (closed) {
                         // close() ran while this connected and found nothing to close.
@@ -75,7 +75,7 @@ final class ClusterWaits implements AutoCloseable {
                         return;
                     }
                 }
-                c.setSoTimeout((int) Math.min(Integer.MAX_VALUE, transport.connector().socketTimeoutMillis() + blockMs));
+                c.setSoTimeout((int) Math.min(Integer.MAX_VALUE, client.connector().socketTimeoutMillis() + blockMs));
                 Object reply;
                 try {
                     reply = c.executeCommand(new CommandArguments(Protocol.Command.XREAD).add("COUNT").add(1)
@@ -93,7 +93,7 @@ final class ClusterWaits implements AutoCloseable {
                 // the next wait connects to whichever node serves the slot then.
                 closeConnection();
                 if (Topology.notRunHere(e)) {
-                    Topology.refresh(transport.redis());
+                    Topology.refresh(client.redis());
                 }
                 if (!closed) {
                     log.debug("waiting for entries of {} failed: {}", key, e.toString());

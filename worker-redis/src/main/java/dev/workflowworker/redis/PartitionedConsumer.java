@@ -24,13 +24,13 @@ import java.util.Set;
  */
 final class PartitionedConsumer implements EventTransport.LockingConsumer {
 
-    private final RedisEventTransport transport;
+    private final StreamClient client;
     private final Partitions partitions;
     private final String name;
     private volatile boolean closed;
 
-    PartitionedConsumer(RedisEventTransport transport, Partitions partitions, String name) {
-        this.transport = transport;
+    PartitionedConsumer(StreamClient client, Partitions partitions, String name) {
+        this.client = client;
         this.partitions = partitions;
         this.name = name;
         partitions.consumerOpened();
@@ -120,7 +120,7 @@ final class PartitionedConsumer implements EventTransport.LockingConsumer {
         Objects.requireNonNull(letter, "letter");
         checkOpen();
         int p = partitions.partitionOf(delivery);
-        String source = p < 0 ? transport.options().stream() : transport.options().partitionStream(p);
+        String source = p < 0 ? client.options().stream() : client.keys().partitionStream(p);
         partitions.deadLetter(delivery, DeadLetterFormat.encode(Partitions.streamId(delivery.id()), delivery.fields(),
                 letter, source));
     }
@@ -157,6 +157,6 @@ final class PartitionedConsumer implements EventTransport.LockingConsumer {
         if (closed) {
             throw new IllegalStateException("consumer " + name + " is closed");
         }
-        transport.checkOpen();
+        client.checkOpen();
     }
 }

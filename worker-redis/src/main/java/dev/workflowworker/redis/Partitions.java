@@ -73,7 +73,7 @@ final class Partitions implements AutoCloseable {
 
         @Override
         public String key() {
-            return options.partitionStream(partition);
+            return keys.partitionStream(partition);
         }
 
         @Override
@@ -149,8 +149,9 @@ final class Partitions implements AutoCloseable {
         }
     }
 
-    private final RedisEventTransport transport;
+    private final StreamClient client;
     private final RedisOptions options;
+    private final StreamKeys keys;
     private final TimeSource clock;
     private final int count;
     private final long leaseMillis;
@@ -179,6 +180,8 @@ final class Partitions implements AutoCloseable {
     private volatile long readerClientId = -1;
     private volatile Connection readConnection;
     private volatile boolean closed;
+    /** False on a transport that only inspects (WorkflowAdmin's): nothing was taken, nothing is handed over. */
+    private volatile boolean started;
     private volatile boolean renewalFailing;
     private volatile int share;
     private volatile boolean layoutChecked;
@@ -189,13 +192,14 @@ final class Partitions implements AutoCloseable {
     /** On a cluster, where one XREAD cannot span partitions: a blocking read per partition. Null on one server. */
     private final ClusterWaits waits;
 
-    Partitions(RedisEventTransport transport) {
-        this.transport = transport;
-        this.options = transport.options();
-        this.clock = transport.clock();
+    Partitions(StreamClient client) {
+        this.client = client;
+        this.options = client.options();
+        this.keys = client.keys();
+        this.clock = client.clock();
         this.count = options.partitions();
         this.leaseMillis = options.partitionLeaseTtl().toMillis();
-        this.member = transport.connector().clientName() + "-" + UUID.randomUUID().toString().substring(0, 8);
+        this.member = client.connector().clientName() + "-" + UUID.randomUUID().toString().substring(0, 8);
         this.parts = new Part[count];
         for (int i = 0; i < count; i++) {
             parts[i] = new Part(i);
@@ -203,9 +207,9 @@ final class Partitions implements AutoCloseable {
         this.sequencer = new KeySequencer(clock);
         this.sequencer.onReady(this::wake);
         this.trim = new Cadence(clock, options.trimInterval(), options.trimInterval());
-        this.router = new Router(transport, this);
-        this.waits = Topology.isCluster(transport.redis())
-                ? new ClusterWaits(transport, () -> wakePending.getAndSet(false) || sequencer.hasReady()) : null;
+        this.router = new Router(client, this);
+        this.waits = Topology.isCluster(client.redis())
+                ? new ClusterWaits(client, () -> wakePending.getAndSet(false) || sequencer.hasReady()) : null;
         this.routerThread = new Thread(router, "workflow-worker-router-" + options.stream());
         this.routerThread.setDaemon(true);
         this.expiry = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
@@ -227,6 +231,7 @@ final class Partitions implements AutoCloseable {
 
     /** Starts the ownership rounds: every fifth of the lease TTL, at most every second. */
     void start() {
+        started = true;
         long tick = Math.max(20, Math.min(1000, leaseMillis / 5));
         ticker.scheduleWithFixedDelay(this::tick, 0, tick, TimeUnit.MILLISECONDS);
         routerThread.start();
@@ -273,11 +278,11 @@ final class Partitions implements AutoCloseable {
             if (!active) {
                 routerLease = null;
                 l.lost = true;
-                transport.scripts().leaseRelease.eval(transport.redis(), List.of(options.routerLease()), List.of(l.value));
+                client.scripts().leaseRelease.eval(client.redis(), List.of(keys.routerLease()), List.of(l.value));
                 return;
             }
-            long renewed = StreamEntries.number(transport.scripts().leaseRenew.eval(transport.redis(),
-                    List.of(options.routerLease()), List.of(l.value, ttl)));
+            long renewed = StreamEntries.number(client.scripts().leaseRenew.eval(client.redis(),
+                    List.of(keys.routerLease()), List.of(l.value, ttl)));
             if (renewed == 1) {
                 l.validUntilMillis = sentAt + leaseMillis * 9 / 10;
             } else {
@@ -290,9 +295,9 @@ final class Partitions implements AutoCloseable {
         }
         // Pipelined like the partitions' draws: never resent by a cluster client after a lost
         // reply (a resent draw finds its own lease and answers 0), and replicated when asked.
-        long token = StreamEntries.number(transport.scripts().leaseAcquire.evalAll(transport.redis(), 1,
-                i -> List.of(options.routerLease(), options.routerFence()), i -> List.of(member, ttl),
-                transport.waitReplicas(), transport.waitMs()).get(0));
+        long token = StreamEntries.number(client.scripts().leaseAcquire.evalAll(client.redis(), 1,
+                i -> List.of(keys.routerLease(), keys.routerFence()), i -> List.of(member, ttl),
+                client.waitReplicas(), client.waitMs()).get(0));
         if (token > 0) {
             Lease taken = new Lease(-1, token, member + "|" + token, sentAt);
             synchronized (routerSignal) {
@@ -318,10 +323,10 @@ final class Partitions implements AutoCloseable {
      */
     void setUp() {
         boolean[] created = new boolean[1];
-        String recorded = transport.call("check the partition count", () -> {
-            created[0] = transport.redis().set(options.partitionCountKey(), Integer.toString(count),
+        String recorded = client.call("check the partition count", () -> {
+            created[0] = client.redis().set(keys.partitionCountKey(), Integer.toString(count),
                     redis.clients.jedis.params.SetParams.setParams().nx()) != null;
-            return transport.redis().get(options.partitionCountKey());
+            return client.redis().get(keys.partitionCountKey());
         });
         checkCount(recorded);
         // The configured start id ('$': from now on) counts from the layout's creation, as a consumer
@@ -329,8 +334,8 @@ final class Partitions implements AutoCloseable {
         // (Redis restarted from an older snapshot): it is read from the start, and the recent
         // completions keep what completed from running again.
         String start = created[0] ? options.groupStartId() : "0";
-        transport.call("set the partitions' first positions", () -> transport.scripts().partitionInit.evalAll(
-                transport.redis(), count, i -> PartitionKeys.init(options, i),
+        client.call("set the partitions' first positions", () -> client.scripts().partitionInit.evalAll(
+                client.redis(), count, i -> PartitionKeys.init(keys, i),
                 i -> List.of(options.group(), start, Integer.toString(PartitionLog.RECENT_CAP))));
         layoutChecked = true;
     }
@@ -339,7 +344,7 @@ final class Partitions implements AutoCloseable {
         if (!Integer.toString(count).equals(recorded)) {
             throw new IllegalStateException("partitions: this instance is configured with " + count
                     + " partitions but stream " + options.stream() + " was created with " + recorded
-                    + " (recorded in " + options.partitionCountKey() + "); the count is fixed at creation");
+                    + " (recorded in " + keys.partitionCountKey() + "); the count is fixed at creation");
         }
     }
 
@@ -382,7 +387,7 @@ final class Partitions implements AutoCloseable {
             renewalFailing = true;
             if (Topology.notRunHere(e)) {
                 // A slot moved: the next round, within a fifth of the lease, goes to its new node.
-                Topology.refresh(transport.redis());
+                Topology.refresh(client.redis());
             }
             log.debug("partition ownership round failed: {}", e.toString());
         }
@@ -413,20 +418,20 @@ final class Partitions implements AutoCloseable {
         Response<List<String>> members;
         List<Response<String>> owners = new ArrayList<>(count);
         List<Response<Object>> renewals = new ArrayList<>(held.size());
-        try (AbstractPipeline p = Topology.pipeline(transport.redis())) {
+        try (AbstractPipeline p = Topology.pipeline(client.redis())) {
             if (active) {
-                p.zadd(options.membersKey(), sentAt + leaseMillis, member);
+                p.zadd(keys.membersKey(), sentAt + leaseMillis, member);
             } else {
-                p.zrem(options.membersKey(), member);
+                p.zrem(keys.membersKey(), member);
             }
-            p.zremrangeByScore(options.membersKey(), Double.NEGATIVE_INFINITY, sentAt);
-            members = p.zrange(options.membersKey(), 0, -1);
+            p.zremrangeByScore(keys.membersKey(), Double.NEGATIVE_INFINITY, sentAt);
+            members = p.zrange(keys.membersKey(), 0, -1);
             for (int i = 0; i < count; i++) {
-                owners.add(p.get(options.partitionLease(i)));
+                owners.add(p.get(keys.partitionLease(i)));
             }
             for (Lease l : held) {
-                renewals.add(p.sendCommand(transport.scripts().leaseRenew.evalshaArguments(
-                        List.of(options.partitionLease(l.partition)), List.of(l.value, ttl))));
+                renewals.add(p.sendCommand(client.scripts().leaseRenew.evalshaArguments(
+                        List.of(keys.partitionLease(l.partition)), List.of(l.value, ttl))));
             }
             p.sync();
         }
@@ -439,8 +444,8 @@ final class Partitions implements AutoCloseable {
                 if (!isNoScript(e)) {
                     throw e;
                 }
-                renewed = StreamEntries.number(transport.scripts().leaseRenew.eval(transport.redis(),
-                        List.of(options.partitionLease(l.partition)), List.of(l.value, ttl)));
+                renewed = StreamEntries.number(client.scripts().leaseRenew.eval(client.redis(),
+                        List.of(keys.partitionLease(l.partition)), List.of(l.value, ttl)));
             }
             if (renewed == 1) {
                 l.validUntilMillis = sentAt + leaseMillis * 9 / 10;
@@ -499,10 +504,10 @@ final class Partitions implements AutoCloseable {
     private void acquire(List<Integer> wanted) {
         long sentAt = clock.wallMillis();
         String ttl = Long.toString(leaseMillis);
-        List<Object> replies = transport.scripts().leaseAcquire.evalAll(transport.redis(), wanted.size(),
-                i -> List.of(options.partitionLease(wanted.get(i)), options.partitionFence(wanted.get(i))),
+        List<Object> replies = client.scripts().leaseAcquire.evalAll(client.redis(), wanted.size(),
+                i -> List.of(keys.partitionLease(wanted.get(i)), keys.partitionFence(wanted.get(i))),
                 // Replicated before use: a token lost in a failover would be drawn a second time.
-                i -> List.of(member, ttl), transport.waitReplicas(), transport.waitMs());
+                i -> List.of(member, ttl), client.waitReplicas(), client.waitMs());
         boolean any = false;
         for (int k = 0; k < wanted.size(); k++) {
             long token = StreamEntries.number(replies.get(k));
@@ -561,7 +566,7 @@ final class Partitions implements AutoCloseable {
         // Nothing of it runs when it is given up after a drain; on close, what still runs stops.
         l.fireLost();
         try {
-            transport.scripts().leaseRelease.eval(transport.redis(), List.of(options.partitionLease(part.index)),
+            client.scripts().leaseRelease.eval(client.redis(), List.of(keys.partitionLease(part.index)),
                     List.of(l.value));
             log.info("gave partition {} of {} up", part.index, options.stream());
         } catch (JedisException e) {
@@ -600,8 +605,8 @@ final class Partitions implements AutoCloseable {
         for (Part part : parts) {
             Lease l = part.lease;
             if (l != null && !l.lost) {
-                transport.scripts().partitionTrim.eval(transport.redis(),
-                        List.of(options.partitionStream(part.index), PartitionKeys.log(options, part.index)), List.of());
+                client.scripts().partitionTrim.eval(client.redis(),
+                        List.of(keys.partitionStream(part.index), PartitionKeys.log(keys, part.index)), List.of());
             }
         }
     }
@@ -728,11 +733,11 @@ final class Partitions implements AutoCloseable {
         int n = readable.size();
         // Each read goes with a plain GET of the lease: a read cannot be refused, but a process
         // that lost its lease learns it here rather than at its next renewal, and drops the batch.
-        List<Object> replies = transport.call("read partitions", () -> Topology.sendAll(transport.redis(), 2 * n,
-                i -> i < n ? new CommandArguments(Protocol.Command.GET).key(options.partitionLease(readable.get(i).index))
+        List<Object> replies = client.call("read partitions", () -> Topology.sendAll(client.redis(), 2 * n,
+                i -> i < n ? new CommandArguments(Protocol.Command.GET).key(keys.partitionLease(readable.get(i).index))
                         : new CommandArguments(Protocol.Command.XREAD).add("COUNT").add(READ_COUNT).add("STREAMS")
-                                .key(options.partitionStream(readable.get(i - n).index)).add(logs.get(i - n).cursor()),
-                i -> options.partitionStream(readable.get(i % n).index), (i, e) -> false, 0, 0, () -> "read partitions"));
+                                .key(keys.partitionStream(readable.get(i - n).index)).add(logs.get(i - n).cursor()),
+                i -> keys.partitionStream(readable.get(i % n).index), (i, e) -> false, 0, 0, () -> "read partitions"));
         int offered = 0;
         for (int i = 0; i < n; i++) {
             Part part = readable.get(i);
@@ -750,7 +755,7 @@ final class Partitions implements AutoCloseable {
                 if (!(entry.get(1) instanceof List<?> raw) || !log.read(id)) {
                     continue;
                 }
-                Delivery d = StreamEntries.toDelivery(deliveryId(part.index, id), raw, transport.codec());
+                Delivery d = StreamEntries.toDelivery(deliveryId(part.index, id), raw, client.codec());
                 String mark = log.takeHeldMark(id);
                 long due = 0;
                 if (mark != null) {
@@ -787,9 +792,9 @@ final class Partitions implements AutoCloseable {
         if (closed.isEmpty()) {
             return;
         }
-        List<Object> replies = transport.call("open partitions", () -> transport.scripts().partitionOpen.evalAll(
-                transport.redis(), closed.size(),
-                i -> PartitionKeys.open(options, closed.get(i).index),
+        List<Object> replies = client.call("open partitions", () -> client.scripts().partitionOpen.evalAll(
+                client.redis(), closed.size(),
+                i -> PartitionKeys.open(keys, closed.get(i).index),
                 i -> List.of(closed.get(i).readerLease.value, options.group(),
                         Integer.toString(PartitionLog.RECENT_CAP))));
         for (int i = 0; i < closed.size(); i++) {
@@ -849,7 +854,7 @@ final class Partitions implements AutoCloseable {
             PartitionLog log = part.log;
             if (l != null && !l.lost && !part.releasing && part.readable && part.readerLease == l && log != null
                     && log.readAbove() < READ_AHEAD_LIMIT) {
-                keys.add(options.partitionStream(part.index));
+                keys.add(this.keys.partitionStream(part.index));
                 ids.add(log.cursor());
             }
         }
@@ -880,7 +885,7 @@ final class Partitions implements AutoCloseable {
             for (String id : ids) {
                 args.add(id);
             }
-            c.setSoTimeout((int) Math.min(Integer.MAX_VALUE, transport.connector().socketTimeoutMillis() + ms));
+            c.setSoTimeout((int) Math.min(Integer.MAX_VALUE, client.connector().socketTimeoutMillis() + ms));
             try {
                 c.executeCommand(args);
             } finally {
@@ -893,7 +898,7 @@ final class Partitions implements AutoCloseable {
             if (closed) {
                 return;
             }
-            throw transport.unavailable("wait for new entries on " + options.stream(), e);
+            throw client.unavailable("wait for new entries on " + options.stream(), e);
         } finally {
             blocked = false;
         }
@@ -907,11 +912,11 @@ final class Partitions implements AutoCloseable {
         if (c == null || !c.isConnected() || c.isBroken()) {
             closeReadConnection();
             try {
-                c = transport.connector().newDedicatedConnection(transport.redis(), options.partitionStream(0));
+                c = client.connector().newDedicatedConnection(client.redis(), keys.partitionStream(0));
                 readerClientId = StreamEntries.number(c.executeCommand(
                         new CommandArguments(Protocol.Command.CLIENT).add("ID")));
             } catch (JedisException e) {
-                throw transport.unavailable("open a read connection", e);
+                throw client.unavailable("open a read connection", e);
             }
             readConnection = c;
         }
@@ -946,7 +951,7 @@ final class Partitions implements AutoCloseable {
         long id = readerClientId;
         if (blocked && id >= 0 && !unblockSent.getAndSet(true)) {
             try {
-                Object unblocked = transport.redis().executeCommand(
+                Object unblocked = client.redis().executeCommand(
                         new CommandArguments(Protocol.Command.CLIENT).add("UNBLOCK").add(id));
                 if (Long.valueOf(0).equals(unblocked) && blocked && !closed) {
                     // The reader had checked for wakes but its XREAD had not reached Redis yet, so
@@ -1072,9 +1077,9 @@ final class Partitions implements AutoCloseable {
         if (args == null) {
             return false;
         }
-        long r = StreamEntries.number(transport.call("commit " + ds.size() + " entries",
-                () -> transport.scripts().partitionCommit.eval(transport.redis(),
-                        PartitionKeys.commit(options, l.partition), args, transport.waitReplicas(), transport.waitMs())));
+        long r = StreamEntries.number(client.call("commit " + ds.size() + " entries",
+                () -> client.scripts().partitionCommit.eval(client.redis(),
+                        PartitionKeys.commit(keys, l.partition), args, client.waitReplicas(), client.waitMs())));
         if (r < 0) {
             lost(l, "a commit was refused");
             return false;
@@ -1113,10 +1118,10 @@ final class Partitions implements AutoCloseable {
             }
             List<Object> replies;
             try {
-                replies = order.isEmpty() ? List.of() : transport.call("commit " + deliveries.size() + " entries",
-                    () -> transport.scripts().partitionCommit.evalAll(transport.redis(), order.size(),
-                            i -> PartitionKeys.commit(options, order.get(i).partition), args::get,
-                            transport.waitReplicas(), transport.waitMs()));
+                replies = order.isEmpty() ? List.of() : client.call("commit " + deliveries.size() + " entries",
+                    () -> client.scripts().partitionCommit.evalAll(client.redis(), order.size(),
+                            i -> PartitionKeys.commit(keys, order.get(i).partition), args::get,
+                            client.waitReplicas(), client.waitMs()));
             } catch (RuntimeException e) {
                 byLease.forEach(this::unknownOutcome);
                 refused.forEach(d -> forget(d.id()));
@@ -1149,10 +1154,10 @@ final class Partitions implements AutoCloseable {
         }
         long r;
         try {
-            r = StreamEntries.number(transport.call("hold entry " + d.id() + " for a retry",
-                    () -> transport.scripts().partitionHold.eval(transport.redis(),
-                            List.of(options.partitionLease(l.partition), options.partitionHeld(l.partition)),
-                            List.of(l.value, streamId(d.id()), attempt + ":" + dueAtMillis), transport.waitReplicas(), transport.waitMs())));
+            r = StreamEntries.number(client.call("hold entry " + d.id() + " for a retry",
+                    () -> client.scripts().partitionHold.eval(client.redis(),
+                            List.of(keys.partitionLease(l.partition), keys.partitionHeld(l.partition)),
+                            List.of(l.value, streamId(d.id()), attempt + ":" + dueAtMillis), client.waitReplicas(), client.waitMs())));
         } catch (RuntimeException e) {
             unknownOutcome(l, List.of(d));
             throw e;
@@ -1187,12 +1192,12 @@ final class Partitions implements AutoCloseable {
         });
         long r;
         try {
-            r = StreamEntries.number(transport.call("dead-letter entry " + d.id(),
-                    () -> transport.scripts().partitionDeadLetter.eval(transport.redis(),
-                            List.of(options.partitionLease(l.partition), PartitionKeys.settled(options, l.partition),
-                                    options.partitionHeld(l.partition), options.partitionDeadLetters(l.partition),
-                                    PartitionKeys.log(options, l.partition)),
-                            args, transport.waitReplicas(), transport.waitMs())));
+            r = StreamEntries.number(client.call("dead-letter entry " + d.id(),
+                    () -> client.scripts().partitionDeadLetter.eval(client.redis(),
+                            List.of(keys.partitionLease(l.partition), PartitionKeys.settled(keys, l.partition),
+                                    keys.partitionHeld(l.partition), keys.partitionDeadLetters(l.partition),
+                                    PartitionKeys.log(keys, l.partition)),
+                            args, client.waitReplicas(), client.waitMs())));
         } catch (RuntimeException e) {
             unknownOutcome(l, List.of(d));
             throw e;
@@ -1338,27 +1343,34 @@ final class Partitions implements AutoCloseable {
             ticker.shutdownNow();
             Thread.currentThread().interrupt();
         }
-        try {
-            for (Part part : parts) {
-                Lease l = part.lease;
-                if (l != null && !l.lost) {
-                    releaseLease(part, l);
-                }
+        if (started) {
+            try {
+                handOver();
+            } catch (RuntimeException e) {
+                log.debug("handing partitions over on close failed; their leases expire: {}", e.toString());
             }
-            Lease r = routerLease;
-            if (r != null && !r.lost) {
-                r.lost = true;
-                routerLease = null;
-                transport.scripts().leaseRelease.eval(transport.redis(), List.of(options.routerLease()), List.of(r.value));
-            }
-            transport.redis().zrem(options.membersKey(), member);
-        } catch (RuntimeException e) {
-            log.debug("handing partitions over on close failed; their leases expire: {}", e.toString());
         }
         closeReadConnection();
         if (waits != null) {
             waits.close();
         }
+    }
+
+    /** Leases deleted, membership removed: what close hands over at once. */
+    private void handOver() {
+        for (Part part : parts) {
+            Lease l = part.lease;
+            if (l != null && !l.lost) {
+                releaseLease(part, l);
+            }
+        }
+        Lease r = routerLease;
+        if (r != null && !r.lost) {
+            r.lost = true;
+            routerLease = null;
+            client.scripts().leaseRelease.eval(client.redis(), List.of(keys.routerLease()), List.of(r.value));
+        }
+        client.redis().zrem(keys.membersKey(), member);
     }
 
     /** For tests: the per-partition waits on a cluster, or null. */

@@ -23,7 +23,11 @@ final class RedisConnector {
     private final JedisClientConfig config;
     private final String clientName;
 
-    RedisConnector(RedisOptions options, String clientName) {
+    /**
+     * @param password the password, handed on to the client only; {@link RedisOptions} keeps it
+     *                 from everything else
+     */
+    RedisConnector(RedisOptions options, String password, String clientName) {
         this.options = options;
         this.clientName = clientName;
         this.address = new HostAndPort(options.host(), options.port());
@@ -39,8 +43,8 @@ final class RedisConnector {
         if (options.user() != null) {
             b.user(options.user());
         }
-        if (options.hasPassword()) {
-            b.password(options.password());
+        if (password != null) {
+            b.password(password);
         }
         if (options.sslSocketFactory() != null) {
             b.sslSocketFactory(options.sslSocketFactory());

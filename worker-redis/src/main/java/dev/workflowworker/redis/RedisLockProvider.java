@@ -32,14 +32,14 @@ public final class RedisLockProvider implements LockProvider, AutoCloseable {
 
     private final RedisOptions options;
     private final UnifiedJedis redis;
-    private final RedisEventTransport.Scripts scripts;
+    private final Scripts scripts;
     private final boolean ownsClient;
     private final AtomicBoolean closed = new AtomicBoolean();
     /** Owners are unique per acquisition: a random per-provider prefix and a sequence number. */
     private final String ownerPrefix = UUID.randomUUID().toString() + ':';
     private final AtomicLong ownerSeq = new AtomicLong();
 
-    RedisLockProvider(RedisOptions options, UnifiedJedis redis, RedisEventTransport.Scripts scripts, boolean ownsClient) {
+    RedisLockProvider(RedisOptions options, UnifiedJedis redis, Scripts scripts, boolean ownsClient) {
         this.options = options;
         this.redis = redis;
         this.scripts = scripts;
@@ -54,8 +54,8 @@ public final class RedisLockProvider implements LockProvider, AutoCloseable {
      */
     public static RedisLockProvider create(RedisOptions options) {
         Objects.requireNonNull(options, "options");
-        RedisConnector connector = new RedisConnector(options, "workflow-worker-locks");
-        return new RedisLockProvider(options, connector.newPooledClient(), new RedisEventTransport.Scripts(), true);
+        RedisConnector connector = new RedisConnector(options, options.password(), "workflow-worker-locks");
+        return new RedisLockProvider(options, connector.newPooledClient(), new Scripts(), true);
     }
 
     /**
@@ -192,7 +192,7 @@ public final class RedisLockProvider implements LockProvider, AutoCloseable {
             throw new IllegalStateException("the Redis lock provider is closed");
         }
         // Repeating is safe: acquisition recognises its own owner, renew and release compare it.
-        return RedisEventTransport.callRetryingOnce(redis, options, what, op);
+        return StreamClient.callRetryingOnce(redis, options, what, op);
     }
 
     private final class RedisLock implements Lock {

@@ -66,8 +66,8 @@ public final class WorkflowAdmin implements AutoCloseable {
         if (known > 0) {
             return known;
         }
-        String recorded = transport.call("read the partition count",
-                () -> transport.redis().get(options.partitionCountKey()));
+        String recorded = transport.client().call("read the partition count",
+                () -> transport.client().redis().get(options.partitionCountKey()));
         if (recorded == null) {
             return options.partitions();
         }
@@ -251,11 +251,11 @@ public final class WorkflowAdmin implements AutoCloseable {
     public QueueStats stats() {
         int partitions = partitions();
         if (partitions > 0) {
-            return transport.call("read queue stats", () -> partitionedStats(partitions));
+            return transport.client().call("read queue stats", () -> partitionedStats(partitions));
         }
         dev.workflowworker.api.StreamStats st = transport.stats().orElseThrow();
-        return transport.call("read queue stats", () -> {
-            var redis = transport.redis();
+        return transport.client().call("read queue stats", () -> {
+            var redis = transport.client().redis();
             String stream = options.stream();
             long length = 0;
             List<ConsumerStats> consumers = new ArrayList<>();
@@ -266,7 +266,7 @@ public final class WorkflowAdmin implements AutoCloseable {
                     cs = redis.executeCommand(new CommandArguments(Protocol.Command.XINFO).add("CONSUMERS")
                             .key(stream).add(options.group()));
                 } catch (JedisDataException e) {
-                    if (!RedisEventTransport.isNoGroup(e)) {
+                    if (!StreamClient.isNoGroup(e)) {
                         throw e;
                     }
                     // No worker has read the stream yet: the group does not exist, so it has no consumers.
@@ -290,7 +290,7 @@ public final class WorkflowAdmin implements AutoCloseable {
         List<Response<Long>> dead = new ArrayList<>(n);
         List<Response<String>> leases = new ArrayList<>(n);
         Response<List<String>> members;
-        try (AbstractPipeline p = Topology.pipeline(transport.redis())) {
+        try (AbstractPipeline p = Topology.pipeline(transport.client().redis())) {
             for (int i = 0; i < n; i++) {
                 lengths.add(p.xlen(options.partitionStream(i)));
                 held.add(p.hlen(options.partitionHeld(i)));
@@ -301,7 +301,7 @@ public final class WorkflowAdmin implements AutoCloseable {
             members = p.zrangeByScore(options.membersKey(), "(" + System.currentTimeMillis(), "+inf");
             p.sync();
         }
-        long[] unsettled = PartitionKeys.unsettled(transport.redis(), options, n);
+        long[] unsettled = PartitionKeys.unsettled(transport.client().redis(), transport.client().keys(), n);
         // Nobody created the stream (its partition count is not recorded): its lag is unknown, not 0.
         boolean created = recordedPartitions > 0;
         List<PartitionStats> rows = new ArrayList<>(n);
@@ -361,8 +361,8 @@ public final class WorkflowAdmin implements AutoCloseable {
         if (n > 0) {
             return oldestPendingAgeOverPartitions(n);
         }
-        return transport.call("read oldest pending", () -> {
-            var redis = transport.redis();
+        return transport.client().call("read oldest pending", () -> {
+            var redis = transport.client().redis();
             if (!redis.exists(options.stream())) {
                 return Optional.<Duration>empty();
             }
@@ -371,7 +371,7 @@ public final class WorkflowAdmin implements AutoCloseable {
                 reply = redis.executeCommand(new CommandArguments(Protocol.Command.XPENDING).key(options.stream())
                         .add(options.group()));
             } catch (JedisDataException e) {
-                if (!RedisEventTransport.isNoGroup(e)) {
+                if (!StreamClient.isNoGroup(e)) {
                     throw e;
                 }
                 return Optional.<Duration>empty();
@@ -388,9 +388,9 @@ public final class WorkflowAdmin implements AutoCloseable {
 
     /** The oldest pending entry over every partition: one pipelined {@code XPENDING} summary each. */
     private Optional<Duration> oldestPendingAgeOverPartitions(int n) {
-        return transport.call("read oldest pending", () -> {
+        return transport.client().call("read oldest pending", () -> {
             List<Response<Object>> replies = new ArrayList<>(n);
-            try (AbstractPipeline p = Topology.pipeline(transport.redis())) {
+            try (AbstractPipeline p = Topology.pipeline(transport.client().redis())) {
                 for (int i = 0; i < n; i++) {
                     replies.add(p.sendCommand(new CommandArguments(Protocol.Command.XPENDING)
                             .key(options.partitionStream(i)).add(options.group())));

@@ -130,7 +130,7 @@ class ClusterReviewTest {
             admin.xgroupCreate(stream, "g2", new redis.clients.jedis.StreamEntryID(0, 0), false);
             // The flush before each test emptied the script cache: a read of another group loads the
             // script, so the lost read below runs it, rather than answering NOSCRIPT to nobody.
-            List<?> warm = (List<?>) Router.readOnce(transport, List.of(stream, lease), List.of("g", "me", "1", ">", "0"));
+            List<?> warm = (List<?>) Router.readOnce(transport.client(), List.of(stream, lease), List.of("g", "me", "1", ">", "0"));
             assertEquals(1, ((List<?>) warm.get(0)).size(), "the warm-up read moved one entry: " + warm);
             SpawnedRedisServer node = cluster.masterOf(stream);
             // Busy for longer than the 500 ms socket timeout: the read's reply is lost, and a client
@@ -138,7 +138,7 @@ class ClusterReviewTest {
             Thread b = busy(node, 1500);
             try {
                 assertThrows(RedisUnavailableException.class,
-                        () -> Router.readOnce(transport, List.of(stream, lease), List.of("g2", "me", "1", ">", "0")),
+                        () -> Router.readOnce(transport.client(), List.of(stream, lease), List.of("g2", "me", "1", ">", "0")),
                         "a read whose reply was lost fails; the caller pages through the pending list again");
             } finally {
                 b.join();
@@ -197,7 +197,7 @@ class ClusterReviewTest {
             dev.workflowworker.core.testing.Await.until(Duration.ofSeconds(15), () -> a.ownedPartitions().size() == 6,
                     "a owns every partition");
             ca.read(10, Duration.ofMillis(300));
-            ClusterWaits waits = a.partitions().clusterWaits();
+            ClusterWaits waits = TestInternals.partitions(a).clusterWaits();
             assertEquals(6, waits.connections(), "one wait connection per owned partition");
             try (RedisEventTransport b = RedisEventTransport.create(options)) {
                 dev.workflowworker.api.spi.EventTransport.Consumer cb = b.openConsumer("b");

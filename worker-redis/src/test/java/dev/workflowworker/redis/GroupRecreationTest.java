@@ -79,7 +79,7 @@ class GroupRecreationTest {
         first.close();
         // Redis came back from an older snapshot: the partition's position is gone, its stream is not.
         try (RedisClient c = redis.client(); AbstractTransaction tx = c.multi()) {
-            tx.del(PartitionKeys.log(options, 0));
+            tx.del(PartitionKeys.log(TestInternals.keys(options), 0));
             tx.xadd(options.partitionStream(0), StreamEntryID.NEW_ENTRY, WireFormat.defaults().encode(event("meanwhile"), 1));
             tx.exec();
         }

@@ -50,7 +50,7 @@ class PartitionLossRaceTest {
              EventTransport.Consumer c = t.openConsumer("c1")) {
             t.publish(WorkflowEvent.builder("STEP").eventId("e1").executionId("exec-1")
                     .payload(Map.of("index", 0)).build());
-            Partitions p = t.partitions();
+            Partitions p = TestInternals.partitions(t);
             AtomicReference<List<Delivery>> read = new AtomicReference<>(List.of());
             Await.until(Duration.ofSeconds(10), () -> {
                 try {

@@ -48,7 +48,7 @@ class PartitionWakeRaceTest {
             }, "the entry was not read");
             Delivery d = read.get().get(0);
 
-            Partitions p = t.partitions();
+            Partitions p = TestInternals.partitions(t);
             AtomicBoolean handedBack = new AtomicBoolean();
             p.beforeBlockingRead = () -> {
                 p.beforeBlockingRead = null;

@@ -313,8 +313,8 @@ class PartitionedAdminTest {
         if (!client.exists(stream)) {
             return 0;
         }
-        String c = client.hget(PartitionKeys.log(options, p), "c");
-        Set<String> settled = client.smembers(PartitionKeys.settled(options, p));
+        String c = client.hget(PartitionKeys.log(TestInternals.keys(options), p), "c");
+        Set<String> settled = client.smembers(PartitionKeys.settled(TestInternals.keys(options), p));
         return client.xrange(stream, c == null ? "-" : "(" + c, "+").stream()
                 .filter(e -> !settled.contains(e.getID().toString())).count();
     }

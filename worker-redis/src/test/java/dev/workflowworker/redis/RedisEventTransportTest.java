@@ -438,7 +438,7 @@ class RedisEventTransportTest {
                 "workflow-processors").stream().allMatch(ci -> ci.getIdle() > 150),
                 "consumers to be idle for 150 ms");
 
-        assertEquals(1, t.removeIdleConsumers("self"));
+        assertEquals(1, TestInternals.shared(t).removeIdleConsumers("self"));
 
         List<String> names = c.xinfoConsumers2("workflow:events:global", "workflow-processors").stream()
                 .map(ci -> ci.getName()).sorted().toList();

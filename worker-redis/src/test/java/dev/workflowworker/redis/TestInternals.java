@@ -1,0 +1,20 @@
+package dev.workflowworker.redis;
+
+/** The transport's internal parts, as tests of this package reach them. */
+final class TestInternals {
+
+    private TestInternals() {
+    }
+
+    static Partitions partitions(RedisEventTransport t) {
+        return ((PartitionedStream) t.mode()).partitions();
+    }
+
+    static SharedStream shared(RedisEventTransport t) {
+        return (SharedStream) t.mode();
+    }
+
+    static StreamKeys keys(RedisOptions options) {
+        return StreamKeys.of(options);
+    }
+}
