@@ -65,7 +65,8 @@ final class LuaScript {
     }
 
     private static String read(String name) {
-        String resource = name + ".lua";
+        // Absolute: the scripts stay beside the public package wherever this class lives.
+        String resource = "/dev/workflowworker/redis/" + name + ".lua";
         try (InputStream in = LuaScript.class.getResourceAsStream(resource)) {
             if (in == null) {
                 throw new IllegalStateException("missing script resource " + resource);

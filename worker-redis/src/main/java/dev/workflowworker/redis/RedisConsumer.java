@@ -237,9 +237,9 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
         if (deliveries.isEmpty()) {
             return List.of();
         }
-        RedisLockProvider own = shared.locks();
+        KeyLocks own = shared.locks();
         int n = deliveries.size();
-        SetParams take = SetParams.setParams().nx().px(RedisLockProvider.ttlMillisOf(ttl));
+        SetParams take = SetParams.setParams().nx().px(KeyLocks.ttlMillisOf(ttl));
         List<String> lockKeys = new ArrayList<>(n);
         List<String> owners = new ArrayList<>(n);
         String[] markerKeys = new String[n];
@@ -321,7 +321,7 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
         if (n == 0) {
             return List.of();
         }
-        RedisLockProvider own = shared.locks();
+        KeyLocks own = shared.locks();
         List<String> values = new ArrayList<>(n);
         for (Lock lock : held) {
             String value = own.valueOf(lock);
@@ -334,7 +334,7 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
         List<String> args = new ArrayList<>(2 * n + 3);
         keys.add(options.stream());
         for (Lock lock : held) {
-            keys.add(RedisLockProvider.lockKeyOf(lock));
+            keys.add(KeyLocks.lockKeyOf(lock));
         }
         for (Delivery d : deliveries) {
             keys.add(this.keys.processedKey(d.eventId()));
@@ -357,7 +357,7 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
         }
         List<Delivery> refused = new ArrayList<>(0);
         for (int i = 0; i < n; i++) {
-            RedisLockProvider.releasedElsewhere(held.get(i));
+            KeyLocks.releasedElsewhere(held.get(i));
             if (StreamEntries.number(reply.get(i)) == 0) {
                 refused.add(deliveries.get(i));
             }

@@ -67,7 +67,7 @@ public final class RedisEventTransport implements EventTransport {
         this.options = options;
         this.client = new StreamClient(options, new RedisConnector(options, options.password(),
                 "workflow-worker-" + ManagementFactory.getRuntimeMXBean().getPid()), clock);
-        this.mode = options.partitioned() ? new PartitionedStream(client) : new SharedStream(client, this::locks);
+        this.mode = options.partitioned() ? new PartitionedStream(client) : new SharedStream(client, this::locks, () -> locks().keyLocks());
     }
 
     /**
@@ -190,7 +190,7 @@ public final class RedisEventTransport implements EventTransport {
         if (p == null) {
             synchronized (this) {
                 if (lockProvider == null) {
-                    lockProvider = new RedisLockProvider(options, client.redis(), client.scripts(), false);
+                    lockProvider = new RedisLockProvider(new KeyLocks(options, client.redis(), client.scripts(), false));
                 }
                 p = lockProvider;
             }

@@ -36,7 +36,8 @@ final class SharedStream implements StreamMode {
 
     private final StreamClient client;
     private final RedisOptions options;
-    private final Supplier<RedisLockProvider> locks;
+    private final Supplier<? extends LockProvider> provider;
+    private final Supplier<KeyLocks> locks;
     private final AtomicBoolean groupReady = new AtomicBoolean();
     private final Set<RedisConsumer> consumers = ConcurrentHashMap.newKeySet();
     private final Cadence mover;
@@ -46,12 +47,13 @@ final class SharedStream implements StreamMode {
     private volatile long nextRetryDueMillis = Long.MAX_VALUE;
 
     /**
-     * @param locks the transport's own lock provider, made on first use: consumers take and
-     *              release their locks in the scripts that settle entries
+     * @param provider the transport's own lock provider, made on first use
+     * @param locks    its locks: consumers take and release them in the scripts that settle entries
      */
-    SharedStream(StreamClient client, Supplier<RedisLockProvider> locks) {
+    SharedStream(StreamClient client, Supplier<? extends LockProvider> provider, Supplier<KeyLocks> locks) {
         this.client = client;
         this.options = client.options();
+        this.provider = provider;
         this.locks = locks;
         this.mover = new Cadence(client.clock(), options.retryPollInterval(), Duration.ZERO);
         this.trim = new Cadence(client.clock(), options.trimInterval(), options.trimInterval());
@@ -63,7 +65,7 @@ final class SharedStream implements StreamMode {
         return client;
     }
 
-    RedisLockProvider locks() {
+    KeyLocks locks() {
         return locks.get();
     }
 
@@ -105,7 +107,7 @@ final class SharedStream implements StreamMode {
     /** The transport's lock provider, whose locks the consumers' scripts release with the ack. */
     @Override
     public Optional<LockProvider> lockProvider() {
-        return Optional.of(locks.get());
+        return Optional.of(provider.get());
     }
 
     @Override
