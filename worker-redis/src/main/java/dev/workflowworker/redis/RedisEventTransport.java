@@ -1,5 +1,12 @@
 package dev.workflowworker.redis;
 
+import dev.workflowworker.redis.internal.StreamMode;
+import dev.workflowworker.redis.internal.client.RedisConnector;
+import dev.workflowworker.redis.internal.client.StreamClient;
+import dev.workflowworker.redis.internal.partitioned.PartitionedStream;
+import dev.workflowworker.redis.internal.shared.KeyLocks;
+import dev.workflowworker.redis.internal.shared.SharedStream;
+
 import dev.workflowworker.api.ErrorClassifier;
 import dev.workflowworker.api.PartitionOwnership;
 import dev.workflowworker.api.RetryHolds;

@@ -1,5 +1,9 @@
 package dev.workflowworker.redis;
 
+import dev.workflowworker.redis.internal.client.RedisConnector;
+import dev.workflowworker.redis.internal.client.Scripts;
+import dev.workflowworker.redis.internal.shared.KeyLocks;
+
 import dev.workflowworker.api.spi.Lock;
 import dev.workflowworker.api.spi.LockProvider;
 

@@ -1,5 +1,7 @@
 package dev.workflowworker.redis;
 
+import dev.workflowworker.redis.internal.client.ClusterSlots;
+
 import dev.workflowworker.core.Setting;
 
 import javax.net.ssl.SSLSocketFactory;

@@ -1,5 +1,8 @@
 package dev.workflowworker.redis;
 
+import dev.workflowworker.redis.internal.client.RedisUri;
+import dev.workflowworker.redis.internal.client.StreamKeys;
+
 import dev.workflowworker.core.Setting;
 
 import javax.net.ssl.SSLSocketFactory;

@@ -1,5 +1,8 @@
 package dev.workflowworker.redis;
 
+import dev.workflowworker.redis.internal.partitioned.ClusterWaits;
+import dev.workflowworker.redis.internal.partitioned.Router;
+
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.core.testing.Await;
 import dev.workflowworker.redis.testsupport.SpawnedRedisCluster;

@@ -1,5 +1,7 @@
 package dev.workflowworker.redis;
 
+import dev.workflowworker.redis.internal.partitioned.PartitionKeys;
+
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.core.ActionRuntime;
 import dev.workflowworker.core.WorkerService;

@@ -1,5 +1,7 @@
 package dev.workflowworker.redis;
 
+import dev.workflowworker.redis.internal.partitioned.Partitions;
+
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.api.spi.EventTransport;

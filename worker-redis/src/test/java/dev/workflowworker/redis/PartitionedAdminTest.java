@@ -1,5 +1,8 @@
 package dev.workflowworker.redis;
 
+import dev.workflowworker.redis.internal.client.LuaScript;
+import dev.workflowworker.redis.internal.partitioned.PartitionKeys;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.workflowworker.api.EventOutcome;
 import dev.workflowworker.api.PermanentWorkflowException;

@@ -1,5 +1,8 @@
 package dev.workflowworker.redis;
 
+import dev.workflowworker.redis.internal.partitioned.PartitionKeys;
+import dev.workflowworker.redis.internal.partitioned.Partitions;
+
 import dev.workflowworker.api.EventContext;
 import dev.workflowworker.api.EventOutcome;
 import dev.workflowworker.api.RecoverableWorkflowException;

@@ -1,5 +1,7 @@
 package dev.workflowworker.redis;
 
+import dev.workflowworker.redis.internal.shared.RedisConsumer;
+
 import dev.workflowworker.api.DeadLetter;
 import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.api.ErrorCategory;

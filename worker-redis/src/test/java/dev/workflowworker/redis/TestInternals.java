@@ -1,5 +1,10 @@
 package dev.workflowworker.redis;
 
+import dev.workflowworker.redis.internal.client.StreamKeys;
+import dev.workflowworker.redis.internal.partitioned.PartitionedStream;
+import dev.workflowworker.redis.internal.partitioned.Partitions;
+import dev.workflowworker.redis.internal.shared.SharedStream;
+
 /** The transport's internal parts, as tests of this package reach them. */
 final class TestInternals {
 

@@ -1,5 +1,7 @@
 package dev.workflowworker.redis;
 
+import dev.workflowworker.redis.internal.client.LuaScript;
+
 import dev.workflowworker.api.PermanentWorkflowException;
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.core.ActionRuntime;

@@ -1,4 +1,6 @@
-package dev.workflowworker.redis;
+package dev.workflowworker.redis.internal.partitioned;
+
+import dev.workflowworker.redis.internal.client.StreamClient;
 
 import dev.workflowworker.api.DeadLetter;
 import dev.workflowworker.api.spi.Delivery;
@@ -22,7 +24,7 @@ import java.util.Set;
  * commit checks the lease atomically with the settlement and records the event ids as completed,
  * which the reads check, so {@link #acquire} also tells a second entry of a completed event.
  */
-final class PartitionedConsumer implements EventTransport.LockingConsumer {
+public final class PartitionedConsumer implements EventTransport.LockingConsumer {
 
     private final StreamClient client;
     private final Partitions partitions;

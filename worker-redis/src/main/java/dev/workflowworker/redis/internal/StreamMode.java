@@ -1,4 +1,6 @@
-package dev.workflowworker.redis;
+package dev.workflowworker.redis.internal;
+
+import dev.workflowworker.redis.RedisUnavailableException;
 
 import dev.workflowworker.api.PartitionOwnership;
 import dev.workflowworker.api.RetryHolds;
@@ -17,7 +19,7 @@ import java.util.Optional;
  * processing"). Chosen once, when the transport is created; everything that differs between the
  * two lives behind this interface.
  */
-interface StreamMode extends AutoCloseable {
+public interface StreamMode extends AutoCloseable {
 
     /**
      * Checks the stream's layout in Redis against the options and sets up what reading needs.

@@ -1,4 +1,11 @@
-package dev.workflowworker.redis;
+package dev.workflowworker.redis.internal.shared;
+
+import dev.workflowworker.redis.RedisOptions;
+import dev.workflowworker.redis.RedisUnavailableException;
+import dev.workflowworker.redis.internal.client.StreamClient;
+import dev.workflowworker.redis.internal.client.StreamEntries;
+import dev.workflowworker.redis.internal.client.StreamKeys;
+import dev.workflowworker.redis.internal.client.Topology;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -37,7 +44,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * One worker's consumer. Its blocking reads run on a connection of its own; every other
  * operation borrows from the transport's pool, so outcome calls may come from many threads.
  */
-final class RedisConsumer implements EventTransport.LockingConsumer {
+public final class RedisConsumer implements EventTransport.LockingConsumer {
 
     private static final Logger log = LoggerFactory.getLogger(RedisConsumer.class);
     private static final long FIRST_BACKOFF_MS = 100;

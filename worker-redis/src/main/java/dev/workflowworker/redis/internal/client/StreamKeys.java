@@ -1,11 +1,13 @@
-package dev.workflowworker.redis;
+package dev.workflowworker.redis.internal.client;
+
+import dev.workflowworker.redis.RedisOptions;
 
 /**
  * The names of a stream's keys in Redis, derived from the options once. Every key of partition
  * {@code i} carries the partition's stream key as its hash tag, so a partition lives in one
  * Redis Cluster slot, and the partitions spread over the slots.
  */
-final class StreamKeys {
+public final class StreamKeys {
 
     private final String stream;
     private final String group;
@@ -20,7 +22,7 @@ final class StreamKeys {
         this.partitionTags = partitionTags;
     }
 
-    static StreamKeys of(RedisOptions options) {
+    public static StreamKeys of(RedisOptions options) {
         return new StreamKeys(options.stream(), options.group(), options.keyPrefix(),
                 options.cluster() && options.partitions() > 0
                         ? ClusterSlots.balancedTags(options.stream(), options.partitions()) : null);
@@ -30,39 +32,39 @@ final class StreamKeys {
      * {@return the stream key of partition {@code i}}: the whole key is its hash tag, so every key
      * of the partition lives in one Redis Cluster slot, and partitions spread over the slots.
      */
-    String partitionStream(int i) { return "{" + (partitionTags != null ? partitionTags[i] : stream + "#" + i) + "}"; }
+    public String partitionStream(int i) { return "{" + (partitionTags != null ? partitionTags[i] : stream + "#" + i) + "}"; }
     /** @return the lease key of partition {@code i}: "owner|token" of its current owner */
-    String partitionLease(int i) { return partitionStream(i) + ":lease"; }
+    public String partitionLease(int i) { return partitionStream(i) + ":lease"; }
     /** @return the counter the lease tokens of partition {@code i} are drawn from */
-    String partitionFence(int i) { return partitionStream(i) + ":fence"; }
+    public String partitionFence(int i) { return partitionStream(i) + ":fence"; }
     /** @return the hash of partition {@code i}'s entries a retry holds: id to "attempt:dueMillis" */
-    String partitionHeld(int i) { return partitionStream(i) + ":held"; }
+    public String partitionHeld(int i) { return partitionStream(i) + ":held"; }
     /**
      * @return the sorted set of partition {@code i}'s completed event ids, scored by completion
      *     time and kept for the processed TTL: the partitioned form of processed markers
      */
-    String partitionCompleted(int i) { return partitionStream(i) + ":completed"; }
+    public String partitionCompleted(int i) { return partitionStream(i) + ":completed"; }
     /** @return the dead-letter stream of partition {@code i} */
-    String partitionDeadLetters(int i) { return partitionStream(i) + ":dlq"; }
+    public String partitionDeadLetters(int i) { return partitionStream(i) + ":dlq"; }
     /** @return the last source-stream id routed into partition {@code i} */
-    String partitionRouted(int i) { return partitionStream(i) + ":routed"; }
+    public String partitionRouted(int i) { return partitionStream(i) + ":routed"; }
     /**
      * @return the router's lease: its hash tag is the stream's whole name, so it shares the slot
      *     of the single stream it reads
      */
-    String routerLease() { return "{" + stream + "}:router"; }
+    public String routerLease() { return "{" + stream + "}:router"; }
     /** @return the counter the router's lease tokens are drawn from */
-    String routerFence() { return "{" + stream + "}:router-fence"; }
+    public String routerFence() { return "{" + stream + "}:router-fence"; }
     /** @return the group the router reads the single stream with */
-    String routerGroup() { return group + "-router"; }
+    public String routerGroup() { return group + "-router"; }
     /** @return where the stream's partition count is recorded */
-    String partitionCountKey() { return stream + ":partitions"; }
+    public String partitionCountKey() { return stream + ":partitions"; }
     /** @return the sorted set of live instances sharing the partitions, scored by heartbeat expiry */
-    String membersKey() { return stream + ":members"; }
+    public String membersKey() { return stream + ":members"; }
     /** @return the processed-marker key of an event */
-    String processedKey(String eventId) { return keyPrefix + "processed:" + eventId; }
+    public String processedKey(String eventId) { return keyPrefix + "processed:" + eventId; }
     /** @return the lock key of a lock key */
-    String lockKey(String key) { return keyPrefix + "lock:" + key; }
+    public String lockKey(String key) { return keyPrefix + "lock:" + key; }
     /** @return the fencing counter of a lock key */
-    String fenceKey() { return keyPrefix + "fence"; }
+    public String fenceKey() { return keyPrefix + "fence"; }
 }

@@ -1,4 +1,12 @@
-package dev.workflowworker.redis;
+package dev.workflowworker.redis.internal.partitioned;
+
+import dev.workflowworker.redis.PartitionRouting;
+import dev.workflowworker.redis.RedisOptions;
+import dev.workflowworker.redis.internal.StreamMode;
+import dev.workflowworker.redis.internal.client.StreamClient;
+import dev.workflowworker.redis.internal.client.StreamEntries;
+import dev.workflowworker.redis.internal.client.StreamKeys;
+import dev.workflowworker.redis.internal.client.Topology;
 
 import dev.workflowworker.api.PartitionOwnership;
 import dev.workflowworker.api.RetryHolds;
@@ -22,14 +30,14 @@ import java.util.Optional;
  * P partition streams, each read as a log by the one process holding its lease; events are
  * routed to a partition by lock key (docs/ARCHITECTURE.md, "Ordered processing").
  */
-final class PartitionedStream implements StreamMode {
+public final class PartitionedStream implements StreamMode {
 
     private final StreamClient client;
     private final RedisOptions options;
     private final StreamKeys keys;
     private final Partitions partitions;
 
-    PartitionedStream(StreamClient client) {
+    public PartitionedStream(StreamClient client) {
         this.client = client;
         this.options = client.options();
         this.keys = client.keys();
@@ -37,7 +45,7 @@ final class PartitionedStream implements StreamMode {
     }
 
     /** For tests: the partitioned state. */
-    Partitions partitions() {
+    public Partitions partitions() {
         return partitions;
     }
 

@@ -1,4 +1,7 @@
-package dev.workflowworker.redis;
+package dev.workflowworker.redis.internal.partitioned;
+
+import dev.workflowworker.redis.internal.client.StreamClient;
+import dev.workflowworker.redis.internal.client.Topology;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,7 +30,7 @@ import java.util.function.BooleanSupplier;
  * meanwhile, which costs one empty read round and nothing else. The wait of a partition no longer
  * owned closes its connection at the first wait after its read is back.
  */
-final class ClusterWaits implements AutoCloseable {
+public final class ClusterWaits implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ClusterWaits.class);
 
@@ -192,7 +195,7 @@ final class ClusterWaits implements AutoCloseable {
     }
 
     /** For tests: how many partition waits hold a connection now. */
-    int connections() {
+    public int connections() {
         int n = 0;
         for (Waiter w : waiters.values()) {
             Connection c = w.connection;

@@ -1,4 +1,9 @@
-package dev.workflowworker.redis;
+package dev.workflowworker.redis.internal.shared;
+
+import dev.workflowworker.redis.RedisOptions;
+import dev.workflowworker.redis.internal.StreamMode;
+import dev.workflowworker.redis.internal.client.StreamClient;
+import dev.workflowworker.redis.internal.client.StreamEntries;
 
 import dev.workflowworker.api.PartitionOwnership;
 import dev.workflowworker.api.RetryHolds;
@@ -28,7 +33,7 @@ import java.util.function.Supplier;
  * keyed by due time and a mover returns them to the stream, idle consumers are removed and the
  * stream is trimmed of what every group acked, each on a cadence piggybacked on the reads.
  */
-final class SharedStream implements StreamMode {
+public final class SharedStream implements StreamMode {
 
     private static final Logger log = LoggerFactory.getLogger(SharedStream.class);
     /** Most retries one mover run returns to the stream; bounds the script's run time. */
@@ -50,7 +55,7 @@ final class SharedStream implements StreamMode {
      * @param provider the transport's own lock provider, made on first use
      * @param locks    its locks: consumers take and release them in the scripts that settle entries
      */
-    SharedStream(StreamClient client, Supplier<? extends LockProvider> provider, Supplier<KeyLocks> locks) {
+    public SharedStream(StreamClient client, Supplier<? extends LockProvider> provider, Supplier<KeyLocks> locks) {
         this.client = client;
         this.options = client.options();
         this.provider = provider;
@@ -239,7 +244,7 @@ final class SharedStream implements StreamMode {
         }
     }
 
-    int removeIdleConsumers(String self) {
+    public int removeIdleConsumers(String self) {
         long removed = StreamEntries.number(withGroup("remove idle consumers", () -> client.scripts().removeIdleConsumers.eval(
                 client.redis(), List.of(options.stream()),
                 List.of(options.group(), Long.toString(options.consumerRetention().toMillis()), self))));

@@ -1,4 +1,7 @@
-package dev.workflowworker.redis;
+package dev.workflowworker.redis.internal.client;
+
+import dev.workflowworker.redis.RedisEventTransport;
+import dev.workflowworker.redis.RedisOptions;
 
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.ConnectionPoolConfig;
@@ -16,7 +19,7 @@ import java.util.LinkedHashSet;
 import java.util.Set;
 
 /** Builds the pooled client and the dedicated connections of blocking readers from the options. */
-final class RedisConnector {
+public final class RedisConnector {
 
     private final RedisOptions options;
     private final HostAndPort address;
@@ -27,7 +30,7 @@ final class RedisConnector {
      * @param password the password, handed on to the client only; {@link RedisOptions} keeps it
      *                 from everything else
      */
-    RedisConnector(RedisOptions options, String password, String clientName) {
+    public RedisConnector(RedisOptions options, String password, String clientName) {
         this.options = options;
         this.clientName = clientName;
         this.address = new HostAndPort(options.host(), options.port());
@@ -56,7 +59,7 @@ final class RedisConnector {
      * @return the pooled client: a {@link RedisClient} for one server, a {@link RedisClusterClient}
      *     (one pool per node, slot map refreshed on redirects and every few seconds) for a cluster
      */
-    UnifiedJedis newPooledClient() {
+    public UnifiedJedis newPooledClient() {
         ConnectionPoolConfig pool = poolConfig();
         if (options.cluster()) {
             Set<HostAndPort> nodes = new LinkedHashSet<>();
@@ -104,7 +107,7 @@ final class RedisConnector {
      * @return a new connection of its own, for blocking reads that must not hold a pooled one: to
      *     the server, or on a cluster to the primary serving the key's slot now
      */
-    Connection newDedicatedConnection(UnifiedJedis redis, String key) {
+    public Connection newDedicatedConnection(UnifiedJedis redis, String key) {
         if (redis instanceof RedisClusterClient cluster) {
             HostAndPort node;
             try (Connection pooled = cluster.getConnectionFromSlot(JedisClusterCRC16.getSlot(key))) {
@@ -115,11 +118,11 @@ final class RedisConnector {
         return new Connection(address, config);
     }
 
-    String clientName() {
+    public String clientName() {
         return clientName;
     }
 
-    int socketTimeoutMillis() {
+    public int socketTimeoutMillis() {
         return toMillis(options.socketTimeout());
     }
 

@@ -1,4 +1,12 @@
-package dev.workflowworker.redis;
+package dev.workflowworker.redis.internal.shared;
+
+import dev.workflowworker.redis.RedisLockProvider;
+import dev.workflowworker.redis.RedisOptions;
+import dev.workflowworker.redis.RedisUnavailableException;
+import dev.workflowworker.redis.internal.client.Scripts;
+import dev.workflowworker.redis.internal.client.StreamClient;
+import dev.workflowworker.redis.internal.client.StreamEntries;
+import dev.workflowworker.redis.internal.client.StreamKeys;
 
 import dev.workflowworker.api.spi.Lock;
 import dev.workflowworker.api.spi.LockProvider;
@@ -21,7 +29,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * take and release them in its own scripts: owners, the lock key of a lock, a lock taken by
  * such a script. See RedisLockProvider for the scheme. Thread-safe.
  */
-final class KeyLocks implements LockProvider, AutoCloseable {
+public final class KeyLocks implements LockProvider, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(KeyLocks.class);
 
@@ -35,7 +43,7 @@ final class KeyLocks implements LockProvider, AutoCloseable {
     private final String ownerPrefix = UUID.randomUUID().toString() + ':';
     private final AtomicLong ownerSeq = new AtomicLong();
 
-    KeyLocks(RedisOptions options, UnifiedJedis redis, Scripts scripts, boolean ownsClient) {
+    public KeyLocks(RedisOptions options, UnifiedJedis redis, Scripts scripts, boolean ownsClient) {
         this.options = options;
         this.keyNames = StreamKeys.of(options);
         this.redis = redis;

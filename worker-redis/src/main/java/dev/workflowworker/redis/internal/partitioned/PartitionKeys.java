@@ -1,4 +1,9 @@
-package dev.workflowworker.redis;
+package dev.workflowworker.redis.internal.partitioned;
+
+import dev.workflowworker.redis.RedisOptions;
+import dev.workflowworker.redis.internal.client.StreamEntries;
+import dev.workflowworker.redis.internal.client.StreamKeys;
+import dev.workflowworker.redis.internal.client.Topology;
 
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.CommandArguments;
@@ -15,18 +20,18 @@ import java.util.List;
  * partition's hash tag, so each script touches one slot. See docs/ARCHITECTURE.md, "Ordered
  * processing".
  */
-final class PartitionKeys {
+public final class PartitionKeys {
 
     private PartitionKeys() {
     }
 
     /** The committed position {@code c} and the count of entries up to it {@code n}, and {@code rn}, the ids in {@link #recent}. */
-    static String log(StreamKeys keys, int i) {
+    public static String log(StreamKeys keys, int i) {
         return keys.partitionStream(i) + ":log";
     }
 
     /** Ids above the committed position that are settled (keys finish out of order). */
-    static String settled(StreamKeys keys, int i) {
+    public static String settled(StreamKeys keys, int i) {
         return keys.partitionStream(i) + ":settled";
     }
 
@@ -41,7 +46,7 @@ final class PartitionKeys {
      * leave no trace in Redis, so this is also the lag. A partition nothing was published to has
      * no stream yet: 0.
      */
-    static long[] unsettled(UnifiedJedis jedis, StreamKeys keys, int n) {
+    public static long[] unsettled(UnifiedJedis jedis, StreamKeys keys, int n) {
         List<Response<Object>> streams = new ArrayList<>(n);
         List<Response<String>> committed = new ArrayList<>(n);
         List<Response<Long>> settled = new ArrayList<>(n);

@@ -1,4 +1,7 @@
-package dev.workflowworker.redis;
+package dev.workflowworker.redis.internal.client;
+
+import dev.workflowworker.redis.RedisOptions;
+import dev.workflowworker.redis.RedisUnavailableException;
 
 import dev.workflowworker.core.TimeSource;
 import dev.workflowworker.core.wire.WireFormat;
@@ -22,7 +25,7 @@ import java.util.function.Supplier;
  * command is run ({@link #call}): connection failures become {@link RedisUnavailableException}
  * naming the endpoint. Thread-safe.
  */
-final class StreamClient implements AutoCloseable {
+public final class StreamClient implements AutoCloseable {
 
     private final RedisOptions options;
     private final StreamKeys keys;
@@ -33,7 +36,7 @@ final class StreamClient implements AutoCloseable {
     private final Scripts scripts = new Scripts();
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    StreamClient(RedisOptions options, RedisConnector connector, TimeSource clock) {
+    public StreamClient(RedisOptions options, RedisConnector connector, TimeSource clock) {
         this.options = options;
         this.keys = StreamKeys.of(options);
         this.clock = clock;
@@ -42,55 +45,55 @@ final class StreamClient implements AutoCloseable {
         this.redis = connector.newPooledClient();
     }
 
-    RedisOptions options() {
+    public RedisOptions options() {
         return options;
     }
 
-    StreamKeys keys() {
+    public StreamKeys keys() {
         return keys;
     }
 
-    UnifiedJedis redis() {
+    public UnifiedJedis redis() {
         return redis;
     }
 
-    RedisConnector connector() {
+    public RedisConnector connector() {
         return connector;
     }
 
-    Scripts scripts() {
+    public Scripts scripts() {
         return scripts;
     }
 
-    WireFormat codec() {
+    public WireFormat codec() {
         return codec;
     }
 
-    TimeSource clock() {
+    public TimeSource clock() {
         return clock;
     }
 
     /** @return replicas every write must reach before it counts (see RedisOptions#waitReplicas) */
-    int waitReplicas() {
+    public int waitReplicas() {
         return options.waitReplicas();
     }
 
-    long waitMs() {
+    public long waitMs() {
         return options.waitTimeout().toMillis();
     }
 
-    boolean isClosed() {
+    public boolean isClosed() {
         return closed.get();
     }
 
-    void checkOpen() {
+    public void checkOpen() {
         if (closed.get()) {
             throw new IllegalStateException("the Redis transport is closed");
         }
     }
 
     /** @return true for the first close only: the caller then closes what it built on this client */
-    boolean markClosed() {
+    public boolean markClosed() {
         return closed.compareAndSet(false, true);
     }
 
@@ -101,7 +104,7 @@ final class StreamClient implements AutoCloseable {
         redis.close();
     }
 
-    String xadd(String stream, Map<String, String> fields) {
+    public String xadd(String stream, Map<String, String> fields) {
         return StreamEntries.text(redis.executeCommand(xaddArguments(stream, fields)));
     }
 
@@ -111,7 +114,7 @@ final class StreamClient implements AutoCloseable {
      *
      * @return the entry ids, in the order of the events
      */
-    List<String> xaddAll(List<Map<String, String>> encoded, IntFunction<String> streamOf) {
+    public List<String> xaddAll(List<Map<String, String>> encoded, IntFunction<String> streamOf) {
         return call("publish " + encoded.size() + " events", () -> {
             List<Object> replies = Topology.sendAll(redis, encoded.size(),
                     i -> xaddArguments(streamOf.apply(i), encoded.get(i)), streamOf, (i, e) -> false,
@@ -134,7 +137,7 @@ final class StreamClient implements AutoCloseable {
     }
 
     /** Trims a stream of the entries every group has delivered and acked; returns how many went. */
-    long trim(String stream) {
+    public long trim(String stream) {
         return call("trim stream", () -> StreamEntries.number(scripts.trim.eval(redis, List.of(stream), List.of())));
     }
 
@@ -143,7 +146,7 @@ final class StreamClient implements AutoCloseable {
      *
      * @return true when this call created it
      */
-    boolean createGroup(String stream, String group, String startId) {
+    public boolean createGroup(String stream, String group, String startId) {
         try {
             redis.executeCommand(new CommandArguments(Protocol.Command.XGROUP).add("CREATE")
                     .key(stream).add(group).add(startId).add("MKSTREAM"));
@@ -156,7 +159,7 @@ final class StreamClient implements AutoCloseable {
         }
     }
 
-    static boolean isNoGroup(JedisDataException e) {
+    public static boolean isNoGroup(JedisDataException e) {
         return e.getMessage() != null && e.getMessage().contains("NOGROUP");
     }
 
@@ -169,16 +172,16 @@ final class StreamClient implements AutoCloseable {
      * pool's idle connections, likely stale after a Redis restart, are dropped and the command is
      * tried once more on a fresh connection.
      */
-    <T> T call(String what, Supplier<T> op) {
+    public <T> T call(String what, Supplier<T> op) {
         return callRetryingOnce(redis, options, what, op);
     }
 
     /** Like {@link #call} but never repeats the operation: for one that is not safe to repeat. */
-    <T> T callOnce(String what, Supplier<T> op) {
+    public <T> T callOnce(String what, Supplier<T> op) {
         return callWith(redis, options, what, op, false);
     }
 
-    static <T> T callRetryingOnce(UnifiedJedis redis, RedisOptions options, String what, Supplier<T> op) {
+    public static <T> T callRetryingOnce(UnifiedJedis redis, RedisOptions options, String what, Supplier<T> op) {
         return callWith(redis, options, what, op, true);
     }
 
@@ -217,11 +220,11 @@ final class StreamClient implements AutoCloseable {
         }
     }
 
-    RedisUnavailableException unavailable(String what, Throwable cause) {
+    public RedisUnavailableException unavailable(String what, Throwable cause) {
         return unavailable(options, what, cause);
     }
 
-    static RedisUnavailableException unavailable(RedisOptions options, String what, Throwable cause) {
+    public static RedisUnavailableException unavailable(RedisOptions options, String what, Throwable cause) {
         return new RedisUnavailableException("cannot " + what + ": Redis at " + options.endpoint()
                 + " is unreachable (" + rootMessage(cause) + ")", cause);
     }

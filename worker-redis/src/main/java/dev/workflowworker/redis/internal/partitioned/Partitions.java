@@ -1,4 +1,11 @@
-package dev.workflowworker.redis;
+package dev.workflowworker.redis.internal.partitioned;
+
+import dev.workflowworker.redis.RedisOptions;
+import dev.workflowworker.redis.WorkflowAdmin;
+import dev.workflowworker.redis.internal.client.StreamClient;
+import dev.workflowworker.redis.internal.client.StreamEntries;
+import dev.workflowworker.redis.internal.client.StreamKeys;
+import dev.workflowworker.redis.internal.client.Topology;
 
 import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.api.spi.Lock;
@@ -45,7 +52,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * process that stops reading gives every partition up the same way; one that dies loses them
  * when the lease expires.
  */
-final class Partitions implements AutoCloseable {
+public final class Partitions implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Partitions.class);
     /** Entries buffered (read, not yet settled) before reading stops until some settle. */
@@ -56,13 +63,13 @@ final class Partitions implements AutoCloseable {
     private static final int READ_AHEAD_LIMIT = 100_000;
 
     /** A partition's lease, as held by this process: the lock of every event read under it. */
-    final class Lease implements Lock {
+    public final class Lease implements Lock {
         final int partition;
         final long token;
         final String value;
         /** Wall time after which the lease counts as lost unless renewed: TTL − 10 % from when the renewal was sent. */
         volatile long validUntilMillis;
-        volatile boolean lost;
+        public volatile boolean lost;
 
         Lease(int partition, long token, String value, long sentAtMillis) {
             this.partition = partition;
@@ -157,7 +164,7 @@ final class Partitions implements AutoCloseable {
     private final long leaseMillis;
     private final String member;
     private final Part[] parts;
-    final KeySequencer sequencer;
+    public final KeySequencer sequencer;
     /** The lease each out delivery was read under; its outcome is refused once that lease is lost. */
     private final Map<String, Lease> out = new ConcurrentHashMap<>();
     /** The lease each buffered (not yet out) delivery was read under. */
@@ -309,7 +316,7 @@ final class Partitions implements AutoCloseable {
     }
 
     /** {@return this process's name among the owners} */
-    String member() {
+    public String member() {
         return member;
     }
 
@@ -578,7 +585,7 @@ final class Partitions implements AutoCloseable {
      * The lease is gone: forget what is buffered of it, and cancel what runs of it at once (the
      * engine's watchdog registered for that through {@link Lock#onLost}).
      */
-    void lost(Lease l, String why) {
+    public void lost(Lease l, String why) {
         if (markLost(l, why)) {
             l.fireLost();
         }
@@ -905,7 +912,7 @@ final class Partitions implements AutoCloseable {
     }
 
     /** For tests: runs in the reader after its last look for wakes, before its XREAD is sent. */
-    volatile Runnable beforeBlockingRead;
+    public volatile Runnable beforeBlockingRead;
 
     private Connection readConnection() {
         Connection c = readConnection;
@@ -982,7 +989,7 @@ final class Partitions implements AutoCloseable {
         return deliveryId.substring(deliveryId.indexOf('/') + 1);
     }
 
-    Lease leaseOf(Delivery d) {
+    public Lease leaseOf(Delivery d) {
         Lease l = out.get(d.id());
         return l != null ? l : deadLease(-1);
     }
@@ -1259,7 +1266,7 @@ final class Partitions implements AutoCloseable {
     }
 
     /** For tests: runs in {@link #requeue} between the lease check and the re-offer. */
-    volatile Runnable requeueHook;
+    public volatile Runnable requeueHook;
 
     /**
      * Puts an out delivery back into the buffer under {@code l} if {@link #keeps} allows, in one
@@ -1293,7 +1300,7 @@ final class Partitions implements AutoCloseable {
     // ---- state ----
 
     /** {@return the partitions this process holds a lease on now} */
-    List<Integer> owned() {
+    public List<Integer> owned() {
         List<Integer> owned = new ArrayList<>();
         for (Part part : parts) {
             Lease l = part.lease;
@@ -1374,7 +1381,7 @@ final class Partitions implements AutoCloseable {
     }
 
     /** For tests: the per-partition waits on a cluster, or null. */
-    ClusterWaits clusterWaits() {
+    public ClusterWaits clusterWaits() {
         return waits;
     }
 

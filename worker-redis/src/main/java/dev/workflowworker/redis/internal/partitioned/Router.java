@@ -1,4 +1,11 @@
-package dev.workflowworker.redis;
+package dev.workflowworker.redis.internal.partitioned;
+
+import dev.workflowworker.redis.PartitionRouting;
+import dev.workflowworker.redis.RedisOptions;
+import dev.workflowworker.redis.internal.client.StreamClient;
+import dev.workflowworker.redis.internal.client.StreamEntries;
+import dev.workflowworker.redis.internal.client.StreamKeys;
+import dev.workflowworker.redis.internal.client.Topology;
 
 import dev.workflowworker.core.Cadence;
 import dev.workflowworker.core.wire.WireFormat;
@@ -24,7 +31,7 @@ import java.util.Map;
  * acking, the next router re-reads the unacked entries before any new one and skips what was
  * routed, so every entry lands in its partition once and in source order.
  */
-final class Router implements Runnable {
+public final class Router implements Runnable {
 
     private static final Logger log = LoggerFactory.getLogger(Router.class);
     private static final int BATCH = 256;
@@ -169,7 +176,7 @@ final class Router implements Runnable {
     }
 
     /** One run of the read script, never sent twice, not even by a cluster client after a socket timeout. */
-    static Object readOnce(StreamClient client, List<?> keys, List<?> args) {
+    public static Object readOnce(StreamClient client, List<?> keys, List<?> args) {
         return client.callOnce("read " + keys.get(0) + " for routing",
                 () -> client.scripts().partitionRead.evalOnce(client.redis(), keys, args));
     }
