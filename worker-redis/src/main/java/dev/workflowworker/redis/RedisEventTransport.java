@@ -3,6 +3,7 @@ package dev.workflowworker.redis;
 import dev.workflowworker.redis.internal.StreamMode;
 import dev.workflowworker.redis.internal.client.RedisConnector;
 import dev.workflowworker.redis.internal.client.StreamClient;
+import dev.workflowworker.redis.internal.partitioned.PartitionProbe;
 import dev.workflowworker.redis.internal.partitioned.PartitionedStream;
 import dev.workflowworker.redis.internal.shared.KeyLocks;
 import dev.workflowworker.redis.internal.shared.SharedStream;
@@ -70,11 +71,11 @@ public final class RedisEventTransport implements EventTransport {
     private final StreamMode mode;
     private volatile RedisLockProvider lockProvider;
 
-    private RedisEventTransport(RedisOptions options, TimeSource clock) {
+    private RedisEventTransport(RedisOptions options, TimeSource clock, PartitionProbe probe) {
         this.options = options;
         this.client = new StreamClient(options, new RedisConnector(options, options.password(),
                 "workflow-worker-" + ManagementFactory.getRuntimeMXBean().getPid()), clock);
-        this.mode = options.partitioned() ? new PartitionedStream(client) : new SharedStream(client, this::locks, () -> locks().keyLocks());
+        this.mode = options.partitioned() ? new PartitionedStream(client, probe) : new SharedStream(client, this::locks, () -> locks().keyLocks());
     }
 
     /**
@@ -101,8 +102,13 @@ public final class RedisEventTransport implements EventTransport {
      * @throws IllegalStateException if Redis answers but refuses the transport (see {@link #create(RedisOptions)})
      */
     public static RedisEventTransport create(RedisOptions options, TimeSource clock) {
+        return create(options, clock, PartitionProbe.NONE);
+    }
+
+    /** Like {@link #create(RedisOptions, TimeSource)}, with a probe that tests make races with. */
+    static RedisEventTransport create(RedisOptions options, TimeSource clock, PartitionProbe probe) {
         RedisEventTransport t = new RedisEventTransport(Objects.requireNonNull(options, "options"),
-                Objects.requireNonNull(clock, "clock"));
+                Objects.requireNonNull(clock, "clock"), probe);
         try {
             t.mode.start();
             t.client.call("load Lua scripts", () -> {
@@ -152,7 +158,8 @@ public final class RedisEventTransport implements EventTransport {
      * use, as on any transport.
      */
     static RedisEventTransport createWithoutSetup(RedisOptions options) {
-        return new RedisEventTransport(Objects.requireNonNull(options, "options"), TimeSource.system());
+        return new RedisEventTransport(Objects.requireNonNull(options, "options"), TimeSource.system(),
+                PartitionProbe.NONE);
     }
 
     /** {@return the options this transport was created with} */

@@ -1,6 +1,6 @@
 package dev.workflowworker.redis;
 
-import dev.workflowworker.redis.internal.partitioned.ClusterWaits;
+import dev.workflowworker.redis.internal.partitioned.PartitionProbe;
 import dev.workflowworker.redis.internal.partitioned.Router;
 
 import dev.workflowworker.api.WorkflowEvent;
@@ -195,13 +195,19 @@ class ClusterReviewTest {
     @Test
     void waitsOfPartitionsNoLongerOwnedLetTheirConnectionsGo() throws Exception {
         RedisOptions options = quick().stream("waits").partitions(6).partitionLeaseTtl(Duration.ofSeconds(2)).build();
-        try (RedisEventTransport a = RedisEventTransport.create(options)) {
+        java.util.concurrent.atomic.AtomicInteger waitConnections = new java.util.concurrent.atomic.AtomicInteger();
+        PartitionProbe probe = new PartitionProbe() {
+            @Override
+            public void waitConnection(int change) {
+                waitConnections.addAndGet(change);
+            }
+        };
+        try (RedisEventTransport a = RedisEventTransport.create(options, dev.workflowworker.core.TimeSource.system(), probe)) {
             dev.workflowworker.api.spi.EventTransport.Consumer ca = a.openConsumer("a");
             dev.workflowworker.core.testing.Await.until(Duration.ofSeconds(15), () -> a.ownedPartitions().size() == 6,
                     "a owns every partition");
             ca.read(10, Duration.ofMillis(300));
-            ClusterWaits waits = TestInternals.partitions(a).clusterWaits();
-            assertEquals(6, waits.connections(), "one wait connection per owned partition");
+            assertEquals(6, waitConnections.get(), "one wait connection per owned partition");
             try (RedisEventTransport b = RedisEventTransport.create(options)) {
                 dev.workflowworker.api.spi.EventTransport.Consumer cb = b.openConsumer("b");
                 long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
@@ -215,7 +221,7 @@ class ClusterReviewTest {
                 // Two idle waits, longer than the blocks left from before the hand-over.
                 ca.read(10, Duration.ofMillis(400));
                 ca.read(10, Duration.ofMillis(400));
-                assertEquals(3, waits.connections(), "wait connections of " + a.ownedPartitions() + " owned now");
+                assertEquals(3, waitConnections.get(), "wait connections of " + a.ownedPartitions() + " owned now");
             }
         }
     }

@@ -35,6 +35,7 @@ public final class ClusterWaits implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ClusterWaits.class);
 
     private final StreamClient client;
+    private final PartitionProbe probe;
     private final BooleanSupplier readyHere;
     private final Object signal = new Object();
     private final Map<String, Waiter> waiters = new ConcurrentHashMap<>();
@@ -42,8 +43,9 @@ public final class ClusterWaits implements AutoCloseable {
     private boolean news;
     private volatile boolean closed;
 
-    ClusterWaits(StreamClient client, BooleanSupplier readyHere) {
+    ClusterWaits(StreamClient client, PartitionProbe probe, BooleanSupplier readyHere) {
         this.client = client;
+        this.probe = probe;
         this.readyHere = readyHere;
         this.threads = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "workflow-worker-partition-wait");
@@ -72,6 +74,7 @@ public final class ClusterWaits implements AutoCloseable {
                     closeConnection();
                     c = client.connector().newDedicatedConnection(client.redis(), key);
                     connection = c;
+                    probe.waitConnection(1);
                     if (closed) {
                         // close() ran while this connected and found nothing to close.
                         closeConnection();
@@ -117,6 +120,7 @@ public final class ClusterWaits implements AutoCloseable {
             Connection c = connection;
             connection = null;
             if (c != null) {
+                probe.waitConnection(-1);
                 try {
                     c.close();
                 } catch (RuntimeException e) {
@@ -192,17 +196,5 @@ public final class ClusterWaits implements AutoCloseable {
             w.closeConnection();
         }
         threads.shutdownNow();
-    }
-
-    /** For tests: how many partition waits hold a connection now. */
-    public int connections() {
-        int n = 0;
-        for (Waiter w : waiters.values()) {
-            Connection c = w.connection;
-            if (c != null && c.isConnected()) {
-                n++;
-            }
-        }
-        return n;
     }
 }

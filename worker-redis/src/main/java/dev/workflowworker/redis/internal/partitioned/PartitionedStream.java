@@ -37,11 +37,11 @@ public final class PartitionedStream implements StreamMode {
     private final StreamKeys keys;
     private final Partitions partitions;
 
-    public PartitionedStream(StreamClient client) {
+    public PartitionedStream(StreamClient client, PartitionProbe probe) {
         this.client = client;
         this.options = client.options();
         this.keys = client.keys();
-        this.partitions = new Partitions(client);
+        this.partitions = new Partitions(client, probe);
     }
 
     /** For tests: the partitioned state. */

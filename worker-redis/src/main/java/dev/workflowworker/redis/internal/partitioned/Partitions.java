@@ -157,6 +157,7 @@ public final class Partitions implements AutoCloseable {
     }
 
     private final StreamClient client;
+    private final PartitionProbe probe;
     private final RedisOptions options;
     private final StreamKeys keys;
     private final TimeSource clock;
@@ -199,8 +200,9 @@ public final class Partitions implements AutoCloseable {
     /** On a cluster, where one XREAD cannot span partitions: a blocking read per partition. Null on one server. */
     private final ClusterWaits waits;
 
-    Partitions(StreamClient client) {
+    Partitions(StreamClient client, PartitionProbe probe) {
         this.client = client;
+        this.probe = probe;
         this.options = client.options();
         this.keys = client.keys();
         this.clock = client.clock();
@@ -216,7 +218,7 @@ public final class Partitions implements AutoCloseable {
         this.trim = new Cadence(clock, options.trimInterval(), options.trimInterval());
         this.router = new Router(client, this);
         this.waits = Topology.isCluster(client.redis())
-                ? new ClusterWaits(client, () -> wakePending.getAndSet(false) || sequencer.hasReady()) : null;
+                ? new ClusterWaits(client, probe, () -> wakePending.getAndSet(false) || sequencer.hasReady()) : null;
         this.routerThread = new Thread(router, "workflow-worker-router-" + options.stream());
         this.routerThread.setDaemon(true);
         this.expiry = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
@@ -880,10 +882,7 @@ public final class Partitions implements AutoCloseable {
             if (wakePending.getAndSet(false) || sequencer.hasReady()) {
                 return;
             }
-            Runnable hook = beforeBlockingRead;
-            if (hook != null) {
-                hook.run();
-            }
+            probe.beforeBlockingRead();
             CommandArguments args = new CommandArguments(Protocol.Command.XREAD).add("COUNT").add(1)
                     .add("BLOCK").add(ms).add("STREAMS");
             for (String k : keys) {
@@ -910,9 +909,6 @@ public final class Partitions implements AutoCloseable {
             blocked = false;
         }
     }
-
-    /** For tests: runs in the reader after its last look for wakes, before its XREAD is sent. */
-    public volatile Runnable beforeBlockingRead;
 
     private Connection readConnection() {
         Connection c = readConnection;
@@ -1265,9 +1261,6 @@ public final class Partitions implements AutoCloseable {
         }
     }
 
-    /** For tests: runs in {@link #requeue} between the lease check and the re-offer. */
-    public volatile Runnable requeueHook;
-
     /**
      * Puts an out delivery back into the buffer under {@code l} if {@link #keeps} allows, in one
      * step with respect to {@link #lost} and the start of a release: checked before their drop
@@ -1281,10 +1274,7 @@ public final class Partitions implements AutoCloseable {
         if (!keeps(l)) {
             return false;
         }
-        Runnable hook = requeueHook;
-        if (hook != null) {
-            hook.run();
-        }
+        probe.beforeRequeue();
         offeredUnder.put(id, l);
         out.remove(id);
         backIntoSequencer.run();
@@ -1378,11 +1368,6 @@ public final class Partitions implements AutoCloseable {
             client.scripts().leaseRelease.eval(client.redis(), List.of(keys.routerLease()), List.of(r.value));
         }
         client.redis().zrem(keys.membersKey(), member);
-    }
-
-    /** For tests: the per-partition waits on a cluster, or null. */
-    public ClusterWaits clusterWaits() {
-        return waits;
     }
 
     static boolean isNoScript(JedisDataException e) {
