@@ -196,7 +196,7 @@ public final class WorkflowAdmin implements AutoCloseable {
             }
             to = newest.get();
         }
-        long start = System.nanoTime();
+        long start = transport.client().clock().nanoTime();
         int replayed = 0;
         String from = fromId;
         while (true) {
@@ -207,7 +207,7 @@ public final class WorkflowAdmin implements AutoCloseable {
             for (RedisDeadLetters.Entry e : page) {
                 // Pace by schedule, not by sleeping a fixed time after each one.
                 long due = start + TimeUnit.SECONDS.toNanos(1) * replayed / perSecond;
-                long wait = due - System.nanoTime();
+                long wait = due - transport.client().clock().nanoTime();
                 if (wait > 0) {
                     TimeUnit.NANOSECONDS.sleep(wait);
                 }
@@ -303,7 +303,7 @@ public final class WorkflowAdmin implements AutoCloseable {
                 leases.add(p.get(options.partitionLease(i)));
             }
             // Registrations expire by score; the instances themselves prune them, the admin only skips them.
-            members = p.zrangeByScore(options.membersKey(), "(" + System.currentTimeMillis(), "+inf");
+            members = p.zrangeByScore(options.membersKey(), "(" + transport.client().clock().wallMillis(), "+inf");
             p.sync();
         }
         long[] unsettled = PartitionKeys.unsettled(transport.client().redis(), transport.client().keys(), n);
@@ -387,7 +387,7 @@ public final class WorkflowAdmin implements AutoCloseable {
                 return Optional.<Duration>empty();
             }
             long addedMs = Long.parseLong(smallest.substring(0, smallest.indexOf('-')));
-            return Optional.of(Duration.ofMillis(Math.max(0, System.currentTimeMillis() - addedMs)));
+            return Optional.of(Duration.ofMillis(Math.max(0, transport.client().clock().wallMillis() - addedMs)));
         });
     }
 
@@ -416,7 +416,7 @@ public final class WorkflowAdmin implements AutoCloseable {
                 }
             }
             return oldest == Long.MAX_VALUE ? Optional.<Duration>empty()
-                    : Optional.of(Duration.ofMillis(Math.max(0, System.currentTimeMillis() - oldest)));
+                    : Optional.of(Duration.ofMillis(Math.max(0, transport.client().clock().wallMillis() - oldest)));
         });
     }
 

@@ -35,6 +35,7 @@ public final class StreamClient implements AutoCloseable {
     private final UnifiedJedis redis;
     private final Scripts scripts = new Scripts();
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final TransportThreads threads;
 
     public StreamClient(RedisOptions options, RedisConnector connector, TimeSource clock) {
         this.options = options;
@@ -43,6 +44,12 @@ public final class StreamClient implements AutoCloseable {
         this.codec = WireFormat.withMaxPayloadBytes(options.maxPayloadBytes());
         this.connector = connector;
         this.redis = connector.newPooledClient();
+        this.threads = new TransportThreads(options.stream());
+    }
+
+    /** {@return where the transport's threads come from} */
+    public TransportThreads threads() {
+        return threads;
     }
 
     public RedisOptions options() {

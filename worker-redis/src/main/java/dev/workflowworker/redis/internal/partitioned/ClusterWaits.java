@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
@@ -47,11 +46,7 @@ public final class ClusterWaits implements AutoCloseable {
         this.client = client;
         this.probe = probe;
         this.readyHere = readyHere;
-        this.threads = Executors.newCachedThreadPool(r -> {
-            Thread t = new Thread(r, "workflow-worker-partition-wait");
-            t.setDaemon(true);
-            return t;
-        });
+        this.threads = client.threads().cached("partition-wait");
     }
 
     /** One partition's blocking read and its connection, kept across waits. */
@@ -176,10 +171,10 @@ public final class ClusterWaits implements AutoCloseable {
                 e.getValue().closeConnection();
             }
         }
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
+        long deadline = client.clock().nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
         synchronized (signal) {
             while (!news && !closed) {
-                long left = deadline - System.nanoTime();
+                long left = deadline - client.clock().nanoTime();
                 if (left <= 0) {
                     return;
                 }

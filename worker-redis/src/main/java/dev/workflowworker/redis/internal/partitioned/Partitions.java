@@ -3,6 +3,7 @@ package dev.workflowworker.redis.internal.partitioned;
 import dev.workflowworker.redis.RedisOptions;
 import dev.workflowworker.redis.WorkflowAdmin;
 import dev.workflowworker.redis.internal.client.StreamClient;
+import dev.workflowworker.redis.internal.client.TransportThreads;
 import dev.workflowworker.redis.internal.client.StreamEntries;
 import dev.workflowworker.redis.internal.client.StreamKeys;
 import dev.workflowworker.redis.internal.client.Topology;
@@ -30,7 +31,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -219,23 +219,11 @@ public final class Partitions implements AutoCloseable {
         this.router = new Router(client, this);
         this.waits = Topology.isCluster(client.redis())
                 ? new ClusterWaits(client, probe, () -> wakePending.getAndSet(false) || sequencer.hasReady()) : null;
-        this.routerThread = new Thread(router, "workflow-worker-router-" + options.stream());
-        this.routerThread.setDaemon(true);
-        this.expiry = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "workflow-worker-lease-clock-" + options.stream());
-            t.setDaemon(true);
-            return t;
-        });
-        this.waker = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "workflow-worker-wake-" + options.stream());
-            t.setDaemon(true);
-            return t;
-        });
-        this.ticker = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "workflow-worker-partitions-" + options.stream());
-            t.setDaemon(true);
-            return t;
-        });
+        TransportThreads threads = client.threads();
+        this.routerThread = threads.newThread("router", router);
+        this.expiry = threads.scheduled("lease-clock");
+        this.waker = threads.single("wake");
+        this.ticker = threads.scheduled("partitions");
     }
 
     /** Starts the ownership rounds: every fifth of the lease TTL, at most every second. */
@@ -627,7 +615,7 @@ public final class Partitions implements AutoCloseable {
      * start, and waiting up to {@code maxWait} for one.
      */
     List<Delivery> read(int max, Duration maxWait) throws InterruptedException {
-        long deadline = System.nanoTime() + maxWait.toNanos();
+        long deadline = clock.nanoTime() + maxWait.toNanos();
         while (true) {
             List<KeySequencer.Taken> taken = sequencer.take(max);
             if (!taken.isEmpty()) {
@@ -650,7 +638,7 @@ public final class Partitions implements AutoCloseable {
                 }
                 continue;
             }
-            long remaining = deadline - System.nanoTime();
+            long remaining = deadline - clock.nanoTime();
             if (closed || remaining <= 0) {
                 return List.of();
             }

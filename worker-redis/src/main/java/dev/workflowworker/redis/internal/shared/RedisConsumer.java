@@ -272,7 +272,9 @@ public final class RedisConsumer implements EventTransport.LockingConsumer {
                     }
                     // A counter lost with the data (Redis restarted without persistence) starts
                     // again above every token drawn before: at the clock in microseconds, which a
-                    // counter drawing under a million tokens a second never overtakes.
+                    // counter drawing under a million tokens a second never overtakes. The real
+                    // clock, not the transport's TimeSource: a test's fake time could lie below
+                    // tokens drawn before, and a token must never be drawn twice.
                     p.set(keys.fenceKey(), Long.toString(System.currentTimeMillis() * 1000), SetParams.setParams().nx());
                     Response<Long> top = p.incrBy(keys.fenceKey(), n);
                     Response<List<String>> marks = p.mget(markerKeys);
