@@ -70,7 +70,7 @@ public final class PartitionedConsumer implements EventTransport.LockingConsumer
             }
             leases.add(lease);
         }
-        return partitions.complete(deliveries, leases);
+        return partitions.outcomes().complete(deliveries, leases);
     }
 
     /**
@@ -97,13 +97,13 @@ public final class PartitionedConsumer implements EventTransport.LockingConsumer
         for (Delivery d : deliveries) {
             leases.add(partitions.leaseOf(d));
         }
-        partitions.complete(deliveries, leases);
+        partitions.outcomes().complete(deliveries, leases);
     }
 
     @Override
     public void acknowledge(Delivery delivery) {
         checkOpen();
-        partitions.acknowledge(delivery);
+        partitions.outcomes().acknowledge(delivery);
     }
 
     /** Keeps the entry pending and its key's place: recorded in Redis so a next owner resumes it with its attempt. */
@@ -114,7 +114,7 @@ public final class PartitionedConsumer implements EventTransport.LockingConsumer
             throw new IllegalArgumentException("attempt must be >= 1: " + attempt);
         }
         checkOpen();
-        partitions.hold(delivery, dueAt.toEpochMilli(), attempt);
+        partitions.outcomes().hold(delivery, dueAt.toEpochMilli(), attempt);
     }
 
     @Override
@@ -123,7 +123,7 @@ public final class PartitionedConsumer implements EventTransport.LockingConsumer
         checkOpen();
         int p = partitions.partitionOf(delivery);
         String source = p < 0 ? client.options().stream() : client.keys().partitionStream(p);
-        partitions.deadLetter(delivery, DeadLetterFormat.encode(Partitions.streamId(delivery.id()), delivery.fields(),
+        partitions.outcomes().deadLetter(delivery, DeadLetterFormat.encode(Partitions.streamId(delivery.id()), delivery.fields(),
                 letter, source));
     }
 
@@ -131,7 +131,7 @@ public final class PartitionedConsumer implements EventTransport.LockingConsumer
     @Override
     public void release(Collection<Delivery> deliveries) {
         for (Delivery d : deliveries) {
-            partitions.handBack(d);
+            partitions.outcomes().handBack(d);
         }
     }
 

@@ -172,21 +172,10 @@ public final class Partitions implements AutoCloseable {
     private final Map<String, Lease> offeredUnder = new ConcurrentHashMap<>();
     private final ReentrantLock fetchLock = new ReentrantLock();
     private final AtomicInteger consumers = new AtomicInteger();
-    private final AtomicBoolean wakePending = new AtomicBoolean();
-    private final AtomicBoolean unblockSent = new AtomicBoolean();
     private final Cadence trim;
     private final ScheduledExecutorService ticker;
     /** Watches lease expiry by time; never blocked by Redis, unlike the ticker. */
     private final ScheduledExecutorService expiry;
-    /**
-     * Sends a wake again when the first reached Redis before the reader's XREAD. A thread of its
-     * own: not the lease clock (a hung Redis would hold it up), not the common pool (a host's
-     * blocking tasks may fill it).
-     */
-    private final java.util.concurrent.ExecutorService waker;
-    private volatile boolean blocked;
-    private volatile long readerClientId = -1;
-    private volatile Connection readConnection;
     private volatile boolean closed;
     /** False on a transport that only inspects (WorkflowAdmin's): nothing was taken, nothing is handed over. */
     private volatile boolean started;
@@ -197,8 +186,9 @@ public final class Partitions implements AutoCloseable {
     private final Object routerSignal = new Object();
     private final Router router;
     private final Thread routerThread;
-    /** On a cluster, where one XREAD cannot span partitions: a blocking read per partition. Null on one server. */
-    private final ClusterWaits waits;
+    /** The reader's blocking wait for new entries, and what cuts it short. */
+    private final ReaderWait readerWait;
+    private final Outcomes outcomes;
 
     Partitions(StreamClient client, PartitionProbe probe) {
         this.client = client;
@@ -217,12 +207,11 @@ public final class Partitions implements AutoCloseable {
         this.sequencer.onReady(this::wake);
         this.trim = new Cadence(clock, options.trimInterval(), options.trimInterval());
         this.router = new Router(client, this);
-        this.waits = Topology.isCluster(client.redis())
-                ? new ClusterWaits(client, probe, () -> wakePending.getAndSet(false) || sequencer.hasReady()) : null;
         TransportThreads threads = client.threads();
         this.routerThread = threads.newThread("router", router);
         this.expiry = threads.scheduled("lease-clock");
-        this.waker = threads.single("wake");
+        this.outcomes = new Outcomes(this, client, sequencer);
+        this.readerWait = new ReaderWait(client, probe, sequencer, expiry, threads.single("wake"), () -> closed);
         this.ticker = threads.scheduled("partitions");
     }
 
@@ -768,7 +757,7 @@ public final class Partitions implements AutoCloseable {
             if (log.headSettled()) {
                 // Entries settled already (skipped here) at the head: move the position over them
                 // now, as no outcome of them will.
-                advance(part.readerLease);
+                outcomes.advance(part.readerLease);
             }
         }
         return offered;
@@ -859,103 +848,13 @@ public final class Partitions implements AutoCloseable {
             sequencer.await(TimeUnit.MILLISECONDS.toNanos(Math.min(ms, 50)));
             return;
         }
-        if (waits != null) {
-            waits.await(keys, ids, ms);
-            return;
-        }
-        Connection c = readConnection();
-        unblockSent.set(false);
-        blocked = true;
-        try {
-            if (wakePending.getAndSet(false) || sequencer.hasReady()) {
-                return;
-            }
-            probe.beforeBlockingRead();
-            CommandArguments args = new CommandArguments(Protocol.Command.XREAD).add("COUNT").add(1)
-                    .add("BLOCK").add(ms).add("STREAMS");
-            for (String k : keys) {
-                args.key(k);
-            }
-            for (String id : ids) {
-                args.add(id);
-            }
-            c.setSoTimeout((int) Math.min(Integer.MAX_VALUE, client.connector().socketTimeoutMillis() + ms));
-            try {
-                c.executeCommand(args);
-            } finally {
-                if (c.isConnected()) {
-                    c.rollbackTimeout();
-                }
-            }
-        } catch (JedisException e) {
-            closeReadConnection();
-            if (closed) {
-                return;
-            }
-            throw client.unavailable("wait for new entries on " + options.stream(), e);
-        } finally {
-            blocked = false;
-        }
-    }
-
-    private Connection readConnection() {
-        Connection c = readConnection;
-        if (c == null || !c.isConnected() || c.isBroken()) {
-            closeReadConnection();
-            try {
-                c = client.connector().newDedicatedConnection(client.redis(), keys.partitionStream(0));
-                readerClientId = StreamEntries.number(c.executeCommand(
-                        new CommandArguments(Protocol.Command.CLIENT).add("ID")));
-            } catch (JedisException e) {
-                throw client.unavailable("open a read connection", e);
-            }
-            readConnection = c;
-        }
-        return c;
-    }
-
-    private void closeReadConnection() {
-        Connection c = readConnection;
-        readConnection = null;
-        readerClientId = -1;
-        if (c != null) {
-            try {
-                c.close();
-            } catch (RuntimeException e) {
-                log.debug("closing the read connection failed: {}", e.toString());
-            }
-        }
+        readerWait.await(keys, ids, ms);
     }
 
     /** Cuts a blocked read short, so a delivery that just became ready starts now rather than after the block. */
-    private void wake() {
-        wakePending.set(true);
-        ClusterWaits w = waits;
-        if (w != null) {
-            w.wake();
-            return;
-        }
-        if (Thread.holdsLock(this)) {
-            // No round trip under the monitor the lease clock needs: the holder wakes the reader after leaving it.
-            return;
-        }
-        long id = readerClientId;
-        if (blocked && id >= 0 && !unblockSent.getAndSet(true)) {
-            try {
-                Object unblocked = client.redis().executeCommand(
-                        new CommandArguments(Protocol.Command.CLIENT).add("UNBLOCK").add(id));
-                if (Long.valueOf(0).equals(unblocked) && blocked && !closed) {
-                    // The reader had checked for wakes but its XREAD had not reached Redis yet, so
-                    // there was nothing to unblock: try again in a moment, until it has or it left.
-                    unblockSent.set(false);
-                    // Timed by the lease clock, sent from elsewhere: a CLIENT UNBLOCK stuck on a
-                    // hung Redis must not hold up the clock that declares leases lost.
-                    expiry.schedule(() -> waker.execute(this::wake), 1, TimeUnit.MILLISECONDS);
-                }
-            } catch (JedisException | java.util.concurrent.RejectedExecutionException e) {
-                log.debug("unblocking the reader failed: {}", e.toString());
-            }
-        }
+    void wake() {
+        // No round trip under the monitor the lease clock needs: the holder wakes the reader after leaving it.
+        readerWait.wake(Thread.holdsLock(this));
     }
 
     // ---- outcomes ----
@@ -988,6 +887,16 @@ public final class Partitions implements AutoCloseable {
         return !l.lost && part != null && part.lease == l && !part.releasing && !part.rewind;
     }
 
+    /** {@return the lease an out delivery was read under, or null} */
+    Lease outLease(String id) {
+        return out.get(id);
+    }
+
+    /** {@return what records the outcomes of this process's deliveries} */
+    Outcomes outcomes() {
+        return outcomes;
+    }
+
     /** Forgets an out delivery whose outcome can no longer be recorded (its lease is lost). */
     void forget(String id) {
         out.remove(id);
@@ -1015,209 +924,9 @@ public final class Partitions implements AutoCloseable {
     }
 
     /** {@return the log of the partition read under {@code l}, or null once the partition is read under another lease} */
-    private PartitionLog logOf(Lease l) {
+    PartitionLog logOf(Lease l) {
         Part part = l.partition < 0 ? null : parts[l.partition];
         return part == null || part.readerLease != l ? null : part.log;
-    }
-
-    /**
-     * The keys and arguments of one commit of {@code ds} under {@code l}: the lease value, then
-     * what {@link PartitionLog#commit} says; null when the partition's log is gone with its lease.
-     */
-    private List<String> commitArgs(Lease l, List<Delivery> ds, boolean remember) {
-        PartitionLog log = logOf(l);
-        if (log == null) {
-            return null;
-        }
-        List<String> ids = new ArrayList<>(ds.size());
-        List<String> eventIds = new ArrayList<>(remember ? ds.size() : 0);
-        List<String> held = new ArrayList<>(0);
-        for (Delivery d : ds) {
-            String id = streamId(d.id());
-            ids.add(id);
-            if (remember) {
-                eventIds.add(d.eventId());
-            }
-            if (d.attempt() > 1) {
-                // a retried entry may have a held mark to drop with its settlement
-                held.add(id);
-            }
-        }
-        List<String> args = new ArrayList<>();
-        args.add(l.value);
-        args.addAll(log.commit(ids, eventIds, held));
-        return args;
-    }
-
-    /**
-     * Moves the committed position over settled entries at its head, settling nothing new. Its
-     * failure changes nothing that a later commit does not redo (the position it sends is absolute).
-     */
-    private void advance(Lease l) {
-        try {
-            commit(l, List.of());
-        } catch (RuntimeException e) {
-            log.debug("moving the position of partition {} failed; a later commit moves it: {}", l.partition,
-                    e.toString());
-        }
-    }
-
-    /** Settles deliveries of one lease without remembering their events; false when the lease was lost. */
-    private boolean commit(Lease l, List<Delivery> ds) {
-        List<String> args = l.lost ? null : commitArgs(l, ds, false);
-        if (args == null) {
-            return false;
-        }
-        long r = StreamEntries.number(client.call("commit " + ds.size() + " entries",
-                () -> client.scripts().partitionCommit.eval(client.redis(),
-                        PartitionKeys.commit(keys, l.partition), args, client.waitReplicas(), client.waitMs())));
-        if (r < 0) {
-            lost(l, "a commit was refused");
-            return false;
-        }
-        return true;
-    }
-
-    /**
-     * Commits successes grouped by lease, one script per partition, pipelined.
-     *
-     * @return the deliveries refused because their lease was lost; forgotten here, pending for the next owner
-     */
-    List<Delivery> complete(List<Delivery> deliveries, List<Lease> leases) {
-        Map<Lease, List<Delivery>> byLease = new HashMap<>();
-        List<Delivery> refused = new ArrayList<>(0);
-        for (int i = 0; i < deliveries.size(); i++) {
-            Lease l = leases.get(i);
-            if (l.lost) {
-                refused.add(deliveries.get(i));
-            } else {
-                byLease.computeIfAbsent(l, k -> new ArrayList<>()).add(deliveries.get(i));
-            }
-        }
-        if (!byLease.isEmpty()) {
-            List<Lease> order = new ArrayList<>(byLease.keySet());
-            List<List<String>> args = new ArrayList<>(order.size());
-            for (Lease l : order) {
-                args.add(commitArgs(l, byLease.get(l), true));
-            }
-            for (int i = order.size() - 1; i >= 0; i--) {
-                if (args.get(i) == null) {
-                    refused.addAll(byLease.remove(order.get(i)));
-                    order.remove(i);
-                    args.remove(i);
-                }
-            }
-            List<Object> replies;
-            try {
-                replies = order.isEmpty() ? List.of() : client.call("commit " + deliveries.size() + " entries",
-                    () -> client.scripts().partitionCommit.evalAll(client.redis(), order.size(),
-                            i -> PartitionKeys.commit(keys, order.get(i).partition), args::get,
-                            client.waitReplicas(), client.waitMs()));
-            } catch (RuntimeException e) {
-                byLease.forEach(this::unknownOutcome);
-                refused.forEach(d -> forget(d.id()));
-                throw e;
-            }
-            for (int i = 0; i < order.size(); i++) {
-                Lease l = order.get(i);
-                if (StreamEntries.number(replies.get(i)) < 0) {
-                    lost(l, "a commit was refused");
-                    refused.addAll(byLease.get(l));
-                } else {
-                    for (Delivery d : byLease.get(l)) {
-                        out.remove(d.id());
-                        sequencer.settled(d.id());
-                    }
-                }
-            }
-        }
-        for (Delivery d : refused) {
-            forget(d.id());
-        }
-        return refused;
-    }
-
-    void hold(Delivery d, long dueAtMillis, int attempt) {
-        Lease l = leaseOf(d);
-        if (l.lost) {
-            forget(d.id());
-            return;
-        }
-        long r;
-        try {
-            r = StreamEntries.number(client.call("hold entry " + d.id() + " for a retry",
-                    () -> client.scripts().partitionHold.eval(client.redis(),
-                            List.of(keys.partitionLease(l.partition), keys.partitionHeld(l.partition)),
-                            List.of(l.value, streamId(d.id()), attempt + ":" + dueAtMillis), client.waitReplicas(), client.waitMs())));
-        } catch (RuntimeException e) {
-            unknownOutcome(l, List.of(d));
-            throw e;
-        }
-        if (r == 1) {
-            // Back in the buffer under the same lease; the take that hands it out again checks it.
-            if (requeue(l, d.id(), () -> sequencer.hold(d.id(), dueAtMillis, attempt))) {
-                wake();
-            } else {
-                // Lost or being given up: the hold is recorded for the next owner, which resumes the key here.
-                forget(d.id());
-            }
-        } else {
-            lost(l, "a retry could not be recorded");
-            forget(d.id());
-        }
-    }
-
-    void deadLetter(Delivery d, Map<String, String> fields) {
-        Lease l = leaseOf(d);
-        if (l.lost) {
-            forget(d.id());
-            return;
-        }
-        List<String> args = new ArrayList<>(3 + fields.size() * 2);
-        args.add(l.value);
-        args.add(streamId(d.id()));
-        args.add(Long.toString(options.deadLetterMaxLength()));
-        fields.forEach((k, v) -> {
-            args.add(k);
-            args.add(v);
-        });
-        long r;
-        try {
-            r = StreamEntries.number(client.call("dead-letter entry " + d.id(),
-                    () -> client.scripts().partitionDeadLetter.eval(client.redis(),
-                            List.of(keys.partitionLease(l.partition), PartitionKeys.settled(keys, l.partition),
-                                    keys.partitionHeld(l.partition), keys.partitionDeadLetters(l.partition),
-                                    PartitionKeys.log(keys, l.partition)),
-                            args, client.waitReplicas(), client.waitMs())));
-        } catch (RuntimeException e) {
-            unknownOutcome(l, List.of(d));
-            throw e;
-        }
-        if (r < 0) {
-            lost(l, "a dead letter was refused");
-        } else {
-            PartitionLog log = logOf(l);
-            if (log != null) {
-                log.settledElsewhere(streamId(d.id()));
-                if (log.headSettled()) {
-                    // No success may follow to move the position (a run of poison): move it now,
-                    // or the read-ahead bound would stop the partition.
-                    advance(l);
-                }
-            }
-        }
-        forget(d.id());
-    }
-
-    void acknowledge(Delivery d) {
-        Lease l = leaseOf(d);
-        try {
-            commit(l, List.of(d));
-        } catch (RuntimeException e) {
-            unknownOutcome(l, List.of(d));
-            throw e;
-        }
-        forget(d.id());
     }
 
     /**
@@ -1227,7 +936,7 @@ public final class Partitions implements AutoCloseable {
      * stream order whatever is not settled (retry holds included), so the key's next event cannot
      * overtake an entry that was not settled.
      */
-    private synchronized void unknownOutcome(Lease l, List<Delivery> ds) {
+    synchronized void unknownOutcome(Lease l, List<Delivery> ds) {
         Part part = l.partition < 0 ? null : parts[l.partition];
         if (part != null && part.lease == l && !l.lost) {
             sequencer.dropPartition(l.partition);
@@ -1236,16 +945,6 @@ public final class Partitions implements AutoCloseable {
         }
         for (Delivery d : ds) {
             forget(d.id());
-        }
-    }
-
-    void handBack(Delivery d) {
-        Lease l = out.get(d.id());
-        if (l != null && requeue(l, d.id(), () -> sequencer.handBack(d.id()))) {
-            wake();
-        } else {
-            out.remove(d.id());
-            sequencer.settled(d.id());
         }
     }
 
@@ -1258,7 +957,7 @@ public final class Partitions implements AutoCloseable {
      *
      * @return false when the lease no longer keeps entries, and nothing was put back
      */
-    private synchronized boolean requeue(Lease l, String id, Runnable backIntoSequencer) {
+    synchronized boolean requeue(Lease l, String id, Runnable backIntoSequencer) {
         if (!keeps(l)) {
             return false;
         }
@@ -1319,7 +1018,6 @@ public final class Partitions implements AutoCloseable {
         // for the interruption. The round ends within the socket timeout.
         ticker.shutdown();
         expiry.shutdownNow();
-        waker.shutdownNow();
         try {
             if (!ticker.awaitTermination(2, TimeUnit.SECONDS)) {
                 ticker.shutdownNow();
@@ -1335,10 +1033,7 @@ public final class Partitions implements AutoCloseable {
                 log.debug("handing partitions over on close failed; their leases expire: {}", e.toString());
             }
         }
-        closeReadConnection();
-        if (waits != null) {
-            waits.close();
-        }
+        readerWait.close();
     }
 
     /** Leases deleted, membership removed: what close hands over at once. */
