@@ -93,7 +93,7 @@ public final class RedisConnector {
         pool.setMaxWait(options.connectTimeout().plus(options.socketTimeout()));
         // No PING per borrow: it would double the round trips of every command. Connections left
         // stale by a Redis restart are dropped by the evictor, or at once by the transport when a
-        // command fails on one (see RedisEventTransport#call).
+        // command fails on one (see StreamClient#call).
         pool.setTestOnBorrow(false);
         pool.setTestWhileIdle(true);
         pool.setTimeBetweenEvictionRuns(Duration.ofSeconds(30));
