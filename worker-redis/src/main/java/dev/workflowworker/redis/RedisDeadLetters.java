@@ -1,10 +1,9 @@
 package dev.workflowworker.redis;
 
+import dev.workflowworker.core.wire.DeadLetterFormat;
 import dev.workflowworker.redis.internal.client.LuaScript;
 import dev.workflowworker.redis.internal.client.StreamEntries;
 import dev.workflowworker.redis.internal.client.Topology;
-
-import dev.workflowworker.core.wire.DeadLetterFormat;
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.CommandArguments;
 import redis.clients.jedis.Protocol;

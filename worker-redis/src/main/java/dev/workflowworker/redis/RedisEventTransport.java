@@ -1,5 +1,13 @@
 package dev.workflowworker.redis;
 
+import dev.workflowworker.api.ErrorClassifier;
+import dev.workflowworker.api.PartitionOwnership;
+import dev.workflowworker.api.RetryHolds;
+import dev.workflowworker.api.StreamStats;
+import dev.workflowworker.api.spi.EventTransport;
+import dev.workflowworker.api.spi.LockProvider;
+import dev.workflowworker.api.WorkflowEvent;
+import dev.workflowworker.core.TimeSource;
 import dev.workflowworker.redis.internal.StreamMode;
 import dev.workflowworker.redis.internal.client.RedisConnector;
 import dev.workflowworker.redis.internal.client.StreamClient;
@@ -7,40 +15,15 @@ import dev.workflowworker.redis.internal.partitioned.PartitionProbe;
 import dev.workflowworker.redis.internal.partitioned.PartitionedStream;
 import dev.workflowworker.redis.internal.shared.KeyLocks;
 import dev.workflowworker.redis.internal.shared.SharedStream;
-
-import dev.workflowworker.api.ErrorClassifier;
-import dev.workflowworker.api.PartitionOwnership;
-import dev.workflowworker.api.RetryHolds;
-import dev.workflowworker.core.order.KeySequencer;
-import dev.workflowworker.api.StreamStats;
-import dev.workflowworker.api.spi.EventTransport;
-import dev.workflowworker.api.spi.LockProvider;
-import dev.workflowworker.api.WorkflowEvent;
-import dev.workflowworker.core.Cadence;
-import dev.workflowworker.core.TimeSource;
-import dev.workflowworker.core.wire.WireFormat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import redis.clients.jedis.AbstractPipeline;
-import redis.clients.jedis.CommandArguments;
-import redis.clients.jedis.Protocol;
-import redis.clients.jedis.UnifiedJedis;
-import redis.clients.jedis.Response;
-import redis.clients.jedis.exceptions.JedisConnectionException;
-import redis.clients.jedis.exceptions.JedisDataException;
-import redis.clients.jedis.exceptions.JedisException;
 
 import java.lang.management.ManagementFactory;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Supplier;
 
 /**
  * The Redis Streams transport: events are entries of one stream read through a consumer group,
@@ -75,7 +58,8 @@ public final class RedisEventTransport implements EventTransport {
         this.options = options;
         this.client = new StreamClient(options, new RedisConnector(options, options.password(),
                 "workflow-worker-" + ManagementFactory.getRuntimeMXBean().getPid()), clock);
-        this.mode = options.partitioned() ? new PartitionedStream(client, probe) : new SharedStream(client, this::locks, () -> locks().keyLocks());
+        this.mode = options.partitioned() ? new PartitionedStream(client, probe)
+                : new SharedStream(client, this::locks, () -> locks().keyLocks());
     }
 
     /**

@@ -1,11 +1,10 @@
 package dev.workflowworker.redis;
 
+import dev.workflowworker.api.spi.Lock;
+import dev.workflowworker.api.spi.LockProvider;
 import dev.workflowworker.redis.internal.client.RedisConnector;
 import dev.workflowworker.redis.internal.client.Scripts;
 import dev.workflowworker.redis.internal.shared.KeyLocks;
-
-import dev.workflowworker.api.spi.Lock;
-import dev.workflowworker.api.spi.LockProvider;
 
 import java.time.Duration;
 import java.util.Collection;

@@ -1,8 +1,7 @@
 package dev.workflowworker.redis;
 
-import dev.workflowworker.redis.internal.client.ClusterSlots;
-
 import dev.workflowworker.core.Setting;
+import dev.workflowworker.redis.internal.client.ClusterSlots;
 
 import javax.net.ssl.SSLSocketFactory;
 import java.time.Duration;

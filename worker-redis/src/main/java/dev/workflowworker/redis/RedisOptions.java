@@ -1,9 +1,8 @@
 package dev.workflowworker.redis;
 
+import dev.workflowworker.core.Setting;
 import dev.workflowworker.redis.internal.client.RedisUri;
 import dev.workflowworker.redis.internal.client.StreamKeys;
-
-import dev.workflowworker.core.Setting;
 
 import javax.net.ssl.SSLSocketFactory;
 import java.nio.file.Path;

@@ -1,10 +1,9 @@
 package dev.workflowworker.redis;
 
-import dev.workflowworker.redis.internal.partitioned.PartitionProbe;
-import dev.workflowworker.redis.internal.partitioned.Router;
-
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.core.testing.Await;
+import dev.workflowworker.redis.internal.partitioned.PartitionProbe;
+import dev.workflowworker.redis.internal.partitioned.Router;
 import dev.workflowworker.redis.testsupport.SpawnedRedisCluster;
 import dev.workflowworker.redis.testsupport.SpawnedRedisServer;
 import org.junit.jupiter.api.AfterAll;

@@ -1,12 +1,11 @@
 package dev.workflowworker.redis;
 
-import dev.workflowworker.redis.internal.partitioned.PartitionKeys;
-
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.core.ActionRuntime;
 import dev.workflowworker.core.WorkerService;
 import dev.workflowworker.core.testing.Await;
 import dev.workflowworker.core.wire.WireFormat;
+import dev.workflowworker.redis.internal.partitioned.PartitionKeys;
 import dev.workflowworker.redis.testsupport.RedisServer;
 import dev.workflowworker.redis.testsupport.RedisServerExtension;
 import org.junit.jupiter.api.AfterEach;

@@ -1,8 +1,5 @@
 package dev.workflowworker.redis;
 
-import dev.workflowworker.redis.internal.partitioned.PartitionKeys;
-import dev.workflowworker.redis.internal.partitioned.Partitions;
-
 import dev.workflowworker.api.EventContext;
 import dev.workflowworker.api.EventOutcome;
 import dev.workflowworker.api.RecoverableWorkflowException;
@@ -11,6 +8,8 @@ import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.core.ActionRuntime;
 import dev.workflowworker.core.WorkerService;
 import dev.workflowworker.core.testing.Await;
+import dev.workflowworker.redis.internal.partitioned.PartitionKeys;
+import dev.workflowworker.redis.internal.partitioned.Partitions;
 import dev.workflowworker.redis.testsupport.RedisServer;
 import dev.workflowworker.redis.testsupport.RedisServerExtension;
 import org.junit.jupiter.api.AfterEach;

@@ -1,13 +1,12 @@
 package dev.workflowworker.redis;
 
-import dev.workflowworker.redis.internal.shared.RedisConsumer;
-
 import dev.workflowworker.api.DeadLetter;
 import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.api.ErrorCategory;
 import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.core.testing.Await;
+import dev.workflowworker.redis.internal.shared.RedisConsumer;
 import dev.workflowworker.redis.testsupport.RedisServer;
 import dev.workflowworker.redis.testsupport.RedisServerExtension;
 import org.junit.jupiter.api.AfterEach;

@@ -1,13 +1,12 @@
 package dev.workflowworker.redis.internal;
 
-import dev.workflowworker.redis.RedisUnavailableException;
-
 import dev.workflowworker.api.PartitionOwnership;
 import dev.workflowworker.api.RetryHolds;
 import dev.workflowworker.api.StreamStats;
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.api.spi.LockProvider;
+import dev.workflowworker.redis.RedisUnavailableException;
 
 import java.util.List;
 import java.util.Map;

@@ -1,10 +1,9 @@
 package dev.workflowworker.redis.internal.client;
 
-import dev.workflowworker.redis.RedisOptions;
-import dev.workflowworker.redis.RedisUnavailableException;
-
 import dev.workflowworker.core.TimeSource;
 import dev.workflowworker.core.wire.WireFormat;
+import dev.workflowworker.redis.RedisOptions;
+import dev.workflowworker.redis.RedisUnavailableException;
 import redis.clients.jedis.CommandArguments;
 import redis.clients.jedis.Protocol;
 import redis.clients.jedis.UnifiedJedis;

@@ -1,7 +1,6 @@
 package dev.workflowworker.redis.internal.client;
 
 import dev.workflowworker.redis.RedisUnavailableException;
-
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.AbstractPipeline;

@@ -1,12 +1,11 @@
 package dev.workflowworker.redis.internal.partitioned;
 
-import dev.workflowworker.redis.internal.client.StreamClient;
-
 import dev.workflowworker.api.DeadLetter;
 import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.api.spi.Lock;
 import dev.workflowworker.core.wire.DeadLetterFormat;
+import dev.workflowworker.redis.internal.client.StreamClient;
 
 import java.time.Duration;
 import java.time.Instant;

@@ -1,23 +1,21 @@
 package dev.workflowworker.redis.internal.partitioned;
 
-import dev.workflowworker.redis.RedisOptions;
-import dev.workflowworker.redis.WorkflowAdmin;
-import dev.workflowworker.redis.internal.client.StreamClient;
-import dev.workflowworker.redis.internal.client.TransportThreads;
-import dev.workflowworker.redis.internal.client.StreamEntries;
-import dev.workflowworker.redis.internal.client.StreamKeys;
-import dev.workflowworker.redis.internal.client.Topology;
-
 import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.api.spi.Lock;
 import dev.workflowworker.core.Cadence;
 import dev.workflowworker.core.TimeSource;
 import dev.workflowworker.core.order.KeySequencer;
+import dev.workflowworker.redis.RedisOptions;
+import dev.workflowworker.redis.WorkflowAdmin;
+import dev.workflowworker.redis.internal.client.StreamClient;
+import dev.workflowworker.redis.internal.client.StreamEntries;
+import dev.workflowworker.redis.internal.client.StreamKeys;
+import dev.workflowworker.redis.internal.client.Topology;
+import dev.workflowworker.redis.internal.client.TransportThreads;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.CommandArguments;
-import redis.clients.jedis.Connection;
 import redis.clients.jedis.Protocol;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.exceptions.JedisDataException;
@@ -26,14 +24,12 @@ import redis.clients.jedis.exceptions.JedisException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 

@@ -1,20 +1,18 @@
 package dev.workflowworker.redis.internal.partitioned;
 
+import dev.workflowworker.core.Cadence;
+import dev.workflowworker.core.wire.WireFormat;
 import dev.workflowworker.redis.PartitionRouting;
 import dev.workflowworker.redis.RedisOptions;
 import dev.workflowworker.redis.internal.client.StreamClient;
 import dev.workflowworker.redis.internal.client.StreamEntries;
 import dev.workflowworker.redis.internal.client.StreamKeys;
 import dev.workflowworker.redis.internal.client.Topology;
-
-import dev.workflowworker.core.Cadence;
-import dev.workflowworker.core.wire.WireFormat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.CommandArguments;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.Protocol;
-import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisException;
 
 import java.util.ArrayList;

@@ -1,5 +1,7 @@
 package dev.workflowworker.redis.internal.shared;
 
+import dev.workflowworker.api.spi.Lock;
+import dev.workflowworker.api.spi.LockProvider;
 import dev.workflowworker.redis.RedisLockProvider;
 import dev.workflowworker.redis.RedisOptions;
 import dev.workflowworker.redis.RedisUnavailableException;
@@ -7,9 +9,6 @@ import dev.workflowworker.redis.internal.client.Scripts;
 import dev.workflowworker.redis.internal.client.StreamClient;
 import dev.workflowworker.redis.internal.client.StreamEntries;
 import dev.workflowworker.redis.internal.client.StreamKeys;
-
-import dev.workflowworker.api.spi.Lock;
-import dev.workflowworker.api.spi.LockProvider;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.UnifiedJedis;

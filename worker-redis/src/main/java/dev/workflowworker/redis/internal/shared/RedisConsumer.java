@@ -1,12 +1,5 @@
 package dev.workflowworker.redis.internal.shared;
 
-import dev.workflowworker.redis.RedisOptions;
-import dev.workflowworker.redis.RedisUnavailableException;
-import dev.workflowworker.redis.internal.client.StreamClient;
-import dev.workflowworker.redis.internal.client.StreamEntries;
-import dev.workflowworker.redis.internal.client.StreamKeys;
-import dev.workflowworker.redis.internal.client.Topology;
-
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.workflowworker.api.DeadLetter;
@@ -15,6 +8,12 @@ import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.api.spi.Lock;
 import dev.workflowworker.core.wire.DeadLetterFormat;
 import dev.workflowworker.core.wire.WireFormat;
+import dev.workflowworker.redis.RedisOptions;
+import dev.workflowworker.redis.RedisUnavailableException;
+import dev.workflowworker.redis.internal.client.StreamClient;
+import dev.workflowworker.redis.internal.client.StreamEntries;
+import dev.workflowworker.redis.internal.client.StreamKeys;
+import dev.workflowworker.redis.internal.client.Topology;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.CommandArguments;

@@ -1,10 +1,5 @@
 package dev.workflowworker.redis.internal.shared;
 
-import dev.workflowworker.redis.RedisOptions;
-import dev.workflowworker.redis.internal.StreamMode;
-import dev.workflowworker.redis.internal.client.StreamClient;
-import dev.workflowworker.redis.internal.client.StreamEntries;
-
 import dev.workflowworker.api.PartitionOwnership;
 import dev.workflowworker.api.RetryHolds;
 import dev.workflowworker.api.StreamStats;
@@ -12,6 +7,10 @@ import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.api.spi.LockProvider;
 import dev.workflowworker.core.Cadence;
+import dev.workflowworker.redis.RedisOptions;
+import dev.workflowworker.redis.internal.StreamMode;
+import dev.workflowworker.redis.internal.client.StreamClient;
+import dev.workflowworker.redis.internal.client.StreamEntries;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.CommandArguments;
