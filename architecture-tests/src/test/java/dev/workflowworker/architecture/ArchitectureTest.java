@@ -89,7 +89,7 @@ class ArchitectureTest {
     static final ArchRule REDIS_MODES_DO_NOT_DEPEND_ON_EACH_OTHER = classes()
             .that().resideInAnyPackage(REDIS_SHARED + "..", REDIS_PARTITIONED + "..")
             .should(notDependOnTheOtherMode())
-            .because("the shared and the partitioned mode are chosen once, in RedisEventTransport.create(); "
+            .because("the shared and the partitioned mode are chosen once, when a RedisEventTransport is made; "
                     + "what both need lives in internal.client");
 
     static ArchCondition<JavaClass> notDependOnTheOtherMode() {
