@@ -50,6 +50,27 @@ class ArchitectureRulesCanFailTest {
     }
 
     @Test
+    void redisInternalsRuleFailsOnTheDashboard() {
+        assertViolated(ArchitectureTest.NO_MODULE_REACHES_INTO_ANOTHER_MODULES_INTERNALS,
+                dev.workflowworker.dashboard.archfixture.DashboardUsingRedisInternals.class,
+                "dev.workflowworker.redis.internal.client.StreamEntries");
+    }
+
+    @Test
+    void redisModesRuleFailsEitherWay() {
+        assertViolated(ArchitectureTest.REDIS_MODES_DO_NOT_DEPEND_ON_EACH_OTHER,
+                dev.workflowworker.redis.internal.shared.archfixture.SharedModeUsingPartitions.class,
+                "dev.workflowworker.redis.internal.partitioned.PartitionLog");
+        assertViolated(ArchitectureTest.REDIS_MODES_DO_NOT_DEPEND_ON_EACH_OTHER,
+                dev.workflowworker.redis.internal.partitioned.archfixture.PartitionedModeUsingTheSharedConsumer.class,
+                "dev.workflowworker.redis.internal.shared.RedisConsumer");
+        assertFalse(ArchitectureTest.REDIS_MODES_DO_NOT_DEPEND_ON_EACH_OTHER
+                .evaluate(new ClassFileImporter().importClasses(
+                        dev.workflowworker.redis.internal.shared.archfixture.SharedModeUsingTheClient.class))
+                .hasViolation(), "both modes may use internal.client");
+    }
+
+    @Test
     void moduleOfAPackage() {
         assertEquals("dev.workflowworker.core", ArchitectureTest.module("dev.workflowworker.core.internal"));
         assertEquals("dev.workflowworker.core", ArchitectureTest.module("dev.workflowworker.core"));

@@ -20,6 +20,9 @@ import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 @AnalyzeClasses(packages = "dev.workflowworker", importOptions = ImportOption.DoNotIncludeTests.class)
 class ArchitectureTest {
 
+    static final String REDIS_SHARED = "dev.workflowworker.redis.internal.shared";
+    static final String REDIS_PARTITIONED = "dev.workflowworker.redis.internal.partitioned";
+
     /** A host may depend on worker-api alone, so it must not drag in anything beyond the JDK. */
     @ArchTest
     static final ArchRule API_DEPENDS_ON_THE_JDK_ONLY = classes()
@@ -76,6 +79,33 @@ class ArchitectureTest {
             .should().dependOnClassesThat()
             .resideInAnyPackage("dev.workflowworker.examples..", "dev.workflowworker.benchmarks..")
             .because("examples and benchmarks are not deployed");
+
+    /**
+     * The transport's two modes share the client layer only: what one shared stream needs never
+     * reaches the partitioned mode's classes, nor the other way round (docs/ARCHITECTURE.md,
+     * "Modules").
+     */
+    @ArchTest
+    static final ArchRule REDIS_MODES_DO_NOT_DEPEND_ON_EACH_OTHER = classes()
+            .that().resideInAnyPackage(REDIS_SHARED + "..", REDIS_PARTITIONED + "..")
+            .should(notDependOnTheOtherMode())
+            .because("the shared and the partitioned mode are chosen once, when a RedisEventTransport is made; "
+                    + "what both need lives in internal.client");
+
+    static ArchCondition<JavaClass> notDependOnTheOtherMode() {
+        return new ArchCondition<>("not depend on the other Redis stream mode") {
+            @Override
+            public void check(JavaClass origin, ConditionEvents events) {
+                String other = origin.getPackageName().startsWith(REDIS_SHARED) ? REDIS_PARTITIONED : REDIS_SHARED;
+                for (Dependency d : origin.getDirectDependenciesFromSelf()) {
+                    String target = d.getTargetClass().getPackageName();
+                    if (target.equals(other) || target.startsWith(other + ".")) {
+                        events.add(SimpleConditionEvent.violated(d, d.getDescription()));
+                    }
+                }
+            }
+        };
+    }
 
     static ArchCondition<JavaClass> notDependOnTheInternalsOfAnotherModule() {
         return new ArchCondition<>("not depend on the internal packages of another module") {

@@ -1,6 +1,9 @@
 package dev.workflowworker.redis;
 
 import dev.workflowworker.core.wire.DeadLetterFormat;
+import dev.workflowworker.redis.internal.client.LuaScript;
+import dev.workflowworker.redis.internal.client.StreamEntries;
+import dev.workflowworker.redis.internal.client.Topology;
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.CommandArguments;
 import redis.clients.jedis.Protocol;
@@ -98,9 +101,9 @@ public final class RedisDeadLetters {
     /** {@return how many dead letters the stream holds (all partitions' together)} */
     public long size() {
         if (partitions > 0) {
-            return transport.call("count dead letters", () -> {
+            return transport.client().call("count dead letters", () -> {
                 List<Response<Long>> lengths = new ArrayList<>(partitions);
-                try (AbstractPipeline p = Topology.pipeline(transport.redis())) {
+                try (AbstractPipeline p = Topology.pipeline(transport.client().redis())) {
                     for (int i = 0; i < partitions; i++) {
                         lengths.add(p.xlen(options.partitionDeadLetters(i)));
                     }
@@ -113,8 +116,8 @@ public final class RedisDeadLetters {
                 return n;
             });
         }
-        return transport.call("count dead letters", () -> {
-            Object n = transport.redis().executeCommand(
+        return transport.client().call("count dead letters", () -> {
+            Object n = transport.client().redis().executeCommand(
                     new CommandArguments(Protocol.Command.XLEN).key(options.deadLetterStream()));
             return StreamEntries.number(n);
         });
@@ -205,14 +208,14 @@ public final class RedisDeadLetters {
         }
         sharedId(from.startsWith("(") ? from.substring(1) : from);
         sharedId(to.startsWith("(") ? to.substring(1) : to);
-        Object reply = transport.call("list dead letters", () -> transport.redis().executeCommand(
+        Object reply = transport.client().call("list dead letters", () -> transport.client().redis().executeCommand(
                 new CommandArguments(Protocol.Command.XRANGE).key(options.deadLetterStream()).add(from).add(to)
                         .add("COUNT").add(max)));
         return entries(reply, -1);
     }
 
     private List<Entry> xrange(int partition, String from, String to, int max) {
-        Object reply = transport.call("list dead letters", () -> transport.redis().executeCommand(
+        Object reply = transport.client().call("list dead letters", () -> transport.client().redis().executeCommand(
                 new CommandArguments(Protocol.Command.XRANGE).key(options.partitionDeadLetters(partition)).add(from)
                         .add(to).add("COUNT").add(max)));
         return entries(reply, partition);
@@ -234,9 +237,9 @@ public final class RedisDeadLetters {
      */
     private List<Entry> merged(Protocol.Command command, String[] starts, String[] ends, int max,
                                Comparator<Entry> order) {
-        List<Object> replies = transport.call("list dead letters", () -> {
+        List<Object> replies = transport.client().call("list dead letters", () -> {
             List<Response<Object>> rs = new ArrayList<>(partitions);
-            try (AbstractPipeline p = Topology.pipeline(transport.redis())) {
+            try (AbstractPipeline p = Topology.pipeline(transport.client().redis())) {
                 for (int q = 0; q < partitions; q++) {
                     rs.add(p.sendCommand(new CommandArguments(command)
                             .key(options.partitionDeadLetters(q)).add(starts[q]).add(ends[q]).add("COUNT").add(max)));
@@ -392,7 +395,7 @@ public final class RedisDeadLetters {
             throw new IllegalArgumentException("max must be >= 1: " + max);
         }
         if (partitions == 0) {
-            Object reply = transport.call("list dead letters", () -> transport.redis().executeCommand(
+            Object reply = transport.client().call("list dead letters", () -> transport.client().redis().executeCommand(
                     new CommandArguments(Protocol.Command.XREVRANGE).key(options.deadLetterStream()).add(from).add(to)
                             .add("COUNT").add(max)));
             return entries(reply, -1);
@@ -435,12 +438,12 @@ public final class RedisDeadLetters {
         if (at.partition >= 0) {
             // The partition's dead-letter stream and stream share one hash tag: one slot, no lease
             // needed, as an append is what any producer does.
-            Object newId = transport.call("replay dead letter " + id, () -> REPLAY.eval(transport.redis(),
+            Object newId = transport.client().call("replay dead letter " + id, () -> REPLAY.eval(transport.client().redis(),
                     List.of(options.partitionDeadLetters(at.partition), options.partitionStream(at.partition)),
                     List.of(at.streamId)));
             return Optional.ofNullable(StreamEntries.text(newId)).map(n -> at.partition + "/" + n);
         }
-        Object newId = transport.call("replay dead letter " + id, () -> REPLAY.eval(transport.redis(),
+        Object newId = transport.client().call("replay dead letter " + id, () -> REPLAY.eval(transport.client().redis(),
                 List.of(options.deadLetterStream(), options.stream()), List.of(at.streamId)));
         return Optional.ofNullable(StreamEntries.text(newId));
     }
@@ -455,7 +458,7 @@ public final class RedisDeadLetters {
     public boolean delete(String id) {
         Position at = entry(id);
         String key = at.partition < 0 ? options.deadLetterStream() : options.partitionDeadLetters(at.partition);
-        return transport.call("delete dead letter " + id, () -> StreamEntries.number(transport.redis().executeCommand(
+        return transport.client().call("delete dead letter " + id, () -> StreamEntries.number(transport.client().redis().executeCommand(
                 new CommandArguments(Protocol.Command.XDEL).key(key).add(at.streamId)))) == 1;
     }
 
@@ -467,7 +470,7 @@ public final class RedisDeadLetters {
      */
     long purge() {
         if (partitions > 0) {
-            List<Object> counts = transport.call("purge dead letters", () -> PURGE.evalAll(transport.redis(),
+            List<Object> counts = transport.client().call("purge dead letters", () -> PURGE.evalAll(transport.client().redis(),
                     partitions, q -> List.of(options.partitionDeadLetters(q)), q -> List.of()));
             long n = 0;
             for (Object c : counts) {
@@ -476,7 +479,7 @@ public final class RedisDeadLetters {
             return n;
         }
         long n = size();
-        transport.call("purge dead letters", () -> transport.redis().del(options.deadLetterStream()));
+        transport.client().call("purge dead letters", () -> transport.client().redis().del(options.deadLetterStream()));
         return n;
     }
 
@@ -494,9 +497,9 @@ public final class RedisDeadLetters {
         } else {
             keys.add(options.deadLetterStream());
         }
-        List<Object> replies = transport.call("find the newest dead letter", () -> {
+        List<Object> replies = transport.client().call("find the newest dead letter", () -> {
             List<Response<Object>> rs = new ArrayList<>(keys.size());
-            try (AbstractPipeline p = Topology.pipeline(transport.redis())) {
+            try (AbstractPipeline p = Topology.pipeline(transport.client().redis())) {
                 for (String k : keys) {
                     rs.add(p.sendCommand(new CommandArguments(Protocol.Command.XREVRANGE).key(k).add("+").add("-")
                             .add("COUNT").add(1)));

@@ -3,36 +3,27 @@ package dev.workflowworker.redis;
 import dev.workflowworker.api.ErrorClassifier;
 import dev.workflowworker.api.PartitionOwnership;
 import dev.workflowworker.api.RetryHolds;
-import dev.workflowworker.core.order.KeySequencer;
 import dev.workflowworker.api.StreamStats;
 import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.api.spi.LockProvider;
 import dev.workflowworker.api.WorkflowEvent;
-import dev.workflowworker.core.Cadence;
 import dev.workflowworker.core.TimeSource;
-import dev.workflowworker.core.wire.WireFormat;
+import dev.workflowworker.redis.internal.StreamMode;
+import dev.workflowworker.redis.internal.client.RedisConnector;
+import dev.workflowworker.redis.internal.client.StreamClient;
+import dev.workflowworker.redis.internal.partitioned.PartitionProbe;
+import dev.workflowworker.redis.internal.partitioned.PartitionedStream;
+import dev.workflowworker.redis.internal.shared.KeyLocks;
+import dev.workflowworker.redis.internal.shared.SharedStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import redis.clients.jedis.AbstractPipeline;
-import redis.clients.jedis.CommandArguments;
-import redis.clients.jedis.Protocol;
-import redis.clients.jedis.UnifiedJedis;
-import redis.clients.jedis.Response;
-import redis.clients.jedis.exceptions.JedisConnectionException;
-import redis.clients.jedis.exceptions.JedisDataException;
-import redis.clients.jedis.exceptions.JedisException;
 
 import java.lang.management.ManagementFactory;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Supplier;
 
 /**
  * The Redis Streams transport: events are entries of one stream read through a consumer group,
@@ -56,37 +47,19 @@ import java.util.function.Supplier;
 public final class RedisEventTransport implements EventTransport {
 
     private static final Logger log = LoggerFactory.getLogger(RedisEventTransport.class);
-    /** Most retries one mover run returns to the stream; bounds the script's run time. */
-    static final int MOVER_BATCH = 100;
 
     private final RedisOptions options;
-    private final TimeSource clock;
-    private final WireFormat codec;
-    private final RedisConnector connector;
-    private final UnifiedJedis redis;
-    private final Scripts scripts = new Scripts();
-    private final AtomicBoolean groupReady = new AtomicBoolean();
-    private final AtomicBoolean closed = new AtomicBoolean();
-    private final Set<RedisConsumer> consumers = ConcurrentHashMap.newKeySet();
-    private final Cadence mover;
-    private final Cadence trim;
-    private final Cadence consumerCleanup;
-    /** Earliest known due time in the retry set, in clock millis; Long.MAX_VALUE when none is known. */
-    private volatile long nextRetryDueMillis = Long.MAX_VALUE;
+    private final StreamClient client;
+    /** One shared stream or P partition streams: chosen here, once. */
+    private final StreamMode mode;
     private volatile RedisLockProvider lockProvider;
-    /** Set when the stream is partitioned; null for one shared stream and for the admin's read-only transport. */
-    private volatile Partitions partitions;
 
-    private RedisEventTransport(RedisOptions options, TimeSource clock) {
+    private RedisEventTransport(RedisOptions options, TimeSource clock, PartitionProbe probe) {
         this.options = options;
-        this.clock = clock;
-        this.codec = WireFormat.withMaxPayloadBytes(options.maxPayloadBytes());
-        this.connector = new RedisConnector(options, "workflow-worker-" + ManagementFactory.getRuntimeMXBean().getPid());
-        this.redis = connector.newPooledClient();
-        this.mover = new Cadence(clock, options.retryPollInterval(), Duration.ZERO);
-        this.trim = new Cadence(clock, options.trimInterval(), options.trimInterval());
-        this.consumerCleanup = new Cadence(clock, options.consumerRetention().dividedBy(2),
-                options.consumerRetention().dividedBy(2));
+        this.client = new StreamClient(options, new RedisConnector(options, options.password(),
+                "workflow-worker-" + ManagementFactory.getRuntimeMXBean().getPid()), clock);
+        this.mode = options.partitioned() ? new PartitionedStream(client, probe)
+                : new SharedStream(client, this::locks, () -> locks().keyLocks());
     }
 
     /**
@@ -113,23 +86,17 @@ public final class RedisEventTransport implements EventTransport {
      * @throws IllegalStateException if Redis answers but refuses the transport (see {@link #create(RedisOptions)})
      */
     public static RedisEventTransport create(RedisOptions options, TimeSource clock) {
+        return create(options, clock, PartitionProbe.NONE);
+    }
+
+    /** Like {@link #create(RedisOptions, TimeSource)}, with a probe that tests make races with. */
+    static RedisEventTransport create(RedisOptions options, TimeSource clock, PartitionProbe probe) {
         RedisEventTransport t = new RedisEventTransport(Objects.requireNonNull(options, "options"),
-                Objects.requireNonNull(clock, "clock"));
+                Objects.requireNonNull(clock, "clock"), probe);
         try {
-            if (options.partitioned()) {
-                t.partitions = new Partitions(t);
-                try {
-                    t.partitions.setUp();
-                } finally {
-                    // Also when Redis is not reachable yet: the rounds set up the layout once it is.
-                    t.partitions.start();
-                }
-            } else {
-                t.checkNotPartitioned();
-                t.ensureGroup();
-            }
-            t.call("load Lua scripts", () -> {
-                t.scripts.loadAll(t.redis);
+            t.mode.start();
+            t.client.call("load Lua scripts", () -> {
+                t.client.scripts().loadAll(t.client.redis());
                 return null;
             });
         } catch (RedisUnavailableException e) {
@@ -149,32 +116,14 @@ public final class RedisEventTransport implements EventTransport {
         return t;
     }
 
-    /** A stream another instance partitioned must not be read as one shared stream beside it. */
-    private void checkNotPartitioned() {
-        String recorded = call("check the partition count", () -> redis.get(options.partitionCountKey()));
-        if (recorded != null) {
-            throw new IllegalStateException("partitions: this instance is configured with 0 partitions (one shared "
-                    + "stream) but stream " + options.stream() + " was created with " + recorded + " (recorded in "
-                    + options.partitionCountKey() + "); set partitions(" + recorded + ") or WORKER_PARTITIONS="
-                    + recorded);
-        }
-    }
-
     @Override
     public Optional<PartitionOwnership> ownership() {
-        Partitions p = partitions;
-        return p == null ? Optional.empty()
-                : Optional.of(new PartitionOwnership(p.count(), p.owned(), p.share(), p.renewalFailing()));
+        return mode.ownership();
     }
 
     @Override
     public Optional<RetryHolds> retryHolds() {
-        Partitions p = partitions;
-        if (p == null) {
-            return Optional.empty();
-        }
-        KeySequencer.Holds h = p.sequencer.holds();
-        return Optional.of(new RetryHolds(h.keys(), h.longestMillis()));
+        return mode.retryHolds();
     }
 
     /**
@@ -182,8 +131,7 @@ public final class RedisEventTransport implements EventTransport {
      * moves as instances join and leave.
      */
     public List<Integer> ownedPartitions() {
-        Partitions p = partitions;
-        return p == null ? List.of() : p.owned();
+        return mode.ownedPartitions();
     }
 
     /**
@@ -194,7 +142,8 @@ public final class RedisEventTransport implements EventTransport {
      * use, as on any transport.
      */
     static RedisEventTransport createWithoutSetup(RedisOptions options) {
-        return new RedisEventTransport(Objects.requireNonNull(options, "options"), TimeSource.system());
+        return new RedisEventTransport(Objects.requireNonNull(options, "options"), TimeSource.system(),
+                PartitionProbe.NONE);
     }
 
     /** {@return the options this transport was created with} */
@@ -227,7 +176,7 @@ public final class RedisEventTransport implements EventTransport {
      */
     @Override
     public Optional<LockProvider> lockProvider() {
-        return Optional.of(partitions != null ? PartitionLeases.INSTANCE : locks());
+        return mode.lockProvider();
     }
 
     /**
@@ -239,7 +188,7 @@ public final class RedisEventTransport implements EventTransport {
         if (p == null) {
             synchronized (this) {
                 if (lockProvider == null) {
-                    lockProvider = new RedisLockProvider(options, redis, scripts, false);
+                    lockProvider = new RedisLockProvider(new KeyLocks(options, client.redis(), client.scripts(), false));
                 }
                 p = lockProvider;
             }
@@ -250,14 +199,14 @@ public final class RedisEventTransport implements EventTransport {
     @Override
     public String publish(WorkflowEvent event) {
         Objects.requireNonNull(event, "event");
-        checkOpen();
-        Map<String, String> fields = codec.encode(event, 1);
+        client.checkOpen();
+        Map<String, String> fields = client.codec().encode(event, 1);
         if (options.waitReplicas() > 0 || options.cluster()) {
             // Through the pipeline path: WAIT must follow the XADD on its connection, and a
             // cluster's redirects are answered there without repeating a write that happened.
             return publishAll(List.of(event)).get(0);
         }
-        return call("publish event " + event.eventId(), () -> xadd(streamOf(event), fields));
+        return client.call("publish event " + event.eventId(), () -> client.xadd(mode.streamOf(event), fields));
     }
 
     /**
@@ -269,70 +218,15 @@ public final class RedisEventTransport implements EventTransport {
      */
     @Override
     public List<String> publishAll(List<WorkflowEvent> events) {
-        checkOpen();
+        client.checkOpen();
         List<Map<String, String>> encoded = new ArrayList<>(events.size());
         for (WorkflowEvent event : events) {
-            encoded.add(codec.encode(Objects.requireNonNull(event, "event"), 1));
+            encoded.add(client.codec().encode(Objects.requireNonNull(event, "event"), 1));
         }
         if (encoded.isEmpty()) {
             return List.of();
         }
-        if (options.cluster() && options.partitioned()) {
-            return publishPerPartition(events, encoded);
-        }
-        return call("publish " + encoded.size() + " events", () -> {
-            List<Object> replies = Topology.sendAll(redis, encoded.size(),
-                    i -> xaddArguments(streamOf(events.get(i)), encoded.get(i)),
-                    i -> streamOf(events.get(i)), (i, e) -> false,
-                    options.waitReplicas(), options.waitTimeout().toMillis(), () -> "a publish of " + encoded.size() + " event(s)");
-            List<String> ids = new ArrayList<>(replies.size());
-            for (Object r : replies) {
-                ids.add(StreamEntries.text(r));
-            }
-            return ids;
-        });
-    }
-
-    /**
-     * On a cluster, each partition's events go in one script call, so a slot moving mid-batch
-     * cannot write a later event of a key before an earlier one that was redirected.
-     */
-    private List<String> publishPerPartition(List<WorkflowEvent> events, List<Map<String, String>> encoded) {
-        Map<String, List<Integer>> byStream = new java.util.LinkedHashMap<>();
-        for (int i = 0; i < events.size(); i++) {
-            byStream.computeIfAbsent(streamOf(events.get(i)), k -> new ArrayList<>()).add(i);
-        }
-        List<String> streams = new ArrayList<>(byStream.keySet());
-        List<Object> replies = call("publish " + events.size() + " events", () -> scripts.publishAll.evalAll(redis,
-                streams.size(), i -> List.of(streams.get(i)), i -> {
-                    List<String> args = new ArrayList<>();
-                    for (int e : byStream.get(streams.get(i))) {
-                        Map<String, String> fields = encoded.get(e);
-                        args.add(Integer.toString(fields.size() * 2));
-                        fields.forEach((k, v) -> {
-                            args.add(k);
-                            args.add(v);
-                        });
-                    }
-                    return args;
-                }, options.waitReplicas(), options.waitTimeout().toMillis()));
-        String[] ids = new String[events.size()];
-        for (int s = 0; s < streams.size(); s++) {
-            List<?> written = (List<?>) replies.get(s);
-            List<Integer> order = byStream.get(streams.get(s));
-            for (int k = 0; k < order.size(); k++) {
-                ids[order.get(k)] = StreamEntries.text(written.get(k));
-            }
-        }
-        return List.of(ids);
-    }
-
-    /** The stream an event is written to: its partition's, routed by lock key, or the one shared stream. */
-    private String streamOf(WorkflowEvent event) {
-        if (!options.partitioned()) {
-            return options.stream();
-        }
-        return options.partitionStream(PartitionRouting.partitionOf(event.lockKey(), options.partitions()));
+        return mode.publishAll(events, encoded);
     }
 
     @Override
@@ -340,14 +234,8 @@ public final class RedisEventTransport implements EventTransport {
         if (consumerName == null || consumerName.isBlank()) {
             throw new IllegalArgumentException("consumerName must not be blank");
         }
-        checkOpen();
-        Partitions p = partitions;
-        if (p != null) {
-            return new PartitionedConsumer(this, p, consumerName);
-        }
-        RedisConsumer consumer = new RedisConsumer(this, consumerName);
-        consumers.add(consumer);
-        return consumer;
+        client.checkOpen();
+        return mode.openConsumer(consumerName);
     }
 
     /**
@@ -355,7 +243,7 @@ public final class RedisEventTransport implements EventTransport {
      * what failed for good.
      */
     public RedisDeadLetters deadLetters() {
-        checkOpen();
+        client.checkOpen();
         return new RedisDeadLetters(this);
     }
 
@@ -366,8 +254,8 @@ public final class RedisEventTransport implements EventTransport {
      * @return how many retries were moved
      */
     public int moveDueRetries() {
-        checkOpen();
-        return call("move due retries", this::runMover);
+        client.checkOpen();
+        return mode.moveDueRetries();
     }
 
     /**
@@ -377,407 +265,38 @@ public final class RedisEventTransport implements EventTransport {
      * @return how many entries were removed
      */
     public long trimStream() {
-        checkOpen();
-        return call("trim stream", () -> StreamEntries.number(
-                scripts.trim.eval(redis, List.of(options.stream()), List.of())));
+        client.checkOpen();
+        return mode.trim();
     }
 
     @Override
     public void close() {
-        if (!closed.compareAndSet(false, true)) {
+        if (!client.markClosed()) {
             return;
         }
-        for (RedisConsumer c : new ArrayList<>(consumers)) {
-            c.close();
-        }
-        Partitions p = partitions;
-        if (p != null) {
-            p.close();
-        }
-        redis.close();
+        mode.close();
+        client.close();
         log.debug("Redis transport for {} closed", options.endpoint());
     }
 
-    // ---- shared by consumers ----
-
-    UnifiedJedis redis() {
-        return redis;
-    }
-
-    /** @return replicas every write must reach before it counts (see RedisOptions#waitReplicas) */
-    int waitReplicas() {
-        return options.waitReplicas();
-    }
-
-    long waitMs() {
-        return options.waitTimeout().toMillis();
-    }
-
-    /** For tests: the partitioned state, or null. */
-    Partitions partitions() {
-        return partitions;
-    }
-
-    RedisConnector connector() {
-        return connector;
-    }
-
-    Scripts scripts() {
-        return scripts;
-    }
-
-    WireFormat codec() {
-        return codec;
-    }
-
-    TimeSource clock() {
-        return clock;
-    }
-
-    boolean isClosed() {
-        return closed.get();
-    }
-
-    void forget(RedisConsumer consumer) {
-        consumers.remove(consumer);
-    }
-
-    void checkOpen() {
-        if (closed.get()) {
-            throw new IllegalStateException("the Redis transport is closed");
-        }
-    }
-
-    String xadd(String stream, Map<String, String> fields) {
-        return StreamEntries.text(redis.executeCommand(xaddArguments(stream, fields)));
-    }
-
-    private static CommandArguments xaddArguments(String stream, Map<String, String> fields) {
-        CommandArguments args = new CommandArguments(Protocol.Command.XADD).key(stream).add("*");
-        for (Map.Entry<String, String> f : fields.entrySet()) {
-            args.add(f.getKey()).add(f.getValue());
-        }
-        return args;
-    }
-
-    /** Creates the group unless this transport already knows it exists. */
-    void ensureGroup() {
-        ensureGroup(options.groupStartId());
-    }
-
-    private void ensureGroup(String startId) {
-        if (groupReady.get()) {
-            return;
-        }
-        call("create consumer group", () -> {
-            try {
-                redis.executeCommand(new CommandArguments(Protocol.Command.XGROUP).add("CREATE")
-                        .key(options.stream()).add(options.group()).add(startId).add("MKSTREAM"));
-                log.info("Created consumer group {} on stream {} starting at '{}'",
-                        options.group(), options.stream(), startId);
-            } catch (JedisDataException e) {
-                if (e.getMessage() == null || !e.getMessage().startsWith("BUSYGROUP")) {
-                    throw e;
-                }
-            }
-            return null;
-        });
-        groupReady.set(true);
-    }
-
     /**
-     * Runs an operation that needs the group; if Redis lost it (restart without persistence,
-     * stream deleted), re-creates it and runs the operation once more.
-     */
-    <T> T withGroup(String what, Supplier<T> op) {
-        ensureGroup();
-        try {
-            return call(what, op);
-        } catch (JedisDataException e) {
-            if (!isNoGroup(e)) {
-                throw e;
-            }
-            log.warn("Consumer group {} on stream {} is gone (Redis restarted empty or the stream was deleted); "
-                    + "re-creating it", options.group(), options.stream());
-            groupReady.set(false);
-            // From the start, whatever the configured start id (that is for the first creation):
-            // entries written since the group was lost were never delivered, and '$' would skip them.
-            ensureGroup("0");
-            return call(what, op);
-        }
-    }
-
-    static boolean isNoGroup(JedisDataException e) {
-        return e.getMessage() != null && e.getMessage().contains("NOGROUP");
-    }
-
-    /**
-     * Runs a command on the pool, translating connection failures into
-     * {@link RedisUnavailableException} naming the endpoint. Every operation that goes through here is
-     * safe to repeat (the outcome scripts check that the entry is still pending; a repeated publish
-     * makes a duplicate entry, which processed markers settle; the batch claim, which is not, uses
-     * {@link #callOnce}), so after a connection failure the
-     * pool's idle connections, likely stale after a Redis restart, are dropped and the command is
-     * tried once more on a fresh connection.
-     */
-    <T> T call(String what, Supplier<T> op) {
-        return callRetryingOnce(redis, options, what, op);
-    }
-
-    /** Like {@link #call} but never repeats the operation: for one that is not safe to repeat. */
-    <T> T callOnce(String what, Supplier<T> op) {
-        return callWith(redis, options, what, op, false);
-    }
-
-    static <T> T callRetryingOnce(UnifiedJedis redis, RedisOptions options, String what, Supplier<T> op) {
-        return callWith(redis, options, what, op, true);
-    }
-
-    private static <T> T callWith(UnifiedJedis redis, RedisOptions options, String what, Supplier<T> op,
-                                  boolean repeat) {
-        try {
-            return noReplyAsConnectionFailure(op);
-        } catch (JedisException first) {
-            if (!isConnectionFailure(first)) {
-                throw first;
-            }
-            clearIdle(redis);
-            if (!repeat) {
-                throw unavailable(options, what, first);
-            }
-            try {
-                return noReplyAsConnectionFailure(op);
-            } catch (JedisException second) {
-                if (isConnectionFailure(second)) {
-                    throw unavailable(options, what, second);
-                }
-                throw second;
-            }
-        }
-    }
-
-    /** A cluster pipeline call left without a reply by a failed node connection is a connection failure. */
-    private static <T> T noReplyAsConnectionFailure(Supplier<T> op) {
-        try {
-            return op.get();
-        } catch (IllegalStateException e) {
-            if (Topology.isUnsetReply(e)) {
-                throw Topology.noReply(e);
-            }
-            throw e;
-        }
-    }
-
-    private static void clearIdle(UnifiedJedis redis) {
-        Topology.clearIdle(redis);
-    }
-
-    RedisUnavailableException unavailable(String what, Throwable cause) {
-        return unavailable(options, what, cause);
-    }
-
-    static RedisUnavailableException unavailable(RedisOptions options, String what, Throwable cause) {
-        return new RedisUnavailableException("cannot " + what + ": Redis at " + options.endpoint()
-                + " is unreachable (" + rootMessage(cause) + ")", cause);
-    }
-
-    static boolean isConnectionFailure(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            // A cluster client that ran out of attempts, or a cluster that lost its quorum for
-            // the slot, is as unreachable as a server that refuses connections.
-            if (t instanceof JedisConnectionException || Topology.clusterUnreachable(t)
-                    || (t instanceof JedisDataException && t.getMessage() != null
-                        && t.getMessage().startsWith("CLUSTERDOWN"))) {
-                return true;
-            }
-            if (t instanceof JedisDataException) {
-                return false;
-            }
-        }
-        // A pool that cannot create a connection reports a bare JedisException.
-        return e instanceof JedisException && e.getMessage() != null
-                && e.getMessage().contains("Could not get a resource");
-    }
-
-    private static String rootMessage(Throwable e) {
-        Throwable t = e;
-        while (t.getCause() != null && t.getCause() != t) {
-            t = t.getCause();
-        }
-        return t.getClass().getSimpleName() + ": " + t.getMessage();
-    }
-
-    /**
-     * Runs the mover when it is due: every {@link RedisOptions#retryPollInterval()} at most, and
-     * at once when the earliest known retry falls due. At most one caller per transport runs it
-     * at a time; the script itself is safe against movers of other transports.
-     *
-     * @return milliseconds until the next known retry is due, or Long.MAX_VALUE
-     */
-    long maybeMoveRetries() {
-        if (clock.wallMillis() >= nextRetryDueMillis) {
-            mover.fireNext();
-        }
-        if (mover.tryFire()) {
-            runMover();
-        }
-        long due = nextRetryDueMillis;
-        return due == Long.MAX_VALUE ? Long.MAX_VALUE : Math.max(0, due - clock.wallMillis());
-    }
-
-    private int runMover() {
-        Object reply = scripts.moveDue.eval(redis, List.of(options.retryKey(), options.stream()),
-                List.of(Long.toString(clock.wallMillis()), Integer.toString(MOVER_BATCH)));
-        List<?> r = (List<?>) reply;
-        int moved = (int) StreamEntries.number(r.get(0));
-        String next = StreamEntries.text(r.get(1));
-        double nextDue = Double.parseDouble(next);
-        nextRetryDueMillis = nextDue < 0 ? Long.MAX_VALUE : (long) nextDue;
-        if (moved > 0) {
-            log.debug("Moved {} due retries back to stream {}", moved, options.stream());
-            if (moved == MOVER_BATCH) {
-                // More may be due; let the next poll run the mover again at once.
-                mover.fireNext();
-            }
-        }
-        return moved;
-    }
-
-    /** Learns about a retry scheduled by this transport so the mover runs when it falls due. */
-    void noteRetryDue(long dueMillis) {
-        if (dueMillis < nextRetryDueMillis) {
-            nextRetryDueMillis = dueMillis;
-        }
-    }
-
-    void maybeTrim() {
-        if (trim.tryFire()) {
-            try {
-                long removed = trimStream();
-                if (removed > 0) {
-                    log.debug("Trimmed {} settled entries from stream {}", removed, options.stream());
-                }
-            } catch (JedisDataException e) {
-                // Trimming only saves memory; a failure must not fail the read it piggybacks on.
-                log.warn("Trimming stream {} failed: {}", options.stream(), e.getMessage());
-            }
-        }
-    }
-
-    void maybeRemoveIdleConsumers(String self) {
-        if (consumerCleanup.tryFire()) {
-            removeIdleConsumers(self);
-        }
-    }
-
-    int removeIdleConsumers(String self) {
-        long removed = StreamEntries.number(withGroup("remove idle consumers", () -> scripts.removeIdleConsumers.eval(
-                redis, List.of(options.stream()),
-                List.of(options.group(), Long.toString(options.consumerRetention().toMillis()), self))));
-        if (removed > 0) {
-            log.info("Removed {} idle consumers owning nothing from group {}", removed, options.group());
-        }
-        return (int) removed;
-    }
-
-    /**
-     * Lag and pending count of the group (XINFO GROUPS), retry-set size and dead letters, in one
-     * pipelined round trip.
+     * Lag and pending count of the group (XINFO GROUPS), retry-set size and dead letters; on a
+     * partitioned stream, summed over the partitions.
      *
      * @throws RedisUnavailableException if Redis cannot be reached
      */
     @Override
     public Optional<StreamStats> stats() {
-        if (options.partitioned()) {
-            return Optional.of(call("read stream statistics", this::partitionedStats));
-        }
-        return Optional.of(call("read stream statistics", () -> {
-            long lag = -1;
-            long pending = 0;
-            if (redis().exists(options.stream())) {
-                Object groups = redis().executeCommand(new CommandArguments(Protocol.Command.XINFO).add("GROUPS")
-                        .key(options.stream()));
-                for (Object g : (List<?>) groups) {
-                    java.util.Map<String, Object> info = StreamEntries.pairs((List<?>) g);
-                    if (options.group().equals(StreamEntries.text(info.get("name")))) {
-                        pending = StreamEntries.number(info.get("pending"));
-                        lag = info.get("lag") == null ? -1 : StreamEntries.number(info.get("lag"));
-                    }
-                }
-            }
-            long retries = redis().zcard(options.retryKey());
-            long dead = redis().exists(options.deadLetterStream()) ? redis().xlen(options.deadLetterStream()) : 0;
-            return new StreamStats(lag, pending, retries, dead);
-        }));
+        return Optional.of(mode.stats());
     }
 
-    /** Sums over the partitions, in two pipelined round trips. */
-    private StreamStats partitionedStats() {
-        int n = options.partitions();
-        List<Response<Long>> held = new ArrayList<>(n);
-        List<Response<Object>> dead = new ArrayList<>(n);
-        try (AbstractPipeline p = Topology.pipeline(redis)) {
-            for (int i = 0; i < n; i++) {
-                held.add(p.hlen(options.partitionHeld(i)));
-                // XLEN of a missing key is 0.
-                dead.add(p.sendCommand(new CommandArguments(Protocol.Command.XLEN).key(options.partitionDeadLetters(i))));
-            }
-            p.sync();
-        }
-        long pending = 0;
-        for (long u : PartitionKeys.unsettled(redis, options, n)) {
-            pending += u;
-        }
-        long retries = 0;
-        long deadLetters = 0;
-        for (int i = 0; i < n; i++) {
-            retries += held.get(i).get();
-            deadLetters += StreamEntries.number(dead.get(i).get());
-        }
-        return new StreamStats(pending, pending, retries, deadLetters);
+    /** The client the transport's parts talk to Redis through. */
+    StreamClient client() {
+        return client;
     }
 
-    /** The Lua scripts, loaded once per transport. */
-    static final class Scripts {
-        final LuaScript reschedule = LuaScript.load("reschedule");
-        final LuaScript deadLetter = LuaScript.load("dead_letter");
-        final LuaScript moveDue = LuaScript.load("move_due");
-        final LuaScript keepAlive = LuaScript.load("keep_alive");
-        final LuaScript release = LuaScript.load("release");
-        final LuaScript removeIdleConsumers = LuaScript.load("remove_idle_consumers");
-        final LuaScript trim = LuaScript.load("trim");
-        final LuaScript lockAcquire = LuaScript.load("lock_acquire");
-        final LuaScript lockRenew = LuaScript.load("lock_renew");
-        final LuaScript lockRelease = LuaScript.load("lock_release");
-        final LuaScript lockAcquireAll = LuaScript.load("lock_acquire_all");
-        final LuaScript lockReleaseAll = LuaScript.load("lock_release_all");
-        final LuaScript completeAll = LuaScript.load("complete_all");
-        final LuaScript existsAll = LuaScript.load("exists_all");
-        final LuaScript completeRelease = LuaScript.load("complete_release");
-        final LuaScript partitionRead = LuaScript.load("partition_read");
-        final LuaScript partitionCommit = LuaScript.load("partition_commit");
-        final LuaScript partitionOpen = LuaScript.load("partition_open");
-        final LuaScript partitionInit = LuaScript.load("partition_init");
-        final LuaScript partitionTrim = LuaScript.load("partition_trim");
-        final LuaScript partitionHold = LuaScript.load("partition_hold");
-        final LuaScript partitionDeadLetter = LuaScript.load("partition_dead_letter");
-        final LuaScript leaseAcquire = LuaScript.load("lease_acquire");
-        final LuaScript leaseRenew = LuaScript.load("lease_renew");
-        final LuaScript leaseRelease = LuaScript.load("lease_release");
-        final LuaScript route = LuaScript.load("route");
-        final LuaScript publishAll = LuaScript.load("publish_all");
-
-        List<LuaScript> all() {
-            return List.of(reschedule, deadLetter, moveDue, keepAlive, release, removeIdleConsumers, trim,
-                    lockAcquire, lockRenew, lockRelease, lockAcquireAll, lockReleaseAll, completeAll, existsAll, completeRelease,
-                    partitionRead, partitionCommit, partitionOpen, partitionInit, partitionTrim, partitionHold, partitionDeadLetter, leaseAcquire, leaseRenew,
-                    leaseRelease, route, publishAll);
-        }
-
-        void loadAll(UnifiedJedis redis) {
-            for (LuaScript s : all()) {
-                s.loadInto(redis);
-            }
-        }
+    /** For tests: how this transport reads its stream. */
+    StreamMode mode() {
+        return mode;
     }
 }

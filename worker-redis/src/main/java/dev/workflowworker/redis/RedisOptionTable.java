@@ -1,6 +1,7 @@
 package dev.workflowworker.redis;
 
 import dev.workflowworker.core.Setting;
+import dev.workflowworker.redis.internal.client.ClusterSlots;
 
 import javax.net.ssl.SSLSocketFactory;
 import java.time.Duration;

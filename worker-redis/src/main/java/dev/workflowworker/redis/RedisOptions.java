@@ -1,6 +1,8 @@
 package dev.workflowworker.redis;
 
 import dev.workflowworker.core.Setting;
+import dev.workflowworker.redis.internal.client.RedisUri;
+import dev.workflowworker.redis.internal.client.StreamKeys;
 
 import javax.net.ssl.SSLSocketFactory;
 import java.nio.file.Path;
@@ -62,12 +64,12 @@ public final class RedisOptions {
 
     /** Never changed; the derived keys are filled in. */
     private final Setting.Values values;
-    /** On a cluster, the hash tag of each partition, chosen to spread them evenly over the slots; null otherwise. */
-    private final String[] partitionTags;
+    /** The names of the stream's keys, derived from the settings. */
+    private final StreamKeys keys;
 
     private RedisOptions(Setting.Values values) {
         this.values = values;
-        partitionTags = cluster() && partitions() > 0 ? ClusterSlots.balancedTags(stream(), partitions()) : null;
+        keys = StreamKeys.of(this);
     }
 
     /** {@return a builder with every default: a local Redis and the default stream and group} */
@@ -206,45 +208,22 @@ public final class RedisOptions {
     public boolean partitioned() { return partitions() > 0; }
     /** {@return how long a partition's lease lasts without renewal} */
     public Duration partitionLeaseTtl() { return values.get(PARTITION_LEASE_TTL); }
-    /**
-     * {@return the stream key of partition {@code i}}: the whole key is its hash tag, so every key
-     * of the partition lives in one Redis Cluster slot, and partitions spread over the slots.
-     */
-    String partitionStream(int i) { return "{" + (partitionTags != null ? partitionTags[i] : stream() + "#" + i) + "}"; }
-    /** @return the lease key of partition {@code i}: "owner|token" of its current owner */
-    String partitionLease(int i) { return partitionStream(i) + ":lease"; }
-    /** @return the counter the lease tokens of partition {@code i} are drawn from */
-    String partitionFence(int i) { return partitionStream(i) + ":fence"; }
-    /** @return the hash of partition {@code i}'s entries a retry holds: id to "attempt:dueMillis" */
-    String partitionHeld(int i) { return partitionStream(i) + ":held"; }
-    /**
-     * @return the sorted set of partition {@code i}'s completed event ids, scored by completion
-     *     time and kept for {@link #processedTtl()}: the partitioned form of processed markers
-     */
-    String partitionCompleted(int i) { return partitionStream(i) + ":completed"; }
-    /** @return the dead-letter stream of partition {@code i} */
-    String partitionDeadLetters(int i) { return partitionStream(i) + ":dlq"; }
-    /** @return the last source-stream id routed into partition {@code i} */
-    String partitionRouted(int i) { return partitionStream(i) + ":routed"; }
-    /**
-     * @return the router's lease: its hash tag is the stream's whole name, so it shares the slot
-     *     of the single stream it reads
-     */
-    String routerLease() { return "{" + stream() + "}:router"; }
-    /** @return the counter the router's lease tokens are drawn from */
-    String routerFence() { return "{" + stream() + "}:router-fence"; }
-    /** @return the group the router reads the single stream with */
-    String routerGroup() { return group() + "-router"; }
-    /** @return where the stream's partition count is recorded */
-    String partitionCountKey() { return stream() + ":partitions"; }
-    /** @return the sorted set of live instances sharing the partitions, scored by heartbeat expiry */
-    String membersKey() { return stream() + ":members"; }
-    /** @return the processed-marker key of an event */
-    String processedKey(String eventId) { return keyPrefix() + "processed:" + eventId; }
-    /** @return the lock key of a lock key */
-    String lockKey(String key) { return keyPrefix() + "lock:" + key; }
-    /** @return the fencing counter of a lock key */
-    String fenceKey() { return keyPrefix() + "fence"; }
+    // The key names are StreamKeys'; these stay for the tests of this package.
+    String partitionStream(int i) { return keys.partitionStream(i); }
+    String partitionLease(int i) { return keys.partitionLease(i); }
+    String partitionFence(int i) { return keys.partitionFence(i); }
+    String partitionHeld(int i) { return keys.partitionHeld(i); }
+    String partitionCompleted(int i) { return keys.partitionCompleted(i); }
+    String partitionDeadLetters(int i) { return keys.partitionDeadLetters(i); }
+    String partitionRouted(int i) { return keys.partitionRouted(i); }
+    String routerLease() { return keys.routerLease(); }
+    String routerFence() { return keys.routerFence(); }
+    String routerGroup() { return keys.routerGroup(); }
+    String partitionCountKey() { return keys.partitionCountKey(); }
+    String membersKey() { return keys.membersKey(); }
+    String processedKey(String eventId) { return keys.processedKey(eventId); }
+    String lockKey(String key) { return keys.lockKey(key); }
+    String fenceKey() { return keys.fenceKey(); }
 
     /**
      * {@return where Redis is, for messages: scheme, user, host, port and database, never the

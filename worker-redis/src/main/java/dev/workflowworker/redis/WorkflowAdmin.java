@@ -1,5 +1,9 @@
 package dev.workflowworker.redis;
 
+import dev.workflowworker.redis.internal.client.StreamClient;
+import dev.workflowworker.redis.internal.client.StreamEntries;
+import dev.workflowworker.redis.internal.client.Topology;
+import dev.workflowworker.redis.internal.partitioned.PartitionKeys;
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.CommandArguments;
 import redis.clients.jedis.Protocol;
@@ -66,8 +70,8 @@ public final class WorkflowAdmin implements AutoCloseable {
         if (known > 0) {
             return known;
         }
-        String recorded = transport.call("read the partition count",
-                () -> transport.redis().get(options.partitionCountKey()));
+        String recorded = transport.client().call("read the partition count",
+                () -> transport.client().redis().get(options.partitionCountKey()));
         if (recorded == null) {
             return options.partitions();
         }
@@ -191,7 +195,7 @@ public final class WorkflowAdmin implements AutoCloseable {
             }
             to = newest.get();
         }
-        long start = System.nanoTime();
+        long start = transport.client().clock().nanoTime();
         int replayed = 0;
         String from = fromId;
         while (true) {
@@ -202,7 +206,7 @@ public final class WorkflowAdmin implements AutoCloseable {
             for (RedisDeadLetters.Entry e : page) {
                 // Pace by schedule, not by sleeping a fixed time after each one.
                 long due = start + TimeUnit.SECONDS.toNanos(1) * replayed / perSecond;
-                long wait = due - System.nanoTime();
+                long wait = due - transport.client().clock().nanoTime();
                 if (wait > 0) {
                     TimeUnit.NANOSECONDS.sleep(wait);
                 }
@@ -251,11 +255,11 @@ public final class WorkflowAdmin implements AutoCloseable {
     public QueueStats stats() {
         int partitions = partitions();
         if (partitions > 0) {
-            return transport.call("read queue stats", () -> partitionedStats(partitions));
+            return transport.client().call("read queue stats", () -> partitionedStats(partitions));
         }
         dev.workflowworker.api.StreamStats st = transport.stats().orElseThrow();
-        return transport.call("read queue stats", () -> {
-            var redis = transport.redis();
+        return transport.client().call("read queue stats", () -> {
+            var redis = transport.client().redis();
             String stream = options.stream();
             long length = 0;
             List<ConsumerStats> consumers = new ArrayList<>();
@@ -266,7 +270,7 @@ public final class WorkflowAdmin implements AutoCloseable {
                     cs = redis.executeCommand(new CommandArguments(Protocol.Command.XINFO).add("CONSUMERS")
                             .key(stream).add(options.group()));
                 } catch (JedisDataException e) {
-                    if (!RedisEventTransport.isNoGroup(e)) {
+                    if (!StreamClient.isNoGroup(e)) {
                         throw e;
                     }
                     // No worker has read the stream yet: the group does not exist, so it has no consumers.
@@ -290,7 +294,7 @@ public final class WorkflowAdmin implements AutoCloseable {
         List<Response<Long>> dead = new ArrayList<>(n);
         List<Response<String>> leases = new ArrayList<>(n);
         Response<List<String>> members;
-        try (AbstractPipeline p = Topology.pipeline(transport.redis())) {
+        try (AbstractPipeline p = Topology.pipeline(transport.client().redis())) {
             for (int i = 0; i < n; i++) {
                 lengths.add(p.xlen(options.partitionStream(i)));
                 held.add(p.hlen(options.partitionHeld(i)));
@@ -298,10 +302,10 @@ public final class WorkflowAdmin implements AutoCloseable {
                 leases.add(p.get(options.partitionLease(i)));
             }
             // Registrations expire by score; the instances themselves prune them, the admin only skips them.
-            members = p.zrangeByScore(options.membersKey(), "(" + System.currentTimeMillis(), "+inf");
+            members = p.zrangeByScore(options.membersKey(), "(" + transport.client().clock().wallMillis(), "+inf");
             p.sync();
         }
-        long[] unsettled = PartitionKeys.unsettled(transport.redis(), options, n);
+        long[] unsettled = PartitionKeys.unsettled(transport.client().redis(), transport.client().keys(), n);
         // Nobody created the stream (its partition count is not recorded): its lag is unknown, not 0.
         boolean created = recordedPartitions > 0;
         List<PartitionStats> rows = new ArrayList<>(n);
@@ -361,8 +365,8 @@ public final class WorkflowAdmin implements AutoCloseable {
         if (n > 0) {
             return oldestPendingAgeOverPartitions(n);
         }
-        return transport.call("read oldest pending", () -> {
-            var redis = transport.redis();
+        return transport.client().call("read oldest pending", () -> {
+            var redis = transport.client().redis();
             if (!redis.exists(options.stream())) {
                 return Optional.<Duration>empty();
             }
@@ -371,7 +375,7 @@ public final class WorkflowAdmin implements AutoCloseable {
                 reply = redis.executeCommand(new CommandArguments(Protocol.Command.XPENDING).key(options.stream())
                         .add(options.group()));
             } catch (JedisDataException e) {
-                if (!RedisEventTransport.isNoGroup(e)) {
+                if (!StreamClient.isNoGroup(e)) {
                     throw e;
                 }
                 return Optional.<Duration>empty();
@@ -382,15 +386,15 @@ public final class WorkflowAdmin implements AutoCloseable {
                 return Optional.<Duration>empty();
             }
             long addedMs = Long.parseLong(smallest.substring(0, smallest.indexOf('-')));
-            return Optional.of(Duration.ofMillis(Math.max(0, System.currentTimeMillis() - addedMs)));
+            return Optional.of(Duration.ofMillis(Math.max(0, transport.client().clock().wallMillis() - addedMs)));
         });
     }
 
     /** The oldest pending entry over every partition: one pipelined {@code XPENDING} summary each. */
     private Optional<Duration> oldestPendingAgeOverPartitions(int n) {
-        return transport.call("read oldest pending", () -> {
+        return transport.client().call("read oldest pending", () -> {
             List<Response<Object>> replies = new ArrayList<>(n);
-            try (AbstractPipeline p = Topology.pipeline(transport.redis())) {
+            try (AbstractPipeline p = Topology.pipeline(transport.client().redis())) {
                 for (int i = 0; i < n; i++) {
                     replies.add(p.sendCommand(new CommandArguments(Protocol.Command.XPENDING)
                             .key(options.partitionStream(i)).add(options.group())));
@@ -411,7 +415,7 @@ public final class WorkflowAdmin implements AutoCloseable {
                 }
             }
             return oldest == Long.MAX_VALUE ? Optional.<Duration>empty()
-                    : Optional.of(Duration.ofMillis(Math.max(0, System.currentTimeMillis() - oldest)));
+                    : Optional.of(Duration.ofMillis(Math.max(0, transport.client().clock().wallMillis() - oldest)));
         });
     }
 

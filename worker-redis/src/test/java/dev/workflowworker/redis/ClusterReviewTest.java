@@ -2,6 +2,8 @@ package dev.workflowworker.redis;
 
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.core.testing.Await;
+import dev.workflowworker.redis.internal.partitioned.PartitionProbe;
+import dev.workflowworker.redis.internal.partitioned.Router;
 import dev.workflowworker.redis.testsupport.SpawnedRedisCluster;
 import dev.workflowworker.redis.testsupport.SpawnedRedisServer;
 import org.junit.jupiter.api.AfterAll;
@@ -130,7 +132,7 @@ class ClusterReviewTest {
             admin.xgroupCreate(stream, "g2", new redis.clients.jedis.StreamEntryID(0, 0), false);
             // The flush before each test emptied the script cache: a read of another group loads the
             // script, so the lost read below runs it, rather than answering NOSCRIPT to nobody.
-            List<?> warm = (List<?>) Router.readOnce(transport, List.of(stream, lease), List.of("g", "me", "1", ">", "0"));
+            List<?> warm = (List<?>) Router.readOnce(transport.client(), List.of(stream, lease), List.of("g", "me", "1", ">", "0"));
             assertEquals(1, ((List<?>) warm.get(0)).size(), "the warm-up read moved one entry: " + warm);
             SpawnedRedisServer node = cluster.masterOf(stream);
             // Busy for longer than the 500 ms socket timeout: the read's reply is lost, and a client
@@ -138,7 +140,7 @@ class ClusterReviewTest {
             Thread b = busy(node, 1500);
             try {
                 assertThrows(RedisUnavailableException.class,
-                        () -> Router.readOnce(transport, List.of(stream, lease), List.of("g2", "me", "1", ">", "0")),
+                        () -> Router.readOnce(transport.client(), List.of(stream, lease), List.of("g2", "me", "1", ">", "0")),
                         "a read whose reply was lost fails; the caller pages through the pending list again");
             } finally {
                 b.join();
@@ -192,13 +194,19 @@ class ClusterReviewTest {
     @Test
     void waitsOfPartitionsNoLongerOwnedLetTheirConnectionsGo() throws Exception {
         RedisOptions options = quick().stream("waits").partitions(6).partitionLeaseTtl(Duration.ofSeconds(2)).build();
-        try (RedisEventTransport a = RedisEventTransport.create(options)) {
+        java.util.concurrent.atomic.AtomicInteger waitConnections = new java.util.concurrent.atomic.AtomicInteger();
+        PartitionProbe probe = new PartitionProbe() {
+            @Override
+            public void waitConnection(int change) {
+                waitConnections.addAndGet(change);
+            }
+        };
+        try (RedisEventTransport a = RedisEventTransport.create(options, dev.workflowworker.core.TimeSource.system(), probe)) {
             dev.workflowworker.api.spi.EventTransport.Consumer ca = a.openConsumer("a");
             dev.workflowworker.core.testing.Await.until(Duration.ofSeconds(15), () -> a.ownedPartitions().size() == 6,
                     "a owns every partition");
             ca.read(10, Duration.ofMillis(300));
-            ClusterWaits waits = a.partitions().clusterWaits();
-            assertEquals(6, waits.connections(), "one wait connection per owned partition");
+            assertEquals(6, waitConnections.get(), "one wait connection per owned partition");
             try (RedisEventTransport b = RedisEventTransport.create(options)) {
                 dev.workflowworker.api.spi.EventTransport.Consumer cb = b.openConsumer("b");
                 long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
@@ -212,7 +220,7 @@ class ClusterReviewTest {
                 // Two idle waits, longer than the blocks left from before the hand-over.
                 ca.read(10, Duration.ofMillis(400));
                 ca.read(10, Duration.ofMillis(400));
-                assertEquals(3, waits.connections(), "wait connections of " + a.ownedPartitions() + " owned now");
+                assertEquals(3, waitConnections.get(), "wait connections of " + a.ownedPartitions() + " owned now");
             }
         }
     }

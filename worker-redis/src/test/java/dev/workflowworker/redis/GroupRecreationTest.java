@@ -5,6 +5,7 @@ import dev.workflowworker.core.ActionRuntime;
 import dev.workflowworker.core.WorkerService;
 import dev.workflowworker.core.testing.Await;
 import dev.workflowworker.core.wire.WireFormat;
+import dev.workflowworker.redis.internal.partitioned.PartitionKeys;
 import dev.workflowworker.redis.testsupport.RedisServer;
 import dev.workflowworker.redis.testsupport.RedisServerExtension;
 import org.junit.jupiter.api.AfterEach;
@@ -79,7 +80,7 @@ class GroupRecreationTest {
         first.close();
         // Redis came back from an older snapshot: the partition's position is gone, its stream is not.
         try (RedisClient c = redis.client(); AbstractTransaction tx = c.multi()) {
-            tx.del(PartitionKeys.log(options, 0));
+            tx.del(PartitionKeys.log(TestInternals.keys(options), 0));
             tx.xadd(options.partitionStream(0), StreamEntryID.NEW_ENTRY, WireFormat.defaults().encode(event("meanwhile"), 1));
             tx.exec();
         }

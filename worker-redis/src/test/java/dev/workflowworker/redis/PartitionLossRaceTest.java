@@ -1,5 +1,10 @@
 package dev.workflowworker.redis;
 
+import dev.workflowworker.core.TimeSource;
+import dev.workflowworker.redis.internal.partitioned.PartitionProbe;
+
+import dev.workflowworker.redis.internal.partitioned.Partitions;
+
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.api.spi.EventTransport;
@@ -26,7 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * hand-back): the loss drops the partition's buffer, and the delivery must not be put back after
  * that drop, where it would sit under a lease that is gone and shadow the next read of the same
  * entry. The loss is made to arrive exactly between the lease check and the re-offer through
- * {@link Partitions#requeueHook}, so the interleaving is forced rather than hoped for.
+ * {@link PartitionProbe#beforeRequeue}, so the interleaving is forced rather than hoped for.
  */
 @ExtendWith(RedisServerExtension.class)
 class PartitionLossRaceTest {
@@ -46,11 +51,21 @@ class PartitionLossRaceTest {
                                  BiConsumer<EventTransport.Consumer, Delivery> putBack) throws Exception {
         RedisOptions options = redis.options().stream(stream).partitions(1)
                 .partitionLeaseTtl(Duration.ofSeconds(2)).build();
-        try (RedisEventTransport t = RedisEventTransport.create(options);
+        AtomicReference<Runnable> armed = new AtomicReference<>();
+        PartitionProbe probe = new PartitionProbe() {
+            @Override
+            public void beforeRequeue() {
+                Runnable r = armed.getAndSet(null);
+                if (r != null) {
+                    r.run();
+                }
+            }
+        };
+        try (RedisEventTransport t = RedisEventTransport.create(options, TimeSource.system(), probe);
              EventTransport.Consumer c = t.openConsumer("c1")) {
             t.publish(WorkflowEvent.builder("STEP").eventId("e1").executionId("exec-1")
                     .payload(Map.of("index", 0)).build());
-            Partitions p = t.partitions();
+            Partitions p = TestInternals.partitions(t);
             AtomicReference<List<Delivery>> read = new AtomicReference<>(List.of());
             Await.until(Duration.ofSeconds(10), () -> {
                 try {
@@ -65,8 +80,7 @@ class PartitionLossRaceTest {
             assertFalse(lease.lost, "read under a lease that is already lost");
 
             AtomicReference<Thread> loser = new AtomicReference<>();
-            p.requeueHook = () -> {
-                p.requeueHook = null;
+            armed.set(() -> {
                 Thread l = new Thread(() -> p.lost(lease, "lost in the test"), "test-loses-the-lease");
                 loser.set(l);
                 l.start();
@@ -75,7 +89,7 @@ class PartitionLossRaceTest {
                 Await.until(Duration.ofSeconds(5),
                         () -> l.getState() == Thread.State.BLOCKED || l.getState() == Thread.State.TERMINATED,
                         () -> "the losing thread is " + l.getState());
-            };
+            });
             putBack.accept(c, d);
             assertNotNull(loser.get(), "the hook did not run: the lease was not checked as holding");
             loser.get().join(5_000);

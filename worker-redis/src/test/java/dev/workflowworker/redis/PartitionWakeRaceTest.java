@@ -1,5 +1,9 @@
 package dev.workflowworker.redis;
 
+import dev.workflowworker.core.TimeSource;
+import dev.workflowworker.redis.internal.partitioned.PartitionProbe;
+
+
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.api.spi.EventTransport;
@@ -24,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * A wake that reaches Redis after the reader last looked for wakes but before its XREAD BLOCK
  * did: CLIENT UNBLOCK then finds nothing to unblock, and unless it is sent again the reader
  * blocks for its whole wait while a delivery is ready here. The hand-back is made to land in
- * exactly that gap through {@link Partitions#beforeBlockingRead}.
+ * exactly that gap through {@link PartitionProbe#beforeBlockingRead}.
  */
 @ExtendWith(RedisServerExtension.class)
 class PartitionWakeRaceTest {
@@ -33,7 +37,17 @@ class PartitionWakeRaceTest {
     void aWakeSentBeforeTheReadersXreadArrivesStillCutsItsBlockShort(RedisServer redis) throws Exception {
         RedisOptions options = redis.options().stream("race:wake").partitions(1)
                 .partitionLeaseTtl(Duration.ofSeconds(2)).build();
-        try (RedisEventTransport t = RedisEventTransport.create(options);
+        AtomicReference<Runnable> armed = new AtomicReference<>();
+        PartitionProbe probe = new PartitionProbe() {
+            @Override
+            public void beforeBlockingRead() {
+                Runnable r = armed.getAndSet(null);
+                if (r != null) {
+                    r.run();
+                }
+            }
+        };
+        try (RedisEventTransport t = RedisEventTransport.create(options, TimeSource.system(), probe);
              EventTransport.Consumer c = t.openConsumer("c1")) {
             t.publish(WorkflowEvent.builder("STEP").eventId("e1").executionId("exec-1")
                     .payload(Map.of("index", 0)).build());
@@ -48,10 +62,8 @@ class PartitionWakeRaceTest {
             }, "the entry was not read");
             Delivery d = read.get().get(0);
 
-            Partitions p = t.partitions();
             AtomicBoolean handedBack = new AtomicBoolean();
-            p.beforeBlockingRead = () -> {
-                p.beforeBlockingRead = null;
+            armed.set(() -> {
                 // The hand-back wakes the reader, which has looked for wakes already and whose
                 // XREAD is not in Redis yet: the first CLIENT UNBLOCK finds nothing blocked.
                 Thread h = new Thread(() -> c.release(List.of(d)), "test-hands-back");
@@ -62,7 +74,7 @@ class PartitionWakeRaceTest {
                     Thread.currentThread().interrupt();
                 }
                 handedBack.set(!h.isAlive());
-            };
+            });
             // The reader's XREAD blocks for up to the read's whole wait: 60 s.
             CompletableFuture<List<Delivery>> again = CompletableFuture.supplyAsync(() -> {
                 try {

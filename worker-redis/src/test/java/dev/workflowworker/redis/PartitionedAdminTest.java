@@ -1,5 +1,8 @@
 package dev.workflowworker.redis;
 
+import dev.workflowworker.redis.internal.client.LuaScript;
+import dev.workflowworker.redis.internal.partitioned.PartitionKeys;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.workflowworker.api.EventOutcome;
 import dev.workflowworker.api.PermanentWorkflowException;
@@ -313,8 +316,8 @@ class PartitionedAdminTest {
         if (!client.exists(stream)) {
             return 0;
         }
-        String c = client.hget(PartitionKeys.log(options, p), "c");
-        Set<String> settled = client.smembers(PartitionKeys.settled(options, p));
+        String c = client.hget(PartitionKeys.log(TestInternals.keys(options), p), "c");
+        Set<String> settled = client.smembers(PartitionKeys.settled(TestInternals.keys(options), p));
         return client.xrange(stream, c == null ? "-" : "(" + c, "+").stream()
                 .filter(e -> !settled.contains(e.getID().toString())).count();
     }

@@ -8,6 +8,8 @@ import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.core.ActionRuntime;
 import dev.workflowworker.core.WorkerService;
 import dev.workflowworker.core.testing.Await;
+import dev.workflowworker.redis.internal.partitioned.PartitionKeys;
+import dev.workflowworker.redis.internal.partitioned.Partitions;
 import dev.workflowworker.redis.testsupport.RedisServer;
 import dev.workflowworker.redis.testsupport.RedisServerExtension;
 import org.junit.jupiter.api.AfterEach;
@@ -194,15 +196,15 @@ class PartitionedStreamTest {
         try (RedisClient c = redis.client()) {
             for (int i = 0; i < options.partitions(); i++) {
                 sb.append("\np").append(i).append(": len=").append(c.xlen(options.partitionStream(i)))
-                        .append(" unsettled=").append(PartitionKeys.unsettled(c, options, options.partitions())[i])
-                        .append(" log=").append(c.hgetAll(PartitionKeys.log(options, i)))
+                        .append(" unsettled=").append(PartitionKeys.unsettled(c, TestInternals.keys(options), options.partitions())[i])
+                        .append(" log=").append(c.hgetAll(PartitionKeys.log(TestInternals.keys(options), i)))
                         .append(" lease=").append(c.get(options.partitionLease(i)))
                         .append(" held=").append(c.hgetAll(options.partitionHeld(i)))
                         .append(" dlq=").append(c.exists(options.partitionDeadLetters(i)) ? c.xlen(options.partitionDeadLetters(i)) : 0);
             }
         }
         for (RedisEventTransport t : transports.values()) {
-            Partitions p = t.partitions();
+            Partitions p = TestInternals.partitions(t);
             sb.append("\n").append(p.member()).append(" owns ").append(p.owned()).append(" buffered ")
                     .append(p.sequencer.size()).append(" holds ").append(p.sequencer.holds());
         }
@@ -311,7 +313,7 @@ class PartitionedStreamTest {
 
     /** Entries of partition 0 not settled: read from Redis's own record, not from the transport. */
     private static long pending(RedisClient client, RedisOptions options) {
-        return PartitionKeys.unsettled(client, options, options.partitions())[0];
+        return PartitionKeys.unsettled(client, TestInternals.keys(options), options.partitions())[0];
     }
 
     @Test
@@ -424,11 +426,11 @@ class PartitionedStreamTest {
         }
         try (RedisClient client = redis.client()) {
             String last = client.xrevrange(options.partitionStream(0), "+", "-", 1).get(0).getID().toString();
-            Await.until(Duration.ofSeconds(10), () -> last.equals(client.hget(PartitionKeys.log(options, 0), "c")),
-                    () -> "position " + client.hgetAll(PartitionKeys.log(options, 0)) + ", last entry " + last
+            Await.until(Duration.ofSeconds(10), () -> last.equals(client.hget(PartitionKeys.log(TestInternals.keys(options), 0), "c")),
+                    () -> "position " + client.hgetAll(PartitionKeys.log(TestInternals.keys(options), 0)) + ", last entry " + last
                             + ", dead letters " + client.xlen(options.partitionDeadLetters(0)));
             assertEquals(5, client.xlen(options.partitionDeadLetters(0)));
-            assertEquals(0, client.scard(PartitionKeys.settled(options, 0)), "the position covers them all");
+            assertEquals(0, client.scard(PartitionKeys.settled(TestInternals.keys(options), 0)), "the position covers them all");
         }
     }
 
@@ -450,8 +452,8 @@ class PartitionedStreamTest {
         try (RedisClient client = redis.client()) {
             int p = PartitionRouting.partitionOf("x", 2);
             int partition = p;
-            Await.until(Duration.ofSeconds(5), () -> PartitionKeys.unsettled(client, options, 2)[partition] == 0,
-                    () -> "unsettled " + java.util.Arrays.toString(PartitionKeys.unsettled(client, options, 2)));
+            Await.until(Duration.ofSeconds(5), () -> PartitionKeys.unsettled(client, TestInternals.keys(options), 2)[partition] == 0,
+                    () -> "unsettled " + java.util.Arrays.toString(PartitionKeys.unsettled(client, TestInternals.keys(options), 2)));
         }
         // Both entries read in one batch, before the first completed: the second is still a duplicate.
         WorkflowEvent twice = WorkflowEvent.builder("STEP").eventId("twice").executionId("y")

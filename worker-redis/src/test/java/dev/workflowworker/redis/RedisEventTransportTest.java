@@ -6,6 +6,7 @@ import dev.workflowworker.api.ErrorCategory;
 import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.core.testing.Await;
+import dev.workflowworker.redis.internal.shared.RedisConsumer;
 import dev.workflowworker.redis.testsupport.RedisServer;
 import dev.workflowworker.redis.testsupport.RedisServerExtension;
 import org.junit.jupiter.api.AfterEach;
@@ -438,7 +439,7 @@ class RedisEventTransportTest {
                 "workflow-processors").stream().allMatch(ci -> ci.getIdle() > 150),
                 "consumers to be idle for 150 ms");
 
-        assertEquals(1, t.removeIdleConsumers("self"));
+        assertEquals(1, TestInternals.shared(t).removeIdleConsumers("self"));
 
         List<String> names = c.xinfoConsumers2("workflow:events:global", "workflow-processors").stream()
                 .map(ci -> ci.getName()).sorted().toList();

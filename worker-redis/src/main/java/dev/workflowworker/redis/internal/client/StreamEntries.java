@@ -1,4 +1,4 @@
-package dev.workflowworker.redis;
+package dev.workflowworker.redis.internal.client;
 
 import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.core.wire.WireFormat;
@@ -18,7 +18,7 @@ import java.util.Map;
  * strictly, because the client's own UTF-8 decoding silently replaces invalid bytes: an entry
  * holding binary garbage must become a malformed delivery with a reason, not a mangled event.
  */
-final class StreamEntries {
+public final class StreamEntries {
 
     private StreamEntries() {
     }
@@ -27,7 +27,7 @@ final class StreamEntries {
      * @param reply an array of {@code [id, [field, value, ...]]} entries; entries whose fields are nil
      *              (deleted while pending) are skipped
      */
-    static List<Delivery> toDeliveries(Object reply, WireFormat codec) {
+    public static List<Delivery> toDeliveries(Object reply, WireFormat codec) {
         if (!(reply instanceof List<?> entries)) {
             return List.of();
         }
@@ -40,7 +40,7 @@ final class StreamEntries {
         return out;
     }
 
-    static Delivery toDelivery(String id, List<?> raw, WireFormat codec) {
+    public static Delivery toDelivery(String id, List<?> raw, WireFormat codec) {
         Map<String, String> fields = new LinkedHashMap<>(raw.size());
         String problem = null;
         for (int i = 0; i + 1 < raw.size(); i += 2) {
@@ -80,14 +80,14 @@ final class StreamEntries {
         }
     }
 
-    static String text(Object o) {
+    public static String text(Object o) {
         if (o == null) {
             return null;
         }
         return o instanceof byte[] b ? new String(b, StandardCharsets.UTF_8) : o.toString();
     }
 
-    static long number(Object o) {
+    public static long number(Object o) {
         if (o instanceof Long l) {
             return l;
         }
@@ -135,7 +135,7 @@ final class StreamEntries {
     }
 
     /** @return a flat [name, value, name, value, ...] reply (XINFO) as a map */
-    static java.util.Map<String, Object> pairs(List<?> flat) {
+    public static java.util.Map<String, Object> pairs(List<?> flat) {
         java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
         for (int i = 0; i + 1 < flat.size(); i += 2) {
             m.put(text(flat.get(i)), flat.get(i + 1));

@@ -1,5 +1,9 @@
-package dev.workflowworker.redis;
+package dev.workflowworker.redis.internal.partitioned;
 
+import dev.workflowworker.redis.RedisOptions;
+import dev.workflowworker.redis.internal.client.StreamEntries;
+import dev.workflowworker.redis.internal.client.StreamKeys;
+import dev.workflowworker.redis.internal.client.Topology;
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.CommandArguments;
 import redis.clients.jedis.Protocol;
@@ -15,24 +19,24 @@ import java.util.List;
  * partition's hash tag, so each script touches one slot. See docs/ARCHITECTURE.md, "Ordered
  * processing".
  */
-final class PartitionKeys {
+public final class PartitionKeys {
 
     private PartitionKeys() {
     }
 
     /** The committed position {@code c} and the count of entries up to it {@code n}, and {@code rn}, the ids in {@link #recent}. */
-    static String log(RedisOptions options, int i) {
-        return options.partitionStream(i) + ":log";
+    public static String log(StreamKeys keys, int i) {
+        return keys.partitionStream(i) + ":log";
     }
 
     /** Ids above the committed position that are settled (keys finish out of order). */
-    static String settled(RedisOptions options, int i) {
-        return options.partitionStream(i) + ":settled";
+    public static String settled(StreamKeys keys, int i) {
+        return keys.partitionStream(i) + ":settled";
     }
 
     /** Recent completions' event ids, one packed string per commit, capped: duplicate publishes are recognised by them. */
-    static String recent(RedisOptions options, int i) {
-        return options.partitionStream(i) + ":recent";
+    static String recent(StreamKeys keys, int i) {
+        return keys.partitionStream(i) + ":recent";
     }
 
     /**
@@ -41,16 +45,16 @@ final class PartitionKeys {
      * leave no trace in Redis, so this is also the lag. A partition nothing was published to has
      * no stream yet: 0.
      */
-    static long[] unsettled(UnifiedJedis jedis, RedisOptions options, int n) {
+    public static long[] unsettled(UnifiedJedis jedis, StreamKeys keys, int n) {
         List<Response<Object>> streams = new ArrayList<>(n);
         List<Response<String>> committed = new ArrayList<>(n);
         List<Response<Long>> settled = new ArrayList<>(n);
         try (AbstractPipeline p = Topology.pipeline(jedis)) {
             for (int i = 0; i < n; i++) {
                 streams.add(p.sendCommand(new CommandArguments(
-                        Protocol.Command.XINFO).add("STREAM").key(options.partitionStream(i))));
-                committed.add(p.hget(log(options, i), "n"));
-                settled.add(p.scard(settled(options, i)));
+                        Protocol.Command.XINFO).add("STREAM").key(keys.partitionStream(i))));
+                committed.add(p.hget(log(keys, i), "n"));
+                settled.add(p.scard(settled(keys, i)));
             }
             p.sync();
         }
@@ -70,20 +74,20 @@ final class PartitionKeys {
     }
 
     /** KEYS of partition_open.lua. */
-    static List<String> open(RedisOptions options, int i) {
-        return List.of(options.partitionStream(i), options.partitionLease(i), log(options, i), settled(options, i),
-                options.partitionHeld(i), recent(options, i), options.partitionCompleted(i));
+    static List<String> open(StreamKeys keys, int i) {
+        return List.of(keys.partitionStream(i), keys.partitionLease(i), log(keys, i), settled(keys, i),
+                keys.partitionHeld(i), recent(keys, i), keys.partitionCompleted(i));
     }
 
     /** KEYS of partition_init.lua. */
-    static List<String> init(RedisOptions options, int i) {
-        return List.of(options.partitionStream(i), log(options, i), settled(options, i), recent(options, i),
-                options.partitionCompleted(i));
+    static List<String> init(StreamKeys keys, int i) {
+        return List.of(keys.partitionStream(i), log(keys, i), settled(keys, i), recent(keys, i),
+                keys.partitionCompleted(i));
     }
 
     /** KEYS of partition_commit.lua. */
-    static List<String> commit(RedisOptions options, int i) {
-        return List.of(options.partitionLease(i), log(options, i), settled(options, i), options.partitionHeld(i),
-                recent(options, i));
+    static List<String> commit(StreamKeys keys, int i) {
+        return List.of(keys.partitionLease(i), log(keys, i), settled(keys, i), keys.partitionHeld(i),
+                recent(keys, i));
     }
 }

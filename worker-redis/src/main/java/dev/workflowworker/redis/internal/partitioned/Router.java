@@ -1,13 +1,18 @@
-package dev.workflowworker.redis;
+package dev.workflowworker.redis.internal.partitioned;
 
 import dev.workflowworker.core.Cadence;
 import dev.workflowworker.core.wire.WireFormat;
+import dev.workflowworker.redis.PartitionRouting;
+import dev.workflowworker.redis.RedisOptions;
+import dev.workflowworker.redis.internal.client.StreamClient;
+import dev.workflowworker.redis.internal.client.StreamEntries;
+import dev.workflowworker.redis.internal.client.StreamKeys;
+import dev.workflowworker.redis.internal.client.Topology;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.CommandArguments;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.Protocol;
-import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisException;
 
 import java.util.ArrayList;
@@ -24,14 +29,15 @@ import java.util.Map;
  * acking, the next router re-reads the unacked entries before any new one and skips what was
  * routed, so every entry lands in its partition once and in source order.
  */
-final class Router implements Runnable {
+public final class Router implements Runnable {
 
     private static final Logger log = LoggerFactory.getLogger(Router.class);
     private static final int BATCH = 256;
     private static final long BLOCK_MS = 500;
 
-    private final RedisEventTransport transport;
+    private final StreamClient client;
     private final RedisOptions options;
+    private final StreamKeys keys;
     private final Partitions partitions;
     private final Cadence trim;
     private volatile boolean stopped;
@@ -42,11 +48,12 @@ final class Router implements Runnable {
     private String lastSeen = "0-0";
     private boolean groupReady;
 
-    Router(RedisEventTransport transport, Partitions partitions) {
-        this.transport = transport;
-        this.options = transport.options();
+    Router(StreamClient client, Partitions partitions) {
+        this.client = client;
+        this.options = client.options();
+        this.keys = client.keys();
         this.partitions = partitions;
-        this.trim = new Cadence(transport.clock(), options.trimInterval(), options.trimInterval());
+        this.trim = new Cadence(client.clock(), options.trimInterval(), options.trimInterval());
     }
 
     @Override
@@ -63,7 +70,7 @@ final class Router implements Runnable {
                     block();
                 }
                 if (trim.tryFire()) {
-                    transport.scripts().trim.eval(transport.redis(), List.of(options.stream()), List.of());
+                    client.scripts().trim.eval(client.redis(), List.of(options.stream()), List.of());
                 }
                 backoff = 0;
             } catch (InterruptedException e) {
@@ -113,8 +120,8 @@ final class Router implements Runnable {
             // then skip the earlier ones).
             // Through a pipeline on a cluster, not a plain call: a cluster client repeats a plain
             // call by itself after a connection failure, which is the repeat this must never make.
-            reply = readOnce(transport, List.of(options.stream(), options.routerLease()),
-                    List.of(options.routerGroup(), lease.value, Integer.toString(BATCH), start, "0"));
+            reply = readOnce(client, List.of(options.stream(), keys.routerLease()),
+                    List.of(keys.routerGroup(), lease.value, Integer.toString(BATCH), start, "0"));
         } catch (RuntimeException e) {
             historyCursor = "0-0";
             throw e;
@@ -152,24 +159,24 @@ final class Router implements Runnable {
         }
         if (!byPartition.isEmpty()) {
             List<Integer> order = new ArrayList<>(byPartition.keySet());
-            transport.call("route " + ids.size() + " entries", () -> transport.scripts().route.evalAll(
-                    transport.redis(), order.size(),
-                    i -> List.of(options.partitionStream(order.get(i)), options.partitionRouted(order.get(i))),
-                    i -> byPartition.get(order.get(i)), transport.waitReplicas(), transport.waitMs()));
+            client.call("route " + ids.size() + " entries", () -> client.scripts().route.evalAll(
+                    client.redis(), order.size(),
+                    i -> List.of(keys.partitionStream(order.get(i)), keys.partitionRouted(order.get(i))),
+                    i -> byPartition.get(order.get(i)), client.waitReplicas(), client.waitMs()));
         }
         CommandArguments ack = new CommandArguments(Protocol.Command.XACK).key(options.stream())
-                .add(options.routerGroup());
+                .add(keys.routerGroup());
         for (String id : ids) {
             ack.add(id);
         }
-        transport.call("ack routed entries", () -> transport.redis().executeCommand(ack));
+        client.call("ack routed entries", () -> client.redis().executeCommand(ack));
         return ids.size();
     }
 
     /** One run of the read script, never sent twice, not even by a cluster client after a socket timeout. */
-    static Object readOnce(RedisEventTransport transport, List<?> keys, List<?> args) {
-        return transport.callOnce("read " + keys.get(0) + " for routing",
-                () -> transport.scripts().partitionRead.evalOnce(transport.redis(), keys, args));
+    public static Object readOnce(StreamClient client, List<?> keys, List<?> args) {
+        return client.callOnce("read " + keys.get(0) + " for routing",
+                () -> client.scripts().partitionRead.evalOnce(client.redis(), keys, args));
     }
 
     /**
@@ -197,17 +204,7 @@ final class Router implements Runnable {
         if (groupReady) {
             return;
         }
-        transport.call("create the router's group", () -> {
-            try {
-                transport.redis().executeCommand(new CommandArguments(Protocol.Command.XGROUP).add("CREATE")
-                        .key(options.stream()).add(options.routerGroup()).add("0").add("MKSTREAM"));
-            } catch (JedisDataException e) {
-                if (e.getMessage() == null || !e.getMessage().startsWith("BUSYGROUP")) {
-                    throw e;
-                }
-            }
-            return null;
-        });
+        client.call("create the router's group", () -> client.createGroup(options.stream(), keys.routerGroup(), "0"));
         groupReady = true;
     }
 
@@ -216,10 +213,10 @@ final class Router implements Runnable {
         Connection c = blocking;
         try {
             if (c == null || !c.isConnected() || c.isBroken()) {
-                c = transport.connector().newDedicatedConnection(transport.redis(), options.stream());
+                c = client.connector().newDedicatedConnection(client.redis(), options.stream());
                 blocking = c;
             }
-            c.setSoTimeout((int) (transport.connector().socketTimeoutMillis() + BLOCK_MS));
+            c.setSoTimeout((int) (client.connector().socketTimeoutMillis() + BLOCK_MS));
             try {
                 c.executeCommand(new CommandArguments(Protocol.Command.XREAD).add("COUNT").add(1).add("BLOCK")
                         .add(BLOCK_MS).add("STREAMS").key(options.stream()).add(lastSeen));
@@ -232,11 +229,11 @@ final class Router implements Runnable {
             closeBlocking();
             if (Topology.notRunHere(e)) {
                 // The stream's slot moved: block on its new node next time.
-                Topology.refresh(transport.redis());
+                Topology.refresh(client.redis());
                 return;
             }
             if (!stopped) {
-                throw transport.unavailable("wait for entries of " + options.stream(), e);
+                throw client.unavailable("wait for entries of " + options.stream(), e);
             }
         }
     }

@@ -1,4 +1,4 @@
-package dev.workflowworker.redis;
+package dev.workflowworker.redis.internal.shared;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -8,6 +8,12 @@ import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.api.spi.Lock;
 import dev.workflowworker.core.wire.DeadLetterFormat;
 import dev.workflowworker.core.wire.WireFormat;
+import dev.workflowworker.redis.RedisOptions;
+import dev.workflowworker.redis.RedisUnavailableException;
+import dev.workflowworker.redis.internal.client.StreamClient;
+import dev.workflowworker.redis.internal.client.StreamEntries;
+import dev.workflowworker.redis.internal.client.StreamKeys;
+import dev.workflowworker.redis.internal.client.Topology;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.CommandArguments;
@@ -37,7 +43,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * One worker's consumer. Its blocking reads run on a connection of its own; every other
  * operation borrows from the transport's pool, so outcome calls may come from many threads.
  */
-final class RedisConsumer implements EventTransport.LockingConsumer {
+public final class RedisConsumer implements EventTransport.LockingConsumer {
 
     private static final Logger log = LoggerFactory.getLogger(RedisConsumer.class);
     private static final long FIRST_BACKOFF_MS = 100;
@@ -46,7 +52,9 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
     /** Writes retry members only (JSON arrays of strings that move_due.lua decodes); never reads. */
     private static final ObjectMapper RETRY_JSON = new ObjectMapper();
 
-    private final RedisEventTransport transport;
+    private final SharedStream shared;
+    private final StreamClient client;
+    private final StreamKeys keys;
     private final RedisOptions options;
     private final String name;
     private final ReentrantLock readLock = new ReentrantLock();
@@ -58,9 +66,11 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
     private long retryAtNanos;
     private volatile String claimCursor = NO_CURSOR;
 
-    RedisConsumer(RedisEventTransport transport, String name) {
-        this.transport = transport;
-        this.options = transport.options();
+    RedisConsumer(SharedStream shared, String name) {
+        this.shared = shared;
+        this.client = shared.client();
+        this.options = client.options();
+        this.keys = client.keys();
         this.name = name;
     }
 
@@ -79,12 +89,12 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
             if (!waitOutBackoff(maxWait)) {
                 throw new RedisUnavailableException("cannot read from stream " + options.stream() + ": Redis at "
                         + options.endpoint() + " was unreachable, next attempt in "
-                        + TimeUnit.NANOSECONDS.toMillis(retryAtNanos - transport.clock().nanoTime()) + " ms", null);
+                        + TimeUnit.NANOSECONDS.toMillis(retryAtNanos - client.clock().nanoTime()) + " ms", null);
             }
             List<Delivery> deliveries;
             try {
-                long untilDue = transport.call("move due retries", transport::maybeMoveRetries);
-                transport.maybeTrim();
+                long untilDue = client.call("move due retries", shared::maybeMoveRetries);
+                shared.maybeTrim();
                 long waitMs = Math.min(maxWait.toMillis(), untilDue);
                 deliveries = read(max, waitMs);
                 consecutiveFailures = 0;
@@ -112,26 +122,26 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
         if (consecutiveFailures == 0) {
             return true;
         }
-        long remaining = retryAtNanos - transport.clock().nanoTime();
+        long remaining = retryAtNanos - client.clock().nanoTime();
         if (remaining <= 0) {
             return true;
         }
         long pause = Math.min(remaining, maxWait.toNanos());
         TimeUnit.NANOSECONDS.sleep(pause);
-        return retryAtNanos - transport.clock().nanoTime() <= 0;
+        return retryAtNanos - client.clock().nanoTime() <= 0;
     }
 
     private void onReadFailure() {
         closeConnection();
         consecutiveFailures++;
         long backoff = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS << Math.min(consecutiveFailures - 1, 16));
-        retryAtNanos = transport.clock().nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoff);
+        retryAtNanos = client.clock().nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoff);
         log.debug("Read from {} failed {} times in a row; next attempt in {} ms",
                 options.endpoint(), consecutiveFailures, backoff);
     }
 
     private List<Delivery> read(int max, long waitMs) {
-        return transport.withGroup("read from stream " + options.stream(), () -> {
+        return shared.withGroup("read from stream " + options.stream(), () -> {
             Connection c = connection();
             CommandArguments args = new CommandArguments(Protocol.Command.XREADGROUP)
                     .add("GROUP").add(options.group()).add(name).add("COUNT").add(max);
@@ -140,7 +150,7 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
             }
             args.add("STREAMS").key(options.stream()).add(">");
             // The blocking read must outlast BLOCK, or the client gives up before Redis answers.
-            c.setSoTimeout((int) Math.min(Integer.MAX_VALUE, transport.connector().socketTimeoutMillis() + waitMs));
+            c.setSoTimeout((int) Math.min(Integer.MAX_VALUE, client.connector().socketTimeoutMillis() + waitMs));
             Object reply;
             try {
                 reply = c.executeCommand(args);
@@ -150,7 +160,7 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
                 }
                 // The stream's slot moved (resharding, failover): read again from its new node.
                 closeConnection();
-                Topology.refresh(transport.redis());
+                Topology.refresh(client.redis());
                 return List.of();
             } finally {
                 if (c.isConnected()) {
@@ -161,7 +171,7 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
                 return List.of();
             }
             List<?> stream = (List<?>) streams.get(0);
-            return StreamEntries.toDeliveries(stream.get(1), transport.codec());
+            return StreamEntries.toDeliveries(stream.get(1), client.codec());
         });
     }
 
@@ -169,7 +179,7 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
         Connection c = connection;
         if (c == null || !c.isConnected() || c.isBroken()) {
             closeConnection();
-            c = transport.connector().newDedicatedConnection(transport.redis(), options.stream());
+            c = client.connector().newDedicatedConnection(client.redis(), options.stream());
             connection = c;
             if (closed) {
                 closeConnection();
@@ -201,10 +211,10 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
         List<String> ids = new ArrayList<>(eventIds);
         List<String> keys = new ArrayList<>(ids.size());
         for (String id : ids) {
-            keys.add(options.processedKey(id));
+            keys.add(this.keys.processedKey(id));
         }
-        List<?> flags = (List<?>) transport.call("check " + ids.size() + " processed markers",
-                () -> transport.scripts().existsAll.eval(transport.redis(), keys, List.of()));
+        List<?> flags = (List<?>) client.call("check " + ids.size() + " processed markers",
+                () -> client.scripts().existsAll.eval(client.redis(), keys, List.of()));
         Set<String> done = new HashSet<>();
         for (int i = 0; i < ids.size(); i++) {
             if (StreamEntries.number(flags.get(i)) == 1) {
@@ -233,17 +243,17 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
         if (deliveries.isEmpty()) {
             return List.of();
         }
-        RedisLockProvider own = transport.locks();
+        KeyLocks own = shared.locks();
         int n = deliveries.size();
-        SetParams take = SetParams.setParams().nx().px(RedisLockProvider.ttlMillisOf(ttl));
+        SetParams take = SetParams.setParams().nx().px(KeyLocks.ttlMillisOf(ttl));
         List<String> lockKeys = new ArrayList<>(n);
         List<String> owners = new ArrayList<>(n);
         String[] markerKeys = new String[n];
         for (int i = 0; i < n; i++) {
             Delivery d = deliveries.get(i);
-            lockKeys.add(options.lockKey(d.event().lockKey()));
+            lockKeys.add(keys.lockKey(d.event().lockKey()));
             owners.add(own.newOwner());
-            markerKeys[i] = options.processedKey(d.event().eventId());
+            markerKeys[i] = keys.processedKey(d.event().eventId());
         }
         checkOpen();
         List<Response<String>> taken = new ArrayList<>(n);
@@ -252,8 +262,8 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
         try {
             // Not repeated after a connection failure, unlike other calls: a repeat would find its
             // own locks taken and could not tell them from another holder's.
-            Object[] replies = transport.callOnce("claim " + n + " events", () -> {
-                try (AbstractPipeline p = Topology.pipeline(transport.redis())) {
+            Object[] replies = client.callOnce("claim " + n + " events", () -> {
+                try (AbstractPipeline p = Topology.pipeline(client.redis())) {
                     for (int i = 0; i < n; i++) {
                         // The value ends in '|' like "<owner>|<token>" of single acquisitions, so
                         // renewal and release recognise it by the same owner prefix.
@@ -261,18 +271,20 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
                     }
                     // A counter lost with the data (Redis restarted without persistence) starts
                     // again above every token drawn before: at the clock in microseconds, which a
-                    // counter drawing under a million tokens a second never overtakes.
-                    p.set(options.fenceKey(), Long.toString(System.currentTimeMillis() * 1000), SetParams.setParams().nx());
-                    Response<Long> top = p.incrBy(options.fenceKey(), n);
+                    // counter drawing under a million tokens a second never overtakes. The real
+                    // clock, not the transport's TimeSource: a test's fake time could lie below
+                    // tokens drawn before, and a token must never be drawn twice.
+                    p.set(keys.fenceKey(), Long.toString(System.currentTimeMillis() * 1000), SetParams.setParams().nx());
+                    Response<Long> top = p.incrBy(keys.fenceKey(), n);
                     Response<List<String>> marks = p.mget(markerKeys);
                     // Tokens lost in a failover would be drawn again by the next holder.
-                    Response<Long> acked = transport.waitReplicas() > 0
-                            ? p.waitReplicas(options.fenceKey(), transport.waitReplicas(), transport.waitMs()) : null;
+                    Response<Long> acked = client.waitReplicas() > 0
+                            ? p.waitReplicas(keys.fenceKey(), client.waitReplicas(), client.waitMs()) : null;
                     p.sync();
                     Object[] result = {top.get(), marks.get()};
-                    if (acked != null && acked.get() < transport.waitReplicas()) {
+                    if (acked != null && acked.get() < client.waitReplicas()) {
                         throw new RedisUnavailableException("claim of " + n + " events reached only " + acked.get()
-                                + " of " + transport.waitReplicas() + " replica(s) within " + transport.waitMs() + " ms", null);
+                                + " of " + client.waitReplicas() + " replica(s) within " + client.waitMs() + " ms", null);
                     }
                     return result;
                 }
@@ -317,7 +329,7 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
         if (n == 0) {
             return List.of();
         }
-        RedisLockProvider own = transport.locks();
+        KeyLocks own = shared.locks();
         List<String> values = new ArrayList<>(n);
         for (Lock lock : held) {
             String value = own.valueOf(lock);
@@ -330,14 +342,14 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
         List<String> args = new ArrayList<>(2 * n + 3);
         keys.add(options.stream());
         for (Lock lock : held) {
-            keys.add(RedisLockProvider.lockKeyOf(lock));
+            keys.add(KeyLocks.lockKeyOf(lock));
         }
         for (Delivery d : deliveries) {
-            keys.add(options.processedKey(d.eventId()));
+            keys.add(this.keys.processedKey(d.eventId()));
         }
         args.add(options.group());
         args.add(Long.toString(options.processedTtl().toMillis()));
-        args.add(transport.clock().instant().toString());
+        args.add(client.clock().instant().toString());
         for (Delivery d : deliveries) {
             args.add(d.id());
         }
@@ -345,15 +357,15 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
         List<?> reply;
         try {
             checkOpen();
-            reply = (List<?>) transport.withGroup("complete " + n + " entries",
-                    () -> transport.scripts().completeRelease.eval(transport.redis(), keys, args, transport.waitReplicas(), transport.waitMs()));
+            reply = (List<?>) shared.withGroup("complete " + n + " entries",
+                    () -> client.scripts().completeRelease.eval(client.redis(), keys, args, client.waitReplicas(), client.waitMs()));
         } catch (RuntimeException e) {
             own.releaseAll(held);
             throw e;
         }
         List<Delivery> refused = new ArrayList<>(0);
         for (int i = 0; i < n; i++) {
-            RedisLockProvider.releasedElsewhere(held.get(i));
+            KeyLocks.releasedElsewhere(held.get(i));
             if (StreamEntries.number(reply.get(i)) == 0) {
                 refused.add(deliveries.get(i));
             }
@@ -370,7 +382,7 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
         keys.add(options.stream());
         args.add(options.group());
         args.add(Long.toString(options.processedTtl().toMillis()));
-        args.add(transport.clock().instant().toString());
+        args.add(client.clock().instant().toString());
         for (Delivery d : deliveries) {
             String eventId = d.eventId();
             if (eventId == null || eventId.isEmpty()) {
@@ -378,20 +390,20 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
                 acknowledge(d);
                 continue;
             }
-            keys.add(options.processedKey(eventId));
+            keys.add(this.keys.processedKey(eventId));
             args.add(d.id());
         }
         if (keys.size() == 1) {
             return;
         }
-        transport.withGroup("complete " + (keys.size() - 1) + " entries", () -> transport.scripts().completeAll.eval(
-                transport.redis(), keys, args, transport.waitReplicas(), transport.waitMs()));
+        shared.withGroup("complete " + (keys.size() - 1) + " entries", () -> client.scripts().completeAll.eval(
+                client.redis(), keys, args, client.waitReplicas(), client.waitMs()));
     }
 
     @Override
     public void acknowledge(Delivery delivery) {
         checkOpen();
-        transport.withGroup("ack entry " + delivery.id(), () -> transport.redis().executeCommand(
+        shared.withGroup("ack entry " + delivery.id(), () -> client.redis().executeCommand(
                 new CommandArguments(Protocol.Command.XACK).key(options.stream()).add(options.group())
                         .add(delivery.id())));
     }
@@ -409,7 +421,7 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
             fields = new LinkedHashMap<>(delivery.fields());
             fields.put(WireFormat.ATTEMPT, Integer.toString(attempt));
         } else {
-            fields = transport.codec().encode(delivery.event(), attempt);
+            fields = client.codec().encode(delivery.event(), attempt);
         }
         List<String> member = new ArrayList<>(fields.size() * 2 + 1);
         // The original id keeps members of distinct deliveries distinct in the set.
@@ -425,12 +437,12 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
             throw new IllegalArgumentException("cannot encode retry of entry " + delivery.id(), e);
         }
         long due = dueAt.toEpochMilli();
-        Object scheduled = transport.withGroup("reschedule entry " + delivery.id(), () ->
-                transport.scripts().reschedule.eval(transport.redis(),
+        Object scheduled = shared.withGroup("reschedule entry " + delivery.id(), () ->
+                client.scripts().reschedule.eval(client.redis(),
                         List.of(options.stream(), options.retryKey()),
-                        List.of(options.group(), delivery.id(), Long.toString(due), encoded), transport.waitReplicas(), transport.waitMs()));
+                        List.of(options.group(), delivery.id(), Long.toString(due), encoded), client.waitReplicas(), client.waitMs()));
         if (StreamEntries.number(scheduled) == 1) {
-            transport.noteRetryDue(due);
+            shared.noteRetryDue(due);
         } else {
             log.debug("Entry {} was no longer pending; retry not scheduled", delivery.id());
         }
@@ -450,9 +462,9 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
             args.add(name);
             args.add(value);
         });
-        Object id = transport.withGroup("dead-letter entry " + delivery.id(), () ->
-                transport.scripts().deadLetter.eval(transport.redis(),
-                        List.of(options.stream(), options.deadLetterStream()), args, transport.waitReplicas(), transport.waitMs()));
+        Object id = shared.withGroup("dead-letter entry " + delivery.id(), () ->
+                client.scripts().deadLetter.eval(client.redis(),
+                        List.of(options.stream(), options.deadLetterStream()), args, client.waitReplicas(), client.waitMs()));
         if (id == null) {
             log.debug("Entry {} was no longer pending; not dead-lettered again", delivery.id());
         }
@@ -460,11 +472,11 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
 
     @Override
     public void release(Collection<Delivery> deliveries) {
-        if (deliveries.isEmpty() || transport.isClosed()) {
+        if (deliveries.isEmpty() || client.isClosed()) {
             return;
         }
-        long released = StreamEntries.number(transport.withGroup("release entries", () ->
-                transport.scripts().release.eval(transport.redis(), List.of(options.stream()), idArgs(deliveries))));
+        long released = StreamEntries.number(shared.withGroup("release entries", () ->
+                client.scripts().release.eval(client.redis(), List.of(options.stream()), idArgs(deliveries))));
         log.debug("Consumer {} released {} of {} entries for immediate redelivery", name, released, deliveries.size());
     }
 
@@ -474,8 +486,8 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
             return;
         }
         checkOpen();
-        transport.withGroup("refresh in-flight entries", () ->
-                transport.scripts().keepAlive.eval(transport.redis(), List.of(options.stream()), idArgs(deliveries)));
+        shared.withGroup("refresh in-flight entries", () ->
+                client.scripts().keepAlive.eval(client.redis(), List.of(options.stream()), idArgs(deliveries)));
     }
 
     private List<String> idArgs(Collection<Delivery> deliveries) {
@@ -500,13 +512,13 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
         for (int round = 0; round < 4 && claimed.size() < max; round++) {
             String cursor = claimCursor;
             int want = max - claimed.size();
-            List<?> reply = transport.withGroup("claim stalled entries", () -> (List<?>) transport.redis()
+            List<?> reply = shared.withGroup("claim stalled entries", () -> (List<?>) client.redis()
                     .executeCommand(new CommandArguments(Protocol.Command.XAUTOCLAIM).key(options.stream())
                             .add(options.group()).add(name).add(Math.max(0, minIdle.toMillis()))
                             .add(cursor).add("COUNT").add(want)));
             String next = StreamEntries.text(reply.get(0));
             claimCursor = next;
-            claimed.addAll(StreamEntries.toDeliveries(reply.get(1), transport.codec()));
+            claimed.addAll(StreamEntries.toDeliveries(reply.get(1), client.codec()));
             if (NO_CURSOR.equals(next)) {
                 break;
             }
@@ -515,7 +527,7 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
             log.info("Consumer {} claimed {} stalled entries idle for more than {}", name, claimed.size(), minIdle);
         }
         try {
-            transport.maybeRemoveIdleConsumers(name);
+            shared.maybeRemoveIdleConsumers(name);
         } catch (RedisUnavailableException | JedisDataException e) {
             log.debug("Removing idle consumers failed: {}", e.toString());
         }
@@ -525,7 +537,7 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
     @Override
     public void close() {
         closed = true;
-        transport.forget(this);
+        shared.forget(this);
         // Interrupts a read blocked on this connection: the poll sees the closed flag and returns empty.
         closeConnection();
     }
@@ -534,6 +546,6 @@ final class RedisConsumer implements EventTransport.LockingConsumer {
         if (closed) {
             throw new IllegalStateException("consumer " + name + " is closed");
         }
-        transport.checkOpen();
+        client.checkOpen();
     }
 }

@@ -1,4 +1,4 @@
-package dev.workflowworker.redis;
+package dev.workflowworker.redis.internal.client;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,7 +30,7 @@ import java.util.function.IntFunction;
  * answered by loading the script on one server, and on a cluster by sending the source with
  * {@code EVAL}, which reaches the node that asked whichever node that is by then.
  */
-final class LuaScript {
+public final class LuaScript {
 
     private static final Logger log = LoggerFactory.getLogger(LuaScript.class);
     private static final int MAX_ROUNDS = Topology.MAX_ROUNDS;
@@ -44,7 +44,7 @@ final class LuaScript {
     }
 
     /** @return the script's SHA1, under which Redis caches it */
-    String sha() {
+    public String sha() {
         return sha;
     }
 
@@ -52,7 +52,7 @@ final class LuaScript {
      * Loads a script; a line {@code --@include name} is replaced by the text of {@code name.lua},
      * so that scripts share helpers (Redis runs each script as one self-contained text).
      */
-    static LuaScript load(String name) {
+    public static LuaScript load(String name) {
         StringBuilder source = new StringBuilder();
         for (String line : read(name).split("\n", -1)) {
             if (line.startsWith("--@include ")) {
@@ -65,7 +65,8 @@ final class LuaScript {
     }
 
     private static String read(String name) {
-        String resource = name + ".lua";
+        // Absolute: the scripts stay beside the public package wherever this class lives.
+        String resource = "/dev/workflowworker/redis/" + name + ".lua";
         try (InputStream in = LuaScript.class.getResourceAsStream(resource)) {
             if (in == null) {
                 throw new IllegalStateException("missing script resource " + resource);
@@ -100,7 +101,7 @@ final class LuaScript {
      * @param args arguments (String, byte[] or numbers)
      * @return the raw reply: Long, byte[], List or null
      */
-    Object eval(UnifiedJedis redis, List<?> keys, List<?> args) {
+    public Object eval(UnifiedJedis redis, List<?> keys, List<?> args) {
         boolean withSource = false;
         for (int attempt = 1; ; attempt++) {
             try {
@@ -133,7 +134,7 @@ final class LuaScript {
     }
 
     /** @return an EVALSHA of this script, for a pipeline; its reply may be NOSCRIPT (see {@link #evalAll}) */
-    CommandArguments evalshaArguments(List<?> keys, List<?> args) {
+    public CommandArguments evalshaArguments(List<?> keys, List<?> args) {
         return arguments(Protocol.Command.EVALSHA, sha, keys, args);
     }
 
@@ -153,7 +154,7 @@ final class LuaScript {
      * @param args the arguments of call i
      * @return the raw replies, in call order
      */
-    List<Object> evalAll(UnifiedJedis redis, int n, IntFunction<List<?>> keys, IntFunction<List<?>> args) {
+    public List<Object> evalAll(UnifiedJedis redis, int n, IntFunction<List<?>> keys, IntFunction<List<?>> args) {
         return evalAll(redis, n, keys, args, 0, 0);
     }
 
@@ -161,7 +162,7 @@ final class LuaScript {
      * Like {@link #evalAll(UnifiedJedis, int, IntFunction, IntFunction)}, then waits until
      * {@code replicas} replicas have the calls' writes (see {@link Topology#sendAll}).
      */
-    List<Object> evalAll(UnifiedJedis redis, int n, IntFunction<List<?>> keys, IntFunction<List<?>> args,
+    public List<Object> evalAll(UnifiedJedis redis, int n, IntFunction<List<?>> keys, IntFunction<List<?>> args,
                          int replicas, long waitMs) {
         boolean[] withSource = new boolean[n];
         boolean[] loaded = new boolean[1];
@@ -194,7 +195,7 @@ final class LuaScript {
      * included, when the first send may have run; a pipeline does not, and {@link #evalAll}
      * resends only calls answered with a redirect or NOSCRIPT, which did nothing.
      */
-    Object evalOnce(UnifiedJedis redis, List<?> keys, List<?> args) {
+    public Object evalOnce(UnifiedJedis redis, List<?> keys, List<?> args) {
         if (!Topology.isCluster(redis)) {
             return eval(redis, keys, args);
         }
@@ -202,7 +203,7 @@ final class LuaScript {
     }
 
     /** Runs the script once, then waits for {@code replicas} replicas as {@link #evalAll} does; without them, {@link #eval}. */
-    Object eval(UnifiedJedis redis, List<?> keys, List<?> args, int replicas, long waitMs) {
+    public Object eval(UnifiedJedis redis, List<?> keys, List<?> args, int replicas, long waitMs) {
         if (replicas <= 0) {
             return eval(redis, keys, args);
         }

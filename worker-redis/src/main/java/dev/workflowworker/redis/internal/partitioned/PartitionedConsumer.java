@@ -1,10 +1,11 @@
-package dev.workflowworker.redis;
+package dev.workflowworker.redis.internal.partitioned;
 
 import dev.workflowworker.api.DeadLetter;
 import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.api.spi.Lock;
 import dev.workflowworker.core.wire.DeadLetterFormat;
+import dev.workflowworker.redis.internal.client.StreamClient;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -22,15 +23,15 @@ import java.util.Set;
  * commit checks the lease atomically with the settlement and records the event ids as completed,
  * which the reads check, so {@link #acquire} also tells a second entry of a completed event.
  */
-final class PartitionedConsumer implements EventTransport.LockingConsumer {
+public final class PartitionedConsumer implements EventTransport.LockingConsumer {
 
-    private final RedisEventTransport transport;
+    private final StreamClient client;
     private final Partitions partitions;
     private final String name;
     private volatile boolean closed;
 
-    PartitionedConsumer(RedisEventTransport transport, Partitions partitions, String name) {
-        this.transport = transport;
+    PartitionedConsumer(StreamClient client, Partitions partitions, String name) {
+        this.client = client;
         this.partitions = partitions;
         this.name = name;
         partitions.consumerOpened();
@@ -68,7 +69,7 @@ final class PartitionedConsumer implements EventTransport.LockingConsumer {
             }
             leases.add(lease);
         }
-        return partitions.complete(deliveries, leases);
+        return partitions.outcomes().complete(deliveries, leases);
     }
 
     /**
@@ -95,13 +96,13 @@ final class PartitionedConsumer implements EventTransport.LockingConsumer {
         for (Delivery d : deliveries) {
             leases.add(partitions.leaseOf(d));
         }
-        partitions.complete(deliveries, leases);
+        partitions.outcomes().complete(deliveries, leases);
     }
 
     @Override
     public void acknowledge(Delivery delivery) {
         checkOpen();
-        partitions.acknowledge(delivery);
+        partitions.outcomes().acknowledge(delivery);
     }
 
     /** Keeps the entry pending and its key's place: recorded in Redis so a next owner resumes it with its attempt. */
@@ -112,7 +113,7 @@ final class PartitionedConsumer implements EventTransport.LockingConsumer {
             throw new IllegalArgumentException("attempt must be >= 1: " + attempt);
         }
         checkOpen();
-        partitions.hold(delivery, dueAt.toEpochMilli(), attempt);
+        partitions.outcomes().hold(delivery, dueAt.toEpochMilli(), attempt);
     }
 
     @Override
@@ -120,8 +121,8 @@ final class PartitionedConsumer implements EventTransport.LockingConsumer {
         Objects.requireNonNull(letter, "letter");
         checkOpen();
         int p = partitions.partitionOf(delivery);
-        String source = p < 0 ? transport.options().stream() : transport.options().partitionStream(p);
-        partitions.deadLetter(delivery, DeadLetterFormat.encode(Partitions.streamId(delivery.id()), delivery.fields(),
+        String source = p < 0 ? client.options().stream() : client.keys().partitionStream(p);
+        partitions.outcomes().deadLetter(delivery, DeadLetterFormat.encode(Partitions.streamId(delivery.id()), delivery.fields(),
                 letter, source));
     }
 
@@ -129,7 +130,7 @@ final class PartitionedConsumer implements EventTransport.LockingConsumer {
     @Override
     public void release(Collection<Delivery> deliveries) {
         for (Delivery d : deliveries) {
-            partitions.handBack(d);
+            partitions.outcomes().handBack(d);
         }
     }
 
@@ -157,6 +158,6 @@ final class PartitionedConsumer implements EventTransport.LockingConsumer {
         if (closed) {
             throw new IllegalStateException("consumer " + name + " is closed");
         }
-        transport.checkOpen();
+        client.checkOpen();
     }
 }

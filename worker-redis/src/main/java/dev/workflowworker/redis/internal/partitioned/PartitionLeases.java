@@ -1,4 +1,4 @@
-package dev.workflowworker.redis;
+package dev.workflowworker.redis.internal.partitioned;
 
 import dev.workflowworker.api.spi.Lock;
 import dev.workflowworker.api.spi.LockProvider;
@@ -12,7 +12,7 @@ import java.util.Optional;
  * each delivery ({@code LockingConsumer.acquire}); there is nothing to take per key, and a
  * lease is given up by the transport, not per event.
  */
-final class PartitionLeases implements LockProvider {
+public final class PartitionLeases implements LockProvider {
 
     static final PartitionLeases INSTANCE = new PartitionLeases();
 

@@ -1,4 +1,6 @@
-package dev.workflowworker.redis;
+package dev.workflowworker.redis.internal.partitioned;
+
+import dev.workflowworker.redis.internal.client.StreamEntries;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
@@ -19,7 +21,7 @@ import java.util.Set;
  * the scripts do, each checking the lease. See docs/ARCHITECTURE.md, "Ordered processing".
  * Thread-safe: readers and the workers settling outcomes share it.
  */
-final class PartitionLog {
+public final class PartitionLog {
 
     /** Recent completions remembered per partition, for recognising a duplicate publish. */
     static final int RECENT_CAP = 16_384;

@@ -1,4 +1,6 @@
-package dev.workflowworker.redis;
+package dev.workflowworker.redis.internal.client;
+
+import dev.workflowworker.redis.RedisOptions;
 
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
@@ -23,7 +25,7 @@ import java.util.Objects;
  * endpoint and loading trust stores, kept apart so that the options stay plain settings. No
  * message, log line or {@link #toString()} produced here contains a password.
  */
-final class RedisUri {
+public final class RedisUri {
 
     private final String host;
     private final int port;
@@ -51,7 +53,7 @@ final class RedisUri {
      * @throws IllegalArgumentException starting with {@code uri:} if it is malformed; the message
      *                                  never contains the password
      */
-    static RedisUri parse(String uri) {
+    public static RedisUri parse(String uri) {
         Objects.requireNonNull(uri, "uri");
         String trimmed = uri.trim();
         String lower = trimmed.toLowerCase(java.util.Locale.ROOT);
@@ -183,7 +185,7 @@ final class RedisUri {
      * @param uri a URI, well-formed or not
      * @return the URI with its user info replaced by {@code ***}, fit for a message
      */
-    static String redact(String uri) {
+    public static String redact(String uri) {
         int scheme = uri.indexOf("://");
         int at = uri.lastIndexOf('@');
         if (scheme >= 0 && at > scheme) {
@@ -196,7 +198,7 @@ final class RedisUri {
     }
 
     /** @return scheme, user and seed nodes of a cluster, with {@code ***} for a password */
-    static String clusterEndpoint(boolean ssl, String user, boolean hasPassword, List<String> nodes) {
+    public static String clusterEndpoint(boolean ssl, String user, boolean hasPassword, List<String> nodes) {
         return schemeAndUser(ssl ? "rediss-cluster://" : "redis-cluster://", user, hasPassword)
                 .append(String.join(",", nodes)).toString();
     }
@@ -214,7 +216,7 @@ final class RedisUri {
     }
 
     /** @return scheme, user, host, port and database, with {@code ***} for a password */
-    static String endpoint(boolean ssl, String user, boolean hasPassword, String host, int port, int database) {
+    public static String endpoint(boolean ssl, String user, boolean hasPassword, String host, int port, int database) {
         StringBuilder sb = schemeAndUser(ssl ? "rediss://" : "redis://", user, hasPassword);
         sb.append(host.contains(":") ? "[" + host + "]" : host).append(':').append(port);
         if (database != 0) {
@@ -227,7 +229,7 @@ final class RedisUri {
      * @return a TLS socket factory trusting the certificates of the store
      * @throws IllegalArgumentException starting with {@code trustStore:} if the store cannot be read
      */
-    static SSLSocketFactory trustStoreSocketFactory(Path path, char[] password, String type) {
+    public static SSLSocketFactory trustStoreSocketFactory(Path path, char[] password, String type) {
         Objects.requireNonNull(path, "trustStore");
         try (InputStream in = Files.newInputStream(path)) {
             KeyStore store = KeyStore.getInstance(type == null ? KeyStore.getDefaultType() : type);
@@ -242,19 +244,19 @@ final class RedisUri {
         }
     }
 
-    String host() { return host; }
+    public String host() { return host; }
 
-    int port() { return port; }
+    public int port() { return port; }
 
-    String user() { return user; }
+    public String user() { return user; }
 
-    String password() { return password; }
+    public String password() { return password; }
 
-    int database() { return database; }
+    public int database() { return database; }
 
-    boolean ssl() { return ssl; }
+    public boolean ssl() { return ssl; }
 
-    List<String> clusterNodes() { return clusterNodes; }
+    public List<String> clusterNodes() { return clusterNodes; }
 
     @Override
     public String toString() {

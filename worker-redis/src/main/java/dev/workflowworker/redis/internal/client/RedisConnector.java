@@ -1,5 +1,6 @@
-package dev.workflowworker.redis;
+package dev.workflowworker.redis.internal.client;
 
+import dev.workflowworker.redis.RedisOptions;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.ConnectionPoolConfig;
 import redis.clients.jedis.DefaultJedisClientConfig;
@@ -16,14 +17,18 @@ import java.util.LinkedHashSet;
 import java.util.Set;
 
 /** Builds the pooled client and the dedicated connections of blocking readers from the options. */
-final class RedisConnector {
+public final class RedisConnector {
 
     private final RedisOptions options;
     private final HostAndPort address;
     private final JedisClientConfig config;
     private final String clientName;
 
-    RedisConnector(RedisOptions options, String clientName) {
+    /**
+     * @param password the password, handed on to the client only; {@link RedisOptions} keeps it
+     *                 from everything else
+     */
+    public RedisConnector(RedisOptions options, String password, String clientName) {
         this.options = options;
         this.clientName = clientName;
         this.address = new HostAndPort(options.host(), options.port());
@@ -39,8 +44,8 @@ final class RedisConnector {
         if (options.user() != null) {
             b.user(options.user());
         }
-        if (options.hasPassword()) {
-            b.password(options.password());
+        if (password != null) {
+            b.password(password);
         }
         if (options.sslSocketFactory() != null) {
             b.sslSocketFactory(options.sslSocketFactory());
@@ -52,7 +57,7 @@ final class RedisConnector {
      * @return the pooled client: a {@link RedisClient} for one server, a {@link RedisClusterClient}
      *     (one pool per node, slot map refreshed on redirects and every few seconds) for a cluster
      */
-    UnifiedJedis newPooledClient() {
+    public UnifiedJedis newPooledClient() {
         ConnectionPoolConfig pool = poolConfig();
         if (options.cluster()) {
             Set<HostAndPort> nodes = new LinkedHashSet<>();
@@ -86,7 +91,7 @@ final class RedisConnector {
         pool.setMaxWait(options.connectTimeout().plus(options.socketTimeout()));
         // No PING per borrow: it would double the round trips of every command. Connections left
         // stale by a Redis restart are dropped by the evictor, or at once by the transport when a
-        // command fails on one (see RedisEventTransport#call).
+        // command fails on one (see StreamClient#call).
         pool.setTestOnBorrow(false);
         pool.setTestWhileIdle(true);
         pool.setTimeBetweenEvictionRuns(Duration.ofSeconds(30));
@@ -100,7 +105,7 @@ final class RedisConnector {
      * @return a new connection of its own, for blocking reads that must not hold a pooled one: to
      *     the server, or on a cluster to the primary serving the key's slot now
      */
-    Connection newDedicatedConnection(UnifiedJedis redis, String key) {
+    public Connection newDedicatedConnection(UnifiedJedis redis, String key) {
         if (redis instanceof RedisClusterClient cluster) {
             HostAndPort node;
             try (Connection pooled = cluster.getConnectionFromSlot(JedisClusterCRC16.getSlot(key))) {
@@ -111,11 +116,11 @@ final class RedisConnector {
         return new Connection(address, config);
     }
 
-    String clientName() {
+    public String clientName() {
         return clientName;
     }
 
-    int socketTimeoutMillis() {
+    public int socketTimeoutMillis() {
         return toMillis(options.socketTimeout());
     }
 

@@ -1,15 +1,21 @@
-package dev.workflowworker.redis;
+package dev.workflowworker.redis.internal.partitioned;
 
 import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.api.spi.Lock;
 import dev.workflowworker.core.Cadence;
 import dev.workflowworker.core.TimeSource;
 import dev.workflowworker.core.order.KeySequencer;
+import dev.workflowworker.redis.RedisOptions;
+import dev.workflowworker.redis.WorkflowAdmin;
+import dev.workflowworker.redis.internal.client.StreamClient;
+import dev.workflowworker.redis.internal.client.StreamEntries;
+import dev.workflowworker.redis.internal.client.StreamKeys;
+import dev.workflowworker.redis.internal.client.Topology;
+import dev.workflowworker.redis.internal.client.TransportThreads;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.CommandArguments;
-import redis.clients.jedis.Connection;
 import redis.clients.jedis.Protocol;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.exceptions.JedisDataException;
@@ -18,15 +24,12 @@ import redis.clients.jedis.exceptions.JedisException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -45,7 +48,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * process that stops reading gives every partition up the same way; one that dies loses them
  * when the lease expires.
  */
-final class Partitions implements AutoCloseable {
+public final class Partitions implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Partitions.class);
     /** Entries buffered (read, not yet settled) before reading stops until some settle. */
@@ -56,13 +59,13 @@ final class Partitions implements AutoCloseable {
     private static final int READ_AHEAD_LIMIT = 100_000;
 
     /** A partition's lease, as held by this process: the lock of every event read under it. */
-    final class Lease implements Lock {
+    public final class Lease implements Lock {
         final int partition;
         final long token;
         final String value;
         /** Wall time after which the lease counts as lost unless renewed: TTL − 10 % from when the renewal was sent. */
         volatile long validUntilMillis;
-        volatile boolean lost;
+        public volatile boolean lost;
 
         Lease(int partition, long token, String value, long sentAtMillis) {
             this.partition = partition;
@@ -73,7 +76,7 @@ final class Partitions implements AutoCloseable {
 
         @Override
         public String key() {
-            return options.partitionStream(partition);
+            return keys.partitionStream(partition);
         }
 
         @Override
@@ -149,36 +152,29 @@ final class Partitions implements AutoCloseable {
         }
     }
 
-    private final RedisEventTransport transport;
+    private final StreamClient client;
+    private final PartitionProbe probe;
     private final RedisOptions options;
+    private final StreamKeys keys;
     private final TimeSource clock;
     private final int count;
     private final long leaseMillis;
     private final String member;
     private final Part[] parts;
-    final KeySequencer sequencer;
+    public final KeySequencer sequencer;
     /** The lease each out delivery was read under; its outcome is refused once that lease is lost. */
     private final Map<String, Lease> out = new ConcurrentHashMap<>();
     /** The lease each buffered (not yet out) delivery was read under. */
     private final Map<String, Lease> offeredUnder = new ConcurrentHashMap<>();
     private final ReentrantLock fetchLock = new ReentrantLock();
     private final AtomicInteger consumers = new AtomicInteger();
-    private final AtomicBoolean wakePending = new AtomicBoolean();
-    private final AtomicBoolean unblockSent = new AtomicBoolean();
     private final Cadence trim;
     private final ScheduledExecutorService ticker;
     /** Watches lease expiry by time; never blocked by Redis, unlike the ticker. */
     private final ScheduledExecutorService expiry;
-    /**
-     * Sends a wake again when the first reached Redis before the reader's XREAD. A thread of its
-     * own: not the lease clock (a hung Redis would hold it up), not the common pool (a host's
-     * blocking tasks may fill it).
-     */
-    private final java.util.concurrent.ExecutorService waker;
-    private volatile boolean blocked;
-    private volatile long readerClientId = -1;
-    private volatile Connection readConnection;
     private volatile boolean closed;
+    /** False on a transport that only inspects (WorkflowAdmin's): nothing was taken, nothing is handed over. */
+    private volatile boolean started;
     private volatile boolean renewalFailing;
     private volatile int share;
     private volatile boolean layoutChecked;
@@ -186,16 +182,19 @@ final class Partitions implements AutoCloseable {
     private final Object routerSignal = new Object();
     private final Router router;
     private final Thread routerThread;
-    /** On a cluster, where one XREAD cannot span partitions: a blocking read per partition. Null on one server. */
-    private final ClusterWaits waits;
+    /** The reader's blocking wait for new entries, and what cuts it short. */
+    private final ReaderWait readerWait;
+    private final Outcomes outcomes;
 
-    Partitions(RedisEventTransport transport) {
-        this.transport = transport;
-        this.options = transport.options();
-        this.clock = transport.clock();
+    Partitions(StreamClient client, PartitionProbe probe) {
+        this.client = client;
+        this.probe = probe;
+        this.options = client.options();
+        this.keys = client.keys();
+        this.clock = client.clock();
         this.count = options.partitions();
         this.leaseMillis = options.partitionLeaseTtl().toMillis();
-        this.member = transport.connector().clientName() + "-" + UUID.randomUUID().toString().substring(0, 8);
+        this.member = client.connector().clientName() + "-" + UUID.randomUUID().toString().substring(0, 8);
         this.parts = new Part[count];
         for (int i = 0; i < count; i++) {
             parts[i] = new Part(i);
@@ -203,30 +202,18 @@ final class Partitions implements AutoCloseable {
         this.sequencer = new KeySequencer(clock);
         this.sequencer.onReady(this::wake);
         this.trim = new Cadence(clock, options.trimInterval(), options.trimInterval());
-        this.router = new Router(transport, this);
-        this.waits = Topology.isCluster(transport.redis())
-                ? new ClusterWaits(transport, () -> wakePending.getAndSet(false) || sequencer.hasReady()) : null;
-        this.routerThread = new Thread(router, "workflow-worker-router-" + options.stream());
-        this.routerThread.setDaemon(true);
-        this.expiry = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "workflow-worker-lease-clock-" + options.stream());
-            t.setDaemon(true);
-            return t;
-        });
-        this.waker = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "workflow-worker-wake-" + options.stream());
-            t.setDaemon(true);
-            return t;
-        });
-        this.ticker = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "workflow-worker-partitions-" + options.stream());
-            t.setDaemon(true);
-            return t;
-        });
+        this.router = new Router(client, this);
+        TransportThreads threads = client.threads();
+        this.routerThread = threads.newThread("router", router);
+        this.expiry = threads.scheduled("lease-clock");
+        this.outcomes = new Outcomes(this, client, sequencer);
+        this.readerWait = new ReaderWait(client, probe, sequencer, expiry, threads.single("wake"), () -> closed);
+        this.ticker = threads.scheduled("partitions");
     }
 
     /** Starts the ownership rounds: every fifth of the lease TTL, at most every second. */
     void start() {
+        started = true;
         long tick = Math.max(20, Math.min(1000, leaseMillis / 5));
         ticker.scheduleWithFixedDelay(this::tick, 0, tick, TimeUnit.MILLISECONDS);
         routerThread.start();
@@ -273,11 +260,11 @@ final class Partitions implements AutoCloseable {
             if (!active) {
                 routerLease = null;
                 l.lost = true;
-                transport.scripts().leaseRelease.eval(transport.redis(), List.of(options.routerLease()), List.of(l.value));
+                client.scripts().leaseRelease.eval(client.redis(), List.of(keys.routerLease()), List.of(l.value));
                 return;
             }
-            long renewed = StreamEntries.number(transport.scripts().leaseRenew.eval(transport.redis(),
-                    List.of(options.routerLease()), List.of(l.value, ttl)));
+            long renewed = StreamEntries.number(client.scripts().leaseRenew.eval(client.redis(),
+                    List.of(keys.routerLease()), List.of(l.value, ttl)));
             if (renewed == 1) {
                 l.validUntilMillis = sentAt + leaseMillis * 9 / 10;
             } else {
@@ -290,9 +277,9 @@ final class Partitions implements AutoCloseable {
         }
         // Pipelined like the partitions' draws: never resent by a cluster client after a lost
         // reply (a resent draw finds its own lease and answers 0), and replicated when asked.
-        long token = StreamEntries.number(transport.scripts().leaseAcquire.evalAll(transport.redis(), 1,
-                i -> List.of(options.routerLease(), options.routerFence()), i -> List.of(member, ttl),
-                transport.waitReplicas(), transport.waitMs()).get(0));
+        long token = StreamEntries.number(client.scripts().leaseAcquire.evalAll(client.redis(), 1,
+                i -> List.of(keys.routerLease(), keys.routerFence()), i -> List.of(member, ttl),
+                client.waitReplicas(), client.waitMs()).get(0));
         if (token > 0) {
             Lease taken = new Lease(-1, token, member + "|" + token, sentAt);
             synchronized (routerSignal) {
@@ -304,7 +291,7 @@ final class Partitions implements AutoCloseable {
     }
 
     /** {@return this process's name among the owners} */
-    String member() {
+    public String member() {
         return member;
     }
 
@@ -318,10 +305,10 @@ final class Partitions implements AutoCloseable {
      */
     void setUp() {
         boolean[] created = new boolean[1];
-        String recorded = transport.call("check the partition count", () -> {
-            created[0] = transport.redis().set(options.partitionCountKey(), Integer.toString(count),
+        String recorded = client.call("check the partition count", () -> {
+            created[0] = client.redis().set(keys.partitionCountKey(), Integer.toString(count),
                     redis.clients.jedis.params.SetParams.setParams().nx()) != null;
-            return transport.redis().get(options.partitionCountKey());
+            return client.redis().get(keys.partitionCountKey());
         });
         checkCount(recorded);
         // The configured start id ('$': from now on) counts from the layout's creation, as a consumer
@@ -329,8 +316,8 @@ final class Partitions implements AutoCloseable {
         // (Redis restarted from an older snapshot): it is read from the start, and the recent
         // completions keep what completed from running again.
         String start = created[0] ? options.groupStartId() : "0";
-        transport.call("set the partitions' first positions", () -> transport.scripts().partitionInit.evalAll(
-                transport.redis(), count, i -> PartitionKeys.init(options, i),
+        client.call("set the partitions' first positions", () -> client.scripts().partitionInit.evalAll(
+                client.redis(), count, i -> PartitionKeys.init(keys, i),
                 i -> List.of(options.group(), start, Integer.toString(PartitionLog.RECENT_CAP))));
         layoutChecked = true;
     }
@@ -339,7 +326,7 @@ final class Partitions implements AutoCloseable {
         if (!Integer.toString(count).equals(recorded)) {
             throw new IllegalStateException("partitions: this instance is configured with " + count
                     + " partitions but stream " + options.stream() + " was created with " + recorded
-                    + " (recorded in " + options.partitionCountKey() + "); the count is fixed at creation");
+                    + " (recorded in " + keys.partitionCountKey() + "); the count is fixed at creation");
         }
     }
 
@@ -382,7 +369,7 @@ final class Partitions implements AutoCloseable {
             renewalFailing = true;
             if (Topology.notRunHere(e)) {
                 // A slot moved: the next round, within a fifth of the lease, goes to its new node.
-                Topology.refresh(transport.redis());
+                Topology.refresh(client.redis());
             }
             log.debug("partition ownership round failed: {}", e.toString());
         }
@@ -413,20 +400,20 @@ final class Partitions implements AutoCloseable {
         Response<List<String>> members;
         List<Response<String>> owners = new ArrayList<>(count);
         List<Response<Object>> renewals = new ArrayList<>(held.size());
-        try (AbstractPipeline p = Topology.pipeline(transport.redis())) {
+        try (AbstractPipeline p = Topology.pipeline(client.redis())) {
             if (active) {
-                p.zadd(options.membersKey(), sentAt + leaseMillis, member);
+                p.zadd(keys.membersKey(), sentAt + leaseMillis, member);
             } else {
-                p.zrem(options.membersKey(), member);
+                p.zrem(keys.membersKey(), member);
             }
-            p.zremrangeByScore(options.membersKey(), Double.NEGATIVE_INFINITY, sentAt);
-            members = p.zrange(options.membersKey(), 0, -1);
+            p.zremrangeByScore(keys.membersKey(), Double.NEGATIVE_INFINITY, sentAt);
+            members = p.zrange(keys.membersKey(), 0, -1);
             for (int i = 0; i < count; i++) {
-                owners.add(p.get(options.partitionLease(i)));
+                owners.add(p.get(keys.partitionLease(i)));
             }
             for (Lease l : held) {
-                renewals.add(p.sendCommand(transport.scripts().leaseRenew.evalshaArguments(
-                        List.of(options.partitionLease(l.partition)), List.of(l.value, ttl))));
+                renewals.add(p.sendCommand(client.scripts().leaseRenew.evalshaArguments(
+                        List.of(keys.partitionLease(l.partition)), List.of(l.value, ttl))));
             }
             p.sync();
         }
@@ -439,8 +426,8 @@ final class Partitions implements AutoCloseable {
                 if (!isNoScript(e)) {
                     throw e;
                 }
-                renewed = StreamEntries.number(transport.scripts().leaseRenew.eval(transport.redis(),
-                        List.of(options.partitionLease(l.partition)), List.of(l.value, ttl)));
+                renewed = StreamEntries.number(client.scripts().leaseRenew.eval(client.redis(),
+                        List.of(keys.partitionLease(l.partition)), List.of(l.value, ttl)));
             }
             if (renewed == 1) {
                 l.validUntilMillis = sentAt + leaseMillis * 9 / 10;
@@ -499,10 +486,10 @@ final class Partitions implements AutoCloseable {
     private void acquire(List<Integer> wanted) {
         long sentAt = clock.wallMillis();
         String ttl = Long.toString(leaseMillis);
-        List<Object> replies = transport.scripts().leaseAcquire.evalAll(transport.redis(), wanted.size(),
-                i -> List.of(options.partitionLease(wanted.get(i)), options.partitionFence(wanted.get(i))),
+        List<Object> replies = client.scripts().leaseAcquire.evalAll(client.redis(), wanted.size(),
+                i -> List.of(keys.partitionLease(wanted.get(i)), keys.partitionFence(wanted.get(i))),
                 // Replicated before use: a token lost in a failover would be drawn a second time.
-                i -> List.of(member, ttl), transport.waitReplicas(), transport.waitMs());
+                i -> List.of(member, ttl), client.waitReplicas(), client.waitMs());
         boolean any = false;
         for (int k = 0; k < wanted.size(); k++) {
             long token = StreamEntries.number(replies.get(k));
@@ -561,7 +548,7 @@ final class Partitions implements AutoCloseable {
         // Nothing of it runs when it is given up after a drain; on close, what still runs stops.
         l.fireLost();
         try {
-            transport.scripts().leaseRelease.eval(transport.redis(), List.of(options.partitionLease(part.index)),
+            client.scripts().leaseRelease.eval(client.redis(), List.of(keys.partitionLease(part.index)),
                     List.of(l.value));
             log.info("gave partition {} of {} up", part.index, options.stream());
         } catch (JedisException e) {
@@ -573,7 +560,7 @@ final class Partitions implements AutoCloseable {
      * The lease is gone: forget what is buffered of it, and cancel what runs of it at once (the
      * engine's watchdog registered for that through {@link Lock#onLost}).
      */
-    void lost(Lease l, String why) {
+    public void lost(Lease l, String why) {
         if (markLost(l, why)) {
             l.fireLost();
         }
@@ -600,8 +587,8 @@ final class Partitions implements AutoCloseable {
         for (Part part : parts) {
             Lease l = part.lease;
             if (l != null && !l.lost) {
-                transport.scripts().partitionTrim.eval(transport.redis(),
-                        List.of(options.partitionStream(part.index), PartitionKeys.log(options, part.index)), List.of());
+                client.scripts().partitionTrim.eval(client.redis(),
+                        List.of(keys.partitionStream(part.index), PartitionKeys.log(keys, part.index)), List.of());
             }
         }
     }
@@ -613,7 +600,7 @@ final class Partitions implements AutoCloseable {
      * start, and waiting up to {@code maxWait} for one.
      */
     List<Delivery> read(int max, Duration maxWait) throws InterruptedException {
-        long deadline = System.nanoTime() + maxWait.toNanos();
+        long deadline = clock.nanoTime() + maxWait.toNanos();
         while (true) {
             List<KeySequencer.Taken> taken = sequencer.take(max);
             if (!taken.isEmpty()) {
@@ -636,7 +623,7 @@ final class Partitions implements AutoCloseable {
                 }
                 continue;
             }
-            long remaining = deadline - System.nanoTime();
+            long remaining = deadline - clock.nanoTime();
             if (closed || remaining <= 0) {
                 return List.of();
             }
@@ -728,11 +715,11 @@ final class Partitions implements AutoCloseable {
         int n = readable.size();
         // Each read goes with a plain GET of the lease: a read cannot be refused, but a process
         // that lost its lease learns it here rather than at its next renewal, and drops the batch.
-        List<Object> replies = transport.call("read partitions", () -> Topology.sendAll(transport.redis(), 2 * n,
-                i -> i < n ? new CommandArguments(Protocol.Command.GET).key(options.partitionLease(readable.get(i).index))
+        List<Object> replies = client.call("read partitions", () -> Topology.sendAll(client.redis(), 2 * n,
+                i -> i < n ? new CommandArguments(Protocol.Command.GET).key(keys.partitionLease(readable.get(i).index))
                         : new CommandArguments(Protocol.Command.XREAD).add("COUNT").add(READ_COUNT).add("STREAMS")
-                                .key(options.partitionStream(readable.get(i - n).index)).add(logs.get(i - n).cursor()),
-                i -> options.partitionStream(readable.get(i % n).index), (i, e) -> false, 0, 0, () -> "read partitions"));
+                                .key(keys.partitionStream(readable.get(i - n).index)).add(logs.get(i - n).cursor()),
+                i -> keys.partitionStream(readable.get(i % n).index), (i, e) -> false, 0, 0, () -> "read partitions"));
         int offered = 0;
         for (int i = 0; i < n; i++) {
             Part part = readable.get(i);
@@ -750,7 +737,7 @@ final class Partitions implements AutoCloseable {
                 if (!(entry.get(1) instanceof List<?> raw) || !log.read(id)) {
                     continue;
                 }
-                Delivery d = StreamEntries.toDelivery(deliveryId(part.index, id), raw, transport.codec());
+                Delivery d = StreamEntries.toDelivery(deliveryId(part.index, id), raw, client.codec());
                 String mark = log.takeHeldMark(id);
                 long due = 0;
                 if (mark != null) {
@@ -766,7 +753,7 @@ final class Partitions implements AutoCloseable {
             if (log.headSettled()) {
                 // Entries settled already (skipped here) at the head: move the position over them
                 // now, as no outcome of them will.
-                advance(part.readerLease);
+                outcomes.advance(part.readerLease);
             }
         }
         return offered;
@@ -787,9 +774,9 @@ final class Partitions implements AutoCloseable {
         if (closed.isEmpty()) {
             return;
         }
-        List<Object> replies = transport.call("open partitions", () -> transport.scripts().partitionOpen.evalAll(
-                transport.redis(), closed.size(),
-                i -> PartitionKeys.open(options, closed.get(i).index),
+        List<Object> replies = client.call("open partitions", () -> client.scripts().partitionOpen.evalAll(
+                client.redis(), closed.size(),
+                i -> PartitionKeys.open(keys, closed.get(i).index),
                 i -> List.of(closed.get(i).readerLease.value, options.group(),
                         Integer.toString(PartitionLog.RECENT_CAP))));
         for (int i = 0; i < closed.size(); i++) {
@@ -849,7 +836,7 @@ final class Partitions implements AutoCloseable {
             PartitionLog log = part.log;
             if (l != null && !l.lost && !part.releasing && part.readable && part.readerLease == l && log != null
                     && log.readAbove() < READ_AHEAD_LIMIT) {
-                keys.add(options.partitionStream(part.index));
+                keys.add(this.keys.partitionStream(part.index));
                 ids.add(log.cursor());
             }
         }
@@ -857,109 +844,13 @@ final class Partitions implements AutoCloseable {
             sequencer.await(TimeUnit.MILLISECONDS.toNanos(Math.min(ms, 50)));
             return;
         }
-        if (waits != null) {
-            waits.await(keys, ids, ms);
-            return;
-        }
-        Connection c = readConnection();
-        unblockSent.set(false);
-        blocked = true;
-        try {
-            if (wakePending.getAndSet(false) || sequencer.hasReady()) {
-                return;
-            }
-            Runnable hook = beforeBlockingRead;
-            if (hook != null) {
-                hook.run();
-            }
-            CommandArguments args = new CommandArguments(Protocol.Command.XREAD).add("COUNT").add(1)
-                    .add("BLOCK").add(ms).add("STREAMS");
-            for (String k : keys) {
-                args.key(k);
-            }
-            for (String id : ids) {
-                args.add(id);
-            }
-            c.setSoTimeout((int) Math.min(Integer.MAX_VALUE, transport.connector().socketTimeoutMillis() + ms));
-            try {
-                c.executeCommand(args);
-            } finally {
-                if (c.isConnected()) {
-                    c.rollbackTimeout();
-                }
-            }
-        } catch (JedisException e) {
-            closeReadConnection();
-            if (closed) {
-                return;
-            }
-            throw transport.unavailable("wait for new entries on " + options.stream(), e);
-        } finally {
-            blocked = false;
-        }
-    }
-
-    /** For tests: runs in the reader after its last look for wakes, before its XREAD is sent. */
-    volatile Runnable beforeBlockingRead;
-
-    private Connection readConnection() {
-        Connection c = readConnection;
-        if (c == null || !c.isConnected() || c.isBroken()) {
-            closeReadConnection();
-            try {
-                c = transport.connector().newDedicatedConnection(transport.redis(), options.partitionStream(0));
-                readerClientId = StreamEntries.number(c.executeCommand(
-                        new CommandArguments(Protocol.Command.CLIENT).add("ID")));
-            } catch (JedisException e) {
-                throw transport.unavailable("open a read connection", e);
-            }
-            readConnection = c;
-        }
-        return c;
-    }
-
-    private void closeReadConnection() {
-        Connection c = readConnection;
-        readConnection = null;
-        readerClientId = -1;
-        if (c != null) {
-            try {
-                c.close();
-            } catch (RuntimeException e) {
-                log.debug("closing the read connection failed: {}", e.toString());
-            }
-        }
+        readerWait.await(keys, ids, ms);
     }
 
     /** Cuts a blocked read short, so a delivery that just became ready starts now rather than after the block. */
-    private void wake() {
-        wakePending.set(true);
-        ClusterWaits w = waits;
-        if (w != null) {
-            w.wake();
-            return;
-        }
-        if (Thread.holdsLock(this)) {
-            // No round trip under the monitor the lease clock needs: the holder wakes the reader after leaving it.
-            return;
-        }
-        long id = readerClientId;
-        if (blocked && id >= 0 && !unblockSent.getAndSet(true)) {
-            try {
-                Object unblocked = transport.redis().executeCommand(
-                        new CommandArguments(Protocol.Command.CLIENT).add("UNBLOCK").add(id));
-                if (Long.valueOf(0).equals(unblocked) && blocked && !closed) {
-                    // The reader had checked for wakes but its XREAD had not reached Redis yet, so
-                    // there was nothing to unblock: try again in a moment, until it has or it left.
-                    unblockSent.set(false);
-                    // Timed by the lease clock, sent from elsewhere: a CLIENT UNBLOCK stuck on a
-                    // hung Redis must not hold up the clock that declares leases lost.
-                    expiry.schedule(() -> waker.execute(this::wake), 1, TimeUnit.MILLISECONDS);
-                }
-            } catch (JedisException | java.util.concurrent.RejectedExecutionException e) {
-                log.debug("unblocking the reader failed: {}", e.toString());
-            }
-        }
+    void wake() {
+        // No round trip under the monitor the lease clock needs: the holder wakes the reader after leaving it.
+        readerWait.wake(Thread.holdsLock(this));
     }
 
     // ---- outcomes ----
@@ -977,7 +868,7 @@ final class Partitions implements AutoCloseable {
         return deliveryId.substring(deliveryId.indexOf('/') + 1);
     }
 
-    Lease leaseOf(Delivery d) {
+    public Lease leaseOf(Delivery d) {
         Lease l = out.get(d.id());
         return l != null ? l : deadLease(-1);
     }
@@ -990,6 +881,16 @@ final class Partitions implements AutoCloseable {
         Part part = l.partition < 0 ? null : parts[l.partition];
         // Not while a reopen is pending: the entry comes back from Redis with the rest, in order.
         return !l.lost && part != null && part.lease == l && !part.releasing && !part.rewind;
+    }
+
+    /** {@return the lease an out delivery was read under, or null} */
+    Lease outLease(String id) {
+        return out.get(id);
+    }
+
+    /** {@return what records the outcomes of this process's deliveries} */
+    Outcomes outcomes() {
+        return outcomes;
     }
 
     /** Forgets an out delivery whose outcome can no longer be recorded (its lease is lost). */
@@ -1019,209 +920,9 @@ final class Partitions implements AutoCloseable {
     }
 
     /** {@return the log of the partition read under {@code l}, or null once the partition is read under another lease} */
-    private PartitionLog logOf(Lease l) {
+    PartitionLog logOf(Lease l) {
         Part part = l.partition < 0 ? null : parts[l.partition];
         return part == null || part.readerLease != l ? null : part.log;
-    }
-
-    /**
-     * The keys and arguments of one commit of {@code ds} under {@code l}: the lease value, then
-     * what {@link PartitionLog#commit} says; null when the partition's log is gone with its lease.
-     */
-    private List<String> commitArgs(Lease l, List<Delivery> ds, boolean remember) {
-        PartitionLog log = logOf(l);
-        if (log == null) {
-            return null;
-        }
-        List<String> ids = new ArrayList<>(ds.size());
-        List<String> eventIds = new ArrayList<>(remember ? ds.size() : 0);
-        List<String> held = new ArrayList<>(0);
-        for (Delivery d : ds) {
-            String id = streamId(d.id());
-            ids.add(id);
-            if (remember) {
-                eventIds.add(d.eventId());
-            }
-            if (d.attempt() > 1) {
-                // a retried entry may have a held mark to drop with its settlement
-                held.add(id);
-            }
-        }
-        List<String> args = new ArrayList<>();
-        args.add(l.value);
-        args.addAll(log.commit(ids, eventIds, held));
-        return args;
-    }
-
-    /**
-     * Moves the committed position over settled entries at its head, settling nothing new. Its
-     * failure changes nothing that a later commit does not redo (the position it sends is absolute).
-     */
-    private void advance(Lease l) {
-        try {
-            commit(l, List.of());
-        } catch (RuntimeException e) {
-            log.debug("moving the position of partition {} failed; a later commit moves it: {}", l.partition,
-                    e.toString());
-        }
-    }
-
-    /** Settles deliveries of one lease without remembering their events; false when the lease was lost. */
-    private boolean commit(Lease l, List<Delivery> ds) {
-        List<String> args = l.lost ? null : commitArgs(l, ds, false);
-        if (args == null) {
-            return false;
-        }
-        long r = StreamEntries.number(transport.call("commit " + ds.size() + " entries",
-                () -> transport.scripts().partitionCommit.eval(transport.redis(),
-                        PartitionKeys.commit(options, l.partition), args, transport.waitReplicas(), transport.waitMs())));
-        if (r < 0) {
-            lost(l, "a commit was refused");
-            return false;
-        }
-        return true;
-    }
-
-    /**
-     * Commits successes grouped by lease, one script per partition, pipelined.
-     *
-     * @return the deliveries refused because their lease was lost; forgotten here, pending for the next owner
-     */
-    List<Delivery> complete(List<Delivery> deliveries, List<Lease> leases) {
-        Map<Lease, List<Delivery>> byLease = new HashMap<>();
-        List<Delivery> refused = new ArrayList<>(0);
-        for (int i = 0; i < deliveries.size(); i++) {
-            Lease l = leases.get(i);
-            if (l.lost) {
-                refused.add(deliveries.get(i));
-            } else {
-                byLease.computeIfAbsent(l, k -> new ArrayList<>()).add(deliveries.get(i));
-            }
-        }
-        if (!byLease.isEmpty()) {
-            List<Lease> order = new ArrayList<>(byLease.keySet());
-            List<List<String>> args = new ArrayList<>(order.size());
-            for (Lease l : order) {
-                args.add(commitArgs(l, byLease.get(l), true));
-            }
-            for (int i = order.size() - 1; i >= 0; i--) {
-                if (args.get(i) == null) {
-                    refused.addAll(byLease.remove(order.get(i)));
-                    order.remove(i);
-                    args.remove(i);
-                }
-            }
-            List<Object> replies;
-            try {
-                replies = order.isEmpty() ? List.of() : transport.call("commit " + deliveries.size() + " entries",
-                    () -> transport.scripts().partitionCommit.evalAll(transport.redis(), order.size(),
-                            i -> PartitionKeys.commit(options, order.get(i).partition), args::get,
-                            transport.waitReplicas(), transport.waitMs()));
-            } catch (RuntimeException e) {
-                byLease.forEach(this::unknownOutcome);
-                refused.forEach(d -> forget(d.id()));
-                throw e;
-            }
-            for (int i = 0; i < order.size(); i++) {
-                Lease l = order.get(i);
-                if (StreamEntries.number(replies.get(i)) < 0) {
-                    lost(l, "a commit was refused");
-                    refused.addAll(byLease.get(l));
-                } else {
-                    for (Delivery d : byLease.get(l)) {
-                        out.remove(d.id());
-                        sequencer.settled(d.id());
-                    }
-                }
-            }
-        }
-        for (Delivery d : refused) {
-            forget(d.id());
-        }
-        return refused;
-    }
-
-    void hold(Delivery d, long dueAtMillis, int attempt) {
-        Lease l = leaseOf(d);
-        if (l.lost) {
-            forget(d.id());
-            return;
-        }
-        long r;
-        try {
-            r = StreamEntries.number(transport.call("hold entry " + d.id() + " for a retry",
-                    () -> transport.scripts().partitionHold.eval(transport.redis(),
-                            List.of(options.partitionLease(l.partition), options.partitionHeld(l.partition)),
-                            List.of(l.value, streamId(d.id()), attempt + ":" + dueAtMillis), transport.waitReplicas(), transport.waitMs())));
-        } catch (RuntimeException e) {
-            unknownOutcome(l, List.of(d));
-            throw e;
-        }
-        if (r == 1) {
-            // Back in the buffer under the same lease; the take that hands it out again checks it.
-            if (requeue(l, d.id(), () -> sequencer.hold(d.id(), dueAtMillis, attempt))) {
-                wake();
-            } else {
-                // Lost or being given up: the hold is recorded for the next owner, which resumes the key here.
-                forget(d.id());
-            }
-        } else {
-            lost(l, "a retry could not be recorded");
-            forget(d.id());
-        }
-    }
-
-    void deadLetter(Delivery d, Map<String, String> fields) {
-        Lease l = leaseOf(d);
-        if (l.lost) {
-            forget(d.id());
-            return;
-        }
-        List<String> args = new ArrayList<>(3 + fields.size() * 2);
-        args.add(l.value);
-        args.add(streamId(d.id()));
-        args.add(Long.toString(options.deadLetterMaxLength()));
-        fields.forEach((k, v) -> {
-            args.add(k);
-            args.add(v);
-        });
-        long r;
-        try {
-            r = StreamEntries.number(transport.call("dead-letter entry " + d.id(),
-                    () -> transport.scripts().partitionDeadLetter.eval(transport.redis(),
-                            List.of(options.partitionLease(l.partition), PartitionKeys.settled(options, l.partition),
-                                    options.partitionHeld(l.partition), options.partitionDeadLetters(l.partition),
-                                    PartitionKeys.log(options, l.partition)),
-                            args, transport.waitReplicas(), transport.waitMs())));
-        } catch (RuntimeException e) {
-            unknownOutcome(l, List.of(d));
-            throw e;
-        }
-        if (r < 0) {
-            lost(l, "a dead letter was refused");
-        } else {
-            PartitionLog log = logOf(l);
-            if (log != null) {
-                log.settledElsewhere(streamId(d.id()));
-                if (log.headSettled()) {
-                    // No success may follow to move the position (a run of poison): move it now,
-                    // or the read-ahead bound would stop the partition.
-                    advance(l);
-                }
-            }
-        }
-        forget(d.id());
-    }
-
-    void acknowledge(Delivery d) {
-        Lease l = leaseOf(d);
-        try {
-            commit(l, List.of(d));
-        } catch (RuntimeException e) {
-            unknownOutcome(l, List.of(d));
-            throw e;
-        }
-        forget(d.id());
     }
 
     /**
@@ -1231,7 +932,7 @@ final class Partitions implements AutoCloseable {
      * stream order whatever is not settled (retry holds included), so the key's next event cannot
      * overtake an entry that was not settled.
      */
-    private synchronized void unknownOutcome(Lease l, List<Delivery> ds) {
+    synchronized void unknownOutcome(Lease l, List<Delivery> ds) {
         Part part = l.partition < 0 ? null : parts[l.partition];
         if (part != null && part.lease == l && !l.lost) {
             sequencer.dropPartition(l.partition);
@@ -1243,19 +944,6 @@ final class Partitions implements AutoCloseable {
         }
     }
 
-    void handBack(Delivery d) {
-        Lease l = out.get(d.id());
-        if (l != null && requeue(l, d.id(), () -> sequencer.handBack(d.id()))) {
-            wake();
-        } else {
-            out.remove(d.id());
-            sequencer.settled(d.id());
-        }
-    }
-
-    /** For tests: runs in {@link #requeue} between the lease check and the re-offer. */
-    volatile Runnable requeueHook;
-
     /**
      * Puts an out delivery back into the buffer under {@code l} if {@link #keeps} allows, in one
      * step with respect to {@link #lost} and the start of a release: checked before their drop
@@ -1265,14 +953,11 @@ final class Partitions implements AutoCloseable {
      *
      * @return false when the lease no longer keeps entries, and nothing was put back
      */
-    private synchronized boolean requeue(Lease l, String id, Runnable backIntoSequencer) {
+    synchronized boolean requeue(Lease l, String id, Runnable backIntoSequencer) {
         if (!keeps(l)) {
             return false;
         }
-        Runnable hook = requeueHook;
-        if (hook != null) {
-            hook.run();
-        }
+        probe.beforeRequeue();
         offeredUnder.put(id, l);
         out.remove(id);
         backIntoSequencer.run();
@@ -1288,7 +973,7 @@ final class Partitions implements AutoCloseable {
     // ---- state ----
 
     /** {@return the partitions this process holds a lease on now} */
-    List<Integer> owned() {
+    public List<Integer> owned() {
         List<Integer> owned = new ArrayList<>();
         for (Part part : parts) {
             Lease l = part.lease;
@@ -1329,7 +1014,6 @@ final class Partitions implements AutoCloseable {
         // for the interruption. The round ends within the socket timeout.
         ticker.shutdown();
         expiry.shutdownNow();
-        waker.shutdownNow();
         try {
             if (!ticker.awaitTermination(2, TimeUnit.SECONDS)) {
                 ticker.shutdownNow();
@@ -1338,32 +1022,31 @@ final class Partitions implements AutoCloseable {
             ticker.shutdownNow();
             Thread.currentThread().interrupt();
         }
-        try {
-            for (Part part : parts) {
-                Lease l = part.lease;
-                if (l != null && !l.lost) {
-                    releaseLease(part, l);
-                }
+        if (started) {
+            try {
+                handOver();
+            } catch (RuntimeException e) {
+                log.debug("handing partitions over on close failed; their leases expire: {}", e.toString());
             }
-            Lease r = routerLease;
-            if (r != null && !r.lost) {
-                r.lost = true;
-                routerLease = null;
-                transport.scripts().leaseRelease.eval(transport.redis(), List.of(options.routerLease()), List.of(r.value));
-            }
-            transport.redis().zrem(options.membersKey(), member);
-        } catch (RuntimeException e) {
-            log.debug("handing partitions over on close failed; their leases expire: {}", e.toString());
         }
-        closeReadConnection();
-        if (waits != null) {
-            waits.close();
-        }
+        readerWait.close();
     }
 
-    /** For tests: the per-partition waits on a cluster, or null. */
-    ClusterWaits clusterWaits() {
-        return waits;
+    /** Leases deleted, membership removed: what close hands over at once. */
+    private void handOver() {
+        for (Part part : parts) {
+            Lease l = part.lease;
+            if (l != null && !l.lost) {
+                releaseLease(part, l);
+            }
+        }
+        Lease r = routerLease;
+        if (r != null && !r.lost) {
+            r.lost = true;
+            routerLease = null;
+            client.scripts().leaseRelease.eval(client.redis(), List.of(keys.routerLease()), List.of(r.value));
+        }
+        client.redis().zrem(keys.membersKey(), member);
     }
 
     static boolean isNoScript(JedisDataException e) {

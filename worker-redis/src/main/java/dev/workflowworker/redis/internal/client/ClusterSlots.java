@@ -1,4 +1,4 @@
-package dev.workflowworker.redis;
+package dev.workflowworker.redis.internal.client;
 
 import redis.clients.jedis.util.JedisClusterCRC16;
 
@@ -6,7 +6,7 @@ import redis.clients.jedis.util.JedisClusterCRC16;
  * Where the transport's keys land on a Redis Cluster: the shared stream's keys in its slot, each
  * partition in a slot of its own. See docs/ARCHITECTURE.md, "Redis Cluster".
  */
-final class ClusterSlots {
+public final class ClusterSlots {
 
     private ClusterSlots() {
     }
@@ -16,7 +16,7 @@ final class ClusterSlots {
      *
      * @throws IllegalStateException naming the setting that does not fit a cluster
      */
-    static void check(int database, String stream, String deadLetterStream, String retryKey, String keyPrefix,
+    public static void check(int database, String stream, String deadLetterStream, String retryKey, String keyPrefix,
                       int partitions) {
         if (database != 0) {
             throw new IllegalStateException("database (" + database + ") must be 0 on a Redis Cluster, "
@@ -45,7 +45,7 @@ final class ClusterSlots {
     }
 
     /** {@return the part of the stream's name Redis Cluster hashes: its hash tag, else all of it} */
-    static String hashTag(String stream) {
+    public static String hashTag(String stream) {
         int open = stream.indexOf('{');
         if (open >= 0) {
             int close = stream.indexOf('}', open + 1);

@@ -1,5 +1,6 @@
-package dev.workflowworker.redis;
+package dev.workflowworker.redis.internal.client;
 
+import dev.workflowworker.redis.RedisUnavailableException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.AbstractPipeline;
@@ -31,7 +32,7 @@ import java.util.concurrent.TimeUnit;
  * reply that says "not here, not now" (a redirect, a slot in migration, a cluster without quorum),
  * which means the command did nothing and may be sent again once the slot map is fresh.
  */
-final class Topology {
+public final class Topology {
 
     private static final Logger log = LoggerFactory.getLogger(Topology.class);
 
@@ -50,14 +51,14 @@ final class Topology {
     private Topology() {
     }
 
-    static AbstractPipeline pipeline(UnifiedJedis redis) {
+    public static AbstractPipeline pipeline(UnifiedJedis redis) {
         if (redis instanceof RedisClusterClient cluster) {
             return cluster.pipelined(PIPELINE_SYNC);
         }
         return redis.pipelined();
     }
 
-    static boolean isCluster(UnifiedJedis redis) {
+    public static boolean isCluster(UnifiedJedis redis) {
         return redis instanceof RedisClusterClient;
     }
 
@@ -78,7 +79,7 @@ final class Topology {
     }
 
     /** Re-reads the slot map after a reply showed it stale; harmless on one server. */
-    static void refresh(UnifiedJedis redis) {
+    public static void refresh(UnifiedJedis redis) {
         if (redis instanceof RedisClusterClient cluster) {
             try {
                 cluster.refreshClusterTopology();
@@ -92,7 +93,7 @@ final class Topology {
      * @return true if the error says the command was not run because of where or when it was
      *     sent: MOVED, ASK, TRYAGAIN (keys of the slot half migrated), CLUSTERDOWN
      */
-    static boolean notRunHere(Throwable e) {
+    public static boolean notRunHere(Throwable e) {
         if (e instanceof JedisRedirectionException) {
             return true;
         }
@@ -105,7 +106,7 @@ final class Topology {
     }
 
     /** Decides, for a call whose reply was an error, whether to send it again (it did nothing). */
-    interface Resend {
+    public interface Resend {
         boolean resend(int call, JedisDataException error);
     }
 
@@ -122,7 +123,7 @@ final class Topology {
      *
      * @param sampleKey a key of call i, which locates its node (and its WAIT)
      */
-    static List<Object> sendAll(UnifiedJedis redis, int n, IntFunction<CommandArguments> command,
+    public static List<Object> sendAll(UnifiedJedis redis, int n, IntFunction<CommandArguments> command,
                                 IntFunction<String> sampleKey, Resend resend, int replicas, long waitMs,
                                 java.util.function.Supplier<String> what) {
         Object[] out = new Object[n];
@@ -221,7 +222,7 @@ final class Topology {
     }
 
     /** @return true if {@code e} is what Jedis throws for a pipelined call that got no reply */
-    static boolean isUnsetReply(Throwable e) {
+    public static boolean isUnsetReply(Throwable e) {
         if (!(e instanceof IllegalStateException)) {
             return false;
         }
@@ -230,7 +231,7 @@ final class Topology {
                 || (e.getMessage() != null && e.getMessage().startsWith("Please close pipeline"));
     }
 
-    static JedisConnectionException noReply(Throwable e) {
+    public static JedisConnectionException noReply(Throwable e) {
         return new JedisConnectionException("no reply from a cluster node: its connection failed while the pipeline "
                 + "was read, so its calls may or may not have run", e);
     }

@@ -1,5 +1,7 @@
-package dev.workflowworker.redis;
+package dev.workflowworker.redis.internal.partitioned;
 
+import dev.workflowworker.redis.internal.client.StreamClient;
+import dev.workflowworker.redis.internal.client.Topology;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.CommandArguments;
@@ -11,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
@@ -27,11 +28,12 @@ import java.util.function.BooleanSupplier;
  * meanwhile, which costs one empty read round and nothing else. The wait of a partition no longer
  * owned closes its connection at the first wait after its read is back.
  */
-final class ClusterWaits implements AutoCloseable {
+public final class ClusterWaits implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ClusterWaits.class);
 
-    private final RedisEventTransport transport;
+    private final StreamClient client;
+    private final PartitionProbe probe;
     private final BooleanSupplier readyHere;
     private final Object signal = new Object();
     private final Map<String, Waiter> waiters = new ConcurrentHashMap<>();
@@ -39,14 +41,11 @@ final class ClusterWaits implements AutoCloseable {
     private boolean news;
     private volatile boolean closed;
 
-    ClusterWaits(RedisEventTransport transport, BooleanSupplier readyHere) {
-        this.transport = transport;
+    ClusterWaits(StreamClient client, PartitionProbe probe, BooleanSupplier readyHere) {
+        this.client = client;
+        this.probe = probe;
         this.readyHere = readyHere;
-        this.threads = Executors.newCachedThreadPool(r -> {
-            Thread t = new Thread(r, "workflow-worker-partition-wait");
-            t.setDaemon(true);
-            return t;
-        });
+        this.threads = client.threads().cached("partition-wait");
     }
 
     /** One partition's blocking read and its connection, kept across waits. */
@@ -67,15 +66,16 @@ final class ClusterWaits implements AutoCloseable {
                 Connection c = connection;
                 if (c == null || !c.isConnected() || c.isBroken()) {
                     closeConnection();
-                    c = transport.connector().newDedicatedConnection(transport.redis(), key);
+                    c = client.connector().newDedicatedConnection(client.redis(), key);
                     connection = c;
+                    probe.waitConnection(1);
                     if (closed) {
                         // close() ran while this connected and found nothing to close.
                         closeConnection();
                         return;
                     }
                 }
-                c.setSoTimeout((int) Math.min(Integer.MAX_VALUE, transport.connector().socketTimeoutMillis() + blockMs));
+                c.setSoTimeout((int) Math.min(Integer.MAX_VALUE, client.connector().socketTimeoutMillis() + blockMs));
                 Object reply;
                 try {
                     reply = c.executeCommand(new CommandArguments(Protocol.Command.XREAD).add("COUNT").add(1)
@@ -93,7 +93,7 @@ final class ClusterWaits implements AutoCloseable {
                 // the next wait connects to whichever node serves the slot then.
                 closeConnection();
                 if (Topology.notRunHere(e)) {
-                    Topology.refresh(transport.redis());
+                    Topology.refresh(client.redis());
                 }
                 if (!closed) {
                     log.debug("waiting for entries of {} failed: {}", key, e.toString());
@@ -114,6 +114,7 @@ final class ClusterWaits implements AutoCloseable {
             Connection c = connection;
             connection = null;
             if (c != null) {
+                probe.waitConnection(-1);
                 try {
                     c.close();
                 } catch (RuntimeException e) {
@@ -169,10 +170,10 @@ final class ClusterWaits implements AutoCloseable {
                 e.getValue().closeConnection();
             }
         }
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
+        long deadline = client.clock().nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
         synchronized (signal) {
             while (!news && !closed) {
-                long left = deadline - System.nanoTime();
+                long left = deadline - client.clock().nanoTime();
                 if (left <= 0) {
                     return;
                 }
@@ -189,17 +190,5 @@ final class ClusterWaits implements AutoCloseable {
             w.closeConnection();
         }
         threads.shutdownNow();
-    }
-
-    /** For tests: how many partition waits hold a connection now. */
-    int connections() {
-        int n = 0;
-        for (Waiter w : waiters.values()) {
-            Connection c = w.connection;
-            if (c != null && c.isConnected()) {
-                n++;
-            }
-        }
-        return n;
     }
 }

@@ -1,4 +1,7 @@
-package dev.workflowworker.redis;
+package dev.workflowworker.redis.internal.client;
+
+import dev.workflowworker.redis.RedisOptions;
+
 
 import org.junit.jupiter.api.Test;
 

@@ -1,0 +1,263 @@
+package dev.workflowworker.redis.internal.client;
+
+import dev.workflowworker.core.TimeSource;
+import dev.workflowworker.core.wire.WireFormat;
+import dev.workflowworker.redis.RedisOptions;
+import dev.workflowworker.redis.RedisUnavailableException;
+import redis.clients.jedis.CommandArguments;
+import redis.clients.jedis.Protocol;
+import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisDataException;
+import redis.clients.jedis.exceptions.JedisException;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.IntFunction;
+import java.util.function.Supplier;
+
+/**
+ * What every part of a transport talks to Redis through: the options and key names, the pooled
+ * client and its connector, the scripts, the wire format and the clock, and the one way a
+ * command is run ({@link #call}): connection failures become {@link RedisUnavailableException}
+ * naming the endpoint. Thread-safe.
+ */
+public final class StreamClient implements AutoCloseable {
+
+    private final RedisOptions options;
+    private final StreamKeys keys;
+    private final TimeSource clock;
+    private final WireFormat codec;
+    private final RedisConnector connector;
+    private final UnifiedJedis redis;
+    private final Scripts scripts = new Scripts();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final TransportThreads threads;
+
+    public StreamClient(RedisOptions options, RedisConnector connector, TimeSource clock) {
+        this.options = options;
+        this.keys = StreamKeys.of(options);
+        this.clock = clock;
+        this.codec = WireFormat.withMaxPayloadBytes(options.maxPayloadBytes());
+        this.connector = connector;
+        this.redis = connector.newPooledClient();
+        this.threads = new TransportThreads(options.stream());
+    }
+
+    /** {@return where the transport's threads come from} */
+    public TransportThreads threads() {
+        return threads;
+    }
+
+    public RedisOptions options() {
+        return options;
+    }
+
+    public StreamKeys keys() {
+        return keys;
+    }
+
+    public UnifiedJedis redis() {
+        return redis;
+    }
+
+    public RedisConnector connector() {
+        return connector;
+    }
+
+    public Scripts scripts() {
+        return scripts;
+    }
+
+    public WireFormat codec() {
+        return codec;
+    }
+
+    public TimeSource clock() {
+        return clock;
+    }
+
+    /** @return replicas every write must reach before it counts (see RedisOptions#waitReplicas) */
+    public int waitReplicas() {
+        return options.waitReplicas();
+    }
+
+    public long waitMs() {
+        return options.waitTimeout().toMillis();
+    }
+
+    public boolean isClosed() {
+        return closed.get();
+    }
+
+    public void checkOpen() {
+        if (closed.get()) {
+            throw new IllegalStateException("the Redis transport is closed");
+        }
+    }
+
+    /** @return true for the first close only: the caller then closes what it built on this client */
+    public boolean markClosed() {
+        return closed.compareAndSet(false, true);
+    }
+
+    /** Closes the pool. */
+    @Override
+    public void close() {
+        closed.set(true);
+        redis.close();
+    }
+
+    public String xadd(String stream, Map<String, String> fields) {
+        return StreamEntries.text(redis.executeCommand(xaddArguments(stream, fields)));
+    }
+
+    /**
+     * Writes encoded events in one pipelined round trip (with WAIT when replicas are asked for);
+     * on a cluster, redirects are answered without repeating a write that happened.
+     *
+     * @return the entry ids, in the order of the events
+     */
+    public List<String> xaddAll(List<Map<String, String>> encoded, IntFunction<String> streamOf) {
+        return call("publish " + encoded.size() + " events", () -> {
+            List<Object> replies = Topology.sendAll(redis, encoded.size(),
+                    i -> xaddArguments(streamOf.apply(i), encoded.get(i)), streamOf, (i, e) -> false,
+                    options.waitReplicas(), options.waitTimeout().toMillis(),
+                    () -> "a publish of " + encoded.size() + " event(s)");
+            List<String> ids = new ArrayList<>(replies.size());
+            for (Object r : replies) {
+                ids.add(StreamEntries.text(r));
+            }
+            return ids;
+        });
+    }
+
+    private static CommandArguments xaddArguments(String stream, Map<String, String> fields) {
+        CommandArguments args = new CommandArguments(Protocol.Command.XADD).key(stream).add("*");
+        for (Map.Entry<String, String> f : fields.entrySet()) {
+            args.add(f.getKey()).add(f.getValue());
+        }
+        return args;
+    }
+
+    /** Trims a stream of the entries every group has delivered and acked; returns how many went. */
+    public long trim(String stream) {
+        return call("trim stream", () -> StreamEntries.number(scripts.trim.eval(redis, List.of(stream), List.of())));
+    }
+
+    /**
+     * Creates a consumer group (and through {@code MKSTREAM} its stream) unless it exists.
+     *
+     * @return true when this call created it
+     */
+    public boolean createGroup(String stream, String group, String startId) {
+        try {
+            redis.executeCommand(new CommandArguments(Protocol.Command.XGROUP).add("CREATE")
+                    .key(stream).add(group).add(startId).add("MKSTREAM"));
+            return true;
+        } catch (JedisDataException e) {
+            if (e.getMessage() == null || !e.getMessage().startsWith("BUSYGROUP")) {
+                throw e;
+            }
+            return false;
+        }
+    }
+
+    public static boolean isNoGroup(JedisDataException e) {
+        return e.getMessage() != null && e.getMessage().contains("NOGROUP");
+    }
+
+    /**
+     * Runs a command on the pool, translating connection failures into
+     * {@link RedisUnavailableException} naming the endpoint. Every operation that goes through here is
+     * safe to repeat (the outcome scripts check that the entry is still pending; a repeated publish
+     * makes a duplicate entry, which processed markers settle; the batch claim, which is not, uses
+     * {@link #callOnce}), so after a connection failure the
+     * pool's idle connections, likely stale after a Redis restart, are dropped and the command is
+     * tried once more on a fresh connection.
+     */
+    public <T> T call(String what, Supplier<T> op) {
+        return callRetryingOnce(redis, options, what, op);
+    }
+
+    /** Like {@link #call} but never repeats the operation: for one that is not safe to repeat. */
+    public <T> T callOnce(String what, Supplier<T> op) {
+        return callWith(redis, options, what, op, false);
+    }
+
+    public static <T> T callRetryingOnce(UnifiedJedis redis, RedisOptions options, String what, Supplier<T> op) {
+        return callWith(redis, options, what, op, true);
+    }
+
+    private static <T> T callWith(UnifiedJedis redis, RedisOptions options, String what, Supplier<T> op,
+                                  boolean repeat) {
+        try {
+            return noReplyAsConnectionFailure(op);
+        } catch (JedisException first) {
+            if (!isConnectionFailure(first)) {
+                throw first;
+            }
+            Topology.clearIdle(redis);
+            if (!repeat) {
+                throw unavailable(options, what, first);
+            }
+            try {
+                return noReplyAsConnectionFailure(op);
+            } catch (JedisException second) {
+                if (isConnectionFailure(second)) {
+                    throw unavailable(options, what, second);
+                }
+                throw second;
+            }
+        }
+    }
+
+    /** A cluster pipeline call left without a reply by a failed node connection is a connection failure. */
+    private static <T> T noReplyAsConnectionFailure(Supplier<T> op) {
+        try {
+            return op.get();
+        } catch (IllegalStateException e) {
+            if (Topology.isUnsetReply(e)) {
+                throw Topology.noReply(e);
+            }
+            throw e;
+        }
+    }
+
+    public RedisUnavailableException unavailable(String what, Throwable cause) {
+        return unavailable(options, what, cause);
+    }
+
+    public static RedisUnavailableException unavailable(RedisOptions options, String what, Throwable cause) {
+        return new RedisUnavailableException("cannot " + what + ": Redis at " + options.endpoint()
+                + " is unreachable (" + rootMessage(cause) + ")", cause);
+    }
+
+    static boolean isConnectionFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            // A cluster client that ran out of attempts, or a cluster that lost its quorum for
+            // the slot, is as unreachable as a server that refuses connections.
+            if (t instanceof JedisConnectionException || Topology.clusterUnreachable(t)
+                    || (t instanceof JedisDataException && t.getMessage() != null
+                        && t.getMessage().startsWith("CLUSTERDOWN"))) {
+                return true;
+            }
+            if (t instanceof JedisDataException) {
+                return false;
+            }
+        }
+        // A pool that cannot create a connection reports a bare JedisException.
+        return e instanceof JedisException && e.getMessage() != null
+                && e.getMessage().contains("Could not get a resource");
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t.getClass().getSimpleName() + ": " + t.getMessage();
+    }
+}

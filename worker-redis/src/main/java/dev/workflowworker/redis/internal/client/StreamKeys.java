@@ -1,0 +1,70 @@
+package dev.workflowworker.redis.internal.client;
+
+import dev.workflowworker.redis.RedisOptions;
+
+/**
+ * The names of a stream's keys in Redis, derived from the options once. Every key of partition
+ * {@code i} carries the partition's stream key as its hash tag, so a partition lives in one
+ * Redis Cluster slot, and the partitions spread over the slots.
+ */
+public final class StreamKeys {
+
+    private final String stream;
+    private final String group;
+    private final String keyPrefix;
+    /** On a cluster, the hash tag of each partition, chosen to spread them evenly over the slots; null otherwise. */
+    private final String[] partitionTags;
+
+    private StreamKeys(String stream, String group, String keyPrefix, String[] partitionTags) {
+        this.stream = stream;
+        this.group = group;
+        this.keyPrefix = keyPrefix;
+        this.partitionTags = partitionTags;
+    }
+
+    public static StreamKeys of(RedisOptions options) {
+        return new StreamKeys(options.stream(), options.group(), options.keyPrefix(),
+                options.cluster() && options.partitions() > 0
+                        ? ClusterSlots.balancedTags(options.stream(), options.partitions()) : null);
+    }
+
+    /**
+     * {@return the stream key of partition {@code i}}: the whole key is its hash tag, so every key
+     * of the partition lives in one Redis Cluster slot, and partitions spread over the slots.
+     */
+    public String partitionStream(int i) { return "{" + (partitionTags != null ? partitionTags[i] : stream + "#" + i) + "}"; }
+    /** @return the lease key of partition {@code i}: "owner|token" of its current owner */
+    public String partitionLease(int i) { return partitionStream(i) + ":lease"; }
+    /** @return the counter the lease tokens of partition {@code i} are drawn from */
+    public String partitionFence(int i) { return partitionStream(i) + ":fence"; }
+    /** @return the hash of partition {@code i}'s entries a retry holds: id to "attempt:dueMillis" */
+    public String partitionHeld(int i) { return partitionStream(i) + ":held"; }
+    /**
+     * @return the sorted set of partition {@code i}'s completed event ids, scored by completion
+     *     time and kept for the processed TTL: the partitioned form of processed markers
+     */
+    public String partitionCompleted(int i) { return partitionStream(i) + ":completed"; }
+    /** @return the dead-letter stream of partition {@code i} */
+    public String partitionDeadLetters(int i) { return partitionStream(i) + ":dlq"; }
+    /** @return the last source-stream id routed into partition {@code i} */
+    public String partitionRouted(int i) { return partitionStream(i) + ":routed"; }
+    /**
+     * @return the router's lease: its hash tag is the stream's whole name, so it shares the slot
+     *     of the single stream it reads
+     */
+    public String routerLease() { return "{" + stream + "}:router"; }
+    /** @return the counter the router's lease tokens are drawn from */
+    public String routerFence() { return "{" + stream + "}:router-fence"; }
+    /** @return the group the router reads the single stream with */
+    public String routerGroup() { return group + "-router"; }
+    /** @return where the stream's partition count is recorded */
+    public String partitionCountKey() { return stream + ":partitions"; }
+    /** @return the sorted set of live instances sharing the partitions, scored by heartbeat expiry */
+    public String membersKey() { return stream + ":members"; }
+    /** @return the processed-marker key of an event */
+    public String processedKey(String eventId) { return keyPrefix + "processed:" + eventId; }
+    /** @return the lock key of a lock key */
+    public String lockKey(String key) { return keyPrefix + "lock:" + key; }
+    /** @return the fencing counter of a lock key */
+    public String fenceKey() { return keyPrefix + "fence"; }
+}

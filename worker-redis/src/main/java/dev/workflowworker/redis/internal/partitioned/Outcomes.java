@@ -1,0 +1,250 @@
+package dev.workflowworker.redis.internal.partitioned;
+
+import dev.workflowworker.api.spi.Delivery;
+import dev.workflowworker.core.order.KeySequencer;
+import dev.workflowworker.redis.RedisOptions;
+import dev.workflowworker.redis.internal.client.StreamClient;
+import dev.workflowworker.redis.internal.client.StreamEntries;
+import dev.workflowworker.redis.internal.client.StreamKeys;
+import dev.workflowworker.redis.internal.partitioned.Partitions.Lease;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The outcomes of deliveries read from partitions: commits (successes, in one script per
+ * partition), retry holds, dead letters and hand-backs. Each script checks the partition's
+ * lease atomically with its effect; one refused marks the lease lost. An outcome whose reply
+ * is lost makes the partition reopen from what Redis holds (docs/ARCHITECTURE.md, "Ordered
+ * processing").
+ */
+final class Outcomes {
+
+    private static final Logger log = LoggerFactory.getLogger(Outcomes.class);
+
+    private final Partitions partitions;
+    private final StreamClient client;
+    private final RedisOptions options;
+    private final StreamKeys keys;
+    private final KeySequencer sequencer;
+
+    Outcomes(Partitions partitions, StreamClient client, KeySequencer sequencer) {
+        this.partitions = partitions;
+        this.client = client;
+        this.options = client.options();
+        this.keys = client.keys();
+        this.sequencer = sequencer;
+    }
+
+    /**
+     * The keys and arguments of one commit of {@code ds} under {@code l}: the lease value, then
+     * what {@link PartitionLog#commit} says; null when the partition's log is gone with its lease.
+     */
+    private List<String> commitArgs(Lease l, List<Delivery> ds, boolean remember) {
+        PartitionLog log = partitions.logOf(l);
+        if (log == null) {
+            return null;
+        }
+        List<String> ids = new ArrayList<>(ds.size());
+        List<String> eventIds = new ArrayList<>(remember ? ds.size() : 0);
+        List<String> held = new ArrayList<>(0);
+        for (Delivery d : ds) {
+            String id = Partitions.streamId(d.id());
+            ids.add(id);
+            if (remember) {
+                eventIds.add(d.eventId());
+            }
+            if (d.attempt() > 1) {
+                // a retried entry may have a held mark to drop with its settlement
+                held.add(id);
+            }
+        }
+        List<String> args = new ArrayList<>();
+        args.add(l.value);
+        args.addAll(log.commit(ids, eventIds, held));
+        return args;
+    }
+
+    /**
+     * Moves the committed position over settled entries at its head, settling nothing new. Its
+     * failure changes nothing that a later commit does not redo (the position it sends is absolute).
+     */
+    void advance(Lease l) {
+        try {
+            commit(l, List.of());
+        } catch (RuntimeException e) {
+            log.debug("moving the position of partition {} failed; a later commit moves it: {}", l.partition,
+                    e.toString());
+        }
+    }
+
+    /** Settles deliveries of one lease without remembering their events; false when the lease was lost. */
+    private boolean commit(Lease l, List<Delivery> ds) {
+        List<String> args = l.lost ? null : commitArgs(l, ds, false);
+        if (args == null) {
+            return false;
+        }
+        long r = StreamEntries.number(client.call("commit " + ds.size() + " entries",
+                () -> client.scripts().partitionCommit.eval(client.redis(),
+                        PartitionKeys.commit(keys, l.partition), args, client.waitReplicas(), client.waitMs())));
+        if (r < 0) {
+            partitions.lost(l, "a commit was refused");
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * Commits successes grouped by lease, one script per partition, pipelined.
+     *
+     * @return the deliveries refused because their lease was lost; forgotten here, pending for the next owner
+     */
+    List<Delivery> complete(List<Delivery> deliveries, List<Lease> leases) {
+        Map<Lease, List<Delivery>> byLease = new HashMap<>();
+        List<Delivery> refused = new ArrayList<>(0);
+        for (int i = 0; i < deliveries.size(); i++) {
+            Lease l = leases.get(i);
+            if (l.lost) {
+                refused.add(deliveries.get(i));
+            } else {
+                byLease.computeIfAbsent(l, k -> new ArrayList<>()).add(deliveries.get(i));
+            }
+        }
+        if (!byLease.isEmpty()) {
+            List<Lease> order = new ArrayList<>(byLease.keySet());
+            List<List<String>> args = new ArrayList<>(order.size());
+            for (Lease l : order) {
+                args.add(commitArgs(l, byLease.get(l), true));
+            }
+            for (int i = order.size() - 1; i >= 0; i--) {
+                if (args.get(i) == null) {
+                    refused.addAll(byLease.remove(order.get(i)));
+                    order.remove(i);
+                    args.remove(i);
+                }
+            }
+            List<Object> replies;
+            try {
+                replies = order.isEmpty() ? List.of() : client.call("commit " + deliveries.size() + " entries",
+                    () -> client.scripts().partitionCommit.evalAll(client.redis(), order.size(),
+                            i -> PartitionKeys.commit(keys, order.get(i).partition), args::get,
+                            client.waitReplicas(), client.waitMs()));
+            } catch (RuntimeException e) {
+                byLease.forEach(partitions::unknownOutcome);
+                refused.forEach(d -> partitions.forget(d.id()));
+                throw e;
+            }
+            for (int i = 0; i < order.size(); i++) {
+                Lease l = order.get(i);
+                if (StreamEntries.number(replies.get(i)) < 0) {
+                    partitions.lost(l, "a commit was refused");
+                    refused.addAll(byLease.get(l));
+                } else {
+                    for (Delivery d : byLease.get(l)) {
+                        partitions.forget(d.id());
+                    }
+                }
+            }
+        }
+        for (Delivery d : refused) {
+            partitions.forget(d.id());
+        }
+        return refused;
+    }
+
+    void hold(Delivery d, long dueAtMillis, int attempt) {
+        Lease l = partitions.leaseOf(d);
+        if (l.lost) {
+            partitions.forget(d.id());
+            return;
+        }
+        long r;
+        try {
+            r = StreamEntries.number(client.call("hold entry " + d.id() + " for a retry",
+                    () -> client.scripts().partitionHold.eval(client.redis(),
+                            List.of(keys.partitionLease(l.partition), keys.partitionHeld(l.partition)),
+                            List.of(l.value, Partitions.streamId(d.id()), attempt + ":" + dueAtMillis), client.waitReplicas(), client.waitMs())));
+        } catch (RuntimeException e) {
+            partitions.unknownOutcome(l, List.of(d));
+            throw e;
+        }
+        if (r == 1) {
+            // Back in the buffer under the same lease; the take that hands it out again checks it.
+            if (partitions.requeue(l, d.id(), () -> sequencer.hold(d.id(), dueAtMillis, attempt))) {
+                partitions.wake();
+            } else {
+                // Lost or being given up: the hold is recorded for the next owner, which resumes the key here.
+                partitions.forget(d.id());
+            }
+        } else {
+            partitions.lost(l, "a retry could not be recorded");
+            partitions.forget(d.id());
+        }
+    }
+
+    void deadLetter(Delivery d, Map<String, String> fields) {
+        Lease l = partitions.leaseOf(d);
+        if (l.lost) {
+            partitions.forget(d.id());
+            return;
+        }
+        List<String> args = new ArrayList<>(3 + fields.size() * 2);
+        args.add(l.value);
+        args.add(Partitions.streamId(d.id()));
+        args.add(Long.toString(options.deadLetterMaxLength()));
+        fields.forEach((k, v) -> {
+            args.add(k);
+            args.add(v);
+        });
+        long r;
+        try {
+            r = StreamEntries.number(client.call("dead-letter entry " + d.id(),
+                    () -> client.scripts().partitionDeadLetter.eval(client.redis(),
+                            List.of(keys.partitionLease(l.partition), PartitionKeys.settled(keys, l.partition),
+                                    keys.partitionHeld(l.partition), keys.partitionDeadLetters(l.partition),
+                                    PartitionKeys.log(keys, l.partition)),
+                            args, client.waitReplicas(), client.waitMs())));
+        } catch (RuntimeException e) {
+            partitions.unknownOutcome(l, List.of(d));
+            throw e;
+        }
+        if (r < 0) {
+            partitions.lost(l, "a dead letter was refused");
+        } else {
+            PartitionLog log = partitions.logOf(l);
+            if (log != null) {
+                log.settledElsewhere(Partitions.streamId(d.id()));
+                if (log.headSettled()) {
+                    // No success may follow to move the position (a run of poison): move it now,
+                    // or the read-ahead bound would stop the partition.
+                    advance(l);
+                }
+            }
+        }
+        partitions.forget(d.id());
+    }
+
+    void acknowledge(Delivery d) {
+        Lease l = partitions.leaseOf(d);
+        try {
+            commit(l, List.of(d));
+        } catch (RuntimeException e) {
+            partitions.unknownOutcome(l, List.of(d));
+            throw e;
+        }
+        partitions.forget(d.id());
+    }
+
+    void handBack(Delivery d) {
+        Lease l = partitions.outLease(d.id());
+        if (l != null && partitions.requeue(l, d.id(), () -> sequencer.handBack(d.id()))) {
+            partitions.wake();
+        } else {
+            partitions.forget(d.id());
+        }
+    }
+}

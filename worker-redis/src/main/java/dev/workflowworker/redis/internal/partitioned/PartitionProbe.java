@@ -1,0 +1,28 @@
+package dev.workflowworker.redis.internal.partitioned;
+
+/**
+ * Points of the partitioned reader where a test makes a race happen on purpose, or watches what
+ * only the reader sees. Given once, when the transport is made; {@link #NONE} in production, so
+ * no production class carries a mutable hook.
+ */
+public interface PartitionProbe {
+
+    /** Does nothing. */
+    PartitionProbe NONE = new PartitionProbe() {
+    };
+
+    /** The reader looked for wakes for the last time and has not sent its blocking XREAD yet. */
+    default void beforeBlockingRead() {
+    }
+
+    /**
+     * An out delivery passed the lease check and is not back in the buffer yet; runs under the
+     * monitor that orders the re-offer against the loss of the lease.
+     */
+    default void beforeRequeue() {
+    }
+
+    /** On a cluster, a partition's wait opened (+1) or closed (-1) its blocking connection. */
+    default void waitConnection(int change) {
+    }
+}

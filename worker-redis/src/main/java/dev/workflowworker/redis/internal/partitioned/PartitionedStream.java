@@ -1,0 +1,184 @@
+package dev.workflowworker.redis.internal.partitioned;
+
+import dev.workflowworker.api.PartitionOwnership;
+import dev.workflowworker.api.RetryHolds;
+import dev.workflowworker.api.StreamStats;
+import dev.workflowworker.api.WorkflowEvent;
+import dev.workflowworker.api.spi.EventTransport;
+import dev.workflowworker.api.spi.LockProvider;
+import dev.workflowworker.core.order.KeySequencer;
+import dev.workflowworker.redis.PartitionRouting;
+import dev.workflowworker.redis.RedisOptions;
+import dev.workflowworker.redis.internal.StreamMode;
+import dev.workflowworker.redis.internal.client.StreamClient;
+import dev.workflowworker.redis.internal.client.StreamEntries;
+import dev.workflowworker.redis.internal.client.StreamKeys;
+import dev.workflowworker.redis.internal.client.Topology;
+import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.CommandArguments;
+import redis.clients.jedis.Protocol;
+import redis.clients.jedis.Response;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * P partition streams, each read as a log by the one process holding its lease; events are
+ * routed to a partition by lock key (docs/ARCHITECTURE.md, "Ordered processing").
+ */
+public final class PartitionedStream implements StreamMode {
+
+    private final StreamClient client;
+    private final RedisOptions options;
+    private final StreamKeys keys;
+    private final Partitions partitions;
+
+    public PartitionedStream(StreamClient client, PartitionProbe probe) {
+        this.client = client;
+        this.options = client.options();
+        this.keys = client.keys();
+        this.partitions = new Partitions(client, probe);
+    }
+
+    /** For tests: the partitioned state. */
+    public Partitions partitions() {
+        return partitions;
+    }
+
+    @Override
+    public void start() {
+        try {
+            partitions.setUp();
+        } finally {
+            // Also when Redis is not reachable yet: the rounds set up the layout once it is.
+            partitions.start();
+        }
+    }
+
+    @Override
+    public String streamOf(WorkflowEvent event) {
+        return keys.partitionStream(PartitionRouting.partitionOf(event.lockKey(), options.partitions()));
+    }
+
+    @Override
+    public List<String> publishAll(List<WorkflowEvent> events, List<Map<String, String>> encoded) {
+        if (options.cluster()) {
+            return publishPerPartition(events, encoded);
+        }
+        return client.xaddAll(encoded, i -> streamOf(events.get(i)));
+    }
+
+    /**
+     * On a cluster, each partition's events go in one script call, so a slot moving mid-batch
+     * cannot write a later event of a key before an earlier one that was redirected.
+     */
+    private List<String> publishPerPartition(List<WorkflowEvent> events, List<Map<String, String>> encoded) {
+        Map<String, List<Integer>> byStream = new LinkedHashMap<>();
+        for (int i = 0; i < events.size(); i++) {
+            byStream.computeIfAbsent(streamOf(events.get(i)), k -> new ArrayList<>()).add(i);
+        }
+        List<String> streams = new ArrayList<>(byStream.keySet());
+        List<Object> replies = client.call("publish " + events.size() + " events",
+                () -> client.scripts().publishAll.evalAll(client.redis(),
+                streams.size(), i -> List.of(streams.get(i)), i -> {
+                    List<String> args = new ArrayList<>();
+                    for (int e : byStream.get(streams.get(i))) {
+                        Map<String, String> fields = encoded.get(e);
+                        args.add(Integer.toString(fields.size() * 2));
+                        fields.forEach((k, v) -> {
+                            args.add(k);
+                            args.add(v);
+                        });
+                    }
+                    return args;
+                }, client.waitReplicas(), client.waitMs()));
+        String[] ids = new String[events.size()];
+        for (int s = 0; s < streams.size(); s++) {
+            List<?> written = (List<?>) replies.get(s);
+            List<Integer> order = byStream.get(streams.get(s));
+            for (int k = 0; k < order.size(); k++) {
+                ids[order.get(k)] = StreamEntries.text(written.get(k));
+            }
+        }
+        return List.of(ids);
+    }
+
+    @Override
+    public EventTransport.Consumer openConsumer(String consumerName) {
+        return new PartitionedConsumer(client, partitions, consumerName);
+    }
+
+    @Override
+    public Optional<LockProvider> lockProvider() {
+        return Optional.of(PartitionLeases.INSTANCE);
+    }
+
+    @Override
+    public Optional<PartitionOwnership> ownership() {
+        Partitions p = partitions;
+        return Optional.of(new PartitionOwnership(p.count(), p.owned(), p.share(), p.renewalFailing()));
+    }
+
+    @Override
+    public Optional<RetryHolds> retryHolds() {
+        KeySequencer.Holds h = partitions.sequencer.holds();
+        return Optional.of(new RetryHolds(h.keys(), h.longestMillis()));
+    }
+
+    @Override
+    public List<Integer> ownedPartitions() {
+        return partitions.owned();
+    }
+
+    /** Sums over the partitions, in two pipelined round trips. */
+    @Override
+    public StreamStats stats() {
+        return client.call("read stream statistics", () -> {
+            int n = options.partitions();
+            List<Response<Long>> held = new ArrayList<>(n);
+            List<Response<Object>> dead = new ArrayList<>(n);
+            try (AbstractPipeline p = Topology.pipeline(client.redis())) {
+                for (int i = 0; i < n; i++) {
+                    held.add(p.hlen(keys.partitionHeld(i)));
+                    // XLEN of a missing key is 0.
+                    dead.add(p.sendCommand(new CommandArguments(Protocol.Command.XLEN).key(keys.partitionDeadLetters(i))));
+                }
+                p.sync();
+            }
+            long pending = 0;
+            for (long u : PartitionKeys.unsettled(client.redis(), keys, n)) {
+                pending += u;
+            }
+            long retries = 0;
+            long deadLetters = 0;
+            for (int i = 0; i < n; i++) {
+                retries += held.get(i).get();
+                deadLetters += StreamEntries.number(dead.get(i).get());
+            }
+            return new StreamStats(pending, pending, retries, deadLetters);
+        });
+    }
+
+    /**
+     * A retry waits as a hold in its partition, read again by the partition's owner when due:
+     * there is no retry set to move from.
+     */
+    @Override
+    public int moveDueRetries() {
+        return 0;
+    }
+
+    /** The single stream the router reads, of what its group acked. */
+    @Override
+    public long trim() {
+        return client.trim(options.stream());
+    }
+
+    @Override
+    public void close() {
+        partitions.close();
+    }
+}
