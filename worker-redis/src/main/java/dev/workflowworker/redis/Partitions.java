@@ -324,6 +324,7 @@ final class Partitions implements AutoCloseable {
             return transport.redis().get(options.partitionCountKey());
         });
         checkCount(recorded);
+        ModeCheck.checkPartitioned(transport, created[0]);
         // The configured start id ('$': from now on) counts from the layout's creation, as a consumer
         // group's did. On a layout that existed already, a partition without a position lost it
         // (Redis restarted from an older snapshot): it is read from the start, and the recent

@@ -125,7 +125,6 @@ public final class RedisEventTransport implements EventTransport {
                     t.partitions.start();
                 }
             } else {
-                t.checkNotPartitioned();
                 t.ensureGroup();
             }
             t.call("load Lua scripts", () -> {
@@ -147,17 +146,6 @@ public final class RedisEventTransport implements EventTransport {
                     + " refused it: " + e.getMessage(), e);
         }
         return t;
-    }
-
-    /** A stream another instance partitioned must not be read as one shared stream beside it. */
-    private void checkNotPartitioned() {
-        String recorded = call("check the partition count", () -> redis.get(options.partitionCountKey()));
-        if (recorded != null) {
-            throw new IllegalStateException("partitions: this instance is configured with 0 partitions (one shared "
-                    + "stream) but stream " + options.stream() + " was created with " + recorded + " (recorded in "
-                    + options.partitionCountKey() + "); set partitions(" + recorded + ") or WORKER_PARTITIONS="
-                    + recorded);
-        }
     }
 
     @Override
@@ -469,19 +457,8 @@ public final class RedisEventTransport implements EventTransport {
         if (groupReady.get()) {
             return;
         }
-        call("create consumer group", () -> {
-            try {
-                redis.executeCommand(new CommandArguments(Protocol.Command.XGROUP).add("CREATE")
-                        .key(options.stream()).add(options.group()).add(startId).add("MKSTREAM"));
-                log.info("Created consumer group {} on stream {} starting at '{}'",
-                        options.group(), options.stream(), startId);
-            } catch (JedisDataException e) {
-                if (e.getMessage() == null || !e.getMessage().startsWith("BUSYGROUP")) {
-                    throw e;
-                }
-            }
-            return null;
-        });
+        // Not on a stream in the partitioned mode: its router would route what the group reads.
+        ModeCheck.createSharedGroup(this, startId);
         groupReady.set(true);
     }
 
@@ -691,7 +668,12 @@ public final class RedisEventTransport implements EventTransport {
         if (options.partitioned()) {
             return Optional.of(call("read stream statistics", this::partitionedStats));
         }
-        return Optional.of(call("read stream statistics", () -> {
+        return Optional.of(sharedStats());
+    }
+
+    /** The shared stream's statistics, also for an admin whose options name a count the stream never had. */
+    StreamStats sharedStats() {
+        return call("read stream statistics", () -> {
             long lag = -1;
             long pending = 0;
             if (redis().exists(options.stream())) {
@@ -708,7 +690,7 @@ public final class RedisEventTransport implements EventTransport {
             long retries = redis().zcard(options.retryKey());
             long dead = redis().exists(options.deadLetterStream()) ? redis().xlen(options.deadLetterStream()) : 0;
             return new StreamStats(lag, pending, retries, dead);
-        }));
+        });
     }
 
     /** Sums over the partitions, in two pipelined round trips. */
