@@ -143,11 +143,21 @@ final class ModeCheck {
      */
     static void checkPartitioned(RedisEventTransport t, boolean createdCount) {
         RedisOptions o = t.options();
-        if (!groups(t).contains(o.group())) {
+        Set<String> groups = groups(t);
+        if (!groups.contains(o.group())) {
             return;
         }
         if (createdCount) {
             t.call("take back the partition count", () -> t.redis().del(o.partitionCountKey()));
+        }
+        if (groups.contains(o.routerGroup())) {
+            // Both marks: left by versions that did not check the mode, where both modes may have run.
+            throw new IllegalStateException("partitions: stream " + o.stream() + " carries the marks of both modes: "
+                    + "consumer group " + o.group() + " of the shared (unordered) mode and group " + o.routerGroup()
+                    + " of the partitioned (ordered) mode's router. Stop every shared instance (partitions(0), "
+                    + "WORKER_PARTITIONS=0); once its group has nothing pending, remove it with XGROUP DESTROY "
+                    + o.stream() + " " + o.group() + " and start the partitioned instances again; see "
+                    + "docs/operations.md, \"Switching a stream to the partitioned mode\"");
         }
         throw new IllegalStateException("partitions: this instance starts stream " + o.stream()
                 + " in the partitioned (ordered) mode with " + o.partitions() + " partitions, but the stream is in "

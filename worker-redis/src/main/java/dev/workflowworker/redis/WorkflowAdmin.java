@@ -26,8 +26,8 @@ import java.util.concurrent.TimeUnit;
  * {@link #purge} and {@link #switchToPartitioned} write.
  *
  * <p>Partitioned streams: the admin reads the partition count the stream recorded in Redis when
- * it was created, so it needs no {@code partitions} setting; when the options set one that
- * differs from the recorded count, every call fails naming both. A stream without a recorded
+ * it was created, so it needs no {@code partitions} setting; when the options set one other than
+ * the default that differs from the recorded count, every call fails naming both. A stream without a recorded
  * count that its shared consumer group reads is a shared stream, whatever the options say; one
  * nobody created yet is read with the options' count (the partitioned default unless set). Dead letters are listed, shown,
  * replayed and purged across all partitions, named {@code partition/id} and ordered as
@@ -86,7 +86,8 @@ public final class WorkflowAdmin implements AutoCloseable {
             throw new IllegalStateException("partitions: " + options.partitionCountKey() + " holds '" + recorded
                     + "', not a partition count");
         }
-        if (options.partitioned() && options.partitions() != n) {
+        // The default count says nothing about the stream: only a count set otherwise can contradict it.
+        if (options.partitioned() && options.partitions() != n && options.partitions() != RedisOptions.DEFAULT_PARTITIONS) {
             throw new IllegalStateException("partitions: this admin is configured with " + options.partitions()
                     + " partitions but stream " + options.stream() + " was created with " + n + " (recorded in "
                     + options.partitionCountKey() + "); leave the count unset or set " + n);
