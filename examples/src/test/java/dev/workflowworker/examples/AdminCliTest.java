@@ -212,10 +212,14 @@ class AdminCliTest {
         assertUsage(cli(env, "dlq", "replay", "--from", "1-0"), "needs both --from and --to");
         assertUsage(cli(env, "dlq", "show"), "dlq show needs a dead letter id");
         assertUsage(cli(env, "stats", "extra"), "unexpected argument 'extra'");
-        Result partitioned = cli(env, "dlq", "list", "--after", "2/1-1");
+        // A stream nobody created is read in the mode the environment names: here the shared one.
+        Map<String, String> shared = Map.of("REDIS_URL", redis.uri(), "WORKER_PARTITIONS", "0");
+        Result partitioned = cli(shared, "dlq", "list", "--after", "2/1-1");
         assertEquals(2, partitioned.code(), partitioned.err());
         assertTrue(partitioned.err().contains("is not partitioned"), partitioned.err());
-        Result missing = cli(env, "dlq", "show", "1-1");
+        Result plain = cli(env, "dlq", "show", "1-1");
+        assertEquals(2, plain.code(), "a plain id on the default, partitioned stream: " + plain.err());
+        Result missing = cli(shared, "dlq", "show", "1-1");
         assertEquals(1, missing.code());
         assertTrue(missing.err().contains("no dead letter 1-1"), missing.err());
     }
