@@ -64,7 +64,8 @@ final class DashboardScenario {
     }
 
     static List<BenchmarkMain.Row> run(String url) throws Exception {
-        RedisOptions options = RedisOptions.fromUri(url).toBuilder().stream("bench:dashboard:events").build();
+        // Seeded in the shared stream's layout (one group, its pending list and dead-letter stream).
+        RedisOptions options = RedisOptions.fromUri(url).toBuilder().stream("bench:dashboard:events").partitions(0).build();
         try (Jedis j = new Jedis(URI.create(url))) {
             j.flushAll();
             seed(j, options);

@@ -25,7 +25,8 @@ final class RedisServiceScenario {
 
     private static WorkerService service(String url, String stream, int workers, int concurrency, int batch,
                                          Consumer<EventContext> handler) {
-        RedisOptions options = RedisOptions.fromUri(url).toBuilder().stream(stream).build();
+        // The shared stream's rows: its mode stays explicit now that partitioned is the default.
+        RedisOptions options = RedisOptions.fromUri(url).toBuilder().stream(stream).partitions(0).build();
         return WorkerService.builder().transport(RedisEventTransport.create(options))
                 .runtime(handler::accept).workerCount(workers).concurrencyLimit(concurrency).batchSize(batch)
                 .pollInterval(Duration.ofMillis(100)).metricsReportingInterval(Duration.ofHours(1)).build();
@@ -137,7 +138,7 @@ final class RedisServiceScenario {
             System.gc();
             long heapBefore = rt.totalMemory() - rt.freeMemory();
             CountDownLatch done = new CountDownLatch(n);
-            RedisOptions options = RedisOptions.fromUri(url).toBuilder().stream("bench:memory")
+            RedisOptions options = RedisOptions.fromUri(url).toBuilder().stream("bench:memory").partitions(0)
                     .processedTtl(Duration.ofSeconds(5)).trimInterval(Duration.ofSeconds(1)).build();
             WorkerService s = WorkerService.builder().transport(RedisEventTransport.create(options))
                     .runtime(ctx -> done.countDown()).workerCount(4).concurrencyLimit(16).batchSize(64)

@@ -32,6 +32,10 @@ final class AdminCli {
             "  dlq purge --yes                       delete every dead letter",
             "  stats                                 stream length, lag, pending per consumer, retries, dead letters;",
             "                                        per partition with its owner on a partitioned stream",
+            "  switch-to-partitioned [--partitions N]",
+            "                                        move a drained shared stream to the partitioned mode: refused",
+            "                                        while entries are pending, retries wait or dead letters remain;",
+            "                                        N defaults to WORKER_PARTITIONS, else 16",
             "a partitioned stream's dead letters are named PARTITION/ID (e.g. 2/1764280000000-0); a plain ID",
             "in --after, --from or --to stands for that time in every partition",
             "environment: REDIS_URL (required), WORKER_STREAM, WORKER_GROUP, WORKER_PARTITIONS (read from Redis",
@@ -68,7 +72,7 @@ final class AdminCli {
             return 2;
         }
         try (WorkflowAdmin admin = WorkflowAdmin.create(options)) {
-            return dispatch(admin, new ArrayList<>(args), out, err);
+            return dispatch(admin, options, new ArrayList<>(args), out, err);
         } catch (UsageException e) {
             err.println("admin: " + e.getMessage());
             err.println(USAGE);
@@ -87,12 +91,25 @@ final class AdminCli {
         }
     }
 
-    private static int dispatch(WorkflowAdmin admin, List<String> a, PrintStream out, PrintStream err)
-            throws UsageException, InterruptedException {
+    private static int dispatch(WorkflowAdmin admin, RedisOptions options, List<String> a, PrintStream out,
+                                PrintStream err) throws UsageException, InterruptedException {
         String command = a.remove(0);
         if ("stats".equals(command)) {
             noMore(a);
             stats(admin.stats(), out);
+            return 0;
+        }
+        if ("switch-to-partitioned".equals(command)) {
+            int partitions = intOption(a, "--partitions",
+                    options.partitioned() ? options.partitions() : RedisOptions.DEFAULT_PARTITIONS);
+            noMore(a);
+            if (partitions > RedisOptions.MAX_PARTITIONS) {
+                throw new UsageException("--partitions must be at most " + RedisOptions.MAX_PARTITIONS);
+            }
+            String at = admin.switchToPartitioned(partitions);
+            out.printf("stream %s is partitioned (%d partitions): the router starts after %s, so nothing the shared "
+                    + "group delivered runs again; start the instances with WORKER_PARTITIONS=%d%n",
+                    options.stream(), partitions, at, partitions);
             return 0;
         }
         if (!"dlq".equals(command)) {

@@ -34,7 +34,8 @@ import java.util.concurrent.TimeUnit;
  * with their reasons.
  *
  * <p>With {@code REDIS_URL} set it runs on Redis Streams ({@link RedisOptions#fromEnvironment(Map)}:
- * {@code REDIS_URL}, {@code WORKER_STREAM}, {@code WORKER_GROUP}) and leaves the stream and its dead
+ * {@code REDIS_URL}, {@code WORKER_STREAM}, {@code WORKER_GROUP}, {@code WORKER_PARTITIONS}; the
+ * ordered, partitioned mode unless {@code WORKER_PARTITIONS=0}) and leaves the stream and its dead
  * letters in Redis, so that {@code admin dlq list} and {@code admin stats} show them afterwards;
  * without it, it runs on the in-memory transport.
  */
@@ -68,8 +69,8 @@ public final class Quickstart {
             out.println("running in memory (set REDIS_URL to run on Redis Streams)");
             transport = InMemoryEventTransport.create();
         } else {
-            out.printf("running on Redis at %s, stream %s, group %s (dead letters in %s)%n",
-                    redis.endpoint(), redis.stream(), redis.group(), redis.deadLetterStream());
+            out.printf("running on Redis at %s, stream %s, group %s, %s%n", redis.endpoint(), redis.stream(),
+                    redis.group(), ServiceMode.mode(redis));
             transport = RedisEventTransport.create(redis);
         }
         return run(transport, out);

@@ -155,13 +155,14 @@ public final class ServiceMode {
     /**
      * The Redis options of the environment, or null without {@code REDIS_URL}.
      *
-     * @throws IllegalArgumentException if a variable is malformed, or if {@code WORKER_STREAM} or
-     *     {@code WORKER_GROUP} is set without {@code REDIS_URL}: the in-memory transport could not
+     * @throws IllegalArgumentException if a variable is malformed, or if {@code WORKER_STREAM},
+     *     {@code WORKER_GROUP} or {@code WORKER_PARTITIONS} is set without {@code REDIS_URL}: the
+     *     in-memory transport (ordered, with no partitions to count) could not
      *     honour them, and silently ignoring them would hide a missing {@code REDIS_URL}
      */
     static RedisOptions redisOptions(Map<String, String> env) {
         if (isBlank(env.get("REDIS_URL"))) {
-            for (String name : new String[] {"WORKER_STREAM", "WORKER_GROUP"}) {
+            for (String name : new String[] {"WORKER_STREAM", "WORKER_GROUP", "WORKER_PARTITIONS"}) {
                 if (!isBlank(env.get(name))) {
                     throw new IllegalArgumentException(name + "=" + env.get(name)
                             + " needs REDIS_URL: without it the service runs on the in-memory transport");
@@ -170,6 +171,13 @@ public final class ServiceMode {
             return null;
         }
         return RedisOptions.fromEnvironment(env);
+    }
+
+    /** {@return the mode in words, for the first lines an operator reads} */
+    static String mode(RedisOptions redis) {
+        return redis.partitioned()
+                ? redis.partitions() + " partitions, ordered per execution (dead letters in each partition's :dlq)"
+                : "one shared stream, unordered (WORKER_PARTITIONS=0; dead letters in " + redis.deadLetterStream() + ")";
     }
 
     private static boolean isBlank(String s) {
@@ -183,7 +191,8 @@ public final class ServiceMode {
                     + "are lost on restart and cannot be published by other processes");
             return InMemoryEventTransport.create();
         }
-        log.info("using Redis at {}, stream {}, group {}", redis.endpoint(), redis.stream(), redis.group());
+        log.info("using Redis at {}, stream {}, group {}, {}", redis.endpoint(), redis.stream(), redis.group(),
+                mode(redis));
         return RedisEventTransport.create(redis);
     }
 

@@ -49,7 +49,8 @@ class AdminCliTest {
         AtomicBoolean broken = new AtomicBoolean(true);
         Set<String> done = ConcurrentHashMap.newKeySet();
         try (WorkerService s = WorkerService.builder()
-                .transport(RedisEventTransport.create(redis.options().build())).workerCount(1)
+                // The shared stream; the CLI is given REDIS_URL alone and recognises it by its group.
+                .transport(RedisEventTransport.create(redis.options().partitions(0).build())).workerCount(1)
                 .pollInterval(Duration.ofMillis(100))
                 .runtime(ActionRuntime.builder().on("INVOICE_DUE", ctx -> {
                     if (broken.get()) {
@@ -211,10 +212,14 @@ class AdminCliTest {
         assertUsage(cli(env, "dlq", "replay", "--from", "1-0"), "needs both --from and --to");
         assertUsage(cli(env, "dlq", "show"), "dlq show needs a dead letter id");
         assertUsage(cli(env, "stats", "extra"), "unexpected argument 'extra'");
-        Result partitioned = cli(env, "dlq", "list", "--after", "2/1-1");
+        // A stream nobody created is read in the mode the environment names: here the shared one.
+        Map<String, String> shared = Map.of("REDIS_URL", redis.uri(), "WORKER_PARTITIONS", "0");
+        Result partitioned = cli(shared, "dlq", "list", "--after", "2/1-1");
         assertEquals(2, partitioned.code(), partitioned.err());
         assertTrue(partitioned.err().contains("is not partitioned"), partitioned.err());
-        Result missing = cli(env, "dlq", "show", "1-1");
+        Result plain = cli(env, "dlq", "show", "1-1");
+        assertEquals(2, plain.code(), "a plain id on the default, partitioned stream: " + plain.err());
+        Result missing = cli(shared, "dlq", "show", "1-1");
         assertEquals(1, missing.code());
         assertTrue(missing.err().contains("no dead letter 1-1"), missing.err());
     }
@@ -223,5 +228,29 @@ class AdminCliTest {
         assertEquals(2, r.code(), r.out() + r.err());
         assertTrue(r.err().contains(message), r.err());
         assertTrue(r.err().contains("usage:") || r.err().contains("is invalid"), r.err());
+    }
+
+    @Test
+    void switchToPartitionedIsRefusedWhileEntriesArePendingAndThenMovesTheStream(RedisServer redis) throws Exception {
+        Map<String, String> env = Map.of("REDIS_URL", redis.uri(), "WORKER_STREAM", "moving");
+        try (RedisEventTransport shared = RedisEventTransport.create(redis.options().stream("moving").partitions(0)
+                .build())) {
+            shared.publish(WorkflowEvent.builder("STEP").eventId("m1").build());
+            var consumer = shared.openConsumer("c1");
+            var taken = consumer.read(1, Duration.ofSeconds(2));
+            Result refused = cli(env, "switch-to-partitioned", "--partitions", "4");
+            assertEquals(1, refused.code(), refused.out());
+            assertTrue(refused.err().contains("1 entries are pending"), refused.err());
+            consumer.complete(taken);
+            consumer.close();
+        }
+        Result moved = cli(env, "switch-to-partitioned", "--partitions", "4");
+        assertEquals(0, moved.code(), moved.err());
+        assertTrue(moved.out().startsWith("stream moving is partitioned (4 partitions)"), moved.out());
+        Result stats = cli(env, "stats");
+        assertTrue(stats.out().startsWith("stream moving, group workflow-processors, 4 partitions"), stats.out());
+        Result again = cli(env, "switch-to-partitioned");
+        assertEquals(1, again.code());
+        assertTrue(again.err().contains("partitioned already"), again.err());
     }
 }

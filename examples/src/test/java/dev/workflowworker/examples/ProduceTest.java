@@ -1,5 +1,6 @@
 package dev.workflowworker.examples;
 
+import dev.workflowworker.redis.WorkflowAdmin;
 import dev.workflowworker.redis.testsupport.RedisServer;
 import dev.workflowworker.redis.testsupport.RedisServerExtension;
 import org.junit.jupiter.api.Test;
@@ -37,8 +38,10 @@ class ProduceTest {
         Result r = produce(Map.of("REDIS_URL", redis.uri()), "--rate", "400", "--count", "300");
         long elapsedMs = (System.nanoTime() - t0) / 1_000_000;
         assertEquals(0, r.code(), r.out() + r.err());
-        try (RedisClient client = redis.client()) {
-            assertEquals(300, client.xlen("workflow:events:global"));
+        // The default mode: the events are in the partitions, which the admin sums.
+        try (WorkflowAdmin admin = WorkflowAdmin.create(redis.options().build())) {
+            assertEquals(300, admin.stats().length());
+            assertEquals(16, admin.partitions());
         }
         Matcher m = Pattern.compile("published 300 events in (\\d+[.,]\\d+) s \\((\\d+[.,]\\d) events/s, target 400/s\\)")
                 .matcher(r.out());
@@ -50,7 +53,8 @@ class ProduceTest {
 
     @Test
     void publishesToWorkerStreamEventsServeKnows(RedisServer redis) {
-        Result r = produce(Map.of("REDIS_URL", redis.uri(), "WORKER_STREAM", "produce:stream"),
+        // The shared stream: every event is an entry of the stream itself.
+        Result r = produce(Map.of("REDIS_URL", redis.uri(), "WORKER_STREAM", "produce:stream", "WORKER_PARTITIONS", "0"),
                 "--count", "20", "--rate", "1000");
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("stream produce:stream"), r.out());

@@ -42,7 +42,7 @@ final class ServeProcess implements AutoCloseable {
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         // The test's own environment must not leak into the child's configuration.
-        pb.environment().keySet().removeIf(k -> List.of("REDIS_URL", "WORKER_STREAM", "WORKER_GROUP", "LOG_LEVEL", "PORT")
+        pb.environment().keySet().removeIf(k -> List.of("REDIS_URL", "WORKER_STREAM", "WORKER_GROUP", "WORKER_PARTITIONS", "LOG_LEVEL", "PORT")
                 .contains(k));
         pb.environment().putAll(env);
         return new ServeProcess(pb.start(), log);

@@ -137,7 +137,7 @@ class ServiceModeTest {
 
     @Test
     void streamOrGroupWithoutRedisUrlIsRefusedRatherThanIgnored() {
-        for (String name : List.of("WORKER_STREAM", "WORKER_GROUP")) {
+        for (String name : List.of("WORKER_STREAM", "WORKER_GROUP", "WORKER_PARTITIONS")) {
             ServiceMode.StartupException e = assertThrows(ServiceMode.StartupException.class,
                     () -> ServiceMode.start(Map.of("PORT", "0", name, "orders")));
             assertTrue(e.getMessage().startsWith("invalid configuration: " + name + "=orders needs REDIS_URL"),

@@ -46,7 +46,8 @@ class DashboardLargeStreamsTest {
 
     @Test
     void everyEndpointReadsABoundedAmountAndCountsRight(RedisServer redis) throws Exception {
-        RedisOptions options = redis.options().build();
+        // The shared stream's layout: one group, its pending list and dead-letter stream, seeded directly.
+        RedisOptions options = redis.options().partitions(0).build();
         seed(redis, options);
         // The service runs on the in-memory transport: the streams are read by the admin alone.
         try (WorkerService service = WorkerService.builder()

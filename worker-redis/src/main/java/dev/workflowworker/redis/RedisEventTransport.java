@@ -290,6 +290,11 @@ public final class RedisEventTransport implements EventTransport {
         return Optional.of(mode.stats());
     }
 
+    /** The shared stream's statistics, also for an admin whose options name a count the stream never had. */
+    StreamStats sharedStats() {
+        return SharedStream.statsOf(client);
+    }
+
     /** The client the transport's parts talk to Redis through. */
     StreamClient client() {
         return client;

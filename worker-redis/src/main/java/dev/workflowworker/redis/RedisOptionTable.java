@@ -84,7 +84,7 @@ final class RedisOptionTable {
             SETTINGS.add("trimInterval", RedisOptions.DEFAULT_TRIM_INTERVAL, atLeastMillis(1));
     static final Setting<Duration> CONSUMER_RETENTION =
             SETTINGS.add("consumerRetention", RedisOptions.DEFAULT_CONSUMER_RETENTION, atLeastMillis(1));
-    static final Setting<Integer> PARTITIONS = SETTINGS.add("partitions", 0, between(0, RedisOptions.MAX_PARTITIONS),
+    static final Setting<Integer> PARTITIONS = SETTINGS.add("partitions", RedisOptions.DEFAULT_PARTITIONS, between(0, RedisOptions.MAX_PARTITIONS),
             "WORKER_PARTITIONS", Setting.Parser.INTEGER);
     static final Setting<Duration> PARTITION_LEASE_TTL =
             SETTINGS.add("partitionLeaseTtl", RedisOptions.DEFAULT_PARTITION_LEASE_TTL, atLeastMillis(100));

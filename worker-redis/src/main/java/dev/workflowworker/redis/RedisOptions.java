@@ -59,6 +59,11 @@ public final class RedisOptions {
     public static final Duration DEFAULT_CONSUMER_RETENTION = Duration.ofMinutes(10);
     /** Default {@link Builder#partitionLeaseTtl(Duration)}: 10 seconds. */
     public static final Duration DEFAULT_PARTITION_LEASE_TTL = Duration.ofSeconds(10);
+    /**
+     * Default {@link Builder#partitions(int)}: 16 partitions, the ordered mode. 0 selects the shared
+     * stream, the unordered mode for independent events.
+     */
+    public static final int DEFAULT_PARTITIONS = 16;
     /** The most partitions a stream may have. */
     public static final int MAX_PARTITIONS = 1024;
 
@@ -104,7 +109,8 @@ public final class RedisOptions {
      * Reads the Redis transport's variables: {@code REDIS_URL} (a URI as for {@link #fromUri},
      * default {@code redis://localhost:6379}), {@code WORKER_STREAM} (default
      * {@value #DEFAULT_STREAM}), {@code WORKER_GROUP} (default {@value #DEFAULT_GROUP}) and
-     * {@code WORKER_PARTITIONS} (see {@link Builder#partitions(int)}; default 0, one shared stream),
+     * {@code WORKER_PARTITIONS} (see {@link Builder#partitions(int)}; default {@value #DEFAULT_PARTITIONS},
+     * the ordered mode; 0 for the shared stream, the unordered mode),
      * {@code REDIS_WAIT_REPLICAS} and {@code REDIS_WAIT_TIMEOUT_MS} (see
      * {@link Builder#waitForReplicas(int, Duration)}; default 0 replicas, 1000 ms).
      * Unset or blank variables keep their defaults; every other setting keeps its default too.
@@ -200,8 +206,8 @@ public final class RedisOptions {
     /** {@return the idle time after which a consumer owning nothing is removed from the group} */
     public Duration consumerRetention() { return values.get(CONSUMER_RETENTION); }
     /**
-     * {@return how many partitions the stream has; 0 for one shared stream} See
-     * {@link Builder#partitions(int)}.
+     * {@return how many partitions the stream has ({@value #DEFAULT_PARTITIONS} unless set); 0 for
+     * one shared stream} See {@link Builder#partitions(int)}.
      */
     public int partitions() { return values.get(PARTITIONS); }
     /** {@return true when the stream is partitioned: events of one key in order, one owner per partition} */
@@ -256,17 +262,26 @@ public final class RedisOptions {
         }
 
         /**
-         * Splits the stream into {@code v} partitions, each owned by one instance at a time: events
-         * of one lock key ({@code executionId}, else {@code eventId}) are processed one at a time in
-         * publish order, a retry holds its key's place, and no per-event lock is taken. 0 (the
-         * default) keeps one shared stream, where events of a key never run at once but may run
-         * out of order. See docs/ARCHITECTURE.md, "Ordered processing".
+         * Chooses the mode. {@code v > 0} (the default, {@value #DEFAULT_PARTITIONS}) is the
+         * partitioned, ordered mode: the stream is split into {@code v} partitions, each owned by
+         * one instance at a time; events of one lock key ({@code executionId}, else
+         * {@code eventId}) are processed one at a time in publish order, a retry holds its key's
+         * place, and no per-event lock is taken. Producers that write the seed format to the
+         * stream itself keep working: a router moves their entries into the partitions. See
+         * docs/ARCHITECTURE.md, "Ordered processing".
          *
-         * <p>The count is recorded in Redis when the first instance starts; an instance started
-         * with another count fails at start naming both. An event goes to partition
-         * {@code crc32(utf8(lockKey)) mod partitions} ({@link PartitionRouting}).
+         * <p>0 selects the shared stream, the unordered mode for independent events: every
+         * instance reads one stream through the consumer group; events of a key never run at once
+         * but may run out of order.
          *
-         * @param v the partition count, 0 to {@value #MAX_PARTITIONS}
+         * <p>The mode and count are recorded in Redis when the first instance starts. An instance
+         * started with another count, or in the other mode, fails at start naming both, before it
+         * reads anything; a stream is moved from the shared to the partitioned mode with
+         * {@link WorkflowAdmin#switchToPartitioned(int)} once its shared group is drained (see
+         * docs/operations.md, "Switching a stream to the partitioned mode"). An event goes to
+         * partition {@code crc32(utf8(lockKey)) mod partitions} ({@link PartitionRouting}).
+         *
+         * @param v the partition count, 0 (shared stream) to {@value #MAX_PARTITIONS}
          * @return this builder
          * @throws IllegalArgumentException if out of range
          */

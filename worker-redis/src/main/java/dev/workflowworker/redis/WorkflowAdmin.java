@@ -1,5 +1,7 @@
 package dev.workflowworker.redis;
 
+import dev.workflowworker.redis.internal.client.ModeCheck;
+
 import dev.workflowworker.redis.internal.client.StreamClient;
 import dev.workflowworker.redis.internal.client.StreamEntries;
 import dev.workflowworker.redis.internal.client.Topology;
@@ -26,13 +28,14 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Opening an admin and reading through it write nothing to Redis: a stream, group or
  * dead-letter stream that does not exist reads as empty and is not created, so a mistyped name
- * leaves no trace. Only {@link #replay}, {@link #replayRange}, {@link #replayAll} and
- * {@link #purge} write.
+ * leaves no trace. Only {@link #replay}, {@link #replayRange}, {@link #replayAll},
+ * {@link #purge} and {@link #switchToPartitioned} write.
  *
  * <p>Partitioned streams: the admin reads the partition count the stream recorded in Redis when
- * it was created, so it needs no {@code partitions} setting; when the options set one that
- * differs from the recorded count, every call fails naming both. A stream nobody created yet is
- * read with the options' count (none: one shared stream). Dead letters are listed, shown,
+ * it was created, so it needs no {@code partitions} setting; when the options set one other than
+ * the default that differs from the recorded count, every call fails naming both. A stream without a recorded
+ * count that its shared consumer group reads is a shared stream, whatever the options say; one
+ * nobody created yet is read with the options' count (the partitioned default unless set). Dead letters are listed, shown,
  * replayed and purged across all partitions, named {@code partition/id} and ordered as
  * {@link RedisDeadLetters} describes; a replayed event goes back to its own partition, and if it
  * completed meanwhile through another entry, it is acked there as a duplicate. {@link #stats()}
@@ -61,7 +64,8 @@ public final class WorkflowAdmin implements AutoCloseable {
 
     /**
      * {@return the stream's partition count, 0 for one shared stream}: the one recorded in Redis,
-     * read until it is there (a stream may be created after the admin opened), else the options'.
+     * read until it is there (a stream may be created after the admin opened); else 0 when the
+     * shared consumer group reads the stream; else the options'.
      *
      * @throws IllegalStateException if the options name a count other than the recorded one
      */
@@ -73,7 +77,10 @@ public final class WorkflowAdmin implements AutoCloseable {
         String recorded = transport.client().call("read the partition count",
                 () -> transport.client().redis().get(options.partitionCountKey()));
         if (recorded == null) {
-            return options.partitions();
+            // A stream its shared group consumes is in the shared mode whatever the options'
+            // count, which is the partitioned default unless set.
+            return options.partitioned() && ModeCheck.groups(transport.client()).contains(options.group())
+                    ? 0 : options.partitions();
         }
         int n;
         try {
@@ -85,7 +92,8 @@ public final class WorkflowAdmin implements AutoCloseable {
             throw new IllegalStateException("partitions: " + options.partitionCountKey() + " holds '" + recorded
                     + "', not a partition count");
         }
-        if (options.partitioned() && options.partitions() != n) {
+        // The default count says nothing about the stream: only a count set otherwise can contradict it.
+        if (options.partitioned() && options.partitions() != n && options.partitions() != RedisOptions.DEFAULT_PARTITIONS) {
             throw new IllegalStateException("partitions: this admin is configured with " + options.partitions()
                     + " partitions but stream " + options.stream() + " was created with " + n + " (recorded in "
                     + options.partitionCountKey() + "); leave the count unset or set " + n);
@@ -257,7 +265,7 @@ public final class WorkflowAdmin implements AutoCloseable {
         if (partitions > 0) {
             return transport.client().call("read queue stats", () -> partitionedStats(partitions));
         }
-        dev.workflowworker.api.StreamStats st = transport.stats().orElseThrow();
+        dev.workflowworker.api.StreamStats st = transport.sharedStats();
         return transport.client().call("read queue stats", () -> {
             var redis = transport.client().redis();
             String stream = options.stream();
@@ -417,6 +425,35 @@ public final class WorkflowAdmin implements AutoCloseable {
             return oldest == Long.MAX_VALUE ? Optional.<Duration>empty()
                     : Optional.of(Duration.ofMillis(Math.max(0, transport.client().clock().wallMillis() - oldest)));
         });
+    }
+
+    /**
+     * Switches a stream from the shared (unordered) mode to the partitioned (ordered) mode, so that
+     * nothing that completed runs again and nothing published is lost. In one script it checks that
+     * the shared consumer group is drained (no entry pending, no retry waiting, no dead letter,
+     * which the partitioned mode would not read), creates the router's group at the shared group's
+     * last-delivered id and removes the shared group; then it records the partition count. Entries
+     * the shared group never got (its lag) are routed into the partitions and run there, once.
+     *
+     * <p>Producers may keep publishing throughout. Shared workers should be stopped first: with
+     * any of them running, entries are usually pending and the switch is refused; one still
+     * running afterwards finds its group gone and fails instead of re-creating it, as a shared
+     * start on a partitioned stream does. Start the partitioned instances afterwards, with
+     * {@code partitions} set to the same count. See docs/operations.md, "Switching a stream to the
+     * partitioned mode". There is no switch back: see there for why.
+     *
+     * @param partitions the partition count to record, 1 to {@value RedisOptions#MAX_PARTITIONS}
+     * @return the last id the shared group delivered: the router starts after it
+     * @throws IllegalArgumentException if the count is out of range
+     * @throws IllegalStateException    saying why the stream cannot be switched (already partitioned,
+     *                                  no shared group, entries pending, retries waiting, dead letters)
+     */
+    public String switchToPartitioned(int partitions) {
+        if (partitions < 1 || partitions > RedisOptions.MAX_PARTITIONS) {
+            throw new IllegalArgumentException("partitions must be between 1 and " + RedisOptions.MAX_PARTITIONS
+                    + ": " + partitions);
+        }
+        return ModeCheck.switchToPartitioned(transport.client(), partitions);
     }
 
     @Override

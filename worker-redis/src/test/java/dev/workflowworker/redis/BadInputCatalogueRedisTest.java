@@ -65,7 +65,7 @@ class BadInputCatalogueRedisTest {
             throws Exception {
         Map<String, String> expected = new HashMap<>();
         Set<String> processed = ConcurrentHashMap.newKeySet();
-        RedisEventTransport transport = RedisEventTransport.create(redis.options().build());
+        RedisEventTransport transport = RedisEventTransport.create(redis.options().partitions(0).build());
         try (WorkerService s = WorkerService.builder().transport(transport).workerCount(2)
                 .pollInterval(Duration.ofMillis(100))
                 .runtime(ActionRuntime.builder().on(BadInputCatalogue.TYPED, ctx -> {

@@ -97,7 +97,7 @@ class ClusterReviewTest {
      */
     @Test
     void publishToAStalledNodeFailsAsUnavailable() throws Exception {
-        RedisOptions options = quick().stream("{stall}:events").build();
+        RedisOptions options = quick().partitions(0).stream("{stall}:events").build();
         try (RedisEventTransport transport = RedisEventTransport.create(options)) {
             transport.publish(WorkflowEvent.builder("STEP").eventId("warm").build());
             SpawnedRedisServer node = cluster.masterOf(options.stream());
@@ -119,7 +119,7 @@ class ClusterReviewTest {
      */
     @Test
     void aReadScriptIsNotSentAgainAfterItsReplyWasLost() throws Exception {
-        RedisOptions options = quick().stream("{once}:events").build();
+        RedisOptions options = quick().partitions(0).stream("{once}:events").build();
         String stream = "{once}:src";
         String lease = "{once}:lease";
         try (RedisEventTransport transport = RedisEventTransport.create(options);

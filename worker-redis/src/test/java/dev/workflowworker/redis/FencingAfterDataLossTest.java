@@ -75,7 +75,7 @@ class FencingAfterDataLossTest {
 
     @Test
     void sharedStreamTokensDrawnAfterTheCounterWasLostExceedThoseDrawnBefore(RedisServer redis) throws Exception {
-        WorkerService s = start(redis.options().stream("fence:shared").build());
+        WorkerService s = start(redis.options().partitions(0).stream("fence:shared").build());
         for (int i = 0; i < 5; i++) {
             s.publisher().publish(event("before-" + i));
         }

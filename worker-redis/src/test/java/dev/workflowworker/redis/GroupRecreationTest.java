@@ -93,7 +93,7 @@ class GroupRecreationTest {
     @Test
     void theSharedStreamsLostGroupIsRecreatedFromTheStartSoNothingWrittenMeanwhileIsSkipped(RedisServer redis)
             throws Exception {
-        RedisOptions options = redis.options().stream("recreate:shared").groupStartId("$").build();
+        RedisOptions options = redis.options().partitions(0).stream("recreate:shared").groupStartId("$").build();
         WorkerService s = start(options);
         s.publisher().publish(event("first"));
         Await.until(Duration.ofSeconds(10), () -> completed.contains("first"), () -> "first not completed");

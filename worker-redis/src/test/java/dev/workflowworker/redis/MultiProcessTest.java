@@ -65,7 +65,7 @@ class MultiProcessTest {
         int events = 200;
         Process a = startWorker(redis, "work", Duration.ofSeconds(30), "shared-a");
         Process b = startWorker(redis, "work", Duration.ofSeconds(30), "shared-b");
-        try (RedisEventTransport producer = RedisEventTransport.create(redis.options().build());
+        try (RedisEventTransport producer = RedisEventTransport.create(redis.options().partitions(0).build());
              RedisClient c = redis.client()) {
             Await.until(PROCESS_WAIT, () -> c.scard(WorkerProcessMain.STARTED) == 2, "both processes to start");
             List<WorkflowEvent> batch = new ArrayList<>();
@@ -94,7 +94,7 @@ class MultiProcessTest {
     void eventOfAProcessKilledMidEventIsReclaimedAndCompletedOnceByAnother(RedisServer redis) throws Exception {
         Duration claimIdle = Duration.ofSeconds(1);
         Process doomed = startWorker(redis, "hang", claimIdle, "doomed");
-        try (RedisEventTransport producer = RedisEventTransport.create(redis.options().build());
+        try (RedisEventTransport producer = RedisEventTransport.create(redis.options().partitions(0).build());
              RedisClient c = redis.client()) {
             producer.publish(WorkflowEvent.builder("WORK").eventId("victim").build());
             Await.until(PROCESS_WAIT, () -> "victim".equals(c.get(WorkerProcessMain.HANGING)),

@@ -28,7 +28,7 @@ class PartitionTagsTest {
     @Test
     void aStreamNameWithBracesStillBuildsElsewhere() {
         RedisOptions.builder().uri("redis://127.0.0.1:6379").stream("{orders}").partitions(4).build();
-        RedisOptions.builder().uri("redis-cluster://127.0.0.1:7000").stream("{orders}").build();
+        RedisOptions.builder().uri("redis-cluster://127.0.0.1:7000").stream("{orders}").partitions(0).build();
         RedisOptions.builder().uri("redis-cluster://127.0.0.1:7000").stream("orders").partitions(4).build();
     }
 }

@@ -499,9 +499,9 @@ class PartitionedStreamTest {
         assertTrue(e.getMessage().contains("configured with 8") && e.getMessage().contains("created with 4"),
                 e.getMessage());
         IllegalStateException shared = assertThrows(IllegalStateException.class,
-                () -> RedisEventTransport.create(redis.options().build()));
-        assertTrue(shared.getMessage().contains("configured with 0") && shared.getMessage().contains("created with 4"),
-                shared.getMessage());
+                () -> RedisEventTransport.create(redis.options().partitions(0).build()));
+        assertTrue(shared.getMessage().contains("shared (unordered) mode")
+                && shared.getMessage().contains("created with 4 partitions"), shared.getMessage());
     }
 
     @Test

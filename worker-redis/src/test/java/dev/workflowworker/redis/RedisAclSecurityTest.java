@@ -117,8 +117,9 @@ class RedisAclSecurityTest {
                 .build());
     }
 
+    /** The shared stream: {@link #NEEDED_COMMANDS} are its commands (docs/operations.md lists the partitioned mode's extra ones). */
     private static RedisOptions options(String uri) {
-        return RedisOptions.builder().uri(uri)
+        return RedisOptions.builder().uri(uri).partitions(0)
                 .connectTimeout(Duration.ofMillis(500))
                 .socketTimeout(Duration.ofSeconds(2))
                 .build();

@@ -67,7 +67,7 @@ class RedisClaimTest {
     }
 
     private LockProvider setUp(RedisServer redis, Path path) {
-        options = redis.options().build();
+        options = redis.options().partitions(0).build();
         transport = RedisEventTransport.create(options);
         resources.add(transport);
         consumer = transport.openConsumer("c1");

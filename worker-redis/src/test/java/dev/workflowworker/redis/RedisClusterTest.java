@@ -137,7 +137,7 @@ class RedisClusterTest {
 
     @Test
     void theSharedStreamRunsWithAllItsKeysInTheStreamsSlot() throws Exception {
-        RedisOptions options = cluster.options().stream("cluster:shared").build();
+        RedisOptions options = cluster.options().partitions(0).stream("cluster:shared").build();
         int slot = JedisClusterCRC16.getSlot(options.stream());
         assertEquals(slot, JedisClusterCRC16.getSlot(options.deadLetterStream()));
         assertEquals(slot, JedisClusterCRC16.getSlot(options.retryKey()));

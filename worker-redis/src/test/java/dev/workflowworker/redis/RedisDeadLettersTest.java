@@ -41,7 +41,7 @@ class RedisDeadLettersTest {
 
     @Test
     void listsDeadLettersWithTheirReasons(RedisServer redis) throws Exception {
-        try (RedisEventTransport t = RedisEventTransport.create(redis.options().build())) {
+        try (RedisEventTransport t = RedisEventTransport.create(redis.options().partitions(0).build())) {
             t.publish(WorkflowEvent.builder("T").eventId("d1").build());
             t.publish(WorkflowEvent.builder("T").eventId("d2").build());
             EventTransport.Consumer c = t.openConsumer("c1");
@@ -62,7 +62,7 @@ class RedisDeadLettersTest {
 
     @Test
     void replaySendsADeadLetterBackAsAFreshEntry(RedisServer redis) throws Exception {
-        try (RedisEventTransport t = RedisEventTransport.create(redis.options().build())) {
+        try (RedisEventTransport t = RedisEventTransport.create(redis.options().partitions(0).build())) {
             WorkflowEvent event = WorkflowEvent.builder("T").eventId("again").executionId("x1")
                     .payload(Map.of("k", "välue")).build();
             t.publish(event);
@@ -89,7 +89,7 @@ class RedisDeadLettersTest {
 
     @Test
     void deleteRemovesADeadLetter(RedisServer redis) throws Exception {
-        try (RedisEventTransport t = RedisEventTransport.create(redis.options().build())) {
+        try (RedisEventTransport t = RedisEventTransport.create(redis.options().partitions(0).build())) {
             t.publish(WorkflowEvent.builder("T").eventId("gone").build());
             EventTransport.Consumer c = t.openConsumer("c1");
             deadLetter(c, pollUntil(c, 1).get(0), "drop it");
@@ -104,7 +104,7 @@ class RedisDeadLettersTest {
 
     @Test
     void requireIdAcceptsTheIdsTheStreamListsAndSaysWhatIsWrongWithOthers(RedisServer redis) {
-        try (RedisEventTransport t = RedisEventTransport.create(redis.options().build())) {
+        try (RedisEventTransport t = RedisEventTransport.create(redis.options().partitions(0).build())) {
             RedisDeadLetters shared = new RedisDeadLetters(t, 0);
             RedisDeadLetters partitioned = new RedisDeadLetters(t, 4);
             assertEquals("1764280000000-0", shared.requireId("1764280000000-0"));

@@ -61,7 +61,7 @@ class RedisEventTransportTest {
     }
 
     private RedisEventTransport transport(RedisServer redis, UnaryOperator<RedisOptions.Builder> custom) {
-        RedisEventTransport t = RedisEventTransport.create(custom.apply(redis.options()).build());
+        RedisEventTransport t = RedisEventTransport.create(custom.apply(redis.options().partitions(0)).build());
         resources.add(t);
         return t;
     }

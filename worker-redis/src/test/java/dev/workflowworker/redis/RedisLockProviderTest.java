@@ -31,7 +31,7 @@ class RedisLockProviderTest {
 
     @Test
     void onlyOneHolderAtATime(RedisServer redis) {
-        try (RedisLockProvider locks = RedisLockProvider.create(redis.options().build())) {
+        try (RedisLockProvider locks = RedisLockProvider.create(redis.options().partitions(0).build())) {
             Optional<Lock> first = locks.tryAcquire("exec-1", TTL);
             assertTrue(first.isPresent());
             assertTrue(locks.tryAcquire("exec-1", TTL).isEmpty());
@@ -45,7 +45,7 @@ class RedisLockProviderTest {
     void contendedAcquisitionsNeverOverlap(RedisServer redis) throws Exception {
         int threads = 8;
         ExecutorService pool = Executors.newFixedThreadPool(threads);
-        try (RedisEventTransport transport = RedisEventTransport.create(redis.options().build())) {
+        try (RedisEventTransport transport = RedisEventTransport.create(redis.options().partitions(0).build())) {
             LockProvider locks = transport.locks();
             AtomicInteger inside = new AtomicInteger();
             AtomicInteger maxInside = new AtomicInteger();
@@ -80,7 +80,7 @@ class RedisLockProviderTest {
 
     @Test
     void fencingTokensIncreaseStrictlyAndOnlyOnSuccess(RedisServer redis) {
-        try (RedisLockProvider locks = RedisLockProvider.create(redis.options().build())) {
+        try (RedisLockProvider locks = RedisLockProvider.create(redis.options().partitions(0).build())) {
             long previous = 0;
             for (int i = 0; i < 5; i++) {
                 Lock lock = locks.tryAcquire("exec-f", TTL).orElseThrow();
@@ -96,7 +96,7 @@ class RedisLockProviderTest {
 
     @Test
     void renewExtendsALiveLease(RedisServer redis) {
-        try (RedisLockProvider locks = RedisLockProvider.create(redis.options().build());
+        try (RedisLockProvider locks = RedisLockProvider.create(redis.options().partitions(0).build());
              RedisClient client = redis.client()) {
             Lock lock = locks.tryAcquire("exec-r", Duration.ofSeconds(2)).orElseThrow();
             assertTrue(lock.renew(Duration.ofSeconds(60)));
@@ -106,7 +106,7 @@ class RedisLockProviderTest {
 
     @Test
     void expiredLeaseCannotBeRenewedAndTheNextHolderGetsAHigherToken(RedisServer redis) {
-        try (RedisLockProvider locks = RedisLockProvider.create(redis.options().build());
+        try (RedisLockProvider locks = RedisLockProvider.create(redis.options().partitions(0).build());
              RedisClient client = redis.client()) {
             Lock stale = locks.tryAcquire("exec-x", Duration.ofMillis(100)).orElseThrow();
             Await.until(Duration.ofSeconds(5), () -> !client.exists("workflow:lock:exec-x"), "the lease to expire");
@@ -122,7 +122,7 @@ class RedisLockProviderTest {
 
     @Test
     void releasedLockCannotBeRenewed(RedisServer redis) {
-        try (RedisLockProvider locks = RedisLockProvider.create(redis.options().build())) {
+        try (RedisLockProvider locks = RedisLockProvider.create(redis.options().partitions(0).build())) {
             Lock lock = locks.tryAcquire("exec-z", TTL).orElseThrow();
             lock.release();
             lock.release();
@@ -132,7 +132,7 @@ class RedisLockProviderTest {
 
     @Test
     void fencingStateStaysConstantAcrossManyKeys(RedisServer redis) {
-        try (RedisLockProvider locks = RedisLockProvider.create(redis.options().build())) {
+        try (RedisLockProvider locks = RedisLockProvider.create(redis.options().partitions(0).build())) {
             long last = 0;
             for (int i = 0; i < 500; i++) {
                 Lock lock = locks.tryAcquire("exec-many-" + i, TTL).orElseThrow();

@@ -108,6 +108,18 @@ class RedisOptionsTest {
     }
 
     @Test
+    void theOrderedModeIsTheDefaultAndZeroPartitionsSelectsTheSharedStream() {
+        RedisOptions defaults = RedisOptions.builder().build();
+        assertEquals(16, defaults.partitions());
+        assertTrue(defaults.partitioned());
+        assertEquals(16, RedisOptions.fromEnvironment(Map.of()).partitions());
+        RedisOptions shared = RedisOptions.fromEnvironment(Map.of("WORKER_PARTITIONS", "0"));
+        assertEquals(0, shared.partitions());
+        assertFalse(shared.partitioned());
+        assertFalse(RedisOptions.builder().partitions(0).build().partitioned());
+    }
+
+    @Test
     void engineVariablesAreNotReadHere() {
         // CLAIM_IDLE_MS and friends belong to WorkerConfig.fromEnvironment; a bad one is its error to report.
         RedisOptions o = RedisOptions.fromEnvironment(Map.of("CLAIM_IDLE_MS", "soon", "WORKER_COUNT", "many"));

@@ -77,8 +77,9 @@ class RedisTlsTest {
         server.flush();
     }
 
+    /** The shared stream: the flow under TLS uses its claims, locks and consumer cleanup. */
     private static RedisOptions.Builder options(String uri) {
-        return RedisOptions.builder().uri(uri)
+        return RedisOptions.builder().uri(uri).partitions(0)
                 .connectTimeout(Duration.ofMillis(500))
                 .socketTimeout(Duration.ofSeconds(2));
     }

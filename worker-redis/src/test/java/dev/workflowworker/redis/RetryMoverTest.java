@@ -36,7 +36,7 @@ class RetryMoverTest {
         ExecutorService pool = Executors.newFixedThreadPool(MOVERS);
         try (RedisClient client = redis.client()) {
             for (int i = 0; i < MOVERS; i++) {
-                transports.add(RedisEventTransport.create(redis.options().build()));
+                transports.add(RedisEventTransport.create(redis.options().partitions(0).build()));
             }
             RedisEventTransport producer = transports.get(0);
             for (int i = 0; i < EVENTS; i++) {
@@ -87,7 +87,7 @@ class RetryMoverTest {
 
     @Test
     void retriesNotYetDueStayInTheSet(RedisServer redis) throws Exception {
-        try (RedisEventTransport t = RedisEventTransport.create(redis.options().build());
+        try (RedisEventTransport t = RedisEventTransport.create(redis.options().partitions(0).build());
              RedisClient client = redis.client()) {
             t.publish(WorkflowEvent.builder("T").eventId("later").build());
             EventTransport.Consumer c = t.openConsumer("c1");

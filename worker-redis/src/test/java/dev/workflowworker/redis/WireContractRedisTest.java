@@ -50,7 +50,7 @@ class WireContractRedisTest {
     }
 
     private void start(RedisServer redis) {
-        transport = RedisEventTransport.create(redis.options().build());
+        transport = RedisEventTransport.create(redis.options().partitions(0).build());
         client = redis.client();
     }
 

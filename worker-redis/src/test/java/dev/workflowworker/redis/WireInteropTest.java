@@ -45,7 +45,7 @@ class WireInteropTest {
     }
 
     private EventTransport.Consumer start(RedisServer redis, int maxPayloadBytes) {
-        transport = RedisEventTransport.create(redis.options().maxPayloadBytes(maxPayloadBytes).build());
+        transport = RedisEventTransport.create(redis.options().partitions(0).maxPayloadBytes(maxPayloadBytes).build());
         client = redis.client();
         return transport.openConsumer("c1");
     }

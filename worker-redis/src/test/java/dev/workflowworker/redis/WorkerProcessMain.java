@@ -36,7 +36,8 @@ public final class WorkerProcessMain {
         Duration claimIdle = Duration.ofMillis(Long.parseLong(args[2]));
         Duration lockTtl = Duration.ofMillis(Long.parseLong(args[3]));
         String pid = Long.toString(ProcessHandle.current().pid());
-        RedisOptions options = RedisOptions.fromUri(uri);
+        // Claims of a killed process's entries: the shared stream's.
+        RedisOptions options = RedisOptions.builder().uri(uri).partitions(0).build();
         try (RedisClient records = RedisClient.builder().hostAndPort(options.host(), options.port()).build()) {
             ActionRuntime runtime = ActionRuntime.builder().on("WORK", ctx -> {
                 records.hincrBy(RUNS, ctx.event().eventId(), 1);

@@ -67,7 +67,7 @@ class WorkerServiceOnRedisTest {
 
     private WorkerService service(RedisServer redis, ActionRuntime runtime,
                                   UnaryOperator<WorkerService.Builder> custom) {
-        RedisEventTransport transport = RedisEventTransport.create(redis.options().build());
+        RedisEventTransport transport = RedisEventTransport.create(redis.options().partitions(0).build());
         WorkerService.Builder b = WorkerService.builder()
                 .transport(transport)
                 .lockProvider(transport.locks())
@@ -140,7 +140,7 @@ class WorkerServiceOnRedisTest {
     void aLockProviderOfTheHostsOwnIsComposedWithTheTransportsMarkers(RedisServer redis) throws Exception {
         // A provider with its own pool is not the transport's: the engine takes the two-step path
         // (the provider's locks, then the transport's markers and completion).
-        RedisLockProvider separate = RedisLockProvider.create(redis.options().keyPrefix("host-locks:").build());
+        RedisLockProvider separate = RedisLockProvider.create(redis.options().partitions(0).keyPrefix("host-locks:").build());
         int events = 60;
         CountDownLatch done = new CountDownLatch(events);
         RedisClient probe = redis.client();
@@ -221,7 +221,7 @@ class WorkerServiceOnRedisTest {
 
     @Test
     void entryOfAWorkerThatDiedMidEventIsCompletedByAnotherExactlyOnce(RedisServer redis) throws Exception {
-        try (RedisEventTransport crashed = RedisEventTransport.create(redis.options().build())) {
+        try (RedisEventTransport crashed = RedisEventTransport.create(redis.options().partitions(0).build())) {
             crashed.publish(WorkflowEvent.builder("WORK").eventId("orphan").build());
             EventTransport.Consumer dying = crashed.openConsumer("dying-worker");
             List<Delivery> taken = new ArrayList<>();
@@ -334,7 +334,7 @@ class WorkerServiceOnRedisTest {
         s.publisher().publish(WorkflowEvent.builder("WORK").eventId("leased").executionId("exec-lease").build());
         assertTrue(firstRunStarted.await(10, TimeUnit.SECONDS));
 
-        try (RedisLockProvider intruder = RedisLockProvider.create(redis.options().build());
+        try (RedisLockProvider intruder = RedisLockProvider.create(redis.options().partitions(0).build());
              RedisClient c = redis.client()) {
             // The first holder's lease "expires" (as if its renewals were blocked) and another takes it.
             c.del("workflow:lock:exec-lease");

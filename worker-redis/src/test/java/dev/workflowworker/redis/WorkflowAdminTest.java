@@ -32,7 +32,7 @@ class WorkflowAdminTest {
     void deadLettersArePagedShownReplayedWithTheSameEventIdAndPurged(RedisServer redis) throws Exception {
         AtomicBoolean broken = new AtomicBoolean(true);
         Set<String> done = ConcurrentHashMap.newKeySet();
-        RedisEventTransport transport = RedisEventTransport.create(redis.options().build());
+        RedisEventTransport transport = RedisEventTransport.create(redis.options().partitions(0).build());
         try (WorkerService s = WorkerService.builder().transport(transport).workerCount(1)
                 .pollInterval(Duration.ofMillis(100))
                 .runtime(ActionRuntime.builder().on("CHARGE", ctx -> {
@@ -41,7 +41,7 @@ class WorkflowAdminTest {
                     }
                     done.add(ctx.event().eventId());
                 }).build()).build();
-             WorkflowAdmin admin = WorkflowAdmin.create(redis.options().build())) {
+             WorkflowAdmin admin = WorkflowAdmin.create(redis.options().partitions(0).build())) {
             s.start();
             for (int i = 0; i < 5; i++) {
                 s.publisher().publish(WorkflowEvent.builder("CHARGE").eventId("charge-" + i).build());
@@ -88,7 +88,7 @@ class WorkflowAdminTest {
 
     @Test
     void deadLettersPageNewestFirstAndOldestPendingAgeComesFromTheSmallestPendingId(RedisServer redis) {
-        RedisOptions options = redis.options().build();
+        RedisOptions options = redis.options().partitions(0).build();
         try (RedisClient c = redis.client();
              WorkflowAdmin admin = WorkflowAdmin.create(options)) {
             for (int i = 1; i <= 5; i++) {
@@ -116,7 +116,7 @@ class WorkflowAdminTest {
 
     @Test
     void transportStatsReportLagPendingRetriesAndDeadLetters(RedisServer redis) throws Exception {
-        try (RedisEventTransport t = RedisEventTransport.create(redis.options().build())) {
+        try (RedisEventTransport t = RedisEventTransport.create(redis.options().partitions(0).build())) {
             for (int i = 0; i < 3; i++) {
                 t.publish(WorkflowEvent.builder("S").eventId("s-" + i).build());
             }
@@ -138,7 +138,7 @@ class WorkflowAdminTest {
             c.set("unrelated", "1");
             c.scriptFlush();
             int keysBefore = c.keys("*").size();
-            try (WorkflowAdmin admin = WorkflowAdmin.create(redis.options().stream("ordres").build())) {
+            try (WorkflowAdmin admin = WorkflowAdmin.create(redis.options().partitions(0).stream("ordres").build())) {
                 assertEquals(0, admin.deadLetterCount());
                 assertTrue(admin.deadLetters(null, 10).isEmpty());
                 assertTrue(admin.deadLetter("1-1").isEmpty());
@@ -158,7 +158,7 @@ class WorkflowAdminTest {
     void adminReadsAStreamNoWorkerHasReadYetWithoutCreatingItsGroup(RedisServer redis) {
         try (RedisClient c = redis.client()) {
             c.xadd("ordres", StreamEntryID.NEW_ENTRY, Map.of("event_type", "T"));
-            try (WorkflowAdmin admin = WorkflowAdmin.create(redis.options().stream("ordres").build())) {
+            try (WorkflowAdmin admin = WorkflowAdmin.create(redis.options().partitions(0).stream("ordres").build())) {
                 WorkflowAdmin.QueueStats stats = admin.stats();
                 assertEquals(1, stats.length());
                 assertEquals(-1, stats.lag());

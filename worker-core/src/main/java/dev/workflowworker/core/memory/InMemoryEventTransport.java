@@ -426,9 +426,10 @@ public final class InMemoryEventTransport implements EventTransport, Scheduling 
          * <p>Ordered, events of one lock key are delivered one at a time in publish order; the
          * next starts only when the one before is settled, and a recoverable retry keeps its key's
          * place through its backoff, so the key's later events wait while other keys go on. This
-         * is what the Redis transport gives with partitions.
+         * is what the Redis transport gives with partitions, its default too.
          *
-         * <p>Unordered, every event goes to one queue as on the Redis transport without partitions:
+         * <p>Unordered, every event goes to one queue as on the Redis transport's shared stream
+         * ({@code partitions(0)}):
          * events of one key never run at the same time (the lock provider sees to that), but a
          * contended or retried event goes back behind later ones.
          *

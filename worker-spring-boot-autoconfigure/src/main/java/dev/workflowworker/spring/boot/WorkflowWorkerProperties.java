@@ -119,8 +119,9 @@ public record WorkflowWorkerProperties(
      * @param retryPollInterval   How often due retries are moved back to the stream; default 100ms.
      * @param trimInterval        How often the stream is trimmed; default 1m.
      * @param consumerRetention   How long an idle consumer of the group is kept; default 10m.
-     * @param partitions          Partitions of the stream: 0 (default) for one shared stream, P for P partitions
-     *                            with events of one execution in order. Seed variable: WORKER_PARTITIONS.
+     * @param partitions          Partitions of the stream: P (default 16) for the ordered mode, events of one
+     *                            execution in order; 0 for one shared stream, the unordered mode for independent
+     *                            events. Seed variable: WORKER_PARTITIONS.
      * @param partitionLeaseTtl   How long a partition's lease lasts without renewal; default 10s.
      * @param waitReplicas        Replicas that must confirm every publish and outcome (Redis WAIT) before it
      *                            counts; 0 (default) waits for none. See docs/redis-cluster.md.

@@ -158,6 +158,15 @@ class WorkflowWorkerAutoConfigurationTest {
                     assertEquals(4, redis.partitions(), "WORKER_PARTITIONS applies when the property is unset");
                     assertEquals(Duration.ofSeconds(3), redis.partitionLeaseTtl());
                 });
+        runner.withUserConfiguration(Handlers.class)
+                .withPropertyValues("workflow.worker.redis.stream=" + TestRedis.stream("parts-default"))
+                .run(context -> assertEquals(RedisOptions.DEFAULT_PARTITIONS,
+                        context.getBean(RedisOptions.class).partitions(), "the ordered mode is the default"));
+        runner.withUserConfiguration(Handlers.class)
+                .withPropertyValues("workflow.worker.redis.stream=" + TestRedis.stream("parts-shared"),
+                        "workflow.worker.redis.partitions=0")
+                .run(context -> assertEquals(0, context.getBean(RedisOptions.class).partitions(),
+                        "partitions=0 selects the shared stream"));
     }
 
     @Test

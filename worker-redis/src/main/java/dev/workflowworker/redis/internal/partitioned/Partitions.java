@@ -7,6 +7,7 @@ import dev.workflowworker.core.TimeSource;
 import dev.workflowworker.core.order.KeySequencer;
 import dev.workflowworker.redis.RedisOptions;
 import dev.workflowworker.redis.WorkflowAdmin;
+import dev.workflowworker.redis.internal.client.ModeCheck;
 import dev.workflowworker.redis.internal.client.StreamClient;
 import dev.workflowworker.redis.internal.client.StreamEntries;
 import dev.workflowworker.redis.internal.client.StreamKeys;
@@ -311,6 +312,7 @@ public final class Partitions implements AutoCloseable {
             return client.redis().get(keys.partitionCountKey());
         });
         checkCount(recorded);
+        ModeCheck.checkPartitioned(client, created[0]);
         // The configured start id ('$': from now on) counts from the layout's creation, as a consumer
         // group's did. On a layout that existed already, a partition without a position lost it
         // (Redis restarted from an older snapshot): it is read from the start, and the recent

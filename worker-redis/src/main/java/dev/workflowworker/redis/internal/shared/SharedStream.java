@@ -9,6 +9,7 @@ import dev.workflowworker.api.spi.LockProvider;
 import dev.workflowworker.core.Cadence;
 import dev.workflowworker.redis.RedisOptions;
 import dev.workflowworker.redis.internal.StreamMode;
+import dev.workflowworker.redis.internal.client.ModeCheck;
 import dev.workflowworker.redis.internal.client.StreamClient;
 import dev.workflowworker.redis.internal.client.StreamEntries;
 import org.slf4j.Logger;
@@ -73,17 +74,9 @@ public final class SharedStream implements StreamMode {
         return locks.get();
     }
 
-    /** A stream another instance partitioned must not be read as one shared stream beside it. */
+    /** A stream in the partitioned mode must not be read as one shared stream beside it (ModeCheck). */
     @Override
     public void start() {
-        String recorded = client.call("check the partition count",
-                () -> client.redis().get(client.keys().partitionCountKey()));
-        if (recorded != null) {
-            throw new IllegalStateException("partitions: this instance is configured with 0 partitions (one shared "
-                    + "stream) but stream " + options.stream() + " was created with " + recorded + " (recorded in "
-                    + client.keys().partitionCountKey() + "); set partitions(" + recorded + ") or WORKER_PARTITIONS="
-                    + recorded);
-        }
         ensureGroup();
     }
 
@@ -138,13 +131,8 @@ public final class SharedStream implements StreamMode {
         if (groupReady.get()) {
             return;
         }
-        client.call("create consumer group", () -> {
-            if (client.createGroup(options.stream(), options.group(), startId)) {
-                log.info("Created consumer group {} on stream {} starting at '{}'",
-                        options.group(), options.stream(), startId);
-            }
-            return null;
-        });
+        // Not on a stream in the partitioned mode: its router would route what the group reads.
+        ModeCheck.createSharedGroup(client, startId);
         groupReady.set(true);
     }
 
@@ -259,6 +247,17 @@ public final class SharedStream implements StreamMode {
      */
     @Override
     public StreamStats stats() {
+        return statsOf(client);
+    }
+
+    /**
+     * {@return the shared stream's statistics} Also for an admin whose options name a partition
+     * count the stream never had (the partitioned default, on a stream in the shared mode).
+     *
+     * @param client the client of the stream
+     */
+    public static StreamStats statsOf(StreamClient client) {
+        RedisOptions options = client.options();
         return client.call("read stream statistics", () -> {
             long lag = -1;
             long pending = 0;
