@@ -15,6 +15,17 @@ public interface Lock extends AutoCloseable {
     long fencingToken();
 
     /**
+     * {@return the wall time, in epoch milliseconds, after which the lock may be held by someone
+     * else, as far as the lock itself knows; {@link Long#MAX_VALUE} when it keeps no such time}
+     * A handler's context checks it beside the engine's own record of renewals: a lock that knows
+     * when it expires (a partition's lease) stops its handlers the moment a paused process resumes
+     * past that time, without waiting for a thread to notice.
+     */
+    default long validUntilMillis() {
+        return Long.MAX_VALUE;
+    }
+
+    /**
      * Extends the lease, only if this holder still owns it.
      *
      * @param ttl the new lease duration from now

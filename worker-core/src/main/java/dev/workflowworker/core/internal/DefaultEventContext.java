@@ -21,6 +21,8 @@ public final class DefaultEventContext implements EventContext {
     private volatile boolean leaseLost;
     /** Until when the lease is surely ours: from the send time of the last good acquire/renew, plus the TTL, minus a margin. */
     private volatile long leaseValidUntilMillis = Long.MAX_VALUE;
+    /** The lock's own idea of when it expires ({@code Lock#validUntilMillis}); none until {@link #lock} is called. */
+    private volatile java.util.function.LongSupplier lockValidUntil = () -> Long.MAX_VALUE;
 
     public DefaultEventContext(WorkflowEvent event, int attempt, long fencingToken, String workerId, TimeSource time,
                                Instant deadline, BooleanSupplier shuttingDown) {
@@ -88,7 +90,18 @@ public final class DefaultEventContext implements EventContext {
      *     succeeded in time (a renewal blocked on a dead connection must not keep the handler going)
      */
     public boolean isLeaseLost() {
-        return leaseLost || time.wallMillis() >= leaseValidUntilMillis;
+        long now = time.wallMillis();
+        return leaseLost || now >= leaseValidUntilMillis || now >= lockValidUntil.getAsLong();
+    }
+
+    /**
+     * Lets the context ask the lock when it expires, for a lock that knows (a partition's lease):
+     * after a pause of the process the handler then sees the loss at its next check.
+     *
+     * @param validUntil the lock's {@code validUntilMillis}
+     */
+    public void lock(java.util.function.LongSupplier validUntil) {
+        this.lockValidUntil = validUntil;
     }
 
     /**

@@ -59,6 +59,7 @@ final class DeliveryRunner {
             } else {
                 DefaultEventContext ctx = new DefaultEventContext(d.event(), d.attempt(), f.lock.fencingToken(),
                         workerId, e.time(), deadline(), e.shuttingDown());
+                ctx.lock(f.lock::validUntilMillis);
                 f.context = ctx;
                 f.watch = e.watchdog().watch(f.lock, ctx, f.acquireSentAtMillis);
                 handedToSettler = runAttempts(f, ctx);

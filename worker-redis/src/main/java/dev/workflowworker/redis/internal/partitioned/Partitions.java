@@ -85,6 +85,11 @@ public final class Partitions implements AutoCloseable {
             return token;
         }
 
+        @Override
+        public long validUntilMillis() {
+            return lost ? Long.MIN_VALUE : validUntilMillis;
+        }
+
         /** The partition's lease is renewed by the ownership thread; this only says whether it still holds. */
         @Override
         public boolean renew(Duration ttl) {
