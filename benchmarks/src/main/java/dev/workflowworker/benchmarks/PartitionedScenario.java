@@ -97,6 +97,9 @@ final class PartitionedScenario {
         CountDownLatch done = new CountDownLatch(n);
         WorkerService s = service(url, stream, partitions, c, ctx -> done.countDown());
         CpuMeter cpu = measure ? CpuMeter.start(url) : null;
+        if (measure) {
+            Profiler.start("partitioned-" + keys + "-keys");
+        }
         long t0 = System.nanoTime();
         s.start();
         if (!done.await(10, TimeUnit.MINUTES)) {
@@ -104,6 +107,9 @@ final class PartitionedScenario {
         }
         double rate = n / ((System.nanoTime() - t0) / 1e9);
         CpuMeter.Usage used = measure ? cpu.stop(n) : null;
+        if (measure) {
+            Profiler.stop();
+        }
         s.close();
         flush(url);
         return new Pass(rate, used);
