@@ -18,7 +18,9 @@ import java.util.Map;
  *
  * <p>Usage: {@code BenchmarkMain --redis redis://127.0.0.1:PORT [--node-dir benchmarks/node]
  * [--out benchmarks/target/results.json] [--events 200000] [--only a,b] [--configs 4x64x256,...]
- * [--partitions 16] [--partitioned-config 2x256x512]}
+ * [--partitions 16] [--partitioned-config 2x256x512]}; {@code --only partitioned-throughput} runs
+ * the partitioned throughput rows alone, {@code --only partitioned-many-keys} only their many-keys pass
+ * (for A/B runs and profiles of the JVM's path)
  *
  * <p>The partitioned rows ({@code partitioned}) run right after their shared-stream counterparts
  * (throughput after {@code redis}, latency after {@code latency}, processes after
@@ -65,9 +67,10 @@ public final class BenchmarkMain {
         int partitions = Integer.parseInt(opt.getOrDefault("partitions",
                 Integer.toString(PartitionedScenario.DEFAULT_PARTITIONS)));
         boolean partitioned = redis != null && wanted(only, "partitioned");
-        if (partitioned) {
+        boolean manyKeysOnly = redis != null && List.of(only.split(",")).contains("partitioned-many-keys");
+        if (partitioned || manyKeysOnly || redis != null && List.of(only.split(",")).contains("partitioned-throughput")) {
             rows.addAll(PartitionedScenario.throughput(redis, events, partitions,
-                    opt.getOrDefault("partitioned-config", PartitionedScenario.DEFAULT_CONFIG)));
+                    opt.getOrDefault("partitioned-config", PartitionedScenario.DEFAULT_CONFIG), !manyKeysOnly));
         }
         int latencySeconds = Integer.parseInt(opt.getOrDefault("latency-seconds", "30"));
         if (redis != null && wanted(only, "latency")) {

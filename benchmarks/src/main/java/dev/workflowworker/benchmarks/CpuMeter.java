@@ -17,6 +17,7 @@ final class CpuMeter {
     private final double redisCpu0;
     private final long jvmCpu0;
     private final Map<String, long[]> commands0;
+    private final Map<String, Long> threads0;
 
     private CpuMeter(String url) {
         this.url = url;
@@ -24,6 +25,7 @@ final class CpuMeter {
             this.redisCpu0 = redisCpuSeconds(j);
             this.commands0 = commandStats(j);
         }
+        this.threads0 = threadTicks();
         this.jvmCpu0 = jvmCpuNanos();
     }
 
@@ -32,11 +34,12 @@ final class CpuMeter {
     }
 
     /** What happened since start, per event. */
-    record Usage(double redisMicrosPerEvent, double jvmMicrosPerEvent, String commands) {
+    record Usage(double redisMicrosPerEvent, double jvmMicrosPerEvent, String commands, String jvmThreads) {
     }
 
     Usage stop(long events) {
         long jvm = jvmCpuNanos() - jvmCpu0;
+        String byThread = threadShare(threads0, threadTicks(), events);
         try (Jedis j = new Jedis(URI.create(url))) {
             double redis = redisCpuSeconds(j) - redisCpu0;
             Map<String, long[]> after = commandStats(j);
@@ -50,7 +53,7 @@ final class CpuMeter {
                             usec / (double) calls));
                 }
             });
-            return new Usage(redis * 1e6 / events, jvm / 1e3 / events, sb.toString().trim());
+            return new Usage(redis * 1e6 / events, jvm / 1e3 / events, sb.toString().trim(), byThread);
         }
     }
 
@@ -85,6 +88,46 @@ final class CpuMeter {
             out.put(name, new long[] {calls, usec});
         }
         return out;
+    }
+
+    /**
+     * CPU ticks (user + system) of this process's threads since start, summed by thread name with
+     * digits dropped (compiler, GC, the worker's loop, settler and handler threads), from
+     * /proc/self/task; empty where there is no /proc. Says whether the JVM's CPU goes to the
+     * library's threads or to the JIT and the collector.
+     */
+    private static Map<String, Long> threadTicks() {
+        Map<String, Long> out = new java.util.TreeMap<>();
+        java.io.File[] tasks = new java.io.File("/proc/self/task").listFiles();
+        if (tasks == null) {
+            return out;
+        }
+        for (java.io.File t : tasks) {
+            try {
+                String stat = java.nio.file.Files.readString(t.toPath().resolve("stat"));
+                int open = stat.indexOf('(');
+                int close = stat.lastIndexOf(')');
+                String name = stat.substring(open + 1, close).replaceAll("[0-9]+", "#");
+                String[] f = stat.substring(close + 2).split(" ");
+                // fields 14 and 15 of stat (utime, stime) are 12 and 13 after the name
+                out.merge(name, Long.parseLong(f[11]) + Long.parseLong(f[12]), Long::sum);
+            } catch (java.io.IOException | RuntimeException gone) {
+                // a thread that ended meanwhile
+            }
+        }
+        return out;
+    }
+
+    private static String threadShare(Map<String, Long> before, Map<String, Long> after, long events) {
+        long hz = 100; // USER_HZ on Linux
+        StringBuilder sb = new StringBuilder();
+        after.entrySet().stream()
+                .map(e -> Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0L)))
+                .filter(e -> e.getValue() > 0)
+                .sorted((a, b) -> Long.compare(b.getValue(), a.getValue()))
+                .limit(8)
+                .forEach(e -> sb.append(String.format("%s %.2f us; ", e.getKey(), e.getValue() * 1e6 / hz / events)));
+        return sb.toString().trim();
     }
 
     private static long jvmCpuNanos() {

@@ -97,6 +97,9 @@ final class PartitionedScenario {
         CountDownLatch done = new CountDownLatch(n);
         WorkerService s = service(url, stream, partitions, c, ctx -> done.countDown());
         CpuMeter cpu = measure ? CpuMeter.start(url) : null;
+        if (measure) {
+            Profiler.start("partitioned-" + keys + "-keys");
+        }
         long t0 = System.nanoTime();
         s.start();
         if (!done.await(10, TimeUnit.MINUTES)) {
@@ -104,12 +107,16 @@ final class PartitionedScenario {
         }
         double rate = n / ((System.nanoTime() - t0) / 1e9);
         CpuMeter.Usage used = measure ? cpu.stop(n) : null;
+        if (measure) {
+            Profiler.stop();
+        }
         s.close();
         flush(url);
         return new Pass(rate, used);
     }
 
-    static List<BenchmarkMain.Row> throughput(String url, int n, int partitions, String config) throws Exception {
+    static List<BenchmarkMain.Row> throughput(String url, int n, int partitions, String config, boolean fewKeys)
+            throws Exception {
         int[] c = parse(config);
         // Unmeasured passes first, as for the shared-stream rows: the JIT compiles the partitioned
         // path (sequencer, read and commit scripts' replies) that the earlier scenarios never ran.
@@ -117,12 +124,16 @@ final class PartitionedScenario {
             pass(url, partitions, Math.min(n, 200_000), MANY_KEYS, c, false);
         }
         Pass many = pass(url, partitions, n, MANY_KEYS, c, true);
+        String setup = "P=" + partitions + ", " + c[0] + " workers x " + c[1] + ", batch " + c[2];
+        BenchmarkMain.Row headline = new BenchmarkMain.Row("partitioned", HEADLINE, many.rate(), "events/s",
+                setup + "; " + n + " pre-published over " + MANY_KEYS + " execution ids");
+        if (!fewKeys) {
+            return List.of(headline, cpuRow(many.usage()));
+        }
         pass(url, partitions, Math.min(n, 50_000), FEW_KEYS, c, false);
         Pass few = pass(url, partitions, n, FEW_KEYS, c, true);
-        String setup = "P=" + partitions + ", " + c[0] + " workers x " + c[1] + ", batch " + c[2];
         return List.of(
-                new BenchmarkMain.Row("partitioned", HEADLINE, many.rate(), "events/s",
-                        setup + "; " + n + " pre-published over " + MANY_KEYS + " execution ids"),
+                headline,
                 cpuRow(many.usage()),
                 new BenchmarkMain.Row("partitioned", "WorkerService no-op, " + FEW_KEYS + " keys", few.rate(), "events/s",
                         String.format("x%.2f of many keys: per-key order runs at most %d at a time", few.rate() / many.rate(),
@@ -132,7 +143,7 @@ final class PartitionedScenario {
 
     private static BenchmarkMain.Row cpuRow(CpuMeter.Usage u) {
         return new BenchmarkMain.Row("partitioned", "  CPU per event: Redis / JVM", u.redisMicrosPerEvent(), "us",
-                String.format("JVM %.1f us; %s", u.jvmMicrosPerEvent(), u.commands()));
+                String.format("JVM %.1f us; %s; JVM by thread: %s", u.jvmMicrosPerEvent(), u.commands(), u.jvmThreads()));
     }
 
     static List<BenchmarkMain.Row> latency(String url, int partitions, int perSecond, int seconds) throws Exception {

@@ -62,19 +62,22 @@ final class Dispatcher {
             return;
         }
         List<Delivery> events = new ArrayList<>(batch.size());
+        List<InFlight> start = new ArrayList<>(batch.size());
         for (Delivery d : batch) {
             if (d.isMalformed()) {
-                submit(new InFlight(d));
+                start.add(new InFlight(d));
             } else {
                 events.add(d);
             }
         }
         if (!events.isEmpty()) {
-            lockAndSubmit(events);
+            lock(events, start);
         }
+        submitAll(start);
     }
 
-    private void lockAndSubmit(List<Delivery> events) {
+    /** Locks {@code events} and adds those to run to {@code start}; settles the rest. */
+    private void lock(List<Delivery> events, List<InFlight> start) {
         long sentAt = time.wallMillis();
         List<EventTransport.Acquisition> acquired;
         try {
@@ -110,7 +113,7 @@ final class Dispatcher {
                 continue;
             }
             contention.acquired(key);
-            submit(new InFlight(d, a.lock().get(), sentAt));
+            start.add(new InFlight(d, a.lock().get(), sentAt));
         }
         if (duplicateLocks != null) {
             settlement.releaseLocks(duplicateLocks);
@@ -118,16 +121,52 @@ final class Dispatcher {
         slots.release(duplicates);
     }
 
-    private void submit(InFlight f) {
-        slots.track(f);
-        try {
-            executor.execute(() -> handler.accept(f));
-        } catch (RejectedExecutionException ex) {
-            if (f.lock != null) {
-                settlement.releaseLocks(List.of(f.lock));
-            }
-            settlement.handBack(List.of(f.delivery));
-            slots.finish(f);
+    /** A handler's task, which knows its delivery so a refused one can be handed back. */
+    private final class Run implements Runnable {
+        final InFlight f;
+
+        Run(InFlight f) {
+            this.f = f;
         }
+
+        @Override
+        public void run() {
+            handler.accept(f);
+        }
+    }
+
+    /** Starts handlers for a batch: to the worker's own pool as one hand-over, to a host's executor one by one. */
+    private void submitAll(List<InFlight> start) {
+        if (start.isEmpty()) {
+            return;
+        }
+        for (InFlight f : start) {
+            slots.track(f);
+        }
+        if (executor instanceof HandlerPool pool) {
+            List<Run> runs = new ArrayList<>(start.size());
+            for (InFlight f : start) {
+                runs.add(new Run(f));
+            }
+            for (Runnable refused : pool.executeAll(runs)) {
+                refuse(((Run) refused).f);
+            }
+            return;
+        }
+        for (InFlight f : start) {
+            try {
+                executor.execute(new Run(f));
+            } catch (RejectedExecutionException ex) {
+                refuse(f);
+            }
+        }
+    }
+
+    private void refuse(InFlight f) {
+        if (f.lock != null) {
+            settlement.releaseLocks(List.of(f.lock));
+        }
+        settlement.handBack(List.of(f.delivery));
+        slots.finish(f);
     }
 }

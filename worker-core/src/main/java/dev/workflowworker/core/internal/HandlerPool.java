@@ -3,6 +3,8 @@ package dev.workflowworker.core.internal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
@@ -79,6 +81,46 @@ final class HandlerPool implements Executor {
                 log.warn("could not start another handler thread: {}", e.toString());
             }
         }
+    }
+
+    /**
+     * Queues a batch's tasks together and wakes at most one thread for all of them (that thread
+     * wakes a helper when it starts a task while more wait, as for {@link #execute}). Submitted one
+     * at a time, short tasks let the threads fall idle between two submits, and each submit woke
+     * one: a park and an unpark per event (docs/BENCHMARKS.md, "JVM path").
+     *
+     * @return the tasks refused because the pool is shut down (or no thread could start); they never run
+     */
+    List<Runnable> executeAll(List<? extends Runnable> batch) {
+        if (shutdown) {
+            return new ArrayList<>(batch);
+        }
+        tasks.addAll(batch);
+        if (shutdown) {
+            return withdraw(batch);
+        }
+        if (searching.get() == 0) {
+            try {
+                signal();
+            } catch (RuntimeException | OutOfMemoryError e) {
+                if (started.get() == 0) {
+                    return withdraw(batch);
+                }
+                log.warn("could not start another handler thread: {}", e.toString());
+            }
+        }
+        return List.of();
+    }
+
+    /** @return those of {@code batch} still queued, now removed: no thread took them */
+    private List<Runnable> withdraw(List<? extends Runnable> batch) {
+        List<Runnable> refused = new ArrayList<>();
+        for (Runnable t : batch) {
+            if (tasks.remove(t)) {
+                refused.add(t);
+            }
+        }
+        return refused;
     }
 
     /** Wakes an idle thread or starts a new one; with all threads busy the task waits its turn. */

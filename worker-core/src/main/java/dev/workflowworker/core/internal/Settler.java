@@ -155,7 +155,7 @@ final class Settler {
             } else if (completed) {
                 settlement.succeeded(f);
             }
-            slots.finish(f);
         }
+        slots.finishAll(ok);
     }
 }

@@ -84,6 +84,27 @@ final class Slots {
         }
     }
 
+    /**
+     * Frees the slots of a settled batch at once: one release of the permits wakes the loop
+     * thread once per batch, where one per delivery woke it once per event (docs/BENCHMARKS.md,
+     * "JVM path").
+     */
+    void finishAll(List<InFlight> fs) {
+        if (fs.isEmpty()) {
+            return;
+        }
+        for (InFlight f : fs) {
+            inFlight.remove(f.delivery.id());
+            stats.deactivated(limit);
+        }
+        permits.release(fs.size());
+        if (inFlight.isEmpty()) {
+            synchronized (drained) {
+                drained.notifyAll();
+            }
+        }
+    }
+
     boolean isEmpty() {
         return inFlight.isEmpty();
     }

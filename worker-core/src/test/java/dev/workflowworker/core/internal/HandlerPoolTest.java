@@ -151,6 +151,73 @@ class HandlerPoolTest {
     }
 
     @Test
+    void aBatchOfBlockingTasksHandedOverAtOnceStillGetsAThreadEachUpToMax() throws Exception {
+        // One hand-over wakes one thread; each thread that starts a task while more wait wakes the
+        // next, so a batch of slow handlers still runs side by side, not one after another.
+        int max = 6;
+        HandlerPool p = pool(max);
+        CountDownLatch started = new CountDownLatch(max);
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch finished = new CountDownLatch(max + 2);
+        Set<Thread> ranOn = ConcurrentHashMap.newKeySet();
+        List<Runnable> batch = new java.util.ArrayList<>();
+        for (int i = 0; i < max + 2; i++) {
+            batch.add(() -> {
+                ranOn.add(Thread.currentThread());
+                started.countDown();
+                try {
+                    release.await(WAIT_SECONDS, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                finished.countDown();
+            });
+        }
+        assertEquals(List.of(), p.executeAll(batch));
+        await(started, max + " tasks of one batch to block side by side");
+        assertEquals(max, ranOn.size());
+        assertEquals(max, factory.created.size(), "never more threads than max");
+        release.countDown();
+        await(finished, "every task of the batch, the two that waited for a thread included");
+    }
+
+    @Test
+    void manyBatchesOfShortTasksRunEveryTaskExactlyOnce() throws Exception {
+        HandlerPool p = pool(4);
+        int batches = 2_000;
+        int perBatch = 64;
+        AtomicIntegerArray runs = new AtomicIntegerArray(batches * perBatch);
+        CountDownLatch done = new CountDownLatch(batches * perBatch);
+        for (int b = 0; b < batches; b++) {
+            List<Runnable> batch = new java.util.ArrayList<>(perBatch);
+            for (int i = 0; i < perBatch; i++) {
+                int id = b * perBatch + i;
+                batch.add(() -> {
+                    runs.incrementAndGet(id);
+                    done.countDown();
+                });
+            }
+            assertEquals(List.of(), p.executeAll(batch));
+        }
+        await(done, "every task of every batch");
+        for (int i = 0; i < runs.length(); i++) {
+            assertEquals(1, runs.get(i), "task " + i);
+        }
+    }
+
+    @Test
+    void aBatchHandedToAShutDownPoolIsRefusedWhole() {
+        HandlerPool p = pool(2);
+        p.shutdownNow();
+        AtomicBoolean ran = new AtomicBoolean();
+        Runnable a = () -> ran.set(true);
+        Runnable b = () -> ran.set(true);
+        assertEquals(List.of(a, b), p.executeAll(List.of(a, b)));
+        assertFalse(ran.get());
+        assertEquals(0, factory.created.size(), "no thread started for a refused batch");
+    }
+
+    @Test
     void neverRunsMoreThanMaxAtOnce() throws Exception {
         int max = 3;
         int tasks = 40;

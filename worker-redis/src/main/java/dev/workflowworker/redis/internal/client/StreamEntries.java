@@ -46,7 +46,10 @@ public final class StreamEntries {
         for (int i = 0; i + 1 < raw.size(); i += 2) {
             byte[] name = bytes(raw.get(i));
             byte[] value = bytes(raw.get(i + 1));
-            String fieldName = strict(name);
+            String fieldName = wireName(name, i / 2);
+            if (fieldName == null) {
+                fieldName = strict(name);
+            }
             if (fieldName == null) {
                 fieldName = lenient(name);
                 if (problem == null) {
@@ -101,10 +104,44 @@ public final class StreamEntries {
         return o instanceof byte[] b ? b : o.toString().getBytes(StandardCharsets.UTF_8);
     }
 
+    /** The wire's field names as the constants of {@link WireFormat}, by length then bytes. */
+    private static final byte[][] NAMES;
+    private static final String[] NAME_STRINGS;
+
+    static {
+        List<String> names = new ArrayList<>(WireFormat.EVENT_FIELDS);
+        names.add(WireFormat.ATTEMPT);
+        NAMES = new byte[names.size()][];
+        NAME_STRINGS = names.toArray(new String[0]);
+        for (int i = 0; i < NAME_STRINGS.length; i++) {
+            NAMES[i] = NAME_STRINGS[i].getBytes(StandardCharsets.US_ASCII);
+        }
+    }
+
+    /**
+     * A known field name as its shared constant, or null: a fresh String per field and entry, and
+     * its hash computed again at every lookup of the fields' map, showed in profiles.
+     */
+    private static String wireName(byte[] b, int expectedAt) {
+        // Entries that encode wrote have the names in this order: the first guess nearly always hits.
+        if (expectedAt < NAMES.length && java.util.Arrays.equals(NAMES[expectedAt], b)) {
+            return NAME_STRINGS[expectedAt];
+        }
+        for (int i = 0; i < NAMES.length; i++) {
+            if (NAMES[i].length == b.length && java.util.Arrays.equals(NAMES[i], b)) {
+                return NAME_STRINGS[i];
+            }
+        }
+        return null;
+    }
+
     private static String strict(byte[] b) {
-        // Nearly every field is ASCII, which is valid UTF-8 as it is: skip the checking decoder.
-        if (isAscii(b)) {
-            return new String(b, StandardCharsets.ISO_8859_1);
+        // Nearly every field is ASCII, which the JDK's UTF-8 constructor copies after one
+        // intrinsic scan for negative bytes. Any byte it could not decode became U+FFFD; only then
+        // (or for a real U+FFFD) does the checking decoder tell the two apart.
+        String s = new String(b, StandardCharsets.UTF_8);
+        if (s.indexOf('\uFFFD') < 0) {
+            return s;
         }
         CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT)
@@ -114,15 +151,6 @@ public final class StreamEntries {
         } catch (CharacterCodingException e) {
             return null;
         }
-    }
-
-    private static boolean isAscii(byte[] b) {
-        for (byte x : b) {
-            if (x < 0) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private static String lenient(byte[] b) {

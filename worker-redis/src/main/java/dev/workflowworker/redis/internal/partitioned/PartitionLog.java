@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -29,23 +28,37 @@ public final class PartitionLog {
     /** The position as last sent to Redis by this owner (or read at open), and the entries up to it. */
     private String committed;
     private long committedCount;
+    /** An entry read and not yet passed by the position: one lookup finds what a commit changes. */
+    private static final class Entry {
+        final String id;
+        boolean settled;
+        /** In the partition's settled set in Redis: removed from it when the position passes the entry. */
+        boolean inRedis;
+        boolean passed;
+
+        Entry(String id) {
+            this.id = id;
+        }
+    }
+
     /** Entries read and not yet passed by the position, in stream order. */
-    private final ArrayDeque<String> order = new ArrayDeque<>();
-    /** The ids of {@link #order}, for lookups. */
-    private final Set<String> inOrder = new HashSet<>();
-    /** Entries of {@link #order} that are settled. */
-    private final Set<String> settled = new HashSet<>();
-    /** Entries in the partition's settled set in Redis: removed from it when the position passes them. */
+    private final ArrayDeque<Entry> order = new ArrayDeque<>();
+    /** The entries of {@link #order} by id, for lookups. */
+    private final Map<String, Entry> inOrder = new HashMap<>();
+    /**
+     * Entries not (yet) read by this log that are in the partition's settled set in Redis (settled
+     * at open, or ahead of the reader); entries of {@link #order} carry {@link Entry#inRedis} instead.
+     */
     private final Set<String> settledInRedis;
     /** Settled before this log read them (settled at open, or by an outcome that raced a reopen). */
     private final Set<String> settledAhead;
     private final Map<String, String> heldMarks;
-    private final Set<String> recent;
+    private final Recent recent;
     /** The last id read: the next read starts after it. */
     private String cursor;
 
     private PartitionLog(String committed, long committedCount, Set<String> settledAtOpen, Map<String, String> held,
-                         Set<String> recent) {
+                         Recent recent) {
         this.committed = committed;
         this.committedCount = committedCount;
         this.cursor = committed;
@@ -71,7 +84,7 @@ public final class PartitionLog {
         for (int i = 0; i + 1 < pairs.size(); i += 2) {
             held.put(StreamEntries.text(pairs.get(i)), StreamEntries.text(pairs.get(i + 1)));
         }
-        Set<String> recent = boundedSet();
+        Recent recent = new Recent(RECENT_CAP);
         for (Object packed : (List<?>) reply.get(4)) {
             try {
                 unpack(StreamEntries.text(packed), recent);
@@ -98,7 +111,7 @@ public final class PartitionLog {
         return n == 0 ? "" : n + "|" + out;
     }
 
-    static void unpack(String packed, Set<String> into) {
+    static void unpack(String packed, Recent into) {
         byte[] b = packed.getBytes(StandardCharsets.UTF_8);
         int at = packed.indexOf('|') + 1;
         while (at < b.length) {
@@ -107,7 +120,7 @@ public final class PartitionLog {
                 colon++;
             }
             int len = Integer.parseInt(new String(b, at, colon - at, StandardCharsets.US_ASCII));
-            remember(into, new String(b, colon + 1, len, StandardCharsets.UTF_8));
+            into.add(new String(b, colon + 1, len, StandardCharsets.UTF_8));
             at = colon + 1 + len;
         }
     }
@@ -130,20 +143,6 @@ public final class PartitionLog {
         return n;
     }
 
-    private static Set<String> boundedSet() {
-        return new LinkedHashSet<>();
-    }
-
-    private static void remember(Set<String> recent, String eventId) {
-        if (eventId.isEmpty() || !recent.add(eventId)) {
-            return;
-        }
-        if (recent.size() > RECENT_CAP) {
-            var it = recent.iterator();
-            it.next();
-            it.remove();
-        }
-    }
 
     synchronized String cursor() {
         return cursor;
@@ -151,7 +150,7 @@ public final class PartitionLog {
 
     /** {@return whether the oldest entry read above the committed position is settled}: a commit would move it. */
     synchronized boolean headSettled() {
-        return !order.isEmpty() && settled.contains(order.peekFirst());
+        return !order.isEmpty() && order.peekFirst().settled;
     }
 
     /** {@return how many entries were read above the committed position}: the reader stops at a bound. */
@@ -165,10 +164,12 @@ public final class PartitionLog {
      */
     synchronized boolean read(String id) {
         cursor = id;
-        order.addLast(id);
-        inOrder.add(id);
-        if (settledAhead.remove(id)) {
-            settled.add(id);
+        Entry e = new Entry(id);
+        order.addLast(e);
+        inOrder.put(id, e);
+        if (!settledAhead.isEmpty() && settledAhead.remove(id)) {
+            e.settled = true;
+            e.inRedis = settledInRedis.remove(id);
             return false;
         }
         return true;
@@ -181,7 +182,7 @@ public final class PartitionLog {
 
     /** {@return whether the event completed lately in this partition} */
     synchronized boolean completedRecently(String eventId) {
-        return eventId != null && recent.contains(eventId);
+        return eventId != null && !eventId.isEmpty() && recent.contains(eventId);
     }
 
     /**
@@ -191,39 +192,58 @@ public final class PartitionLog {
      * unknown the partition is opened again from what Redis holds.
      */
     synchronized List<String> commit(Collection<String> ids, List<String> eventIds, Collection<String> heldIds) {
-        List<String> fresh = new ArrayList<>(ids.size());
+        // Settled in this call: the entries read (still in order after the pass below unless it
+        // passed them) and the ids not read yet. Most commits of a busy partition have no
+        // ids ahead; the lists are sized for that.
+        List<Entry> freshRead = new ArrayList<>(ids.size());
+        List<String> freshAhead = null;
         for (String id : ids) {
-            if (markSettled(id)) {
-                fresh.add(id);
+            Entry e = inOrder.get(id);
+            if (e != null) {
+                e.settled = true;
+                freshRead.add(e);
+            } else if (settleAhead(id)) {
+                if (freshAhead == null) {
+                    freshAhead = new ArrayList<>();
+                }
+                freshAhead.add(id);
             }
         }
-        Set<String> passed = new LinkedHashSet<>();
+        List<String> remove = new ArrayList<>(0);
         String newCommitted = null;
-        while (!order.isEmpty() && settled.remove(order.peekFirst())) {
-            newCommitted = order.pollFirst();
-            inOrder.remove(newCommitted);
-            passed.add(newCommitted);
+        long passed = 0;
+        while (!order.isEmpty() && order.peekFirst().settled) {
+            Entry e = order.pollFirst();
+            inOrder.remove(e.id);
+            e.passed = true;
+            newCommitted = e.id;
+            passed++;
+            if (e.inRedis) {
+                remove.add(e.id);
+            }
         }
         if (newCommitted != null) {
             committed = newCommitted;
-            committedCount += passed.size();
+            committedCount += passed;
         }
-        List<String> add = new ArrayList<>();
-        for (String id : fresh) {
-            if (!passed.contains(id) && settledInRedis.add(id)) {
-                add.add(id);
+        List<String> add = new ArrayList<>(0);
+        for (Entry e : freshRead) {
+            if (!e.passed && !e.inRedis) {
+                e.inRedis = true;
+                add.add(e.id);
             }
         }
-        List<String> remove = new ArrayList<>();
-        for (String id : passed) {
-            if (settledInRedis.remove(id)) {
-                remove.add(id);
+        if (freshAhead != null) {
+            for (String id : freshAhead) {
+                if (settledInRedis.add(id)) {
+                    add.add(id);
+                }
             }
         }
         String packed = pack(eventIds);
         for (String e : eventIds) {
             if (e != null) {
-                remember(recent, e);
+                recent.add(e);
             }
         }
         List<String> args = new ArrayList<>(8 + add.size() + remove.size() + heldIds.size());
@@ -242,17 +262,20 @@ public final class PartitionLog {
 
     /** An entry settled in Redis by a script of its own (a dead letter): the next commit moves the position over it. */
     synchronized void settledElsewhere(String id) {
-        if (markSettled(id)) {
+        Entry e = inOrder.get(id);
+        if (e != null) {
+            e.settled = true;
+            e.inRedis = true;
+        } else if (settleAhead(id)) {
             settledInRedis.add(id);
         }
     }
 
-    /** {@return false for an entry the position has passed already (settled before a reopen)} */
-    private boolean markSettled(String id) {
-        if (inOrder.contains(id)) {
-            settled.add(id);
-            return true;
-        }
+    /**
+     * An entry settled that this log has not read: remembered so the read skips it.
+     * {@return false for an entry the position has passed already (settled before a reopen)}
+     */
+    private boolean settleAhead(String id) {
         if (compare(id, committed) <= 0) {
             return false;
         }
@@ -269,6 +292,101 @@ public final class PartitionLog {
                 Long.parseUnsignedLong(b.substring(db + 1)));
     }
 
+
+    /**
+     * The event ids of the last {@code cap} completions, the oldest forgotten first: a ring of the
+     * ids and an open-addressing index of their hashes into it. A {@code LinkedHashSet} of them
+     * cost a node per completion, its lookups and evictions showed in profiles (docs/BENCHMARKS.md,
+     * "JVM path"); here a lookup compares stored hashes and touches an id only on a match, and
+     * nothing is allocated per completion. Not thread-safe: the log's monitor guards it.
+     */
+    static final class Recent {
+        private final String[] ring;
+        /** Index: ring slot + 1, 0 for empty; linear probing. */
+        private final int[] slots;
+        private final int[] hashes;
+        private final int mask;
+        private int next;
+        private int size;
+
+        Recent(int cap) {
+            ring = new String[cap];
+            int tableSize = Integer.highestOneBit(Math.max(2, cap) * 2 - 1) << 1; // a power of two >= 2 cap
+            slots = new int[tableSize];
+            hashes = new int[tableSize];
+            mask = tableSize - 1;
+        }
+
+        private static int hash(String id) {
+            int h = id.hashCode() * 0x9E3779B9;
+            return h ^ (h >>> 16);
+        }
+
+        boolean contains(String id) {
+            return indexOf(id, hash(id)) >= 0;
+        }
+
+        int size() {
+            return size;
+        }
+
+        private int indexOf(String id, int h) {
+            for (int i = h & mask; ; i = (i + 1) & mask) {
+                int slot = slots[i];
+                if (slot == 0) {
+                    return -1;
+                }
+                if (hashes[i] == h && ring[slot - 1].equals(id)) {
+                    return i;
+                }
+            }
+        }
+
+        /** Remembers an id not remembered yet, forgetting the oldest when full; an empty id is never remembered. */
+        void add(String id) {
+            if (id.isEmpty()) {
+                return;
+            }
+            int h = hash(id);
+            if (indexOf(id, h) >= 0) {
+                return;
+            }
+            if (size == ring.length) {
+                String oldest = ring[next];
+                deleteAt(indexOf(oldest, hash(oldest)));
+            } else {
+                size++;
+            }
+            ring[next] = id;
+            int i = h & mask;
+            while (slots[i] != 0) {
+                i = (i + 1) & mask;
+            }
+            slots[i] = next + 1;
+            hashes[i] = h;
+            next = next + 1 == ring.length ? 0 : next + 1;
+        }
+
+        /** Empties index position i, moving back later entries of its probe run so every lookup still finds them. */
+        private void deleteAt(int i) {
+            int j = i;
+            while (true) {
+                slots[i] = 0;
+                int home;
+                do {
+                    j = (j + 1) & mask;
+                    if (slots[j] == 0) {
+                        return;
+                    }
+                    home = hashes[j] & mask;
+                    // an entry stays where it is when its home lies cyclically in (i, j]
+                } while (i <= j ? i < home && home <= j : i < home || home <= j);
+                slots[i] = slots[j];
+                hashes[i] = hashes[j];
+                i = j;
+            }
+        }
+    }
 
     @Override
     public synchronized String toString() {

@@ -51,7 +51,8 @@ public final class PartitionedConsumer implements EventTransport.LockingConsumer
     public List<EventTransport.Acquisition> acquire(List<Delivery> deliveries, Duration ttl) {
         List<EventTransport.Acquisition> out = new ArrayList<>(deliveries.size());
         for (Delivery d : deliveries) {
-            out.add(new EventTransport.Acquisition(Optional.of(partitions.leaseOf(d)), partitions.completedAlready(d)));
+            Partitions.Lease lease = partitions.leaseOf(d);
+            out.add(new EventTransport.Acquisition(Optional.of(lease), partitions.completedAlready(lease, d)));
         }
         return out;
     }

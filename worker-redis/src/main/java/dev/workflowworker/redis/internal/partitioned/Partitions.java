@@ -907,11 +907,11 @@ public final class Partitions implements AutoCloseable {
     }
 
     /** {@return whether the delivery's event completed lately in its partition, so this delivery is a duplicate} */
-    boolean completedAlready(Delivery d) {
+    boolean completedAlready(Lease l, Delivery d) {
         // Asked when the delivery is taken, not when it was read: a key's deliveries are taken one at
         // a time, so an earlier entry of the same event has committed by then and is remembered.
-        Lease l = out.get(d.id());
-        PartitionLog log = l == null ? null : logOf(l);
+        // l is the delivery's leaseOf, looked up once by the caller for both questions.
+        PartitionLog log = logOf(l);
         return log != null && log.completedRecently(d.eventId());
     }
 
