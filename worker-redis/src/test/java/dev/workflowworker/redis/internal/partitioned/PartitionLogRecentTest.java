@@ -1,4 +1,4 @@
-package dev.workflowworker.redis;
+package dev.workflowworker.redis.internal.partitioned;
 
 import org.junit.jupiter.api.Test;
 
