@@ -20,6 +20,7 @@ import dev.workflowworker.core.internal.Listeners;
 import dev.workflowworker.core.internal.LockWatchdog;
 import dev.workflowworker.core.internal.Lifecycle;
 import dev.workflowworker.core.internal.MetricsLog;
+import dev.workflowworker.core.internal.OwnLocks;
 import dev.workflowworker.core.internal.Periodic;
 import dev.workflowworker.core.internal.RetryPolicy;
 import dev.workflowworker.core.internal.ServiceHealth;
@@ -116,7 +117,8 @@ public final class WorkerService implements AutoCloseable {
         List<ErrorClassifier> classifiers = new ArrayList<>(b.classifiers);
         // After the host's, so a host can override them; core cannot name a store client's exceptions itself.
         classifiers.addAll(transport.errorClassifiers());
-        this.engine = new Engine(config, b.runtime, locks, transport.lockProvider(), time,
+        this.engine = new Engine(config, b.runtime, locks,
+                locks == OwnLocks.INSTANCE ? Optional.of(locks) : transport.lockProvider(), time,
                 new Classification(classifiers),
                 new RetryPolicy(config.maxRetries(), new Backoff(config.initialBackoff(), config.maxBackoff()),
                         new Backoff(config.transientBackoff(), config.initialBackoff())),
@@ -501,6 +503,15 @@ public final class WorkerService implements AutoCloseable {
             }
             WorkerConfig config = buildConfig();
             EventTransport t = transport != null ? transport : InMemoryEventTransport.builder().timeSource(time).build();
+            if (t.locksKeysItself()) {
+                if (lockProvider != null) {
+                    throw new IllegalStateException("lockProvider: transport " + t.getClass().getSimpleName()
+                            + " hands out the events of one lock key one at a time under its own lease (a "
+                            + "partitioned stream), so a lock provider cannot be added to it; drop lockProvider, or "
+                            + "run the transport on one shared stream (RedisOptions.partitions(0)) with it");
+                }
+                return new WorkerService(this, config, t, OwnLocks.INSTANCE);
+            }
             LockProvider locks = lockProvider != null ? lockProvider : t.lockProvider().orElseThrow(() ->
                     new IllegalStateException("lockProvider must be set: transport "
                             + t.getClass().getSimpleName() + " provides none"));

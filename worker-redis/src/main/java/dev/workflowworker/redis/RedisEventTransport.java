@@ -179,6 +179,12 @@ public final class RedisEventTransport implements EventTransport {
         return mode.lockProvider();
     }
 
+    /** True on a partitioned stream: its partition leases order and fence each key's events. */
+    @Override
+    public boolean locksKeysItself() {
+        return mode.locksKeysItself();
+    }
+
     /**
      * {@return the transport's lock provider, sharing its connection pool}, so locks cost no
      * connections of their own.

@@ -31,6 +31,7 @@ import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -138,6 +139,25 @@ class PartitionedStreamTest {
         for (int e = 0; e < executions; e++) {
             assertEquals(expected, completions.get("exec-" + e), "completions of exec-" + e + " (starts "
                     + starts.get("exec-" + e) + ")");
+        }
+    }
+
+    @Test
+    void aPartitionedStreamHasNoLockProviderAndRefusesAHostsNamingBoth(RedisServer redis) {
+        RedisOptions options = options(redis, 4).build();
+        try (RedisEventTransport transport = RedisEventTransport.create(options);
+             RedisLockProvider hostLocks = RedisLockProvider.create(options)) {
+            assertTrue(transport.locksKeysItself());
+            assertTrue(transport.lockProvider().isEmpty(), "nothing to lock per key: the partition lease orders each key");
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> WorkerService.builder()
+                    .transport(transport).lockProvider(hostLocks)
+                    .runtime(ActionRuntime.builder().on("STEP", ctx -> { }).build()).build());
+            assertTrue(e.getMessage().startsWith("lockProvider: transport RedisEventTransport hands out"), e.getMessage());
+            assertTrue(e.getMessage().contains("partitions(0)"), e.getMessage());
+        }
+        try (RedisEventTransport shared = RedisEventTransport.create(redis.options().stream("shared-s").partitions(0).build())) {
+            assertFalse(shared.locksKeysItself());
+            assertTrue(shared.lockProvider().isPresent());
         }
     }
 

@@ -58,6 +58,19 @@ public interface EventTransport extends EventPublisher, AutoCloseable {
     }
 
     /**
+     * Whether this transport hands out the events of one lock key one at a time by itself, under a
+     * lease of its own that every outcome is checked against (a partitioned stream). Its consumers
+     * are then {@link LockingConsumer}s, it has no {@link #lockProvider()}, and a service on it takes
+     * no per-key locks; a lock provider of the host's own cannot be added to it, and
+     * {@code WorkerService} refuses one at build time rather than run it beside the transport's order.
+     *
+     * @return true if the transport orders and fences each key's events itself
+     */
+    default boolean locksKeysItself() {
+        return false;
+    }
+
+    /**
      * Classifiers for failures of this transport's store that a handler may let escape, such as
      * the store client's connection errors when a handler uses the same store itself. A service
      * consults them after the host's classifiers and before the engine's defaults, so a host

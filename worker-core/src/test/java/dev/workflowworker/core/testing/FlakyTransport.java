@@ -53,6 +53,11 @@ public final class FlakyTransport implements EventTransport {
     }
 
     @Override
+    public boolean locksKeysItself() {
+        return delegate.locksKeysItself();
+    }
+
+    @Override
     public void close() {
         delegate.close();
         throwIfSet(closeFault);

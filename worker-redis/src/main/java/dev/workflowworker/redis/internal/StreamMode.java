@@ -38,6 +38,9 @@ public interface StreamMode extends AutoCloseable {
 
     Optional<LockProvider> lockProvider();
 
+    /** {@return whether the mode hands out each key's events one at a time itself (see EventTransport#locksKeysItself)} */
+    boolean locksKeysItself();
+
     Optional<PartitionOwnership> ownership();
 
     Optional<RetryHolds> retryHolds();

@@ -113,7 +113,13 @@ public final class PartitionedStream implements StreamMode {
 
     @Override
     public Optional<LockProvider> lockProvider() {
-        return Optional.of(PartitionLeases.INSTANCE);
+        // Nothing to lock per key: the events of a key come out one at a time under the partition's lease.
+        return Optional.empty();
+    }
+
+    @Override
+    public boolean locksKeysItself() {
+        return true;
     }
 
     @Override

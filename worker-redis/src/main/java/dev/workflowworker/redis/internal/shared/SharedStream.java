@@ -108,6 +108,11 @@ public final class SharedStream implements StreamMode {
     }
 
     @Override
+    public boolean locksKeysItself() {
+        return false;
+    }
+
+    @Override
     public Optional<PartitionOwnership> ownership() {
         return Optional.empty();
     }
