@@ -7,7 +7,7 @@ import java.util.Optional;
 /**
  * The recurring schedules of one stream: kept by its transport, fired by whoever owns them there
  * (the partition's owner on Redis), each occurrence published once as
- * {@link Schedule#occurrence(long)}. Changes take effect at once for every process sharing the
+ * {@link Schedule#occurrence(long, long)}. Changes take effect at once for every process sharing the
  * stream. Thread-safe.
  */
 public interface Schedules {
