@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * Administration of the dead-letter stream, for the manual intervention permanent failures call
@@ -35,21 +34,22 @@ public final class RedisDeadLetters {
 
     private static final LuaScript REPLAY = LuaScript.load("replay_dead_letter");
     private static final LuaScript PURGE = LuaScript.load("purge_dead_letters");
-    private static final Pattern STREAM_ID = Pattern.compile("\\d+(-\\d+)?");
 
     private final RedisEventTransport transport;
-    private final RedisOptions options;
-    /** The stream's partition count; 0 for one shared stream. */
-    private final int partitions;
+    /** Which dead-letter streams there are and how ids name them: one shared or one per partition. */
+    private final StreamLayout layout;
 
     RedisDeadLetters(RedisEventTransport transport) {
         this(transport, transport.options().partitions());
     }
 
     RedisDeadLetters(RedisEventTransport transport, int partitions) {
+        this(transport, StreamLayout.of(transport, partitions, true));
+    }
+
+    RedisDeadLetters(RedisEventTransport transport, StreamLayout layout) {
         this.transport = transport;
-        this.options = transport.options();
-        this.partitions = partitions;
+        this.layout = layout;
     }
 
     /**
@@ -100,26 +100,19 @@ public final class RedisDeadLetters {
 
     /** {@return how many dead letters the stream holds (all partitions' together)} */
     public long size() {
-        if (partitions > 0) {
-            return transport.client().call("count dead letters", () -> {
-                List<Response<Long>> lengths = new ArrayList<>(partitions);
-                try (AbstractPipeline p = Topology.pipeline(transport.client().redis())) {
-                    for (int i = 0; i < partitions; i++) {
-                        lengths.add(p.xlen(options.partitionDeadLetters(i)));
-                    }
-                    p.sync();
-                }
-                long n = 0;
-                for (Response<Long> r : lengths) {
-                    n += r.get();
-                }
-                return n;
-            });
-        }
         return transport.client().call("count dead letters", () -> {
-            Object n = transport.client().redis().executeCommand(
-                    new CommandArguments(Protocol.Command.XLEN).key(options.deadLetterStream()));
-            return StreamEntries.number(n);
+            List<Response<Long>> lengths = new ArrayList<>(layout.deadLetterStreams());
+            try (AbstractPipeline p = Topology.pipeline(transport.client().redis())) {
+                for (int q = 0; q < layout.deadLetterStreams(); q++) {
+                    lengths.add(p.xlen(layout.deadLetterStream(q)));
+                }
+                p.sync();
+            }
+            long n = 0;
+            for (Response<Long> r : lengths) {
+                n += r.get();
+            }
+            return n;
         });
     }
 
@@ -153,9 +146,11 @@ public final class RedisDeadLetters {
      * @throws IllegalArgumentException if {@code id} is not a dead letter id of this stream's form
      */
     public Optional<Entry> get(String id) {
-        Position at = entry(id);
-        List<Entry> found = at.partition < 0 ? range(at.streamId, at.streamId, 1)
-                : xrange(at.partition, at.streamId, at.streamId, 1);
+        StreamLayout.Place at = entry(id);
+        Object reply = transport.client().call("list dead letters", () -> transport.client().redis().executeCommand(
+                new CommandArguments(Protocol.Command.XRANGE).key(layout.deadLetterStream(at.q())).add(at.streamId())
+                        .add(at.streamId()).add("COUNT").add(1)));
+        List<Entry> found = entries(reply, at.q());
         return found.isEmpty() ? Optional.empty() : Optional.of(found.get(0));
     }
 
@@ -182,10 +177,10 @@ public final class RedisDeadLetters {
      * entry needs its sequence too: the replay script would XRANGE the first entry of that
      * millisecond and XDEL {@code ms-0}, which may be another one.
      */
-    private Position entry(String id) {
+    private StreamLayout.Place entry(String id) {
         Objects.requireNonNull(id, "id");
-        Position at = partitions > 0 ? position(id, true) : new Position(-1, requireStreamId(sharedId(id), id));
-        if (at.streamId.indexOf('-') < 0) {
+        StreamLayout.Place at = layout.place(id);
+        if (at.streamId().indexOf('-') < 0) {
             throw new IllegalArgumentException("'" + id + "' is not a dead letter id: it lacks the sequence number, e.g. "
                     + id + "-0");
         }
@@ -203,185 +198,14 @@ public final class RedisDeadLetters {
         if (max < 1) {
             throw new IllegalArgumentException("max must be >= 1: " + max);
         }
-        if (partitions > 0) {
-            return mergedRange(from, to, max);
-        }
-        sharedId(from.startsWith("(") ? from.substring(1) : from);
-        sharedId(to.startsWith("(") ? to.substring(1) : to);
-        Object reply = transport.client().call("list dead letters", () -> transport.client().redis().executeCommand(
-                new CommandArguments(Protocol.Command.XRANGE).key(options.deadLetterStream()).add(from).add(to)
-                        .add("COUNT").add(max)));
-        return entries(reply, -1);
-    }
-
-    private List<Entry> xrange(int partition, String from, String to, int max) {
-        Object reply = transport.client().call("list dead letters", () -> transport.client().redis().executeCommand(
-                new CommandArguments(Protocol.Command.XRANGE).key(options.partitionDeadLetters(partition)).add(from)
-                        .add(to).add("COUNT").add(max)));
-        return entries(reply, partition);
-    }
-
-    private List<Entry> mergedRange(String from, String to, int max) {
-        String[] starts = new String[partitions];
-        String[] ends = new String[partitions];
-        for (int q = 0; q < partitions; q++) {
-            starts[q] = bound(from, q, true);
-            ends[q] = bound(to, q, false);
+        int n = layout.deadLetterStreams();
+        String[] starts = new String[n];
+        String[] ends = new String[n];
+        for (int q = 0; q < n; q++) {
+            starts[q] = layout.bound(from, q, true);
+            ends[q] = layout.bound(to, q, false);
         }
         return merged(Protocol.Command.XRANGE, starts, ends, max, MERGE_ORDER);
-    }
-
-    /**
-     * One range command per partition's dead letters in one pipelined round trip, merged in
-     * {@code order}; the first {@code max} are the answer.
-     */
-    private List<Entry> merged(Protocol.Command command, String[] starts, String[] ends, int max,
-                               Comparator<Entry> order) {
-        List<Object> replies = transport.client().call("list dead letters", () -> {
-            List<Response<Object>> rs = new ArrayList<>(partitions);
-            try (AbstractPipeline p = Topology.pipeline(transport.client().redis())) {
-                for (int q = 0; q < partitions; q++) {
-                    rs.add(p.sendCommand(new CommandArguments(command)
-                            .key(options.partitionDeadLetters(q)).add(starts[q]).add(ends[q]).add("COUNT").add(max)));
-                }
-                p.sync();
-            }
-            List<Object> out = new ArrayList<>(partitions);
-            for (Response<Object> r : rs) {
-                out.add(r.get());
-            }
-            return out;
-        });
-        List<Entry> all = new ArrayList<>();
-        for (int q = 0; q < partitions; q++) {
-            all.addAll(entries(replies.get(q), q));
-        }
-        all.sort(order);
-        return all.size() <= max ? all : new ArrayList<>(all.subList(0, max));
-    }
-
-    /** Oldest first across partitions: by stream id (the time it was written), then by partition. */
-    private static final Comparator<Entry> MERGE_ORDER = Comparator
-            .comparingLong((Entry e) -> millis(Position.streamIdOf(e.id())))
-            .thenComparingLong(e -> sequence(Position.streamIdOf(e.id())))
-            .thenComparingInt(e -> Position.partitionOf(e.id()));
-
-    /**
-     * The XRANGE bound in partition {@code q} of a bound in merge order. Entries are ordered by
-     * (stream id, partition), so "from {@code p/id}" starts at {@code id} in partitions from p on
-     * and just after it in those before p; a plain id is that time in every partition.
-     */
-    private String bound(String b, int q, boolean lower) {
-        if (lower ? "-".equals(b) : "+".equals(b)) {
-            return b;
-        }
-        boolean exclusive = b.startsWith("(");
-        String id = exclusive ? b.substring(1) : b;
-        Position at = position(id, false);
-        boolean includesId;
-        if (at.partition < 0) {
-            includesId = !exclusive;
-        } else if (lower) {
-            includesId = exclusive ? q > at.partition : q >= at.partition;
-        } else {
-            includesId = exclusive ? q < at.partition : q <= at.partition;
-        }
-        return includesId ? at.streamId : "(" + at.streamId;
-    }
-
-    /**
-     * A dead letter's place: partition (-1 when not given, or the stream is shared) and id in that
-     * partition's dead-letter stream.
-     */
-    private record Position(int partition, String streamId) {
-
-        static String streamIdOf(String deadLetterId) {
-            return deadLetterId.substring(deadLetterId.indexOf('/') + 1);
-        }
-
-        static int partitionOf(String deadLetterId) {
-            int slash = deadLetterId.indexOf('/');
-            return slash < 0 ? -1 : Integer.parseInt(deadLetterId.substring(0, slash));
-        }
-    }
-
-    private Position position(String id, boolean partitionRequired) {
-        int slash = id.indexOf('/');
-        if (slash < 0) {
-            if (partitionRequired) {
-                throw new IllegalArgumentException("'" + id + "' names no partition: dead letters of partitioned stream "
-                        + options.stream() + " are named partition/id, e.g. 0/" + (STREAM_ID.matcher(id).matches()
-                        ? id : "1764280000000-0"));
-            }
-            return new Position(-1, requireStreamId(id, id));
-        }
-        int partition;
-        try {
-            partition = Integer.parseInt(id.substring(0, slash));
-        } catch (NumberFormatException e) {
-            partition = -1;
-        }
-        if (partition < 0 || partition >= partitions) {
-            throw new IllegalArgumentException("'" + id + "' names no partition of stream " + options.stream()
-                    + ": it has partitions 0 to " + (partitions - 1));
-        }
-        return new Position(partition, requireStreamId(id.substring(slash + 1), id));
-    }
-
-    private static String requireStreamId(String streamId, String id) {
-        if (!STREAM_ID.matcher(streamId).matches() || !unsigned64(streamId)) {
-            throw new IllegalArgumentException("'" + id + "' is not a dead letter id");
-        }
-        return streamId;
-    }
-
-    /** Redis refuses an id part beyond 64 bits with an error that would read as Redis failing. */
-    private static boolean unsigned64(String streamId) {
-        try {
-            for (String part : streamId.split("-")) {
-                Long.parseUnsignedLong(part);
-            }
-            return true;
-        } catch (NumberFormatException e) {
-            return false;
-        }
-    }
-
-    /** A shared stream's dead letters are plain ids; say so instead of passing Redis a partitioned one. */
-    private String sharedId(String id) {
-        if (id.indexOf('/') >= 0) {
-            throw new IllegalArgumentException("'" + id + "' names a partition, but stream " + options.stream()
-                    + " is not partitioned: its dead letters are plain ids");
-        }
-        return id;
-    }
-
-    private static long millis(String streamId) {
-        int dash = streamId.indexOf('-');
-        return Long.parseLong(dash < 0 ? streamId : streamId.substring(0, dash));
-    }
-
-    private static long sequence(String streamId) {
-        int dash = streamId.indexOf('-');
-        return dash < 0 ? 0 : Long.parseLong(streamId.substring(dash + 1));
-    }
-
-    /** Entries of an XRANGE reply; in a partition's dead-letter stream their ids become {@code partition/id}. */
-    private static List<Entry> entries(Object reply, int partition) {
-        List<Entry> out = new ArrayList<>();
-        if (reply instanceof List<?> entries) {
-            for (Object e : entries) {
-                List<?> entry = (List<?>) e;
-                List<?> raw = (List<?>) entry.get(1);
-                Map<String, String> fields = new LinkedHashMap<>();
-                for (int i = 0; i + 1 < raw.size(); i += 2) {
-                    fields.put(StreamEntries.text(raw.get(i)), StreamEntries.text(raw.get(i + 1)));
-                }
-                String id = StreamEntries.text(entry.get(0));
-                out.add(new Entry(partition < 0 ? id : partition + "/" + id, fields));
-            }
-        }
-        return out;
     }
 
     /**
@@ -394,33 +218,86 @@ public final class RedisDeadLetters {
         if (max < 1) {
             throw new IllegalArgumentException("max must be >= 1: " + max);
         }
-        if (partitions == 0) {
-            Object reply = transport.client().call("list dead letters", () -> transport.client().redis().executeCommand(
-                    new CommandArguments(Protocol.Command.XREVRANGE).key(options.deadLetterStream()).add(from).add(to)
-                            .add("COUNT").add(max)));
-            return entries(reply, -1);
+        int n = layout.deadLetterStreams();
+        String[] starts = new String[n];
+        String[] ends = new String[n];
+        for (int q = 0; q < n; q++) {
+            starts[q] = layout.revStart(from, q);
+            ends[q] = to;
         }
-        String[] starts = new String[partitions];
-        for (int q = 0; q < partitions; q++) {
-            if (!from.startsWith("(")) {
-                starts[q] = from;
-                continue;
-            }
-            String cursor = from.substring(1);
-            int slash = cursor.indexOf('/');
-            if (slash < 0) {
-                starts[q] = from;
-                continue;
-            }
-            int p = Integer.parseInt(cursor.substring(0, slash));
-            String id = cursor.substring(slash + 1);
-            // Reverse of merge order (id, partition): before p/id are ids up to id in lower
-            // partitions and ids below id in p and higher ones.
-            starts[q] = q < p ? id : "(" + id;
-        }
-        String[] ends = new String[partitions];
-        java.util.Arrays.fill(ends, to);
         return merged(Protocol.Command.XREVRANGE, starts, ends, max, MERGE_ORDER.reversed());
+    }
+
+    /**
+     * One range command per dead-letter stream in one pipelined round trip, merged in
+     * {@code order}; the first {@code max} are the answer.
+     */
+    private List<Entry> merged(Protocol.Command command, String[] starts, String[] ends, int max,
+                               Comparator<Entry> order) {
+        int n = layout.deadLetterStreams();
+        List<Object> replies = transport.client().call("list dead letters", () -> {
+            List<Response<Object>> rs = new ArrayList<>(n);
+            try (AbstractPipeline p = Topology.pipeline(transport.client().redis())) {
+                for (int q = 0; q < n; q++) {
+                    rs.add(p.sendCommand(new CommandArguments(command)
+                            .key(layout.deadLetterStream(q)).add(starts[q]).add(ends[q]).add("COUNT").add(max)));
+                }
+                p.sync();
+            }
+            List<Object> out = new ArrayList<>(n);
+            for (Response<Object> r : rs) {
+                out.add(r.get());
+            }
+            return out;
+        });
+        List<Entry> all = new ArrayList<>();
+        for (int q = 0; q < n; q++) {
+            all.addAll(entries(replies.get(q), q));
+        }
+        all.sort(order);
+        return all.size() <= max ? all : new ArrayList<>(all.subList(0, max));
+    }
+
+    /** Oldest first across partitions: by stream id (the time it was written), then by partition. */
+    private static final Comparator<Entry> MERGE_ORDER = Comparator
+            .comparingLong((Entry e) -> millis(streamIdOf(e.id())))
+            .thenComparingLong(e -> sequence(streamIdOf(e.id())))
+            .thenComparingInt(e -> partitionOf(e.id()));
+
+    private static String streamIdOf(String deadLetterId) {
+        return deadLetterId.substring(deadLetterId.indexOf('/') + 1);
+    }
+
+    private static int partitionOf(String deadLetterId) {
+        int slash = deadLetterId.indexOf('/');
+        return slash < 0 ? -1 : Integer.parseInt(deadLetterId.substring(0, slash));
+    }
+
+    private static long millis(String streamId) {
+        int dash = streamId.indexOf('-');
+        return Long.parseLong(dash < 0 ? streamId : streamId.substring(0, dash));
+    }
+
+    private static long sequence(String streamId) {
+        int dash = streamId.indexOf('-');
+        return dash < 0 ? 0 : Long.parseLong(streamId.substring(dash + 1));
+    }
+
+    /** Entries of an XRANGE reply from dead-letter stream {@code q}, named as the layout names them. */
+    private List<Entry> entries(Object reply, int q) {
+        List<Entry> out = new ArrayList<>();
+        if (reply instanceof List<?> entries) {
+            for (Object e : entries) {
+                List<?> entry = (List<?>) e;
+                List<?> raw = (List<?>) entry.get(1);
+                Map<String, String> fields = new LinkedHashMap<>();
+                for (int i = 0; i + 1 < raw.size(); i += 2) {
+                    fields.put(StreamEntries.text(raw.get(i)), StreamEntries.text(raw.get(i + 1)));
+                }
+                out.add(new Entry(layout.name(q, StreamEntries.text(entry.get(0))), fields));
+            }
+        }
+        return out;
     }
 
     /**
@@ -434,18 +311,12 @@ public final class RedisDeadLetters {
      * @throws IllegalArgumentException if {@code id} is not a dead letter id of this stream's form
      */
     public Optional<String> replay(String id) {
-        Position at = entry(id);
-        if (at.partition >= 0) {
-            // The partition's dead-letter stream and stream share one hash tag: one slot, no lease
-            // needed, as an append is what any producer does.
-            Object newId = transport.client().call("replay dead letter " + id, () -> REPLAY.eval(transport.client().redis(),
-                    List.of(options.partitionDeadLetters(at.partition), options.partitionStream(at.partition)),
-                    List.of(at.streamId)));
-            return Optional.ofNullable(StreamEntries.text(newId)).map(n -> at.partition + "/" + n);
-        }
+        StreamLayout.Place at = entry(id);
+        // A partition's dead-letter stream and stream share one hash tag: one slot, no lease
+        // needed, as an append is what any producer does.
         Object newId = transport.client().call("replay dead letter " + id, () -> REPLAY.eval(transport.client().redis(),
-                List.of(options.deadLetterStream(), options.stream()), List.of(at.streamId)));
-        return Optional.ofNullable(StreamEntries.text(newId));
+                List.of(layout.deadLetterStream(at.q()), layout.stream(at.q())), List.of(at.streamId())));
+        return Optional.ofNullable(StreamEntries.text(newId)).map(n -> layout.name(at.q(), n));
     }
 
     /**
@@ -456,30 +327,25 @@ public final class RedisDeadLetters {
      * @throws IllegalArgumentException if {@code id} is not a dead letter id of this stream's form
      */
     public boolean delete(String id) {
-        Position at = entry(id);
-        String key = at.partition < 0 ? options.deadLetterStream() : options.partitionDeadLetters(at.partition);
-        return transport.client().call("delete dead letter " + id, () -> StreamEntries.number(transport.client().redis().executeCommand(
-                new CommandArguments(Protocol.Command.XDEL).key(key).add(at.streamId)))) == 1;
+        StreamLayout.Place at = entry(id);
+        return transport.client().call("delete dead letter " + id, () -> StreamEntries.number(transport.client().redis()
+                .executeCommand(new CommandArguments(Protocol.Command.XDEL).key(layout.deadLetterStream(at.q()))
+                        .add(at.streamId())))) == 1;
     }
 
     /**
-     * Deletes every dead letter; for a partitioned stream, partition by partition in one pipelined
-     * round trip, each count taken atomically with its delete.
+     * Deletes every dead letter: each dead-letter stream (each partition's) in one pipelined
+     * round trip, its count taken atomically with its delete.
      *
      * @return how many there were
      */
     long purge() {
-        if (partitions > 0) {
-            List<Object> counts = transport.client().call("purge dead letters", () -> PURGE.evalAll(transport.client().redis(),
-                    partitions, q -> List.of(options.partitionDeadLetters(q)), q -> List.of()));
-            long n = 0;
-            for (Object c : counts) {
-                n += StreamEntries.number(c);
-            }
-            return n;
+        List<Object> counts = transport.client().call("purge dead letters", () -> PURGE.evalAll(transport.client().redis(),
+                layout.deadLetterStreams(), q -> List.of(layout.deadLetterStream(q)), q -> List.of()));
+        long n = 0;
+        for (Object c : counts) {
+            n += StreamEntries.number(c);
         }
-        long n = size();
-        transport.client().call("purge dead letters", () -> transport.client().redis().del(options.deadLetterStream()));
         return n;
     }
 
@@ -489,42 +355,12 @@ public final class RedisDeadLetters {
      * still-failing handler writes behind it.
      */
     Optional<String> newestId() {
-        List<String> keys = new ArrayList<>();
-        if (partitions > 0) {
-            for (int q = 0; q < partitions; q++) {
-                keys.add(options.partitionDeadLetters(q));
-            }
-        } else {
-            keys.add(options.deadLetterStream());
-        }
-        List<Object> replies = transport.client().call("find the newest dead letter", () -> {
-            List<Response<Object>> rs = new ArrayList<>(keys.size());
-            try (AbstractPipeline p = Topology.pipeline(transport.client().redis())) {
-                for (String k : keys) {
-                    rs.add(p.sendCommand(new CommandArguments(Protocol.Command.XREVRANGE).key(k).add("+").add("-")
-                            .add("COUNT").add(1)));
-                }
-                p.sync();
-            }
-            List<Object> out = new ArrayList<>(keys.size());
-            for (Response<Object> r : rs) {
-                out.add(r.get());
-            }
-            return out;
-        });
-        Entry newest = null;
-        for (int q = 0; q < replies.size(); q++) {
-            for (Entry e : entries(replies.get(q), partitions > 0 ? q : -1)) {
-                if (newest == null || MERGE_ORDER.compare(e, newest) > 0) {
-                    newest = e;
-                }
-            }
-        }
-        return newest == null ? Optional.empty() : Optional.of(newest.id());
+        List<Entry> newest = revRange("+", "-", 1);
+        return newest.isEmpty() ? Optional.empty() : Optional.of(newest.get(0).id());
     }
 
     /** {@return the stream's partition count as this instance sees it; 0 for one shared stream} */
     int partitions() {
-        return partitions;
+        return layout.partitions();
     }
 }

@@ -2,23 +2,10 @@ package dev.workflowworker.redis;
 
 import dev.workflowworker.redis.internal.client.ModeCheck;
 
-import dev.workflowworker.redis.internal.client.StreamClient;
-import dev.workflowworker.redis.internal.client.StreamEntries;
-import dev.workflowworker.redis.internal.client.Topology;
-import dev.workflowworker.redis.internal.partitioned.PartitionKeys;
-import redis.clients.jedis.AbstractPipeline;
-import redis.clients.jedis.CommandArguments;
-import redis.clients.jedis.Protocol;
-import redis.clients.jedis.Response;
-import redis.clients.jedis.exceptions.JedisDataException;
-
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -102,8 +89,14 @@ public final class WorkflowAdmin implements AutoCloseable {
         return n;
     }
 
+    /** The layout of the stream as {@link #partitions()} decides it, asked anew as a stream may be created meanwhile. */
+    private StreamLayout layout() {
+        int n = partitions();
+        return StreamLayout.of(transport, n, recordedPartitions > 0);
+    }
+
     private RedisDeadLetters dlq() {
-        return new RedisDeadLetters(transport, partitions());
+        return new RedisDeadLetters(transport, layout());
     }
 
     /**
@@ -261,93 +254,7 @@ public final class WorkflowAdmin implements AutoCloseable {
      * consumers say nothing about who works. One pipelined round trip.
      */
     public QueueStats stats() {
-        int partitions = partitions();
-        if (partitions > 0) {
-            return transport.client().call("read queue stats", () -> partitionedStats(partitions));
-        }
-        dev.workflowworker.api.StreamStats st = transport.sharedStats();
-        return transport.client().call("read queue stats", () -> {
-            var redis = transport.client().redis();
-            String stream = options.stream();
-            long length = 0;
-            List<ConsumerStats> consumers = new ArrayList<>();
-            if (redis.exists(stream)) {
-                length = redis.xlen(stream);
-                Object cs;
-                try {
-                    cs = redis.executeCommand(new CommandArguments(Protocol.Command.XINFO).add("CONSUMERS")
-                            .key(stream).add(options.group()));
-                } catch (JedisDataException e) {
-                    if (!StreamClient.isNoGroup(e)) {
-                        throw e;
-                    }
-                    // No worker has read the stream yet: the group does not exist, so it has no consumers.
-                    cs = List.of();
-                }
-                for (Object c : (List<?>) cs) {
-                    Map<String, Object> info = StreamEntries.pairs((List<?>) c);
-                    consumers.add(new ConsumerStats(StreamEntries.text(info.get("name")),
-                            StreamEntries.number(info.get("pending")),
-                            Duration.ofMillis(StreamEntries.number(info.get("idle")))));
-                }
-            }
-            return new QueueStats(stream, options.group(), length, st.lag(), st.pending(), st.retryScheduled(),
-                    st.deadLetters(), consumers);
-        });
-    }
-
-    private QueueStats partitionedStats(int n) {
-        List<Response<Long>> lengths = new ArrayList<>(n);
-        List<Response<Long>> held = new ArrayList<>(n);
-        List<Response<Long>> dead = new ArrayList<>(n);
-        List<Response<String>> leases = new ArrayList<>(n);
-        Response<List<String>> members;
-        try (AbstractPipeline p = Topology.pipeline(transport.client().redis())) {
-            for (int i = 0; i < n; i++) {
-                lengths.add(p.xlen(options.partitionStream(i)));
-                held.add(p.hlen(options.partitionHeld(i)));
-                dead.add(p.xlen(options.partitionDeadLetters(i)));
-                leases.add(p.get(options.partitionLease(i)));
-            }
-            // Registrations expire by score; the instances themselves prune them, the admin only skips them.
-            members = p.zrangeByScore(options.membersKey(), "(" + transport.client().clock().wallMillis(), "+inf");
-            p.sync();
-        }
-        long[] unsettled = PartitionKeys.unsettled(transport.client().redis(), transport.client().keys(), n);
-        // Nobody created the stream (its partition count is not recorded): its lag is unknown, not 0.
-        boolean created = recordedPartitions > 0;
-        List<PartitionStats> rows = new ArrayList<>(n);
-        long length = 0;
-        long lag = 0;
-        long pending = 0;
-        long retries = 0;
-        long deadLetters = 0;
-        Map<String, Long> pendingByOwner = new TreeMap<>();
-        for (String m : members.get()) {
-            pendingByOwner.put(m, 0L);
-        }
-        for (int i = 0; i < n; i++) {
-            // Reads leave no trace in a partition read as a log: what is not settled is both pending and lag.
-            long rowPending = unsettled[i];
-            long rowLag = created ? rowPending : -1;
-            String lease = leases.get(i).get();
-            String owner = lease == null ? "" : lease.substring(0, Math.max(0, lease.lastIndexOf('|')));
-            PartitionStats row = new PartitionStats(i, lengths.get(i).get(), rowLag, rowPending, held.get(i).get(),
-                    dead.get(i).get(), owner);
-            rows.add(row);
-            length += row.length();
-            lag = lag < 0 || row.lag() < 0 ? -1 : lag + row.lag();
-            pending += row.pending();
-            retries += row.heldRetries();
-            deadLetters += row.deadLetters();
-            if (!owner.isEmpty()) {
-                pendingByOwner.merge(owner, row.pending(), Long::sum);
-            }
-        }
-        List<ConsumerStats> instances = new ArrayList<>();
-        pendingByOwner.forEach((name, p) -> instances.add(new ConsumerStats(name, p, Duration.ZERO)));
-        return new QueueStats(options.stream(), options.group(), length, lag, pending, retries, deadLetters, instances,
-                rows);
+        return layout().stats();
     }
 
     /**
@@ -369,62 +276,7 @@ public final class WorkflowAdmin implements AutoCloseable {
      * <p>One {@code XPENDING} summary: the age is read from the smallest pending id's time part.
      */
     public Optional<Duration> oldestPendingAge() {
-        int n = partitions();
-        if (n > 0) {
-            return oldestPendingAgeOverPartitions(n);
-        }
-        return transport.client().call("read oldest pending", () -> {
-            var redis = transport.client().redis();
-            if (!redis.exists(options.stream())) {
-                return Optional.<Duration>empty();
-            }
-            Object reply;
-            try {
-                reply = redis.executeCommand(new CommandArguments(Protocol.Command.XPENDING).key(options.stream())
-                        .add(options.group()));
-            } catch (JedisDataException e) {
-                if (!StreamClient.isNoGroup(e)) {
-                    throw e;
-                }
-                return Optional.<Duration>empty();
-            }
-            List<?> summary = (List<?>) reply;
-            String smallest = summary.size() > 1 ? StreamEntries.text(summary.get(1)) : null;
-            if (smallest == null) {
-                return Optional.<Duration>empty();
-            }
-            long addedMs = Long.parseLong(smallest.substring(0, smallest.indexOf('-')));
-            return Optional.of(Duration.ofMillis(Math.max(0, transport.client().clock().wallMillis() - addedMs)));
-        });
-    }
-
-    /** The oldest pending entry over every partition: one pipelined {@code XPENDING} summary each. */
-    private Optional<Duration> oldestPendingAgeOverPartitions(int n) {
-        return transport.client().call("read oldest pending", () -> {
-            List<Response<Object>> replies = new ArrayList<>(n);
-            try (AbstractPipeline p = Topology.pipeline(transport.client().redis())) {
-                for (int i = 0; i < n; i++) {
-                    replies.add(p.sendCommand(new CommandArguments(Protocol.Command.XPENDING)
-                            .key(options.partitionStream(i)).add(options.group())));
-                }
-                p.sync();
-            }
-            long oldest = Long.MAX_VALUE;
-            for (Response<Object> r : replies) {
-                List<?> summary;
-                try {
-                    summary = (List<?>) r.get();
-                } catch (JedisDataException e) {
-                    continue; // no stream or group yet
-                }
-                String smallest = summary.size() > 1 ? StreamEntries.text(summary.get(1)) : null;
-                if (smallest != null) {
-                    oldest = Math.min(oldest, Long.parseLong(smallest.substring(0, smallest.indexOf('-'))));
-                }
-            }
-            return oldest == Long.MAX_VALUE ? Optional.<Duration>empty()
-                    : Optional.of(Duration.ofMillis(Math.max(0, transport.client().clock().wallMillis() - oldest)));
-        });
+        return layout().oldestPendingAge();
     }
 
     /**
