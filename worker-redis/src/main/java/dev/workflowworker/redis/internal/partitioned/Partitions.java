@@ -2,62 +2,38 @@ package dev.workflowworker.redis.internal.partitioned;
 
 import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.api.spi.Lock;
-import dev.workflowworker.core.Cadence;
 import dev.workflowworker.core.TimeSource;
 import dev.workflowworker.core.order.KeySequencer;
 import dev.workflowworker.redis.RedisOptions;
-import dev.workflowworker.redis.WorkflowAdmin;
-import dev.workflowworker.redis.internal.client.ModeCheck;
 import dev.workflowworker.redis.internal.client.StreamClient;
-import dev.workflowworker.redis.internal.client.StreamEntries;
 import dev.workflowworker.redis.internal.client.StreamKeys;
-import dev.workflowworker.redis.internal.client.Topology;
 import dev.workflowworker.redis.internal.client.TransportThreads;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import redis.clients.jedis.AbstractPipeline;
-import redis.clients.jedis.CommandArguments;
-import redis.clients.jedis.Protocol;
-import redis.clients.jedis.Response;
-import redis.clients.jedis.exceptions.JedisDataException;
-import redis.clients.jedis.exceptions.JedisException;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * A partitioned stream as seen by one process: which partitions it owns (leases renewed from a
- * thread of its own), what it read of them (one {@link KeySequencer} for all its consumers, so
- * any worker may run any key, one at a time per key and in stream order), and the outcome
- * scripts, each checking the partition's lease atomically with its effect. See
- * docs/ARCHITECTURE.md, "Ordered processing".
+ * A partitioned stream as seen by one process: which partitions it owns ({@link Ownership},
+ * leases renewed from a thread of its own, and the {@link RouterLease}), what it read of them
+ * ({@link PartitionReader}; one {@link KeySequencer} for all its consumers, so any worker may run
+ * any key, one at a time per key and in stream order), which lease each delivery was read under,
+ * and the outcome scripts ({@link Outcomes}), each checking the partition's lease atomically
+ * with its effect. See docs/ARCHITECTURE.md, "Ordered processing".
  *
- * <p>Ownership: every process registers in a sorted set with a heartbeat and takes a fair share
- * of the partitions (P / live processes, the remainder to the first in name order). It keeps
- * what it has while that is within its share, takes free partitions when below it (preferring
- * those that the share arithmetic points at it, so two joiners rarely race for one), and gives
- * the highest ones up when above it, after the events of them that are running settle. A
- * process that stops reading gives every partition up the same way; one that dies loses them
- * when the lease expires.
+ * <p>This class's monitor guards what is buffered against the loss or release of a lease: the
+ * drop that comes with a loss ({@link #lost}), the start of a release, an unknown outcome's
+ * rewind, a re-offer ({@link #requeue}) and the reader's buffering ({@link #offerUnder}) each
+ * run whole under it, so no entry stays buffered under a lease that is gone.
  */
 public final class Partitions implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Partitions.class);
-    /** Entries buffered (read, not yet settled) before reading stops until some settle. */
-    private static final int BUFFER_LIMIT = 10_000;
-    /** Entries read from one partition per round trip. */
-    private static final int READ_COUNT = 256;
-    /** Entries read above a partition's committed position before its reader waits for the position to move. */
-    private static final int READ_AHEAD_LIMIT = 100_000;
 
     /** A partition's lease, as held by this process: the lock of every event read under it. */
     public final class Lease implements Lock {
@@ -141,7 +117,7 @@ public final class Partitions implements AutoCloseable {
     }
 
     /** One partition's state. Ownership fields are written by the ownership thread; reader fields under fetchLock. */
-    private static final class Part {
+    static final class Part {
         final int index;
         volatile Lease lease;
         volatile boolean releasing;
@@ -158,7 +134,6 @@ public final class Partitions implements AutoCloseable {
         }
     }
 
-    private final StreamClient client;
     private final PartitionProbe probe;
     private final RedisOptions options;
     private final StreamKeys keys;
@@ -172,28 +147,19 @@ public final class Partitions implements AutoCloseable {
     private final Map<String, Lease> out = new ConcurrentHashMap<>();
     /** The lease each buffered (not yet out) delivery was read under. */
     private final Map<String, Lease> offeredUnder = new ConcurrentHashMap<>();
-    private final ReentrantLock fetchLock = new ReentrantLock();
-    private final AtomicInteger consumers = new AtomicInteger();
-    private final Cadence trim;
-    private final ScheduledExecutorService ticker;
-    /** Watches lease expiry by time; never blocked by Redis, unlike the ticker. */
-    private final ScheduledExecutorService expiry;
     private volatile boolean closed;
     /** False on a transport that only inspects (WorkflowAdmin's): nothing was taken, nothing is handed over. */
     private volatile boolean started;
-    private volatile boolean renewalFailing;
-    private volatile int share;
-    private volatile boolean layoutChecked;
-    private volatile Lease routerLease;
-    private final Object routerSignal = new Object();
+    private final RouterLease routerLease;
     private final Router router;
     private final Thread routerThread;
+    private final Ownership ownership;
     /** The reader's blocking wait for new entries, and what cuts it short. */
     private final ReaderWait readerWait;
+    private final PartitionReader reader;
     private final Outcomes outcomes;
 
     Partitions(StreamClient client, PartitionProbe probe) {
-        this.client = client;
         this.probe = probe;
         this.options = client.options();
         this.keys = client.keys();
@@ -207,93 +173,51 @@ public final class Partitions implements AutoCloseable {
         }
         this.sequencer = new KeySequencer(clock);
         this.sequencer.onReady(this::wake);
-        this.trim = new Cadence(clock, options.trimInterval(), options.trimInterval());
+        this.routerLease = new RouterLease(this, client, leaseMillis, member);
         this.router = new Router(client, this);
         TransportThreads threads = client.threads();
         this.routerThread = threads.newThread("router", router);
-        this.expiry = threads.scheduled("lease-clock");
+        ScheduledExecutorService expiry = threads.scheduled("lease-clock");
         this.outcomes = new Outcomes(this, client, sequencer);
         this.readerWait = new ReaderWait(client, probe, sequencer, expiry, threads.single("wake"), () -> closed);
-        this.ticker = threads.scheduled("partitions");
+        this.reader = new PartitionReader(this, client, parts, sequencer, out, offeredUnder, readerWait, outcomes);
+        this.ownership = new Ownership(this, client, parts, sequencer, member, routerLease,
+                threads.scheduled("partitions"), expiry);
     }
 
-    /** Starts the ownership rounds: every fifth of the lease TTL, at most every second. */
+    /** Starts the ownership rounds and the router thread. */
     void start() {
         started = true;
-        long tick = Math.max(20, Math.min(1000, leaseMillis / 5));
-        ticker.scheduleWithFixedDelay(this::tick, 0, tick, TimeUnit.MILLISECONDS);
+        ownership.start();
         routerThread.start();
+    }
+
+    /** A lease of this process: of partition {@code partition}, or of the router when it is -1. */
+    Lease newLease(int partition, long token, String value, long sentAtMillis) {
+        return new Lease(partition, token, value, sentAtMillis);
+    }
+
+    boolean closed() {
+        return closed;
     }
 
     // ---- the router of the single stream ----
 
     /** {@return the router lease if this process holds it, else null} */
     Lease routerLease() {
-        return routerLease;
+        return routerLease.current();
     }
 
     boolean layoutChecked() {
-        return layoutChecked;
+        return ownership.layoutChecked();
     }
 
     void awaitRouterLease(long ms) throws InterruptedException {
-        synchronized (routerSignal) {
-            if (routerLease == null) {
-                routerSignal.wait(ms);
-            }
-        }
+        routerLease.await(ms);
     }
 
     void routerLost(Lease l, String why) {
-        if (l.lost) {
-            return;
-        }
-        l.lost = true;
-        if (routerLease == l) {
-            routerLease = null;
-        }
-        log.warn("lost the router lease of {} (token {}): {}", options.stream(), l.token, why);
-    }
-
-    /**
-     * One round for the router lease, in the ownership thread: renewed while held, taken when
-     * free by a process that reads (so a publish-only process never routes).
-     */
-    private void routerRound(boolean active, long sentAt) {
-        Lease l = routerLease;
-        String ttl = Long.toString(leaseMillis);
-        if (l != null && !l.lost) {
-            if (!active) {
-                routerLease = null;
-                l.lost = true;
-                client.scripts().leaseRelease.eval(client.redis(), List.of(keys.routerLease()), List.of(l.value));
-                return;
-            }
-            long renewed = StreamEntries.number(client.scripts().leaseRenew.eval(client.redis(),
-                    List.of(keys.routerLease()), List.of(l.value, ttl)));
-            if (renewed == 1) {
-                l.validUntilMillis = sentAt + leaseMillis * 9 / 10;
-            } else {
-                routerLost(l, "another process holds it or it expired");
-            }
-            return;
-        }
-        if (!active) {
-            return;
-        }
-        // Pipelined like the partitions' draws: never resent by a cluster client after a lost
-        // reply (a resent draw finds its own lease and answers 0), and replicated when asked.
-        long token = StreamEntries.number(client.scripts().leaseAcquire.evalAll(client.redis(), 1,
-                i -> List.of(keys.routerLease(), keys.routerFence()), i -> List.of(member, ttl),
-                client.waitReplicas(), client.waitMs()).get(0));
-        if (token > 0) {
-            Lease taken = new Lease(-1, token, member + "|" + token, sentAt);
-            synchronized (routerSignal) {
-                routerLease = taken;
-                routerSignal.notifyAll();
-            }
-            log.info("routing {} into {} partitions (router token {})", options.stream(), count, token);
-        }
+        routerLease.lost(l, why);
     }
 
     /** {@return this process's name among the owners} */
@@ -301,266 +225,25 @@ public final class Partitions implements AutoCloseable {
         return member;
     }
 
-    // ---- layout ----
-
-    /**
-     * Records the partition count, or checks it against the recorded one. A partition needs
-     * nothing else before its first owner opens it (partition_open.lua).
-     *
-     * @throws IllegalStateException naming both counts if they differ
-     */
-    void setUp() {
-        boolean[] created = new boolean[1];
-        String recorded = client.call("check the partition count", () -> {
-            created[0] = client.redis().set(keys.partitionCountKey(), Integer.toString(count),
-                    redis.clients.jedis.params.SetParams.setParams().nx()) != null;
-            return client.redis().get(keys.partitionCountKey());
-        });
-        checkCount(recorded);
-        ModeCheck.checkPartitioned(client, created[0]);
-        // The configured start id ('$': from now on) counts from the layout's creation, as a consumer
-        // group's did. On a layout that existed already, a partition without a position lost it
-        // (Redis restarted from an older snapshot): it is read from the start, and the recent
-        // completions keep what completed from running again.
-        String start = created[0] ? options.groupStartId() : "0";
-        client.call("set the partitions' first positions", () -> client.scripts().partitionInit.evalAll(
-                client.redis(), count, i -> PartitionKeys.init(keys, i),
-                i -> List.of(options.group(), start, Integer.toString(PartitionLog.RECENT_CAP))));
-        layoutChecked = true;
-    }
-
-    private void checkCount(String recorded) {
-        if (!Integer.toString(count).equals(recorded)) {
-            throw new IllegalStateException("partitions: this instance is configured with " + count
-                    + " partitions but stream " + options.stream() + " was created with " + recorded
-                    + " (recorded in " + keys.partitionCountKey() + "); the count is fixed at creation");
-        }
-    }
-
     // ---- ownership ----
 
+    /** Records the partition count, or checks it against the recorded one; see {@link Ownership#setUp}. */
+    void setUp() {
+        ownership.setUp();
+    }
+
     void consumerOpened() {
-        consumers.incrementAndGet();
-        ticker.execute(this::tick);
+        ownership.consumerOpened();
     }
 
     void consumerClosed() {
-        if (consumers.decrementAndGet() == 0 && !closed) {
-            try {
-                ticker.execute(this::tick);
-            } catch (java.util.concurrent.RejectedExecutionException closing) {
-                // The transport closed first (a worker retired during shutdown): it hands every partition over itself.
-            }
-        }
+        ownership.consumerClosed();
     }
 
-    private void tick() {
-        if (closed) {
-            return;
-        }
-        try {
-            if (!layoutChecked) {
-                setUp();
-            }
-            tickOnce();
-            renewalFailing = false;
-        } catch (IllegalStateException e) {
-            renewalFailing = true;
-            if (Topology.isUnsetReply(e)) {
-                // A node's connection failed during the round's pipeline: unreachable, not a layout error.
-                log.debug("partition ownership round failed: {}", Topology.noReply(e).toString());
-            } else {
-                log.error("partitioned stream {}: {}", options.stream(), e.getMessage());
-            }
-        } catch (RuntimeException e) {
-            renewalFailing = true;
-            if (Topology.notRunHere(e)) {
-                // A slot moved: the next round, within a fifth of the lease, goes to its new node.
-                Topology.refresh(client.redis());
-            }
-            log.debug("partition ownership round failed: {}", e.toString());
-        }
-        long now = clock.wallMillis();
-        for (Part part : parts) {
-            Lease l = part.lease;
-            if (l != null && !l.lost && now >= l.validUntilMillis) {
-                lost(l, "not renewed for " + (leaseMillis * 9 / 10) + " ms");
-            }
-        }
-        Lease r = routerLease;
-        if (r != null && !r.lost && now >= r.validUntilMillis) {
-            routerLost(r, "not renewed for " + (leaseMillis * 9 / 10) + " ms");
-        }
-    }
-
-    private void tickOnce() {
-        boolean active = consumers.get() > 0;
-        long sentAt = clock.wallMillis();
-        List<Lease> held = new ArrayList<>();
-        for (Part part : parts) {
-            Lease l = part.lease;
-            if (l != null && !l.lost) {
-                held.add(l);
-            }
-        }
-        String ttl = Long.toString(leaseMillis);
-        Response<List<String>> members;
-        List<Response<String>> owners = new ArrayList<>(count);
-        List<Response<Object>> renewals = new ArrayList<>(held.size());
-        try (AbstractPipeline p = Topology.pipeline(client.redis())) {
-            if (active) {
-                p.zadd(keys.membersKey(), sentAt + leaseMillis, member);
-            } else {
-                p.zrem(keys.membersKey(), member);
-            }
-            p.zremrangeByScore(keys.membersKey(), Double.NEGATIVE_INFINITY, sentAt);
-            members = p.zrange(keys.membersKey(), 0, -1);
-            for (int i = 0; i < count; i++) {
-                owners.add(p.get(keys.partitionLease(i)));
-            }
-            for (Lease l : held) {
-                renewals.add(p.sendCommand(client.scripts().leaseRenew.evalshaArguments(
-                        List.of(keys.partitionLease(l.partition)), List.of(l.value, ttl))));
-            }
-            p.sync();
-        }
-        for (int i = 0; i < held.size(); i++) {
-            Lease l = held.get(i);
-            long renewed;
-            try {
-                renewed = StreamEntries.number(renewals.get(i).get());
-            } catch (JedisDataException e) {
-                if (!isNoScript(e)) {
-                    throw e;
-                }
-                renewed = StreamEntries.number(client.scripts().leaseRenew.eval(client.redis(),
-                        List.of(keys.partitionLease(l.partition)), List.of(l.value, ttl)));
-            }
-            if (renewed == 1) {
-                l.validUntilMillis = sentAt + leaseMillis * 9 / 10;
-                expireOnTime(l);
-            } else {
-                lost(l, "another owner holds it or it expired");
-            }
-        }
-        List<String> live = new ArrayList<>(members.get());
-        live.sort(Comparator.naturalOrder());
-        int n = live.size();
-        int me = live.indexOf(member);
-        int target = !active || me < 0 ? 0 : count / n + (me < count % n ? 1 : 0);
-        share = target;
-
-        int owned = 0;
-        for (Part part : parts) {
-            Lease l = part.lease;
-            if (l != null && !l.lost && !part.releasing) {
-                owned++;
-            }
-        }
-        // Above the share: give the highest partitions up, once what runs of them has settled.
-        for (int i = count - 1; i >= 0 && owned > target; i--) {
-            Part part = parts[i];
-            Lease l = part.lease;
-            if (l != null && !l.lost && !part.releasing) {
-                startRelease(part, l);
-                owned--;
-                log.info("giving partition {} of {} up (share {} of {} partitions over {} instances)",
-                        i, options.stream(), target, count, n);
-            }
-        }
-        finishReleases();
-        // Below it: take free partitions, those the arithmetic assigns to this process first.
-        if (owned < target) {
-            List<Integer> free = new ArrayList<>();
-            for (int i = 0; i < count; i++) {
-                if (owners.get(i).get() == null && parts[i].lease == null) {
-                    free.add(i);
-                }
-            }
-            int mine = me;
-            free.sort(Comparator.comparingInt((Integer i) -> i % n == mine ? 0 : 1).thenComparingInt(i -> i));
-            List<Integer> wanted = free.subList(0, Math.min(free.size(), target - owned));
-            if (!wanted.isEmpty()) {
-                acquire(wanted);
-            }
-        }
-        if (trim.tryFire()) {
-            trimOwned();
-        }
-        routerRound(active, sentAt);
-    }
-
-    private void acquire(List<Integer> wanted) {
-        long sentAt = clock.wallMillis();
-        String ttl = Long.toString(leaseMillis);
-        List<Object> replies = client.scripts().leaseAcquire.evalAll(client.redis(), wanted.size(),
-                i -> List.of(keys.partitionLease(wanted.get(i)), keys.partitionFence(wanted.get(i))),
-                // Replicated before use: a token lost in a failover would be drawn a second time.
-                i -> List.of(member, ttl), client.waitReplicas(), client.waitMs());
-        boolean any = false;
-        for (int k = 0; k < wanted.size(); k++) {
-            long token = StreamEntries.number(replies.get(k));
-            if (token > 0) {
-                int p = wanted.get(k);
-                parts[p].lease = new Lease(p, token, member + "|" + token, sentAt);
-                expireOnTime(parts[p].lease);
-                any = true;
-                log.info("took partition {} of {} (fencing token {})", p, options.stream(), token);
-            }
-        }
-        if (any) {
-            wake();
-        }
-    }
-
-    /**
-     * Marks the lease lost the moment it stops surely holding (TTL − 10 % after the last renewal
-     * was sent), from a clock thread of its own: the ownership thread may be blocked on a node
-     * that stopped answering, which is exactly when the lease runs out.
-     */
-    private void expireOnTime(Lease l) {
-        long delay = Math.max(1, l.validUntilMillis - clock.wallMillis() + 1);
-        try {
-            expiry.schedule(() -> {
-                if (!l.lost && clock.wallMillis() >= l.validUntilMillis) {
-                    lost(l, "not renewed for " + (leaseMillis * 9 / 10) + " ms");
-                }
-            }, delay, TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            // Closing: every lease is given up anyway.
-        }
-    }
-
-    private synchronized void startRelease(Part part, Lease l) {
+    synchronized void startRelease(Part part, Lease l) {
         part.releasing = true;
         sequencer.dropPartition(part.index);
         offeredUnder.values().removeIf(x -> x == l);
-    }
-
-    /** Gives up the partitions being given up whose running events have all settled. */
-    private void finishReleases() {
-        for (Part part : parts) {
-            Lease l = part.lease;
-            if (l == null || !part.releasing || sequencer.outstanding(part.index) > 0) {
-                continue;
-            }
-            releaseLease(part, l);
-        }
-    }
-
-    private void releaseLease(Part part, Lease l) {
-        l.lost = true;
-        part.lease = null;
-        part.releasing = false;
-        // Nothing of it runs when it is given up after a drain; on close, what still runs stops.
-        l.fireLost();
-        try {
-            client.scripts().leaseRelease.eval(client.redis(), List.of(keys.partitionLease(part.index)),
-                    List.of(l.value));
-            log.info("gave partition {} of {} up", part.index, options.stream());
-        } catch (JedisException e) {
-            log.debug("releasing the lease of partition {} failed; it expires: {}", part.index, e.toString());
-        }
     }
 
     /**
@@ -590,16 +273,6 @@ public final class Partitions implements AutoCloseable {
         return true;
     }
 
-    private void trimOwned() {
-        for (Part part : parts) {
-            Lease l = part.lease;
-            if (l != null && !l.lost) {
-                client.scripts().partitionTrim.eval(client.redis(),
-                        List.of(keys.partitionStream(part.index), PartitionKeys.log(keys, part.index)), List.of());
-            }
-        }
-    }
-
     // ---- reading ----
 
     /**
@@ -607,57 +280,7 @@ public final class Partitions implements AutoCloseable {
      * start, and waiting up to {@code maxWait} for one.
      */
     List<Delivery> read(int max, Duration maxWait) throws InterruptedException {
-        long deadline = clock.nanoTime() + maxWait.toNanos();
-        while (true) {
-            List<KeySequencer.Taken> taken = sequencer.take(max);
-            if (!taken.isEmpty()) {
-                List<Delivery> ds = new ArrayList<>(taken.size());
-                for (KeySequencer.Taken t : taken) {
-                    String id = t.delivery().id();
-                    // The lease it was read under, not the partition's current one: if that was
-                    // lost, another owner may have run it since, and its outcome must be refused.
-                    Lease l = offeredUnder.remove(id);
-                    if (l == null || l.lost) {
-                        // Taken while its lease was being lost: never started, nothing to refuse.
-                        sequencer.settled(id);
-                        continue;
-                    }
-                    out.put(id, l);
-                    ds.add(t.delivery());
-                }
-                if (!ds.isEmpty()) {
-                    return ds;
-                }
-                continue;
-            }
-            long remaining = deadline - clock.nanoTime();
-            if (closed || remaining <= 0) {
-                return List.of();
-            }
-            if (Thread.interrupted()) {
-                throw new InterruptedException();
-            }
-            if (!fetchLock.tryLock()) {
-                sequencer.await(Math.min(remaining, TimeUnit.MILLISECONDS.toNanos(20)));
-                continue;
-            }
-            try {
-                if (sequencer.size() >= BUFFER_LIMIT) {
-                    sequencer.await(remaining);
-                    continue;
-                }
-                if (fetch() > 0) {
-                    continue;
-                }
-                long untilDue = sequencer.millisUntilNextDue();
-                long ms = Math.min(TimeUnit.NANOSECONDS.toMillis(remaining), untilDue);
-                if (ms > 0) {
-                    blockForNews(ms);
-                }
-            } finally {
-                fetchLock.unlock();
-            }
-        }
+        return reader.read(max, maxWait);
     }
 
     private Lease deadLease(int partition) {
@@ -667,151 +290,12 @@ public final class Partitions implements AutoCloseable {
     }
 
     /**
-     * One pipelined round of reads over the owned partitions; returns how many entries were
-     * buffered. A read changes nothing in Redis: a partition is read as a log from its owner's
-     * cursor, so a read whose reply was lost is simply sent again, and a process that lost its
-     * lease may read but not settle anything (docs/ARCHITECTURE.md, "Ordered processing").
-     */
-    private int fetch() {
-        List<Part> readable = new ArrayList<>();
-        for (Part part : parts) {
-            Lease l = part.lease;
-            if (l == null || l.lost || part.releasing) {
-                continue;
-            }
-            if (part.readerLease != l) {
-                part.readerLease = l;
-                part.readable = false;
-                part.rewind = false;
-                part.log = null;
-            }
-            if (!part.readable) {
-                // Events of an earlier lease of this partition may still run here; reading its
-                // unsettled entries now would start their keys' next events beside them.
-                if (sequencer.outstanding(part.index) > 0) {
-                    continue;
-                }
-                part.readable = true;
-            }
-            if (part.rewind) {
-                // Reopened only once every outcome of the partition in flight has landed: they
-                // settle against the log they were read with, and the reopen then reads Redis
-                // with all of them in it (otherwise one could run again, or stay unsettled).
-                if (sequencer.outstanding(part.index) > 0) {
-                    continue;
-                }
-                part.rewind = false;
-                part.log = null;
-            }
-            readable.add(part);
-        }
-        if (readable.isEmpty()) {
-            return 0;
-        }
-        open(readable);
-        // Bounded memory: entries read above the committed position wait for a settled prefix
-        // (a retry held long holds the position back while later keys go on).
-        readable.removeIf(part -> part.log == null || part.log.readAbove() >= READ_AHEAD_LIMIT);
-        if (readable.isEmpty()) {
-            return 0;
-        }
-        List<PartitionLog> logs = new ArrayList<>(readable.size());
-        for (Part part : readable) {
-            logs.add(part.log);
-        }
-        int n = readable.size();
-        // Each read goes with a plain GET of the lease: a read cannot be refused, but a process
-        // that lost its lease learns it here rather than at its next renewal, and drops the batch.
-        List<Object> replies = client.call("read partitions", () -> Topology.sendAll(client.redis(), 2 * n,
-                i -> i < n ? new CommandArguments(Protocol.Command.GET).key(keys.partitionLease(readable.get(i).index))
-                        : new CommandArguments(Protocol.Command.XREAD).add("COUNT").add(READ_COUNT).add("STREAMS")
-                                .key(keys.partitionStream(readable.get(i - n).index)).add(logs.get(i - n).cursor()),
-                i -> keys.partitionStream(readable.get(i % n).index), (i, e) -> false, 0, 0, () -> "read partitions"));
-        int offered = 0;
-        for (int i = 0; i < n; i++) {
-            Part part = readable.get(i);
-            PartitionLog log = logs.get(i);
-            if (!part.readerLease.value.equals(StreamEntries.text(replies.get(i)))) {
-                lost(part.readerLease, "another owner holds it or it expired");
-                continue;
-            }
-            List<?> entries = xreadEntries(replies.get(n + i));
-            List<Delivery> batch = new ArrayList<>(entries.size());
-            List<Long> dues = new ArrayList<>(entries.size());
-            for (Object e : entries) {
-                List<?> entry = (List<?>) e;
-                String id = StreamEntries.text(entry.get(0));
-                if (!(entry.get(1) instanceof List<?> raw) || !log.read(id)) {
-                    continue;
-                }
-                Delivery d = StreamEntries.toDelivery(deliveryId(part.index, id), raw, client.codec());
-                String mark = log.takeHeldMark(id);
-                long due = 0;
-                if (mark != null) {
-                    int colon = mark.indexOf(':');
-                    int attempt = Integer.parseInt(mark.substring(0, colon));
-                    due = Math.max(1, Long.parseLong(mark.substring(colon + 1)));
-                    d = new Delivery(d.id(), d.event(), Math.max(1, attempt), d.fields(), d.decodeError());
-                }
-                batch.add(d);
-                dues.add(due);
-            }
-            offered += offerUnder(part, part.readerLease, batch, dues);
-            if (log.headSettled()) {
-                // Entries settled already (skipped here) at the head: move the position over them
-                // now, as no outcome of them will.
-                outcomes.advance(part.readerLease);
-            }
-        }
-        return offered;
-    }
-
-    /**
-     * Opens the partitions that have no log under their lease yet, one pipelined round trip: the
-     * committed position, settled entries, held retries and recent completions, read after the
-     * lease was taken. A partition whose lease is gone by then is lost.
-     */
-    private void open(List<Part> readable) {
-        List<Part> closed = new ArrayList<>();
-        for (Part part : readable) {
-            if (part.log == null) {
-                closed.add(part);
-            }
-        }
-        if (closed.isEmpty()) {
-            return;
-        }
-        List<Object> replies = client.call("open partitions", () -> client.scripts().partitionOpen.evalAll(
-                client.redis(), closed.size(),
-                i -> PartitionKeys.open(keys, closed.get(i).index),
-                i -> List.of(closed.get(i).readerLease.value, options.group(),
-                        Integer.toString(PartitionLog.RECENT_CAP))));
-        for (int i = 0; i < closed.size(); i++) {
-            Part part = closed.get(i);
-            if (replies.get(i) instanceof List<?> state) {
-                part.log = PartitionLog.opened(state);
-            } else {
-                lost(part.readerLease, "its lease was gone when the partition was opened");
-            }
-        }
-    }
-
-    /** The entries of an XREAD reply for one stream: [[key, entries]], or nil when there are none. */
-    private static List<?> xreadEntries(Object reply) {
-        if (reply instanceof List<?> streams && !streams.isEmpty() && streams.get(0) instanceof List<?> one
-                && one.size() > 1 && one.get(1) instanceof List<?> entries) {
-            return entries;
-        }
-        return List.of();
-    }
-
-    /**
      * Buffers entries read under {@code l}, unless the lease was lost or the partition is being
      * given up meanwhile: those entries may already belong to another owner, and the drop that
      * came with the loss must not be undone by a read that raced it. Synchronized with
      * {@link #lost} and the start of a release, which drop the partition's buffer.
      */
-    private synchronized int offerUnder(Part part, Lease l, List<Delivery> batch, List<Long> dues) {
+    synchronized int offerUnder(Part part, Lease l, List<Delivery> batch, List<Long> dues) {
         if (l.lost || part.lease != l || part.releasing || part.rewind) {
             return 0;
         }
@@ -829,29 +313,6 @@ public final class Partitions implements AutoCloseable {
             }
         }
         return n;
-    }
-
-    /**
-     * Waits on Redis for a new entry in any readable partition, up to {@code ms}; a delivery that
-     * becomes ready meanwhile (a settled key's next event, a due retry) cuts the wait short.
-     */
-    private void blockForNews(long ms) throws InterruptedException {
-        List<String> keys = new ArrayList<>();
-        List<String> ids = new ArrayList<>();
-        for (Part part : parts) {
-            Lease l = part.lease;
-            PartitionLog log = part.log;
-            if (l != null && !l.lost && !part.releasing && part.readable && part.readerLease == l && log != null
-                    && log.readAbove() < READ_AHEAD_LIMIT) {
-                keys.add(this.keys.partitionStream(part.index));
-                ids.add(log.cursor());
-            }
-        }
-        if (keys.isEmpty()) {
-            sequencer.await(TimeUnit.MILLISECONDS.toNanos(Math.min(ms, 50)));
-            return;
-        }
-        readerWait.await(keys, ids, ms);
     }
 
     /** Cuts a blocked read short, so a delivery that just became ready starts now rather than after the block. */
@@ -981,24 +442,17 @@ public final class Partitions implements AutoCloseable {
 
     /** {@return the partitions this process holds a lease on now} */
     public List<Integer> owned() {
-        List<Integer> owned = new ArrayList<>();
-        for (Part part : parts) {
-            Lease l = part.lease;
-            if (l != null && !l.lost) {
-                owned.add(part.index);
-            }
-        }
-        return owned;
+        return ownership.owned();
     }
 
     /** {@return this process's fair share of the partitions, from the last ownership round} */
     int share() {
-        return share;
+        return ownership.share();
     }
 
     /** {@return true while ownership rounds fail (Redis unreachable): leases cannot be renewed} */
     boolean renewalFailing() {
-        return renewalFailing;
+        return ownership.renewalFailing();
     }
 
     int count() {
@@ -1017,46 +471,14 @@ public final class Partitions implements AutoCloseable {
         closed = true;
         router.stop();
         routerThread.interrupt();
-        // Not interrupted: a round in the middle of a cluster pipeline's sync would log an error
-        // for the interruption. The round ends within the socket timeout.
-        ticker.shutdown();
-        expiry.shutdownNow();
-        try {
-            if (!ticker.awaitTermination(2, TimeUnit.SECONDS)) {
-                ticker.shutdownNow();
-            }
-        } catch (InterruptedException e) {
-            ticker.shutdownNow();
-            Thread.currentThread().interrupt();
-        }
+        ownership.stop();
         if (started) {
             try {
-                handOver();
+                ownership.handOver();
             } catch (RuntimeException e) {
                 log.debug("handing partitions over on close failed; their leases expire: {}", e.toString());
             }
         }
         readerWait.close();
-    }
-
-    /** Leases deleted, membership removed: what close hands over at once. */
-    private void handOver() {
-        for (Part part : parts) {
-            Lease l = part.lease;
-            if (l != null && !l.lost) {
-                releaseLease(part, l);
-            }
-        }
-        Lease r = routerLease;
-        if (r != null && !r.lost) {
-            r.lost = true;
-            routerLease = null;
-            client.scripts().leaseRelease.eval(client.redis(), List.of(keys.routerLease()), List.of(r.value));
-        }
-        client.redis().zrem(keys.membersKey(), member);
-    }
-
-    static boolean isNoScript(JedisDataException e) {
-        return e.getMessage() != null && e.getMessage().startsWith("NOSCRIPT");
     }
 }

@@ -1,0 +1,289 @@
+package dev.workflowworker.redis.internal.partitioned;
+
+import dev.workflowworker.api.spi.Delivery;
+import dev.workflowworker.core.TimeSource;
+import dev.workflowworker.core.order.KeySequencer;
+import dev.workflowworker.redis.RedisOptions;
+import dev.workflowworker.redis.internal.client.StreamClient;
+import dev.workflowworker.redis.internal.client.StreamEntries;
+import dev.workflowworker.redis.internal.client.StreamKeys;
+import dev.workflowworker.redis.internal.client.Topology;
+import dev.workflowworker.redis.internal.partitioned.Partitions.Lease;
+import dev.workflowworker.redis.internal.partitioned.Partitions.Part;
+import redis.clients.jedis.CommandArguments;
+import redis.clients.jedis.Protocol;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The reader of the owned partitions: takes what may start from the {@link KeySequencer}, and
+ * when nothing may, reads the partitions as logs (opening each under its lease first) and
+ * buffers what it read, or waits on Redis for news. One worker reads at a time ({@code
+ * fetchLock}); the others wait on the sequencer. Buffering goes through {@link
+ * Partitions#offerUnder}, under the monitor that a lease's loss takes too. See
+ * docs/ARCHITECTURE.md, "Ordered processing" and "Why partitions are read as logs".
+ */
+final class PartitionReader {
+
+    /** Entries buffered (read, not yet settled) before reading stops until some settle. */
+    private static final int BUFFER_LIMIT = 10_000;
+    /** Entries read from one partition per round trip. */
+    private static final int READ_COUNT = 256;
+    /** Entries read above a partition's committed position before its reader waits for the position to move. */
+    private static final int READ_AHEAD_LIMIT = 100_000;
+
+    private final Partitions partitions;
+    private final StreamClient client;
+    private final RedisOptions options;
+    private final StreamKeys keys;
+    private final TimeSource clock;
+    private final Part[] parts;
+    private final KeySequencer sequencer;
+    /** Shared with {@link Partitions}: see its fields of the same names. */
+    private final Map<String, Lease> out;
+    private final Map<String, Lease> offeredUnder;
+    private final ReentrantLock fetchLock = new ReentrantLock();
+    /** The reader's blocking wait for new entries, and what cuts it short. */
+    private final ReaderWait readerWait;
+    private final Outcomes outcomes;
+
+    PartitionReader(Partitions partitions, StreamClient client, Part[] parts, KeySequencer sequencer,
+            Map<String, Lease> out, Map<String, Lease> offeredUnder, ReaderWait readerWait, Outcomes outcomes) {
+        this.partitions = partitions;
+        this.client = client;
+        this.options = client.options();
+        this.keys = client.keys();
+        this.clock = client.clock();
+        this.parts = parts;
+        this.sequencer = sequencer;
+        this.out = out;
+        this.offeredUnder = offeredUnder;
+        this.readerWait = readerWait;
+        this.outcomes = outcomes;
+    }
+
+    /**
+     * Takes up to {@code max} deliveries, reading the owned partitions when nothing buffered may
+     * start, and waiting up to {@code maxWait} for one.
+     */
+    List<Delivery> read(int max, Duration maxWait) throws InterruptedException {
+        long deadline = clock.nanoTime() + maxWait.toNanos();
+        while (true) {
+            List<KeySequencer.Taken> taken = sequencer.take(max);
+            if (!taken.isEmpty()) {
+                List<Delivery> ds = new ArrayList<>(taken.size());
+                for (KeySequencer.Taken t : taken) {
+                    String id = t.delivery().id();
+                    // The lease it was read under, not the partition's current one: if that was
+                    // lost, another owner may have run it since, and its outcome must be refused.
+                    Lease l = offeredUnder.remove(id);
+                    if (l == null || l.lost) {
+                        // Taken while its lease was being lost: never started, nothing to refuse.
+                        sequencer.settled(id);
+                        continue;
+                    }
+                    out.put(id, l);
+                    ds.add(t.delivery());
+                }
+                if (!ds.isEmpty()) {
+                    return ds;
+                }
+                continue;
+            }
+            long remaining = deadline - clock.nanoTime();
+            if (partitions.closed() || remaining <= 0) {
+                return List.of();
+            }
+            if (Thread.interrupted()) {
+                throw new InterruptedException();
+            }
+            if (!fetchLock.tryLock()) {
+                sequencer.await(Math.min(remaining, TimeUnit.MILLISECONDS.toNanos(20)));
+                continue;
+            }
+            try {
+                if (sequencer.size() >= BUFFER_LIMIT) {
+                    sequencer.await(remaining);
+                    continue;
+                }
+                if (fetch() > 0) {
+                    continue;
+                }
+                long untilDue = sequencer.millisUntilNextDue();
+                long ms = Math.min(TimeUnit.NANOSECONDS.toMillis(remaining), untilDue);
+                if (ms > 0) {
+                    blockForNews(ms);
+                }
+            } finally {
+                fetchLock.unlock();
+            }
+        }
+    }
+
+    /**
+     * One pipelined round of reads over the owned partitions; returns how many entries were
+     * buffered. A read changes nothing in Redis: a partition is read as a log from its owner's
+     * cursor, so a read whose reply was lost is simply sent again, and a process that lost its
+     * lease may read but not settle anything (docs/ARCHITECTURE.md, "Ordered processing").
+     */
+    private int fetch() {
+        List<Part> readable = new ArrayList<>();
+        for (Part part : parts) {
+            Lease l = part.lease;
+            if (l == null || l.lost || part.releasing) {
+                continue;
+            }
+            if (part.readerLease != l) {
+                part.readerLease = l;
+                part.readable = false;
+                part.rewind = false;
+                part.log = null;
+            }
+            if (!part.readable) {
+                // Events of an earlier lease of this partition may still run here; reading its
+                // unsettled entries now would start their keys' next events beside them.
+                if (sequencer.outstanding(part.index) > 0) {
+                    continue;
+                }
+                part.readable = true;
+            }
+            if (part.rewind) {
+                // Reopened only once every outcome of the partition in flight has landed: they
+                // settle against the log they were read with, and the reopen then reads Redis
+                // with all of them in it (otherwise one could run again, or stay unsettled).
+                if (sequencer.outstanding(part.index) > 0) {
+                    continue;
+                }
+                part.rewind = false;
+                part.log = null;
+            }
+            readable.add(part);
+        }
+        if (readable.isEmpty()) {
+            return 0;
+        }
+        open(readable);
+        // Bounded memory: entries read above the committed position wait for a settled prefix
+        // (a retry held long holds the position back while later keys go on).
+        readable.removeIf(part -> part.log == null || part.log.readAbove() >= READ_AHEAD_LIMIT);
+        if (readable.isEmpty()) {
+            return 0;
+        }
+        List<PartitionLog> logs = new ArrayList<>(readable.size());
+        for (Part part : readable) {
+            logs.add(part.log);
+        }
+        int n = readable.size();
+        // Each read goes with a plain GET of the lease: a read cannot be refused, but a process
+        // that lost its lease learns it here rather than at its next renewal, and drops the batch.
+        List<Object> replies = client.call("read partitions", () -> Topology.sendAll(client.redis(), 2 * n,
+                i -> i < n ? new CommandArguments(Protocol.Command.GET).key(keys.partitionLease(readable.get(i).index))
+                        : new CommandArguments(Protocol.Command.XREAD).add("COUNT").add(READ_COUNT).add("STREAMS")
+                                .key(keys.partitionStream(readable.get(i - n).index)).add(logs.get(i - n).cursor()),
+                i -> keys.partitionStream(readable.get(i % n).index), (i, e) -> false, 0, 0, () -> "read partitions"));
+        int offered = 0;
+        for (int i = 0; i < n; i++) {
+            Part part = readable.get(i);
+            PartitionLog log = logs.get(i);
+            if (!part.readerLease.value.equals(StreamEntries.text(replies.get(i)))) {
+                partitions.lost(part.readerLease, "another owner holds it or it expired");
+                continue;
+            }
+            List<?> entries = xreadEntries(replies.get(n + i));
+            List<Delivery> batch = new ArrayList<>(entries.size());
+            List<Long> dues = new ArrayList<>(entries.size());
+            for (Object e : entries) {
+                List<?> entry = (List<?>) e;
+                String id = StreamEntries.text(entry.get(0));
+                if (!(entry.get(1) instanceof List<?> raw) || !log.read(id)) {
+                    continue;
+                }
+                Delivery d = StreamEntries.toDelivery(Partitions.deliveryId(part.index, id), raw, client.codec());
+                String mark = log.takeHeldMark(id);
+                long due = 0;
+                if (mark != null) {
+                    int colon = mark.indexOf(':');
+                    int attempt = Integer.parseInt(mark.substring(0, colon));
+                    due = Math.max(1, Long.parseLong(mark.substring(colon + 1)));
+                    d = new Delivery(d.id(), d.event(), Math.max(1, attempt), d.fields(), d.decodeError());
+                }
+                batch.add(d);
+                dues.add(due);
+            }
+            offered += partitions.offerUnder(part, part.readerLease, batch, dues);
+            if (log.headSettled()) {
+                // Entries settled already (skipped here) at the head: move the position over them
+                // now, as no outcome of them will.
+                outcomes.advance(part.readerLease);
+            }
+        }
+        return offered;
+    }
+
+    /**
+     * Opens the partitions that have no log under their lease yet, one pipelined round trip: the
+     * committed position, settled entries, held retries and recent completions, read after the
+     * lease was taken. A partition whose lease is gone by then is lost.
+     */
+    private void open(List<Part> readable) {
+        List<Part> closed = new ArrayList<>();
+        for (Part part : readable) {
+            if (part.log == null) {
+                closed.add(part);
+            }
+        }
+        if (closed.isEmpty()) {
+            return;
+        }
+        List<Object> replies = client.call("open partitions", () -> client.scripts().partitionOpen.evalAll(
+                client.redis(), closed.size(),
+                i -> PartitionKeys.open(keys, closed.get(i).index),
+                i -> List.of(closed.get(i).readerLease.value, options.group(),
+                        Integer.toString(PartitionLog.RECENT_CAP))));
+        for (int i = 0; i < closed.size(); i++) {
+            Part part = closed.get(i);
+            if (replies.get(i) instanceof List<?> state) {
+                part.log = PartitionLog.opened(state);
+            } else {
+                partitions.lost(part.readerLease, "its lease was gone when the partition was opened");
+            }
+        }
+    }
+
+    /** The entries of an XREAD reply for one stream: [[key, entries]], or nil when there are none. */
+    private static List<?> xreadEntries(Object reply) {
+        if (reply instanceof List<?> streams && !streams.isEmpty() && streams.get(0) instanceof List<?> one
+                && one.size() > 1 && one.get(1) instanceof List<?> entries) {
+            return entries;
+        }
+        return List.of();
+    }
+
+    /**
+     * Waits on Redis for a new entry in any readable partition, up to {@code ms}; a delivery that
+     * becomes ready meanwhile (a settled key's next event, a due retry) cuts the wait short.
+     */
+    private void blockForNews(long ms) throws InterruptedException {
+        List<String> keys = new ArrayList<>();
+        List<String> ids = new ArrayList<>();
+        for (Part part : parts) {
+            Lease l = part.lease;
+            PartitionLog log = part.log;
+            if (l != null && !l.lost && !part.releasing && part.readable && part.readerLease == l && log != null
+                    && log.readAbove() < READ_AHEAD_LIMIT) {
+                keys.add(this.keys.partitionStream(part.index));
+                ids.add(log.cursor());
+            }
+        }
+        if (keys.isEmpty()) {
+            sequencer.await(TimeUnit.MILLISECONDS.toNanos(Math.min(ms, 50)));
+            return;
+        }
+        readerWait.await(keys, ids, ms);
+    }
+}
