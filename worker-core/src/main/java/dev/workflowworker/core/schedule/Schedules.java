@@ -23,6 +23,8 @@ public interface Schedules {
     ScheduleInfo put(Schedule schedule);
 
     /**
+     * Looks a schedule up.
+     *
      * @param id a schedule id
      * @return the schedule, or empty if there is none with that id
      */
@@ -66,6 +68,8 @@ public interface Schedules {
     boolean delete(String id);
 
     /**
+     * Computes when a schedule fires next.
+     *
      * @param id a schedule id
      * @param n  how many at most
      * @return the schedule's next {@code n} scheduled instants from its next occurrence on, or
