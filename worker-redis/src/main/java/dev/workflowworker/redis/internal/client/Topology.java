@@ -157,8 +157,10 @@ public final class Topology {
             JedisDataException redirect = null;
             for (int k = 0; k < pending.size(); k++) {
                 int i = pending.get(k);
+                boolean sendAgain;
                 try {
                     out[i] = replies.get(k).get();
+                    sendAgain = false;
                 } catch (IllegalStateException unanswered) {
                     // The node's connection failed during the sync: the client leaves its replies
                     // unset. Whether the calls ran is unknown, as after any lost connection.
@@ -166,14 +168,16 @@ public final class Topology {
                 } catch (JedisDataException e) {
                     if (notRunHere(e)) {
                         redirect = e;
-                        again.add(i);
-                        continue;
+                    } else if (!resend.resend(i, e)) {
+                        throw e;
                     }
-                    if (resend.resend(i, e)) {
-                        again.add(i);
-                        continue;
-                    }
-                    throw e;
+                    sendAgain = true;
+                }
+                // Outside the handler: on Java 25.0.3 an add to this local list inside it once threw an
+                // NPE from within ArrayList ("elementData" is null), which no Java-level race explains.
+                if (sendAgain) {
+                    again.add(i);
+                    continue;
                 }
                 if (replicas > 0) {
                     long acked;
