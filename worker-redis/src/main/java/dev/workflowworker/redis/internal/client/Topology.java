@@ -153,7 +153,8 @@ public final class Topology {
                 }
                 p.sync();
             }
-            List<Integer> again = new ArrayList<>();
+            int[] again = new int[pending.size()];
+            int againCount = 0;
             JedisDataException redirect = null;
             for (int k = 0; k < pending.size(); k++) {
                 int i = pending.get(k);
@@ -173,11 +174,10 @@ public final class Topology {
                     }
                     sendAgain = true;
                 }
-                // Outside the handler, and the list made with the no-argument constructor: on Java 25.0.3,
-                // with new ArrayList<>(0), this add threw an NPE from within ArrayList ("elementData" is
-                // null) in QuickstartOnRedisTest every time, which no Java-level race explains.
+                // An array, not a list: on Java 25.0.3 an ArrayList here threw an NPE from within add()
+                // ("elementData" is null) in QuickstartOnRedisTest, which no Java-level race explains.
                 if (sendAgain) {
-                    again.add(i);
+                    again[againCount++] = i;
                     continue;
                 }
                 if (replicas > 0) {
@@ -195,7 +195,7 @@ public final class Topology {
                     }
                 }
             }
-            if (again.isEmpty()) {
+            if (againCount == 0) {
                 return Arrays.asList(out);
             }
             if (redirect != null) {
@@ -204,7 +204,11 @@ public final class Topology {
                 }
                 pauseAfterRedirect(redis, round);
             }
-            pending = again;
+            List<Integer> next = new ArrayList<>(againCount);
+            for (int j = 0; j < againCount; j++) {
+                next.add(again[j]);
+            }
+            pending = next;
         }
     }
 
