@@ -1,6 +1,7 @@
 package dev.workflowworker.redis;
 
 import dev.workflowworker.api.ErrorClassifier;
+import dev.workflowworker.api.DelayedEvents;
 import dev.workflowworker.api.PartitionOwnership;
 import dev.workflowworker.api.RetryHolds;
 import dev.workflowworker.api.StreamStats;
@@ -124,6 +125,16 @@ public final class RedisEventTransport implements EventTransport {
     @Override
     public Optional<RetryHolds> retryHolds() {
         return mode.retryHolds();
+    }
+
+    /**
+     * {@return the delayed events of a partitioned stream}: each waits in its partition until the
+     * partition's owner moves it into the stream at its due time, by Redis TIME. Empty for the
+     * shared stream, which keeps none.
+     */
+    @Override
+    public Optional<DelayedEvents> delayed() {
+        return mode.delayed();
     }
 
     /**

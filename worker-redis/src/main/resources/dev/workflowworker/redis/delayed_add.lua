@@ -3,6 +3,7 @@
 -- ARGV: event id, 'at' or 'after', due time or delay in ms, packed fields ("length:field" pairs
 -- concatenated, so a field may hold any byte), wake channel, partition number.
 -- A delay is counted from Redis TIME, never from the publisher's clock.
+-- The entry's due-at header, if it has one, is set to the due time settled on here.
 -- Returns {1, due} when stored, {0, due} when the id was already waiting (nothing changes, so a
 -- producer may retry a publish whose answer it lost). When the new event is the partition's
 -- earliest, the owner is told on the wake channel, since it sleeps until the earliest due time.
@@ -15,8 +16,9 @@ if ARGV[2] == 'after' then
   local t = redis.call('TIME')
   due = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + math.max(0, due)
 end
+--@include due_header
 redis.call('ZADD', KEYS[1], due, ARGV[1])
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[4])
+redis.call('HSET', KEYS[2], ARGV[1], with_due(ARGV[4], due))
 local first = redis.call('ZRANGE', KEYS[1], 0, 0)
 if first[1] == ARGV[1] then
   redis.call('PUBLISH', ARGV[5], ARGV[6])

@@ -113,6 +113,39 @@ class TimeScriptsTest {
         }
     }
 
+    /**
+     * The due-at header follows the due time Redis settles on, in the headers only (a payload
+     * holding the same text is left alone), for any instant: checked against java.time.
+     */
+    @Test
+    void theDueHeaderIsTheDueTimeSettledOnInRedis(RedisServer redis) {
+        try (RedisClient c = redis.client()) {
+            java.util.Random random = new java.util.Random(7);
+            List<Long> instants = new ArrayList<>(List.of(0L, 951_782_400_000L /* 2000-02-29 */, 1_830_297_599_999L,
+                    4_107_542_400_000L /* 2100-03-01 */, 253_402_300_799_999L /* 9999-12-31T23:59:59.999 */));
+            for (int i = 0; i < 200; i++) {
+                instants.add((long) (random.nextDouble() * 253_402_300_799_999L));
+            }
+            String placeholder = "\"due-at\":\"0000-00-00T00:00:00.000Z\"";
+            for (long ms : instants) {
+                Map<String, String> f = entry("h" + ms);
+                f.put("payload_json", "{" + placeholder + "}");
+                f.put("headers_json", "{\"x\":\"y\"," + placeholder + "}");
+                c.eval(script("delayed_add.lua"), List.of(SET, ENTRIES),
+                        List.of("h" + ms, "at", Long.toString(ms), pack(f), WAKE, "0"));
+                String expected = java.time.format.DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'")
+                        .withZone(java.time.ZoneOffset.UTC).format(java.time.Instant.ofEpochMilli(ms));
+                Map<String, String> stored = new LinkedHashMap<>(f);
+                stored.put("headers_json", "{\"x\":\"y\",\"due-at\":\"" + expected + "\"}");
+                assertEquals(pack(stored), c.hget(ENTRIES, "h" + ms), "instant " + ms);
+            }
+            long moved = 1_709_251_199_999L;
+            assertEquals(1L, c.eval(script("delayed_reschedule.lua"), List.of(SET, ENTRIES),
+                    List.of("h0", Long.toString(moved), WAKE, "0")));
+            assertTrue(c.hget(ENTRIES, "h0").contains("\"due-at\":\"2024-02-29T23:59:59.999Z\""), c.hget(ENTRIES, "h0"));
+        }
+    }
+
     @Test
     void onlyTheLeaseHolderMovesAndOnlyWhatIsDue(RedisServer redis) {
         try (RedisClient c = redis.client()) {
@@ -165,11 +198,11 @@ class TimeScriptsTest {
             assertEquals(1L, c.eval(cancel, List.of(SET, ENTRIES), List.of("c")));
             assertEquals(0L, c.eval(cancel, List.of(SET, ENTRIES), List.of("c")));
             assertNull(c.hget(ENTRIES, "c"));
-            assertEquals(1L, c.eval(reschedule, List.of(SET), List.of("r", "2", WAKE, "0")));
-            assertEquals(0L, c.eval(reschedule, List.of(SET), List.of("unknown", "2", WAKE, "0")));
+            assertEquals(1L, c.eval(reschedule, List.of(SET, ENTRIES), List.of("r", "2", WAKE, "0")));
+            assertEquals(0L, c.eval(reschedule, List.of(SET, ENTRIES), List.of("unknown", "2", WAKE, "0")));
             assertEquals(2L, move(c, "o", 10).get(0), "m and the rescheduled r");
             assertEquals(0L, c.eval(cancel, List.of(SET, ENTRIES), List.of("m")), "already in the stream");
-            assertEquals(0L, c.eval(reschedule, List.of(SET), List.of("r", "5", WAKE, "0")));
+            assertEquals(0L, c.eval(reschedule, List.of(SET, ENTRIES), List.of("r", "5", WAKE, "0")));
             assertEquals(0, c.zcard(SET));
             assertEquals(0, c.hlen(ENTRIES));
         }
@@ -197,7 +230,7 @@ class TimeScriptsTest {
             add(c, "x", "at", 5_000_000_000_000L, "first");
             add(c, "y", "at", 6_000_000_000_000L, "later-not-earliest");
             add(c, "z", "at", 4_000_000_000_000L, "earlier");
-            c.eval(script("delayed_reschedule.lua"), List.of(SET), List.of("y", "1", WAKE, "rescheduled-earliest"));
+            c.eval(script("delayed_reschedule.lua"), List.of(SET, ENTRIES), List.of("y", "1", WAKE, "rescheduled-earliest"));
             List<String> got = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
                 got.add(heard.poll(10, TimeUnit.SECONDS));

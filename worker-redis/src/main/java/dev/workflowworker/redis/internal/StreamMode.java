@@ -1,5 +1,6 @@
 package dev.workflowworker.redis.internal;
 
+import dev.workflowworker.api.DelayedEvents;
 import dev.workflowworker.api.PartitionOwnership;
 import dev.workflowworker.api.RetryHolds;
 import dev.workflowworker.api.StreamStats;
@@ -55,6 +56,11 @@ public interface StreamMode extends AutoCloseable {
 
     /** Removes settled entries now; returns how many went. */
     long trim();
+
+    /** {@return the events this mode keeps until a due time, or empty when it keeps none} */
+    default Optional<DelayedEvents> delayed() {
+        return Optional.empty();
+    }
 
     /** Stops reading: closes the consumers and hands over what this process owns. */
     @Override

@@ -33,12 +33,20 @@ public final class Scripts {
     public final LuaScript leaseRelease = LuaScript.load("lease_release");
     public final LuaScript route = LuaScript.load("route");
     public final LuaScript publishAll = LuaScript.load("publish_all");
+    public final LuaScript delayedAdd = LuaScript.load("delayed_add");
+    public final LuaScript delayedCancel = LuaScript.load("delayed_cancel");
+    public final LuaScript delayedReschedule = LuaScript.load("delayed_reschedule");
+    public final LuaScript delayedMove = LuaScript.load("delayed_move");
+    public final LuaScript schedulePut = LuaScript.load("schedule_put");
+    public final LuaScript scheduleDelete = LuaScript.load("schedule_delete");
+    public final LuaScript scheduleFire = LuaScript.load("schedule_fire");
 
     List<LuaScript> all() {
         return List.of(reschedule, deadLetter, moveDue, keepAlive, release, removeIdleConsumers, trim,
                 lockAcquire, lockRenew, lockRelease, lockAcquireAll, lockReleaseAll, completeAll, existsAll, completeRelease,
                 partitionRead, partitionCommit, partitionOpen, partitionInit, partitionTrim, partitionHold, partitionDeadLetter, leaseAcquire, leaseRenew,
-                leaseRelease, route, publishAll);
+                leaseRelease, route, publishAll, delayedAdd, delayedCancel, delayedReschedule, delayedMove,
+                schedulePut, scheduleDelete, scheduleFire);
     }
 
     public void loadAll(UnifiedJedis redis) {

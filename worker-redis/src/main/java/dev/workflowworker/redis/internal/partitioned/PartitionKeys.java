@@ -39,6 +39,45 @@ public final class PartitionKeys {
         return keys.partitionStream(i) + ":recent";
     }
 
+    /** Delayed events waiting for their due time: a sorted set, score the due time in Redis ms, member the event id. */
+    static String delayed(StreamKeys keys, int i) {
+        return keys.partitionStream(i) + ":delayed";
+    }
+
+    /** The waiting events' packed wire fields, by event id. */
+    static String delayedEntries(StreamKeys keys, int i) {
+        return keys.partitionStream(i) + ":delayed:e";
+    }
+
+    /** Schedule definitions (id to {@code ScheduleJson}). */
+    static String schedules(StreamKeys keys, int i) {
+        return keys.partitionStream(i) + ":sched";
+    }
+
+    /** Each schedule's state: where it stands, what it fired and skipped. */
+    static String scheduleStates(StreamKeys keys, int i) {
+        return keys.partitionStream(i) + ":sched:st";
+    }
+
+    /** Schedules by when they are next due (score), for the owner. */
+    static String schedulesDue(StreamKeys keys, int i) {
+        return keys.partitionStream(i) + ":sched:due";
+    }
+
+    /** The stream entry id of each schedule's last occurrence, for its overlap policy. */
+    static String scheduleRuns(StreamKeys keys, int i) {
+        return keys.partitionStream(i) + ":sched:run";
+    }
+
+    /**
+     * The pub/sub channel on which an insert that became a partition's earliest names the
+     * partition, so its owner, asleep until the earliest due time it knew, looks again. A channel,
+     * not a key: it has no slot.
+     */
+    static String timeWake(RedisOptions options) {
+        return options.stream() + ":time-wake";
+    }
+
     /**
      * The entries of each partition not yet settled: every entry ever added, less those up to the
      * committed position and those settled above it. One pipelined round trip. Reads of a log

@@ -1,5 +1,6 @@
 package dev.workflowworker.redis.internal.partitioned;
 
+import dev.workflowworker.api.DelayedEvents;
 import dev.workflowworker.api.PartitionOwnership;
 import dev.workflowworker.api.RetryHolds;
 import dev.workflowworker.api.StreamStats;
@@ -35,12 +36,16 @@ public final class PartitionedStream implements StreamMode {
     private final RedisOptions options;
     private final StreamKeys keys;
     private final Partitions partitions;
+    private final PartitionTimers timers;
+    private final PartitionedDelayed delayed;
 
     public PartitionedStream(StreamClient client, PartitionProbe probe) {
         this.client = client;
         this.options = client.options();
         this.keys = client.keys();
         this.partitions = new Partitions(client, probe);
+        this.timers = new PartitionTimers(partitions, client);
+        this.delayed = new PartitionedDelayed(client);
     }
 
     /** For tests: the partitioned state. */
@@ -55,6 +60,7 @@ public final class PartitionedStream implements StreamMode {
         } finally {
             // Also when Redis is not reachable yet: the rounds set up the layout once it is.
             partitions.start();
+            timers.start();
         }
     }
 
@@ -184,7 +190,14 @@ public final class PartitionedStream implements StreamMode {
     }
 
     @Override
+    public Optional<DelayedEvents> delayed() {
+        return Optional.of(delayed);
+    }
+
+    @Override
     public void close() {
+        // Timers first: nothing is moved into a partition while it is handed over.
+        timers.close();
         partitions.close();
     }
 }

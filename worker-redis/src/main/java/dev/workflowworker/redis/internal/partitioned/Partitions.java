@@ -445,6 +445,13 @@ public final class Partitions implements AutoCloseable {
         return ownership.owned();
     }
 
+    /** {@return this process's live lease of partition {@code i}, or null when it holds none or is handing it over} */
+    Lease heldLease(int i) {
+        Part part = parts[i];
+        Lease l = part.lease;
+        return l == null || l.lost || part.releasing ? null : l;
+    }
+
     /** {@return this process's fair share of the partitions, from the last ownership round} */
     int share() {
         return ownership.share();

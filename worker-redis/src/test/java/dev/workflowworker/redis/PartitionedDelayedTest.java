@@ -1,0 +1,167 @@
+package dev.workflowworker.redis;
+
+import dev.workflowworker.api.DelayedEvents;
+import dev.workflowworker.api.WorkflowEvent;
+import dev.workflowworker.core.ActionRuntime;
+import dev.workflowworker.core.WorkerService;
+import dev.workflowworker.core.testing.Await;
+import dev.workflowworker.redis.testsupport.RedisServer;
+import dev.workflowworker.redis.testsupport.RedisServerExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Delayed events on a partitioned stream, on a real Redis: an event runs at its due time behind
+ * the events its execution had by then, cancel and reschedule answer whether it still waited, a
+ * repeated publish stores it once, and an event waiting when its owner closes is moved by the
+ * next owner. Everything is judged from the ledger the handlers write.
+ */
+@ExtendWith(RedisServerExtension.class)
+class PartitionedDelayedTest {
+
+    private final List<WorkerService> services = new ArrayList<>();
+    /** Per execution id, the event ids in handler start order. */
+    private final ConcurrentHashMap<String, List<String>> ledger = new ConcurrentHashMap<>();
+    /** Per event id, when its handler started (ms) and the due-at header it saw. */
+    private final Map<String, long[]> started = new ConcurrentHashMap<>();
+    private final List<String> all = new CopyOnWriteArrayList<>();
+
+    @AfterEach
+    void close() {
+        services.forEach(WorkerService::close);
+    }
+
+    private RedisEventTransport transport(RedisServer redis) {
+        return RedisEventTransport.create(redis.options().partitions(4)
+                .partitionLeaseTtl(Duration.ofSeconds(2)).build());
+    }
+
+    private WorkerService service(RedisEventTransport transport) {
+        WorkerService s = WorkerService.builder().transport(transport)
+                .runtime(ActionRuntime.builder().on("STEP", ctx -> {
+                    WorkflowEvent e = ctx.event();
+                    String due = e.headers().get(DelayedEvents.DUE_AT_HEADER);
+                    started.put(e.eventId(), new long[]{System.currentTimeMillis(),
+                            due == null ? -1 : Instant.parse(due).toEpochMilli()});
+                    ledger.computeIfAbsent(e.executionId(), k -> new CopyOnWriteArrayList<>()).add(e.eventId());
+                    all.add(e.eventId());
+                }).build())
+                .workerCount(2).pollInterval(Duration.ofMillis(200)).build();
+        services.add(s);
+        s.start();
+        return s;
+    }
+
+    private static WorkflowEvent step(String id, String execution) {
+        return WorkflowEvent.builder("STEP").eventId(id).executionId(execution).payload(Map.of("n", 1)).build();
+    }
+
+    @Test
+    void aDelayedEventRunsAtItsDueTimeBehindWhatItsExecutionHadThen(RedisServer redis) {
+        RedisEventTransport t = transport(redis);
+        WorkerService s = service(t);
+        DelayedEvents delayed = s.delayed().orElseThrow();
+        t.publish(step("a0", "exec-a"));
+        delayed.publishAfter(step("a-late", "exec-a"), Duration.ofMillis(400));
+        t.publish(step("a1", "exec-a"));
+        delayed.publishAt(step("a-later", "exec-a"), Instant.now().plusMillis(700));
+        assertEquals(2, delayed.waiting());
+
+        Await.until(Duration.ofSeconds(10), () -> ledger.getOrDefault("exec-a", List.of()).size() == 4,
+                () -> "all four ran: " + ledger);
+        assertEquals(List.of("a0", "a1", "a-late", "a-later"), ledger.get("exec-a"),
+                "a delayed event joins its execution's order at its due time");
+        for (String id : List.of("a-late", "a-later")) {
+            long[] at = started.get(id);
+            assertTrue(at[1] > 0, id + " carries its due time");
+            assertTrue(at[0] >= at[1], id + " started " + (at[1] - at[0]) + " ms before it was due");
+        }
+        assertEquals(0, delayed.waiting());
+    }
+
+    @Test
+    void cancelAndRescheduleAnswerWhetherTheEventStillWaited(RedisServer redis) {
+        RedisEventTransport t = transport(redis);
+        WorkerService s = service(t);
+        DelayedEvents delayed = s.delayed().orElseThrow();
+        Instant now = Instant.now();
+        delayed.publishAt(step("c1", "exec-c"), now.plusMillis(300));
+        delayed.publishAt(step("c2", "exec-c"), now.plus(Duration.ofHours(1)));
+        delayed.publishAt(step("c3", "exec-c"), now.plusMillis(900));
+
+        assertTrue(delayed.cancel("c1"));
+        assertFalse(delayed.cancel("c1"), "cancelled already");
+        assertFalse(delayed.cancel("never-published"));
+        assertTrue(delayed.reschedule("c2", now.plusMillis(500)));
+        assertFalse(delayed.reschedule("never-published", now));
+
+        Await.until(Duration.ofSeconds(10), () -> all.contains("c3"), () -> "c3 ran: " + ledger);
+        assertEquals(List.of("c2", "c3"), ledger.get("exec-c"), "c1 never ran; c2 ran at its new time");
+        long[] c2 = started.get("c2");
+        assertEquals(now.plusMillis(500).toEpochMilli(), c2[1], "the header follows the new due time");
+        assertFalse(delayed.cancel("c2"), "it ran: nothing to cancel");
+        assertFalse(delayed.reschedule("c3", now), "it ran: nothing to reschedule");
+    }
+
+    @Test
+    void aRepeatedPublishStoresTheEventOnce(RedisServer redis) {
+        RedisEventTransport t = transport(redis);
+        WorkerService s = service(t);
+        DelayedEvents delayed = s.delayed().orElseThrow();
+        Instant due = Instant.now().plusMillis(300);
+        delayed.publishAt(step("once", "exec-o"), due);
+        delayed.publishAt(step("once", "exec-o"), due.plusSeconds(60));
+        assertEquals(1, delayed.waiting());
+        t.publish(step("marker", "exec-o"));
+        delayed.publishAt(step("after", "exec-o"), due.plusMillis(300));
+        Await.until(Duration.ofSeconds(10), () -> all.contains("after"), () -> "ran: " + all);
+        assertEquals(List.of("marker", "once", "after"), ledger.get("exec-o"));
+    }
+
+    @Test
+    void anEventWaitingWhenItsOwnerClosesIsMovedByTheNext(RedisServer redis) {
+        RedisEventTransport first = transport(redis);
+        WorkerService a = service(first);
+        a.delayed().orElseThrow().publishAfter(step("handed", "exec-h"), Duration.ofMillis(800));
+        a.close();
+        assertTrue(all.isEmpty(), "nothing ran before its time");
+        WorkerService b = service(transport(redis));
+        Await.until(Duration.ofSeconds(10), () -> all.contains("handed"), () -> "ran: " + all);
+        assertEquals(List.of("handed"), all);
+        assertEquals(0, b.delayed().orElseThrow().waiting());
+    }
+
+    @Test
+    void anEventTooLargeIsRefusedAndNothingIsStored(RedisServer redis) {
+        RedisEventTransport t = RedisEventTransport.create(redis.options().partitions(4).maxPayloadBytes(1024).build());
+        WorkerService s = service(t);
+        DelayedEvents delayed = s.delayed().orElseThrow();
+        WorkflowEvent big = WorkflowEvent.builder("STEP").eventId("big").executionId("x")
+                .payload(Map.of("blob", "x".repeat(4096))).build();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> delayed.publishAfter(big, Duration.ofSeconds(1)));
+        assertTrue(e.getMessage().contains("big"), e.getMessage());
+        assertEquals(0, delayed.waiting());
+    }
+
+    @Test
+    void theSharedStreamKeepsNoDelayedEvents(RedisServer redis) {
+        try (RedisEventTransport t = RedisEventTransport.create(redis.options().partitions(0).build())) {
+            assertTrue(t.delayed().isEmpty());
+        }
+    }
+}
