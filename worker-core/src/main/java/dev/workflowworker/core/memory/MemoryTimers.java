@@ -6,6 +6,7 @@ import dev.workflowworker.core.TimeSource;
 import dev.workflowworker.core.schedule.FireTimes;
 import dev.workflowworker.core.schedule.Schedule;
 import dev.workflowworker.core.schedule.ScheduleInfo;
+import dev.workflowworker.core.schedule.ScheduleState;
 import dev.workflowworker.core.schedule.Schedules;
 
 import java.time.Duration;
@@ -44,14 +45,8 @@ final class MemoryTimers implements DelayedEvents, Schedules {
     private static final class State {
         Schedule schedule;
         FireTimes times;
-        long next;
+        ScheduleState at;
         Key key;
-        long fired;
-        long skipped;
-        long lastFired = FireTimes.NONE;
-        /** The event id of the last occurrence fired by the schedule's times, for the overlap policy. */
-        String running;
-        long buffered = FireTimes.NONE;
     }
 
     private final TimeSource clock;
@@ -96,16 +91,12 @@ final class MemoryTimers implements DelayedEvents, Schedules {
             }
             this.batch = batch;
             try {
-                if (!buffering.isEmpty()) {
-                    fireBuffered();
+                for (State st : new ArrayList<>(buffering)) {
+                    fire(st, now);
                 }
                 Map.Entry<Key, State> s;
                 while ((s = due.firstEntry()) != null && s.getKey().dueMillis <= now) {
-                    State st = s.getValue();
-                    due.pollFirstEntry();
-                    st.key = null;
-                    fire(st, now);
-                    index(st);
+                    fire(s.getValue(), now);
                 }
             } finally {
                 this.batch = null;
@@ -239,20 +230,17 @@ final class MemoryTimers implements DelayedEvents, Schedules {
         lock.lock();
         try {
             State st = schedules.get(schedule.id());
-            boolean retimed = st == null || !sameTiming(st.schedule, schedule);
+            FireTimes times = FireTimes.of(schedule);
             if (st == null) {
                 st = new State();
+                st.at = ScheduleState.starting(times, clock.wallMillis());
                 schedules.put(schedule.id(), st);
+            } else {
+                st.at.replaced(st.schedule, times, clock.wallMillis());
             }
             unindex(st);
             st.schedule = schedule;
-            st.times = FireTimes.of(schedule);
-            if (retimed) {
-                st.next = st.times.nextAfter(clock.wallMillis());
-            } else if (st.next == FireTimes.NONE && (schedule.limit() == 0 || schedule.limit() > st.fired)) {
-                // It had run out its limit; a raised (or removed) limit lets it go on from now.
-                st.next = st.times.nextAfter(Math.max(clock.wallMillis(), st.lastFired));
-            }
+            st.times = times;
             index(st);
             wake.run();
             return info(st);
@@ -351,82 +339,38 @@ final class MemoryTimers implements DelayedEvents, Schedules {
         lock.lock();
         try {
             State st = schedules.get(id);
-            if (st == null || st.next == FireTimes.NONE || n <= 0) {
-                return List.of();
-            }
-            List<Instant> out = new ArrayList<>(st.times.next(Instant.ofEpochMilli(st.next - 1), n));
-            if (st.schedule.limit() > 0 && out.size() > st.schedule.limit() - st.fired) {
-                return List.copyOf(out.subList(0, (int) Math.max(0, st.schedule.limit() - st.fired)));
-            }
-            return out;
+            return st == null ? List.of() : st.at.nextFireTimes(st.times, n);
         } finally {
             lock.unlock();
         }
     }
 
+    /** Takes one look at the schedule (see {@link ScheduleState#fire}) and files it under its new due time. */
     private void fire(State st, long now) {
-        FireTimes.Due d = st.times.due(st.next, now, st.fired);
-        st.skipped += d.skipped();
-        long last = FireTimes.NONE;
-        for (long s : d.fire()) {
-            fireOne(st, s);
-            last = s;
-        }
-        st.next = d.next();
-        if (st.next == FireTimes.NONE && last != FireTimes.NONE && st.schedule.limit() > st.fired) {
-            // The limit counted occurrences the overlap policy then skipped: the schedule goes on.
-            st.next = st.times.nextAfter(last);
-        }
-    }
-
-    private void fireOne(State st, long scheduled) {
-        if (st.buffered != FireTimes.NONE && !st.schedule.paused() && finished.test(st.running)) {
-            // The running one finished since the buffered one was looked at: the buffered one goes first.
-            publishOccurrence(st, st.buffered);
-            st.buffered = FireTimes.NONE;
-            buffering.remove(st);
-        }
-        if (st.running != null && st.schedule.overlap() != Schedule.Overlap.ALLOW && !finished.test(st.running)) {
-            if (st.schedule.overlap() == Schedule.Overlap.BUFFER_ONE && st.buffered == FireTimes.NONE) {
-                st.buffered = scheduled;
-                buffering.add(st);
+        unindex(st);
+        for (long scheduled : st.at.fire(st.times, now, finished)) {
+            long dueAt = st.times.dueAt(scheduled);
+            WorkflowEvent e = st.schedule.occurrence(scheduled, dueAt);
+            if (batch != null) {
+                batch.add(new Pending(dueAt, e));
             } else {
-                st.skipped++;
-            }
-            return;
-        }
-        publishOccurrence(st, scheduled);
-    }
-
-    private void fireBuffered() {
-        for (var it = buffering.iterator(); it.hasNext(); ) {
-            State st = it.next();
-            if (!st.schedule.paused() && finished.test(st.running)) {
-                publishOccurrence(st, st.buffered);
-                st.buffered = FireTimes.NONE;
-                it.remove();
+                enqueue.accept(e);
             }
         }
-    }
-
-    private void publishOccurrence(State st, long scheduled) {
-        long due = st.times.dueAt(scheduled);
-        WorkflowEvent e = st.schedule.occurrence(scheduled, due);
-        if (batch != null) {
-            batch.add(new Pending(due, e));
-        } else {
-            enqueue.accept(e);
-        }
-        st.running = e.eventId();
-        st.fired++;
-        st.lastFired = scheduled;
+        index(st);
     }
 
     private void index(State st) {
-        if (st.schedule.paused() || st.next == FireTimes.NONE) {
+        if (st.at.buffering() && !st.schedule.paused()) {
+            buffering.add(st);
+        } else {
+            buffering.remove(st);
+        }
+        long dueAt = st.at.nextDue(st.times);
+        if (dueAt == FireTimes.NONE) {
             return;
         }
-        st.key = new Key(st.times.dueAt(st.next), ++seq);
+        st.key = new Key(dueAt, ++seq);
         due.put(st.key, st);
     }
 
@@ -438,13 +382,6 @@ final class MemoryTimers implements DelayedEvents, Schedules {
     }
 
     private static ScheduleInfo info(State st) {
-        return new ScheduleInfo(st.schedule, st.next == FireTimes.NONE ? null : Instant.ofEpochMilli(st.next),
-                st.lastFired == FireTimes.NONE ? null : Instant.ofEpochMilli(st.lastFired), st.fired, st.skipped);
-    }
-
-    private static boolean sameTiming(Schedule a, Schedule b) {
-        return Objects.equals(a.cron(), b.cron()) && Objects.equals(a.interval(), b.interval())
-                && a.zone().equals(b.zone()) && Objects.equals(a.start(), b.start())
-                && Objects.equals(a.end(), b.end()) && a.jitter().equals(b.jitter()) && a.gap() == b.gap();
+        return st.at.info(st.schedule);
     }
 }
