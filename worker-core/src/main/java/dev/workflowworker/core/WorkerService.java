@@ -279,7 +279,7 @@ public final class WorkerService implements AutoCloseable {
      * what came due meanwhile is handled by each schedule's misfire policy.
      */
     public Optional<Schedules> schedules() {
-        return transport instanceof Scheduling s ? Optional.of(s.schedules()) : Optional.empty();
+        return transport instanceof Scheduling s ? s.schedules() : Optional.empty();
     }
 
     /**

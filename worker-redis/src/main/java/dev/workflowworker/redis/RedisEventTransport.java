@@ -2,6 +2,8 @@ package dev.workflowworker.redis;
 
 import dev.workflowworker.api.ErrorClassifier;
 import dev.workflowworker.api.DelayedEvents;
+import dev.workflowworker.core.schedule.Schedules;
+import dev.workflowworker.core.schedule.Scheduling;
 import dev.workflowworker.api.PartitionOwnership;
 import dev.workflowworker.api.RetryHolds;
 import dev.workflowworker.api.StreamStats;
@@ -45,7 +47,7 @@ import java.util.Optional;
  *
  * Thread-safe.
  */
-public final class RedisEventTransport implements EventTransport {
+public final class RedisEventTransport implements EventTransport, Scheduling {
 
     private static final Logger log = LoggerFactory.getLogger(RedisEventTransport.class);
 
@@ -135,6 +137,15 @@ public final class RedisEventTransport implements EventTransport {
     @Override
     public Optional<DelayedEvents> delayed() {
         return mode.delayed();
+    }
+
+    /**
+     * {@return the recurring schedules of a partitioned stream}: each lives in the partition its
+     * occurrences go to and is fired by that partition's owner. Empty for the shared stream.
+     */
+    @Override
+    public Optional<Schedules> schedules() {
+        return mode.schedules();
     }
 
     /**

@@ -1,5 +1,6 @@
 -- Fires a schedule's due occurrences and advances it in one step, for the partition's owner.
--- KEYS: lease, states, due set, partition stream.
+-- KEYS: lease, states, due set, partition stream, runs (id -> stream id of its last occurrence,
+-- which the owner compares with the partition's committed position for the overlap policy).
 -- ARGV: lease value, id, the state the owner computed from, the state after firing, the next due
 -- time in ms (-1 when the schedule has no more), the latest due time among the occurrences, the
 -- count of occurrences, then each occurrence's packed wire fields ("length:field" pairs).
@@ -21,9 +22,13 @@ if tonumber(ARGV[6]) > now then
 end
 --@include packed_fields
 local count = tonumber(ARGV[7])
+local last
 for k = 8, 7 + count do
   local fields = unpack_fields(ARGV[k])
-  redis.call('XADD', KEYS[4], '*', unpack(fields))
+  last = redis.call('XADD', KEYS[4], '*', unpack(fields))
+end
+if last then
+  redis.call('HSET', KEYS[5], ARGV[2], last)
 end
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[4])
 if tonumber(ARGV[5]) < 0 then

@@ -245,6 +245,7 @@ class TimeScriptsTest {
     private static final String DEFS = "{s#0}:sched";
     private static final String STATES = "{s#0}:sched:st";
     private static final String DUE = "{s#0}:sched:due";
+    private static final String RUNS = "{s#0}:sched:run";
 
     private static Object put(RedisClient c, String id, String def, String expected, String state, long due) {
         return c.eval(script("schedule_put.lua"), List.of(DEFS, STATES, DUE),
@@ -258,7 +259,7 @@ class TimeScriptsTest {
         for (String o : occurrences) {
             args.add(pack(entry(o)));
         }
-        return c.eval(script("schedule_fire.lua"), List.of(LEASE, STATES, DUE, STREAM), args);
+        return c.eval(script("schedule_fire.lua"), List.of(LEASE, STATES, DUE, STREAM, RUNS), args);
     }
 
     @Test
@@ -271,8 +272,11 @@ class TimeScriptsTest {
             assertEquals("next=60000", c.hget(STATES, "s"));
             assertEquals(1L, put(c, "s", "{v2, paused}", "next=60000", "", -1));
             assertNull(c.zscore(DUE, "s"), "paused: not due");
-            assertEquals(1L, c.eval(script("schedule_delete.lua"), List.of(DEFS, STATES, DUE), List.of("s")));
-            assertEquals(0L, c.eval(script("schedule_delete.lua"), List.of(DEFS, STATES, DUE), List.of("s")));
+            c.hset(RUNS, "s", "1-0");
+            assertEquals("next=60000", c.eval(script("schedule_delete.lua"), List.of(DEFS, STATES, DUE, RUNS), List.of("s")),
+                    "the state it had, read in the same step");
+            assertNull(c.eval(script("schedule_delete.lua"), List.of(DEFS, STATES, DUE, RUNS), List.of("s")));
+            assertEquals(0, c.hlen(RUNS));
             assertEquals(0, c.hlen(DEFS) + c.hlen(STATES) + c.zcard(DUE));
         }
     }
@@ -292,6 +296,8 @@ class TimeScriptsTest {
             assertEquals(List.of("s:1000", "s:2000", "s:2001"), c.xrange(STREAM, (StreamEntryID) null, null).stream()
                     .map(e -> e.getFields().get("event_id")).toList());
             assertEquals("ended", c.hget(STATES, "s"));
+            assertEquals(c.xrange(STREAM, (StreamEntryID) null, null).get(2).getID().toString(), c.hget(RUNS, "s"),
+                    "the stream id of the last occurrence, for the overlap policy");
             assertNull(c.zscore(DUE, "s"));
         }
     }

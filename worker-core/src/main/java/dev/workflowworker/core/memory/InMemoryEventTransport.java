@@ -81,8 +81,8 @@ public final class InMemoryEventTransport implements EventTransport, Scheduling 
 
     /** Recurring schedules, fired by the readers when due. */
     @Override
-    public Schedules schedules() {
-        return timers;
+    public Optional<Schedules> schedules() {
+        return Optional.of(timers);
     }
 
 

@@ -54,7 +54,7 @@ class InMemoryTimeReviewTest {
     @Test
     void aTriggerNeverSharesAnOccurrenceIdWithAScheduledOccurrenceOrAnotherTrigger() throws Exception {
         InMemoryEventTransport t = transport();
-        Schedules schedules = t.schedules();
+        Schedules schedules = t.schedules().orElseThrow();
         EventTransport.Consumer c = t.openConsumer("c");
         schedules.put(Schedule.every("tick", Duration.ofMinutes(1)).eventType("TICK").build());
         clock.advance(Duration.ofMinutes(1)); // 10:01:00.000, the scheduled instant
@@ -74,7 +74,7 @@ class InMemoryTimeReviewTest {
     @Test
     void raisingTheLimitOfAnExhaustedScheduleLetsItFireAgain() throws Exception {
         InMemoryEventTransport t = transport();
-        Schedules schedules = t.schedules();
+        Schedules schedules = t.schedules().orElseThrow();
         EventTransport.Consumer c = t.openConsumer("c");
         Schedule.Builder b = Schedule.every("l", Duration.ofMinutes(1)).eventType("T");
         schedules.put(b.limit(1).build());
@@ -92,7 +92,7 @@ class InMemoryTimeReviewTest {
     @Test
     void aPausedScheduleDoesNotFireItsBufferedOccurrence() throws Exception {
         InMemoryEventTransport t = transport();
-        Schedules schedules = t.schedules();
+        Schedules schedules = t.schedules().orElseThrow();
         EventTransport.Consumer c = t.openConsumer("c");
         schedules.put(Schedule.every("b", Duration.ofMinutes(1)).eventType("T").executionId("x")
                 .overlap(Schedule.Overlap.BUFFER_ONE).build());
@@ -115,7 +115,7 @@ class InMemoryTimeReviewTest {
     void dueDelayedEventsAndOccurrencesJoinTheirExecutionInDueOrder() throws Exception {
         InMemoryEventTransport t = transport();
         EventTransport.Consumer c = t.openConsumer("c");
-        t.schedules().put(Schedule.every("tick", Duration.ofMinutes(1)).eventType("TICK").executionId("x").build());
+        t.schedules().orElseThrow().put(Schedule.every("tick", Duration.ofMinutes(1)).eventType("TICK").executionId("x").build());
         DelayedEvents delayed = t.delayed().orElseThrow();
         delayed.publishAt(WorkflowEvent.builder("T").eventId("d").executionId("x").build(),
                 Instant.parse("2026-12-06T10:01:30Z"));

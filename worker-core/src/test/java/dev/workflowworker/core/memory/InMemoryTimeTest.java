@@ -151,7 +151,7 @@ class InMemoryTimeTest {
     @Test
     void aScheduleFiresEachOccurrenceOnceWithItsInstantInTheEventId() throws Exception {
         InMemoryEventTransport t = transport(true);
-        Schedules schedules = t.schedules();
+        Schedules schedules = t.schedules().orElseThrow();
         EventTransport.Consumer c = t.openConsumer("c");
         ScheduleInfo info = schedules.put(Schedule.every("tick", Duration.ofMinutes(1)).eventType("TICK").build());
         assertEquals(Instant.parse("2026-12-06T10:01:00Z"), info.nextFire());
@@ -174,19 +174,19 @@ class InMemoryTimeTest {
     void aMissedStretchFiresOnceByDefaultAndIsCounted() throws Exception {
         InMemoryEventTransport t = transport(true);
         EventTransport.Consumer c = t.openConsumer("c");
-        t.schedules().put(Schedule.every("tick", Duration.ofMinutes(1)).eventType("TICK").build());
+        t.schedules().orElseThrow().put(Schedule.every("tick", Duration.ofMinutes(1)).eventType("TICK").build());
         clock.advance(Duration.ofMinutes(10).plusSeconds(30)); // nobody read for ten and a half minutes
         List<String> fired = drain(c);
         long m9 = Instant.parse("2026-12-06T10:09:00Z").toEpochMilli();
         long m10 = Instant.parse("2026-12-06T10:10:00Z").toEpochMilli();
         assertEquals(List.of("tick:" + m9, "tick:" + m10), fired, "10:01-10:09 missed (fired once, as 10:09); 10:10 on time");
-        assertEquals(8, t.schedules().get("tick").orElseThrow().skipped());
+        assertEquals(8, t.schedules().orElseThrow().get("tick").orElseThrow().skipped());
     }
 
     @Test
     void pauseResumeTriggerAndDelete() throws Exception {
         InMemoryEventTransport t = transport(true);
-        Schedules schedules = t.schedules();
+        Schedules schedules = t.schedules().orElseThrow();
         EventTransport.Consumer c = t.openConsumer("c");
         schedules.put(Schedule.every("tick", Duration.ofMinutes(1)).eventType("TICK")
                 .misfire(Schedule.Misfire.SKIP).misfireThreshold(Duration.ofSeconds(10)).build());
@@ -215,9 +215,9 @@ class InMemoryTimeTest {
     void overlapSkipAndBufferOneWaitForThePreviousOccurrence() throws Exception {
         InMemoryEventTransport t = transport(true);
         EventTransport.Consumer c = t.openConsumer("c");
-        t.schedules().put(Schedule.every("skip", Duration.ofMinutes(1)).eventType("T").executionId("s")
+        t.schedules().orElseThrow().put(Schedule.every("skip", Duration.ofMinutes(1)).eventType("T").executionId("s")
                 .overlap(Schedule.Overlap.SKIP).build());
-        t.schedules().put(Schedule.every("buffer", Duration.ofMinutes(1)).eventType("T").executionId("b")
+        t.schedules().orElseThrow().put(Schedule.every("buffer", Duration.ofMinutes(1)).eventType("T").executionId("b")
                 .overlap(Schedule.Overlap.BUFFER_ONE).build());
 
         clock.advance(Duration.ofMinutes(1));
@@ -228,8 +228,8 @@ class InMemoryTimeTest {
         assertEquals(List.of(), c.read(10, Duration.ZERO));
         clock.advance(Duration.ofMinutes(1));
         assertEquals(List.of(), c.read(10, Duration.ZERO));
-        assertEquals(2, t.schedules().get("skip").orElseThrow().skipped());
-        assertEquals(1, t.schedules().get("buffer").orElseThrow().skipped(), "10:02 buffered, 10:03 skipped");
+        assertEquals(2, t.schedules().orElseThrow().get("skip").orElseThrow().skipped());
+        assertEquals(1, t.schedules().orElseThrow().get("buffer").orElseThrow().skipped(), "10:02 buffered, 10:03 skipped");
 
         c.complete(first);
         List<String> next = drain(c);
@@ -241,14 +241,14 @@ class InMemoryTimeTest {
     void aDeadLetteredOccurrenceCountsAsFinished() throws Exception {
         InMemoryEventTransport t = transport(true);
         EventTransport.Consumer c = t.openConsumer("c");
-        t.schedules().put(Schedule.every("s", Duration.ofMinutes(1)).eventType("T")
+        t.schedules().orElseThrow().put(Schedule.every("s", Duration.ofMinutes(1)).eventType("T")
                 .overlap(Schedule.Overlap.SKIP).build());
         clock.advance(Duration.ofMinutes(1));
         List<Delivery> first = c.read(10, Duration.ZERO);
         c.deadLetter(first.get(0), new DeadLetter(ErrorCategory.PERMANENT, "boom", null, 1, "w", clock.instant()));
         clock.advance(Duration.ofMinutes(1));
         assertEquals(1, drain(c).size());
-        assertEquals(0, t.schedules().get("s").orElseThrow().skipped());
+        assertEquals(0, t.schedules().orElseThrow().get("s").orElseThrow().skipped());
     }
 
     @Test
@@ -256,7 +256,7 @@ class InMemoryTimeTest {
         FakeClock berlinClock = new FakeClock(Instant.parse("2027-03-26T12:00:00Z"));
         InMemoryEventTransport t = InMemoryEventTransport.builder().timeSource(berlinClock).build();
         EventTransport.Consumer c = t.openConsumer("c");
-        t.schedules().put(Schedule.cron("nightly", "30 2 * * *").zone("Europe/Berlin").eventType("T").build());
+        t.schedules().orElseThrow().put(Schedule.cron("nightly", "30 2 * * *").zone("Europe/Berlin").eventType("T").build());
         List<String> fired = new ArrayList<>();
         for (int h = 0; h < 4 * 24; h++) {
             berlinClock.advance(Duration.ofHours(1));
@@ -271,7 +271,7 @@ class InMemoryTimeTest {
     @Test
     void aReplacedScheduleKeepsItsPlaceUnlessItsTimingChanged() {
         InMemoryEventTransport t = transport(true);
-        Schedules schedules = t.schedules();
+        Schedules schedules = t.schedules().orElseThrow();
         schedules.put(Schedule.every("s", Duration.ofMinutes(10)).eventType("T").build());
         clock.advance(Duration.ofMinutes(4));
         ScheduleInfo renamed = schedules.put(Schedule.every("s", Duration.ofMinutes(10)).eventType("T2").build());

@@ -7,6 +7,7 @@ import dev.workflowworker.api.StreamStats;
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.api.spi.LockProvider;
+import dev.workflowworker.core.schedule.Schedules;
 import dev.workflowworker.redis.RedisUnavailableException;
 
 import java.util.List;
@@ -59,6 +60,11 @@ public interface StreamMode extends AutoCloseable {
 
     /** {@return the events this mode keeps until a due time, or empty when it keeps none} */
     default Optional<DelayedEvents> delayed() {
+        return Optional.empty();
+    }
+
+    /** {@return the recurring schedules this mode keeps, or empty when it keeps none} */
+    default Optional<Schedules> schedules() {
         return Optional.empty();
     }
 

@@ -46,6 +46,7 @@ final class PartitionTimers implements AutoCloseable {
     private final StreamKeys keys;
     private final TimeSource clock;
     private final int count;
+    private final PartitionSchedules schedules;
     private final String channel;
 
     private final ReentrantLock lock = new ReentrantLock();
@@ -68,13 +69,14 @@ final class PartitionTimers implements AutoCloseable {
     private volatile JedisPubSub subscription;
     private volatile Connection subscriber;
 
-    PartitionTimers(Partitions partitions, StreamClient client) {
+    PartitionTimers(Partitions partitions, StreamClient client, PartitionSchedules schedules) {
         this.partitions = partitions;
         this.client = client;
         this.options = client.options();
         this.keys = client.keys();
         this.clock = client.clock();
         this.count = options.partitions();
+        this.schedules = schedules;
         this.channel = PartitionKeys.timeWake(options);
         this.named = new boolean[count];
         this.nextDue = new long[count];
@@ -151,7 +153,7 @@ final class PartitionTimers implements AutoCloseable {
             }
             if (marked[i] || lookedUnder[i] != l || nextDue[i] <= now) {
                 lookedUnder[i] = null; // looked at again next round if this one fails
-                nextDue[i] = moveDue(i, l);
+                nextDue[i] = Math.min(moveDue(i, l), schedules.fireDue(i, l, skewMillis));
                 lookedUnder[i] = l;
             }
             until = Math.min(until, nextDue[i]);

@@ -8,6 +8,7 @@ import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.api.spi.LockProvider;
 import dev.workflowworker.core.order.KeySequencer;
+import dev.workflowworker.core.schedule.Schedules;
 import dev.workflowworker.redis.PartitionRouting;
 import dev.workflowworker.redis.RedisOptions;
 import dev.workflowworker.redis.internal.StreamMode;
@@ -38,14 +39,17 @@ public final class PartitionedStream implements StreamMode {
     private final Partitions partitions;
     private final PartitionTimers timers;
     private final PartitionedDelayed delayed;
+    private final PartitionSchedules schedules;
 
     public PartitionedStream(StreamClient client, PartitionProbe probe) {
         this.client = client;
         this.options = client.options();
         this.keys = client.keys();
         this.partitions = new Partitions(client, probe);
-        this.timers = new PartitionTimers(partitions, client);
         this.delayed = new PartitionedDelayed(client);
+        this.schedules = new PartitionSchedules(client, e -> publishAll(List.of(e),
+                List.of(client.codec().encode(e, 1))).get(0));
+        this.timers = new PartitionTimers(partitions, client, schedules);
     }
 
     /** For tests: the partitioned state. */
@@ -192,6 +196,11 @@ public final class PartitionedStream implements StreamMode {
     @Override
     public Optional<DelayedEvents> delayed() {
         return Optional.of(delayed);
+    }
+
+    @Override
+    public Optional<Schedules> schedules() {
+        return Optional.of(schedules);
     }
 
     @Override
