@@ -18,7 +18,8 @@ import java.util.Map;
  *
  * <p>Usage: {@code BenchmarkMain --redis redis://127.0.0.1:PORT [--node-dir benchmarks/node]
  * [--out benchmarks/target/results.json] [--events 200000] [--only a,b] [--configs 4x64x256,...]
- * [--partitions 16] [--partitioned-config 2x256x512]}; {@code --only partitioned-throughput} runs
+ * [--partitions 16] [--partitioned-config 2x256x512] [--time-seconds 30] [--time-promoted 200000]
+ * [--time-pending 1000000] [--time-schedules 10000]}; {@code --only partitioned-throughput} runs
  * the partitioned throughput rows alone, {@code --only partitioned-many-keys} only their many-keys pass
  * (for A/B runs and profiles of the JVM's path)
  *
@@ -87,6 +88,12 @@ public final class BenchmarkMain {
         }
         if (redis != null && wanted(only, "memory")) {
             rows.addAll(RedisServiceScenario.memory(redis, Integer.parseInt(opt.getOrDefault("memory-events", "1000000"))));
+        }
+        if (redis != null && wanted(only, "time")) {
+            rows.addAll(TimeScenario.run(redis, 1000, Integer.parseInt(opt.getOrDefault("time-seconds", "30")),
+                    Integer.parseInt(opt.getOrDefault("time-promoted", "200000")),
+                    Integer.parseInt(opt.getOrDefault("time-pending", "1000000")),
+                    Integer.parseInt(opt.getOrDefault("time-schedules", "10000"))));
         }
         if (redis != null && wanted(only, "bullmq")) {
             rows.addAll(BullMqScenario.run(redis, events, Path.of(opt.getOrDefault("node-dir", "benchmarks/node"))));

@@ -143,6 +143,7 @@ final class PartitionReader {
                 part.readable = false;
                 part.rewind = false;
                 part.log = null;
+                part.quiet = false;
             }
             if (!part.readable) {
                 // Events of an earlier lease of this partition may still run here; reading its
@@ -161,6 +162,9 @@ final class PartitionReader {
                 }
                 part.rewind = false;
                 part.log = null;
+            }
+            if (part.quiet && part.log != null) {
+                continue;
             }
             readable.add(part);
         }
@@ -195,6 +199,8 @@ final class PartitionReader {
                 continue;
             }
             List<?> entries = xreadEntries(replies.get(n + i));
+            // Fewer than asked for: read up to the end, so the blocking wait from the cursor covers it.
+            part.quiet = entries.size() < READ_COUNT;
             List<Delivery> batch = new ArrayList<>(entries.size());
             List<Long> dues = new ArrayList<>(entries.size());
             for (Object e : entries) {
@@ -284,6 +290,11 @@ final class PartitionReader {
             sequencer.await(TimeUnit.MILLISECONDS.toNanos(Math.min(ms, 50)));
             return;
         }
-        readerWait.await(keys, ids, ms);
+        List<String> news = readerWait.await(keys, ids, ms);
+        for (Part part : parts) {
+            if (news == null || news.contains(this.keys.partitionStream(part.index))) {
+                part.quiet = false;
+            }
+        }
     }
 }

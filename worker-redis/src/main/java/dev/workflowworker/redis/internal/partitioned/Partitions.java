@@ -126,6 +126,11 @@ public final class Partitions implements AutoCloseable {
         /** The lease the reader state below belongs to; reset when the reader sees a new lease. */
         volatile Lease readerLease;
         boolean readable;
+        /**
+         * The last read reached the end of the partition: nothing to read until the blocking wait
+         * names it. Saves a read of every partition for each entry when entries come one by one.
+         */
+        boolean quiet;
         /** The partition as read under {@link #readerLease}; null until opened. Outcomes settle it. */
         volatile PartitionLog log;
 

@@ -65,18 +65,21 @@ final class ReaderWait implements AutoCloseable {
     /**
      * Waits up to {@code ms} for a new entry after {@code ids[i]} in partition stream {@code keys[i]},
      * or for a wake.
+     *
+     * @return the streams that have news (empty after a wake or the timeout), or null when the
+     * wait cannot tell which (a cluster's waits): the reader then reads them all
      */
-    void await(List<String> keys, List<String> ids, long ms) throws InterruptedException {
+    List<String> await(List<String> keys, List<String> ids, long ms) throws InterruptedException {
         if (waits != null) {
             waits.await(keys, ids, ms);
-            return;
+            return null;
         }
         Connection c = readConnection(keys.get(0));
         unblockSent.set(false);
         blocked = true;
         try {
             if (wakePending.getAndSet(false) || sequencer.hasReady()) {
-                return;
+                return List.of();
             }
             probe.beforeBlockingRead();
             CommandArguments args = new CommandArguments(Protocol.Command.XREAD).add("COUNT").add(1)
@@ -89,7 +92,7 @@ final class ReaderWait implements AutoCloseable {
             }
             c.setSoTimeout((int) Math.min(Integer.MAX_VALUE, client.connector().socketTimeoutMillis() + ms));
             try {
-                c.executeCommand(args);
+                return streamsOf(c.executeCommand(args));
             } finally {
                 if (c.isConnected()) {
                     c.rollbackTimeout();
@@ -98,12 +101,26 @@ final class ReaderWait implements AutoCloseable {
         } catch (JedisException e) {
             closeReadConnection();
             if (closed.getAsBoolean()) {
-                return;
+                return List.of();
             }
             throw client.unavailable("wait for new entries on " + client.options().stream(), e);
         } finally {
             blocked = false;
         }
+    }
+
+    /** The stream keys of an XREAD reply, [[key, entries], ...]; nil (timeout, unblock) has none. */
+    private static List<String> streamsOf(Object reply) {
+        if (!(reply instanceof List<?> streams)) {
+            return List.of();
+        }
+        List<String> out = new java.util.ArrayList<>(streams.size());
+        for (Object s : streams) {
+            if (s instanceof List<?> one && !one.isEmpty()) {
+                out.add(StreamEntries.text(one.get(0)));
+            }
+        }
+        return out;
     }
 
     private Connection readConnection(String key) {
