@@ -50,12 +50,23 @@ final class PartitionSchedules implements Schedules {
     /** Compare-and-set rounds before a change gives up: each lost round means a firing or another change came first. */
     private static final int CAS_ROUNDS = 20;
     static final long NONE = Long.MAX_VALUE;
+    private static final int PARSED_CACHE = 20_000;
 
     private final StreamClient client;
     private final RedisOptions options;
     private final StreamKeys keys;
     private final TimeSource clock;
     private final Function<WorkflowEvent, String> publish;
+    /**
+     * Parsed definitions by their JSON, for the owner's thread only: parsing a cron expression
+     * costs more than the rest of a firing. Bounded; a changed definition is a new key.
+     */
+    private final Map<String, FireTimes> parsed = new java.util.LinkedHashMap<>(64, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, FireTimes> eldest) {
+            return size() > PARSED_CACHE;
+        }
+    };
 
     PartitionSchedules(StreamClient client, Function<WorkflowEvent, String> publish) {
         this.client = client;
@@ -310,10 +321,14 @@ final class PartitionSchedules implements Schedules {
         if (def == null || state == null) {
             return true; // deleted since the due set was read
         }
-        Schedule s;
+        FireTimes times;
         ScheduleState st;
         try {
-            s = ScheduleJson.read(def);
+            times = parsed.get(def);
+            if (times == null) {
+                times = FireTimes.of(ScheduleJson.read(def));
+                parsed.put(def, times);
+            }
             st = ScheduleState.decode(state);
         } catch (IllegalArgumentException e) {
             log.error("schedule {} in partition {} cannot be read and does not fire; put it again: {}", id, i, e.getMessage());
@@ -322,7 +337,7 @@ final class PartitionSchedules implements Schedules {
             write(i, id, def, state, "", -1);
             return true;
         }
-        FireTimes times = FireTimes.of(s);
+        Schedule s = times.schedule();
         String runningAtStart = st.running();
         Predicate<String> finished = eventId -> eventId == null
                 || (eventId.equals(runningAtStart) && entryFinished(i, read.get(2), read.get(3)));
