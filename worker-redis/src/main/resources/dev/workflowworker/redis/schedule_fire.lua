@@ -3,16 +3,28 @@
 -- which the owner compares with the partition's committed position for the overlap policy).
 -- ARGV: lease value, id, the state the owner computed from, the state after firing, the next due
 -- time in ms (-1 when the schedule has no more), the latest due time among the occurrences, the
--- count of occurrences, then each occurrence's packed wire fields ("length:field" pairs).
+-- count of occurrences, the definition the owner computed from, then each occurrence's packed wire
+-- fields ("length:field" pairs). KEYS[6]: definitions.
 -- Returns -1 (nothing written) unless the lease holds exactly this owner's value; 0 when the
--- state is not the one the owner computed from (a replace or another firing came first: nothing is
--- written, the owner reads again); -2 when an occurrence is not due by Redis TIME (the owner's
--- clock runs ahead: nothing fires early); else 1. Occurrence ids are "<id>:<scheduled ms>", so a
--- firing repeated by a new owner is the same event again, which the partition recognises.
+-- state or the definition is not the one the owner computed from (a replace, a pause or another
+-- firing came first: nothing is written, the owner reads again); -2 when an occurrence is not due
+-- by Redis TIME (the owner's clock runs ahead: nothing fires early); 2 when the owner found no
+-- state (expected state ''): the schedule is gone, and its leftover place in the due set is
+-- removed, or the owner would look at it again at once, forever; else 1. Occurrence ids are
+-- "<id>:<scheduled ms>", so a firing repeated by a new owner is the same event again, which the
+-- partition recognises.
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return -1
 end
-if (redis.call('HGET', KEYS[2], ARGV[2]) or '') ~= ARGV[3] then
+local state = redis.call('HGET', KEYS[2], ARGV[2])
+if ARGV[3] == '' then
+  if state then
+    return 0
+  end
+  redis.call('ZREM', KEYS[3], ARGV[2])
+  return 2
+end
+if (state or '') ~= ARGV[3] or (redis.call('HGET', KEYS[6], ARGV[2]) or '') ~= ARGV[8] then
   return 0
 end
 local t = redis.call('TIME')
@@ -23,7 +35,7 @@ end
 --@include packed_fields
 local count = tonumber(ARGV[7])
 local last
-for k = 8, 7 + count do
+for k = 9, 8 + count do
   local fields = unpack_fields(ARGV[k])
   last = redis.call('XADD', KEYS[4], '*', unpack(fields))
 end

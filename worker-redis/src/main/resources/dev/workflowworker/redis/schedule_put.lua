@@ -4,10 +4,11 @@
 -- ARGV: id, definition, expected state ('' when creating; else the state the caller read, so a
 -- replace that keeps the schedule's place cannot overwrite a firing that happened meanwhile),
 -- state to write ('' to keep the stored one), due time in ms (-1: not due, paused or ended),
--- wake channel, partition number.
--- Returns 1, or 0 when the stored state is not the expected one (the caller reads again).
-local stored = redis.call('HGET', KEYS[2], ARGV[1]) or ''
-if stored ~= ARGV[3] then
+-- wake channel, partition number, expected definition ('' when creating; else the one the caller
+-- read: a pause computed from an old definition must not undo a replace that left the state as it
+-- was).
+-- Returns 1, or 0 when the stored state or definition is not the expected one (the caller reads again).
+if (redis.call('HGET', KEYS[2], ARGV[1]) or '') ~= ARGV[3] or (redis.call('HGET', KEYS[1], ARGV[1]) or '') ~= ARGV[8] then
   return 0
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])

@@ -247,30 +247,39 @@ class TimeScriptsTest {
     private static final String DUE = "{s#0}:sched:due";
     private static final String RUNS = "{s#0}:sched:run";
 
-    private static Object put(RedisClient c, String id, String def, String expected, String state, long due) {
+    private static Object put(RedisClient c, String id, String def, String expected, String expectedDef, String state,
+                              long due) {
         return c.eval(script("schedule_put.lua"), List.of(DEFS, STATES, DUE),
-                List.of(id, def, expected, state, Long.toString(due), WAKE, "0"));
+                List.of(id, def, expected, state, Long.toString(due), WAKE, "0", expectedDef));
     }
 
     private static Object fire(RedisClient c, String lease, String id, String from, String to, long nextDue,
                                long latestDue, String... occurrences) {
+        return fireFrom(c, lease, id, from, "{}", to, nextDue, latestDue, occurrences);
+    }
+
+    private static Object fireFrom(RedisClient c, String lease, String id, String from, String def, String to,
+                                   long nextDue, long latestDue, String... occurrences) {
         List<String> args = new ArrayList<>(List.of(lease, id, from, to, Long.toString(nextDue), Long.toString(latestDue),
-                Integer.toString(occurrences.length)));
+                Integer.toString(occurrences.length), def));
         for (String o : occurrences) {
             args.add(pack(entry(o)));
         }
-        return c.eval(script("schedule_fire.lua"), List.of(LEASE, STATES, DUE, STREAM, RUNS), args);
+        return c.eval(script("schedule_fire.lua"), List.of(LEASE, STATES, DUE, STREAM, RUNS, DEFS), args);
     }
 
     @Test
     void aReplaceKeepsItsPlaceOnlyIfNothingFiredMeanwhile(RedisServer redis) {
         try (RedisClient c = redis.client()) {
-            assertEquals(1L, put(c, "s", "{v1}", "", "next=60000", 60_000));
-            assertEquals(0L, put(c, "s", "{v1}", "", "next=1", 1), "creating over an existing schedule is refused");
-            assertEquals(1L, put(c, "s", "{v2}", "next=60000", "", 60_000), "kept its state");
+            assertEquals(1L, put(c, "s", "{v1}", "", "", "next=60000", 60_000));
+            assertEquals(0L, put(c, "s", "{v1}", "", "", "next=1", 1), "creating over an existing schedule is refused");
+            assertEquals(1L, put(c, "s", "{v2}", "next=60000", "{v1}", "", 60_000), "kept its state");
             assertEquals("{v2}", c.hget(DEFS, "s"));
             assertEquals("next=60000", c.hget(STATES, "s"));
-            assertEquals(1L, put(c, "s", "{v2, paused}", "next=60000", "", -1));
+            assertEquals(0L, put(c, "s", "{v1, paused}", "next=60000", "{v1}", "", -1),
+                    "a pause computed from the replaced definition does not undo the replace, though the state is the same");
+            assertEquals("{v2}", c.hget(DEFS, "s"));
+            assertEquals(1L, put(c, "s", "{v2, paused}", "next=60000", "{v2}", "", -1));
             assertNull(c.zscore(DUE, "s"), "paused: not due");
             c.hset(RUNS, "s", "1-0");
             assertEquals("next=60000", c.eval(script("schedule_delete.lua"), List.of(DEFS, STATES, DUE, RUNS), List.of("s")),
@@ -285,8 +294,10 @@ class TimeScriptsTest {
     void anOccurrenceFiresOncePerStateByTheLeaseHolderAndNeverEarly(RedisServer redis) {
         try (RedisClient c = redis.client()) {
             c.set(LEASE, "owner");
-            put(c, "s", "{}", "", "next=1000", 1000);
+            put(c, "s", "{}", "", "", "next=1000", 1000);
             assertEquals(-1L, fire(c, "stale", "s", "next=1000", "next=2000", 2000, 1000, "s:1000"));
+            assertEquals(0L, fireFrom(c, "owner", "s", "next=1000", "{old}", "next=2000", 2000, 1000, "s:1000"),
+                    "computed from another definition (a pause, a replace that kept the state): nothing fires");
             assertEquals(-2L, fire(c, "owner", "s", "next=1000", "next=2000", 2000, Long.MAX_VALUE / 2, "s:1000"),
                     "due later by Redis time: nothing fires early");
             assertEquals(1L, fire(c, "owner", "s", "next=1000", "next=2000", 2000, 1000, "s:1000"));
@@ -299,6 +310,23 @@ class TimeScriptsTest {
             assertEquals(c.xrange(STREAM, (StreamEntryID) null, null).get(2).getID().toString(), c.hget(RUNS, "s"),
                     "the stream id of the last occurrence, for the overlap policy");
             assertNull(c.zscore(DUE, "s"));
+        }
+    }
+
+    @Test
+    void aPlaceInTheDueSetWithoutAScheduleIsRemovedByTheOwnerOnly(RedisServer redis) {
+        try (RedisClient c = redis.client()) {
+            c.set(LEASE, "owner");
+            c.zadd(DUE, 1, "orphan");
+            assertEquals(-1L, fireFrom(c, "stale", "orphan", "", "", "", -1, 0));
+            assertEquals(1.0, c.zscore(DUE, "orphan"));
+            assertEquals(2L, fireFrom(c, "owner", "orphan", "", "", "", -1, 0));
+            assertNull(c.zscore(DUE, "orphan"), "removed, or the owner would look at it again at once, forever");
+            put(c, "s", "{}", "", "", "next=1000", 1000);
+            assertEquals(0L, fireFrom(c, "owner", "s", "", "", "", -1, 0),
+                    "a schedule put since the owner read nothing keeps its place");
+            assertEquals(1000.0, c.zscore(DUE, "s"));
+            assertEquals(0, c.xlen(STREAM));
         }
     }
 }

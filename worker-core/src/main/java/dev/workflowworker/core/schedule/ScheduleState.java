@@ -54,7 +54,10 @@ public final class ScheduleState {
     public void replaced(Schedule old, FireTimes times, long nowMillis) {
         Schedule now = times.schedule();
         if (!sameTiming(old, now)) {
-            next = times.nextAfter(nowMillis);
+            // Never at or before the last fired: the caller's clock may lag the owner's, and an
+            // occurrence earlier than one already fired would run out of order (or, at the same
+            // instant, be taken for the one that ran).
+            next = times.nextAfter(Math.max(nowMillis, lastFired));
         } else if (next == NONE && (now.limit() == 0 || now.limit() > fired)) {
             next = times.nextAfter(Math.max(nowMillis, lastFired));
         }

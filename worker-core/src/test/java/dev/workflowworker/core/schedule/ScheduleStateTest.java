@@ -47,4 +47,18 @@ class ScheduleStateTest {
             assertThrows(IllegalArgumentException.class, () -> ScheduleState.decode(bad), bad);
         }
     }
+
+    @Test
+    void aChangeOfTimingFromALaggingClockNeverGoesBackBeforeTheLastFired() {
+        Schedule s = Schedule.every("s", Duration.ofMinutes(1)).eventType("T").build();
+        FireTimes times = FireTimes.of(s);
+        ScheduleState st = ScheduleState.starting(times, T0);
+        assertEquals(List.of(T0 + 60_000), st.fire(times, T0 + 60_000, id -> true));
+        // Replaced by a process whose clock is five minutes behind the owner's.
+        Schedule faster = Schedule.every("s", Duration.ofSeconds(10)).eventType("T").build();
+        FireTimes fasterTimes = FireTimes.of(faster);
+        st.replaced(s, fasterTimes, T0 - 300_000);
+        assertEquals(T0 + 70_000, st.info(faster).nextFire().toEpochMilli(),
+                "after the last fired, not after the lagging clock's now");
+    }
 }

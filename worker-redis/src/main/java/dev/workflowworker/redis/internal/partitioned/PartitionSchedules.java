@@ -50,6 +50,10 @@ final class PartitionSchedules implements Schedules {
     /** Compare-and-set rounds before a change gives up: each lost round means a firing or another change came first. */
     private static final int CAS_ROUNDS = 20;
     static final long NONE = Long.MAX_VALUE;
+    /** What {@link #fireDue} answers when the lease was found lost. */
+    static final long LOST = Long.MIN_VALUE;
+    /** The latest instant an occurrence may carry (9999-12-31T23:59:59.999Z): its id and headers at their widest. */
+    private static final long WIDEST_MILLIS = 253_402_300_799_999L;
     private static final int PARSED_CACHE = 20_000;
 
     private final StreamClient client;
@@ -81,6 +85,17 @@ final class PartitionSchedules implements Schedules {
         Schedule schedule() {
             return ScheduleJson.read(definition);
         }
+
+        /** {@return the stored definition, or null when it cannot be read (written by a newer version, or damaged)} */
+        Schedule readable() {
+            try {
+                return ScheduleJson.read(definition);
+            } catch (IllegalArgumentException e) {
+                log.warn("schedule definition in partition {} cannot be read and is replaced: {}", partition,
+                        e.getMessage());
+                return null;
+            }
+        }
     }
 
     private int home(Schedule s) {
@@ -93,32 +108,42 @@ final class PartitionSchedules implements Schedules {
     public ScheduleInfo put(Schedule schedule) {
         Objects.requireNonNull(schedule, "schedule");
         client.checkOpen();
-        // An occurrence too large is refused now, not at every firing.
-        client.codec().encode(schedule.occurrence(0, 0), 1);
+        // An occurrence too large is refused now, not at every firing: its id and headers at their widest.
+        client.codec().encode(schedule.occurrence(WIDEST_MILLIS, WIDEST_MILLIS), 1);
         String json = ScheduleJson.write(schedule);
         FireTimes times = FireTimes.of(schedule);
         int home = home(schedule);
         for (int round = 0; round < CAS_ROUNDS; round++) {
             Found f = find(schedule.id());
-            String expected = "";
+            String expectedState = "";
+            String expectedDef = "";
             ScheduleState st;
             long now = clock.wallMillis();
+            Schedule old = f == null ? null : f.readable();
             if (f != null && f.partition != home) {
                 // Its execution id changed: it moves, carrying the state it had at the moment it
                 // left, so the new partition's owner goes on where the old one stopped.
                 String carried = delete(f.partition, schedule.id());
-                st = carried == null ? ScheduleState.starting(times, now) : ScheduleState.decode(carried);
-                if (carried != null) {
-                    st.replaced(f.schedule(), times, now);
+                if (carried == null) {
+                    continue; // another process moved or deleted it first: look again
                 }
-            } else if (f == null) {
+                st = old == null ? ScheduleState.starting(times, now) : ScheduleState.decode(carried);
+                if (old != null) {
+                    st.replaced(old, times, now);
+                }
+            } else if (f == null || old == null) {
                 st = ScheduleState.starting(times, now);
+                if (f != null) {
+                    expectedState = f.state;
+                    expectedDef = f.definition;
+                }
             } else {
                 st = ScheduleState.decode(f.state);
-                st.replaced(f.schedule(), times, now);
-                expected = f.state;
+                st.replaced(old, times, now);
+                expectedState = f.state;
+                expectedDef = f.definition;
             }
-            if (write(home, schedule.id(), json, expected, st.encode(), lookAt(st, times, now))) {
+            if (write(home, schedule.id(), json, expectedState, expectedDef, st.encode(), lookAt(st, times, now))) {
                 return st.info(schedule);
             }
         }
@@ -151,8 +176,15 @@ final class PartitionSchedules implements Schedules {
                 Map<String, String> st = states.get(i).get();
                 for (Map.Entry<String, String> d : defs.get(i).get().entrySet()) {
                     String state = st.get(d.getKey());
-                    if (state != null) {
+                    if (state == null) {
+                        continue;
+                    }
+                    try {
                         out.add(ScheduleState.decode(state).info(ScheduleJson.read(d.getValue())));
+                    } catch (IllegalArgumentException e) {
+                        // One unreadable schedule must not hide the others; put it again to repair it.
+                        log.warn("schedule {} in partition {} cannot be read and is left out of the list: {}",
+                                d.getKey(), i, e.getMessage());
                     }
                 }
             }
@@ -182,7 +214,8 @@ final class PartitionSchedules implements Schedules {
             Schedule s = f.schedule().toBuilder().paused(paused).build();
             FireTimes times = FireTimes.of(s);
             ScheduleState st = ScheduleState.decode(f.state);
-            if (write(f.partition, id, ScheduleJson.write(s), f.state, "", lookAt(st, times, clock.wallMillis()))) {
+            if (write(f.partition, id, ScheduleJson.write(s), f.state, f.definition, "",
+                    lookAt(st, times, clock.wallMillis()))) {
                 return true;
             }
         }
@@ -245,12 +278,17 @@ final class PartitionSchedules implements Schedules {
         });
     }
 
-    private boolean write(int p, String id, String json, String expected, String state, long due) {
+    /**
+     * Writes a schedule if its stored state and definition are still the expected ones ('' for
+     * absent): both, since a replace may leave the state as it was.
+     */
+    private boolean write(int p, String id, String json, String expectedState, String expectedDef, String state,
+                          long due) {
         Object r = client.call("write schedule " + id, () -> client.scripts().schedulePut.eval(client.redis(),
                 List.of(PartitionKeys.schedules(keys, p), PartitionKeys.scheduleStates(keys, p),
                         PartitionKeys.schedulesDue(keys, p)),
-                List.of(id, json, expected, state, Long.toString(due), PartitionKeys.timeWake(options),
-                        Integer.toString(p)), client.waitReplicas(), client.waitMs()));
+                List.of(id, json, expectedState, state, Long.toString(due), PartitionKeys.timeWake(options),
+                        Integer.toString(p), expectedDef), client.waitReplicas(), client.waitMs()));
         return StreamEntries.number(r) == 1;
     }
 
@@ -264,10 +302,11 @@ final class PartitionSchedules implements Schedules {
     }
 
     /** {@return the score in the due set: when the owner must look; -1 when never (paused, ended)} */
-    private static long lookAt(ScheduleState st, FireTimes times, long now) {
+    static long lookAt(ScheduleState st, FireTimes times, long now) {
         long due = st.nextDue(times);
         if (st.buffering() && !times.schedule().paused()) {
-            due = Math.min(due, now + BUFFERED_LOOK_MS);
+            // A buffered occurrence waits even when no other is due (the schedule ended or ran out).
+            return due == FireTimes.NONE ? now + BUFFERED_LOOK_MS : Math.min(due, now + BUFFERED_LOOK_MS);
         }
         return due == FireTimes.NONE ? -1 : due;
     }
@@ -278,7 +317,8 @@ final class PartitionSchedules implements Schedules {
      * Fires the schedules of partition {@code i} due by now, for the holder of lease {@code l}.
      *
      * @param skewMillis Redis TIME minus this process's wall clock: due times are Redis times
-     * @return when the partition's next schedule is due, in this process's wall clock; {@link #NONE} if none is
+     * @return when the partition's next schedule is due, in Redis time; {@link #NONE} if none is;
+     * {@link #LOST} when the lease was found lost
      */
     long fireDue(int i, Lease l, long skewMillis) {
         long now = clock.wallMillis() + skewMillis;
@@ -287,15 +327,15 @@ final class PartitionSchedules implements Schedules {
                         0, FIRE_BATCH));
         for (String id : due) {
             if (!fire(i, l, id, now)) {
-                return NONE; // the lease is not ours any more
+                return LOST;
             }
         }
         if (due.size() == FIRE_BATCH) {
-            return clock.wallMillis(); // more are due: look again at once
+            return now; // more are due: look again at once
         }
         List<Tuple> first = client.call("read the next schedule of partition " + i,
                 () -> client.redis().zrangeWithScores(PartitionKeys.schedulesDue(keys, i), 0, 0));
-        return first.isEmpty() ? NONE : (long) first.get(0).getScore() - skewMillis + 1;
+        return first.isEmpty() ? NONE : (long) first.get(0).getScore();
     }
 
     /** Fires one schedule; {@return false when the lease was found lost} */
@@ -319,46 +359,57 @@ final class PartitionSchedules implements Schedules {
         String def = read.get(0);
         String state = read.get(1);
         if (def == null || state == null) {
-            return true; // deleted since the due set was read
+            // Deleted since the due set was read, or a leftover place in it: the script removes
+            // the place unless a state came meanwhile.
+            return callFire(i, id, List.of(l.value, id, "", "", "-1", "0", "0", "")) != -1;
         }
-        FireTimes times;
-        ScheduleState st;
+        // The occurrence that may still run, judged lazily: only the overlap policy asks.
+        String runs = read.get(2);
+        String committed = read.get(3);
+        List<String> args;
         try {
-            times = parsed.get(def);
+            FireTimes times = parsed.get(def);
             if (times == null) {
                 times = FireTimes.of(ScheduleJson.read(def));
                 parsed.put(def, times);
             }
-            st = ScheduleState.decode(state);
-        } catch (IllegalArgumentException e) {
-            log.error("schedule {} in partition {} cannot be read and does not fire; put it again: {}", id, i, e.getMessage());
+            ScheduleState st = ScheduleState.decode(state);
+            Schedule s = times.schedule();
+            String runningAtStart = st.running();
+            Predicate<String> finished = eventId -> eventId == null
+                    || (eventId.equals(runningAtStart) && entryFinished(i, runs, committed));
+            List<Long> fired = st.fire(times, now, finished);
+            args = new ArrayList<>(8 + fired.size());
+            long latestDue = 0;
+            List<String> packed = new ArrayList<>(fired.size());
+            for (long x : fired) {
+                long dueAt = times.dueAt(x);
+                latestDue = Math.max(latestDue, dueAt);
+                packed.add(PartitionedDelayed.pack(client.codec().encode(s.occurrence(x, dueAt), 1)));
+            }
+            args.addAll(List.of(l.value, id, state, st.encode(), Long.toString(lookAt(st, times, now)),
+                    Long.toString(latestDue), Integer.toString(fired.size()), def));
+            args.addAll(packed);
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            // Unreadable, or an occurrence the codec refuses: it cannot fire, now or later.
+            log.error("schedule {} in partition {} cannot fire and is taken out of the due set; put it again: {}",
+                    id, i, e.getMessage());
             // Out of the due set, or the owner would look at it again at once, forever; only if
-            // its state is still the unreadable one (a put meanwhile wins).
-            write(i, id, def, state, "", -1);
+            // its state and definition are still these (a put meanwhile wins).
+            write(i, id, def, state, def, "", -1);
             return true;
         }
-        Schedule s = times.schedule();
-        String runningAtStart = st.running();
-        Predicate<String> finished = eventId -> eventId == null
-                || (eventId.equals(runningAtStart) && entryFinished(i, read.get(2), read.get(3)));
-        List<Long> fired = st.fire(times, now, finished);
-        List<String> args = new ArrayList<>(7 + fired.size());
-        long latestDue = 0;
-        List<String> packed = new ArrayList<>(fired.size());
-        for (long x : fired) {
-            long dueAt = times.dueAt(x);
-            latestDue = Math.max(latestDue, dueAt);
-            packed.add(PartitionedDelayed.pack(client.codec().encode(s.occurrence(x, dueAt), 1)));
-        }
-        args.addAll(List.of(l.value, id, state, st.encode(), Long.toString(lookAt(st, times, now)),
-                Long.toString(latestDue), Integer.toString(fired.size())));
-        args.addAll(packed);
+        // 0: a change or another firing came first, -2: not due yet by Redis TIME; both are looked at again.
+        return callFire(i, id, args) != -1;
+    }
+
+    private long callFire(int i, String id, List<String> args) {
         Object r = client.call("fire schedule " + id, () -> client.scripts().scheduleFire.eval(client.redis(),
                 List.of(keys.partitionLease(i), PartitionKeys.scheduleStates(keys, i),
-                        PartitionKeys.schedulesDue(keys, i), keys.partitionStream(i), PartitionKeys.scheduleRuns(keys, i)),
+                        PartitionKeys.schedulesDue(keys, i), keys.partitionStream(i), PartitionKeys.scheduleRuns(keys, i),
+                        PartitionKeys.schedules(keys, i)),
                 args, client.waitReplicas(), client.waitMs()));
-        // 0: a change or another firing came first, -2: not due yet by Redis TIME; both are looked at again.
-        return StreamEntries.number(r) != -1;
+        return StreamEntries.number(r);
     }
 
     /**

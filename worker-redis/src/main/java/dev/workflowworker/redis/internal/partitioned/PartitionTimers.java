@@ -21,8 +21,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * came due into the partition's stream and fires the schedules that came due, each in one
  * lease-checked script, then sleeps until the earliest due time it was told of. An insert from any
  * process that becomes a partition's earliest names the partition on a pub/sub channel, which cuts
- * the sleep short; a newly held partition is looked at at once. One thread and one connection per
- * process, whatever the partition count. See docs/ARCHITECTURE.md, "Time".
+ * the sleep short; a newly held partition is looked at at once; and every held partition is
+ * looked at once a second whatever the wakes said, so a lost wake costs at most that second.
+ * Deadlines are kept on the monotonic clock: a wall-clock step neither delays nor hurries a move.
+ * One thread and one connection per process, whatever the partition count. See
+ * docs/ARCHITECTURE.md, "Time".
  */
 final class PartitionTimers implements AutoCloseable {
 
@@ -31,13 +34,18 @@ final class PartitionTimers implements AutoCloseable {
     /** Events moved per script call: bounds how long one call holds Redis up. */
     static final int MOVE_BATCH = 500;
     /**
-     * The longest sleep without news. Pub/sub keeps nothing for a subscriber that is reconnecting,
-     * so a wake lost then costs at most this; it is not the precision, which comes from sleeping
-     * until the due time and from the wakes.
+     * How often every held partition is looked at, news or not. Pub/sub keeps nothing for a
+     * subscriber that is reconnecting, a cluster may drop a message in a failover, and a dead TCP
+     * connection can look alive: a wake lost so costs at most this. It is not the precision,
+     * which comes from sleeping until the due time and from the wakes.
      */
-    private static final long LOOK_AGAIN_MS = 1000;
-    /** The pause after a failed round or subscription, before trying again. */
+    static final long LOOK_AGAIN_MS = 1000;
+    /** A subscription whose PING went unanswered this long is taken for dead and made again. */
+    private static final long PONG_TIMEOUT_MS = 3 * LOOK_AGAIN_MS;
+    /** The pause after a failed look or subscription, before trying again. */
     private static final long RETRY_MS = 200;
+    /** The quietest the log is about failing looks: during an outage every round fails. */
+    private static final long WARN_EVERY_MS = 10_000;
     private static final long NONE = Long.MAX_VALUE;
 
     private final Partitions partitions;
@@ -56,12 +64,19 @@ final class PartitionTimers implements AutoCloseable {
     private boolean anyNamed;
 
     // The loop thread's own state.
-    /** When each held partition next has something due, in this process's wall clock; {@link #NONE} if nothing waits. */
+    /** When each held partition next has something due, on {@link #monoMillis()}; {@link #NONE} if nothing waits. */
     private final long[] nextDue;
     /** The lease each partition was last looked at under: a new one is looked at at once. */
     private final Lease[] lookedUnder;
     /** Redis TIME minus this process's wall clock, from the last move: due times are Redis times. */
     private long skewMillis;
+    /** When every held partition is next looked at, news or not, on {@link #monoMillis()}. */
+    private long nextSweep = Long.MIN_VALUE;
+    /** When the subscription was last pinged and not answered yet, on {@link #monoMillis()}; 0 when answered. */
+    private long pingedAt;
+    private long lastWarn = Long.MIN_VALUE;
+    /** When the subscription last answered a PING, on {@link #monoMillis()}. */
+    private volatile long pongAt;
 
     private final Thread loop;
     private final Thread listener;
@@ -123,13 +138,9 @@ final class PartitionTimers implements AutoCloseable {
             try {
                 until = round();
             } catch (RuntimeException e) {
-                if (closed) {
-                    return;
-                }
-                // The partition that failed is looked at again next round (see round()).
-                log.warn("moving due delayed events and firing schedules failed; trying again in {} ms: {}",
-                        RETRY_MS, e.toString());
-                until = clock.wallMillis() + RETRY_MS;
+                // round() contains each partition's failure; this is a bug, and the loop must live on.
+                log.error("the timers' round failed; trying again in {} ms", RETRY_MS, e);
+                until = monoMillis() + RETRY_MS;
             }
             try {
                 sleepUntil(until);
@@ -139,11 +150,21 @@ final class PartitionTimers implements AutoCloseable {
         }
     }
 
-    /** Looks at each held partition that was named, is new, or has something due; {@return when to look again} */
+    /**
+     * Looks at each held partition that was named, is new, has something due or whose second
+     * came; {@return when to look again, on {@link #monoMillis()}}
+     */
     private long round() {
         boolean[] marked = takeNamed();
-        long now = clock.wallMillis();
-        long until = now + LOOK_AGAIN_MS;
+        long now = monoMillis();
+        boolean sweep = now >= nextSweep;
+        if (sweep) {
+            nextSweep = now + LOOK_AGAIN_MS;
+            checkSubscription(now);
+        }
+        long until = nextSweep;
+        RuntimeException failed = null;
+        int failures = 0;
         for (int i = 0; i < count && !closed; i++) {
             Lease l = partitions.heldLease(i);
             if (l == null) {
@@ -151,35 +172,118 @@ final class PartitionTimers implements AutoCloseable {
                 nextDue[i] = NONE;
                 continue;
             }
-            if (marked[i] || lookedUnder[i] != l || nextDue[i] <= now) {
-                lookedUnder[i] = null; // looked at again next round if this one fails
-                nextDue[i] = Math.min(moveDue(i, l), schedules.fireDue(i, l, skewMillis));
-                lookedUnder[i] = l;
+            if (sweep || marked[i] || lookedUnder[i] != l || nextDue[i] <= now) {
+                // One partition failing (a script error, a node away) does not hold up the others:
+                // it alone is looked at again after a pause.
+                lookedUnder[i] = null;
+                try {
+                    nextDue[i] = look(i, l);
+                    lookedUnder[i] = l;
+                } catch (RuntimeException e) {
+                    failed = failed == null ? e : failed;
+                    failures++;
+                    nextDue[i] = monoMillis() + RETRY_MS;
+                }
             }
             until = Math.min(until, nextDue[i]);
+        }
+        if (failed != null && !closed) {
+            warn(failures, failed);
         }
         return until;
     }
 
-    /** Moves partition {@code i}'s due delayed events into its stream; {@return when the next is due, local time} */
+    /** Moves one batch of due delayed events and fires due schedules; {@return when to look again, on {@link #monoMillis()}} */
+    private long look(int i, Lease l) {
+        long move = moveDue(i, l);
+        if (move == LOST) {
+            return NONE; // the lease is not ours any more: the ownership rounds find out
+        }
+        long fire = schedules.fireDue(i, l, skewMillis);
+        if (fire == PartitionSchedules.LOST) {
+            return NONE;
+        }
+        return Math.min(move, toMono(fire));
+    }
+
+    private void warn(int failures, RuntimeException e) {
+        long now = monoMillis();
+        if (now - lastWarn >= WARN_EVERY_MS) {
+            lastWarn = now;
+            log.warn("moving due delayed events and firing schedules failed in {} partition(s); each is tried again "
+                    + "in {} ms: {}", failures, RETRY_MS, e.toString());
+        } else {
+            log.debug("moving due delayed events and firing schedules failed in {} partition(s): {}", failures, e.toString());
+        }
+    }
+
+    private static final long LOST = Long.MIN_VALUE;
+
+    /**
+     * Moves one batch of partition {@code i}'s due delayed events into its stream; {@return when
+     * to look again, on {@link #monoMillis()}: at once when the batch was full, so the other
+     * partitions get their turn in between; {@link #LOST} when the lease is not ours}
+     */
     private long moveDue(int i, Lease l) {
         List<String> scriptKeys = List.of(keys.partitionLease(i), PartitionKeys.delayed(keys, i),
                 PartitionKeys.delayedEntries(keys, i), keys.partitionStream(i));
         List<String> args = List.of(l.value, Integer.toString(MOVE_BATCH));
-        while (true) {
-            List<?> r = (List<?>) client.call("move due delayed events of partition " + i,
-                    () -> client.scripts().delayedMove.eval(client.redis(), scriptKeys, args,
-                            client.waitReplicas(), client.waitMs()));
-            long moved = StreamEntries.number(r.get(0));
-            if (moved < 0) {
-                return NONE; // the lease is not ours any more: the ownership rounds find out
-            }
-            long redisNext = StreamEntries.number(r.get(1));
-            skewMillis = StreamEntries.number(r.get(2)) - clock.wallMillis();
-            if (moved < MOVE_BATCH) {
-                // A millisecond late rather than early: early, the script finds nothing due yet and
-                // the loop asks again at once.
-                return redisNext < 0 ? NONE : redisNext - skewMillis + 1;
+        List<?> r = (List<?>) client.call("move due delayed events of partition " + i,
+                () -> client.scripts().delayedMove.eval(client.redis(), scriptKeys, args,
+                        client.waitReplicas(), client.waitMs()));
+        long moved = StreamEntries.number(r.get(0));
+        if (moved < 0) {
+            return LOST;
+        }
+        long redisNext = StreamEntries.number(r.get(1));
+        skewMillis = StreamEntries.number(r.get(2)) - clock.wallMillis();
+        if (moved >= MOVE_BATCH) {
+            return monoMillis();
+        }
+        return redisNext < 0 ? NONE : toMono(redisNext);
+    }
+
+    /**
+     * A Redis time as a deadline on this process's monotonic clock, through the skew just
+     * measured. A millisecond late rather than early: early, the script finds nothing due yet and
+     * the loop asks again at once.
+     */
+    private long toMono(long redisMillis) {
+        if (redisMillis == PartitionSchedules.NONE) {
+            return NONE;
+        }
+        long wait = redisMillis - (clock.wallMillis() + skewMillis);
+        return monoMillis() + Math.max(0, wait) + 1;
+    }
+
+    private long monoMillis() {
+        return TimeUnit.NANOSECONDS.toMillis(clock.nanoTime());
+    }
+
+    /**
+     * Pings the subscription, and makes it again when the last PING went unanswered: a connection
+     * whose peer vanished without a reset would otherwise look subscribed forever.
+     */
+    private void checkSubscription(long now) {
+        JedisPubSub sub = subscription;
+        if (sub == null || !sub.isSubscribed()) {
+            pingedAt = 0;
+            return;
+        }
+        if (pingedAt != 0 && pongAt < pingedAt && now - pingedAt > PONG_TIMEOUT_MS) {
+            log.warn("the wake subscription on {} did not answer a PING in {} ms; subscribing again", channel,
+                    PONG_TIMEOUT_MS);
+            pingedAt = 0;
+            closeQuietly(subscriber);
+            return;
+        }
+        if (pingedAt == 0 || pongAt >= pingedAt) {
+            try {
+                pingedAt = now;
+                sub.ping();
+            } catch (RuntimeException e) {
+                log.debug("pinging the wake subscription failed: {}", e.toString());
+                closeQuietly(subscriber);
             }
         }
     }
@@ -196,11 +300,11 @@ final class PartitionTimers implements AutoCloseable {
         }
     }
 
-    private void sleepUntil(long wallMillis) throws InterruptedException {
+    private void sleepUntil(long monoDeadline) throws InterruptedException {
         lock.lock();
         try {
             long ms;
-            while (!closed && !anyNamed && (ms = wallMillis - clock.wallMillis()) > 0) {
+            while (!closed && !anyNamed && (ms = monoDeadline - monoMillis()) > 0) {
                 news.await(ms, TimeUnit.MILLISECONDS);
             }
         } finally {
@@ -218,7 +322,17 @@ final class PartitionTimers implements AutoCloseable {
                 JedisPubSub sub = new JedisPubSub() {
                     @Override
                     public void onSubscribe(String ch, int subscribed) {
+                        if (closed) {
+                            unsubscribe(); // closed while subscribing: close() found no subscription to end
+                            return;
+                        }
+                        pongAt = monoMillis();
                         wakeAll();
+                    }
+
+                    @Override
+                    public void onPong(String pattern) {
+                        pongAt = monoMillis();
                     }
 
                     @Override
@@ -243,13 +357,7 @@ final class PartitionTimers implements AutoCloseable {
             } finally {
                 subscription = null;
                 subscriber = null;
-                if (c != null) {
-                    try {
-                        c.close();
-                    } catch (RuntimeException e) {
-                        log.debug("closing the wake connection failed: {}", e.toString());
-                    }
-                }
+                closeQuietly(c);
             }
             try {
                 // Not sleepUntil: a pending wake would cut every pause short while Redis is away.
@@ -260,6 +368,17 @@ final class PartitionTimers implements AutoCloseable {
         }
     }
 
+    private static void closeQuietly(Connection c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (RuntimeException e) {
+                log.debug("closing the wake connection failed: {}", e.toString());
+            }
+        }
+    }
+
+    /** Stops both threads; waits for them a bounded time, since a Redis call in flight ends only with its timeout. */
     @Override
     public void close() {
         closed = true;
@@ -277,15 +396,19 @@ final class PartitionTimers implements AutoCloseable {
                 log.debug("unsubscribing from wakes failed: {}", e.toString());
             }
         }
-        Connection c = subscriber;
-        if (c != null) {
-            try {
-                c.close();
-            } catch (RuntimeException e) {
-                log.debug("closing the wake connection failed: {}", e.toString());
-            }
-        }
+        closeQuietly(subscriber);
         loop.interrupt();
         listener.interrupt();
+        try {
+            loop.join(CLOSE_WAIT_MS);
+            listener.join(CLOSE_WAIT_MS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (loop.isAlive() || listener.isAlive()) {
+            log.debug("a timers thread still runs {} ms after close; it ends with its Redis call", CLOSE_WAIT_MS);
+        }
     }
+
+    private static final long CLOSE_WAIT_MS = 2000;
 }
