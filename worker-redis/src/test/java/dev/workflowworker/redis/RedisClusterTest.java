@@ -1,10 +1,12 @@
 package dev.workflowworker.redis;
 
+import dev.workflowworker.api.DelayedEvents;
 import dev.workflowworker.api.EventContext;
 import dev.workflowworker.api.PermanentWorkflowException;
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.core.ActionRuntime;
 import dev.workflowworker.core.WorkerService;
+import dev.workflowworker.core.schedule.Schedule;
 import dev.workflowworker.core.testing.Await;
 import dev.workflowworker.redis.testsupport.SpawnedRedisCluster;
 import dev.workflowworker.redis.testsupport.SpawnedRedisServer;
@@ -17,6 +19,7 @@ import redis.clients.jedis.RedisClusterClient;
 import redis.clients.jedis.util.JedisClusterCRC16;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -26,6 +29,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -371,5 +375,72 @@ class RedisClusterTest {
                 java.util.concurrent.TimeUnit.MILLISECONDS.sleep(100);
             }
         }
+    }
+
+    @Test
+    void delayedEventsAndASchedulePartitionedOverTheMastersRunOnceEachInOrderAndNotEarly() throws Exception {
+        RedisOptions options = cluster.options().stream("cluster:time").partitions(8)
+                .partitionLeaseTtl(Duration.ofSeconds(2)).build();
+        // Per execution id, the event ids in handler start order; per event id, start and due time.
+        ConcurrentHashMap<String, List<String>> order = new ConcurrentHashMap<>();
+        ConcurrentHashMap<String, long[]> started = new ConcurrentHashMap<>();
+        List<WorkerService> time = new ArrayList<>();
+        for (int n = 0; n < 2; n++) {
+            WorkerService s = WorkerService.builder().transport(RedisEventTransport.create(options))
+                    .runtime(ActionRuntime.builder().on("STEP", ctx -> {
+                        String due = ctx.event().headers().get(DelayedEvents.DUE_AT_HEADER);
+                        started.merge(ctx.event().eventId(), new long[]{System.currentTimeMillis(),
+                                due == null ? -1 : Instant.parse(due).toEpochMilli(), 1}, (a, b) -> {
+                                    a[2]++;
+                                    return a;
+                                });
+                        List<String> l = order.computeIfAbsent(ctx.event().executionId(), k -> new ArrayList<>());
+                        synchronized (l) {
+                            l.add(ctx.event().eventId());
+                        }
+                    }).build())
+                    .workerCount(2).pollInterval(Duration.ofMillis(200)).build();
+            services.add(s);
+            time.add(s);
+            s.start();
+        }
+        DelayedEvents delayed = time.get(0).delayed().orElseThrow();
+        List<String> expectedRun = new ArrayList<>();
+        for (int e = 0; e < 12; e++) {
+            for (int i = 0; i < 3; i++) {
+                String id = "d" + e + "-" + i;
+                delayed.publishAfter(WorkflowEvent.builder("STEP").eventId(id).executionId("texec-" + e).build(),
+                        Duration.ofMillis(300 + 300L * i));
+                expectedRun.add(id);
+            }
+        }
+        // Cancel and reschedule from the other process: they find the event wherever its partition lives.
+        DelayedEvents other = time.get(1).delayed().orElseThrow();
+        assertTrue(other.cancel("d3-2"));
+        expectedRun.remove("d3-2");
+        assertFalse(other.cancel("d3-2"));
+        assertTrue(other.reschedule("d4-0", Instant.now().plusMillis(1200)));
+        time.get(1).schedules().orElseThrow().put(Schedule.every("tick", Duration.ofSeconds(1)).eventType("STEP")
+                .executionId("texec-s").limit(3).build());
+
+        Await.until(Duration.ofSeconds(30), () -> started.keySet().containsAll(expectedRun)
+                        && order.getOrDefault("texec-s", List.of()).size() == 3,
+                () -> "ran " + started.keySet().size() + " of " + expectedRun.size() + " delayed, and "
+                        + order.get("texec-s"));
+        assertFalse(started.containsKey("d3-2"), "cancelled, and ran");
+        for (String id : expectedRun) {
+            long[] at = started.get(id);
+            assertEquals(1, at[2], id + " ran more than once");
+            assertTrue(at[0] >= at[1], id + " started " + (at[1] - at[0]) + " ms before its due time");
+        }
+        for (int e = 0; e < 12; e++) {
+            List<String> l = order.get("texec-" + e);
+            List<String> sorted = new ArrayList<>(l);
+            sorted.sort(java.util.Comparator.comparingLong(id -> started.get(id)[1]));
+            assertEquals(sorted, l, "texec-" + e + " ran in due order");
+        }
+        List<String> ticks = order.get("texec-s");
+        assertEquals(3, new java.util.HashSet<>(ticks).size(), "three distinct occurrences: " + ticks);
+        assertEquals(0, delayed.waiting());
     }
 }
