@@ -314,7 +314,9 @@ final class PartitionSchedules implements Schedules {
     // ---- the owner's side
 
     /**
-     * Fires the schedules of partition {@code i} due by now, for the holder of lease {@code l}.
+     * Fires the schedules of partition {@code i} due by now, for the holder of lease {@code l}: the
+     * due batch is read in one pipelined round trip and fired in another, each schedule's firing
+     * its own compare-and-set, so occurrences due together reach the stream together.
      *
      * @param skewMillis Redis TIME minus this process's wall clock: due times are Redis times
      * @return when the partition's next schedule is due, in Redis time; {@link #NONE} if none is;
@@ -325,9 +327,28 @@ final class PartitionSchedules implements Schedules {
         List<String> due = client.call("read due schedules of partition " + i,
                 () -> client.redis().zrangeByScore(PartitionKeys.schedulesDue(keys, i), Double.NEGATIVE_INFINITY, now,
                         0, FIRE_BATCH));
-        for (String id : due) {
-            if (!fire(i, l, id, now)) {
-                return LOST;
+        if (!due.isEmpty()) {
+            List<String> read = readAll(i, due);
+            String committed = read.get(3 * due.size());
+            List<List<String>> calls = new ArrayList<>(due.size());
+            for (int k = 0; k < due.size(); k++) {
+                List<String> args = fireArgs(i, l, due.get(k), now, read.get(3 * k), read.get(3 * k + 1),
+                        read.get(3 * k + 2), committed);
+                if (args != null) {
+                    calls.add(args);
+                }
+            }
+            if (!calls.isEmpty()) {
+                List<Object> r = client.call("fire schedules of partition " + i,
+                        () -> client.scripts().scheduleFire.evalAll(client.redis(), calls.size(),
+                                k -> fireKeys(i), calls::get, client.waitReplicas(), client.waitMs()));
+                // 0: a change or another firing came first, -2: not due yet by Redis TIME; both are
+                // looked at again. -1: the lease is not ours.
+                for (Object x : r) {
+                    if (StreamEntries.number(x) == -1) {
+                        return LOST;
+                    }
+                }
             }
         }
         if (due.size() == FIRE_BATCH) {
@@ -338,35 +359,46 @@ final class PartitionSchedules implements Schedules {
         return first.isEmpty() ? NONE : (long) first.get(0).getScore();
     }
 
-    /** Fires one schedule; {@return false when the lease was found lost} */
-    private boolean fire(int i, Lease l, String id, long now) {
-        // Definition, state, last occurrence's entry, committed position: one round trip, one slot.
-        List<String> read = client.call("read schedule " + id, () -> {
-            List<Response<String>> r = new ArrayList<>(4);
+    /**
+     * Each schedule's definition, state and last occurrence's entry, then the partition's
+     * committed position: one round trip, one slot.
+     */
+    private List<String> readAll(int i, List<String> ids) {
+        return client.call("read due schedules of partition " + i, () -> {
+            List<Response<String>> r = new ArrayList<>(3 * ids.size() + 1);
             try (AbstractPipeline p = Topology.pipeline(client.redis())) {
-                r.add(p.hget(PartitionKeys.schedules(keys, i), id));
-                r.add(p.hget(PartitionKeys.scheduleStates(keys, i), id));
-                r.add(p.hget(PartitionKeys.scheduleRuns(keys, i), id));
+                for (String id : ids) {
+                    r.add(p.hget(PartitionKeys.schedules(keys, i), id));
+                    r.add(p.hget(PartitionKeys.scheduleStates(keys, i), id));
+                    r.add(p.hget(PartitionKeys.scheduleRuns(keys, i), id));
+                }
                 r.add(p.hget(PartitionKeys.log(keys, i), "c"));
                 p.sync();
             }
-            List<String> out = new ArrayList<>(4);
+            List<String> out = new ArrayList<>(r.size());
             for (Response<String> x : r) {
                 out.add(x.get());
             }
             return out;
         });
-        String def = read.get(0);
-        String state = read.get(1);
+    }
+
+    private List<String> fireKeys(int i) {
+        return List.of(keys.partitionLease(i), PartitionKeys.scheduleStates(keys, i), PartitionKeys.schedulesDue(keys, i),
+                keys.partitionStream(i), PartitionKeys.scheduleRuns(keys, i), PartitionKeys.schedules(keys, i));
+    }
+
+    /**
+     * What one schedule's firing sends: the occurrences one look decides and the state after
+     * them; {@return null when the schedule cannot fire and was taken out of the due set}
+     */
+    private List<String> fireArgs(int i, Lease l, String id, long now, String def, String state, String runs,
+                                  String committed) {
         if (def == null || state == null) {
             // Deleted since the due set was read, or a leftover place in it: the script removes
             // the place unless a state came meanwhile.
-            return callFire(i, id, List.of(l.value, id, "", "", "-1", "0", "0", "")) != -1;
+            return List.of(l.value, id, "", "", "-1", "0", "0", "");
         }
-        // The occurrence that may still run, judged lazily: only the overlap policy asks.
-        String runs = read.get(2);
-        String committed = read.get(3);
-        List<String> args;
         try {
             FireTimes times = parsed.get(def);
             if (times == null) {
@@ -376,10 +408,11 @@ final class PartitionSchedules implements Schedules {
             ScheduleState st = ScheduleState.decode(state);
             Schedule s = times.schedule();
             String runningAtStart = st.running();
+            // Whether the last occurrence finished is asked only by the overlap policy.
             Predicate<String> finished = eventId -> eventId == null
                     || (eventId.equals(runningAtStart) && entryFinished(i, runs, committed));
             List<Long> fired = st.fire(times, now, finished);
-            args = new ArrayList<>(8 + fired.size());
+            List<String> args = new ArrayList<>(8 + fired.size());
             long latestDue = 0;
             List<String> packed = new ArrayList<>(fired.size());
             for (long x : fired) {
@@ -390,6 +423,7 @@ final class PartitionSchedules implements Schedules {
             args.addAll(List.of(l.value, id, state, st.encode(), Long.toString(lookAt(st, times, now)),
                     Long.toString(latestDue), Integer.toString(fired.size()), def));
             args.addAll(packed);
+            return args;
         } catch (IllegalArgumentException | IllegalStateException e) {
             // Unreadable, or an occurrence the codec refuses: it cannot fire, now or later.
             log.error("schedule {} in partition {} cannot fire and is taken out of the due set; put it again: {}",
@@ -397,19 +431,8 @@ final class PartitionSchedules implements Schedules {
             // Out of the due set, or the owner would look at it again at once, forever; only if
             // its state and definition are still these (a put meanwhile wins).
             write(i, id, def, state, def, "", -1);
-            return true;
+            return null;
         }
-        // 0: a change or another firing came first, -2: not due yet by Redis TIME; both are looked at again.
-        return callFire(i, id, args) != -1;
-    }
-
-    private long callFire(int i, String id, List<String> args) {
-        Object r = client.call("fire schedule " + id, () -> client.scripts().scheduleFire.eval(client.redis(),
-                List.of(keys.partitionLease(i), PartitionKeys.scheduleStates(keys, i),
-                        PartitionKeys.schedulesDue(keys, i), keys.partitionStream(i), PartitionKeys.scheduleRuns(keys, i),
-                        PartitionKeys.schedules(keys, i)),
-                args, client.waitReplicas(), client.waitMs()));
-        return StreamEntries.number(r);
     }
 
     /**
