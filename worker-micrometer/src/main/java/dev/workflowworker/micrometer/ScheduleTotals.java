@@ -18,8 +18,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class ScheduleTotals {
 
-    /** How long one reading serves; shorter than any usual scrape interval. */
-    static final long REFRESH_NANOS = TimeUnit.SECONDS.toNanos(10);
+    /** How long one reading serves: on Redis, list() of 10,000 schedules took 1.4-2.2 s on a busy 2-core machine. */
+    static final long REFRESH_NANOS = TimeUnit.SECONDS.toNanos(60);
 
     /** Totals over the schedules that exist at the reading; NaN when there are none to read. */
     record Snapshot(double active, double paused, double fired, double skipped) {
