@@ -12,6 +12,11 @@ import dev.workflowworker.core.memory.InMemoryEventTransport;
 import dev.workflowworker.core.schedule.Schedule;
 import dev.workflowworker.core.schedule.Schedules;
 import dev.workflowworker.core.testing.Await;
+import dev.workflowworker.core.testing.FakeClock;
+import dev.workflowworker.core.schedule.ScheduleInfo;
+import dev.workflowworker.api.spi.EventTransport;
+import io.micrometer.core.instrument.MockClock;
+import io.micrometer.core.instrument.simple.SimpleConfig;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -24,6 +29,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
@@ -300,5 +306,87 @@ class WorkflowWorkerMetricsTest {
                 () -> "lateness recorded: delayed " + delayedLateness.count() + ", schedule " + scheduleLateness.count());
         assertEquals(1.0, gauge(registry, WorkflowWorkerMetrics.DELAYED_WAITING), "the one due in an hour");
         assertTrue(delayedLateness.max(TimeUnit.MILLISECONDS) < WAIT.toMillis());
+    }
+
+    @Test
+    void startsLaterThanLateAfterAreCountedBySource() throws Exception {
+        MockClock clock = new MockClock();
+        clock.add(Duration.ofMillis(Instant.parse("2026-12-06T10:00:00Z").toEpochMilli()));
+        SimpleMeterRegistry registry = new SimpleMeterRegistry(SimpleConfig.DEFAULT, clock);
+        new WorkflowWorkerMetrics(service, Tags.empty(), Duration.ofSeconds(2)).bindTo(registry);
+        service.start();
+        Instant now = Instant.ofEpochMilli(clock.wallTime());
+        // due-at as the transports set it; the registry's clock is "now" for every start
+        publishDue("on-time", now.minusMillis(1500), Map.of());
+        publishDue("late", now.minusSeconds(5), Map.of());
+        publishDue("late-occurrence", now.minusSeconds(3), Map.of(Schedule.SCHEDULE_ID_HEADER, "tick"));
+        publishDue("not-due-at-all", null, Map.of());
+
+        Timer delayed = registry.find(WorkflowWorkerMetrics.LATENESS).tag("source", "delayed").timer();
+        Timer schedule = registry.find(WorkflowWorkerMetrics.LATENESS).tag("source", "schedule").timer();
+        Await.until(WAIT, () -> delayed.count() == 2 && schedule.count() == 1
+                        && count(registry, WorkflowWorkerMetrics.SUCCEEDED) == 4,
+                () -> "started: delayed " + delayed.count() + ", schedule " + schedule.count());
+        assertEquals(1.0, count(registry, WorkflowWorkerMetrics.LATE, "source", "delayed"), "5 s late, not 1.5 s");
+        assertEquals(1.0, count(registry, WorkflowWorkerMetrics.LATE, "source", "schedule"));
+        assertEquals(5000.0, delayed.max(TimeUnit.MILLISECONDS));
+    }
+
+    private void publishDue(String id, Instant due, Map<String, String> headers) {
+        Map<String, String> h = new java.util.HashMap<>(headers);
+        if (due != null) {
+            h.put(DelayedEvents.DUE_AT_HEADER, due.toString());
+        }
+        service.publisher().publish(WorkflowEvent.builder("OK").eventId(id).headers(h).build());
+    }
+
+    @Test
+    void scheduleGaugesSumTheStreamsSchedulesOncePerRefresh() throws Exception {
+        FakeClock time = new FakeClock(Instant.parse("2026-12-06T10:00:00Z"));
+        InMemoryEventTransport t = InMemoryEventTransport.builder().timeSource(time).build();
+        WorkerService s = WorkerService.builder().transport(t)
+                .runtime(ActionRuntime.builder().on("OK", ctx -> { }).build()).build();
+        MockClock clock = new MockClock();
+        SimpleMeterRegistry registry = new SimpleMeterRegistry(SimpleConfig.DEFAULT, clock);
+        new WorkflowWorkerMetrics(s).bindTo(registry);
+        Schedules schedules = s.schedules().orElseThrow();
+        schedules.put(Schedule.every("every-minute", Duration.ofMinutes(1)).eventType("OK").build());
+        schedules.put(Schedule.every("skipping", Duration.ofMinutes(1)).eventType("OK")
+                .misfire(Schedule.Misfire.SKIP).build());
+        schedules.put(Schedule.every("paused", Duration.ofMinutes(1)).eventType("OK").paused(true).build());
+
+        assertEquals(2.0, gauge(registry, WorkflowWorkerMetrics.SCHEDULES, "state", "active"));
+        assertEquals(1.0, gauge(registry, WorkflowWorkerMetrics.SCHEDULES, "state", "paused"));
+        assertEquals(0.0, gauge(registry, WorkflowWorkerMetrics.OCCURRENCES_FIRED));
+        assertEquals(0.0, gauge(registry, WorkflowWorkerMetrics.OCCURRENCES_SKIPPED));
+
+        // an outage of 5 minutes: on the next look FIRE_ONCE fires one for those missed and skips
+        // the rest, SKIP skips them all
+        time.advance(Duration.ofMinutes(5).plusSeconds(30));
+        EventTransport.Consumer c = t.openConsumer("c");
+        c.read(10, Duration.ZERO);
+        long fired = schedules.list().stream().mapToLong(ScheduleInfo::fired).sum();
+        long skipped = schedules.list().stream().mapToLong(ScheduleInfo::skipped).sum();
+        assertTrue(fired > 0 && skipped > 0, "the outage fired some and skipped some: " + schedules.list());
+
+        assertEquals(0.0, gauge(registry, WorkflowWorkerMetrics.OCCURRENCES_FIRED), "read at most every minute");
+        clock.add(Duration.ofSeconds(60));
+        assertEquals(fired, gauge(registry, WorkflowWorkerMetrics.OCCURRENCES_FIRED));
+        assertEquals(skipped, gauge(registry, WorkflowWorkerMetrics.OCCURRENCES_SKIPPED));
+        assertEquals(2.0, gauge(registry, WorkflowWorkerMetrics.SCHEDULES, "state", "active"));
+        s.shutdownNow();
+    }
+
+    @Test
+    void withoutSchedulesTheScheduleGaugesAreNotANumber() {
+        WorkerService s = WorkerService.builder().transport(new dev.workflowworker.core.testing.FlakyTransport(InMemoryEventTransport.create()))
+                .runtime(ActionRuntime.builder().on("OK", ctx -> { }).build()).build();
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        new WorkflowWorkerMetrics(s).bindTo(registry);
+        assertTrue(Double.isNaN(gauge(registry, WorkflowWorkerMetrics.OCCURRENCES_FIRED)));
+        assertTrue(Double.isNaN(gauge(registry, WorkflowWorkerMetrics.SCHEDULES, "state", "active")));
+        assertTrue(Double.isNaN(gauge(registry, WorkflowWorkerMetrics.DELAYED_WAITING)));
+        assertEquals(0.0, count(registry, WorkflowWorkerMetrics.LATE, "source", "schedule"));
+        s.shutdownNow();
     }
 }

@@ -88,6 +88,7 @@ public final class Schedule {
     private final Overlap overlap;
     private final Gap gap;
     private final boolean paused;
+    private final String managedBy;
 
     private Schedule(Builder b) {
         this.id = b.id;
@@ -109,6 +110,7 @@ public final class Schedule {
         this.overlap = b.overlap;
         this.gap = b.gap;
         this.paused = b.paused;
+        this.managedBy = b.managedBy;
     }
 
     /**
@@ -197,6 +199,13 @@ public final class Schedule {
     public boolean paused() { return paused; }
 
     /**
+     * {@return who declared the schedule, or null} A tool that keeps schedules in step with its
+     * own declarations (the Spring Boot starter) marks those it wrote, so that it can later tell
+     * them from schedules others made. Kept with the schedule, never published with its occurrences.
+     */
+    public String managedBy() { return managedBy; }
+
+    /**
      * {@return the event id of the occurrence scheduled at {@code scheduledMillis}}
      *
      * @param scheduledMillis the occurrence's scheduled instant, in epoch millis
@@ -258,6 +267,7 @@ public final class Schedule {
         b.overlap = overlap;
         b.gap = gap;
         b.paused = paused;
+        b.managedBy = managedBy;
         return b;
     }
 
@@ -275,7 +285,7 @@ public final class Schedule {
                 && Objects.equals(tenant, s.tenant) && payload.equals(s.payload) && Objects.equals(start, s.start)
                 && Objects.equals(end, s.end) && jitter.equals(s.jitter) && misfire == s.misfire
                 && misfireThreshold.equals(s.misfireThreshold) && catchUpWindow.equals(s.catchUpWindow)
-                && overlap == s.overlap && gap == s.gap;
+                && overlap == s.overlap && gap == s.gap && Objects.equals(managedBy, s.managedBy);
     }
 
     @Override
@@ -310,6 +320,7 @@ public final class Schedule {
         private Overlap overlap = Overlap.ALLOW;
         private Gap gap = Gap.SHIFT;
         private boolean paused;
+        private String managedBy;
 
         private Builder(String id) {
             this.id = id;
@@ -462,6 +473,14 @@ public final class Schedule {
         public Builder paused(boolean v) { this.paused = v; return this; }
 
         /**
+         * Marks who declared the schedule ({@link Schedule#managedBy()}); null or blank for nobody.
+         *
+         * @param v the value, at most 200 characters
+         * @return this builder
+         */
+        public Builder managedBy(String v) { this.managedBy = v == null || v.isBlank() ? null : v; return this; }
+
+        /**
          * Checks the settings.
          *
          * @return the schedule
@@ -496,6 +515,8 @@ public final class Schedule {
                     where + "catchUpWindow must be zero or positive, was " + catchUpWindow);
             require(overlap != null, where + "overlap must not be null");
             require(gap != null, where + "gap must not be null");
+            require(managedBy == null || managedBy.length() <= 200,
+                    where + "managedBy must be at most 200 characters");
             return new Schedule(this);
         }
 

@@ -54,6 +54,7 @@ public final class ScheduleJson {
         o.put("overlap", s.overlap().name());
         o.put("gap", s.gap().name());
         o.put("paused", s.paused());
+        putIfSet(o, "managedBy", s.managedBy());
         return o.toString();
     }
 
@@ -117,6 +118,7 @@ public final class ScheduleJson {
             b.gap(enumOf(Schedule.Gap.class, o, "gap"));
         }
         b.paused(o.path("paused").asBoolean(false));
+        b.managedBy(text(o, "managedBy"));
         return b.build();
     }
 

@@ -21,12 +21,26 @@ class ScheduleJsonTest {
                 .start(Instant.parse("2027-01-01T00:00:00Z")).end(Instant.parse("2028-01-01T00:00:00Z"))
                 .limit(250).jitter(Duration.ofSeconds(30)).misfire(Schedule.Misfire.FIRE_ALL)
                 .misfireThreshold(Duration.ofSeconds(10)).catchUpWindow(Duration.ofMinutes(90))
-                .overlap(Schedule.Overlap.BUFFER_ONE).gap(Schedule.Gap.SKIP).paused(true).build();
+                .overlap(Schedule.Overlap.BUFFER_ONE).gap(Schedule.Gap.SKIP).paused(true).managedBy("spring:orders").build();
         assertEquals(full, ScheduleJson.read(ScheduleJson.write(full)));
         Schedule minimal = Schedule.every("tick", Duration.ofMinutes(5)).eventType("TICK").build();
         Schedule back = ScheduleJson.read(ScheduleJson.write(minimal));
         assertEquals(minimal, back);
         assertEquals(Duration.ofMinutes(5), back.interval());
+        assertEquals(null, back.managedBy());
+        assertTrue(!ScheduleJson.write(minimal).contains("managedBy"), "absent unless set: older readers see no change");
+    }
+
+    @Test
+    void theManagerMarkIsPartOfTheDefinitionButNotOfTheOccurrence() {
+        Schedule plain = Schedule.every("tick", Duration.ofMinutes(5)).eventType("TICK").build();
+        Schedule marked = plain.toBuilder().managedBy("spring:orders").build();
+        assertTrue(!plain.equals(marked), "a changed mark is a changed definition");
+        assertEquals("spring:orders", marked.toBuilder().paused(true).build().managedBy(), "kept through a pause");
+        assertEquals(plain.occurrence(1000, 1000).headers(), marked.occurrence(1000, 1000).headers());
+        assertEquals(null, plain.toBuilder().managedBy(" ").build().managedBy());
+        assertThrows(IllegalArgumentException.class,
+                () -> plain.toBuilder().managedBy("x".repeat(201)).build());
     }
 
     @Test

@@ -32,12 +32,13 @@ final class HandlerRuntime implements WorkflowRuntime, SmartInitializingSingleto
     }
 
     private final ConfigurableListableBeanFactory beanFactory;
-    private final List<String> requiredEventTypes;
+    /** Event type to the property that requires a handler for it. */
+    private final Map<String, String> requiredEventTypes;
     private volatile ActionRuntime delegate;
 
-    HandlerRuntime(ConfigurableListableBeanFactory beanFactory, List<String> requiredEventTypes) {
+    HandlerRuntime(ConfigurableListableBeanFactory beanFactory, Map<String, String> requiredEventTypes) {
         this.beanFactory = beanFactory;
-        this.requiredEventTypes = List.copyOf(requiredEventTypes);
+        this.requiredEventTypes = new LinkedHashMap<>(requiredEventTypes);
     }
 
     @Override
@@ -92,14 +93,14 @@ final class HandlerRuntime implements WorkflowRuntime, SmartInitializingSingleto
             }
         }
         List<String> missing = new ArrayList<>();
-        for (String type : requiredEventTypes) {
+        requiredEventTypes.forEach((type, property) -> {
             if (!byType.containsKey(type)) {
-                missing.add(type);
+                missing.add(type + " (" + property + ")");
             }
-        }
+        });
         if (!missing.isEmpty()) {
             throw new IllegalStateException("no @WorkflowHandler for event type(s) " + missing
-                    + " listed in workflow.worker.required-event-types; handlers exist for " + byType.keySet());
+                    + "; handlers exist for " + byType.keySet());
         }
         if (byType.isEmpty()) {
             throw new IllegalStateException("no workflow handlers: add a @WorkflowHandler(\"EVENT_TYPE\") method to a bean, "

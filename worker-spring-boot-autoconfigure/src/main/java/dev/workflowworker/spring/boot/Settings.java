@@ -26,7 +26,8 @@ final class Settings {
 
     /** The starter's own properties, which no engine builder method takes. */
     private static final Set<String> NOT_ENGINE_SETTINGS =
-            Set.of("autoStartup", "seedVariables", "requiredEventTypes", "redis", "tracing", "dashboard");
+            Set.of("autoStartup", "seedVariables", "requiredEventTypes", "redis", "tracing", "dashboard",
+                    "schedules", "schedulesPrune", "schedulesOwner");
 
     private Settings() {
     }

@@ -23,7 +23,10 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Primary;
 import org.springframework.core.env.Environment;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Auto-configures a {@link WorkerService} on Redis (when worker-redis is present) from the
@@ -71,14 +74,22 @@ public class WorkflowWorkerAutoConfiguration {
      * singleton exists.
      *
      * @param beanFactory where handlers are looked up
-     * @param properties  the required event types
+     * @param properties  the required event types, and those of the declared schedules
      * @return the runtime
      */
     @Bean
     @ConditionalOnMissingBean(WorkflowRuntime.class)
     public WorkflowRuntime workflowHandlerRuntime(ConfigurableListableBeanFactory beanFactory,
                                                   WorkflowWorkerProperties properties) {
-        return new HandlerRuntime(beanFactory, properties.requiredEventTypes());
+        Map<String, String> required = new LinkedHashMap<>();
+        properties.requiredEventTypes().forEach(t -> required.putIfAbsent(t, "workflow.worker.required-event-types"));
+        // a declared schedule's occurrences come back to this application's workers: a handler must take them
+        new TreeMap<>(properties.schedules() == null ? Map.of() : properties.schedules()).forEach((id, d) -> {
+            if (d.eventType() != null && !d.eventType().isBlank()) {
+                required.putIfAbsent(d.eventType(), "workflow.worker.schedules." + id + ".event-type");
+            }
+        });
+        return new HandlerRuntime(beanFactory, required);
     }
 
     /**
@@ -135,6 +146,22 @@ public class WorkflowWorkerAutoConfiguration {
     @ConditionalOnMissingBean
     public WorkerServiceLifecycle workflowWorkerLifecycle(WorkerService service, WorkflowWorkerProperties properties) {
         return new WorkerServiceLifecycle(service, properties.autoStartup());
+    }
+
+    /**
+     * Creates or updates the schedules declared under {@code workflow.worker.schedules.<id>.*}
+     * when the application is ready; checks them now.
+     *
+     * @param service     the service whose transport keeps them
+     * @param properties  the declarations
+     * @param environment for {@code spring.application.name}
+     * @return the declarations
+     */
+    @Bean
+    @ConditionalOnMissingBean
+    public DeclaredSchedules workflowDeclaredSchedules(WorkerService service, WorkflowWorkerProperties properties,
+                                                       Environment environment) {
+        return new DeclaredSchedules(service, properties, environment);
     }
 
     /**

@@ -3,9 +3,13 @@ package dev.workflowworker.spring.boot;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
+import dev.workflowworker.core.schedule.Schedule;
+
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The {@code workflow.worker.*} properties: every engine setting of {@code WorkerConfig},
@@ -60,6 +64,14 @@ import java.util.List;
  * @param tracing                  Tracing settings, used when OpenTelemetry is on the classpath.
  * @param dashboard                The operator's dashboard, served only when worker-dashboard is present and it is
  *                                 enabled.
+ * @param schedules                Recurring schedules by id, created or updated in the stream when the application is
+ *                                 ready; an unchanged one is not rewritten. See docs/time.md.
+ * @param schedulesPrune           Whether schedules this application declared earlier and no longer declares are
+ *                                 deleted when it is ready; default false: they are left as they are, and logged.
+ * @param schedulesOwner           The name that marks the schedules this application declared (as
+ *                                 "spring:" + the name), so that pruning deletes only its own; default
+ *                                 spring.application.name, else "application". Give each application sharing a
+ *                                 stream its own.
  */
 @ConfigurationProperties(prefix = "workflow.worker")
 public record WorkflowWorkerProperties(
@@ -85,7 +97,10 @@ public record WorkflowWorkerProperties(
         Double degradedFailureRatio,
         @DefaultValue Redis redis,
         @DefaultValue Tracing tracing,
-        @DefaultValue Dashboard dashboard) {
+        @DefaultValue Dashboard dashboard,
+        @DefaultValue Map<String, DeclaredSchedule> schedules,
+        boolean schedulesPrune,
+        String schedulesOwner) {
 
     /**
      * The {@code workflow.worker.redis.*} properties: the settings of {@code RedisOptions}.
@@ -165,6 +180,59 @@ public record WorkflowWorkerProperties(
             // the record's own would show the passwords in logs and failure reports
             return "Redis[" + Settings.describe(this) + "]";
         }
+    }
+
+    /**
+     * One recurring schedule under {@code workflow.worker.schedules.<id>.*}, the id being the map
+     * key (letters, digits and {@code . _ - : /}; write an id with dots or slashes in brackets:
+     * {@code workflow.worker.schedules[sla.report].cron}). Each setting goes to the
+     * {@code Schedule.Builder} method of its name; unset ones keep the library's defaults.
+     *
+     * @param cron             A cron expression: five fields, six with seconds first, or a macro such as @daily.
+     *                         Set this or every.
+     * @param every            A fixed interval, at least 1s, counted from start or the epoch. Set this or cron.
+     * @param zone             The IANA zone cron times are read in, e.g. Europe/Berlin; default UTC.
+     * @param eventType        The type of each occurrence's event; a @WorkflowHandler of this application must
+     *                         handle it.
+     * @param eventName        The name of each occurrence's event.
+     * @param executionId      The execution every occurrence belongs to: occurrences then run in order, one at a
+     *                         time.
+     * @param tenant           The tenant of each occurrence's event.
+     * @param payload          The payload of each occurrence's event (strings, nested maps).
+     * @param start            No occurrence before this instant (ISO-8601, e.g. 2026-01-01T00:00:00Z).
+     * @param end              No occurrence after this instant.
+     * @param limit            How many occurrences fire in all; default 0, no limit.
+     * @param jitter           Each occurrence fires up to this much after its time, the same on every server;
+     *                         default 0.
+     * @param misfire          What happens to occurrences missed while nothing could fire them: FIRE_ONCE
+     *                         (default), FIRE_ALL or SKIP.
+     * @param misfireThreshold How late an occurrence may fire and still count as on time; default 1m.
+     * @param catchUpWindow    How far back FIRE_ALL fires missed occurrences; default 1h.
+     * @param overlap          What happens when an occurrence is due while the previous one runs: ALLOW
+     *                         (default), SKIP or BUFFER_ONE.
+     * @param gap              What a cron time in a spring-forward gap does: SHIFT (default) or SKIP.
+     * @param paused           true pauses the schedule, false resumes it; unset, a new schedule runs and an
+     *                         existing one keeps the state an operator gave it.
+     */
+    public record DeclaredSchedule(
+            String cron,
+            Duration every,
+            String zone,
+            String eventType,
+            String eventName,
+            String executionId,
+            String tenant,
+            Map<String, Object> payload,
+            Instant start,
+            Instant end,
+            Long limit,
+            Duration jitter,
+            Schedule.Misfire misfire,
+            Duration misfireThreshold,
+            Duration catchUpWindow,
+            Schedule.Overlap overlap,
+            Schedule.Gap gap,
+            Boolean paused) {
     }
 
     /**

@@ -229,7 +229,8 @@ class WorkflowWorkerAutoConfigurationTest {
                 .withPropertyValues("workflow.worker.required-event-types=TICKET_CREATED,INVOICE_DUE")
                 .run(context -> {
                     String message = rootMessage(context.getStartupFailure());
-                    assertTrue(message.contains("no @WorkflowHandler for event type(s) [INVOICE_DUE]"), message);
+                    assertTrue(message.contains("no @WorkflowHandler for event type(s) "
+                            + "[INVOICE_DUE (workflow.worker.required-event-types)]"), message);
                     assertTrue(message.contains("TICKET_CREATED"), message);
                 });
     }

@@ -138,7 +138,9 @@ class WorkflowWorkerPropertiesBindingTest {
     /** What the starter reads itself, or what a test of its own covers (the URL and the trust store below). */
     private static final Set<String> COVERED_ELSEWHERE = Set.of("auto-startup", "seed-variables",
             "required-event-types", "redis.url", "redis.trust-store", "redis.trust-store-password",
-            "redis.trust-store-type");
+            "redis.trust-store-type",
+            // DeclaredSchedulesTest
+            "schedules", "schedules-prune", "schedules-owner");
 
     private Object built(org.springframework.context.ApplicationContext context, boolean redis) {
         WorkflowWorkerProperties p = context.getBean(WorkflowWorkerProperties.class);
