@@ -470,7 +470,9 @@ final class TimeCli {
     }
 
     private static String timing(Schedule s) {
-        return s.cron() != null ? "cron '" + s.cron() + "' in " + s.zone().getId() : "every " + s.interval();
+        // UTC is stored as the offset "Z"; an operator reads "UTC".
+        String zone = "Z".equals(s.zone().getId()) ? "UTC" : s.zone().getId();
+        return s.cron() != null ? "cron '" + s.cron() + "' in " + zone : "every " + s.interval();
     }
 
     /** The instant, and the same moment in the schedule's zone when that is not UTC: how cron times read. */

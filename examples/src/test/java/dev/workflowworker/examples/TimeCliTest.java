@@ -177,6 +177,8 @@ class TimeCliTest {
                 assertTrue(missing.err().contains("no schedule sync"), sub + ": " + missing.err());
             }
             assertTrue(firedWhilePaused >= 1, "sync fired before it was paused");
+            Result utc = ok(env, "schedules", "put", "hourly", "--cron", "@hourly", "--type", "SYNC", "--paused");
+            assertTrue(utc.out().contains("timing: cron '@hourly' in UTC\nstate: paused\n"), utc.out());
         }
     }
 
