@@ -1,7 +1,6 @@
 package dev.workflowworker.examples;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.workflowworker.api.DelayedEvents;
 import dev.workflowworker.core.schedule.Schedule;
@@ -13,16 +12,11 @@ import dev.workflowworker.redis.RedisOptions;
 import dev.workflowworker.redis.WorkflowAdmin;
 
 import java.io.PrintStream;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
-import java.time.format.DateTimeParseException;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * {@code admin schedules ...} and {@code admin delayed ...}: the recurring schedules and the
@@ -55,7 +49,6 @@ final class TimeCli {
             "  partitioned stream");
 
     private static final int MAX_NEXT = 1000;
-    private static final Pattern SHORT_DURATION = Pattern.compile("(\\d{1,12})(ms|s|m|h|d)");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** What a command does once the transport is open; its exit code. */
@@ -155,7 +148,7 @@ final class TimeCli {
                 int n = 5;
                 if (!a.isEmpty()) {
                     String v = a.remove(0);
-                    n = count("N", v, MAX_NEXT);
+                    n = TimeArgs.count("N", v, MAX_NEXT);
                 }
                 AdminCli.noMore(a);
                 int count = n;
@@ -209,10 +202,10 @@ final class TimeCli {
         out.printf("end: %s%n", orDash(s.end()));
         out.printf("limit: %s%n", s.limit() == 0 ? "none" : Long.toString(s.limit()));
         out.printf("jitter: %s%n", s.jitter());
-        out.printf("misfire: %s (threshold %s, catch-up window %s)%n", option(s.misfire()), s.misfireThreshold(),
+        out.printf("misfire: %s (threshold %s, catch-up window %s)%n", TimeArgs.option(s.misfire()), s.misfireThreshold(),
                 s.catchUpWindow());
-        out.printf("overlap: %s%n", option(s.overlap()));
-        out.printf("gap: %s%n", option(s.gap()));
+        out.printf("overlap: %s%n", TimeArgs.option(s.overlap()));
+        out.printf("gap: %s%n", TimeArgs.option(s.gap()));
     }
 
     private static int next(Schedules schedules, String id, int n, PrintStream out, PrintStream err) {
@@ -246,7 +239,8 @@ final class TimeCli {
         if (type == null || type.isBlank()) {
             throw new UsageException("schedules put needs --type (the event type each occurrence publishes)");
         }
-        Schedule.Builder b = cron != null ? Schedule.cron(id, cron) : Schedule.every(id, duration("--every", every));
+        Schedule.Builder b = cron != null ? Schedule.cron(id, cron)
+                : Schedule.every(id, TimeArgs.duration("--every", every));
         b.eventType(type);
         String zone = AdminCli.option(a, "--zone");
         if (zone != null) {
@@ -261,43 +255,43 @@ final class TimeCli {
         b.eventName(AdminCli.option(a, "--name"));
         String payload = AdminCli.option(a, "--payload");
         if (payload != null) {
-            b.payload(payload(payload));
+            b.payload(TimeArgs.payload(payload));
         }
         String start = AdminCli.option(a, "--start");
         if (start != null) {
-            b.start(instant("--start", start));
+            b.start(TimeArgs.instant("--start", start));
         }
         String end = AdminCli.option(a, "--end");
         if (end != null) {
-            b.end(instant("--end", end));
+            b.end(TimeArgs.instant("--end", end));
         }
         String limit = AdminCli.option(a, "--limit");
         if (limit != null) {
-            b.limit(count("--limit", limit, Integer.MAX_VALUE));
+            b.limit(TimeArgs.count("--limit", limit, Integer.MAX_VALUE));
         }
         String jitter = AdminCli.option(a, "--jitter");
         if (jitter != null) {
-            b.jitter(duration("--jitter", jitter));
+            b.jitter(TimeArgs.duration("--jitter", jitter));
         }
         String misfire = AdminCli.option(a, "--misfire");
         if (misfire != null) {
-            b.misfire(choice("--misfire", misfire, Schedule.Misfire.class));
+            b.misfire(TimeArgs.choice("--misfire", misfire, Schedule.Misfire.class));
         }
         String threshold = AdminCli.option(a, "--misfire-threshold");
         if (threshold != null) {
-            b.misfireThreshold(duration("--misfire-threshold", threshold));
+            b.misfireThreshold(TimeArgs.duration("--misfire-threshold", threshold));
         }
         String window = AdminCli.option(a, "--catch-up-window");
         if (window != null) {
-            b.catchUpWindow(duration("--catch-up-window", window));
+            b.catchUpWindow(TimeArgs.duration("--catch-up-window", window));
         }
         String overlap = AdminCli.option(a, "--overlap");
         if (overlap != null) {
-            b.overlap(choice("--overlap", overlap, Schedule.Overlap.class));
+            b.overlap(TimeArgs.choice("--overlap", overlap, Schedule.Overlap.class));
         }
         String gap = AdminCli.option(a, "--gap");
         if (gap != null) {
-            b.gap(choice("--gap", gap, Schedule.Gap.class));
+            b.gap(TimeArgs.choice("--gap", gap, Schedule.Gap.class));
         }
         b.paused(a.remove("--paused"));
         AdminCli.noMore(a);
@@ -343,7 +337,7 @@ final class TimeCli {
                 }
                 String when = a.remove(0);
                 AdminCli.noMore(a);
-                Instant at = when(when);
+                Instant at = TimeArgs.when(when);
                 return (t, out, err) -> {
                     if (!delayedOf(t).reschedule(id, at)) {
                         return notWaiting(id, err);
@@ -363,102 +357,6 @@ final class TimeCli {
     private static int notWaiting(String id, PrintStream err) {
         err.println("admin: delayed event " + id + " is not waiting (already due and in the stream, or unknown)");
         return 1;
-    }
-
-    /** An instant as given, or a duration from now on this machine's clock (the SPI takes an instant). */
-    private static Instant when(String v) throws UsageException {
-        try {
-            return Instant.parse(v);
-        } catch (DateTimeParseException notAnInstant) {
-            Duration d = parseDuration(v);
-            if (d == null) {
-                throw new UsageException("WHEN must be an instant (2026-12-24T08:00:00Z) or a duration (PT10M, 10m), "
-                        + "got '" + v + "'");
-            }
-            return Instant.now().plus(d);
-        }
-    }
-
-    // ---- argument parsing ----
-
-    static Duration duration(String name, String v) throws UsageException {
-        Duration d = parseDuration(v);
-        if (d == null) {
-            throw new UsageException(name + " must be a duration such as PT10S, 10s, 5m, 2h or 1d, got '" + v + "'");
-        }
-        return d;
-    }
-
-    /** ISO-8601 or a count with a unit; null when neither, or negative. */
-    private static Duration parseDuration(String v) {
-        Matcher m = SHORT_DURATION.matcher(v);
-        if (m.matches()) {
-            long n = Long.parseLong(m.group(1));
-            return switch (m.group(2)) {
-                case "ms" -> Duration.ofMillis(n);
-                case "s" -> Duration.ofSeconds(n);
-                case "m" -> Duration.ofMinutes(n);
-                case "h" -> Duration.ofHours(n);
-                default -> Duration.ofDays(n);
-            };
-        }
-        try {
-            Duration d = Duration.parse(v);
-            return d.isNegative() ? null : d;
-        } catch (DateTimeParseException e) {
-            return null;
-        }
-    }
-
-    private static Instant instant(String name, String v) throws UsageException {
-        try {
-            return Instant.parse(v);
-        } catch (DateTimeParseException e) {
-            throw new UsageException(name + " must be an instant such as 2026-01-01T00:00:00Z, got '" + v + "'");
-        }
-    }
-
-    private static int count(String name, String v, int max) throws UsageException {
-        try {
-            int n = Integer.parseInt(v);
-            if (n < 1 || n > max) {
-                throw new NumberFormatException();
-            }
-            return n;
-        } catch (NumberFormatException e) {
-            throw new UsageException(name + " must be an integer from 1 to " + max + ", got '" + v + "'");
-        }
-    }
-
-    /** {@code fire-once} for {@code FIRE_ONCE}: the flags' spelling of the enums. */
-    private static <E extends Enum<E>> E choice(String name, String v, Class<E> type) throws UsageException {
-        for (E e : type.getEnumConstants()) {
-            if (option(e).equals(v.toLowerCase(Locale.ROOT))) {
-                return e;
-            }
-        }
-        StringBuilder allowed = new StringBuilder();
-        for (E e : type.getEnumConstants()) {
-            allowed.append(allowed.length() == 0 ? "" : ", ").append(option(e));
-        }
-        throw new UsageException(name + " must be one of " + allowed + ", got '" + v + "'");
-    }
-
-    private static String option(Enum<?> e) {
-        return e.name().toLowerCase(Locale.ROOT).replace('_', '-');
-    }
-
-    private static Map<String, Object> payload(String v) throws UsageException {
-        try {
-            Map<String, Object> m = JSON.readValue(v, new TypeReference<Map<String, Object>>() { });
-            if (m == null) {
-                throw new UsageException("--payload must be a JSON object, got 'null'");
-            }
-            return m;
-        } catch (JsonProcessingException e) {
-            throw new UsageException("--payload must be a JSON object such as '{\"format\":\"pdf\"}': "
-                    + e.getOriginalMessage());
-        }
     }
 
     private static String json(Map<String, Object> m) {
