@@ -12,7 +12,8 @@ import java.util.Optional;
 
 /**
  * {@code java -jar workflow-worker-examples.jar admin ...}: the dead-letter and queue tool over
- * {@link WorkflowAdmin}. Redis, stream and group come from the same environment variables as the
+ * {@link WorkflowAdmin}, and the schedules and delayed events of a partitioned stream ({@link TimeCli}).
+ * Redis, stream and group come from the same environment variables as the
  * service ({@code REDIS_URL}, {@code WORKER_STREAM}, {@code WORKER_GROUP}, read by
  * {@link RedisOptions#fromEnvironment(Map)}). A partitioned stream is recognised by the count it
  * recorded in Redis, so {@code WORKER_PARTITIONS} may be left unset; when set, it must match.
@@ -36,6 +37,7 @@ final class AdminCli {
             "                                        move a drained shared stream to the partitioned mode: refused",
             "                                        while entries are pending, retries wait or dead letters remain;",
             "                                        N defaults to WORKER_PARTITIONS, else 16",
+            TimeCli.USAGE,
             "a partitioned stream's dead letters are named PARTITION/ID (e.g. 2/1764280000000-0); a plain ID",
             "in --after, --from or --to stands for that time in every partition",
             "environment: REDIS_URL (required), WORKER_STREAM, WORKER_GROUP, WORKER_PARTITIONS (read from Redis",
@@ -111,6 +113,9 @@ final class AdminCli {
                     + "group delivered runs again; start the instances with WORKER_PARTITIONS=%d%n",
                     options.stream(), partitions, at, partitions);
             return 0;
+        }
+        if ("schedules".equals(command) || "delayed".equals(command)) {
+            return TimeCli.run(command, admin, options, a, out, err);
         }
         if (!"dlq".equals(command)) {
             throw new UsageException("unknown command '" + command + "'");
@@ -223,7 +228,7 @@ final class AdminCli {
         }
     }
 
-    private static String option(List<String> a, String name) throws UsageException {
+    static String option(List<String> a, String name) throws UsageException {
         int i = a.indexOf(name);
         if (i < 0) {
             return null;
@@ -253,14 +258,14 @@ final class AdminCli {
         }
     }
 
-    private static String positional(List<String> a, String missing) throws UsageException {
+    static String positional(List<String> a, String missing) throws UsageException {
         if (a.isEmpty() || a.get(0).startsWith("--")) {
             throw new UsageException(missing);
         }
         return a.remove(0);
     }
 
-    private static void noMore(List<String> a) throws UsageException {
+    static void noMore(List<String> a) throws UsageException {
         if (!a.isEmpty()) {
             throw new UsageException("unexpected argument '" + a.get(0) + "'");
         }

@@ -8,7 +8,7 @@ import java.util.concurrent.CountDownLatch;
  * Entry point of the examples jar. With no arguments it runs the quickstart ({@link Quickstart}, on
  * Redis when {@code REDIS_URL} is set); {@code serve} runs the service mode ({@link ServiceMode}),
  * {@code produce} publishes demo events for it ({@link Produce}), {@code admin} inspects the
- * stream and its dead letters ({@link AdminCli}).
+ * stream and its dead letters, and manages its schedules and delayed events ({@link AdminCli}).
  */
 public final class Main {
 

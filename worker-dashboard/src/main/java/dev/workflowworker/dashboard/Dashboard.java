@@ -24,8 +24,10 @@ import java.util.concurrent.TimeUnit;
  * The operator's web page for one {@link WorkerService}: overall health and each worker, the
  * stream's length, lag, pending entries, retries waiting and oldest pending age, throughput and
  * failures over the last minutes, recent outcomes, and the dead letters with search, paging, the
- * full entry and its stack. With actions enabled it also replays (one, selected, or all at a
- * limited rate), purges, pauses, resumes and scales.
+ * full entry and its stack, the recurring schedules and the delayed events waiting (on a
+ * transport that keeps them). With actions enabled it also replays (one, selected, or all at a
+ * limited rate), purges, pauses, resumes and scales, and pauses, resumes, triggers and deletes
+ * a schedule.
  *
  * <p>It answers plain {@link DashboardRequest}s, so it runs under any server: mount it with
  * {@link DashboardHttpHandler} on the JDK's {@code HttpServer}, with {@link DashboardServlet} in a
@@ -94,10 +96,11 @@ public final class Dashboard implements AutoCloseable {
         this.outcomes = new OutcomeLog(50, b.clock);
         this.assets = Map.of("index.html", asset("index.html"), "app.js", asset("app.js"), "app.css", asset("app.css"));
         this.replayer = Executors.newSingleThreadExecutor(r -> daemon(r, "workflow-worker-dashboard-replay"));
-        this.actions = new DashboardActions(service, b.admin, b.actionsEnabled, b.token, b.trustHostAuthentication,
-                b.replayRate, csrf, replayer);
+        DashboardSchedules schedules = new DashboardSchedules(service);
+        this.actions = new DashboardActions(service, b.admin, schedules, b.actionsEnabled, b.token,
+                b.trustHostAuthentication, b.replayRate, csrf, replayer);
         DeadLetterSearch search = b.admin == null ? null : new DeadLetterSearch(b.admin, b.searchBudget);
-        this.readApi = new DashboardReadApi(service, b.admin, search, history, outcomes, actions);
+        this.readApi = new DashboardReadApi(service, b.admin, search, history, outcomes, actions, schedules);
         service.addListener(outcomes);
         this.sampler = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "workflow-worker-dashboard-sampler"));
         long every = b.sampleInterval.toMillis();
@@ -234,7 +237,8 @@ public final class Dashboard implements AutoCloseable {
         /**
          * Whether the page may change anything (default false: read-only).
          *
-         * @param v true to enable replay, purge, pause, resume and scale
+         * @param v true to enable replay, purge, pause, resume and scale, and the schedules' pause, resume,
+         *     trigger and delete
          * @return this builder
          */
         public Builder actionsEnabled(boolean v) {

@@ -23,7 +23,8 @@ import static dev.workflowworker.dashboard.Responses.ok;
 /**
  * The page's actions, {@code POST /api/...}: who may act (enabled, same site, CSRF token,
  * operator token or trusted host user; see docs/ARCHITECTURE.md, "Dashboard"), then pause,
- * resume, scale, replay, replay all and purge, each written to the action log.
+ * resume, scale, replay, replay all and purge, and a schedule's pause, resume, trigger and
+ * delete ({@link DashboardSchedules}), each written to the action log.
  */
 final class DashboardActions {
 
@@ -55,6 +56,7 @@ final class DashboardActions {
 
     private final WorkerService service;
     private final WorkflowAdmin admin;
+    private final DashboardSchedules schedules;
     private final boolean enabled;
     private final byte[] token;
     private final boolean trustHostAuthentication;
@@ -64,10 +66,12 @@ final class DashboardActions {
     private final AtomicBoolean replayAllRunning = new AtomicBoolean();
     private final AtomicReference<String> lastReplayAll = new AtomicReference<>();
 
-    DashboardActions(WorkerService service, WorkflowAdmin admin, boolean enabled, String token,
-                     boolean trustHostAuthentication, int replayRate, String csrf, ExecutorService replayer) {
+    DashboardActions(WorkerService service, WorkflowAdmin admin, DashboardSchedules schedules, boolean enabled,
+                     String token, boolean trustHostAuthentication, int replayRate, String csrf,
+                     ExecutorService replayer) {
         this.service = service;
         this.admin = admin;
+        this.schedules = schedules;
         this.enabled = enabled;
         this.token = token == null ? null : token.getBytes(StandardCharsets.UTF_8);
         this.trustHostAuthentication = trustHostAuthentication;
@@ -165,6 +169,9 @@ final class DashboardActions {
     }
 
     private DashboardResponse perform(String what, JsonNode body, String who) {
+        if (what.startsWith("schedules/")) {
+            return schedules.perform(what.substring("schedules/".length()), body, who, audit);
+        }
         switch (what) {
             case "service/pause" -> {
                 audit.info("{} paused the service", who);

@@ -36,13 +36,17 @@ final class DashboardReadApi {
     private static final int MAX_PAGE = 100;
     private static final String NO_ADMIN = "dead letters are read from Redis; this service runs without WorkflowAdmin";
 
-    /** {@code /api/overview}: the service's health, its workers, its stream rows and consumers. */
+    /**
+     * {@code /api/overview}: the service's health, its workers, its stream rows and consumers;
+     * whether its transport keeps schedules, and its delayed events waiting (null when it cannot delay events).
+     */
     record Overview(String status, long timestamp, String instanceId, boolean paused, String state, int workerCount,
                     int configuredWorkers, int healthyWorkers, int degradedWorkers, int unhealthyWorkers,
                     long eventsProcessed, long eventsSucceeded, long eventsFailed, long eventsRetried,
                     long eventsDeadLettered, long activeEvents, boolean actionsEnabled, boolean replayAllRunning,
                     String lastReplayAll, List<WorkerRow> workers, List<StreamRow> streams,
-                    List<ConsumerRow> consumers, boolean deadLetterSearch) {
+                    List<ConsumerRow> consumers, boolean deadLetterSearch, boolean schedules,
+                    Long delayedWaiting) {
     }
 
     /** One worker of the service. */
@@ -90,15 +94,17 @@ final class DashboardReadApi {
     private final ThroughputHistory history;
     private final OutcomeLog outcomes;
     private final DashboardActions actions;
+    private final DashboardSchedules schedules;
 
     DashboardReadApi(WorkerService service, WorkflowAdmin admin, DeadLetterSearch search, ThroughputHistory history,
-                     OutcomeLog outcomes, DashboardActions actions) {
+                     OutcomeLog outcomes, DashboardActions actions, DashboardSchedules schedules) {
         this.service = service;
         this.admin = admin;
         this.search = search;
         this.history = history;
         this.outcomes = outcomes;
         this.actions = actions;
+        this.schedules = schedules;
     }
 
     /**
@@ -114,6 +120,7 @@ final class DashboardReadApi {
             case "/api/throughput" -> ok(throughput());
             case "/api/outcomes" -> ok(outcomes.rows());
             case "/api/dead-letters" -> deadLetters(r);
+            case "/api/schedules" -> schedules.list();
             default -> path.startsWith("/api/dead-letters/")
                     ? deadLetter(path.substring("/api/dead-letters/".length()))
                     : error(404, "not found");
@@ -143,7 +150,7 @@ final class DashboardReadApi {
                 service.config().workerCount(), h.healthyWorkers(), h.degradedWorkers(), h.unhealthyWorkers(),
                 h.eventsProcessed(), h.eventsSucceeded(), h.eventsFailed(), h.eventsRetried(), h.eventsDeadLettered(),
                 h.activeEvents(), actions.enabled(), actions.replayAllRunning(), actions.lastReplayAll(), workers,
-                streams, consumers, admin != null);
+                streams, consumers, admin != null, schedules.available(), schedules.delayedWaiting());
     }
 
     /** The stream's totals, then for a partitioned stream one row per partition with its owner; its consumers. */

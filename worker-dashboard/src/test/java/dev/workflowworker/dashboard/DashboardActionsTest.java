@@ -3,6 +3,9 @@ package dev.workflowworker.dashboard;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.workflowworker.api.EventOutcome;
+import dev.workflowworker.api.WorkflowEvent;
+import dev.workflowworker.core.schedule.Schedule;
+import dev.workflowworker.core.schedule.Schedules;
 import dev.workflowworker.redis.RedisDeadLetters;
 import dev.workflowworker.core.testing.Await;
 import dev.workflowworker.redis.testsupport.RedisServer;
@@ -229,6 +232,103 @@ class DashboardActionsTest {
             assertThrows(IllegalArgumentException.class, () -> Dashboard.builder().token("short"));
             assertThrows(IllegalArgumentException.class, () -> Dashboard.builder()
                     .fromEnvironment(Map.of("DASHBOARD_ACTIONS", "yes")));
+        }
+    }
+
+    @Test
+    void schedulesAndDelayedEventsAreReadAndActedOnWithTheTokenOnly(RedisServer redis) throws Exception {
+        try (Fixture f = new Fixture(redis, true, 4)) {
+            Schedules schedules = f.service.schedules().orElseThrow();
+            schedules.put(Schedule.every("nightly", Duration.ofHours(1)).eventType("TICKET_CREATED")
+                    // Starting in an hour: it cannot fire while the test looks.
+                    .start(java.time.Instant.now().plus(Duration.ofHours(1))).build());
+            schedules.put(Schedule.cron("report", "0 7 * * 1-5").zone("Europe/Berlin").eventType("TICKET_CREATED")
+                    .overlap(Schedule.Overlap.SKIP).paused(true).build());
+            f.service.delayed().orElseThrow().publishAfter(WorkflowEvent.builder("TICKET_CREATED").eventId("later")
+                    .build(), Duration.ofHours(1));
+
+            JsonNode overview = f.overview();
+            assertTrue(overview.get("schedules").asBoolean(), overview.toString());
+            assertEquals(1, overview.get("delayedWaiting").asLong(), overview.toString());
+            JsonNode list = json(f.get("api/schedules"));
+            assertEquals(2, list.get("total").asInt(), list.toString());
+            assertEquals(1, list.get("delayedWaiting").asLong(), list.toString());
+            Map<String, JsonNode> rows = new HashMap<>();
+            list.get("items").forEach(item -> rows.put(item.get("id").asText(), item));
+            JsonNode report = rows.get("report");
+            assertEquals("cron 0 7 * * 1-5", report.get("timing").asText());
+            assertEquals("Europe/Berlin", report.get("zone").asText());
+            assertTrue(report.get("paused").asBoolean());
+            assertEquals("SKIP", report.get("overlap").asText());
+            assertEquals(schedules.get("report").orElseThrow().nextFire().toString(), report.get("nextFire").asText());
+            assertTrue(report.get("lastFire").isNull(), report.toString());
+            JsonNode nightly = rows.get("nightly");
+            assertEquals("every PT1H", nightly.get("timing").asText());
+            assertTrue(nightly.get("zone").isNull(), "an interval ignores the zone: " + nightly);
+            assertFalse(nightly.get("paused").asBoolean());
+            assertEquals(0, nightly.get("fired").asLong());
+
+            Map<String, String> noToken = new HashMap<>(headers(f, Fixture.TOKEN));
+            noToken.remove(Dashboard.TOKEN_HEADER);
+            HttpResponse<String> refused = f.post("api/schedules/pause", noToken, "{\"id\":\"nightly\"}");
+            assertEquals(401, refused.statusCode(), refused.body());
+            Map<String, String> noCsrf = new HashMap<>(headers(f, Fixture.TOKEN));
+            noCsrf.remove(Dashboard.CSRF_HEADER);
+            assertEquals(403, f.post("api/schedules/delete", noCsrf, "{\"id\":\"nightly\"}").statusCode());
+            assertFalse(schedules.get("nightly").orElseThrow().schedule().paused(), "a refused pause paused it");
+
+            HttpResponse<String> paused = f.post("api/schedules/pause", headers(f, Fixture.TOKEN), "{\"id\":\"nightly\"}");
+            assertEquals(200, paused.statusCode(), paused.body());
+            assertTrue(schedules.get("nightly").orElseThrow().schedule().paused());
+            assertEquals(200, f.post("api/schedules/resume", headers(f, Fixture.TOKEN), "{\"id\":\"report\"}")
+                    .statusCode());
+            assertFalse(schedules.get("report").orElseThrow().schedule().paused());
+
+            HttpResponse<String> triggered = f.post("api/schedules/trigger", headers(f, Fixture.TOKEN),
+                    "{\"id\":\"report\"}");
+            assertEquals(200, triggered.statusCode(), triggered.body());
+            String eventId = json(triggered).get("eventId").asText();
+            assertTrue(eventId.startsWith("report:trigger:"), eventId);
+            Await.until(Fixture.WAIT, () -> f.outcomes.stream().anyMatch(o -> o.kind() == EventOutcome.Kind.SUCCEEDED
+                    && o.event() != null && o.event().eventId().equals(eventId)), "the triggered occurrence to run");
+
+            assertEquals(200, f.post("api/schedules/delete", headers(f, Fixture.TOKEN), "{\"id\":\"report\"}")
+                    .statusCode());
+            assertTrue(schedules.get("report").isEmpty());
+            HttpResponse<String> gone = f.post("api/schedules/delete", headers(f, Fixture.TOKEN), "{\"id\":\"report\"}");
+            assertEquals(404, gone.statusCode(), gone.body());
+            assertTrue(gone.body().contains("no schedule report"), gone.body());
+            assertEquals(400, f.post("api/schedules/pause", headers(f, Fixture.TOKEN), "{}").statusCode());
+            assertEquals(404, f.post("api/schedules/frobnicate", headers(f, Fixture.TOKEN), "{\"id\":\"nightly\"}")
+                    .statusCode());
+            assertEquals(1, json(f.get("api/schedules")).get("total").asInt());
+        }
+    }
+
+    @Test
+    void aReadOnlyDashboardShowsSchedulesButRefusesTheirActions(RedisServer redis) throws Exception {
+        try (Fixture f = new Fixture(redis, false, 4)) {
+            Schedules schedules = f.service.schedules().orElseThrow();
+            schedules.put(Schedule.every("nightly", Duration.ofHours(1)).eventType("TICKET_CREATED")
+                    // Starting in an hour: it cannot fire while the test looks.
+                    .start(java.time.Instant.now().plus(Duration.ofHours(1))).build());
+            assertEquals("nightly", json(f.get("api/schedules")).get("items").get(0).get("id").asText());
+            HttpResponse<String> r = f.post("api/schedules/delete", headers(f, Fixture.TOKEN), "{\"id\":\"nightly\"}");
+            assertEquals(403, r.statusCode(), r.body());
+            assertTrue(schedules.get("nightly").isPresent());
+        }
+    }
+
+    @Test
+    void aSharedStreamHasNoSchedulesPanelAndNoDelayedCount(RedisServer redis) throws Exception {
+        try (Fixture f = new Fixture(redis, true, 0)) {
+            JsonNode overview = f.overview();
+            assertFalse(overview.get("schedules").asBoolean(), overview.toString());
+            assertTrue(overview.get("delayedWaiting").isNull(), overview.toString());
+            HttpResponse<String> list = f.get("api/schedules");
+            assertEquals(404, list.statusCode(), list.body());
+            assertTrue(list.body().contains("keeps no schedules"), list.body());
+            assertEquals(404, f.post("api/schedules/pause", headers(f, Fixture.TOKEN), "{\"id\":\"x\"}").statusCode());
         }
     }
 

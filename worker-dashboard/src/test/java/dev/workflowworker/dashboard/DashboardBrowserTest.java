@@ -1,6 +1,9 @@
 package dev.workflowworker.dashboard;
 
 import dev.workflowworker.api.EventOutcome;
+import dev.workflowworker.api.WorkflowEvent;
+import dev.workflowworker.core.schedule.Schedule;
+import dev.workflowworker.core.schedule.Schedules;
 import dev.workflowworker.redis.RedisDeadLetters;
 import dev.workflowworker.redis.WorkflowAdmin;
 import dev.workflowworker.core.testing.Await;
@@ -16,6 +19,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.logging.LogEntry;
@@ -274,6 +278,102 @@ class DashboardBrowserTest {
         assertTrue(browser.findElements(By.cssSelector("main img, main iframe, #xss-bold")).isEmpty(),
                 "event data became markup");
         assertEquals(Boolean.TRUE, browser.executeScript("return window.__xss === undefined"), "a script ran");
+    }
+
+    @Test
+    void schedulesPanelShowsWhereEachStandsAndActsWithTheTokenOnly(RedisServer redis) throws Exception {
+        fixture = new Fixture(redis, true, 4);
+        Schedules schedules = fixture.service.schedules().orElseThrow();
+        schedules.put(Schedule.every("tick", Duration.ofSeconds(1)).eventType("TICKET_CREATED")
+                .executionId("ticks").build());
+        schedules.put(Schedule.cron("sla-report", "0 7 * * 1-5").zone("Europe/Berlin").eventType("TICKET_CREATED")
+                .paused(true).build());
+        for (String id : List.of("escalate-1", "escalate-2")) {
+            fixture.service.delayed().orElseThrow().publishAfter(WorkflowEvent.builder("TICKET_CREATED").eventId(id)
+                    .build(), Duration.ofHours(4));
+        }
+        Await.until(WAIT, () -> schedules.get("tick").orElseThrow().fired() >= 1, "tick to fire");
+
+        browser.get(fixture.url);
+        WebDriverWait wait = new WebDriverWait(browser, WAIT);
+        wait.until(d -> text("c-delayed").equals("2"));
+        browser.findElement(By.id("nav-schedules")).click();
+        wait.until(d -> scheduleIds().size() == 2);
+        assertEquals("2", text("sc-delayed"));
+        assertEquals("paused", scheduleCell("sla-report", "state"));
+        assertEquals("cron 0 7 * * 1-5", scheduleCell("sla-report", "timing"));
+        assertEquals("Europe/Berlin", scheduleCell("sla-report", "zone"));
+        assertEquals(schedules.get("sla-report").orElseThrow().nextFire().toString(), browser.findElement(
+                By.cssSelector("#sc-rows tr[data-id='sla-report'] td[data-field='nextFire'] time"))
+                .getDomAttribute("datetime"));
+        assertEquals("–", scheduleCell("sla-report", "lastFire"));
+        assertEquals("active", scheduleCell("tick", "state"));
+        // The panel refreshes while open: the count and the last fire move on as tick fires.
+        long firedBefore = schedules.get("tick").orElseThrow().fired();
+        wait.until(d -> Long.parseLong(scheduleCell("tick", "fired")) > firedBefore);
+        assertFalse(scheduleCell("tick", "lastFire").equals("–"));
+        screenshot("dashboard-schedules.png");
+
+        browser.executeScript("sessionStorage.clear()");
+        type("token", "");
+        clickInRow("tick", "sc-pause");
+        wait.until(d -> text("message").startsWith("refused (401)"));
+        assertFalse(schedules.get("tick").orElseThrow().schedule().paused(), "a refused pause paused it");
+
+        type("token", Fixture.TOKEN);
+        clickInRow("tick", "sc-pause");
+        wait.until(d -> text("message").equals("paused tick") && scheduleCell("tick", "state").equals("paused"));
+        assertTrue(schedules.get("tick").orElseThrow().schedule().paused());
+        clickInRow("tick", "sc-resume");
+        wait.until(d -> text("message").equals("resumed tick") && scheduleCell("tick", "state").equals("active"));
+        assertFalse(schedules.get("tick").orElseThrow().schedule().paused());
+
+        clickInRow("sla-report", "sc-trigger");
+        wait.until(d -> text("message").startsWith("triggered sla-report: event sla-report:trigger:"));
+        String eventId = text("message").substring("triggered sla-report: event ".length());
+        Await.until(WAIT, () -> fixture.outcomes.stream().anyMatch(o -> o.kind() == EventOutcome.Kind.SUCCEEDED
+                && o.event() != null && o.event().eventId().equals(eventId)), "the triggered occurrence to run");
+
+        clickInRow("sla-report", "sc-delete");
+        wait.until(ExpectedConditions.alertIsPresent()).accept();
+        wait.until(d -> text("message").equals("deleted sla-report") && scheduleIds().equals(List.of("tick")));
+        assertTrue(schedules.get("sla-report").isEmpty());
+    }
+
+    @Test
+    void aReadOnlyDashboardShowsSchedulesWithoutActions(RedisServer redis) throws Exception {
+        fixture = new Fixture(redis, false, 4);
+        fixture.service.schedules().orElseThrow().put(Schedule.every("nightly", Duration.ofHours(24))
+                .eventType("TICKET_CREATED").build());
+        browser.get(fixture.url + "#schedules");
+        WebDriverWait wait = new WebDriverWait(browser, WAIT);
+        wait.until(d -> scheduleIds().equals(List.of("nightly")));
+        assertEquals("every PT24H", scheduleCell("nightly", "timing"));
+        assertEquals("–", scheduleCell("nightly", "zone"));
+        assertEquals("0", text("sc-delayed"));
+        assertFalse(browser.findElement(By.cssSelector("#sc-rows tr[data-id='nightly'] .sc-pause")).isDisplayed(),
+                "a read-only page offers no pause");
+        assertFalse(browser.findElement(By.cssSelector("#sc-rows tr[data-id='nightly'] .sc-delete")).isDisplayed());
+    }
+
+    /** The listed schedules' ids, read in one step: a refresh may replace the rows between two. */
+    @SuppressWarnings("unchecked")
+    private static List<String> scheduleIds() {
+        return (List<String>) browser.executeScript(
+                "return Array.from(document.querySelectorAll('#sc-rows tr'), function (r) { return r.dataset.id; });");
+    }
+
+    private static String scheduleCell(String id, String field) {
+        return new WebDriverWait(browser, WAIT).ignoring(StaleElementReferenceException.class).until(d -> d.findElement(
+                By.cssSelector("#sc-rows tr[data-id='" + id + "'] td[data-field='" + field + "']")).getText());
+    }
+
+    /** Clicks a row's button; the open panel refreshes every two seconds, so a row found may be replaced before the click. */
+    private static void clickInRow(String id, String buttonClass) {
+        new WebDriverWait(browser, WAIT).ignoring(StaleElementReferenceException.class).until(d -> {
+            d.findElement(By.cssSelector("#sc-rows tr[data-id='" + id + "'] ." + buttonClass)).click();
+            return true;
+        });
     }
 
     /** The listed dead letters' ids, read in one step: a page load may replace the rows between two. */

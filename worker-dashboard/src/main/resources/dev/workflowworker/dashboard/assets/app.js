@@ -82,6 +82,9 @@
     $("c-retried").textContent = o.eventsRetried;
     $("c-dead").textContent = o.eventsDeadLettered;
     $("c-active").textContent = o.activeEvents;
+    $("card-delayed").classList.toggle("hidden", o.delayedWaiting === null);
+    $("c-delayed").textContent = o.delayedWaiting === null ? "" : o.delayedWaiting;
+    $("nav-schedules").classList.toggle("hidden", !o.schedules);
     $("mode").textContent = o.actionsEnabled ? "actions enabled" : "read-only";
     if (document.activeElement !== $("scale-count")) { $("scale-count").value = o.configuredWorkers; }
 
@@ -147,11 +150,71 @@
   }
 
   function refresh() {
-    return Promise.all([
+    var reads = [
       getJson("api/overview").then(renderOverview),
       getJson("api/throughput").then(renderChart),
       getJson("api/outcomes").then(renderOutcomes)
-    ]).catch(function (e) { say("could not refresh: " + e.message, true); });
+    ];
+    // Every schedule is read from Redis: only while its view is open.
+    if (location.hash === "#schedules") { reads.push(loadSchedules()); }
+    return Promise.all(reads).catch(function (e) { say("could not refresh: " + e.message, true); });
+  }
+
+  // ---- schedules ----
+
+  function when(iso) {
+    if (!iso) { return el("span", "–"); }
+    var s = el("time", new Date(iso).toLocaleString());
+    s.dateTime = iso;
+    s.title = iso;
+    return s;
+  }
+
+  function button(text, cls) {
+    var b = el("button", text, cls);
+    b.type = "button";
+    return b;
+  }
+
+  function loadSchedules() {
+    return getJson("api/schedules").then(function (list) {
+      $("sc-total").textContent = list.items.length < list.total
+        ? list.items.length + " of " + list.total + " schedules shown"
+        : list.total + " schedule" + (list.total === 1 ? "" : "s");
+      $("sc-delayed").textContent = list.delayedWaiting === null ? "–" : list.delayedWaiting;
+      var body = $("sc-rows");
+      body.replaceChildren.apply(body, list.items.map(function (sc) {
+        var acts = document.createElement("span");
+        acts.appendChild(button(sc.paused ? "Resume" : "Pause", sc.paused ? "sc-resume" : "sc-pause"));
+        acts.appendChild(button("Trigger now", "sc-trigger"));
+        acts.appendChild(button("Delete", "sc-delete danger"));
+        var tr = row([sc.id, el("span", sc.paused ? "paused" : "active", "badge " + (sc.paused ? "degraded" : "healthy")),
+          sc.timing, sc.zone === null ? "–" : sc.zone, sc.eventType, when(sc.nextFire), when(sc.lastFire), sc.fired, sc.skipped,
+          sc.misfire + " / " + sc.overlap, acts]);
+        var names = ["id", "state", "timing", "zone", "eventType", "nextFire", "lastFire", "fired", "skipped",
+          "policies", "actions"];
+        Array.prototype.forEach.call(tr.children, function (td, i) { td.dataset.field = names[i]; });
+        tr.lastChild.classList.add("actions-only");
+        tr.dataset.id = sc.id;
+        return tr;
+      }));
+    }).catch(function (e) { say("schedules: " + e.message, true); });
+  }
+
+  function scheduleAction(ev) {
+    var b = ev.target.closest("button");
+    if (!b) { return; }
+    var id = b.closest("tr").dataset.id;
+    var action = b.classList.contains("sc-pause") ? "pause" : b.classList.contains("sc-resume") ? "resume"
+      : b.classList.contains("sc-trigger") ? "trigger" : "delete";
+    if (action === "delete" && !window.confirm("Delete schedule " + id + "? Occurrences already published still run.")) {
+      return;
+    }
+    act("schedules/" + action, { id: id }).then(function (r) {
+      say(action === "trigger" ? "triggered " + id + ": event " + r.eventId
+        : (action === "pause" ? "paused " : action === "resume" ? "resumed " : "deleted ") + id, false);
+      return loadSchedules();
+    }).catch(failed);
   }
 
   // ---- dead letters ----
@@ -225,16 +288,20 @@
     try { $("token").value = sessionStorage.getItem("dashboardToken") || ""; } catch (e) { /* storage off */ }
 
     function show() {
-      var view = location.hash === "#dead-letters" ? "dead-letters" : "overview";
+      var view = location.hash === "#dead-letters" ? "dead-letters"
+        : location.hash === "#schedules" ? "schedules" : "overview";
       $("view-overview").classList.toggle("hidden", view !== "overview");
       $("view-dead-letters").classList.toggle("hidden", view !== "dead-letters");
+      $("view-schedules").classList.toggle("hidden", view !== "schedules");
       document.querySelectorAll("header nav a").forEach(function (a) {
         a.classList.toggle("active", a.dataset.view === view);
       });
       if (view === "dead-letters") { loadDeadLetters(null); }
+      if (view === "schedules") { loadSchedules(); }
     }
     window.addEventListener("hashchange", show);
 
+    $("sc-rows").addEventListener("click", scheduleAction);
     $("dl-form").addEventListener("submit", function (ev) { ev.preventDefault(); loadDeadLetters(null); });
     $("dl-first").addEventListener("click", function () { loadDeadLetters(null); });
     $("dl-next").addEventListener("click", function () { if (dl.cursor) { loadDeadLetters(dl.cursor); } });
