@@ -51,6 +51,11 @@ final class PartitionSchedules implements Schedules {
     private static final int CAS_ROUNDS = 20;
     static final long NONE = Long.MAX_VALUE;
     private static final int PARSED_CACHE = 20_000;
+    /**
+     * How long a deletion's answer is kept for a resend of the same call: the transport resends at
+     * once after a lost reply; a minute also covers a resend delayed by a Redis restart.
+     */
+    static final long DELETED_MARKER_MS = 60_000;
 
     private final StreamClient client;
     private final RedisOptions options;
@@ -256,10 +261,14 @@ final class PartitionSchedules implements Schedules {
 
     /** {@return the state the schedule had, or null when it was not there} */
     private String delete(int p, String id) {
+        // One id per call, the same on the resend after a lost reply: the script answers that resend
+        // from the first call's marker instead of finding nothing and answering "not there".
+        String callId = java.util.UUID.randomUUID().toString();
         Object r = client.call("delete schedule " + id, () -> client.scripts().scheduleDelete.eval(client.redis(),
                 List.of(PartitionKeys.schedules(keys, p), PartitionKeys.scheduleStates(keys, p),
-                        PartitionKeys.schedulesDue(keys, p), PartitionKeys.scheduleRuns(keys, p)),
-                List.of(id), client.waitReplicas(), client.waitMs()));
+                        PartitionKeys.schedulesDue(keys, p), PartitionKeys.scheduleRuns(keys, p),
+                        PartitionKeys.scheduleDeleted(keys, p, callId)),
+                List.of(id, Long.toString(DELETED_MARKER_MS)), client.waitReplicas(), client.waitMs()));
         return r == null ? null : StreamEntries.text(r);
     }
 
