@@ -41,7 +41,7 @@ class TimeScriptsTest {
     private static final String WAKE = "s:wake";
 
     /** The script's text with its includes in place, as the transport loads it. */
-    private static String script(String name) {
+    static String script(String name) {
         StringBuilder b = new StringBuilder();
         for (String line : read(name).split("\n", -1)) {
             b.append(line.startsWith("--@include ") ? read(line.substring(11).trim() + ".lua") : line).append('\n');
@@ -282,9 +282,10 @@ class TimeScriptsTest {
             assertEquals(1L, put(c, "s", "{v2, paused}", "next=60000", "{v2}", "", -1));
             assertNull(c.zscore(DUE, "s"), "paused: not due");
             c.hset(RUNS, "s", "1-0");
-            assertEquals("next=60000", c.eval(script("schedule_delete.lua"), List.of(DEFS, STATES, DUE, RUNS), List.of("s")),
-                    "the state it had, read in the same step");
-            assertNull(c.eval(script("schedule_delete.lua"), List.of(DEFS, STATES, DUE, RUNS), List.of("s")));
+            assertEquals("next=60000", c.eval(script("schedule_delete.lua"), List.of(DEFS, STATES, DUE, RUNS,
+                    "{s#0}:sched:dx:call-1"), List.of("s", "60000")), "the state it had, read in the same step");
+            assertNull(c.eval(script("schedule_delete.lua"), List.of(DEFS, STATES, DUE, RUNS, "{s#0}:sched:dx:call-2"),
+                    List.of("s", "60000")), "another call finds nothing");
             assertEquals(0, c.hlen(RUNS));
             assertEquals(0, c.hlen(DEFS) + c.hlen(STATES) + c.zcard(DUE));
         }

@@ -70,6 +70,14 @@ public final class PartitionKeys {
     }
 
     /**
+     * The answer of one schedule deletion, by the deleting call's id, kept briefly: a call whose
+     * reply was lost is sent again and must answer what the first one did.
+     */
+    static String scheduleDeleted(StreamKeys keys, int i, String callId) {
+        return keys.partitionStream(i) + ":sched:dx:" + callId;
+    }
+
+    /**
      * The pub/sub channel on which an insert that became a partition's earliest names the
      * partition, so its owner, asleep until the earliest due time it knew, looks again. A channel,
      * not a key: it has no slot.

@@ -55,6 +55,11 @@ final class PartitionSchedules implements Schedules {
     /** The latest instant an occurrence may carry (9999-12-31T23:59:59.999Z): its id and headers at their widest. */
     private static final long WIDEST_MILLIS = 253_402_300_799_999L;
     private static final int PARSED_CACHE = 20_000;
+    /**
+     * How long a deletion's answer is kept for a resend of the same call: the transport resends at
+     * once after a lost reply; a minute also covers a resend delayed by a Redis restart.
+     */
+    static final long DELETED_MARKER_MS = 60_000;
 
     private final StreamClient client;
     private final RedisOptions options;
@@ -294,10 +299,14 @@ final class PartitionSchedules implements Schedules {
 
     /** {@return the state the schedule had, or null when it was not there} */
     private String delete(int p, String id) {
+        // One id per call, the same on the resend after a lost reply: the script answers that resend
+        // from the first call's marker instead of finding nothing and answering "not there".
+        String callId = java.util.UUID.randomUUID().toString();
         Object r = client.call("delete schedule " + id, () -> client.scripts().scheduleDelete.eval(client.redis(),
                 List.of(PartitionKeys.schedules(keys, p), PartitionKeys.scheduleStates(keys, p),
-                        PartitionKeys.schedulesDue(keys, p), PartitionKeys.scheduleRuns(keys, p)),
-                List.of(id), client.waitReplicas(), client.waitMs()));
+                        PartitionKeys.schedulesDue(keys, p), PartitionKeys.scheduleRuns(keys, p),
+                        PartitionKeys.scheduleDeleted(keys, p, callId)),
+                List.of(id, Long.toString(DELETED_MARKER_MS)), client.waitReplicas(), client.waitMs()));
         return r == null ? null : StreamEntries.text(r);
     }
 

@@ -1,0 +1,79 @@
+package dev.workflowworker.redis.chaos;
+
+import dev.workflowworker.core.schedule.Schedule;
+import dev.workflowworker.core.schedule.ScheduleInfo;
+import dev.workflowworker.redis.chaos.OccurrenceChaosRun.Answer;
+import dev.workflowworker.redis.chaos.OccurrenceChaosRun.Delayed;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+/**
+ * The occurrence chaos run's checks catch what they are meant to: a ledger written by hand with
+ * one of each fault, and none of the checks passing it by. Without this, a run that counts
+ * nothing would look like a run where nothing went wrong.
+ */
+class OccurrenceReportTest {
+
+    @Test
+    void eachFaultInTheLedgerIsCounted(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("ledger-1.tsv"), String.join("\n",
+                "R\t1",
+                // tick:1000 started a millisecond before it was due
+                "S\t1\ttick:1000\t999\t1000\t1000\t1", "E\t1\ttick:1000\t1001", "C\t1\ttick:1000\t1-0\t1002",
+                // tick:2000 never ran; tick:3000 ran again after its success was recorded
+                "S\t1\ttick:3000\t3005\t3000\t3000\t1", "E\t1\ttick:3000\t3006", "C\t1\ttick:3000\t2-0\t3010",
+                "S\t1\ttick:3000\t3020\t3000\t3000\t1",
+                // tick:4000 is past the schedule's end
+                "S\t1\ttick:4000\t4001\t4000\t4000\t1", "E\t1\ttick:4000\t4002", "C\t1\ttick:4000\t3-0\t4003",
+                // tick-once: 2000 coalesced into 3000, started late enough; 4000, the last, never ran
+                "S\t1\ttick-once:1000\t1010\t1000\t1000\t1", "C\t1\ttick-once:1000\t4-0\t1011",
+                "S\t1\ttick-once:3000\t3400\t3000\t3000\t1", "C\t1\ttick-once:3000\t5-0\t3401",
+                // d-2 ran although its cancel answered true
+                "S\t1\td-2\t2500\t2000\t-\t1", "C\t1\td-2\t6-0\t2501",
+                // d-4 (due 6000) started early, and before d-3 (due 5000) had settled: d-3 ran again after it
+                "S\t1\td-3\t5001\t5000\t-\t1", "S\t1\td-4\t5500\t6000\t-\t1", "S\t1\td-3\t5600\t5000\t-\t1",
+                "C\t1\td-3\t7-0\t5601", "C\t1\td-4\t8-0\t5602",
+                // half a record from a process killed while writing it: not counted
+                "S\t1\td-1\t10") );
+        Delayed missing = delayed("d-1", "x", 1000, Answer.NONE);
+        Delayed cancelled = delayed("d-2", "y", 2000, Answer.TRUE);
+        Delayed first = delayed("d-3", "z", 5000, Answer.NONE);
+        Delayed second = delayed("d-4", "z", 6000, Answer.NONE);
+        Schedule tick = Schedule.every("tick", Duration.ofSeconds(1)).eventType("T").build();
+        Schedule once = Schedule.every("tick-once", Duration.ofSeconds(1)).eventType("T").build();
+        OccurrenceReport r = new OccurrenceReport(new OccurrenceChaosRun.Settings(3, 1, 1, 3, 0, 0, 8, 2000, 300),
+                OccurrenceLedger.read(dir), Set.of(), List.of(1000L, 2000L, 3000L), List.of(1000L, 2000L, 3000L, 4000L),
+                List.of(missing, cancelled, first, second), new ScheduleInfo(tick, null, null, 3, 0),
+                new ScheduleInfo(once, null, null, 2, 2), List.of(), List.of(), 0, 0);
+
+        assertEquals(1, r.tickMissing());
+        assertEquals(1, r.tickDuplicates());
+        assertEquals(1, r.tickExtra());
+        assertEquals(1, r.tickBeforeDue());
+        assertEquals(2, r.onceCoalesced());
+        assertEquals(1, r.onceUnjustifiedSkips(), "4000 has nothing after it that ran for it");
+        assertFalse(r.onceLastRan());
+        assertEquals(1, r.delayedMissing());
+        assertEquals(1, r.cancelledButRan());
+        assertEquals(1, r.delayedBeforeDue());
+        assertEquals(1, r.delayedOrderViolations());
+        assertEquals(0, r.delayedDuplicates(), "d-3 ran again before its success: a re-run, allowed");
+        assertFalse(r.promisesHold());
+    }
+
+    private static Delayed delayed(String id, String execution, long due, Answer cancelled) {
+        Delayed d = new Delayed(id, execution, due);
+        d.published = Answer.TRUE;
+        d.cancelled = cancelled;
+        return d;
+    }
+}
