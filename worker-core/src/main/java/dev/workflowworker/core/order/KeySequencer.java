@@ -180,7 +180,8 @@ public final class KeySequencer {
             if (queues.anyReady()) {
                 return;
             }
-            // Until the earliest held delivery is due: Long.MAX_VALUE millis, none held, saturates to no bound.
+            // No longer than until the earliest held delivery is due; with none held (Long.MAX_VALUE millis, which
+            // toNanos saturates) maxNanos bounds it alone.
             long limit = Math.min(maxNanos, TimeUnit.MILLISECONDS.toNanos(queues.millisUntilNextDue()));
             while (limit > 0 && seen == signals) {
                 limit = changed.awaitNanos(limit);
