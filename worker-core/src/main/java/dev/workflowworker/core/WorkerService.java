@@ -11,25 +11,16 @@ import dev.workflowworker.api.WorkerListener;
 import dev.workflowworker.api.WorkflowRuntime;
 import dev.workflowworker.core.schedule.Schedules;
 import dev.workflowworker.core.schedule.Scheduling;
-import dev.workflowworker.core.internal.Backoff;
-import dev.workflowworker.core.internal.Classification;
 import dev.workflowworker.core.internal.Engine;
 import dev.workflowworker.core.internal.HealthRules;
 import dev.workflowworker.core.internal.LatencyRecorder;
-import dev.workflowworker.core.internal.Listeners;
-import dev.workflowworker.core.internal.LockWatchdog;
 import dev.workflowworker.core.internal.Lifecycle;
 import dev.workflowworker.core.internal.MetricsLog;
-import dev.workflowworker.core.internal.OwnLocks;
 import dev.workflowworker.core.internal.Periodic;
-import dev.workflowworker.core.internal.RetryPolicy;
 import dev.workflowworker.core.internal.ServiceHealth;
 import dev.workflowworker.core.internal.ServiceShutdown;
 import dev.workflowworker.core.internal.Supervisor;
-import dev.workflowworker.core.internal.Threads;
 import dev.workflowworker.core.internal.WorkerStats;
-import dev.workflowworker.core.internal.WorkflowWorker;
-import dev.workflowworker.core.memory.InMemoryEventTransport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,7 +31,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Runs N workers that consume workflow events from a transport, process each through a
@@ -88,62 +78,30 @@ public final class WorkerService implements AutoCloseable {
     private final Engine engine;
     private final Supervisor supervisor;
     private final HealthRules.Thresholds thresholds;
-    private final WorkerStats totals = new WorkerStats(null);
-    private final LatencyRecorder latency = new LatencyRecorder();
+    private final WorkerStats totals;
+    private final LatencyRecorder latency;
     private final Scheduler maintenance;
-    private final Threads threads;
-    private final Lifecycle<State> state = new Lifecycle<>(Lifecycle.SERVICE, State.NEW);
+    private final Lifecycle<State> state;
     private final ServiceShutdown shutdown;
     private final String instanceId;
-    private final List<Periodic> periodics = new ArrayList<>();
+    private final List<Periodic> periodics;
     private final ServiceHealth health;
 
-    private WorkerService(Builder b, WorkerConfig config, EventTransport transport, LockProvider locks) {
-        this.config = config;
-        this.transport = transport;
-        this.time = b.time;
-        this.instanceId = hostAndPid();
-        this.threads = new Threads(b.threadFactory, instanceId);
-        Scheduler renewals;
-        if (b.scheduler != null) {
-            renewals = b.scheduler;
-            maintenance = b.scheduler;
-        } else {
-            renewals = threads.scheduler("lock-renewal");
-            maintenance = threads.scheduler("maintenance");
-        }
-        this.thresholds = new HealthRules.Thresholds(config.heartbeatTimeout(), config.healthCheckInterval(),
-                config.degradedFailureRatio());
-        List<ErrorClassifier> classifiers = new ArrayList<>(b.classifiers);
-        // After the host's, so a host can override them; core cannot name a store client's exceptions itself.
-        classifiers.addAll(transport.errorClassifiers());
-        this.engine = new Engine(config, b.runtime, locks,
-                locks == OwnLocks.INSTANCE ? Optional.of(locks) : transport.lockProvider(), time,
-                new Classification(classifiers),
-                new RetryPolicy(config.maxRetries(), new Backoff(config.initialBackoff(), config.maxBackoff()),
-                        new Backoff(config.transientBackoff(), config.initialBackoff())),
-                new Listeners(b.listeners), new LockWatchdog(renewals, config.lockTtl(), time,
-                        () -> totals.infraError(time.wallMillis(), "lock renewal failed")),
-                latency, totals, b.executor, threads, () -> ServiceShutdown.begun(state.get()));
-        this.supervisor = new Supervisor(this::newWorker, engine);
-        this.shutdown = new ServiceShutdown(state, supervisor, engine, transport, () -> {
-            synchronized (periodics) {
-                periodics.forEach(Periodic::cancel);
-            }
-        });
-        this.health = new ServiceHealth(supervisor, thresholds, totals, time, transport);
-    }
-
-    private static String hostAndPid() {
-        String host = System.getenv("HOSTNAME");
-        if (host == null || host.isBlank()) {
-            try {
-                host = java.net.InetAddress.getLocalHost().getHostName();
-            } catch (java.io.IOException | SecurityException e) {
-                host = "host";
-            }
-        }
-        return host + "-" + ProcessHandle.current().pid();
+    private WorkerService(ServiceAssembly parts) {
+        this.config = parts.config;
+        this.transport = parts.transport;
+        this.time = parts.time;
+        this.engine = parts.engine;
+        this.supervisor = parts.supervisor;
+        this.thresholds = parts.thresholds;
+        this.totals = parts.totals;
+        this.latency = parts.latency;
+        this.maintenance = parts.maintenance;
+        this.state = parts.state;
+        this.shutdown = parts.shutdown;
+        this.instanceId = parts.instanceId;
+        this.periodics = parts.periodics;
+        this.health = parts.health;
     }
 
     /** {@return a builder with every default; only the runtime must be set} */
@@ -170,11 +128,6 @@ public final class WorkerService implements AutoCloseable {
         log.info("workflow-worker {} started: {} workers on {} stream {} ({})", instanceId, config.workerCount(),
                 transport.getClass().getSimpleName(), transport.stream(), config);
         return this;
-    }
-
-    private WorkflowWorker newWorker(int index) {
-        String id = instanceId + "-worker" + index + "-" + Integer.toHexString(ThreadLocalRandom.current().nextInt());
-        return new WorkflowWorker(id, index, engine, transport.openConsumer(id));
     }
 
     /**
@@ -361,15 +314,16 @@ public final class WorkerService implements AutoCloseable {
      * the stream, group and store are settings of the {@link #transport transport}.
      */
     public static final class Builder extends ConfigBuilder<Builder> {
-        private EventTransport transport;
-        private LockProvider lockProvider;
-        private WorkflowRuntime runtime;
-        private TimeSource time = TimeSource.system();
-        private Scheduler scheduler;
-        private final List<ErrorClassifier> classifiers = new ArrayList<>();
-        private final List<WorkerListener> listeners = new ArrayList<>();
-        private Executor executor;
-        private ThreadFactory threadFactory;
+        // Package-private: ServiceAssembly builds the service's parts from them.
+        EventTransport transport;
+        LockProvider lockProvider;
+        WorkflowRuntime runtime;
+        TimeSource time = TimeSource.system();
+        Scheduler scheduler;
+        final List<ErrorClassifier> classifiers = new ArrayList<>();
+        final List<WorkerListener> listeners = new ArrayList<>();
+        Executor executor;
+        ThreadFactory threadFactory;
 
         private Builder() {
         }
@@ -498,24 +452,7 @@ public final class WorkerService implements AutoCloseable {
          *     the transport has no lock provider and none is set
          */
         public WorkerService build() {
-            if (runtime == null) {
-                throw new IllegalStateException("runtime must be set: WorkerService.builder().runtime(...)");
-            }
-            WorkerConfig config = buildConfig();
-            EventTransport t = transport != null ? transport : InMemoryEventTransport.builder().timeSource(time).build();
-            if (t.locksKeysItself()) {
-                if (lockProvider != null) {
-                    throw new IllegalStateException("lockProvider: transport " + t.getClass().getSimpleName()
-                            + " hands out the events of one lock key one at a time under its own lease (a "
-                            + "partitioned stream), so a lock provider cannot be added to it; drop lockProvider, or "
-                            + "run the transport on one shared stream (RedisOptions.partitions(0)) with it");
-                }
-                return new WorkerService(this, config, t, OwnLocks.INSTANCE);
-            }
-            LockProvider locks = lockProvider != null ? lockProvider : t.lockProvider().orElseThrow(() ->
-                    new IllegalStateException("lockProvider must be set: transport "
-                            + t.getClass().getSimpleName() + " provides none"));
-            return new WorkerService(this, config, t, locks);
+            return new WorkerService(ServiceAssembly.of(this));
         }
     }
 }

@@ -6,7 +6,6 @@ import dev.workflowworker.api.RetryHolds;
 import dev.workflowworker.api.StreamStats;
 import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.api.spi.EventTransport;
-import dev.workflowworker.api.spi.Lock;
 import dev.workflowworker.api.spi.LockProvider;
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.core.wire.WireFormat;
@@ -14,11 +13,8 @@ import dev.workflowworker.core.wire.WireFormat;
 import dev.workflowworker.core.TimeSource;
 import dev.workflowworker.core.schedule.Schedules;
 import dev.workflowworker.core.schedule.Scheduling;
-import dev.workflowworker.core.internal.ComposedLocking;
 import dev.workflowworker.core.order.KeySequencer;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -45,16 +41,17 @@ public final class InMemoryEventTransport implements EventTransport, Scheduling 
     private final String stream;
     private final TimeSource clock;
     private final WireFormat codec;
-    private final InMemoryLockProvider locks;
-    private final PendingList pending;
-    private final ProcessedMarkers markers;
+    // Package-private: the consumers (MemoryConsumer and its two kinds) work on these.
+    final InMemoryLockProvider locks;
+    final PendingList pending;
+    final ProcessedMarkers markers;
     private final ConcurrentLinkedQueue<InMemoryDeadLetter> deadLetters = new ConcurrentLinkedQueue<>();
     private final AtomicLong seq = new AtomicLong();
     /** Non-null when events of one key are delivered one at a time in publish order. */
-    private final KeySequencer sequencer;
+    final KeySequencer sequencer;
     /** Non-null otherwise. */
-    private final SharedQueue queue;
-    private final MemoryTimers timers;
+    final SharedQueue queue;
+    final MemoryTimers timers;
     /** Event ids dead-lettered, for a schedule's overlap policy: a dead-lettered occurrence is finished. */
     private final Set<String> deadLettered = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
@@ -127,7 +124,7 @@ public final class InMemoryEventTransport implements EventTransport, Scheduling 
         return Optional.of(locks);
     }
 
-    private String nextId() {
+    String nextId() {
         return clock.wallMillis() + "-" + seq.incrementAndGet();
     }
 
@@ -213,7 +210,7 @@ public final class InMemoryEventTransport implements EventTransport, Scheduling 
     @Override
     public Consumer openConsumer(String consumerName) {
         Objects.requireNonNull(consumerName, "consumerName");
-        return sequencer != null ? new OrderedConsumer(consumerName) : new MemoryConsumer(consumerName);
+        return sequencer != null ? new OrderedConsumer(this, consumerName) : new QueueConsumer(this, consumerName);
     }
 
     /** Closes the transport: polls return nothing, publishing fails. Entries stay inspectable. */
@@ -222,190 +219,16 @@ public final class InMemoryEventTransport implements EventTransport, Scheduling 
         closed = true;
     }
 
-    private void addDeadLetter(Delivery delivery, DeadLetter letter) {
+    boolean isClosed() {
+        return closed;
+    }
+
+    void addDeadLetter(Delivery delivery, DeadLetter letter) {
         Map<String, String> fields = delivery.fields().isEmpty() && delivery.event() != null
                 ? codec.encode(delivery.event(), delivery.attempt()) : delivery.fields();
         deadLetters.add(new InMemoryDeadLetter(delivery.id(), fields, letter));
         if (delivery.eventId() != null) {
             deadLettered.add(delivery.eventId());
-        }
-    }
-
-    private class MemoryConsumer implements Consumer {
-        final String name;
-
-        MemoryConsumer(String name) {
-            this.name = name;
-        }
-
-        @Override
-        public List<Delivery> read(int max, Duration maxWait) throws InterruptedException {
-            if (closed) {
-                return List.of();
-            }
-            timers.runDue();
-            long seen = queue.signals(); // before the bound: a wake while it is computed is not lost
-            List<Delivery> out = queue.poll(max, timers.bound(maxWait), seen);
-            if (out.isEmpty()) {
-                timers.runDue();
-                out = queue.poll(max, Duration.ZERO);
-            }
-            pending.add(out, name);
-            return out;
-        }
-
-        @Override
-        public Set<String> completedAmong(Collection<String> eventIds) {
-            return markers.completedAmong(eventIds);
-        }
-
-        @Override
-        public void complete(List<Delivery> deliveries) {
-            for (Delivery d : deliveries) {
-                String eventId = d.eventId();
-                if (eventId != null) {
-                    markers.mark(eventId);
-                }
-                pending.take(d);
-            }
-        }
-
-        @Override
-        public void acknowledge(Delivery delivery) {
-            pending.take(delivery);
-        }
-
-        @Override
-        public void retryAt(Delivery delivery, Instant dueAt, int attempt) {
-            // Only the consumer that takes it out of pending re-queues it, as XACK's count does on Redis.
-            if (!pending.take(delivery)) {
-                return;
-            }
-            String id = nextId();
-            Delivery next = delivery.isMalformed()
-                    ? Delivery.malformed(id, delivery.fields(), attempt, delivery.decodeError())
-                    : Delivery.of(id, delivery.event(), attempt, delivery.fields());
-            queue.schedule(next, dueAt.toEpochMilli());
-        }
-
-        @Override
-        public void deadLetter(Delivery delivery, DeadLetter letter) {
-            if (pending.take(delivery)) {
-                addDeadLetter(delivery, letter);
-            }
-        }
-
-        @Override
-        public void release(Collection<Delivery> deliveries) {
-            for (Delivery d : deliveries) {
-                if (pending.take(d)) {
-                    queue.add(d);
-                }
-            }
-        }
-
-        @Override
-        public void keepAlive(Collection<Delivery> deliveries) {
-            pending.keepAlive(deliveries, name);
-        }
-
-        @Override
-        public List<Delivery> reclaimStalled(Duration minIdle, int max) {
-            return pending.reclaimStalled(name, minIdle, max);
-        }
-
-        @Override
-        public void close() {
-            // Nothing to free: pending entries stay for claiming, as on Redis.
-        }
-    }
-
-    /**
-     * A consumer of the ordered transport: all consumers take from the one sequencer, so any
-     * worker may run any key, but only one at a time and in order. A retry keeps its key's place
-     * until it is due. Its locks never contend with each other (one delivery per key is out), so
-     * they only add the fencing token; they still contend with a reclaimed delivery's first
-     * handler if that one has not let go, and the contention then waits in place too.
-     */
-    private final class OrderedConsumer extends MemoryConsumer implements LockingConsumer {
-
-        private final ComposedLocking locking = new ComposedLocking(this, locks, locks::holdUntilReleased);
-
-        OrderedConsumer(String name) {
-            super(name);
-        }
-
-        @Override
-        public List<Delivery> read(int max, Duration maxWait) throws InterruptedException {
-            if (closed) {
-                return List.of();
-            }
-            timers.runDue();
-            long seen = sequencer.signals(); // before the bound: a wake while it is computed is not lost
-            List<Delivery> out = sequencer.poll(max);
-            if (out.isEmpty()) {
-                sequencer.await(timers.bound(maxWait).toNanos(), seen);
-                timers.runDue();
-                out = sequencer.poll(max);
-            }
-            pending.add(out, name);
-            return out;
-        }
-
-        // Each outcome takes the delivery out of pending first: only the call that does acts, so a
-        // repeated or late outcome cannot settle the key's next delivery in its place.
-        @Override
-        public void complete(List<Delivery> deliveries) {
-            for (Delivery d : deliveries) {
-                if (!pending.take(d)) {
-                    continue;
-                }
-                if (d.eventId() != null) {
-                    markers.mark(d.eventId());
-                }
-                sequencer.settled(d.id());
-            }
-        }
-
-        @Override
-        public void acknowledge(Delivery delivery) {
-            if (pending.take(delivery)) {
-                sequencer.settled(delivery.id());
-            }
-        }
-
-        @Override
-        public void retryAt(Delivery delivery, Instant dueAt, int attempt) {
-            if (pending.take(delivery)) {
-                sequencer.hold(delivery.id(), dueAt.toEpochMilli(), attempt);
-            }
-        }
-
-        @Override
-        public void deadLetter(Delivery delivery, DeadLetter letter) {
-            if (pending.take(delivery)) {
-                addDeadLetter(delivery, letter);
-                sequencer.settled(delivery.id());
-            }
-        }
-
-        @Override
-        public void release(Collection<Delivery> deliveries) {
-            for (Delivery d : deliveries) {
-                if (pending.take(d)) {
-                    sequencer.handBack(d.id());
-                }
-            }
-        }
-
-        @Override
-        public List<Acquisition> acquire(List<Delivery> deliveries, Duration ttl) {
-            return locking.acquire(deliveries, ttl);
-        }
-
-        @Override
-        public List<Delivery> completeAndRelease(List<Delivery> deliveries, List<Lock> held) {
-            return locking.completeAndRelease(deliveries, held);
         }
     }
 

@@ -3,15 +3,9 @@ package dev.workflowworker.core.order;
 import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.core.TimeSource;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.PriorityQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -34,32 +28,10 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class KeySequencer {
 
-    private enum State { QUEUED, DELAYED, READY, OUT }
-
-    private static final class Entry {
-        final String key;
-        final int partition;
-        Delivery delivery;
-        State state = State.QUEUED;
-        long dueAtMillis;
-        /** When a retry first held this entry, in wall millis; 0 when it never was. */
-        long heldSinceMillis;
-
-        Entry(String key, int partition, Delivery delivery) {
-            this.key = key;
-            this.partition = partition;
-            this.delivery = delivery;
-        }
-    }
-
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
-    private final TimeSource time;
-    private final Map<String, ArrayDeque<Entry>> keys = new HashMap<>();
-    private final Map<String, Entry> byId = new HashMap<>();
-    private final ArrayDeque<Entry> ready = new ArrayDeque<>();
-    private final PriorityQueue<Entry> delayed = new PriorityQueue<>(Comparator.comparingLong(e -> e.dueAtMillis));
-    private final Map<Integer, int[]> counts = new HashMap<>();
+    /** Guarded by {@link #lock}. */
+    private final KeyQueues queues;
     private volatile Runnable onReady = () -> { };
     private long signals;
 
@@ -69,7 +41,7 @@ public final class KeySequencer {
      * @param time wall time decides when a held delivery is due, as the transport's retry times are wall times
      */
     public KeySequencer(TimeSource time) {
-        this.time = Objects.requireNonNull(time, "time");
+        this.queues = new KeyQueues(Objects.requireNonNull(time, "time"), this::wakeWaiters);
     }
 
     /**
@@ -120,19 +92,10 @@ public final class KeySequencer {
         boolean signal;
         lock.lock();
         try {
-            if (byId.containsKey(d.id())) {
+            if (queues.get(d.id()) != null) {
                 return false;
             }
-            Entry e = new Entry(keyOf(d), partition, d);
-            e.dueAtMillis = dueAtMillis;
-            if (dueAtMillis > 0) {
-                e.heldSinceMillis = time.wallMillis();
-            }
-            byId.put(d.id(), e);
-            counts(partition)[0]++;
-            ArrayDeque<Entry> q = keys.computeIfAbsent(e.key, k -> new ArrayDeque<>(2));
-            q.addLast(e);
-            signal = q.size() == 1 && promote(e, time.wallMillis());
+            signal = queues.add(keyOf(d), partition, d, dueAtMillis);
         } finally {
             lock.unlock();
         }
@@ -174,24 +137,7 @@ public final class KeySequencer {
     public List<Taken> take(int max) {
         lock.lock();
         try {
-            long now = time.wallMillis();
-            Entry due;
-            while ((due = delayed.peek()) != null && due.dueAtMillis <= now) {
-                delayed.poll();
-                due.state = State.READY;
-                ready.addLast(due);
-            }
-            if (ready.isEmpty()) {
-                return List.of();
-            }
-            List<Taken> out = new ArrayList<>(Math.min(max, ready.size()));
-            while (out.size() < max && !ready.isEmpty()) {
-                Entry e = ready.pollFirst();
-                e.state = State.OUT;
-                counts(e.partition)[1]++;
-                out.add(new Taken(e.delivery, e.partition));
-            }
-            return out;
+            return queues.take(max);
         } finally {
             lock.unlock();
         }
@@ -231,14 +177,12 @@ public final class KeySequencer {
     public void await(long maxNanos, long seen) throws InterruptedException {
         lock.lockInterruptibly();
         try {
-            if (!ready.isEmpty()) {
+            if (queues.anyReady()) {
                 return;
             }
-            long limit = maxNanos;
-            Entry due = delayed.peek();
-            if (due != null) {
-                limit = Math.min(limit, TimeUnit.MILLISECONDS.toNanos(Math.max(0, due.dueAtMillis - time.wallMillis())));
-            }
+            // No longer than until the earliest held delivery is due; with none held (Long.MAX_VALUE millis, which
+            // toNanos saturates) maxNanos bounds it alone.
+            long limit = Math.min(maxNanos, TimeUnit.MILLISECONDS.toNanos(queues.millisUntilNextDue()));
             while (limit > 0 && seen == signals) {
                 limit = changed.awaitNanos(limit);
             }
@@ -258,11 +202,11 @@ public final class KeySequencer {
         boolean signal;
         lock.lock();
         try {
-            Entry e = byId.remove(id);
+            KeyQueues.Entry e = queues.get(id);
             if (e == null) {
                 return false;
             }
-            signal = remove(e);
+            signal = queues.settle(e);
         } finally {
             lock.unlock();
         }
@@ -284,26 +228,11 @@ public final class KeySequencer {
     public boolean hold(String id, long dueAtMillis, int attempt) {
         lock.lock();
         try {
-            Entry e = byId.get(id);
+            KeyQueues.Entry e = queues.get(id);
             if (e == null) {
                 return false;
             }
-            if (e.state == State.OUT) {
-                counts(e.partition)[1]--;
-            } else if (e.state == State.READY) {
-                ready.remove(e);
-            } else if (e.state == State.DELAYED) {
-                delayed.remove(e);
-            }
-            Delivery d = e.delivery;
-            e.delivery = new Delivery(d.id(), d.event(), attempt, d.fields(), d.decodeError());
-            e.dueAtMillis = dueAtMillis;
-            if (e.heldSinceMillis == 0) {
-                e.heldSinceMillis = time.wallMillis();
-            }
-            e.state = State.DELAYED;
-            delayed.add(e);
-            wakeWaiters();
+            queues.hold(e, dueAtMillis, attempt);
         } finally {
             lock.unlock();
         }
@@ -321,14 +250,10 @@ public final class KeySequencer {
     public boolean handBack(String id) {
         lock.lock();
         try {
-            Entry e = byId.get(id);
-            if (e == null || e.state != State.OUT) {
+            KeyQueues.Entry e = queues.get(id);
+            if (e == null || !queues.handBack(e)) {
                 return false;
             }
-            counts(e.partition)[1]--;
-            e.state = State.READY;
-            ready.addFirst(e);
-            wakeWaiters();
         } finally {
             lock.unlock();
         }
@@ -348,19 +273,7 @@ public final class KeySequencer {
     public int dropPartition(int partition) {
         lock.lock();
         try {
-            int[] c = counts.get(partition);
-            if (c == null) {
-                return 0;
-            }
-            for (Iterator<Entry> it = byId.values().iterator(); it.hasNext(); ) {
-                Entry e = it.next();
-                if (e.partition != partition || e.state == State.OUT) {
-                    continue;
-                }
-                it.remove();
-                remove(e);
-            }
-            return c[1];
+            return queues.dropPartition(partition);
         } finally {
             lock.unlock();
         }
@@ -375,8 +288,7 @@ public final class KeySequencer {
     public int outstanding(int partition) {
         lock.lock();
         try {
-            int[] c = counts.get(partition);
-            return c == null ? 0 : c[1];
+            return queues.outstanding(partition);
         } finally {
             lock.unlock();
         }
@@ -399,8 +311,7 @@ public final class KeySequencer {
     public boolean hasReady() {
         lock.lock();
         try {
-            Entry due = delayed.peek();
-            return !ready.isEmpty() || (due != null && due.dueAtMillis <= time.wallMillis());
+            return queues.hasReady();
         } finally {
             lock.unlock();
         }
@@ -410,8 +321,7 @@ public final class KeySequencer {
     public long millisUntilNextDue() {
         lock.lock();
         try {
-            Entry due = delayed.peek();
-            return due == null ? Long.MAX_VALUE : Math.max(0, due.dueAtMillis - time.wallMillis());
+            return queues.millisUntilNextDue();
         } finally {
             lock.unlock();
         }
@@ -421,7 +331,7 @@ public final class KeySequencer {
     public int size() {
         lock.lock();
         try {
-            return byId.size();
+            return queues.size();
         } finally {
             lock.unlock();
         }
@@ -433,16 +343,7 @@ public final class KeySequencer {
     public Holds holds() {
         lock.lock();
         try {
-            long now = time.wallMillis();
-            int n = 0;
-            long oldest = Long.MAX_VALUE;
-            for (Entry e : delayed) {
-                if (e.heldSinceMillis > 0 && e.dueAtMillis > now) {
-                    n++;
-                    oldest = Math.min(oldest, e.heldSinceMillis);
-                }
-            }
-            return new Holds(n, n == 0 ? 0 : Math.max(0, now - oldest));
+            return queues.holds();
         } finally {
             lock.unlock();
         }
@@ -456,56 +357,10 @@ public final class KeySequencer {
      */
     public record Holds(int keys, long longestMillis) { }
 
-    /** Removes an entry that is no longer in {@code byId}; returns true when a successor became ready. */
-    private boolean remove(Entry e) {
-        int[] c = counts(e.partition);
-        c[0]--;
-        if (e.state == State.OUT) {
-            c[1]--;
-        } else if (e.state == State.READY) {
-            ready.remove(e);
-        } else if (e.state == State.DELAYED) {
-            delayed.remove(e);
-        }
-        if (c[0] == 0) {
-            counts.remove(e.partition);
-        }
-        ArrayDeque<Entry> q = keys.get(e.key);
-        boolean wasHead = q.peekFirst() == e;
-        if (wasHead) {
-            q.pollFirst();
-        } else {
-            q.remove(e);
-        }
-        if (q.isEmpty()) {
-            keys.remove(e.key);
-            return false;
-        }
-        return wasHead && promote(q.peekFirst(), time.wallMillis());
-    }
-
-    /** Makes a new head ready or delayed; true when it is ready now. */
-    private boolean promote(Entry head, long now) {
-        if (head.dueAtMillis > now) {
-            head.state = State.DELAYED;
-            delayed.add(head);
-            wakeWaiters();
-            return false;
-        }
-        head.state = State.READY;
-        ready.addLast(head);
-        wakeWaiters();
-        return true;
-    }
-
     /** Under the lock: wakes {@link #await} callers, which re-check what changed. */
     private void wakeWaiters() {
         signals++;
         changed.signalAll();
-    }
-
-    private int[] counts(int partition) {
-        return counts.computeIfAbsent(partition, p -> new int[2]);
     }
 
     private void signalled() {

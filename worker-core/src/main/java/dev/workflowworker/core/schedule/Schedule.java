@@ -11,7 +11,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.regex.Pattern;
 
 /**
  * A recurring schedule: when it fires (a cron expression in a time zone, or a fixed interval),
@@ -60,10 +59,6 @@ public final class Schedule {
         SKIP
     }
 
-    /** Schedule ids are used in Redis keys and event ids: letters, digits and {@code . _ - : /}. */
-    private static final Pattern ID = Pattern.compile("[A-Za-z0-9._:/-]{1,200}");
-    /** Below this, a schedule is a busy loop rather than a schedule. */
-    static final Duration MIN_INTERVAL = Duration.ofSeconds(1);
     /** The header naming the schedule that published an occurrence. */
     public static final String SCHEDULE_ID_HEADER = "schedule-id";
     /** The header holding an occurrence's scheduled instant, as ISO-8601. */
@@ -487,43 +482,10 @@ public final class Schedule {
          * @throws IllegalArgumentException naming the first setting that is wrong
          */
         public Schedule build() {
-            if (id == null || !ID.matcher(id).matches()) {
-                throw new IllegalArgumentException("schedule id '" + id
-                        + "' must be 1-200 characters of letters, digits and . _ - : /");
-            }
-            String where = "schedule '" + id + "': ";
-            if (cron != null) {
-                try {
-                    CronSyntax.parse(cron);
-                } catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException(where + "cron '" + cron + "' " + e.getMessage(), e);
-                }
-            } else if (interval == null || interval.compareTo(MIN_INTERVAL) < 0) {
-                throw new IllegalArgumentException(where + "interval must be at least " + MIN_INTERVAL + ", was "
-                        + interval);
-            }
-            require(zone != null, where + "zone must not be null");
-            require(eventType != null && !eventType.isBlank(), where + "eventType must be set");
-            require(start == null || end == null || !end.isBefore(start),
-                    where + "end " + end + " is before start " + start);
-            require(limit >= 0, where + "limit must be 0 (none) or positive, was " + limit);
-            require(jitter != null && !jitter.isNegative(), where + "jitter must be zero or positive, was " + jitter);
-            require(misfire != null, where + "misfire must not be null");
-            require(misfireThreshold != null && !misfireThreshold.isNegative(),
-                    where + "misfireThreshold must be zero or positive, was " + misfireThreshold);
-            require(catchUpWindow != null && !catchUpWindow.isNegative(),
-                    where + "catchUpWindow must be zero or positive, was " + catchUpWindow);
-            require(overlap != null, where + "overlap must not be null");
-            require(gap != null, where + "gap must not be null");
-            require(managedBy == null || managedBy.length() <= 200,
-                    where + "managedBy must be at most 200 characters");
-            return new Schedule(this);
-        }
-
-        private static void require(boolean ok, String message) {
-            if (!ok) {
-                throw new IllegalArgumentException(message);
-            }
+            // Made before it is checked, so the rules read one set of names; it is thrown away if wrong.
+            Schedule s = new Schedule(this);
+            ScheduleRules.check(s);
+            return s;
         }
     }
 }
