@@ -9,8 +9,9 @@
 -- state or the definition is not the one the owner computed from (a replace, a pause or another
 -- firing came first: nothing is written, the owner reads again); -2 when an occurrence is not due
 -- by Redis TIME (the owner's clock runs ahead: nothing fires early); 2 when the owner found no
--- state (expected state ''): the schedule is gone, and its leftover place in the due set is
--- removed, or the owner would look at it again at once, forever; else 1. Occurrence ids are
+-- state or no definition (expected state ''): the schedule is gone or half gone, and what is left
+-- of it here (its place in the due set, a state without a definition) is removed, or the owner
+-- would look at it again at once, forever; else 1. Occurrence ids are
 -- "<id>:<scheduled ms>", so a firing repeated by a new owner is the same event again, which the
 -- partition recognises.
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
@@ -18,8 +19,16 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then
 end
 local state = redis.call('HGET', KEYS[2], ARGV[2])
 if ARGV[3] == '' then
-  if state then
+  -- The owner found no state or no definition. A state without a definition (a field deleted by
+  -- hand, a key evicted) can never fire: it goes, with its place, or the owner would look again
+  -- at once, forever; a put creates definition and state together.
+  local def = redis.call('HGET', KEYS[6], ARGV[2])
+  if state and def then
     return 0
+  end
+  if state then
+    redis.call('HDEL', KEYS[2], ARGV[2])
+    redis.call('HDEL', KEYS[5], ARGV[2])
   end
   redis.call('ZREM', KEYS[3], ARGV[2])
   return 2

@@ -330,4 +330,61 @@ class TimeScriptsTest {
             assertEquals(0, c.xlen(STREAM));
         }
     }
+
+    private static final String HOMES = "{s}:sched:home";
+
+    @Test
+    void theHomesHashIsReadWithRedisTimeAndChangedOnlyFromTheExpectedValue(RedisServer redis) {
+        try (RedisClient c = redis.client()) {
+            String home = script("schedule_home.lua");
+            List<?> r = (List<?>) c.eval(home, List.of(HOMES), List.of("s", "read"));
+            assertEquals("", r.get(0));
+            long redisNow = (Long) c.eval("local t = redis.call('TIME') return t[1] * 1000 + math.floor(t[2] / 1000)");
+            assertTrue(Math.abs((Long) r.get(1) - redisNow) < 5_000, "Redis TIME in ms: " + r.get(1));
+            assertEquals(1L, c.eval(home, List.of(HOMES), List.of("s", "cas", "", "0")));
+            assertEquals(0L, c.eval(home, List.of(HOMES), List.of("s", "cas", "", "3")), "claimed already");
+            assertEquals(1L, c.eval(home, List.of(HOMES), List.of("s", "cas", "0", "0>3")));
+            assertEquals("0>3", ((List<?>) c.eval(home, List.of(HOMES), List.of("s", "read"))).get(0));
+            assertEquals(0L, c.eval(home, List.of(HOMES), List.of("s", "cas", "0", "")), "moved meanwhile");
+            assertEquals(1L, c.eval(home, List.of(HOMES), List.of("s", "cas", "0>3", "")));
+            assertEquals(0, c.hlen(HOMES));
+        }
+    }
+
+    @Test
+    void aLeavingScheduleStopsFiringKeepsWhatItCarriesAndIsClearedOnlyWhileMarked(RedisServer redis) {
+        try (RedisClient c = redis.client()) {
+            c.set(LEASE, "owner");
+            String leave = script("schedule_leave.lua");
+            List<String> keys = List.of(DEFS, STATES, DUE, RUNS);
+            assertEquals(null, c.eval(leave, keys, List.of("s", "leave")), "not here");
+            put(c, "s", "{v1}", "", "", "next=1000", 1000);
+            c.hset(RUNS, "s", "1-0");
+            assertEquals(List.of("{v1}", "next=1000"), c.eval(leave, keys, List.of("s", "leave")));
+            assertEquals("moving|next=1000", c.hget(STATES, "s"));
+            assertNull(c.zscore(DUE, "s"), "no longer due here");
+            assertEquals(List.of("{v1}", "next=1000"), c.eval(leave, keys, List.of("s", "leave")), "repeatable");
+            assertEquals(0L, fireFrom(c, "owner", "s", "next=1000", "{v1}", "next=2000", 2000, 1000, "s:1000"),
+                    "the owner's compare-and-set of the old state fails");
+            assertEquals(List.of("{v1}", "next=1000"), c.eval(leave, keys, List.of("s", "clear")));
+            assertEquals(0, c.hlen(DEFS) + c.hlen(STATES) + c.hlen(RUNS) + c.zcard(DUE));
+
+            put(c, "t", "{v1}", "", "", "next=1000", 1000);
+            c.eval(leave, keys, List.of("t", "clear"));
+            assertEquals("next=1000", c.hget(STATES, "t"), "a live copy is never cleared");
+            assertEquals(0, c.xlen(STREAM));
+        }
+    }
+
+    @Test
+    void aStateLeftWithoutItsDefinitionIsRemovedByTheOwnerWithItsPlace(RedisServer redis) {
+        try (RedisClient c = redis.client()) {
+            c.set(LEASE, "owner");
+            put(c, "s", "{v1}", "", "", "next=1000", 1000);
+            c.hset(RUNS, "s", "1-0");
+            c.hdel(DEFS, "s");
+            assertEquals(2L, fireFrom(c, "owner", "s", "", "", "", -1, 0));
+            assertEquals(0, c.hlen(STATES) + c.hlen(RUNS) + c.zcard(DUE));
+        }
+    }
 }

@@ -40,13 +40,15 @@ public final class Scripts {
     public final LuaScript schedulePut = LuaScript.load("schedule_put");
     public final LuaScript scheduleDelete = LuaScript.load("schedule_delete");
     public final LuaScript scheduleFire = LuaScript.load("schedule_fire");
+    public final LuaScript scheduleHome = LuaScript.load("schedule_home");
+    public final LuaScript scheduleLeave = LuaScript.load("schedule_leave");
 
     List<LuaScript> all() {
         return List.of(reschedule, deadLetter, moveDue, keepAlive, release, removeIdleConsumers, trim,
                 lockAcquire, lockRenew, lockRelease, lockAcquireAll, lockReleaseAll, completeAll, existsAll, completeRelease,
                 partitionRead, partitionCommit, partitionOpen, partitionInit, partitionTrim, partitionHold, partitionDeadLetter, leaseAcquire, leaseRenew,
                 leaseRelease, route, publishAll, delayedAdd, delayedCancel, delayedReschedule, delayedMove,
-                schedulePut, scheduleDelete, scheduleFire);
+                schedulePut, scheduleDelete, scheduleFire, scheduleHome, scheduleLeave);
     }
 
     public void loadAll(UnifiedJedis redis) {

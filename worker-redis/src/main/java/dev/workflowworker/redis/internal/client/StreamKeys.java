@@ -53,6 +53,8 @@ public final class StreamKeys {
      *     of the single stream it reads
      */
     public String routerLease() { return "{" + stream + "}:router"; }
+    /** @return which partition each schedule lives in: in the router's slot, one key for all partitions */
+    public String scheduleHomes() { return "{" + stream + "}:sched:home"; }
     /** @return the counter the router's lease tokens are drawn from */
     public String routerFence() { return "{" + stream + "}:router-fence"; }
     /** @return the group the router reads the single stream with */

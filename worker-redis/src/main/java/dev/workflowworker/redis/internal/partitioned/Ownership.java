@@ -298,6 +298,7 @@ final class Ownership {
         }
         if (any) {
             partitions.wake();
+            partitions.onTaken.run();
         }
     }
 

@@ -1,7 +1,6 @@
 package dev.workflowworker.redis.internal.partitioned;
 
 import dev.workflowworker.api.WorkflowEvent;
-import dev.workflowworker.core.TimeSource;
 import dev.workflowworker.core.schedule.FireTimes;
 import dev.workflowworker.core.schedule.Schedule;
 import dev.workflowworker.core.schedule.ScheduleInfo;
@@ -14,49 +13,48 @@ import dev.workflowworker.redis.internal.client.StreamClient;
 import dev.workflowworker.redis.internal.client.StreamEntries;
 import dev.workflowworker.redis.internal.client.StreamKeys;
 import dev.workflowworker.redis.internal.client.Topology;
-import dev.workflowworker.redis.internal.partitioned.Partitions.Lease;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.Response;
-import redis.clients.jedis.resps.Tuple;
 
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
-import java.util.function.Predicate;
 
 /**
- * Recurring schedules of a partitioned stream. A schedule lives in the partition its occurrences
- * go to (its execution id's, else its own id's), as a definition, a state ({@link ScheduleState})
- * and a place in the partition's due set; any process may create, change or delete it, and the
- * partition's owner fires it ({@link #fireDue}): one script appends the occurrences and swaps the
- * state, if the lease is still the owner's and the state still the one it computed from. See
- * docs/ARCHITECTURE.md, "Time".
+ * Recurring schedules of a partitioned stream, from any process. A schedule lives in the
+ * partition its occurrences go to (its execution id's, else its own id's), as a definition, a
+ * state ({@link ScheduleState}) and a place in the partition's due set; a hash of homes in the
+ * router's slot says which partition that is, so a schedule is found in one read, two processes
+ * creating or moving it agree on one copy, and a move that failed half-way is finished by the next
+ * caller. The partition's owner fires it ({@link ScheduleFiring}), only while the hash names its
+ * partition, and removes a copy the hash does not name. Schedule math counts from Redis
+ * TIME, never the caller's clock. See docs/ARCHITECTURE.md, "Time".
  */
 final class PartitionSchedules implements Schedules {
 
     private static final Logger log = LoggerFactory.getLogger(PartitionSchedules.class);
 
-    /** Schedules fired per partition per look: bounds one look's time. */
-    static final int FIRE_BATCH = 100;
     /** How soon the owner looks again at an occurrence buffered behind a running one: no signal tells it that one finished. */
     static final long BUFFERED_LOOK_MS = 200;
     /** Compare-and-set rounds before a change gives up: each lost round means a firing or another change came first. */
     private static final int CAS_ROUNDS = 20;
     static final long NONE = Long.MAX_VALUE;
-    /** What {@link #fireDue} answers when the lease was found lost. */
+    /** What {@link ScheduleFiring#fireDue} answers when the lease was found lost. */
     static final long LOST = Long.MIN_VALUE;
+    /** The mark of a state whose schedule is leaving the partition (see schedule_leave.lua). */
+    static final String MOVING = "moving|";
     /** The latest instant an occurrence may carry (9999-12-31T23:59:59.999Z): its id and headers at their widest. */
     private static final long WIDEST_MILLIS = 253_402_300_799_999L;
-    private static final int PARSED_CACHE = 20_000;
     /**
-     * How long a deletion's answer is kept for a resend of the same call: the transport resends at
+     * How long a deletion's answer is kept for a resend of the same call: the transport resends
      * once after a lost reply; a minute also covers a resend delayed by a Redis restart.
      */
     static final long DELETED_MARKER_MS = 60_000;
@@ -64,34 +62,49 @@ final class PartitionSchedules implements Schedules {
     private final StreamClient client;
     private final RedisOptions options;
     private final StreamKeys keys;
-    private final TimeSource clock;
     private final Function<WorkflowEvent, String> publish;
-    /**
-     * Parsed definitions by their JSON, for the owner's thread only: parsing a cron expression
-     * costs more than the rest of a firing. Bounded; a changed definition is a new key.
-     */
-    private final Map<String, FireTimes> parsed = new java.util.LinkedHashMap<>(64, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, FireTimes> eldest) {
-            return size() > PARSED_CACHE;
-        }
-    };
 
     PartitionSchedules(StreamClient client, Function<WorkflowEvent, String> publish) {
         this.client = client;
         this.options = client.options();
         this.keys = client.keys();
-        this.clock = client.clock();
         this.publish = publish;
     }
 
-    /** Where a schedule was found: its partition, definition and state. */
-    private record Found(int partition, String definition, String state) {
+    /** What the homes hash says of a schedule, read with Redis TIME. */
+    record Home(String value, long now) {
+        boolean absent() {
+            return value.isEmpty();
+        }
+
+        boolean moving() {
+            return value.indexOf('>') > 0;
+        }
+
+        int partition() {
+            return Integer.parseInt(value);
+        }
+
+        int from() {
+            return Integer.parseInt(value.substring(0, value.indexOf('>')));
+        }
+
+        int to() {
+            return Integer.parseInt(value.substring(value.indexOf('>') + 1));
+        }
+    }
+
+    /** What one partition holds of a schedule; either may be null. */
+    private record Stored(int partition, String definition, String state) {
+        boolean whole() {
+            return definition != null && state != null;
+        }
+
         Schedule schedule() {
             return ScheduleJson.read(definition);
         }
 
-        /** {@return the stored definition, or null when it cannot be read (written by a newer version, or damaged)} */
+        /** {@return the definition, or null when it cannot be read (written by a newer version, or damaged)} */
         Schedule readable() {
             try {
                 return ScheduleJson.read(definition);
@@ -101,13 +114,17 @@ final class PartitionSchedules implements Schedules {
                 return null;
             }
         }
+
+        ScheduleState decoded() {
+            return ScheduleState.decode(state.startsWith(MOVING) ? state.substring(MOVING.length()) : state);
+        }
     }
 
     private int home(Schedule s) {
         return PartitionRouting.partitionOf(s.executionId() != null ? s.executionId() : s.id(), options.partitions());
     }
 
-    // ---- the API, from any process
+    // ---- the API
 
     @Override
     public ScheduleInfo put(Schedule schedule) {
@@ -115,54 +132,99 @@ final class PartitionSchedules implements Schedules {
         client.checkOpen();
         // An occurrence too large is refused now, not at every firing: its id and headers at their widest.
         client.codec().encode(schedule.occurrence(WIDEST_MILLIS, WIDEST_MILLIS), 1);
+        String id = schedule.id();
         String json = ScheduleJson.write(schedule);
         FireTimes times = FireTimes.of(schedule);
         int home = home(schedule);
         for (int round = 0; round < CAS_ROUNDS; round++) {
-            Found f = find(schedule.id());
-            String expectedState = "";
-            String expectedDef = "";
-            ScheduleState st;
-            long now = clock.wallMillis();
-            Schedule old = f == null ? null : f.readable();
-            if (f != null && f.partition != home) {
-                // Its execution id changed: it moves, carrying the state it had at the moment it
-                // left, so the new partition's owner goes on where the old one stopped.
-                String carried = delete(f.partition, schedule.id());
-                if (carried == null) {
-                    continue; // another process moved or deleted it first: look again
-                }
-                st = old == null ? ScheduleState.starting(times, now) : ScheduleState.decode(carried);
-                if (old != null) {
-                    st.replaced(old, times, now);
-                }
-            } else if (f == null || old == null) {
-                st = ScheduleState.starting(times, now);
-                if (f != null) {
-                    expectedState = f.state;
-                    expectedDef = f.definition;
-                }
-            } else {
-                st = ScheduleState.decode(f.state);
-                st.replaced(old, times, now);
-                expectedState = f.state;
-                expectedDef = f.definition;
+            Home h = readHome(id);
+            if (h.absent()) {
+                casHome(id, "", Integer.toString(home)); // a new schedule claims its home first
+                continue;
             }
-            if (write(home, schedule.id(), json, expectedState, expectedDef, st.encode(), lookAt(st, times, now))) {
+            if (h.moving()) {
+                finishMove(id, h);
+                continue;
+            }
+            int at = h.partition();
+            if (at != home) {
+                // Its execution id changed: it moves, carrying its state, so the new partition's
+                // owner goes on where the old one stopped; then this put replaces it there.
+                String moving = at + ">" + home;
+                if (casHome(id, h.value, moving)) {
+                    finishMove(id, new Home(moving, h.now));
+                }
+                continue;
+            }
+            Stored s = readAt(at, id);
+            Schedule old = s.whole() && !s.state.startsWith(MOVING) ? s.readable() : null;
+            ScheduleState st = null;
+            if (old != null) {
+                try {
+                    st = s.decoded();
+                    st.replaced(old, times, h.now);
+                } catch (IllegalArgumentException e) {
+                    log.warn("schedule {}'s state cannot be read and starts afresh: {}", id, e.getMessage());
+                    st = null;
+                }
+            }
+            if (st == null) {
+                st = ScheduleState.starting(times, h.now);
+            }
+            // The expected values are what is stored, whole or not: a put repairs a half-gone schedule.
+            if (write(at, id, json, orEmpty(s.state), orEmpty(s.definition), st.encode(), lookAt(st, times, h.now))
+                    && readHome(id).value.equals(h.value)) {
+                // Still its home after the write: a concurrent move elsewhere would have left this
+                // copy behind, which the owner removes rather than fires; then this put goes again.
                 return st.info(schedule);
             }
         }
-        throw new IllegalStateException("schedule " + schedule.id() + " changed " + CAS_ROUNDS
+        throw new IllegalStateException("schedule " + id + " changed " + CAS_ROUNDS
                 + " times while it was being written; try again");
+    }
+
+    /**
+     * Finishes the move the homes hash records, whoever started it: each step can be repeated,
+     * so a move that failed half-way (Redis away, the process gone) is finished by the next call.
+     * Leave (mark the old copy, stop it firing), write the new copy with the old state over
+     * whatever is there (while the hash says "moving", no owner fires either copy, so another
+     * finisher's copy is the same and a late one's leftover is replaced), record the new home,
+     * clear the old copy.
+     */
+    void finishMove(String id, Home h) {
+        int from = h.from();
+        int to = h.to();
+        List<?> left = leave(from, id, "leave");
+        if (left != null) {
+            String def = StreamEntries.text(left.get(0));
+            Schedule old = new Stored(from, def, null).readable();
+            if (old != null) {
+                ScheduleState st;
+                try {
+                    st = ScheduleState.decode(StreamEntries.text(left.get(1)));
+                } catch (IllegalArgumentException e) {
+                    st = ScheduleState.starting(FireTimes.of(old), h.now);
+                }
+                Stored target = readAt(to, id);
+                write(to, id, def, orEmpty(target.state), orEmpty(target.definition), st.encode(),
+                        lookAt(st, FireTimes.of(old), h.now));
+            }
+        }
+        if (casHome(id, h.value, Integer.toString(to)) && left != null) {
+            leave(from, id, "clear");
+        }
     }
 
     @Override
     public Optional<ScheduleInfo> get(String id) {
-        Found f = find(Objects.requireNonNull(id, "id"));
-        return f == null ? Optional.empty() : Optional.of(ScheduleState.decode(f.state).info(f.schedule()));
+        Stored s = find(Objects.requireNonNull(id, "id"));
+        return s == null ? Optional.empty() : Optional.of(s.decoded().info(s.schedule()));
     }
 
-    /** Every partition's schedules, in one pipelined round trip per node, by id. */
+    /**
+     * Every partition's schedules, in one pipelined round trip per node, by id. A schedule caught
+     * in a move may be in two partitions: the copy that is not leaving is shown.
+     */
     @Override
     public List<ScheduleInfo> list() {
         int n = options.partitions();
@@ -176,21 +238,24 @@ final class PartitionSchedules implements Schedules {
                 }
                 p.sync();
             }
-            List<ScheduleInfo> out = new ArrayList<>();
+            Map<String, Stored> byId = new LinkedHashMap<>();
             for (int i = 0; i < n; i++) {
                 Map<String, String> st = states.get(i).get();
                 for (Map.Entry<String, String> d : defs.get(i).get().entrySet()) {
                     String state = st.get(d.getKey());
-                    if (state == null) {
-                        continue;
+                    if (state != null && (!state.startsWith(MOVING) || !byId.containsKey(d.getKey()))) {
+                        byId.put(d.getKey(), new Stored(i, d.getValue(), state));
                     }
-                    try {
-                        out.add(ScheduleState.decode(state).info(ScheduleJson.read(d.getValue())));
-                    } catch (IllegalArgumentException e) {
-                        // One unreadable schedule must not hide the others; put it again to repair it.
-                        log.warn("schedule {} in partition {} cannot be read and is left out of the list: {}",
-                                d.getKey(), i, e.getMessage());
-                    }
+                }
+            }
+            List<ScheduleInfo> out = new ArrayList<>(byId.size());
+            for (Map.Entry<String, Stored> e : byId.entrySet()) {
+                try {
+                    out.add(e.getValue().decoded().info(e.getValue().schedule()));
+                } catch (IllegalArgumentException ex) {
+                    // One unreadable schedule must not hide the others; put it again to repair it.
+                    log.warn("schedule {} in partition {} cannot be read and is left out of the list: {}",
+                            e.getKey(), e.getValue().partition, ex.getMessage());
                 }
             }
             out.sort(Comparator.comparing(info -> info.schedule().id()));
@@ -212,15 +277,15 @@ final class PartitionSchedules implements Schedules {
     private boolean setPaused(String id, boolean paused) {
         Objects.requireNonNull(id, "id");
         for (int round = 0; round < CAS_ROUNDS; round++) {
-            Found f = find(id);
-            if (f == null) {
+            Home h = settledHome(id);
+            Stored s = h == null ? null : readAt(h.partition(), id);
+            if (s == null || !s.whole() || s.state.startsWith(MOVING)) {
                 return false;
             }
-            Schedule s = f.schedule().toBuilder().paused(paused).build();
-            FireTimes times = FireTimes.of(s);
-            ScheduleState st = ScheduleState.decode(f.state);
-            if (write(f.partition, id, ScheduleJson.write(s), f.state, f.definition, "",
-                    lookAt(st, times, clock.wallMillis()))) {
+            Schedule changed = s.schedule().toBuilder().paused(paused).build();
+            ScheduleState st = s.decoded();
+            if (write(s.partition, id, ScheduleJson.write(changed), s.state, s.definition, "",
+                    lookAt(st, FireTimes.of(changed), h.now))) {
                 return true;
             }
         }
@@ -231,55 +296,90 @@ final class PartitionSchedules implements Schedules {
     /** Published like any event, under an id no occurrence has; the schedule's state does not change. */
     @Override
     public Optional<String> triggerNow(String id) {
-        Found f = find(Objects.requireNonNull(id, "id"));
-        if (f == null) {
+        Stored s = find(Objects.requireNonNull(id, "id"));
+        if (s == null) {
             return Optional.empty();
         }
-        WorkflowEvent e = f.schedule().triggered(clock.wallMillis());
+        WorkflowEvent e = s.schedule().triggered(readHome(id).now);
         publish.apply(e);
         return Optional.of(e.eventId());
     }
 
     @Override
     public boolean delete(String id) {
-        Found f = find(Objects.requireNonNull(id, "id"));
-        return f != null && delete(f.partition, id) != null;
+        Objects.requireNonNull(id, "id");
+        for (int round = 0; round < CAS_ROUNDS; round++) {
+            Home h = readHome(id);
+            if (h.absent()) {
+                return false;
+            }
+            if (h.moving()) {
+                finishMove(id, h);
+                continue;
+            }
+            String state = delete(h.partition(), id);
+            casHome(id, h.value, "");
+            return state != null;
+        }
+        throw new IllegalStateException("schedule " + id + " changed " + CAS_ROUNDS + " times while it was being "
+                + "deleted; try again");
     }
 
     @Override
     public List<Instant> nextFireTimes(String id, int n) {
-        Found f = find(Objects.requireNonNull(id, "id"));
-        if (f == null) {
-            return List.of();
-        }
-        Schedule s = f.schedule();
-        return ScheduleState.decode(f.state).nextFireTimes(FireTimes.of(s), n);
+        Stored s = find(Objects.requireNonNull(id, "id"));
+        return s == null ? List.of() : s.decoded().nextFireTimes(FireTimes.of(s.schedule()), n);
     }
 
-    /**
-     * Looks in every partition, in one pipelined round trip per node: a caller names a schedule
-     * by id, which does not say which partition its execution id put it in.
-     */
-    private Found find(String id) {
-        int n = options.partitions();
-        return client.call("read schedule " + id, () -> {
-            List<Response<String>> defs = new ArrayList<>(n);
-            List<Response<String>> states = new ArrayList<>(n);
-            try (AbstractPipeline p = Topology.pipeline(client.redis())) {
-                for (int i = 0; i < n; i++) {
-                    defs.add(p.hget(PartitionKeys.schedules(keys, i), id));
-                    states.add(p.hget(PartitionKeys.scheduleStates(keys, i), id));
-                }
-                p.sync();
-            }
-            for (int i = 0; i < n; i++) {
-                String def = defs.get(i).get();
-                String state = states.get(i).get();
-                if (def != null && state != null) {
-                    return new Found(i, def, state);
-                }
-            }
+    // ---- reads and writes
+
+    /** {@return the schedule where it lives, whole, or null} A move in progress is finished first. */
+    private Stored find(String id) {
+        Home h = settledHome(id);
+        if (h == null) {
             return null;
+        }
+        Stored s = readAt(h.partition(), id);
+        return s.whole() && !s.state.startsWith(MOVING) ? s : null;
+    }
+
+    /** {@return the schedule's home, after finishing a move in progress; null when it has none} */
+    private Home settledHome(String id) {
+        for (int round = 0; round < CAS_ROUNDS; round++) {
+            Home h = readHome(id);
+            if (h.absent()) {
+                return null;
+            }
+            if (!h.moving()) {
+                return h;
+            }
+            finishMove(id, h);
+        }
+        throw new IllegalStateException("schedule " + id + " kept moving while it was being read; try again");
+    }
+
+    Home readHome(String id) {
+        List<?> r = (List<?>) client.call("read the home of schedule " + id, () -> client.scripts().scheduleHome.eval(
+                client.redis(), List.of(keys.scheduleHomes()), List.of(id, "read")));
+        return new Home(StreamEntries.text(r.get(0)), StreamEntries.number(r.get(1)));
+    }
+
+    private boolean casHome(String id, String expected, String value) {
+        return StreamEntries.number(client.call("write the home of schedule " + id, () -> client.scripts().scheduleHome.eval(
+                client.redis(), List.of(keys.scheduleHomes()), List.of(id, "cas", expected, value),
+                client.waitReplicas(), client.waitMs()))) == 1;
+    }
+
+    private Stored readAt(int p, String id) {
+        return client.call("read schedule " + id, () -> {
+            Response<String> def;
+            Response<String> state;
+            try (AbstractPipeline pipe = Topology.pipeline(client.redis())) {
+                def = pipe.hget(PartitionKeys.schedules(keys, p), id);
+                state = pipe.hget(PartitionKeys.scheduleStates(keys, p), id);
+                pipe.sync();
+            }
+            return new Stored(p, def.get(), state.get());
         });
     }
 
@@ -287,14 +387,33 @@ final class PartitionSchedules implements Schedules {
      * Writes a schedule if its stored state and definition are still the expected ones ('' for
      * absent): both, since a replace may leave the state as it was.
      */
-    private boolean write(int p, String id, String json, String expectedState, String expectedDef, String state,
-                          long due) {
+    boolean write(int p, String id, String json, String expectedState, String expectedDef, String state, long due) {
         Object r = client.call("write schedule " + id, () -> client.scripts().schedulePut.eval(client.redis(),
                 List.of(PartitionKeys.schedules(keys, p), PartitionKeys.scheduleStates(keys, p),
                         PartitionKeys.schedulesDue(keys, p)),
                 List.of(id, json, expectedState, state, Long.toString(due), PartitionKeys.timeWake(options),
                         Integer.toString(p), expectedDef), client.waitReplicas(), client.waitMs()));
         return StreamEntries.number(r) == 1;
+    }
+
+    /**
+     * Removes a copy the homes hash does not name (left by a finisher of a move that others had
+     * finished and moved on from, or by a put that lost to a move): marked, then cleared, so a
+     * live copy written meanwhile is kept.
+     */
+    void removeStray(int p, String id) {
+        if (leave(p, id, "leave") != null) {
+            leave(p, id, "clear");
+        }
+    }
+
+    /** {@return definition and state (unmarked) of the copy in partition {@code p}, or null} See schedule_leave.lua. */
+    private List<?> leave(int p, String id, String mode) {
+        Object r = client.call("move schedule " + id, () -> client.scripts().scheduleLeave.eval(client.redis(),
+                List.of(PartitionKeys.schedules(keys, p), PartitionKeys.scheduleStates(keys, p),
+                        PartitionKeys.schedulesDue(keys, p), PartitionKeys.scheduleRuns(keys, p)),
+                List.of(id, mode), client.waitReplicas(), client.waitMs()));
+        return r instanceof List<?> l ? l : null;
     }
 
     /** {@return the state the schedule had, or null when it was not there} */
@@ -310,6 +429,10 @@ final class PartitionSchedules implements Schedules {
         return r == null ? null : StreamEntries.text(r);
     }
 
+    private static String orEmpty(String s) {
+        return s == null ? "" : s;
+    }
+
     /** {@return the score in the due set: when the owner must look; -1 when never (paused, ended)} */
     static long lookAt(ScheduleState st, FireTimes times, long now) {
         long due = st.nextDue(times);
@@ -318,152 +441,5 @@ final class PartitionSchedules implements Schedules {
             return due == FireTimes.NONE ? now + BUFFERED_LOOK_MS : Math.min(due, now + BUFFERED_LOOK_MS);
         }
         return due == FireTimes.NONE ? -1 : due;
-    }
-
-    // ---- the owner's side
-
-    /**
-     * Fires the schedules of partition {@code i} due by now, for the holder of lease {@code l}: the
-     * due batch is read in one pipelined round trip and fired in another, each schedule's firing
-     * its own compare-and-set, so occurrences due together reach the stream together.
-     *
-     * @param skewMillis Redis TIME minus this process's wall clock: due times are Redis times
-     * @return when the partition's next schedule is due, in Redis time; {@link #NONE} if none is;
-     * {@link #LOST} when the lease was found lost
-     */
-    long fireDue(int i, Lease l, long skewMillis) {
-        long now = clock.wallMillis() + skewMillis;
-        List<String> due = client.call("read due schedules of partition " + i,
-                () -> client.redis().zrangeByScore(PartitionKeys.schedulesDue(keys, i), Double.NEGATIVE_INFINITY, now,
-                        0, FIRE_BATCH));
-        if (!due.isEmpty()) {
-            List<String> read = readAll(i, due);
-            String committed = read.get(3 * due.size());
-            List<List<String>> calls = new ArrayList<>(due.size());
-            for (int k = 0; k < due.size(); k++) {
-                List<String> args = fireArgs(i, l, due.get(k), now, read.get(3 * k), read.get(3 * k + 1),
-                        read.get(3 * k + 2), committed);
-                if (args != null) {
-                    calls.add(args);
-                }
-            }
-            if (!calls.isEmpty()) {
-                List<Object> r = client.call("fire schedules of partition " + i,
-                        () -> client.scripts().scheduleFire.evalAll(client.redis(), calls.size(),
-                                k -> fireKeys(i), calls::get, client.waitReplicas(), client.waitMs()));
-                // 0: a change or another firing came first, -2: not due yet by Redis TIME; both are
-                // looked at again. -1: the lease is not ours.
-                for (Object x : r) {
-                    if (StreamEntries.number(x) == -1) {
-                        return LOST;
-                    }
-                }
-            }
-        }
-        if (due.size() == FIRE_BATCH) {
-            return now; // more are due: look again at once
-        }
-        List<Tuple> first = client.call("read the next schedule of partition " + i,
-                () -> client.redis().zrangeWithScores(PartitionKeys.schedulesDue(keys, i), 0, 0));
-        return first.isEmpty() ? NONE : (long) first.get(0).getScore();
-    }
-
-    /**
-     * Each schedule's definition, state and last occurrence's entry, then the partition's
-     * committed position: one round trip, one slot.
-     */
-    private List<String> readAll(int i, List<String> ids) {
-        return client.call("read due schedules of partition " + i, () -> {
-            List<Response<String>> r = new ArrayList<>(3 * ids.size() + 1);
-            try (AbstractPipeline p = Topology.pipeline(client.redis())) {
-                for (String id : ids) {
-                    r.add(p.hget(PartitionKeys.schedules(keys, i), id));
-                    r.add(p.hget(PartitionKeys.scheduleStates(keys, i), id));
-                    r.add(p.hget(PartitionKeys.scheduleRuns(keys, i), id));
-                }
-                r.add(p.hget(PartitionKeys.log(keys, i), "c"));
-                p.sync();
-            }
-            List<String> out = new ArrayList<>(r.size());
-            for (Response<String> x : r) {
-                out.add(x.get());
-            }
-            return out;
-        });
-    }
-
-    private List<String> fireKeys(int i) {
-        return List.of(keys.partitionLease(i), PartitionKeys.scheduleStates(keys, i), PartitionKeys.schedulesDue(keys, i),
-                keys.partitionStream(i), PartitionKeys.scheduleRuns(keys, i), PartitionKeys.schedules(keys, i));
-    }
-
-    /**
-     * What one schedule's firing sends: the occurrences one look decides and the state after
-     * them; {@return null when the schedule cannot fire and was taken out of the due set}
-     */
-    private List<String> fireArgs(int i, Lease l, String id, long now, String def, String state, String runs,
-                                  String committed) {
-        if (def == null || state == null) {
-            // Deleted since the due set was read, or a leftover place in it: the script removes
-            // the place unless a state came meanwhile.
-            return List.of(l.value, id, "", "", "-1", "0", "0", "");
-        }
-        try {
-            FireTimes times = parsed.get(def);
-            if (times == null) {
-                times = FireTimes.of(ScheduleJson.read(def));
-                parsed.put(def, times);
-            }
-            ScheduleState st = ScheduleState.decode(state);
-            Schedule s = times.schedule();
-            String runningAtStart = st.running();
-            // Whether the last occurrence finished is asked only by the overlap policy.
-            Predicate<String> finished = eventId -> eventId == null
-                    || (eventId.equals(runningAtStart) && entryFinished(i, runs, committed));
-            List<Long> fired = st.fire(times, now, finished);
-            List<String> args = new ArrayList<>(8 + fired.size());
-            long latestDue = 0;
-            List<String> packed = new ArrayList<>(fired.size());
-            for (long x : fired) {
-                long dueAt = times.dueAt(x);
-                latestDue = Math.max(latestDue, dueAt);
-                packed.add(PartitionedDelayed.pack(client.codec().encode(s.occurrence(x, dueAt), 1)));
-            }
-            args.addAll(List.of(l.value, id, state, st.encode(), Long.toString(lookAt(st, times, now)),
-                    Long.toString(latestDue), Integer.toString(fired.size()), def));
-            args.addAll(packed);
-            return args;
-        } catch (IllegalArgumentException | IllegalStateException e) {
-            // Unreadable, or an occurrence the codec refuses: it cannot fire, now or later.
-            log.error("schedule {} in partition {} cannot fire and is taken out of the due set; put it again: {}",
-                    id, i, e.getMessage());
-            // Out of the due set, or the owner would look at it again at once, forever; only if
-            // its state and definition are still these (a put meanwhile wins).
-            write(i, id, def, state, def, "", -1);
-            return null;
-        }
-    }
-
-    /**
-     * Whether the entry {@code entryId} of partition {@code i} is settled: at or below the
-     * committed position, or in the set of those settled above it. A retry's hold is neither: the
-     * occurrence still runs.
-     */
-    private boolean entryFinished(int i, String entryId, String committed) {
-        if (entryId == null) {
-            return true;
-        }
-        if (committed != null && compareIds(entryId, committed) <= 0) {
-            return true;
-        }
-        return client.call("read whether an occurrence finished",
-                () -> client.redis().sismember(PartitionKeys.settled(keys, i), entryId));
-    }
-
-    private static int compareIds(String a, String b) {
-        int da = a.indexOf('-');
-        int db = b.indexOf('-');
-        int c = Long.compare(Long.parseLong(a.substring(0, da)), Long.parseLong(b.substring(0, db)));
-        return c != 0 ? c : Long.compare(Long.parseLong(a.substring(da + 1)), Long.parseLong(b.substring(db + 1)));
     }
 }

@@ -54,7 +54,7 @@ final class PartitionTimers implements AutoCloseable {
     private final StreamKeys keys;
     private final TimeSource clock;
     private final int count;
-    private final PartitionSchedules schedules;
+    private final ScheduleFiring schedules;
     private final String channel;
 
     private final ReentrantLock lock = new ReentrantLock();
@@ -84,7 +84,7 @@ final class PartitionTimers implements AutoCloseable {
     private volatile JedisPubSub subscription;
     private volatile Connection subscriber;
 
-    PartitionTimers(Partitions partitions, StreamClient client, PartitionSchedules schedules) {
+    PartitionTimers(Partitions partitions, StreamClient client, ScheduleFiring schedules) {
         this.partitions = partitions;
         this.client = client;
         this.options = client.options();
@@ -120,8 +120,8 @@ final class PartitionTimers implements AutoCloseable {
         }
     }
 
-    /** Makes the loop look at every held partition now: wakes may have been missed. */
-    private void wakeAll() {
+    /** Makes the loop look at every held partition now: wakes may have been missed, or partitions were taken. */
+    void wakeAll() {
         lock.lock();
         try {
             java.util.Arrays.fill(named, true);
@@ -175,15 +175,15 @@ final class PartitionTimers implements AutoCloseable {
             if (sweep || marked[i] || lookedUnder[i] != l || nextDue[i] <= now) {
                 // One partition failing (a script error, a node away) does not hold up the others:
                 // it alone is looked at again after a pause.
-                lookedUnder[i] = null;
                 try {
                     nextDue[i] = look(i, l);
-                    lookedUnder[i] = l;
                 } catch (RuntimeException e) {
                     failed = failed == null ? e : failed;
                     failures++;
+                    // Looked at under this lease, so only the pause (or a wake) brings it back.
                     nextDue[i] = monoMillis() + RETRY_MS;
                 }
+                lookedUnder[i] = l;
             }
             until = Math.min(until, nextDue[i]);
         }
@@ -195,13 +195,24 @@ final class PartitionTimers implements AutoCloseable {
 
     /** Moves one batch of due delayed events and fires due schedules; {@return when to look again, on {@link #monoMillis()}} */
     private long look(int i, Lease l) {
-        long move = moveDue(i, l);
+        // Delayed events and schedules apart: one failing (a poison entry, say) stops not the other.
+        long move;
+        RuntimeException failed = null;
+        try {
+            move = moveDue(i, l);
+        } catch (RuntimeException e) {
+            failed = e;
+            move = monoMillis() + RETRY_MS;
+        }
         if (move == LOST) {
             return NONE; // the lease is not ours any more: the ownership rounds find out
         }
         long fire = schedules.fireDue(i, l, skewMillis);
         if (fire == PartitionSchedules.LOST) {
             return NONE;
+        }
+        if (failed != null) {
+            throw failed;
         }
         return Math.min(move, toMono(fire));
     }

@@ -49,7 +49,8 @@ public final class PartitionedStream implements StreamMode {
         this.delayed = new PartitionedDelayed(client);
         this.schedules = new PartitionSchedules(client, e -> publishAll(List.of(e),
                 List.of(client.codec().encode(e, 1))).get(0));
-        this.timers = new PartitionTimers(partitions, client, schedules);
+        this.timers = new PartitionTimers(partitions, client, new ScheduleFiring(client, schedules));
+        partitions.onTaken = timers::wakeAll;
     }
 
     /** For tests: the partitioned state. */

@@ -161,6 +161,8 @@ public final class Partitions implements AutoCloseable {
     private final Ownership ownership;
     /** The reader's blocking wait for new entries, and what cuts it short. */
     private final ReaderWait readerWait;
+    /** Told when this process takes partitions, so the owner's timers look at them at once. */
+    volatile Runnable onTaken = () -> { };
     private final PartitionReader reader;
     private final Outcomes outcomes;
 

@@ -1,0 +1,229 @@
+package dev.workflowworker.redis.internal.partitioned;
+
+import dev.workflowworker.core.TimeSource;
+import dev.workflowworker.core.schedule.FireTimes;
+import dev.workflowworker.core.schedule.Schedule;
+import dev.workflowworker.core.schedule.ScheduleJson;
+import dev.workflowworker.core.schedule.ScheduleState;
+import dev.workflowworker.redis.internal.client.StreamClient;
+import dev.workflowworker.redis.internal.client.StreamEntries;
+import dev.workflowworker.redis.internal.client.StreamKeys;
+import dev.workflowworker.redis.internal.client.Topology;
+import dev.workflowworker.redis.internal.partitioned.Partitions.Lease;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.Response;
+import redis.clients.jedis.resps.Tuple;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+
+/**
+ * The owner's side of a partitioned stream's schedules: fires those of a held partition that came
+ * due, each in one script that appends the occurrences and swaps the state, if the lease is still
+ * the owner's and the state and definition still the ones it computed from; only those the homes
+ * hash names this partition's (a copy it does not name is removed, a move it records finished). The API side, from
+ * any process, is {@link PartitionSchedules}. See docs/ARCHITECTURE.md, "Time".
+ */
+final class ScheduleFiring {
+
+    private static final Logger log = LoggerFactory.getLogger(ScheduleFiring.class);
+
+    /** Schedules fired per partition per look: bounds one look's time. */
+    static final int FIRE_BATCH = 100;
+    /**
+     * How soon the owner looks again at a schedule it cannot read or fire (written by a newer
+     * version during a rolling upgrade, say): not at once, which would spin, and not never, so an
+     * upgraded owner or a put repairs it.
+     */
+    static final long UNFIREABLE_LOOK_MS = 60_000;
+    private static final int PARSED_CACHE = 20_000;
+
+    private final StreamClient client;
+    private final StreamKeys keys;
+    private final TimeSource clock;
+    private final PartitionSchedules store;
+    /**
+     * Parsed definitions by their JSON, for the owner's thread only: parsing a cron expression
+     * costs more than the rest of a firing. Bounded; a changed definition is a new key.
+     */
+    private final Map<String, FireTimes> parsed = new java.util.LinkedHashMap<>(64, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, FireTimes> eldest) {
+            return size() > PARSED_CACHE;
+        }
+    };
+
+    ScheduleFiring(StreamClient client, PartitionSchedules store) {
+        this.client = client;
+        this.keys = client.keys();
+        this.clock = client.clock();
+        this.store = store;
+    }
+
+    /**
+     * Fires the schedules of partition {@code i} due by now, for the holder of lease {@code l}: the
+     * due batch is read in one pipelined round trip and fired in another, each schedule's firing
+     * its own compare-and-set, so occurrences due together reach the stream together.
+     *
+     * @param skewMillis Redis TIME minus this process's wall clock: due times are Redis times
+     * @return when the partition's next schedule is due, in Redis time; {@link PartitionSchedules#NONE} if none is;
+     * {@link PartitionSchedules#LOST} when the lease was found lost
+     */
+    long fireDue(int i, Lease l, long skewMillis) {
+        long now = clock.wallMillis() + skewMillis;
+        List<String> due = client.call("read due schedules of partition " + i,
+                () -> client.redis().zrangeByScore(PartitionKeys.schedulesDue(keys, i), Double.NEGATIVE_INFINITY, now,
+                        0, FIRE_BATCH));
+        if (!due.isEmpty()) {
+            List<String> read = readAll(i, due);
+            String committed = read.get(3 * due.size());
+            List<String> homes = client.call("read the homes of due schedules",
+                    () -> client.redis().hmget(keys.scheduleHomes(), due.toArray(new String[0])));
+            String here = Integer.toString(i);
+            List<List<String>> calls = new ArrayList<>(due.size());
+            for (int k = 0; k < due.size(); k++) {
+                String id = due.get(k);
+                String home = homes.get(k);
+                if (home != null && home.indexOf('>') > 0) {
+                    // A move in progress: finished here, whoever started it (it may have died), and
+                    // neither copy fires until it is.
+                    store.finishMove(id, new PartitionSchedules.Home(home, now));
+                    continue;
+                }
+                if (!here.equals(home)) {
+                    store.removeStray(i, id); // the hash names another partition, or none: not ours to fire
+                    continue;
+                }
+                List<String> args = fireArgs(i, l, id, now, read.get(3 * k), read.get(3 * k + 1),
+                        read.get(3 * k + 2), committed);
+                if (args != null) {
+                    calls.add(args);
+                }
+            }
+            if (!calls.isEmpty()) {
+                List<Object> r = client.call("fire schedules of partition " + i,
+                        () -> client.scripts().scheduleFire.evalAll(client.redis(), calls.size(),
+                                k -> fireKeys(i), calls::get, client.waitReplicas(), client.waitMs()));
+                // 0: a change or another firing came first, -2: not due yet by Redis TIME; both are
+                // looked at again. -1: the lease is not ours.
+                for (Object x : r) {
+                    if (StreamEntries.number(x) == -1) {
+                        return PartitionSchedules.LOST;
+                    }
+                }
+            }
+        }
+        if (due.size() == FIRE_BATCH) {
+            return now; // more are due: look again at once
+        }
+        List<Tuple> first = client.call("read the next schedule of partition " + i,
+                () -> client.redis().zrangeWithScores(PartitionKeys.schedulesDue(keys, i), 0, 0));
+        return first.isEmpty() ? PartitionSchedules.NONE : (long) first.get(0).getScore();
+    }
+
+    /**
+     * Each schedule's definition, state and last occurrence's entry, then the partition's
+     * committed position: one round trip, one slot.
+     */
+    private List<String> readAll(int i, List<String> ids) {
+        return client.call("read due schedules of partition " + i, () -> {
+            List<Response<String>> r = new ArrayList<>(3 * ids.size() + 1);
+            try (AbstractPipeline p = Topology.pipeline(client.redis())) {
+                for (String id : ids) {
+                    r.add(p.hget(PartitionKeys.schedules(keys, i), id));
+                    r.add(p.hget(PartitionKeys.scheduleStates(keys, i), id));
+                    r.add(p.hget(PartitionKeys.scheduleRuns(keys, i), id));
+                }
+                r.add(p.hget(PartitionKeys.log(keys, i), "c"));
+                p.sync();
+            }
+            List<String> out = new ArrayList<>(r.size());
+            for (Response<String> x : r) {
+                out.add(x.get());
+            }
+            return out;
+        });
+    }
+
+    private List<String> fireKeys(int i) {
+        return List.of(keys.partitionLease(i), PartitionKeys.scheduleStates(keys, i), PartitionKeys.schedulesDue(keys, i),
+                keys.partitionStream(i), PartitionKeys.scheduleRuns(keys, i), PartitionKeys.schedules(keys, i));
+    }
+
+    /**
+     * What one schedule's firing sends: the occurrences one look decides and the state after
+     * them; {@return null when the schedule cannot fire and was taken out of the due set}
+     */
+    private List<String> fireArgs(int i, Lease l, String id, long now, String def, String state, String runs,
+                                  String committed) {
+        if (state != null && state.startsWith(PartitionSchedules.MOVING)) {
+            return null; // leaving for another partition: its place here is gone already
+        }
+        if (def == null || state == null) {
+            // Deleted since the due set was read, or a leftover place in it: the script removes
+            // the place unless a state came meanwhile.
+            return List.of(l.value, id, "", "", "-1", "0", "0", "");
+        }
+        try {
+            FireTimes times = parsed.get(def);
+            if (times == null) {
+                times = FireTimes.of(ScheduleJson.read(def));
+                parsed.put(def, times);
+            }
+            ScheduleState st = ScheduleState.decode(state);
+            Schedule s = times.schedule();
+            String runningAtStart = st.running();
+            // Whether the last occurrence finished is asked only by the overlap policy.
+            Predicate<String> finished = eventId -> eventId == null
+                    || (eventId.equals(runningAtStart) && entryFinished(i, runs, committed));
+            List<Long> fired = st.fire(times, now, finished);
+            List<String> args = new ArrayList<>(8 + fired.size());
+            long latestDue = 0;
+            List<String> packed = new ArrayList<>(fired.size());
+            for (long x : fired) {
+                long dueAt = times.dueAt(x);
+                latestDue = Math.max(latestDue, dueAt);
+                packed.add(PartitionedDelayed.pack(client.codec().encode(s.occurrence(x, dueAt), 1)));
+            }
+            args.addAll(List.of(l.value, id, state, st.encode(), Long.toString(PartitionSchedules.lookAt(st, times, now)),
+                    Long.toString(latestDue), Integer.toString(fired.size()), def));
+            args.addAll(packed);
+            return args;
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            // Unreadable, or an occurrence the codec refuses: it cannot fire, now or later.
+            log.error("schedule {} in partition {} cannot fire; looked at again in a minute; put it again to repair it: {}",
+                    id, i, e.getMessage());
+            // Looked at again in a minute, not at once (a spin) nor never (an upgraded owner or a
+            // put repairs it); only if its state and definition are still these (a put meanwhile wins).
+            store.write(i, id, def, state, def, "", now + UNFIREABLE_LOOK_MS);
+            return null;
+        }
+    }
+
+    /**
+     * Whether the entry {@code entryId} of partition {@code i} is settled: at or below the
+     * committed position, or in the set of those settled above it. A retry's hold is neither: the
+     * occurrence still runs.
+     */
+    private boolean entryFinished(int i, String entryId, String committed) {
+        if (entryId == null) {
+            return true;
+        }
+        if (committed != null && compareIds(entryId, committed) <= 0) {
+            return true;
+        }
+        return client.call("read whether an occurrence finished",
+                () -> client.redis().sismember(PartitionKeys.settled(keys, i), entryId));
+    }
+
+    private static int compareIds(String a, String b) {
+        int da = a.indexOf('-');
+        int db = b.indexOf('-');
+        int c = Long.compare(Long.parseLong(a.substring(0, da)), Long.parseLong(b.substring(0, db)));
+        return c != 0 ? c : Long.compare(Long.parseLong(a.substring(da + 1)), Long.parseLong(b.substring(db + 1)));
+    }
+}
