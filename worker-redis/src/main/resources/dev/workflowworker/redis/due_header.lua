@@ -1,7 +1,20 @@
 -- Included (--@include due_header) by the scripts that fix a delayed event's due time.
 -- The publisher writes the event's "due-at" header as a fixed-width UTC instant
 -- (yyyy-mm-ddThh:mm:ss.mmmZ, 24 characters), so the script can put the due time it settles on
--- (from Redis TIME, or a reschedule) in its place without changing any length in the packed entry.
+-- (from Redis TIME, or a reschedule) in its place without changing any length in the stored entry.
+-- Due times are kept within years 1970 to 9999, which that width holds (the publisher refuses a
+-- later one; a delay counted from Redis TIME could still reach past it).
+local LATEST_DUE = 253402300799999
+
+local function clamp_due(ms)
+  if ms < 0 then
+    return 0
+  elseif ms > LATEST_DUE then
+    return LATEST_DUE
+  end
+  return ms
+end
+
 local function iso_millis(ms)
   local secs = math.floor(ms / 1000)
   local days = math.floor(secs / 86400)
@@ -20,32 +33,79 @@ local function iso_millis(ms)
     math.floor(rem % 3600 / 60), rem % 60, ms - secs * 1000)
 end
 
-local DUE_MARK = '"due-at":"'
+local DUE_KEY = '"due-at":"'
 
--- The packed entry with its due-at header set to ms; unchanged when it carries none. Only the
--- headers_json field is searched (a payload may hold the same text), walking the length-prefixed
--- pairs; a header key is written by Jackson exactly as DUE_MARK, with no spaces.
-local function with_due(packed, ms)
+-- Where the due-at header's value starts in s, searching the headers JSON at s[from..last]; nil
+-- when it has none of the fixed width. Only the key counts: it follows '{' or ',' (in valid JSON a
+-- quote after those, unescaped, opens a key of this flat string map), so a header value that
+-- holds the text "due-at":" (its quotes escaped) is never taken for it. Jackson writes no spaces.
+local function due_value_at(s, from, last)
+  local at = from + 1
+  while true do
+    local mark = string.find(s, DUE_KEY, at, true)
+    if not mark then
+      return nil
+    end
+    local value = mark + #DUE_KEY
+    if value + 24 > last then
+      return nil
+    end
+    local before = string.byte(s, mark - 1)
+    if (before == 123 or before == 44) and string.byte(s, value + 24) == 34 then
+      return value
+    end
+    at = mark + 1
+  end
+end
+
+-- The bounds of the headers JSON in a stored entry, or nil. A compact entry (see delayed_move)
+-- starts with it as a MessagePack string; an entry packed as "length:bytes" pairs (the older form,
+-- and the form for fields other than the standard ones) has it under the name headers_json, whose
+-- value is found by walking the pairs (a payload may hold the same text).
+local function headers_bounds(stored)
+  local b = string.byte(stored, 1)
+  if not b then
+    return nil
+  end
+  if b >= 0xa0 and b <= 0xbf then
+    return 2, 1 + b - 0xa0
+  elseif b == 0xd9 then
+    return 3, 2 + string.byte(stored, 2)
+  elseif b == 0xda then
+    local h, l = string.byte(stored, 2, 3)
+    return 4, 3 + h * 256 + l
+  elseif b == 0xdb then
+    local b1, b2, b3, b4 = string.byte(stored, 2, 5)
+    return 6, 5 + ((b1 * 256 + b2) * 256 + b3) * 256 + b4
+  end
   local at = 1
-  local n = #packed
+  local n = #stored
   local index = 0
   local name
   while at <= n do
-    local colon = string.find(packed, ':', at, true)
-    local len = tonumber(string.sub(packed, at, colon - 1))
+    local colon = string.find(stored, ':', at, true)
+    local len = tonumber(string.sub(stored, at, colon - 1))
     local from = colon + 1
     index = index + 1
     if index % 2 == 1 then
-      name = string.sub(packed, from, from + len - 1)
+      name = string.sub(stored, from, from + len - 1)
     elseif name == 'headers_json' then
-      local mark = string.find(packed, DUE_MARK, from, true)
-      if not mark or mark + #DUE_MARK + 24 > from + len then
-        return packed
-      end
-      local value = mark + #DUE_MARK
-      return string.sub(packed, 1, value - 1) .. iso_millis(ms) .. string.sub(packed, value + 24)
+      return from, from + len - 1
     end
     at = from + len
   end
-  return packed
+  return nil
+end
+
+-- The stored entry with its due-at header set to ms; unchanged when it carries none.
+local function with_due(stored, ms)
+  local from, last = headers_bounds(stored)
+  if not from or last < from then
+    return stored
+  end
+  local value = due_value_at(stored, from, last)
+  if not value then
+    return stored
+  end
+  return string.sub(stored, 1, value - 1) .. iso_millis(ms) .. string.sub(stored, value + 24)
 end

@@ -145,6 +145,61 @@ class PartitionedDelayedTest {
         assertEquals(0, b.delayed().orElseThrow().waiting());
     }
 
+    /**
+     * Stored in its compact form while it waits, an event comes out as it went in: every field,
+     * characters the packing must not mind, and a header whose value holds the due-at text.
+     */
+    @Test
+    void anEventComesOutOfItsWaitAsItWentIn(RedisServer redis) {
+        RedisEventTransport t = transport(redis);
+        List<WorkflowEvent> seen = new CopyOnWriteArrayList<>();
+        WorkerService s = WorkerService.builder().transport(t)
+                .runtime(ActionRuntime.builder().on("FULL", ctx -> seen.add(ctx.event())).build())
+                .workerCount(1).pollInterval(Duration.ofMillis(200)).build();
+        services.add(s);
+        s.start();
+        WorkflowEvent full = WorkflowEvent.builder("FULL").eventId("full:1 — ü").executionId("exec:ü")
+                .eventName("a name").tenant("tenant-7").timestamp(Instant.parse("2024-02-29T12:34:56.789012Z"))
+                .fromState("open").toState("closed").userId("u:1")
+                .payload(Map.of("text", "\"due-at\":\"x\" — 12:x " + "long ".repeat(100), "n", "1"))
+                .headers(Map.of("note", "{\"due-at\":\"2000-01-01T00:00:00.000Z\"}", "x-due-at", "kept"))
+                .build();
+        Instant due = Instant.now().plusMillis(300);
+        s.delayed().orElseThrow().publishAt(full, due);
+        Await.until(Duration.ofSeconds(10), () -> seen.size() == 1, () -> "ran: " + seen);
+        WorkflowEvent got = seen.get(0);
+        Map<String, String> headers = new java.util.HashMap<>(full.headers());
+        headers.put(DelayedEvents.DUE_AT_HEADER, due.truncatedTo(java.time.temporal.ChronoUnit.MILLIS).toString());
+        assertEquals(full.toBuilder().headers(headers).build(), got);
+    }
+
+    /** A due time past year 9999 is refused naming the argument; one before 1970 is past, so due now. */
+    @Test
+    void anAbsurdDueTimeIsRefusedNamingTheArgument(RedisServer redis) {
+        RedisEventTransport t = transport(redis);
+        WorkerService s = service(t);
+        DelayedEvents delayed = s.delayed().orElseThrow();
+        Instant year10000 = Instant.parse("+10000-01-01T00:00:00Z");
+        IllegalArgumentException at = assertThrows(IllegalArgumentException.class,
+                () -> delayed.publishAt(step("far", "x"), year10000));
+        assertTrue(at.getMessage().startsWith("dueAt "), at.getMessage());
+        for (Duration d : List.of(Duration.ofDays(3_000_000), Duration.ofSeconds(Long.MAX_VALUE))) {
+            IllegalArgumentException after = assertThrows(IllegalArgumentException.class,
+                    () -> delayed.publishAfter(step("far", "x"), d));
+            assertTrue(after.getMessage().startsWith("delay "), after.getMessage());
+        }
+        IllegalArgumentException re = assertThrows(IllegalArgumentException.class,
+                () -> delayed.reschedule("far", Instant.MAX));
+        assertTrue(re.getMessage().startsWith("dueAt "), re.getMessage());
+        assertEquals(0, delayed.waiting(), "nothing stored");
+
+        delayed.publishAt(step("long-ago", "x"), Instant.MIN);
+        delayed.publishAt(step("last", "x"), Instant.parse("9999-12-31T23:59:59.999Z"));
+        Await.until(Duration.ofSeconds(10), () -> all.contains("long-ago"), () -> "ran: " + all);
+        assertEquals(0L, started.get("long-ago")[1], "due at the epoch, which is past");
+        assertEquals(1, delayed.waiting(), "the last millisecond of 9999 is accepted");
+    }
+
     @Test
     void anEventTooLargeIsRefusedAndNothingIsStored(RedisServer redis) {
         RedisEventTransport t = RedisEventTransport.create(redis.options().partitions(4).maxPayloadBytes(1024).build());

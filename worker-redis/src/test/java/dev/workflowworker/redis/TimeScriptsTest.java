@@ -1,5 +1,6 @@
 package dev.workflowworker.redis;
 
+import dev.workflowworker.core.wire.WireFormat;
 import dev.workflowworker.redis.testsupport.RedisServer;
 import dev.workflowworker.redis.testsupport.RedisServerExtension;
 import org.junit.jupiter.api.Test;
@@ -89,6 +90,69 @@ class TimeScriptsTest {
                 List.of(leaseValue, Integer.toString(max)));
     }
 
+    private static Object cancel(RedisClient c, String id, String call) {
+        return c.eval(script("delayed_cancel.lua"), List.of(SET, ENTRIES, SET + ":cx:" + call), List.of(id));
+    }
+
+    private static Object reschedule(RedisClient c, String id, long due, String call) {
+        return c.eval(script("delayed_reschedule.lua"), List.of(SET, ENTRIES, SET + ":cx:" + call),
+                List.of(id, Long.toString(due), WAKE, "0"));
+    }
+
+    /**
+     * The compact stored form, written here independently of the transport's writer: the values of
+     * the standard wire fields as consecutive MessagePack strings, headers_json first.
+     */
+    static byte[] compact(Map<String, String> wire) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        List<String> order = new ArrayList<>(List.of("headers_json"));
+        order.addAll(WireFormat.EVENT_FIELDS.subList(0, WireFormat.EVENT_FIELDS.size() - 1));
+        for (String f : order) {
+            byte[] v = wire.get(f).getBytes(StandardCharsets.UTF_8);
+            int n = v.length;
+            if (n < 32) {
+                out.write(0xa0 + n);
+            } else if (n < 256) {
+                out.write(0xd9);
+                out.write(n);
+            } else if (n < 65_536) {
+                out.write(0xda);
+                out.write(n >> 8);
+                out.write(n & 0xff);
+            } else {
+                out.write(0xdb);
+                for (int shift = 24; shift >= 0; shift -= 8) {
+                    out.write((n >> shift) & 0xff);
+                }
+            }
+            out.write(v, 0, n);
+        }
+        return out.toByteArray();
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** delayed_add with a stored entry given as bytes (the compact form is not UTF-8); {@return the reply, as text} */
+    private static List<String> addStored(RedisClient c, String id, long dueAt, byte[] stored) {
+        List<?> r = (List<?>) c.eval(bytes(script("delayed_add.lua")), List.of(bytes(SET), bytes(ENTRIES)),
+                List.of(bytes(id), bytes("at"), bytes(Long.toString(dueAt)), stored, bytes(WAKE), bytes("0")));
+        return r.stream().map(TimeScriptsTest::text).toList();
+    }
+
+    /** The stream's entries as field/value lists in their stored order. */
+    @SuppressWarnings("unchecked")
+    private static List<List<String>> streamFields(RedisClient c) {
+        List<Object> entries = (List<Object>) c.eval("return redis.call('XRANGE', KEYS[1], '-', '+')", List.of(STREAM), List.of());
+        List<List<String>> out = new ArrayList<>();
+        for (Object e : entries) {
+            List<Object> pair = (List<Object>) e;
+            out.add(((List<Object>) pair.get(1)).stream().map(TimeScriptsTest::text).toList());
+        }
+        return out;
+    }
+
     private static long redisMillis(RedisClient c) {
         @SuppressWarnings("unchecked")
         List<Object> t = (List<Object>) c.eval("return redis.call('TIME')");
@@ -140,8 +204,7 @@ class TimeScriptsTest {
                 assertEquals(pack(stored), c.hget(ENTRIES, "h" + ms), "instant " + ms);
             }
             long moved = 1_709_251_199_999L;
-            assertEquals(1L, c.eval(script("delayed_reschedule.lua"), List.of(SET, ENTRIES),
-                    List.of("h0", Long.toString(moved), WAKE, "0")));
+            assertEquals(1L, reschedule(c, "h0", moved, "call"));
             assertTrue(c.hget(ENTRIES, "h0").contains("\"due-at\":\"2024-02-29T23:59:59.999Z\""), c.hget(ENTRIES, "h0"));
         }
     }
@@ -193,18 +256,187 @@ class TimeScriptsTest {
             add(c, "c", "after", 60_000, "0");
             add(c, "r", "after", 60_000, "0");
             add(c, "m", "at", 1, "0");
-            String cancel = script("delayed_cancel.lua");
-            String reschedule = script("delayed_reschedule.lua");
-            assertEquals(1L, c.eval(cancel, List.of(SET, ENTRIES), List.of("c")));
-            assertEquals(0L, c.eval(cancel, List.of(SET, ENTRIES), List.of("c")));
+            assertEquals(1L, cancel(c, "c", "call-1"));
+            assertEquals(0L, cancel(c, "c", "call-2"));
             assertNull(c.hget(ENTRIES, "c"));
-            assertEquals(1L, c.eval(reschedule, List.of(SET, ENTRIES), List.of("r", "2", WAKE, "0")));
-            assertEquals(0L, c.eval(reschedule, List.of(SET, ENTRIES), List.of("unknown", "2", WAKE, "0")));
+            assertEquals(1L, reschedule(c, "r", 2, "call-3"));
+            assertEquals(0L, reschedule(c, "unknown", 2, "call-4"));
             assertEquals(2L, move(c, "o", 10).get(0), "m and the rescheduled r");
-            assertEquals(0L, c.eval(cancel, List.of(SET, ENTRIES), List.of("m")), "already in the stream");
-            assertEquals(0L, c.eval(reschedule, List.of(SET, ENTRIES), List.of("r", "5", WAKE, "0")));
+            assertEquals(0L, cancel(c, "m", "call-5"), "already in the stream");
+            assertEquals(0L, reschedule(c, "r", 5, "call-6"));
             assertEquals(0, c.zcard(SET));
             assertEquals(0, c.hlen(ENTRIES));
+        }
+    }
+
+    private static final java.time.format.DateTimeFormatter DUE_FORMAT =
+            java.time.format.DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(java.time.ZoneOffset.UTC);
+
+    private static Map<String, String> wire(String id, String headersJson, String payloadJson) {
+        Map<String, String> f = new LinkedHashMap<>();
+        for (String name : WireFormat.EVENT_FIELDS) {
+            f.put(name, "");
+        }
+        f.put("event_id", id);
+        f.put("execution_id", "exec:1 — ü");
+        f.put("event_type", "T");
+        f.put("timestamp", "2024-02-29T12:00:00.123456Z");
+        f.put("user_id", "u".repeat(40)); // a str8 value
+        f.put("payload_json", payloadJson);
+        f.put("headers_json", headersJson);
+        return f;
+    }
+
+    /**
+     * The compact form is appended with the wire fields in the codec's order, byte for byte, for
+     * values of every MessagePack string width, with its due-at header set to the due time.
+     */
+    @Test
+    void aCompactEntryIsAppendedAsTheWireFieldsInOrder(RedisServer redis) {
+        try (RedisClient c = redis.client()) {
+            c.set(LEASE, "o");
+            String placeholder = "\"due-at\":\"0000-00-00T00:00:00.000Z\"";
+            List<Map<String, String>> sent = List.of(
+                    wire("small", "{" + placeholder + "}", "{}"),
+                    wire("str16", "{\"x\":\"y\"," + placeholder + "}", "{\"a\":\"" + "é:".repeat(400) + "\"}"),
+                    wire("str32", "{" + placeholder + ",\"trace\":\"" + "t".repeat(300) + "\"}",
+                            "{\"blob\":\"" + "b".repeat(70_000) + "\"}"),
+                    wire("no-headers", "", "{\"due-at\":\"0000-00-00T00:00:00.000Z\"}"));
+            long due0 = 1_709_208_000_000L; // 2024-02-29T12:00:00.000Z
+            long due = due0;
+            for (Map<String, String> f : sent) {
+                assertEquals(List.of("1", Long.toString(due)), addStored(c, f.get("event_id"), due, compact(f)));
+                due++;
+            }
+            assertEquals(4L, move(c, "o", 10).get(0));
+            List<List<String>> got = streamFields(c);
+            assertEquals(4, got.size());
+            for (int i = 0; i < 4; i++) {
+                List<String> flat = new ArrayList<>();
+                for (Map.Entry<String, String> e : sent.get(i).entrySet()) {
+                    flat.add(e.getKey());
+                    flat.add(e.getKey().equals("headers_json")
+                            ? e.getValue().replace("0000-00-00T00:00:00.000Z", DUE_FORMAT.format(java.time.Instant.ofEpochMilli(due0 + i)))
+                            : e.getValue());
+                }
+                assertEquals(flat, got.get(i), sent.get(i).get("event_id"));
+            }
+            assertEquals(0, c.hlen(ENTRIES));
+        }
+    }
+
+    /**
+     * Only the due-at key is rewritten: not a header whose key ends in due-at, nor one whose value
+     * holds the text (escaped, as JSON writes it), in either stored form.
+     */
+    @Test
+    void onlyTheDueAtKeyIsRewrittenNotTheTextInAnotherHeader(RedisServer redis) {
+        try (RedisClient c = redis.client()) {
+            String zero = "0000-00-00T00:00:00.000Z";
+            String headers = "{\"x-due-at\":\"" + zero + "\",\"note\":\"a {\\\"due-at\\\":\\\"" + zero
+                    + "\\\" b ,\\\"due-at\\\":\\\"" + zero + "\",\"due-at\":\"" + zero + "\"}";
+            String settled = headers.substring(0, headers.length() - 27) + "\"2024-02-29T23:59:59.999Z\"}";
+            assertTrue(headers.endsWith("\"due-at\":\"" + zero + "\"}"), headers);
+            long due = 1_709_251_199_999L;
+            addStored(c, "compact", due, compact(wire("compact", headers, "{}")));
+            Map<String, String> legacy = new LinkedHashMap<>(entry("legacy"));
+            legacy.put("headers_json", headers);
+            addStored(c, "legacy", due, bytes(pack(legacy)));
+            c.set(LEASE, "o");
+            move(c, "o", 10);
+            List<List<String>> got = streamFields(c);
+            assertEquals(settled, got.get(0).get(got.get(0).indexOf("headers_json") + 1), "compact");
+            assertEquals(settled, got.get(1).get(got.get(1).indexOf("headers_json") + 1), "packed");
+
+            String onlyInAValue = "{\"note\":\"{\\\"due-at\\\":\\\"" + zero + "\\\"\"}";
+            addStored(c, "none", due, compact(wire("none", onlyInAValue, "{}")));
+            assertTrue(java.util.Arrays.equals(compact(wire("none", onlyInAValue, "{}")), c.hget(bytes(ENTRIES), bytes("none"))),
+                    "a header value holding the text is left alone");
+        }
+    }
+
+    /** A cancel or reschedule sent again with its call id (its reply lost) answers what the first send did. */
+    @Test
+    void aCallSentAgainAfterALostReplyAnswersAsTheFirstSend(RedisServer redis) {
+        try (RedisClient c = redis.client()) {
+            add(c, "c", "after", 60_000, "0");
+            add(c, "r", "after", 60_000, "0");
+            assertEquals(1L, cancel(c, "c", "call-1"));
+            assertEquals(1L, cancel(c, "c", "call-1"), "the same call sent again");
+            assertEquals(0L, cancel(c, "c", "call-2"), "another call: it is gone");
+            long ttl = c.pttl(SET + ":cx:call-1");
+            assertTrue(ttl > 0 && ttl <= 60_000, "the marker is kept a minute: " + ttl);
+            assertEquals(-2, c.pttl(SET + ":cx:call-2"), "no marker for an answer of 0");
+
+            assertEquals(1L, reschedule(c, "r", 1, "call-3"));
+            c.set(LEASE, "o");
+            assertEquals(1L, move(c, "o", 10).get(0), "r moved into the stream at its new time");
+            assertEquals(1L, reschedule(c, "r", 1, "call-3"), "the same call sent again, after the move");
+            assertEquals(0L, reschedule(c, "r", 1, "call-4"));
+            assertEquals(1, c.xlen(STREAM), "nothing appended or stored twice");
+            assertEquals(0, c.zcard(SET) + c.hlen(ENTRIES));
+        }
+    }
+
+    /**
+     * An id without its stored entry is taken out of the set and named apart, not counted as moved;
+     * an entry in neither stored form is appended as it is, for the readers to dead-letter.
+     */
+    @Test
+    void aMissingEntryIsCountedApartAndAnUnreadableOneKept(RedisServer redis) {
+        try (RedisClient c = redis.client()) {
+            c.set(LEASE, "o");
+            add(c, "a", "at", 1, "0");
+            c.zadd(SET, 2, "ghost");
+            c.zadd(SET, 3, "garbled");
+            c.hset(bytes(ENTRIES), bytes("garbled"), new byte[]{(byte) 0xa5, 'x'});
+            add(c, "b", "at", 4, "0");
+            List<Object> r = move(c, "o", 10);
+            assertEquals(3L, r.get(0), "a, garbled and b");
+            assertEquals(List.of("ghost"), ((List<?>) r.get(2 + 1)).stream().map(TimeScriptsTest::text).toList());
+            assertEquals(0, c.zcard(SET) + c.hlen(ENTRIES));
+            List<List<String>> got = streamFields(c);
+            assertEquals(List.of("event_id", "a"), got.get(0).subList(0, 2));
+            assertEquals(List.of("delayed_entry"), List.of(got.get(1).get(0)));
+            assertEquals(List.of("event_id", "b"), got.get(2).subList(0, 2));
+        }
+    }
+
+    /** More due than one slice of the script's bulk reads: all moved, in due order, in one call. */
+    @Test
+    void aLargeBatchMovesInDueOrder(RedisServer redis) {
+        try (RedisClient c = redis.client()) {
+            c.set(LEASE, "o");
+            int n = 2_345;
+            try (redis.clients.jedis.AbstractPipeline p = c.pipelined()) {
+                for (int i = 0; i < n; i++) {
+                    p.eval(script("delayed_add.lua"), List.of(SET, ENTRIES),
+                            List.of("e" + i, "at", Long.toString(10 + (n - i) / 3), pack(entry("e" + i)), WAKE, "0"));
+                }
+                p.sync();
+            }
+            assertEquals((long) n, move(c, "o", 5_000).get(0));
+            List<StreamEntry> s = c.xrange(STREAM, (StreamEntryID) null, null, n + 1);
+            assertEquals(n, s.size());
+            List<String> ids = s.stream().map(e -> e.getFields().get("event_id")).toList();
+            List<String> sorted = new ArrayList<>(ids);
+            sorted.sort(java.util.Comparator.comparingInt((String id) -> (n - Integer.parseInt(id.substring(1))) / 3)
+                    .thenComparing(id -> id));
+            assertEquals(sorted, ids, "by due time, ties by id (the sorted set's order)");
+            assertEquals(0, c.zcard(SET) + c.hlen(ENTRIES));
+        }
+    }
+
+    /** A delay reaching past year 9999 by Redis TIME is held at its last millisecond, which the header can still hold. */
+    @Test
+    void aDueTimePastYear9999IsHeldAtItsEnd(RedisServer redis) {
+        try (RedisClient c = redis.client()) {
+            Map<String, String> f = entry("far");
+            f.put("headers_json", "{\"due-at\":\"0000-00-00T00:00:00.000Z\"}");
+            c.eval(script("delayed_add.lua"), List.of(SET, ENTRIES),
+                    List.of("far", "after", Long.toString(253_402_300_799_999L), pack(f), WAKE, "0"));
+            assertEquals(253_402_300_799_999d, c.zscore(SET, "far"));
+            assertTrue(c.hget(ENTRIES, "far").contains("\"due-at\":\"9999-12-31T23:59:59.999Z\""), c.hget(ENTRIES, "far"));
         }
     }
 
@@ -230,7 +462,8 @@ class TimeScriptsTest {
             add(c, "x", "at", 5_000_000_000_000L, "first");
             add(c, "y", "at", 6_000_000_000_000L, "later-not-earliest");
             add(c, "z", "at", 4_000_000_000_000L, "earlier");
-            c.eval(script("delayed_reschedule.lua"), List.of(SET, ENTRIES), List.of("y", "1", WAKE, "rescheduled-earliest"));
+            c.eval(script("delayed_reschedule.lua"), List.of(SET, ENTRIES, SET + ":cx:call"),
+                    List.of("y", "1", WAKE, "rescheduled-earliest"));
             List<String> got = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
                 got.add(heard.poll(10, TimeUnit.SECONDS));

@@ -248,7 +248,12 @@ final class PartitionTimers implements AutoCloseable {
         }
         long redisNext = StreamEntries.number(r.get(1));
         skewMillis = StreamEntries.number(r.get(2)) - clock.wallMillis();
-        if (moved >= MOVE_BATCH) {
+        List<?> missing = r.size() > 3 ? (List<?>) r.get(3) : List.of();
+        if (!missing.isEmpty()) {
+            log.warn("partition {}: {} delayed event id(s) had no stored entry and were dropped: {}", i,
+                    missing.size(), missing.stream().limit(20).map(StreamEntries::text).toList());
+        }
+        if (moved + missing.size() >= MOVE_BATCH) {
             return monoMillis();
         }
         return redisNext < 0 ? NONE : toMono(redisNext);
