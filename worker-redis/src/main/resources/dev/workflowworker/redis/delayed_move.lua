@@ -7,14 +7,15 @@
 -- was missing}: an id in the set without its entry (written by hand, or half deleted) is taken out
 -- of the set, counted apart and named in the server log, never counted as moved.
 --
--- A stored entry is, in its compact form, the 11 values of the wire fields (those the codec writes
--- for a first delivery) as consecutive MessagePack strings, headers_json first (so the due-at
--- header is found without reading the rest) and the others in the wire order; the names are this
--- script's. Unpacking it is one C call (cmsgpack), and it takes about half the memory of the fields
--- with their names. An entry with other fields is stored as "length:bytes" pairs (packed_fields),
--- told apart by its first byte (a digit; a MessagePack string starts at 0xa0 or above). An entry
--- in neither form is appended as it is under the field delayed_entry, for the readers to
--- dead-letter as malformed: kept for an operator, and the partition's later events not held up.
+-- A stored entry is, in its compact form, consecutive MessagePack strings: the due time (24
+-- characters, see due_header), headers_json without its due-at key ('' when that was the only
+-- one), then the values of the other wire fields a first delivery has, in wire order; the names
+-- are this script's, and the due-at key goes back first in the headers. Unpacking it is one C call
+-- (cmsgpack), and it takes about half the memory of the fields with their names. An entry with
+-- other fields is stored as "length:bytes" pairs (packed_fields), told apart by its first byte (a
+-- digit; the compact form starts with 0xb8, a string of 24). An entry in neither form is appended
+-- as it is under the field delayed_entry, for the readers to dead-letter as malformed: kept for an
+-- operator, and the partition's later events not held up.
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return {-1}
 end
@@ -28,9 +29,14 @@ local function append(stored)
     if ok then
       return redis.call('XADD', stream, '*', unpack(fields))
     end
-  else
-    local ok, h, id, ex, nm, ty, te, ts, fr, to, us, pl = pcall(cmsgpack.unpack, stored)
-    if ok and type(pl) == 'string' then
+  elseif first == 0xb8 then
+    local ok, due, h, id, ex, nm, ty, te, ts, fr, to, us, pl = pcall(cmsgpack.unpack, stored)
+    if ok and type(h) == 'string' and type(pl) == 'string' then
+      if #h > 2 then
+        h = '{"due-at":"' .. due .. '",' .. string.sub(h, 2)
+      else
+        h = '{"due-at":"' .. due .. '"}'
+      end
       return redis.call('XADD', stream, '*', 'event_id', id, 'execution_id', ex, 'event_name', nm, 'event_type', ty,
         'tenant', te, 'timestamp', ts, 'from_state', fr, 'to_state', to, 'user_id', us, 'payload_json', pl,
         'headers_json', h)

@@ -1,7 +1,8 @@
 -- Included (--@include due_header) by the scripts that fix a delayed event's due time.
--- The publisher writes the event's "due-at" header as a fixed-width UTC instant
--- (yyyy-mm-ddThh:mm:ss.mmmZ, 24 characters), so the script can put the due time it settles on
--- (from Redis TIME, or a reschedule) in its place without changing any length in the stored entry.
+-- The publisher writes the event's due time as a fixed-width UTC instant
+-- (yyyy-mm-ddThh:mm:ss.mmmZ, 24 characters): at the start of a compact entry, or as the "due-at"
+-- header of a packed one. The script puts the due time it settles on (from Redis TIME, or a
+-- reschedule) in its place without changing any length in the stored entry.
 -- Due times are kept within years 1970 to 9999, which that width holds (the publisher refuses a
 -- later one; a delay counted from Redis TIME could still reach past it).
 local LATEST_DUE = 253402300799999
@@ -58,26 +59,10 @@ local function due_value_at(s, from, last)
   end
 end
 
--- The bounds of the headers JSON in a stored entry, or nil. A compact entry (see delayed_move)
--- starts with it as a MessagePack string; an entry packed as "length:bytes" pairs (the older form,
--- and the form for fields other than the standard ones) has it under the name headers_json, whose
--- value is found by walking the pairs (a payload may hold the same text).
-local function headers_bounds(stored)
-  local b = string.byte(stored, 1)
-  if not b then
-    return nil
-  end
-  if b >= 0xa0 and b <= 0xbf then
-    return 2, 1 + b - 0xa0
-  elseif b == 0xd9 then
-    return 3, 2 + string.byte(stored, 2)
-  elseif b == 0xda then
-    local h, l = string.byte(stored, 2, 3)
-    return 4, 3 + h * 256 + l
-  elseif b == 0xdb then
-    local b1, b2, b3, b4 = string.byte(stored, 2, 5)
-    return 6, 5 + ((b1 * 256 + b2) * 256 + b3) * 256 + b4
-  end
+-- The bounds of the headers JSON in an entry packed as "length:bytes" pairs (see
+-- delayed_move), or nil: the value named headers_json, found by walking the pairs (a payload may
+-- hold the same text).
+local function packed_headers_bounds(stored)
   local at = 1
   local n = #stored
   local index = 0
@@ -97,9 +82,16 @@ local function headers_bounds(stored)
   return nil
 end
 
--- The stored entry with its due-at header set to ms; unchanged when it carries none.
+-- The stored entry with its due-at header set to ms; unchanged when it carries none. The compact
+-- form (see delayed_move) starts with the due time itself, a MessagePack string of 24 bytes.
 local function with_due(stored, ms)
-  local from, last = headers_bounds(stored)
+  local first = string.byte(stored, 1)
+  if first == 0xb8 then
+    return string.sub(stored, 1, 1) .. iso_millis(ms) .. string.sub(stored, 26)
+  elseif not first or first < 48 or first > 57 then
+    return stored
+  end
+  local from, last = packed_headers_bounds(stored)
   if not from or last < from then
     return stored
   end

@@ -147,7 +147,8 @@ class PartitionedDelayedTest {
 
     /**
      * Stored in its compact form while it waits, an event comes out as it went in: every field,
-     * characters the packing must not mind, and a header whose value holds the due-at text.
+     * characters the packing must not mind, a header whose value holds the due-at text, and a
+     * due-at header it carried already replaced by its due time.
      */
     @Test
     void anEventComesOutOfItsWaitAsItWentIn(RedisServer redis) {
@@ -161,8 +162,10 @@ class PartitionedDelayedTest {
         WorkflowEvent full = WorkflowEvent.builder("FULL").eventId("full:1 — ü").executionId("exec:ü")
                 .eventName("a name").tenant("tenant-7").timestamp(Instant.parse("2024-02-29T12:34:56.789012Z"))
                 .fromState("open").toState("closed").userId("u:1")
-                .payload(Map.of("text", "\"due-at\":\"x\" — 12:x " + "long ".repeat(100), "n", "1"))
-                .headers(Map.of("note", "{\"due-at\":\"2000-01-01T00:00:00.000Z\"}", "x-due-at", "kept"))
+                .payload(Map.of("text", "\"due-at\":\"x\" — 12:x " + "long ".repeat(100), "n", "1",
+                        "big", "b".repeat(70_000))) // every MessagePack string width: fixstr to str32
+                .headers(Map.of("note", "{\"due-at\":\"2000-01-01T00:00:00.000Z\"}", "x-due-at", "kept",
+                        DelayedEvents.DUE_AT_HEADER, "2000-01-01T00:00:00.000Z")) // from an earlier wait: replaced
                 .build();
         Instant due = Instant.now().plusMillis(300);
         s.delayed().orElseThrow().publishAt(full, due);

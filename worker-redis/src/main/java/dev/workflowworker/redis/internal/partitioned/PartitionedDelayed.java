@@ -46,7 +46,7 @@ final class PartitionedDelayed implements DelayedEvents {
      * first answer for a minute, for the same call sent again after a lost reply.
      */
     private static final String CALL_MARKER = ":cx:";
-    /** The wire fields of the compact stored form, in the order it holds them (see delayed_move.lua). */
+    /** The wire fields of the compact stored form, in the order it holds them after the due time (see delayed_move.lua). */
     private static final List<String> COMPACT_ORDER;
 
     static {
@@ -102,10 +102,7 @@ final class PartitionedDelayed implements DelayedEvents {
     private String add(WorkflowEvent event, String mode, long value, long estimate) {
         Objects.requireNonNull(event, "event");
         client.checkOpen();
-        Map<String, String> headers = new HashMap<>(event.headers());
-        headers.put(DUE_AT_HEADER, DUE_FORMAT.format(Instant.ofEpochMilli(estimate)));
-        WorkflowEvent withDue = event.toBuilder().headers(headers).build();
-        byte[] stored = store(client.codec().encode(withDue, 1));
+        byte[] stored = store(event, DUE_FORMAT.format(Instant.ofEpochMilli(estimate)), client.codec());
         int p = PartitionRouting.partitionOf(event.lockKey(), options.partitions());
         client.call("publish delayed event " + event.eventId(), () -> client.scripts().delayedAdd.eval(client.redis(),
                 List.of(PartitionKeys.delayed(keys, p), PartitionKeys.delayedEntries(keys, p)),
@@ -188,39 +185,59 @@ final class PartitionedDelayed implements DelayedEvents {
     }
 
     /**
-     * The entry as stored while it waits: the compact form when {@code fields} are the standard
-     * wire fields in the codec's order (a first delivery's), else {@link #pack}. The compact form is
-     * the values only, as consecutive MessagePack strings, headers_json first, which delayed_move.lua
-     * appends with the field names it knows: about half the bytes of the fields with their names, and
-     * one C call to unpack. See docs/ARCHITECTURE.md, "Time".
+     * The entry as stored while it waits, with its due-at header set to {@code due} (fixed width).
+     * The compact form when the wire fields are the standard ones in the codec's order (a first
+     * delivery's): consecutive MessagePack strings, first the due time, then headers_json without
+     * its due-at key ('' when that was the only one), then the other fields' values in wire order;
+     * delayed_move.lua puts the due-at key back first in the headers and supplies the names. About
+     * half the bytes of the fields with their names, and one C call to unpack. Else {@link #pack}
+     * of the fields with the due-at header in them. See docs/ARCHITECTURE.md, "Time".
      */
-    static byte[] store(Map<String, String> fields) {
+    static byte[] store(WorkflowEvent event, String due, WireFormat codec) {
+        Map<String, String> headers = new HashMap<>(event.headers());
+        headers.remove(DUE_AT_HEADER); // the event may come out of an earlier wait
+        Map<String, String> fields = codec.encode(event.toBuilder().headers(headers).build(), 1);
         if (!List.copyOf(fields.keySet()).equals(WireFormat.EVENT_FIELDS)) {
-            return pack(fields).getBytes(StandardCharsets.UTF_8);
+            headers.put(DUE_AT_HEADER, due);
+            return pack(codec.encode(event.toBuilder().headers(headers).build(), 1)).getBytes(StandardCharsets.UTF_8);
+        }
+        // The headers as they will be in the stream, due-at put back: the codec's limit holds for them.
+        String rest = fields.get(WireFormat.HEADERS_JSON);
+        int headersBytes = rest.isEmpty() ? 13 + due.length()
+                : rest.getBytes(StandardCharsets.UTF_8).length + 12 + due.length();
+        if (headersBytes > codec.maxPayloadBytes()) {
+            throw new IllegalArgumentException("event " + event.eventId() + ": headers_json is " + headersBytes
+                    + " bytes, over the limit of " + codec.maxPayloadBytes() + " bytes");
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream(192);
+        writeString(out, due);
         for (String f : COMPACT_ORDER) {
-            byte[] v = fields.get(f).getBytes(StandardCharsets.UTF_8);
-            int n = v.length;
-            if (n < 32) {
-                out.write(0xa0 | n);
-            } else if (n < 256) {
-                out.write(0xd9);
-                out.write(n);
-            } else if (n < 65_536) {
-                out.write(0xda);
-                out.write(n >>> 8);
-                out.write(n);
-            } else {
-                out.write(0xdb);
-                out.write(n >>> 24);
-                out.write(n >>> 16);
-                out.write(n >>> 8);
-                out.write(n);
-            }
-            out.write(v, 0, n);
+            writeString(out, fields.get(f));
         }
         return out.toByteArray();
+    }
+
+    /** A MessagePack string: its length in the shortest header that holds it, then its UTF-8 bytes. */
+    private static void writeString(ByteArrayOutputStream out, String s) {
+        byte[] v = s.getBytes(StandardCharsets.UTF_8);
+        int n = v.length;
+        if (n < 32) {
+            out.write(0xa0 | n);
+        } else if (n < 256) {
+            out.write(0xd9);
+            out.write(n);
+        } else if (n < 65_536) {
+            out.write(0xda);
+            out.write(n >>> 8);
+            out.write(n);
+        } else {
+            out.write(0xdb);
+            out.write(n >>> 24);
+            out.write(n >>> 16);
+            out.write(n >>> 8);
+            out.write(n);
+        }
+        out.write(v, 0, n);
     }
 
     /**
