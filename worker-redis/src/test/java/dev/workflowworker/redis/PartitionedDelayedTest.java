@@ -203,6 +203,36 @@ class PartitionedDelayedTest {
         assertEquals(1, delayed.waiting(), "the last millisecond of 9999 is accepted");
     }
 
+    /**
+     * Through the API: a proxy lets Redis run a cancel (then a reschedule) and drops its reply,
+     * closing the connection; the transport sends the call again with the same call id, and the
+     * partition that did it answers 1 again from its marker instead of "gone".
+     */
+    @Test
+    void aCancelOrRescheduleWhoseReplyWasLostAnswersTrue(RedisServer redis) throws Exception {
+        java.net.URI u = java.net.URI.create(redis.uri());
+        try (ScheduleDeleteLostReplyTest.LosingProxy proxy = new ScheduleDeleteLostReplyTest.LosingProxy(u.getHost(), u.getPort());
+             RedisEventTransport t = RedisEventTransport.create(RedisOptions.builder()
+                     .uri("redis://127.0.0.1:" + proxy.port()).partitions(4).build())) {
+            DelayedEvents delayed = t.delayed().orElseThrow();
+            // Loads the scripts first: a dropped NOSCRIPT answer would prove nothing.
+            delayed.publishAfter(step("warm", "x"), Duration.ofHours(1));
+            assertTrue(delayed.reschedule("warm", Instant.now().plus(Duration.ofHours(2))));
+            assertTrue(delayed.cancel("warm"));
+            delayed.publishAfter(step("c", "x"), Duration.ofHours(1));
+            delayed.publishAfter(step("r", "y"), Duration.ofHours(1));
+
+            proxy.dropReplyTo("delayed:cx:");
+            assertTrue(delayed.cancel("c"), "the resend answers what the cancel did");
+            assertEquals(1, proxy.dropped(), "one reply was lost");
+            proxy.dropReplyTo("delayed:cx:");
+            assertTrue(delayed.reschedule("r", Instant.now().plus(Duration.ofHours(2))));
+            assertEquals(2, proxy.dropped());
+            assertEquals(1, delayed.waiting(), "r waits; c is gone");
+            assertFalse(delayed.cancel("c"), "a new call: it is gone");
+        }
+    }
+
     @Test
     void anEventTooLargeIsRefusedAndNothingIsStored(RedisServer redis) {
         RedisEventTransport t = RedisEventTransport.create(redis.options().partitions(4).maxPayloadBytes(1024).build());

@@ -119,7 +119,7 @@ class ScheduleDeleteLostReplyTest {
      * A TCP proxy that, once armed, drops the reply to the first request containing a text and
      * closes that connection: the request reached Redis and ran, its answer never came back.
      */
-    private static final class LosingProxy implements AutoCloseable {
+    static final class LosingProxy implements AutoCloseable {
         private final java.net.ServerSocket server = new java.net.ServerSocket(0, 50,
                 java.net.InetAddress.getLoopbackAddress());
         private final List<java.net.Socket> sockets = new java.util.concurrent.CopyOnWriteArrayList<>();
