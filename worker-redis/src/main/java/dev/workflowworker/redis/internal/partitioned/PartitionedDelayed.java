@@ -34,7 +34,7 @@ final class PartitionedDelayed implements DelayedEvents {
 
     /**
      * Fixed width, so the scripts can write the due time Redis settles on in place of the
-     * publisher's estimate without changing the packed entry's lengths.
+     * publisher's estimate without changing any length in the stored entry.
      */
     static final DateTimeFormatter DUE_FORMAT =
             DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
