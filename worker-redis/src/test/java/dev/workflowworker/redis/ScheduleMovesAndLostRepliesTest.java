@@ -203,7 +203,7 @@ class ScheduleMovesAndLostRepliesTest {
     }
 
     /**
-     * The same class of defect that 4b43ca2 fixed for schedule deletion, on delayed events: the
+     * The lost-reply case of schedule deletion, on delayed events: the
      * transport resends a call whose reply was lost (StreamClient.call). delayed_cancel removed the
      * event on the first send; the resend finds nothing and answers 0, so cancel() says false
      * ("it had moved into the stream or was unknown") for an event it cancelled. A caller that
