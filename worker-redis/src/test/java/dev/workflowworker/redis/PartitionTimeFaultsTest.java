@@ -2,6 +2,7 @@ package dev.workflowworker.redis;
 
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.core.ActionRuntime;
+import dev.workflowworker.core.TimeSource;
 import dev.workflowworker.core.WorkerService;
 import dev.workflowworker.core.schedule.Schedule;
 import dev.workflowworker.core.schedule.ScheduleInfo;
@@ -18,14 +19,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 /**
  * What the owner's timers do when something went wrong outside them, on a real Redis: a wake
  * that never came is made up by the owner's once-a-second look, and a schedule whose stored
- * definition cannot be read is left out of a list and replaced by a put. Judged from the
- * handlers' ledger.
+ * definition cannot be read is left out of a list and replaced by a put, and a step of the wall
+ * clock loses no partition lease. Judged from the handlers' ledger.
  */
 @ExtendWith(RedisServerExtension.class)
 class PartitionTimeFaultsTest {
@@ -100,5 +103,64 @@ class PartitionTimeFaultsTest {
                 () -> "the repaired schedule fired: " + ledger);
         long fired = ledger.stream().filter(id -> id.startsWith("bad:")).count();
         assertEquals(1, fired, "its run limit holds");
+    }
+
+    @Test
+    void anHourForwardOnTheWallClockLosesNoLeaseAndStopsNoHandler(RedisServer redis) {
+        AtomicLong step = new AtomicLong();
+        TimeSource stepped = new TimeSource() {
+            @Override
+            public long wallMillis() {
+                return System.currentTimeMillis() + step.get();
+            }
+
+            @Override
+            public long nanoTime() {
+                return System.nanoTime();
+            }
+        };
+        RedisOptions options = options(redis);
+        RedisEventTransport t = RedisEventTransport.create(options, stepped);
+        List<Boolean> leaseLostSeen = new CopyOnWriteArrayList<>();
+        List<Long> tokens = new CopyOnWriteArrayList<>();
+        WorkerService s = WorkerService.builder().transport(t).timeSource(stepped)
+                .runtime(ActionRuntime.builder().on("STEP", ctx -> {
+                    leaseLostSeen.add(ctx.isCancelled());
+                    tokens.add(ctx.fencingToken());
+                    ledger.add(ctx.event().eventId());
+                }).build())
+                .workerCount(1).pollInterval(Duration.ofMillis(200)).build();
+        services.add(s);
+        s.start();
+        Await.until(Duration.ofSeconds(10), () -> t.ownership().orElseThrow().owned().size() == PARTITIONS,
+                () -> "holds every partition: " + t.ownership());
+
+        t.publish(WorkflowEvent.builder("STEP").eventId("before-step").executionId("exec-s").build());
+        Await.until(Duration.ofSeconds(10), () -> ledger.contains("before-step"), () -> "ran: " + ledger);
+        String fence = TestKeys.partitionStream(options, PartitionRouting.partitionOf("exec-s", PARTITIONS)) + ":fence";
+        String tokenBefore;
+        try (RedisClient c = redis.client()) {
+            tokenBefore = c.get(fence);
+        }
+        try (OutputCapture log = new OutputCapture()) {
+            step.set(3_600_000); // NTP corrects an hour, or an operator sets the date
+            t.publish(WorkflowEvent.builder("STEP").eventId("after-step").executionId("exec-s").build());
+            Await.until(Duration.ofSeconds(10), () -> ledger.contains("after-step"), () -> "ran: " + ledger);
+            assertFalse(log.text().contains("lease lost"), "no delivery was taken for one under a lost lease:\n"
+                    + log.text());
+        }
+        assertEquals(List.of(false, false), leaseLostSeen, "neither handler was cancelled");
+        assertEquals(tokens.get(0), tokens.get(1), "the same lease before and after the step (its fencing token)");
+        // Two lease lifetimes of ownership rounds: a lease judged by the wall clock would be given
+        // up at the first one, and the partition taken again.
+        long end = System.nanoTime() + Duration.ofSeconds(4).toNanos();
+        while (System.nanoTime() < end) {
+            assertEquals(PARTITIONS, t.ownership().orElseThrow().owned().size(), "a partition was given up");
+            assertFalse(t.ownership().orElseThrow().renewalFailing());
+            Thread.onSpinWait();
+        }
+        try (RedisClient c = redis.client()) {
+            assertEquals(tokenBefore, c.get(fence), "the partition's lease was never taken again (no new fencing token)");
+        }
     }
 }

@@ -171,10 +171,10 @@ final class Ownership {
             }
             log.debug("partition ownership round failed: {}", e.toString());
         }
-        long now = clock.wallMillis();
+        long now = partitions.monoMillis();
         for (Part part : parts) {
             Lease l = part.lease;
-            if (l != null && !l.lost && now >= l.validUntilMillis) {
+            if (l != null && !l.lost && now >= l.validUntilMono) {
                 partitions.lost(l, "not renewed for " + (leaseMillis * 9 / 10) + " ms");
             }
         }
@@ -183,7 +183,8 @@ final class Ownership {
 
     private void tickOnce() {
         boolean active = consumers.get() > 0;
-        long sentAt = clock.wallMillis();
+        long sentAt = clock.wallMillis(); // for the members set, which every process's clock reads
+        long sentAtMono = partitions.monoMillis();
         List<Lease> held = new ArrayList<>();
         for (Part part : parts) {
             Lease l = part.lease;
@@ -225,7 +226,7 @@ final class Ownership {
                         List.of(keys.partitionLease(l.partition)), List.of(l.value, ttl)));
             }
             if (renewed == 1) {
-                l.validUntilMillis = sentAt + leaseMillis * 9 / 10;
+                l.validUntilMono = sentAtMono + leaseMillis * 9 / 10;
                 expireOnTime(l);
             } else {
                 partitions.lost(l, "another owner holds it or it expired");
@@ -275,11 +276,11 @@ final class Ownership {
         if (trim.tryFire()) {
             trimOwned();
         }
-        routerLease.round(active, sentAt);
+        routerLease.round(active, sentAtMono);
     }
 
     private void acquire(List<Integer> wanted) {
-        long sentAt = clock.wallMillis();
+        long sentAt = partitions.monoMillis();
         String ttl = Long.toString(leaseMillis);
         List<Object> replies = client.scripts().leaseAcquire.evalAll(client.redis(), wanted.size(),
                 i -> List.of(keys.partitionLease(wanted.get(i)), keys.partitionFence(wanted.get(i))),
@@ -308,10 +309,10 @@ final class Ownership {
      * that stopped answering, which is exactly when the lease runs out.
      */
     private void expireOnTime(Lease l) {
-        long delay = Math.max(1, l.validUntilMillis - clock.wallMillis() + 1);
+        long delay = Math.max(1, l.validUntilMono - partitions.monoMillis() + 1);
         try {
             expiry.schedule(() -> {
-                if (!l.lost && clock.wallMillis() >= l.validUntilMillis) {
+                if (!l.lost && partitions.monoMillis() >= l.validUntilMono) {
                     partitions.lost(l, "not renewed for " + (leaseMillis * 9 / 10) + " ms");
                 }
             }, delay, TimeUnit.MILLISECONDS);

@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A partitioned stream as seen by one process: which partitions it owns ({@link Ownership},
@@ -40,15 +41,15 @@ public final class Partitions implements AutoCloseable {
         final int partition;
         final long token;
         final String value;
-        /** Wall time after which the lease counts as lost unless renewed: TTL − 10 % from when the renewal was sent. */
-        volatile long validUntilMillis;
+        /** When the lease counts as lost unless renewed (TTL − 10 % from the renewal's send), on the monotonic clock. */
+        volatile long validUntilMono;
         public volatile boolean lost;
 
-        Lease(int partition, long token, String value, long sentAtMillis) {
+        Lease(int partition, long token, String value, long sentAtMono) {
             this.partition = partition;
             this.token = token;
             this.value = value;
-            this.validUntilMillis = sentAtMillis + leaseMillis * 9 / 10;
+            this.validUntilMono = sentAtMono + leaseMillis * 9 / 10;
         }
 
         @Override
@@ -63,13 +64,14 @@ public final class Partitions implements AutoCloseable {
 
         @Override
         public long validUntilMillis() {
-            return lost ? Long.MIN_VALUE : validUntilMillis;
+            // Wall time from the time left now: a caller's comparison is immune to wall-clock steps.
+            return lost ? Long.MIN_VALUE : clock.wallMillis() + (validUntilMono - monoMillis());
         }
 
         /** The partition's lease is renewed by the ownership thread; this only says whether it still holds. */
         @Override
         public boolean renew(Duration ttl) {
-            if (!lost && clock.wallMillis() >= validUntilMillis) {
+            if (!lost && monoMillis() >= validUntilMono) {
                 lost(this, "not renewed for " + (leaseMillis * 9 / 10) + " ms");
             }
             return !lost;
@@ -107,8 +109,7 @@ public final class Partitions implements AutoCloseable {
 
         /** A lease belongs to the partition, not to one event: nothing to release per event. */
         @Override
-        public void release() {
-        }
+        public void release() { }
 
         @Override
         public String toString() {
@@ -126,10 +127,7 @@ public final class Partitions implements AutoCloseable {
         /** The lease the reader state below belongs to; reset when the reader sees a new lease. */
         volatile Lease readerLease;
         boolean readable;
-        /**
-         * The last read reached the end of the partition: nothing to read until the blocking wait
-         * names it. Saves a read of every partition for each entry when entries come one by one.
-         */
+        /** The last read reached the end: nothing to read until the blocking wait names the partition. */
         boolean quiet;
         /** The partition as read under {@link #readerLease}; null until opened. Outcomes settle it. */
         volatile PartitionLog log;
@@ -200,10 +198,14 @@ public final class Partitions implements AutoCloseable {
     }
 
     /** A lease of this process: of partition {@code partition}, or of the router when it is -1. */
-    Lease newLease(int partition, long token, String value, long sentAtMillis) {
-        return new Lease(partition, token, value, sentAtMillis);
+    Lease newLease(int partition, long token, String value, long sentAtMono) {
+        return new Lease(partition, token, value, sentAtMono);
     }
 
+    /** {@return the monotonic clock in ms} Lease deadlines are kept on it: a wall-clock step neither loses nor keeps a lease. */
+    long monoMillis() {
+        return TimeUnit.NANOSECONDS.toMillis(clock.nanoTime());
+    }
     boolean closed() {
         return closed;
     }

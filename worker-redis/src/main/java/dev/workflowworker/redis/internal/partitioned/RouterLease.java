@@ -78,7 +78,7 @@ final class RouterLease {
             long renewed = StreamEntries.number(client.scripts().leaseRenew.eval(client.redis(),
                     List.of(keys.routerLease()), List.of(l.value, ttl)));
             if (renewed == 1) {
-                l.validUntilMillis = sentAt + leaseMillis * 9 / 10;
+                l.validUntilMono = sentAt + leaseMillis * 9 / 10;
             } else {
                 lost(l, "another process holds it or it expired");
             }
@@ -105,7 +105,7 @@ final class RouterLease {
     /** Checked after every ownership round, failed or not: a lease no round renewed in time is not held. */
     void expireIfDue(long now) {
         Lease r = routerLease;
-        if (r != null && !r.lost && now >= r.validUntilMillis) {
+        if (r != null && !r.lost && now >= r.validUntilMono) {
             lost(r, "not renewed for " + (leaseMillis * 9 / 10) + " ms");
         }
     }
