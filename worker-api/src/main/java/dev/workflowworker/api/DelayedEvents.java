@@ -28,7 +28,8 @@ public interface DelayedEvents {
      * @param event the event; its id is how it is cancelled or moved
      * @param dueAt when it is due
      * @return the event's id
-     * @throws IllegalArgumentException if the event is over the payload limit
+     * @throws IllegalArgumentException if the event is over the payload limit, or {@code dueAt}
+     *                                  is after 9999-12-31T23:59:59.999Z
      */
     String publishAt(WorkflowEvent event, Instant dueAt);
 
@@ -38,7 +39,8 @@ public interface DelayedEvents {
      * @param event the event
      * @param delay how long it waits; zero or negative means now
      * @return the event's id
-     * @throws IllegalArgumentException if the event is over the payload limit
+     * @throws IllegalArgumentException if the event is over the payload limit, or the delay
+     *                                  reaches past 9999-12-31T23:59:59.999Z
      */
     String publishAfter(WorkflowEvent event, Duration delay);
 
