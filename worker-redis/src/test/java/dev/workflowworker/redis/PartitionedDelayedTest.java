@@ -211,7 +211,7 @@ class PartitionedDelayedTest {
     @Test
     void aCancelOrRescheduleWhoseReplyWasLostAnswersTrue(RedisServer redis) throws Exception {
         java.net.URI u = java.net.URI.create(redis.uri());
-        try (ScheduleDeleteLostReplyTest.LosingProxy proxy = new ScheduleDeleteLostReplyTest.LosingProxy(u.getHost(), u.getPort());
+        try (ReplyProxy proxy = new ReplyProxy(u.getHost(), u.getPort());
              RedisEventTransport t = RedisEventTransport.create(RedisOptions.builder()
                      .uri("redis://127.0.0.1:" + proxy.port()).partitions(4).build())) {
             DelayedEvents delayed = t.delayed().orElseThrow();

@@ -96,7 +96,7 @@ class ScheduleDeleteLostReplyTest {
     @Test
     void theApiAnswersTrueForADeletionWhoseReplyWasLost(RedisServer redis) throws Exception {
         java.net.URI u = java.net.URI.create(redis.uri());
-        try (LosingProxy proxy = new LosingProxy(u.getHost(), u.getPort());
+        try (ReplyProxy proxy = new ReplyProxy(u.getHost(), u.getPort());
              RedisEventTransport t = RedisEventTransport.create(RedisOptions.builder()
                      .uri("redis://127.0.0.1:" + proxy.port()).partitions(4).build());
              RedisClient c = redis.client()) {
@@ -112,102 +112,6 @@ class ScheduleDeleteLostReplyTest {
             assertEquals(1, proxy.dropped(), "one reply was lost");
             assertTrue(schedules.get("s").isEmpty());
             assertEquals(markers + 1, c.keys("*sched:dx:*").size(), "one call, one marker: the resend carried the same call id");
-        }
-    }
-
-    /**
-     * A TCP proxy that, once armed, drops the reply to the first request containing a text and
-     * closes that connection: the request reached Redis and ran, its answer never came back.
-     */
-    static final class LosingProxy implements AutoCloseable {
-        private final java.net.ServerSocket server = new java.net.ServerSocket(0, 50,
-                java.net.InetAddress.getLoopbackAddress());
-        private final List<java.net.Socket> sockets = new java.util.concurrent.CopyOnWriteArrayList<>();
-        private final java.util.concurrent.atomic.AtomicReference<String> armed = new java.util.concurrent.atomic.AtomicReference<>();
-        private final java.util.concurrent.atomic.AtomicInteger dropped = new java.util.concurrent.atomic.AtomicInteger();
-
-        LosingProxy(String host, int upstreamPort) throws java.io.IOException {
-            Thread accept = new Thread(() -> {
-                while (!server.isClosed()) {
-                    try {
-                        java.net.Socket client = server.accept();
-                        java.net.Socket upstream = new java.net.Socket(host, upstreamPort);
-                        sockets.add(client);
-                        sockets.add(upstream);
-                        boolean[] drop = {false};
-                        pump(client, upstream, drop, true);
-                        pump(upstream, client, drop, false);
-                    } catch (java.io.IOException e) {
-                        return; // closed
-                    }
-                }
-            }, "losing-proxy");
-            accept.setDaemon(true);
-            accept.start();
-        }
-
-        int port() {
-            return server.getLocalPort();
-        }
-
-        void dropReplyTo(String text) {
-            armed.set(text);
-        }
-
-        int dropped() {
-            return dropped.get();
-        }
-
-        private void pump(java.net.Socket from, java.net.Socket to, boolean[] drop, boolean requests) {
-            Thread t = new Thread(() -> {
-                byte[] buf = new byte[65536];
-                try {
-                    int n;
-                    while ((n = from.getInputStream().read(buf)) > 0) {
-                        if (requests) {
-                            String text = armed.get();
-                            // Marked before the request goes on, so before its reply can come back.
-                            if (text != null && new String(buf, 0, n, java.nio.charset.StandardCharsets.ISO_8859_1)
-                                    .contains(text) && armed.compareAndSet(text, null)) {
-                                synchronized (drop) {
-                                    drop[0] = true;
-                                }
-                            }
-                        } else {
-                            boolean lose;
-                            synchronized (drop) {
-                                lose = drop[0];
-                            }
-                            if (lose) {
-                                dropped.incrementAndGet();
-                                from.close();
-                                to.close();
-                                return;
-                            }
-                        }
-                        to.getOutputStream().write(buf, 0, n);
-                        to.getOutputStream().flush();
-                    }
-                } catch (java.io.IOException e) {
-                    // one side closed
-                }
-                try {
-                    from.close();
-                    to.close();
-                } catch (java.io.IOException e) {
-                    // already closed
-                }
-            }, "losing-proxy-pump");
-            t.setDaemon(true);
-            t.start();
-        }
-
-        @Override
-        public void close() throws java.io.IOException {
-            server.close();
-            for (java.net.Socket s : sockets) {
-                s.close();
-            }
         }
     }
 }

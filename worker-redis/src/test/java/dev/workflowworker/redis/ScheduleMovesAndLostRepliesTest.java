@@ -17,12 +17,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -94,7 +92,7 @@ class ScheduleMovesAndLostRepliesTest {
     void twoConcurrentMovesLeaveOneCopy(RedisServer redis) throws Exception {
         RedisOptions direct = options(redis, P);
         java.net.URI u = java.net.URI.create(redis.uri());
-        HoldingProxy proxy = new HoldingProxy(u.getHost(), u.getPort());
+        ReplyProxy proxy = new ReplyProxy(u.getHost(), u.getPort());
         closeables.add(proxy);
         RedisOptions viaProxy = redis.options().uri("redis://127.0.0.1:" + proxy.port()).partitions(P)
                 .partitionLeaseTtl(Duration.ofSeconds(2)).build();
@@ -142,7 +140,7 @@ class ScheduleMovesAndLostRepliesTest {
     void aMoveThatFailsHalfWayDoesNotLoseTheSchedule(RedisServer redis) throws Exception {
         RedisOptions direct = options(redis, P);
         java.net.URI u = java.net.URI.create(redis.uri());
-        HoldingProxy proxy = new HoldingProxy(u.getHost(), u.getPort());
+        ReplyProxy proxy = new ReplyProxy(u.getHost(), u.getPort());
         closeables.add(proxy);
         RedisOptions viaProxy = redis.options().uri("redis://127.0.0.1:" + proxy.port()).partitions(P)
                 .partitionLeaseTtl(Duration.ofSeconds(2)).build();
@@ -212,7 +210,7 @@ class ScheduleMovesAndLostRepliesTest {
     @Test
     void cancelAnswersTrueWhenTheReplyToTheCancelWasLost(RedisServer redis) throws Exception {
         java.net.URI u = java.net.URI.create(redis.uri());
-        HoldingProxy proxy = new HoldingProxy(u.getHost(), u.getPort());
+        ReplyProxy proxy = new ReplyProxy(u.getHost(), u.getPort());
         closeables.add(proxy);
         RedisEventTransport t = RedisEventTransport.create(redis.options().uri("redis://127.0.0.1:" + proxy.port())
                 .partitions(P).build());
@@ -286,125 +284,5 @@ class ScheduleMovesAndLostRepliesTest {
         }
         List<Long> past = ledger.stream().map(e -> Long.parseLong(e.substring(2))).filter(ms -> ms < redisNow).toList();
         assertEquals(List.of(), past, past.size() + " occurrence(s) scheduled before the schedule was created (by Redis TIME)");
-    }
-
-    /**
-     * A TCP proxy that, once armed, holds the reply to the first request containing a text: the
-     * request reached Redis and ran. release() lets the reply through; cutAndRefuse() drops it,
-     * closes that connection and refuses new ones.
-     */
-    static final class HoldingProxy implements AutoCloseable {
-        private final java.net.ServerSocket server = new java.net.ServerSocket(0, 50,
-                java.net.InetAddress.getLoopbackAddress());
-        private final List<java.net.Socket> sockets = new CopyOnWriteArrayList<>();
-        private final AtomicReference<String> armed = new AtomicReference<>();
-        final CountDownLatch held = new CountDownLatch(1);
-        private final CountDownLatch go = new CountDownLatch(1);
-        private volatile boolean refuse;
-        private volatile boolean cut;
-
-        HoldingProxy(String host, int upstreamPort) throws java.io.IOException {
-            Thread accept = new Thread(() -> {
-                while (!server.isClosed()) {
-                    try {
-                        java.net.Socket client = server.accept();
-                        if (refuse) {
-                            client.close();
-                            continue;
-                        }
-                        java.net.Socket upstream = new java.net.Socket(host, upstreamPort);
-                        sockets.add(client);
-                        sockets.add(upstream);
-                        boolean[] hold = {false};
-                        pump(client, upstream, hold, true);
-                        pump(upstream, client, hold, false);
-                    } catch (java.io.IOException e) {
-                        return;
-                    }
-                }
-            }, "holding-proxy");
-            accept.setDaemon(true);
-            accept.start();
-        }
-
-        int port() {
-            return server.getLocalPort();
-        }
-
-        void holdReplyTo(String text) {
-            armed.set(text);
-        }
-
-        void release() {
-            go.countDown();
-        }
-
-        /** The held reply is dropped and its connection closed; new connections are let through. */
-        void cut() {
-            cut = true;
-            go.countDown();
-        }
-
-        void cutAndRefuse() {
-            refuse = true;
-            cut = true;
-            go.countDown();
-        }
-
-        private void pump(java.net.Socket from, java.net.Socket to, boolean[] hold, boolean requests) {
-            Thread t = new Thread(() -> {
-                byte[] buf = new byte[65536];
-                try {
-                    int n;
-                    while ((n = from.getInputStream().read(buf)) > 0) {
-                        if (requests) {
-                            String text = armed.get();
-                            if (text != null && new String(buf, 0, n, java.nio.charset.StandardCharsets.ISO_8859_1)
-                                    .contains(text) && armed.compareAndSet(text, null)) {
-                                synchronized (hold) {
-                                    hold[0] = true;
-                                }
-                            }
-                        } else {
-                            boolean h;
-                            synchronized (hold) {
-                                h = hold[0];
-                                hold[0] = false;
-                            }
-                            if (h) {
-                                held.countDown();
-                                go.await();
-                                if (cut) {
-                                    from.close();
-                                    to.close();
-                                    return;
-                                }
-                            }
-                        }
-                        to.getOutputStream().write(buf, 0, n);
-                        to.getOutputStream().flush();
-                    }
-                } catch (java.io.IOException | InterruptedException e) {
-                    // one side closed
-                }
-                try {
-                    from.close();
-                    to.close();
-                } catch (java.io.IOException e) {
-                    // already closed
-                }
-            }, "holding-proxy-pump");
-            t.setDaemon(true);
-            t.start();
-        }
-
-        @Override
-        public void close() throws java.io.IOException {
-            go.countDown();
-            server.close();
-            for (java.net.Socket s : sockets) {
-                s.close();
-            }
-        }
     }
 }
