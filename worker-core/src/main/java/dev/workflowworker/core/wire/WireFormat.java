@@ -36,14 +36,19 @@ import java.util.Objects;
  *     headers</td><td>no headers</td></tr>
  * <tr><td>{@value #ATTEMPT}</td><td>a positive decimal integer: the attempt a scheduled retry is
  *     for; not written for the first</td><td>attempt 1</td></tr>
+ * <tr><td>{@value #DUE_AT}</td><td>for producers writing entries themselves: when the event is due,
+ *     as decimal epoch milliseconds or an ISO-8601 instant, from 1970 to year 9999 (see
+ *     {@link #dueAtMillis}); never written by {@link #encode encode}. Outside that range or
+ *     unreadable: malformed</td><td>due at once</td></tr>
  * </tbody>
  * </table>
  *
  * <p><b>Absent optional fields</b> are written as the empty string {@code ''}, as the seed system
- * wrote them, never left out; on reading, a missing field and {@code ''} mean the same. The one
- * exception is {@link #ATTEMPT}, which only a retry writes. Fields not named here are ignored by
- * {@link #decode decode} and kept, with all others, in {@link Delivery#fields()}, so a transport
- * that re-publishes an entry can keep what a foreign producer added.
+ * wrote them, never left out; on reading, a missing field and {@code ''} mean the same. The
+ * exceptions are {@link #ATTEMPT}, which only a retry writes, and {@link #DUE_AT}, which only a
+ * foreign producer writes. Fields not named here are ignored by {@link #decode decode} and kept,
+ * with all others, in {@link Delivery#fields()}, so a transport that re-publishes an entry can
+ * keep what a foreign producer added.
  *
  * <h2>Limits</h2>
  * <ul>
@@ -99,6 +104,13 @@ public final class WireFormat {
      * scheduled by a retry. Absent on the first delivery.
      */
     public static final String ATTEMPT = "attempt";
+    /**
+     * Optional, this library's addition to the seed format: when an event written to a
+     * partitioned stream's single stream is due. The partitioned router keeps such an event in its
+     * partition's delayed store until then, as {@code DelayedEvents.publishAt} does; a decoder only
+     * checks that the value is readable (see {@link #dueAtMillis}).
+     */
+    public static final String DUE_AT = "due_at";
 
     /** The fields every encoded entry has, in the order {@link #encode encode} writes them. */
     public static final List<String> EVENT_FIELDS = List.of(EVENT_ID, EXECUTION_ID, EVENT_NAME, EVENT_TYPE, TENANT,
@@ -181,6 +193,20 @@ public final class WireFormat {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(fields, "fields");
         return codec.decode(id, fields);
+    }
+
+    /**
+     * Reads a {@value #DUE_AT} value: decimal epoch milliseconds ({@code 1767225600000}) or an
+     * ISO-8601 instant ({@code 2026-01-01T00:00:00Z}, any offset), from 1970 to
+     * 9999-12-31T23:59:59.999Z, the range the fixed-width {@code due-at} header holds.
+     *
+     * @param value the field's value
+     * @return epoch milliseconds, or -1 when {@code value} is null or {@code ''} (no due time)
+     * @throws IllegalArgumentException if the value is unreadable, negative, before 1970 or after
+     *     year 9999; the message is the reason {@link #decode decode} gives such an entry
+     */
+    public static long dueAtMillis(String value) {
+        return WireCodec.dueAtMillis(value);
     }
 
     @Override

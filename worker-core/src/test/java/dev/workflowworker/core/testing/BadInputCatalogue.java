@@ -83,6 +83,9 @@ public final class BadInputCatalogue {
         with(c, "timestamp not ISO-8601", "timestamp", "last tuesday", "invalid field 'timestamp'");
         with(c, "attempt not a number", "attempt", "three", "invalid field 'attempt'");
         with(c, "attempt zero", "attempt", "0", "invalid field 'attempt'");
+        with(c, "due_at not a time", "due_at", "in an hour", "invalid field 'due_at'");
+        with(c, "due_at negative", "due_at", "-1", "invalid field 'due_at'");
+        with(c, "due_at after year 9999", "due_at", "+10000-01-01T00:00:00Z", "invalid field 'due_at'");
         with(c, "headers not an object", "headers_json", "[\"traceparent\"]", "invalid field 'headers_json'");
         with(c, "header value not a string", "headers_json", "{\"traceparent\":1}", "must be a string");
         with(c, "event_type with newline", "event_type", "TICKET\nCREATED",
@@ -109,6 +112,12 @@ public final class BadInputCatalogue {
         Map<String, String> extra = valid("extra-fields");
         extra.put("some_future_field", "ignored");
         out.add(extra);
+        Map<String, String> pastDue = valid("past-due");
+        pastDue.put("due_at", "0"); // due at once, wherever a due time is read
+        out.add(pastDue);
+        Map<String, String> noDue = valid("empty-due");
+        noDue.put("due_at", "");
+        out.add(noDue);
         Map<String, String> noTimestamp = valid("no-timestamp");
         noTimestamp.remove("timestamp");
         out.add(noTimestamp);

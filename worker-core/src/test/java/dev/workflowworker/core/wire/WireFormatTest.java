@@ -45,6 +45,7 @@ class WireFormatTest {
         assertEquals(List.of("event_id", "execution_id", "event_name", "event_type", "tenant", "timestamp",
                 "from_state", "to_state", "user_id", "payload_json", "headers_json"), WireFormat.EVENT_FIELDS);
         assertEquals("attempt", WireFormat.ATTEMPT);
+        assertEquals("due_at", WireFormat.DUE_AT);
         assertEquals(List.of("original_message", "error_message", "error_stack", "source_stream", "original_id",
                 "moved_at", "error_category", "attempts", "worker_id"), DeadLetterFormat.FIELDS);
         assertEquals(List.of(WireFormat.EVENT_ID, WireFormat.EXECUTION_ID, WireFormat.EVENT_NAME,
@@ -178,6 +179,37 @@ class WireFormatTest {
         assertReason(with("payload_json", "[".repeat(900)), "expected a JSON object");
         assertReason(with("payload_json", "{\"a\":" + "[".repeat(900) + "}"), "nesting depth");
         assertReason(with("timestamp", "not\na\ntime " + "z".repeat(5000)), "invalid field 'timestamp'");
+    }
+
+    @Test
+    void dueAtIsEpochMillisOrAnIso8601InstantFrom1970ToYear9999() {
+        assertEquals(-1, WireFormat.dueAtMillis(null));
+        assertEquals(-1, WireFormat.dueAtMillis(""));
+        assertEquals(0, WireFormat.dueAtMillis("0"));
+        assertEquals(1767225600000L, WireFormat.dueAtMillis("1767225600000"));
+        assertEquals(1767225600000L, WireFormat.dueAtMillis("2026-01-01T00:00:00Z"));
+        assertEquals(1767225600123L, WireFormat.dueAtMillis("2026-01-01T01:00:00.123+01:00"));
+        assertEquals(253402300799999L, WireFormat.dueAtMillis("253402300799999"));
+        assertEquals(253402300799999L, WireFormat.dueAtMillis("9999-12-31T23:59:59.999Z"));
+        Map<String, String> refused = new LinkedHashMap<>();
+        refused.put("soon", "expected epoch milliseconds or an ISO-8601 instant, got 'soon'");
+        refused.put("-1", "'-1' is negative");
+        refused.put("-99999999999999999999", "is negative");
+        refused.put("253402300800000", "is after year 9999 (253402300799999 is the latest)");
+        refused.put("99999999999999999999", "is after year 9999");
+        refused.put("+10000-01-01T00:00:00Z", "is after year 9999");
+        refused.put("1969-12-31T23:59:59.999Z", "is before 1970");
+        refused.put(" 1767225600000", "expected epoch milliseconds");
+        refused.put("1.5e12", "expected epoch milliseconds");
+        refused.forEach((value, reason) -> {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> WireFormat.dueAtMillis(value), value);
+            assertTrue(e.getMessage().startsWith("invalid field 'due_at': ") && e.getMessage().contains(reason),
+                    e.getMessage());
+            assertReason(with("due_at", value), e.getMessage());
+        });
+        assertFalse(wire.decode("1-0", with("due_at", "1767225600000")).isMalformed());
+        assertFalse(wire.decode("1-0", with("due_at", "")).isMalformed());
     }
 
     @Test

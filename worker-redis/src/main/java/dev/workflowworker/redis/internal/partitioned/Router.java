@@ -136,9 +136,11 @@ public final class Router implements Runnable {
             historyCursor = null;
             return 0;
         }
-        // Per partition, in source order: the entries' ids, field counts and fields.
+        // Per partition, the wake channel and the partition number, then in source order the
+        // entries' ids, field counts and fields (or a delayed entry's record, see SeedDelays).
         Map<Integer, List<Object>> byPartition = new LinkedHashMap<>();
         List<String> ids = new ArrayList<>(entries.size());
+        String wake = PartitionKeys.timeWake(options);
         for (Object e : entries) {
             List<?> entry = (List<?>) e;
             String id = StreamEntries.text(entry.get(0));
@@ -146,8 +148,15 @@ public final class Router implements Runnable {
             if (!(entry.get(1) instanceof List<?> raw) || raw.isEmpty()) {
                 continue;
             }
-            int p = PartitionRouting.partitionOf(lockKey(raw), partitions.count());
-            List<Object> args = byPartition.computeIfAbsent(p, k -> new ArrayList<>());
+            Seed seed = Seed.of(raw);
+            int p = PartitionRouting.partitionOf(seed.lockKey(), partitions.count());
+            List<Object> args = byPartition.computeIfAbsent(p,
+                    k -> new ArrayList<>(List.of(wake, Integer.toString(k))));
+            List<Object> delayed = seed.delayed ? SeedDelays.record(id, raw, client.codec()) : null;
+            if (delayed != null) {
+                args.addAll(delayed);
+                continue;
+            }
             args.add(id);
             args.add(Integer.toString(raw.size()));
             // The raw bytes, not decoded text: an entry that is not valid UTF-8 must reach its
@@ -161,7 +170,8 @@ public final class Router implements Runnable {
             List<Integer> order = new ArrayList<>(byPartition.keySet());
             client.call("route " + ids.size() + " entries", () -> client.scripts().route.evalAll(
                     client.redis(), order.size(),
-                    i -> List.of(keys.partitionStream(order.get(i)), keys.partitionRouted(order.get(i))),
+                    i -> List.of(keys.partitionStream(order.get(i)), keys.partitionRouted(order.get(i)),
+                            PartitionKeys.delayed(keys, order.get(i)), PartitionKeys.delayedEntries(keys, order.get(i))),
                     i -> byPartition.get(order.get(i)), client.waitReplicas(), client.waitMs()));
         }
         CommandArguments ack = new CommandArguments(Protocol.Command.XACK).key(options.stream())
@@ -180,24 +190,35 @@ public final class Router implements Runnable {
     }
 
     /**
-     * The seed's lock key from raw fields: {@code execution_id} when not empty (the seed writes
-     * {@code ''} for an absent field), else {@code event_id}.
+     * What the router reads of an entry's raw fields: its lock key, {@code execution_id} when not
+     * empty (the seed writes {@code ''} for an absent field), else {@code event_id}; and whether
+     * it has a non-empty {@code due_at}.
      */
-    private static String lockKey(List<?> raw) {
-        String execution = null;
-        String event = null;
-        for (int i = 0; i + 1 < raw.size(); i += 2) {
-            String name = StreamEntries.text(raw.get(i));
-            if (WireFormat.EXECUTION_ID.equals(name)) {
-                execution = StreamEntries.text(raw.get(i + 1));
-            } else if (WireFormat.EVENT_ID.equals(name)) {
-                event = StreamEntries.text(raw.get(i + 1));
+    private record Seed(String execution, String event, boolean delayed) {
+
+        static Seed of(List<?> raw) {
+            String execution = null;
+            String event = null;
+            boolean delayed = false;
+            for (int i = 0; i + 1 < raw.size(); i += 2) {
+                String name = StreamEntries.text(raw.get(i));
+                if (WireFormat.EXECUTION_ID.equals(name)) {
+                    execution = StreamEntries.text(raw.get(i + 1));
+                } else if (WireFormat.EVENT_ID.equals(name)) {
+                    event = StreamEntries.text(raw.get(i + 1));
+                } else if (WireFormat.DUE_AT.equals(name)) {
+                    delayed = !StreamEntries.text(raw.get(i + 1)).isEmpty();
+                }
             }
+            return new Seed(execution, event, delayed);
         }
-        if (execution != null && !execution.isEmpty()) {
-            return execution;
+
+        String lockKey() {
+            if (execution != null && !execution.isEmpty()) {
+                return execution;
+            }
+            return event != null ? event : "";
         }
-        return event != null ? event : "";
     }
 
     private void ensureGroup() {
