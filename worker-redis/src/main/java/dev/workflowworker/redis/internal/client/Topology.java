@@ -4,11 +4,14 @@ import dev.workflowworker.redis.RedisUnavailableException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.Connection;
 import redis.clients.jedis.ConnectionPool;
+import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.RedisClusterClient;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisClusterOperationException;
+import redis.clients.jedis.providers.ClusterConnectionProvider;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisRedirectionException;
@@ -78,6 +81,53 @@ public final class Topology {
         }
     }
 
+    /**
+     * {@return the primary serving {@code slot} by the client's slot map}, without a round trip
+     * or a connection: the map is read where the client keeps it, or (should a client version
+     * not allow that) from a pooled connection to the slot's node.
+     */
+    public static HostAndPort nodeOf(UnifiedJedis redis, int slot) {
+        if (!(redis instanceof RedisClusterClient cluster)) {
+            throw new IllegalArgumentException("not a cluster client");
+        }
+        ClusterConnectionProvider provider = providerOf(cluster);
+        if (provider != null) {
+            HostAndPort node = provider.getNode(slot);
+            if (node != null) {
+                return node;
+            }
+        }
+        try (Connection pooled = cluster.getConnectionFromSlot(slot)) {
+            return pooled.getHostAndPort();
+        }
+    }
+
+    private static ClusterConnectionProvider providerOf(RedisClusterClient cluster) {
+        if (PROVIDER == null) {
+            return null;
+        }
+        try {
+            return PROVIDER.get(cluster) instanceof ClusterConnectionProvider p ? p : null;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** The client's connection provider, which holds its slot map; null if this client version hides it. */
+    private static final java.lang.reflect.Field PROVIDER = providerField();
+
+    private static java.lang.reflect.Field providerField() {
+        try {
+            java.lang.reflect.Field f = UnifiedJedis.class.getDeclaredField("provider");
+            f.setAccessible(true);
+            return f;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            log.debug("the cluster client's slot map is not readable; nodes are found from pooled connections: {}",
+                    e.toString());
+            return null;
+        }
+    }
+
     /** Re-reads the slot map after a reply showed it stale; harmless on one server. */
     public static void refresh(UnifiedJedis redis) {
         if (redis instanceof RedisClusterClient cluster) {
@@ -126,6 +176,30 @@ public final class Topology {
     public static List<Object> sendAll(UnifiedJedis redis, int n, IntFunction<CommandArguments> command,
                                 IntFunction<String> sampleKey, Resend resend, int replicas, long waitMs,
                                 java.util.function.Supplier<String> what) {
+        return sendAll(redis, n, command, sampleKey, resend, replicas, waitMs, what, null);
+    }
+
+    /**
+     * Commands sent right after the calls of a {@link #sendAll}, one per call, in the same
+     * pipeline and so on the same node's connection: a wake that reaches Redis after the write
+     * it announces. Their replies are not the caller's; only a refusal is reported.
+     */
+    public interface Wakes {
+        /** {@return the command that follows call {@code call}} */
+        CommandArguments after(int call);
+
+        /** A wake was refused (an older server that lacks the command, a slot moved meanwhile). */
+        void refused(JedisDataException e);
+    }
+
+    /**
+     * Like {@link #sendAll(UnifiedJedis, int, IntFunction, IntFunction, Resend, int, long,
+     * java.util.function.Supplier)}, each call followed by its wake; a call sent again is
+     * followed by its wake again. A wake lost with its round costs its reader latency only.
+     */
+    public static List<Object> sendAll(UnifiedJedis redis, int n, IntFunction<CommandArguments> command,
+                                IntFunction<String> sampleKey, Resend resend, int replicas, long waitMs,
+                                java.util.function.Supplier<String> what, Wakes wakes) {
         Object[] out = new Object[n];
         List<Integer> pending = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
@@ -133,11 +207,15 @@ public final class Topology {
         }
         for (int round = 1; ; round++) {
             List<Response<Object>> replies = new ArrayList<>(pending.size());
+            List<Response<Object>> wakeReplies = wakes == null ? List.of() : new ArrayList<>(pending.size());
             Map<String, Response<Long>> waits = replicas > 0 ? new LinkedHashMap<>() : Map.of();
             List<String> waitOf = new ArrayList<>(pending.size());
             try (AbstractPipeline p = pipeline(redis)) {
                 for (int i : pending) {
                     replies.add(p.sendCommand(command.apply(i)));
+                    if (wakes != null) {
+                        wakeReplies.add(p.sendCommand(wakes.after(i)));
+                    }
                 }
                 if (replicas > 0) {
                     // After every write of this round: a WAIT covers the writes sent before it on
@@ -152,6 +230,15 @@ public final class Topology {
                     }
                 }
                 p.sync();
+            }
+            for (Response<Object> w : wakeReplies) {
+                try {
+                    w.get();
+                } catch (JedisDataException e) {
+                    wakes.refused(e);
+                } catch (IllegalStateException unanswered) {
+                    // Its node's connection failed: the call beside it reports that.
+                }
             }
             int[] again = new int[pending.size()];
             int againCount = 0;

@@ -162,7 +162,8 @@ public final class Router implements Runnable {
             client.call("route " + ids.size() + " entries", () -> client.scripts().route.evalAll(
                     client.redis(), order.size(),
                     i -> List.of(keys.partitionStream(order.get(i)), keys.partitionRouted(order.get(i))),
-                    i -> byPartition.get(order.get(i)), client.waitReplicas(), client.waitMs()));
+                    i -> byPartition.get(order.get(i)), client.waitReplicas(), client.waitMs(),
+                    client.newsWakes(i -> keys.partitionStream(order.get(i)))));
         }
         CommandArguments ack = new CommandArguments(Protocol.Command.XACK).key(options.stream())
                 .add(keys.routerGroup());
