@@ -184,6 +184,47 @@ class ClusterNodeWaitsTest {
         }
     }
 
+    /**
+     * What an idle instance costs the masters: commands and CPU over a few idle seconds, with 32
+     * partitions owned. Printed for docs/BENCHMARKS.md; bounded by the poll (one XREAD per
+     * partition every 100 ms) plus the lease renewals, the router's wait and the timers.
+     */
+    @Test
+    void anIdleInstanceCostsTheMastersAboutOnePollReadPerPartitionEveryPollInterval() throws Exception {
+        RedisOptions options = options("cost");
+        Instance s = service(options);
+        Await.until(Duration.ofSeconds(20), () -> s.ownedPartitions().size() == P, "the instance owns every partition");
+        publishAndTime(s, event("warm"));
+        long[] before = idleCounters();
+        long t0 = System.nanoTime();
+        Thread.sleep(5000); // the idle window measured, not a wait for something to happen
+        long[] after = idleCounters();
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        double commands = (after[0] - before[0]) / seconds;
+        double cpuMs = (after[1] - before[1]) / 1000.0 / seconds;
+        System.out.printf("cluster idle cost, P=%d on 3 masters: %.0f commands/s, %.2f ms Redis CPU/s in all%n",
+                P, commands, cpuMs);
+        assertTrue(commands < 1000, commands + " commands/s while idle");
+    }
+
+    /** {@return the masters' commands processed and used CPU (user + sys, µs), summed} */
+    private static long[] idleCounters() {
+        long commands = 0;
+        long cpuMicros = 0;
+        for (SpawnedRedisServer m : cluster.masters()) {
+            try (Jedis j = m.jedis()) {
+                for (String line : j.info().split("\r?\n")) {
+                    if (line.startsWith("total_commands_processed:")) {
+                        commands += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+                    } else if (line.startsWith("used_cpu_user:") || line.startsWith("used_cpu_sys:")) {
+                        cpuMicros += (long) (Double.parseDouble(line.substring(line.indexOf(':') + 1).trim()) * 1e6);
+                    }
+                }
+            }
+        }
+        return new long[] {commands, cpuMicros};
+    }
+
     /** An entry a producer writes to a partition stream itself wakes no one: the poll finds it. */
     @Test
     void anEntryWrittenStraightToAPartitionStreamIsHandledWithinThePollBound() throws Exception {

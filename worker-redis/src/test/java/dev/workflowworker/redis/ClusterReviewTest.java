@@ -2,6 +2,7 @@ package dev.workflowworker.redis;
 
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.core.testing.Await;
+import dev.workflowworker.redis.internal.client.Topology;
 import dev.workflowworker.redis.internal.partitioned.PartitionProbe;
 import dev.workflowworker.redis.internal.partitioned.Router;
 import dev.workflowworker.redis.testsupport.SpawnedRedisCluster;
@@ -24,6 +25,7 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
@@ -227,6 +229,80 @@ class ClusterReviewTest {
                         () -> readOnce(ca) && waitConnections.get() == masters.size(),
                         () -> "wait connections " + waitConnections.get() + " for the masters " + masters + " of "
                                 + a.ownedPartitions() + " owned now");
+            }
+        }
+    }
+
+    private static final String SPIN = "local s = redis.call('TIME') local t0 = s[1] * 1000000 + s[2] "
+            + "while true do local n = redis.call('TIME') "
+            + "if n[1] * 1000000 + n[2] - t0 > tonumber(ARGV[1]) * 1000 then break end end return ARGV[2]";
+
+    /** {@return one key on each master, named {@code prefix} and a number} */
+    private static List<String> keyPerMaster(String prefix) {
+        List<String> keys = new java.util.ArrayList<>();
+        java.util.Set<Integer> seen = new java.util.HashSet<>();
+        for (int i = 0; keys.size() < cluster.masters().size(); i++) {
+            String k = prefix + i;
+            if (seen.add(cluster.masterOf(k).port())) {
+                keys.add(k);
+            }
+        }
+        return keys;
+    }
+
+    /**
+     * A pipeline over three masters whose calls each keep their node busy 400 ms: the nodes work
+     * at once (about 400 ms), not one after the other (at least 1200 ms, as when each node's
+     * commands were flushed only once the node before it had answered).
+     */
+    @Test
+    void aPipelineOverSeveralNodesKeepsThemBusyAtOnce() throws Exception {
+        RedisOptions options = cluster.options().partitions(0).stream("{overlap}:events").build();
+        List<String> keys = keyPerMaster("overlap-");
+        try (RedisEventTransport t = RedisEventTransport.create(options)) {
+            for (int round = 0; round < 2; round++) {
+                long t0 = System.nanoTime();
+                List<Object> replies = Topology.sendAll(t.client().redis(), keys.size(),
+                        i -> new CommandArguments(Protocol.Command.EVAL).add(SPIN).add(1).key(keys.get(i)).add(400)
+                                .add("r" + i), keys::get, (i, e) -> false, 0, 0, () -> "spin");
+                long ms = (System.nanoTime() - t0) / 1_000_000;
+                assertEquals(List.of("r0", "r1", "r2"), replies.stream()
+                        .map(dev.workflowworker.redis.internal.client.StreamEntries::text).toList());
+                assertTrue(ms < 1000, "three nodes busy 400 ms each answered in " + ms + " ms");
+            }
+        }
+    }
+
+    /**
+     * A node that stops answering mid-pipeline fails the call within the socket timeout, and the
+     * other nodes' connections go back clean: the next pipeline gets each key's own value, not a
+     * reply left over from the failed one.
+     */
+    @Test
+    void aStalledNodeFailsItsPipelineWithoutHangingOrCorruptingTheOthers() throws Exception {
+        RedisOptions options = quick().partitions(0).stream("{stalled}:events").build();
+        List<String> keys = keyPerMaster("stalled-");
+        try (RedisEventTransport t = RedisEventTransport.create(options);
+             RedisClusterClient admin = cluster.client()) {
+            for (int i = 0; i < keys.size(); i++) {
+                admin.set(keys.get(i), "v" + i);
+            }
+            java.util.function.Supplier<List<Object>> getAll = () -> Topology.sendAll(t.client().redis(), keys.size(),
+                    i -> new CommandArguments(Protocol.Command.GET).key(keys.get(i)), keys::get, (i, e) -> false, 0, 0,
+                    () -> "get");
+            getAll.get();
+            Thread b = busy(cluster.masterOf(keys.get(1)), 1500);
+            try {
+                long t0 = System.nanoTime();
+                assertThrows(redis.clients.jedis.exceptions.JedisConnectionException.class, getAll::get);
+                long ms = (System.nanoTime() - t0) / 1_000_000;
+                assertTrue(ms < 1400, "failed after " + ms + " ms, within the 500 ms socket timeout and some");
+            } finally {
+                b.join();
+            }
+            for (int round = 0; round < 3; round++) {
+                assertEquals(List.of("v0", "v1", "v2"), getAll.get().stream()
+                        .map(dev.workflowworker.redis.internal.client.StreamEntries::text).toList());
             }
         }
     }

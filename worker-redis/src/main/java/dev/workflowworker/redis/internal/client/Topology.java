@@ -16,7 +16,9 @@ import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisRedirectionException;
 
+import redis.clients.jedis.BuilderFactory;
 import redis.clients.jedis.CommandArguments;
+import redis.clients.jedis.Protocol;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.util.JedisClusterCRC16;
 
@@ -208,13 +210,14 @@ public final class Topology {
         for (int round = 1; ; round++) {
             List<Response<Object>> replies = new ArrayList<>(pending.size());
             List<Response<Object>> wakeReplies = wakes == null ? List.of() : new ArrayList<>(pending.size());
-            Map<String, Response<Long>> waits = replicas > 0 ? new LinkedHashMap<>() : Map.of();
+            Map<String, Response<Object>> waits = replicas > 0 ? new LinkedHashMap<>() : Map.of();
             List<String> waitOf = new ArrayList<>(pending.size());
-            try (AbstractPipeline p = pipeline(redis)) {
+            try (Sender p = sender(redis)) {
                 for (int i : pending) {
-                    replies.add(p.sendCommand(command.apply(i)));
+                    String key = sampleKey.apply(i);
+                    replies.add(p.send(key, command.apply(i)));
                     if (wakes != null) {
-                        wakeReplies.add(p.sendCommand(wakes.after(i)));
+                        wakeReplies.add(p.send(key, wakes.after(i)));
                     }
                 }
                 if (replicas > 0) {
@@ -225,7 +228,8 @@ public final class Topology {
                         String slot = Integer.toString(JedisClusterCRC16.getSlot(key));
                         waitOf.add(slot);
                         if (!waits.containsKey(slot)) {
-                            waits.put(slot, p.waitReplicas(key, replicas, waitMs));
+                            waits.put(slot, p.send(key, new CommandArguments(Protocol.Command.WAIT).add(replicas)
+                                    .add(waitMs)));
                         }
                     }
                 }
@@ -270,7 +274,7 @@ public final class Topology {
                 if (replicas > 0) {
                     long acked;
                     try {
-                        acked = waits.get(waitOf.get(k)).get();
+                        acked = StreamEntries.number(waits.get(waitOf.get(k)).get());
                     } catch (JedisDataException | IllegalStateException e) {
                         throw new RedisUnavailableException("cannot confirm that " + what.get() + " reached "
                                 + replicas + " replica(s): " + e.getMessage(), e);
@@ -297,6 +301,56 @@ public final class Topology {
             }
             pending = next;
         }
+    }
+
+    /** A pipeline of {@link #sendAll}: one server's, or a cluster's whose nodes work at once. */
+    private interface Sender extends AutoCloseable {
+        /** Queues a command on the connection to the node of {@code key}. */
+        Response<Object> send(String key, CommandArguments args);
+
+        void sync();
+
+        @Override
+        void close();
+    }
+
+    private static Sender sender(UnifiedJedis redis) {
+        if (redis instanceof RedisClusterClient cluster) {
+            NodePipelines p = new NodePipelines(cluster);
+            return new Sender() {
+                @Override
+                public Response<Object> send(String key, CommandArguments args) {
+                    return p.send(key, args, BuilderFactory.RAW_OBJECT);
+                }
+
+                @Override
+                public void sync() {
+                    p.sync();
+                }
+
+                @Override
+                public void close() {
+                    p.close();
+                }
+            };
+        }
+        AbstractPipeline p = redis.pipelined();
+        return new Sender() {
+            @Override
+            public Response<Object> send(String key, CommandArguments args) {
+                return p.sendCommand(args);
+            }
+
+            @Override
+            public void sync() {
+                p.sync();
+            }
+
+            @Override
+            public void close() {
+                p.close();
+            }
+        };
     }
 
     /**
