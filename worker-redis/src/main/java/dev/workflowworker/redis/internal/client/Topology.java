@@ -49,7 +49,8 @@ public final class Topology {
      * and the sync that {@code close()} runs again then fails with a NullPointerException on the
      * failed node (and a sync cut short lets {@code close()} hand connections still being read
      * back to the pool). On the syncing thread the removal is the iterator's own and exact. Each
-     * node is still one round trip; the nodes' round trips no longer overlap.
+     * node is still one round trip; the nodes' round trips do not overlap, which is why
+     * {@link #sendAll} uses {@link NodePipelines} instead.
      */
     private static final ExecutorService PIPELINE_SYNC = new InlineExecutor();
 
