@@ -2,6 +2,7 @@ package dev.workflowworker.redis;
 
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.core.testing.Await;
+import dev.workflowworker.redis.internal.client.Topology;
 import dev.workflowworker.redis.internal.partitioned.PartitionProbe;
 import dev.workflowworker.redis.internal.partitioned.Router;
 import dev.workflowworker.redis.testsupport.SpawnedRedisCluster;
@@ -24,6 +25,7 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
@@ -187,9 +189,9 @@ class ClusterReviewTest {
     }
 
     /**
-     * The idle wait keeps a blocking connection per owned partition. When another instance takes
-     * partitions over, the waits of the partitions this one no longer owns must not keep their
-     * connections open for the life of the transport.
+     * The idle wait keeps one subscription connection per node that serves an owned partition,
+     * not one per partition. When another instance takes partitions over, this one's connections
+     * to nodes where it owns nothing any more must go, not stay for the life of the transport.
      */
     @Test
     void waitsOfPartitionsNoLongerOwnedLetTheirConnectionsGo() throws Exception {
@@ -206,7 +208,9 @@ class ClusterReviewTest {
             dev.workflowworker.core.testing.Await.until(Duration.ofSeconds(15), () -> a.ownedPartitions().size() == 6,
                     "a owns every partition");
             ca.read(10, Duration.ofMillis(300));
-            assertEquals(6, waitConnections.get(), "one wait connection per owned partition");
+            dev.workflowworker.core.testing.Await.until(Duration.ofSeconds(5),
+                    () -> readOnce(ca) && waitConnections.get() == 3,
+                    () -> "one wait connection per master, not per partition: " + waitConnections.get());
             try (RedisEventTransport b = RedisEventTransport.create(options)) {
                 dev.workflowworker.api.spi.EventTransport.Consumer cb = b.openConsumer("b");
                 long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
@@ -217,11 +221,100 @@ class ClusterReviewTest {
                     cb.read(10, Duration.ofMillis(100));
                     ca.read(10, Duration.ofMillis(100));
                 }
-                // Two idle waits, longer than the blocks left from before the hand-over.
-                ca.read(10, Duration.ofMillis(400));
-                ca.read(10, Duration.ofMillis(400));
-                assertEquals(3, waitConnections.get(), "wait connections of " + a.ownedPartitions() + " owned now");
+                java.util.Set<Integer> masters = new java.util.HashSet<>();
+                for (int p : a.ownedPartitions()) {
+                    masters.add(cluster.masterOf(TestKeys.partitionStream(options, p)).port());
+                }
+                dev.workflowworker.core.testing.Await.until(Duration.ofSeconds(5),
+                        () -> readOnce(ca) && waitConnections.get() == masters.size(),
+                        () -> "wait connections " + waitConnections.get() + " for the masters " + masters + " of "
+                                + a.ownedPartitions() + " owned now");
             }
+        }
+    }
+
+    private static final String SPIN = "local s = redis.call('TIME') local t0 = s[1] * 1000000 + s[2] "
+            + "while true do local n = redis.call('TIME') "
+            + "if n[1] * 1000000 + n[2] - t0 > tonumber(ARGV[1]) * 1000 then break end end return ARGV[2]";
+
+    /** {@return one key on each master, named {@code prefix} and a number} */
+    private static List<String> keyPerMaster(String prefix) {
+        List<String> keys = new java.util.ArrayList<>();
+        java.util.Set<Integer> seen = new java.util.HashSet<>();
+        for (int i = 0; keys.size() < cluster.masters().size(); i++) {
+            String k = prefix + i;
+            if (seen.add(cluster.masterOf(k).port())) {
+                keys.add(k);
+            }
+        }
+        return keys;
+    }
+
+    /**
+     * A pipeline over three masters whose calls each keep their node busy 400 ms: the nodes work
+     * at once (about 400 ms), not one after the other (at least 1200 ms, as when each node's
+     * commands were flushed only once the node before it had answered).
+     */
+    @Test
+    void aPipelineOverSeveralNodesKeepsThemBusyAtOnce() throws Exception {
+        RedisOptions options = cluster.options().partitions(0).stream("{overlap}:events").build();
+        List<String> keys = keyPerMaster("overlap-");
+        try (RedisEventTransport t = RedisEventTransport.create(options)) {
+            for (int round = 0; round < 2; round++) {
+                long t0 = System.nanoTime();
+                List<Object> replies = Topology.sendAll(t.client().redis(), keys.size(),
+                        i -> new CommandArguments(Protocol.Command.EVAL).add(SPIN).add(1).key(keys.get(i)).add(400)
+                                .add("r" + i), keys::get, (i, e) -> false, 0, 0, () -> "spin");
+                long ms = (System.nanoTime() - t0) / 1_000_000;
+                assertEquals(List.of("r0", "r1", "r2"), replies.stream()
+                        .map(dev.workflowworker.redis.internal.client.StreamEntries::text).toList());
+                assertTrue(ms < 1000, "three nodes busy 400 ms each answered in " + ms + " ms");
+            }
+        }
+    }
+
+    /**
+     * A node that stops answering mid-pipeline fails the call within the socket timeout, and the
+     * other nodes' connections go back clean: the next pipeline gets each key's own value, not a
+     * reply left over from the failed one.
+     */
+    @Test
+    void aStalledNodeFailsItsPipelineWithoutHangingOrCorruptingTheOthers() throws Exception {
+        RedisOptions options = quick().partitions(0).stream("{stalled}:events").build();
+        List<String> keys = keyPerMaster("stalled-");
+        try (RedisEventTransport t = RedisEventTransport.create(options);
+             RedisClusterClient admin = cluster.client()) {
+            for (int i = 0; i < keys.size(); i++) {
+                admin.set(keys.get(i), "v" + i);
+            }
+            java.util.function.Supplier<List<Object>> getAll = () -> Topology.sendAll(t.client().redis(), keys.size(),
+                    i -> new CommandArguments(Protocol.Command.GET).key(keys.get(i)), keys::get, (i, e) -> false, 0, 0,
+                    () -> "get");
+            getAll.get();
+            Thread b = busy(cluster.masterOf(keys.get(1)), 1500);
+            try {
+                long t0 = System.nanoTime();
+                assertThrows(redis.clients.jedis.exceptions.JedisConnectionException.class, getAll::get);
+                long ms = (System.nanoTime() - t0) / 1_000_000;
+                assertTrue(ms < 1400, "failed after " + ms + " ms, within the 500 ms socket timeout and some");
+            } finally {
+                b.join();
+            }
+            for (int round = 0; round < 3; round++) {
+                assertEquals(List.of("v0", "v1", "v2"), getAll.get().stream()
+                        .map(dev.workflowworker.redis.internal.client.StreamEntries::text).toList());
+            }
+        }
+    }
+
+    /** One idle read: the reader's wait brings its subscriptions in line with what it owns. */
+    private static boolean readOnce(dev.workflowworker.api.spi.EventTransport.Consumer c) {
+        try {
+            c.read(10, Duration.ofMillis(200));
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         }
     }
 }

@@ -164,6 +164,12 @@ public final class LuaScript {
      */
     public List<Object> evalAll(UnifiedJedis redis, int n, IntFunction<List<?>> keys, IntFunction<List<?>> args,
                          int replicas, long waitMs) {
+        return evalAll(redis, n, keys, args, replicas, waitMs, null);
+    }
+
+    /** Like {@link #evalAll(UnifiedJedis, int, IntFunction, IntFunction, int, long)}, each call followed by its wake. */
+    public List<Object> evalAll(UnifiedJedis redis, int n, IntFunction<List<?>> keys, IntFunction<List<?>> args,
+                         int replicas, long waitMs, Topology.Wakes wakes) {
         boolean[] withSource = new boolean[n];
         boolean[] loaded = new boolean[1];
         return Topology.sendAll(redis, n,
@@ -185,7 +191,7 @@ public final class LuaScript {
                     }
                     return true;
                 },
-                replicas, waitMs, () -> "a write of " + n + " script call(s)");
+                replicas, waitMs, () -> "a write of " + n + " script call(s)", wakes);
     }
 
     /**

@@ -35,6 +35,8 @@ public final class StreamClient implements AutoCloseable {
     private final Scripts scripts = new Scripts();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final TransportThreads threads;
+    /** False once a server refused SPUBLISH: wakes are then not sent (see {@link #newsWakes}). */
+    private volatile boolean shardedPubSub = true;
 
     public StreamClient(RedisOptions options, RedisConnector connector, TimeSource clock) {
         this.options = options;
@@ -108,6 +110,63 @@ public final class StreamClient implements AutoCloseable {
     public void close() {
         closed.set(true);
         redis.close();
+    }
+
+    /**
+     * {@return the wakes that follow writes to partition streams on a cluster: an SPUBLISH on
+     * each stream's news channel, which the owner's node waiter listens to}; null on one server,
+     * whose reader blocks on the streams themselves, and once a server refused SPUBLISH (older
+     * than Redis 7), whose readers wait per partition instead. See docs/ARCHITECTURE.md, "Redis Cluster".
+     */
+    public Topology.Wakes newsWakes(IntFunction<String> streamOf) {
+        if (!Topology.isCluster(redis) || !shardedPubSub) {
+            return null;
+        }
+        return new Topology.Wakes() {
+            @Override
+            public CommandArguments after(int call) {
+                return new CommandArguments(Protocol.Command.SPUBLISH).key(StreamKeys.newsChannel(streamOf.apply(call)))
+                        .add("");
+            }
+
+            @Override
+            public void refused(JedisDataException e) {
+                if (lacksShardedPubSub(e) && shardedPubSub) {
+                    shardedPubSub = false;
+                    org.slf4j.LoggerFactory.getLogger(StreamClient.class).info("Redis refused SPUBLISH ({}): no "
+                            + "wakes follow writes to partitions; readers find them by their per-partition waits",
+                            e.getMessage());
+                }
+            }
+        };
+    }
+
+    /**
+     * Wakes the owner of partition stream {@code stream} on a cluster, after a write that had no
+     * wake of its own (see {@link #newsWakes}); a wake lost costs latency only, so a failure is not passed on.
+     */
+    public void announce(String stream) {
+        Topology.Wakes w = newsWakes(i -> stream);
+        if (w == null) {
+            return;
+        }
+        try {
+            redis.executeCommand(w.after(0));
+        } catch (JedisDataException e) {
+            w.refused(e);
+        } catch (JedisException e) {
+            org.slf4j.LoggerFactory.getLogger(StreamClient.class).debug("waking the reader of {} failed: {}", stream,
+                    e.toString());
+        }
+    }
+
+    /**
+     * @return true if the error says the server lacks sharded pub/sub (older than Redis 7, or
+     *     the command renamed away) or this user may not use it
+     */
+    public static boolean lacksShardedPubSub(JedisDataException e) {
+        String m = e.getMessage();
+        return m != null && (m.startsWith("ERR unknown command") || m.startsWith("NOPERM"));
     }
 
     public String xadd(String stream, Map<String, String> fields) {

@@ -46,6 +46,11 @@ public final class StreamKeys {
     public String partitionCompleted(int i) { return partitionStream(i) + ":completed"; }
     /** @return the dead-letter stream of partition {@code i} */
     public String partitionDeadLetters(int i) { return partitionStream(i) + ":dlq"; }
+    /**
+     * @return the shard channel that announces new entries of partition stream {@code stream}
+     *     on a cluster: it carries the stream's hash tag, so it lives on the stream's node
+     */
+    public static String newsChannel(String stream) { return stream + ":news"; }
     /** @return the last source-stream id routed into partition {@code i} */
     public String partitionRouted(int i) { return partitionStream(i) + ":routed"; }
     /**

@@ -4,16 +4,21 @@ import dev.workflowworker.redis.RedisUnavailableException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.Connection;
 import redis.clients.jedis.ConnectionPool;
+import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.RedisClusterClient;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisClusterOperationException;
+import redis.clients.jedis.providers.ClusterConnectionProvider;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisRedirectionException;
 
+import redis.clients.jedis.BuilderFactory;
 import redis.clients.jedis.CommandArguments;
+import redis.clients.jedis.Protocol;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.util.JedisClusterCRC16;
 
@@ -44,7 +49,8 @@ public final class Topology {
      * and the sync that {@code close()} runs again then fails with a NullPointerException on the
      * failed node (and a sync cut short lets {@code close()} hand connections still being read
      * back to the pool). On the syncing thread the removal is the iterator's own and exact. Each
-     * node is still one round trip; the nodes' round trips no longer overlap.
+     * node is still one round trip; the nodes' round trips do not overlap, which is why
+     * {@link #sendAll} uses {@link NodePipelines} instead.
      */
     private static final ExecutorService PIPELINE_SYNC = new InlineExecutor();
 
@@ -75,6 +81,53 @@ public final class Topology {
             }
         } catch (RuntimeException e) {
             log.debug("Clearing idle Redis connections failed: {}", e.toString());
+        }
+    }
+
+    /**
+     * {@return the primary serving {@code slot} by the client's slot map}, without a round trip
+     * or a connection: the map is read where the client keeps it, or (should a client version
+     * not allow that) from a pooled connection to the slot's node.
+     */
+    public static HostAndPort nodeOf(UnifiedJedis redis, int slot) {
+        if (!(redis instanceof RedisClusterClient cluster)) {
+            throw new IllegalArgumentException("not a cluster client");
+        }
+        ClusterConnectionProvider provider = providerOf(cluster);
+        if (provider != null) {
+            HostAndPort node = provider.getNode(slot);
+            if (node != null) {
+                return node;
+            }
+        }
+        try (Connection pooled = cluster.getConnectionFromSlot(slot)) {
+            return pooled.getHostAndPort();
+        }
+    }
+
+    private static ClusterConnectionProvider providerOf(RedisClusterClient cluster) {
+        if (PROVIDER == null) {
+            return null;
+        }
+        try {
+            return PROVIDER.get(cluster) instanceof ClusterConnectionProvider p ? p : null;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** The client's connection provider, which holds its slot map; null if this client version hides it. */
+    private static final java.lang.reflect.Field PROVIDER = providerField();
+
+    private static java.lang.reflect.Field providerField() {
+        try {
+            java.lang.reflect.Field f = UnifiedJedis.class.getDeclaredField("provider");
+            f.setAccessible(true);
+            return f;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            log.debug("the cluster client's slot map is not readable; nodes are found from pooled connections: {}",
+                    e.toString());
+            return null;
         }
     }
 
@@ -126,6 +179,30 @@ public final class Topology {
     public static List<Object> sendAll(UnifiedJedis redis, int n, IntFunction<CommandArguments> command,
                                 IntFunction<String> sampleKey, Resend resend, int replicas, long waitMs,
                                 java.util.function.Supplier<String> what) {
+        return sendAll(redis, n, command, sampleKey, resend, replicas, waitMs, what, null);
+    }
+
+    /**
+     * Commands sent right after the calls of a {@link #sendAll}, one per call, in the same
+     * pipeline and so on the same node's connection: a wake that reaches Redis after the write
+     * it announces. Their replies are not the caller's; only a refusal is reported.
+     */
+    public interface Wakes {
+        /** {@return the command that follows call {@code call}} */
+        CommandArguments after(int call);
+
+        /** A wake was refused (an older server that lacks the command, a slot moved meanwhile). */
+        void refused(JedisDataException e);
+    }
+
+    /**
+     * Like {@link #sendAll(UnifiedJedis, int, IntFunction, IntFunction, Resend, int, long,
+     * java.util.function.Supplier)}, each call followed by its wake; a call sent again is
+     * followed by its wake again. A wake lost with its round costs its reader latency only.
+     */
+    public static List<Object> sendAll(UnifiedJedis redis, int n, IntFunction<CommandArguments> command,
+                                IntFunction<String> sampleKey, Resend resend, int replicas, long waitMs,
+                                java.util.function.Supplier<String> what, Wakes wakes) {
         Object[] out = new Object[n];
         List<Integer> pending = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
@@ -133,11 +210,16 @@ public final class Topology {
         }
         for (int round = 1; ; round++) {
             List<Response<Object>> replies = new ArrayList<>(pending.size());
-            Map<String, Response<Long>> waits = replicas > 0 ? new LinkedHashMap<>() : Map.of();
+            List<Response<Object>> wakeReplies = wakes == null ? List.of() : new ArrayList<>(pending.size());
+            Map<String, Response<Object>> waits = replicas > 0 ? new LinkedHashMap<>() : Map.of();
             List<String> waitOf = new ArrayList<>(pending.size());
-            try (AbstractPipeline p = pipeline(redis)) {
+            try (Sender p = sender(redis)) {
                 for (int i : pending) {
-                    replies.add(p.sendCommand(command.apply(i)));
+                    String key = sampleKey.apply(i);
+                    replies.add(p.send(key, command.apply(i)));
+                    if (wakes != null) {
+                        wakeReplies.add(p.send(key, wakes.after(i)));
+                    }
                 }
                 if (replicas > 0) {
                     // After every write of this round: a WAIT covers the writes sent before it on
@@ -147,11 +229,21 @@ public final class Topology {
                         String slot = Integer.toString(JedisClusterCRC16.getSlot(key));
                         waitOf.add(slot);
                         if (!waits.containsKey(slot)) {
-                            waits.put(slot, p.waitReplicas(key, replicas, waitMs));
+                            waits.put(slot, p.send(key, new CommandArguments(Protocol.Command.WAIT).add(replicas)
+                                    .add(waitMs)));
                         }
                     }
                 }
                 p.sync();
+            }
+            for (Response<Object> w : wakeReplies) {
+                try {
+                    w.get();
+                } catch (JedisDataException e) {
+                    wakes.refused(e);
+                } catch (IllegalStateException unanswered) {
+                    // Its node's connection failed: the call beside it reports that.
+                }
             }
             int[] again = new int[pending.size()];
             int againCount = 0;
@@ -183,7 +275,7 @@ public final class Topology {
                 if (replicas > 0) {
                     long acked;
                     try {
-                        acked = waits.get(waitOf.get(k)).get();
+                        acked = StreamEntries.number(waits.get(waitOf.get(k)).get());
                     } catch (JedisDataException | IllegalStateException e) {
                         throw new RedisUnavailableException("cannot confirm that " + what.get() + " reached "
                                 + replicas + " replica(s): " + e.getMessage(), e);
@@ -210,6 +302,56 @@ public final class Topology {
             }
             pending = next;
         }
+    }
+
+    /** A pipeline of {@link #sendAll}: one server's, or a cluster's whose nodes work at once. */
+    private interface Sender extends AutoCloseable {
+        /** Queues a command on the connection to the node of {@code key}. */
+        Response<Object> send(String key, CommandArguments args);
+
+        void sync();
+
+        @Override
+        void close();
+    }
+
+    private static Sender sender(UnifiedJedis redis) {
+        if (redis instanceof RedisClusterClient cluster) {
+            NodePipelines p = new NodePipelines(cluster);
+            return new Sender() {
+                @Override
+                public Response<Object> send(String key, CommandArguments args) {
+                    return p.send(key, args, BuilderFactory.RAW_OBJECT);
+                }
+
+                @Override
+                public void sync() {
+                    p.sync();
+                }
+
+                @Override
+                public void close() {
+                    p.close();
+                }
+            };
+        }
+        AbstractPipeline p = redis.pipelined();
+        return new Sender() {
+            @Override
+            public Response<Object> send(String key, CommandArguments args) {
+                return p.sendCommand(args);
+            }
+
+            @Override
+            public void sync() {
+                p.sync();
+            }
+
+            @Override
+            public void close() {
+                p.close();
+            }
+        };
     }
 
     /**

@@ -246,6 +246,9 @@ final class PartitionTimers implements AutoCloseable {
         if (moved < 0) {
             return LOST;
         }
+        if (moved > 0) {
+            client.announce(keys.partitionStream(i));
+        }
         long redisNext = StreamEntries.number(r.get(1));
         skewMillis = StreamEntries.number(r.get(2)) - clock.wallMillis();
         List<?> missing = r.size() > 3 ? (List<?>) r.get(3) : List.of();

@@ -84,7 +84,8 @@ public final class PartitionedStream implements StreamMode {
 
     /**
      * On a cluster, each partition's events go in one script call, so a slot moving mid-batch
-     * cannot write a later event of a key before an earlier one that was redirected.
+     * cannot write a later event of a key before an earlier one that was redirected; each call
+     * is followed by a wake on the partition's news channel, for its owner's node waiter.
      */
     private List<String> publishPerPartition(List<WorkflowEvent> events, List<Map<String, String>> encoded) {
         Map<String, List<Integer>> byStream = new LinkedHashMap<>();
@@ -105,7 +106,7 @@ public final class PartitionedStream implements StreamMode {
                         });
                     }
                     return args;
-                }, client.waitReplicas(), client.waitMs()));
+                }, client.waitReplicas(), client.waitMs(), client.newsWakes(streams::get)));
         String[] ids = new String[events.size()];
         for (int s = 0; s < streams.size(); s++) {
             List<?> written = (List<?>) replies.get(s);

@@ -23,8 +23,9 @@ import java.util.function.BooleanSupplier;
  * The partitioned reader's wait for new entries, and the wake that cuts it short when a delivery
  * becomes ready here (a settled key's next event, a due retry, a hand-back). On one server one
  * XREAD BLOCK spans the readable partitions on a connection of its own, cut short by CLIENT
- * UNBLOCK; on a cluster, where one XREAD cannot span slots, {@link ClusterWaits} blocks per
- * partition.
+ * UNBLOCK; on a cluster, where one XREAD cannot span slots, {@link NodeWaits} listens for the
+ * partitions' news with one subscription per node ({@link ClusterWaits}, a blocking read per
+ * partition, where the servers lack sharded pub/sub).
  */
 final class ReaderWait implements AutoCloseable {
 
@@ -47,8 +48,13 @@ final class ReaderWait implements AutoCloseable {
     private volatile boolean blocked;
     private volatile long readerClientId = -1;
     private volatile Connection readConnection;
-    /** On a cluster, where one XREAD cannot span partitions: a blocking read per partition. Null on one server. */
-    private final ClusterWaits waits;
+    /** On a cluster, where one XREAD cannot span partitions: a waiter per node. Null on one server. */
+    private volatile NodeWaits nodeWaits;
+    /**
+     * On a cluster whose servers lack sharded pub/sub (older than Redis 7): a blocking read per
+     * partition instead of {@link #nodeWaits}. Null otherwise.
+     */
+    private volatile ClusterWaits waits;
 
     ReaderWait(StreamClient client, PartitionProbe probe, KeySequencer sequencer, ScheduledExecutorService clock,
                ExecutorService waker, BooleanSupplier closed) {
@@ -58,8 +64,11 @@ final class ReaderWait implements AutoCloseable {
         this.clock = clock;
         this.waker = waker;
         this.closed = closed;
-        this.waits = Topology.isCluster(client.redis())
-                ? new ClusterWaits(client, probe, () -> wakePending.getAndSet(false) || sequencer.hasReady()) : null;
+        this.nodeWaits = Topology.isCluster(client.redis()) ? new NodeWaits(client, probe, this::readyHere) : null;
+    }
+
+    private boolean readyHere() {
+        return wakePending.getAndSet(false) || sequencer.hasReady();
     }
 
     /**
@@ -70,8 +79,20 @@ final class ReaderWait implements AutoCloseable {
      * wait cannot tell which (a cluster's waits): the reader then reads them all
      */
     List<String> await(List<String> keys, List<String> ids, long ms) throws InterruptedException {
-        if (waits != null) {
-            waits.await(keys, ids, ms);
+        NodeWaits n = nodeWaits;
+        if (n != null && n.unsupported()) {
+            // Logged once by NodeWaits; from now on as before sharded pub/sub: a read per partition.
+            n.close();
+            waits = new ClusterWaits(client, probe, this::readyHere);
+            nodeWaits = null;
+            n = null;
+        }
+        if (n != null) {
+            return n.await(keys, ids, ms);
+        }
+        ClusterWaits w = waits;
+        if (w != null) {
+            w.await(keys, ids, ms);
             return null;
         }
         Connection c = readConnection(keys.get(0));
@@ -160,9 +181,15 @@ final class ReaderWait implements AutoCloseable {
      */
     void wake(boolean noRoundTrip) {
         wakePending.set(true);
+        NodeWaits n = nodeWaits;
         ClusterWaits w = waits;
-        if (w != null) {
-            w.wake();
+        if (n != null || w != null) {
+            if (n != null) {
+                n.wake();
+            }
+            if (w != null) {
+                w.wake();
+            }
             return;
         }
         if (noRoundTrip) {
@@ -191,8 +218,13 @@ final class ReaderWait implements AutoCloseable {
     public void close() {
         waker.shutdownNow();
         closeReadConnection();
-        if (waits != null) {
-            waits.close();
+        NodeWaits n = nodeWaits;
+        if (n != null) {
+            n.close();
+        }
+        ClusterWaits w = waits;
+        if (w != null) {
+            w.close();
         }
     }
 }

@@ -172,7 +172,8 @@ public final class Router implements Runnable {
                     client.redis(), order.size(),
                     i -> List.of(keys.partitionStream(order.get(i)), keys.partitionRouted(order.get(i)),
                             PartitionKeys.delayed(keys, order.get(i)), PartitionKeys.delayedEntries(keys, order.get(i))),
-                    i -> byPartition.get(order.get(i)), client.waitReplicas(), client.waitMs()));
+                    i -> byPartition.get(order.get(i)), client.waitReplicas(), client.waitMs(),
+                    client.newsWakes(i -> keys.partitionStream(order.get(i)))));
         }
         CommandArguments ack = new CommandArguments(Protocol.Command.XACK).key(options.stream())
                 .add(keys.routerGroup());

@@ -107,7 +107,8 @@ final class ScheduleFiring {
             if (!calls.isEmpty()) {
                 List<Object> r = client.call("fire schedules of partition " + i,
                         () -> client.scripts().scheduleFire.evalAll(client.redis(), calls.size(),
-                                k -> fireKeys(i), calls::get, client.waitReplicas(), client.waitMs()));
+                                k -> fireKeys(i), calls::get, client.waitReplicas(), client.waitMs(),
+                                client.newsWakes(k -> keys.partitionStream(i))));
                 // 0: a change or another firing came first, -2: not due yet by Redis TIME; both are
                 // looked at again. -1: the lease is not ours.
                 for (Object x : r) {

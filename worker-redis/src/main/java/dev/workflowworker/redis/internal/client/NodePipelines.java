@@ -1,0 +1,122 @@
+package dev.workflowworker.redis.internal.client;
+
+import redis.clients.jedis.Builder;
+import redis.clients.jedis.CommandArguments;
+import redis.clients.jedis.Connection;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.RedisClusterClient;
+import redis.clients.jedis.Response;
+import redis.clients.jedis.exceptions.JedisException;
+import redis.clients.jedis.util.JedisClusterCRC16;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A cluster pipeline whose nodes work at once: every node's commands are flushed before any
+ * node's replies are read, so the round trips overlap, and the replies are then read node after
+ * node on the calling thread. No other thread touches a connection or the node map, which is
+ * what made Jedis 8.0.2's parallel sync unsafe (see {@link Topology}). A node whose connection
+ * fails (or cannot be had) leaves its own replies unset, which {@link Topology#isUnsetReply}
+ * recognises; the other nodes' replies are read in full, and their connections go back to the
+ * pool clean. A node that stops answering holds the sync up for one socket timeout, not forever.
+ */
+final class NodePipelines implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(NodePipelines.class);
+
+    private final RedisClusterClient cluster;
+    private final Map<HostAndPort, Node> nodes = new LinkedHashMap<>();
+
+    private static final class Node {
+        Connection connection;
+        final List<Response<?>> replies = new ArrayList<>();
+        boolean failed;
+    }
+
+    NodePipelines(RedisClusterClient cluster) {
+        this.cluster = cluster;
+    }
+
+    /** Queues {@code args} on the connection to the node serving {@code key}'s slot. */
+    <T> Response<T> send(String key, CommandArguments args, Builder<T> builder) {
+        Node n = node(JedisClusterCRC16.getSlot(key));
+        Response<T> r = new Response<>(builder);
+        n.replies.add(r);
+        if (!n.failed) {
+            try {
+                n.connection.sendCommand(args);
+            } catch (JedisException e) {
+                fail(n, e);
+            }
+        }
+        return r;
+    }
+
+    private Node node(int slot) {
+        HostAndPort address = Topology.nodeOf(cluster, slot);
+        Node n = nodes.get(address);
+        if (n == null) {
+            n = new Node();
+            nodes.put(address, n);
+            try {
+                n.connection = cluster.getConnectionFromSlot(slot);
+            } catch (JedisException e) {
+                fail(n, e);
+            }
+        }
+        return n;
+    }
+
+    /** Sends what every node has queued, then reads each node's replies. */
+    void sync() {
+        for (Node n : nodes.values()) {
+            if (!n.failed) {
+                try {
+                    n.connection.getMany(0); // flushes, reads nothing: the node starts on its commands now
+                } catch (JedisException e) {
+                    fail(n, e);
+                }
+            }
+        }
+        for (Node n : nodes.values()) {
+            if (n.failed) {
+                continue;
+            }
+            try {
+                List<Object> got = n.connection.getMany(n.replies.size());
+                for (int i = 0; i < got.size(); i++) {
+                    n.replies.get(i).set(got.get(i));
+                }
+            } catch (JedisException e) {
+                fail(n, e);
+            }
+        }
+    }
+
+    private static void fail(Node n, JedisException e) {
+        n.failed = true;
+        if (n.connection != null) {
+            // Half read or half written: never back into the pool as it is.
+            n.connection.setBroken();
+        }
+        log.debug("a cluster node's pipeline failed; its calls get no reply: {}", e.toString());
+    }
+
+    @Override
+    public void close() {
+        for (Node n : nodes.values()) {
+            if (n.connection != null) {
+                try {
+                    n.connection.close();
+                } catch (RuntimeException e) {
+                    log.debug("returning a cluster connection failed: {}", e.toString());
+                }
+            }
+        }
+    }
+}
