@@ -88,6 +88,13 @@ final class RedisOptionTable {
             "WORKER_PARTITIONS", Setting.Parser.INTEGER);
     static final Setting<Duration> PARTITION_LEASE_TTL =
             SETTINGS.add("partitionLeaseTtl", RedisOptions.DEFAULT_PARTITION_LEASE_TTL, atLeastMillis(100));
+    static final Setting<Duration> COMMIT_LINGER = SETTINGS.add("commitLinger", RedisOptions.DEFAULT_COMMIT_LINGER,
+            (name, v) -> {
+                if (v == null || v.isNegative() || v.compareTo(RedisOptions.MAX_COMMIT_LINGER) > 0) {
+                    throw new IllegalArgumentException(name + " must be between 0 and "
+                            + RedisOptions.MAX_COMMIT_LINGER.toMillis() + " ms: " + v);
+                }
+            });
     static final Setting<Integer> WAIT_REPLICAS = SETTINGS.add("waitReplicas", 0, between(0, 16),
             "REDIS_WAIT_REPLICAS", Setting.Parser.INTEGER);
     static final Setting<Duration> WAIT_TIMEOUT = SETTINGS.add("waitTimeout", Duration.ofSeconds(1),

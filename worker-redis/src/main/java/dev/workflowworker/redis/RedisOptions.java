@@ -59,6 +59,10 @@ public final class RedisOptions {
     public static final Duration DEFAULT_CONSUMER_RETENTION = Duration.ofMinutes(10);
     /** Default {@link Builder#partitionLeaseTtl(Duration)}: 10 seconds. */
     public static final Duration DEFAULT_PARTITION_LEASE_TTL = Duration.ofSeconds(10);
+    /** Default {@link Builder#commitLinger(Duration)}: 1 ms. */
+    public static final Duration DEFAULT_COMMIT_LINGER = Duration.ofMillis(1);
+    /** The longest {@link Builder#commitLinger(Duration)}: 100 ms. */
+    public static final Duration MAX_COMMIT_LINGER = Duration.ofMillis(100);
     /**
      * Default {@link Builder#partitions(int)}: 16 partitions, the ordered mode. 0 selects the shared
      * stream, the unordered mode for independent events.
@@ -214,6 +218,8 @@ public final class RedisOptions {
     public boolean partitioned() { return partitions() > 0; }
     /** {@return how long a partition's lease lasts without renewal} */
     public Duration partitionLeaseTtl() { return values.get(PARTITION_LEASE_TTL); }
+    /** {@return how long a partitioned stream's commit may wait for the handlers still running} */
+    public Duration commitLinger() { return values.get(COMMIT_LINGER); }
     // The key names are StreamKeys'; these stay for the tests of this package.
     String partitionStream(int i) { return keys.partitionStream(i); }
     String partitionLease(int i) { return keys.partitionLease(i); }
@@ -298,6 +304,21 @@ public final class RedisOptions {
          * @throws IllegalArgumentException if shorter than 100 ms
          */
         public Builder partitionLeaseTtl(Duration v) { return set(PARTITION_LEASE_TTL, v); }
+
+        /**
+         * Sets how long, on a partitioned stream, a worker's commit of successes may wait for the
+         * handlers of that worker still running, so that they commit together: with few keys only
+         * a few events are out at a time (each key's next one waits for this commit), and
+         * committing each on its own pays a round trip and a script per event. The wait ends as
+         * soon as no handler of the worker runs, and is skipped while more than a quarter of its
+         * handler slots are taken (many keys keep a worker busy, and its batches fill by
+         * themselves). 0 commits at once. See docs/ARCHITECTURE.md, "Ordered processing".
+         *
+         * @param v the longest wait, 0 to {@link #MAX_COMMIT_LINGER} (100 ms)
+         * @return this builder
+         * @throws IllegalArgumentException if negative or longer than 100 ms
+         */
+        public Builder commitLinger(Duration v) { return set(COMMIT_LINGER, v); }
 
         /**
          * Sets host, port, user, password, database and TLS from a URI

@@ -7,48 +7,74 @@
 -- -1 (nothing written) unless the lease holds exactly this owner's value: a stale owner changes
 -- nothing. The position only moves forward, with its count, so commits of one owner may land in
 -- either order; one sent twice pushes its event ids to recent twice, which only repeats them.
+-- Its cost is mostly the calls into Redis, so a commit makes four (GET, HMGET, RPUSH, HSET),
+-- the window of recent ids is trimmed in bulk, and every list goes in one call per 4,000 ids
+-- (docs/BENCHMARKS.md, "Ordered processing with few keys").
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return -1
 end
 --@include stream_ids
-local c = redis.call('HGET', KEYS[2], 'c')
+local log = redis.call('HMGET', KEYS[2], 'c', 'rn')
+local c = log[1] or nil
+local changed = {}
 if ARGV[2] ~= '' and (not c or less(c, ARGV[2])) then
   c = ARGV[2]
-  redis.call('HSET', KEYS[2], 'c', c, 'n', ARGV[3])
+  changed = {'c', c, 'n', ARGV[3]}
+end
+-- one call per 4,000 of the ids ARGV[from..to]
+local function each(op, key, from, to)
+  while from <= to do
+    local upto = math.min(to, from + 3999)
+    redis.call(op, key, unpack(ARGV, from, upto))
+    from = upto + 1
+  end
 end
 -- Only ids above the position go into settled: a commit landing after a later one must not put
 -- back ids that one moved the position over.
 local i = 6
 local last = i + tonumber(ARGV[i])
-for k = i + 1, last do
-  if not c or less(c, ARGV[k]) then
-    redis.call('SADD', KEYS[3], ARGV[k])
+if last > i then
+  local above = {}
+  for k = i + 1, last do
+    if not c or less(c, ARGV[k]) then
+      above[#above + 1] = ARGV[k]
+    end
+  end
+  for at = 1, #above, 4000 do
+    redis.call('SADD', KEYS[3], unpack(above, at, math.min(#above, at + 3999)))
   end
 end
 i = last + 1
-for _, op in ipairs({{'SREM', KEYS[3]}, {'HDEL', KEYS[4]}}) do
-  last = i + tonumber(ARGV[i])
-  local at = i + 1
-  while at <= last do
-    local upto = math.min(last, at + 3999)
-    redis.call(op[1], op[2], unpack(ARGV, at, upto))
-    at = upto + 1
-  end
-  i = last + 1
-end
+last = i + tonumber(ARGV[i])
+each('SREM', KEYS[3], i + 1, last)
+i = last + 1
+last = i + tonumber(ARGV[i])
+each('HDEL', KEYS[4], i + 1, last)
 if ARGV[5] ~= '' then
-  local bar = string.find(ARGV[5], '|', 1, true)
+  -- rn counts the ids in recent. Past the cap by a sixteenth, the oldest commits go until the
+  -- ids fit the cap again: one LRANGE and one LTRIM every thousand or so ids rather than an
+  -- LPOP in every commit. At most the excess in elements is read, as each holds an id or more.
+  local total = (tonumber(log[2]) or 0) + tonumber(string.match(ARGV[5], '^%d+'))
   redis.call('RPUSH', KEYS[5], ARGV[5])
-  local total = redis.call('HINCRBY', KEYS[2], 'rn', tonumber(string.sub(ARGV[5], 1, bar - 1)))
   local cap = tonumber(ARGV[4])
-  while total > cap do
-    local head = redis.call('LPOP', KEYS[5])
-    if not head then
-      redis.call('HSET', KEYS[2], 'rn', 0)
-      break
+  if total > cap + math.floor(cap / 16) then
+    local head = redis.call('LRANGE', KEYS[5], 0, total - cap - 1)
+    local cut = 0
+    while total > cap and cut < #head do
+      cut = cut + 1
+      total = total - tonumber(string.match(head[cut], '^%d+'))
     end
-    local hb = string.find(head, '|', 1, true)
-    total = redis.call('HINCRBY', KEYS[2], 'rn', -tonumber(string.sub(head, 1, hb - 1)))
+    redis.call('LTRIM', KEYS[5], cut, -1)
+    if total > cap or total < 0 then
+      -- rn said more than the list held (written by something else): start counting again
+      redis.call('DEL', KEYS[5])
+      total = 0
+    end
   end
+  changed[#changed + 1] = 'rn'
+  changed[#changed + 1] = total
+end
+if #changed > 0 then
+  redis.call('HSET', KEYS[2], unpack(changed))
 end
 return 1

@@ -23,6 +23,7 @@ class RedisOptionTableTest {
                 .processedTtl(Duration.ofHours(2)).deadLetterMaxLength(500).maxPayloadBytes(2048)
                 .retryPollInterval(Duration.ofMillis(250)).trimInterval(Duration.ofMinutes(2))
                 .consumerRetention(Duration.ofMinutes(20)).partitions(4).partitionLeaseTtl(Duration.ofSeconds(3))
+                .commitLinger(Duration.ofMillis(7))
                 .waitForReplicas(1, Duration.ofMillis(250)).build();
     }
 

@@ -160,6 +160,18 @@ class RedisOptionsTest {
     }
 
     @Test
+    void commitLingerDefaultsToOneMillisecondAndIsBoundedNamingTheSetting() {
+        assertEquals(Duration.ofMillis(1), RedisOptions.builder().build().commitLinger());
+        assertEquals(Duration.ZERO, RedisOptions.builder().commitLinger(Duration.ZERO).build().commitLinger());
+        assertEquals(Duration.ofMillis(100),
+                RedisOptions.builder().commitLinger(Duration.ofMillis(100)).build().commitLinger());
+        RedisOptions.Builder b = RedisOptions.builder();
+        assertMessageStarts("commitLinger", () -> b.commitLinger(Duration.ofNanos(-1)));
+        assertMessageStarts("commitLinger", () -> b.commitLinger(Duration.ofMillis(100).plusNanos(1)));
+        assertMessageStarts("commitLinger", () -> b.commitLinger(null));
+    }
+
+    @Test
     void streamDeadLetterStreamAndRetryKeyMustBeThreeKeys() {
         assertRefused(RedisOptions.builder().stream("orders").deadLetterStream("orders"), "deadLetterStream", "stream");
         assertRefused(RedisOptions.builder().deadLetterStream("workflow:events:global"), "deadLetterStream", "stream");

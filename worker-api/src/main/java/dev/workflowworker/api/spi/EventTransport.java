@@ -161,6 +161,22 @@ public interface EventTransport extends EventPublisher, AutoCloseable {
         void complete(List<Delivery> deliveries);
 
         /**
+         * How long the engine's group commit may hold successes back while handlers of the same
+         * worker are still running, so that they go to {@link #complete} (or
+         * {@link LockingConsumer#completeAndRelease}) together. For a store whose commit costs
+         * about the same for one delivery as for many, and that has few deliveries out at a time
+         * (a stream in per-key order with few keys, where each key's next event waits for this
+         * commit). The wait ends as soon as no handler of the worker is running; there is none
+         * while more than a quarter of the worker's handler slots are taken, as a busy worker's
+         * batches fill by themselves; it never lasts longer than this.
+         *
+         * @return the longest wait; {@link Duration#ZERO}, the default, commits at once
+         */
+        default Duration commitLinger() {
+            return Duration.ZERO;
+        }
+
+        /**
          * Acknowledges a delivery without other effect: a duplicate of a completed event.
          *
          * @param delivery the delivery

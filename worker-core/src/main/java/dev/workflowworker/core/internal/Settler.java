@@ -3,6 +3,9 @@ package dev.workflowworker.core.internal;
 import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.api.spi.Lock;
 
+import dev.workflowworker.core.TimeSource;
+
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -10,6 +13,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The group commit of successes: handlers that finish while a batch is being written queue up and
@@ -20,22 +24,36 @@ import java.util.concurrent.TimeUnit;
 final class Settler {
 
     private static final int MAX_BATCH = 256;
+    /** The longest single wait of a linger: the deadline is read again after each. */
+    private static final long LINGER_SLICE_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
 
     private final LinkedBlockingQueue<InFlight> queue = new LinkedBlockingQueue<>();
     private final BatchLocking locking;
     private final Settlement settlement;
     private final Slots slots;
+    private final TimeSource time;
+    private final long lingerNanos;
     private final Thread thread;
     private final java.util.function.Consumer<Throwable> crash;
     private volatile boolean stop;
+    /** While the thread lingers: the size of its batch, for {@link #add} to tell the last success. */
+    private volatile boolean lingering;
+    private volatile int lingerBatch;
     /** Set once the thread no longer takes from the queue: from then on callers settle their own success. */
     private volatile boolean exited;
 
     Settler(BatchLocking locking, Settlement settlement, Slots slots, Threads threads, String role,
             java.util.function.Consumer<Throwable> crash) {
+        this(locking, settlement, slots, threads, role, crash, TimeSource.system(), Duration.ZERO);
+    }
+
+    Settler(BatchLocking locking, Settlement settlement, Slots slots, Threads threads, String role,
+            java.util.function.Consumer<Throwable> crash, TimeSource time, Duration linger) {
         this.locking = locking;
         this.settlement = settlement;
         this.slots = slots;
+        this.time = time;
+        this.lingerNanos = linger.toNanos();
         this.crash = crash;
         this.thread = threads.newThread(role, this::run);
     }
@@ -46,6 +64,9 @@ final class Settler {
 
     void add(InFlight f) {
         queue.add(f);
+        if (lingering && slots.inFlightCount() - lingerBatch - queue.size() <= 0) {
+            LockSupport.unpark(thread);
+        }
         if (exited) {
             // A handler that outlived its worker's close (it ignored the interrupt): commit it here,
             // or its lock would be renewed for ever and its marker never written.
@@ -104,8 +125,45 @@ final class Settler {
             batch.clear();
             batch.add(first);
             queue.drainTo(batch, MAX_BATCH - 1);
+            linger(batch);
             settleQuietly(batch);
         }
+    }
+
+    /**
+     * Adds to the batch the successes of handlers running now, waiting for them up to the linger:
+     * not once none is left running, nor while more than a quarter of the worker's slots are
+     * taken (a busy worker's batches fill by themselves, and waiting would only hold its slots
+     * longer), nor at shutdown. Waits in short slices so that the deadline is read from the time
+     * source, which a test may move.
+     */
+    private void linger(List<InFlight> batch) {
+        if (lingerNanos <= 0) {
+            return;
+        }
+        long end = time.nanoTime() + lingerNanos;
+        int busy = Math.max(1, slots.limit() / 4);
+        lingering = true;
+        try {
+            while (!stop && batch.size() < MAX_BATCH) {
+                lingerBatch = batch.size();
+                int running = slots.inFlightCount() - batch.size() - queue.size();
+                long left = end - time.nanoTime();
+                if (running <= 0 || slots.inFlightCount() > busy || left <= 0) {
+                    break;
+                }
+                // Parked rather than waiting on the queue, which would wake this thread for each
+                // success: add() wakes it once the last running handler's success is in.
+                LockSupport.parkNanos(this, Math.min(left, LINGER_SLICE_NANOS));
+                queue.drainTo(batch, MAX_BATCH - batch.size());
+                if (Thread.currentThread().isInterrupted()) {
+                    break;
+                }
+            }
+        } finally {
+            lingering = false;
+        }
+        queue.drainTo(batch, MAX_BATCH - batch.size());
     }
 
     private void settle(List<InFlight> batch) {

@@ -105,6 +105,11 @@ final class Slots {
         }
     }
 
+    /** {@return how many deliveries hold a slot now} */
+    int inFlightCount() {
+        return inFlight.size();
+    }
+
     boolean isEmpty() {
         return inFlight.isEmpty();
     }

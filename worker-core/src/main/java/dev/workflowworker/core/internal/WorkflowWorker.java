@@ -60,7 +60,8 @@ public final class WorkflowWorker {
         BatchLocking locking = BatchLocking.of(consumer, engine.locks(), engine.transportLocks());
         this.settlement = new Settlement(id, consumer, locking, stats, engine.listeners(), engine.time(),
                 engine.config().lockContentionDelay());
-        this.settler = new Settler(locking, settlement, slots, engine.threads(), index + "-settle", this::crash);
+        this.settler = new Settler(locking, settlement, slots, engine.threads(), index + "-settle", this::crash,
+                engine.time(), consumer.commitLinger());
         Executor executor;
         if (engine.executor() != null) {
             this.ownExecutor = null;

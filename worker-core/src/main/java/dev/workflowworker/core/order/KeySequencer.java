@@ -4,6 +4,7 @@ import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.core.TimeSource;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
@@ -214,6 +215,31 @@ public final class KeySequencer {
             signalled();
         }
         return true;
+    }
+
+    /**
+     * Like {@link #settled} for many deliveries at once, such as a committed batch: one wake-up
+     * for all of them, so a waiting reader takes every key they free in one go rather than one
+     * key per wake-up.
+     *
+     * @param ids the deliveries' ids; ids not here are skipped
+     */
+    public void settledAll(Collection<String> ids) {
+        boolean signal = false;
+        lock.lock();
+        try {
+            for (String id : ids) {
+                KeyQueues.Entry e = queues.get(id);
+                if (e != null) {
+                    signal |= queues.settle(e);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (signal) {
+            signalled();
+        }
     }
 
     /**

@@ -7,15 +7,22 @@ import dev.workflowworker.api.spi.Lock;
 import dev.workflowworker.api.spi.LockProvider;
 import dev.workflowworker.core.TimeSource;
 import dev.workflowworker.core.memory.InMemoryEventTransport;
+import dev.workflowworker.core.testing.Await;
 import dev.workflowworker.core.testing.FakeClock;
 import org.junit.jupiter.api.Test;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class SettlerTest {
@@ -55,6 +62,129 @@ class SettlerTest {
             assertTrue(locks.tryAcquire("x1", Duration.ofSeconds(1)).isPresent(), "its lock was released");
             assertEquals(1, slots.available(), "its slot was given back");
             assertEquals(1, stats.succeededCount());
+        }
+    }
+
+    /** One call of the consumer's complete: the event ids it carried and the monotonic time it was made at. */
+    private record Commit(List<String> eventIds, long atNanos) { }
+
+    /** A settler over an in-memory consumer whose commits are recorded, with handler slots to track deliveries in. */
+    private static final class Rig implements AutoCloseable {
+        final FakeClock clock = new FakeClock();
+        final InMemoryEventTransport transport = InMemoryEventTransport.create();
+        final EventTransport.Consumer real = transport.openConsumer("c1");
+        final LinkedBlockingQueue<Commit> commits = new LinkedBlockingQueue<>();
+        final LockProvider locks = transport.lockProvider().orElseThrow();
+        final WorkerStats stats = new WorkerStats(null);
+        final Slots slots = new Slots(8, stats, clock);
+        // Renewed every 8 h of the fake clock: the jumps of these tests never fire a renewal.
+        final LockWatchdog watchdog = new LockWatchdog(clock, Duration.ofDays(1), clock, () -> { });
+        final Settler settler;
+
+        Rig(Duration linger) {
+            EventTransport.Consumer recording = (EventTransport.Consumer) Proxy.newProxyInstance(
+                    getClass().getClassLoader(), new Class<?>[] {EventTransport.Consumer.class}, (proxy, m, args) -> {
+                        if (m.getName().equals("complete")) {
+                            @SuppressWarnings("unchecked")
+                            List<Delivery> ds = (List<Delivery>) args[0];
+                            commits.add(new Commit(ds.stream().map(Delivery::eventId).toList(), clock.nanoTime()));
+                        }
+                        try {
+                            return m.invoke(real, args);
+                        } catch (InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                    });
+            BatchLocking locking = BatchLocking.of(recording, locks, Optional.empty());
+            Settlement settlement = new Settlement("w1", recording, locking, stats, new Listeners(List.of()), clock,
+                    Duration.ofMillis(10));
+            settler = new Settler(locking, settlement, slots, new Threads(null, "test"), "settle",
+                    t -> { throw new AssertionError(t); }, clock, linger);
+            settler.start();
+        }
+
+        /** A delivery read, locked and holding a slot, as while its handler runs. */
+        InFlight running(String eventId) throws InterruptedException {
+            transport.publish(WorkflowEvent.builder("T").eventId(eventId).executionId("x-" + eventId).build());
+            Delivery d = real.read(1, Duration.ofSeconds(1)).get(0);
+            Lock lock = locks.tryAcquire("x-" + eventId, Duration.ofSeconds(30)).orElseThrow();
+            assertTrue(slots.tryAcquire());
+            InFlight f = new InFlight(d, lock, clock.wallMillis());
+            slots.track(f);
+            f.context = new DefaultEventContext(d.event(), 1, lock.fencingToken(), "w1", clock, Instant.MAX, () -> false);
+            f.watch = watchdog.watch(lock, f.context, clock.wallMillis());
+            f.attempt = 1;
+            return f;
+        }
+
+        Commit nextCommit() throws InterruptedException {
+            Commit c = commits.poll(10, TimeUnit.SECONDS);
+            assertNotNull(c, "no commit within 10 s");
+            return c;
+        }
+
+        @Override
+        public void close() {
+            settler.stop(1000);
+            transport.close();
+        }
+    }
+
+    @Test
+    void aLingeringCommitWaitsForTheHandlerStillRunningAndEndsAsSoonAsItsSuccessIsIn() throws Exception {
+        try (Rig rig = new Rig(Duration.ofHours(1))) {
+            InFlight a = rig.running("a");
+            InFlight b = rig.running("b");
+            long start = rig.clock.nanoTime();
+            rig.settler.add(a);
+            rig.settler.add(b);
+            Commit c = rig.nextCommit();
+            assertEquals(List.of("a", "b"), c.eventIds(), "one commit for both");
+            assertTrue(c.atNanos() - start < TimeUnit.HOURS.toNanos(1), "it did not wait out the linger");
+            Await.until(Duration.ofSeconds(10), () -> rig.slots.available() == 8, "both slots given back");
+        }
+    }
+
+    @Test
+    void aLingerIsBoundedByItsDurationOnTheTimeSource() throws Exception {
+        try (Rig rig = new Rig(Duration.ofHours(1))) {
+            InFlight a = rig.running("a");
+            rig.running("b"); // its handler never returns in this test
+            long start = rig.clock.nanoTime();
+            rig.settler.add(a);
+            // Lingering: its thread parks on the settler itself (waiting for the queue, it parks on the queue's lock).
+            Await.until(Duration.ofSeconds(10), () -> Thread.getAllStackTraces().keySet().stream()
+                    .anyMatch(t -> LockSupport.getBlocker(t) == rig.settler), "the settler lingers");
+            assertTrue(rig.commits.isEmpty(), "committed without waiting");
+            // Only the fake clock reaching the bound ends the wait: a commit made before this
+            // advance would carry a time less than an hour after the start.
+            rig.clock.advance(Duration.ofHours(1));
+            Commit c = rig.nextCommit();
+            assertEquals(List.of("a"), c.eventIds());
+            assertTrue(c.atNanos() - start >= TimeUnit.HOURS.toNanos(1), "committed before the linger was up");
+        }
+    }
+
+    @Test
+    void withoutALingerASuccessCommitsAtOnceBesideARunningHandler() throws Exception {
+        try (Rig rig = new Rig(Duration.ZERO)) {
+            InFlight a = rig.running("a");
+            rig.running("b");
+            rig.settler.add(a);
+            assertEquals(List.of("a"), rig.nextCommit().eventIds());
+        }
+    }
+
+    @Test
+    void aBusyWorkerCommitsAtOnceWithoutLingering() throws Exception {
+        try (Rig rig = new Rig(Duration.ofHours(1))) {
+            InFlight a = rig.running("a");
+            // three of the eight slots taken: more than a quarter
+            rig.running("b");
+            rig.running("c");
+            rig.settler.add(a);
+            Commit c = rig.nextCommit();
+            assertEquals(List.of("a"), c.eventIds());
         }
     }
 }

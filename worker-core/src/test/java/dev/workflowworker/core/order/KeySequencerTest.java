@@ -117,6 +117,22 @@ class KeySequencerTest {
     }
 
     @Test
+    void settlingABatchFreesEveryKeyWithOneWakeUp() {
+        AtomicInteger wakes = new AtomicInteger();
+        for (String key : List.of("a", "b", "c")) {
+            seq.offer(0, d(key + "1", key));
+            seq.offer(0, d(key + "2", key));
+        }
+        assertEquals(List.of("a1", "b1", "c1"), ids(seq.poll(10)));
+        seq.onReady(wakes::incrementAndGet);
+        seq.settledAll(List.of("a1", "b1", "c1", "unknown"));
+        assertEquals(1, wakes.get(), "one wake-up for the batch");
+        assertEquals(List.of("a2", "b2", "c2"), ids(seq.poll(10)), "every key it freed is ready at once");
+        seq.settledAll(List.of("a1"));
+        assertEquals(1, wakes.get(), "settling again frees nothing and wakes no one");
+    }
+
+    @Test
     void awaitReturnsWhenADeliveryBecomesReadyFromAnotherThread() throws Exception {
         Thread t = new Thread(() -> seq.offer(0, d("1", "a")));
         long start = System.nanoTime();

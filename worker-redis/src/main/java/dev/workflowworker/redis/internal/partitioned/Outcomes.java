@@ -138,6 +138,7 @@ final class Outcomes {
                 refused.forEach(d -> partitions.forget(d.id()));
                 throw e;
             }
+            List<String> committed = new ArrayList<>(deliveries.size());
             for (int i = 0; i < order.size(); i++) {
                 Lease l = order.get(i);
                 if (StreamEntries.number(replies.get(i)) < 0) {
@@ -145,10 +146,11 @@ final class Outcomes {
                     refused.addAll(byLease.get(l));
                 } else {
                     for (Delivery d : byLease.get(l)) {
-                        partitions.forget(d.id());
+                        committed.add(d.id());
                     }
                 }
             }
+            partitions.forgetAll(committed);
         }
         for (Delivery d : refused) {
             partitions.forget(d.id());

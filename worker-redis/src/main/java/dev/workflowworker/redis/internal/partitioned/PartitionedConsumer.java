@@ -135,6 +135,12 @@ public final class PartitionedConsumer implements EventTransport.LockingConsumer
         }
     }
 
+    /** The options' {@code commitLinger}: with few keys a commit would otherwise carry one or two events. */
+    @Override
+    public Duration commitLinger() {
+        return client.options().commitLinger();
+    }
+
     /** Nothing to refresh: entries are never claimed by idle time, the lease protects them. */
     @Override
     public void keepAlive(Collection<Delivery> deliveries) {

@@ -282,20 +282,12 @@ public final class Partitions implements AutoCloseable {
         return true;
     }
 
-    // ---- reading ----
-
     /**
      * Takes up to {@code max} deliveries, reading the owned partitions when nothing buffered may
      * start, and waiting up to {@code maxWait} for one.
      */
     List<Delivery> read(int max, Duration maxWait) throws InterruptedException {
         return reader.read(max, maxWait);
-    }
-
-    private Lease deadLease(int partition) {
-        Lease l = new Lease(partition, 0, "", 0);
-        l.lost = true;
-        return l;
     }
 
     /**
@@ -347,7 +339,11 @@ public final class Partitions implements AutoCloseable {
 
     public Lease leaseOf(Delivery d) {
         Lease l = out.get(d.id());
-        return l != null ? l : deadLease(-1);
+        if (l == null) {
+            l = new Lease(-1, 0, "", 0);
+            l.lost = true;
+        }
+        return l;
     }
 
     /**
@@ -370,10 +366,16 @@ public final class Partitions implements AutoCloseable {
         return outcomes;
     }
 
-    /** Forgets an out delivery whose outcome can no longer be recorded (its lease is lost). */
+    /** Forgets an out delivery whose outcome is recorded, or can no longer be (its lease is lost). */
     void forget(String id) {
         out.remove(id);
         sequencer.settled(id);
+    }
+
+    /** Like {@link #forget} for a committed batch: one wake-up frees all its keys at once. */
+    void forgetAll(List<String> ids) {
+        ids.forEach(out::remove);
+        sequencer.settledAll(ids);
     }
 
     /** {@return whether the delivery's event completed lately in its partition, so this delivery is a duplicate} */
@@ -446,8 +448,6 @@ public final class Partitions implements AutoCloseable {
         Lease l = out.get(d.id());
         return l == null ? -1 : l.partition;
     }
-
-    // ---- state ----
 
     /** {@return the partitions this process holds a lease on now} */
     public List<Integer> owned() {
