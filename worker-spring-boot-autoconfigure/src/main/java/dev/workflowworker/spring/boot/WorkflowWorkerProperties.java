@@ -138,6 +138,9 @@ public record WorkflowWorkerProperties(
      *                            execution in order; 0 for one shared stream, the unordered mode for independent
      *                            events. Seed variable: WORKER_PARTITIONS.
      * @param partitionLeaseTtl   How long a partition's lease lasts without renewal; default 10s.
+     * @param commitLinger        Partitioned: how long a worker's commit may wait for its other running handlers
+     *                            when few are running, so their successes commit together; default 1ms, 0 to
+     *                            100ms, 0 commits at once.
      * @param waitReplicas        Replicas that must confirm every publish and outcome (Redis WAIT) before it
      *                            counts; 0 (default) waits for none. See docs/redis-cluster.md.
      *                            Seed variable: REDIS_WAIT_REPLICAS.
@@ -172,6 +175,7 @@ public record WorkflowWorkerProperties(
             Duration consumerRetention,
             Integer partitions,
             Duration partitionLeaseTtl,
+            Duration commitLinger,
             Integer waitReplicas,
             Duration waitTimeout) {
 

@@ -131,6 +131,7 @@ class WorkflowWorkerPropertiesBindingTest {
             redis("partitions", "4", RedisOptions::partitions, 4, "WORKER_PARTITIONS", "8", 8, "-1"),
             redis("partition-lease-ttl", "3s", RedisOptions::partitionLeaseTtl, Duration.ofSeconds(3),
                     null, null, null, "10ms"),
+            redis("commit-linger", "5ms", RedisOptions::commitLinger, Duration.ofMillis(5), null, null, null, "101ms"),
             redis("wait-replicas", "1", RedisOptions::waitReplicas, 1, "REDIS_WAIT_REPLICAS", "2", 2, "-1"),
             redis("wait-timeout", "250ms", RedisOptions::waitTimeout, Duration.ofMillis(250),
                     "REDIS_WAIT_TIMEOUT_MS", "400", Duration.ofMillis(400), "0s"));
