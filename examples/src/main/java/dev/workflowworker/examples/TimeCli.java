@@ -69,13 +69,13 @@ final class TimeCli {
                    PrintStream err) throws UsageException {
         Action action = "schedules".equals(command) ? schedules(a) : delayed(a);
         int partitions = admin.partitions();
-        if (partitions == 0) {
-            err.printf("admin: stream %s is a shared stream (partitions 0), which keeps no schedules and no delayed "
-                    + "events; move it with switch-to-partitioned%n", options.stream());
-            return 1;
-        }
         try (RedisEventTransport transport = RedisEventTransport.create(options.toBuilder().partitions(partitions)
                 .build())) {
+            if (transport.schedules().isEmpty()) {
+                err.printf("admin: stream %s keeps no schedules and no delayed events: a shared stream on a Redis "
+                        + "Cluster whose name has a '}' and no hash tag has no key in its slot for them%n", options.stream());
+                return 1;
+            }
             return action.run(transport, out, err);
         }
     }
@@ -159,7 +159,7 @@ final class TimeCli {
     }
 
     private static Schedules schedulesOf(RedisEventTransport t) {
-        // create() was given the recorded, non-zero count: a partitioned transport always keeps schedules.
+        // Both modes keep schedules; only a shared stream on a cluster whose name leaves no key in its slot does not.
         return t.schedules().orElseThrow(() -> new IllegalStateException("the transport keeps no schedules"));
     }
 

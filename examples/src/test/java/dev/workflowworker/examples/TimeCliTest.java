@@ -250,13 +250,18 @@ class TimeCliTest {
             assertTrue(r.keys("*").isEmpty(), "a usage error wrote to Redis: " + r.keys("*"));
         }
 
-        // A shared stream keeps neither: said as such, not as an empty list.
+        // A shared stream keeps both too: the tool opens it in its own mode.
         try (RedisEventTransport shared = RedisEventTransport.create(redis.options().stream("flat").partitions(0).build())) {
             shared.publish(WorkflowEvent.builder("T").build());
         }
-        Result onShared = cli(Map.of("REDIS_URL", redis.uri(), "WORKER_STREAM", "flat"), "schedules", "list");
-        assertEquals(1, onShared.code(), onShared.out());
-        assertTrue(onShared.err().contains("stream flat is a shared stream"), onShared.err());
+        Map<String, String> flat = Map.of("REDIS_URL", redis.uri(), "WORKER_STREAM", "flat");
+        ok(flat, "schedules", "put", "flat-1", "--every", "1h", "--type", "T");
+        Result onShared = ok(flat, "schedules", "list");
+        assertTrue(onShared.out().contains("flat-1"), onShared.out());
+        try (RedisEventTransport shared = RedisEventTransport.create(redis.options().stream("flat").partitions(0).build())) {
+            assertEquals(List.of("flat-1"), shared.schedules().orElseThrow().list().stream()
+                    .map(i -> i.schedule().id()).toList(), "written where the shared stream keeps its schedules");
+        }
     }
 
     private static String[] with(String[] base, String... more) {

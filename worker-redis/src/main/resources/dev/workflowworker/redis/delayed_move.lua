@@ -1,9 +1,11 @@
--- Appends the due events of one partition to its stream, for the partition's owner. KEYS: lease,
--- delayed set, entries, partition stream. ARGV: lease value, most events to move.
+-- Appends the due events of one slot to its stream, for the slot's mover. KEYS: lease, delayed
+-- set, entries, stream. ARGV: lease value, most events to move.
 -- Due means due by Redis TIME. Each event leaves the set and enters the stream in this one script,
 -- so none is lost or appended twice, and cancel/reschedule see it either waiting or gone.
 -- Returns {-1} (nothing written) unless the lease holds exactly this owner's value: a stale owner
--- moves nothing. Else {moved, earliest remaining due time or -1, Redis time in ms, ids whose entry
+-- moves nothing. A slot without a lease (the shared stream, where any process may move) passes
+-- its stream as the lease key and '' as the value; a leased slot's caller names its lease key, so
+-- no value it passes, '' included, skips the check. Else {moved, earliest remaining due time or -1, Redis time in ms, ids whose entry
 -- was missing}: an id in the set without its entry (written by hand, or half deleted) is taken out
 -- of the set, counted apart and named in the server log, never counted as moved.
 --
@@ -16,7 +18,7 @@
 -- digit; the compact form starts with 0xb8, a string of 24). An entry in neither form is appended
 -- as it is under the field delayed_entry, for the readers to dead-letter as malformed: kept for an
 -- operator, and the partition's later events not held up.
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+if not (ARGV[1] == '' and KEYS[1] == KEYS[4]) and redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return {-1}
 end
 --@include packed_fields

@@ -5,6 +5,9 @@
 -- time in ms (-1 when the schedule has no more), the latest due time among the occurrences, the
 -- count of occurrences, the definition the owner computed from, then each occurrence's packed wire
 -- fields ("length:field" pairs). KEYS[6]: definitions.
+-- A slot without a lease (the shared stream) passes its stream as the lease key and '' as the
+-- value: no lease is checked, and the compare-and-set of the state alone keeps a firing once
+-- among processes racing; a leased slot's caller names its lease key, so '' never skips it.
 -- Returns -1 (nothing written) unless the lease holds exactly this owner's value; 0 when the
 -- state or the definition is not the one the owner computed from (a replace, a pause or another
 -- firing came first: nothing is written, the owner reads again); -2 when an occurrence is not due
@@ -14,7 +17,7 @@
 -- would look at it again at once, forever; else 1. Occurrence ids are
 -- "<id>:<scheduled ms>", so a firing repeated by a new owner is the same event again, which the
 -- partition recognises.
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+if not (ARGV[1] == '' and KEYS[1] == KEYS[4]) and redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return -1
 end
 local state = redis.call('HGET', KEYS[2], ARGV[2])

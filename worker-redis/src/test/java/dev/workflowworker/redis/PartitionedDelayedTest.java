@@ -245,11 +245,4 @@ class PartitionedDelayedTest {
         assertTrue(e.getMessage().contains("big"), e.getMessage());
         assertEquals(0, delayed.waiting());
     }
-
-    @Test
-    void theSharedStreamKeepsNoDelayedEvents(RedisServer redis) {
-        try (RedisEventTransport t = RedisEventTransport.create(redis.options().partitions(0).build())) {
-            assertTrue(t.delayed().isEmpty());
-        }
-    }
 }

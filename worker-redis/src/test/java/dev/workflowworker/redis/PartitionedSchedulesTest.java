@@ -183,11 +183,4 @@ class PartitionedSchedulesTest {
         assertTrue(e.getMessage().contains("payload"), e.getMessage());
         assertTrue(schedules.list().isEmpty());
     }
-
-    @Test
-    void theSharedStreamKeepsNoSchedules(RedisServer redis) {
-        try (RedisEventTransport t = RedisEventTransport.create(redis.options().partitions(0).build())) {
-            assertTrue(t.schedules().isEmpty());
-        }
-    }
 }

@@ -77,8 +77,8 @@ public final class DeclaredSchedules implements ApplicationListener<ApplicationR
         this.built = b;
         if ((!built.isEmpty() || prune) && service.schedules().isEmpty()) {
             throw new IllegalStateException(PREFIX + (built.isEmpty() ? "-prune" : "." + built.keySet().iterator().next())
-                    + ": the transport keeps no schedules (a shared Redis stream, workflow.worker.redis.partitions=0,"
-                    + " keeps none; the partitioned stream and the in-memory transport do)");
+                    + ": the transport keeps no schedules (Redis, both modes, and the in-memory transport do; a shared"
+                    + " Redis stream on a cluster whose name has a '}' and no hash tag does not)");
         }
     }
 

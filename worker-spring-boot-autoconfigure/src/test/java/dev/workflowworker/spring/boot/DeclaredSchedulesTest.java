@@ -226,16 +226,13 @@ class DeclaredSchedulesTest {
     }
 
     @Test
-    void aSharedStreamCannotKeepDeclaredSchedules() {
+    void aSharedStreamKeepsDeclaredSchedules() {
         onRedis(TestRedis.stream("shared")).withPropertyValues("workflow.worker.redis.partitions=0",
                 "workflow.worker.schedules.s.every=1m", "workflow.worker.schedules.s.event-type=SEND_REPORT")
                 .run(context -> {
-                    String message = rootMessage(context.getStartupFailure());
-                    assertTrue(message.contains("workflow.worker.schedules.s: the transport keeps no schedules"),
-                            message);
+                    assertEquals(new DeclaredSchedules.Applied(List.of("s"), List.of(), List.of(), List.of(),
+                            List.of()), apply(context));
+                    assertEquals(Duration.ofMinutes(1), schedules(context).get("s").orElseThrow().schedule().interval());
                 });
-        onRedis(TestRedis.stream("shared")).withPropertyValues("workflow.worker.redis.partitions=0")
-                .run(context -> assertEquals(new DeclaredSchedules.Applied(List.of(), List.of(), List.of(), List.of(),
-                        List.of()), apply(context), "nothing declared: nothing to keep, and no failure"));
     }
 }

@@ -77,6 +77,15 @@ public final class ModeCheck {
               return {'refused', redis.call('XLEN', KEYS[3]) .. ' dead letters are in ' .. KEYS[3]
                 .. ', which the partitioned mode does not read: replay them while the shared workers run, or purge them'}
             end
+            if KEYS[4] and redis.call('ZCARD', KEYS[4]) > 0 then
+              return {'refused', redis.call('ZCARD', KEYS[4]) .. ' delayed events wait in ' .. KEYS[4]
+                .. ', which the partitioned mode does not read: keep the shared workers running until they are due, '
+                .. 'or cancel them'}
+            end
+            if KEYS[5] and redis.call('HLEN', KEYS[5]) > 0 then
+              return {'refused', redis.call('HLEN', KEYS[5]) .. ' schedules are kept in ' .. KEYS[5]
+                .. ', which the partitioned mode does not read: delete them, and put them again once switched'}
+            end
             local at = g['last-delivered-id']
             redis.call('XGROUP', 'CREATE', KEYS[1], ARGV[2], at)
             redis.call('XGROUP', 'DESTROY', KEYS[1], ARGV[1])
@@ -189,8 +198,12 @@ public final class ModeCheck {
                     + " partitions, recorded in " + k.partitionCountKey() + ")");
         }
         // Once: a repeat after a lost reply would find the router's group and refuse, hiding the success.
+        // The shared stream's delayed events and schedules too, in the stream's slot: the partitions never read them.
+        String time = k.sharedTime();
+        List<String> keys = time == null ? List.of(o.stream(), o.retryKey(), o.deadLetterStream())
+                : List.of(o.stream(), o.retryKey(), o.deadLetterStream(), time + ":delayed", time + ":sched");
         List<?> reply = (List<?>) t.callOnce("switch " + o.stream() + " to the partitioned mode", () -> eval(t,
-                SWITCH, List.of(o.stream(), o.retryKey(), o.deadLetterStream()), List.of(o.group(), k.routerGroup())));
+                SWITCH, keys, List.of(o.group(), k.routerGroup())));
         if (reply.size() == 2) {
             throw new IllegalStateException("cannot switch stream " + o.stream()
                     + " to the partitioned mode: " + StreamEntries.text(reply.get(1)));

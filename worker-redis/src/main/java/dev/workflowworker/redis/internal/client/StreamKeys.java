@@ -12,11 +12,13 @@ public final class StreamKeys {
     private final String stream;
     private final String group;
     private final String keyPrefix;
+    private final boolean cluster;
     /** On a cluster, the hash tag of each partition, chosen to spread them evenly over the slots; null otherwise. */
     private final String[] partitionTags;
 
-    private StreamKeys(String stream, String group, String keyPrefix, String[] partitionTags) {
+    private StreamKeys(String stream, String group, String keyPrefix, String[] partitionTags, boolean cluster) {
         this.stream = stream;
+        this.cluster = cluster;
         this.group = group;
         this.keyPrefix = keyPrefix;
         this.partitionTags = partitionTags;
@@ -25,7 +27,7 @@ public final class StreamKeys {
     public static StreamKeys of(RedisOptions options) {
         return new StreamKeys(options.stream(), options.group(), options.keyPrefix(),
                 options.cluster() && options.partitions() > 0
-                        ? ClusterSlots.balancedTags(options.stream(), options.partitions()) : null);
+                        ? ClusterSlots.balancedTags(options.stream(), options.partitions()) : null, options.cluster());
     }
 
     /**
@@ -68,6 +70,25 @@ public final class StreamKeys {
     public String partitionCountKey() { return stream + ":partitions"; }
     /** @return the sorted set of live instances sharing the partitions, scored by heartbeat expiry */
     public String membersKey() { return stream + ":members"; }
+    /**
+     * {@return the prefix of the shared stream's time keys (delayed events, schedules), which
+     * holds the stream's hash tag: the stream's name when it has a tag, else the name as the tag}
+     * So every time key lives in the stream's Redis Cluster slot and its scripts touch one slot.
+     * Null for a name with a '}' and no tag on a cluster: no key but the stream itself hashes
+     * like it, so that stream keeps no time.
+     */
+    public String sharedTime() {
+        if (!ClusterSlots.hashTag(stream).equals(stream)) {
+            return stream;
+        }
+        return cluster && stream.indexOf('}') >= 0 ? null : "{" + stream + "}";
+    }
+    /**
+     * @return the marker of a dead-lettered schedule occurrence on the shared stream, kept as long
+     *     as a processed marker: it tells the overlap policy the occurrence finished, where a
+     *     processed marker would make a replay of the dead letter a duplicate
+     */
+    public String deadMarkerKey(String eventId) { return keyPrefix + "dead:" + eventId; }
     /** @return the processed-marker key of an event */
     public String processedKey(String eventId) { return keyPrefix + "processed:" + eventId; }
     /** @return the lock key of a lock key */

@@ -4,6 +4,7 @@ import dev.workflowworker.redis.RedisOptions;
 import dev.workflowworker.redis.internal.client.StreamEntries;
 import dev.workflowworker.redis.internal.client.StreamKeys;
 import dev.workflowworker.redis.internal.client.Topology;
+import dev.workflowworker.redis.internal.time.TimeKeys;
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.CommandArguments;
 import redis.clients.jedis.Protocol;
@@ -39,51 +40,13 @@ public final class PartitionKeys {
         return keys.partitionStream(i) + ":recent";
     }
 
-    /** Delayed events waiting for their due time: a sorted set, score the due time in Redis ms, member the event id. */
-    static String delayed(StreamKeys keys, int i) {
-        return keys.partitionStream(i) + ":delayed";
-    }
-
-    /** The waiting events' packed wire fields, by event id. */
-    static String delayedEntries(StreamKeys keys, int i) {
-        return keys.partitionStream(i) + ":delayed:e";
-    }
-
-    /** Schedule definitions (id to {@code ScheduleJson}). */
-    static String schedules(StreamKeys keys, int i) {
-        return keys.partitionStream(i) + ":sched";
-    }
-
-    /** Each schedule's state: where it stands, what it fired and skipped. */
-    static String scheduleStates(StreamKeys keys, int i) {
-        return keys.partitionStream(i) + ":sched:st";
-    }
-
-    /** Schedules by when they are next due (score), for the owner. */
-    static String schedulesDue(StreamKeys keys, int i) {
-        return keys.partitionStream(i) + ":sched:due";
-    }
-
-    /** The stream entry id of each schedule's last occurrence, for its overlap policy. */
-    static String scheduleRuns(StreamKeys keys, int i) {
-        return keys.partitionStream(i) + ":sched:run";
-    }
-
     /**
-     * The answer of one schedule deletion, by the deleting call's id, kept briefly: a call whose
-     * reply was lost is sent again and must answer what the first one did.
+     * The time of the partitions: slot {@code i} is partition {@code i}, its time keys under the
+     * partition's hash tag, its mover the lease holder. See docs/ARCHITECTURE.md, "Time".
      */
-    static String scheduleDeleted(StreamKeys keys, int i, String callId) {
-        return keys.partitionStream(i) + ":sched:dx:" + callId;
-    }
-
-    /**
-     * The pub/sub channel on which an insert that became a partition's earliest names the
-     * partition, so its owner, asleep until the earliest due time it knew, looks again. A channel,
-     * not a key: it has no slot.
-     */
-    static String timeWake(RedisOptions options) {
-        return options.stream() + ":time-wake";
+    static TimeKeys time(StreamKeys keys, RedisOptions options) {
+        return new TimeKeys(options.partitions(), keys::partitionStream, keys::partitionStream, keys::partitionLease,
+                keys.scheduleHomes(), options.stream() + ":time-wake");
     }
 
     /**

@@ -16,6 +16,11 @@ import dev.workflowworker.redis.internal.client.StreamClient;
 import dev.workflowworker.redis.internal.client.StreamEntries;
 import dev.workflowworker.redis.internal.client.StreamKeys;
 import dev.workflowworker.redis.internal.client.Topology;
+import dev.workflowworker.redis.internal.time.DelayedStore;
+import dev.workflowworker.redis.internal.time.ScheduleFiring;
+import dev.workflowworker.redis.internal.time.ScheduleStore;
+import dev.workflowworker.redis.internal.time.TimeKeys;
+import dev.workflowworker.redis.internal.time.TimeLoop;
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.CommandArguments;
 import redis.clients.jedis.Protocol;
@@ -37,19 +42,32 @@ public final class PartitionedStream implements StreamMode {
     private final RedisOptions options;
     private final StreamKeys keys;
     private final Partitions partitions;
-    private final PartitionTimers timers;
-    private final PartitionedDelayed delayed;
-    private final PartitionSchedules schedules;
+    private final TimeLoop<Partitions.Lease> timers;
+    private final DelayedStore delayed;
+    private final ScheduleStore schedules;
 
     public PartitionedStream(StreamClient client, PartitionProbe probe) {
         this.client = client;
         this.options = client.options();
         this.keys = client.keys();
         this.partitions = new Partitions(client, probe);
-        this.delayed = new PartitionedDelayed(client);
-        this.schedules = new PartitionSchedules(client, e -> publishAll(List.of(e),
-                List.of(client.codec().encode(e, 1))).get(0));
-        this.timers = new PartitionTimers(partitions, client, new ScheduleFiring(client, schedules));
+        TimeKeys time = PartitionKeys.time(keys, options);
+        int n = options.partitions();
+        this.delayed = new DelayedStore(client, time, e -> PartitionRouting.partitionOf(e.lockKey(), n));
+        this.schedules = new ScheduleStore(client, time,
+                s -> PartitionRouting.partitionOf(s.executionId() != null ? s.executionId() : s.id(), n),
+                e -> publishAll(List.of(e), List.of(client.codec().encode(e, 1))).get(0));
+        this.timers = new TimeLoop<>(new TimeLoop.Slots<>() {
+            @Override
+            public Partitions.Lease held(int i) {
+                return partitions.heldLease(i);
+            }
+
+            @Override
+            public String leaseValue(Partitions.Lease l) {
+                return l.value;
+            }
+        }, client, time, new ScheduleFiring(client, time, schedules, new PartitionEnds(client)));
         partitions.onTaken = timers::wakeAll;
     }
 

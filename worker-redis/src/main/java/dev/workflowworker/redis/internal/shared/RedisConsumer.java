@@ -318,17 +318,22 @@ public final class RedisConsumer implements EventTransport.LockingConsumer {
         checkOpen();
         Map<String, String> fields = DeadLetterFormat.encode(delivery.id(), delivery.fields(), letter,
                 options.stream());
-        List<String> args = new ArrayList<>(3 + fields.size() * 2);
+        List<String> args = new ArrayList<>(4 + fields.size() * 2);
         args.add(options.group());
         args.add(delivery.id());
         args.add(Long.toString(options.deadLetterMaxLength()));
+        args.add(Long.toString(options.processedTtl().toMillis()));
         fields.forEach((name, value) -> {
             args.add(name);
             args.add(value);
         });
+        List<String> scriptKeys = new ArrayList<>(List.of(options.stream(), options.deadLetterStream()));
+        String occurrence = SharedTime.occurrenceId(delivery);
+        if (occurrence != null) {
+            scriptKeys.add(keys.deadMarkerKey(occurrence)); // its schedule's overlap policy asks whether it ended
+        }
         Object id = shared.withGroup("dead-letter entry " + delivery.id(), () ->
-                client.scripts().deadLetter.eval(client.redis(),
-                        List.of(options.stream(), options.deadLetterStream()), args, client.waitReplicas(), client.waitMs()));
+                client.scripts().deadLetter.eval(client.redis(), scriptKeys, args, client.waitReplicas(), client.waitMs()));
         if (id == null) {
             log.debug("Entry {} was no longer pending; not dead-lettered again", delivery.id());
         }

@@ -1,5 +1,6 @@
 package dev.workflowworker.redis.internal.shared;
 
+import dev.workflowworker.api.DelayedEvents;
 import dev.workflowworker.api.PartitionOwnership;
 import dev.workflowworker.api.RetryHolds;
 import dev.workflowworker.api.StreamStats;
@@ -7,6 +8,7 @@ import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.api.spi.LockProvider;
 import dev.workflowworker.core.Cadence;
+import dev.workflowworker.core.schedule.Schedules;
 import dev.workflowworker.redis.RedisOptions;
 import dev.workflowworker.redis.internal.StreamMode;
 import dev.workflowworker.redis.internal.client.ModeCheck;
@@ -50,6 +52,8 @@ public final class SharedStream implements StreamMode {
     private final Cadence consumerCleanup;
     /** Earliest known due time in the retry set, in clock millis; Long.MAX_VALUE when none is known. */
     private volatile long nextRetryDueMillis = Long.MAX_VALUE;
+    /** Delayed events and schedules; empty when the stream's name leaves no key in its cluster slot. */
+    private final Optional<SharedTime> time;
 
     /**
      * @param provider the transport's own lock provider, made on first use
@@ -64,6 +68,7 @@ public final class SharedStream implements StreamMode {
         this.trim = new Cadence(client.clock(), options.trimInterval(), options.trimInterval());
         this.consumerCleanup = new Cadence(client.clock(), options.consumerRetention().dividedBy(2),
                 options.consumerRetention().dividedBy(2));
+        this.time = SharedTime.of(client, () -> !consumers.isEmpty());
     }
 
     StreamClient client() {
@@ -94,6 +99,7 @@ public final class SharedStream implements StreamMode {
     public EventTransport.Consumer openConsumer(String consumerName) {
         RedisConsumer consumer = new RedisConsumer(this, consumerName);
         consumers.add(consumer);
+        time.ifPresent(SharedTime::consuming);
         return consumer;
     }
 
@@ -285,7 +291,19 @@ public final class SharedStream implements StreamMode {
     }
 
     @Override
+    public Optional<DelayedEvents> delayed() {
+        return time.map(SharedTime::delayed);
+    }
+
+    @Override
+    public Optional<Schedules> schedules() {
+        return time.map(SharedTime::schedules);
+    }
+
+    @Override
     public void close() {
+        // Time first: a consumer closing must not find the loop mid-move (it would only finish it).
+        time.ifPresent(SharedTime::close);
         for (RedisConsumer c : new ArrayList<>(consumers)) {
             c.close();
         }

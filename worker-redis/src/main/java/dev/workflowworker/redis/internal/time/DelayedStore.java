@@ -1,13 +1,10 @@
-package dev.workflowworker.redis.internal.partitioned;
+package dev.workflowworker.redis.internal.time;
 
 import dev.workflowworker.api.DelayedEvents;
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.core.wire.WireFormat;
-import dev.workflowworker.redis.PartitionRouting;
-import dev.workflowworker.redis.RedisOptions;
 import dev.workflowworker.redis.internal.client.StreamClient;
 import dev.workflowworker.redis.internal.client.StreamEntries;
-import dev.workflowworker.redis.internal.client.StreamKeys;
 import dev.workflowworker.redis.internal.client.Topology;
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.Response;
@@ -24,13 +21,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
+import java.util.function.ToIntFunction;
 
 /**
- * Delayed events of a partitioned stream, from any process: each waits in the partition its lock
- * key routes to, under that partition's hash tag, until the partition's owner moves it into the
- * stream ({@link PartitionTimers}). See docs/ARCHITECTURE.md, "Time".
+ * Delayed events of a stream, from any process: each waits in a slot (the partition its lock key
+ * routes to, or the one shared stream), under the slot's hash tag, until a mover of the slot
+ * appends it to the slot's stream ({@link TimeLoop}). See docs/ARCHITECTURE.md, "Time".
  */
-final class PartitionedDelayed implements DelayedEvents {
+public final class DelayedStore implements DelayedEvents {
 
     /**
      * Fixed width, so the scripts can write the due time Redis settles on in place of the
@@ -61,13 +59,16 @@ final class PartitionedDelayed implements DelayedEvents {
     }
 
     private final StreamClient client;
-    private final RedisOptions options;
-    private final StreamKeys keys;
+    private final TimeKeys keys;
+    private final ToIntFunction<WorkflowEvent> slotOf;
 
-    PartitionedDelayed(StreamClient client) {
+    /**
+     * @param slotOf the slot an event waits in: where it joins its execution's order when due
+     */
+    public DelayedStore(StreamClient client, TimeKeys keys, ToIntFunction<WorkflowEvent> slotOf) {
         this.client = client;
-        this.options = client.options();
-        this.keys = client.keys();
+        this.keys = keys;
+        this.slotOf = slotOf;
     }
 
     /** A due time before 1970 is past, so due at once; one after year 9999 is refused. */
@@ -103,17 +104,17 @@ final class PartitionedDelayed implements DelayedEvents {
         Objects.requireNonNull(event, "event");
         client.checkOpen();
         byte[] stored = store(event, DUE_FORMAT.format(Instant.ofEpochMilli(estimate)), client.codec());
-        int p = PartitionRouting.partitionOf(event.lockKey(), options.partitions());
+        int p = slotOf.applyAsInt(event);
         client.call("publish delayed event " + event.eventId(), () -> client.scripts().delayedAdd.eval(client.redis(),
-                List.of(PartitionKeys.delayed(keys, p), PartitionKeys.delayedEntries(keys, p)),
-                List.of(event.eventId(), mode, Long.toString(value), stored, PartitionKeys.timeWake(options),
+                List.of(keys.delayed(p), keys.delayedEntries(p)),
+                List.of(event.eventId(), mode, Long.toString(value), stored, keys.wake(),
                         Integer.toString(p)), client.waitReplicas(), client.waitMs()));
         return event.eventId();
     }
 
     /**
-     * Asks every partition, in one pipelined round trip per node: the caller has the event id
-     * only, not the lock key that placed it. An id waits in at most one partition.
+     * Asks every slot, in one pipelined round trip per node: the caller has the event id only,
+     * not the lock key that placed it. An id waits in at most one slot.
      */
     @Override
     public boolean cancel(String eventId) {
@@ -121,7 +122,7 @@ final class PartitionedDelayed implements DelayedEvents {
         // One id for the call, sent again with it: a send whose reply was lost answers for both.
         String call = callId();
         return any(client.call("cancel delayed event " + eventId, () -> client.scripts().delayedCancel.evalAll(
-                client.redis(), options.partitions(), i -> scriptKeys(i, call),
+                client.redis(), keys.count(), i -> scriptKeys(i, call),
                 i -> List.of(eventId), client.waitReplicas(), client.waitMs())));
     }
 
@@ -129,18 +130,18 @@ final class PartitionedDelayed implements DelayedEvents {
     public boolean reschedule(String eventId, Instant dueAt) {
         Objects.requireNonNull(eventId, "eventId");
         long ms = millis(dueAt, "dueAt");
-        String wake = PartitionKeys.timeWake(options);
+        String wake = keys.wake();
         String call = callId();
         return any(client.call("reschedule delayed event " + eventId, () -> client.scripts().delayedReschedule.evalAll(
-                client.redis(), options.partitions(), i -> scriptKeys(i, call),
+                client.redis(), keys.count(), i -> scriptKeys(i, call),
                 i -> List.of(eventId, Long.toString(ms), wake, Integer.toString(i)),
                 client.waitReplicas(), client.waitMs())));
     }
 
-    /** The delayed set, the entries and the call's marker of partition {@code i}. */
+    /** The delayed set, the entries and the call's marker of slot {@code i}. */
     private List<String> scriptKeys(int i, String call) {
-        String set = PartitionKeys.delayed(keys, i);
-        return List.of(set, PartitionKeys.delayedEntries(keys, i), set + CALL_MARKER + call);
+        String set = keys.delayed(i);
+        return List.of(set, keys.delayedEntries(i), set + CALL_MARKER + call);
     }
 
     private static String callId() {
@@ -150,20 +151,20 @@ final class PartitionedDelayed implements DelayedEvents {
     @Override
     public long waiting() {
         long n = 0;
-        for (long w : waitingPerPartition()) {
+        for (long w : waitingPerSlot()) {
             n += w;
         }
         return n;
     }
 
-    /** {@return the events waiting in each partition} One pipelined round trip per node. */
-    long[] waitingPerPartition() {
-        int n = options.partitions();
+    /** {@return the events waiting in each slot} One pipelined round trip per node. */
+    long[] waitingPerSlot() {
+        int n = keys.count();
         return client.call("count delayed events", () -> {
             List<Response<Long>> counts = new ArrayList<>(n);
             try (AbstractPipeline p = Topology.pipeline(client.redis())) {
                 for (int i = 0; i < n; i++) {
-                    counts.add(p.zcard(PartitionKeys.delayed(keys, i)));
+                    counts.add(p.zcard(keys.delayed(i)));
                 }
                 p.sync();
             }

@@ -1,4 +1,4 @@
-package dev.workflowworker.redis.internal.partitioned;
+package dev.workflowworker.redis.internal.time;
 
 import dev.workflowworker.core.TimeSource;
 import dev.workflowworker.core.schedule.FireTimes;
@@ -7,9 +7,7 @@ import dev.workflowworker.core.schedule.ScheduleJson;
 import dev.workflowworker.core.schedule.ScheduleState;
 import dev.workflowworker.redis.internal.client.StreamClient;
 import dev.workflowworker.redis.internal.client.StreamEntries;
-import dev.workflowworker.redis.internal.client.StreamKeys;
 import dev.workflowworker.redis.internal.client.Topology;
-import dev.workflowworker.redis.internal.partitioned.Partitions.Lease;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.AbstractPipeline;
@@ -22,13 +20,13 @@ import java.util.Map;
 import java.util.function.Predicate;
 
 /**
- * The owner's side of a partitioned stream's schedules: fires those of a held partition that came
- * due, each in one script that appends the occurrences and swaps the state, if the lease is still
- * the owner's and the state and definition still the ones it computed from; only those the homes
- * hash names this partition's (a copy it does not name is removed, a move it records finished). The API side, from
- * any process, is {@link PartitionSchedules}. See docs/ARCHITECTURE.md, "Time".
+ * The mover's side of schedules: fires those of a held slot that came due, each in one script
+ * that appends the occurrences and swaps the state, if the slot's lease (when it has one) is
+ * still the mover's and the state and definition still the ones it computed from; only those the
+ * homes hash names this slot's (a copy it does not name is removed, a move it records finished).
+ * The API side, from any process, is {@link ScheduleStore}. See docs/ARCHITECTURE.md, "Time".
  */
-final class ScheduleFiring {
+public final class ScheduleFiring {
 
     private static final Logger log = LoggerFactory.getLogger(ScheduleFiring.class);
 
@@ -43,9 +41,10 @@ final class ScheduleFiring {
     private static final int PARSED_CACHE = 20_000;
 
     private final StreamClient client;
-    private final StreamKeys keys;
+    private final TimeKeys keys;
     private final TimeSource clock;
-    private final PartitionSchedules store;
+    private final ScheduleStore store;
+    private final OccurrenceEnds ends;
     /**
      * Parsed definitions by their JSON, for the owner's thread only: parsing a cron expression
      * costs more than the rest of a firing. Bounded; a changed definition is a new key.
@@ -57,32 +56,34 @@ final class ScheduleFiring {
         }
     };
 
-    ScheduleFiring(StreamClient client, PartitionSchedules store) {
+    public ScheduleFiring(StreamClient client, TimeKeys keys, ScheduleStore store, OccurrenceEnds ends) {
         this.client = client;
-        this.keys = client.keys();
+        this.keys = keys;
         this.clock = client.clock();
         this.store = store;
+        this.ends = ends;
     }
 
     /**
-     * Fires the schedules of partition {@code i} due by now, for the holder of lease {@code l}: the
+     * Fires the schedules of slot {@code i} due by now, for the holder of its lease: the
      * due batch is read in one pipelined round trip and fired in another, each schedule's firing
      * its own compare-and-set, so occurrences due together reach the stream together.
      *
+     * @param leaseValue the slot's lease value as this process holds it; '' for a slot without a lease
      * @param skewMillis Redis TIME minus this process's wall clock: due times are Redis times
-     * @return when the partition's next schedule is due, in Redis time; {@link PartitionSchedules#NONE} if none is;
-     * {@link PartitionSchedules#LOST} when the lease was found lost
+     * @return when the slot's next schedule is due, in Redis time; {@link ScheduleStore#NONE} if none is;
+     * {@link ScheduleStore#LOST} when the lease was found lost
      */
-    long fireDue(int i, Lease l, long skewMillis) {
+    long fireDue(int i, String leaseValue, long skewMillis) {
         long now = clock.wallMillis() + skewMillis;
-        List<String> due = client.call("read due schedules of partition " + i,
-                () -> client.redis().zrangeByScore(PartitionKeys.schedulesDue(keys, i), Double.NEGATIVE_INFINITY, now,
+        List<String> due = client.call("read due schedules of " + keys.stream(i),
+                () -> client.redis().zrangeByScore(keys.schedulesDue(i), Double.NEGATIVE_INFINITY, now,
                         0, FIRE_BATCH));
         if (!due.isEmpty()) {
             List<String> read = readAll(i, due);
-            String committed = read.get(3 * due.size());
+            OccurrenceEnds.Look look = ends.look(i, now);
             List<String> homes = client.call("read the homes of due schedules",
-                    () -> client.redis().hmget(keys.scheduleHomes(), due.toArray(new String[0])));
+                    () -> client.redis().hmget(keys.homes(), due.toArray(new String[0])));
             String here = Integer.toString(i);
             List<List<String>> calls = new ArrayList<>(due.size());
             for (int k = 0; k < due.size(); k++) {
@@ -91,21 +92,21 @@ final class ScheduleFiring {
                 if (home != null && home.indexOf('>') > 0) {
                     // A move in progress: finished here, whoever started it (it may have died), and
                     // neither copy fires until it is.
-                    store.finishMove(id, new PartitionSchedules.Home(home, now));
+                    store.finishMove(id, new ScheduleStore.Home(home, now));
                     continue;
                 }
                 if (!here.equals(home)) {
                     store.removeStray(i, id); // the hash names another partition, or none: not ours to fire
                     continue;
                 }
-                List<String> args = fireArgs(i, l, id, now, read.get(3 * k), read.get(3 * k + 1),
-                        read.get(3 * k + 2), committed);
+                List<String> args = fireArgs(i, leaseValue, id, now, read.get(3 * k), read.get(3 * k + 1),
+                        read.get(3 * k + 2), look);
                 if (args != null) {
                     calls.add(args);
                 }
             }
             if (!calls.isEmpty()) {
-                List<Object> r = client.call("fire schedules of partition " + i,
+                List<Object> r = client.call("fire schedules of " + keys.stream(i),
                         () -> client.scripts().scheduleFire.evalAll(client.redis(), calls.size(),
                                 k -> fireKeys(i), calls::get, client.waitReplicas(), client.waitMs(),
                                 client.newsWakes(k -> keys.partitionStream(i))));
@@ -113,7 +114,7 @@ final class ScheduleFiring {
                 // looked at again. -1: the lease is not ours.
                 for (Object x : r) {
                     if (StreamEntries.number(x) == -1) {
-                        return PartitionSchedules.LOST;
+                        return ScheduleStore.LOST;
                     }
                 }
             }
@@ -121,25 +122,21 @@ final class ScheduleFiring {
         if (due.size() == FIRE_BATCH) {
             return now; // more are due: look again at once
         }
-        List<Tuple> first = client.call("read the next schedule of partition " + i,
-                () -> client.redis().zrangeWithScores(PartitionKeys.schedulesDue(keys, i), 0, 0));
-        return first.isEmpty() ? PartitionSchedules.NONE : (long) first.get(0).getScore();
+        List<Tuple> first = client.call("read the next schedule of " + keys.stream(i),
+                () -> client.redis().zrangeWithScores(keys.schedulesDue(i), 0, 0));
+        return first.isEmpty() ? ScheduleStore.NONE : (long) first.get(0).getScore();
     }
 
-    /**
-     * Each schedule's definition, state and last occurrence's entry, then the partition's
-     * committed position: one round trip, one slot.
-     */
+    /** Each schedule's definition, state and last occurrence's entry: one round trip, one slot. */
     private List<String> readAll(int i, List<String> ids) {
-        return client.call("read due schedules of partition " + i, () -> {
-            List<Response<String>> r = new ArrayList<>(3 * ids.size() + 1);
+        return client.call("read due schedules of " + keys.stream(i), () -> {
+            List<Response<String>> r = new ArrayList<>(3 * ids.size());
             try (AbstractPipeline p = Topology.pipeline(client.redis())) {
                 for (String id : ids) {
-                    r.add(p.hget(PartitionKeys.schedules(keys, i), id));
-                    r.add(p.hget(PartitionKeys.scheduleStates(keys, i), id));
-                    r.add(p.hget(PartitionKeys.scheduleRuns(keys, i), id));
+                    r.add(p.hget(keys.schedules(i), id));
+                    r.add(p.hget(keys.scheduleStates(i), id));
+                    r.add(p.hget(keys.scheduleRuns(i), id));
                 }
-                r.add(p.hget(PartitionKeys.log(keys, i), "c"));
                 p.sync();
             }
             List<String> out = new ArrayList<>(r.size());
@@ -151,23 +148,23 @@ final class ScheduleFiring {
     }
 
     private List<String> fireKeys(int i) {
-        return List.of(keys.partitionLease(i), PartitionKeys.scheduleStates(keys, i), PartitionKeys.schedulesDue(keys, i),
-                keys.partitionStream(i), PartitionKeys.scheduleRuns(keys, i), PartitionKeys.schedules(keys, i));
+        return List.of(keys.lease(i), keys.scheduleStates(i), keys.schedulesDue(i), keys.stream(i),
+                keys.scheduleRuns(i), keys.schedules(i));
     }
 
     /**
      * What one schedule's firing sends: the occurrences one look decides and the state after
      * them; {@return null when the schedule cannot fire and was taken out of the due set}
      */
-    private List<String> fireArgs(int i, Lease l, String id, long now, String def, String state, String runs,
-                                  String committed) {
-        if (state != null && state.startsWith(PartitionSchedules.MOVING)) {
+    private List<String> fireArgs(int i, String leaseValue, String id, long now, String def, String state,
+                                  String runs, OccurrenceEnds.Look look) {
+        if (state != null && state.startsWith(ScheduleStore.MOVING)) {
             return null; // leaving for another partition: its place here is gone already
         }
         if (def == null || state == null) {
             // Deleted since the due set was read, or a leftover place in it: the script removes
             // the place unless a state came meanwhile.
-            return List.of(l.value, id, "", "", "-1", "0", "0", "");
+            return List.of(leaseValue, id, "", "", "-1", "0", "0", "");
         }
         try {
             FireTimes times = parsed.get(def);
@@ -180,7 +177,7 @@ final class ScheduleFiring {
             String runningAtStart = st.running();
             // Whether the last occurrence finished is asked only by the overlap policy.
             Predicate<String> finished = eventId -> eventId == null
-                    || (eventId.equals(runningAtStart) && entryFinished(i, runs, committed));
+                    || (eventId.equals(runningAtStart) && look.finished(eventId, runs));
             List<Long> fired = st.fire(times, now, finished);
             List<String> args = new ArrayList<>(8 + fired.size());
             long latestDue = 0;
@@ -188,43 +185,20 @@ final class ScheduleFiring {
             for (long x : fired) {
                 long dueAt = times.dueAt(x);
                 latestDue = Math.max(latestDue, dueAt);
-                packed.add(PartitionedDelayed.pack(client.codec().encode(s.occurrence(x, dueAt), 1)));
+                packed.add(DelayedStore.pack(client.codec().encode(s.occurrence(x, dueAt), 1)));
             }
-            args.addAll(List.of(l.value, id, state, st.encode(), Long.toString(PartitionSchedules.lookAt(st, times, now)),
+            args.addAll(List.of(leaseValue, id, state, st.encode(), Long.toString(ScheduleStore.lookAt(st, times, now)),
                     Long.toString(latestDue), Integer.toString(fired.size()), def));
             args.addAll(packed);
             return args;
         } catch (IllegalArgumentException | IllegalStateException e) {
             // Unreadable, or an occurrence the codec refuses: it cannot fire, now or later.
-            log.error("schedule {} in partition {} cannot fire; looked at again in a minute; put it again to repair it: {}",
+            log.error("schedule {} in slot {} cannot fire; looked at again in a minute; put it again to repair it: {}",
                     id, i, e.getMessage());
             // Looked at again in a minute, not at once (a spin) nor never (an upgraded owner or a
             // put repairs it); only if its state and definition are still these (a put meanwhile wins).
             store.write(i, id, def, state, def, "", now + UNFIREABLE_LOOK_MS);
             return null;
         }
-    }
-
-    /**
-     * Whether the entry {@code entryId} of partition {@code i} is settled: at or below the
-     * committed position, or in the set of those settled above it. A retry's hold is neither: the
-     * occurrence still runs.
-     */
-    private boolean entryFinished(int i, String entryId, String committed) {
-        if (entryId == null) {
-            return true;
-        }
-        if (committed != null && compareIds(entryId, committed) <= 0) {
-            return true;
-        }
-        return client.call("read whether an occurrence finished",
-                () -> client.redis().sismember(PartitionKeys.settled(keys, i), entryId));
-    }
-
-    private static int compareIds(String a, String b) {
-        int da = a.indexOf('-');
-        int db = b.indexOf('-');
-        int c = Long.compare(Long.parseLong(a.substring(0, da)), Long.parseLong(b.substring(0, db)));
-        return c != 0 ? c : Long.compare(Long.parseLong(a.substring(da + 1)), Long.parseLong(b.substring(db + 1)));
     }
 }

@@ -1,4 +1,4 @@
-package dev.workflowworker.redis.internal.partitioned;
+package dev.workflowworker.redis.internal.time;
 
 import dev.workflowworker.core.schedule.FireTimes;
 import dev.workflowworker.core.schedule.Schedule;
@@ -23,20 +23,20 @@ class ScheduleLookTest {
     void anOccurrenceBufferedAfterTheLastIsStillLookedAt() {
         // Fired its limit's worth, the second buffered behind the first: nothing else is due.
         ScheduleState st = ScheduleState.decode(FireTimes.NONE + ",2,0,999000,1000000,=s:999000");
-        assertEquals(NOW + PartitionSchedules.BUFFERED_LOOK_MS, PartitionSchedules.lookAt(st, times(false), NOW),
+        assertEquals(NOW + ScheduleStore.BUFFERED_LOOK_MS, ScheduleStore.lookAt(st, times(false), NOW),
                 "looked at soon, or the buffered occurrence would never fire");
-        assertEquals(-1, PartitionSchedules.lookAt(st, times(true), NOW), "paused: not looked at");
+        assertEquals(-1, ScheduleStore.lookAt(st, times(true), NOW), "paused: not looked at");
     }
 
     @Test
     void aScheduleWithNothingLeftLeavesTheDueSet() {
         ScheduleState st = ScheduleState.decode(FireTimes.NONE + ",2,0,999000," + FireTimes.NONE + ",=s:999000");
-        assertEquals(-1, PartitionSchedules.lookAt(st, times(false), NOW));
+        assertEquals(-1, ScheduleStore.lookAt(st, times(false), NOW));
     }
 
     @Test
     void aBufferedOccurrenceDoesNotDelayTheNextDue() {
         ScheduleState st = ScheduleState.decode("1000050,1,0,999000,1000000,=s:999000");
-        assertEquals(1000050, PartitionSchedules.lookAt(st, times(false), NOW));
+        assertEquals(1000050, ScheduleStore.lookAt(st, times(false), NOW));
     }
 }

@@ -1,4 +1,4 @@
-package dev.workflowworker.redis.internal.partitioned;
+package dev.workflowworker.redis.internal.time;
 
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.core.schedule.FireTimes;
@@ -7,11 +7,8 @@ import dev.workflowworker.core.schedule.ScheduleInfo;
 import dev.workflowworker.core.schedule.ScheduleJson;
 import dev.workflowworker.core.schedule.ScheduleState;
 import dev.workflowworker.core.schedule.Schedules;
-import dev.workflowworker.redis.PartitionRouting;
-import dev.workflowworker.redis.RedisOptions;
 import dev.workflowworker.redis.internal.client.StreamClient;
 import dev.workflowworker.redis.internal.client.StreamEntries;
-import dev.workflowworker.redis.internal.client.StreamKeys;
 import dev.workflowworker.redis.internal.client.Topology;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,20 +24,21 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.ToIntFunction;
 
 /**
- * Recurring schedules of a partitioned stream, from any process. A schedule lives in the
- * partition its occurrences go to (its execution id's, else its own id's), as a definition, a
- * state ({@link ScheduleState}) and a place in the partition's due set; a hash of homes in the
- * router's slot says which partition that is, so a schedule is found in one read, two processes
- * creating or moving it agree on one copy, and a move that failed half-way is finished by the next
- * caller. The partition's owner fires it ({@link ScheduleFiring}), only while the hash names its
- * partition, and removes a copy the hash does not name. Schedule math counts from Redis
+ * Recurring schedules of a stream, from any process. A schedule lives in the slot its occurrences
+ * go to (on a partitioned stream the partition of its execution id, else of its own id; the one
+ * shared stream otherwise), as a definition, a state ({@link ScheduleState}) and a place in the
+ * slot's due set; a hash of homes says which slot that is, so a schedule is found in one read, two
+ * processes creating or moving it agree on one copy, and a move that failed half-way is finished
+ * by the next caller. A mover of the slot fires it ({@link ScheduleFiring}), only while the hash
+ * names its slot, and removes a copy the hash does not name. Schedule math counts from Redis
  * TIME, never the caller's clock. See docs/ARCHITECTURE.md, "Time".
  */
-final class PartitionSchedules implements Schedules {
+public final class ScheduleStore implements Schedules {
 
-    private static final Logger log = LoggerFactory.getLogger(PartitionSchedules.class);
+    private static final Logger log = LoggerFactory.getLogger(ScheduleStore.class);
 
     /** How soon the owner looks again at an occurrence buffered behind a running one: no signal tells it that one finished. */
     static final long BUFFERED_LOOK_MS = 200;
@@ -60,14 +58,19 @@ final class PartitionSchedules implements Schedules {
     static final long DELETED_MARKER_MS = 60_000;
 
     private final StreamClient client;
-    private final RedisOptions options;
-    private final StreamKeys keys;
+    private final TimeKeys keys;
+    private final ToIntFunction<Schedule> slotOf;
     private final Function<WorkflowEvent, String> publish;
 
-    PartitionSchedules(StreamClient client, Function<WorkflowEvent, String> publish) {
+    /**
+     * @param slotOf  the slot a schedule lives in
+     * @param publish publishes a triggered run like any event
+     */
+    public ScheduleStore(StreamClient client, TimeKeys keys, ToIntFunction<Schedule> slotOf,
+                         Function<WorkflowEvent, String> publish) {
         this.client = client;
-        this.options = client.options();
-        this.keys = client.keys();
+        this.keys = keys;
+        this.slotOf = slotOf;
         this.publish = publish;
     }
 
@@ -109,7 +112,7 @@ final class PartitionSchedules implements Schedules {
             try {
                 return ScheduleJson.read(definition);
             } catch (IllegalArgumentException e) {
-                log.warn("schedule definition in partition {} cannot be read and is replaced: {}", partition,
+                log.warn("schedule definition in slot {} cannot be read and is replaced: {}", partition,
                         e.getMessage());
                 return null;
             }
@@ -121,7 +124,7 @@ final class PartitionSchedules implements Schedules {
     }
 
     private int home(Schedule s) {
-        return PartitionRouting.partitionOf(s.executionId() != null ? s.executionId() : s.id(), options.partitions());
+        return slotOf.applyAsInt(s);
     }
 
     // ---- the API
@@ -222,19 +225,19 @@ final class PartitionSchedules implements Schedules {
     }
 
     /**
-     * Every partition's schedules, in one pipelined round trip per node, by id. A schedule caught
-     * in a move may be in two partitions: the copy that is not leaving is shown.
+     * Every slot's schedules, in one pipelined round trip per node, by id. A schedule caught in a
+     * move may be in two slots: the copy that is not leaving is shown.
      */
     @Override
     public List<ScheduleInfo> list() {
-        int n = options.partitions();
+        int n = keys.count();
         return client.call("list schedules", () -> {
             List<Response<Map<String, String>>> defs = new ArrayList<>(n);
             List<Response<Map<String, String>>> states = new ArrayList<>(n);
             try (AbstractPipeline p = Topology.pipeline(client.redis())) {
                 for (int i = 0; i < n; i++) {
-                    defs.add(p.hgetAll(PartitionKeys.schedules(keys, i)));
-                    states.add(p.hgetAll(PartitionKeys.scheduleStates(keys, i)));
+                    defs.add(p.hgetAll(keys.schedules(i)));
+                    states.add(p.hgetAll(keys.scheduleStates(i)));
                 }
                 p.sync();
             }
@@ -254,7 +257,7 @@ final class PartitionSchedules implements Schedules {
                     out.add(e.getValue().decoded().info(e.getValue().schedule()));
                 } catch (IllegalArgumentException ex) {
                     // One unreadable schedule must not hide the others; put it again to repair it.
-                    log.warn("schedule {} in partition {} cannot be read and is left out of the list: {}",
+                    log.warn("schedule {} in slot {} cannot be read and is left out of the list: {}",
                             e.getKey(), e.getValue().partition, ex.getMessage());
                 }
             }
@@ -360,13 +363,13 @@ final class PartitionSchedules implements Schedules {
 
     Home readHome(String id) {
         List<?> r = (List<?>) client.call("read the home of schedule " + id, () -> client.scripts().scheduleHome.eval(
-                client.redis(), List.of(keys.scheduleHomes()), List.of(id, "read")));
+                client.redis(), List.of(keys.homes()), List.of(id, "read")));
         return new Home(StreamEntries.text(r.get(0)), StreamEntries.number(r.get(1)));
     }
 
     private boolean casHome(String id, String expected, String value) {
         return StreamEntries.number(client.call("write the home of schedule " + id, () -> client.scripts().scheduleHome.eval(
-                client.redis(), List.of(keys.scheduleHomes()), List.of(id, "cas", expected, value),
+                client.redis(), List.of(keys.homes()), List.of(id, "cas", expected, value),
                 client.waitReplicas(), client.waitMs()))) == 1;
     }
 
@@ -375,8 +378,8 @@ final class PartitionSchedules implements Schedules {
             Response<String> def;
             Response<String> state;
             try (AbstractPipeline pipe = Topology.pipeline(client.redis())) {
-                def = pipe.hget(PartitionKeys.schedules(keys, p), id);
-                state = pipe.hget(PartitionKeys.scheduleStates(keys, p), id);
+                def = pipe.hget(keys.schedules(p), id);
+                state = pipe.hget(keys.scheduleStates(p), id);
                 pipe.sync();
             }
             return new Stored(p, def.get(), state.get());
@@ -389,9 +392,8 @@ final class PartitionSchedules implements Schedules {
      */
     boolean write(int p, String id, String json, String expectedState, String expectedDef, String state, long due) {
         Object r = client.call("write schedule " + id, () -> client.scripts().schedulePut.eval(client.redis(),
-                List.of(PartitionKeys.schedules(keys, p), PartitionKeys.scheduleStates(keys, p),
-                        PartitionKeys.schedulesDue(keys, p)),
-                List.of(id, json, expectedState, state, Long.toString(due), PartitionKeys.timeWake(options),
+                List.of(keys.schedules(p), keys.scheduleStates(p), keys.schedulesDue(p)),
+                List.of(id, json, expectedState, state, Long.toString(due), keys.wake(),
                         Integer.toString(p), expectedDef), client.waitReplicas(), client.waitMs()));
         return StreamEntries.number(r) == 1;
     }
@@ -410,8 +412,7 @@ final class PartitionSchedules implements Schedules {
     /** {@return definition and state (unmarked) of the copy in partition {@code p}, or null} See schedule_leave.lua. */
     private List<?> leave(int p, String id, String mode) {
         Object r = client.call("move schedule " + id, () -> client.scripts().scheduleLeave.eval(client.redis(),
-                List.of(PartitionKeys.schedules(keys, p), PartitionKeys.scheduleStates(keys, p),
-                        PartitionKeys.schedulesDue(keys, p), PartitionKeys.scheduleRuns(keys, p)),
+                List.of(keys.schedules(p), keys.scheduleStates(p), keys.schedulesDue(p), keys.scheduleRuns(p)),
                 List.of(id, mode), client.waitReplicas(), client.waitMs()));
         return r instanceof List<?> l ? l : null;
     }
@@ -422,9 +423,8 @@ final class PartitionSchedules implements Schedules {
         // from the first call's marker instead of finding nothing and answering "not there".
         String callId = java.util.UUID.randomUUID().toString();
         Object r = client.call("delete schedule " + id, () -> client.scripts().scheduleDelete.eval(client.redis(),
-                List.of(PartitionKeys.schedules(keys, p), PartitionKeys.scheduleStates(keys, p),
-                        PartitionKeys.schedulesDue(keys, p), PartitionKeys.scheduleRuns(keys, p),
-                        PartitionKeys.scheduleDeleted(keys, p, callId)),
+                List.of(keys.schedules(p), keys.scheduleStates(p), keys.schedulesDue(p), keys.scheduleRuns(p),
+                        keys.scheduleDeleted(p, callId)),
                 List.of(id, Long.toString(DELETED_MARKER_MS)), client.waitReplicas(), client.waitMs()));
         return r == null ? null : StreamEntries.text(r);
     }

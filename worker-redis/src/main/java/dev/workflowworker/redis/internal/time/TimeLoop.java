@@ -1,11 +1,8 @@
-package dev.workflowworker.redis.internal.partitioned;
+package dev.workflowworker.redis.internal.time;
 
 import dev.workflowworker.core.TimeSource;
-import dev.workflowworker.redis.RedisOptions;
 import dev.workflowworker.redis.internal.client.StreamClient;
 import dev.workflowworker.redis.internal.client.StreamEntries;
-import dev.workflowworker.redis.internal.client.StreamKeys;
-import dev.workflowworker.redis.internal.partitioned.Partitions.Lease;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.Connection;
@@ -17,19 +14,30 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The owner's side of time: for each partition this process holds, moves the delayed events that
- * came due into the partition's stream and fires the schedules that came due, each in one
- * lease-checked script, then sleeps until the earliest due time it was told of. An insert from any
- * process that becomes a partition's earliest names the partition on a pub/sub channel, which cuts
- * the sleep short; a newly held partition is looked at at once; and every held partition is
- * looked at once a second whatever the wakes said, so a lost wake costs at most that second.
- * Deadlines are kept on the monotonic clock: a wall-clock step neither delays nor hurries a move.
- * One thread and one connection per process, whatever the partition count. See
- * docs/ARCHITECTURE.md, "Time".
+ * The mover's side of time: for each slot this process holds (a partition whose lease it has, or
+ * the shared stream while it consumes), moves the delayed events that came due into the slot's
+ * stream and fires the schedules that came due, each in one script that checks the slot's lease
+ * if it has one, then sleeps until the earliest due time it was told of. An insert from any
+ * process that becomes a slot's earliest names the slot on a pub/sub channel, which cuts the
+ * sleep short; a newly held slot is looked at at once; and every held slot is looked at once a
+ * second whatever the wakes said, so a lost wake costs at most that second. Deadlines are kept on
+ * the monotonic clock: a wall-clock step neither delays nor hurries a move. One thread and one
+ * connection per process, whatever the slot count. See docs/ARCHITECTURE.md, "Time".
+ *
+ * @param <L> what a slot is held under (a partition's lease): a new one is looked at at once
  */
-final class PartitionTimers implements AutoCloseable {
+public final class TimeLoop<L> implements AutoCloseable {
 
-    private static final Logger log = LoggerFactory.getLogger(PartitionTimers.class);
+    private static final Logger log = LoggerFactory.getLogger(TimeLoop.class);
+
+    /** Which slots this process moves and fires, and under what. */
+    public interface Slots<L> {
+        /** {@return what slot {@code i} is held under now, or null when this process must not move it} */
+        L held(int i);
+
+        /** {@return the lease value the scripts check for a slot held under {@code l}; '' for a slot without a lease} */
+        String leaseValue(L l);
+    }
 
     /** Events moved per script call: bounds how long one call holds Redis up. */
     static final int MOVE_BATCH = 500;
@@ -48,10 +56,9 @@ final class PartitionTimers implements AutoCloseable {
     private static final long WARN_EVERY_MS = 10_000;
     private static final long NONE = Long.MAX_VALUE;
 
-    private final Partitions partitions;
+    private final Slots<L> slots;
     private final StreamClient client;
-    private final RedisOptions options;
-    private final StreamKeys keys;
+    private final TimeKeys keys;
     private final TimeSource clock;
     private final int count;
     private final ScheduleFiring schedules;
@@ -59,18 +66,18 @@ final class PartitionTimers implements AutoCloseable {
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition news = lock.newCondition();
-    /** Partitions named by a wake since the loop last looked; guarded by {@link #lock}. */
+    /** Slots named by a wake since the loop last looked; guarded by {@link #lock}. */
     private final boolean[] named;
     private boolean anyNamed;
 
     // The loop thread's own state.
-    /** When each held partition next has something due, on {@link #monoMillis()}; {@link #NONE} if nothing waits. */
+    /** When each held slot next has something due, on {@link #monoMillis()}; {@link #NONE} if nothing waits. */
     private final long[] nextDue;
-    /** The lease each partition was last looked at under: a new one is looked at at once. */
-    private final Lease[] lookedUnder;
+    /** What each slot was last held under when looked at: a new one is looked at at once. */
+    private final Object[] lookedUnder;
     /** Redis TIME minus this process's wall clock, from the last move: due times are Redis times. */
     private long skewMillis;
-    /** When every held partition is next looked at, news or not, on {@link #monoMillis()}. */
+    /** When every held slot is next looked at, news or not, on {@link #monoMillis()}. */
     private long nextSweep = Long.MIN_VALUE;
     /** When the subscription was last pinged and not answered yet, on {@link #monoMillis()}; 0 when answered. */
     private long pingedAt;
@@ -84,30 +91,29 @@ final class PartitionTimers implements AutoCloseable {
     private volatile JedisPubSub subscription;
     private volatile Connection subscriber;
 
-    PartitionTimers(Partitions partitions, StreamClient client, ScheduleFiring schedules) {
-        this.partitions = partitions;
+    public TimeLoop(Slots<L> slots, StreamClient client, TimeKeys keys, ScheduleFiring schedules) {
+        this.slots = slots;
         this.client = client;
-        this.options = client.options();
-        this.keys = client.keys();
+        this.keys = keys;
         this.clock = client.clock();
-        this.count = options.partitions();
+        this.count = keys.count();
         this.schedules = schedules;
-        this.channel = PartitionKeys.timeWake(options);
+        this.channel = keys.wake();
         this.named = new boolean[count];
         this.nextDue = new long[count];
-        this.lookedUnder = new Lease[count];
+        this.lookedUnder = new Object[count];
         java.util.Arrays.fill(nextDue, NONE);
         this.loop = client.threads().newThread("timers", this::run);
         this.listener = client.threads().newThread("timers-wake", this::listen);
     }
 
-    void start() {
+    public void start() {
         listener.start();
         loop.start();
     }
 
-    /** Makes the loop look at partition {@code p} now. */
-    void wake(int p) {
+    /** Makes the loop look at slot {@code p} now. */
+    public void wake(int p) {
         lock.lock();
         try {
             if (p >= 0 && p < count) {
@@ -120,8 +126,8 @@ final class PartitionTimers implements AutoCloseable {
         }
     }
 
-    /** Makes the loop look at every held partition now: wakes may have been missed, or partitions were taken. */
-    void wakeAll() {
+    /** Makes the loop look at every held slot now: wakes may have been missed, or slots were taken. */
+    public void wakeAll() {
         lock.lock();
         try {
             java.util.Arrays.fill(named, true);
@@ -138,7 +144,7 @@ final class PartitionTimers implements AutoCloseable {
             try {
                 until = round();
             } catch (RuntimeException e) {
-                // round() contains each partition's failure; this is a bug, and the loop must live on.
+                // round() contains each slot's failure; this is a bug, and the loop must live on.
                 log.error("the timers' round failed; trying again in {} ms", RETRY_MS, e);
                 until = monoMillis() + RETRY_MS;
             }
@@ -151,7 +157,7 @@ final class PartitionTimers implements AutoCloseable {
     }
 
     /**
-     * Looks at each held partition that was named, is new, has something due or whose second
+     * Looks at each held slot that was named, is new, has something due or whose second
      * came; {@return when to look again, on {@link #monoMillis()}}
      */
     private long round() {
@@ -166,14 +172,14 @@ final class PartitionTimers implements AutoCloseable {
         RuntimeException failed = null;
         int failures = 0;
         for (int i = 0; i < count && !closed; i++) {
-            Lease l = partitions.heldLease(i);
+            L l = slots.held(i);
             if (l == null) {
                 lookedUnder[i] = null;
                 nextDue[i] = NONE;
                 continue;
             }
             if (sweep || marked[i] || lookedUnder[i] != l || nextDue[i] <= now) {
-                // One partition failing (a script error, a node away) does not hold up the others:
+                // One slot failing (a script error, a node away) does not hold up the others:
                 // it alone is looked at again after a pause.
                 try {
                     nextDue[i] = look(i, l);
@@ -194,12 +200,12 @@ final class PartitionTimers implements AutoCloseable {
     }
 
     /** Moves one batch of due delayed events and fires due schedules; {@return when to look again, on {@link #monoMillis()}} */
-    private long look(int i, Lease l) {
+    private long look(int i, L l) {
         // Delayed events and schedules apart: one failing (a poison entry, say) stops not the other.
         long move;
         RuntimeException failed = null;
         try {
-            move = moveDue(i, l);
+            move = moveDue(i, slots.leaseValue(l));
         } catch (RuntimeException e) {
             failed = e;
             move = monoMillis() + RETRY_MS;
@@ -207,8 +213,8 @@ final class PartitionTimers implements AutoCloseable {
         if (move == LOST) {
             return NONE; // the lease is not ours any more: the ownership rounds find out
         }
-        long fire = schedules.fireDue(i, l, skewMillis);
-        if (fire == PartitionSchedules.LOST) {
+        long fire = schedules.fireDue(i, slots.leaseValue(l), skewMillis);
+        if (fire == ScheduleStore.LOST) {
             return NONE;
         }
         if (failed != null) {
@@ -221,25 +227,24 @@ final class PartitionTimers implements AutoCloseable {
         long now = monoMillis();
         if (now - lastWarn >= WARN_EVERY_MS) {
             lastWarn = now;
-            log.warn("moving due delayed events and firing schedules failed in {} partition(s); each is tried again "
+            log.warn("moving due delayed events and firing schedules failed in {} slot(s); each is tried again "
                     + "in {} ms: {}", failures, RETRY_MS, e.toString());
         } else {
-            log.debug("moving due delayed events and firing schedules failed in {} partition(s): {}", failures, e.toString());
+            log.debug("moving due delayed events and firing schedules failed in {} slot(s): {}", failures, e.toString());
         }
     }
 
     private static final long LOST = Long.MIN_VALUE;
 
     /**
-     * Moves one batch of partition {@code i}'s due delayed events into its stream; {@return when
-     * to look again, on {@link #monoMillis()}: at once when the batch was full, so the other
-     * partitions get their turn in between; {@link #LOST} when the lease is not ours}
+     * Moves one batch of slot {@code i}'s due delayed events into its stream; {@return when to
+     * look again, on {@link #monoMillis()}: at once when the batch was full, so the other slots
+     * get their turn in between; {@link #LOST} when the lease is not ours}
      */
-    private long moveDue(int i, Lease l) {
-        List<String> scriptKeys = List.of(keys.partitionLease(i), PartitionKeys.delayed(keys, i),
-                PartitionKeys.delayedEntries(keys, i), keys.partitionStream(i));
-        List<String> args = List.of(l.value, Integer.toString(MOVE_BATCH));
-        List<?> r = (List<?>) client.call("move due delayed events of partition " + i,
+    private long moveDue(int i, String leaseValue) {
+        List<String> scriptKeys = List.of(keys.lease(i), keys.delayed(i), keys.delayedEntries(i), keys.stream(i));
+        List<String> args = List.of(leaseValue, Integer.toString(MOVE_BATCH));
+        List<?> r = (List<?>) client.call("move due delayed events of " + keys.stream(i),
                 () -> client.scripts().delayedMove.eval(client.redis(), scriptKeys, args,
                         client.waitReplicas(), client.waitMs()));
         long moved = StreamEntries.number(r.get(0));
@@ -253,7 +258,7 @@ final class PartitionTimers implements AutoCloseable {
         skewMillis = StreamEntries.number(r.get(2)) - clock.wallMillis();
         List<?> missing = r.size() > 3 ? (List<?>) r.get(3) : List.of();
         if (!missing.isEmpty()) {
-            log.warn("partition {}: {} delayed event id(s) had no stored entry and were dropped: {}", i,
+            log.warn("{}: {} delayed event id(s) had no stored entry and were dropped: {}", keys.stream(i),
                     missing.size(), missing.stream().limit(20).map(StreamEntries::text).toList());
         }
         if (moved + missing.size() >= MOVE_BATCH) {
@@ -268,7 +273,7 @@ final class PartitionTimers implements AutoCloseable {
      * the loop asks again at once.
      */
     private long toMono(long redisMillis) {
-        if (redisMillis == PartitionSchedules.NONE) {
+        if (redisMillis == ScheduleStore.NONE) {
             return NONE;
         }
         long wait = redisMillis - (clock.wallMillis() + skewMillis);
@@ -331,12 +336,12 @@ final class PartitionTimers implements AutoCloseable {
         }
     }
 
-    /** Listens for wakes on a connection of its own; after each (re)subscription every partition is looked at, for what was missed. */
+    /** Listens for wakes on a connection of its own; after each (re)subscription every slot is looked at, for what was missed. */
     private void listen() {
         while (!closed) {
             Connection c = null;
             try {
-                c = client.connector().newDedicatedConnection(client.redis(), keys.partitionStream(0));
+                c = client.connector().newDedicatedConnection(client.redis(), keys.stream(0));
                 subscriber = c;
                 JedisPubSub sub = new JedisPubSub() {
                     @Override
@@ -400,6 +405,9 @@ final class PartitionTimers implements AutoCloseable {
     /** Stops both threads; waits for them a bounded time, since a Redis call in flight ends only with its timeout. */
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
         closed = true;
         lock.lock();
         try {
