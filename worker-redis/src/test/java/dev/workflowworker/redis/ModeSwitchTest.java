@@ -142,7 +142,7 @@ class ModeSwitchTest {
     }
 
     @Test
-    void theSwitchIsRefusedWhileEntriesArePendingOrDeadLettersWait(RedisServer redis) throws Exception {
+    void theSwitchIsRefusedWhileAnythingOfTheSharedModeWaits(RedisServer redis) throws Exception {
         RedisOptions sharedOptions = shared(redis).build();
         try (RedisEventTransport t = RedisEventTransport.create(sharedOptions);
              WorkflowAdmin admin = WorkflowAdmin.create(partitioned(redis, 4).build())) {
@@ -160,6 +160,19 @@ class ModeSwitchTest {
             assertTrue(dead.getMessage().contains("dead letters"), dead.getMessage());
             assertEquals(1, admin.purge());
             c.close();
+            // The shared stream's delayed events and schedules: the partitions would never read them.
+            t.delayed().orElseThrow().publishAfter(WorkflowEvent.builder("STEP").eventId("later").build(),
+                    Duration.ofHours(1));
+            IllegalStateException delayed = assertThrows(IllegalStateException.class,
+                    () -> admin.switchToPartitioned(4));
+            assertTrue(delayed.getMessage().contains("1 delayed events wait"), delayed.getMessage());
+            assertTrue(t.delayed().orElseThrow().cancel("later"));
+            t.schedules().orElseThrow().put(dev.workflowworker.core.schedule.Schedule.every("s", Duration.ofHours(1))
+                    .eventType("STEP").build());
+            IllegalStateException schedule = assertThrows(IllegalStateException.class,
+                    () -> admin.switchToPartitioned(4));
+            assertTrue(schedule.getMessage().contains("1 schedules are kept"), schedule.getMessage());
+            assertTrue(t.schedules().orElseThrow().delete("s"));
             admin.switchToPartitioned(4);
             assertEquals(4, admin.partitions());
             IllegalStateException twice = assertThrows(IllegalStateException.class,
