@@ -71,6 +71,13 @@ class ArchitectureRulesCanFailTest {
     }
 
     @Test
+    void redisTimeRuleFailsOnAModesClass() {
+        assertViolated(ArchitectureTest.REDIS_TIME_KNOWS_NEITHER_MODE,
+                dev.workflowworker.redis.internal.time.archfixture.TimeUsingTheSharedStream.class,
+                "dev.workflowworker.redis.internal.shared.SharedStream");
+    }
+
+    @Test
     void moduleOfAPackage() {
         assertEquals("dev.workflowworker.core", ArchitectureTest.module("dev.workflowworker.core.internal"));
         assertEquals("dev.workflowworker.core", ArchitectureTest.module("dev.workflowworker.core"));

@@ -92,6 +92,13 @@ class ArchitectureTest {
             .because("the shared and the partitioned mode are chosen once, when a RedisEventTransport is made; "
                     + "what both need lives in internal.client");
 
+    /** Time works over slots for both modes, so it knows neither (docs/ARCHITECTURE.md, "Time"). */
+    @ArchTest
+    static final ArchRule REDIS_TIME_KNOWS_NEITHER_MODE = noClasses()
+            .that().resideInAPackage("dev.workflowworker.redis.internal.time..")
+            .should().dependOnClassesThat().resideInAnyPackage(REDIS_SHARED + "..", REDIS_PARTITIONED + "..")
+            .because("both modes use internal.time; a mode's class in it would reach the other mode");
+
     static ArchCondition<JavaClass> notDependOnTheOtherMode() {
         return new ArchCondition<>("not depend on the other Redis stream mode") {
             @Override

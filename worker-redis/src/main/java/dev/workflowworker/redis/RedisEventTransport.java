@@ -130,9 +130,10 @@ public final class RedisEventTransport implements EventTransport, Scheduling {
     }
 
     /**
-     * {@return the delayed events of a partitioned stream}: each waits in its partition until the
-     * partition's owner moves it into the stream at its due time, by Redis TIME. Empty for the
-     * shared stream, which keeps none.
+     * {@return the delayed events of the stream}: on a partitioned stream each waits in its
+     * partition until the partition's owner moves it into the stream at its due time, by Redis
+     * TIME; on the shared stream any consuming process moves it, unordered. Empty only for a shared
+     * stream on a Redis Cluster whose name has a '}' and no hash tag (no key shares its slot).
      */
     @Override
     public Optional<DelayedEvents> delayed() {
@@ -140,8 +141,9 @@ public final class RedisEventTransport implements EventTransport, Scheduling {
     }
 
     /**
-     * {@return the recurring schedules of a partitioned stream}: each lives in the partition its
-     * occurrences go to and is fired by that partition's owner. Empty for the shared stream.
+     * {@return the recurring schedules of the stream}: on a partitioned stream each lives in the
+     * partition its occurrences go to and is fired by that partition's owner; on the shared stream
+     * by whichever consuming process looks first. Empty when {@link #delayed()} is.
      */
     @Override
     public Optional<Schedules> schedules() {

@@ -302,7 +302,7 @@ public final class SharedStream implements StreamMode {
 
     @Override
     public void close() {
-        // Time first: a consumer closing must not find the loop mid-move (it would only finish it).
+        // Time first: a closing service moves and fires nothing more.
         time.ifPresent(SharedTime::close);
         for (RedisConsumer c : new ArrayList<>(consumers)) {
             c.close();
