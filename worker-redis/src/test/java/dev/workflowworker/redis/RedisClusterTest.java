@@ -419,6 +419,11 @@ class RedisClusterTest {
         }
         DelayedEvents delayed = time.get(0).delayed().orElseThrow();
         List<String> expectedRun = new ArrayList<>();
+        // Due in an hour, so that they still wait however slowly the publishes below go.
+        for (String id : List.of("to-cancel", "to-move")) {
+            delayed.publishAfter(WorkflowEvent.builder("STEP").eventId(id).executionId("texec-" + id).build(),
+                    Duration.ofHours(1));
+        }
         for (int e = 0; e < 12; e++) {
             for (int i = 0; i < 3; i++) {
                 String id = "d" + e + "-" + i;
@@ -429,10 +434,10 @@ class RedisClusterTest {
         }
         // Cancel and reschedule from the other process: they find the event wherever its partition lives.
         DelayedEvents other = time.get(1).delayed().orElseThrow();
-        assertTrue(other.cancel("d3-2"));
-        expectedRun.remove("d3-2");
-        assertFalse(other.cancel("d3-2"));
-        assertTrue(other.reschedule("d4-0", Instant.now().plusMillis(1200)));
+        assertTrue(other.cancel("to-cancel"));
+        assertFalse(other.cancel("to-cancel"));
+        assertTrue(other.reschedule("to-move", Instant.now().plusMillis(1200)));
+        expectedRun.add("to-move");
         time.get(1).schedules().orElseThrow().put(Schedule.every("tick", Duration.ofSeconds(1)).eventType("STEP")
                 .executionId("texec-s").limit(3).build());
 
@@ -440,7 +445,7 @@ class RedisClusterTest {
                         && order.getOrDefault("texec-s", List.of()).size() == 3,
                 () -> "ran " + started.keySet().size() + " of " + expectedRun.size() + " delayed, and "
                         + order.get("texec-s"));
-        assertFalse(started.containsKey("d3-2"), "cancelled, and ran");
+        assertFalse(started.containsKey("to-cancel"), "cancelled, and ran");
         for (String id : expectedRun) {
             long[] at = started.get(id);
             assertEquals(1, at[2], id + " ran more than once");

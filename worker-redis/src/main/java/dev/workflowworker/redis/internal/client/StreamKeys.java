@@ -71,17 +71,17 @@ public final class StreamKeys {
     /** @return the sorted set of live instances sharing the partitions, scored by heartbeat expiry */
     public String membersKey() { return stream + ":members"; }
     /**
-     * {@return the prefix of the shared stream's time keys (delayed events, schedules), which
-     * holds the stream's hash tag: the stream's name when it has a tag, else the name as the tag}
-     * So every time key lives in the stream's Redis Cluster slot and its scripts touch one slot.
-     * Null for a name with a '}' and no tag on a cluster: no key but the stream itself hashes
-     * like it, so that stream keeps no time.
+     * {@return the prefix of the shared stream's time keys (delayed events, schedules)}: the
+     * stream's name, as its dead letters and retries have on one server; on a cluster a name
+     * without a hash tag becomes the tag, so every time key lives in the stream's slot and its
+     * scripts touch one slot. Null for a name with a '}' and no tag on a cluster: no key but the
+     * stream itself hashes like it, so that stream keeps no time.
      */
     public String sharedTime() {
-        if (!ClusterSlots.hashTag(stream).equals(stream)) {
+        if (!cluster || !ClusterSlots.hashTag(stream).equals(stream)) {
             return stream;
         }
-        return cluster && stream.indexOf('}') >= 0 ? null : "{" + stream + "}";
+        return stream.indexOf('}') >= 0 ? null : "{" + stream + "}";
     }
     /**
      * @return the marker of a dead-lettered schedule occurrence on the shared stream, kept as long

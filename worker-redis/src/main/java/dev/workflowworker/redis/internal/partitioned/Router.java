@@ -8,6 +8,7 @@ import dev.workflowworker.redis.internal.client.StreamClient;
 import dev.workflowworker.redis.internal.client.StreamEntries;
 import dev.workflowworker.redis.internal.client.StreamKeys;
 import dev.workflowworker.redis.internal.client.Topology;
+import dev.workflowworker.redis.internal.time.TimeKeys;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.CommandArguments;
@@ -38,6 +39,8 @@ public final class Router implements Runnable {
     private final StreamClient client;
     private final RedisOptions options;
     private final StreamKeys keys;
+    /** Where a seed entry with a due time waits: the delayed store of its partition. */
+    private final TimeKeys time;
     private final Partitions partitions;
     private final Cadence trim;
     private volatile boolean stopped;
@@ -52,6 +55,7 @@ public final class Router implements Runnable {
         this.client = client;
         this.options = client.options();
         this.keys = client.keys();
+        this.time = PartitionKeys.time(keys, options);
         this.partitions = partitions;
         this.trim = new Cadence(client.clock(), options.trimInterval(), options.trimInterval());
     }
@@ -140,7 +144,7 @@ public final class Router implements Runnable {
         // entries' ids, field counts and fields (or a delayed entry's record, see SeedDelays).
         Map<Integer, List<Object>> byPartition = new LinkedHashMap<>();
         List<String> ids = new ArrayList<>(entries.size());
-        String wake = PartitionKeys.timeWake(options);
+        String wake = time.wake();
         for (Object e : entries) {
             List<?> entry = (List<?>) e;
             String id = StreamEntries.text(entry.get(0));
@@ -171,7 +175,7 @@ public final class Router implements Runnable {
             client.call("route " + ids.size() + " entries", () -> client.scripts().route.evalAll(
                     client.redis(), order.size(),
                     i -> List.of(keys.partitionStream(order.get(i)), keys.partitionRouted(order.get(i)),
-                            PartitionKeys.delayed(keys, order.get(i)), PartitionKeys.delayedEntries(keys, order.get(i))),
+                            time.delayed(order.get(i)), time.delayedEntries(order.get(i))),
                     i -> byPartition.get(order.get(i)), client.waitReplicas(), client.waitMs(),
                     client.newsWakes(i -> keys.partitionStream(order.get(i)))));
         }

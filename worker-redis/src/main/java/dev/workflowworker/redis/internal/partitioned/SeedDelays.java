@@ -6,6 +6,7 @@ import dev.workflowworker.api.DelayedEvents;
 import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.core.wire.WireFormat;
 import dev.workflowworker.redis.internal.client.StreamEntries;
+import dev.workflowworker.redis.internal.time.DelayedStore;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -46,7 +47,7 @@ final class SeedDelays {
         }
         // The due-at header first and of fixed width, as the API stores it: reschedule rewrites it in place.
         Map<String, String> headers = new LinkedHashMap<>();
-        headers.put(DelayedEvents.DUE_AT_HEADER, PartitionedDelayed.DUE_FORMAT.format(Instant.ofEpochMilli(due)));
+        headers.put(DelayedEvents.DUE_AT_HEADER, DelayedStore.DUE_FORMAT.format(Instant.ofEpochMilli(due)));
         d.event().headers().forEach((k, v) -> headers.putIfAbsent(k, v));
         Map<String, String> fields = new LinkedHashMap<>(d.fields());
         try {
@@ -55,6 +56,6 @@ final class SeedDelays {
             throw new IllegalStateException("a map of strings could not be written as JSON", e);
         }
         return List.of(id, RECORD, d.event().eventId(), Long.toString(due),
-                PartitionedDelayed.pack(fields).getBytes(StandardCharsets.UTF_8));
+                DelayedStore.pack(fields).getBytes(StandardCharsets.UTF_8));
     }
 }

@@ -34,7 +34,7 @@ public final class DelayedStore implements DelayedEvents {
      * Fixed width, so the scripts can write the due time Redis settles on in place of the
      * publisher's estimate without changing any length in the stored entry.
      */
-    static final DateTimeFormatter DUE_FORMAT =
+    public static final DateTimeFormatter DUE_FORMAT =
             DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
     /** Due times a fixed-width header can hold: years 0000 to 9999. */
     private static final long LATEST = 253_402_300_799_999L;
@@ -245,7 +245,7 @@ public final class DelayedStore implements DelayedEvents {
      * The packing the scripts unpack: each field and value as its UTF-8 byte length, a colon, and
      * its bytes, so a value may hold any character without escaping.
      */
-    static String pack(Map<String, String> fields) {
+    public static String pack(Map<String, String> fields) {
         StringBuilder b = new StringBuilder(256);
         for (Map.Entry<String, String> f : fields.entrySet()) {
             append(b, f.getKey());
