@@ -45,8 +45,14 @@ class SharedDelayedTest {
         services.forEach(WorkerService::close);
     }
 
-    private static RedisOptions options(RedisServer redis) {
-        return redis.options().partitions(0).build();
+    /**
+     * A stream of this test's own: a transport another test left consuming the default stream
+     * would move and fire this test's events.
+     */
+    private final String stream = "shared-time-" + java.util.UUID.randomUUID();
+
+    private RedisOptions options(RedisServer redis) {
+        return redis.options().stream(stream).partitions(0).build();
     }
 
     private WorkerService service(RedisServer redis) {
@@ -133,16 +139,18 @@ class SharedDelayedTest {
     @Test
     void delayedEventsWaitThroughTheRestartOfEveryWorker(RedisServer redis) {
         WorkerService a = service(redis);
-        DelayedEvents delayed = a.delayed().orElseThrow();
-        delayed.publishAfter(step("r1"), Duration.ofMillis(300));
-        delayed.publishAfter(step("r2"), Duration.ofMillis(400));
+        // Due in an hour, so nothing comes due while the worker shuts down.
+        a.delayed().orElseThrow().publishAfter(step("r1"), Duration.ofHours(1));
         a.close();
         try (RedisEventTransport producer = RedisEventTransport.create(options(redis));
              RedisClient c = redis.client()) {
+            DelayedEvents delayed = producer.delayed().orElseThrow();
+            assertTrue(delayed.reschedule("r1", Instant.now().plusMillis(200)));
+            delayed.publishAfter(step("r2"), Duration.ofMillis(300));
             long due = redisMillis(c) + 500;
             Await.until(Duration.ofSeconds(5), () -> redisMillis(c) > due, () -> "Redis time passed the due times");
             producer.publish(step("plain")); // a publishing process: it consumes nothing, so it moves nothing
-            assertEquals(2, producer.delayed().orElseThrow().waiting(), "nothing moved while no worker ran");
+            assertEquals(2, delayed.waiting(), "nothing moved while no worker ran");
         }
         assertTrue(ledger.isEmpty(), "nothing ran while no worker ran: " + ledger);
         WorkerService b = service(redis);
@@ -175,7 +183,7 @@ class SharedDelayedTest {
         java.net.URI u = java.net.URI.create(redis.uri());
         try (ReplyProxy proxy = new ReplyProxy(u.getHost(), u.getPort());
              RedisEventTransport t = RedisEventTransport.create(RedisOptions.builder()
-                     .uri("redis://127.0.0.1:" + proxy.port()).partitions(0).build())) {
+                     .uri("redis://127.0.0.1:" + proxy.port()).stream(stream).partitions(0).build())) {
             DelayedEvents delayed = t.delayed().orElseThrow();
             delayed.publishAfter(step("warm"), Duration.ofHours(1)); // loads the scripts first
             assertTrue(delayed.cancel("warm"));

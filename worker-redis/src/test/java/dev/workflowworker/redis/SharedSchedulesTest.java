@@ -49,8 +49,14 @@ class SharedSchedulesTest {
         services.forEach(WorkerService::close);
     }
 
-    private static RedisOptions options(RedisServer redis) {
-        return redis.options().partitions(0).build();
+    /**
+     * A stream of this test's own: a transport another test left consuming the default stream
+     * would move and fire this test's events.
+     */
+    private final String stream = "shared-time-" + java.util.UUID.randomUUID();
+
+    private RedisOptions options(RedisServer redis) {
+        return redis.options().stream(stream).partitions(0).build();
     }
 
     private WorkerService service(RedisServer redis, Consumer<WorkflowEvent> work) {
