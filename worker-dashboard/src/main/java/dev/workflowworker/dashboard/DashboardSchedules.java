@@ -25,7 +25,7 @@ final class DashboardSchedules {
 
     /** More rows than a page shows usefully; the SPI lists every schedule, so the rest is counted, not sent. */
     static final int MAX_ROWS = 500;
-    private static final String NONE = "this service's transport keeps no schedules (a shared Redis stream has none)";
+    private static final String NONE = "this service's transport keeps no schedules";
 
     /** {@code /api/schedules}: the first {@value #MAX_ROWS} schedules by id, how many there are, and the delayed events waiting. */
     record ScheduleList(List<ScheduleRow> items, int total, Long delayedWaiting) {

@@ -320,15 +320,20 @@ class DashboardActionsTest {
     }
 
     @Test
-    void aSharedStreamHasNoSchedulesPanelAndNoDelayedCount(RedisServer redis) throws Exception {
+    void aSharedStreamHasTheSchedulesPanelAndTheDelayedCount(RedisServer redis) throws Exception {
         try (Fixture f = new Fixture(redis, true, 0)) {
             JsonNode overview = f.overview();
-            assertFalse(overview.get("schedules").asBoolean(), overview.toString());
-            assertTrue(overview.get("delayedWaiting").isNull(), overview.toString());
+            assertTrue(overview.get("schedules").asBoolean(), overview.toString());
+            assertEquals(0, overview.get("delayedWaiting").asLong(), overview.toString());
+            Schedules schedules = f.service.schedules().orElseThrow();
+            schedules.put(Schedule.every("nightly", Duration.ofHours(1)).eventType("TICKET_CREATED")
+                    .start(java.time.Instant.now().plus(Duration.ofHours(1))).build());
             HttpResponse<String> list = f.get("api/schedules");
-            assertEquals(404, list.statusCode(), list.body());
-            assertTrue(list.body().contains("keeps no schedules"), list.body());
-            assertEquals(404, f.post("api/schedules/pause", headers(f, Fixture.TOKEN), "{\"id\":\"x\"}").statusCode());
+            assertEquals(200, list.statusCode(), list.body());
+            assertEquals("nightly", json(list).get("items").get(0).get("id").asText());
+            HttpResponse<String> paused = f.post("api/schedules/pause", headers(f, Fixture.TOKEN), "{\"id\":\"nightly\"}");
+            assertEquals(200, paused.statusCode(), paused.body());
+            assertTrue(schedules.get("nightly").orElseThrow().schedule().paused());
         }
     }
 
