@@ -109,7 +109,7 @@ public final class ScheduleFiring {
                 List<Object> r = client.call("fire schedules of " + keys.stream(i),
                         () -> client.scripts().scheduleFire.evalAll(client.redis(), calls.size(),
                                 k -> fireKeys(i), calls::get, client.waitReplicas(), client.waitMs(),
-                                client.newsWakes(k -> keys.partitionStream(i))));
+                                keys.leased() ? client.newsWakes(k -> keys.stream(i)) : null));
                 // 0: a change or another firing came first, -2: not due yet by Redis TIME; both are
                 // looked at again. -1: the lease is not ours.
                 for (Object x : r) {

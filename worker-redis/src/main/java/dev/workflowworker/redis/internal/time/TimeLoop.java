@@ -251,8 +251,9 @@ public final class TimeLoop<L> implements AutoCloseable {
         if (moved < 0) {
             return LOST;
         }
-        if (moved > 0) {
-            client.announce(keys.partitionStream(i));
+        if (moved > 0 && keys.leased()) {
+            // A partition's reader may wait on its news channel; the shared group's readers wake on the XADD.
+            client.announce(keys.stream(i));
         }
         long redisNext = StreamEntries.number(r.get(1));
         skewMillis = StreamEntries.number(r.get(2)) - clock.wallMillis();
