@@ -19,8 +19,14 @@ public final class DefaultEventContext implements EventContext {
     private volatile int attempt;
     private volatile Instant deadline;
     private volatile boolean leaseLost;
-    /** Until when the lease is surely ours: from the send time of the last good acquire/renew, plus the TTL, minus a margin. */
-    private volatile long leaseValidUntilMillis = Long.MAX_VALUE;
+    /**
+     * Until when the lease is surely ours, on the monotonic clock: from the send time of the last
+     * good acquire or renewal, plus the TTL, less a margin. Monotonic because the store counts the
+     * TTL on its own clock: a step of this host's wall clock changes nothing there, and must not
+     * make a held lease look expired (or an expired one look held). Meaningless until {@link #leaseTimed}.
+     */
+    private volatile long leaseValidUntilNanos;
+    private volatile boolean leaseTimed;
     /** The lock's own idea of when it expires ({@code Lock#validUntilMillis}); none until {@link #lock} is called. */
     private volatile java.util.function.LongSupplier lockValidUntil = () -> Long.MAX_VALUE;
 
@@ -90,8 +96,8 @@ public final class DefaultEventContext implements EventContext {
      *     succeeded in time (a renewal blocked on a dead connection must not keep the handler going)
      */
     public boolean isLeaseLost() {
-        long now = time.wallMillis();
-        return leaseLost || now >= leaseValidUntilMillis || now >= lockValidUntil.getAsLong();
+        return leaseLost || (leaseTimed && time.nanoTime() - leaseValidUntilNanos >= 0)
+                || time.wallMillis() >= lockValidUntil.getAsLong();
     }
 
     /**
@@ -107,10 +113,11 @@ public final class DefaultEventContext implements EventContext {
     /**
      * Records a successful acquisition or renewal.
      *
-     * @param validUntilMillis clock time until which the lease surely holds
+     * @param validUntilNanos {@link dev.workflowworker.core.TimeSource#nanoTime()} until which the lease surely holds
      */
-    public void leaseValidUntil(long validUntilMillis) {
-        this.leaseValidUntilMillis = validUntilMillis;
+    public void leaseValidUntilNanos(long validUntilNanos) {
+        this.leaseValidUntilNanos = validUntilNanos;
+        this.leaseTimed = true;
     }
 
     /** @return true if the service is shutting down */

@@ -61,7 +61,7 @@ final class DeliveryRunner {
                         workerId, e.time(), deadline(), e.shuttingDown());
                 ctx.lock(f.lock::validUntilMillis);
                 f.context = ctx;
-                f.watch = e.watchdog().watch(f.lock, ctx, f.acquireSentAtMillis);
+                f.watch = e.watchdog().watch(f.lock, ctx, f.acquireSentAtNanos);
                 handedToSettler = runAttempts(f, ctx);
             }
         } catch (OutOfMemoryError oom) {

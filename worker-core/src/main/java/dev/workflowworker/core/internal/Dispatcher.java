@@ -78,7 +78,7 @@ final class Dispatcher {
 
     /** Locks {@code events} and adds those to run to {@code start}; settles the rest. */
     private void lock(List<Delivery> events, List<InFlight> start) {
-        long sentAt = time.wallMillis();
+        long sentAt = time.nanoTime();
         List<EventTransport.Acquisition> acquired;
         try {
             acquired = locking.acquire(events, lockTtl);

@@ -9,7 +9,8 @@ final class InFlight {
     /** The handler thread, for interrupting at an abandoned shutdown; null when none runs. */
     volatile Thread thread;
     Lock lock;
-    long acquireSentAtMillis;
+    /** {@code TimeSource#nanoTime()} just before the lock was asked for. */
+    long acquireSentAtNanos;
     DefaultEventContext context;
     LockWatchdog.Watch watch;
     /** Set when the success is queued for the group commit. */
@@ -20,9 +21,9 @@ final class InFlight {
         this.delivery = delivery;
     }
 
-    InFlight(Delivery delivery, Lock lock, long acquireSentAtMillis) {
+    InFlight(Delivery delivery, Lock lock, long acquireSentAtNanos) {
         this.delivery = delivery;
         this.lock = lock;
-        this.acquireSentAtMillis = acquireSentAtMillis;
+        this.acquireSentAtNanos = acquireSentAtNanos;
     }
 }

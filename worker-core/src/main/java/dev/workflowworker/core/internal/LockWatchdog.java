@@ -26,7 +26,7 @@ public final class LockWatchdog {
 
     private final Duration ttl;
     private final long renewEveryMillis;
-    private final long validityMillis;
+    private final long validityNanos;
     private final TimeSource time;
     private final Periodic sweeps;
     private final Runnable onInfraError;
@@ -36,14 +36,16 @@ public final class LockWatchdog {
     public final class Watch {
         private final Lock lock;
         private final DefaultEventContext context;
-        private volatile long lastRenewedMillis;
+        /** When the last good acquire or renewal was sent: expiry is counted from it. */
+        private volatile long lastGoodSentNanos;
+        /** When the last renewal was due or done: the next is due a third of the TTL later. */
         private volatile long lastRenewedNanos;
         private volatile Runnable unwatchLoss = () -> { };
 
-        private Watch(Lock lock, DefaultEventContext context, long now) {
+        private Watch(Lock lock, DefaultEventContext context, long sentNanos) {
             this.lock = lock;
             this.context = context;
-            this.lastRenewedMillis = now;
+            this.lastGoodSentNanos = sentNanos;
             this.lastRenewedNanos = time.nanoTime();
         }
 
@@ -64,7 +66,7 @@ public final class LockWatchdog {
         this.ttl = ttl;
         this.renewEveryMillis = Math.max(1, ttl.toMillis() / 3);
         // A tenth of the TTL covers the time between our clock reading and the store's.
-        this.validityMillis = ttl.toMillis() - Math.max(1, ttl.toMillis() / 10);
+        this.validityNanos = TimeUnit.MILLISECONDS.toNanos(ttl.toMillis() - Math.max(1, ttl.toMillis() / 10));
         this.time = time;
         this.onInfraError = onInfraError;
         // Sweeping twice per renewal period bounds a lease's age at renewal to half a period late.
@@ -74,17 +76,17 @@ public final class LockWatchdog {
 
     /**
      * Starts renewing {@code lock} every third of the TTL until the returned watch is cancelled.
-     * The acquisition was sent at {@code acquiredAtMillis}: the lease surely holds until then plus
+     * The acquisition was sent at {@code acquiredAtNanos}: the lease surely holds until then plus
      * the TTL, less a margin.
      *
-     * @param lock             the held lock
-     * @param context          the context to cancel when the lease is lost
-     * @param acquiredAtMillis clock time just before the acquisition was sent
+     * @param lock            the held lock
+     * @param context         the context to cancel when the lease is lost
+     * @param acquiredAtNanos {@link TimeSource#nanoTime()} just before the acquisition was sent
      * @return the watch
      */
-    public Watch watch(Lock lock, DefaultEventContext context, long acquiredAtMillis) {
-        context.leaseValidUntil(acquiredAtMillis + validityMillis);
-        Watch w = new Watch(lock, context, acquiredAtMillis);
+    public Watch watch(Lock lock, DefaultEventContext context, long acquiredAtNanos) {
+        context.leaseValidUntilNanos(acquiredAtNanos + validityNanos);
+        Watch w = new Watch(lock, context, acquiredAtNanos);
         held.add(w);
         // A lock that learns of its loss between renewals cancels the handler then, not at the
         // next sweep: a partition's next owner may start the key's next event as soon as the
@@ -100,7 +102,8 @@ public final class LockWatchdog {
     }
 
     private void sweep() {
-        // Monotonic time decides when to renew; wall time decides expiry, as the store's does.
+        // Monotonic time decides both when to renew and when a lease expired: the store counts its
+        // TTL on its own clock, which a step of this host's wall clock does not move.
         for (Watch w : held) {
             long now = time.nanoTime();
             if (w.context.isLeaseLost()) {
@@ -114,11 +117,11 @@ public final class LockWatchdog {
 
     private void renew(Watch w, long nowNanos) {
         // Redis counts the new TTL from when it receives the command, which is after this instant.
-        long sentAt = time.wallMillis();
+        long sentAt = time.nanoTime();
         try {
             if (w.lock.renew(ttl)) {
-                w.lastRenewedMillis = sentAt;
-                w.context.leaseValidUntil(sentAt + validityMillis);
+                w.lastGoodSentNanos = sentAt;
+                w.context.leaseValidUntilNanos(sentAt + validityNanos);
                 w.lastRenewedNanos = nowNanos;
             } else {
                 log.warn("lease on lock key {} was lost (fencing token {}); cancelling its handler",
@@ -128,7 +131,7 @@ public final class LockWatchdog {
         } catch (RuntimeException e) {
             onInfraError.run();
             // Past the TTL since the last good renewal the lease is gone, whatever the store says later.
-            if (time.wallMillis() - w.lastRenewedMillis >= ttl.toMillis()) {
+            if (time.nanoTime() - w.lastGoodSentNanos >= ttl.toNanos()) {
                 log.warn("could not renew lock key {} for a whole TTL; treating the lease as lost", w.lock.key(), e);
                 w.context.leaseLost();
             } else {

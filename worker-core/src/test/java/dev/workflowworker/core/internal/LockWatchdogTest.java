@@ -76,7 +76,7 @@ class LockWatchdogTest {
     void aLossReportedByTheLockCancelsTheHandlerWithoutWaitingForARenewal() {
         ReportingLock lock = new ReportingLock();
         DefaultEventContext ctx = context();
-        watchdog.watch(lock, ctx, clock.wallMillis());
+        watchdog.watch(lock, ctx, clock.nanoTime());
         assertFalse(ctx.isCancelled());
 
         lock.lose();
@@ -90,7 +90,7 @@ class LockWatchdogTest {
         ReportingLock lock = new ReportingLock();
         lock.lose();
         DefaultEventContext ctx = context();
-        watchdog.watch(lock, ctx, clock.wallMillis());
+        watchdog.watch(lock, ctx, clock.nanoTime());
         assertTrue(ctx.isLeaseLost());
     }
 
@@ -98,7 +98,7 @@ class LockWatchdogTest {
     void aSettledEventsWatchIsRemovedFromTheLockAndALateReportIsIgnored() {
         ReportingLock lock = new ReportingLock();
         DefaultEventContext ctx = context();
-        LockWatchdog.Watch w = watchdog.watch(lock, ctx, clock.wallMillis());
+        LockWatchdog.Watch w = watchdog.watch(lock, ctx, clock.nanoTime());
         assertEquals(1, lock.actions.size());
         Runnable registered = lock.actions.iterator().next();
 

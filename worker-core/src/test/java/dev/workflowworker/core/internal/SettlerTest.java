@@ -49,10 +49,10 @@ class SettlerTest {
             Delivery d = consumer.read(1, Duration.ofSeconds(1)).get(0);
             Lock lock = locks.tryAcquire("x1", Duration.ofSeconds(30)).orElseThrow();
             assertTrue(slots.tryAcquire());
-            InFlight f = new InFlight(d, lock, clock.wallMillis());
+            InFlight f = new InFlight(d, lock, clock.nanoTime());
             slots.track(f);
             f.context = new DefaultEventContext(d.event(), 1, lock.fencingToken(), "w1", clock, Instant.MAX, () -> false);
-            f.watch = watchdog.watch(lock, f.context, clock.wallMillis());
+            f.watch = watchdog.watch(lock, f.context, clock.nanoTime());
             f.attempt = 1;
 
             settler.add(f);
@@ -109,10 +109,10 @@ class SettlerTest {
             Delivery d = real.read(1, Duration.ofSeconds(1)).get(0);
             Lock lock = locks.tryAcquire("x-" + eventId, Duration.ofSeconds(30)).orElseThrow();
             assertTrue(slots.tryAcquire());
-            InFlight f = new InFlight(d, lock, clock.wallMillis());
+            InFlight f = new InFlight(d, lock, clock.nanoTime());
             slots.track(f);
             f.context = new DefaultEventContext(d.event(), 1, lock.fencingToken(), "w1", clock, Instant.MAX, () -> false);
-            f.watch = watchdog.watch(lock, f.context, clock.wallMillis());
+            f.watch = watchdog.watch(lock, f.context, clock.nanoTime());
             f.attempt = 1;
             return f;
         }
