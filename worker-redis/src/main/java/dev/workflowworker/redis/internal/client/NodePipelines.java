@@ -36,6 +36,8 @@ final class NodePipelines implements AutoCloseable {
         Connection connection;
         final List<Response<?>> replies = new ArrayList<>();
         boolean failed;
+        /** Every reply read: only then may the connection go back to the pool. */
+        boolean read;
     }
 
     NodePipelines(RedisClusterClient cluster) {
@@ -92,6 +94,7 @@ final class NodePipelines implements AutoCloseable {
                 for (int i = 0; i < got.size(); i++) {
                     n.replies.get(i).set(got.get(i));
                 }
+                n.read = true;
             } catch (JedisException e) {
                 fail(n, e);
             }
@@ -111,6 +114,12 @@ final class NodePipelines implements AutoCloseable {
     public void close() {
         for (Node n : nodes.values()) {
             if (n.connection != null) {
+                if (!n.read && !n.failed) {
+                    // Closed before its sync (the caller failed while queueing): commands sent or
+                    // buffered on it would be flushed with the next borrower's, who would read
+                    // their replies as its own.
+                    n.connection.setBroken();
+                }
                 try {
                     n.connection.close();
                 } catch (RuntimeException e) {
