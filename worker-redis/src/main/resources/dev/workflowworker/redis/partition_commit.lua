@@ -51,24 +51,32 @@ i = last + 1
 last = i + tonumber(ARGV[i])
 each('HDEL', KEYS[4], i + 1, last)
 if ARGV[5] ~= '' then
-  -- rn counts the ids in recent. Past the cap by a sixteenth, the oldest commits go until the
-  -- ids fit the cap again: one LRANGE and one LTRIM every thousand or so ids rather than an
-  -- LPOP in every commit. At most the excess in elements is read, as each holds an id or more.
+  -- rn counts the ids in recent. Past the cap by a sixteenth, the oldest commits go while the
+  -- ids left still reach the cap, so the window a new owner reads back holds at least the cap:
+  -- one LRANGE and one LTRIM every thousand or so ids rather than an LPOP in every commit. At
+  -- most the excess in elements is read, as each holds an id or more.
   local total = (tonumber(log[2]) or 0) + tonumber(string.match(ARGV[5], '^%d+'))
   redis.call('RPUSH', KEYS[5], ARGV[5])
   local cap = tonumber(ARGV[4])
   if total > cap + math.floor(cap / 16) then
     local head = redis.call('LRANGE', KEYS[5], 0, total - cap - 1)
     local cut = 0
-    while total > cap and cut < #head do
+    while cut < #head do
+      local n = tonumber(string.match(head[cut + 1], '^%d+'))
+      if total - n < cap then
+        break
+      end
       cut = cut + 1
-      total = total - tonumber(string.match(head[cut], '^%d+'))
+      total = total - n
     end
-    redis.call('LTRIM', KEYS[5], cut, -1)
-    if total > cap or total < 0 then
+    if cut == #head and total > cap then
       -- rn said more than the list held (written by something else): start counting again
+      -- from this commit's ids, which stay
       redis.call('DEL', KEYS[5])
-      total = 0
+      redis.call('RPUSH', KEYS[5], ARGV[5])
+      total = tonumber(string.match(ARGV[5], '^%d+'))
+    else
+      redis.call('LTRIM', KEYS[5], cut, -1)
     end
   end
   changed[#changed + 1] = 'rn'
