@@ -25,6 +25,21 @@ class OccurrenceChaosShortTest {
                 + r.table());
     }
 
+    /**
+     * On a 3-master cluster with a replica each and every write waiting for one replica: the
+     * schedules' owner SIGKILLed twice and the master serving the schedules' partition (and half the
+     * delayed events' executions) SIGKILLed once, its replica promoted.
+     */
+    @Test
+    void onAClusterWithWaitForOneReplicaEveryOccurrenceCompletesOnceThroughOwnerKillsAndAMasterFailover()
+            throws Exception {
+        OccurrenceReport r = run(new OccurrenceChaosRun.Settings(25, 4.5, 6, 3, 2, 1, 8, 2_000, 300).onCluster(1),
+                "cluster-short");
+        assertEquals(2, r.takeoverMillis().size(), r.table());
+        assertTrue(r.takeoverMillis().stream().allMatch(ms -> ms >= 0), "a killed owner's partition was never taken\n"
+                + r.table());
+    }
+
     /** Runs, reports, and checks every promise with its own message, so a failure names the broken one. */
     static OccurrenceReport run(OccurrenceChaosRun.Settings settings, String name) throws Exception {
         OccurrenceReport r = new OccurrenceChaosRun(settings, name).run();
