@@ -28,7 +28,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The chaos run: worker JVMs, a producer and a persistent redis-server; workers are killed with
  * SIGKILL and restarted, Redis is killed and restarted and paused, some handlers outlive the lock
- * TTL, 1 % of events are poison. Afterwards it checks the promises against the ledger in Redis.
+ * TTL, 1 % of events are poison. Partitioned, delayed events and a schedule run among the events
+ * ({@link ChaosTime}). Afterwards it checks the promises against the ledger in Redis.
  */
 final class ChaosRun {
 

@@ -70,6 +70,8 @@ final class ChaosTime {
     private final List<Delayed> delayed = new CopyOnWriteArrayList<>();
     private final Random random = new Random(11);
     private volatile List<Long> tickOccurrences = List.of();
+    /** The publishing window's end: no delayed event is due later, so they add nothing to the run's length. */
+    private volatile long end = Long.MAX_VALUE;
 
     ChaosTime(int executions, int partitions) {
         this.executions = executions;
@@ -87,6 +89,7 @@ final class ChaosTime {
 
     /** Creates the schedule, firing every second until {@code end}. */
     void createSchedule(Schedules schedules, String execution, long end) {
+        this.end = end;
         ScheduleInfo info = schedules.put(Schedule.every(SCHEDULE, Duration.ofSeconds(1)).eventType(TICK)
                 .executionId(execution).end(Instant.ofEpochMilli(end)).build());
         List<Long> xs = new ArrayList<>();
@@ -107,12 +110,14 @@ final class ChaosTime {
     }
 
     /**
-     * Publishes delayed event {@code id} into {@code execution}, due 1 to 4 s ahead. A publish is
+     * Publishes delayed event {@code id} into {@code execution}, due 1 to 4 s ahead (at most at the
+     * window's end, unless that is less than a second away). A publish is
      * safe to repeat while the event waits, so it is retried through an outage, but not once the
      * event may have been moved: then its answer is unknown.
      */
     void publishDelayed(DelayedEvents api, String id, String execution) {
-        long due = System.currentTimeMillis() + 1000 + random.nextInt(3000);
+        long now = System.currentTimeMillis();
+        long due = Math.min(now + 1000 + random.nextInt(3000), Math.max(end, now + 1000));
         WorkflowEvent e = WorkflowEvent.builder(DELAYED).eventId(id).executionId(execution).build();
         while (System.currentTimeMillis() < due - 500) {
             try {
