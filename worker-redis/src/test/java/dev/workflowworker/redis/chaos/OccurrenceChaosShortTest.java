@@ -11,7 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The occurrence chaos run in short form, inside {@code mvn verify} (about 35 s): schedules firing
  * every second for 25 s and delayed events over 3 worker JVMs, the schedules' owner SIGKILLed
- * twice and Redis restarted once. The 2 minute form is {@code OccurrenceChaosFullRun}
+ * twice and Redis restarted once; and on a cluster with {@code waitForReplicas(1)} (about 42 s), a
+ * master failover in place of the restart. The 2 minute forms are {@code OccurrenceChaosFullRun}
  * ({@code -Pchaos}). What is checked, and how the expected occurrences are computed:
  * {@link OccurrenceReport}.
  */
