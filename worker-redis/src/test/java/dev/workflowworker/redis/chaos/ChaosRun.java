@@ -28,7 +28,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The chaos run: worker JVMs, a producer and a persistent redis-server; workers are killed with
  * SIGKILL and restarted, Redis is killed and restarted and paused, some handlers outlive the lock
- * TTL, 1 % of events are poison. Afterwards it checks the promises against the ledger in Redis.
+ * TTL, 1 % of events are poison. Partitioned, delayed events and a schedule run among the events
+ * ({@link ChaosTime}). Afterwards it checks the promises against the ledger in Redis.
  */
 final class ChaosRun {
 
@@ -72,12 +73,12 @@ final class ChaosRun {
                   int pauses, long invocations, long completions, long duplicateCompletions, long lost,
                   long unrecordedCompletions, long staleEffects, long deadLetters, long poisonDeadLettered, long goodDeadLettered,
                   List<Long> recoveryMillis, boolean healthyAtEnd, String finalHealth, long seconds,
-                  long orderViolations, long ambiguousPublishes, int freezes) {
+                  long orderViolations, long ambiguousPublishes, int freezes, ChaosTime.Figures time) {
 
         boolean promisesHold() {
             return lost == 0 && duplicateCompletions == 0 && staleEffects == 0 && goodDeadLettered == 0
                     && poisonDeadLettered == poison && healthyAtEnd
-                    && (settings.partitions() == 0 || orderViolations == 0);
+                    && (settings.partitions() == 0 || orderViolations == 0) && time.hold();
         }
 
         String table() {
@@ -116,6 +117,14 @@ final class ChaosRun {
             row(sb, "overlaps (stale fencing tokens)", Long.toString(staleEffects));
             row(sb, "order violations" + (settings.partitions() == 0 ? " (not promised)" : ""),
                     Long.toString(orderViolations));
+            if (settings.partitions() > 0) {
+                row(sb, "delayed events published (+ answer unknown)", time.delayedPublished() + " (+ "
+                        + time.delayedUnknown() + ")");
+                row(sb, "delayed: lost / order violations", time.delayedLost() + " / " + time.delayedOrderViolations()
+                        + " (of " + time.delayedOrderJudged() + " pairs judged)");
+                row(sb, "schedule occurrences (every 1 s)", Integer.toString(time.tickExpected()));
+                row(sb, "schedule: lost / extra", time.tickLost() + " / " + time.tickExtra());
+            }
             row(sb, "dead letters (poison / good)", deadLetters + " (" + poisonDeadLettered + " / " + goodDeadLettered + ")");
             row(sb, "recovery after kill p50 / max", p50 + " / " + max);
             row(sb, "recovery after each kill", r.toString());
@@ -138,9 +147,12 @@ final class ChaosRun {
     private final Random random = new Random(42);
     /** Publishes that failed and were retried: the failed one may have been written all the same. */
     private final AtomicInteger publishRetries = new AtomicInteger();
+    /** Delayed events and a schedule under the same faults; partitioned only (the shared stream has neither). */
+    private final ChaosTime time;
 
     ChaosRun(Settings settings) {
         this.s = settings;
+        this.time = settings.partitions() > 0 ? new ChaosTime(settings.executions(), settings.partitions()) : null;
     }
 
     private static boolean isPoison(int i) {
@@ -323,7 +335,7 @@ final class ChaosRun {
                 try {
                     awaitTrue(Duration.ofSeconds(30), () -> "every good event completed", () -> {
                         try (Jedis l = jedis(ledgerUri); UnifiedJedis j = queue()) {
-                            return missing(l, j) == 0 && deadLetterCount(j) >= poisonCount;
+                            return missing(l, j) == 0 && deadLetterCount(j) >= poisonCount && timeMissing(l) == 0;
                         }
                     });
                 } catch (AssertionError incomplete) {
@@ -339,7 +351,10 @@ final class ChaosRun {
                         long retries = retriesWaiting(j);
                         state[0] = "completed " + completed + "/" + goodCount + ", dead letters " + dlq + "/" + poisonCount
                                 + ", pending " + pending + ", retries waiting " + retries;
-                        return completed == goodCount && dlq >= poisonCount && pending == 0 && retries == 0;
+                        long timeMissing = timeMissing(l);
+                        state[0] += ", delayed and scheduled missing " + timeMissing;
+                        return completed == goodCount && dlq >= poisonCount && pending == 0 && retries == 0
+                                && timeMissing == 0;
                     }
                 });
             }
@@ -379,6 +394,12 @@ final class ChaosRun {
         UnifiedJedis[] raw = {null};
         try (RedisEventTransport t = RedisEventTransport.create(options)) {
             long start = System.nanoTime();
+            if (time != null) {
+                // On the partition whose master the cluster form kills.
+                long window = 1000L * s.events() / s.publishRate();
+                time.createSchedule(t.schedules().orElseThrow(), time.tickerExecution(1),
+                        System.currentTimeMillis() + window);
+            }
             for (int i = 0; i < s.events(); i++) {
                 String type = isPoison(i) ? "POISON" : isSlow(i) ? "SLOW" : "WORK";
                 int execution = i % s.executions();
@@ -388,6 +409,7 @@ final class ChaosRun {
                 // Partitioned, a tenth of the executions come from a seed-format producer through
                 // the single stream and the router; each execution keeps to one path, so its order holds.
                 boolean seedProducer = s.partitions() > 0 && execution % 10 == 0;
+                long sentAt = System.currentTimeMillis();
                 while (true) {
                     try {
                         if (seedProducer) {
@@ -431,6 +453,12 @@ final class ChaosRun {
                     }
                 }
                 published.incrementAndGet();
+                if (time != null && !isPoison(i)) {
+                    time.published(e.executionId(), seq, sentAt, System.currentTimeMillis());
+                }
+                if (time != null && time.bringsDelayed(i)) {
+                    time.publishDelayed(t.delayed().orElseThrow(), "dl-" + i, e.executionId());
+                }
                 long due = start + TimeUnit.SECONDS.toNanos(1) * (i + 1) / s.publishRate();
                 long wait = due - System.nanoTime();
                 if (wait > 0) {
@@ -503,6 +531,20 @@ final class ChaosRun {
             if (!isPoison(i)) {
                 exists.add(p.hexists(ChaosWorkerMain.DONE, "ev-" + i));
             }
+        }
+        p.sync();
+        return exists.stream().filter(r -> !r.get()).count();
+    }
+
+    /** Delayed events and schedule occurrences expected and without an applied effect yet. */
+    private long timeMissing(Jedis ledger) {
+        if (time == null) {
+            return 0;
+        }
+        redis.clients.jedis.Pipeline p = ledger.pipelined();
+        List<redis.clients.jedis.Response<Boolean>> exists = new ArrayList<>();
+        for (String id : time.expectedIds()) {
+            exists.add(p.hexists(ChaosWorkerMain.DONE, id));
         }
         p.sync();
         return exists.stream().filter(r -> !r.get()).count();
@@ -666,11 +708,11 @@ final class ChaosRun {
             }
             String health = workers.isEmpty() ? "" : j.get(ChaosWorkerMain.HEALTH + workers.get(0).pid());
             // Completed (marker present) but the process died between the ack and its ledger record.
-            long unrecorded = good - lost - succeeded.size();
+            long unrecorded = good - lost - succeeded.keySet().stream().filter(id -> id.startsWith("ev-")).count();
             return new Report(s, published, good, poison, kills, restarts, pauses, invocations, completions,
                     duplicates, lost, unrecorded, stale == null ? 0 : Long.parseLong(stale), dlq.size(), poisonDead, goodDead,
                     recovery, healthy, health, seconds, order == null ? 0 : Long.parseLong(order), publishRetries.get(),
-                    freezes);
+                    freezes, time == null ? ChaosTime.Figures.NONE : time.judge(j));
         }
     }
 

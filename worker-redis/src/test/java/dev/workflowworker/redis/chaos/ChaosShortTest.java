@@ -65,6 +65,12 @@ class ChaosShortTest {
         // handler's outcome: the duplicate and order checks here are what "changes nothing" means.
         if (settings.partitions() > 0) {
             assertEquals(0, r.orderViolations(), table);
+            assertTrue(r.time().delayedPublished() > 0 && r.time().tickExpected() > 0, table);
+            assertEquals(0, r.time().delayedLost(), "delayed: lost\n" + table);
+            assertEquals(0, r.time().delayedOrderViolations(), "delayed: order\n" + table);
+            assertTrue(r.time().delayedOrderJudged() > 0, "delayed: no order judged\n" + table);
+            assertEquals(0, r.time().tickLost(), "schedule: lost\n" + table);
+            assertEquals(0, r.time().tickExtra(), "schedule: extra\n" + table);
         }
         assertEquals(0, r.goodDeadLettered(), table);
         assertEquals(r.poison(), r.poisonDeadLettered(), table);

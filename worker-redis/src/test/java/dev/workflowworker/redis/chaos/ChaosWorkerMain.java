@@ -11,7 +11,10 @@ import dev.workflowworker.redis.RedisEventTransport;
 import dev.workflowworker.redis.RedisOptions;
 import redis.clients.jedis.RedisClient;
 
+import dev.workflowworker.core.schedule.Schedule;
+
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
@@ -38,6 +41,10 @@ public final class ChaosWorkerMain {
     static final String ORDER = "chaos:order";
     /** Effects applied for an event sequence below one already applied for its execution id. */
     static final String ORDER_VIOLATIONS = "chaos:order-violations";
+    /** Per delayed event id, the highest sequence of its execution applied when its effect was. */
+    static final String DELAYED_BEFORE = "chaos:delayed-before";
+    /** Per delayed event id, when its handler started (ms, this machine's clock): after it was moved. */
+    static final String DELAYED_AT = "chaos:delayed-at";
 
     /** The downstream effect: accepted only if its token is not older than the newest seen for the key. */
     private static final String FENCED_EFFECT =
@@ -51,6 +58,21 @@ public final class ChaosWorkerMain {
             + "local done = tonumber(redis.call('HGET', KEYS[3], ARGV[1]) or '-1')\n"
             + "if seq < done then redis.call('INCR', KEYS[4]) else redis.call('HSET', KEYS[3], ARGV[1], seq) end\n"
             + "redis.call('HSET', KEYS[5], ARGV[3], token)\n"
+            + "return 1";
+
+    /**
+     * A delayed event's effect: fenced like the others, and recording where it joined its
+     * execution's order (the highest sequence applied before it) and when its handler started; it has no sequence of
+     * its own, so it moves no order mark.
+     */
+    private static final String DELAYED_EFFECT =
+            "local last = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')\n"
+            + "local token = tonumber(ARGV[2])\n"
+            + "if token < last then redis.call('INCR', KEYS[2]) return 0 end\n"
+            + "redis.call('HSET', KEYS[1], ARGV[1], token)\n"
+            + "redis.call('HSET', KEYS[5], ARGV[3], redis.call('HGET', KEYS[3], ARGV[1]) or '-1')\n"
+            + "redis.call('HSET', KEYS[6], ARGV[3], ARGV[4])\n"
+            + "redis.call('HSET', KEYS[4], ARGV[3], token)\n"
             + "return 1";
 
     private ChaosWorkerMain() {
@@ -74,9 +96,14 @@ public final class ChaosWorkerMain {
         RedisOptions ledgerAt = RedisOptions.fromUri(ledgerUri);
         try (RedisClient ledger = RedisClient.builder().hostAndPort(ledgerAt.host(), ledgerAt.port()).build()) {
             ActionRuntime runtime = ActionRuntime.builder()
-                    .on("WORK", ctx -> work(ledger, ctx, 0))
+                    .on("WORK", ctx -> work(ledger, ctx, 0, FENCED_EFFECT, sequence(ctx)))
                     // Longer than the lock TTL, and than the partition lease (twice the lock TTL).
-                    .on("SLOW", ctx -> work(ledger, ctx, lockTtl.toMillis() * 5 / 2))
+                    .on("SLOW", ctx -> work(ledger, ctx, lockTtl.toMillis() * 5 / 2, FENCED_EFFECT, sequence(ctx)))
+                    .on(ChaosTime.DELAYED, ctx -> work(ledger, ctx, 0, DELAYED_EFFECT,
+                            Long.toString(System.currentTimeMillis())))
+                    // An occurrence's place in its execution's order is its scheduled second.
+                    .on(ChaosTime.TICK, ctx -> work(ledger, ctx, 0, FENCED_EFFECT, Long.toString(Instant.parse(
+                            ctx.event().headers().get(Schedule.SCHEDULED_AT_HEADER)).getEpochSecond())))
                     .on("POISON", ctx -> {
                         record(ledger, ctx, STARTS, ctx.event().eventId());
                         throw new PermanentWorkflowException("poison event " + ctx.event().eventId());
@@ -131,7 +158,16 @@ public final class ChaosWorkerMain {
         }
     }
 
-    private static void work(RedisClient ledger, EventContext ctx, long sleepMillis) throws InterruptedException {
+    private static String sequence(EventContext ctx) {
+        return ctx.payload().getOrDefault("seq", "0").toString();
+    }
+
+    /**
+     * The handler: its start, its work time, then its fenced effect ({@code script}, whose last
+     * argument is {@code last}: the event's sequence, or for a delayed event the time).
+     */
+    private static void work(RedisClient ledger, EventContext ctx, long sleepMillis, String script, String last)
+            throws InterruptedException {
         String eventId = ctx.event().eventId();
         record(ledger, ctx, STARTS, eventId);
         long pause = sleepMillis > 0 ? sleepMillis : ThreadLocalRandom.current().nextInt(3);
@@ -140,10 +176,11 @@ public final class ChaosWorkerMain {
             Thread.sleep(pause);
         }
         ctx.throwIfCancelled();
-        Object accepted = retry(ctx, () -> ledger.eval(FENCED_EFFECT,
-                List.of("chaos:fence", STALE, ORDER, ORDER_VIOLATIONS, DONE),
-                List.of(ctx.event().executionId(), Long.toString(ctx.fencingToken()), eventId,
-                        ctx.payload().getOrDefault("seq", "0").toString())));
+        List<String> keys = script.equals(DELAYED_EFFECT)
+                ? List.of("chaos:fence", STALE, ORDER, DONE, DELAYED_BEFORE, DELAYED_AT)
+                : List.of("chaos:fence", STALE, ORDER, ORDER_VIOLATIONS, DONE);
+        Object accepted = retry(ctx, () -> ledger.eval(script, keys,
+                List.of(ctx.event().executionId(), Long.toString(ctx.fencingToken()), eventId, last)));
         if (!Long.valueOf(1).equals(accepted)) {
             throw new PermanentWorkflowException("downstream refused a stale fencing token " + ctx.fencingToken());
         }

@@ -9,8 +9,9 @@ import dev.workflowworker.redis.PartitionRouting;
 import dev.workflowworker.redis.RedisEventTransport;
 import dev.workflowworker.redis.RedisOptions;
 import dev.workflowworker.redis.TestKeys;
-import redis.clients.jedis.Jedis;
+import dev.workflowworker.redis.testsupport.SpawnedRedisCluster;
 import redis.clients.jedis.StreamEntryID;
+import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.resps.StreamEntry;
 
 import java.io.IOException;
@@ -38,8 +39,11 @@ import java.util.concurrent.TimeUnit;
  * both ending at a fixed instant and living in the same partition; delayed events published with
  * due times spread over the run, some cancelled and some rescheduled (some of each racing the
  * move). The JVM owning the schedules' partition is SIGKILLed {@code kills} times (and replaced),
- * Redis (AOF, appendfsync always) is SIGKILLed and restarted. {@link OccurrenceReport} holds the
- * checks.
+ * Redis (AOF, appendfsync always) is SIGKILLed and restarted. On a cluster (3 masters with a
+ * replica each, every write waiting for {@code waitReplicas} replicas) the Redis fault is instead
+ * a SIGKILL of the master serving the schedules' partition, which half the delayed events' executions
+ * share: its replica takes over, the old master comes back as the new one's replica.
+ * {@link OccurrenceReport} holds the checks.
  */
 final class OccurrenceChaosRun {
 
@@ -59,9 +63,24 @@ final class OccurrenceChaosRun {
      * @param partitions       partitions of the stream
      * @param leaseTtlMillis   the partition lease's TTL
      * @param onceThresholdMs  tick-once's misfire threshold: shorter than a takeover, so missed occurrences coalesce
+     * @param cluster          on a local Redis Cluster: {@code redisRestarts} are then master kills with failover
+     * @param waitReplicas     replicas every write of the library waits for (Redis WAIT); 0 for none
      */
     record Settings(int windowSeconds, double delayedPerSecond, int executions, int workers, int kills,
-                    int redisRestarts, int partitions, long leaseTtlMillis, long onceThresholdMs) {
+                    int redisRestarts, int partitions, long leaseTtlMillis, long onceThresholdMs, boolean cluster,
+                    int waitReplicas) {
+
+        Settings(int windowSeconds, double delayedPerSecond, int executions, int workers, int kills,
+                 int redisRestarts, int partitions, long leaseTtlMillis, long onceThresholdMs) {
+            this(windowSeconds, delayedPerSecond, executions, workers, kills, redisRestarts, partitions, leaseTtlMillis,
+                    onceThresholdMs, false, 0);
+        }
+
+        /** These settings on a 3-master cluster with a replica each, every write waiting for {@code replicas}. */
+        Settings onCluster(int replicas) {
+            return new Settings(windowSeconds, delayedPerSecond, executions, workers, kills, redisRestarts, partitions,
+                    leaseTtlMillis, onceThresholdMs, true, replicas);
+        }
     }
 
     /** What the orchestrator asked of the delayed events and what the API answered. */
@@ -106,7 +125,9 @@ final class OccurrenceChaosRun {
     /** Due times taken per execution: distinct, so the order within an execution is defined by them. */
     private final Map<String, Set<Long>> dues = new ConcurrentHashMap<>();
     private final Random random = new Random(7);
+    private final List<String> executionIds = new ArrayList<>();
     private String uri;
+    private SpawnedRedisCluster cluster;
 
     OccurrenceChaosRun(Settings settings, String name) {
         this.s = settings;
@@ -117,7 +138,8 @@ final class OccurrenceChaosRun {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process p = new ProcessBuilder(java, "-Xmx192m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "-cp", System.getProperty("java.class.path"), OccurrenceWorkerMain.class.getName(), uri,
-                dir.toString(), Integer.toString(s.partitions()), Long.toString(s.leaseTtlMillis()))
+                dir.toString(), Integer.toString(s.partitions()), Long.toString(s.leaseTtlMillis()),
+                Integer.toString(s.waitReplicas()))
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("workers.log").toFile()))
                 .start();
@@ -129,10 +151,22 @@ final class OccurrenceChaosRun {
         long t0 = System.nanoTime();
         deleteDir(dir);
         Files.createDirectories(dir);
-        try (ChaosRedis redis = new ChaosRedis()) {
-            uri = redis.uri();
-            RedisOptions options = RedisOptions.builder().uri(uri).partitions(s.partitions())
-                    .socketTimeout(Duration.ofSeconds(2)).build();
+        ChaosRedis redis = null;
+        try {
+            if (s.cluster()) {
+                cluster = SpawnedRedisCluster.start(3, 1);
+                uri = cluster.uri();
+            } else {
+                redis = new ChaosRedis();
+                uri = redis.uri();
+            }
+            RedisOptions.Builder ob = RedisOptions.builder().uri(uri).partitions(s.partitions())
+                    .socketTimeout(Duration.ofSeconds(2));
+            if (s.waitReplicas() > 0) {
+                // The answers the run judges by (a publish, a cancel) mean replicated, as the workers' writes do.
+                ob.waitForReplicas(s.waitReplicas(), Duration.ofSeconds(1));
+            }
+            RedisOptions options = ob.build();
             for (int i = 0; i < s.workers(); i++) {
                 startWorker();
             }
@@ -142,6 +176,10 @@ final class OccurrenceChaosRun {
                 Schedules schedules = t.schedules().orElseThrow();
                 int home = PartitionRouting.partitionOf("ticker", s.partitions());
                 String onceExecution = sameHome("ticker-once-", home);
+                for (int x = 0; x < s.executions(); x++) {
+                    // On a cluster half of them live with the schedules, on the master the run kills.
+                    executionIds.add(s.cluster() && x % 2 == 0 ? sameHome("dx-" + x + "-", home) : "dx-" + x);
+                }
                 long end = System.currentTimeMillis() + s.windowSeconds() * SECOND;
                 ScheduleInfo tick = schedules.put(Schedule.every(TICK, Duration.ofSeconds(1))
                         .eventType(OccurrenceWorkerMain.TICK).executionId("ticker").end(Instant.ofEpochMilli(end)).build());
@@ -196,6 +234,13 @@ final class OccurrenceChaosRun {
                         Thread w = new Thread(() -> takeovers.add(awaitNewOwner(home, pid, killedAt)));
                         w.start();
                         watchers.add(w);
+                    } else if (cluster != null) {
+                        long down = System.currentTimeMillis();
+                        var master = cluster.masterOf(TestKeys.partitionStream(options, home));
+                        cluster.killMasterAndAwaitFailover(master, Duration.ofSeconds(60));
+                        master.start();
+                        cluster.awaitHealthy(Duration.ofSeconds(60));
+                        faults.add(new long[] {down, 1});
                     } else {
                         long down = System.currentTimeMillis();
                         redis.kill();
@@ -254,6 +299,12 @@ final class OccurrenceChaosRun {
             for (Process p : workers) {
                 p.destroyForcibly();
             }
+            if (redis != null) {
+                redis.close();
+            }
+            if (cluster != null) {
+                cluster.close();
+            }
         }
     }
 
@@ -286,7 +337,7 @@ final class OccurrenceChaosRun {
         for (int i = 0; System.currentTimeMillis() < stopAt; i++) {
             long now = System.currentTimeMillis();
             long offset = 2000 + random.nextInt(6000);
-            String execution = "dx-" + (i % s.executions());
+            String execution = executionIds.get(i % s.executions());
             Delayed d = new Delayed("d-" + i, execution, uniqueDue(execution, now + offset));
             delayed.add(d);
             WorkflowEvent e = WorkflowEvent.builder(OccurrenceWorkerMain.DELAYED).eventId(d.id).executionId(execution)
@@ -368,7 +419,7 @@ final class OccurrenceChaosRun {
     private String ownerOf(int p) {
         String[] pid = {null};
         awaitTrue(Duration.ofSeconds(30), "an owner of partition " + p, () -> {
-            try (Jedis j = jedis()) {
+            try (UnifiedJedis j = redis()) {
                 pid[0] = pidOf(j.get(lease(p)));
                 return pid[0] != null;
             }
@@ -392,24 +443,43 @@ final class OccurrenceChaosRun {
     /** Milliseconds from the kill until another process holds the partition's lease; -1 if none did within 60 s. */
     private long awaitNewOwner(int p, String killedPid, long killedAt) {
         long deadline = System.currentTimeMillis() + 60_000;
-        while (System.currentTimeMillis() < deadline) {
-            try (Jedis j = jedis()) {
-                String owner = pidOf(j.get(lease(p)));
-                if (owner != null && !owner.equals(killedPid)) {
-                    return System.currentTimeMillis() - killedAt;
+        UnifiedJedis j = null;
+        try {
+            while (System.currentTimeMillis() < deadline) {
+                try {
+                    // One client for the watch: a cluster client learns the topology when made.
+                    j = j == null ? redis() : j;
+                    String owner = pidOf(j.get(lease(p)));
+                    if (owner != null && !owner.equals(killedPid)) {
+                        return System.currentTimeMillis() - killedAt;
+                    }
+                } catch (RuntimeException e) {
+                    // Redis restarting or failing over: look again with a new client.
+                    closeQuietly(j);
+                    j = null;
                 }
-            } catch (RuntimeException e) {
-                // Redis restarting: look again.
+                sleepQuietly(20);
             }
-            sleepQuietly(20);
+            return -1;
+        } finally {
+            closeQuietly(j);
         }
-        return -1;
+    }
+
+    private static void closeQuietly(UnifiedJedis j) {
+        try {
+            if (j != null) {
+                j.close();
+            }
+        } catch (RuntimeException e) {
+            // already broken
+        }
     }
 
     /** Entries of the partitions above the committed position and not settled: read from the streams, not the library's counters. */
     private long unsettled(RedisOptions options) {
         long n = 0;
-        try (Jedis j = jedis()) {
+        try (UnifiedJedis j = redis()) {
             for (int p = 0; p < s.partitions(); p++) {
                 String stream = TestKeys.partitionStream(options, p);
                 if (!j.exists(stream)) {
@@ -451,11 +521,15 @@ final class OccurrenceChaosRun {
         }
     }
 
-    private Jedis jedis() {
+    /** A client of the run's Redis, one server or the cluster; close it after use. */
+    private UnifiedJedis redis() {
+        if (cluster != null) {
+            return cluster.client();
+        }
         java.net.URI u = java.net.URI.create(uri);
-        return new Jedis(new redis.clients.jedis.HostAndPort(u.getHost(), u.getPort()),
-                redis.clients.jedis.DefaultJedisClientConfig.builder().resp2().autoNegotiateProtocol(false)
-                        .timeoutMillis(2000).build());
+        return redis.clients.jedis.RedisClient.builder().hostAndPort(u.getHost(), u.getPort())
+                .clientConfig(redis.clients.jedis.DefaultJedisClientConfig.builder().resp2().autoNegotiateProtocol(false)
+                        .timeoutMillis(2000).build()).build();
     }
 
     private static void deleteDir(Path d) throws IOException {

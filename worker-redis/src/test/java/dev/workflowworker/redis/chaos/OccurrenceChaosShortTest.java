@@ -11,7 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The occurrence chaos run in short form, inside {@code mvn verify} (about 35 s): schedules firing
  * every second for 25 s and delayed events over 3 worker JVMs, the schedules' owner SIGKILLed
- * twice and Redis restarted once. The 2 minute form is {@code OccurrenceChaosFullRun}
+ * twice and Redis restarted once; and on a cluster with {@code waitForReplicas(1)} (about 42 s), a
+ * master failover in place of the restart. The 2 minute forms are {@code OccurrenceChaosFullRun}
  * ({@code -Pchaos}). What is checked, and how the expected occurrences are computed:
  * {@link OccurrenceReport}.
  */
@@ -20,6 +21,21 @@ class OccurrenceChaosShortTest {
     @Test
     void everyOccurrenceAndDelayedEventCompletesOnceThroughOwnerKillsAndARedisRestart() throws Exception {
         OccurrenceReport r = run(new OccurrenceChaosRun.Settings(25, 4.5, 6, 3, 2, 1, 8, 2_000, 300), "short");
+        assertEquals(2, r.takeoverMillis().size(), r.table());
+        assertTrue(r.takeoverMillis().stream().allMatch(ms -> ms >= 0), "a killed owner's partition was never taken\n"
+                + r.table());
+    }
+
+    /**
+     * On a 3-master cluster with a replica each and every write waiting for one replica: the
+     * schedules' owner SIGKILLed twice and the master serving the schedules' partition (and half the
+     * delayed events' executions) SIGKILLed once, its replica promoted.
+     */
+    @Test
+    void onAClusterWithWaitForOneReplicaEveryOccurrenceCompletesOnceThroughOwnerKillsAndAMasterFailover()
+            throws Exception {
+        OccurrenceReport r = run(new OccurrenceChaosRun.Settings(25, 4.5, 6, 3, 2, 1, 8, 2_000, 300).onCluster(1),
+                "cluster-short");
         assertEquals(2, r.takeoverMillis().size(), r.table());
         assertTrue(r.takeoverMillis().stream().allMatch(ms -> ms >= 0), "a killed owner's partition was never taken\n"
                 + r.table());

@@ -236,6 +236,17 @@ record OccurrenceReport(OccurrenceChaosRun.Settings settings, OccurrenceLedger l
         return ledger.events.values().stream().filter(e -> e.completedUnrecorded(killed)).count();
     }
 
+    /**
+     * Events whose effect only live processes wrote, with no success recorded by any run: the run
+     * counts them missing. Either the library lost them after the handler ran, or a commit was
+     * applied and its reply lost (Redis or a master killed between the two); this row tells which
+     * one to look for when the missing count is not 0.
+     */
+    long effectWithoutSuccessNotRerun() {
+        return ledger.events.values().stream().filter(e -> e.completions.isEmpty() && !e.completed(killed)
+                && !e.effectPids.isEmpty()).count();
+    }
+
     List<Long> lateness(String prefix) {
         List<Long> out = new ArrayList<>();
         for (Map.Entry<String, Event> e : ledger.events.entrySet()) {
@@ -262,7 +273,12 @@ record OccurrenceReport(OccurrenceChaosRun.Settings settings, OccurrenceLedger l
         StringBuilder sb = new StringBuilder();
         row(sb, "worker processes / partitions", settings.workers() + " / " + settings.partitions());
         row(sb, "owner kills (SIGKILL) + restarts", Integer.toString(settings.kills()));
-        row(sb, "Redis restarts (SIGKILL, AOF always)", Integer.toString(settings.redisRestarts()));
+        if (settings.cluster()) {
+            row(sb, "Redis Cluster / waitForReplicas", "3 masters + 3 replicas / " + settings.waitReplicas());
+            row(sb, "master kills (SIGKILL, failover)", Integer.toString(settings.redisRestarts()));
+        } else {
+            row(sb, "Redis restarts (SIGKILL, AOF always)", Integer.toString(settings.redisRestarts()));
+        }
         row(sb, "takeover after each kill", takeoverMillis.toString() + " ms");
         row(sb, "tick: occurrences expected", Integer.toString(tickOccurrences.size()));
         row(sb, "tick: completed / missing / extra", tickCompleted() + " / " + tickMissing() + " / " + tickExtra());
@@ -292,6 +308,7 @@ record OccurrenceReport(OccurrenceChaosRun.Settings settings, OccurrenceLedger l
         row(sb, "delayed: lateness p50 / p99 / max", percentiles(lateness("d-")));
         row(sb, "handler re-runs (allowed: kill before commit)", Long.toString(reruns()));
         row(sb, "completed, killed before recording", Long.toString(completedUnrecorded()));
+        row(sb, "effect by a live process, no success recorded", Long.toString(effectWithoutSuccessNotRerun()));
         row(sb, "redeliveries recognised as duplicates", Long.toString(recognisedDuplicates()));
         row(sb, "event ids delivered from 2+ entries", Long.toString(appendedTwice()));
         row(sb, "unsettled entries at end", Long.toString(unsettledAtEnd));

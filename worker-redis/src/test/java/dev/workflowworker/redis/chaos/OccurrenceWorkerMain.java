@@ -33,7 +33,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * </pre>
  * Ready when the file holds a line {@code R pid}. Runs until killed or until its standard input closes.
  *
- * <p>Arguments: Redis URI, ledger directory, partitions, partition lease TTL ms.
+ * <p>Arguments: Redis URI, ledger directory, partitions, partition lease TTL ms, replicas every write
+ * waits for (0 for none).
  */
 public final class OccurrenceWorkerMain {
 
@@ -48,6 +49,7 @@ public final class OccurrenceWorkerMain {
         Path dir = Path.of(args[1]);
         int partitions = Integer.parseInt(args[2]);
         Duration leaseTtl = Duration.ofMillis(Long.parseLong(args[3]));
+        int waitReplicas = args.length > 4 ? Integer.parseInt(args[4]) : 0;
         String pid = Long.toString(ProcessHandle.current().pid());
         Files.createDirectories(dir);
         try (FileOutputStream out = new FileOutputStream(dir.resolve("ledger-" + pid + ".tsv").toFile(), true)) {
@@ -56,8 +58,11 @@ public final class OccurrenceWorkerMain {
                     .on(TICK, ctx -> work(ledger, ctx))
                     .on(DELAYED, ctx -> work(ledger, ctx))
                     .build();
-            RedisOptions options = RedisOptions.builder().uri(uri).partitions(partitions)
-                    .partitionLeaseTtl(leaseTtl).build();
+            RedisOptions.Builder ob = RedisOptions.builder().uri(uri).partitions(partitions).partitionLeaseTtl(leaseTtl);
+            if (waitReplicas > 0) {
+                ob.waitForReplicas(waitReplicas, Duration.ofSeconds(1));
+            }
+            RedisOptions options = ob.build();
             try (WorkerService service = WorkerService.builder()
                     .transport(RedisEventTransport.create(options))
                     .runtime(runtime)
