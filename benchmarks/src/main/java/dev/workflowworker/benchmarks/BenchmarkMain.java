@@ -21,7 +21,8 @@ import java.util.Map;
  * [--partitions 16] [--partitioned-config 2x256x512] [--time-seconds 30] [--time-promoted 200000]
  * [--time-pending 1000000] [--time-schedules 10000]}; {@code --only partitioned-throughput} runs
  * the partitioned throughput rows alone, {@code --only partitioned-many-keys} only their many-keys pass
- * (for A/B runs and profiles of the JVM's path)
+ * (for A/B runs and profiles of the JVM's path), {@code --only readcompact} the compact-entry rows of
+ * {@code readpath} alone
  *
  * <p>The partitioned rows ({@code partitioned}) run right after their shared-stream counterparts
  * (throughput after {@code redis}, latency after {@code latency}, processes after
@@ -57,6 +58,9 @@ public final class BenchmarkMain {
         }
         if (redis != null && wanted(only, "readpath")) {
             rows.addAll(ReadPathScenario.run(redis, events));
+        }
+        if (redis != null && !wanted(only, "readpath") && wanted(only, "readcompact")) {
+            rows.addAll(ReadPathCompact.run(redis));
         }
         if (redis != null && wanted(only, "costs")) {
             rows.addAll(ScriptCostScenario.run(redis));

@@ -142,6 +142,7 @@ final class ReadPathScenario {
             }, "the path the partitioned mode runs: a read changes nothing, the commit is lease-checked"));
 
             ReadPathCandidates.add(rows, url, admin, c, perPartition, total, commitSha);
+            rows.addAll(ReadPathCompact.run(url, admin, c));
 
         }
         return rows;
