@@ -3,7 +3,6 @@ package dev.workflowworker.benchmarks;
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.core.wire.WireFormat;
-import dev.workflowworker.redis.internal.client.StreamEntries;
 import redis.clients.jedis.CommandArguments;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.Jedis;
@@ -33,7 +32,7 @@ import static dev.workflowworker.benchmarks.ReadPathScenario.pipelineRawAll;
  * consecutive MessagePack strings (the form the delayed store keeps, without the due time): what
  * each costs Redis to append and to read, the memory of the stream, and the JVM CPU of the reading
  * thread to read, parse and decode a batch into the same deliveries. The 11-field form is decoded
- * by the library's own path ({@link StreamEntries#toDelivery}); the compact one by {@link #decode},
+ * by the library's own steps ({@link #decodeWide}, a copy of worker-redis's internal decoder); the compact one by {@link #decode},
  * as strict about UTF-8. Forms alternate within each round and the figures are medians over rounds,
  * because other work may share the machine.
  */
@@ -107,7 +106,7 @@ final class ReadPathCompact {
             rows.add(row("compact: XADD 2 args (one MessagePack field), " + label, median(compact.publishRedis),
                     "us redis/event", String.format("XADD %.2f us/call; MEMORY USAGE %.0f B/entry; %s",
                             median(compact.publishXaddUsec), median(compact.bytesPerEntry), load)));
-            rows.add(row("compact: XREAD 500 + StreamEntries.toDelivery (11 fields), " + label,
+            rows.add(row("compact: XREAD 500 + the reader decode (11 fields), " + label,
                     median(wide.readThread), "us JVM/event (reader thread)", readNote(wide, load)));
             rows.add(row("compact: XREAD 500 + MessagePack decode (one field), " + label,
                     median(compact.readThread), "us JVM/event (reader thread)", readNote(compact, load)));
@@ -183,7 +182,7 @@ final class ReadPathCompact {
                 keep.add(entries);
             }
             n += entries.size();
-            after = StreamEntries.text(((List<?>) entries.get(entries.size() - 1)).get(0));
+            after = text(((List<?>) entries.get(entries.size() - 1)).get(0));
         }
         long t = THREADS.getCurrentThreadCpuTime() - t0;
         if (n != ENTRIES || sink == 0) {
@@ -211,10 +210,10 @@ final class ReadPathCompact {
     }
 
     private static int deliver(List<?> entry, boolean wide) {
-        String id = StreamEntries.text(entry.get(0));
+        String id = text(entry.get(0));
         List<?> raw = (List<?>) entry.get(1);
         WireFormat codec = WireFormat.defaults();
-        Delivery d = wide ? StreamEntries.toDelivery(id, raw, codec) : decode(id, raw, codec);
+        Delivery d = wide ? decodeWide(id, raw, codec) : decode(id, raw, codec);
         if (d.decodeError() != null) {
             throw new IllegalStateException(d.decodeError());
         }
@@ -259,7 +258,7 @@ final class ReadPathCompact {
 
     /**
      * A compact entry {@code [e, bytes]} as a delivery: the strings strictly UTF-8, as
-     * {@link StreamEntries} reads fields, into the same fields' map and the same codec.
+     * worker-redis's reader reads fields, into the same fields' map and the same codec.
      */
     static Delivery decode(String id, List<?> raw, WireFormat codec) {
         Map<String, String> fields = new LinkedHashMap<>(16);
@@ -300,6 +299,50 @@ final class ReadPathCompact {
             return Delivery.malformed(id, fields, 1, "compact entry has bytes after its fields");
         }
         return codec.decode(id, fields);
+    }
+
+    private static String text(Object o) {
+        return o instanceof byte[] b ? new String(b, StandardCharsets.UTF_8) : String.valueOf(o);
+    }
+
+    /**
+     * An 11-field entry as a delivery, the way worker-redis's reader decodes one (its
+     * {@code StreamEntries.toDelivery}, internal to that module and so not callable from here):
+     * each name matched against the wire's names in their expected place first, each value strictly
+     * UTF-8, into a fields' map for the same codec. Kept step for step with it, so the two forms
+     * are compared on the same work.
+     */
+    static Delivery decodeWide(String id, List<?> raw, WireFormat codec) {
+        Map<String, String> fields = new LinkedHashMap<>(raw.size());
+        for (int i = 0; i + 1 < raw.size(); i += 2) {
+            byte[] name = (byte[]) raw.get(i);
+            byte[] value = (byte[]) raw.get(i + 1);
+            String fieldName = wireName(name, i / 2);
+            if (fieldName == null) {
+                fieldName = strict(name, 0, name.length);
+            }
+            String v = strict(value, 0, value.length);
+            if (fieldName == null || v == null) {
+                return Delivery.malformed(id, fields, 1, "field is not valid UTF-8");
+            }
+            fields.put(fieldName, v);
+        }
+        return codec.decode(id, fields);
+    }
+
+    private static final byte[][] NAME_BYTES = NAMES.stream()
+            .map(n -> n.getBytes(StandardCharsets.US_ASCII)).toArray(byte[][]::new);
+
+    private static String wireName(byte[] b, int expectedAt) {
+        if (expectedAt < NAME_BYTES.length && Arrays.equals(NAME_BYTES[expectedAt], b)) {
+            return NAMES.get(expectedAt);
+        }
+        for (int i = 0; i < NAME_BYTES.length; i++) {
+            if (NAME_BYTES[i].length == b.length && Arrays.equals(NAME_BYTES[i], b)) {
+                return NAMES.get(i);
+            }
+        }
+        return null;
     }
 
     private static String strict(byte[] b, int off, int len) {
