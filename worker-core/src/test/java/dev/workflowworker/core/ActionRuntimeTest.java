@@ -25,7 +25,7 @@ class ActionRuntimeTest {
 
     private static EventContext ctx(String type, Map<String, Object> payload) {
         WorkflowEvent e = WorkflowEvent.builder(type).executionId("exec-1").payload(payload).build();
-        return new DefaultEventContext(e, 1, 7, "w1", TimeSource.system(), Instant.MAX, () -> false);
+        return new DefaultEventContext(e, 1, 7, "w1", TimeSource.system(), 0L, java.time.temporal.ChronoUnit.FOREVER.getDuration(), () -> false);
     }
 
     @Test
@@ -102,7 +102,7 @@ class ActionRuntimeTest {
     void idempotencyKeyIsDeterministic() {
         WorkflowEvent e = WorkflowEvent.builder("T").eventId("e1").executionId("x1").build();
         assertEquals("x1:e1", e.idempotencyKey());
-        assertEquals("x1:e1", new DefaultEventContext(e, 2, 1, "w", TimeSource.system(), Instant.MAX, () -> false)
+        assertEquals("x1:e1", new DefaultEventContext(e, 2, 1, "w", TimeSource.system(), 0L, java.time.temporal.ChronoUnit.FOREVER.getDuration(), () -> false)
                 .idempotencyKey());
         assertEquals("e2", WorkflowEvent.builder("T").eventId("e2").build().idempotencyKey());
     }

@@ -20,6 +20,9 @@ public interface Lock extends AutoCloseable {
      * A handler's context checks it beside the engine's own record of renewals: a lock that knows
      * when it expires (a partition's lease) stops its handlers the moment a paused process resumes
      * past that time, without waiting for a thread to notice.
+     * <p>The engine relies on an answer until the time it gave has passed, and only then asks
+     * again: while the lock holds, its expiry may only move later. A lock that learns it is lost
+     * before that time says so through {@link #onLost}.
      */
     default long validUntilMillis() {
         return Long.MAX_VALUE;

@@ -57,8 +57,9 @@ final class DeliveryRunner {
                 // and a stack trace of the decoder would say nothing about the entry.
                 settlement.deadLetter(d, ErrorCategory.PERMANENT, d.decodeError(), null, 0, 0);
             } else {
+                // Started at the acquisition for now: each attempt restarts the deadline when it begins.
                 DefaultEventContext ctx = new DefaultEventContext(d.event(), d.attempt(), f.lock.fencingToken(),
-                        workerId, e.time(), deadline(), e.shuttingDown());
+                        workerId, e.time(), f.acquireSentAtNanos, e.config().eventTimeout(), e.shuttingDown());
                 ctx.lock(f.lock::validUntilMillis);
                 f.context = ctx;
                 f.watch = e.watchdog().watch(f.lock, ctx, f.acquireSentAtNanos);
@@ -89,14 +90,15 @@ final class DeliveryRunner {
         Delivery d = f.delivery;
         int attempt = d.attempt();
         while (true) {
-            if (ctx.isLeaseLost()) {
+            // One clock read serves the lease check, the attempt's deadline and its timing.
+            long t0 = e.time().nanoTime();
+            if (ctx.isLeaseLost(t0)) {
                 settlement.leaseLost(d, attempt, 0);
                 return false;
             }
-            ctx.attempt(attempt, deadline());
+            ctx.attempt(attempt, t0);
             MDC.put(Mdc.ATTEMPT, Integer.toString(attempt));
             e.listeners().started(ctx);
-            long t0 = e.time().nanoTime();
             Throwable failure = null;
             try {
                 e.runtime().process(ctx);
@@ -105,9 +107,10 @@ final class DeliveryRunner {
             } catch (Throwable t) {
                 failure = t;
             }
-            long elapsed = e.time().nanoTime() - t0;
+            long t1 = e.time().nanoTime();
+            long elapsed = t1 - t0;
             e.latency().record(elapsed);
-            if (ctx.isLeaseLost()) {
+            if (ctx.isLeaseLost(t1)) {
                 settlement.leaseLost(d, attempt, elapsed);
                 return false;
             }
@@ -164,9 +167,5 @@ final class DeliveryRunner {
             return true;
         }
         return failure instanceof EventContext.CancelledException && ctx.isShuttingDown();
-    }
-
-    private Instant deadline() {
-        return e.time().instant().plus(e.config().eventTimeout());
     }
 }

@@ -168,9 +168,10 @@ final class Settler {
 
     private void settle(List<InFlight> batch) {
         List<InFlight> ok = new ArrayList<>(batch.size());
+        long now = time.nanoTime();
         for (InFlight f : batch) {
             // The lease may have gone while the success waited in the queue: refuse it then too.
-            if (f.context.isLeaseLost()) {
+            if (f.context.isLeaseLost(now)) {
                 settlement.leaseLostQuietly(f.delivery, f.attempt, f.elapsedNanos);
                 f.watch.cancel();
                 settlement.releaseLocks(List.of(f.lock));

@@ -69,7 +69,7 @@ class LockWatchdogTest {
 
     private DefaultEventContext context() {
         return new DefaultEventContext(WorkflowEvent.builder("T").eventId("e1").executionId("x1").build(), 1, 1, "w1",
-                clock, Instant.MAX, () -> false);
+                clock, clock.nanoTime(), java.time.temporal.ChronoUnit.FOREVER.getDuration(), () -> false);
     }
 
     @Test

@@ -51,7 +51,7 @@ class SettlerTest {
             assertTrue(slots.tryAcquire());
             InFlight f = new InFlight(d, lock, clock.nanoTime());
             slots.track(f);
-            f.context = new DefaultEventContext(d.event(), 1, lock.fencingToken(), "w1", clock, Instant.MAX, () -> false);
+            f.context = new DefaultEventContext(d.event(), 1, lock.fencingToken(), "w1", clock, clock.nanoTime(), java.time.temporal.ChronoUnit.FOREVER.getDuration(), () -> false);
             f.watch = watchdog.watch(lock, f.context, clock.nanoTime());
             f.attempt = 1;
 
@@ -111,7 +111,7 @@ class SettlerTest {
             assertTrue(slots.tryAcquire());
             InFlight f = new InFlight(d, lock, clock.nanoTime());
             slots.track(f);
-            f.context = new DefaultEventContext(d.event(), 1, lock.fencingToken(), "w1", clock, Instant.MAX, () -> false);
+            f.context = new DefaultEventContext(d.event(), 1, lock.fencingToken(), "w1", clock, clock.nanoTime(), java.time.temporal.ChronoUnit.FOREVER.getDuration(), () -> false);
             f.watch = watchdog.watch(lock, f.context, clock.nanoTime());
             f.attempt = 1;
             return f;
