@@ -20,7 +20,8 @@ import java.util.Map;
  * [--out benchmarks/target/results.json] [--events 200000] [--only a,b] [--configs 4x64x256,...]
  * [--partitions 16] [--partitioned-config 2x256x512] [--time-seconds 30] [--time-promoted 200000]
  * [--time-pending 1000000] [--time-schedules 10000]}; {@code --only partitioned-throughput} runs
- * the partitioned throughput rows alone, {@code --only partitioned-many-keys} only their many-keys pass
+ * the partitioned throughput rows alone, {@code --only partitioned-scaling} the partitioned 1, 2
+ * and 4 processes alone, {@code --only partitioned-many-keys} only their many-keys pass
  * (for A/B runs and profiles of the JVM's path), {@code --only readcompact} the compact-entry rows of
  * {@code readpath} alone
  *
@@ -87,7 +88,7 @@ public final class BenchmarkMain {
         if (redis != null && wanted(only, "scaling")) {
             rows.addAll(ScalingScenario.run(redis, events));
         }
-        if (partitioned) {
+        if (partitioned || redis != null && List.of(only.split(",")).contains("partitioned-scaling")) {
             rows.addAll(ScalingScenario.run(redis, events, partitions));
         }
         if (redis != null && wanted(only, "memory")) {
