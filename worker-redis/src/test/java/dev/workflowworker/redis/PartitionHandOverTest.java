@@ -8,6 +8,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.params.SetParams;
+import redis.clients.jedis.resps.Tuple;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -57,7 +59,7 @@ class PartitionHandOverTest {
         return out;
     }
 
-    /** Not a wait for an outcome: it places the next join at a chosen point of a's round. */
+    /** Not a wait for an outcome: a pause of a chosen length (placing a join, pacing an observation). */
     private static void placeInRound(long millis) {
         try {
             Thread.sleep(millis);
@@ -107,5 +109,42 @@ class PartitionHandOverTest {
         long worst = gaps.stream().mapToLong(Long::longValue).max().orElseThrow();
         System.out.println("hand-over gaps (ms): " + gaps);
         assertTrue(worst < MAX_GAP_MILLIS, "partitions given up waited " + gaps + " ms for their new owner");
+    }
+
+    @Test
+    void quickRoundsEndTwoRegularIntervalsAfterTheMembersChangedWhenTheShareCannotBeReached(RedisServer redis) {
+        RedisOptions options = redis.options().partitions(4).partitionLeaseTtl(Duration.ofSeconds(30)).build();
+        // Another live instance holds every partition and never gives one up: this one stays below its share.
+        try (RedisClient c = redis.client()) {
+            c.zadd(options.membersKey(), System.currentTimeMillis() + 600_000, "ghost");
+            for (int i = 0; i < 4; i++) {
+                c.set(options.partitionLease(i), "ghost|99", SetParams.setParams().px(600_000));
+            }
+        }
+        start(options);
+        // Each round writes this instance's heartbeat (ZADD of its member, scored by the send time):
+        // observing the score for a bounded 4 s gives the time of every round.
+        List<Long> rounds = new ArrayList<>();
+        try (RedisClient c = redis.client()) {
+            Double last = null;
+            long t0 = System.nanoTime();
+            while (System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(4)) {
+                for (Tuple t : c.zrangeWithScores(options.membersKey(), 0, -1)) {
+                    if (!t.getElement().equals("ghost") && !Double.valueOf(t.getScore()).equals(last)) {
+                        last = t.getScore();
+                        rounds.add(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+                    }
+                }
+                placeInRound(2);
+            }
+        }
+        assertTrue(rounds.size() >= 2, "rounds seen at (ms) " + rounds);
+        long first = rounds.get(0);
+        long quick = rounds.stream().filter(t -> t - first < 1500).count();
+        long late = rounds.stream().filter(t -> t - first >= 2500).count();
+        // Below its share, it runs quick rounds at first (about 60 in 1.5 s; regular rounds would be 2)...
+        assertTrue(quick >= 20, "rounds in the first 1.5 s: " + quick + " at (ms) " + rounds);
+        // ...and regular ones once two regular intervals passed (about 1 to 2 in the last 1.5 s, not 60).
+        assertTrue(late <= 3, "rounds after 2.5 s: " + late + " at (ms) " + rounds);
     }
 }
