@@ -137,6 +137,12 @@ final class ScalingScenario {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         double single = 0;
         double singleWarm = 0;
+        if (partitions > 0) {
+            // The publisher runs in this JVM: warmed here, its JIT is not in the one-process pass alone
+            // (in a full run the throughput rows warmed it; under --only partitioned-scaling nothing did).
+            PartitionedScenario.prepublish(url, "bench:scaling:publisher-warm-up", partitions, n,
+                    PartitionedScenario.MANY_KEYS);
+        }
         for (int processes : new int[] {1, 2, 4}) {
             String stream = "bench:scaling:" + processes;
             String scenario = partitions == 0 ? "scaling" : "partitioned scaling";
