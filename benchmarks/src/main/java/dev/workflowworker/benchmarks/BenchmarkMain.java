@@ -20,7 +20,8 @@ import java.util.Map;
  * [--out benchmarks/target/results.json] [--events 200000] [--only a,b] [--configs 4x64x256,...]
  * [--partitions 16] [--partitioned-config 2x256x512] [--time-seconds 30] [--time-promoted 200000]
  * [--time-pending 1000000] [--time-schedules 10000]}; {@code --only partitioned-throughput} runs
- * the partitioned throughput rows alone, {@code --only partitioned-many-keys} only their many-keys pass
+ * the partitioned throughput rows alone, {@code --only partitioned-scaling} the partitioned 1, 2
+ * and 4 processes alone, {@code --only partitioned-many-keys} only their many-keys pass
  * (for A/B runs and profiles of the JVM's path), {@code --only readcompact} the compact-entry rows of
  * {@code readpath} alone
  *
@@ -87,7 +88,7 @@ public final class BenchmarkMain {
         if (redis != null && wanted(only, "scaling")) {
             rows.addAll(ScalingScenario.run(redis, events));
         }
-        if (partitioned) {
+        if (partitioned || redis != null && List.of(only.split(",")).contains("partitioned-scaling")) {
             rows.addAll(ScalingScenario.run(redis, events, partitions));
         }
         if (redis != null && wanted(only, "memory")) {
@@ -109,7 +110,7 @@ public final class BenchmarkMain {
             rows.addAll(ClusterScenario.run(redis, opt.get("cluster1"), opt.get("cluster3"), events,
                     opt.getOrDefault("partitioned-config", PartitionedScenario.DEFAULT_CONFIG)));
         }
-        if (partitioned) {
+        if (partitioned || List.of(only.split(",")).contains("partitioned-scaling")) {
             rows.addAll(comparisons(rows));
         }
         print(rows);
@@ -119,11 +120,22 @@ public final class BenchmarkMain {
     /** The partitioned mode against the targets, as ratios within this run. */
     static List<Row> comparisons(List<Row> rows) {
         List<Row> out = new ArrayList<>();
+        String s = "partitioned vs";
+        Double four = value(rows, "partitioned scaling", "4 service process(es)");
+        Double one = value(rows, "partitioned scaling", "1 service process(es)");
+        if (four != null && one != null) {
+            out.add(new Row(s, "4 processes / 1 process", four / one, "x", "target >= 0.9; first pass of new JVMs"));
+        }
+        Double fourSteady = value(rows, "partitioned scaling", "4 process(es), steady state");
+        Double oneSteady = value(rows, "partitioned scaling", "1 process(es), steady state");
+        if (fourSteady != null && oneSteady != null) {
+            out.add(new Row(s, "4 processes / 1, steady state", fourSteady / oneSteady, "x",
+                    "target >= 0.9; once every JVM's JIT settled"));
+        }
         Double part = value(rows, "partitioned", PartitionedScenario.HEADLINE);
         if (part == null) {
             return out;
         }
-        String s = "partitioned vs";
         Double raw = value(rows, "raw redis floor", "XREADGROUP+XACK loop");
         if (raw != null) {
             out.add(new Row(s, "raw XREADGROUP+XACK floor", part / raw, "x", "target >= 0.7 (stretch 0.8)"));
@@ -147,11 +159,6 @@ public final class BenchmarkMain {
                     String.format("target <= 1.25; %.2f us against %.2f us", cpu, floorCpu)));
         } else if (cpu != null) {
             out.add(new Row(s, "Redis CPU per event", cpu, "us", "no floor in this run to compare with"));
-        }
-        Double four = value(rows, "partitioned scaling", "4 service process(es)");
-        Double one = value(rows, "partitioned scaling", "1 service process(es)");
-        if (four != null && one != null) {
-            out.add(new Row(s, "4 processes / 1 process", four / one, "x", "target >= 0.9"));
         }
         return out;
     }

@@ -65,10 +65,15 @@ final class PartitionedScenario {
      * transport, which routes each to its partition (a process that does not read takes no lease).
      */
     static void prepublish(String url, String stream, int partitions, int n, int keys) {
+        prepublish(url, stream, partitions, n, keys, "bench-");
+    }
+
+    /** Like {@link #prepublish(String, String, int, int, int)}, with event ids {@code idPrefix + k}. */
+    static void prepublish(String url, String stream, int partitions, int n, int keys, String idPrefix) {
         try (RedisEventTransport t = RedisEventTransport.create(options(url, stream, partitions))) {
             List<WorkflowEvent> batch = new ArrayList<>(1000);
             for (int k = 0; k < n; k++) {
-                batch.add(WorkflowEvent.builder("NOOP").eventId("bench-" + k).executionId("x" + (k % keys)).build());
+                batch.add(WorkflowEvent.builder("NOOP").eventId(idPrefix + k).executionId("x" + (k % keys)).build());
                 if (batch.size() == 1000 || k == n - 1) {
                     t.publishAll(batch);
                     batch.clear();

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -22,6 +23,10 @@ final class ScalingScenario {
 
     private static final String DONE = "bench:scaling:done";
     private static final String READY = "bench:scaling:ready";
+    /** Completions by process id: how the events spread over the processes. */
+    private static final String BY_PROCESS = "bench:scaling:by-process";
+    /** Prefix of the hashes the processes report their threads' CPU into. */
+    private static final String THREADS = "bench:scaling:threads:";
 
     private ScalingScenario() {
     }
@@ -48,6 +53,8 @@ final class ScalingScenario {
                     while (!Thread.currentThread().isInterrupted()) {
                         long now = local.get();
                         if (now > flushed) {
+                            // By process first: once DONE reaches n, the spread is complete too.
+                            j.hincrBy(BY_PROCESS, Long.toString(ProcessHandle.current().pid()), now - flushed);
                             j.incrBy(DONE, now - flushed);
                             flushed = now;
                         }
@@ -59,11 +66,61 @@ final class ScalingScenario {
             });
             flusher.setDaemon(true);
             flusher.start();
-            while (System.in.read() != -1) {
-                // until the orchestrator closes stdin
+            java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in));
+            String line;
+            while ((line = in.readLine()) != null) {
+                // until the orchestrator closes stdin; each line asks for a snapshot of the threads' CPU
+                reportThreads(counter, line.trim());
             }
             flusher.interrupt();
         }
+    }
+
+    /**
+     * Writes the CPU time of this process's Java threads, summed by name with digits dropped, to
+     * the hash {@code THREADS + tag + ":" + pid}: /proc truncates thread names to 15 characters,
+     * which hides which of the library's threads spent it.
+     */
+    private static void reportThreads(Jedis j, String tag) {
+        var mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        Map<String, String> out = new java.util.HashMap<>();
+        Map<String, Long> sums = new java.util.TreeMap<>();
+        for (java.lang.management.ThreadInfo t : mx.getThreadInfo(mx.getAllThreadIds())) {
+            if (t == null) {
+                continue;
+            }
+            long cpu = mx.getThreadCpuTime(t.getThreadId());
+            if (cpu > 0) {
+                sums.merge(t.getThreadName().replaceAll("[0-9]+", "#"), cpu, Long::sum);
+            }
+        }
+        sums.forEach((k, v) -> out.put(k, Long.toString(v)));
+        out.put("(reported)", "1");
+        j.hset(THREADS + tag + ":" + ProcessHandle.current().pid(), out);
+    }
+
+    /** Asks every process for its threads' CPU and waits (bounded) for the answers, summed by name in ns. */
+    private static Map<String, Long> threadCpu(Jedis j, List<Process> ps, String tag) throws Exception {
+        for (Process p : ps) {
+            p.getOutputStream().write((tag + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            p.getOutputStream().flush();
+        }
+        Map<String, Long> sums = new java.util.TreeMap<>();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        for (Process p : ps) {
+            String key = THREADS + tag + ":" + p.pid();
+            Map<String, String> h = j.hgetAll(key);
+            while (h.isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+                h = j.hgetAll(key);
+            }
+            h.forEach((k, v) -> {
+                if (!k.equals("(reported)")) {
+                    sums.merge(k, Long.parseLong(v), Long::sum);
+                }
+            });
+        }
+        return sums;
     }
 
     static List<BenchmarkMain.Row> run(String url, int n) throws Exception {
@@ -79,6 +136,13 @@ final class ScalingScenario {
         String jar = Path.of(ScalingScenario.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         double single = 0;
+        double singleWarm = 0;
+        if (partitions > 0) {
+            // The publisher runs in this JVM: warmed here, its JIT is not in the one-process pass alone
+            // (in a full run the throughput rows warmed it; under --only partitioned-scaling nothing did).
+            PartitionedScenario.prepublish(url, "bench:scaling:publisher-warm-up", partitions, n,
+                    PartitionedScenario.MANY_KEYS);
+        }
         for (int processes : new int[] {1, 2, 4}) {
             String stream = "bench:scaling:" + processes;
             String scenario = partitions == 0 ? "scaling" : "partitioned scaling";
@@ -87,40 +151,52 @@ final class ScalingScenario {
             }
             List<Process> ps = new ArrayList<>();
             try {
+                long launched = System.nanoTime();
                 for (int i = 0; i < processes; i++) {
                     ps.add(new ProcessBuilder(java, "-Xmx512m", "-cp", jar, ScalingScenario.class.getName(), url, stream,
                             Integer.toString(partitions))
                             .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start());
                 }
+                List<Long> pids = ps.stream().map(Process::pid).toList();
                 try (Jedis j = new Jedis(URI.create(url))) {
                     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
                     while (j.scard(READY) < processes && System.nanoTime() < deadline) {
                         Thread.sleep(50);
                     }
+                    long ready = System.nanoTime();
                     if (partitions > 0) {
                         PartitionedScenario.awaitSpread(j, stream, partitions, processes);
                     }
-                    long t0 = System.nanoTime();
-                    if (partitions > 0) {
-                        PartitionedScenario.prepublish(url, stream, partitions, n, PartitionedScenario.MANY_KEYS);
-                    } else {
-                        RawRedisScenario.prepublish(url, stream, n, false);
-                    }
-                    deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
-                    while (System.nanoTime() < deadline) {
-                        String done = j.get(DONE);
-                        if (done != null && Long.parseLong(done) >= n) {
-                            break;
-                        }
-                        Thread.sleep(10);
-                    }
-                    double rate = n / ((System.nanoTime() - t0) / 1e9);
+                    long spread = System.nanoTime();
+                    Pass cold = pass(url, j, stream, partitions, n, ps, "cold-");
                     if (processes == 1) {
-                        single = rate;
+                        single = cold.rate();
                     }
-                    rows.add(new BenchmarkMain.Row(scenario, processes + " service process(es)", rate, "events/s",
-                            String.format("x%.2f of one process; publish included%s", rate / single,
-                                    partitions > 0 ? "; P=" + partitions : "")));
+                    rows.add(new BenchmarkMain.Row(scenario, processes + " service process(es)", cold.rate(), "events/s",
+                            String.format("x%.2f of one process; publish included%s", cold.rate() / single,
+                                    partitions > 0 ? "; P=" + partitions + "; the processes' first pass" : "")));
+                    if (partitions == 0) {
+                        continue;
+                    }
+                    rows.add(cold.cpuRow(scenario, processes, "first pass", String.format(
+                            "started to ready %d ms, ready to spread %d ms; ",
+                            TimeUnit.NANOSECONDS.toMillis(ready - launched), TimeUnit.NANOSECONDS.toMillis(spread - ready))));
+                    int warmUps = 0;
+                    Pass last = cold;
+                    while (warmUps < PartitionedScenario.MAX_WARM_UPS && !last.settled()) {
+                        last = pass(url, j, stream, partitions, n, ps, "warm" + warmUps + "-");
+                        warmUps++;
+                    }
+                    double idle = idleMillisPerSecond(pids, 2000);
+                    Pass warm = pass(url, j, stream, partitions, n, ps, "steady-");
+                    if (processes == 1) {
+                        singleWarm = warm.rate();
+                    }
+                    rows.add(new BenchmarkMain.Row(scenario, processes + " process(es), steady state", warm.rate(), "events/s",
+                            String.format("x%.2f of one process's; publish included; after %d more unmeasured passes, once"
+                                    + " the JIT compilers of all processes settled", warm.rate() / singleWarm, warmUps)));
+                    rows.add(warm.cpuRow(scenario, processes, "steady state",
+                            String.format("idle before it %.1f ms CPU per s over all processes; ", idle)));
                 }
             } finally {
                 for (Process p : ps) {
@@ -134,5 +210,94 @@ final class ScalingScenario {
             }
         }
         return rows;
+    }
+
+    /**
+     * One pass: {@code n} events published from this process while the service processes consume
+     * them, events/s from the first publish to the last completion, and the CPU every party spent.
+     */
+    private static Pass pass(String url, Jedis j, String stream, int partitions, int n, List<Process> ps, String idPrefix)
+            throws Exception {
+        List<Long> pids = ps.stream().map(Process::pid).toList();
+        j.del(DONE, BY_PROCESS);
+        Map<String, Long> threads0 = partitions > 0 ? threadCpu(j, ps, idPrefix + "0") : Map.of();
+        CpuMeter cpu = CpuMeter.start(url);
+        Map<String, Long> ticks0 = ProcessCpu.threadTicks(pids);
+        long t0 = System.nanoTime();
+        if (partitions > 0) {
+            PartitionedScenario.prepublish(url, stream, partitions, n, PartitionedScenario.MANY_KEYS, idPrefix);
+        } else {
+            RawRedisScenario.prepublish(url, stream, n, false);
+        }
+        long published = System.nanoTime();
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            String done = j.get(DONE);
+            if (done != null && Long.parseLong(done) >= n) {
+                break;
+            }
+            Thread.sleep(10);
+        }
+        long end = System.nanoTime();
+        Map<String, Long> ticks = ProcessCpu.delta(ticks0, ProcessCpu.threadTicks(pids));
+        CpuMeter.Usage used = cpu.stop(n);
+        Map<String, Long> threads = partitions > 0 ? ProcessCpu.delta(threads0, threadCpu(j, ps, idPrefix + "1")) : Map.of();
+        List<Long> counts = j.hgetAll(BY_PROCESS).values().stream().map(Long::parseLong).sorted().toList();
+        return new Pass(n / ((end - t0) / 1e9), TimeUnit.NANOSECONDS.toMillis(published - t0),
+                TimeUnit.NANOSECONDS.toMillis(end - published), used, ticks, threads, n, counts);
+    }
+
+    /** {@return the CPU all the processes spend per second while nothing is published, in ms} */
+    private static double idleMillisPerSecond(List<Long> pids, long millis) throws InterruptedException {
+        Map<String, Long> before = ProcessCpu.threadTicks(pids);
+        long t0 = System.nanoTime();
+        Thread.sleep(millis); // a measuring interval, not a wait for a condition
+        Map<String, Long> after = ProcessCpu.threadTicks(pids);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        return ProcessCpu.total(ProcessCpu.delta(before, after)) * 1000.0 / ProcessCpu.HZ / seconds;
+    }
+
+    /** A measured pass: its rate, how long publishing took and the drain after it, and the CPU of every party. */
+    private record Pass(double rate, long publishMillis, long drainMillis, CpuMeter.Usage usage,
+                        Map<String, Long> processTicks, Map<String, Long> javaThreadNanos, long events,
+                        List<Long> perProcess) {
+
+        /** Whether the processes' JIT compilers spent under 2 % of the pass's time (as the partitioned rows' warm-up). */
+        boolean settled() {
+            double passSeconds = events / rate;
+            double compileSeconds = ProcessCpu.microsPerEvent(processTicks, "Compiler", events) * events / 1e6;
+            return compileSeconds < 0.02 * passSeconds;
+        }
+
+        double processesMicrosPerEvent() {
+            return ProcessCpu.total(processTicks) * 1e6 / ProcessCpu.HZ / events;
+        }
+
+        /**
+         * Total CPU per event (Redis, the service JVMs, the publishing JVM) and the throughput two
+         * cores would allow at that cost, beside what each part spent.
+         */
+        BenchmarkMain.Row cpuRow(String scenario, int processes, String which, String extra) {
+            double jvms = processesMicrosPerEvent();
+            double total = usage.redisMicrosPerEvent() + jvms + usage.jvmMicrosPerEvent();
+            return new BenchmarkMain.Row(scenario, "  " + processes + " process(es), " + which + ": CPU/event", total, "us",
+                    String.format("2 cores allow %,.0f events/s at this cost; Redis %.2f, service JVMs %.2f (JIT %.2f, GC %.2f),"
+                                    + " publisher %.2f us; publish %d ms, drain after it %d ms; events per process %s; %s"
+                                    + "service threads: %s; their Java threads: %s; Redis: %s",
+                            2e6 / total, usage.redisMicrosPerEvent(), jvms,
+                            ProcessCpu.microsPerEvent(processTicks, "Compiler", events),
+                            ProcessCpu.microsPerEvent(processTicks, "GC Thread", events)
+                                    + ProcessCpu.microsPerEvent(processTicks, "G1 ", events), usage.jvmMicrosPerEvent(), publishMillis, drainMillis, perProcess, extra,
+                            ProcessCpu.top(processTicks, events, 8), javaThreads(), usage.commands()));
+        }
+
+        private String javaThreads() {
+            StringBuilder sb = new StringBuilder();
+            javaThreadNanos.entrySet().stream()
+                    .sorted((a, b) -> Long.compare(b.getValue(), a.getValue()))
+                    .limit(8)
+                    .forEach(e -> sb.append(String.format("%s %.2f us; ", e.getKey(), e.getValue() / 1e3 / events)));
+            return sb.toString().trim();
+        }
     }
 }
