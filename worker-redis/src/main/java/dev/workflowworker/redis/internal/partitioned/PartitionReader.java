@@ -4,7 +4,6 @@ import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.core.TimeSource;
 import dev.workflowworker.core.order.KeySequencer;
 import dev.workflowworker.redis.RedisOptions;
-import dev.workflowworker.redis.internal.client.Replies;
 import dev.workflowworker.redis.internal.client.StreamClient;
 import dev.workflowworker.redis.internal.client.StreamEntries;
 import dev.workflowworker.redis.internal.client.StreamKeys;
@@ -134,13 +133,11 @@ final class PartitionReader {
      */
     private int fetch() {
         List<Part> readable = new ArrayList<>();
-        int owned = 0;
         for (Part part : parts) {
             Lease l = part.lease;
             if (l == null || l.lost || part.releasing) {
                 continue;
             }
-            owned++;
             if (part.readerLease != l) {
                 part.readerLease = l;
                 part.readable = false;
@@ -174,7 +171,7 @@ final class PartitionReader {
         if (readable.isEmpty()) {
             return 0;
         }
-        open(readable, owned);
+        open(readable);
         // Bounded memory: entries read above the committed position wait for a settled prefix
         // (a retry held long holds the position back while later keys go on).
         readable.removeIf(part -> part.log == null || part.log.readAbove() >= READ_AHEAD_LIMIT);
@@ -186,24 +183,17 @@ final class PartitionReader {
             logs.add(part.log);
         }
         int n = readable.size();
-        boolean everyOwned = n == owned;
         // Each read goes with a plain GET of the lease: a read cannot be refused, but a process
         // that lost its lease learns it here rather than at its next renewal, and drops the batch.
-        Replies replies = client.call("read partitions", () -> reachedAny(Topology.sendEach(client.redis(), 2 * n,
+        List<Object> replies = client.call("read partitions", () -> Topology.sendAll(client.redis(), 2 * n,
                 i -> i < n ? new CommandArguments(Protocol.Command.GET).key(keys.partitionLease(readable.get(i).index))
                         : new CommandArguments(Protocol.Command.XREAD).add("COUNT").add(READ_COUNT).add("STREAMS")
                                 .key(keys.partitionStream(readable.get(i - n).index)).add(logs.get(i - n).cursor()),
-                i -> keys.partitionStream(readable.get(i % n).index), (i, e) -> false, 0, 0, () -> "read partitions",
-                null), everyOwned));
+                i -> keys.partitionStream(readable.get(i % n).index), (i, e) -> false, 0, 0, () -> "read partitions"));
         int offered = 0;
         for (int i = 0; i < n; i++) {
             Part part = readable.get(i);
             PartitionLog log = logs.get(i);
-            if (replies.failed(i) || replies.failed(n + i)) {
-                // Its node failed: read again next round; the other nodes' partitions go on meanwhile.
-                part.quiet = false;
-                continue;
-            }
             if (!part.readerLease.value.equals(StreamEntries.text(replies.get(i)))) {
                 partitions.lost(part.readerLease, "another owner holds it or it expired");
                 continue;
@@ -246,7 +236,7 @@ final class PartitionReader {
      * committed position, settled entries, held retries and recent completions, read after the
      * lease was taken. A partition whose lease is gone by then is lost.
      */
-    private void open(List<Part> readable, int owned) {
+    private void open(List<Part> readable) {
         List<Part> closed = new ArrayList<>();
         for (Part part : readable) {
             if (part.log == null) {
@@ -256,31 +246,19 @@ final class PartitionReader {
         if (closed.isEmpty()) {
             return;
         }
-        Replies replies = client.call("open partitions", () -> reachedAny(client.scripts().partitionOpen.evalEach(
+        List<Object> replies = client.call("open partitions", () -> client.scripts().partitionOpen.evalAll(
                 client.redis(), closed.size(),
                 i -> PartitionKeys.open(keys, closed.get(i).index),
                 i -> List.of(closed.get(i).readerLease.value, options.group(),
-                        Integer.toString(PartitionLog.RECENT_CAP)), 0, 0, null), closed.size() == owned));
+                        Integer.toString(PartitionLog.RECENT_CAP))));
         for (int i = 0; i < closed.size(); i++) {
             Part part = closed.get(i);
-            if (replies.failed(i)) {
-                continue; // its node failed: opened on a later round
-            }
             if (replies.get(i) instanceof List<?> state) {
                 part.log = PartitionLog.opened(state);
             } else {
                 partitions.lost(part.readerLease, "its lease was gone when the partition was opened");
             }
         }
-    }
-
-    /**
-     * {@return the replies of a round} A round over every partition this process reads whose
-     * every call failed reached no node: that is thrown, so the engine sees Redis unavailable.
-     * Otherwise a failed call concerns its own partition only (docs/ARCHITECTURE.md, "Redis Cluster").
-     */
-    private static Replies reachedAny(Replies r, boolean everyOwned) {
-        return everyOwned ? r.requireAny() : r;
     }
 
     /** The entries of an XREAD reply for one stream: [[key, entries]], or nil when there are none. */
