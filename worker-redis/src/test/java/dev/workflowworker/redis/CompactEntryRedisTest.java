@@ -313,6 +313,31 @@ class CompactEntryRedisTest {
         }
     }
 
+    @Test
+    void aCompactEntryAnEarlierVersionDeadLetteredRunsWhenReplayed(RedisServer redis) throws Exception {
+        service(redis);
+        // What a reader of named fields only makes of a compact entry: a dead letter whose
+        // original_message is the one field, as written.
+        String value = new String(compact(wire("from-old")), StandardCharsets.UTF_8);
+        Map<String, String> dead = new LinkedHashMap<>();
+        dead.put("original_message", JSON.writeValueAsString(Map.of("e:1", value)));
+        dead.put("error_message", "missing required field 'event_id'");
+        dead.put("error_stack", "");
+        dead.put("source_stream", partition(0));
+        dead.put("original_id", "1-0");
+        dead.put("moved_at", "2026-01-01T00:00:00.000Z");
+        dead.put("error_category", "permanent");
+        dead.put("attempts", "1");
+        dead.put("worker_id", "old");
+        try (RedisClient c = redis.client()) {
+            StreamEntryID id = c.xadd(partition(0) + ":dlq", StreamEntryID.NEW_ENTRY, dead);
+            assertTrue(transport.deadLetters().replay("0/" + id).isPresent());
+            Await.until(Duration.ofSeconds(30), () -> seen.containsKey("from-old"), () -> "ran: " + seen.keySet());
+            assertSame(event("from-old"), seen.get("from-old"));
+            assertEquals("compact", forms(c).get("from-old"));
+        }
+    }
+
     private static String names(String... extra) {
         java.util.TreeSet<String> n = new java.util.TreeSet<>(WireFormat.EVENT_FIELDS);
         n.addAll(List.of(extra));
