@@ -8,6 +8,7 @@ import dev.workflowworker.core.ActionRuntime;
 import dev.workflowworker.core.WorkerService;
 import dev.workflowworker.core.schedule.Schedule;
 import dev.workflowworker.core.testing.Await;
+import dev.workflowworker.core.testing.BadInputCatalogue;
 import dev.workflowworker.core.wire.WireFormat;
 import dev.workflowworker.redis.testsupport.RedisServer;
 import dev.workflowworker.redis.testsupport.RedisServerExtension;
@@ -311,6 +312,64 @@ class CompactEntryRedisTest {
             // a named-field view of a well-framed one: its event id is readable in the dead letter
             assertTrue(byOriginal.values().stream().anyMatch(d -> d.originalMessage().contains("\"bad-utf8\"")));
         }
+    }
+
+    record Ticket(String ticketId, int priority) {
+    }
+
+    @Test
+    void theBadInputCatalogueWrittenCompactGivesTheReasonsItGivesInNamedFields(RedisServer redis) throws Exception {
+        Set<String> processed = ConcurrentHashMap.newKeySet();
+        RedisEventTransport t = RedisEventTransport.create(redis.options().partitions(PARTITIONS).build());
+        WorkerService s = WorkerService.builder().transport(t).workerCount(2).pollInterval(Duration.ofMillis(100))
+                .runtime(ActionRuntime.builder().on(BadInputCatalogue.TYPED, ctx -> {
+                    ctx.payloadAs(Ticket.class);
+                    processed.add(ctx.event().eventId());
+                }, "ticket_id").build()).build();
+        services.add(s);
+        s.start();
+        Map<String, String> expected = new LinkedHashMap<>();
+        List<Map<String, String>> valid = new ArrayList<>();
+        try (RedisClient c = redis.client()) {
+            for (BadInputCatalogue.Case k : BadInputCatalogue.cases()) {
+                Map<String, byte[]> f = compactable(k.fields());
+                if (f != null) {
+                    expected.put(xadd(c, "e:1", compact(f)), k.expectedReason());
+                }
+            }
+            for (Map<String, String> odd : BadInputCatalogue.oddButValid()) {
+                Map<String, byte[]> f = compactable(odd);
+                if (f != null) {
+                    xadd(c, "e:1", compact(f));
+                    valid.add(odd);
+                }
+            }
+            // most of the catalogue is expressible in the compact form: all but missing fields and
+            // fields beyond the eleven (attempt, due_at, extras), which keep their names
+            assertTrue(expected.size() >= 20, expected.size() + " cases");
+            assertTrue(valid.size() >= 2, valid.size() + " valid");
+            RedisDeadLetters dlq = t.deadLetters();
+            Await.until(Duration.ofSeconds(60), () -> dlq.size() == expected.size()
+                    && processed.size() == valid.size(), () -> dlq.size() + " dead letters, processed " + processed);
+            Map<String, String> byOriginal = new LinkedHashMap<>();
+            dlq.list(1000).forEach(d -> byOriginal.put(d.originalId(), d.errorMessage()));
+            expected.forEach((id, reason) -> {
+                String actual = byOriginal.get(id);
+                assertTrue(actual != null && actual.contains(reason), id + ": '" + actual + "' lacks '" + reason + "'");
+            });
+        }
+    }
+
+    /** The catalogue entry's fields as the eleven for the compact form ('' for headers_json, as seed entries lack it), or null. */
+    private static Map<String, byte[]> compactable(Map<String, String> fields) {
+        Map<String, String> f = new LinkedHashMap<>(fields);
+        f.putIfAbsent("headers_json", "");
+        if (!f.keySet().equals(new java.util.HashSet<>(WireFormat.EVENT_FIELDS))) {
+            return null;
+        }
+        Map<String, byte[]> out = new LinkedHashMap<>();
+        f.forEach((k, v) -> out.put(k, v.getBytes(StandardCharsets.UTF_8)));
+        return out;
     }
 
     @Test
