@@ -43,6 +43,10 @@ final class ReadPathCompact {
     static final int PUBLISH_BATCH = 500;
     static final int ROUNDS = 9;
     static final String FIELD = "e";
+    /** The form worker-redis writes (its CompactEntry, internal to that module): lengths as decimal text. */
+    static final String TEXT_FIELD = "e:1";
+    private static final int WIDE = 0;
+    private static final int TEXT = 2;
     private static final List<String> NAMES = WireFormat.EVENT_FIELDS;
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
@@ -85,17 +89,21 @@ final class ReadPathCompact {
             List<Map<String, String>> fields = events(payload);
             int payloadBytes = fields.get(0).get(WireFormat.PAYLOAD_JSON).getBytes(StandardCharsets.UTF_8).length;
             List<byte[]> packed = new ArrayList<>(fields.size());
+            List<byte[]> texts = new ArrayList<>(fields.size());
             for (Map<String, String> f : fields) {
                 packed.add(encode(f));
+                texts.add(encodeText(f));
             }
             Figures wide = new Figures();
             Figures compact = new Figures();
+            Figures text = new Figures();
+            Figures[] byForm = {wide, compact, text};
             String load0 = load();
             for (int round = -1; round < ROUNDS; round++) {
-                // round -1 is the JIT's; after that each round swaps which form goes first
-                boolean wideFirst = round % 2 == 0;
-                for (boolean w : new boolean[] {wideFirst, !wideFirst}) {
-                    oneRound(url, admin, c, w, fields, packed, round, w ? wide : compact);
+                // round -1 is the JIT's; after that each round rotates which form goes first
+                for (int k = 0; k < 3; k++) {
+                    int form = Math.floorMod(round + k, 3);
+                    oneRound(url, admin, c, form, fields, form == TEXT ? texts : packed, round, byForm[form]);
                 }
             }
             String label = "payload " + payloadBytes + " B";
@@ -110,14 +118,20 @@ final class ReadPathCompact {
                     median(wide.readThread), "us JVM/event (reader thread)", readNote(wide, load)));
             rows.add(row("compact: XREAD 500 + MessagePack decode (one field), " + label,
                     median(compact.readThread), "us JVM/event (reader thread)", readNote(compact, load)));
+            rows.add(row("compact: XADD 2 args (one field, text lengths as built), " + label, median(text.publishRedis),
+                    "us redis/event", String.format("XADD %.2f us/call; MEMORY USAGE %.0f B/entry; %s",
+                            median(text.publishXaddUsec), median(text.bytesPerEntry), load)));
+            rows.add(row("compact: XREAD 500 + text-length decode (one field, as built), " + label,
+                    median(text.readThread), "us JVM/event (reader thread)", readNote(text, load)));
         }
         admin.flushAll();
         return rows;
     }
 
-    private static void oneRound(String url, Jedis admin, Connection c, boolean wide, List<Map<String, String>> fields,
+    private static void oneRound(String url, Jedis admin, Connection c, int form, List<Map<String, String>> fields,
                                  List<byte[]> packed, int round, Figures into) throws Exception {
-        String key = wide ? "rp:wide" : "rp:compact";
+        boolean wide = form == WIDE;
+        String key = "rp:form" + form;
         admin.del(key);
         CpuMeter cpu = CpuMeter.start(url);
         for (int from = 0; from < ENTRIES; from += PUBLISH_BATCH) {
@@ -127,7 +141,7 @@ final class ReadPathCompact {
                 if (wide) {
                     fields.get(k).forEach((n, v) -> a.add(n).add(v));
                 } else {
-                    a.add(FIELD).add(packed.get(k));
+                    a.add(form == TEXT ? TEXT_FIELD : FIELD).add(packed.get(k));
                 }
                 batch.add(a);
             }
@@ -136,11 +150,11 @@ final class ReadPathCompact {
         CpuMeter.Usage publish = cpu.stop(ENTRIES);
         long bytes = (Long) c.executeCommand(args(Protocol.Command.MEMORY).add("USAGE").key(key).add("SAMPLES").add(0));
         List<List<?>> kept = new ArrayList<>(ENTRIES / READ_COUNT + 1);
-        double parseOnly = read(c, key, wide, false, kept);
-        double decodeOnly = decodeAll(kept, wide);
+        double parseOnly = read(c, key, form, false, kept);
+        double decodeOnly = decodeAll(kept, form);
         kept = null;
         cpu = CpuMeter.start(url);
-        double t = read(c, key, wide, true, null);
+        double t = read(c, key, form, true, null);
         CpuMeter.Usage read = cpu.stop(ENTRIES);
         if (round >= 0) {
             into.publishRedis[round] = publish.redisMicrosPerEvent();
@@ -161,7 +175,7 @@ final class ReadPathCompact {
      *
      * @return the reader thread's CPU in us per event
      */
-    private static double read(Connection c, String key, boolean wide, boolean decode, List<List<?>> keep) {
+    private static double read(Connection c, String key, int form, boolean decode, List<List<?>> keep) {
         long t0 = THREADS.getCurrentThreadCpuTime();
         String after = "0-0";
         long n = 0;
@@ -176,7 +190,7 @@ final class ReadPathCompact {
             for (Object e : entries) {
                 List<?> entry = (List<?>) e;
                 List<?> raw = (List<?>) entry.get(1);
-                sink += decode ? deliver(entry, wide) : raw.size();
+                sink += decode ? deliver(entry, form) : raw.size();
             }
             if (keep != null) {
                 keep.add(entries);
@@ -192,13 +206,13 @@ final class ReadPathCompact {
     }
 
     /** Decodes entries parsed before: the decoding's share of a read, without the socket and the client. */
-    private static double decodeAll(List<List<?>> batches, boolean wide) {
+    private static double decodeAll(List<List<?>> batches, int form) {
         long t0 = THREADS.getCurrentThreadCpuTime();
         long n = 0;
         long sink = 0;
         for (List<?> entries : batches) {
             for (Object e : entries) {
-                sink += deliver((List<?>) e, wide);
+                sink += deliver((List<?>) e, form);
             }
             n += entries.size();
         }
@@ -209,11 +223,12 @@ final class ReadPathCompact {
         return t / 1e3 / n;
     }
 
-    private static int deliver(List<?> entry, boolean wide) {
+    private static int deliver(List<?> entry, int form) {
         String id = text(entry.get(0));
         List<?> raw = (List<?>) entry.get(1);
         WireFormat codec = WireFormat.defaults();
-        Delivery d = wide ? decodeWide(id, raw, codec) : decode(id, raw, codec);
+        Delivery d = form == WIDE ? decodeWide(id, raw, codec)
+                : form == TEXT ? decodeText(id, raw, codec) : decode(id, raw, codec);
         if (d.decodeError() != null) {
             throw new IllegalStateException(d.decodeError());
         }
@@ -294,6 +309,59 @@ final class ReadPathCompact {
             }
             fields.put(name, v);
             at += len;
+        }
+        if (at != b.length) {
+            return Delivery.malformed(id, fields, 1, "compact entry has bytes after its fields");
+        }
+        return codec.decode(id, fields);
+    }
+
+    /** The values of the wire fields, in wire order, each as its UTF-8 length in decimal, a colon and its bytes. */
+    static byte[] encodeText(Map<String, String> fields) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(256);
+        for (String name : NAMES) {
+            byte[] v = fields.getOrDefault(name, "").getBytes(StandardCharsets.UTF_8);
+            out.writeBytes(Integer.toString(v.length).getBytes(StandardCharsets.US_ASCII));
+            out.write(':');
+            out.writeBytes(v);
+        }
+        return out.toByteArray();
+    }
+
+    /**
+     * A text-length compact entry as a delivery, step for step as worker-redis's reader decodes
+     * one (its internal CompactEntry.decode): lengths checked, every value strictly UTF-8.
+     */
+    static Delivery decodeText(String id, List<?> raw, WireFormat codec) {
+        Map<String, String> fields = new LinkedHashMap<>(16);
+        if (raw.size() != 2 || !(raw.get(1) instanceof byte[] b)) {
+            return Delivery.malformed(id, fields, 1, "not one compact field");
+        }
+        int at = 0;
+        for (String name : NAMES) {
+            if (at >= b.length) {
+                return Delivery.malformed(id, fields, 1, "compact entry ends before '" + name + "'");
+            }
+            int start = at;
+            long len = 0;
+            while (at < b.length && b[at] >= '0' && b[at] <= '9' && at - start < 9) {
+                len = len * 10 + (b[at] - '0');
+                at++;
+            }
+            int digits = at - start;
+            if (digits == 0 || at >= b.length || b[at] != ':' || (digits > 1 && b[start] == '0')) {
+                return Delivery.malformed(id, fields, 1, "no length for '" + name + "'");
+            }
+            at++;
+            if (len > b.length - at) {
+                return Delivery.malformed(id, fields, 1, "field '" + name + "' runs past the entry");
+            }
+            String v = strict(b, at, (int) len);
+            if (v == null) {
+                return Delivery.malformed(id, fields, 1, "field '" + name + "' is not valid UTF-8");
+            }
+            fields.put(name, v);
+            at += (int) len;
         }
         if (at != b.length) {
             return Delivery.malformed(id, fields, 1, "compact entry has bytes after its fields");

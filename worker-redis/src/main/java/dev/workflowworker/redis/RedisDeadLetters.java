@@ -315,7 +315,9 @@ public final class RedisDeadLetters {
         // A partition's dead-letter stream and stream share one hash tag: one slot, no lease
         // needed, as an append is what any producer does.
         Object newId = transport.client().call("replay dead letter " + id, () -> REPLAY.eval(transport.client().redis(),
-                List.of(layout.deadLetterStream(at.q()), layout.stream(at.q())), List.of(at.streamId())));
+                List.of(layout.deadLetterStream(at.q()), layout.stream(at.q())),
+                // A partition takes the compact form of an entry where it fits (docs/ARCHITECTURE.md, "The wire contract").
+                List.of(at.streamId(), layout.partitions() > 0 ? "1" : "")));
         return Optional.ofNullable(StreamEntries.text(newId)).map(n -> layout.name(at.q(), n));
     }
 

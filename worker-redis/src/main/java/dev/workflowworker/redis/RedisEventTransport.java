@@ -236,7 +236,7 @@ public final class RedisEventTransport implements EventTransport, Scheduling {
             // cluster's redirects are answered there without repeating a write that happened.
             return publishAll(List.of(event)).get(0);
         }
-        return client.call("publish event " + event.eventId(), () -> client.xadd(mode.streamOf(event), fields));
+        return client.call("publish event " + event.eventId(), () -> client.xadd(mode.streamOf(event), mode.entry(fields)));
     }
 
     /**

@@ -1,5 +1,6 @@
 -- Appends the due events of one slot to its stream, for the slot's mover. KEYS: lease, delayed
--- set, entries, stream. ARGV: lease value, most events to move.
+-- set, entries, stream. ARGV: lease value, most events to move, '1' when the stream is a partition
+-- (its entries of the eleven wire fields are appended in the compact form, see compact_entry).
 -- Due means due by Redis TIME. Each event leaves the set and enters the stream in this one script,
 -- so none is lost or appended twice, and cancel/reschedule see it either waiting or gone.
 -- Returns {-1} (nothing written) unless the lease holds exactly this owner's value: a stale owner
@@ -22,7 +23,9 @@ if not (ARGV[1] == '' and KEYS[1] == KEYS[4]) and redis.call('GET', KEYS[1]) ~= 
   return {-1}
 end
 --@include packed_fields
+--@include compact_entry
 local stream = KEYS[4]
+local compact = ARGV[3] == '1'
 
 local function append(stored)
   local first = string.byte(stored, 1)
@@ -38,6 +41,12 @@ local function append(stored)
         h = '{"due-at":"' .. due .. '",' .. string.sub(h, 2)
       else
         h = '{"due-at":"' .. due .. '"}'
+      end
+      if compact then
+        local value = compact_value({id, ex, nm, ty, te, ts, fr, to, us, pl, h})
+        if value then
+          return redis.call('XADD', stream, '*', COMPACT_FIELD, value)
+        end
       end
       return redis.call('XADD', stream, '*', 'event_id', id, 'execution_id', ex, 'event_name', nm, 'event_type', ty,
         'tenant', te, 'timestamp', ts, 'from_state', fr, 'to_state', to, 'user_id', us, 'payload_json', pl,

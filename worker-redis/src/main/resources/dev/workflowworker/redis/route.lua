@@ -1,7 +1,8 @@
 -- Moves entries of the single (seed-format) stream into one partition, in order and exactly once.
 -- KEYS: partition stream, routed mark, the partition's delayed set and delayed entries (see
 -- delayed_add). ARGV: the wake channel, the partition number, then one record per entry: its
--- source id, its field count, then its fields and values; or, for an entry with a due_at field,
+-- source id, its field count, then its fields and values (the router sends an entry of exactly the
+-- eleven wire fields as the one field of its compact form, compact_entry); or, for an entry with a due_at field,
 -- its source id, 'D', its event id, its due time in ms and its stored entry (the "length:bytes"
 -- packing of packed_fields, the due-at header set).
 -- The mark is the last source id routed into this partition, set with the writes: a router that

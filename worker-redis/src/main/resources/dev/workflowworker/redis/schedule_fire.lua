@@ -4,7 +4,8 @@
 -- ARGV: lease value, id, the state the owner computed from, the state after firing, the next due
 -- time in ms (-1 when the schedule has no more), the latest due time among the occurrences, the
 -- count of occurrences, the definition the owner computed from, then each occurrence's packed wire
--- fields ("length:field" pairs). KEYS[6]: definitions.
+-- fields ("length:field" pairs; on a partition, the one field of the compact form, see
+-- compact_entry). KEYS[6]: definitions.
 -- A slot without a lease (the shared stream) passes its stream as the lease key and '' as the
 -- value: no lease is checked, and the compare-and-set of the state alone keeps a firing once
 -- among processes racing; a leased slot's caller names its lease key, so '' never skips it.

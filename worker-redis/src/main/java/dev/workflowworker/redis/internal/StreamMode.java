@@ -33,6 +33,14 @@ public interface StreamMode extends AutoCloseable {
     /** {@return the stream an event is written to} */
     String streamOf(WorkflowEvent event);
 
+    /**
+     * {@return the fields an entry of {@code encoded} is written with}: named as encoded, or a
+     * partition's compact form (docs/ARCHITECTURE.md, "The wire contract").
+     */
+    default Map<String, String> entry(Map<String, String> encoded) {
+        return encoded;
+    }
+
     /** Writes encoded events in order, returning their entry ids. */
     List<String> publishAll(List<WorkflowEvent> events, List<Map<String, String>> encoded);
 

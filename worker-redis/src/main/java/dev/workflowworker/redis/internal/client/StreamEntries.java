@@ -40,7 +40,19 @@ public final class StreamEntries {
         return out;
     }
 
+    /**
+     * An entry as a delivery: the compact form ({@link CompactEntry}) when it is one field of
+     * that family, else named fields (docs/ARCHITECTURE.md, "The wire contract").
+     */
     public static Delivery toDelivery(String id, List<?> raw, WireFormat codec) {
+        if (CompactEntry.isCompact(raw)) {
+            return CompactEntry.decode(id, raw, codec);
+        }
+        return named(id, raw, codec);
+    }
+
+    /** An entry of named fields as a delivery: what every version reads, and all that versions before the compact form read. */
+    static Delivery named(String id, List<?> raw, WireFormat codec) {
         Map<String, String> fields = new LinkedHashMap<>(raw.size());
         String problem = null;
         for (int i = 0; i + 1 < raw.size(); i += 2) {
@@ -136,10 +148,15 @@ public final class StreamEntries {
     }
 
     private static String strict(byte[] b) {
+        return strict(b, 0, b.length);
+    }
+
+    /** {@return bytes {@code off} to {@code off + len} as a string, or null when they are not valid UTF-8} */
+    static String strict(byte[] b, int off, int len) {
         // Nearly every field is ASCII, which the JDK's UTF-8 constructor copies after one
         // intrinsic scan for negative bytes. Any byte it could not decode became U+FFFD; only then
         // (or for a real U+FFFD) does the checking decoder tell the two apart.
-        String s = new String(b, StandardCharsets.UTF_8);
+        String s = new String(b, off, len, StandardCharsets.UTF_8);
         if (s.indexOf('\uFFFD') < 0) {
             return s;
         }
@@ -147,7 +164,7 @@ public final class StreamEntries {
                 .onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);
         try {
-            return decoder.decode(ByteBuffer.wrap(b)).toString();
+            return decoder.decode(ByteBuffer.wrap(b, off, len)).toString();
         } catch (CharacterCodingException e) {
             return null;
         }

@@ -46,7 +46,7 @@ public final class PartitionKeys {
      */
     static TimeKeys time(StreamKeys keys, RedisOptions options) {
         return new TimeKeys(options.partitions(), keys::partitionStream, keys::partitionStream, keys::partitionLease,
-                keys.scheduleHomes(), options.stream() + ":time-wake");
+                keys.scheduleHomes(), options.stream() + ":time-wake", true);
     }
 
     /**

@@ -12,6 +12,7 @@ import dev.workflowworker.core.schedule.Schedules;
 import dev.workflowworker.redis.PartitionRouting;
 import dev.workflowworker.redis.RedisOptions;
 import dev.workflowworker.redis.internal.StreamMode;
+import dev.workflowworker.redis.internal.client.CompactEntry;
 import dev.workflowworker.redis.internal.client.StreamClient;
 import dev.workflowworker.redis.internal.client.StreamEntries;
 import dev.workflowworker.redis.internal.client.StreamKeys;
@@ -92,8 +93,22 @@ public final class PartitionedStream implements StreamMode {
         return keys.partitionStream(PartitionRouting.partitionOf(event.lockKey(), options.partitions()));
     }
 
+    /** A partition's entries are compact when their fields allow it (docs/ARCHITECTURE.md, "The wire contract"). */
+    @Override
+    public Map<String, String> entry(Map<String, String> encoded) {
+        return CompactEntry.entry(encoded);
+    }
+
     @Override
     public List<String> publishAll(List<WorkflowEvent> events, List<Map<String, String>> encoded) {
+        List<Map<String, String>> entries = new ArrayList<>(encoded.size());
+        for (Map<String, String> fields : encoded) {
+            entries.add(CompactEntry.entry(fields));
+        }
+        return write(events, entries);
+    }
+
+    private List<String> write(List<WorkflowEvent> events, List<Map<String, String>> encoded) {
         if (options.cluster()) {
             return publishPerPartition(events, encoded);
         }

@@ -4,6 +4,7 @@ import dev.workflowworker.core.Cadence;
 import dev.workflowworker.core.wire.WireFormat;
 import dev.workflowworker.redis.PartitionRouting;
 import dev.workflowworker.redis.RedisOptions;
+import dev.workflowworker.redis.internal.client.CompactEntry;
 import dev.workflowworker.redis.internal.client.StreamClient;
 import dev.workflowworker.redis.internal.client.StreamEntries;
 import dev.workflowworker.redis.internal.client.StreamKeys;
@@ -162,10 +163,17 @@ public final class Router implements Runnable {
                 continue;
             }
             args.add(id);
-            args.add(Integer.toString(raw.size()));
             // The raw bytes, not decoded text: an entry that is not valid UTF-8 must reach its
             // consumer as it is, to be dead-lettered with the reason, not repaired on the way.
-            args.addAll(raw);
+            byte[] compact = CompactEntry.fromRaw(raw);
+            if (compact != null) {
+                args.add("2");
+                args.add(CompactEntry.FIELD);
+                args.add(compact);
+            } else {
+                args.add(Integer.toString(raw.size()));
+                args.addAll(raw);
+            }
         }
         if (historyCursor != null) {
             historyCursor = ids.get(ids.size() - 1);

@@ -68,7 +68,7 @@ final class SharedTime implements AutoCloseable {
         }
         String stream = client.options().stream();
         return Optional.of(new SharedTime(client, new TimeKeys(1, i -> tag, i -> stream, null,
-                tag + ":sched:home", stream + ":time-wake"), consuming));
+                tag + ":sched:home", stream + ":time-wake", false), consuming));
     }
 
     /** Starts the loop once, when the first consumer opens. */

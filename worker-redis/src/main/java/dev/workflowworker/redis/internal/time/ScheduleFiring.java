@@ -185,7 +185,7 @@ public final class ScheduleFiring {
             for (long x : fired) {
                 long dueAt = times.dueAt(x);
                 latestDue = Math.max(latestDue, dueAt);
-                packed.add(DelayedStore.pack(client.codec().encode(s.occurrence(x, dueAt), 1)));
+                packed.add(DelayedStore.pack(keys.entry(client.codec().encode(s.occurrence(x, dueAt), 1))));
             }
             args.addAll(List.of(leaseValue, id, state, st.encode(), Long.toString(ScheduleStore.lookAt(st, times, now)),
                     Long.toString(latestDue), Integer.toString(fired.size()), def));

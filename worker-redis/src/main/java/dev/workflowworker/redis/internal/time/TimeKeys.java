@@ -1,5 +1,8 @@
 package dev.workflowworker.redis.internal.time;
 
+import dev.workflowworker.redis.internal.client.CompactEntry;
+
+import java.util.Map;
 import java.util.Objects;
 import java.util.function.IntFunction;
 
@@ -20,6 +23,7 @@ public final class TimeKeys {
     private final IntFunction<String> lease;
     private final String homes;
     private final String wake;
+    private final boolean compact;
 
     /**
      * @param count  the number of slots
@@ -28,15 +32,28 @@ public final class TimeKeys {
      * @param lease  slot {@code i}'s lease key, or null for slots without a lease
      * @param homes  which slot each schedule lives in
      * @param wake   the pub/sub channel that names a slot whose earliest due time moved
+     * @param compact whether the slots' streams take entries in the compact form where they fit
+     *                (partitions; docs/ARCHITECTURE.md, "The wire contract")
      */
     public TimeKeys(int count, IntFunction<String> tag, IntFunction<String> stream, IntFunction<String> lease,
-                    String homes, String wake) {
+                    String homes, String wake, boolean compact) {
         this.count = count;
         this.tag = Objects.requireNonNull(tag);
         this.stream = Objects.requireNonNull(stream);
         this.lease = lease;
         this.homes = Objects.requireNonNull(homes);
         this.wake = Objects.requireNonNull(wake);
+        this.compact = compact;
+    }
+
+    /** {@return whether the slots' streams take the compact form of an entry where it fits} */
+    public boolean compact() {
+        return compact;
+    }
+
+    /** {@return the fields an entry of {@code encoded} is appended to a slot's stream with} */
+    public Map<String, String> entry(Map<String, String> encoded) {
+        return compact ? CompactEntry.entry(encoded) : encoded;
     }
 
     /** {@return how many slots there are} */

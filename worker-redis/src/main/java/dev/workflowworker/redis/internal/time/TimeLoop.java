@@ -243,7 +243,7 @@ public final class TimeLoop<L> implements AutoCloseable {
      */
     private long moveDue(int i, String leaseValue) {
         List<String> scriptKeys = List.of(keys.lease(i), keys.delayed(i), keys.delayedEntries(i), keys.stream(i));
-        List<String> args = List.of(leaseValue, Integer.toString(MOVE_BATCH));
+        List<String> args = List.of(leaseValue, Integer.toString(MOVE_BATCH), keys.compact() ? "1" : "");
         List<?> r = (List<?>) client.call("move due delayed events of " + keys.stream(i),
                 () -> client.scripts().delayedMove.eval(client.redis(), scriptKeys, args,
                         client.waitReplicas(), client.waitMs()));
