@@ -2,10 +2,13 @@ package dev.workflowworker.redis;
 
 import dev.workflowworker.core.Setting;
 import dev.workflowworker.redis.internal.client.ClusterSlots;
+import dev.workflowworker.redis.internal.client.RedisUri;
 
 import javax.net.ssl.SSLSocketFactory;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 
@@ -99,6 +102,45 @@ final class RedisOptionTable {
             "REDIS_WAIT_REPLICAS", Setting.Parser.INTEGER);
     static final Setting<Duration> WAIT_TIMEOUT = SETTINGS.add("waitTimeout", Duration.ofSeconds(1),
             atLeastMillis(1), "REDIS_WAIT_TIMEOUT_MS", Setting.Parser.MILLIS);
+
+    /** {@return the nodes, each trimmed; a null one becomes blank, which the check refuses naming the setting} */
+    static List<String> trimmed(String... hostPorts) {
+        return Arrays.stream(hostPorts).map(hp -> hp == null ? "" : hp.trim()).toList();
+    }
+
+    /** {@return the value, or null for an empty one: an empty user or password counts as none} */
+    static String noneIfEmpty(String v) {
+        return v == null || v.isEmpty() ? null : v;
+    }
+
+    /** Sets where Redis is and how to reach it from a URI, as {@code RedisOptions.Builder.uri} documents. */
+    static void setUri(Setting.Values v, String uri) {
+        RedisUri parsed = RedisUri.parse(uri);
+        v.set(HOST, parsed.host());
+        v.set(PORT, parsed.port());
+        v.set(DATABASE, parsed.database());
+        v.set(CLUSTER_NODES, parsed.clusterNodes());
+        v.set(USER, noneIfEmpty(parsed.user()));
+        v.set(PASSWORD, noneIfEmpty(parsed.password()));
+        v.set(SSL, parsed.ssl());
+    }
+
+    /**
+     * Reads {@code REDIS_URL} and then every setting's variable; a refused {@code REDIS_URL} is
+     * named with its password masked.
+     */
+    static void readEnvironment(Map<String, String> env, Setting.Values v) {
+        String url = Objects.requireNonNull(env, "env").get("REDIS_URL");
+        if (url != null && !url.isBlank()) {
+            try {
+                setUri(v, url.trim());
+            } catch (IllegalArgumentException e) {
+                String shown = RedisUri.redact(url);
+                throw new IllegalArgumentException("REDIS_URL=" + shown + " is invalid: " + e.getMessage(), e);
+            }
+        }
+        v.read(env);
+    }
 
     private static <T> Setting.Check<T> anything() {
         return (name, v) -> { };
