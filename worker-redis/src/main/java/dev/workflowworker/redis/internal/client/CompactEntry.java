@@ -32,6 +32,7 @@ public final class CompactEntry {
     private static final String FAMILY = "e:";
     private static final byte[] FIELD_BYTES = FIELD.getBytes(StandardCharsets.US_ASCII);
     private static final String[] NAMES = WireFormat.EVENT_FIELDS.toArray(new String[0]);
+    private static final String[] IDS = {WireFormat.EVENT_ID, WireFormat.EXECUTION_ID};
     private static final byte[][] NAME_BYTES;
     /** A length has at most this many digits: values are far below 10^9 bytes (Redis caps a string at 512 MiB). */
     private static final int MAX_DIGITS = 9;
@@ -190,7 +191,7 @@ public final class CompactEntry {
         for (int k = 0; k < NAMES.length; k++) {
             if (at >= b.length) {
                 return broken(id, FIELD, b, "compact entry '" + FIELD + "' ends after " + k + " of "
-                        + NAMES.length + " values, before '" + NAMES[k] + "'");
+                        + NAMES.length + " values, before '" + NAMES[k] + "'" + readSoFar(fields));
             }
             int start = at;
             long len = 0;
@@ -201,12 +202,12 @@ public final class CompactEntry {
             int digits = at - start;
             if (digits == 0 || at >= b.length || b[at] != ':' || (digits > 1 && b[start] == '0')) {
                 return broken(id, FIELD, b, "compact entry '" + FIELD + "': the length of '" + NAMES[k]
-                        + "' at byte " + start + " is not a decimal length and a colon");
+                        + "' at byte " + start + " is not a decimal length and a colon" + readSoFar(fields));
             }
             at++;
             if (len > b.length - at) {
                 return broken(id, FIELD, b, "compact entry '" + FIELD + "': '" + NAMES[k] + "' is " + len
-                        + " bytes, past the end of the entry (" + (b.length - at) + " left)");
+                        + " bytes, past the end of the entry (" + (b.length - at) + " left)" + readSoFar(fields));
             }
             int n = (int) len;
             String value = StreamEntries.strict(b, at, n);
@@ -221,12 +222,30 @@ public final class CompactEntry {
         }
         if (at != b.length) {
             return broken(id, FIELD, b, "compact entry '" + FIELD + "' has " + (b.length - at)
-                    + " bytes after its " + NAMES.length + " values");
+                    + " bytes after its " + NAMES.length + " values" + readSoFar(fields));
         }
         if (problem != null) {
             return Delivery.malformed(id, fields, 1, problem);
         }
         return codec.decode(id, fields);
+    }
+
+    /**
+     * The ids read cleanly before the framing broke, for the reason: the dead letter keeps only the
+     * one raw field, so without them an operator searching dead letters by event or execution id
+     * (the dashboard searches reasons too) would not find this one. A value with bad UTF-8 is left
+     * out, since it may not be the id at all.
+     */
+    private static String readSoFar(Map<String, String> fields) {
+        StringBuilder s = new StringBuilder();
+        for (String name : IDS) {
+            String v = fields.get(name);
+            if (v != null && !v.isEmpty() && v.indexOf('\uFFFD') < 0) {
+                s.append(s.length() == 0 ? " (read before it: " : ", ").append(name).append(" '")
+                        .append(v.length() > 200 ? v.substring(0, 200) + "..." : v).append('\'');
+            }
+        }
+        return s.length() == 0 ? "" : s.append(')').toString();
     }
 
     /** A malformed delivery keeping the entry's one field as it was written, decoded leniently for the dead letter. */

@@ -136,4 +136,23 @@ class CompactEntryTest {
         assertEquals("missing required field 'event_id'", d.decodeError());
         assertTrue(d.fields().containsKey("e:x"));
     }
+
+    @Test
+    void aBrokenEntryNamesTheIdsReadBeforeTheBreakSoItsDeadLetterCanBeFound() {
+        byte[] whole = CompactEntry.entry(fields("e-7")).get(CompactEntry.FIELD).getBytes(StandardCharsets.UTF_8);
+        // Cut inside the third value: event_id and execution_id were read cleanly, the rest is lost.
+        String text = new String(whole, StandardCharsets.UTF_8);
+        int third = text.indexOf("x-e-7") + "x-e-7".length() + 3;
+        byte[] cut = java.util.Arrays.copyOf(whole, third);
+        Delivery d = StreamEntries.toDelivery("1-0", compactRaw(cut), CODEC);
+        assertTrue(d.isMalformed());
+        assertTrue(d.decodeError().endsWith("(read before it: event_id 'e-7', execution_id 'x-e-7')"),
+                d.decodeError());
+        assertEquals(Map.of(CompactEntry.FIELD, new String(cut, StandardCharsets.UTF_8)), d.fields(),
+                "the dead letter still keeps the raw field alone, so a replay fails for the same reason");
+
+        // Broken before any value: nothing to name.
+        Delivery none = StreamEntries.toDelivery("1-0", compactRaw("x:".getBytes(StandardCharsets.UTF_8)), CODEC);
+        assertFalse(none.decodeError().contains("read before it"), none.decodeError());
+    }
 }
