@@ -9,6 +9,7 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -32,10 +33,15 @@ public final class LockWatchdog {
     private final Runnable onInfraError;
     private final Set<Watch> held = ConcurrentHashMap.newKeySet();
 
-    /** A lease being renewed; {@link #cancel()} it when the handler is done. */
-    public final class Watch {
+    /**
+     * A lease being renewed; {@link #cancel()} it when the handler is done. It is also the action
+     * its lock runs on a loss, and it hashes by a number of its own: one object and no identity
+     * hash per event, whose first computation is a call into the VM (docs/BENCHMARKS.md, "JVM path").
+     */
+    public final class Watch implements Runnable {
         private final Lock lock;
         private final DefaultEventContext context;
+        private final int hash = ThreadLocalRandom.current().nextInt();
         /** When the last good acquire or renewal was sent: expiry is counted from it. */
         private volatile long lastGoodSentNanos;
         /** When the last renewal was due or done: the next is due a third of the TTL later. */
@@ -46,13 +52,39 @@ public final class LockWatchdog {
             this.lock = lock;
             this.context = context;
             this.lastGoodSentNanos = sentNanos;
-            this.lastRenewedNanos = time.nanoTime();
+            // Counted from the acquisition's send, which is no later than now: the first renewal
+            // comes no later than a third of the TTL after the lease was taken.
+            this.lastRenewedNanos = sentNanos;
         }
 
         /** Stops renewing. */
         public void cancel() {
             held.remove(this);
             unwatchLoss.run();
+        }
+
+        /**
+         * The lock learned of its loss between renewals: cancels the handler then, not at the next
+         * sweep, since a partition's next owner may start the key's next event as soon as the
+         * lease expires in the store. A report after {@link #cancel()} is ignored.
+         */
+        @Override
+        public void run() {
+            if (held.contains(this) && !context.isLeaseLost()) {
+                log.warn("lease on lock key {} was lost (fencing token {}); cancelling its handler",
+                        lock.key(), lock.fencingToken());
+                context.leaseLost();
+            }
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return this == o;
         }
     }
 
@@ -88,16 +120,7 @@ public final class LockWatchdog {
         context.leaseValidUntilNanos(acquiredAtNanos + validityNanos);
         Watch w = new Watch(lock, context, acquiredAtNanos);
         held.add(w);
-        // A lock that learns of its loss between renewals cancels the handler then, not at the
-        // next sweep: a partition's next owner may start the key's next event as soon as the
-        // lease expires in the store.
-        w.unwatchLoss = lock.onLost(() -> {
-            if (held.contains(w) && !w.context.isLeaseLost()) {
-                log.warn("lease on lock key {} was lost (fencing token {}); cancelling its handler",
-                        lock.key(), lock.fencingToken());
-                w.context.leaseLost();
-            }
-        });
+        w.unwatchLoss = lock.onLost(w);
         return w;
     }
 
