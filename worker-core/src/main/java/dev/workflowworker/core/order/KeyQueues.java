@@ -5,6 +5,7 @@ import dev.workflowworker.core.TimeSource;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -28,6 +29,12 @@ final class KeyQueues {
     static final class Entry {
         final String key;
         final int partition;
+        /**
+         * Its key's queue, so that settling it needs no lookup of the key: on the settling thread that
+         * lookup was a cache miss per event, into a map another thread fills (docs/BENCHMARKS.md,
+         * "JVM path").
+         */
+        ArrayDeque<Entry> queue;
         Delivery delivery;
         State state = State.QUEUED;
         long dueAtMillis;
@@ -47,7 +54,8 @@ final class KeyQueues {
     private final Map<String, Entry> byId = new HashMap<>();
     private final ArrayDeque<Entry> ready = new ArrayDeque<>();
     private final PriorityQueue<Entry> delayed = new PriorityQueue<>(Comparator.comparingLong(e -> e.dueAtMillis));
-    private final Map<Integer, int[]> counts = new HashMap<>();
+    /** Per partition (the index): how many are here and how many are out. */
+    private int[][] counts = new int[16][];
 
     KeyQueues(TimeSource time, Runnable wakeWaiters) {
         this.time = time;
@@ -69,6 +77,7 @@ final class KeyQueues {
         byId.put(d.id(), e);
         counts(partition)[0]++;
         ArrayDeque<Entry> q = keys.computeIfAbsent(e.key, k -> new ArrayDeque<>(2));
+        e.queue = q;
         q.addLast(e);
         return q.size() == 1 && promote(e, time.wallMillis());
     }
@@ -135,8 +144,8 @@ final class KeyQueues {
 
     /** Forgets the entries of a partition that are not out; returns how many of it are out. */
     int dropPartition(int partition) {
-        int[] c = counts.get(partition);
-        if (c == null) {
+        int[] c = partition < counts.length ? counts[partition] : null;
+        if (c == null || c[0] == 0) {
             return 0;
         }
         for (Iterator<Entry> it = byId.values().iterator(); it.hasNext(); ) {
@@ -152,7 +161,7 @@ final class KeyQueues {
 
     /** {@return how many deliveries of a partition are out} */
     int outstanding(int partition) {
-        int[] c = counts.get(partition);
+        int[] c = partition < counts.length ? counts[partition] : null;
         return c == null ? 0 : c[1];
     }
 
@@ -203,10 +212,7 @@ final class KeyQueues {
         } else if (e.state == State.DELAYED) {
             delayed.remove(e);
         }
-        if (c[0] == 0) {
-            counts.remove(e.partition);
-        }
-        ArrayDeque<Entry> q = keys.get(e.key);
+        ArrayDeque<Entry> q = e.queue;
         boolean wasHead = q.peekFirst() == e;
         if (wasHead) {
             q.pollFirst();
@@ -234,7 +240,16 @@ final class KeyQueues {
         return true;
     }
 
+    /** A partition's counts, made on first use and kept (a partition's count is one small array). */
     private int[] counts(int partition) {
-        return counts.computeIfAbsent(partition, p -> new int[2]);
+        if (partition >= counts.length) {
+            counts = Arrays.copyOf(counts, Math.max(partition + 1, counts.length * 2));
+        }
+        int[] c = counts[partition];
+        if (c == null) {
+            c = new int[2];
+            counts[partition] = c;
+        }
+        return c;
     }
 }
