@@ -140,9 +140,7 @@ final class Dispatcher {
         if (start.isEmpty()) {
             return;
         }
-        for (InFlight f : start) {
-            slots.track(f);
-        }
+        slots.trackAll(start);
         if (executor instanceof HandlerPool pool) {
             List<Run> runs = new ArrayList<>(start.size());
             for (InFlight f : start) {

@@ -68,8 +68,16 @@ final class Slots {
 
     /** Records that a delivery now holds one of the permits taken for it. */
     void track(InFlight f) {
-        inFlight.put(f.delivery.id(), f);
-        stats.activated(time.wallMillis(), limit);
+        trackAll(List.of(f));
+    }
+
+    /** Records that each of a batch's deliveries now holds one of the permits taken for it. */
+    void trackAll(List<InFlight> fs) {
+        for (InFlight f : fs) {
+            inFlight.put(f.delivery.id(), f);
+        }
+        // One clock read and one counter update per batch, not per delivery (docs/BENCHMARKS.md, "JVM path").
+        stats.activated(time.wallMillis(), limit, fs.size());
     }
 
     /** Frees the slot of a delivery that is settled (or left pending for reclaim). */
@@ -95,8 +103,8 @@ final class Slots {
         }
         for (InFlight f : fs) {
             inFlight.remove(f.delivery.id());
-            stats.deactivated(limit);
         }
+        stats.deactivated(limit, fs.size());
         permits.release(fs.size());
         if (inFlight.isEmpty()) {
             synchronized (drained) {

@@ -93,21 +93,36 @@ public final class WorkerStats {
 
     /** @param nowMillis clock time @param limit the concurrency limit */
     public void activated(long nowMillis, int limit) {
-        if (active.incrementAndGet() >= limit && saturatedSinceMillis < 0) {
+        activated(nowMillis, limit, 1);
+    }
+
+    /**
+     * {@code n} slots taken at once: one update of the shared counters for a batch, where one per
+     * slot bounced their cache lines between the threads that take and free slots.
+     *
+     * @param nowMillis clock time @param limit the concurrency limit @param n how many
+     */
+    public void activated(long nowMillis, int limit, int n) {
+        if (active.addAndGet(n) >= limit && saturatedSinceMillis < 0) {
             saturatedSinceMillis = nowMillis;
         }
         if (parent != null) {
-            parent.active.incrementAndGet();
+            parent.active.addAndGet(n);
         }
     }
 
     /** @param limit the concurrency limit */
     public void deactivated(int limit) {
-        if (active.decrementAndGet() < limit) {
+        deactivated(limit, 1);
+    }
+
+    /** {@code n} slots freed at once; see {@link #activated(long, int, int)}. @param limit the concurrency limit @param n how many */
+    public void deactivated(int limit, int n) {
+        if (active.addAndGet(-n) < limit) {
             saturatedSinceMillis = -1;
         }
         if (parent != null) {
-            parent.active.decrementAndGet();
+            parent.active.addAndGet(-n);
         }
     }
 
