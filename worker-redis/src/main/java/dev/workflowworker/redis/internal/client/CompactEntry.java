@@ -185,13 +185,13 @@ public final class CompactEntry {
             return broken(id, format, b, "entry format '" + format + "' is not one this version reads (it reads '"
                     + FIELD + "' and named fields); written by a newer version?");
         }
-        Map<String, String> fields = new LinkedHashMap<>(16);
+        String[] values = new String[NAMES.length];
         String problem = null;
         int at = 0;
         for (int k = 0; k < NAMES.length; k++) {
             if (at >= b.length) {
                 return broken(id, FIELD, b, "compact entry '" + FIELD + "' ends after " + k + " of "
-                        + NAMES.length + " values, before '" + NAMES[k] + "'" + readSoFar(fields));
+                        + NAMES.length + " values, before '" + NAMES[k] + "'" + readSoFar(values));
             }
             int start = at;
             long len = 0;
@@ -202,12 +202,12 @@ public final class CompactEntry {
             int digits = at - start;
             if (digits == 0 || at >= b.length || b[at] != ':' || (digits > 1 && b[start] == '0')) {
                 return broken(id, FIELD, b, "compact entry '" + FIELD + "': the length of '" + NAMES[k]
-                        + "' at byte " + start + " is not a decimal length and a colon" + readSoFar(fields));
+                        + "' at byte " + start + " is not a decimal length and a colon" + readSoFar(values));
             }
             at++;
             if (len > b.length - at) {
                 return broken(id, FIELD, b, "compact entry '" + FIELD + "': '" + NAMES[k] + "' is " + len
-                        + " bytes, past the end of the entry (" + (b.length - at) + " left)" + readSoFar(fields));
+                        + " bytes, past the end of the entry (" + (b.length - at) + " left)" + readSoFar(values));
             }
             int n = (int) len;
             String value = StreamEntries.strict(b, at, n);
@@ -217,13 +217,14 @@ public final class CompactEntry {
                     problem = "field '" + NAMES[k] + "' is not valid UTF-8 (" + n + " bytes)";
                 }
             }
-            fields.put(NAMES[k], value);
+            values[k] = value;
             at += n;
         }
         if (at != b.length) {
             return broken(id, FIELD, b, "compact entry '" + FIELD + "' has " + (b.length - at)
-                    + " bytes after its " + NAMES.length + " values" + readSoFar(fields));
+                    + " bytes after its " + NAMES.length + " values" + readSoFar(values));
         }
+        Map<String, String> fields = new NamedValues(NAMES, values);
         if (problem != null) {
             return Delivery.malformed(id, fields, 1, problem);
         }
@@ -236,10 +237,10 @@ public final class CompactEntry {
      * (the dashboard searches reasons too) would not find this one. A value with bad UTF-8 is left
      * out, since it may not be the id at all.
      */
-    private static String readSoFar(Map<String, String> fields) {
+    private static String readSoFar(String[] values) {
         StringBuilder s = new StringBuilder();
         for (String name : IDS) {
-            String v = fields.get(name);
+            String v = values[WireFormat.EVENT_FIELDS.indexOf(name)];
             if (v != null && !v.isEmpty() && v.indexOf('\uFFFD') < 0) {
                 s.append(s.length() == 0 ? " (read before it: " : ", ").append(name).append(" '")
                         .append(v.length() > 200 ? v.substring(0, 200) + "..." : v).append('\'');
