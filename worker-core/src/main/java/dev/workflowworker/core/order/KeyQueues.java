@@ -79,7 +79,7 @@ final class KeyQueues {
         ArrayDeque<Entry> q = keys.computeIfAbsent(e.key, k -> new ArrayDeque<>(2));
         e.queue = q;
         q.addLast(e);
-        return q.size() == 1 && promote(e, time.wallMillis());
+        return q.size() == 1 && promote(e);
     }
 
     /** Takes up to {@code max} ready heads, the delayed ones that came due first moved behind them. */
@@ -223,12 +223,15 @@ final class KeyQueues {
             keys.remove(e.key);
             return false;
         }
-        return wasHead && promote(q.peekFirst(), time.wallMillis());
+        return wasHead && promote(q.peekFirst());
     }
 
-    /** Makes a new head ready or delayed; true when it is ready now. */
-    private boolean promote(Entry head, long now) {
-        if (head.dueAtMillis > now) {
+    /**
+     * Makes a new head ready or delayed; true when it is ready now. Only a head with a due time
+     * reads the clock: most have none, and this runs once per event on the reading thread.
+     */
+    private boolean promote(Entry head) {
+        if (head.dueAtMillis > 0 && head.dueAtMillis > time.wallMillis()) {
             head.state = State.DELAYED;
             delayed.add(head);
             wakeWaiters.run();
