@@ -18,6 +18,8 @@ final class CpuMeter {
     private final long jvmCpu0;
     private final Map<String, long[]> commands0;
     private final Map<String, Long> threads0;
+    private final Map<Long, Long> library0;
+    private final Map<String, long[]> switches0;
 
     private CpuMeter(String url) {
         this.url = url;
@@ -26,6 +28,8 @@ final class CpuMeter {
             this.commands0 = commandStats(j);
         }
         this.threads0 = threadTicks();
+        this.library0 = libraryThreadNanos();
+        this.switches0 = librarySwitches();
         this.jvmCpu0 = jvmCpuNanos();
     }
 
@@ -39,7 +43,7 @@ final class CpuMeter {
 
     Usage stop(long events) {
         long jvm = jvmCpuNanos() - jvmCpu0;
-        String byThread = threadShare(threads0, threadTicks(), events);
+        String byThread = threadShare(threads0, threadTicks(), events) + " " + libraryShare(events);
         try (Jedis j = new Jedis(URI.create(url))) {
             double redis = redisCpuSeconds(j) - redisCpu0;
             Map<String, long[]> after = commandStats(j);
@@ -128,6 +132,88 @@ final class CpuMeter {
                 .limit(8)
                 .forEach(e -> sb.append(String.format("%s %.2f us; ", e.getKey(), e.getValue() * 1e6 / hz / events)));
         return sb.toString().trim();
+    }
+
+    /** The library's threads by id: their CPU time now, from the JVM (full names, where /proc cuts them at 15 characters). */
+    private static Map<Long, Long> libraryThreadNanos() {
+        Map<Long, Long> out = new java.util.HashMap<>();
+        java.lang.management.ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().startsWith("workflow-worker")) {
+                long cpu = mx.getThreadCpuTime(t.getId());
+                if (cpu >= 0) {
+                    out.put(t.getId(), cpu);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Voluntary and involuntary context switches of each library thread so far, by task id, from /proc/self/task. */
+    private static Map<String, long[]> librarySwitches() {
+        Map<String, long[]> out = new java.util.HashMap<>();
+        java.io.File[] tasks = new java.io.File("/proc/self/task").listFiles();
+        if (tasks == null) {
+            return out;
+        }
+        for (java.io.File t : tasks) {
+            try {
+                String status = java.nio.file.Files.readString(t.toPath().resolve("status"));
+                if (!status.startsWith("Name:\tworkflow-worker")) {
+                    continue;
+                }
+                long[] n = out.computeIfAbsent(t.getName(), k -> new long[2]);
+                for (String line : status.split("\n")) {
+                    if (line.startsWith("voluntary_ctxt_switches:")) {
+                        n[0] += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+                    } else if (line.startsWith("nonvoluntary_ctxt_switches:")) {
+                        n[1] += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+                    }
+                }
+            } catch (java.io.IOException | RuntimeException gone) {
+                // a thread that ended meanwhile
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The library's CPU per event by thread role (the loop, the settler, the handler pool, ...:
+     * the name with digits dropped), and its context switches per event: which thread does what,
+     * and how often the threads park and wake, the two things that move the library's figure
+     * from run to run.
+     */
+    private String libraryShare(long events) {
+        java.lang.management.ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        Map<String, long[]> byRole = new java.util.TreeMap<>();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (!t.getName().startsWith("workflow-worker")) {
+                continue;
+            }
+            long cpu = mx.getThreadCpuTime(t.getId());
+            if (cpu < 0) {
+                continue;
+            }
+            long d = cpu - library0.getOrDefault(t.getId(), 0L);
+            long[] r = byRole.computeIfAbsent(t.getName().replaceAll("[0-9]+", "#"), k -> new long[2]);
+            r[0] += d;
+            r[1]++;
+        }
+        long[] sw = new long[2];
+        librarySwitches().forEach((tid, n) -> {
+            long[] b = switches0.getOrDefault(tid, new long[2]);
+            sw[0] += n[0] - b[0];
+            sw[1] += n[1] - b[1];
+        });
+        StringBuilder sb = new StringBuilder("library by thread:");
+        byRole.entrySet().stream()
+                .filter(e -> e.getValue()[0] * 100 >= 1_000L * events) // at least 0.01 us per event
+                .sorted((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0]))
+                .forEach(e -> sb.append(String.format(" %s %.2f us%s;", e.getKey(), e.getValue()[0] / 1e3 / events,
+                        e.getValue()[1] > 1 ? " (" + e.getValue()[1] + " threads)" : "")));
+        sb.append(String.format(" context switches per 1,000 events: %.1f voluntary, %.1f involuntary",
+                sw[0] * 1000.0 / events, sw[1] * 1000.0 / events));
+        return sb.toString();
     }
 
     private static long jvmCpuNanos() {
