@@ -51,6 +51,8 @@ final class PartitionReader {
     /** The reader's blocking wait for new entries, and what cuts it short. */
     private final ReaderWait readerWait;
     private final Outcomes outcomes;
+    /** Under {@link #fetchLock}: whether the next round waits for more entries first. */
+    private final ReadLinger linger = new ReadLinger();
 
     PartitionReader(Partitions partitions, StreamClient client, Part[] parts, KeySequencer sequencer,
             Map<String, Lease> out, Map<String, Lease> offeredUnder, ReaderWait readerWait, Outcomes outcomes) {
@@ -111,7 +113,15 @@ final class PartitionReader {
                     sequencer.await(remaining);
                     continue;
                 }
-                if (fetch() > 0) {
+                long lingering = linger.nanosToWait(clock.nanoTime());
+                if (lingering > 0) {
+                    // Deliveries that become ready meanwhile cut the wait short and are taken above.
+                    sequencer.await(Math.min(lingering, remaining));
+                    continue;
+                }
+                int found = fetch();
+                linger.afterRound(found, clock.nanoTime());
+                if (found > 0) {
                     continue;
                 }
                 long untilDue = sequencer.millisUntilNextDue();
