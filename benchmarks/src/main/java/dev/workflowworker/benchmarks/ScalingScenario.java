@@ -27,6 +27,20 @@ final class ScalingScenario {
     private static final String BY_PROCESS = "bench:scaling:by-process";
     /** Prefix of the hashes the processes report their threads' CPU into. */
     private static final String THREADS = "bench:scaling:threads:";
+    /** The field of those hashes that holds the process's total JIT compilation time, in ms. */
+    private static final String JIT_MILLIS = "(jit-ms)";
+    /**
+     * The bound on unmeasured passes before the steady state: each of N processes sees 1/N of the
+     * events per pass, so its JIT needs about N times the passes of one process to settle.
+     */
+    private static final int MAX_SETTLE_PASSES = 40;
+    /**
+     * A process's JIT counts as settled when its compilers were busy for at most this share of a
+     * pass's time. Not a share of its total compilation time: that total grows with every pass
+     * (and with the machine's load, which the MXBean counts in), so such a bound loosens as it
+     * goes; it let a measured 4-process pass still compile for 1.5 s in one process.
+     */
+    private static final double JIT_SETTLED_GROWTH = 0.02;
 
     private ScalingScenario() {
     }
@@ -95,12 +109,18 @@ final class ScalingScenario {
             }
         }
         sums.forEach((k, v) -> out.put(k, Long.toString(v)));
+        out.put(JIT_MILLIS, Long.toString(java.lang.management.ManagementFactory.getCompilationMXBean()
+                .getTotalCompilationTime()));
         out.put("(reported)", "1");
         j.hset(THREADS + tag + ":" + ProcessHandle.current().pid(), out);
     }
 
-    /** Asks every process for its threads' CPU and waits (bounded) for the answers, summed by name in ns. */
-    private static Map<String, Long> threadCpu(Jedis j, List<Process> ps, String tag) throws Exception {
+    /**
+     * Asks every process for its threads' CPU and waits (bounded) for the answers, summed by name in
+     * ns; each process's total JIT compilation time (ms) goes into {@code jitMillis}, in the order of {@code ps}.
+     */
+    private static Map<String, Long> threadCpu(Jedis j, List<Process> ps, String tag, List<Long> jitMillis)
+            throws Exception {
         for (Process p : ps) {
             p.getOutputStream().write((tag + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
             p.getOutputStream().flush();
@@ -114,8 +134,9 @@ final class ScalingScenario {
                 Thread.sleep(5);
                 h = j.hgetAll(key);
             }
+            jitMillis.add(Long.parseLong(h.getOrDefault(JIT_MILLIS, "0")));
             h.forEach((k, v) -> {
-                if (!k.equals("(reported)")) {
+                if (!k.equals("(reported)") && !k.equals(JIT_MILLIS)) {
                     sums.merge(k, Long.parseLong(v), Long::sum);
                 }
             });
@@ -183,7 +204,7 @@ final class ScalingScenario {
                             TimeUnit.NANOSECONDS.toMillis(ready - launched), TimeUnit.NANOSECONDS.toMillis(spread - ready))));
                     int warmUps = 0;
                     Pass last = cold;
-                    while (warmUps < PartitionedScenario.MAX_WARM_UPS && !last.settled()) {
+                    while (warmUps < MAX_SETTLE_PASSES && !last.jitSettled()) {
                         last = pass(url, j, stream, partitions, n, ps, "warm" + warmUps + "-");
                         warmUps++;
                     }
@@ -193,8 +214,12 @@ final class ScalingScenario {
                         singleWarm = warm.rate();
                     }
                     rows.add(new BenchmarkMain.Row(scenario, processes + " process(es), steady state", warm.rate(), "events/s",
-                            String.format("x%.2f of one process's; publish included; after %d more unmeasured passes, once"
-                                    + " the JIT compilers of all processes settled", warm.rate() / singleWarm, warmUps)));
+                            String.format("x%.2f of one process's; publish included; after %d more unmeasured passes%s;"
+                                    + " JIT time added in this pass by process: %s", warm.rate() / singleWarm, warmUps,
+                                    last.jitSettled() ? ", once every process compiled for <= "
+                                            + Math.round(JIT_SETTLED_GROWTH * 100) + " % of a pass"
+                                            : " (the bound; some process's JIT had not settled)",
+                                    warm.jitGrowth())));
                     rows.add(warm.cpuRow(scenario, processes, "steady state",
                             String.format("idle before it %.1f ms CPU per s over all processes; ", idle)));
                 }
@@ -220,7 +245,9 @@ final class ScalingScenario {
             throws Exception {
         List<Long> pids = ps.stream().map(Process::pid).toList();
         j.del(DONE, BY_PROCESS);
-        Map<String, Long> threads0 = partitions > 0 ? threadCpu(j, ps, idPrefix + "0") : Map.of();
+        List<Long> jit0 = new ArrayList<>();
+        List<Long> jit1 = new ArrayList<>();
+        Map<String, Long> threads0 = partitions > 0 ? threadCpu(j, ps, idPrefix + "0", jit0) : Map.of();
         CpuMeter cpu = CpuMeter.start(url);
         Map<String, Long> ticks0 = ProcessCpu.threadTicks(pids);
         long t0 = System.nanoTime();
@@ -241,10 +268,11 @@ final class ScalingScenario {
         long end = System.nanoTime();
         Map<String, Long> ticks = ProcessCpu.delta(ticks0, ProcessCpu.threadTicks(pids));
         CpuMeter.Usage used = cpu.stop(n);
-        Map<String, Long> threads = partitions > 0 ? ProcessCpu.delta(threads0, threadCpu(j, ps, idPrefix + "1")) : Map.of();
+        Map<String, Long> threads = partitions > 0
+                ? ProcessCpu.delta(threads0, threadCpu(j, ps, idPrefix + "1", jit1)) : Map.of();
         List<Long> counts = j.hgetAll(BY_PROCESS).values().stream().map(Long::parseLong).sorted().toList();
         return new Pass(n / ((end - t0) / 1e9), TimeUnit.NANOSECONDS.toMillis(published - t0),
-                TimeUnit.NANOSECONDS.toMillis(end - published), used, ticks, threads, n, counts);
+                TimeUnit.NANOSECONDS.toMillis(end - published), used, ticks, threads, n, counts, jit0, jit1);
     }
 
     /** {@return the CPU all the processes spend per second while nothing is published, in ms} */
@@ -260,13 +288,36 @@ final class ScalingScenario {
     /** A measured pass: its rate, how long publishing took and the drain after it, and the CPU of every party. */
     private record Pass(double rate, long publishMillis, long drainMillis, CpuMeter.Usage usage,
                         Map<String, Long> processTicks, Map<String, Long> javaThreadNanos, long events,
-                        List<Long> perProcess) {
+                        List<Long> perProcess, List<Long> jitBefore, List<Long> jitAfter) {
 
-        /** Whether the processes' JIT compilers spent under 2 % of the pass's time (as the partitioned rows' warm-up). */
-        boolean settled() {
-            double passSeconds = events / rate;
-            double compileSeconds = ProcessCpu.microsPerEvent(processTicks, "Compiler", events) * events / 1e6;
-            return compileSeconds < 0.02 * passSeconds;
+        /**
+         * Whether every process's JIT has settled: its total compilation time ({@code
+         * CompilationMXBean}) grew by at most {@link #JIT_SETTLED_GROWTH} of the pass's time. Per
+         * process, as a sum over processes let one process that has settled hide another still compiling;
+         * and measured, as a fixed number of passes left a 4-process steady state compiling through
+         * its measured pass (each process sees a quarter of the events per pass).
+         */
+        boolean jitSettled() {
+            if (jitAfter.size() != jitBefore.size() || jitAfter.isEmpty()) {
+                return false;
+            }
+            double passMillis = events / rate * 1000;
+            for (int i = 0; i < jitAfter.size(); i++) {
+                if (jitAfter.get(i) - jitBefore.get(i) > JIT_SETTLED_GROWTH * passMillis) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        /** {@return each process's JIT time added in this pass, of its total so far, and the pass's time} */
+        String jitGrowth() {
+            List<String> out = new ArrayList<>();
+            out.add(String.format("pass %.0f ms", events / rate * 1000));
+            for (int i = 0; i < Math.min(jitBefore.size(), jitAfter.size()); i++) {
+                out.add(String.format("%d of %d ms", jitAfter.get(i) - jitBefore.get(i), jitAfter.get(i)));
+            }
+            return out.toString();
         }
 
         double processesMicrosPerEvent() {

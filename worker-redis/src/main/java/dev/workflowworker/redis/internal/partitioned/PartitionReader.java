@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -36,6 +37,11 @@ final class PartitionReader {
     private static final int READ_COUNT = 256;
     /** Entries read above a partition's committed position before its reader waits for the position to move. */
     private static final int READ_AHEAD_LIMIT = 100_000;
+    /**
+     * How long a worker that found the fetch lock held waits before looking again, at most. The
+     * holder wakes it when it lets go of the lock, so this only bounds a wake that never comes.
+     */
+    private static final long FETCH_RECHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private final Partitions partitions;
     private final StreamClient client;
@@ -48,9 +54,13 @@ final class PartitionReader {
     private final Map<String, Lease> out;
     private final Map<String, Lease> offeredUnder;
     private final ReentrantLock fetchLock = new ReentrantLock();
+    /** Workers waiting for {@link #fetchLock}: the holder wakes them when it lets go. */
+    private final AtomicInteger waitingForFetch = new AtomicInteger();
     /** The reader's blocking wait for new entries, and what cuts it short. */
     private final ReaderWait readerWait;
     private final Outcomes outcomes;
+    /** Under {@link #fetchLock}: whether the next round waits for more entries first. */
+    private final ReadLinger linger = new ReadLinger();
 
     PartitionReader(Partitions partitions, StreamClient client, Part[] parts, KeySequencer sequencer,
             Map<String, Lease> out, Map<String, Lease> offeredUnder, ReaderWait readerWait, Outcomes outcomes) {
@@ -102,16 +112,34 @@ final class PartitionReader {
             if (Thread.interrupted()) {
                 throw new InterruptedException();
             }
+            // Counted before the lock is tried and the signals read before too: a holder that lets
+            // go in between either sees the count and wakes this worker, or left the lock free.
+            waitingForFetch.incrementAndGet();
+            long seen = sequencer.signals();
             if (!fetchLock.tryLock()) {
-                sequencer.await(Math.min(remaining, TimeUnit.MILLISECONDS.toNanos(20)));
+                try {
+                    // Idle workers used to look again every 20 ms: a few ms of CPU per second per process.
+                    sequencer.await(Math.min(remaining, FETCH_RECHECK_NANOS), seen);
+                } finally {
+                    waitingForFetch.decrementAndGet();
+                }
                 continue;
             }
+            waitingForFetch.decrementAndGet();
             try {
                 if (sequencer.size() >= BUFFER_LIMIT) {
                     sequencer.await(remaining);
                     continue;
                 }
-                if (fetch() > 0) {
+                long lingering = linger.nanosToWait(clock.nanoTime());
+                if (lingering > 0) {
+                    // Deliveries that become ready meanwhile cut the wait short and are taken above.
+                    sequencer.await(Math.min(lingering, remaining));
+                    continue;
+                }
+                int found = fetch();
+                linger.afterRound(found, clock.nanoTime());
+                if (found > 0) {
                     continue;
                 }
                 long untilDue = sequencer.millisUntilNextDue();
@@ -121,6 +149,9 @@ final class PartitionReader {
                 }
             } finally {
                 fetchLock.unlock();
+                if (waitingForFetch.get() > 0) {
+                    sequencer.wake();
+                }
             }
         }
     }
