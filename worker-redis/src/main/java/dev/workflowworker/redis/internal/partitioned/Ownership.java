@@ -351,8 +351,7 @@ final class Ownership {
         for (Part part : parts) {
             Lease l = part.lease;
             if (l != null && !l.lost) {
-                client.scripts().partitionTrim.eval(client.redis(),
-                        List.of(keys.partitionStream(part.index), PartitionKeys.log(keys, part.index)), List.of());
+                client.scripts().partitionTrim.eval(client.redis(), PartitionKeys.trim(keys, part.index), List.of());
             }
         }
     }
