@@ -1,8 +1,22 @@
 -- Trims a partition below its committed position: every entry there is settled, whoever trims
--- (an owner with an older view of the position only trims less). KEYS: stream, log.
+-- (an owner with an older view of the position only trims less). KEYS: stream, log, held.
+-- Held marks at or below the position go too: their entries are settled and never read again, and
+-- a mark is otherwise dropped only by its entry's commit or the next open (a hold whose reply was
+-- lost can land after the reopen that followed it, unknown to the log that commits its entry).
 -- Returns the number of entries removed.
+--@include stream_ids
 local c = redis.call('HGET', KEYS[2], 'c')
-if not c or c == '0-0' or redis.call('EXISTS', KEYS[1]) == 0 then
+if not c or c == '0-0' then
+  return 0
+end
+if redis.call('HLEN', KEYS[3]) > 0 then
+  for _, id in ipairs(redis.call('HKEYS', KEYS[3])) do
+    if not less(c, id) then
+      redis.call('HDEL', KEYS[3], id)
+    end
+  end
+end
+if redis.call('EXISTS', KEYS[1]) == 0 then
   return 0
 end
 return redis.call('XTRIM', KEYS[1], 'MINID', c)

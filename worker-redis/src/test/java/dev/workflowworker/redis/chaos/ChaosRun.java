@@ -583,6 +583,13 @@ final class ChaosRun {
         return out;
     }
 
+    /**
+     * Retries still waiting, as Redis holds them. Partitioned, the held marks: a mark goes with its
+     * entry's settlement (docs/ARCHITECTURE.md, "Ordered processing"), so at the end none may be
+     * left even though a leftover mark would only be counted, never applied again: it is the
+     * stream's "retries waiting", and one that outlived its entry once hid a commit that dropped
+     * the marks of attempts 2 and up only.
+     */
     private long retriesWaiting(UnifiedJedis j) {
         if (s.partitions() == 0) {
             return j.zcard(queueOptions.retryKey());

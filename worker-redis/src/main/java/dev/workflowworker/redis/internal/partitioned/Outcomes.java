@@ -59,7 +59,8 @@ final class Outcomes {
                 eventIds.add(d.eventId());
             }
             if (d.attempt() > 1) {
-                // a retried entry may have a held mark to drop with its settlement
+                // a retried entry may have a held mark to drop with its settlement (the log adds
+                // those it knows of at any attempt)
                 held.add(id);
             }
         }
@@ -167,14 +168,21 @@ final class Outcomes {
         long r;
         try {
             r = StreamEntries.number(client.call("hold entry " + d.id() + " for a retry",
-                    () -> client.scripts().partitionHold.eval(client.redis(),
-                            List.of(keys.partitionLease(l.partition), keys.partitionHeld(l.partition)),
+                    () -> client.scripts().partitionHold.eval(client.redis(), PartitionKeys.hold(keys, l.partition),
                             List.of(l.value, Partitions.streamId(d.id()), attempt + ":" + dueAtMillis), client.waitReplicas(), client.waitMs())));
         } catch (RuntimeException e) {
             partitions.unknownOutcome(l, List.of(d));
             throw e;
         }
-        if (r == 1) {
+        if (r == 2) {
+            // Settled in Redis while out here: memory and Redis disagree, so read the partition again from Redis.
+            partitions.unknownOutcome(l, List.of(d));
+        } else if (r == 1) {
+            PartitionLog log = partitions.logOf(l);
+            if (log != null) {
+                // Its commit drops the mark whatever the attempt (a lost lease holds attempt 1).
+                log.heldMarkRecorded(Partitions.streamId(d.id()));
+            }
             // Back in the buffer under the same lease; the take that hands it out again checks it.
             if (partitions.requeue(l, d.id(), () -> sequencer.hold(d.id(), dueAtMillis, attempt))) {
                 partitions.wake();

@@ -95,6 +95,16 @@ public final class PartitionKeys {
                 keys.partitionCompleted(i));
     }
 
+    /** KEYS of partition_hold.lua. */
+    static List<String> hold(StreamKeys keys, int i) {
+        return List.of(keys.partitionLease(i), keys.partitionHeld(i), log(keys, i), settled(keys, i));
+    }
+
+    /** KEYS of partition_trim.lua. */
+    static List<String> trim(StreamKeys keys, int i) {
+        return List.of(keys.partitionStream(i), log(keys, i), keys.partitionHeld(i));
+    }
+
     /** KEYS of partition_commit.lua. */
     static List<String> commit(StreamKeys keys, int i) {
         return List.of(keys.partitionLease(i), log(keys, i), settled(keys, i), keys.partitionHeld(i),

@@ -53,6 +53,11 @@ public final class PartitionLog {
     /** Settled before this log read them (settled at open, or by an outcome that raced a reopen). */
     private final Set<String> settledAhead;
     private final Map<String, String> heldMarks;
+    /**
+     * Entries read whose held mark is in Redis as far as this log knows (read with one, or held
+     * since): their commit drops it at any attempt, since a hold for a lost lease keeps attempt 1.
+     */
+    private final Set<String> marked = new HashSet<>();
     private final Recent recent;
     /** The last id read: the next read starts after it. */
     private String cursor;
@@ -177,7 +182,16 @@ public final class PartitionLog {
 
     /** {@return the held mark of an entry read ({@code attempt:dueMillis}), once, or null} */
     synchronized String takeHeldMark(String id) {
-        return heldMarks.remove(id);
+        String mark = heldMarks.remove(id);
+        if (mark != null) {
+            marked.add(id);
+        }
+        return mark;
+    }
+
+    /** A retry's hold of an entry read was recorded in Redis: its commit drops the mark. */
+    synchronized void heldMarkRecorded(String id) {
+        marked.add(id);
     }
 
     /** {@return whether the event completed lately in this partition} */
@@ -246,7 +260,18 @@ public final class PartitionLog {
                 recent.add(e);
             }
         }
-        List<String> args = new ArrayList<>(8 + add.size() + remove.size() + heldIds.size());
+        Collection<String> dropHeld = heldIds;
+        if (!marked.isEmpty()) {
+            for (String id : ids) {
+                if (marked.remove(id) && !heldIds.contains(id)) {
+                    if (dropHeld == heldIds) {
+                        dropHeld = new ArrayList<>(heldIds);
+                    }
+                    dropHeld.add(id);
+                }
+            }
+        }
+        List<String> args = new ArrayList<>(8 + add.size() + remove.size() + dropHeld.size());
         args.add(newCommitted == null ? "" : newCommitted);
         args.add(Long.toString(committedCount));
         args.add(Integer.toString(RECENT_CAP));
@@ -255,13 +280,14 @@ public final class PartitionLog {
         args.addAll(add);
         args.add(Integer.toString(remove.size()));
         args.addAll(remove);
-        args.add(Integer.toString(heldIds.size()));
-        args.addAll(heldIds);
+        args.add(Integer.toString(dropHeld.size()));
+        args.addAll(dropHeld);
         return args;
     }
 
     /** An entry settled in Redis by a script of its own (a dead letter): the next commit moves the position over it. */
     synchronized void settledElsewhere(String id) {
+        marked.remove(id); // the dead letter's script dropped the mark
         Entry e = inOrder.get(id);
         if (e != null) {
             e.settled = true;
