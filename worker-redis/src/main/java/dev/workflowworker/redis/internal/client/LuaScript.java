@@ -170,9 +170,18 @@ public final class LuaScript {
     /** Like {@link #evalAll(UnifiedJedis, int, IntFunction, IntFunction, int, long)}, each call followed by its wake. */
     public List<Object> evalAll(UnifiedJedis redis, int n, IntFunction<List<?>> keys, IntFunction<List<?>> args,
                          int replicas, long waitMs, Topology.Wakes wakes) {
+        return evalEach(redis, n, keys, args, replicas, waitMs, wakes).all();
+    }
+
+    /**
+     * Like {@link #evalAll(UnifiedJedis, int, IntFunction, IntFunction, int, long, Topology.Wakes)},
+     * except that a cluster node that fails fails only the calls sent to it (see {@link Topology#sendEach}).
+     */
+    public Replies evalEach(UnifiedJedis redis, int n, IntFunction<List<?>> keys, IntFunction<List<?>> args,
+                            int replicas, long waitMs, Topology.Wakes wakes) {
         boolean[] withSource = new boolean[n];
         boolean[] loaded = new boolean[1];
-        return Topology.sendAll(redis, n,
+        return Topology.sendEach(redis, n,
                 i -> withSource[i] ? evalArguments(keys.apply(i), args.apply(i)) : evalshaArguments(keys.apply(i), args.apply(i)),
                 i -> String.valueOf(keys.apply(i).get(0)),
                 (i, e) -> {

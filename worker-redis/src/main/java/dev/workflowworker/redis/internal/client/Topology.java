@@ -23,7 +23,6 @@ import redis.clients.jedis.Response;
 import redis.clients.jedis.util.JedisClusterCRC16;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -203,7 +202,23 @@ public final class Topology {
     public static List<Object> sendAll(UnifiedJedis redis, int n, IntFunction<CommandArguments> command,
                                 IntFunction<String> sampleKey, Resend resend, int replicas, long waitMs,
                                 java.util.function.Supplier<String> what, Wakes wakes) {
-        Object[] out = new Object[n];
+        return sendEach(redis, n, command, sampleKey, resend, replicas, waitMs, what, wakes).all();
+    }
+
+    /**
+     * Like {@link #sendAll(UnifiedJedis, int, IntFunction, IntFunction, Resend, int, long,
+     * java.util.function.Supplier, Wakes)}, except that on a cluster a node that fails fails only
+     * the calls sent to it: each of those has a {@link JedisConnectionException} for a reply (a
+     * {@link RedisUnavailableException} when only its WAIT failed) and is not sent again, as
+     * whether it ran is unknown; the other nodes' replies are delivered. The slot map is then read
+     * again, so that later calls reach a failover's new primary (docs/ARCHITECTURE.md, "Redis
+     * Cluster"). An error reply that is no node's failure still fails the lot.
+     */
+    public static Replies sendEach(UnifiedJedis redis, int n, IntFunction<CommandArguments> command,
+                                   IntFunction<String> sampleKey, Resend resend, int replicas, long waitMs,
+                                   java.util.function.Supplier<String> what, Wakes wakes) {
+        Replies out = new Replies(n);
+        boolean nodeFailed = false;
         List<Integer> pending = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             pending.add(i);
@@ -251,13 +266,17 @@ public final class Topology {
             for (int k = 0; k < pending.size(); k++) {
                 int i = pending.get(k);
                 boolean sendAgain;
+                Object reply = null;
                 try {
-                    out[i] = replies.get(k).get();
+                    reply = replies.get(k).get();
                     sendAgain = false;
                 } catch (IllegalStateException unanswered) {
                     // The node's connection failed during the sync: the client leaves its replies
                     // unset. Whether the calls ran is unknown, as after any lost connection.
-                    throw new JedisConnectionException("no reply from a node for call " + i + " of " + n, unanswered);
+                    out.fail(i, new JedisConnectionException("no reply from a node for call " + i + " of " + n,
+                            unanswered));
+                    nodeFailed = true;
+                    continue;
                 } catch (JedisDataException e) {
                     if (notRunHere(e)) {
                         redirect = e;
@@ -277,18 +296,24 @@ public final class Topology {
                     try {
                         acked = StreamEntries.number(waits.get(waitOf.get(k)).get());
                     } catch (JedisDataException | IllegalStateException e) {
-                        throw new RedisUnavailableException("cannot confirm that " + what.get() + " reached "
-                                + replicas + " replica(s): " + e.getMessage(), e);
+                        out.fail(i, new RedisUnavailableException("cannot confirm that " + what.get() + " reached "
+                                + replicas + " replica(s): " + e.getMessage(), e));
+                        continue;
                     }
                     if (acked < replicas) {
-                        throw new RedisUnavailableException(what.get() + " reached only " + acked + " of " + replicas
-                                + " replica(s) within " + waitMs + " ms; the primary has it, a failover now could lose it",
-                                null);
+                        out.fail(i, new RedisUnavailableException(what.get() + " reached only " + acked + " of "
+                                + replicas + " replica(s) within " + waitMs + " ms; the primary has it, a failover now "
+                                + "could lose it", null));
+                        continue;
                     }
                 }
+                out.set(i, reply);
             }
             if (againCount == 0) {
-                return Arrays.asList(out);
+                if (nodeFailed) {
+                    refresh(redis);
+                }
+                return out;
             }
             if (redirect != null) {
                 if (round >= MAX_ROUNDS) {
