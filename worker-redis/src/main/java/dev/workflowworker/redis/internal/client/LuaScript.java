@@ -170,15 +170,17 @@ public final class LuaScript {
     /** Like {@link #evalAll(UnifiedJedis, int, IntFunction, IntFunction, int, long)}, each call followed by its wake. */
     public List<Object> evalAll(UnifiedJedis redis, int n, IntFunction<List<?>> keys, IntFunction<List<?>> args,
                          int replicas, long waitMs, Topology.Wakes wakes) {
-        return evalEach(redis, n, keys, args, replicas, waitMs, wakes).all();
+        return evalEach(redis, n, keys, args, replicas, waitMs, wakes, false, null).all();
     }
 
     /**
      * Like {@link #evalAll(UnifiedJedis, int, IntFunction, IntFunction, int, long, Topology.Wakes)},
-     * except that a cluster node that fails fails only the calls sent to it (see {@link Topology#sendEach}).
+     * except that a cluster node that fails fails only the calls sent to it (see {@link Topology#sendEach},
+     * which also says what {@code idempotent} allows).
      */
     public Replies evalEach(UnifiedJedis redis, int n, IntFunction<List<?>> keys, IntFunction<List<?>> args,
-                            int replicas, long waitMs, Topology.Wakes wakes) {
+                            int replicas, long waitMs, Topology.Wakes wakes, boolean idempotent,
+                            NodeHealth nodes) {
         boolean[] withSource = new boolean[n];
         boolean[] loaded = new boolean[1];
         return Topology.sendEach(redis, n,
@@ -200,7 +202,7 @@ public final class LuaScript {
                     }
                     return true;
                 },
-                replicas, waitMs, () -> "a write of " + n + " script call(s)", wakes);
+                replicas, waitMs, () -> "a write of " + n + " script call(s)", wakes, idempotent, nodes);
     }
 
     /**

@@ -1,5 +1,8 @@
 package dev.workflowworker.redis.internal.client;
 
+import redis.clients.jedis.HostAndPort;
+
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -14,6 +17,8 @@ public final class Replies {
     /** Per call, why it has no reply; null where it has one. */
     private final RuntimeException[] failures;
     private int failed;
+    /** The nodes whose connection failed, so that some calls have no reply. */
+    private List<HostAndPort> failedNodes = List.of();
 
     Replies(int n) {
         values = new Object[n];
@@ -29,6 +34,20 @@ public final class Replies {
             failed++;
         }
         failures[call] = why;
+    }
+
+    void nodeFailed(HostAndPort node) {
+        if (failedNodes.isEmpty()) {
+            failedNodes = new ArrayList<>(1);
+        }
+        if (!failedNodes.contains(node)) {
+            failedNodes.add(node);
+        }
+    }
+
+    /** {@return the cluster nodes whose connection failed in these calls (each once); empty if none did} */
+    public List<HostAndPort> failedNodes() {
+        return failedNodes;
     }
 
     public int size() {

@@ -14,6 +14,7 @@ import redis.clients.jedis.exceptions.JedisClusterOperationException;
 import redis.clients.jedis.providers.ClusterConnectionProvider;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
+import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.exceptions.JedisRedirectionException;
 
 import redis.clients.jedis.BuilderFactory;
@@ -202,23 +203,36 @@ public final class Topology {
     public static List<Object> sendAll(UnifiedJedis redis, int n, IntFunction<CommandArguments> command,
                                 IntFunction<String> sampleKey, Resend resend, int replicas, long waitMs,
                                 java.util.function.Supplier<String> what, Wakes wakes) {
-        return sendEach(redis, n, command, sampleKey, resend, replicas, waitMs, what, wakes).all();
+        return sendEach(redis, n, command, sampleKey, resend, replicas, waitMs, what, wakes, false, null).all();
     }
 
     /**
      * Like {@link #sendAll(UnifiedJedis, int, IntFunction, IntFunction, Resend, int, long,
      * java.util.function.Supplier, Wakes)}, except that on a cluster a node that fails fails only
      * the calls sent to it: each of those has a {@link JedisConnectionException} for a reply (a
-     * {@link RedisUnavailableException} when only its WAIT failed) and is not sent again, as
-     * whether it ran is unknown; the other nodes' replies are delivered. The slot map is then read
-     * again, so that later calls reach a failover's new primary (docs/ARCHITECTURE.md, "Redis
+     * {@link RedisUnavailableException} when only its WAIT failed), and its node is named in
+     * {@link Replies#failedNodes()}; the other nodes' replies are delivered. The slot map is then
+     * read again, so that later calls reach a failover's new primary (docs/ARCHITECTURE.md, "Redis
      * Cluster"). An error reply that is no node's failure still fails the lot.
+     *
+     * @param idempotent the calls may run twice: a call whose node's connection broke (not one
+     *     that timed out) is then sent once more, after that node's idle connections are dropped,
+     *     as a whole pipeline sent through {@link StreamClient#call} would be. A connection the
+     *     server closed while it sat in the pool (its {@code timeout}, a proxy, {@code CLIENT
+     *     KILL}) fails only on use, and would otherwise leave a call's outcome unknown for nothing.
+     *     A node that timed out is not asked again: a fresh connection would most likely wait as long
+     * @param nodes where a node whose call failed is reported, at once (the reader then leaves it
+     *     out), and which closes a timed-out node's connection: the pool replaces a closed broken
+     *     connection by opening another, which to a hung node waits a socket timeout more. Null for
+     *     neither
      */
     public static Replies sendEach(UnifiedJedis redis, int n, IntFunction<CommandArguments> command,
                                    IntFunction<String> sampleKey, Resend resend, int replicas, long waitMs,
-                                   java.util.function.Supplier<String> what, Wakes wakes) {
+                                   java.util.function.Supplier<String> what, Wakes wakes, boolean idempotent,
+                                   NodeHealth nodes) {
         Replies out = new Replies(n);
         boolean nodeFailed = false;
+        boolean[] resent = new boolean[n];
         List<Integer> pending = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             pending.add(i);
@@ -228,7 +242,8 @@ public final class Topology {
             List<Response<Object>> wakeReplies = wakes == null ? List.of() : new ArrayList<>(pending.size());
             Map<String, Response<Object>> waits = replicas > 0 ? new LinkedHashMap<>() : Map.of();
             List<String> waitOf = new ArrayList<>(pending.size());
-            try (Sender p = sender(redis)) {
+            Sender p = sender(redis, nodes);
+            try {
                 for (int i : pending) {
                     String key = sampleKey.apply(i);
                     replies.add(p.send(key, command.apply(i)));
@@ -250,6 +265,8 @@ public final class Topology {
                     }
                 }
                 p.sync();
+            } finally {
+                p.close();
             }
             for (Response<Object> w : wakeReplies) {
                 try {
@@ -263,6 +280,7 @@ public final class Topology {
             int[] again = new int[pending.size()];
             int againCount = 0;
             JedisDataException redirect = null;
+            List<HostAndPort> broken = new ArrayList<>(0);
             for (int k = 0; k < pending.size(); k++) {
                 int i = pending.get(k);
                 boolean sendAgain;
@@ -273,9 +291,26 @@ public final class Topology {
                 } catch (IllegalStateException unanswered) {
                     // The node's connection failed during the sync: the client leaves its replies
                     // unset. Whether the calls ran is unknown, as after any lost connection.
+                    NodeFailure f = p.failureOf(replies.get(k));
+                    if (idempotent && !resent[i] && f != null && !timedOut(f.why())) {
+                        resent[i] = true;
+                        if (!broken.contains(f.node())) {
+                            broken.add(f.node());
+                        }
+                        again[againCount++] = i;
+                        continue;
+                    }
                     out.fail(i, new JedisConnectionException("no reply from a node for call " + i + " of " + n,
-                            unanswered));
-                    nodeFailed = true;
+                            f != null && f.why() != null ? f.why() : unanswered));
+                    if (f != null) {
+                        out.nodeFailed(f.node());
+                        if (nodes != null) {
+                            nodes.failed(f.node(), what.get());
+                        }
+                    }
+                    // A node that only timed out still serves its slots (or the cluster's own
+                    // refresh finds its replacement): reading the map now could wait on it too.
+                    nodeFailed |= f == null || !timedOut(f.why());
                     continue;
                 } catch (JedisDataException e) {
                     if (notRunHere(e)) {
@@ -315,6 +350,9 @@ public final class Topology {
                 }
                 return out;
             }
+            for (HostAndPort node : broken) {
+                clearNode(redis, node);
+            }
             if (redirect != null) {
                 if (round >= MAX_ROUNDS) {
                     throw redirect;
@@ -329,6 +367,34 @@ public final class Topology {
         }
     }
 
+    /** A cluster node whose pipeline connection failed, and why. */
+    record NodeFailure(HostAndPort node, JedisException why) {
+    }
+
+    /** {@return true if {@code e} is a read or connect that timed out}: the node may be hung, not gone */
+    public static boolean timedOut(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof java.net.SocketTimeoutException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Drops the idle connections to one cluster node: the server may have closed them all at once. */
+    static void clearNode(UnifiedJedis redis, HostAndPort node) {
+        if (redis instanceof RedisClusterClient cluster) {
+            try {
+                ConnectionPool pool = cluster.getClusterNodes().get(node.toString());
+                if (pool != null) {
+                    pool.clear();
+                }
+            } catch (RuntimeException e) {
+                log.debug("Clearing idle connections to {} failed: {}", node, e.toString());
+            }
+        }
+    }
+
     /** A pipeline of {@link #sendAll}: one server's, or a cluster's whose nodes work at once. */
     private interface Sender extends AutoCloseable {
         /** Queues a command on the connection to the node of {@code key}. */
@@ -336,13 +402,18 @@ public final class Topology {
 
         void sync();
 
+        /** {@return the failed node that owed {@code reply}; null if none did (one server: never)} */
+        default NodeFailure failureOf(Response<?> reply) {
+            return null;
+        }
+
         @Override
         void close();
     }
 
-    private static Sender sender(UnifiedJedis redis) {
+    private static Sender sender(UnifiedJedis redis, NodeHealth nodes) {
         if (redis instanceof RedisClusterClient cluster) {
-            NodePipelines p = new NodePipelines(cluster);
+            NodePipelines p = new NodePipelines(cluster, nodes);
             return new Sender() {
                 @Override
                 public Response<Object> send(String key, CommandArguments args) {
@@ -352,6 +423,11 @@ public final class Topology {
                 @Override
                 public void sync() {
                     p.sync();
+                }
+
+                @Override
+                public NodeFailure failureOf(Response<?> reply) {
+                    return p.failureOf(reply);
                 }
 
                 @Override

@@ -136,7 +136,7 @@ final class Outcomes {
                 replies = order.isEmpty() ? null : client.call("commit " + deliveries.size() + " entries",
                     () -> client.scripts().partitionCommit.evalEach(client.redis(), order.size(),
                             i -> PartitionKeys.commit(keys, order.get(i).partition), args::get,
-                            client.waitReplicas(), client.waitMs(), null).requireAny());
+                            client.waitReplicas(), client.waitMs(), null, true, client.nodes()).requireAny());
             } catch (RuntimeException e) {
                 byLease.forEach(partitions::unknownOutcome);
                 refused.forEach(d -> partitions.forget(d.id()));

@@ -134,13 +134,20 @@ final class PartitionReader {
      */
     private int fetch() {
         List<Part> readable = new ArrayList<>();
+        List<Part> onDownNodes = new ArrayList<>(0);
         int owned = 0;
+        int ownedDown = 0;
+        boolean anyDown = client.nodes().anyDown();
         for (Part part : parts) {
             Lease l = part.lease;
             if (l == null || l.lost || part.releasing) {
                 continue;
             }
             owned++;
+            boolean down = anyDown && client.nodes().isDown(keys.partitionStream(part.index));
+            if (down) {
+                ownedDown++;
+            }
             if (part.readerLease != l) {
                 part.readerLease = l;
                 part.readable = false;
@@ -169,7 +176,12 @@ final class PartitionReader {
             if (part.quiet && part.log != null) {
                 continue;
             }
-            readable.add(part);
+            (down ? onDownNodes : readable).add(part);
+        }
+        if (ownedDown == owned) {
+            // Every node of ours is down: read anyway, so that a round that reaches none tells
+            // the engine that Redis is unavailable.
+            readable.addAll(onDownNodes);
         }
         if (readable.isEmpty()) {
             return 0;
@@ -194,7 +206,7 @@ final class PartitionReader {
                         : new CommandArguments(Protocol.Command.XREAD).add("COUNT").add(READ_COUNT).add("STREAMS")
                                 .key(keys.partitionStream(readable.get(i - n).index)).add(logs.get(i - n).cursor()),
                 i -> keys.partitionStream(readable.get(i % n).index), (i, e) -> false, 0, 0, () -> "read partitions",
-                null), everyOwned));
+                null, true, client.nodes()), everyOwned));
         int offered = 0;
         for (int i = 0; i < n; i++) {
             Part part = readable.get(i);
@@ -260,7 +272,8 @@ final class PartitionReader {
                 client.redis(), closed.size(),
                 i -> PartitionKeys.open(keys, closed.get(i).index),
                 i -> List.of(closed.get(i).readerLease.value, options.group(),
-                        Integer.toString(PartitionLog.RECENT_CAP)), 0, 0, null), closed.size() == owned));
+                        Integer.toString(PartitionLog.RECENT_CAP)), 0, 0, null, true, client.nodes()),
+                closed.size() == owned));
         for (int i = 0; i < closed.size(); i++) {
             Part part = closed.get(i);
             if (replies.failed(i)) {
@@ -306,6 +319,21 @@ final class PartitionReader {
                     && log.readAbove() < READ_AHEAD_LIMIT) {
                 keys.add(this.keys.partitionStream(part.index));
                 ids.add(log.cursor());
+            }
+        }
+        if (client.nodes().anyDown()) {
+            // A down node's partitions are not waited on: its polls would wait out the socket timeout.
+            List<String> liveKeys = new ArrayList<>(keys.size());
+            List<String> liveIds = new ArrayList<>(keys.size());
+            for (int i = 0; i < keys.size(); i++) {
+                if (!client.nodes().isDown(keys.get(i))) {
+                    liveKeys.add(keys.get(i));
+                    liveIds.add(ids.get(i));
+                }
+            }
+            if (!liveKeys.isEmpty()) {
+                keys = liveKeys;
+                ids = liveIds;
             }
         }
         if (keys.isEmpty()) {

@@ -52,7 +52,7 @@ class NodePipelinesTest {
         try (RedisClusterClient c = cluster.client()) {
             c.set("{np}a", "A");
             c.set("{np}b", "B");
-            NodePipelines p = new NodePipelines(c);
+            NodePipelines p = new NodePipelines(c, null);
             p.send("{np}a", new CommandArguments(Protocol.Command.GET).key("{np}a"), BuilderFactory.STRING);
             p.close();
             for (int i = 0; i < 4; i++) {
@@ -80,7 +80,7 @@ class NodePipelinesTest {
             frozen.freeze();
             try {
                 r = Topology.sendEach(c, 3, i -> new CommandArguments(Protocol.Command.GET).key("{" + tags.get(i) + "}a"),
-                        i -> "{" + tags.get(i) + "}a", (i, e) -> false, 0, 0, () -> "three reads", null);
+                        i -> "{" + tags.get(i) + "}a", (i, e) -> false, 0, 0, () -> "three reads", null, false, null);
             } finally {
                 frozen.thaw();
             }
