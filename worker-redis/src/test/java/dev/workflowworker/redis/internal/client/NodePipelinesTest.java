@@ -97,6 +97,82 @@ class NodePipelinesTest {
         }
     }
 
+    /**
+     * Review (review11b): a node that closed the pooled connections (CLIENT KILL here; a server
+     * {@code timeout} or a proxy does the same) fails a call only on use. Idempotent calls are
+     * sent once more on a fresh connection and all get their reply; calls that are not stay
+     * without one, their outcome unknown. Before the resend, the first assertion failed.
+     */
+    @Test
+    void idempotentCallsOfANodeThatClosedItsPooledConnectionsAreSentOnceMore() {
+        List<String> tags = oneTagPerMaster();
+        try (RedisClusterClient c = quickClient()) {
+            for (String t : tags) {
+                c.set("{" + t + "}a", "A-" + t);
+            }
+            SpawnedRedisServer closing = cluster.masterOf("{" + tags.get(1) + "}");
+            for (boolean idempotent : new boolean[] {true, false}) {
+                assertEquals(3, Topology.sendEach(c, 3, i -> get(tags, i), i -> "{" + tags.get(i) + "}a",
+                        (i, e) -> false, 0, 0, () -> "warm", null, false, null).all().size());
+                try (var j = closing.jedis()) {
+                    j.sendCommand(Protocol.Command.CLIENT, "KILL", "TYPE", "normal", "SKIPME", "yes");
+                }
+                Replies r = Topology.sendEach(c, 3, i -> get(tags, i), i -> "{" + tags.get(i) + "}a",
+                        (i, e) -> false, 0, 0, () -> "three reads", null, idempotent, null);
+                if (idempotent) {
+                    for (int i = 0; i < 3; i++) {
+                        assertEquals("A-" + tags.get(i), StreamEntries.text(r.get(i)), "call " + i);
+                    }
+                    assertTrue(r.failedNodes().isEmpty());
+                } else {
+                    assertTrue(r.failed(1), "a call that may not run twice is not sent again");
+                    assertEquals(List.of(new HostAndPort("127.0.0.1", closing.port())), r.failedNodes());
+                    assertEquals("A-" + tags.get(0), StreamEntries.text(r.get(0)));
+                }
+            }
+        }
+    }
+
+    /**
+     * A node reported failed is down until a PING on a connection of its own reaches it: while it
+     * is hung the probes time out, once it answers it is up, and other nodes are never down.
+     */
+    @Test
+    void aFailedNodeIsDownUntilAProbeReachesIt() {
+        List<String> tags = oneTagPerMaster();
+        dev.workflowworker.redis.RedisOptions options = cluster.options().socketTimeout(Duration.ofMillis(300))
+                .connectTimeout(Duration.ofMillis(300)).build();
+        RedisConnector connector = new RedisConnector(options, null, "node-health-test");
+        try (RedisClusterClient c = quickClient();
+             NodeHealth health = new NodeHealth(c, connector, dev.workflowworker.core.TimeSource.system(),
+                     new TransportThreads("node-health-test"))) {
+            SpawnedRedisServer hung = cluster.masterOf("{" + tags.get(1) + "}");
+            String onHung = "{" + tags.get(1) + "}a";
+            assertFalse(health.anyDown());
+            hung.freeze();
+            try {
+                health.failed(new HostAndPort("127.0.0.1", hung.port()), "test");
+                assertTrue(health.anyDown());
+                assertFalse(health.isDown("{" + tags.get(0) + "}a"), "another node is not down");
+                // Each check starts a probe when one is due; a hung node answers none of them.
+                long until = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+                while (System.nanoTime() < until) {
+                    assertTrue(health.isDown(onHung), "a hung node came up");
+                    java.util.concurrent.locks.LockSupport.parkNanos(10_000_000);
+                }
+            } finally {
+                hung.thaw();
+            }
+            dev.workflowworker.core.testing.Await.until(Duration.ofSeconds(10), () -> !health.isDown(onHung),
+                    () -> "the node answers again and is still down");
+            assertFalse(health.anyDown());
+        }
+    }
+
+    private static CommandArguments get(List<String> tags, int i) {
+        return new CommandArguments(Protocol.Command.GET).key("{" + tags.get(i) + "}a");
+    }
+
     /** Hash tags whose slots lie on three different masters, in the order found. */
     private static List<String> oneTagPerMaster() {
         List<String> tags = new ArrayList<>();
