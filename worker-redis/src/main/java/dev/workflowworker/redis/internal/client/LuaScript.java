@@ -139,7 +139,7 @@ public final class LuaScript {
     }
 
     /** @return an EVAL of this script's source, which also caches it on the node that runs it */
-    CommandArguments evalArguments(List<?> keys, List<?> args) {
+    public CommandArguments evalArguments(List<?> keys, List<?> args) {
         return arguments(Protocol.Command.EVAL, source, keys, args);
     }
 
