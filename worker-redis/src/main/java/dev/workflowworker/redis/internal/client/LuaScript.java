@@ -77,7 +77,7 @@ public final class LuaScript {
         }
     }
 
-    void loadInto(UnifiedJedis redis) {
+    public void loadInto(UnifiedJedis redis) {
         CommandArguments load = new CommandArguments(Protocol.Command.SCRIPT).add("LOAD").add(source);
         if (redis instanceof RedisClusterClient cluster) {
             // Every node keeps its own script cache; a node that still misses it (a replica

@@ -200,6 +200,7 @@ final class Ownership {
         int firstOwner = 3;
         int firstRenewal = firstOwner + count;
         boolean[] withSource = new boolean[held.size()];
+        boolean[] loaded = new boolean[1];
         Replies replies = Topology.sendEach(client.redis(), firstRenewal + held.size(), i -> {
             if (i == 0) {
                 return active
@@ -220,11 +221,18 @@ final class Ownership {
                     : client.scripts().leaseRenew.evalshaArguments(renewKeys, List.of(held.get(k).value, ttl));
         }, i -> i < firstOwner ? keys.membersKey() : i < firstRenewal ? keys.partitionLease(i - firstOwner)
                 : keys.partitionLease(held.get(i - firstRenewal).partition), (i, e) -> {
-                    if (i >= firstRenewal && isNoScript(e) && !withSource[i - firstRenewal]) {
-                        withSource[i - firstRenewal] = true;
-                        return true;
+                    if (i < firstRenewal || !isNoScript(e) || withSource[i - firstRenewal]) {
+                        return false;
                     }
-                    return false;
+                    // As LuaScript.evalEach: the source on a cluster (a promoted replica may lack
+                    // the script), SCRIPT LOAD once on one server (an ACL user without EVAL).
+                    if (Topology.isCluster(client.redis()) || loaded[0]) {
+                        withSource[i - firstRenewal] = true;
+                    } else {
+                        client.scripts().leaseRenew.loadInto(client.redis());
+                        loaded[0] = true;
+                    }
+                    return true;
                 }, 0, 0, () -> "ownership round", null, true, null).requireAny();
         RuntimeException nodeFailed = null;
         for (int i = 0; i < held.size(); i++) {
