@@ -17,7 +17,6 @@ import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.exceptions.JedisRedirectionException;
 
-import redis.clients.jedis.BuilderFactory;
 import redis.clients.jedis.CommandArguments;
 import redis.clients.jedis.Protocol;
 import redis.clients.jedis.Response;
@@ -242,7 +241,7 @@ public final class Topology {
             List<Response<Object>> wakeReplies = wakes == null ? List.of() : new ArrayList<>(pending.size());
             Map<String, Response<Object>> waits = replicas > 0 ? new LinkedHashMap<>() : Map.of();
             List<String> waitOf = new ArrayList<>(pending.size());
-            Sender p = sender(redis, nodes);
+            Sender p = Sender.of(redis, nodes);
             try {
                 for (int i : pending) {
                     String key = sampleKey.apply(i);
@@ -393,66 +392,6 @@ public final class Topology {
                 log.debug("Clearing idle connections to {} failed: {}", node, e.toString());
             }
         }
-    }
-
-    /** A pipeline of {@link #sendAll}: one server's, or a cluster's whose nodes work at once. */
-    private interface Sender extends AutoCloseable {
-        /** Queues a command on the connection to the node of {@code key}. */
-        Response<Object> send(String key, CommandArguments args);
-
-        void sync();
-
-        /** {@return the failed node that owed {@code reply}; null if none did (one server: never)} */
-        default NodeFailure failureOf(Response<?> reply) {
-            return null;
-        }
-
-        @Override
-        void close();
-    }
-
-    private static Sender sender(UnifiedJedis redis, NodeHealth nodes) {
-        if (redis instanceof RedisClusterClient cluster) {
-            NodePipelines p = new NodePipelines(cluster, nodes);
-            return new Sender() {
-                @Override
-                public Response<Object> send(String key, CommandArguments args) {
-                    return p.send(key, args, BuilderFactory.RAW_OBJECT);
-                }
-
-                @Override
-                public void sync() {
-                    p.sync();
-                }
-
-                @Override
-                public NodeFailure failureOf(Response<?> reply) {
-                    return p.failureOf(reply);
-                }
-
-                @Override
-                public void close() {
-                    p.close();
-                }
-            };
-        }
-        AbstractPipeline p = redis.pipelined();
-        return new Sender() {
-            @Override
-            public Response<Object> send(String key, CommandArguments args) {
-                return p.sendCommand(args);
-            }
-
-            @Override
-            public void sync() {
-                p.sync();
-            }
-
-            @Override
-            public void close() {
-                p.close();
-            }
-        };
     }
 
     /**
