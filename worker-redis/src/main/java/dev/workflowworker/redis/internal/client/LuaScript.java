@@ -77,7 +77,7 @@ public final class LuaScript {
         }
     }
 
-    void loadInto(UnifiedJedis redis) {
+    public void loadInto(UnifiedJedis redis) {
         CommandArguments load = new CommandArguments(Protocol.Command.SCRIPT).add("LOAD").add(source);
         if (redis instanceof RedisClusterClient cluster) {
             // Every node keeps its own script cache; a node that still misses it (a replica
@@ -139,7 +139,7 @@ public final class LuaScript {
     }
 
     /** @return an EVAL of this script's source, which also caches it on the node that runs it */
-    CommandArguments evalArguments(List<?> keys, List<?> args) {
+    public CommandArguments evalArguments(List<?> keys, List<?> args) {
         return arguments(Protocol.Command.EVAL, source, keys, args);
     }
 
@@ -170,9 +170,20 @@ public final class LuaScript {
     /** Like {@link #evalAll(UnifiedJedis, int, IntFunction, IntFunction, int, long)}, each call followed by its wake. */
     public List<Object> evalAll(UnifiedJedis redis, int n, IntFunction<List<?>> keys, IntFunction<List<?>> args,
                          int replicas, long waitMs, Topology.Wakes wakes) {
+        return evalEach(redis, n, keys, args, replicas, waitMs, wakes, false, null).all();
+    }
+
+    /**
+     * Like {@link #evalAll(UnifiedJedis, int, IntFunction, IntFunction, int, long, Topology.Wakes)},
+     * except that a cluster node that fails fails only the calls sent to it (see {@link Topology#sendEach},
+     * which also says what {@code idempotent} allows).
+     */
+    public Replies evalEach(UnifiedJedis redis, int n, IntFunction<List<?>> keys, IntFunction<List<?>> args,
+                            int replicas, long waitMs, Topology.Wakes wakes, boolean idempotent,
+                            NodeHealth nodes) {
         boolean[] withSource = new boolean[n];
         boolean[] loaded = new boolean[1];
-        return Topology.sendAll(redis, n,
+        return Topology.sendEach(redis, n,
                 i -> withSource[i] ? evalArguments(keys.apply(i), args.apply(i)) : evalshaArguments(keys.apply(i), args.apply(i)),
                 i -> String.valueOf(keys.apply(i).get(0)),
                 (i, e) -> {
@@ -191,7 +202,7 @@ public final class LuaScript {
                     }
                     return true;
                 },
-                replicas, waitMs, () -> "a write of " + n + " script call(s)", wakes);
+                replicas, waitMs, () -> "a write of " + n + " script call(s)", wakes, idempotent, nodes);
     }
 
     /**

@@ -30,18 +30,28 @@ final class NodePipelines implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NodePipelines.class);
 
     private final RedisClusterClient cluster;
+    /** Closes a timed-out node's connection off the caller's thread; null to close it here. */
+    private final NodeHealth closer;
     private final Map<HostAndPort, Node> nodes = new LinkedHashMap<>();
 
     private static final class Node {
+        final HostAndPort address;
         Connection connection;
         final List<Response<?>> replies = new ArrayList<>();
         boolean failed;
+        /** Why it failed; null while it has not. */
+        JedisException failure;
         /** Every reply read: only then may the connection go back to the pool. */
         boolean read;
+
+        Node(HostAndPort address) {
+            this.address = address;
+        }
     }
 
-    NodePipelines(RedisClusterClient cluster) {
+    NodePipelines(RedisClusterClient cluster, NodeHealth closer) {
         this.cluster = cluster;
+        this.closer = closer;
     }
 
     /** Queues {@code args} on the connection to the node serving {@code key}'s slot. */
@@ -63,7 +73,7 @@ final class NodePipelines implements AutoCloseable {
         HostAndPort address = Topology.nodeOf(cluster, slot);
         Node n = nodes.get(address);
         if (n == null) {
-            n = new Node();
+            n = new Node(address);
             nodes.put(address, n);
             try {
                 n.connection = cluster.getConnectionFromSlot(slot);
@@ -103,11 +113,22 @@ final class NodePipelines implements AutoCloseable {
 
     private static void fail(Node n, JedisException e) {
         n.failed = true;
+        n.failure = e;
         if (n.connection != null) {
             // Half read or half written: never back into the pool as it is.
             n.connection.setBroken();
         }
         log.debug("a cluster node's pipeline failed; its calls get no reply: {}", e.toString());
+    }
+
+    /** {@return the node of {@code reply}, when that node failed; null when it did not} */
+    Topology.NodeFailure failureOf(Response<?> reply) {
+        for (Node n : nodes.values()) {
+            if (n.failed && n.replies.contains(reply)) {
+                return new Topology.NodeFailure(n.address, n.failure);
+            }
+        }
+        return null;
     }
 
     @Override
@@ -119,6 +140,10 @@ final class NodePipelines implements AutoCloseable {
                     // buffered on it would be flushed with the next borrower's, who would read
                     // their replies as its own.
                     n.connection.setBroken();
+                }
+                if (n.failed && closer != null && Topology.timedOut(n.failure)) {
+                    closer.closeLater(n.connection);
+                    continue;
                 }
                 try {
                     n.connection.close();

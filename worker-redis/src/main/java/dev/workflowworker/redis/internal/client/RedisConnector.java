@@ -116,6 +116,11 @@ public final class RedisConnector {
         return new Connection(address, config);
     }
 
+    /** {@return a new connection of its own to {@code node}, connected, for one short exchange} */
+    public Connection newConnection(HostAndPort node) {
+        return new Connection(node, config);
+    }
+
     /** {@return a new connection of its own to {@code node}, for a subscription, not connected yet} */
     public SubscriberConnection newSubscriberConnection(HostAndPort node) {
         return new SubscriberConnection(node, config);

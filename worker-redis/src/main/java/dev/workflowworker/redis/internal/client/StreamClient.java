@@ -35,6 +35,7 @@ public final class StreamClient implements AutoCloseable {
     private final Scripts scripts = new Scripts();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final TransportThreads threads;
+    private final NodeHealth nodes;
     /** False once a server refused SPUBLISH: wakes are then not sent (see {@link #newsWakes}). */
     private volatile boolean shardedPubSub = true;
 
@@ -46,6 +47,12 @@ public final class StreamClient implements AutoCloseable {
         this.connector = connector;
         this.redis = connector.newPooledClient();
         this.threads = new TransportThreads(options.stream());
+        this.nodes = new NodeHealth(redis, connector, clock, threads);
+    }
+
+    /** {@return the cluster nodes whose connection failed lately} */
+    public NodeHealth nodes() {
+        return nodes;
     }
 
     /** {@return where the transport's threads come from} */
@@ -109,6 +116,7 @@ public final class StreamClient implements AutoCloseable {
     @Override
     public void close() {
         closed.set(true);
+        nodes.close();
         redis.close();
     }
 

@@ -14,16 +14,15 @@ import redis.clients.jedis.exceptions.JedisClusterOperationException;
 import redis.clients.jedis.providers.ClusterConnectionProvider;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
+import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.exceptions.JedisRedirectionException;
 
-import redis.clients.jedis.BuilderFactory;
 import redis.clients.jedis.CommandArguments;
 import redis.clients.jedis.Protocol;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.util.JedisClusterCRC16;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -203,7 +202,36 @@ public final class Topology {
     public static List<Object> sendAll(UnifiedJedis redis, int n, IntFunction<CommandArguments> command,
                                 IntFunction<String> sampleKey, Resend resend, int replicas, long waitMs,
                                 java.util.function.Supplier<String> what, Wakes wakes) {
-        Object[] out = new Object[n];
+        return sendEach(redis, n, command, sampleKey, resend, replicas, waitMs, what, wakes, false, null).all();
+    }
+
+    /**
+     * Like {@link #sendAll(UnifiedJedis, int, IntFunction, IntFunction, Resend, int, long,
+     * java.util.function.Supplier, Wakes)}, except that on a cluster a node that fails fails only
+     * the calls sent to it: each of those has a {@link JedisConnectionException} for a reply (a
+     * {@link RedisUnavailableException} when only its WAIT failed), and its node is named in
+     * {@link Replies#failedNodes()}; the other nodes' replies are delivered. The slot map is then
+     * read again, so that later calls reach a failover's new primary (docs/ARCHITECTURE.md, "Redis
+     * Cluster"). An error reply that is no node's failure still fails the lot.
+     *
+     * @param idempotent the calls may run twice: a call whose node's connection broke (not one
+     *     that timed out) is then sent once more, after that node's idle connections are dropped,
+     *     as a whole pipeline sent through {@link StreamClient#call} would be. A connection the
+     *     server closed while it sat in the pool (its {@code timeout}, a proxy, {@code CLIENT
+     *     KILL}) fails only on use, and would otherwise leave a call's outcome unknown for nothing.
+     *     A node that timed out is not asked again: a fresh connection would most likely wait as long
+     * @param nodes where a node whose call failed is reported, at once (the reader then leaves it
+     *     out), and which closes a timed-out node's connection: the pool replaces a closed broken
+     *     connection by opening another, which to a hung node waits a socket timeout more. Null for
+     *     neither
+     */
+    public static Replies sendEach(UnifiedJedis redis, int n, IntFunction<CommandArguments> command,
+                                   IntFunction<String> sampleKey, Resend resend, int replicas, long waitMs,
+                                   java.util.function.Supplier<String> what, Wakes wakes, boolean idempotent,
+                                   NodeHealth nodes) {
+        Replies out = new Replies(n);
+        boolean nodeFailed = false;
+        boolean[] resent = new boolean[n];
         List<Integer> pending = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             pending.add(i);
@@ -213,7 +241,8 @@ public final class Topology {
             List<Response<Object>> wakeReplies = wakes == null ? List.of() : new ArrayList<>(pending.size());
             Map<String, Response<Object>> waits = replicas > 0 ? new LinkedHashMap<>() : Map.of();
             List<String> waitOf = new ArrayList<>(pending.size());
-            try (Sender p = sender(redis)) {
+            Sender p = Sender.of(redis, nodes);
+            try {
                 for (int i : pending) {
                     String key = sampleKey.apply(i);
                     replies.add(p.send(key, command.apply(i)));
@@ -235,6 +264,8 @@ public final class Topology {
                     }
                 }
                 p.sync();
+            } finally {
+                p.close();
             }
             for (Response<Object> w : wakeReplies) {
                 try {
@@ -248,16 +279,38 @@ public final class Topology {
             int[] again = new int[pending.size()];
             int againCount = 0;
             JedisDataException redirect = null;
+            List<HostAndPort> broken = new ArrayList<>(0);
             for (int k = 0; k < pending.size(); k++) {
                 int i = pending.get(k);
                 boolean sendAgain;
+                Object reply = null;
                 try {
-                    out[i] = replies.get(k).get();
+                    reply = replies.get(k).get();
                     sendAgain = false;
                 } catch (IllegalStateException unanswered) {
                     // The node's connection failed during the sync: the client leaves its replies
                     // unset. Whether the calls ran is unknown, as after any lost connection.
-                    throw new JedisConnectionException("no reply from a node for call " + i + " of " + n, unanswered);
+                    NodeFailure f = p.failureOf(replies.get(k));
+                    if (idempotent && !resent[i] && f != null && !timedOut(f.why())) {
+                        resent[i] = true;
+                        if (!broken.contains(f.node())) {
+                            broken.add(f.node());
+                        }
+                        again[againCount++] = i;
+                        continue;
+                    }
+                    out.fail(i, new JedisConnectionException("no reply from a node for call " + i + " of " + n,
+                            f != null && f.why() != null ? f.why() : unanswered));
+                    if (f != null) {
+                        out.nodeFailed(f.node());
+                        if (nodes != null) {
+                            nodes.failed(f.node(), what.get());
+                        }
+                    }
+                    // A node that only timed out still serves its slots (or the cluster's own
+                    // refresh finds its replacement): reading the map now could wait on it too.
+                    nodeFailed |= f == null || !timedOut(f.why());
+                    continue;
                 } catch (JedisDataException e) {
                     if (notRunHere(e)) {
                         redirect = e;
@@ -277,18 +330,27 @@ public final class Topology {
                     try {
                         acked = StreamEntries.number(waits.get(waitOf.get(k)).get());
                     } catch (JedisDataException | IllegalStateException e) {
-                        throw new RedisUnavailableException("cannot confirm that " + what.get() + " reached "
-                                + replicas + " replica(s): " + e.getMessage(), e);
+                        out.fail(i, new RedisUnavailableException("cannot confirm that " + what.get() + " reached "
+                                + replicas + " replica(s): " + e.getMessage(), e));
+                        continue;
                     }
                     if (acked < replicas) {
-                        throw new RedisUnavailableException(what.get() + " reached only " + acked + " of " + replicas
-                                + " replica(s) within " + waitMs + " ms; the primary has it, a failover now could lose it",
-                                null);
+                        out.fail(i, new RedisUnavailableException(what.get() + " reached only " + acked + " of "
+                                + replicas + " replica(s) within " + waitMs + " ms; the primary has it, a failover now "
+                                + "could lose it", null));
+                        continue;
                     }
                 }
+                out.set(i, reply);
             }
             if (againCount == 0) {
-                return Arrays.asList(out);
+                if (nodeFailed) {
+                    refresh(redis);
+                }
+                return out;
+            }
+            for (HostAndPort node : broken) {
+                clearNode(redis, node);
             }
             if (redirect != null) {
                 if (round >= MAX_ROUNDS) {
@@ -304,54 +366,32 @@ public final class Topology {
         }
     }
 
-    /** A pipeline of {@link #sendAll}: one server's, or a cluster's whose nodes work at once. */
-    private interface Sender extends AutoCloseable {
-        /** Queues a command on the connection to the node of {@code key}. */
-        Response<Object> send(String key, CommandArguments args);
-
-        void sync();
-
-        @Override
-        void close();
+    /** A cluster node whose pipeline connection failed, and why. */
+    record NodeFailure(HostAndPort node, JedisException why) {
     }
 
-    private static Sender sender(UnifiedJedis redis) {
-        if (redis instanceof RedisClusterClient cluster) {
-            NodePipelines p = new NodePipelines(cluster);
-            return new Sender() {
-                @Override
-                public Response<Object> send(String key, CommandArguments args) {
-                    return p.send(key, args, BuilderFactory.RAW_OBJECT);
-                }
-
-                @Override
-                public void sync() {
-                    p.sync();
-                }
-
-                @Override
-                public void close() {
-                    p.close();
-                }
-            };
+    /** {@return true if {@code e} is a read or connect that timed out}: the node may be hung, not gone */
+    public static boolean timedOut(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof java.net.SocketTimeoutException) {
+                return true;
+            }
         }
-        AbstractPipeline p = redis.pipelined();
-        return new Sender() {
-            @Override
-            public Response<Object> send(String key, CommandArguments args) {
-                return p.sendCommand(args);
-            }
+        return false;
+    }
 
-            @Override
-            public void sync() {
-                p.sync();
+    /** Drops the idle connections to one cluster node: the server may have closed them all at once. */
+    static void clearNode(UnifiedJedis redis, HostAndPort node) {
+        if (redis instanceof RedisClusterClient cluster) {
+            try {
+                ConnectionPool pool = cluster.getClusterNodes().get(node.toString());
+                if (pool != null) {
+                    pool.clear();
+                }
+            } catch (RuntimeException e) {
+                log.debug("Clearing idle connections to {} failed: {}", node, e.toString());
             }
-
-            @Override
-            public void close() {
-                p.close();
-            }
-        };
+        }
     }
 
     /**

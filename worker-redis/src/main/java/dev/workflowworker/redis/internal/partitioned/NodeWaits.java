@@ -1,5 +1,6 @@
 package dev.workflowworker.redis.internal.partitioned;
 
+import dev.workflowworker.redis.internal.client.Replies;
 import dev.workflowworker.redis.internal.client.StreamClient;
 import dev.workflowworker.redis.internal.client.StreamEntries;
 import dev.workflowworker.redis.internal.client.StreamKeys;
@@ -139,10 +140,15 @@ final class NodeWaits implements AutoCloseable {
      */
     private List<String> poll(List<String> keys, List<String> ids) {
         try {
-            List<Object> replies = Topology.sendAll(client.redis(), keys.size(),
+            Replies replies = Topology.sendEach(client.redis(), keys.size(),
                     i -> new CommandArguments(Protocol.Command.XREAD).add("COUNT").add(1).add("STREAMS")
                             .key(keys.get(i)).add(ids.get(i)),
-                    keys::get, (i, e) -> false, 0, 0, () -> "poll partitions");
+                    keys::get, (i, e) -> false, 0, 0, () -> "poll partitions", null, true, client.nodes());
+            if (!replies.failedNodes().isEmpty()) {
+                // Reported, so left out of the reader's rounds until it answers a probe; the
+                // reader's own reads then tell what the other nodes hold.
+                return null;
+            }
             List<String> found = new ArrayList<>();
             for (int i = 0; i < keys.size(); i++) {
                 if (replies.get(i) instanceof List<?> l && !l.isEmpty()) {

@@ -3,6 +3,7 @@ package dev.workflowworker.redis.internal.partitioned;
 import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.core.order.KeySequencer;
 import dev.workflowworker.redis.RedisOptions;
+import dev.workflowworker.redis.internal.client.Replies;
 import dev.workflowworker.redis.internal.client.StreamClient;
 import dev.workflowworker.redis.internal.client.StreamEntries;
 import dev.workflowworker.redis.internal.client.StreamKeys;
@@ -102,11 +103,14 @@ final class Outcomes {
     /**
      * Commits successes grouped by lease, one script per partition, pipelined.
      *
-     * @return the deliveries refused because their lease was lost; forgotten here, pending for the next owner
+     * @return the deliveries refused because their lease was lost, or whose node failed before the commit's
+     *     reply; forgotten here, pending for the next owner or the partition's reopening
      */
     List<Delivery> complete(List<Delivery> deliveries, List<Lease> leases) {
         Map<Lease, List<Delivery>> byLease = new HashMap<>();
         List<Delivery> refused = new ArrayList<>(0);
+        // Forgotten by unknownOutcome already; refused to the engine with the rest.
+        List<Delivery> unknown = new ArrayList<>(0);
         for (int i = 0; i < deliveries.size(); i++) {
             Lease l = leases.get(i);
             if (l.lost) {
@@ -128,12 +132,12 @@ final class Outcomes {
                     args.remove(i);
                 }
             }
-            List<Object> replies;
+            Replies replies;
             try {
-                replies = order.isEmpty() ? List.of() : client.call("commit " + deliveries.size() + " entries",
-                    () -> client.scripts().partitionCommit.evalAll(client.redis(), order.size(),
+                replies = order.isEmpty() ? null : client.call("commit " + deliveries.size() + " entries",
+                    () -> client.scripts().partitionCommit.evalEach(client.redis(), order.size(),
                             i -> PartitionKeys.commit(keys, order.get(i).partition), args::get,
-                            client.waitReplicas(), client.waitMs()));
+                            client.waitReplicas(), client.waitMs(), null, true, client.nodes()).requireAny());
             } catch (RuntimeException e) {
                 byLease.forEach(partitions::unknownOutcome);
                 refused.forEach(d -> partitions.forget(d.id()));
@@ -142,7 +146,15 @@ final class Outcomes {
             List<String> committed = new ArrayList<>(deliveries.size());
             for (int i = 0; i < order.size(); i++) {
                 Lease l = order.get(i);
-                if (StreamEntries.number(replies.get(i)) < 0) {
+                if (replies.failed(i)) {
+                    // Its node failed, the others' commits stand. Whether this one landed is unknown:
+                    // the partition reopens from what Redis holds, and for the engine these are
+                    // refused, as after a lost lease (docs/ARCHITECTURE.md, "Redis Cluster").
+                    log.warn("commit of partition {} failed on its node; it reopens from Redis: {}", l.partition,
+                            replies.failure(i).toString());
+                    partitions.unknownOutcome(l, byLease.get(l));
+                    unknown.addAll(byLease.get(l));
+                } else if (StreamEntries.number(replies.get(i)) < 0) {
                     partitions.lost(l, "a commit was refused");
                     refused.addAll(byLease.get(l));
                 } else {
@@ -156,6 +168,7 @@ final class Outcomes {
         for (Delivery d : refused) {
             partitions.forget(d.id());
         }
+        refused.addAll(unknown);
         return refused;
     }
 

@@ -5,6 +5,7 @@ import dev.workflowworker.core.TimeSource;
 import dev.workflowworker.core.order.KeySequencer;
 import dev.workflowworker.redis.RedisOptions;
 import dev.workflowworker.redis.internal.client.ModeCheck;
+import dev.workflowworker.redis.internal.client.Replies;
 import dev.workflowworker.redis.internal.client.StreamClient;
 import dev.workflowworker.redis.internal.client.StreamEntries;
 import dev.workflowworker.redis.internal.client.StreamKeys;
@@ -13,8 +14,8 @@ import dev.workflowworker.redis.internal.partitioned.Partitions.Lease;
 import dev.workflowworker.redis.internal.partitioned.Partitions.Part;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import redis.clients.jedis.AbstractPipeline;
-import redis.clients.jedis.Response;
+import redis.clients.jedis.CommandArguments;
+import redis.clients.jedis.Protocol;
 import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisException;
 
@@ -208,46 +209,76 @@ final class Ownership {
             }
         }
         String ttl = Long.toString(leaseMillis);
-        Response<List<String>> members;
-        List<Response<String>> owners = new ArrayList<>(count);
-        List<Response<Object>> renewals = new ArrayList<>(held.size());
-        try (AbstractPipeline p = Topology.pipeline(client.redis())) {
-            if (active) {
-                p.zadd(keys.membersKey(), sentAt + leaseMillis, member);
-            } else {
-                p.zrem(keys.membersKey(), member);
+        // One round trip per node, and per call on a cluster: a node that failed leaves only its
+        // own leases unrenewed (they run out at their own time), not the live nodes' ones
+        // (docs/ARCHITECTURE.md, "Redis Cluster"). Every call may run twice.
+        int firstOwner = 3;
+        int firstRenewal = firstOwner + count;
+        boolean[] withSource = new boolean[held.size()];
+        boolean[] loaded = new boolean[1];
+        Replies replies = Topology.sendEach(client.redis(), firstRenewal + held.size(), i -> {
+            if (i == 0) {
+                return active
+                        ? new CommandArguments(Protocol.Command.ZADD).key(keys.membersKey()).add(sentAt + leaseMillis)
+                                .add(member)
+                        : new CommandArguments(Protocol.Command.ZREM).key(keys.membersKey()).add(member);
+            } else if (i == 1) {
+                return new CommandArguments(Protocol.Command.ZREMRANGEBYSCORE).key(keys.membersKey()).add("-inf")
+                        .add(sentAt);
+            } else if (i == 2) {
+                return new CommandArguments(Protocol.Command.ZRANGE).key(keys.membersKey()).add(0).add(-1);
+            } else if (i < firstRenewal) {
+                return new CommandArguments(Protocol.Command.GET).key(keys.partitionLease(i - firstOwner));
             }
-            p.zremrangeByScore(keys.membersKey(), Double.NEGATIVE_INFINITY, sentAt);
-            members = p.zrange(keys.membersKey(), 0, -1);
-            for (int i = 0; i < count; i++) {
-                owners.add(p.get(keys.partitionLease(i)));
-            }
-            for (Lease l : held) {
-                renewals.add(p.sendCommand(client.scripts().leaseRenew.evalshaArguments(
-                        List.of(keys.partitionLease(l.partition)), List.of(l.value, ttl))));
-            }
-            p.sync();
-        }
+            int k = i - firstRenewal;
+            List<String> renewKeys = List.of(keys.partitionLease(held.get(k).partition));
+            return withSource[k] ? client.scripts().leaseRenew.evalArguments(renewKeys, List.of(held.get(k).value, ttl))
+                    : client.scripts().leaseRenew.evalshaArguments(renewKeys, List.of(held.get(k).value, ttl));
+        }, i -> i < firstOwner ? keys.membersKey() : i < firstRenewal ? keys.partitionLease(i - firstOwner)
+                : keys.partitionLease(held.get(i - firstRenewal).partition), (i, e) -> {
+                    if (i < firstRenewal || !isNoScript(e) || withSource[i - firstRenewal]) {
+                        return false;
+                    }
+                    // As LuaScript.evalEach: the source on a cluster (a promoted replica may lack
+                    // the script), SCRIPT LOAD once on one server (an ACL user without EVAL).
+                    if (Topology.isCluster(client.redis()) || loaded[0]) {
+                        withSource[i - firstRenewal] = true;
+                    } else {
+                        client.scripts().leaseRenew.loadInto(client.redis());
+                        loaded[0] = true;
+                    }
+                    return true;
+                }, 0, 0, () -> "ownership round", null, true, null).requireAny();
+        RuntimeException nodeFailed = null;
         for (int i = 0; i < held.size(); i++) {
             Lease l = held.get(i);
-            long renewed;
-            try {
-                renewed = StreamEntries.number(renewals.get(i).get());
-            } catch (JedisDataException e) {
-                if (!isNoScript(e)) {
-                    throw e;
-                }
-                renewed = StreamEntries.number(client.scripts().leaseRenew.eval(client.redis(),
-                        List.of(keys.partitionLease(l.partition)), List.of(l.value, ttl)));
+            if (replies.failed(firstRenewal + i)) {
+                nodeFailed = replies.failure(firstRenewal + i);
+                continue;
             }
-            if (renewed == 1) {
+            if (StreamEntries.number(replies.get(firstRenewal + i)) == 1) {
                 l.validUntilMono = sentAtMono + leaseMillis * 9 / 10;
                 expireOnTime(l);
             } else {
                 partitions.lost(l, "another owner holds it or it expired");
             }
         }
-        List<String> live = new ArrayList<>(members.get());
+        for (int i = 0; i < firstRenewal && nodeFailed == null; i++) {
+            if (replies.failed(i)) {
+                nodeFailed = replies.failure(i);
+            }
+        }
+        if (nodeFailed != null) {
+            // The rest of the round (shares, taking and giving up) waits for every node.
+            throw nodeFailed;
+        }
+        List<String> members = new ArrayList<>();
+        if (replies.get(2) instanceof List<?> raw) {
+            for (Object m : raw) {
+                members.add(StreamEntries.text(m));
+            }
+        }
+        List<String> live = members;
         live.sort(Comparator.naturalOrder());
         int n = live.size();
         int me = live.indexOf(member);
@@ -277,7 +308,7 @@ final class Ownership {
         if (owned < target) {
             List<Integer> free = new ArrayList<>();
             for (int i = 0; i < count; i++) {
-                if (owners.get(i).get() == null && parts[i].lease == null) {
+                if (replies.get(firstOwner + i) == null && parts[i].lease == null) {
                     free.add(i);
                 }
             }

@@ -4,6 +4,7 @@ import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.core.TimeSource;
 import dev.workflowworker.core.order.KeySequencer;
 import dev.workflowworker.redis.RedisOptions;
+import dev.workflowworker.redis.internal.client.Replies;
 import dev.workflowworker.redis.internal.client.StreamClient;
 import dev.workflowworker.redis.internal.client.StreamEntries;
 import dev.workflowworker.redis.internal.client.StreamKeys;
@@ -164,10 +165,19 @@ final class PartitionReader {
      */
     private int fetch() {
         List<Part> readable = new ArrayList<>();
+        List<Part> onDownNodes = new ArrayList<>(0);
+        int owned = 0;
+        int ownedDown = 0;
+        boolean anyDown = client.nodes().anyDown();
         for (Part part : parts) {
             Lease l = part.lease;
             if (l == null || l.lost || part.releasing) {
                 continue;
+            }
+            owned++;
+            boolean down = anyDown && client.nodes().isDown(keys.partitionStream(part.index));
+            if (down) {
+                ownedDown++;
             }
             if (part.readerLease != l) {
                 part.readerLease = l;
@@ -197,12 +207,17 @@ final class PartitionReader {
             if (part.quiet && part.log != null) {
                 continue;
             }
-            readable.add(part);
+            (down ? onDownNodes : readable).add(part);
+        }
+        if (ownedDown == owned) {
+            // Every node of ours is down: read anyway, so that a round that reaches none tells
+            // the engine that Redis is unavailable.
+            readable.addAll(onDownNodes);
         }
         if (readable.isEmpty()) {
             return 0;
         }
-        open(readable);
+        open(readable, owned);
         // Bounded memory: entries read above the committed position wait for a settled prefix
         // (a retry held long holds the position back while later keys go on).
         readable.removeIf(part -> part.log == null || part.log.readAbove() >= READ_AHEAD_LIMIT);
@@ -214,17 +229,24 @@ final class PartitionReader {
             logs.add(part.log);
         }
         int n = readable.size();
+        boolean everyOwned = n == owned;
         // Each read goes with a plain GET of the lease: a read cannot be refused, but a process
         // that lost its lease learns it here rather than at its next renewal, and drops the batch.
-        List<Object> replies = client.call("read partitions", () -> Topology.sendAll(client.redis(), 2 * n,
+        Replies replies = client.call("read partitions", () -> reachedAny(Topology.sendEach(client.redis(), 2 * n,
                 i -> i < n ? new CommandArguments(Protocol.Command.GET).key(keys.partitionLease(readable.get(i).index))
                         : new CommandArguments(Protocol.Command.XREAD).add("COUNT").add(READ_COUNT).add("STREAMS")
                                 .key(keys.partitionStream(readable.get(i - n).index)).add(logs.get(i - n).cursor()),
-                i -> keys.partitionStream(readable.get(i % n).index), (i, e) -> false, 0, 0, () -> "read partitions"));
+                i -> keys.partitionStream(readable.get(i % n).index), (i, e) -> false, 0, 0, () -> "read partitions",
+                null, true, client.nodes()), everyOwned));
         int offered = 0;
         for (int i = 0; i < n; i++) {
             Part part = readable.get(i);
             PartitionLog log = logs.get(i);
+            if (replies.failed(i) || replies.failed(n + i)) {
+                // Its node failed: read again next round; the other nodes' partitions go on meanwhile.
+                part.quiet = false;
+                continue;
+            }
             if (!part.readerLease.value.equals(StreamEntries.text(replies.get(i)))) {
                 partitions.lost(part.readerLease, "another owner holds it or it expired");
                 continue;
@@ -267,7 +289,7 @@ final class PartitionReader {
      * committed position, settled entries, held retries and recent completions, read after the
      * lease was taken. A partition whose lease is gone by then is lost.
      */
-    private void open(List<Part> readable) {
+    private void open(List<Part> readable, int owned) {
         List<Part> closed = new ArrayList<>();
         for (Part part : readable) {
             if (part.log == null) {
@@ -277,19 +299,32 @@ final class PartitionReader {
         if (closed.isEmpty()) {
             return;
         }
-        List<Object> replies = client.call("open partitions", () -> client.scripts().partitionOpen.evalAll(
+        Replies replies = client.call("open partitions", () -> reachedAny(client.scripts().partitionOpen.evalEach(
                 client.redis(), closed.size(),
                 i -> PartitionKeys.open(keys, closed.get(i).index),
                 i -> List.of(closed.get(i).readerLease.value, options.group(),
-                        Integer.toString(PartitionLog.RECENT_CAP))));
+                        Integer.toString(PartitionLog.RECENT_CAP)), 0, 0, null, true, client.nodes()),
+                closed.size() == owned));
         for (int i = 0; i < closed.size(); i++) {
             Part part = closed.get(i);
+            if (replies.failed(i)) {
+                continue; // its node failed: opened on a later round
+            }
             if (replies.get(i) instanceof List<?> state) {
                 part.log = PartitionLog.opened(state);
             } else {
                 partitions.lost(part.readerLease, "its lease was gone when the partition was opened");
             }
         }
+    }
+
+    /**
+     * {@return the replies of a round} A round over every partition this process reads whose
+     * every call failed reached no node: that is thrown, so the engine sees Redis unavailable.
+     * Otherwise a failed call concerns its own partition only (docs/ARCHITECTURE.md, "Redis Cluster").
+     */
+    private static Replies reachedAny(Replies r, boolean everyOwned) {
+        return everyOwned ? r.requireAny() : r;
     }
 
     /** The entries of an XREAD reply for one stream: [[key, entries]], or nil when there are none. */
@@ -315,6 +350,21 @@ final class PartitionReader {
                     && log.readAbove() < READ_AHEAD_LIMIT) {
                 keys.add(this.keys.partitionStream(part.index));
                 ids.add(log.cursor());
+            }
+        }
+        if (client.nodes().anyDown()) {
+            // A down node's partitions are not waited on: its polls would wait out the socket timeout.
+            List<String> liveKeys = new ArrayList<>(keys.size());
+            List<String> liveIds = new ArrayList<>(keys.size());
+            for (int i = 0; i < keys.size(); i++) {
+                if (!client.nodes().isDown(keys.get(i))) {
+                    liveKeys.add(keys.get(i));
+                    liveIds.add(ids.get(i));
+                }
+            }
+            if (!liveKeys.isEmpty()) {
+                keys = liveKeys;
+                ids = liveIds;
             }
         }
         if (keys.isEmpty()) {
