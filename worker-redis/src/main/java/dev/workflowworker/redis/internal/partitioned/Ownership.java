@@ -66,12 +66,7 @@ final class Ownership {
     private volatile boolean layoutChecked;
     /** The interval of the regular rounds. */
     private final long tickMillis;
-    /** The live members of the last round, to see a join or a departure. Ownership thread only. */
-    private List<String> lastLive = List.of();
-    /** Until when a hand-over set off by the last change of members runs on quick rounds; monotonic ms. */
-    private long handOverUntilMono;
-    /** Whether a quick round is scheduled already. Ownership thread only. */
-    private boolean quickRoundScheduled;
+    private final HandOverPace pace;
 
     Ownership(Partitions partitions, StreamClient client, Part[] parts, KeySequencer sequencer, String member,
             RouterLease routerLease, ScheduledExecutorService ticker, ScheduledExecutorService expiry) {
@@ -90,14 +85,8 @@ final class Ownership {
         this.ticker = ticker;
         this.expiry = expiry;
         this.tickMillis = Math.max(20, Math.min(1000, leaseMillis / 5));
+        this.pace = new HandOverPace(ticker, tickMillis, this::tick);
     }
-
-    /**
-     * The interval of the quick rounds of a hand-over: short beside the regular round, so a
-     * partition given up is taken within about this long, and long beside a round's own cost (one
-     * pipeline), so a hand-over costs a few dozen rounds at most.
-     */
-    static final long HAND_OVER_ROUND_MILLIS = 25;
 
     /** Starts the ownership rounds: every fifth of the lease TTL, at most every second. */
     void start() {
@@ -323,48 +312,22 @@ final class Ownership {
             trimOwned();
         }
         routerLease.round(active, sentAtMono);
-        quickenHandOver(live, target, sentAtMono);
+        pace.afterRound(live, handOverPending(target), sentAtMono);
     }
 
-    /**
-     * While a hand-over is under way, runs the next round soon rather than a regular interval
-     * later: a process below its share takes a partition within a quick round of its release
-     * instead of up to a whole interval after it (the partition is read by no one meanwhile), and a
-     * process giving partitions up deletes their leases as soon as their running events settled.
-     * Quick rounds last at most two regular intervals after the members changed (enough for every
-     * owner to see the change in a regular round and give up what it must), so an owner whose
-     * running events take long to settle costs no more than that. See docs/ARCHITECTURE.md,
-     * "Ordered processing".
-     */
-    private void quickenHandOver(List<String> live, int target, long now) {
-        if (!live.equals(lastLive)) {
-            lastLive = live;
-            handOverUntilMono = now + 2 * tickMillis;
-        }
+    /** Whether this process still has partitions to take or to give up. */
+    private boolean handOverPending(int target) {
         int owned = 0;
-        boolean releasing = false;
         for (Part part : parts) {
             Lease l = part.lease;
             if (l != null && !l.lost) {
                 if (part.releasing) {
-                    releasing = true;
-                } else {
-                    owned++;
+                    return true;
                 }
+                owned++;
             }
         }
-        boolean pending = owned < target || releasing;
-        if (pending && now < handOverUntilMono && !quickRoundScheduled) {
-            quickRoundScheduled = true;
-            try {
-                ticker.schedule(() -> {
-                    quickRoundScheduled = false;
-                    tick();
-                }, HAND_OVER_ROUND_MILLIS, TimeUnit.MILLISECONDS);
-            } catch (java.util.concurrent.RejectedExecutionException closing) {
-                quickRoundScheduled = false;
-            }
-        }
+        return owned < target;
     }
 
     private void acquire(List<Integer> wanted) {
