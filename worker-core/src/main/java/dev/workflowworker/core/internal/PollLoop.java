@@ -92,6 +92,37 @@ final class PollLoop implements Runnable {
         }
     }
 
+    /**
+     * On a handler's thread that just committed a batch (docs/ARCHITECTURE.md, "The engine"):
+     * reads, without waiting, what is ready now (the keys' next events that commit freed) into the
+     * free slots and starts their handlers, as the loop would have after a wake-up. The loop goes
+     * on as before; a read that fails is left to it (it reads again and reports).
+     */
+    void refill() {
+        if (!gate.isOpen()) {
+            return;
+        }
+        int granted = 0;
+        while (granted < batchSize && slots.tryAcquire()) {
+            granted++;
+        }
+        if (granted == 0) {
+            return;
+        }
+        List<Delivery> batch;
+        try {
+            batch = consumer.read(granted, Duration.ZERO);
+        } catch (InterruptedException ie) {
+            slots.release(granted);
+            Thread.currentThread().interrupt();
+            return;
+        } catch (RuntimeException ex) {
+            slots.release(granted);
+            return;
+        }
+        dispatcher.dispatch(batch, granted);
+    }
+
     /** @return slots taken for one read, or 0 when none freed up within a poll interval */
     private int takeSlots() throws InterruptedException {
         if (!slots.acquire(pollInterval.toMillis())) {

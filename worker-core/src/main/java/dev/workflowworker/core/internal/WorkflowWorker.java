@@ -74,12 +74,20 @@ public final class WorkflowWorker {
                 this::crash);
         Dispatcher dispatcher = new Dispatcher(slots, gate, settlement, locking,
                 new ContentionBackoff(engine.config().lockContentionDelay(), engine.config().lockTtl()),
-                executor, runner::process, engine.time(), engine.config().lockTtl(),
+                executor, f -> {
+                    try {
+                        runner.process(f);
+                    } finally {
+                        // Outside the delivery's MDC and handler bookkeeping: it may commit a batch here.
+                        settler.handlerDone();
+                    }
+                }, engine.time(), engine.config().lockTtl(),
                 engine.config().lockContentionDelay());
         Upkeep upkeep = new Upkeep(id, consumer, slots, dispatcher, settlement, stats, engine.time(),
                 engine.config().claimIdle(), engine.config().batchSize());
         PollLoop loop = new PollLoop(id, consumer, slots, gate, dispatcher, upkeep, settlement, stats, engine.time(),
                 engine.config().pollInterval(), engine.config().batchSize(), this::crash);
+        settler.afterInlineCommit(loop::refill);
         this.loopThread = engine.threads().newThread(Integer.toString(index), () -> {
             try {
                 loop.run();
