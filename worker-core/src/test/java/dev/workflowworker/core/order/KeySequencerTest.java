@@ -174,6 +174,9 @@ class KeySequencerTest {
             takers.add(t);
         }
         assertTrue(waiting.await(10, java.util.concurrent.TimeUnit.SECONDS));
+        // Both in their timed wait on the sequencer (a lock wait would not be timed).
+        dev.workflowworker.core.testing.Await.until(Duration.ofSeconds(10), () -> takers.stream()
+                .allMatch(t -> t.getState() == Thread.State.TIMED_WAITING), "both takers wait");
         // Both keys freed at once: one wake, for one waiter, which takes one and wakes the other.
         seq.settledAll(List.of("a1", "b1"));
         assertTrue(done.await(10, java.util.concurrent.TimeUnit.SECONDS), "a waiter was left asleep: " + got);
