@@ -42,7 +42,7 @@ final class KeyQueues {
         }
     }
 
-    /** What a wake after the current call must reach: none, one taker, or every waiter. */
+    /** What a wake after the current call is for: nothing, a delivery made ready (which {@link KeySequencer#quietly} may hold back), or a changed due time. */
     enum Wake { NONE, ONE, ALL }
 
     private final TimeSource time;
@@ -115,10 +115,6 @@ final class KeyQueues {
             counts(e.partition)[1]++;
             outCount++;
             out.add(new KeySequencer.Taken(e.delivery, e.partition));
-        }
-        if (!ready.isEmpty()) {
-            // More is ready than this caller takes: the wake that made it ready reached one waiter only.
-            wakeOne();
         }
         return out;
     }

@@ -396,12 +396,11 @@ public final class KeySequencer {
     public record Holds(int keys, long longestMillis) { }
 
     /**
-     * Under the lock, once per call: wakes {@link #await} callers for what the call changed. A
-     * delivery that became ready wakes one waiter, not all: a waiter takes every ready delivery
-     * it has room for, and one that leaves some ready wakes the next ({@link KeyQueues#take}). With
-     * several workers on one sequencer, waking all of them for each commit woke every worker's
-     * loop thread to find nothing left (docs/BENCHMARKS.md, "Ordered processing with few keys").
-     * A changed due time wakes every waiter, as each bounds its wait by the earliest one.
+     * Under the lock, once per call: wakes {@link #await} callers for what the call changed,
+     * unless the current thread runs {@link #quietly} and the change only made deliveries ready.
+     * Every waiter is woken: with one woken per change, the many-keys benchmark's two workers
+     * took turns where both had read, and spent about 1 µs more of JVM CPU per event
+     * (docs/BENCHMARKS.md, "Few keys: hand-overs per batch").
      */
     private void wakeWaiters() {
         switch (queues.takeWake()) {
@@ -410,7 +409,7 @@ public final class KeySequencer {
                     return;
                 }
                 signals++;
-                changed.signal();
+                changed.signalAll();
             }
             case ALL -> {
                 signals++;
@@ -497,7 +496,7 @@ public final class KeySequencer {
             ready = queues.anyReady();
             if (ready) {
                 signals++;
-                changed.signal();
+                changed.signalAll();
             }
         } finally {
             lock.unlock();
