@@ -135,7 +135,10 @@ final class Settler {
             }
             return;
         }
-        if (running() > 0) {
+        if (running() > 0 || committing.get() > 0) {
+            // Handlers still run, or a commit of this worker is on the wire: what queued meanwhile
+            // goes in one later batch (the last handler's, or the settler's once the linger is up),
+            // not in a second commit beside it that carries half as much.
             return;
         }
         KeySequencer.quietly(this::commitQueued, refill);
