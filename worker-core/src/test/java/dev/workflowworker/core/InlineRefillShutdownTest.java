@@ -1,0 +1,120 @@
+package dev.workflowworker.core;
+
+import dev.workflowworker.api.WorkflowEvent;
+import dev.workflowworker.api.spi.EventTransport;
+import dev.workflowworker.core.memory.InMemoryEventTransport;
+import org.junit.jupiter.api.Test;
+
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Review (j16c): the handler thread that commits a lingering batch then reads and starts the
+ * keys' next events (PollLoop.refill). A drain waits for the loop thread's read (loopExited) and
+ * for slots held, but not for such a read: its own slot was freed by the commit before it reads.
+ */
+class InlineRefillShutdownTest {
+
+    @Test
+    void theServiceDoesNotTerminateWhileAHandlerThreadStillReadsFromItsTransport() throws Exception {
+        InMemoryEventTransport memory = InMemoryEventTransport.create();
+        AtomicBoolean transportClosed = new AtomicBoolean();
+        List<String> callsAfterClose = new CopyOnWriteArrayList<>();
+        CountDownLatch inRefill = new CountDownLatch(1);
+        CountDownLatch proceed = new CountDownLatch(1);
+        CountDownLatch refillDone = new CountDownLatch(1);
+        AtomicBoolean hooked = new AtomicBoolean();
+        EventTransport transport = (EventTransport) Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {EventTransport.class}, (proxy, m, args) -> {
+                    if (m.getName().equals("close")) {
+                        transportClosed.set(true);
+                    }
+                    Object r = invoke(memory, m, args);
+                    if (!m.getName().equals("openConsumer")) {
+                        return r;
+                    }
+                    EventTransport.Consumer real = (EventTransport.Consumer) r;
+                    return Proxy.newProxyInstance(getClass().getClassLoader(),
+                            new Class<?>[] {EventTransport.Consumer.class}, (p2, m2, a2) -> {
+                                if (m2.getName().equals("commitLinger")) {
+                                    return Duration.ofMillis(1);
+                                }
+                                if (transportClosed.get()) {
+                                    callsAfterClose.add(m2.getName());
+                                }
+                                Object out = invoke(real, m2, a2);
+                                if (m2.getName().equals("read") && Thread.currentThread().getName().contains("-exec-")
+                                        && !((List<?>) out).isEmpty() && hooked.compareAndSet(false, true)) {
+                                    // The read a handler thread makes after its inline commit: hold it here.
+                                    inRefill.countDown();
+                                    // A real read with no wait does not end on an interrupt: neither does this one.
+                                    boolean interrupted = false;
+                                    while (true) {
+                                        try {
+                                            proceed.await(10, TimeUnit.SECONDS);
+                                            break;
+                                        } catch (InterruptedException e) {
+                                            interrupted = true;
+                                        }
+                                    }
+                                    refillDone.countDown();
+                                    if (interrupted) {
+                                        Thread.currentThread().interrupt();
+                                    }
+                                }
+                                return out;
+                            });
+                });
+        WorkerService s = WorkerService.builder().transport(transport).workerCount(1).concurrencyLimit(16)
+                .pollInterval(Duration.ofMillis(500)).shutdownTimeout(Duration.ofSeconds(5))
+                .runtime(ctx -> { }).build();
+        try {
+            // Several keys and events: the first batch may be committed by the settler's thread while
+            // the JVM is cold; a later one is committed, and its keys' next events read, by a handler.
+            for (int i = 0; i < 50; i++) {
+                for (int k = 0; k < 4; k++) {
+                    memory.publish(WorkflowEvent.builder("T").eventId("k" + k + "-" + i).executionId("k" + k).build());
+                }
+            }
+            s.start();
+            assertTrue(inRefill.await(10, TimeUnit.SECONDS), "no handler thread read after an inline commit");
+            s.shutdown();
+            boolean terminated = s.awaitTermination(Duration.ofSeconds(2));
+            boolean closedMeanwhile = transportClosed.get();
+            proceed.countDown();
+            assertTrue(refillDone.await(10, TimeUnit.SECONDS));
+            assertTrue(s.awaitTermination(Duration.ofSeconds(10)));
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+            while (callsAfterClose.isEmpty() && System.nanoTime() < until) {
+                Thread.onSpinWait();
+            }
+            assertFalse(terminated, "the service terminated while a handler thread still held deliveries from a read;"
+                    + " transport closed meanwhile: " + closedMeanwhile + "; consumer calls after its close: " + callsAfterClose
+                    + "; pending " + memory.pendingCount() + ", ready " + memory.readyCount());
+            assertFalse(closedMeanwhile, "the transport was closed while a handler thread still read from it");
+            assertEquals(List.of(), callsAfterClose, "consumer calls made after the transport was closed");
+        } finally {
+            proceed.countDown();
+            s.shutdownNow();
+            memory.close();
+        }
+    }
+
+    private static Object invoke(Object target, java.lang.reflect.Method m, Object[] args) throws Throwable {
+        try {
+            return m.invoke(target, args);
+        } catch (InvocationTargetException e) {
+            throw e.getCause();
+        }
+    }
+}
