@@ -1,5 +1,7 @@
 package dev.workflowworker.core;
 
+import dev.workflowworker.api.WorkerListener;
+import dev.workflowworker.api.WorkerState;
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.core.memory.InMemoryEventTransport;
@@ -113,6 +115,82 @@ class InlineRefillShutdownTest {
         } finally {
             proceed.countDown();
             s.shutdownNow();
+            memory.close();
+        }
+    }
+
+    /**
+     * What the dispatch of a refill throws (here the host's executor, refusing with something other
+     * than a RejectedExecutionException) happens on a handler's thread, whose pool or host only logs
+     * it: the worker then went on with the batch's deliveries neither started nor handed back, their
+     * slots held. It must crash the worker, as the same throw does on the loop's thread, so that the
+     * health monitor replaces it.
+     */
+    @Test
+    void aThrowInARefillsDispatchCrashesTheWorkerAsOnTheLoopThread() throws Exception {
+        InMemoryEventTransport memory = InMemoryEventTransport.create();
+        java.util.concurrent.atomic.AtomicInteger commits = new java.util.concurrent.atomic.AtomicInteger();
+        AtomicBoolean thrown = new AtomicBoolean();
+        CountDownLatch threw = new CountDownLatch(1);
+        CountDownLatch crashed = new CountDownLatch(1);
+        List<WorkerState> states = new CopyOnWriteArrayList<>();
+        EventTransport transport = (EventTransport) Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {EventTransport.class}, (proxy, m, args) -> {
+                    Object r = invoke(memory, m, args);
+                    if (!m.getName().equals("openConsumer")) {
+                        return r;
+                    }
+                    EventTransport.Consumer real = (EventTransport.Consumer) r;
+                    return Proxy.newProxyInstance(getClass().getClassLoader(),
+                            new Class<?>[] {EventTransport.Consumer.class}, (p2, m2, a2) -> {
+                                if (m2.getName().equals("commitLinger")) {
+                                    return Duration.ofMillis(1);
+                                }
+                                Object out = invoke(real, m2, a2);
+                                if (m2.getName().equals("complete")) {
+                                    commits.incrementAndGet();
+                                }
+                                return out;
+                            });
+                });
+        java.util.concurrent.ExecutorService host = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "host-handler");
+            t.setDaemon(true);
+            return t;
+        });
+        java.util.concurrent.Executor executor = task -> {
+            // Only a submit from a handler's own thread is a refill's; the loop's thread is the library's.
+            if (Thread.currentThread().getName().equals("host-handler") && commits.get() >= 10
+                    && thrown.compareAndSet(false, true)) {
+                threw.countDown();
+                throw new IllegalStateException("host executor broken");
+            }
+            host.execute(task);
+        };
+        WorkerService s = WorkerService.builder().transport(transport).workerCount(1).concurrencyLimit(16)
+                .pollInterval(Duration.ofMillis(500)).shutdownTimeout(Duration.ofSeconds(2)).executor(executor)
+                .listener(new WorkerListener() {
+                    @Override
+                    public void onWorkerState(String workerId, WorkerState state) {
+                        states.add(state);
+                        if (state == WorkerState.CRASHED) {
+                            crashed.countDown();
+                        }
+                    }
+                })
+                .runtime(ctx -> { }).build();
+        try {
+            for (int i = 0; i < 200; i++) {
+                for (int k = 0; k < 4; k++) {
+                    memory.publish(WorkflowEvent.builder("T").eventId("k" + k + "-" + i).executionId("k" + k).build());
+                }
+            }
+            s.start();
+            assertTrue(threw.await(10, TimeUnit.SECONDS), "no refill submitted handlers from a handler's thread after the tenth commit");
+            assertTrue(crashed.await(5, TimeUnit.SECONDS), "the worker went on after its refill's dispatch threw: " + states);
+        } finally {
+            s.shutdownNow();
+            host.shutdownNow();
             memory.close();
         }
     }
