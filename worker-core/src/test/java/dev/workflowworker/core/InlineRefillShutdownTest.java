@@ -38,52 +38,36 @@ class InlineRefillShutdownTest {
         AtomicBoolean hooked = new AtomicBoolean();
         java.util.concurrent.atomic.AtomicInteger commits = new java.util.concurrent.atomic.AtomicInteger();
         List<String> heldOn = new CopyOnWriteArrayList<>();
-        EventTransport transport = (EventTransport) Proxy.newProxyInstance(getClass().getClassLoader(),
-                new Class<?>[] {EventTransport.class}, (proxy, m, args) -> {
-                    if (m.getName().equals("close")) {
-                        transportClosed.set(true);
+        EventTransport transport = lingering(memory, () -> transportClosed.set(true), name -> {
+            if (transportClosed.get()) {
+                callsAfterClose.add(name);
+            }
+        }, (name, out) -> {
+            if (name.equals("complete")) {
+                commits.incrementAndGet();
+            }
+            // The first read of the keys' next events once the JVM is warm (on j16c the
+            // thread that committed makes it; on main the loop does): hold it here.
+            if (name.equals("read") && commits.get() >= 10
+                    && !((List<?>) out).isEmpty() && hooked.compareAndSet(false, true)) {
+                heldOn.add(Thread.currentThread().getName());
+                inRefill.countDown();
+                // A real read with no wait does not end on an interrupt: neither does this one.
+                boolean interrupted = false;
+                while (true) {
+                    try {
+                        proceed.await(10, TimeUnit.SECONDS);
+                        break;
+                    } catch (InterruptedException e) {
+                        interrupted = true;
                     }
-                    Object r = invoke(memory, m, args);
-                    if (!m.getName().equals("openConsumer")) {
-                        return r;
-                    }
-                    EventTransport.Consumer real = (EventTransport.Consumer) r;
-                    return Proxy.newProxyInstance(getClass().getClassLoader(),
-                            new Class<?>[] {EventTransport.Consumer.class}, (p2, m2, a2) -> {
-                                if (m2.getName().equals("commitLinger")) {
-                                    return Duration.ofMillis(1);
-                                }
-                                if (transportClosed.get()) {
-                                    callsAfterClose.add(m2.getName());
-                                }
-                                Object out = invoke(real, m2, a2);
-                                if (m2.getName().equals("complete")) {
-                                    commits.incrementAndGet();
-                                }
-                                // The first read of the keys' next events once the JVM is warm (on j16c the
-                                // thread that committed makes it; on main the loop does): hold it here.
-                                if (m2.getName().equals("read") && commits.get() >= 10
-                                        && !((List<?>) out).isEmpty() && hooked.compareAndSet(false, true)) {
-                                    heldOn.add(Thread.currentThread().getName());
-                                    inRefill.countDown();
-                                    // A real read with no wait does not end on an interrupt: neither does this one.
-                                    boolean interrupted = false;
-                                    while (true) {
-                                        try {
-                                            proceed.await(10, TimeUnit.SECONDS);
-                                            break;
-                                        } catch (InterruptedException e) {
-                                            interrupted = true;
-                                        }
-                                    }
-                                    refillDone.countDown();
-                                    if (interrupted) {
-                                        Thread.currentThread().interrupt();
-                                    }
-                                }
-                                return out;
-                            });
-                });
+                }
+                refillDone.countDown();
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
         WorkerService s = WorkerService.builder().transport(transport).workerCount(1).concurrencyLimit(16)
                 .pollInterval(Duration.ofMillis(500)).shutdownTimeout(Duration.ofSeconds(5))
                 .runtime(ctx -> { }).build();
@@ -134,25 +118,11 @@ class InlineRefillShutdownTest {
         CountDownLatch threw = new CountDownLatch(1);
         CountDownLatch crashed = new CountDownLatch(1);
         List<WorkerState> states = new CopyOnWriteArrayList<>();
-        EventTransport transport = (EventTransport) Proxy.newProxyInstance(getClass().getClassLoader(),
-                new Class<?>[] {EventTransport.class}, (proxy, m, args) -> {
-                    Object r = invoke(memory, m, args);
-                    if (!m.getName().equals("openConsumer")) {
-                        return r;
-                    }
-                    EventTransport.Consumer real = (EventTransport.Consumer) r;
-                    return Proxy.newProxyInstance(getClass().getClassLoader(),
-                            new Class<?>[] {EventTransport.Consumer.class}, (p2, m2, a2) -> {
-                                if (m2.getName().equals("commitLinger")) {
-                                    return Duration.ofMillis(1);
-                                }
-                                Object out = invoke(real, m2, a2);
-                                if (m2.getName().equals("complete")) {
-                                    commits.incrementAndGet();
-                                }
-                                return out;
-                            });
-                });
+        EventTransport transport = lingering(memory, () -> { }, name -> { }, (name, out) -> {
+            if (name.equals("complete")) {
+                commits.incrementAndGet();
+            }
+        });
         java.util.concurrent.ExecutorService host = java.util.concurrent.Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "host-handler");
             t.setDaemon(true);
@@ -193,6 +163,41 @@ class InlineRefillShutdownTest {
             host.shutdownNow();
             memory.close();
         }
+    }
+
+    /** A consumer call seen after it returned, on the thread that made it. */
+    private interface AfterCall {
+        void accept(String method, Object result) throws Exception;
+    }
+
+    /**
+     * {@code memory} with a commit linger of 1 ms on its consumers (the few-keys path: a handler
+     * thread commits and refills), {@code onClose} run when the transport is closed and every
+     * consumer call but {@code commitLinger} passed to {@code before} and then to {@code after}.
+     */
+    private EventTransport lingering(InMemoryEventTransport memory, Runnable onClose,
+                                     java.util.function.Consumer<String> before, AfterCall after) {
+        return (EventTransport) Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {EventTransport.class}, (proxy, m, args) -> {
+                    if (m.getName().equals("close")) {
+                        onClose.run();
+                    }
+                    Object r = invoke(memory, m, args);
+                    if (!m.getName().equals("openConsumer")) {
+                        return r;
+                    }
+                    EventTransport.Consumer real = (EventTransport.Consumer) r;
+                    return Proxy.newProxyInstance(getClass().getClassLoader(),
+                            new Class<?>[] {EventTransport.Consumer.class}, (p2, m2, a2) -> {
+                                if (m2.getName().equals("commitLinger")) {
+                                    return Duration.ofMillis(1);
+                                }
+                                before.accept(m2.getName());
+                                Object out = invoke(real, m2, a2);
+                                after.accept(m2.getName(), out);
+                                return out;
+                            });
+                });
     }
 
     private static Object invoke(Object target, java.lang.reflect.Method m, Object[] args) throws Throwable {
