@@ -146,11 +146,7 @@ class KeySequencerTest {
 
     @Test
     void aTakerThatLeavesDeliveriesReadyWakesTheNextWaiter() throws Exception {
-        for (String key : List.of("a", "b")) {
-            seq.offer(0, d(key + "1", key));
-            seq.offer(0, d(key + "2", key));
-        }
-        assertEquals(List.of("a1", "b1"), ids(seq.poll(10)));
+        twoKeysWithTheirFirstOut();
         java.util.concurrent.ConcurrentLinkedQueue<String> got = new java.util.concurrent.ConcurrentLinkedQueue<>();
         java.util.concurrent.CountDownLatch waiting = new java.util.concurrent.CountDownLatch(2);
         java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(2);
@@ -186,15 +182,20 @@ class KeySequencerTest {
         }
     }
 
-    @Test
-    void quietlyHoldsBackTheWakeForWhatItsThreadTakesAndWakesForWhatItLeaves() {
-        AtomicInteger wakes = new AtomicInteger();
-        AtomicInteger takes = new AtomicInteger();
+    /** Keys a and b with two deliveries each, the first of each taken. */
+    private void twoKeysWithTheirFirstOut() {
         for (String key : List.of("a", "b")) {
             seq.offer(0, d(key + "1", key));
             seq.offer(0, d(key + "2", key));
         }
         assertEquals(List.of("a1", "b1"), ids(seq.poll(10)));
+    }
+
+    @Test
+    void quietlyHoldsBackTheWakeForWhatItsThreadTakesAndWakesForWhatItLeaves() {
+        AtomicInteger wakes = new AtomicInteger();
+        AtomicInteger takes = new AtomicInteger();
+        twoKeysWithTheirFirstOut();
         seq.onReady(wakes::incrementAndGet);
         long signals = seq.signals();
         KeySequencer.quietly(() -> {
@@ -224,11 +225,7 @@ class KeySequencerTest {
     void quietlyWakesAsUsualAndDoesNotTakeWhileOtherDeliveriesAreOut() {
         AtomicInteger wakes = new AtomicInteger();
         AtomicInteger takes = new AtomicInteger();
-        for (String key : List.of("a", "b")) {
-            seq.offer(0, d(key + "1", key));
-            seq.offer(0, d(key + "2", key));
-        }
-        assertEquals(List.of("a1", "b1"), ids(seq.poll(10)));
+        twoKeysWithTheirFirstOut();
         seq.onReady(wakes::incrementAndGet);
         long signals = seq.signals();
         // b1 is still out, run by another worker: a2 goes to whichever waiter wakes, so the
