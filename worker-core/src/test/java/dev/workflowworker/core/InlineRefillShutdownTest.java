@@ -21,9 +21,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Review (j16c): the handler thread that commits a lingering batch then reads and starts the
- * keys' next events (PollLoop.refill). A drain waits for the loop thread's read (loopExited) and
- * for slots held, but not for such a read: its own slot was freed by the commit before it reads.
+ * The handler thread that commits a lingering batch then reads and starts the keys' next events
+ * (PollLoop.refill; docs/ARCHITECTURE.md, "The engine"). A drain must wait for such a read as for
+ * the loop thread's: the thread's own slot was freed by the commit before it reads.
  */
 class InlineRefillShutdownTest {
 
@@ -46,8 +46,8 @@ class InlineRefillShutdownTest {
             if (name.equals("complete")) {
                 commits.incrementAndGet();
             }
-            // The first read of the keys' next events once the JVM is warm (on j16c the
-            // thread that committed makes it; on main the loop does): hold it here.
+            // The first read of the keys' next events once the JVM is warm (with the inline
+            // refill the thread that committed makes it; without it, the loop): hold it here.
             if (name.equals("read") && commits.get() >= 10
                     && !((List<?>) out).isEmpty() && hooked.compareAndSet(false, true)) {
                 heldOn.add(Thread.currentThread().getName());
