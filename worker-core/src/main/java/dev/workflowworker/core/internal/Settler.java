@@ -58,8 +58,14 @@ final class Settler {
     private long activeAtNanos;
     /** When the oldest success queued now was queued, on the time source's monotonic clock: the linger counts from it. */
     private volatile long firstQueuedNanos;
-    /** Successes taken from the queue by a commit not yet finished: their slots are held, but their handlers ran. */
+    /**
+     * Successes taken from the queue by a commit not yet finished: their slots are held, but their
+     * handlers ran. A handler's thread adds one more while it may commit ({@link #handlerDone}), so
+     * that {@link #stop} sees its commit coming.
+     */
     private final AtomicInteger committing = new AtomicInteger();
+    /** Notified, once stopping, when {@link #committing} drops to 0. */
+    private final Object commitsDone = new Object();
     /** Set once the thread no longer takes from the queue: from then on callers settle their own success. */
     private volatile boolean exited;
     /** Starts what a commit made on a handler's thread freed, on that thread; see {@link #handlerDone}. */
@@ -141,10 +147,36 @@ final class Settler {
             // not in a second commit beside it that carries half as much.
             return;
         }
-        KeySequencer.quietly(this::commitQueued, refill);
+        // Counted before the stop flag is read, and stop sets the flag before it reads the count:
+        // either this thread sees the stop and leaves the queue to the settler's thread, or the
+        // close waits for this commit before it closes the consumer (docs/ARCHITECTURE.md, "Shutdown").
+        committing.incrementAndGet();
+        // A handler that returned after the drain's deadline interrupted it: the interrupt was for
+        // the handler, and would fail this commit's waits (a cluster's redirect pause throws on it).
+        boolean interrupted = Thread.interrupted();
+        try {
+            if (stop) {
+                return;
+            }
+            KeySequencer.quietly(this::commitQueued, refill);
+        } finally {
+            commitEnded(1);
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
         if (!queue.isEmpty() && sleeping) {
             // More than one batch was queued: the rest is the settler's.
             LockSupport.unpark(thread);
+        }
+    }
+
+    /** Ends {@code n} of {@link #committing}; the last wakes a {@link #stop} waiting for it. */
+    private void commitEnded(int n) {
+        if (committing.addAndGet(-n) == 0 && stop) {
+            synchronized (commitsDone) {
+                commitsDone.notifyAll();
+            }
         }
     }
 
@@ -162,7 +194,12 @@ final class Settler {
         List<InFlight> left = new ArrayList<>();
         queue.drainTo(left);
         if (!left.isEmpty()) {
-            settleQuietly(left);
+            committing.addAndGet(left.size());
+            try {
+                settleQuietly(left);
+            } finally {
+                commitEnded(left.size());
+            }
         }
     }
 
@@ -177,7 +214,7 @@ final class Settler {
         try {
             settleQuietly(batch);
         } finally {
-            committing.addAndGet(-batch.size());
+            commitEnded(batch.size());
         }
     }
 
@@ -192,12 +229,27 @@ final class Settler {
         }
     }
 
-    /** Stops once what is queued is settled (those handlers succeeded), waiting up to {@code maxMillis}. */
+    /**
+     * Stops once what is queued is settled (those handlers succeeded) and no commit of this
+     * worker is still on the wire, whichever thread makes it (a handler's, {@link #handlerDone}),
+     * waiting up to {@code maxMillis} in all: the caller closes the consumer next.
+     */
     void stop(long maxMillis) {
+        long deadline = time.nanoTime() + TimeUnit.MILLISECONDS.toNanos(maxMillis);
         stop = true;
         LockSupport.unpark(thread);
         try {
             thread.join(maxMillis);
+            synchronized (commitsDone) {
+                while (committing.get() > 0) {
+                    long left = deadline - time.nanoTime();
+                    if (left <= 0) {
+                        return;
+                    }
+                    // Bounded so that a deadline on a time source a test moves is noticed.
+                    TimeUnit.NANOSECONDS.timedWait(commitsDone, Math.min(left, IDLE_NANOS));
+                }
+            }
         } catch (InterruptedException ie) {
             Thread.currentThread().interrupt();
         }

@@ -165,6 +165,7 @@ final class KeyQueues {
         outCount--;
         e.state = State.READY;
         ready.addFirst(e);
+        // Only made ready: under KeySequencer#quietly this wake is held back like a commit's.
         wakeOne();
         return true;
     }

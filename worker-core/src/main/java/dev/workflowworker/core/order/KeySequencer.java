@@ -434,10 +434,11 @@ public final class KeySequencer {
      * While other deliveries are out (another worker's), {@code take} does not run and the wake
      * is made as usual: the keys go to whichever waiter wakes, so a transport's few keys gather
      * on one worker rather than staying split over several, each committing part of a partition.
-     * Once both returned (or threw), every sequencer whose wake was held back wakes one waiter,
+     * Once both returned (or threw), every sequencer whose wake was held back wakes its waiters,
      * and runs its {@link #onReady} callback, if a delivery is still ready: nothing ready waits
-     * for a wake that never comes. A changed due time (a hold) and a hand-back wake at once. Calls
-     * nest: the outermost decides.
+     * for a wake that never comes. Only a changed due time (a hold) wakes at once, since every
+     * waiter bounds its wait by it; a hand-back only makes a delivery ready, and its wake is held
+     * back like a commit's. Calls nest: the outermost decides.
      *
      * @param task what makes deliveries ready, such as a commit
      * @param take what takes them, run only when {@code task} made some ready and nothing else is out
