@@ -82,6 +82,8 @@ class SettlerTest {
         // Renewed every 8 h of the fake clock: the jumps of these tests never fire a renewal.
         final LockWatchdog watchdog = new LockWatchdog(clock, Duration.ofDays(1), clock, () -> { });
         final Settler settler;
+        /** When set, a commit made on an interrupted thread fails, as a cluster's pause after a redirect does. */
+        volatile boolean interruptFailsCommit;
 
         Rig(Duration linger) {
             this(linger, 8);
@@ -92,6 +94,9 @@ class SettlerTest {
             EventTransport.Consumer recording = (EventTransport.Consumer) Proxy.newProxyInstance(
                     getClass().getClassLoader(), new Class<?>[] {EventTransport.Consumer.class}, (proxy, m, args) -> {
                         if (m.getName().equals("complete")) {
+                            if (interruptFailsCommit && Thread.currentThread().isInterrupted()) {
+                                throw new IllegalStateException("interrupted while waiting out a redirect");
+                            }
                             @SuppressWarnings("unchecked")
                             List<Delivery> ds = (List<Delivery>) args[0];
                             commits.add(new Commit(ds.stream().map(Delivery::eventId).toList(), clock.nanoTime(),
@@ -247,6 +252,28 @@ class SettlerTest {
             assertEquals(List.of("a-next"), refilled.get(), "the key's next event, freed by the commit");
             assertEquals(16, rig.slots.available(), "the three slots given back by then");
             assertEquals(3, rig.stats.succeededCount());
+        }
+    }
+
+    @Test
+    void aHandlerInterruptedAtTheDrainDeadlineStillCommitsItsBatchAndKeepsTheInterrupt() throws Exception {
+        try (Rig rig = new Rig(Duration.ofHours(1))) {
+            rig.interruptFailsCommit = true;
+            InFlight a = rig.running("a");
+            boolean keptInterrupt;
+            // The drain's deadline interrupted the handler, which returned anyway: its thread commits.
+            Thread.currentThread().interrupt();
+            try {
+                rig.succeeded(a);
+            } finally {
+                keptInterrupt = Thread.interrupted();
+            }
+            assertTrue(keptInterrupt, "the handler's interrupt is still set on its thread afterwards");
+            Commit commit = rig.commits.poll();
+            assertNotNull(commit, "the interrupt meant for the handler failed its batch's commit");
+            assertEquals(List.of("a"), commit.eventIds());
+            assertSame(Thread.currentThread(), commit.thread());
+            assertEquals(1, rig.stats.succeededCount());
         }
     }
 
