@@ -147,20 +147,12 @@ final class Settler {
             // not in a second commit beside it that carries half as much.
             return;
         }
-        // Counted before the stop flag is read, and stop sets the flag before it reads the count:
-        // either this thread sees the stop and leaves the queue to the settler's thread, or the
-        // close waits for this commit before it closes the consumer (docs/ARCHITECTURE.md, "Shutdown").
-        committing.incrementAndGet();
         // A handler that returned after the drain's deadline interrupted it: the interrupt was for
         // the handler, and would fail this commit's waits (a cluster's redirect pause throws on it).
         boolean interrupted = Thread.interrupted();
         try {
-            if (stop) {
-                return;
-            }
-            KeySequencer.quietly(this::commitQueued, refill);
+            KeySequencer.quietly(this::commitInline, refill);
         } finally {
-            commitEnded(1);
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
@@ -168,6 +160,25 @@ final class Settler {
         if (!queue.isEmpty() && sleeping) {
             // More than one batch was queued: the rest is the settler's.
             LockSupport.unpark(thread);
+        }
+    }
+
+    /**
+     * The commit of {@link #handlerDone}, counted in {@link #committing} before the stop flag is
+     * read, while {@link #stop} sets the flag before it reads the count: either this thread sees
+     * the stop and leaves the queue to the settler's thread, or the close waits for this commit
+     * before it closes the consumer (docs/ARCHITECTURE.md, "The engine"). Only the commit is
+     * counted, not the refill after it: a handler the refill started that finishes meanwhile
+     * must still find no commit on the wire, and commit its batch itself.
+     */
+    private void commitInline() {
+        committing.incrementAndGet();
+        try {
+            if (!stop) {
+                commitQueued();
+            }
+        } finally {
+            commitEnded(1);
         }
     }
 
