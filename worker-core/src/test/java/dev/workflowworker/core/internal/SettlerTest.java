@@ -119,8 +119,12 @@ class SettlerTest {
         /** A delivery read, locked and holding a slot, as while its handler runs. */
         InFlight running(String eventId) throws InterruptedException {
             transport.publish(WorkflowEvent.builder("T").eventId(eventId).executionId("x-" + eventId).build());
-            Delivery d = real.read(1, Duration.ofSeconds(1)).get(0);
-            Lock lock = locks.tryAcquire("x-" + eventId, Duration.ofSeconds(30)).orElseThrow();
+            return tracked(real.read(1, Duration.ofSeconds(1)).get(0), "x-" + eventId);
+        }
+
+        /** A delivery just read, locked under {@code key} and holding a slot, as while its handler runs. */
+        InFlight tracked(Delivery d, String key) {
+            Lock lock = locks.tryAcquire(key, Duration.ofSeconds(30)).orElseThrow();
             assertTrue(slots.tryAcquire());
             InFlight f = new InFlight(d, lock, clock.nanoTime());
             slots.track(f);
@@ -252,6 +256,40 @@ class SettlerTest {
             assertEquals(List.of("a-next"), refilled.get(), "the key's next event, freed by the commit");
             assertEquals(16, rig.slots.available(), "the three slots given back by then");
             assertEquals(3, rig.stats.succeededCount());
+        }
+    }
+
+    @Test
+    void aHandlerTheRefillStartedThatFinishesDuringTheRefillCommitsItsOwnSuccess() throws Exception {
+        try (Rig rig = new Rig(Duration.ofHours(1), 16)) {
+            InFlight a = rig.running("a");
+            rig.transport.publish(WorkflowEvent.builder("T").eventId("a-next").executionId("x-a").build());
+            java.util.concurrent.atomic.AtomicInteger commitsDuringRefill = new java.util.concurrent.atomic.AtomicInteger(-1);
+            java.util.concurrent.atomic.AtomicBoolean once = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.concurrent.atomic.AtomicReference<Thread> handler = new java.util.concurrent.atomic.AtomicReference<>();
+            rig.settler.afterInlineCommit(() -> {
+                if (!once.compareAndSet(false, true)) {
+                    return;
+                }
+                try {
+                    // The refill starts a-next, whose handler returns (on a pool thread) before the refill does.
+                    InFlight next = rig.tracked(rig.real.read(8, Duration.ZERO).get(0), "x-a");
+                    Thread h = new Thread(() -> rig.succeeded(next), "refilled-handler");
+                    handler.set(h);
+                    h.start();
+                    h.join(10_000);
+                    commitsDuringRefill.set(rig.commits.size());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            rig.succeeded(a);
+            assertEquals(2, commitsDuringRefill.get(),
+                    "a-next's success waited for the linger: the refilling thread's commit still counted as on the wire");
+            assertEquals(List.of("a"), rig.nextCommit().eventIds());
+            Commit c = rig.nextCommit();
+            assertEquals(List.of("a-next"), c.eventIds());
+            assertSame(handler.get(), c.thread(), "committed on its own handler's thread");
         }
     }
 
