@@ -31,7 +31,7 @@ final class CpuMeter {
         this.calibration0 = calibrate();
         this.threads0 = threadTicks();
         this.library0 = libraryThreadNanos();
-        this.switches0 = librarySwitches();
+        this.switches0 = threadSwitches();
         this.jvmCpu0 = jvmCpuNanos();
     }
 
@@ -152,8 +152,14 @@ final class CpuMeter {
         return out;
     }
 
-    /** Voluntary and involuntary context switches of each library thread so far, by task id, from /proc/self/task. */
-    private static Map<String, long[]> librarySwitches() {
+    /**
+     * Voluntary and involuntary context switches of each of this process's threads so far, by task
+     * id, from /proc/self/task, and whether it is a library thread ({@code [2]} is 1). A voluntary
+     * one is a thread that blocked (a park, a wait for a reply) and was woken again: per event it
+     * counts the hand-overs between threads and the round trips waited for. Threads that ended
+     * meanwhile are not counted; none where there is no /proc.
+     */
+    private static Map<String, long[]> threadSwitches() {
         Map<String, long[]> out = new java.util.HashMap<>();
         java.io.File[] tasks = new java.io.File("/proc/self/task").listFiles();
         if (tasks == null) {
@@ -162,10 +168,8 @@ final class CpuMeter {
         for (java.io.File t : tasks) {
             try {
                 String status = java.nio.file.Files.readString(t.toPath().resolve("status"));
-                if (!status.startsWith("Name:\tworkflow-worker")) {
-                    continue;
-                }
-                long[] n = out.computeIfAbsent(t.getName(), k -> new long[2]);
+                long[] n = new long[3];
+                n[2] = status.startsWith("Name:\tworkflow-worker") ? 1 : 0;
                 for (String line : status.split("\n")) {
                     if (line.startsWith("voluntary_ctxt_switches:")) {
                         n[0] += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
@@ -173,6 +177,7 @@ final class CpuMeter {
                         n[1] += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
                     }
                 }
+                out.put(t.getName(), n);
             } catch (java.io.IOException | RuntimeException gone) {
                 // a thread that ended meanwhile
             }
@@ -202,11 +207,14 @@ final class CpuMeter {
             r[0] += d;
             r[1]++;
         }
-        long[] sw = new long[2];
-        librarySwitches().forEach((tid, n) -> {
-            long[] b = switches0.getOrDefault(tid, new long[2]);
-            sw[0] += n[0] - b[0];
-            sw[1] += n[1] - b[1];
+        long[] sw = new long[3];
+        threadSwitches().forEach((tid, n) -> {
+            long[] b = switches0.getOrDefault(tid, new long[3]);
+            sw[2] += n[0] - b[0];
+            if (n[2] == 1) {
+                sw[0] += n[0] - b[0];
+                sw[1] += n[1] - b[1];
+            }
         });
         StringBuilder sb = new StringBuilder("library by thread:");
         byRole.entrySet().stream()
@@ -216,6 +224,8 @@ final class CpuMeter {
                         e.getValue()[1] > 1 ? " (" + e.getValue()[1] + " threads)" : "")));
         sb.append(String.format(" context switches per 1,000 events: %.1f voluntary, %.1f involuntary",
                 sw[0] * 1000.0 / events, sw[1] * 1000.0 / events));
+        // Every thread of the JVM's voluntary switches, the figure docs/BENCHMARKS.md's few-keys rows quote.
+        sb.append(String.format("; %.2f thread sleeps/event", sw[2] / (double) events));
         return sb.toString();
     }
 

@@ -20,7 +20,9 @@ final class Profiler {
             return;
         }
         file = System.getProperty("bench.profile.dir", "benchmarks/target") + "/profile-" + pass + ".collapsed";
-        execute("start,event=" + System.getProperty("bench.profile.event", "cpu") + ",interval=1ms,threads");
+        // A count event (context-switches) takes a plain count as its interval: -Dbench.profile.interval=1.
+        execute("start,event=" + System.getProperty("bench.profile.event", "cpu") + ",interval="
+                + System.getProperty("bench.profile.interval", "1ms") + ",threads");
     }
 
     static void stop() {

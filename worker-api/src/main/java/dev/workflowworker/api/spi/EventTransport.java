@@ -168,7 +168,11 @@ public interface EventTransport extends EventPublisher, AutoCloseable {
          * (a stream in per-key order with few keys, where each key's next event waits for this
          * commit). The wait ends as soon as no handler of the worker is running; there is none
          * while more than a quarter of the worker's handler slots are taken, as a busy worker's
-         * batches fill by themselves; it never lasts longer than this.
+         * batches fill by themselves; it never lasts longer than this. With a linger, the handler
+         * thread that finishes last may make the commit, and, for a consumer whose deliveries come
+         * from the engine's {@code KeySequencer} (an ordering transport), then call {@link #read}
+         * with a zero wait to start what the commit freed: such a consumer's {@code read} must
+         * allow that call beside the worker's loop thread.
          *
          * @return the longest wait; {@link Duration#ZERO}, the default, commits at once
          */

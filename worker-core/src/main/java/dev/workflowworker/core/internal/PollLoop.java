@@ -8,6 +8,7 @@ import org.slf4j.MDC;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
@@ -33,6 +34,7 @@ final class PollLoop implements Runnable {
     private final int batchSize;
     private final int minBatch;
     private final Consumer<Throwable> crash;
+    private final AtomicInteger refilling = new AtomicInteger();
 
     PollLoop(String workerId, EventTransport.Consumer consumer, Slots slots, ReadGate gate, Dispatcher dispatcher,
              Upkeep upkeep, Settlement settlement, WorkerStats stats, TimeSource time, Duration pollInterval,
@@ -90,6 +92,59 @@ final class PollLoop implements Runnable {
         } finally {
             MDC.remove(Mdc.WORKER_ID);
         }
+    }
+
+    /**
+     * On a handler's thread that just committed a batch (docs/ARCHITECTURE.md, "The engine"):
+     * reads, without waiting, what is ready now (the keys' next events that commit freed) into the
+     * free slots and starts their handlers, as the loop would have after a wake-up. The loop goes
+     * on as before; a read that fails is left to it (it reads again and reports).
+     *
+     * <p>While it runs, {@link #refilling()} is true: the deliveries it read hold no slot until
+     * dispatched, so a drain that looked only at the loop and the slots could close the transport
+     * under them. It is set before the gate is read, so a drain that saw it clear after the gate
+     * closed knows no read starts. What dispatch throws crashes the worker, as on the loop's
+     * thread: a handler thread's pool would only log it, and the batch would be stranded.
+     */
+    void refill() {
+        refilling.incrementAndGet();
+        try {
+            if (!gate.isOpen()) {
+                return;
+            }
+            int granted = 0;
+            while (granted < batchSize && slots.tryAcquire()) {
+                granted++;
+            }
+            if (granted == 0) {
+                return;
+            }
+            List<Delivery> batch;
+            try {
+                batch = consumer.read(granted, Duration.ZERO);
+            } catch (InterruptedException ie) {
+                slots.release(granted);
+                Thread.currentThread().interrupt();
+                return;
+            } catch (RuntimeException ex) {
+                slots.release(granted);
+                return;
+            }
+            dispatcher.dispatch(batch, granted);
+        } catch (OutOfMemoryError | RuntimeException | LinkageError | AssertionError | StackOverflowError t) {
+            crash.accept(t);
+        } finally {
+            refilling.decrementAndGet();
+            if (!gate.isOpen()) {
+                // A drain may be waiting for this read to end; with the gate still open, none began yet.
+                slots.wake();
+            }
+        }
+    }
+
+    /** {@return true while a handler's thread runs {@link #refill}} */
+    boolean refilling() {
+        return refilling.get() > 0;
     }
 
     /** @return slots taken for one read, or 0 when none freed up within a poll interval */

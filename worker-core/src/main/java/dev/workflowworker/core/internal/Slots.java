@@ -149,7 +149,9 @@ final class Slots {
      */
     boolean awaitEmpty(LongSupplier deadlineNanos, BooleanSupplier alsoDone) throws InterruptedException {
         synchronized (drained) {
-            while (!inFlight.isEmpty() || !alsoDone.getAsBoolean()) {
+            // The readers first: one tracks what it read before it ends, so "readers done" then "no
+            // slot held" cannot miss a slot taken between the two reads; the other order can.
+            while (!alsoDone.getAsBoolean() || !inFlight.isEmpty()) {
                 long left = deadlineNanos.getAsLong() - time.nanoTime();
                 if (left <= 0) {
                     return false;

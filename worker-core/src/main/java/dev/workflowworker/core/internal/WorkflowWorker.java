@@ -41,6 +41,7 @@ public final class WorkflowWorker {
     private final HandlerPool ownExecutor;
     private final Thread loopThread;
     private volatile boolean loopExited;
+    private final PollLoop loop;
     private volatile String crashReason;
 
     /**
@@ -74,12 +75,20 @@ public final class WorkflowWorker {
                 this::crash);
         Dispatcher dispatcher = new Dispatcher(slots, gate, settlement, locking,
                 new ContentionBackoff(engine.config().lockContentionDelay(), engine.config().lockTtl()),
-                executor, runner::process, engine.time(), engine.config().lockTtl(),
+                executor, f -> {
+                    try {
+                        runner.process(f);
+                    } finally {
+                        // Outside the delivery's MDC and handler bookkeeping: it may commit a batch here.
+                        settler.handlerDone();
+                    }
+                }, engine.time(), engine.config().lockTtl(),
                 engine.config().lockContentionDelay());
         Upkeep upkeep = new Upkeep(id, consumer, slots, dispatcher, settlement, stats, engine.time(),
                 engine.config().claimIdle(), engine.config().batchSize());
-        PollLoop loop = new PollLoop(id, consumer, slots, gate, dispatcher, upkeep, settlement, stats, engine.time(),
+        this.loop = new PollLoop(id, consumer, slots, gate, dispatcher, upkeep, settlement, stats, engine.time(),
                 engine.config().pollInterval(), engine.config().batchSize(), this::crash);
+        settler.afterInlineCommit(loop::refill);
         this.loopThread = engine.threads().newThread(Integer.toString(index), () -> {
             try {
                 loop.run();
@@ -167,10 +176,10 @@ public final class WorkflowWorker {
      */
     public void drain(LongSupplier deadlineNanos) {
         try {
-            if (!slots.awaitEmpty(deadlineNanos, () -> loopExited)) {
+            if (!slots.awaitEmpty(deadlineNanos, this::loopDone)) {
                 abandonInFlight();
                 long unwindUntil = e.time().nanoTime() + UNWIND_NANOS;
-                slots.awaitEmpty(() -> unwindUntil, () -> loopExited);
+                slots.awaitEmpty(() -> unwindUntil, this::loopDone);
             }
         } catch (InterruptedException ie) {
             Thread.currentThread().interrupt();
@@ -185,7 +194,12 @@ public final class WorkflowWorker {
 
     /** @return true when the loop has exited and nothing is in flight */
     public boolean isDrained() {
-        return loopExited && slots.isEmpty();
+        return loopDone() && slots.isEmpty();
+    }
+
+    /** {@return true once the loop exited and no handler's thread reads for it (PollLoop#refill)} */
+    private boolean loopDone() {
+        return loopExited && !loop.refilling();
     }
 
     /**

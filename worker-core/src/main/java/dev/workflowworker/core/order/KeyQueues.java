@@ -19,8 +19,9 @@ import java.util.PriorityQueue;
  * how many are here and how many are out. Only a key's head is ever ready, delayed or out, which
  * is what keeps one delivery per key out at a time.
  *
- * <p>Not thread-safe: the sequencer's lock guards every call, and {@code wakeWaiters} runs under
- * it whenever a head becomes ready or delayed.
+ * <p>Not thread-safe: the sequencer's lock guards every call. Calls do not wake anyone: they
+ * record what changed ({@link #takeWake}), and the sequencer wakes its waiters once per call, under
+ * its lock, however many heads the call made ready.
  */
 final class KeyQueues {
 
@@ -48,18 +49,40 @@ final class KeyQueues {
         }
     }
 
+    /** What a wake after the current call is for: nothing, a delivery made ready (which {@link KeySequencer#quietly} may hold back), or a changed due time. */
+    enum Wake { NONE, ONE, ALL }
+
     private final TimeSource time;
-    private final Runnable wakeWaiters;
+    /** Set by the calls that make a head ready (ONE) or change a due time (ALL); read and reset by {@link #takeWake}. */
+    private Wake wake = Wake.NONE;
     private final Map<String, ArrayDeque<Entry>> keys = new HashMap<>();
     private final Map<String, Entry> byId = new HashMap<>();
     private final ArrayDeque<Entry> ready = new ArrayDeque<>();
     private final PriorityQueue<Entry> delayed = new PriorityQueue<>(Comparator.comparingLong(e -> e.dueAtMillis));
     /** Per partition (the index): how many are here and how many are out. */
     private int[][] counts = new int[16][];
+    /** Deliveries out now, over every partition. */
+    private int outCount;
 
-    KeyQueues(TimeSource time, Runnable wakeWaiters) {
+    KeyQueues(TimeSource time) {
         this.time = time;
-        this.wakeWaiters = wakeWaiters;
+    }
+
+    /** {@return what the calls since the last one changed, for the sequencer's wake} */
+    Wake takeWake() {
+        Wake w = wake;
+        wake = Wake.NONE;
+        return w;
+    }
+
+    private void wakeOne() {
+        if (wake == Wake.NONE) {
+            wake = Wake.ONE;
+        }
+    }
+
+    private void wakeAll() {
+        wake = Wake.ALL;
     }
 
     /** {@return the entry of a delivery id, or null when it is not here} */
@@ -99,6 +122,7 @@ final class KeyQueues {
             Entry e = ready.pollFirst();
             e.state = State.OUT;
             counts(e.partition)[1]++;
+            outCount++;
             out.add(new KeySequencer.Taken(e.delivery, e.partition));
         }
         return out;
@@ -114,6 +138,7 @@ final class KeyQueues {
     void hold(Entry e, long dueAtMillis, int attempt) {
         if (e.state == State.OUT) {
             counts(e.partition)[1]--;
+            outCount--;
         } else if (e.state == State.READY) {
             ready.remove(e);
         } else if (e.state == State.DELAYED) {
@@ -127,7 +152,8 @@ final class KeyQueues {
         }
         e.state = State.DELAYED;
         delayed.add(e);
-        wakeWaiters.run();
+        // Every waiter bounds its wait by the earliest due time, which this may have moved.
+        wakeAll();
     }
 
     /** Makes an entry that is out the next to take, ahead of other keys; false if it is not out. */
@@ -136,9 +162,11 @@ final class KeyQueues {
             return false;
         }
         counts(e.partition)[1]--;
+        outCount--;
         e.state = State.READY;
         ready.addFirst(e);
-        wakeWaiters.run();
+        // Only made ready: under KeySequencer#quietly this wake is held back like a commit's.
+        wakeOne();
         return true;
     }
 
@@ -157,6 +185,11 @@ final class KeyQueues {
             remove(e);
         }
         return c[1];
+    }
+
+    /** {@return how many deliveries are out, over every partition} */
+    int outTotal() {
+        return outCount;
     }
 
     /** {@return how many deliveries of a partition are out} */
@@ -207,6 +240,7 @@ final class KeyQueues {
         c[0]--;
         if (e.state == State.OUT) {
             c[1]--;
+            outCount--;
         } else if (e.state == State.READY) {
             ready.remove(e);
         } else if (e.state == State.DELAYED) {
@@ -234,12 +268,12 @@ final class KeyQueues {
         if (head.dueAtMillis > 0 && head.dueAtMillis > time.wallMillis()) {
             head.state = State.DELAYED;
             delayed.add(head);
-            wakeWaiters.run();
+            wakeAll();
             return false;
         }
         head.state = State.READY;
         ready.addLast(head);
-        wakeWaiters.run();
+        wakeOne();
         return true;
     }
 

@@ -35,6 +35,8 @@ public final class KeySequencer {
     private final KeyQueues queues;
     private volatile Runnable onReady = () -> { };
     private long signals;
+    /** The sequencers whose wakes the current thread holds back while it runs {@link #quietly}; null outside. */
+    private static final ThreadLocal<List<KeySequencer>> HELD = new ThreadLocal<>();
 
     /**
      * Creates an empty sequencer.
@@ -42,7 +44,7 @@ public final class KeySequencer {
      * @param time wall time decides when a held delivery is due, as the transport's retry times are wall times
      */
     public KeySequencer(TimeSource time) {
-        this.queues = new KeyQueues(Objects.requireNonNull(time, "time"), this::wakeWaiters);
+        this.queues = new KeyQueues(Objects.requireNonNull(time, "time"));
     }
 
     /**
@@ -97,6 +99,7 @@ public final class KeySequencer {
                 return false;
             }
             signal = queues.add(keyOf(d), partition, d, dueAtMillis);
+            wakeWaiters();
         } finally {
             lock.unlock();
         }
@@ -138,7 +141,9 @@ public final class KeySequencer {
     public List<Taken> take(int max) {
         lock.lock();
         try {
-            return queues.take(max);
+            List<Taken> out = queues.take(max);
+            wakeWaiters();
+            return out;
         } finally {
             lock.unlock();
         }
@@ -208,6 +213,7 @@ public final class KeySequencer {
                 return false;
             }
             signal = queues.settle(e);
+            wakeWaiters();
         } finally {
             lock.unlock();
         }
@@ -234,6 +240,7 @@ public final class KeySequencer {
                     signal |= queues.settle(e);
                 }
             }
+            wakeWaiters();
         } finally {
             lock.unlock();
         }
@@ -259,6 +266,7 @@ public final class KeySequencer {
                 return false;
             }
             queues.hold(e, dueAtMillis, attempt);
+            wakeWaiters();
         } finally {
             lock.unlock();
         }
@@ -280,6 +288,7 @@ public final class KeySequencer {
             if (e == null || !queues.handBack(e)) {
                 return false;
             }
+            wakeWaiters();
         } finally {
             lock.unlock();
         }
@@ -299,7 +308,9 @@ public final class KeySequencer {
     public int dropPartition(int partition) {
         lock.lock();
         try {
-            return queues.dropPartition(partition);
+            int out = queues.dropPartition(partition);
+            wakeWaiters();
+            return out;
         } finally {
             lock.unlock();
         }
@@ -327,7 +338,8 @@ public final class KeySequencer {
     public void wake() {
         lock.lock();
         try {
-            wakeWaiters();
+            signals++;
+            changed.signalAll();
         } finally {
             lock.unlock();
         }
@@ -383,13 +395,115 @@ public final class KeySequencer {
      */
     public record Holds(int keys, long longestMillis) { }
 
-    /** Under the lock: wakes {@link #await} callers, which re-check what changed. */
+    /**
+     * Under the lock, once per call: wakes {@link #await} callers for what the call changed,
+     * unless the current thread runs {@link #quietly} and the change only made deliveries ready.
+     * Every waiter is woken: with one woken per change, the many-keys benchmark's two workers
+     * took turns where both had read, and spent about 1 µs more of JVM CPU per event
+     * (docs/BENCHMARKS.md, "Few keys: hand-overs per batch").
+     */
     private void wakeWaiters() {
-        signals++;
-        changed.signalAll();
+        switch (queues.takeWake()) {
+            case ONE -> {
+                if (holdsBack()) {
+                    return;
+                }
+                signals++;
+                changed.signalAll();
+            }
+            case ALL -> {
+                signals++;
+                changed.signalAll();
+            }
+            default -> { }
+        }
     }
 
     private void signalled() {
+        if (holdsBack()) {
+            return;
+        }
         onReady.run();
+    }
+
+    /**
+     * Runs {@code task} (a commit) with the wakes for deliveries it makes ready held back, then
+     * {@code take} on the same thread if nothing else of the sequencers it touched is out by then,
+     * so that the thread that committed a batch starts the keys' next deliveries itself: waking a
+     * waiting reader for them was a hand-over per batch (docs/ARCHITECTURE.md, "The engine").
+     * While other deliveries are out (another worker's), {@code take} does not run and the wake
+     * is made as usual: the keys go to whichever waiter wakes, so a transport's few keys gather
+     * on one worker rather than staying split over several, each committing part of a partition.
+     * Once both returned (or threw), every sequencer whose wake was held back wakes its waiters,
+     * and runs its {@link #onReady} callback, if a delivery is still ready: nothing ready waits
+     * for a wake that never comes. Only a changed due time (a hold) wakes at once, since every
+     * waiter bounds its wait by it; a hand-back only makes a delivery ready, and its wake is held
+     * back like a commit's. Calls nest: the outermost decides.
+     *
+     * @param task what makes deliveries ready, such as a commit
+     * @param take what takes them, run only when {@code task} made some ready and nothing else is out
+     */
+    public static void quietly(Runnable task, Runnable take) {
+        if (HELD.get() != null) {
+            task.run();
+            return;
+        }
+        List<KeySequencer> held = new ArrayList<>(1);
+        HELD.set(held);
+        try {
+            task.run();
+            boolean alone = !held.isEmpty();
+            for (KeySequencer s : held) {
+                alone &= s.outstanding() == 0;
+            }
+            if (alone) {
+                take.run();
+            }
+        } finally {
+            HELD.remove();
+            for (KeySequencer s : held) {
+                s.wakeIfReady();
+            }
+        }
+    }
+
+    /** {@return how many deliveries are out now, over every partition} */
+    private int outstanding() {
+        lock.lock();
+        try {
+            return queues.outTotal();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** {@return true when the current thread runs {@link #quietly}: the wake is recorded, to be made after it} */
+    private boolean holdsBack() {
+        List<KeySequencer> held = HELD.get();
+        if (held == null) {
+            return false;
+        }
+        if (!held.contains(this)) {
+            held.add(this);
+        }
+        return true;
+    }
+
+    /** The wake {@link #quietly} held back, if anything is still ready. */
+    private void wakeIfReady() {
+        boolean ready;
+        lock.lock();
+        try {
+            ready = queues.anyReady();
+            if (ready) {
+                signals++;
+                changed.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (ready) {
+            onReady.run();
+        }
     }
 }

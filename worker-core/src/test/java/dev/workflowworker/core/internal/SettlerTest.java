@@ -23,6 +23,8 @@ import java.util.concurrent.locks.LockSupport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class SettlerTest {
@@ -65,8 +67,8 @@ class SettlerTest {
         }
     }
 
-    /** One call of the consumer's complete: the event ids it carried and the monotonic time it was made at. */
-    private record Commit(List<String> eventIds, long atNanos) { }
+    /** One call of the consumer's complete: the event ids it carried, the monotonic time it was made at and its thread. */
+    private record Commit(List<String> eventIds, long atNanos, Thread thread) { }
 
     /** A settler over an in-memory consumer whose commits are recorded, with handler slots to track deliveries in. */
     private static final class Rig implements AutoCloseable {
@@ -76,18 +78,29 @@ class SettlerTest {
         final LinkedBlockingQueue<Commit> commits = new LinkedBlockingQueue<>();
         final LockProvider locks = transport.lockProvider().orElseThrow();
         final WorkerStats stats = new WorkerStats(null);
-        final Slots slots = new Slots(8, stats, clock);
+        final Slots slots;
         // Renewed every 8 h of the fake clock: the jumps of these tests never fire a renewal.
         final LockWatchdog watchdog = new LockWatchdog(clock, Duration.ofDays(1), clock, () -> { });
         final Settler settler;
+        /** When set, a commit made on an interrupted thread fails, as a cluster's pause after a redirect does. */
+        volatile boolean interruptFailsCommit;
 
         Rig(Duration linger) {
+            this(linger, 8);
+        }
+
+        Rig(Duration linger, int slotCount) {
+            slots = new Slots(slotCount, stats, clock);
             EventTransport.Consumer recording = (EventTransport.Consumer) Proxy.newProxyInstance(
                     getClass().getClassLoader(), new Class<?>[] {EventTransport.Consumer.class}, (proxy, m, args) -> {
                         if (m.getName().equals("complete")) {
+                            if (interruptFailsCommit && Thread.currentThread().isInterrupted()) {
+                                throw new IllegalStateException("interrupted while waiting out a redirect");
+                            }
                             @SuppressWarnings("unchecked")
                             List<Delivery> ds = (List<Delivery>) args[0];
-                            commits.add(new Commit(ds.stream().map(Delivery::eventId).toList(), clock.nanoTime()));
+                            commits.add(new Commit(ds.stream().map(Delivery::eventId).toList(), clock.nanoTime(),
+                                    Thread.currentThread()));
                         }
                         try {
                             return m.invoke(real, args);
@@ -106,8 +119,12 @@ class SettlerTest {
         /** A delivery read, locked and holding a slot, as while its handler runs. */
         InFlight running(String eventId) throws InterruptedException {
             transport.publish(WorkflowEvent.builder("T").eventId(eventId).executionId("x-" + eventId).build());
-            Delivery d = real.read(1, Duration.ofSeconds(1)).get(0);
-            Lock lock = locks.tryAcquire("x-" + eventId, Duration.ofSeconds(30)).orElseThrow();
+            return tracked(real.read(1, Duration.ofSeconds(1)).get(0), "x-" + eventId);
+        }
+
+        /** A delivery just read, locked under {@code key} and holding a slot, as while its handler runs. */
+        InFlight tracked(Delivery d, String key) {
+            Lock lock = locks.tryAcquire(key, Duration.ofSeconds(30)).orElseThrow();
             assertTrue(slots.tryAcquire());
             InFlight f = new InFlight(d, lock, clock.nanoTime());
             slots.track(f);
@@ -115,6 +132,19 @@ class SettlerTest {
             f.watch = watchdog.watch(lock, f.context, clock.nanoTime());
             f.attempt = 1;
             return f;
+        }
+
+        /** As the engine does when a handler succeeded: its success queued, then the handler's thread done. */
+        void succeeded(InFlight f) {
+            settler.add(f);
+            settler.handlerDone();
+        }
+
+        /** As the engine does when a handler failed: its slot given back, then the handler's thread done. */
+        void failed(InFlight f) {
+            f.watch.cancel();
+            slots.finish(f);
+            settler.handlerDone();
         }
 
         Commit nextCommit() throws InterruptedException {
@@ -136,8 +166,8 @@ class SettlerTest {
             InFlight a = rig.running("a");
             InFlight b = rig.running("b");
             long start = rig.clock.nanoTime();
-            rig.settler.add(a);
-            rig.settler.add(b);
+            rig.succeeded(a);
+            rig.succeeded(b);
             Commit c = rig.nextCommit();
             assertEquals(List.of("a", "b"), c.eventIds(), "one commit for both");
             assertTrue(c.atNanos() - start < TimeUnit.HOURS.toNanos(1), "it did not wait out the linger");
@@ -151,7 +181,7 @@ class SettlerTest {
             InFlight a = rig.running("a");
             rig.running("b"); // its handler never returns in this test
             long start = rig.clock.nanoTime();
-            rig.settler.add(a);
+            rig.succeeded(a);
             // Lingering: its thread parks on the settler itself (waiting for the queue, it parks on the queue's lock).
             Await.until(Duration.ofSeconds(10), () -> Thread.getAllStackTraces().keySet().stream()
                     .anyMatch(t -> LockSupport.getBlocker(t) == rig.settler), "the settler lingers");
@@ -170,7 +200,7 @@ class SettlerTest {
         try (Rig rig = new Rig(Duration.ZERO)) {
             InFlight a = rig.running("a");
             rig.running("b");
-            rig.settler.add(a);
+            rig.succeeded(a);
             assertEquals(List.of("a"), rig.nextCommit().eventIds());
         }
     }
@@ -182,9 +212,139 @@ class SettlerTest {
             // three of the eight slots taken: more than a quarter
             rig.running("b");
             rig.running("c");
-            rig.settler.add(a);
+            rig.succeeded(a);
             Commit c = rig.nextCommit();
             assertEquals(List.of("a"), c.eventIds());
+        }
+    }
+
+    @Test
+    void theLastHandlerToFinishCommitsTheLingeringBatchOnItsOwnThread() throws Exception {
+        // 16 slots: three running is few (at most a quarter), so successes linger.
+        try (Rig rig = new Rig(Duration.ofHours(1), 16)) {
+            InFlight a = rig.running("a");
+            InFlight b = rig.running("b");
+            InFlight c = rig.running("c");
+            // a's key has a next event, which the commit of a frees.
+            rig.transport.publish(WorkflowEvent.builder("T").eventId("a-next").executionId("x-a").build());
+            java.util.concurrent.atomic.AtomicReference<Thread> refilledOn = new java.util.concurrent.atomic.AtomicReference<>();
+            java.util.concurrent.atomic.AtomicInteger commitsBeforeRefill = new java.util.concurrent.atomic.AtomicInteger(-1);
+            java.util.concurrent.atomic.AtomicReference<List<String>> refilled = new java.util.concurrent.atomic.AtomicReference<>();
+            rig.settler.afterInlineCommit(() -> {
+                commitsBeforeRefill.set(rig.commits.size());
+                refilledOn.set(Thread.currentThread());
+                try {
+                    refilled.set(rig.real.read(8, Duration.ZERO).stream().map(Delivery::eventId).toList());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            rig.succeeded(a);
+            rig.succeeded(b);
+            assertTrue(rig.commits.isEmpty(), "committed while c still ran");
+            assertNull(refilledOn.get(), "refilled before the batch was committed");
+            // c's handler returns on another thread, as a handler pool's would.
+            Thread last = new Thread(() -> rig.succeeded(c), "last-handler");
+            last.start();
+            last.join(10_000);
+            Commit commit = rig.commits.poll();
+            assertNotNull(commit, "the last handler's thread returned before the batch was committed");
+            assertEquals(List.of("a", "b", "c"), commit.eventIds(), "one commit for the three");
+            assertSame(last, commit.thread(), "committed on the last handler's thread, not the settler's");
+            assertSame(last, refilledOn.get(), "what the commit freed is started from the same thread");
+            assertEquals(1, commitsBeforeRefill.get(), "started after the commit");
+            assertEquals(List.of("a-next"), refilled.get(), "the key's next event, freed by the commit");
+            assertEquals(16, rig.slots.available(), "the three slots given back by then");
+            assertEquals(3, rig.stats.succeededCount());
+        }
+    }
+
+    @Test
+    void aHandlerTheRefillStartedThatFinishesDuringTheRefillCommitsItsOwnSuccess() throws Exception {
+        try (Rig rig = new Rig(Duration.ofHours(1), 16)) {
+            InFlight a = rig.running("a");
+            rig.transport.publish(WorkflowEvent.builder("T").eventId("a-next").executionId("x-a").build());
+            java.util.concurrent.atomic.AtomicInteger commitsDuringRefill = new java.util.concurrent.atomic.AtomicInteger(-1);
+            java.util.concurrent.atomic.AtomicBoolean once = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.concurrent.atomic.AtomicReference<Thread> handler = new java.util.concurrent.atomic.AtomicReference<>();
+            rig.settler.afterInlineCommit(() -> {
+                if (!once.compareAndSet(false, true)) {
+                    return;
+                }
+                try {
+                    // The refill starts a-next, whose handler returns (on a pool thread) before the refill does.
+                    InFlight next = rig.tracked(rig.real.read(8, Duration.ZERO).get(0), "x-a");
+                    Thread h = new Thread(() -> rig.succeeded(next), "refilled-handler");
+                    handler.set(h);
+                    h.start();
+                    h.join(10_000);
+                    commitsDuringRefill.set(rig.commits.size());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            rig.succeeded(a);
+            assertEquals(2, commitsDuringRefill.get(),
+                    "a-next's success waited for the linger: the refilling thread's commit still counted as on the wire");
+            assertEquals(List.of("a"), rig.nextCommit().eventIds());
+            Commit c = rig.nextCommit();
+            assertEquals(List.of("a-next"), c.eventIds());
+            assertSame(handler.get(), c.thread(), "committed on its own handler's thread");
+        }
+    }
+
+    @Test
+    void aHandlerInterruptedAtTheDrainDeadlineStillCommitsItsBatchAndKeepsTheInterrupt() throws Exception {
+        try (Rig rig = new Rig(Duration.ofHours(1))) {
+            rig.interruptFailsCommit = true;
+            InFlight a = rig.running("a");
+            boolean keptInterrupt;
+            // The drain's deadline interrupted the handler, which returned anyway: its thread commits.
+            Thread.currentThread().interrupt();
+            try {
+                rig.succeeded(a);
+            } finally {
+                keptInterrupt = Thread.interrupted();
+            }
+            assertTrue(keptInterrupt, "the handler's interrupt is still set on its thread afterwards");
+            Commit commit = rig.commits.poll();
+            assertNotNull(commit, "the interrupt meant for the handler failed its batch's commit");
+            assertEquals(List.of("a"), commit.eventIds());
+            assertSame(Thread.currentThread(), commit.thread());
+            assertEquals(1, rig.stats.succeededCount());
+        }
+    }
+
+    @Test
+    void aLastHandlerThatFailedCommitsTheSuccessesWaitingForIt() throws Exception {
+        try (Rig rig = new Rig(Duration.ofHours(1))) {
+            InFlight a = rig.running("a");
+            InFlight b = rig.running("b");
+            rig.succeeded(a);
+            assertTrue(rig.commits.isEmpty(), "committed while b still ran");
+            rig.failed(b);
+            Commit commit = rig.commits.poll();
+            assertNotNull(commit, "a's success still waited once no handler ran");
+            assertEquals(List.of("a"), commit.eventIds());
+            assertSame(Thread.currentThread(), commit.thread());
+        }
+    }
+
+    @Test
+    void aLingerAfterAnIdleSpellIsCountedFromTheFirstSuccess() throws Exception {
+        try (Rig rig = new Rig(Duration.ofMillis(50))) {
+            // Idle for longer than the settler's idle wait: it parks long and only a success wakes it.
+            rig.clock.advance(Duration.ofSeconds(1));
+            Await.until(Duration.ofSeconds(10), () -> Thread.getAllStackTraces().keySet().stream()
+                    .anyMatch(t -> LockSupport.getBlocker(t) == rig.settler), "the settler parks");
+            InFlight a = rig.running("a");
+            rig.running("b"); // its handler never returns in this test
+            long start = rig.clock.nanoTime();
+            rig.succeeded(a);
+            rig.clock.advance(Duration.ofMillis(50));
+            Commit c = rig.nextCommit();
+            assertEquals(List.of("a"), c.eventIds());
+            assertTrue(c.atNanos() - start >= TimeUnit.MILLISECONDS.toNanos(50), "committed before the linger was up");
         }
     }
 }

@@ -143,4 +143,97 @@ class KeySequencerTest {
         }
         t.join();
     }
+
+    @Test
+    void aTakerThatLeavesDeliveriesReadyWakesTheNextWaiter() throws Exception {
+        twoKeysWithTheirFirstOut();
+        java.util.concurrent.ConcurrentLinkedQueue<String> got = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        java.util.concurrent.CountDownLatch waiting = new java.util.concurrent.CountDownLatch(2);
+        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(2);
+        List<Thread> takers = new java.util.ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            // Each takes one delivery at most, as a worker with one free slot does.
+            Thread t = new Thread(() -> {
+                try {
+                    waiting.countDown();
+                    List<Delivery> mine;
+                    while ((mine = seq.poll(1)).isEmpty()) {
+                        seq.await(Duration.ofSeconds(60).toNanos());
+                    }
+                    got.add(mine.get(0).id());
+                    done.countDown();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            t.start();
+            takers.add(t);
+        }
+        assertTrue(waiting.await(10, java.util.concurrent.TimeUnit.SECONDS));
+        // Both in their timed wait on the sequencer (a lock wait would not be timed).
+        dev.workflowworker.core.testing.Await.until(Duration.ofSeconds(10), () -> takers.stream()
+                .allMatch(t -> t.getState() == Thread.State.TIMED_WAITING), "both takers wait");
+        // Both keys freed at once: one wake, for one waiter, which takes one and wakes the other.
+        seq.settledAll(List.of("a1", "b1"));
+        assertTrue(done.await(10, java.util.concurrent.TimeUnit.SECONDS), "a waiter was left asleep: " + got);
+        assertEquals(java.util.Set.of("a2", "b2"), java.util.Set.copyOf(got));
+        for (Thread t : takers) {
+            t.join(10_000);
+        }
+    }
+
+    /** Keys a and b with two deliveries each, the first of each taken. */
+    private void twoKeysWithTheirFirstOut() {
+        for (String key : List.of("a", "b")) {
+            seq.offer(0, d(key + "1", key));
+            seq.offer(0, d(key + "2", key));
+        }
+        assertEquals(List.of("a1", "b1"), ids(seq.poll(10)));
+    }
+
+    @Test
+    void quietlyHoldsBackTheWakeForWhatItsThreadTakesAndWakesForWhatItLeaves() {
+        AtomicInteger wakes = new AtomicInteger();
+        AtomicInteger takes = new AtomicInteger();
+        twoKeysWithTheirFirstOut();
+        seq.onReady(wakes::incrementAndGet);
+        long signals = seq.signals();
+        KeySequencer.quietly(() -> {
+            seq.settledAll(List.of("a1", "b1"));
+            assertEquals(0, wakes.get(), "woke while the thread that freed the keys runs on");
+        }, () -> {
+            takes.incrementAndGet();
+            assertEquals(List.of("a2", "b2"), ids(seq.poll(10)));
+        });
+        assertEquals(1, takes.get(), "the freed keys were the committing thread's to take");
+        assertEquals(0, wakes.get(), "nothing was left ready: no one to wake");
+        assertEquals(signals, seq.signals(), "no waiter woken");
+
+        seq.offer(0, d("a3", "a"));
+        seq.offer(0, d("b3", "b"));
+        KeySequencer.quietly(() -> seq.settledAll(List.of("a2", "b2")), () -> {
+            takes.incrementAndGet();
+            assertEquals(List.of("a3"), ids(seq.poll(1)));
+        });
+        assertEquals(2, takes.get());
+        assertEquals(1, wakes.get(), "b3, left ready, wakes once the thread is done");
+        assertTrue(seq.signals() > signals, "and a waiter with it");
+        assertEquals(List.of("b3"), ids(seq.poll(10)));
+    }
+
+    @Test
+    void quietlyWakesAsUsualAndDoesNotTakeWhileOtherDeliveriesAreOut() {
+        AtomicInteger wakes = new AtomicInteger();
+        AtomicInteger takes = new AtomicInteger();
+        twoKeysWithTheirFirstOut();
+        seq.onReady(wakes::incrementAndGet);
+        long signals = seq.signals();
+        // b1 is still out, run by another worker: a2 goes to whichever waiter wakes, so the
+        // keys can gather on one worker instead of staying with the one that committed them.
+        KeySequencer.quietly(() -> seq.settled("a1"), takes::incrementAndGet);
+        assertEquals(0, takes.get(), "took beside another worker's deliveries");
+        assertEquals(1, wakes.get(), "the wake was made once the commit returned");
+        assertEquals(signals + 1, seq.signals());
+        assertEquals(List.of("a2"), ids(seq.poll(10)));
+    }
 }
