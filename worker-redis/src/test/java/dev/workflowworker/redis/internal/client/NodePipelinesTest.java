@@ -169,6 +169,41 @@ class NodePipelinesTest {
         }
     }
 
+    /**
+     * Review (review-jnode): a monotonic reading is only meaningful as a difference of two
+     * (TimeSource's contract; a host's clock, e.g. a fake one, may start anywhere, below zero
+     * too). A node reported failed that answers at once must come up again on the first probe,
+     * whatever the clock's origin; with the first probe due at reading 0, a clock reading below
+     * zero never starts one, and the node's partitions are never read again.
+     */
+    @Test
+    void aFailedNodeComesUpWhateverTheOriginOfTheMonotonicClock() {
+        List<String> tags = oneTagPerMaster();
+        dev.workflowworker.redis.RedisOptions options = cluster.options().socketTimeout(Duration.ofMillis(300))
+                .connectTimeout(Duration.ofMillis(300)).build();
+        RedisConnector connector = new RedisConnector(options, null, "node-health-test");
+        dev.workflowworker.core.TimeSource belowZero = new dev.workflowworker.core.TimeSource() {
+            @Override
+            public long wallMillis() {
+                return System.currentTimeMillis();
+            }
+
+            @Override
+            public long nanoTime() {
+                return System.nanoTime() - (1L << 62);
+            }
+        };
+        try (RedisClusterClient c = quickClient();
+             NodeHealth health = new NodeHealth(c, connector, belowZero, new TransportThreads("node-health-test"))) {
+            SpawnedRedisServer node = cluster.masterOf("{" + tags.get(1) + "}");
+            String onNode = "{" + tags.get(1) + "}a";
+            health.failed(new HostAndPort("127.0.0.1", node.port()), "test");
+            dev.workflowworker.core.testing.Await.until(Duration.ofSeconds(10), () -> !health.isDown(onNode),
+                    () -> "a node that answers PING is still down: no probe started");
+            assertFalse(health.anyDown());
+        }
+    }
+
     private static CommandArguments get(List<String> tags, int i) {
         return new CommandArguments(Protocol.Command.GET).key("{" + tags.get(i) + "}a");
     }
