@@ -40,9 +40,17 @@ public final class NodeHealth implements AutoCloseable {
     private volatile boolean closed;
 
     private static final class Down {
-        /** When a probe may start, in nanoseconds of the monotonic clock; guarded by this. */
+        /**
+         * When a probe may start, in nanoseconds of the monotonic clock; guarded by this. Starts at
+         * the failure's reading, not 0: a monotonic reading means something only as a difference,
+         * and a host's clock may read below zero, where a 0 would never come due.
+         */
         long probeAt;
         boolean probing;
+
+        Down(long now) {
+            this.probeAt = now;
+        }
     }
 
     NodeHealth(UnifiedJedis redis, RedisConnector connector, TimeSource clock, TransportThreads threads) {
@@ -54,7 +62,7 @@ public final class NodeHealth implements AutoCloseable {
 
     /** {@code node}'s connection failed: rounds leave it out until a probe reaches it. */
     public void failed(HostAndPort node, String what) {
-        if (down.putIfAbsent(node, new Down()) == null) {
+        if (down.putIfAbsent(node, new Down(clock.nanoTime())) == null) {
             log.warn("cluster node {} failed ({}); its partitions are left out of reads until it answers a PING",
                     node, what);
         }
