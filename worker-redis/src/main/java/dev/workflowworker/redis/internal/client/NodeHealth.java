@@ -68,6 +68,34 @@ public final class NodeHealth implements AutoCloseable {
         }
     }
 
+    /**
+     * A call not sent because its node is down: it surely did not run. Not sent again by
+     * {@link StreamClient#call} either; the node's probe, not a caller's retry, finds it back.
+     */
+    public static final class NodeDown extends redis.clients.jedis.exceptions.JedisConnectionException {
+        NodeDown(String key) {
+            super("the cluster node serving " + key + " is down (it failed lately and has not answered a probe since)");
+        }
+    }
+
+    /** {@return why a call on {@code key} is not sent, its node being down; null if it may be sent} */
+    RuntimeException downFailure(String key) {
+        return anyDown() && isDown(key) ? new NodeDown(key) : null;
+    }
+
+    /**
+     * {@return true if {@code e} says a node timed out or is down}: asking it again, or re-reading
+     * the slot map (which may ask it), would most likely wait as long again
+     */
+    static boolean hungOrDown(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof NodeDown) {
+                return true;
+            }
+        }
+        return Topology.timedOut(e);
+    }
+
     /** {@return true if some node is down}: only then is it worth locating keys */
     public boolean anyDown() {
         return !down.isEmpty();

@@ -266,6 +266,11 @@ public final class StreamClient implements AutoCloseable {
             if (!isConnectionFailure(first)) {
                 throw first;
             }
+            if (Topology.isCluster(redis) && NodeHealth.hungOrDown(first)) {
+                // A node that timed out or is down: not the stale pooled connections that a fresh
+                // one would fix; again would wait as long (docs/ARCHITECTURE.md, "Redis Cluster").
+                throw unavailable(options, what, first);
+            }
             Topology.clearIdle(redis);
             if (!repeat) {
                 throw unavailable(options, what, first);

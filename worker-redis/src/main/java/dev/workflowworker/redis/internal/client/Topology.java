@@ -222,8 +222,9 @@ public final class Topology {
      *     A node that timed out is not asked again: a fresh connection would most likely wait as long
      * @param nodes where a node whose call failed is reported, at once (the reader then leaves it
      *     out), and which closes a timed-out node's connection: the pool replaces a closed broken
-     *     connection by opening another, which to a hung node waits a socket timeout more. Null for
-     *     neither
+     *     connection by opening another, which to a hung node waits a socket timeout more; a call
+     *     to a node it already knows down fails at once, unsent, with {@link NodeHealth.NodeDown}.
+     *     Null for none of this
      */
     public static Replies sendEach(UnifiedJedis redis, int n, IntFunction<CommandArguments> command,
                                    IntFunction<String> sampleKey, Resend resend, int replicas, long waitMs,
@@ -234,7 +235,16 @@ public final class Topology {
         boolean[] resent = new boolean[n];
         List<Integer> pending = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            pending.add(i);
+            // A node known down is not waited on again: its calls fail at once, unsent.
+            RuntimeException down = nodes == null ? null : nodes.downFailure(sampleKey.apply(i));
+            if (down != null) {
+                out.fail(i, down);
+            } else {
+                pending.add(i);
+            }
+        }
+        if (pending.isEmpty()) {
+            return out;
         }
         for (int round = 1; ; round++) {
             List<Response<Object>> replies = new ArrayList<>(pending.size());

@@ -199,8 +199,9 @@ final class Ownership {
         }
         String ttl = Long.toString(leaseMillis);
         // One round trip per node, and per call on a cluster: a node that failed leaves only its
-        // own leases unrenewed (they run out at their own time), not the live nodes' ones
-        // (docs/ARCHITECTURE.md, "Redis Cluster"). Every call may run twice.
+        // own leases unrenewed (they run out at their own time), not the live nodes' ones, and a
+        // node known down is not waited on at all (docs/ARCHITECTURE.md, "Redis Cluster"). Every
+        // call may run twice.
         int firstOwner = 3;
         int firstRenewal = firstOwner + count;
         boolean[] withSource = new boolean[held.size()];
@@ -237,7 +238,7 @@ final class Ownership {
                         loaded[0] = true;
                     }
                     return true;
-                }, 0, 0, () -> "ownership round", null, true, null).requireAny();
+                }, 0, 0, () -> "ownership round", null, true, client.nodes()).requireAny();
         RuntimeException nodeFailed = null;
         for (int i = 0; i < held.size(); i++) {
             Lease l = held.get(i);
@@ -252,14 +253,12 @@ final class Ownership {
                 partitions.lost(l, "another owner holds it or it expired");
             }
         }
-        for (int i = 0; i < firstRenewal && nodeFailed == null; i++) {
+        for (int i = 0; i < firstOwner; i++) {
             if (replies.failed(i)) {
-                nodeFailed = replies.failure(i);
+                // No members, no share: only the router lease is renewed; the round fails.
+                routerRound(active, sentAtMono);
+                throw replies.failure(i);
             }
-        }
-        if (nodeFailed != null) {
-            // The rest of the round (shares, taking and giving up) waits for every node.
-            throw nodeFailed;
         }
         List<String> members = new ArrayList<>();
         if (replies.get(2) instanceof List<?> raw) {
@@ -297,7 +296,9 @@ final class Ownership {
         if (owned < target) {
             List<Integer> free = new ArrayList<>();
             for (int i = 0; i < count; i++) {
-                if (replies.get(firstOwner + i) == null && parts[i].lease == null) {
+                // One whose node failed is not known free; the live nodes' ones are taken.
+                if (!replies.failed(firstOwner + i) && replies.get(firstOwner + i) == null
+                        && parts[i].lease == null) {
                     free.add(i);
                 }
             }
@@ -311,8 +312,22 @@ final class Ownership {
         if (trim.tryFire()) {
             trimOwned();
         }
-        routerLease.round(active, sentAtMono);
+        routerRound(active, sentAtMono);
         pace.afterRound(live, handOverPending(target), sentAtMono);
+        for (int i = firstOwner; i < firstRenewal && nodeFailed == null; i++) {
+            nodeFailed = replies.failure(i);
+        }
+        if (nodeFailed != null) {
+            // Done for the live nodes; reported as a failing round (renewalFailing).
+            throw nodeFailed;
+        }
+    }
+
+    /** The router lease's round, unless its node is down: a call to it would wait a socket timeout. */
+    private void routerRound(boolean active, long sentAtMono) {
+        if (!client.nodes().isDown(keys.routerLease())) {
+            routerLease.round(active, sentAtMono);
+        }
     }
 
     /** Whether this process still has partitions to take or to give up. */
@@ -389,6 +404,9 @@ final class Ownership {
         part.releasing = false;
         // Nothing of it runs when it is given up after a drain; on close, what still runs stops.
         l.fireLost();
+        if (client.nodes().isDown(keys.partitionLease(part.index))) {
+            return; // It expires; a call to its node would wait a socket timeout.
+        }
         try {
             client.scripts().leaseRelease.eval(client.redis(), List.of(keys.partitionLease(part.index)),
                     List.of(l.value));
@@ -401,7 +419,7 @@ final class Ownership {
     private void trimOwned() {
         for (Part part : parts) {
             Lease l = part.lease;
-            if (l != null && !l.lost) {
+            if (l != null && !l.lost && !client.nodes().isDown(keys.partitionLease(part.index))) {
                 client.scripts().partitionTrim.eval(client.redis(), PartitionKeys.trim(keys, part.index), List.of());
             }
         }

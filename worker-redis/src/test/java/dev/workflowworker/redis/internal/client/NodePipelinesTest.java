@@ -204,6 +204,68 @@ class NodePipelinesTest {
         }
     }
 
+    /**
+     * A call whose only node timed out is not sent again by {@link StreamClient#call}, nor are the
+     * pools dropped and the slot map read (which may ask the hung node too): each would wait about
+     * as long again, on the one thread that commits (docs/ARCHITECTURE.md, "Redis Cluster").
+     */
+    @Test
+    void aCallWhoseNodeTimedOutFailsAfterOneSocketTimeout() {
+        List<String> tags = oneTagPerMaster();
+        dev.workflowworker.redis.RedisOptions options = cluster.options().socketTimeout(Duration.ofMillis(300))
+                .connectTimeout(Duration.ofMillis(300)).build();
+        RedisConnector connector = new RedisConnector(options, null, "node-health-test");
+        try (RedisClusterClient c = quickClient();
+             NodeHealth health = new NodeHealth(c, connector, dev.workflowworker.core.TimeSource.system(),
+                     new TransportThreads("node-health-test"))) {
+            assertEquals(3, Topology.sendEach(c, 3, i -> get(tags, i), i -> "{" + tags.get(i) + "}a",
+                    (i, e) -> false, 0, 0, () -> "warm", null, true, health).all().size());
+            SpawnedRedisServer hung = cluster.masterOf("{" + tags.get(1) + "}");
+            hung.freeze();
+            try {
+                long t0 = System.nanoTime();
+                assertThrows(dev.workflowworker.redis.RedisUnavailableException.class,
+                        () -> StreamClient.callRetryingOnce(c, options, "commit", () -> Topology.sendEach(c, 1,
+                                i -> get(tags, 1), i -> "{" + tags.get(1) + "}a", (i, e) -> false, 0, 0,
+                                () -> "commit", null, true, health).requireAny()));
+                long ms = (System.nanoTime() - t0) / 1_000_000;
+                // The client's socket timeout is 500 ms; a second send (or a map read) would double it.
+                assertTrue(ms < 900, "a call to a hung node took " + ms + " ms");
+            } finally {
+                hung.thaw();
+            }
+        }
+    }
+
+    /** A node known down is not waited on: its calls fail at once, unsent; the other nodes answer. */
+    @Test
+    void callsToANodeKnownDownFailAtOnceAndTheOthersAreAnswered() {
+        List<String> tags = oneTagPerMaster();
+        dev.workflowworker.redis.RedisOptions options = cluster.options().socketTimeout(Duration.ofMillis(300))
+                .connectTimeout(Duration.ofMillis(300)).build();
+        RedisConnector connector = new RedisConnector(options, null, "node-health-test");
+        try (RedisClusterClient c = quickClient();
+             NodeHealth health = new NodeHealth(c, connector, dev.workflowworker.core.TimeSource.system(),
+                     new TransportThreads("node-health-test"))) {
+            assertEquals(3, Topology.sendEach(c, 3, i -> get(tags, i), i -> "{" + tags.get(i) + "}a",
+                    (i, e) -> false, 0, 0, () -> "warm", null, true, health).all().size());
+            SpawnedRedisServer hung = cluster.masterOf("{" + tags.get(1) + "}");
+            hung.freeze();
+            try {
+                health.failed(new HostAndPort("127.0.0.1", hung.port()), "test");
+                long t0 = System.nanoTime();
+                Replies r = Topology.sendEach(c, 3, i -> get(tags, i), i -> "{" + tags.get(i) + "}a",
+                        (i, e) -> false, 0, 0, () -> "round", null, true, health);
+                long ms = (System.nanoTime() - t0) / 1_000_000;
+                assertTrue(ms < 400, "calls beside a node known down took " + ms + " ms (socket timeout 500 ms)");
+                assertTrue(r.failed(1));
+                assertFalse(r.failed(0) || r.failed(2));
+            } finally {
+                hung.thaw();
+            }
+        }
+    }
+
     private static CommandArguments get(List<String> tags, int i) {
         return new CommandArguments(Protocol.Command.GET).key("{" + tags.get(i) + "}a");
     }
