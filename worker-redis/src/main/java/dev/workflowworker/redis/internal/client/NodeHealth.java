@@ -133,6 +133,9 @@ public final class NodeHealth implements AutoCloseable {
                 boolean up = false;
                 try (Connection c = connector.newConnection(node)) {
                     up = c.ping();
+                } catch (redis.clients.jedis.exceptions.JedisDataException answered) {
+                    // An error reply is an answer: an ACL user without the ping permission (NOPERM).
+                    up = true;
                 } catch (RuntimeException e) {
                     log.debug("probe of cluster node {} failed: {}", node, e.toString());
                 }
