@@ -4,6 +4,7 @@ import dev.workflowworker.redis.testsupport.SpawnedRedisCluster;
 import dev.workflowworker.redis.testsupport.SpawnedRedisServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.BuilderFactory;
 import redis.clients.jedis.CommandArguments;
@@ -38,6 +39,12 @@ class NodePipelinesTest {
     @BeforeAll
     static void startCluster() {
         cluster = SpawnedRedisCluster.start(3, 0);
+    }
+
+    /** A node frozen past the cluster's node timeout leaves the cluster down a moment after its thaw. */
+    @BeforeEach
+    void awaitHealthy() {
+        cluster.awaitHealthy(Duration.ofSeconds(30));
     }
 
     @AfterAll
