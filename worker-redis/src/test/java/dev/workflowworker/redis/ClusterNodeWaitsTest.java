@@ -176,9 +176,12 @@ class ClusterNodeWaitsTest {
                 + ms.get(ms.size() - 1) + " ms over " + ms.size());
         int threads = waitThreads(options.stream()).size();
         assertTrue(threads <= 3, threads + " wait threads, at most one per master");
-        int waiting = waitingConnections();
         // One subscription per master, plus the router's blocking read and the timers' wake subscription.
-        assertTrue(waiting <= 3 + 2, waiting + " waiting connections on the masters, at most one per master and two more");
+        // Awaited, not read once: the count is of every connection this JVM holds on the masters, and
+        // an earlier case's closed instance can still show one until the server has seen it go (seen
+        // once in a full suite); a leak of waiting connections stays and fails this.
+        Await.until(Duration.ofSeconds(10), () -> waitingConnections() <= 3 + 2,
+                "at most one waiting connection per master and two more on the masters");
         for (int p = 0; p < P; p++) {
             assertEquals(1, shardSubscribers(channel(options, p)), "subscribers of partition " + p + "'s news");
         }
