@@ -35,8 +35,6 @@ public final class KeySequencer {
     private final KeyQueues queues;
     private volatile Runnable onReady = () -> { };
     private long signals;
-    /** The sequencers whose wakes the current thread holds back while it runs {@link #quietly}; null outside. */
-    private static final ThreadLocal<List<KeySequencer>> HELD = new ThreadLocal<>();
 
     /**
      * Creates an empty sequencer.
@@ -428,47 +426,18 @@ public final class KeySequencer {
 
     /**
      * Runs {@code task} (a commit) with the wakes for deliveries it makes ready held back, then
-     * {@code take} on the same thread if nothing else of the sequencers it touched is out by then,
-     * so that the thread that committed a batch starts the keys' next deliveries itself: waking a
-     * waiting reader for them was a hand-over per batch (docs/ARCHITECTURE.md, "The engine").
-     * While other deliveries are out (another worker's), {@code take} does not run and the wake
-     * is made as usual: the keys go to whichever waiter wakes, so a transport's few keys gather
-     * on one worker rather than staying split over several, each committing part of a partition.
-     * Once both returned (or threw), every sequencer whose wake was held back wakes its waiters,
-     * and runs its {@link #onReady} callback, if a delivery is still ready: nothing ready waits
-     * for a wake that never comes. Only a changed due time (a hold) wakes at once, since every
-     * waiter bounds its wait by it; a hand-back only makes a delivery ready, and its wake is held
-     * back like a commit's. Calls nest: the outermost decides.
+     * {@code take} on the same thread if nothing else of the sequencers it touched is out by then;
+     * see {@link HeldWakes} (docs/ARCHITECTURE.md, "The engine").
      *
      * @param task what makes deliveries ready, such as a commit
      * @param take what takes them, run only when {@code task} made some ready and nothing else is out
      */
     public static void quietly(Runnable task, Runnable take) {
-        if (HELD.get() != null) {
-            task.run();
-            return;
-        }
-        List<KeySequencer> held = new ArrayList<>(1);
-        HELD.set(held);
-        try {
-            task.run();
-            boolean alone = !held.isEmpty();
-            for (KeySequencer s : held) {
-                alone &= s.outstanding() == 0;
-            }
-            if (alone) {
-                take.run();
-            }
-        } finally {
-            HELD.remove();
-            for (KeySequencer s : held) {
-                s.wakeIfReady();
-            }
-        }
+        HeldWakes.quietly(task, take);
     }
 
     /** {@return how many deliveries are out now, over every partition} */
-    private int outstanding() {
+    int outstanding() {
         lock.lock();
         try {
             return queues.outTotal();
@@ -479,18 +448,11 @@ public final class KeySequencer {
 
     /** {@return true when the current thread runs {@link #quietly}: the wake is recorded, to be made after it} */
     private boolean holdsBack() {
-        List<KeySequencer> held = HELD.get();
-        if (held == null) {
-            return false;
-        }
-        if (!held.contains(this)) {
-            held.add(this);
-        }
-        return true;
+        return HeldWakes.holdBack(this);
     }
 
     /** The wake {@link #quietly} held back, if anything is still ready. */
-    private void wakeIfReady() {
+    void wakeIfReady() {
         boolean ready;
         lock.lock();
         try {
