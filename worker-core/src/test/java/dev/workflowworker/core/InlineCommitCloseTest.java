@@ -1,12 +1,9 @@
 package dev.workflowworker.core;
 
-import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.core.memory.InMemoryEventTransport;
 import org.junit.jupiter.api.Test;
 
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -36,7 +33,7 @@ class InlineCommitCloseTest {
         AtomicBoolean commitHeld = new AtomicBoolean();
         List<String> closedDuringCommit = new CopyOnWriteArrayList<>();
         List<String> heldOn = new CopyOnWriteArrayList<>();
-        EventTransport transport = lingering(memory, name -> {
+        EventTransport transport = HookedTransport.lingering(memory, (name, args) -> {
             if (name.equals("close") && commitHeld.get()) {
                 closedDuringCommit.add("consumer close on " + Thread.currentThread().getName());
             }
@@ -75,11 +72,7 @@ class InlineCommitCloseTest {
                 .pollInterval(Duration.ofMillis(500)).shutdownTimeout(Duration.ofSeconds(1))
                 .runtime(ctx -> { }).build();
         try {
-            for (int i = 0; i < 200; i++) {
-                for (int k = 0; k < 4; k++) {
-                    memory.publish(WorkflowEvent.builder("T").eventId("k" + k + "-" + i).executionId("k" + k).build());
-                }
-            }
+            HookedTransport.keysTakingTurns("k", 4, 200).forEach(memory::publish);
             s.start();
             assertTrue(inCommit.await(10, TimeUnit.SECONDS), "no commit after the tenth");
             s.shutdown();
@@ -89,34 +82,6 @@ class InlineCommitCloseTest {
         } finally {
             s.shutdownNow();
             memory.close();
-        }
-    }
-
-    /** {@code memory} with a commit linger of 1 ms on its consumers, every consumer call but commitLinger passed to {@code before}. */
-    private EventTransport lingering(InMemoryEventTransport memory, java.util.function.Consumer<String> before) {
-        return (EventTransport) Proxy.newProxyInstance(getClass().getClassLoader(),
-                new Class<?>[] {EventTransport.class}, (proxy, m, args) -> {
-                    Object r = invoke(memory, m, args);
-                    if (!m.getName().equals("openConsumer")) {
-                        return r;
-                    }
-                    EventTransport.Consumer real = (EventTransport.Consumer) r;
-                    return Proxy.newProxyInstance(getClass().getClassLoader(),
-                            new Class<?>[] {EventTransport.Consumer.class}, (p2, m2, a2) -> {
-                                if (m2.getName().equals("commitLinger")) {
-                                    return Duration.ofMillis(1);
-                                }
-                                before.accept(m2.getName());
-                                return invoke(real, m2, a2);
-                            });
-                });
-    }
-
-    private static Object invoke(Object target, java.lang.reflect.Method m, Object[] args) throws Throwable {
-        try {
-            return m.invoke(target, args);
-        } catch (InvocationTargetException e) {
-            throw e.getCause();
         }
     }
 }

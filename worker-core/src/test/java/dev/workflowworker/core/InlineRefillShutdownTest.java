@@ -2,13 +2,10 @@ package dev.workflowworker.core;
 
 import dev.workflowworker.api.WorkerListener;
 import dev.workflowworker.api.WorkerState;
-import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.core.memory.InMemoryEventTransport;
 import org.junit.jupiter.api.Test;
 
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -38,7 +35,7 @@ class InlineRefillShutdownTest {
         AtomicBoolean hooked = new AtomicBoolean();
         java.util.concurrent.atomic.AtomicInteger commits = new java.util.concurrent.atomic.AtomicInteger();
         List<String> heldOn = new CopyOnWriteArrayList<>();
-        EventTransport transport = lingering(memory, () -> transportClosed.set(true), name -> {
+        EventTransport transport = HookedTransport.lingering(memory, () -> transportClosed.set(true), (name, args) -> {
             if (transportClosed.get()) {
                 callsAfterClose.add(name);
             }
@@ -74,11 +71,7 @@ class InlineRefillShutdownTest {
         try {
             // Several keys and events: the first batch may be committed by the settler's thread while
             // the JVM is cold; a later one is committed, and its keys' next events read, by a handler.
-            for (int i = 0; i < 50; i++) {
-                for (int k = 0; k < 4; k++) {
-                    memory.publish(WorkflowEvent.builder("T").eventId("k" + k + "-" + i).executionId("k" + k).build());
-                }
-            }
+            HookedTransport.keysTakingTurns("k", 4, 50).forEach(memory::publish);
             s.start();
             assertTrue(inRefill.await(10, TimeUnit.SECONDS), "no read after the tenth commit");
             s.shutdown();
@@ -118,7 +111,7 @@ class InlineRefillShutdownTest {
         CountDownLatch threw = new CountDownLatch(1);
         CountDownLatch crashed = new CountDownLatch(1);
         List<WorkerState> states = new CopyOnWriteArrayList<>();
-        EventTransport transport = lingering(memory, () -> { }, name -> { }, (name, out) -> {
+        EventTransport transport = HookedTransport.lingering(memory, () -> { }, (name, args) -> { }, (name, out) -> {
             if (name.equals("complete")) {
                 commits.incrementAndGet();
             }
@@ -150,11 +143,7 @@ class InlineRefillShutdownTest {
                 })
                 .runtime(ctx -> { }).build();
         try {
-            for (int i = 0; i < 200; i++) {
-                for (int k = 0; k < 4; k++) {
-                    memory.publish(WorkflowEvent.builder("T").eventId("k" + k + "-" + i).executionId("k" + k).build());
-                }
-            }
+            HookedTransport.keysTakingTurns("k", 4, 200).forEach(memory::publish);
             s.start();
             assertTrue(threw.await(10, TimeUnit.SECONDS), "no refill submitted handlers from a handler's thread after the tenth commit");
             assertTrue(crashed.await(5, TimeUnit.SECONDS), "the worker went on after its refill's dispatch threw: " + states);
@@ -162,49 +151,6 @@ class InlineRefillShutdownTest {
             s.shutdownNow();
             host.shutdownNow();
             memory.close();
-        }
-    }
-
-    /** A consumer call seen after it returned, on the thread that made it. */
-    private interface AfterCall {
-        void accept(String method, Object result) throws Exception;
-    }
-
-    /**
-     * {@code memory} with a commit linger of 1 ms on its consumers (the few-keys path: a handler
-     * thread commits and refills), {@code onClose} run when the transport is closed and every
-     * consumer call but {@code commitLinger} passed to {@code before} and then to {@code after}.
-     */
-    private EventTransport lingering(InMemoryEventTransport memory, Runnable onClose,
-                                     java.util.function.Consumer<String> before, AfterCall after) {
-        return (EventTransport) Proxy.newProxyInstance(getClass().getClassLoader(),
-                new Class<?>[] {EventTransport.class}, (proxy, m, args) -> {
-                    if (m.getName().equals("close")) {
-                        onClose.run();
-                    }
-                    Object r = invoke(memory, m, args);
-                    if (!m.getName().equals("openConsumer")) {
-                        return r;
-                    }
-                    EventTransport.Consumer real = (EventTransport.Consumer) r;
-                    return Proxy.newProxyInstance(getClass().getClassLoader(),
-                            new Class<?>[] {EventTransport.Consumer.class}, (p2, m2, a2) -> {
-                                if (m2.getName().equals("commitLinger")) {
-                                    return Duration.ofMillis(1);
-                                }
-                                before.accept(m2.getName());
-                                Object out = invoke(real, m2, a2);
-                                after.accept(m2.getName(), out);
-                                return out;
-                            });
-                });
-    }
-
-    private static Object invoke(Object target, java.lang.reflect.Method m, Object[] args) throws Throwable {
-        try {
-            return m.invoke(target, args);
-        } catch (InvocationTargetException e) {
-            throw e.getCause();
         }
     }
 }

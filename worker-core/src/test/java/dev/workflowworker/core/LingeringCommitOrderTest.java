@@ -1,13 +1,10 @@
 package dev.workflowworker.core;
 
 import dev.workflowworker.api.WorkflowEvent;
-import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.core.memory.InMemoryEventTransport;
 import org.junit.jupiter.api.Test;
 
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,43 +26,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class LingeringCommitOrderTest {
 
-    /**
-     * The in-memory transport (ordered), its consumers reporting a linger as a partitioned Redis
-     * stream's do, and the thread of every commit recorded.
-     */
+    /** The ordered in-memory transport with lingering consumers, the thread of every commit recorded. */
     private static final class Lingering {
         final InMemoryEventTransport memory = InMemoryEventTransport.create();
         final List<String> commitThreads = new CopyOnWriteArrayList<>();
-        final EventTransport transport = (EventTransport) Proxy.newProxyInstance(getClass().getClassLoader(),
-                new Class<?>[] {EventTransport.class}, (proxy, m, args) -> {
-                    Object r = invoke(memory, m, args);
-                    return m.getName().equals("openConsumer") ? lingering((EventTransport.Consumer) r) : r;
-                });
-
-        private EventTransport.Consumer lingering(EventTransport.Consumer real) {
-            return (EventTransport.Consumer) Proxy.newProxyInstance(getClass().getClassLoader(),
-                    new Class<?>[] {EventTransport.Consumer.class}, (proxy, m, args) -> {
-                        if (m.getName().equals("commitLinger")) {
-                            return Duration.ofMillis(1);
-                        }
-                        if (m.getName().equals("complete")) {
-                            commitThreads.add(Thread.currentThread().getName());
-                        }
-                        return invoke(real, m, args);
-                    });
-        }
-
-        private static Object invoke(Object target, java.lang.reflect.Method m, Object[] args) throws Throwable {
-            try {
-                return m.invoke(target, args);
-            } catch (InvocationTargetException e) {
-                throw e.getCause();
+        final EventTransport transport = HookedTransport.lingering(memory, (name, args) -> {
+            if (name.equals("complete")) {
+                commitThreads.add(Thread.currentThread().getName());
             }
-        }
-    }
-
-    private static WorkflowEvent event(String key, int i) {
-        return WorkflowEvent.builder("T").eventId(key + "-" + i).executionId(key).build();
+        });
     }
 
     @Test
@@ -94,13 +63,7 @@ class LingeringCommitOrderTest {
                 }).build();
         try {
             // Published before the start, so both workers find every key ready at once.
-            List<WorkflowEvent> all = new ArrayList<>();
-            for (int i = 0; i < perKey; i++) {
-                for (int k = 0; k < keys; k++) {
-                    all.add(event("k" + k, i));
-                }
-            }
-            all.forEach(t.memory::publish);
+            HookedTransport.keysTakingTurns("k", keys, perKey).forEach(t.memory::publish);
             s.start();
             assertTrue(done.await(60, TimeUnit.SECONDS), "not all events ran: " + done.getCount() + " left");
             assertEquals(0, overlaps.get(), "two events of one key ran at once");
@@ -134,14 +97,10 @@ class LingeringCommitOrderTest {
                 }).build();
         List<String> ids = new ArrayList<>();
         try {
-            List<WorkflowEvent> all = new ArrayList<>();
-            for (int i = 0; i < perKey; i++) {
-                for (int k = 0; k < keys; k++) {
-                    all.add(event("s" + k, i));
-                    ids.add("s" + k + "-" + i);
-                }
+            for (WorkflowEvent e : HookedTransport.keysTakingTurns("s", keys, perKey)) {
+                ids.add(e.eventId());
+                t.memory.publish(e);
             }
-            all.forEach(t.memory::publish);
             s.start();
             assertTrue(some.await(30, TimeUnit.SECONDS), "nothing ran");
             s.shutdown();
