@@ -68,6 +68,16 @@ final class HookedTransport {
     }
 
     /**
+     * {@code transport} with a close that leaves it open: a second service, the next run of the
+     * same stream, reads what the first left behind, and closes it.
+     */
+    static EventTransport leftOpen(EventTransport transport) {
+        return (EventTransport) Proxy.newProxyInstance(HookedTransport.class.getClassLoader(),
+                new Class<?>[] {EventTransport.class},
+                (proxy, m, args) -> m.getName().equals("close") ? null : invoke(transport, m, args));
+    }
+
+    /**
      * {@code perKey} events of each of {@code keys} keys ({@code <prefix><k>}, event ids
      * {@code <prefix><k>-<i>}), the keys taking turns: every key has an event ready at once.
      */

@@ -117,6 +117,7 @@ final class DeliveryRunner {
             if (failure == null) {
                 f.attempt = attempt;
                 f.elapsedNanos = elapsed;
+                f.succeeded = true;
                 settler.add(f);
                 return true;
             }

@@ -8,6 +8,11 @@ final class InFlight {
     final Delivery delivery;
     /** The handler thread, for interrupting at an abandoned shutdown; null when none runs. */
     volatile Thread thread;
+    /**
+     * Set before its success goes to the settler: from then on its commit, queued or on the wire,
+     * settles it, and a drain that gives up must not hand it back (docs/ARCHITECTURE.md, "The engine").
+     */
+    volatile boolean succeeded;
     Lock lock;
     /** {@code TimeSource#nanoTime()} just before the lock was asked for. */
     long acquireSentAtNanos;

@@ -204,13 +204,20 @@ public final class WorkflowWorker {
 
     /**
      * Interrupts handlers still running and hands their deliveries back for immediate
-     * redelivery. Their late results are harmless: a late success writes the processed marker,
-     * so the redelivery is acknowledged as a duplicate.
+     * redelivery. A delivery whose handler succeeded stays: its success is the settler's, queued
+     * or in a commit on the wire, and the close commits what is queued before it closes the
+     * consumer ({@link Settler#stop}). Handed back, it was ready again before its commit landed,
+     * which then found it no longer pending, and its completed handler ran again. A handler that
+     * returns after this scan was abandoned: its late success counts only where the transport
+     * still knows the delivery (a processed marker makes the redelivery a duplicate).
      */
     private void abandonInFlight() {
         loopThread.interrupt();
         List<Delivery> left = new ArrayList<>();
         for (InFlight f : slots.inFlight()) {
+            if (f.succeeded) {
+                continue;
+            }
             left.add(f.delivery);
             Thread t = f.thread;
             if (t != null) {
