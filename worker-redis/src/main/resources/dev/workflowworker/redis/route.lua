@@ -3,16 +3,20 @@
 -- delayed_add). ARGV: the wake channel, the partition number, then one record per entry: its
 -- source id, its field count, then its fields and values (the router sends an entry of exactly the
 -- eleven wire fields as the one field of its compact form, compact_entry); or, for an entry with a due_at field,
--- its source id, 'D', its event id, its due time in ms and its stored entry (the "length:bytes"
--- packing of packed_fields, the due-at header set).
+-- its source id, 'D', its event id, its due time in ms and its stored entry (a delayed store's
+-- entry, see stored_entry: compact when the seed entry had the eleven wire fields and due_at, else
+-- the "length:bytes" packing of packed_fields, the due-at header set).
 -- The mark is the last source id routed into this partition, set with the writes: a router that
 -- crashed after routing and before acking the source re-reads the entries, and those at or below
 -- the mark are skipped.
 -- A delayed entry whose event id is waiting already changes nothing (as delayed_add); one due by
--- Redis TIME is appended at once, in its place among the others; else it waits in the delayed
+-- Redis TIME is appended at once, in its place among the others (compact when stored so, as
+-- delayed_move appends it when it falls due); else it waits in the delayed
 -- store, and the partition's owner is told on the wake channel when it became the earliest.
 --@include stream_ids
 --@include packed_fields
+--@include compact_entry
+--@include stored_entry
 local function after(a, b)
   return less(b, a)
 end
@@ -41,7 +45,7 @@ while i <= #ARGV do
           now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
         end
         if due <= now then
-          redis.call('XADD', KEYS[1], '*', unpack(unpack_fields(ARGV[i + 4])))
+          append_stored(KEYS[1], ARGV[i + 4], true)
         else
           redis.call('ZADD', KEYS[3], due, event)
           redis.call('HSET', KEYS[4], event, ARGV[i + 4])

@@ -5,6 +5,7 @@ import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.core.ActionRuntime;
 import dev.workflowworker.core.WorkerService;
 import dev.workflowworker.core.testing.Await;
+import dev.workflowworker.redis.internal.time.DelayedStore;
 import dev.workflowworker.redis.testsupport.RedisServer;
 import dev.workflowworker.redis.testsupport.RedisServerExtension;
 import org.junit.jupiter.api.AfterEach;
@@ -142,6 +143,40 @@ class SeedDelayedTest {
         assertEquals(0, started.get("p1")[1], "the due-at header as publishAt writes it");
         assertEquals(minuteAgo.toEpochMilli(), started.get("p2")[1]);
         assertEquals(0, s.delayed().orElseThrow().waiting());
+    }
+
+    /**
+     * A seed entry of the eleven wire fields and {@code due_at} reaches its partition in the
+     * compact form, as every publish does (docs/ARCHITECTURE.md, "Partition entries: the compact
+     * form"): appended at once when its due_at has passed, and when it falls due from the delayed
+     * store. Read from the partition stream's raw entries.
+     */
+    @Test
+    void aSeedEntryWithADueAtReachesItsPartitionCompactWhetherDueAtOnceOrLater(RedisServer redis) {
+        RedisOptions options = partitioned(redis);
+        service(options);
+        long late = System.currentTimeMillis() + 500;
+        try (RedisClient c = redis.client()) {
+            seed(c, options, "k-past", "exec-k", "0");
+            seed(c, options, "k-late", "exec-k", Long.toString(late));
+            Await.until(Duration.ofSeconds(15), () -> ran("exec-k").size() == 2, () -> "both ran: " + ledger);
+            String partition = options.partitionStream(PartitionRouting.partitionOf("exec-k", 4));
+            List<Map<String, String>> entries = c.xrange(partition, (StreamEntryID) null, null).stream()
+                    .map(StreamEntry::getFields).toList();
+            assertEquals(List.of(Map.of("e:1", compact("k-past", 0)), Map.of("e:1", compact("k-late", late))), entries);
+        }
+    }
+
+    /** The compact value of {@link #seed}'s entry for {@code exec-k} once due, its due-at header first. */
+    private static String compact(String eventId, long due) {
+        String headers = "{\"due-at\":\"" + DelayedStore.DUE_FORMAT.format(Instant.ofEpochMilli(due))
+                + "\",\"source\":\"seed\"}";
+        StringBuilder b = new StringBuilder();
+        for (String v : List.of(eventId, "exec-k", "Step", "STEP", "", "2025-03-01T23:00:00.000Z", "", "", "",
+                "{\"id\":\"" + eventId + "\"}", headers)) {
+            b.append(v.getBytes(StandardCharsets.UTF_8).length).append(':').append(v);
+        }
+        return b.toString();
     }
 
     @Test

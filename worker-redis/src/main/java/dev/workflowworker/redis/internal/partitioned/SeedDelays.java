@@ -1,18 +1,11 @@
 package dev.workflowworker.redis.internal.partitioned;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.workflowworker.api.DelayedEvents;
 import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.core.wire.WireFormat;
 import dev.workflowworker.redis.internal.client.StreamEntries;
 import dev.workflowworker.redis.internal.time.DelayedStore;
 
-import java.nio.charset.StandardCharsets;
-import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The router's side of delayed events written in the seed format: an entry of the single stream
@@ -25,16 +18,17 @@ final class SeedDelays {
 
     /** In place of a field count, marks a routing record as a delayed entry (route.lua). */
     static final String RECORD = "D";
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private SeedDelays() {
     }
 
     /**
      * The routing record of an entry with a {@value WireFormat#DUE_AT} field: source id,
-     * {@link #RECORD}, event id, due time in ms, stored entry. Null when the entry is to be routed
-     * as it is: one the readers dead-letter (an unreadable due_at among the reasons), so it is
-     * dead-lettered at once rather than after waiting, and one whose due_at is {@code ''}.
+     * {@link #RECORD}, event id, due time in ms, stored entry ({@link DelayedStore#storeWritten},
+     * compact when the entry is the eleven wire fields and {@code due_at}). Null when the entry
+     * is to be routed as it is: one the readers dead-letter (an unreadable due_at among the
+     * reasons), so it is dead-lettered at once rather than after waiting, and one whose due_at is
+     * {@code ''}.
      */
     static List<Object> record(String id, List<?> raw, WireFormat codec) {
         Delivery d = StreamEntries.toDelivery(id, raw, codec);
@@ -45,17 +39,7 @@ final class SeedDelays {
         if (due < 0) {
             return null;
         }
-        // The due-at header first and of fixed width, as the API stores it: reschedule rewrites it in place.
-        Map<String, String> headers = new LinkedHashMap<>();
-        headers.put(DelayedEvents.DUE_AT_HEADER, DelayedStore.DUE_FORMAT.format(Instant.ofEpochMilli(due)));
-        d.event().headers().forEach((k, v) -> headers.putIfAbsent(k, v));
-        Map<String, String> fields = new LinkedHashMap<>(d.fields());
-        try {
-            fields.put(WireFormat.HEADERS_JSON, JSON.writeValueAsString(headers));
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("a map of strings could not be written as JSON", e);
-        }
         return List.of(id, RECORD, d.event().eventId(), Long.toString(due),
-                DelayedStore.pack(fields).getBytes(StandardCharsets.UTF_8));
+                DelayedStore.storeWritten(d.fields(), d.event().headers(), due));
     }
 }

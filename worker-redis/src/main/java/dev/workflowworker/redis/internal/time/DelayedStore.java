@@ -1,8 +1,11 @@
 package dev.workflowworker.redis.internal.time;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.workflowworker.api.DelayedEvents;
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.core.wire.WireFormat;
+import dev.workflowworker.redis.internal.client.CompactEntry;
 import dev.workflowworker.redis.internal.client.StreamClient;
 import dev.workflowworker.redis.internal.client.StreamEntries;
 import dev.workflowworker.redis.internal.client.Topology;
@@ -17,6 +20,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -57,6 +61,8 @@ public final class DelayedStore implements DelayedEvents {
         }
         COMPACT_ORDER = List.copyOf(order);
     }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final StreamClient client;
     private final TimeKeys keys;
@@ -210,12 +216,54 @@ public final class DelayedStore implements DelayedEvents {
             throw new IllegalArgumentException("event " + event.eventId() + ": headers_json is " + headersBytes
                     + " bytes, over the limit of " + codec.maxPayloadBytes() + " bytes");
         }
+        return compact(due, rest, fields);
+    }
+
+    /**
+     * The stored entry of an event a producer wrote itself with a due time (a seed-format entry's
+     * {@code due_at}; docs/ARCHITECTURE.md, "Time"), from its fields as written, {@code due_at}
+     * aside: the compact form when they are the eleven wire fields, so that it reaches its
+     * partition compact like any publish, whether it is appended at once or when it falls due;
+     * else the packed form with the names, {@code headers_json} with the due-at header first. The
+     * due-at header is {@code due} either way, of fixed width, which reschedule rewrites in place.
+     *
+     * @param fields  the entry's fields as written, {@code due_at} among them or not
+     * @param headers its headers as decoded from {@code headers_json}
+     * @param due     its due time in ms, 0 to {@code 253402300799999}
+     */
+    public static byte[] storeWritten(Map<String, String> fields, Map<String, String> headers, long due) {
+        String dueText = DUE_FORMAT.format(Instant.ofEpochMilli(due));
+        Map<String, String> rest = new LinkedHashMap<>(headers);
+        rest.remove(DUE_AT_HEADER);
+        Map<String, String> wire = new LinkedHashMap<>(fields);
+        wire.remove(WireFormat.DUE_AT);
+        if (CompactEntry.fits(wire)) {
+            return compact(dueText, rest.isEmpty() ? "" : json(rest), wire);
+        }
+        Map<String, String> named = new LinkedHashMap<>();
+        named.put(DUE_AT_HEADER, dueText);
+        named.putAll(rest);
+        Map<String, String> packed = new LinkedHashMap<>(fields);
+        packed.put(WireFormat.HEADERS_JSON, json(named));
+        return pack(packed).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The compact stored form: the due time, {@code headers} (without due-at), then the other wire fields' values. */
+    private static byte[] compact(String due, String headers, Map<String, String> fields) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(192);
         writeString(out, due);
         for (String f : COMPACT_ORDER) {
-            writeString(out, fields.get(f));
+            writeString(out, f.equals(WireFormat.HEADERS_JSON) ? headers : fields.get(f));
         }
         return out.toByteArray();
+    }
+
+    private static String json(Map<String, String> headers) {
+        try {
+            return JSON.writeValueAsString(headers);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a map of strings could not be written as JSON", e);
+        }
     }
 
     /** A MessagePack string: its length in the shortest header that holds it, then its UTF-8 bytes. */
