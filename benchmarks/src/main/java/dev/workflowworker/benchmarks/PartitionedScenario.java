@@ -215,9 +215,10 @@ final class PartitionedScenario {
             Pass w = p.run(Math.min(n, 200_000), false);
             runs++;
             settled = w.compiledShare() < 0.02 ? settled + 1 : 0;
-            System.out.printf("partitioned warm-up (%d keys) pass %d: %,.0f events/s, JVM %.2f us per event (JIT %.2f),"
-                            + " compiled %.0f ms = %.1f%% of the pass%s%n", keys, runs, w.rate(),
-                    w.usage().jvmMicrosPerEvent(), w.usage().jitMicrosPerEvent(), w.compiledMillis(),
+            System.out.printf("partitioned warm-up (%d keys) pass %d: %,.0f events/s, Redis %.2f us per event, JVM %.2f"
+                            + " (JIT %.2f), compiled %.0f ms = %.1f%% of the pass%s%n", keys, runs, w.rate(),
+                    w.usage().redisMicrosPerEvent(), w.usage().jvmMicrosPerEvent(), w.usage().jitMicrosPerEvent(),
+                    w.compiledMillis(),
                     100 * w.compiledShare(), settled == SETTLED_PASSES ? " (settled)" : "");
         }
         System.out.printf("partitioned warm-up (%d keys): %d unmeasured passes%s%n", keys, runs,
