@@ -106,7 +106,7 @@ final class PartitionedScenario {
      * shutdown (opening partitions, the first resize of its maps, closing), which made C2's code
      * for hot methods such as {@code PartitionReader.fetch} and {@code ConcurrentHashMap.putVal}
      * deoptimise and compile again in every pass, the measured one included
-     * ({@code -XX:+PrintCompilation}: 40 to 90 compilations per pass after the third, docs/BENCHMARKS.md
+     * ({@code -XX:+PrintCompilation}: 37 to 98 compilations per pass after the second, docs/BENCHMARKS.md
      * "JVM CPU once compiled"); a long-running server pays none of that per event.
      */
     private static final class Passes implements AutoCloseable {
@@ -182,7 +182,8 @@ final class PartitionedScenario {
         }
         String setup = "P=" + partitions + ", " + c[0] + " workers x " + c[1] + ", batch " + c[2];
         BenchmarkMain.Row headline = new BenchmarkMain.Row("partitioned", HEADLINE, many.rate(), "events/s",
-                setup + "; " + n + " pre-published over " + MANY_KEYS + " execution ids, once compiled");
+                setup + "; " + n + " pre-published over " + MANY_KEYS
+                        + " execution ids; one service, warm, paused between passes");
         if (!fewKeys) {
             return List.of(headline, cpuRow(many));
         }
