@@ -39,13 +39,22 @@ final class CpuMeter {
         return new CpuMeter(url);
     }
 
-    /** What happened since start, per event. */
-    record Usage(double redisMicrosPerEvent, double jvmMicrosPerEvent, String commands, String jvmThreads) {
+    /** What happened since start, per event; the JIT's share is its compiler threads' CPU (in the JVM's). */
+    record Usage(double redisMicrosPerEvent, double jvmMicrosPerEvent, double jitMicrosPerEvent, String commands,
+                 String jvmThreads) {
     }
 
     Usage stop(long events) {
         long jvm = jvmCpuNanos() - jvmCpu0;
-        String byThread = threadShare(threads0, threadTicks(), events) + " " + libraryShare(events)
+        Map<String, Long> ticks = threadTicks();
+        long jitTicks = 0;
+        for (Map.Entry<String, Long> e : ticks.entrySet()) {
+            if (e.getKey().contains("CompilerThre")) {
+                jitTicks += e.getValue() - threads0.getOrDefault(e.getKey(), 0L);
+            }
+        }
+        double jit = jitTicks * 1e6 / 100 / events; // USER_HZ ticks
+        String byThread = threadShare(threads0, ticks, events) + " " + libraryShare(events)
                 + String.format("; fixed work before / after: %.1f / %.1f ms of CPU", calibration0, calibrate());
         try (Jedis j = new Jedis(URI.create(url))) {
             double redis = redisCpuSeconds(j) - redisCpu0;
@@ -60,7 +69,7 @@ final class CpuMeter {
                             usec / (double) calls));
                 }
             });
-            return new Usage(redis * 1e6 / events, jvm / 1e3 / events, sb.toString().trim(), byThread);
+            return new Usage(redis * 1e6 / events, jvm / 1e3 / events, jit, sb.toString().trim(), byThread);
         }
     }
 

@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
@@ -92,87 +93,151 @@ final class PartitionedScenario {
         return java.util.Arrays.stream(config.trim().split("x")).mapToInt(Integer::parseInt).toArray();
     }
 
-    /** One pre-published pass: events/s from start to the last completion, and what it cost. */
-    private record Pass(double rate, CpuMeter.Usage usage) {
+    /** One pre-published pass: events/s from resume to the last completion, what it cost, and its compile time. */
+    private record Pass(double rate, CpuMeter.Usage usage, double compiledMillis, double passMillis) {
+        double compiledShare() {
+            return compiledMillis / passMillis;
+        }
     }
 
-    private static Pass pass(String url, int partitions, int n, int keys, int[] c, boolean measure) throws Exception {
-        String stream = "bench:part";
-        prepublish(url, stream, partitions, n, keys);
-        CountDownLatch done = new CountDownLatch(n);
-        WorkerService s = service(url, stream, partitions, c, ctx -> done.countDown());
-        CpuMeter cpu = measure ? CpuMeter.start(url) : null;
-        if (measure) {
-            Profiler.start("partitioned-" + keys + "-keys");
+    /**
+     * One service that runs every pass of a row, paused between passes while the next pass's
+     * events are published. A service started per pass took rare paths at every start and
+     * shutdown (opening partitions, the first resize of its maps, closing), which made C2's code
+     * for hot methods such as {@code PartitionReader.fetch} and {@code ConcurrentHashMap.putVal}
+     * deoptimise and compile again in every pass, the measured one included
+     * ({@code -XX:+PrintCompilation}: 37 to 98 compilations per pass after the second, docs/BENCHMARKS.md
+     * "JVM CPU once compiled"); a long-running server pays none of that per event.
+     */
+    private static final class Passes implements AutoCloseable {
+        private final String url;
+        private final int partitions;
+        private final int keys;
+        private final AtomicReference<CountDownLatch> done = new AtomicReference<>(new CountDownLatch(0));
+        private final WorkerService service;
+        private int count;
+
+        Passes(String url, int partitions, int keys, int[] c) {
+            this.url = url;
+            this.partitions = partitions;
+            this.keys = keys;
+            this.service = service(url, STREAM, partitions, c, ctx -> done.get().countDown());
+            service.start();
+            service.pause();
         }
-        long t0 = System.nanoTime();
-        s.start();
-        if (!done.await(10, TimeUnit.MINUTES)) {
-            throw new IllegalStateException("partitioned pass did not finish: " + done.getCount() + " of " + n + " left");
+
+        Pass run(int n, boolean measured) throws Exception {
+            // Ids of their own per pass: the same ids again would be recognised as duplicates.
+            prepublish(url, STREAM, partitions, n, keys, "bench-" + count++ + "-");
+            CountDownLatch latch = new CountDownLatch(n);
+            done.set(latch);
+            var jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+            CpuMeter cpu = CpuMeter.start(url);
+            if (measured) {
+                Profiler.start("partitioned-" + keys + "-keys");
+            }
+            mark("start", measured);
+            long jit0 = jit.getTotalCompilationTime();
+            long t0 = System.nanoTime();
+            service.resume();
+            if (!latch.await(10, TimeUnit.MINUTES)) {
+                throw new IllegalStateException("partitioned pass did not finish: " + latch.getCount() + " of " + n + " left");
+            }
+            long nanos = System.nanoTime() - t0;
+            double compiled = jit.getTotalCompilationTime() - jit0;
+            mark("end", measured);
+            CpuMeter.Usage used = cpu.stop(n);
+            if (measured) {
+                Profiler.stop();
+            }
+            service.pause();
+            return new Pass(n / (nanos / 1e9), used, compiled, nanos / 1e6);
         }
-        double rate = n / ((System.nanoTime() - t0) / 1e9);
-        CpuMeter.Usage used = measure ? cpu.stop(n) : null;
-        if (measure) {
-            Profiler.stop();
+
+        @Override
+        public void close() {
+            service.close();
+            flush(url);
         }
-        s.close();
-        flush(url);
-        return new Pass(rate, used);
+    }
+
+    private static final String STREAM = "bench:part";
+
+    private static final boolean MARKS = Boolean.getBoolean("bench.marks");
+
+    /** With -Dbench.marks, a line at each pass's start and end, to place -XX:+PrintCompilation's lines. */
+    private static void mark(String what, boolean measured) {
+        if (MARKS) {
+            System.out.println("=== " + (measured ? "measured" : "warm-up") + " pass " + what);
+        }
     }
 
     static List<BenchmarkMain.Row> throughput(String url, int n, int partitions, String config, boolean fewKeys)
             throws Exception {
         int[] c = parse(config);
-        warmUp(url, partitions, n, MANY_KEYS, c);
-        Pass many = pass(url, partitions, n, MANY_KEYS, c, true);
+        Pass many;
+        try (Passes p = new Passes(url, partitions, MANY_KEYS, c)) {
+            warmUp(p, n, MANY_KEYS);
+            many = p.run(n, true);
+        }
         String setup = "P=" + partitions + ", " + c[0] + " workers x " + c[1] + ", batch " + c[2];
         BenchmarkMain.Row headline = new BenchmarkMain.Row("partitioned", HEADLINE, many.rate(), "events/s",
-                setup + "; " + n + " pre-published over " + MANY_KEYS + " execution ids");
+                setup + "; " + n + " pre-published over " + MANY_KEYS
+                        + " execution ids; one service, warm, paused between passes");
         if (!fewKeys) {
-            return List.of(headline, cpuRow(many.usage()));
+            return List.of(headline, cpuRow(many));
         }
-        warmUp(url, partitions, Math.min(n, 50_000), FEW_KEYS, c);
-        Pass few = pass(url, partitions, n, FEW_KEYS, c, true);
+        Pass few;
+        try (Passes p = new Passes(url, partitions, FEW_KEYS, c)) {
+            warmUp(p, Math.min(n, 50_000), FEW_KEYS);
+            few = p.run(n, true);
+        }
         return List.of(
                 headline,
-                cpuRow(many.usage()),
+                cpuRow(many),
                 new BenchmarkMain.Row("partitioned", "WorkerService no-op, " + FEW_KEYS + " keys", few.rate(), "events/s",
                         String.format("x%.2f of many keys: per-key order runs at most %d at a time", few.rate() / many.rate(),
                                 FEW_KEYS)),
-                cpuRow(few.usage()));
+                cpuRow(few));
     }
 
     /**
-     * Unmeasured passes until the JIT compiler settles: a pass in which it compiled for under 2 % of
-     * the pass's time, at least two and at most {@link #MAX_WARM_UPS}. The measured figure is the
-     * steady state a long-running server pays; a fixed two passes left C2 compiling through the
-     * measured one (paths first taken late, such as the eviction of the recent-completions window),
-     * which put 1 to 5 µs of compiler CPU per event into the JVM figure. How many passes it took,
-     * and the compiler's share of the measured pass, are printed beside the rows.
+     * Unmeasured passes until the JIT compiler settles: {@link #SETTLED_PASSES} passes in a row in
+     * each of which it compiled for under 2 % of the pass's time, at least {@link #MIN_WARM_UPS}
+     * passes and at most {@link #MAX_WARM_UPS}. A single quiet pass was not enough: a
+     * deoptimisation (a rare path taken late, such as the eviction of the recent-completions
+     * window) recompiles in a later pass. Each pass's figures are printed, so the first settled
+     * figure and the compilers' share stay visible beside the measured row.
      */
-    private static void warmUp(String url, int partitions, int n, int keys, int[] c) throws Exception {
-        var jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+    private static void warmUp(Passes p, int n, int keys) throws Exception {
         int runs = 0;
-        while (runs < MAX_WARM_UPS) {
-            long jit0 = jit.getTotalCompilationTime();
-            long t0 = System.nanoTime();
-            pass(url, partitions, Math.min(n, 200_000), keys, c, false);
+        int settled = 0;
+        while (runs < MAX_WARM_UPS && (runs < MIN_WARM_UPS || settled < SETTLED_PASSES)) {
+            Pass w = p.run(Math.min(n, 200_000), false);
             runs++;
-            double passMillis = (System.nanoTime() - t0) / 1e6;
-            double compiledMillis = jit.getTotalCompilationTime() - jit0;
-            if (runs >= 2 && compiledMillis < 0.02 * passMillis) {
-                break;
-            }
+            settled = w.compiledShare() < 0.02 ? settled + 1 : 0;
+            System.out.printf("partitioned warm-up (%d keys) pass %d: %,.0f events/s, Redis %.2f us per event, JVM %.2f"
+                            + " (JIT %.2f), compiled %.0f ms = %.1f%% of the pass%s%n", keys, runs, w.rate(),
+                    w.usage().redisMicrosPerEvent(), w.usage().jvmMicrosPerEvent(), w.usage().jitMicrosPerEvent(),
+                    w.compiledMillis(),
+                    100 * w.compiledShare(), settled == SETTLED_PASSES ? " (settled)" : "");
         }
-        System.out.printf("partitioned warm-up (%d keys): %d unmeasured passes%n", keys, runs);
+        System.out.printf("partitioned warm-up (%d keys): %d unmeasured passes%s%n", keys, runs,
+                settled >= SETTLED_PASSES ? "" : ", the compiler did not settle");
     }
 
     /** The bound on warm-up passes: a machine too loaded to settle still gets a figure, with its JIT share shown. */
-    static final int MAX_WARM_UPS = 8;
+    static final int MAX_WARM_UPS = 12;
+    static final int MIN_WARM_UPS = 3;
+    /** Quiet passes in a row that count as settled. */
+    static final int SETTLED_PASSES = 2;
 
-    private static BenchmarkMain.Row cpuRow(CpuMeter.Usage u) {
+    private static BenchmarkMain.Row cpuRow(Pass p) {
+        CpuMeter.Usage u = p.usage();
         return new BenchmarkMain.Row("partitioned", "  CPU per event: Redis / JVM", u.redisMicrosPerEvent(), "us",
-                String.format("JVM %.1f us; %s; JVM by thread: %s", u.jvmMicrosPerEvent(), u.commands(), u.jvmThreads()));
+                String.format("JVM %.1f us, of which the JIT compilers %.2f us (compiled %.0f ms = %.1f%% of the pass); %s;"
+                                + " JVM by thread: %s", u.jvmMicrosPerEvent(), u.jitMicrosPerEvent(), p.compiledMillis(),
+                        100 * p.compiledShare(), u.commands(), u.jvmThreads()));
     }
 
     static List<BenchmarkMain.Row> latency(String url, int partitions, int perSecond, int seconds) throws Exception {

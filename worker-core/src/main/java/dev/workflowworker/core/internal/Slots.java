@@ -4,8 +4,8 @@ import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.core.TimeSource;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -19,7 +19,15 @@ final class Slots {
 
     private final int limit;
     private final Semaphore permits;
-    private final ConcurrentHashMap<String, InFlight> inFlight = new ConcurrentHashMap<>();
+    /**
+     * The deliveries holding a slot, guarded by {@link #drained}: a batch is added (the loop
+     * thread) and removed (the settler) under one lock, where a {@code ConcurrentHashMap} paid a
+     * CAS and an update of its shared size counter per delivery, the counter's cache line bouncing
+     * between the two threads (docs/BENCHMARKS.md, "JVM CPU once compiled").
+     */
+    private final HashMap<String, InFlight> inFlight = new HashMap<>();
+    /** {@code inFlight.size()}, readable without the lock (the settler asks per event). */
+    private volatile int count;
     private final WorkerStats stats;
     private final TimeSource time;
     private final Object drained = new Object();
@@ -73,8 +81,11 @@ final class Slots {
 
     /** Records that each of a batch's deliveries now holds one of the permits taken for it. */
     void trackAll(List<InFlight> fs) {
-        for (InFlight f : fs) {
-            inFlight.put(f.delivery.id(), f);
+        synchronized (drained) {
+            for (InFlight f : fs) {
+                inFlight.put(f.delivery.id(), f);
+            }
+            count = inFlight.size();
         }
         // One clock read and one counter update per batch, not per delivery (docs/BENCHMARKS.md, "JVM path").
         stats.activated(time.wallMillis(), limit, fs.size());
@@ -82,14 +93,7 @@ final class Slots {
 
     /** Frees the slot of a delivery that is settled (or left pending for reclaim). */
     void finish(InFlight f) {
-        inFlight.remove(f.delivery.id());
-        stats.deactivated(limit);
-        permits.release();
-        if (inFlight.isEmpty()) {
-            synchronized (drained) {
-                drained.notifyAll();
-            }
-        }
+        finishAll(List.of(f));
     }
 
     /**
@@ -101,12 +105,17 @@ final class Slots {
         if (fs.isEmpty()) {
             return;
         }
-        for (InFlight f : fs) {
-            inFlight.remove(f.delivery.id());
+        boolean empty;
+        synchronized (drained) {
+            for (InFlight f : fs) {
+                inFlight.remove(f.delivery.id());
+            }
+            count = inFlight.size();
+            empty = count == 0;
         }
         stats.deactivated(limit, fs.size());
         permits.release(fs.size());
-        if (inFlight.isEmpty()) {
+        if (empty) {
             synchronized (drained) {
                 drained.notifyAll();
             }
@@ -115,23 +124,27 @@ final class Slots {
 
     /** {@return how many deliveries hold a slot now} */
     int inFlightCount() {
-        return inFlight.size();
+        return count;
     }
 
     boolean isEmpty() {
-        return inFlight.isEmpty();
+        return count == 0;
     }
 
     List<InFlight> inFlight() {
-        return new ArrayList<>(inFlight.values());
+        synchronized (drained) {
+            return new ArrayList<>(inFlight.values());
+        }
     }
 
     List<Delivery> deliveries() {
-        List<Delivery> out = new ArrayList<>(inFlight.size());
-        for (InFlight f : inFlight.values()) {
-            out.add(f.delivery);
+        synchronized (drained) {
+            List<Delivery> out = new ArrayList<>(inFlight.size());
+            for (InFlight f : inFlight.values()) {
+                out.add(f.delivery);
+            }
+            return out;
         }
-        return out;
     }
 
     /** Wakes {@link #awaitEmpty} waiters to look again: the loop exited, or their deadline moved. */
