@@ -399,11 +399,7 @@ final class Ownership {
     }
 
     private void releaseLease(Part part, Lease l) {
-        l.lost = true;
-        part.lease = null;
-        part.releasing = false;
-        // Nothing of it runs when it is given up after a drain; on close, what still runs stops.
-        l.fireLost();
+        LeaseHandOver.drop(part, l);
         if (client.nodes().isDown(keys.partitionLease(part.index))) {
             return; // It expires; a call to its node would wait a socket timeout.
         }
@@ -467,16 +463,9 @@ final class Ownership {
         }
     }
 
-    /** Leases deleted, membership removed: what close hands over at once. */
+    /** Leases deleted, membership removed: what close hands over at once, in one round ({@link LeaseHandOver}). */
     void handOver() {
-        for (Part part : parts) {
-            Lease l = part.lease;
-            if (l != null && !l.lost) {
-                releaseLease(part, l);
-            }
-        }
-        routerLease.handOver();
-        client.redis().zrem(keys.membersKey(), member);
+        LeaseHandOver.run(client, parts, routerLease.handOver(), member, options.stream());
     }
 
     private static boolean isNoScript(JedisDataException e) {

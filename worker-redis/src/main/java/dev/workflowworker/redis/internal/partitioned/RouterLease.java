@@ -110,13 +110,18 @@ final class RouterLease {
         }
     }
 
-    /** Deleted at once on close, so another process routes on its next round rather than after the TTL. */
-    void handOver() {
+    /**
+     * Given up on close, so another process routes on its next round rather than after the TTL.
+     *
+     * @return the lease to delete with the others in the close's round ({@link LeaseHandOver}); null if none is held
+     */
+    Lease handOver() {
         Lease r = routerLease;
         if (r != null && !r.lost) {
             r.lost = true;
             routerLease = null;
-            client.scripts().leaseRelease.eval(client.redis(), List.of(keys.routerLease()), List.of(r.value));
+            return r;
         }
+        return null;
     }
 }

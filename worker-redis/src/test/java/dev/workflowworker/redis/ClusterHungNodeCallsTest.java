@@ -1,0 +1,121 @@
+package dev.workflowworker.redis;
+
+import dev.workflowworker.api.WorkflowEvent;
+import dev.workflowworker.api.spi.Delivery;
+import dev.workflowworker.api.spi.EventTransport;
+import dev.workflowworker.core.testing.Await;
+import dev.workflowworker.redis.internal.client.StreamKeys;
+import dev.workflowworker.redis.testsupport.SpawnedRedisCluster;
+import dev.workflowworker.redis.testsupport.SpawnedRedisServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import redis.clients.jedis.RedisClusterClient;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Calls beside the ownership round and the reader that went to a hung (SIGSTOPped) master
+ * through the cluster client: it retries a timed-out call within its retry budget (here two
+ * socket timeouts) and nothing marks the node down, so each such call waited that long again.
+ * Shutdown gave each lease up with its own call; the router lease's renewal, on a master that
+ * holds none of the round's keys, held every ownership round up; a retry's hold waited anew for
+ * every event. See docs/ARCHITECTURE.md, "Redis Cluster".
+ */
+class ClusterHungNodeCallsTest {
+
+    private static final Duration SOCKET_TIMEOUT = Duration.ofMillis(500);
+    private static SpawnedRedisCluster cluster;
+    private final List<RedisEventTransport> transports = new ArrayList<>();
+    private SpawnedRedisServer frozen;
+
+    @BeforeAll
+    static void startCluster() {
+        cluster = SpawnedRedisCluster.start(3, 0, "--cluster-require-full-coverage", "no");
+    }
+
+    @AfterAll
+    static void stopCluster() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    /** A node frozen past the cluster's node timeout leaves the cluster down a moment after its thaw. */
+    @BeforeEach
+    void awaitHealthy() {
+        cluster.awaitHealthy(Duration.ofSeconds(30));
+    }
+
+    @AfterEach
+    void thawAndClose() {
+        if (frozen != null) {
+            frozen.thaw();
+        }
+        transports.forEach(RedisEventTransport::close);
+    }
+
+    private RedisEventTransport transport(RedisOptions options) {
+        RedisEventTransport t = RedisEventTransport.create(options);
+        transports.add(t);
+        return t;
+    }
+
+    /**
+     * Close with a hung master gives every lease up in one round: the hung master's leases cost
+     * one socket timeout together (they expire), the live masters' leases and the membership go
+     * at once. Before, each of the hung master's leases waited the cluster client's retries in
+     * turn (here four or more leases, over 4 s), and the live ones after them.
+     */
+    @Test
+    void closeWithAHungMasterGivesEveryLeaseUpInOneRound() {
+        int partitions = 12;
+        RedisOptions options = cluster.options().stream("cluster:close-hung").partitions(partitions)
+                .partitionLeaseTtl(Duration.ofSeconds(30)).socketTimeout(SOCKET_TIMEOUT).build();
+        StreamKeys keys = TestInternals.keys(options);
+        Map<SpawnedRedisServer, Integer> leasesOn = new HashMap<>();
+        for (int i = 0; i < partitions; i++) {
+            leasesOn.merge(cluster.masterOf(keys.partitionLease(i)), 1, Integer::sum);
+        }
+        SpawnedRedisServer victim = leasesOn.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow()
+                .getKey();
+        assertTrue(leasesOn.get(victim) >= 4, "leases per master: " + leasesOn);
+        RedisEventTransport t = transport(options);
+        EventTransport.Consumer consumer = t.openConsumer("c");
+        Await.until(Duration.ofSeconds(10), () -> t.ownedPartitions().size() == partitions,
+                () -> "owns " + t.ownedPartitions());
+        frozen = victim;
+        victim.freeze();
+        long t0 = System.nanoTime();
+        t.close();
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        System.out.println("ClusterHungNodeCallsTest: close with a hung master took " + ms + " ms");
+        try (RedisClusterClient c = cluster.client()) {
+            for (int i = 0; i < partitions; i++) {
+                if (cluster.masterOf(keys.partitionLease(i)) != victim) {
+                    assertNull(c.get(keys.partitionLease(i)), "the live master's lease of partition " + i);
+                }
+            }
+            if (cluster.masterOf(keys.membersKey()) != victim) {
+                assertEquals(0, c.zcard(keys.membersKey()), "members after close");
+            }
+        }
+        // One socket timeout for the hung node's round trip, with room for a loaded machine; far
+        // below one per lease (each of which the cluster client retried).
+        assertTrue(ms < 4 * SOCKET_TIMEOUT.toMillis(), "close with a hung master took " + ms + " ms ("
+                + leasesOn.get(victim) + " of its leases on it, socket timeout " + SOCKET_TIMEOUT.toMillis() + " ms)");
+        consumer.close();
+    }
+}
