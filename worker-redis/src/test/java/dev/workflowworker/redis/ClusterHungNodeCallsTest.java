@@ -118,4 +118,90 @@ class ClusterHungNodeCallsTest {
                 + leasesOn.get(victim) + " of its leases on it, socket timeout " + SOCKET_TIMEOUT.toMillis() + " ms)");
         consumer.close();
     }
+
+    /**
+     * The router lease on a master that holds none of the ownership round's keys, hung: its
+     * renewal timed out in every round, and with the cluster client's retry each round took two
+     * socket timeouts more, past the lease's 0.9 × TTL: the live masters' partition leases ran
+     * out. Now the first renewal marks the node down and the next rounds go around it.
+     */
+    @Test
+    void aHungRouterLeaseNodeHoldsUpOneOwnershipRoundAtMost() {
+        int partitions = 2;
+        Duration ttl = Duration.ofSeconds(3);
+        Duration socketTimeout = Duration.ofMillis(1400);
+        RedisOptions options = null;
+        SpawnedRedisServer routerNode = null;
+        for (int n = 0; routerNode == null; n++) {
+            RedisOptions o = cluster.options().stream("cluster:router-hung-" + n).partitions(partitions)
+                    .partitionLeaseTtl(ttl).socketTimeout(socketTimeout).build();
+            StreamKeys keys = TestInternals.keys(o);
+            SpawnedRedisServer r = cluster.masterOf(keys.routerLease());
+            boolean alone = r != cluster.masterOf(keys.membersKey());
+            for (int i = 0; i < partitions; i++) {
+                alone &= r != cluster.masterOf(keys.partitionLease(i));
+            }
+            if (alone) {
+                options = o;
+                routerNode = r;
+            }
+        }
+        RedisEventTransport t = transport(options);
+        EventTransport.Consumer consumer = t.openConsumer("c");
+        Await.until(Duration.ofSeconds(10), () -> t.ownedPartitions().size() == partitions,
+                () -> "owns " + t.ownedPartitions());
+        frozen = routerNode;
+        routerNode.freeze();
+        long end = System.nanoTime() + ttl.multipliedBy(3).toNanos();
+        while (System.nanoTime() < end) {
+            assertEquals(partitions, t.ownedPartitions().size(), "partitions held while the router lease's node hangs");
+            java.util.concurrent.locks.LockSupport.parkNanos(20_000_000);
+        }
+        consumer.close();
+    }
+
+    /**
+     * A retry's hold on a hung master: the first waits one socket timeout and marks the node down,
+     * the next fails at once, unsent (its delivery stays pending and is read again by whoever
+     * holds the partition next). Before, each waited the cluster client's retries.
+     */
+    @Test
+    void aHoldOnAHungMasterWaitsOnceThenFailsAtOnce() throws InterruptedException {
+        int partitions = 6;
+        RedisOptions options = cluster.options().stream("cluster:hold-hung").partitions(partitions)
+                .partitionLeaseTtl(Duration.ofSeconds(30)).socketTimeout(SOCKET_TIMEOUT).build();
+        SpawnedRedisServer victim = cluster.masterOf(options.partitionStream(0));
+        List<WorkflowEvent> events = new ArrayList<>();
+        for (int e = 0; events.size() < 2; e++) {
+            String exec = "exec-" + e;
+            if (cluster.masterOf(options.partitionStream(PartitionRouting.partitionOf(exec, partitions))) == victim) {
+                events.add(WorkflowEvent.builder("STEP").eventId(exec + "-0").executionId(exec).build());
+            }
+        }
+        RedisEventTransport t = transport(options);
+        EventTransport.Consumer consumer = t.openConsumer("c");
+        Await.until(Duration.ofSeconds(10), () -> t.ownedPartitions().size() == partitions,
+                () -> "owns " + t.ownedPartitions());
+        t.publishAll(events);
+        List<Delivery> read = new ArrayList<>();
+        long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (read.size() < 2 && System.nanoTime() < until) {
+            read.addAll(consumer.read(10, Duration.ofMillis(200)));
+        }
+        assertEquals(2, read.size(), "deliveries read");
+        frozen = victim;
+        victim.freeze();
+        long[] ms = new long[2];
+        for (int k = 0; k < 2; k++) {
+            Delivery d = read.get(k);
+            long t0 = System.nanoTime();
+            assertThrows(RuntimeException.class, () -> consumer.retryAt(d, Instant.now().plusSeconds(1), 2));
+            ms[k] = (System.nanoTime() - t0) / 1_000_000;
+        }
+        System.out.println("ClusterHungNodeCallsTest: holds on a hung master took " + ms[0] + ", " + ms[1] + " ms");
+        assertTrue(ms[0] < 2 * SOCKET_TIMEOUT.toMillis() - 100, "the first hold on the hung master took " + ms[0]
+                + " ms (socket timeout " + SOCKET_TIMEOUT.toMillis() + " ms)");
+        assertTrue(ms[1] < SOCKET_TIMEOUT.toMillis() / 2, "the second hold, its node known down, took " + ms[1] + " ms");
+        consumer.close();
+    }
 }
