@@ -104,7 +104,8 @@ public final class Topology {
         }
     }
 
-    private static ClusterConnectionProvider providerOf(RedisClusterClient cluster) {
+    /** {@return the client's connection provider, which holds its slot map}; null if this client version hides it */
+    static ClusterConnectionProvider providerOf(RedisClusterClient cluster) {
         if (PROVIDER == null) {
             return null;
         }
