@@ -19,8 +19,15 @@ public interface EventPublisher {
     /**
      * Publishes several events; transports may batch the round trips.
      *
+     * <p>Not all-or-nothing: when it throws, some of the events may have been published already
+     * (those before the failure, or on a store of several nodes those of the nodes that
+     * answered). A transport that knows which says so in its exception; publishing the events
+     * again may publish some twice, which the processed markers settle (an event id runs once).
+     *
      * @param events the events, in order
      * @return the ids of the new entries, in the same order
+     * @throws RuntimeException if the transport is closed ({@link IllegalStateException}) or
+     *     unreachable (a {@link TransientWorkflowException})
      */
     default List<String> publishAll(List<WorkflowEvent> events) {
         List<String> ids = new ArrayList<>(events.size());

@@ -181,28 +181,48 @@ public final class LuaScript {
     public Replies evalEach(UnifiedJedis redis, int n, IntFunction<List<?>> keys, IntFunction<List<?>> args,
                             int replicas, long waitMs, Topology.Wakes wakes, boolean idempotent,
                             NodeHealth nodes) {
-        boolean[] withSource = new boolean[n];
-        boolean[] loaded = new boolean[1];
-        return Topology.sendEach(redis, n,
-                i -> withSource[i] ? evalArguments(keys.apply(i), args.apply(i)) : evalshaArguments(keys.apply(i), args.apply(i)),
-                i -> String.valueOf(keys.apply(i).get(0)),
-                (i, e) -> {
-                    if (!isNoScript(e) || withSource[i]) {
-                        return false;
-                    }
-                    if (Topology.isCluster(redis)) {
-                        withSource[i] = true;
-                    } else if (!loaded[0]) {
-                        loadInto(redis);
-                        loaded[0] = true;
-                    } else {
-                        // Loaded this round and still missing: the server drops scripts (flushes
-                        // in a loop, say); send the source rather than loop.
-                        withSource[i] = true;
-                    }
-                    return true;
-                },
+        NoScript answer = new NoScript(this, redis, n);
+        return Topology.sendEach(redis, n, i -> answer.arguments(i, keys.apply(i), args.apply(i)),
+                i -> String.valueOf(keys.apply(i).get(0)), answer::resend,
                 replicas, waitMs, () -> "a write of " + n + " script call(s)", wakes, idempotent, nodes);
+    }
+
+    /**
+     * The answer to NOSCRIPT for the script calls of one {@link Topology#sendEach}: on a cluster
+     * the call is sent again with its source (a promoted replica may lack the script); on one
+     * server the script is loaded once (SCRIPT LOAD and EVALSHA are all a restricted ACL user
+     * needs), and a call still answered NOSCRIPT after that gets its source rather than a loop.
+     */
+    public static final class NoScript {
+        private final LuaScript script;
+        private final UnifiedJedis redis;
+        private final boolean[] withSource;
+        private boolean loaded;
+
+        public NoScript(LuaScript script, UnifiedJedis redis, int calls) {
+            this.script = script;
+            this.redis = redis;
+            this.withSource = new boolean[calls];
+        }
+
+        /** {@return call {@code i} of {@code script}: by its SHA1, or with its source once NOSCRIPT asked for it} */
+        public CommandArguments arguments(int i, List<?> keys, List<?> args) {
+            return withSource[i] ? script.evalArguments(keys, args) : script.evalshaArguments(keys, args);
+        }
+
+        /** {@return true to send call {@code i}, answered {@code e}, again}: only a NOSCRIPT not answered yet */
+        public boolean resend(int i, JedisDataException e) {
+            if (!isNoScript(e) || withSource[i]) {
+                return false;
+            }
+            if (Topology.isCluster(redis) || loaded) {
+                withSource[i] = true;
+            } else {
+                script.loadInto(redis);
+                loaded = true;
+            }
+            return true;
+        }
     }
 
     /**

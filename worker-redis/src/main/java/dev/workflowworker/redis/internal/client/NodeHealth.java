@@ -7,9 +7,11 @@ import redis.clients.jedis.Connection;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.RedisClusterClient;
 import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.providers.ClusterConnectionProvider;
 import redis.clients.jedis.util.JedisClusterCRC16;
 
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
@@ -38,6 +40,8 @@ public final class NodeHealth implements AutoCloseable {
     private final Map<HostAndPort, Down> down = new ConcurrentHashMap<>();
     private volatile ExecutorService probes;
     private volatile boolean closed;
+    /** When the down list is next checked against the slot map, in nanoseconds of the monotonic clock. */
+    private volatile long sweepAt;
 
     private static final class Down {
         /**
@@ -62,7 +66,9 @@ public final class NodeHealth implements AutoCloseable {
 
     /** {@code node}'s connection failed: rounds leave it out until a probe reaches it. */
     public void failed(HostAndPort node, String what) {
-        if (down.putIfAbsent(node, new Down(clock.nanoTime())) == null) {
+        long now = clock.nanoTime();
+        if (down.putIfAbsent(node, new Down(now)) == null) {
+            sweepAt = now + TimeUnit.MILLISECONDS.toNanos(PROBE_EVERY_MS);
             log.warn("cluster node {} failed ({}); its partitions are left out of reads until it answers a PING",
                     node, what);
         }
@@ -98,7 +104,40 @@ public final class NodeHealth implements AutoCloseable {
 
     /** {@return true if some node is down}: only then is it worth locating keys */
     public boolean anyDown() {
+        if (down.isEmpty()) {
+            return false;
+        }
+        long now = clock.nanoTime();
+        if (now - sweepAt >= 0) {
+            sweepAt = now + TimeUnit.MILLISECONDS.toNanos(PROBE_EVERY_MS);
+            forgetReplaced();
+        }
         return !down.isEmpty();
+    }
+
+    /**
+     * Forgets the down nodes that serve no slot by the client's slot map any more: a failover put
+     * a replica in their place. No key leads to them, so no probe would ever start, and while one
+     * is listed every round locates each of its keys for nothing. A map that cannot be read
+     * forgets nothing.
+     */
+    private void forgetReplaced() {
+        ClusterConnectionProvider provider = redis instanceof RedisClusterClient cluster
+                ? Topology.providerOf(cluster) : null;
+        Set<String> primaries;
+        try {
+            primaries = provider == null ? Set.of() : provider.getPrimaryNodes().keySet(); // of a copy
+        } catch (RuntimeException e) {
+            return;
+        }
+        if (primaries.isEmpty()) {
+            return; // Not discovered yet, or unreadable.
+        }
+        for (HostAndPort node : down.keySet()) {
+            if (!primaries.contains(node.toString()) && down.remove(node) != null) {
+                log.info("cluster node {} serves no slots any more (failed over); no longer left out", node);
+            }
+        }
     }
 
     /** {@return true if the node serving {@code key}'s slot is down}; starts a probe of it when one is due */

@@ -209,6 +209,24 @@ public final class StreamClient implements AutoCloseable {
         return args;
     }
 
+    /**
+     * Runs {@code script} once on the node of its first key. On a cluster it goes around a node
+     * known down (it fails at once, unsent, with {@link NodeHealth.NodeDown}) and waits at most one
+     * socket timeout on a hung one, which it then marks down, as the reader's and the ownership
+     * round's pipelines do (docs/ARCHITECTURE.md, "Redis Cluster"): the cluster client would retry
+     * a timed-out call for up to its retry budget and leave the node to be waited on again. On one
+     * server, {@link LuaScript#eval}.
+     *
+     * @param idempotent the call may run twice (see {@link Topology#sendEach})
+     * @param replicas   replicas the call's write must reach, 0 for none
+     */
+    public Object evalOnNode(LuaScript script, List<?> keys, List<?> args, int replicas, boolean idempotent) {
+        if (!Topology.isCluster(redis)) {
+            return replicas > 0 ? script.eval(redis, keys, args, replicas, waitMs()) : script.eval(redis, keys, args);
+        }
+        return script.evalEach(redis, 1, i -> keys, i -> args, replicas, waitMs(), null, idempotent, nodes).get(0);
+    }
+
     /** Trims a stream of the entries every group has delivered and acked; returns how many went. */
     public long trim(String stream) {
         return call("trim stream", () -> StreamEntries.number(scripts.trim.eval(redis, List.of(stream), List.of())));

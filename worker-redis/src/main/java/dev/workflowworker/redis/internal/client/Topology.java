@@ -104,7 +104,8 @@ public final class Topology {
         }
     }
 
-    private static ClusterConnectionProvider providerOf(RedisClusterClient cluster) {
+    /** {@return the client's connection provider, which holds its slot map}; null if this client version hides it */
+    static ClusterConnectionProvider providerOf(RedisClusterClient cluster) {
         if (PROVIDER == null) {
             return null;
         }
@@ -313,7 +314,9 @@ public final class Topology {
                             f != null && f.why() != null ? f.why() : unanswered));
                     if (f != null) {
                         out.nodeFailed(f.node());
-                        if (nodes != null) {
+                        // A call that may not run twice was not resent after a broken connection,
+                        // which may be only a stale pooled one: the caller's call() tries a fresh one.
+                        if (nodes != null && (idempotent || timedOut(f.why()))) {
                             nodes.failed(f.node(), what.get());
                         }
                     }

@@ -181,8 +181,8 @@ final class Outcomes {
         long r;
         try {
             r = StreamEntries.number(client.call("hold entry " + d.id() + " for a retry",
-                    () -> client.scripts().partitionHold.eval(client.redis(), PartitionKeys.hold(keys, l.partition),
-                            List.of(l.value, Partitions.streamId(d.id()), attempt + ":" + dueAtMillis), client.waitReplicas(), client.waitMs())));
+                    () -> client.evalOnNode(client.scripts().partitionHold, PartitionKeys.hold(keys, l.partition),
+                            List.of(l.value, Partitions.streamId(d.id()), attempt + ":" + dueAtMillis), client.waitReplicas(), true)));
         } catch (RuntimeException e) {
             partitions.unknownOutcome(l, List.of(d));
             throw e;

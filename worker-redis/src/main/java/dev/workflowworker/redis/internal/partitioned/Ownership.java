@@ -348,12 +348,21 @@ final class Ownership {
     private void acquire(List<Integer> wanted) {
         long sentAt = partitions.monoMillis();
         String ttl = Long.toString(leaseMillis);
-        List<Object> replies = client.scripts().leaseAcquire.evalAll(client.redis(), wanted.size(),
+        // Per node, around a node known down, as the round: a node that fails costs only its own
+        // draws (a draw whose reply is lost may hold a lease nobody here knows of; it expires).
+        // Never sent twice: a draw run again finds its own lease and answers 0.
+        Replies replies = client.scripts().leaseAcquire.evalEach(client.redis(), wanted.size(),
                 i -> List.of(keys.partitionLease(wanted.get(i)), keys.partitionFence(wanted.get(i))),
                 // Replicated before use: a token lost in a failover would be drawn a second time.
-                i -> List.of(member, ttl), client.waitReplicas(), client.waitMs());
+                i -> List.of(member, ttl), client.waitReplicas(), client.waitMs(), null, false, client.nodes())
+                .requireAny();
         boolean any = false;
         for (int k = 0; k < wanted.size(); k++) {
+            if (replies.failed(k)) {
+                log.debug("taking partition {} of {} failed: {}", wanted.get(k), options.stream(),
+                        replies.failure(k).toString());
+                continue;
+            }
             long token = StreamEntries.number(replies.get(k));
             if (token > 0) {
                 int p = wanted.get(k);
@@ -399,17 +408,11 @@ final class Ownership {
     }
 
     private void releaseLease(Part part, Lease l) {
-        l.lost = true;
-        part.lease = null;
-        part.releasing = false;
-        // Nothing of it runs when it is given up after a drain; on close, what still runs stops.
-        l.fireLost();
-        if (client.nodes().isDown(keys.partitionLease(part.index))) {
-            return; // It expires; a call to its node would wait a socket timeout.
-        }
+        LeaseHandOver.drop(part, l);
         try {
-            client.scripts().leaseRelease.eval(client.redis(), List.of(keys.partitionLease(part.index)),
-                    List.of(l.value));
+            // A node known down is not asked, a hung one is marked down: the lease expires.
+            client.evalOnNode(client.scripts().leaseRelease, List.of(keys.partitionLease(part.index)),
+                    List.of(l.value), 0, true);
             log.info("gave partition {} of {} up", part.index, options.stream());
         } catch (JedisException e) {
             log.debug("releasing the lease of partition {} failed; it expires: {}", part.index, e.toString());
@@ -420,7 +423,8 @@ final class Ownership {
         for (Part part : parts) {
             Lease l = part.lease;
             if (l != null && !l.lost && !client.nodes().isDown(keys.partitionLease(part.index))) {
-                client.scripts().partitionTrim.eval(client.redis(), PartitionKeys.trim(keys, part.index), List.of());
+                client.evalOnNode(client.scripts().partitionTrim, PartitionKeys.trim(keys, part.index), List.of(), 0,
+                        true);
             }
         }
     }
@@ -467,16 +471,9 @@ final class Ownership {
         }
     }
 
-    /** Leases deleted, membership removed: what close hands over at once. */
+    /** Leases deleted, membership removed: what close hands over at once, in one round ({@link LeaseHandOver}). */
     void handOver() {
-        for (Part part : parts) {
-            Lease l = part.lease;
-            if (l != null && !l.lost) {
-                releaseLease(part, l);
-            }
-        }
-        routerLease.handOver();
-        client.redis().zrem(keys.membersKey(), member);
+        LeaseHandOver.run(client, parts, routerLease.handOver(), member, options.stream());
     }
 
     private static boolean isNoScript(JedisDataException e) {

@@ -9,10 +9,12 @@ import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.api.spi.LockProvider;
 import dev.workflowworker.core.order.KeySequencer;
 import dev.workflowworker.core.schedule.Schedules;
+import dev.workflowworker.redis.PartialPublishException;
 import dev.workflowworker.redis.PartitionRouting;
 import dev.workflowworker.redis.RedisOptions;
 import dev.workflowworker.redis.internal.StreamMode;
 import dev.workflowworker.redis.internal.client.CompactEntry;
+import dev.workflowworker.redis.internal.client.Replies;
 import dev.workflowworker.redis.internal.client.StreamClient;
 import dev.workflowworker.redis.internal.client.StreamEntries;
 import dev.workflowworker.redis.internal.client.StreamKeys;
@@ -118,7 +120,9 @@ public final class PartitionedStream implements StreamMode {
     /**
      * On a cluster, each partition's events go in one script call, so a slot moving mid-batch
      * cannot write a later event of a key before an earlier one that was redirected; each call
-     * is followed by a wake on the partition's news channel, for its owner's node waiter.
+     * is followed by a wake on the partition's news channel, for its owner's node waiter. A node
+     * that fails (or is known down) fails only its own partitions' events: the others are
+     * published, and {@link PartialPublishException} says which are not confirmed.
      */
     private List<String> publishPerPartition(List<WorkflowEvent> events, List<Map<String, String>> encoded) {
         Map<String, List<Integer>> byStream = new LinkedHashMap<>();
@@ -126,8 +130,9 @@ public final class PartitionedStream implements StreamMode {
             byStream.computeIfAbsent(streamOf(events.get(i)), k -> new ArrayList<>()).add(i);
         }
         List<String> streams = new ArrayList<>(byStream.keySet());
-        List<Object> replies = client.call("publish " + events.size() + " events",
-                () -> client.scripts().publishAll.evalAll(client.redis(),
+        // Never sent twice by the pipeline: a publish whose reply is lost stays unconfirmed.
+        Replies replies = client.call("publish " + events.size() + " events",
+                () -> client.scripts().publishAll.evalEach(client.redis(),
                 streams.size(), i -> List.of(streams.get(i)), i -> {
                     List<String> args = new ArrayList<>();
                     for (int e : byStream.get(streams.get(i))) {
@@ -139,14 +144,26 @@ public final class PartitionedStream implements StreamMode {
                         });
                     }
                     return args;
-                }, client.waitReplicas(), client.waitMs(), client.newsWakes(streams::get)));
+                }, client.waitReplicas(), client.waitMs(), client.newsWakes(streams::get), false, client.nodes())
+                .requireAny());
         String[] ids = new String[events.size()];
+        List<Integer> unconfirmed = new ArrayList<>(0);
+        RuntimeException failure = null;
         for (int s = 0; s < streams.size(); s++) {
-            List<?> written = (List<?>) replies.get(s);
             List<Integer> order = byStream.get(streams.get(s));
+            if (replies.failed(s)) {
+                unconfirmed.addAll(order);
+                failure = failure == null ? replies.failure(s) : failure;
+                continue;
+            }
+            List<?> written = (List<?>) replies.get(s);
             for (int k = 0; k < order.size(); k++) {
                 ids[order.get(k)] = StreamEntries.text(written.get(k));
             }
+        }
+        if (failure != null) {
+            unconfirmed.sort(null);
+            throw new PartialPublishException(java.util.Arrays.asList(ids), unconfirmed, failure);
         }
         return List.of(ids);
     }

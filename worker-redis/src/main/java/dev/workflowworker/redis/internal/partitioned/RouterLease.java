@@ -72,11 +72,14 @@ final class RouterLease {
             if (!active) {
                 routerLease = null;
                 l.lost = true;
-                client.scripts().leaseRelease.eval(client.redis(), List.of(keys.routerLease()), List.of(l.value));
+                client.evalOnNode(client.scripts().leaseRelease, List.of(keys.routerLease()), List.of(l.value), 0,
+                        true);
                 return;
             }
-            long renewed = StreamEntries.number(client.scripts().leaseRenew.eval(client.redis(),
-                    List.of(keys.routerLease()), List.of(l.value, ttl)));
+            // Around a node known down, and at most one socket timeout on a hung one, which is
+            // then marked down (docs/ARCHITECTURE.md, "Redis Cluster"); a renewal may run twice.
+            long renewed = StreamEntries.number(client.evalOnNode(client.scripts().leaseRenew,
+                    List.of(keys.routerLease()), List.of(l.value, ttl), 0, true));
             if (renewed == 1) {
                 l.validUntilMono = sentAt + leaseMillis * 9 / 10;
             } else {
@@ -89,9 +92,8 @@ final class RouterLease {
         }
         // Pipelined like the partitions' draws: never resent by a cluster client after a lost
         // reply (a resent draw finds its own lease and answers 0), and replicated when asked.
-        long token = StreamEntries.number(client.scripts().leaseAcquire.evalAll(client.redis(), 1,
-                i -> List.of(keys.routerLease(), keys.routerFence()), i -> List.of(member, ttl),
-                client.waitReplicas(), client.waitMs()).get(0));
+        long token = StreamEntries.number(client.evalOnNode(client.scripts().leaseAcquire,
+                List.of(keys.routerLease(), keys.routerFence()), List.of(member, ttl), client.waitReplicas(), false));
         if (token > 0) {
             Lease taken = partitions.newLease(-1, token, member + "|" + token, sentAt);
             synchronized (routerSignal) {
@@ -110,13 +112,18 @@ final class RouterLease {
         }
     }
 
-    /** Deleted at once on close, so another process routes on its next round rather than after the TTL. */
-    void handOver() {
+    /**
+     * Given up on close, so another process routes on its next round rather than after the TTL.
+     *
+     * @return the lease to delete with the others in the close's round ({@link LeaseHandOver}); null if none is held
+     */
+    Lease handOver() {
         Lease r = routerLease;
         if (r != null && !r.lost) {
             r.lost = true;
             routerLease = null;
-            client.scripts().leaseRelease.eval(client.redis(), List.of(keys.routerLease()), List.of(r.value));
+            return r;
         }
+        return null;
     }
 }

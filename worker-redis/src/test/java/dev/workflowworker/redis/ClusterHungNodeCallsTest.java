@@ -1,0 +1,251 @@
+package dev.workflowworker.redis;
+
+import dev.workflowworker.api.WorkflowEvent;
+import dev.workflowworker.api.spi.Delivery;
+import dev.workflowworker.api.spi.EventTransport;
+import dev.workflowworker.core.testing.Await;
+import dev.workflowworker.redis.internal.client.StreamKeys;
+import dev.workflowworker.redis.testsupport.SpawnedRedisCluster;
+import dev.workflowworker.redis.testsupport.SpawnedRedisServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import redis.clients.jedis.RedisClusterClient;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Calls beside the ownership round and the reader that went to a hung (SIGSTOPped) master
+ * through the cluster client: it retries a timed-out call within its retry budget (here two
+ * socket timeouts) and nothing marks the node down, so each such call waited that long again.
+ * Shutdown gave each lease up with its own call; the router lease's renewal, on a master that
+ * holds none of the round's keys, held every ownership round up; a retry's hold waited anew for
+ * every event. See docs/ARCHITECTURE.md, "Redis Cluster".
+ */
+class ClusterHungNodeCallsTest {
+
+    private static final Duration SOCKET_TIMEOUT = Duration.ofMillis(1000);
+    private static SpawnedRedisCluster cluster;
+    private final List<RedisEventTransport> transports = new ArrayList<>();
+    private SpawnedRedisServer frozen;
+
+    @BeforeAll
+    static void startCluster() {
+        cluster = SpawnedRedisCluster.start(3, 0, "--cluster-require-full-coverage", "no");
+    }
+
+    @AfterAll
+    static void stopCluster() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    /** A node frozen past the cluster's node timeout leaves the cluster down a moment after its thaw. */
+    @BeforeEach
+    void awaitHealthy() {
+        cluster.awaitHealthy(Duration.ofSeconds(30));
+    }
+
+    @AfterEach
+    void thawAndClose() {
+        if (frozen != null) {
+            frozen.thaw();
+        }
+        transports.forEach(RedisEventTransport::close);
+    }
+
+    private RedisEventTransport transport(RedisOptions options) {
+        RedisEventTransport t = RedisEventTransport.create(options);
+        transports.add(t);
+        return t;
+    }
+
+    /**
+     * Close with a hung master gives every lease up in one round: the hung master's leases cost
+     * one socket timeout together (they expire), the live masters' leases and the membership go
+     * at once. Before, each of the hung master's leases waited the cluster client's retries in
+     * turn (here six or more leases, two socket timeouts each), and the live ones after them.
+     */
+    @Test
+    void closeWithAHungMasterGivesEveryLeaseUpInOneRound() {
+        int partitions = 24;
+        RedisOptions options = cluster.options().stream("cluster:close-hung").partitions(partitions)
+                .partitionLeaseTtl(Duration.ofSeconds(30)).socketTimeout(SOCKET_TIMEOUT).build();
+        StreamKeys keys = TestInternals.keys(options);
+        Map<SpawnedRedisServer, Integer> leasesOn = new HashMap<>();
+        for (int i = 0; i < partitions; i++) {
+            leasesOn.merge(cluster.masterOf(keys.partitionLease(i)), 1, Integer::sum);
+        }
+        SpawnedRedisServer victim = leasesOn.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow()
+                .getKey();
+        assertTrue(leasesOn.get(victim) >= 6, "leases per master: " + leasesOn);
+        RedisEventTransport t = transport(options);
+        EventTransport.Consumer consumer = t.openConsumer("c");
+        Await.until(Duration.ofSeconds(10), () -> t.ownedPartitions().size() == partitions,
+                () -> "owns " + t.ownedPartitions());
+        frozen = victim;
+        victim.freeze();
+        long t0 = System.nanoTime();
+        t.close();
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        System.out.println("ClusterHungNodeCallsTest: close with a hung master took " + ms + " ms");
+        try (RedisClusterClient c = cluster.client()) {
+            for (int i = 0; i < partitions; i++) {
+                if (cluster.masterOf(keys.partitionLease(i)) != victim) {
+                    assertNull(c.get(keys.partitionLease(i)), "the live master's lease of partition " + i);
+                }
+            }
+            if (cluster.masterOf(keys.membersKey()) != victim) {
+                assertEquals(0, c.zcard(keys.membersKey()), "members after close");
+            }
+        }
+        // One socket timeout for the hung node's round trip, and room for the rest of the close
+        // on a loaded machine; far below two per lease.
+        assertTrue(ms < 3 * SOCKET_TIMEOUT.toMillis(), "close with a hung master took " + ms + " ms ("
+                + leasesOn.get(victim) + " of its leases on it, socket timeout " + SOCKET_TIMEOUT.toMillis() + " ms)");
+        consumer.close();
+    }
+
+    /**
+     * The router lease on a master that holds none of the ownership round's keys, hung: its
+     * renewal timed out in every round, and with the cluster client's retry each round took two
+     * socket timeouts more, past the lease's 0.9 × TTL: the live masters' partition leases ran
+     * out. Now the first renewal marks the node down and the next rounds go around it.
+     */
+    @Test
+    void aHungRouterLeaseNodeHoldsUpOneOwnershipRoundAtMost() {
+        int partitions = 2;
+        Duration ttl = Duration.ofSeconds(3);
+        Duration socketTimeout = Duration.ofMillis(1400);
+        RedisOptions options = null;
+        SpawnedRedisServer routerNode = null;
+        for (int n = 0; routerNode == null; n++) {
+            RedisOptions o = cluster.options().stream("cluster:router-hung-" + n).partitions(partitions)
+                    .partitionLeaseTtl(ttl).socketTimeout(socketTimeout).build();
+            StreamKeys keys = TestInternals.keys(o);
+            SpawnedRedisServer r = cluster.masterOf(keys.routerLease());
+            boolean alone = r != cluster.masterOf(keys.membersKey());
+            for (int i = 0; i < partitions; i++) {
+                alone &= r != cluster.masterOf(keys.partitionLease(i));
+            }
+            if (alone) {
+                options = o;
+                routerNode = r;
+            }
+        }
+        RedisEventTransport t = transport(options);
+        EventTransport.Consumer consumer = t.openConsumer("c");
+        Await.until(Duration.ofSeconds(10), () -> t.ownedPartitions().size() == partitions,
+                () -> "owns " + t.ownedPartitions());
+        frozen = routerNode;
+        routerNode.freeze();
+        long end = System.nanoTime() + ttl.multipliedBy(3).toNanos();
+        while (System.nanoTime() < end) {
+            assertEquals(partitions, t.ownedPartitions().size(), "partitions held while the router lease's node hangs");
+            java.util.concurrent.locks.LockSupport.parkNanos(20_000_000);
+        }
+        consumer.close();
+    }
+
+    /**
+     * A retry's hold on a hung master: the first waits one socket timeout and marks the node down,
+     * the next fails at once, unsent (its delivery stays pending and is read again by whoever
+     * holds the partition next). Before, each waited the cluster client's retries.
+     */
+    @Test
+    void aHoldOnAHungMasterWaitsOnceThenFailsAtOnce() throws InterruptedException {
+        int partitions = 6;
+        RedisOptions options = cluster.options().stream("cluster:hold-hung").partitions(partitions)
+                .partitionLeaseTtl(Duration.ofSeconds(30)).socketTimeout(SOCKET_TIMEOUT).build();
+        SpawnedRedisServer victim = cluster.masterOf(options.partitionStream(0));
+        List<WorkflowEvent> events = new ArrayList<>();
+        for (int e = 0; events.size() < 2; e++) {
+            String exec = "exec-" + e;
+            if (cluster.masterOf(options.partitionStream(PartitionRouting.partitionOf(exec, partitions))) == victim) {
+                events.add(WorkflowEvent.builder("STEP").eventId(exec + "-0").executionId(exec).build());
+            }
+        }
+        RedisEventTransport t = transport(options);
+        EventTransport.Consumer consumer = t.openConsumer("c");
+        Await.until(Duration.ofSeconds(10), () -> t.ownedPartitions().size() == partitions,
+                () -> "owns " + t.ownedPartitions());
+        t.publishAll(events);
+        List<Delivery> read = new ArrayList<>();
+        long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (read.size() < 2 && System.nanoTime() < until) {
+            read.addAll(consumer.read(10, Duration.ofMillis(200)));
+        }
+        assertEquals(2, read.size(), "deliveries read");
+        frozen = victim;
+        victim.freeze();
+        long[] ms = new long[2];
+        for (int k = 0; k < 2; k++) {
+            Delivery d = read.get(k);
+            long t0 = System.nanoTime();
+            assertThrows(RuntimeException.class, () -> consumer.retryAt(d, Instant.now().plusSeconds(1), 2));
+            ms[k] = (System.nanoTime() - t0) / 1_000_000;
+        }
+        System.out.println("ClusterHungNodeCallsTest: holds on a hung master took " + ms[0] + ", " + ms[1] + " ms");
+        assertTrue(ms[0] < SOCKET_TIMEOUT.toMillis() * 17 / 10, "the first hold on the hung master took " + ms[0]
+                + " ms (socket timeout " + SOCKET_TIMEOUT.toMillis() + " ms)");
+        assertTrue(ms[1] < SOCKET_TIMEOUT.toMillis() * 6 / 10, "the second hold, its node known down, took " + ms[1] + " ms");
+        consumer.close();
+    }
+
+    /**
+     * A batch whose events go to every master, one hung: the live masters' events are published
+     * and the exception names the others as not confirmed (with the ids of those that were),
+     * instead of failing the whole batch, which a caller would publish again in full. The first
+     * batch waits one socket timeout and marks the node down; the next fails its events at once.
+     */
+    @Test
+    void aBatchPublishAcrossMastersReportsWhichEventsLandedWhenOneHangs() {
+        int partitions = 6;
+        RedisOptions options = cluster.options().stream("cluster:publish-hung").partitions(partitions)
+                .socketTimeout(SOCKET_TIMEOUT).build();
+        SpawnedRedisServer victim = cluster.masterOf(options.partitionStream(0));
+        RedisEventTransport t = transport(options);
+        long[] ms = new long[2];
+        for (int batch = 0; batch < 2; batch++) {
+            List<WorkflowEvent> events = new ArrayList<>();
+            for (int e = 0; e < 24; e++) {
+                events.add(WorkflowEvent.builder("STEP").eventId("b" + batch + "-" + e).executionId("exec-" + e).build());
+            }
+            if (batch == 0) {
+                t.publishAll(List.of(events.get(0))); // warm: connections to every master in the pool
+                frozen = victim;
+                victim.freeze();
+            }
+            long t0 = System.nanoTime();
+            PartialPublishException p = assertThrows(PartialPublishException.class, () -> t.publishAll(events));
+            ms[batch] = (System.nanoTime() - t0) / 1_000_000;
+            assertEquals(events.size(), p.ids().size());
+            int onVictim = 0;
+            for (int e = 0; e < events.size(); e++) {
+                boolean hung = cluster.masterOf(options.partitionStream(
+                        PartitionRouting.partitionOf(events.get(e).executionId(), partitions))) == victim;
+                onVictim += hung ? 1 : 0;
+                assertEquals(hung, p.unconfirmed().contains(e), "event " + e + " unconfirmed");
+                assertEquals(hung, p.ids().get(e) == null, "event " + e + "'s id: " + p.ids().get(e));
+            }
+            assertTrue(onVictim > 0 && onVictim < events.size(), onVictim + " events on the hung master");
+        }
+        System.out.println("ClusterHungNodeCallsTest: batch publishes beside a hung master took " + ms[0] + ", "
+                + ms[1] + " ms");
+        assertTrue(ms[0] < SOCKET_TIMEOUT.toMillis() * 17 / 10, "the first batch took " + ms[0] + " ms");
+        assertTrue(ms[1] < SOCKET_TIMEOUT.toMillis() * 6 / 10, "the second batch, its node known down, took " + ms[1] + " ms");
+    }
+}
