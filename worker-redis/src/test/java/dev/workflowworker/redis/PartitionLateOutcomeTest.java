@@ -243,6 +243,59 @@ class PartitionLateOutcomeTest {
     }
 
     /**
+     * The scripts on their own: each open counts up the log's {@code e} and answers it; a commit,
+     * hold or dead letter stamped with an earlier open writes nothing (commit and dead letter -2,
+     * hold 3), one stamped with the current open goes through, and another owner's lease is
+     * refused as before, whatever its stamp.
+     */
+    @Test
+    void anOutcomeStampedWithAnEarlierOpenWritesNothing(RedisServer redis) {
+        String p = "{stamp#0}";
+        List<String> openKeys = List.of(p, p + ":lease", p + ":log", p + ":settled", p + ":held", p + ":recent",
+                p + ":completed");
+        List<String> commitKeys = List.of(p + ":lease", p + ":log", p + ":settled", p + ":held", p + ":recent");
+        List<String> holdKeys = List.of(p + ":lease", p + ":held", p + ":log", p + ":settled");
+        List<String> deadLetterKeys = List.of(p + ":lease", p + ":settled", p + ":held", p + ":dlq", p + ":log");
+        String open = TimeScriptsTest.script("partition_open.lua");
+        String commit = TimeScriptsTest.script("partition_commit.lua");
+        String hold = TimeScriptsTest.script("partition_hold.lua");
+        String deadLetter = TimeScriptsTest.script("partition_dead_letter.lua");
+        try (RedisClient c = redis.client()) {
+            c.xadd(p, new StreamEntryID(5, 0), Map.of("k", "v"));
+            c.xadd(p, new StreamEntryID(6, 0), Map.of("k", "v"));
+            c.set(p + ":lease", "me|7");
+            assertEquals(1L, ((List<?>) c.eval(open, openKeys, List.of("me|7", "g", "100"))).get(5));
+            assertEquals(2L, ((List<?>) c.eval(open, openKeys, List.of("me|7", "g", "100"))).get(5));
+            Map<String, String> before = c.hgetAll(p + ":log");
+
+            List<String> settle5 = List.of("5-0", "1", "100", "1|4:ev-5", "0", "0", "0");
+            assertEquals(-2L, c.eval(commit, commitKeys, with("me|7#1", settle5)), "a commit of the first open");
+            assertEquals(before, c.hgetAll(p + ":log"), "a commit of the first open moved the position");
+            assertEquals(0L, c.llen(p + ":recent"), "a commit of the first open recorded a completion");
+            assertEquals(3L, c.eval(hold, holdKeys, List.of("me|7#1", "6-0", "2:1000")), "a hold of the first open");
+            assertEquals(Map.of(), c.hgetAll(p + ":held"), "a hold of the first open wrote a mark");
+            assertEquals(-2L, c.eval(deadLetter, deadLetterKeys, List.of("me|7#1", "6-0", "100", "f", "v")),
+                    "a dead letter of the first open");
+            assertEquals(0L, c.xlen(p + ":dlq"), "a dead letter of the first open was written");
+            assertTrue(!c.sismember(p + ":settled", "6-0"), "a dead letter of the first open settled its entry");
+
+            assertEquals(-1L, c.eval(commit, commitKeys, with("other|8#2", settle5)), "another owner's commit");
+            assertEquals(1L, c.eval(commit, commitKeys, with("me|7#2", settle5)), "a commit of the current open");
+            assertEquals("5-0", c.hget(p + ":log", "c"));
+            assertEquals(1L, c.eval(hold, holdKeys, List.of("me|7#2", "6-0", "2:1000")));
+            assertEquals(1L, c.eval(deadLetter, deadLetterKeys, List.of("me|7#2", "6-0", "100", "f", "v")));
+            assertEquals(1L, c.xlen(p + ":dlq"));
+        }
+    }
+
+    private static List<String> with(String stamp, List<String> rest) {
+        List<String> out = new ArrayList<>(rest.size() + 1);
+        out.add(stamp);
+        out.addAll(rest);
+        return out;
+    }
+
+    /**
      * The case as first suspected: Redis clients paused ({@code CLIENT PAUSE WRITE}) for longer
      * than the commit's call and its repeat wait, while the commit is in flight. The commit does
      * not land after the reopen: Jedis closes each connection that timed out, and Redis drops the
