@@ -2,9 +2,9 @@
 -- the next owner resumes its key at this entry after a crash. KEYS: lease, held, log, settled.
 -- ARGV: the owner's stamp (partition_owner.lua), entry id, "attempt:dueMillis". 0 unless the lease
 -- holds exactly this owner's value; 3, recording nothing, when the partition was opened again since
--- the stamp's open; 2, recording nothing, when the entry is settled already (at or below the position, or in
--- settled): a hold whose reply was lost can reach Redis after the partition was reopened and the
--- entry committed, and its mark would then stay, counted as a retry waiting, until the next open.
+-- the stamp's open (a hold whose reply was lost, landing after the reopen); 2, recording nothing,
+-- when the entry is settled already (at or below the position, or in settled): its mark would stay,
+-- counted as a retry waiting, until the next open.
 --@include partition_owner
 local lease, opened = owner(ARGV[1])
 if redis.call('GET', KEYS[1]) ~= lease then
