@@ -47,8 +47,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class PartitionLateOutcomeTest {
 
     private static final Duration WAIT = Duration.ofSeconds(20);
-    /** Short, so that the call and its repeat time out well within the lease. */
-    private static final Duration SOCKET_TIMEOUT = Duration.ofMillis(300);
+    /**
+     * The call and its repeat time out well within the lease; not so short that a busy machine
+     * times out a call the test does not hold (one more rerun would change the handlers' ledger).
+     */
+    private static final Duration SOCKET_TIMEOUT = Duration.ofMillis(800);
 
     /** The handlers' ledger: per event id, how each run ended ("ok", "permanent", "recoverable"). */
     private final Map<String, List<String>> runs = new ConcurrentHashMap<>();
@@ -126,7 +129,7 @@ class PartitionLateOutcomeTest {
     }
 
     private static RedisOptions.Builder options(RedisServer redis, String stream) {
-        return redis.options().stream(stream).partitions(1).partitionLeaseTtl(Duration.ofSeconds(10))
+        return redis.options().stream(stream).partitions(1).partitionLeaseTtl(Duration.ofSeconds(20))
                 .socketTimeout(SOCKET_TIMEOUT);
     }
 
@@ -317,7 +320,7 @@ class PartitionLateOutcomeTest {
         try (RedisClient c = redis.client()) {
             // Longer than the call, its repeat and the reconnection in between.
             c.sendCommand(Protocol.Command.CLIENT, "PAUSE",
-                    Long.toString(SOCKET_TIMEOUT.toMillis() * 6), "WRITE");
+                    Long.toString(SOCKET_TIMEOUT.toMillis() * 5), "WRITE");
         }
         endFirstRun.countDown();
         assertTrue(secondRun.await(WAIT.toMillis(), TimeUnit.MILLISECONDS),
