@@ -1,14 +1,21 @@
 -- Records that a retry holds an entry of a partition, with its next attempt and due time, so that
 -- the next owner resumes its key at this entry after a crash. KEYS: lease, held, log, settled.
--- ARGV: lease value, entry id, "attempt:dueMillis". 0 unless the lease holds exactly this owner's
--- value; 2, recording nothing, when the entry is settled already (at or below the position, or in
--- settled): a hold whose reply was lost can reach Redis after the partition was reopened and the
--- entry committed, and its mark would then stay, counted as a retry waiting, until the next open.
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+-- ARGV: the owner's stamp (partition_owner.lua), entry id, "attempt:dueMillis". 0 unless the lease
+-- holds exactly this owner's value; 3, recording nothing, when the partition was opened again since
+-- the stamp's open (a hold whose reply was lost, landing after the reopen); 2, recording nothing,
+-- when the entry is settled already (at or below the position, or in settled): its mark would stay,
+-- counted as a retry waiting, until the next open.
+--@include partition_owner
+local lease, opened = owner(ARGV[1])
+if redis.call('GET', KEYS[1]) ~= lease then
   return 0
 end
 --@include stream_ids
-local c = redis.call('HGET', KEYS[3], 'c')
+local log = redis.call('HMGET', KEYS[3], 'c', 'e')
+if opened and log[2] ~= opened then
+  return 3
+end
+local c = log[1]
 if (c and not less(c, ARGV[2])) or redis.call('SISMEMBER', KEYS[4], ARGV[2]) == 1 then
   return 2
 end

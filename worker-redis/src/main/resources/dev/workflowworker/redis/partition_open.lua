@@ -4,7 +4,10 @@
 -- processing". KEYS: stream, lease, log, settled, held, recent, completed (the sorted set of
 -- completed event ids of earlier versions). ARGV: lease value, group, recent cap.
 -- Returns false unless the lease holds exactly this owner's value; else
--- {committed id, committed count, settled ids, held (flat id/mark pairs), recent (packed strings)}.
+-- {committed id, committed count, settled ids, held (flat id/mark pairs), recent (packed strings),
+-- this open's number}. The number (the log's field e, counted up by every open) goes with each
+-- outcome of the owner in its stamp (partition_owner.lua), so an outcome decided under an earlier
+-- open and landing after this one changes nothing: what this open read is all that counts.
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then
   return false
 end
@@ -39,4 +42,4 @@ for k = 1, #held, 2 do
   end
 end
 return {c, tonumber(redis.call('HGET', KEYS[3], 'n')) or 0, kept, heldKept,
-  redis.call('LRANGE', KEYS[6], 0, -1)}
+  redis.call('LRANGE', KEYS[6], 0, -1), redis.call('HINCRBY', KEYS[3], 'e', 1)}

@@ -1,8 +1,8 @@
 -- Trims a partition below its committed position: every entry there is settled, whoever trims
 -- (an owner with an older view of the position only trims less). KEYS: stream, log, held.
 -- Held marks at or below the position go too: their entries are settled and never read again, and
--- a mark is otherwise dropped only by its entry's commit or the next open (a hold whose reply was
--- lost can land after the reopen that followed it, unknown to the log that commits its entry).
+-- a mark is otherwise dropped only by its entry's commit or the next open (one written by a hold of
+-- an earlier version, whose late holds were not refused, may be unknown to the log committing it).
 -- Returns the number of entries removed.
 --@include stream_ids
 local c = redis.call('HGET', KEYS[2], 'c')

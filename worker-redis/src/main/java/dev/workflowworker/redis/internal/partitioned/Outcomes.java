@@ -21,11 +21,14 @@ import java.util.Map;
  * partition), retry holds, dead letters and hand-backs. Each script checks the partition's
  * lease atomically with its effect; one refused marks the lease lost. An outcome whose reply
  * is lost makes the partition reopen from what Redis holds (docs/ARCHITECTURE.md, "Ordered
- * processing").
+ * processing"); each carries the open of the log it was decided on ({@link PartitionLog#stamp}),
+ * so one landing after that reopen changes nothing.
  */
 final class Outcomes {
 
     private static final Logger log = LoggerFactory.getLogger(Outcomes.class);
+    /** A commit's or dead letter's answer when the partition was opened again since its log's open. */
+    private static final long STALE_OPEN = -2;
 
     private final Partitions partitions;
     private final StreamClient client;
@@ -42,7 +45,7 @@ final class Outcomes {
     }
 
     /**
-     * The keys and arguments of one commit of {@code ds} under {@code l}: the lease value, then
+     * The keys and arguments of one commit of {@code ds} under {@code l}: the log's stamp, then
      * what {@link PartitionLog#commit} says; null when the partition's log is gone with its lease.
      */
     private List<String> commitArgs(Lease l, List<Delivery> ds, boolean remember) {
@@ -66,7 +69,7 @@ final class Outcomes {
             }
         }
         List<String> args = new ArrayList<>();
-        args.add(l.value);
+        args.add(log.stamp(l.value));
         args.addAll(log.commit(ids, eventIds, held));
         return args;
     }
@@ -93,6 +96,11 @@ final class Outcomes {
         long r = StreamEntries.number(client.call("commit " + ds.size() + " entries",
                 () -> client.scripts().partitionCommit.eval(client.redis(),
                         PartitionKeys.commit(keys, l.partition), args, client.waitReplicas(), client.waitMs())));
+        if (r == STALE_OPEN) {
+            // The caller forgets the deliveries; the partition reopens from Redis.
+            partitions.unknownOutcome(l, List.of());
+            return false;
+        }
         if (r < 0) {
             partitions.lost(l, "a commit was refused");
             return false;
@@ -154,6 +162,9 @@ final class Outcomes {
                             replies.failure(i).toString());
                     partitions.unknownOutcome(l, byLease.get(l));
                     unknown.addAll(byLease.get(l));
+                } else if (StreamEntries.number(replies.get(i)) == STALE_OPEN) {
+                    partitions.unknownOutcome(l, byLease.get(l));
+                    unknown.addAll(byLease.get(l));
                 } else if (StreamEntries.number(replies.get(i)) < 0) {
                     partitions.lost(l, "a commit was refused");
                     refused.addAll(byLease.get(l));
@@ -174,7 +185,9 @@ final class Outcomes {
 
     void hold(Delivery d, long dueAtMillis, int attempt) {
         Lease l = partitions.leaseOf(d);
-        if (l.lost) {
+        // The log it was read with: no reopen while one of its deliveries is out.
+        PartitionLog log = partitions.logOf(l);
+        if (l.lost || log == null) {
             partitions.forget(d.id());
             return;
         }
@@ -182,20 +195,19 @@ final class Outcomes {
         try {
             r = StreamEntries.number(client.call("hold entry " + d.id() + " for a retry",
                     () -> client.evalOnNode(client.scripts().partitionHold, PartitionKeys.hold(keys, l.partition),
-                            List.of(l.value, Partitions.streamId(d.id()), attempt + ":" + dueAtMillis), client.waitReplicas(), true)));
+                            List.of(log.stamp(l.value), Partitions.streamId(d.id()), attempt + ":" + dueAtMillis),
+                            client.waitReplicas(), true)));
         } catch (RuntimeException e) {
             partitions.unknownOutcome(l, List.of(d));
             throw e;
         }
-        if (r == 2) {
-            // Settled in Redis while out here: memory and Redis disagree, so read the partition again from Redis.
+        if (r == 2 || r == 3) {
+            // Settled in Redis while out here, or the partition opened again since: memory and
+            // Redis disagree, so read the partition again from Redis.
             partitions.unknownOutcome(l, List.of(d));
         } else if (r == 1) {
-            PartitionLog log = partitions.logOf(l);
-            if (log != null) {
-                // Its commit drops the mark whatever the attempt (a lost lease holds attempt 1).
-                log.heldMarkRecorded(Partitions.streamId(d.id()));
-            }
+            // Its commit drops the mark whatever the attempt (a lost lease holds attempt 1).
+            log.heldMarkRecorded(Partitions.streamId(d.id()));
             // Back in the buffer under the same lease; the take that hands it out again checks it.
             if (partitions.requeue(l, d.id(), () -> sequencer.hold(d.id(), dueAtMillis, attempt))) {
                 partitions.wake();
@@ -211,12 +223,14 @@ final class Outcomes {
 
     void deadLetter(Delivery d, Map<String, String> fields) {
         Lease l = partitions.leaseOf(d);
-        if (l.lost) {
+        // The log it was read with: no reopen while one of its deliveries is out.
+        PartitionLog log = partitions.logOf(l);
+        if (l.lost || log == null) {
             partitions.forget(d.id());
             return;
         }
         List<String> args = new ArrayList<>(3 + fields.size() * 2);
-        args.add(l.value);
+        args.add(log.stamp(l.value));
         args.add(Partitions.streamId(d.id()));
         args.add(Long.toString(options.deadLetterMaxLength()));
         fields.forEach((k, v) -> {
@@ -235,17 +249,16 @@ final class Outcomes {
             partitions.unknownOutcome(l, List.of(d));
             throw e;
         }
-        if (r < 0) {
+        if (r == STALE_OPEN) {
+            partitions.unknownOutcome(l, List.of(d));
+        } else if (r < 0) {
             partitions.lost(l, "a dead letter was refused");
         } else {
-            PartitionLog log = partitions.logOf(l);
-            if (log != null) {
-                log.settledElsewhere(Partitions.streamId(d.id()));
-                if (log.headSettled()) {
-                    // No success may follow to move the position (a run of poison): move it now,
-                    // or the read-ahead bound would stop the partition.
-                    advance(l);
-                }
+            log.settledElsewhere(Partitions.streamId(d.id()));
+            if (log.headSettled()) {
+                // No success may follow to move the position (a run of poison): move it now,
+                // or the read-ahead bound would stop the partition.
+                advance(l);
             }
         }
         partitions.forget(d.id());

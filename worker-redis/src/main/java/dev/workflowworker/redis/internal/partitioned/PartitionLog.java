@@ -61,9 +61,15 @@ public final class PartitionLog {
     private final Recent recent;
     /** The last id read: the next read starts after it. */
     private String cursor;
+    /**
+     * Which open of the partition this log is (the log's field {@code e} in Redis, counted up by
+     * each open): every outcome script refuses an outcome stamped with an earlier one.
+     */
+    private final String opened;
 
     private PartitionLog(String committed, long committedCount, Set<String> settledAtOpen, Map<String, String> held,
-                         Recent recent) {
+                         Recent recent, String opened) {
+        this.opened = opened;
         this.committed = committed;
         this.committedCount = committedCount;
         this.cursor = committed;
@@ -75,7 +81,7 @@ public final class PartitionLog {
 
     /**
      * The log as {@code partition_open.lua} answered: {committed id, committed count, settled ids,
-     * held (flat pairs), recent (packed strings, oldest first)}.
+     * held (flat pairs), recent (packed strings, oldest first), the open's number}.
      */
     static PartitionLog opened(List<?> reply) {
         String committed = StreamEntries.text(reply.get(0));
@@ -97,7 +103,18 @@ public final class PartitionLog {
                 // Written by something else than a commit: its ids are not remembered, nothing else is lost.
             }
         }
-        return new PartitionLog(committed, count, settled, held, recent);
+        return new PartitionLog(committed, count, settled, held, recent, StreamEntries.text(reply.get(5)));
+    }
+
+    /**
+     * {@return the first argument of every outcome script of this log: the lease value it was
+     * opened under and which open it is} An outcome whose reply was lost may still reach Redis
+     * after the partition was opened again; stamped with this open, it then changes nothing
+     * (partition_owner.lua; docs/ARCHITECTURE.md, "Why a stale reader cannot lose, duplicate or
+     * reorder").
+     */
+    String stamp(String leaseValue) {
+        return leaseValue + "#" + opened;
     }
 
     /**
