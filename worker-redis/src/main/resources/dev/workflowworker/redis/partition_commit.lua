@@ -58,23 +58,33 @@ each('HDEL', KEYS[4], i + 1, last)
 if ARGV[5] ~= '' then
   -- rn counts the ids in recent. Past the cap by a sixteenth, the oldest commits go while the
   -- ids left still reach the cap, so the window a new owner reads back holds at least the cap:
-  -- one LRANGE and one LTRIM every thousand or so ids rather than an LPOP in every commit. At
-  -- most the excess in elements is read, as each holds an id or more.
+  -- one LTRIM every thousand or so ids rather than an LPOP in every commit. The head is read in
+  -- growing steps until the cut is found: a commit of many keys holds hundreds of ids, so reading
+  -- the whole excess in elements (as each holds an id or more) read a thousand such commits to
+  -- drop a few, the costliest call of a long-running partition (docs/BENCHMARKS.md, "JVM CPU once
+  -- compiled").
   local total = (tonumber(log[2]) or 0) + tonumber(string.match(ARGV[5], '^%d+'))
   redis.call('RPUSH', KEYS[5], ARGV[5])
   local cap = tonumber(ARGV[4])
   if total > cap + math.floor(cap / 16) then
-    local head = redis.call('LRANGE', KEYS[5], 0, total - cap - 1)
-    local cut = 0
-    while cut < #head do
-      local n = tonumber(string.match(head[cut + 1], '^%d+'))
-      if total - n < cap then
-        break
+    local limit = total - cap
+    local cut, step, found, ended = 0, 16, false, false
+    while not found and not ended and cut < limit do
+      local want = math.min(limit - cut, step)
+      local head = redis.call('LRANGE', KEYS[5], cut, cut + want - 1)
+      ended = #head < want
+      for j = 1, #head do
+        local n = tonumber(string.match(head[j], '^%d+'))
+        if total - n < cap then
+          found = true
+          break
+        end
+        cut = cut + 1
+        total = total - n
       end
-      cut = cut + 1
-      total = total - n
+      step = step * 2
     end
-    if cut == #head and total > cap then
+    if not found and total > cap then
       -- rn said more than the list held (written by something else): start counting again
       -- from this commit's ids, which stay
       redis.call('DEL', KEYS[5])

@@ -56,12 +56,13 @@ class CommitScriptTest {
         try (RedisClient c = redis.client()) {
             c.set(LEASE, "me|1");
             java.util.Random random = new java.util.Random(11);
-            for (int cap : new int[] {5, 64}) {
+            // 4,096: an excess of 256 ids in commits of one to four is read in several steps
+            for (int cap : new int[] {5, 64, 4096}) {
                 c.del(RECENT, LOG);
                 Deque<List<String>> model = new ArrayDeque<>();
                 int total = 0;
                 int next = 0;
-                for (int step = 0; step < 300; step++) {
+                for (int step = 0; step < (cap > 64 ? 4000 : 300); step++) {
                     // now and then one commit larger than the whole window
                     int size = step % 97 == 50 ? cap + 3 : 1 + random.nextInt(4);
                     List<String> ids = new ArrayList<>();
