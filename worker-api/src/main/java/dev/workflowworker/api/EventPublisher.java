@@ -22,7 +22,8 @@ public interface EventPublisher {
      * <p>Not all-or-nothing: when it throws, some of the events may have been published already
      * (those before the failure, or on a store of several nodes those of the nodes that
      * answered). A transport that knows which says so in its exception; publishing the events
-     * again may publish some twice, which the processed markers settle (an event id runs once).
+     * again may publish some twice; a transport recognises a second copy by its event id for as
+     * long as it remembers the first (a bounded window of completions: see the transport's docs).
      *
      * @param events the events, in order
      * @return the ids of the new entries, in the same order

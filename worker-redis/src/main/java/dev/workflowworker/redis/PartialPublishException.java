@@ -8,8 +8,10 @@ import java.util.List;
  * A batch publish on a Redis Cluster whose events went to several nodes, some of which failed:
  * the events of the nodes that answered are published, those of the failed ones are not
  * confirmed. An unconfirmed event was either not sent (its node was known down) or its reply was
- * lost, so it may or may not be in the stream: publishing it again may write it twice, which
- * the processed markers settle (an event runs once per event id). Thrown by
+ * lost, so it may or may not be in the stream: publishing it again may write it twice. A second
+ * copy is recognised by its event id while the first is remembered: on a partitioned stream among
+ * its partition's last 16,384 completions, on the shared stream within
+ * {@code processedTtl}; a republish later than that runs the event again. Thrown by
  * {@link RedisEventTransport#publishAll} instead of failing the whole batch. See
  * docs/ARCHITECTURE.md, "Redis Cluster".
  */
@@ -22,6 +24,8 @@ public class PartialPublishException extends RedisUnavailableException {
     private final List<Integer> unconfirmed;
 
     /**
+     * Reports a batch publish that landed in part.
+     *
      * @param ids         per event, in the order given, its new entry id; null where unconfirmed
      * @param unconfirmed the positions of the unconfirmed events, ascending
      * @param cause       the failure of one of the failed nodes

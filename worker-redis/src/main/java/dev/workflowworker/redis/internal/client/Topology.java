@@ -315,9 +315,12 @@ public final class Topology {
                     if (f != null) {
                         out.nodeFailed(f.node());
                         // A call that may not run twice was not resent after a broken connection,
-                        // which may be only a stale pooled one: the caller's call() tries a fresh one.
+                        // which may be only a stale pooled one; its idle siblings likely are too, so
+                        // they go, or the next calls to a healthy node would fail on them one by one.
                         if (nodes != null && (idempotent || timedOut(f.why()))) {
                             nodes.failed(f.node(), what.get());
+                        } else if (!timedOut(f.why()) && !broken.contains(f.node())) {
+                            broken.add(f.node());
                         }
                     }
                     // A node that only timed out still serves its slots (or the cluster's own
@@ -356,14 +359,14 @@ public final class Topology {
                 }
                 out.set(i, reply);
             }
+            for (HostAndPort node : broken) {
+                clearNode(redis, node);
+            }
             if (againCount == 0) {
                 if (nodeFailed) {
                     refresh(redis);
                 }
                 return out;
-            }
-            for (HostAndPort node : broken) {
-                clearNode(redis, node);
             }
             if (redirect != null) {
                 if (round >= MAX_ROUNDS) {

@@ -305,7 +305,9 @@ final class Ownership {
             int mine = me;
             free.sort(Comparator.comparingInt((Integer i) -> i % n == mine ? 0 : 1).thenComparingInt(i -> i));
             List<Integer> wanted = free.subList(0, Math.min(free.size(), target - owned));
-            if (!wanted.isEmpty()) {
+            // A close that began during this round (its hand-over may have scanned the leases
+            // already) must not find a lease drawn after it: one would stay held until its TTL.
+            if (!wanted.isEmpty() && !partitions.closed()) {
                 acquire(wanted);
             }
         }
@@ -325,7 +327,7 @@ final class Ownership {
 
     /** The router lease's round, unless its node is down: a call to it would wait a socket timeout. */
     private void routerRound(boolean active, long sentAtMono) {
-        if (!client.nodes().isDown(keys.routerLease())) {
+        if (!partitions.closed() && !client.nodes().isDown(keys.routerLease())) {
             routerLease.round(active, sentAtMono);
         }
     }
@@ -354,8 +356,8 @@ final class Ownership {
         Replies replies = client.scripts().leaseAcquire.evalEach(client.redis(), wanted.size(),
                 i -> List.of(keys.partitionLease(wanted.get(i)), keys.partitionFence(wanted.get(i))),
                 // Replicated before use: a token lost in a failover would be drawn a second time.
-                i -> List.of(member, ttl), client.waitReplicas(), client.waitMs(), null, false, client.nodes())
-                .requireAny();
+                // Every draw failing is not the round failing: its renewals stand, its trim and router round go on.
+                i -> List.of(member, ttl), client.waitReplicas(), client.waitMs(), null, false, client.nodes());
         boolean any = false;
         for (int k = 0; k < wanted.size(); k++) {
             if (replies.failed(k)) {
