@@ -90,7 +90,60 @@ final class ClusterScenario {
         }
     }
 
-    private record Pass(double rate, double[] cpuMicrosPerEvent, int[] partitions, String commands) {
+    private record Pass(double rate, double[] cpuMicrosPerEvent, int[] partitions, String commands, String all) {
+    }
+
+    /** Per master: INFO commandstats, and under "io" the reads and writes of its event loop (INFO stats). */
+    private static List<Map<String, long[]>> commandStats(List<HostAndPort> masters) {
+        List<Map<String, long[]>> out = new ArrayList<>();
+        for (HostAndPort m : masters) {
+            try (Jedis j = new Jedis(m)) {
+                Map<String, long[]> stats = CpuMeter.commandStats(j);
+                long[] io = new long[2];
+                for (String line : j.info("stats").split("\r?\n")) {
+                    if (line.startsWith("total_reads_processed:")) {
+                        io[0] = Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+                    } else if (line.startsWith("total_writes_processed:")) {
+                        io[1] = Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+                    }
+                }
+                stats.put("io", io);
+                out.add(stats);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Every command on every master (summed over the masters; none left out for being small):
+     * calls per event, us per call, us per event; then the us per event the commands account for
+     * of the masters' CPU (the rest is the event loop: reading, parsing, writing replies).
+     */
+    private static String allCommands(List<Map<String, long[]>> before, List<Map<String, long[]>> after, long n,
+                                      double cpuMicrosPerEvent) {
+        Map<String, long[]> sum = new java.util.TreeMap<>();
+        for (int i = 0; i < after.size(); i++) {
+            Map<String, long[]> b = before.get(i);
+            after.get(i).forEach((cmd, v) -> {
+                long[] z = b.getOrDefault(cmd, new long[2]);
+                long[] d = sum.computeIfAbsent(cmd, k -> new long[2]);
+                d[0] += v[0] - z[0];
+                d[1] += v[1] - z[1];
+            });
+        }
+        StringBuilder sb = new StringBuilder();
+        long usec = 0;
+        long[] io = sum.remove("io");
+        for (Map.Entry<String, long[]> e : sum.entrySet()) {
+            long[] d = e.getValue();
+            if (d[0] > 0) {
+                usec += d[1];
+                sb.append(String.format("%s %.4f calls/event %.1f us/call %.3f us/event; ", e.getKey(),
+                        d[0] / (double) n, d[1] / (double) d[0], d[1] / (double) n));
+            }
+        }
+        return String.format("socket reads %.4f, writes %.4f per event; commands %.3f of %.3f us/event: ",
+                io[0] / (double) n, io[1] / (double) n, usec / (double) n, cpuMicrosPerEvent) + sb;
     }
 
     private static Pass pass(String url, List<HostAndPort> masters, int n, int[] c) throws Exception {
@@ -120,6 +173,7 @@ final class ClusterScenario {
         }
         // Where the first master's time goes, per command (INFO commandstats).
         CpuMeter first = CpuMeter.start("redis://" + masters.get(0).getHost() + ":" + masters.get(0).getPort());
+        List<Map<String, long[]>> stats0 = commandStats(masters);
         long t0 = System.nanoTime();
         s.start();
         if (!done.await(10, TimeUnit.MINUTES)) {
@@ -131,9 +185,14 @@ final class ClusterScenario {
             cpu[i] = (cpuSeconds(masters.get(i)) - cpu0[i]) * 1e6 / n;
         }
         String commands = first.stop(n).commands();
+        double cpuAll = 0;
+        for (double v : cpu) {
+            cpuAll += v;
+        }
+        String all = allCommands(stats0, commandStats(masters), n, cpuAll);
         s.close();
         flush(masters);
-        return new Pass(rate, cpu, partitions, commands);
+        return new Pass(rate, cpu, partitions, commands, all);
     }
 
     /**
@@ -160,6 +219,8 @@ final class ClusterScenario {
         rows.add(new BenchmarkMain.Row("cluster", "1 master: WorkerService no-op", one.rate(), "events/s", setup));
         rows.add(new BenchmarkMain.Row("cluster", "  1 master: Redis CPU per event", one.cpuMicrosPerEvent()[0], "us",
                 one.commands()));
+        rows.add(new BenchmarkMain.Row("cluster", "  1 master: every command", one.cpuMicrosPerEvent()[0], "us",
+                one.all()));
         rows.add(new BenchmarkMain.Row("cluster", "3 masters: WorkerService no-op", three.rate(), "events/s",
                 String.format("x%.2f of 1 master; the 3 masters, the workers and the JIT share 2 cores here",
                         three.rate() / one.rate())));
@@ -180,6 +241,7 @@ final class ClusterScenario {
         rows.add(new BenchmarkMain.Row("cluster", "  3 masters: Redis CPU per event, all", total, "us",
                 (within ? "every master within" : "NOT every master within") + String.format(
                         " +-20 %% of an even share; x%.2f of 1 master's", total / one.cpuMicrosPerEvent()[0])));
+        rows.add(new BenchmarkMain.Row("cluster", "  3 masters: every command, all masters", total, "us", three.all()));
         if (server != null) {
             rows.add(new BenchmarkMain.Row("cluster", "plain server: WorkerService no-op", server.rate(), "events/s",
                     "the same on the single server of the other rows, no cluster"));

@@ -84,7 +84,7 @@ final class CpuMeter {
     }
 
     /** cmdstat_xack:calls=1,usec=2,usec_per_call=2.00,... → {calls, usec} per command. */
-    private static Map<String, long[]> commandStats(Jedis j) {
+    static Map<String, long[]> commandStats(Jedis j) {
         Map<String, long[]> out = new LinkedHashMap<>();
         for (String line : j.info("commandstats").split("\r?\n")) {
             if (!line.startsWith("cmdstat_")) {

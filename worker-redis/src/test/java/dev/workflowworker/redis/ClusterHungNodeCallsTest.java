@@ -1,5 +1,7 @@
 package dev.workflowworker.redis;
 
+import dev.workflowworker.api.DeadLetter;
+import dev.workflowworker.api.ErrorCategory;
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.api.spi.EventTransport;
@@ -20,6 +22,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiConsumer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -167,8 +170,30 @@ class ClusterHungNodeCallsTest {
      */
     @Test
     void aHoldOnAHungMasterWaitsOnceThenFailsAtOnce() throws InterruptedException {
+        outcomesOnAHungMasterWaitOnceThenFailAtOnce("hold", (c, d) -> c.retryAt(d, Instant.now().plusSeconds(1), 2));
+    }
+
+    /**
+     * A single delivery's commit (the engine's acknowledge; the commit that only moves the position
+     * goes the same way) on a hung master, as the hold: it went through the cluster client's own
+     * eval, which waited its whole retry budget each time and marked nothing down.
+     */
+    @Test
+    void anAcknowledgeOnAHungMasterWaitsOnceThenFailsAtOnce() throws InterruptedException {
+        outcomesOnAHungMasterWaitOnceThenFailAtOnce("ack", EventTransport.Consumer::acknowledge);
+    }
+
+    /** A dead letter on a hung master, as the hold (it too went through the cluster client's own eval). */
+    @Test
+    void aDeadLetterOnAHungMasterWaitsOnceThenFailsAtOnce() throws InterruptedException {
+        outcomesOnAHungMasterWaitOnceThenFailAtOnce("dead-letter", (c, d) -> c.deadLetter(d,
+                new DeadLetter(ErrorCategory.PERMANENT, "poison", "", 1, "w", Instant.now())));
+    }
+
+    private void outcomesOnAHungMasterWaitOnceThenFailAtOnce(String what,
+            BiConsumer<EventTransport.Consumer, Delivery> outcome) throws InterruptedException {
         int partitions = 6;
-        RedisOptions options = cluster.options().stream("cluster:hold-hung").partitions(partitions)
+        RedisOptions options = cluster.options().stream("cluster:" + what + "-hung").partitions(partitions)
                 .partitionLeaseTtl(Duration.ofSeconds(30)).socketTimeout(SOCKET_TIMEOUT).build();
         SpawnedRedisServer victim = cluster.masterOf(options.partitionStream(0));
         List<WorkflowEvent> events = new ArrayList<>();
@@ -195,13 +220,15 @@ class ClusterHungNodeCallsTest {
         for (int k = 0; k < 2; k++) {
             Delivery d = read.get(k);
             long t0 = System.nanoTime();
-            assertThrows(RuntimeException.class, () -> consumer.retryAt(d, Instant.now().plusSeconds(1), 2));
+            assertThrows(RuntimeException.class, () -> outcome.accept(consumer, d), what + " " + k);
             ms[k] = (System.nanoTime() - t0) / 1_000_000;
         }
-        System.out.println("ClusterHungNodeCallsTest: holds on a hung master took " + ms[0] + ", " + ms[1] + " ms");
-        assertTrue(ms[0] < SOCKET_TIMEOUT.toMillis() * 17 / 10, "the first hold on the hung master took " + ms[0]
-                + " ms (socket timeout " + SOCKET_TIMEOUT.toMillis() + " ms)");
-        assertTrue(ms[1] < SOCKET_TIMEOUT.toMillis() * 6 / 10, "the second hold, its node known down, took " + ms[1] + " ms");
+        System.out.println("ClusterHungNodeCallsTest: " + what + "s on a hung master took " + ms[0] + ", " + ms[1]
+                + " ms");
+        assertTrue(ms[0] < SOCKET_TIMEOUT.toMillis() * 17 / 10, "the first " + what + " on the hung master took "
+                + ms[0] + " ms (socket timeout " + SOCKET_TIMEOUT.toMillis() + " ms)");
+        assertTrue(ms[1] < SOCKET_TIMEOUT.toMillis() * 6 / 10, "the second " + what + ", its node known down, took "
+                + ms[1] + " ms");
         consumer.close();
     }
 

@@ -94,8 +94,8 @@ final class Outcomes {
             return false;
         }
         long r = StreamEntries.number(client.call("commit " + ds.size() + " entries",
-                () -> client.scripts().partitionCommit.eval(client.redis(),
-                        PartitionKeys.commit(keys, l.partition), args, client.waitReplicas(), client.waitMs())));
+                () -> client.evalOnNode(client.scripts().partitionCommit, PartitionKeys.commit(keys, l.partition),
+                        args, client.waitReplicas(), true)));
         if (r == STALE_OPEN) {
             // The caller forgets the deliveries; the partition reopens from Redis.
             partitions.unknownOutcome(l, List.of());
@@ -240,11 +240,11 @@ final class Outcomes {
         long r;
         try {
             r = StreamEntries.number(client.call("dead-letter entry " + d.id(),
-                    () -> client.scripts().partitionDeadLetter.eval(client.redis(),
+                    () -> client.evalOnNode(client.scripts().partitionDeadLetter,
                             List.of(keys.partitionLease(l.partition), PartitionKeys.settled(keys, l.partition),
                                     keys.partitionHeld(l.partition), keys.partitionDeadLetters(l.partition),
                                     PartitionKeys.log(keys, l.partition)),
-                            args, client.waitReplicas(), client.waitMs())));
+                            args, client.waitReplicas(), true)));
         } catch (RuntimeException e) {
             partitions.unknownOutcome(l, List.of(d));
             throw e;
