@@ -341,28 +341,41 @@ public final class PartitionLog {
      * ids and an open-addressing index of their hashes into it. A {@code LinkedHashSet} of them
      * cost a node per completion, its lookups and evictions showed in profiles (docs/BENCHMARKS.md,
      * "JVM path"); here a lookup compares stored hashes and touches an id only on a match, and
-     * nothing is allocated per completion. Not thread-safe: the log's monitor guards it.
+     * nothing is allocated per completion. Each index cell holds the hash and the ring slot in one
+     * {@code long} (one cache line per probe, not two), and each ring slot knows its cell, so
+     * forgetting the oldest needs no lookup of it, which read the old id's string and its hash
+     * from memory gone cold (docs/BENCHMARKS.md, "JVM CPU per event: the frames cut (session 15)").
+     * Not thread-safe: the log's monitor guards it.
      */
     static final class Recent {
         private final String[] ring;
-        /** Index: ring slot + 1, 0 for empty; linear probing. */
-        private final int[] slots;
-        private final int[] hashes;
+        /** Index: hash in the high half, ring slot + 1 in the low half, 0 for empty; linear probing. */
+        private final long[] cells;
+        /** For each ring slot, the index cell that points at it. */
+        private final int[] cellOf;
         private final int mask;
         private int next;
         private int size;
 
         Recent(int cap) {
             ring = new String[cap];
+            cellOf = new int[cap];
             int tableSize = Integer.highestOneBit(Math.max(2, cap) * 2 - 1) << 1; // a power of two >= 2 cap
-            slots = new int[tableSize];
-            hashes = new int[tableSize];
+            cells = new long[tableSize];
             mask = tableSize - 1;
         }
 
         private static int hash(String id) {
             int h = id.hashCode() * 0x9E3779B9;
             return h ^ (h >>> 16);
+        }
+
+        private static int hashOf(long cell) {
+            return (int) (cell >>> 32);
+        }
+
+        private static int slotOf(long cell) {
+            return (int) cell - 1;
         }
 
         boolean contains(String id) {
@@ -375,11 +388,11 @@ public final class PartitionLog {
 
         private int indexOf(String id, int h) {
             for (int i = h & mask; ; i = (i + 1) & mask) {
-                int slot = slots[i];
-                if (slot == 0) {
+                long cell = cells[i];
+                if (cell == 0) {
                     return -1;
                 }
-                if (hashes[i] == h && ring[slot - 1].equals(id)) {
+                if (hashOf(cell) == h && ring[slotOf(cell)].equals(id)) {
                     return i;
                 }
             }
@@ -395,37 +408,36 @@ public final class PartitionLog {
                 return;
             }
             if (size == ring.length) {
-                String oldest = ring[next];
-                deleteAt(indexOf(oldest, hash(oldest)));
+                deleteAt(cellOf[next]);
             } else {
                 size++;
             }
             ring[next] = id;
             int i = h & mask;
-            while (slots[i] != 0) {
+            while (cells[i] != 0) {
                 i = (i + 1) & mask;
             }
-            slots[i] = next + 1;
-            hashes[i] = h;
+            cells[i] = (long) h << 32 | (next + 1L);
+            cellOf[next] = i;
             next = next + 1 == ring.length ? 0 : next + 1;
         }
 
-        /** Empties index position i, moving back later entries of its probe run so every lookup still finds them. */
+        /** Empties index cell i, moving back later cells of its probe run so every lookup still finds them. */
         private void deleteAt(int i) {
             int j = i;
             while (true) {
-                slots[i] = 0;
+                cells[i] = 0;
                 int home;
                 do {
                     j = (j + 1) & mask;
-                    if (slots[j] == 0) {
+                    if (cells[j] == 0) {
                         return;
                     }
-                    home = hashes[j] & mask;
-                    // an entry stays where it is when its home lies cyclically in (i, j]
+                    home = hashOf(cells[j]) & mask;
+                    // a cell stays where it is when its home lies cyclically in (i, j]
                 } while (i <= j ? i < home && home <= j : i < home || home <= j);
-                slots[i] = slots[j];
-                hashes[i] = hashes[j];
+                cells[i] = cells[j];
+                cellOf[slotOf(cells[j])] = i;
                 i = j;
             }
         }

@@ -1,6 +1,7 @@
 package dev.workflowworker.redis.internal.partitioned;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -63,6 +64,42 @@ class PartitionLogRecentTest {
         assertTrue(recent.contains("other"));
         for (int i = 9; i < 16; i++) {
             assertTrue(recent.contains(same.get(i)), same.get(i));
+        }
+    }
+
+    @Test
+    @Timeout(60) // a wrong cell pointer can fill the index, and an insert then probes forever
+    void forgettingTheOldestFindsItAfterItsCellWasMovedByEarlierEvictions() {
+        // Long runs of equal hashes: each eviction moves later cells of the run back, so the cell a
+        // ring slot points at must follow its id, or a later eviction empties another id's cell.
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 256; i++) {
+            StringBuilder sb = new StringBuilder();
+            for (int b = 0; b < 8; b++) {
+                sb.append((i >> b & 1) == 0 ? "Aa" : "BB");
+            }
+            ids.add(sb.toString());
+            ids.add("x" + i);
+        }
+        Random random = new Random(11);
+        for (int cap : new int[] {5, 64, 300}) {
+            PartitionLog.Recent recent = new PartitionLog.Recent(cap);
+            LinkedHashSet<String> model = new LinkedHashSet<>();
+            for (int step = 0; step < 50_000; step++) {
+                String id = ids.get(random.nextInt(ids.size()));
+                recent.add(id);
+                if (model.add(id) && model.size() > cap) {
+                    var it = model.iterator();
+                    it.next();
+                    it.remove();
+                }
+                if (step % 97 == 0) {
+                    for (String each : ids) {
+                        assertEquals(model.contains(each), recent.contains(each), "cap " + cap + ", step " + step);
+                    }
+                }
+            }
+            assertEquals(model.size(), recent.size());
         }
     }
 
