@@ -27,11 +27,16 @@ import java.util.function.Consumer;
  */
 final class PacedLatency {
 
-    /** Events per warm-up pass: two seconds at 1,000/s. */
+    /** The length of a warm-up pass. */
     private static final int PASS_SECONDS = 2;
-    static final int MIN_PASSES = 3;
-    static final int MAX_PASSES = 15;
-    static final int SETTLED_PASSES = 2;
+    /**
+     * Warm-up passes at least and at most: on a machine too loaded to settle the row still gets a
+     * figure, and its note says the compiler did not settle.
+     */
+    private static final int MIN_PASSES = 3;
+    private static final int MAX_PASSES = 15;
+    /** Quiet passes in a row that count as settled. */
+    private static final int SETTLED_PASSES = 2;
 
     private final Recorder rec = new Recorder(3);
     /** From each event's due time: what an outside producer's events would see (see {@link #pace}). */
