@@ -22,7 +22,8 @@ import java.util.Map;
  * [--time-pending 1000000] [--time-schedules 10000]}; {@code --only partitioned-throughput} runs
  * the partitioned throughput rows alone, {@code --only partitioned-scaling} the partitioned 1, 2
  * and 4 processes alone, {@code --only partitioned-many-keys} only their many-keys pass
- * (for A/B runs and profiles of the JVM's path), {@code --only readcompact} the compact-entry rows of
+ * (for A/B runs and profiles of the JVM's path), {@code --only partitioned-latency} the
+ * partitioned latency row alone (beside {@code latency}, the shared stream's), {@code --only readcompact} the compact-entry rows of
  * {@code readpath} alone
  *
  * <p>The partitioned rows ({@code partitioned}) run right after their shared-stream counterparts
@@ -82,7 +83,7 @@ public final class BenchmarkMain {
         if (redis != null && wanted(only, "latency")) {
             rows.addAll(RedisServiceScenario.latency(redis, 1000, latencySeconds));
         }
-        if (partitioned) {
+        if (partitioned || redis != null && List.of(only.split(",")).contains("partitioned-latency")) {
             rows.addAll(PartitionedScenario.latency(redis, partitions, 1000, latencySeconds));
         }
         if (redis != null && wanted(only, "scaling")) {

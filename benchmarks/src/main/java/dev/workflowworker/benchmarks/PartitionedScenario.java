@@ -5,8 +5,6 @@ import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.core.WorkerService;
 import dev.workflowworker.redis.RedisEventTransport;
 import dev.workflowworker.redis.RedisOptions;
-import org.HdrHistogram.Histogram;
-import org.HdrHistogram.Recorder;
 import redis.clients.jedis.Jedis;
 
 import java.net.URI;
@@ -14,7 +12,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -241,44 +238,16 @@ final class PartitionedScenario {
     }
 
     static List<BenchmarkMain.Row> latency(String url, int partitions, int perSecond, int seconds) throws Exception {
-        Recorder rec = new Recorder(3);
-        int n = perSecond * seconds;
-        CountDownLatch done = new CountDownLatch(n);
+        PacedLatency load = new PacedLatency("latency-partitioned", perSecond);
         // The shared-stream latency row's configuration, so the two rows differ only in the mode.
-        WorkerService s = service(url, "bench:part:latency", partitions, new int[] {2, 8, 16}, ctx -> {
-            long sentNanos = Long.parseLong(ctx.event().headers().get("sent_ns"));
-            rec.recordValue(System.nanoTime() - sentNanos);
-            done.countDown();
-        });
+        WorkerService s = service(url, "bench:part:latency", partitions, new int[] {2, 8, 16}, load.handler());
         s.start();
-        for (int i = 0; i < 500; i++) {
-            s.publisher().publish(WorkflowEvent.builder("WARM").executionId("w" + i)
-                    .headers(Map.of("sent_ns", Long.toString(System.nanoTime()))).build());
+        try {
+            return load.run(s, seconds, "partitioned latency", ", P=" + partitions + ", over 100 keys");
+        } finally {
+            s.close();
+            flush(url);
         }
-        Thread.sleep(1000);
-        rec.reset();
-        long start = System.nanoTime();
-        for (int i = 0; i < n; i++) {
-            long due = start + TimeUnit.SECONDS.toNanos(1) * i / perSecond;
-            long wait = due - System.nanoTime();
-            if (wait > 0) {
-                TimeUnit.NANOSECONDS.sleep(wait);
-            }
-            s.publisher().publish(WorkflowEvent.builder("PING").executionId("x" + (i % 100))
-                    .headers(Map.of("sent_ns", Long.toString(System.nanoTime()))).build());
-        }
-        done.await(2, TimeUnit.MINUTES);
-        s.close();
-        flush(url);
-        Histogram p = rec.getIntervalHistogram();
-        return List.of(
-                new BenchmarkMain.Row("partitioned latency", "publish -> handler p50", p.getValueAtPercentile(50) / 1e6, "ms",
-                        "P=" + partitions + ", " + perSecond + "/s for " + seconds + " s, " + p.getTotalCount()
-                                + " events over 100 keys; target <= 0.5 ms"),
-                new BenchmarkMain.Row("partitioned latency", "publish -> handler p99", p.getValueAtPercentile(99) / 1e6, "ms",
-                        "target <= 1 ms"),
-                new BenchmarkMain.Row("partitioned latency", "publish -> handler p99.9", p.getValueAtPercentile(99.9) / 1e6, "ms", ""),
-                new BenchmarkMain.Row("partitioned latency", "publish -> handler max", p.getMaxValue() / 1e6, "ms", ""));
     }
 
     /**

@@ -5,8 +5,6 @@ import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.core.WorkerService;
 import dev.workflowworker.redis.RedisEventTransport;
 import dev.workflowworker.redis.RedisOptions;
-import org.HdrHistogram.Histogram;
-import org.HdrHistogram.Recorder;
 import redis.clients.jedis.Jedis;
 
 import java.net.URI;
@@ -93,41 +91,14 @@ final class RedisServiceScenario {
     }
 
     static List<BenchmarkMain.Row> latency(String url, int perSecond, int seconds) throws Exception {
-        Recorder rec = new Recorder(3);
-        int n = perSecond * seconds;
-        CountDownLatch done = new CountDownLatch(n);
-        WorkerService s = service(url, "bench:latency", 2, 8, 16, ctx -> {
-            long sentNanos = Long.parseLong(ctx.event().headers().get("sent_ns"));
-            rec.recordValue(System.nanoTime() - sentNanos);
-            done.countDown();
-        });
+        PacedLatency load = new PacedLatency("latency-shared", perSecond);
+        WorkerService s = service(url, "bench:latency", 2, 8, 16, load.handler());
         s.start();
-        // Warm up connections and JIT before measuring.
-        for (int i = 0; i < 500; i++) {
-            s.publisher().publish(WorkflowEvent.builder("WARM").headers(java.util.Map.of("sent_ns",
-                    Long.toString(System.nanoTime()))).build());
+        try {
+            return load.run(s, seconds, "latency", "");
+        } finally {
+            s.close();
         }
-        Thread.sleep(1000);
-        rec.reset();
-        long start = System.nanoTime();
-        for (int i = 0; i < n; i++) {
-            long due = start + TimeUnit.SECONDS.toNanos(1) * i / perSecond;
-            long wait = due - System.nanoTime();
-            if (wait > 0) {
-                TimeUnit.NANOSECONDS.sleep(wait);
-            }
-            s.publisher().publish(WorkflowEvent.builder("PING").executionId("x" + (i % 100))
-                    .headers(java.util.Map.of("sent_ns", Long.toString(System.nanoTime()))).build());
-        }
-        done.await(2, TimeUnit.MINUTES);
-        s.close();
-        Histogram p = rec.getIntervalHistogram();
-        return List.of(
-                new BenchmarkMain.Row("latency", "publish -> handler p50", p.getValueAtPercentile(50) / 1e6, "ms",
-                        perSecond + "/s for " + seconds + " s, " + p.getTotalCount() + " events; target <= 1 ms"),
-                new BenchmarkMain.Row("latency", "publish -> handler p99", p.getValueAtPercentile(99) / 1e6, "ms", "target p99 <= 5 ms"),
-                new BenchmarkMain.Row("latency", "publish -> handler p99.9", p.getValueAtPercentile(99.9) / 1e6, "ms", ""),
-                new BenchmarkMain.Row("latency", "publish -> handler max", p.getMaxValue() / 1e6, "ms", ""));
     }
 
     static List<BenchmarkMain.Row> memory(String url, int n) throws Exception {
