@@ -5,12 +5,10 @@ import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.core.testing.Await;
 import dev.workflowworker.redis.internal.client.StreamKeys;
+import dev.workflowworker.redis.testsupport.SpawnedCluster;
 import dev.workflowworker.redis.testsupport.SpawnedRedisCluster;
 import dev.workflowworker.redis.testsupport.SpawnedRedisServer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.RedisClusterClient;
 
@@ -34,30 +32,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * holds none of the round's keys, held every ownership round up; a retry's hold waited anew for
  * every event. See docs/ARCHITECTURE.md, "Redis Cluster".
  */
+@SpawnedCluster(args = {"--cluster-require-full-coverage", "no"}, before = SpawnedCluster.Before.HEALTHY)
 class ClusterHungNodeCallsTest {
 
     private static final Duration SOCKET_TIMEOUT = Duration.ofMillis(1000);
     private static SpawnedRedisCluster cluster;
     private final List<RedisEventTransport> transports = new ArrayList<>();
     private SpawnedRedisServer frozen;
-
-    @BeforeAll
-    static void startCluster() {
-        cluster = SpawnedRedisCluster.start(3, 0, "--cluster-require-full-coverage", "no");
-    }
-
-    @AfterAll
-    static void stopCluster() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
-
-    /** A node frozen past the cluster's node timeout leaves the cluster down a moment after its thaw. */
-    @BeforeEach
-    void awaitHealthy() {
-        cluster.awaitHealthy(Duration.ofSeconds(30));
-    }
 
     @AfterEach
     void thawAndClose() {
