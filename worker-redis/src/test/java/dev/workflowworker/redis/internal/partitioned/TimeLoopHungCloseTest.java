@@ -10,10 +10,10 @@ import dev.workflowworker.redis.internal.time.ScheduleStore;
 import dev.workflowworker.redis.internal.time.TimeKeys;
 import dev.workflowworker.redis.internal.time.TimeLoop;
 import dev.workflowworker.redis.testsupport.SpawnedRedisServer;
+import dev.workflowworker.redis.testsupport.Stacks;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
-import java.util.Arrays;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -57,7 +57,8 @@ class TimeLoopHungCloseTest {
             server.freeze();
             // A new slot is looked at at once: the loop's first round calls the frozen server.
             loop.start();
-            Await.until(Duration.ofSeconds(5), TimeLoopHungCloseTest::timersInACall, "the timers loop in its call");
+            Await.until(Duration.ofSeconds(5), () -> Stacks.inACall("timers-" + options.stream(), "moveDue"),
+                    "the timers loop in its call");
 
             long t0 = System.nanoTime();
             loop.close();
@@ -75,10 +76,4 @@ class TimeLoopHungCloseTest {
         }
     }
 
-    private static boolean timersInACall() {
-        return Thread.getAllStackTraces().entrySet().stream().anyMatch(e -> e.getKey().getName().contains("timers-")
-                && !e.getKey().getName().contains("wake") && Arrays.stream(e.getValue())
-                .anyMatch(f -> f.getMethodName().equals("moveDue"))
-                && Arrays.stream(e.getValue()).anyMatch(f -> f.getMethodName().contains("read")));
-    }
 }
