@@ -56,6 +56,14 @@ class ClusterHungNodeCallsTest {
         transports.forEach(RedisEventTransport::close);
     }
 
+    /** {@return a consumer of {@code t}, once {@code t} owns every partition} */
+    private static EventTransport.Consumer owningAll(RedisEventTransport t) {
+        EventTransport.Consumer consumer = t.openConsumer("c");
+        Await.until(Duration.ofSeconds(10), () -> t.ownedPartitions().size() == t.options().partitions(),
+                () -> "owns " + t.ownedPartitions());
+        return consumer;
+    }
+
     private RedisEventTransport transport(RedisOptions options) {
         RedisEventTransport t = RedisEventTransport.create(options);
         transports.add(t);
@@ -82,9 +90,7 @@ class ClusterHungNodeCallsTest {
                 .getKey();
         assertTrue(leasesOn.get(victim) >= 6, "leases per master: " + leasesOn);
         RedisEventTransport t = transport(options);
-        EventTransport.Consumer consumer = t.openConsumer("c");
-        Await.until(Duration.ofSeconds(10), () -> t.ownedPartitions().size() == partitions,
-                () -> "owns " + t.ownedPartitions());
+        EventTransport.Consumer consumer = owningAll(t);
         frozen = victim;
         victim.freeze();
         long t0 = System.nanoTime();
@@ -136,9 +142,7 @@ class ClusterHungNodeCallsTest {
             }
         }
         RedisEventTransport t = transport(options);
-        EventTransport.Consumer consumer = t.openConsumer("c");
-        Await.until(Duration.ofSeconds(10), () -> t.ownedPartitions().size() == partitions,
-                () -> "owns " + t.ownedPartitions());
+        EventTransport.Consumer consumer = owningAll(t);
         frozen = routerNode;
         routerNode.freeze();
         long end = System.nanoTime() + ttl.multipliedBy(3).toNanos();
@@ -168,9 +172,7 @@ class ClusterHungNodeCallsTest {
             }
         }
         RedisEventTransport t = transport(options);
-        EventTransport.Consumer consumer = t.openConsumer("c");
-        Await.until(Duration.ofSeconds(10), () -> t.ownedPartitions().size() == partitions,
-                () -> "owns " + t.ownedPartitions());
+        EventTransport.Consumer consumer = owningAll(t);
         t.publishAll(events);
         List<Delivery> read = new ArrayList<>();
         long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
@@ -319,9 +321,7 @@ class ClusterHungNodeCallsTest {
                 .partitionLeaseTtl(Duration.ofSeconds(3)).socketTimeout(SOCKET_TIMEOUT).build();
         SpawnedRedisServer victim = cluster.masterOf(options.partitionStream(0));
         RedisEventTransport t = transport(options);
-        EventTransport.Consumer consumer = t.openConsumer("c");
-        Await.until(Duration.ofSeconds(10), () -> t.ownedPartitions().size() == partitions,
-                () -> "owns " + t.ownedPartitions());
+        EventTransport.Consumer consumer = owningAll(t);
         frozen = victim;
         victim.freeze();
         // The rounds come every fifth of the TTL: the next one waits on the hung master.
