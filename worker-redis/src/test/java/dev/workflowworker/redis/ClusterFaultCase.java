@@ -5,11 +5,10 @@ import dev.workflowworker.core.ActionRuntime;
 import dev.workflowworker.core.WorkerService;
 import dev.workflowworker.api.WorkflowAction;
 import dev.workflowworker.core.testing.Await;
+import dev.workflowworker.redis.testsupport.SpawnedCluster;
 import dev.workflowworker.redis.testsupport.SpawnedRedisCluster;
 import dev.workflowworker.redis.testsupport.SpawnedRedisServer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,24 +27,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * fails (the one holding partition 0) and the executions whose partitions live elsewhere. The
  * handlers' own record of the event ids they ran is the ledger.
  */
+@SpawnedCluster(args = {"--cluster-require-full-coverage", "no"})
 abstract class ClusterFaultCase {
 
     static SpawnedRedisCluster cluster;
     WorkerService service;
     /** The ledger: the ids of the events whose handlers ran to the end. */
     final Set<String> ran = ConcurrentHashMap.newKeySet();
-
-    @BeforeAll
-    static void startCluster() {
-        cluster = SpawnedRedisCluster.start(3, 0, "--cluster-require-full-coverage", "no");
-    }
-
-    @AfterAll
-    static void stopCluster() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
 
     @AfterEach
     void closeService() {

@@ -6,11 +6,10 @@ import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.core.ActionRuntime;
 import dev.workflowworker.core.WorkerService;
 import dev.workflowworker.core.testing.Await;
+import dev.workflowworker.redis.testsupport.SpawnedCluster;
 import dev.workflowworker.redis.testsupport.SpawnedRedisCluster;
 import dev.workflowworker.redis.testsupport.SpawnedRedisServer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -37,6 +36,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Cluster"). Masters without replicas and without full coverage, so that the outage lasts exactly
  * as long as the test says and the live masters keep serving.
  */
+// Persistent, so the killed master comes back with its partitions' entries and positions.
+@SpawnedCluster(args = {"--appendonly", "yes", "--appendfsync", "always", "--cluster-require-full-coverage", "no"})
 class ClusterNodeFailureTest {
 
     private static final int PARTITIONS = 12;
@@ -54,20 +55,6 @@ class ClusterNodeFailureTest {
     private final CountDownLatch heldRunning = new CountDownLatch(4);
     /** The engine's outcomes by event id, beside the ledger: which commits it was told had landed. */
     private final ConcurrentHashMap<String, List<EventOutcome.Kind>> outcomes = new ConcurrentHashMap<>();
-
-    @BeforeAll
-    static void startCluster() {
-        // Persistent, so the killed master comes back with its partitions' entries and positions.
-        cluster = SpawnedRedisCluster.start(3, 0, "--appendonly", "yes", "--appendfsync", "always",
-                "--cluster-require-full-coverage", "no");
-    }
-
-    @AfterAll
-    static void stopCluster() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
 
     @AfterEach
     void closeService() {

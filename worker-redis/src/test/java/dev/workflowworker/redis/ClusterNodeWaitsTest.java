@@ -5,12 +5,10 @@ import dev.workflowworker.core.ActionRuntime;
 import dev.workflowworker.core.WorkerService;
 import dev.workflowworker.core.testing.Await;
 import dev.workflowworker.core.wire.WireFormat;
+import dev.workflowworker.redis.testsupport.SpawnedCluster;
 import dev.workflowworker.redis.testsupport.SpawnedRedisCluster;
 import dev.workflowworker.redis.testsupport.SpawnedRedisServer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Protocol;
@@ -38,6 +36,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * the poll; subscriptions that follow a failover and ownership. Counts come from the JVM's
  * threads and the nodes' CLIENT LIST and PUBSUB SHARDNUMSUB; "handled" from a ledger the handler writes.
  */
+@SpawnedCluster(replicas = 1, before = SpawnedCluster.Before.EMPTY)
 class ClusterNodeWaitsTest {
 
     private static final int P = 32;
@@ -47,24 +46,6 @@ class ClusterNodeWaitsTest {
     /** Event id to the nanoTime its handler ran at. */
     private final Map<String, Long> handledAt = new ConcurrentHashMap<>();
     private final Map<String, CountDownLatch> latches = new ConcurrentHashMap<>();
-
-    @BeforeAll
-    static void startCluster() {
-        cluster = SpawnedRedisCluster.start(3, 1);
-    }
-
-    @AfterAll
-    static void stopCluster() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
-
-    @BeforeEach
-    void emptyCluster() {
-        cluster.awaitHealthy(Duration.ofSeconds(30));
-        cluster.flush();
-    }
 
     @AfterEach
     void closeServices() {

@@ -5,11 +5,9 @@ import dev.workflowworker.core.testing.Await;
 import dev.workflowworker.redis.internal.client.Topology;
 import dev.workflowworker.redis.internal.partitioned.PartitionProbe;
 import dev.workflowworker.redis.internal.partitioned.Router;
+import dev.workflowworker.redis.testsupport.SpawnedCluster;
 import dev.workflowworker.redis.testsupport.SpawnedRedisCluster;
 import dev.workflowworker.redis.testsupport.SpawnedRedisServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.CommandArguments;
 import redis.clients.jedis.Connection;
@@ -33,27 +31,10 @@ import static org.junit.jupiter.api.Assertions.fail;
  * a node that runs a call after its caller gave up on it. Masters without replicas, so that a node
  * made to stall briefly is not failed over.
  */
+@SpawnedCluster(before = SpawnedCluster.Before.EMPTY)
 class ClusterReviewTest {
 
     private static SpawnedRedisCluster cluster;
-
-    @BeforeAll
-    static void startCluster() {
-        cluster = SpawnedRedisCluster.start(3, 0);
-    }
-
-    @AfterAll
-    static void stopCluster() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
-
-    @BeforeEach
-    void emptyCluster() {
-        cluster.awaitHealthy(Duration.ofSeconds(30));
-        cluster.flush();
-    }
 
     private static RedisOptions.Builder quick() {
         return cluster.options().connectTimeout(Duration.ofMillis(300)).socketTimeout(Duration.ofMillis(500));

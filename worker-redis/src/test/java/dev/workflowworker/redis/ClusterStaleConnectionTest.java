@@ -4,11 +4,10 @@ import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.core.ActionRuntime;
 import dev.workflowworker.core.WorkerService;
 import dev.workflowworker.core.testing.Await;
+import dev.workflowworker.redis.testsupport.SpawnedCluster;
 import dev.workflowworker.redis.testsupport.SpawnedRedisCluster;
 import dev.workflowworker.redis.testsupport.SpawnedRedisServer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.Jedis;
 
@@ -35,6 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code evalEach} the failed call is neither cleared nor sent again, the partition rewinds and an
  * event whose handler succeeded runs a second time. The handlers' own ledger counts runs.
  */
+@SpawnedCluster
 class ClusterStaleConnectionTest {
 
     private static final int PARTITIONS = 6;
@@ -44,18 +44,6 @@ class ClusterStaleConnectionTest {
     private final Set<String> gated = ConcurrentHashMap.newKeySet();
     private final AtomicReference<CountDownLatch> running = new AtomicReference<>(new CountDownLatch(1));
     private final AtomicReference<CountDownLatch> gate = new AtomicReference<>(new CountDownLatch(1));
-
-    @BeforeAll
-    static void startCluster() {
-        cluster = SpawnedRedisCluster.start(3, 0);
-    }
-
-    @AfterAll
-    static void stopCluster() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
 
     @AfterEach
     void closeService() {

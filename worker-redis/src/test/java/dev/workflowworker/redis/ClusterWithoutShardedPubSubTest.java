@@ -4,9 +4,8 @@ import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.core.ActionRuntime;
 import dev.workflowworker.core.WorkerService;
 import dev.workflowworker.core.testing.Await;
+import dev.workflowworker.redis.testsupport.SpawnedCluster;
 import dev.workflowworker.redis.testsupport.SpawnedRedisCluster;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -22,22 +21,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * are renamed away): publishes still succeed, and the reader falls back to one blocking read per
  * owned partition, so an event into an idle partition still runs at once.
  */
+@SpawnedCluster(args = {"--rename-command", "SSUBSCRIBE", "", "--rename-command", "SPUBLISH", ""})
 class ClusterWithoutShardedPubSubTest {
 
     private static SpawnedRedisCluster cluster;
-
-    @BeforeAll
-    static void startCluster() {
-        cluster = SpawnedRedisCluster.start(3, 0, "--rename-command", "SSUBSCRIBE", "",
-                "--rename-command", "SPUBLISH", "");
-    }
-
-    @AfterAll
-    static void stopCluster() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
 
     @Test
     void withoutShardedPubSubTheReaderWaitsPerPartitionAndIdleEventsStillRunPromptly() throws Exception {

@@ -5,6 +5,8 @@ import dev.workflowworker.api.EventOutcome;
 import dev.workflowworker.api.RecoverableWorkflowException;
 import dev.workflowworker.api.WorkerListener;
 import dev.workflowworker.api.WorkflowEvent;
+import dev.workflowworker.api.spi.Delivery;
+import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.core.ActionRuntime;
 import dev.workflowworker.core.WorkerService;
 import dev.workflowworker.core.testing.Await;
@@ -534,5 +536,46 @@ class PartitionedStreamTest {
         assertEquals(13, PartitionRouting.partitionOf("ünïcödé-1", 16));
         assertEquals(15, PartitionRouting.partitionOf("4f8a2c1e-0b6d-4c1e-9a57-2f1e9d3c8b70", 16));
         assertEquals(0, PartitionRouting.partitionOf("", 16));
+    }
+
+    /**
+     * The void settlements ({@code complete(List)}, {@code acknowledge}) refused because the
+     * partition's lease went to another owner said nothing, so their caller (the engine counts an
+     * acknowledged duplicate) took them as done while the entries stayed pending and ran again.
+     * Now they fail as {@code completeAndRelease} answers the same deliveries.
+     */
+    @Test
+    void aVoidSettlementRefusedForALostLeaseSaysSoAndTheEntriesStayPending(RedisServer redis) throws Exception {
+        RedisOptions options = options(redis, 1).stream("void-settle")
+                .partitionLeaseTtl(Duration.ofSeconds(30)).build();
+        try (RedisEventTransport t = RedisEventTransport.create(options);
+             RedisClient client = redis.client()) {
+            EventTransport.Consumer consumer = t.openConsumer("c");
+            Await.until(Duration.ofSeconds(10), () -> t.ownedPartitions().contains(0), "partition 0 owned");
+            t.publishAll(List.of(
+                    WorkflowEvent.builder("STEP").eventId("v-1").executionId("x1").build(),
+                    WorkflowEvent.builder("STEP").eventId("v-2").executionId("x2").build()));
+            List<Delivery> read = new ArrayList<>();
+            long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (read.size() < 2 && System.nanoTime() < until) {
+                read.addAll(consumer.read(2, Duration.ofMillis(200)));
+            }
+            assertEquals(2, read.size(), "deliveries read");
+            // Another owner took the partition (as after a pause longer than the lease).
+            client.set(options.partitionFence(0), "1000");
+            client.set(options.partitionLease(0), "thief|1000", SetParams.setParams().px(30_000));
+
+            IllegalStateException completing = assertThrows(IllegalStateException.class,
+                    () -> consumer.complete(List.of(read.get(0))));
+            IllegalStateException acknowledging = assertThrows(IllegalStateException.class,
+                    () -> consumer.acknowledge(read.get(1)));
+
+            assertTrue(completing.getMessage().contains(read.get(0).id()), completing.getMessage());
+            assertTrue(acknowledging.getMessage().contains(read.get(1).id()), acknowledging.getMessage());
+            // Judged from Redis's own record, not from the transport's.
+            assertEquals(2, PartitionKeys.unsettled(client, TestInternals.keys(options), 1)[0],
+                    "both entries still pending for the partition's next owner");
+            consumer.close();
+        }
     }
 }

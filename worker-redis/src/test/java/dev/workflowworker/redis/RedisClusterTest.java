@@ -8,12 +8,10 @@ import dev.workflowworker.core.ActionRuntime;
 import dev.workflowworker.core.WorkerService;
 import dev.workflowworker.core.schedule.Schedule;
 import dev.workflowworker.core.testing.Await;
+import dev.workflowworker.redis.testsupport.SpawnedCluster;
 import dev.workflowworker.redis.testsupport.SpawnedRedisCluster;
 import dev.workflowworker.redis.testsupport.SpawnedRedisServer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.RedisClusterClient;
 import redis.clients.jedis.util.JedisClusterCRC16;
@@ -39,6 +37,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * master killed and replaced by its replica. Completions and order are judged from a ledger the
  * handlers write.
  */
+// Persistent nodes: a replica killed and started again comes back with what it had.
+@SpawnedCluster(replicas = 1, args = {"--appendonly", "yes", "--appendfsync", "always"},
+        before = SpawnedCluster.Before.EMPTY)
 class RedisClusterTest {
 
     private static SpawnedRedisCluster cluster;
@@ -49,25 +50,6 @@ class RedisClusterTest {
     private final ConcurrentHashMap<String, AtomicInteger> runs = new ConcurrentHashMap<>();
     private final AtomicInteger overlaps = new AtomicInteger();
     private final ConcurrentHashMap<String, AtomicInteger> holders = new ConcurrentHashMap<>();
-
-    @BeforeAll
-    static void startCluster() {
-        // Persistent nodes: a replica killed and started again comes back with what it had.
-        cluster = SpawnedRedisCluster.start(3, 1, "--appendonly", "yes", "--appendfsync", "always");
-    }
-
-    @AfterAll
-    static void stopCluster() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
-
-    @BeforeEach
-    void emptyCluster() {
-        cluster.awaitHealthy(Duration.ofSeconds(30));
-        cluster.flush();
-    }
 
     @AfterEach
     void closeServices() {

@@ -5,10 +5,9 @@ import dev.workflowworker.core.WorkerService;
 import dev.workflowworker.core.schedule.Schedule;
 import dev.workflowworker.core.schedule.Schedules;
 import dev.workflowworker.core.testing.Await;
+import dev.workflowworker.redis.testsupport.SpawnedCluster;
 import dev.workflowworker.redis.testsupport.SpawnedRedisCluster;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -25,23 +24,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * occurrence finished is read from its processed and dead markers, two keys that hash to
  * different slots.
  */
+@SpawnedCluster
 class SharedScheduleOverlapClusterTest {
 
     private static SpawnedRedisCluster cluster;
     private final List<WorkerService> services = new ArrayList<>();
     private final List<String> ledger = new CopyOnWriteArrayList<>();
-
-    @BeforeAll
-    static void startCluster() {
-        cluster = SpawnedRedisCluster.start(3, 0);
-    }
-
-    @AfterAll
-    static void stopCluster() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
 
     @AfterEach
     void close() {

@@ -264,15 +264,18 @@ final class Outcomes {
         partitions.forget(d.id());
     }
 
-    void acknowledge(Delivery d) {
+    /** {@return false when refused (its lease lost, or the partition opened again): the entry stays pending} */
+    boolean acknowledge(Delivery d) {
         Lease l = partitions.leaseOf(d);
+        boolean settled;
         try {
-            commit(l, List.of(d));
+            settled = commit(l, List.of(d));
         } catch (RuntimeException e) {
             partitions.unknownOutcome(l, List.of(d));
             throw e;
         }
         partitions.forget(d.id());
+        return settled;
     }
 
     void handBack(Delivery d) {

@@ -67,10 +67,13 @@ final class Ownership {
     /** The interval of the regular rounds. */
     private final long tickMillis;
     private final HandOverPace pace;
+    private final PartitionProbe probe;
 
     Ownership(Partitions partitions, StreamClient client, Part[] parts, KeySequencer sequencer, String member,
-            RouterLease routerLease, ScheduledExecutorService ticker, ScheduledExecutorService expiry) {
+            RouterLease routerLease, ScheduledExecutorService ticker, ScheduledExecutorService expiry,
+            PartitionProbe probe) {
         this.partitions = partitions;
+        this.probe = probe;
         this.client = client;
         this.options = client.options();
         this.keys = client.keys();
@@ -348,6 +351,7 @@ final class Ownership {
     }
 
     private void acquire(List<Integer> wanted) {
+        probe.beforeDraw(wanted);
         long sentAt = partitions.monoMillis();
         String ttl = Long.toString(leaseMillis);
         // Per node, around a node known down, as the round: a node that fails costs only its own

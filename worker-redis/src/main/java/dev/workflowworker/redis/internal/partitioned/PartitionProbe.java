@@ -22,6 +22,15 @@ public interface PartitionProbe {
     default void beforeRequeue() {
     }
 
+    /**
+     * An ownership round found these partitions free and has not sent their draws yet; runs on
+     * the ownership thread.
+     *
+     * @param partitions the partitions about to be drawn
+     */
+    default void beforeDraw(java.util.List<Integer> partitions) {
+    }
+
     /** On a cluster, a partition's wait opened (+1) or closed (-1) its blocking connection. */
     default void waitConnection(int change) {
     }

@@ -89,7 +89,14 @@ public final class PartitionedConsumer implements EventTransport.LockingConsumer
         return done;
     }
 
-    /** For a lock provider of the host's own: each success is committed under the lease it was read with. */
+    /**
+     * Each success is committed under the lease it was read with; the others' commits stand.
+     *
+     * @throws IllegalStateException naming those refused, as {@link #completeAndRelease} answers
+     *     them: their partition's lease was lost or the partition was opened again since they were
+     *     read, so they stay pending and run again. A void call that did not settle says so, as a
+     *     failed one does, or its caller would count them done.
+     */
     @Override
     public void complete(List<Delivery> deliveries) {
         checkOpen();
@@ -97,13 +104,35 @@ public final class PartitionedConsumer implements EventTransport.LockingConsumer
         for (Delivery d : deliveries) {
             leases.add(partitions.leaseOf(d));
         }
-        partitions.outcomes().complete(deliveries, leases);
+        List<Delivery> refused = partitions.outcomes().complete(deliveries, leases);
+        if (!refused.isEmpty()) {
+            throw refused("completing", refused, deliveries.size());
+        }
     }
 
+    /**
+     * Settles a duplicate of a completed event.
+     *
+     * @throws IllegalStateException when refused as {@link #complete} is: the entry stays pending
+     *     and is read (and found completed) again; the engine reports it as a failed settlement
+     */
     @Override
     public void acknowledge(Delivery delivery) {
         checkOpen();
-        partitions.outcomes().acknowledge(delivery);
+        if (!partitions.outcomes().acknowledge(delivery)) {
+            throw refused("acknowledging", List.of(delivery), 1);
+        }
+    }
+
+    private static IllegalStateException refused(String what, List<Delivery> refused, int of) {
+        List<String> ids = new ArrayList<>(Math.min(refused.size(), 20));
+        for (int i = 0; i < refused.size() && i < 20; i++) {
+            ids.add(refused.get(i).id());
+        }
+        return new IllegalStateException(what + " " + refused.size() + " of " + of + " entries was refused: their "
+                + "partition's lease was lost or the partition was opened again since they were read (docs/"
+                + "ARCHITECTURE.md, \"Ordered processing\"); they stay pending and run again: " + ids
+                + (refused.size() > ids.size() ? " ..." : ""));
     }
 
     /** Keeps the entry pending and its key's place: recorded in Redis so a next owner resumes it with its attempt. */

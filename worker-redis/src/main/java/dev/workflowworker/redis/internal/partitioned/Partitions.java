@@ -187,7 +187,7 @@ public final class Partitions implements AutoCloseable {
         this.readerWait = new ReaderWait(client, probe, sequencer, expiry, threads.single("wake"), () -> closed);
         this.reader = new PartitionReader(this, client, parts, sequencer, out, offeredUnder, readerWait, outcomes);
         this.ownership = new Ownership(this, client, parts, sequencer, member, routerLease,
-                threads.scheduled("partitions"), expiry);
+                threads.scheduled("partitions"), expiry, probe);
     }
 
     /** Starts the ownership rounds and the router thread. */

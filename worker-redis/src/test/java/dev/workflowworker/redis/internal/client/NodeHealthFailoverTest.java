@@ -3,10 +3,9 @@ package dev.workflowworker.redis.internal.client;
 import dev.workflowworker.core.TimeSource;
 import dev.workflowworker.core.testing.Await;
 import dev.workflowworker.redis.RedisOptions;
+import dev.workflowworker.redis.testsupport.SpawnedCluster;
 import dev.workflowworker.redis.testsupport.SpawnedRedisCluster;
 import dev.workflowworker.redis.testsupport.SpawnedRedisServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.RedisClusterClient;
@@ -21,21 +20,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * probe of it ever starts, and it stayed listed for good (every round then located each key it
  * sent, for nothing). It now leaves the list once the slot map no longer has it as a primary.
  */
+@SpawnedCluster(replicas = 1)
 class NodeHealthFailoverTest {
 
     private static SpawnedRedisCluster cluster;
-
-    @BeforeAll
-    static void startCluster() {
-        cluster = SpawnedRedisCluster.start(3, 1);
-    }
-
-    @AfterAll
-    static void stopCluster() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
 
     @Test
     void aFailedOverNodeLeavesTheDownListWhenTheSlotMapChanges() {

@@ -1,10 +1,8 @@
 package dev.workflowworker.redis.internal.client;
 
+import dev.workflowworker.redis.testsupport.SpawnedCluster;
 import dev.workflowworker.redis.testsupport.SpawnedRedisCluster;
 import dev.workflowworker.redis.testsupport.SpawnedRedisServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.BuilderFactory;
 import redis.clients.jedis.CommandArguments;
@@ -32,27 +30,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * node that fails during the sync fails only its own calls, while its half-read connection is
  * never pooled.
  */
+@SpawnedCluster(before = SpawnedCluster.Before.HEALTHY)
 class NodePipelinesTest {
 
     private static SpawnedRedisCluster cluster;
-
-    @BeforeAll
-    static void startCluster() {
-        cluster = SpawnedRedisCluster.start(3, 0);
-    }
-
-    /** A node frozen past the cluster's node timeout leaves the cluster down a moment after its thaw. */
-    @BeforeEach
-    void awaitHealthy() {
-        cluster.awaitHealthy(Duration.ofSeconds(30));
-    }
-
-    @AfterAll
-    static void stopCluster() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
 
     @Test
     void aPipelineClosedWithoutItsSyncLeavesNoCommandOnAPooledConnection() {
