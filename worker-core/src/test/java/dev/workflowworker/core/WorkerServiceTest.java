@@ -9,12 +9,15 @@ import dev.workflowworker.api.WorkerListener;
 import dev.workflowworker.api.WorkerState;
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.api.WorkflowRuntime;
+import dev.workflowworker.api.spi.SettlementRefusedException;
 import dev.workflowworker.core.memory.InMemoryEventTransport;
 import dev.workflowworker.core.testing.Await;
 import dev.workflowworker.core.testing.FakeClock;
 import dev.workflowworker.core.testing.FlakyTransport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.slf4j.MDC;
 
 import java.time.Duration;
@@ -213,6 +216,40 @@ class WorkerServiceTest {
             assertTrue(Thread.currentThread().isInterrupted());
         } finally {
             Thread.interrupted();
+        }
+    }
+
+    /**
+     * A transport that refuses a duplicate's acknowledge because the lease it was read under passed
+     * on (a rebalance of a partitioned stream) reports an ordinary event, not a transport failure:
+     * health stays HEALTHY, where any other failure of the acknowledge degrades it.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void aDuplicateRefusedForALostLeaseIsNotATransportFailure(boolean refusedForTheLease) throws Exception {
+        FlakyTransport transport = new FlakyTransport(InMemoryEventTransport.create());
+        CountDownLatch acknowledged = new CountDownLatch(1);
+        WorkerService s = started(builder(ctx -> { }).transport(transport).workerCount(1));
+        WorkflowEvent e = WorkflowEvent.builder("T").eventId("same").build();
+        s.publisher().publish(e);
+        Await.until(WAIT, () -> count(EventOutcome.Kind.SUCCEEDED) == 1, "first completion");
+        transport.acknowledgeFault = () -> {
+            transport.acknowledgeFault = () -> null;
+            acknowledged.countDown();
+            return refusedForTheLease
+                    ? new SettlementRefusedException("acknowledging 1 of 1 entries was refused", List.of())
+                    : new IllegalStateException("connection reset");
+        };
+        s.publisher().publish(e);
+        assertTrue(acknowledged.await(WAIT.toMillis(), TimeUnit.MILLISECONDS), "the duplicate was acknowledged");
+        // One worker settles in order: once a later event succeeded, the refused acknowledge was handled.
+        s.publisher().publish(WorkflowEvent.builder("T").eventId("after").build());
+        Await.until(WAIT, () -> count(EventOutcome.Kind.SUCCEEDED) == 2, "the next event's completion");
+        assertEquals(0, s.health().duplicates());
+        if (refusedForTheLease) {
+            assertEquals(HealthStatus.HEALTHY, s.health().status(), () -> s.health().toJson());
+        } else {
+            assertEquals(HealthStatus.DEGRADED, s.health().status(), () -> s.health().toJson());
         }
     }
 

@@ -157,6 +157,8 @@ public interface EventTransport extends EventPublisher, AutoCloseable {
          * marker. A delivery without an event id is only acknowledged.
          *
          * @param deliveries the deliveries that succeeded
+         * @throws SettlementRefusedException when some were not settled because the lease they were
+         *     read under is gone (the others were): they stay pending and are delivered again
          */
         void complete(List<Delivery> deliveries);
 
@@ -184,6 +186,8 @@ public interface EventTransport extends EventPublisher, AutoCloseable {
          * Acknowledges a delivery without other effect: a duplicate of a completed event.
          *
          * @param delivery the delivery
+         * @throws SettlementRefusedException when not settled because the lease it was read under is
+         *     gone: it stays pending and is delivered again
          */
         void acknowledge(Delivery delivery);
 

@@ -4,6 +4,7 @@ import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.api.spi.Lock;
 import dev.workflowworker.api.spi.LockProvider;
+import dev.workflowworker.api.spi.SettlementRefusedException;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -89,7 +90,12 @@ public final class ComposedLocking {
                 (holdForCommit.test(held.get(i)) ? kept : refused).add(deliveries.get(i));
             }
             if (!kept.isEmpty()) {
-                consumer.complete(kept);
+                try {
+                    consumer.complete(kept);
+                } catch (SettlementRefusedException e) {
+                    // The others were completed; those refused stay pending, as a lost lock's do.
+                    refused.addAll(e.refused());
+                }
             }
         } finally {
             locks.releaseAll(held);

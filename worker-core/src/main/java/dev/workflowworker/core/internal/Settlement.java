@@ -6,6 +6,7 @@ import dev.workflowworker.api.EventOutcome;
 import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.api.spi.Lock;
+import dev.workflowworker.api.spi.SettlementRefusedException;
 import dev.workflowworker.core.TimeSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -113,6 +114,11 @@ final class Settlement {
             consumer.acknowledge(d);
             stats.duplicate();
             outcome(d, EventOutcome.Kind.DUPLICATE, d.attempt(), null, null, 0, null);
+        } catch (SettlementRefusedException ex) {
+            // The lease passed on (a rebalance): the entry stays pending and its next holder finds
+            // it completed again. Not a transport failure, so health is not degraded by it.
+            stats.leaseLost();
+            log.debug("acknowledging duplicate {} refused, the lease is gone: {}", d.id(), ex.getMessage());
         } catch (RuntimeException ex) {
             infraError("acknowledging duplicate " + d.id() + " failed; it stays pending", ex);
         }

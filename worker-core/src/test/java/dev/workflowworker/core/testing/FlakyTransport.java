@@ -25,6 +25,8 @@ public final class FlakyTransport implements EventTransport {
     public volatile RuntimeException closeFault;
     /** Thrown by every consumer's close after closing the real consumer, when not null. */
     public volatile RuntimeException consumerCloseFault;
+    /** Called before every acknowledge; return an exception to throw instead of acknowledging, or null. */
+    public volatile Supplier<RuntimeException> acknowledgeFault = () -> null;
     /** What {@link #errorClassifiers()} returns. */
     public volatile List<ErrorClassifier> errorClassifiers = List.of();
 
@@ -97,6 +99,7 @@ public final class FlakyTransport implements EventTransport {
 
             @Override
             public void acknowledge(Delivery delivery) {
+                throwIfSet(acknowledgeFault.get());
                 c.acknowledge(delivery);
             }
 

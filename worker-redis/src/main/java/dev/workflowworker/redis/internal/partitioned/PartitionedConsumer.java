@@ -4,6 +4,7 @@ import dev.workflowworker.api.DeadLetter;
 import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.api.spi.Lock;
+import dev.workflowworker.api.spi.SettlementRefusedException;
 import dev.workflowworker.core.wire.DeadLetterFormat;
 import dev.workflowworker.redis.internal.client.StreamClient;
 
@@ -92,10 +93,10 @@ public final class PartitionedConsumer implements EventTransport.LockingConsumer
     /**
      * Each success is committed under the lease it was read with; the others' commits stand.
      *
-     * @throws IllegalStateException naming those refused, as {@link #completeAndRelease} answers
-     *     them: their partition's lease was lost or the partition was opened again since they were
-     *     read, so they stay pending and run again. A void call that did not settle says so, as a
-     *     failed one does, or its caller would count them done.
+     * @throws SettlementRefusedException naming those refused, as {@link #completeAndRelease}
+     *     answers them: their partition's lease was lost or the partition was opened again since
+     *     they were read, so they stay pending and run again. A void call that did not settle says
+     *     so, or its caller would count them done.
      */
     @Override
     public void complete(List<Delivery> deliveries) {
@@ -113,8 +114,8 @@ public final class PartitionedConsumer implements EventTransport.LockingConsumer
     /**
      * Settles a duplicate of a completed event.
      *
-     * @throws IllegalStateException when refused as {@link #complete} is: the entry stays pending
-     *     and is read (and found completed) again; the engine reports it as a failed settlement
+     * @throws SettlementRefusedException when refused as {@link #complete} is: the entry stays
+     *     pending and is read (and found completed) again; the engine counts it as a lost lease
      */
     @Override
     public void acknowledge(Delivery delivery) {
@@ -124,15 +125,15 @@ public final class PartitionedConsumer implements EventTransport.LockingConsumer
         }
     }
 
-    private static IllegalStateException refused(String what, List<Delivery> refused, int of) {
+    private static SettlementRefusedException refused(String what, List<Delivery> refused, int of) {
         List<String> ids = new ArrayList<>(Math.min(refused.size(), 20));
         for (int i = 0; i < refused.size() && i < 20; i++) {
             ids.add(refused.get(i).id());
         }
-        return new IllegalStateException(what + " " + refused.size() + " of " + of + " entries was refused: their "
+        return new SettlementRefusedException(what + " " + refused.size() + " of " + of + " entries was refused: their "
                 + "partition's lease was lost or the partition was opened again since they were read (docs/"
                 + "ARCHITECTURE.md, \"Ordered processing\"); they stay pending and run again: " + ids
-                + (refused.size() > ids.size() ? " ..." : ""));
+                + (refused.size() > ids.size() ? " ..." : ""), refused);
     }
 
     /** Keeps the entry pending and its key's place: recorded in Redis so a next owner resumes it with its attempt. */
