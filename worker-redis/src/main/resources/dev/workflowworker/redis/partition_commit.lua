@@ -1,25 +1,24 @@
 -- Settles a batch of one partition's entries for its owner. KEYS: lease, log, settled, held, recent.
--- ARGV: the owner's stamp (partition_owner.lua), new committed id ('' to keep it), the committed count at that id, recent cap
--- (event ids), packed event ids of the batch's completions ('' for none; "k|" then each id as
--- "length:id", so an id may hold any byte), then
--- three counted lists: ids settled above the position (SADD), ids the position now covers (SREM),
--- held marks to drop (HDEL).
--- -1 (nothing written) unless the lease holds exactly this owner's value: a stale owner changes
--- nothing; -2 (nothing written) when the partition was opened again since the stamp's open. The position only moves forward, with its count, so commits of one owner may land in
--- either order; one sent twice pushes its event ids to recent twice, which only repeats them.
--- Its cost is mostly the calls into Redis, so a commit makes four (GET, HMGET, RPUSH, HSET),
--- the window of recent ids is trimmed in bulk, and every list goes in one call per 4,000 ids
--- (docs/BENCHMARKS.md, "Ordered processing with few keys").
+-- ARGV: the owner's stamp (partition_owner.lua), new committed id ('' to keep it), the committed
+-- count at that id, recent cap (event ids), packed event ids of the batch's completions ('' for
+-- none; "k|" then each id as "length:id", so an id may hold any byte), then three counted lists:
+-- ids settled above the position (SADD), ids the position now covers (SREM), held marks to drop
+-- (HDEL).
+-- -1 (nothing written) when another owner opened the partition since (or, for a stamp of a lease
+-- value alone, unless the lease holds exactly it): a stale owner changes nothing; -2 (nothing
+-- written) when the partition was opened again since the stamp's open. The position only moves
+-- forward, with its count, so commits of one owner may land in either order; one sent twice pushes
+-- its event ids to recent twice, which only repeats them.
+-- Its cost is mostly the calls into Redis, so a commit makes three (HMGET, RPUSH, HSET; the owner
+-- check is in the HMGET, see partition_owner.lua), the window of recent ids is trimmed in bulk,
+-- and every list goes in one call per 4,000 ids (docs/BENCHMARKS.md, "Ordered processing with few
+-- keys").
 --@include partition_owner
-local lease, opened = owner(ARGV[1])
-if redis.call('GET', KEYS[1]) ~= lease then
-  return -1
+local log, refused = owned(ARGV[1], KEYS[1], KEYS[2], {'c', 'rn'})
+if not log then
+  return refused
 end
 --@include stream_ids
-local log = redis.call('HMGET', KEYS[2], 'c', 'rn', 'e')
-if opened and log[3] ~= opened then
-  return -2
-end
 local c = log[1] or nil
 local changed = {}
 if ARGV[2] ~= '' and (not c or less(c, ARGV[2])) then

@@ -1,11 +1,11 @@
 -- Opens a partition for its new owner: the committed position, the ids settled above it, the held
--- retries and the recent completions' event ids, read after the lease was taken so that every
--- write of an earlier owner that Redis accepted is in them. See docs/ARCHITECTURE.md, "Ordered
+-- retries and the recent completions' event ids, read after the lease was taken so that every write
+-- of an earlier owner that Redis accepted is in them. See docs/ARCHITECTURE.md, "Ordered
 -- processing". KEYS: stream, lease, log, settled, held, recent, completed (the sorted set of
--- completed event ids of earlier versions). ARGV: lease value, group, recent cap.
--- Returns false unless the lease holds exactly this owner's value; else
--- {committed id, committed count, settled ids, held (flat id/mark pairs), recent (packed strings),
--- this open's number}. The number (the log's field e, counted up by every open) goes with each
+-- completed event ids of earlier versions). ARGV: lease value, group, recent cap. Returns false
+-- unless the lease holds exactly this owner's value; else {committed id, committed count, settled
+-- ids, held (flat id/mark pairs), recent (packed strings), this open's number}. The number (the
+-- log's field e, counted up by every open, with the opener's lease value in o) goes with each
 -- outcome of the owner in its stamp (partition_owner.lua), so an outcome decided under an earlier
 -- open and landing after this one changes nothing: what this open read is all that counts.
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then
@@ -41,5 +41,16 @@ for k = 1, #held, 2 do
     heldKept[#heldKept + 1] = held[k + 1]
   end
 end
+-- A log lost while its stream lives on counts its opens again from the server's clock in
+-- microseconds, above every number an earlier log handed out (as fence.lua does for tokens): from 1,
+-- an outcome stamped with an open of the lost log could match the new one's.
+if redis.call('HEXISTS', KEYS[3], 'e') == 0 then
+  local t = redis.call('TIME')
+  redis.call('HSET', KEYS[3], 'e', t[1] .. string.format('%06d', tonumber(t[2])))
+end
+local opened = redis.call('HINCRBY', KEYS[3], 'e', 1)
+-- the opener's lease value beside its number: the outcome scripts check both in the HMGET they make
+-- anyway, instead of a GET of the lease (partition_owner.lua)
+redis.call('HSET', KEYS[3], 'o', ARGV[1])
 return {c, tonumber(redis.call('HGET', KEYS[3], 'n')) or 0, kept, heldKept,
-  redis.call('LRANGE', KEYS[6], 0, -1), redis.call('HINCRBY', KEYS[3], 'e', 1)}
+  redis.call('LRANGE', KEYS[6], 0, -1), opened}

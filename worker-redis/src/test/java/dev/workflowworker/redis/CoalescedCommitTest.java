@@ -63,8 +63,15 @@ class CoalescedCommitTest {
             for (EventTransport.Acquisition a : lc.acquire(read, Duration.ofSeconds(30))) {
                 locks.add(a.lock().orElseThrow());
             }
-            // Partition 1 moved to another owner (as after this process paused past its lease).
+            // Partition 1 moved to another owner (as after this process paused past its lease), which
+            // opened it: until that open, this owner's commit would still land and the open read it
+            // (docs/ARCHITECTURE.md, "Why a stale reader cannot lose, duplicate or reorder", point 1).
             client.set(options.partitionLease(1), "another-owner|99");
+            String one = options.partitionStream(1);
+            assertTrue(client.eval(TimeScriptsTest.script("partition_open.lua"),
+                    List.of(one, options.partitionLease(1), one + ":log", one + ":settled", one + ":held",
+                            one + ":recent", options.partitionCompleted(1)),
+                    List.of("another-owner|99", options.group(), "100")) instanceof List<?>, "the other owner's open");
             Delivery ofOne = read.stream().filter(d -> d.eventId().equals("e1")).findFirst().orElseThrow();
 
             List<Delivery> refused = lc.completeAndRelease(read, locks);

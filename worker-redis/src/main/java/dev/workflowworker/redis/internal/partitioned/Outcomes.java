@@ -18,11 +18,12 @@ import java.util.Map;
 
 /**
  * The outcomes of deliveries read from partitions: commits (successes, in one script per
- * partition), retry holds, dead letters and hand-backs. Each script checks the partition's
- * lease atomically with its effect; one refused marks the lease lost. An outcome whose reply
- * is lost makes the partition reopen from what Redis holds (docs/ARCHITECTURE.md, "Ordered
- * processing"); each carries the open of the log it was decided on ({@link PartitionLog#stamp}),
- * so one landing after that reopen changes nothing.
+ * partition), retry holds, dead letters and hand-backs. A commit, hold or dead letter checks,
+ * atomically with its effect, that nobody opened the partition since the open its stamp names
+ * ({@link PartitionLog#stamp}: the lease value and open number the log keeps, partition_owner.lua),
+ * so one landing after a reopen or another owner's open changes nothing; one refused marks the
+ * lease lost. An outcome whose reply is lost makes the partition reopen from what Redis holds
+ * (docs/ARCHITECTURE.md, "Why a stale reader cannot lose, duplicate or reorder").
  */
 final class Outcomes {
 
