@@ -21,7 +21,8 @@ end
 -- the next owner reads nothing before its open, which then sees this write (docs/ARCHITECTURE.md,
 -- "Why a stale reader cannot lose, duplicate or reorder", point 1). That saves the GET of the
 -- lease, a quarter of a commit's calls (docs/BENCHMARKS.md, "Few keys: fewer calls per commit").
--- A log without o (opened by an earlier version) falls back to the lease key.
+-- A log without o (opened by an earlier version), or whose o is another owner's, falls back to the
+-- lease key: the GET is paid only on a refusal.
 local function owned(stamp, leaseKey, logKey, fields)
   local lease, opened = owner(stamp)
   if not opened then
@@ -35,8 +36,17 @@ local function owned(stamp, leaseKey, logKey, fields)
   fields[n + 2] = 'o'
   local log = redis.call('HMGET', logKey, unpack(fields))
   local holder = log[n + 2]
-  if holder ~= lease and (holder or redis.call('GET', leaseKey) ~= lease) then
-    return false, -1
+  if holder ~= lease then
+    -- Another owner's open, or none (a log of an earlier version, or lost): the lease key decides.
+    -- Still the stamp's lease, the log lost this owner's open (a failover without
+    -- waitForReplicas keeps the lease and drops the open): opened again (-2), not lost (-1), so the
+    -- owner reopens at once instead of idling its partition until the lease runs out.
+    if redis.call('GET', leaseKey) ~= lease then
+      return false, -1
+    end
+    if holder then
+      return false, -2
+    end
   end
   if log[n + 1] ~= opened then
     return false, -2

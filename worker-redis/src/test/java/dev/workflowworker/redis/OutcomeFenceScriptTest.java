@@ -65,6 +65,31 @@ class OutcomeFenceScriptTest {
         }
     }
 
+    /**
+     * A failover without waitForReplicas can keep a new owner's lease and drop its open (replicated
+     * after it): the log still names the previous owner's open. The new owner's outcome is then
+     * one of an open the log no longer has, as after a reopen (-2: reopen at once), not a lost
+     * lease (-1), which left the partition idle until the lease ran out.
+     */
+    @Test
+    void anOpenLostWhileItsLeaseStayedReadsAsOpenedAgainNotAsALostLease(RedisServer redis) {
+        try (RedisClient c = redis.client()) {
+            c.xadd(P, new StreamEntryID(5, 0), Map.of("k", "v"));
+            c.set(P + ":lease", "old|7");
+            Object oldOpen = open(c, "old|7").get(5);
+            c.set(P + ":lease", "new|8");
+            String stamp = "new|8#" + open(c, "new|8").get(5);
+            // the failover: the lease survived, the open did not
+            c.hset(P + ":log", Map.of("o", "old|7", "e", oldOpen.toString()));
+
+            assertEquals(-2L, commit(c, stamp, "5-0", 1, "ev-5"), "the new owner's commit");
+            assertEquals(3L, c.eval(HOLD, HOLD_KEYS, List.of(stamp, "5-0", "2:1000")), "its hold");
+            assertEquals("0-0", c.hget(P + ":log", "c"));
+            c.set(P + ":lease", "other|9");
+            assertEquals(-1L, commit(c, stamp, "5-0", 1, "ev-5"), "once the lease is another's, lost");
+        }
+    }
+
     @Test
     void aStampedOutcomeLandsUntilThePartitionIsOpenedAgainAndTheOpenReadsIt(RedisServer redis) {
         try (RedisClient c = redis.client()) {

@@ -7,6 +7,7 @@ import dev.workflowworker.api.WorkerListener;
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.api.spi.EventTransport;
+import dev.workflowworker.api.spi.SettlementRefusedException;
 import dev.workflowworker.core.ActionRuntime;
 import dev.workflowworker.core.WorkerService;
 import dev.workflowworker.core.testing.Await;
@@ -561,14 +562,23 @@ class PartitionedStreamTest {
                 read.addAll(consumer.read(2, Duration.ofMillis(200)));
             }
             assertEquals(2, read.size(), "deliveries read");
-            // Another owner took the partition (as after a pause longer than the lease).
+            // Another owner took the partition (as after a pause longer than the lease) and opened
+            // it: until that open this owner's outcomes would still land, and the open read them
+            // (docs/ARCHITECTURE.md, "Why a stale reader cannot lose, duplicate or reorder", point 1).
             client.set(options.partitionFence(0), "1000");
             client.set(options.partitionLease(0), "thief|1000", SetParams.setParams().px(30_000));
+            String zero = options.partitionStream(0);
+            assertTrue(client.eval(TimeScriptsTest.script("partition_open.lua"),
+                    List.of(zero, options.partitionLease(0), zero + ":log", zero + ":settled", zero + ":held",
+                            zero + ":recent", options.partitionCompleted(0)),
+                    List.of("thief|1000", options.group(), "100")) instanceof List<?>, "the thief's open");
 
-            IllegalStateException completing = assertThrows(IllegalStateException.class,
+            SettlementRefusedException completing = assertThrows(SettlementRefusedException.class,
                     () -> consumer.complete(List.of(read.get(0))));
-            IllegalStateException acknowledging = assertThrows(IllegalStateException.class,
+            SettlementRefusedException acknowledging = assertThrows(SettlementRefusedException.class,
                     () -> consumer.acknowledge(read.get(1)));
+            assertEquals(List.of(read.get(0)), completing.refused());
+            assertEquals(List.of(read.get(1)), acknowledging.refused());
 
             assertTrue(completing.getMessage().contains(read.get(0).id()), completing.getMessage());
             assertTrue(acknowledging.getMessage().contains(read.get(1).id()), acknowledging.getMessage());
