@@ -99,11 +99,11 @@ final class PacedLatency {
                         + "; after " + passes + " warm-up passes of " + PASS_SECONDS + " s"
                         + (settled >= SETTLED_PASSES ? "" : " (the compiler did not settle)")));
         rows.add(new BenchmarkMain.Row(scenario, "publish -> handler p99", p.getValueAtPercentile(99) / 1e6, "ms",
-                "target <= 1 ms"));
+                "target <= 1 ms; timed from the send, which hides a stalled publisher: see the due-time row"));
         rows.add(new BenchmarkMain.Row(scenario, "publish -> handler p99.9", p.getValueAtPercentile(99.9) / 1e6, "ms", ""));
         rows.add(new BenchmarkMain.Row(scenario, "publish -> handler max", p.getMaxValue() / 1e6, "ms", ""));
         rows.add(new BenchmarkMain.Row(scenario, "  due -> handler p99 / p99.9", due.getValueAtPercentile(99) / 1e6, "ms",
-                String.format("p99.9 %.3f ms, max %.3f ms: from the pacer's due time, so a stall of the publishing"
+                String.format("target <= 1 ms too; p99.9 %.3f ms, max %.3f ms: from the pacer's due time, so a stall of the publishing"
                         + " JVM counts for the events it delayed", due.getValueAtPercentile(99.9) / 1e6, due.getMaxValue() / 1e6)));
         rows.add(new BenchmarkMain.Row(scenario, "  cold: first " + PASS_SECONDS + " s p50 / p99",
                 cold.getValueAtPercentile(50) / 1e6, "ms", String.format("p99 %.3f ms, max %.3f ms: a fresh service",
