@@ -16,8 +16,10 @@ import java.util.Set;
 import java.util.function.Function;
 
 /**
- * The checks of the occurrence chaos run, from the handlers' ledger only, against what is
- * expected from the schedules' definitions and the answers the API gave.
+ * The checks of the occurrence chaos run, from the handlers' ledger, against what is expected
+ * from the schedules' definitions and the answers the API gave. One case only Redis can judge: an
+ * effect with no success and no rerun is completed when the event's own commit is in Redis, its
+ * reply lost ({@link OccurrenceLedger#landedCommits}).
  *
  * <p><b>tick</b> (every second, default misfire policy FIRE_ONCE with its 1 minute threshold):
  * expected are all its scheduled instants from the first (as its creation answered) to its end.
