@@ -365,8 +365,8 @@ final class ChaosRun {
             for (Thread w : recoveryWatchers) {
                 w.join(TimeUnit.SECONDS.toMillis(120));
             }
-            boolean healthy = awaitHealthy(uri, Duration.ofSeconds(30));
-            return report(uri, published.get(), good, poison, kills, restarts, pauses, freezes, recovery, healthy,
+            String unhealthy = awaitHealthy(Duration.ofSeconds(30));
+            return report(uri, published.get(), good, poison, kills, restarts, pauses, freezes, recovery, unhealthy,
                     (System.nanoTime() - t0) / 1_000_000_000L);
         } finally {
             for (Process p : workers) {
@@ -669,32 +669,38 @@ final class ChaosRun {
         return max;
     }
 
-    private boolean awaitHealthy(String uri, Duration timeout) {
+    /**
+     * Waits until every worker's latest health report says healthy: "" then, else each worker's
+     * last report that did not (or that it had none), so a failure shows which rule held it.
+     */
+    private String awaitHealthy(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
+        Map<String, String> notHealthy = new java.util.TreeMap<>();
         while (System.nanoTime() < deadline) {
             try (Jedis j = jedis(ledgerUri)) {
-                List<String> pids = new ArrayList<>();
+                notHealthy.clear();
                 for (Process p : workers) {
-                    pids.add(Long.toString(p.pid()));
-                }
-                boolean all = true;
-                for (String pid : pids) {
+                    String pid = Long.toString(p.pid());
                     String h = j.get(ChaosWorkerMain.HEALTH + pid);
-                    all &= h != null && h.startsWith("{\"status\":\"healthy\"");
+                    if (h == null || !h.startsWith("{\"status\":\"healthy\"")) {
+                        notHealthy.put(pid, h == null ? "no report in the last 5 s" : h);
+                    }
                 }
-                if (all) {
-                    return true;
+                if (notHealthy.isEmpty()) {
+                    return "";
                 }
             } catch (RuntimeException e) {
-                // look again
+                notHealthy.put("ledger", "unreadable: " + e);
             }
             sleepQuietly(200);
         }
-        return false;
+        StringBuilder sb = new StringBuilder("not healthy after " + timeout.toSeconds() + " s:");
+        notHealthy.forEach((pid, h) -> sb.append("\n  ").append(pid).append(": ").append(h));
+        return sb.toString();
     }
 
     private Report report(String uri, int published, int good, int poison, int kills, int restarts, int pauses,
-                          int freezes, List<Long> recovery, boolean healthy, long seconds) {
+                          int freezes, List<Long> recovery, String unhealthy, long seconds) {
         try (Jedis j = jedis(ledgerUri); UnifiedJedis q = queue()) {
             long invocations = j.scard(ChaosWorkerMain.STARTS);
             Map<String, Long> succeeded = new java.util.HashMap<>();
@@ -722,12 +728,13 @@ final class ChaosRun {
                 }
             }
             long poisonDead = poisonIds.size();
-            String health = workers.isEmpty() ? "" : j.get(ChaosWorkerMain.HEALTH + workers.get(0).pid());
+            String health = !unhealthy.isEmpty() || workers.isEmpty() ? unhealthy
+                    : j.get(ChaosWorkerMain.HEALTH + workers.get(0).pid());
             // Completed (marker present) but the process died between the ack and its ledger record.
             long unrecorded = good - lost - succeeded.keySet().stream().filter(id -> id.startsWith("ev-")).count();
             return new Report(s, published, good, poison, kills, restarts, pauses, invocations, completions,
                     duplicates, lost, unrecorded, stale == null ? 0 : Long.parseLong(stale), dlq.size(), poisonDead, poisonAgain, goodDead,
-                    recovery, healthy, health, seconds, order == null ? 0 : Long.parseLong(order), publishRetries.get(),
+                    recovery, unhealthy.isEmpty(), health, seconds, order == null ? 0 : Long.parseLong(order), publishRetries.get(),
                     freezes, time == null ? ChaosTime.Figures.NONE : time.judge(j));
         }
     }

@@ -143,7 +143,14 @@ public final class ChaosWorkerMain {
                         } catch (InterruptedException e) {
                             return;
                         } catch (RuntimeException e) {
-                            // Redis is down or paused; the next round reports again.
+                            // Redis is down or paused; the next round reports again, after the same
+                            // period: a refused connection fails at once, and a loop without it
+                            // spins a core while Redis restarts.
+                            try {
+                                Thread.sleep(500);
+                            } catch (InterruptedException stop) {
+                                return;
+                            }
                         }
                     }
                 }, "chaos-health");

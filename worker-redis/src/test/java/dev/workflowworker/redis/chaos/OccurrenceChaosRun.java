@@ -514,10 +514,45 @@ final class OccurrenceChaosRun {
     }
 
     private OccurrenceLedger ledger() {
+        OccurrenceLedger l;
         try {
-            return OccurrenceLedger.read(dir);
+            l = OccurrenceLedger.read(dir);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
+        }
+        l.landedCommits.addAll(landedCommits());
+        return l;
+    }
+
+    /**
+     * The event ids in the partitions' {@code recent} lists: each pushed by the commit of its own
+     * success (a duplicate, a dead letter or a hold pushes none). Read after the ledger, so an id
+     * committed in between is at worst counted landed with its success record still to come.
+     */
+    private Set<String> landedCommits() {
+        Set<String> ids = new java.util.HashSet<>();
+        RedisOptions options = RedisOptions.builder().uri(uri).partitions(s.partitions()).build();
+        try (UnifiedJedis j = redis()) {
+            for (int p = 0; p < s.partitions(); p++) {
+                for (String commit : j.lrange(TestKeys.partitionStream(options, p) + ":recent", 0, -1)) {
+                    unpackIds(commit, ids);
+                }
+            }
+        }
+        return ids;
+    }
+
+    /**
+     * One commit's ids as partition_commit.lua packs them: "count|" then each id as "length:id",
+     * the length in UTF-8 bytes; this run's ids are ASCII, so bytes are characters.
+     */
+    static void unpackIds(String commit, Set<String> into) {
+        int at = commit.indexOf('|') + 1;
+        while (at < commit.length()) {
+            int colon = commit.indexOf(':', at);
+            int length = Integer.parseInt(commit.substring(at, colon));
+            into.add(commit.substring(colon + 1, colon + 1 + length));
+            at = colon + 1 + length;
         }
     }
 

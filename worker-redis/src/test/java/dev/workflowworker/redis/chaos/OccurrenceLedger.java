@@ -99,6 +99,15 @@ final class OccurrenceLedger {
 
     final Map<String, Event> events = new HashMap<>();
     final Set<String> ready = new HashSet<>();
+    /**
+     * Event ids whose completion a commit wrote into Redis (the partitions' {@code recent} lists,
+     * which only a commit of a success pushes to). A handler cannot see its commit land, so when
+     * Redis dies after applying a commit and before its reply leaves, the ledger shows the effect
+     * by a live process, no success and no rerun: completed once, which only Redis can tell from
+     * a loss. A later commit moving the position over a lost entry does not put the lost one's id
+     * here, so this does not hide a loss.
+     */
+    final Set<String> landedCommits = new HashSet<>();
     long records;
 
     static OccurrenceLedger read(Path dir) throws IOException {
@@ -151,6 +160,12 @@ final class OccurrenceLedger {
 
     boolean completed(String id, Set<String> killedPids) {
         Event e = events.get(id);
-        return e != null && e.completed(killedPids);
+        return e != null && (e.completed(killedPids) || replyLost(id, killedPids));
+    }
+
+    /** Its effect written by a live process, no success recorded, and its own commit in Redis: the reply was lost. */
+    boolean replyLost(String id, Set<String> killedPids) {
+        Event e = events.get(id);
+        return e != null && !e.completed(killedPids) && !e.effectPids.isEmpty() && landedCommits.contains(id);
     }
 }

@@ -16,8 +16,10 @@ import java.util.Set;
 import java.util.function.Function;
 
 /**
- * The checks of the occurrence chaos run, from the handlers' ledger only, against what is
- * expected from the schedules' definitions and the answers the API gave.
+ * The checks of the occurrence chaos run, from the handlers' ledger, against what is expected
+ * from the schedules' definitions and the answers the API gave. One case only Redis can judge: an
+ * effect with no success and no rerun is completed when the event's own commit is in Redis, its
+ * reply lost ({@link OccurrenceLedger#landedCommits}).
  *
  * <p><b>tick</b> (every second, default misfire policy FIRE_ONCE with its 1 minute threshold):
  * expected are all its scheduled instants from the first (as its creation answered) to its end.
@@ -237,14 +239,23 @@ record OccurrenceReport(OccurrenceChaosRun.Settings settings, OccurrenceLedger l
     }
 
     /**
-     * Events whose effect only live processes wrote, with no success recorded by any run: the run
-     * counts them missing. Either the library lost them after the handler ran, or a commit was
-     * applied and its reply lost (Redis or a master killed between the two); this row tells which
-     * one to look for when the missing count is not 0.
+     * Events whose effect only live processes wrote, with no success recorded by any run and no
+     * commit of their own in Redis: the run counts them missing, lost after the handler ran. (A
+     * commit applied with its reply lost is told apart by Redis: {@link #commitReplyLost()}.)
      */
     long effectWithoutSuccessNotRerun() {
-        return ledger.events.values().stream().filter(e -> e.completions.isEmpty() && !e.completed(killed)
-                && !e.effectPids.isEmpty()).count();
+        return ledger.events.entrySet().stream().filter(e -> e.getValue().completions.isEmpty()
+                && !e.getValue().completed(killed) && !e.getValue().effectPids.isEmpty()
+                && !ledger.replyLost(e.getKey(), killed)).count();
+    }
+
+    /**
+     * Events whose effect a live process wrote, with no success recorded and no rerun, whose own
+     * commit Redis holds: Redis killed between applying the commit and sending its reply (the
+     * engine reports an unknown outcome as no success). Completed once, not missing.
+     */
+    long commitReplyLost() {
+        return ledger.events.keySet().stream().filter(id -> ledger.replyLost(id, killed)).count();
     }
 
     List<Long> lateness(String prefix) {
@@ -309,6 +320,7 @@ record OccurrenceReport(OccurrenceChaosRun.Settings settings, OccurrenceLedger l
         row(sb, "handler re-runs (allowed: kill before commit)", Long.toString(reruns()));
         row(sb, "completed, killed before recording", Long.toString(completedUnrecorded()));
         row(sb, "effect by a live process, no success recorded", Long.toString(effectWithoutSuccessNotRerun()));
+        row(sb, "commit in Redis, its reply lost (not missing)", Long.toString(commitReplyLost()));
         row(sb, "redeliveries recognised as duplicates", Long.toString(recognisedDuplicates()));
         row(sb, "event ids delivered from 2+ entries", Long.toString(appendedTwice()));
         row(sb, "unsettled entries at end", Long.toString(unsettledAtEnd));

@@ -70,6 +70,36 @@ class OccurrenceReportTest {
         assertFalse(r.promisesHold());
     }
 
+    /**
+     * The ledger lines of the failed run (d-29 on pid 19282, Redis SIGKILLed after it applied and
+     * fsynced the commit and before the reply left: the AOF held the commit, the worker logged
+     * "cannot commit 1 entries"): an effect by a live process with no success recorded and no
+     * rerun is completed once when its own commit is in Redis, and missing when it is not.
+     */
+    @Test
+    void aCommitAppliedWithItsReplyLostIsNotMissingButOneRedisNeverHeldIs(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("ledger-19282.tsv"), String.join("\n",
+                "R\t19282",
+                "S\t19282\td-29\t1796657200568\t1796657198854\t-\t1", "E\t19282\td-29\t1796657200575",
+                "S\t19282\td-30\t1796657200568\t1796657198854\t-\t1", "E\t19282\td-30\t1796657200575", ""));
+        Set<String> landed = new java.util.HashSet<>();
+        OccurrenceChaosRun.unpackIds("2|4:d-295:d-100", landed);
+        assertEquals(Set.of("d-29", "d-100"), landed);
+        OccurrenceLedger ledger = OccurrenceLedger.read(dir);
+        ledger.landedCommits.addAll(landed);
+        Schedule tick = Schedule.every("tick", Duration.ofSeconds(1)).eventType("T").build();
+        OccurrenceReport r = new OccurrenceReport(new OccurrenceChaosRun.Settings(3, 1, 1, 3, 0, 1, 8, 2000, 300),
+                ledger, Set.of(), List.of(), List.of(1000L), List.of(delayed("d-29", "dx-5", 1796657198854L, Answer.NONE),
+                        delayed("d-30", "dx-0", 1796657198854L, Answer.NONE)),
+                new ScheduleInfo(tick, null, null, 0, 0), new ScheduleInfo(tick, null, null, 0, 0), List.of(), List.of(),
+                0, 0);
+
+        assertEquals(1, r.delayedMissing(), "d-30: no commit of its own in Redis");
+        assertEquals(1, r.commitReplyLost(), "d-29");
+        assertEquals(1, r.effectWithoutSuccessNotRerun(), "d-30");
+        assertEquals(0, r.delayedDuplicates());
+    }
+
     private static Delayed delayed(String id, String execution, long due, Answer cancelled) {
         Delayed d = new Delayed(id, execution, due);
         d.published = Answer.TRUE;
