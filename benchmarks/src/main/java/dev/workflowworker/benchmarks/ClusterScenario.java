@@ -108,6 +108,7 @@ final class ClusterScenario {
                     }
                 }
                 stats.put("io", io);
+                stats.put("cs", CpuPinning.contextSwitches(CpuPinning.pidOf(m)));
                 out.add(stats);
             }
         }
@@ -133,6 +134,29 @@ final class ClusterScenario {
         }
         StringBuilder sb = new StringBuilder();
         long[] io = sum.remove("io");
+        sum.remove("cs");
+        // Per master: how often its event loop woke (socket reads, context switches: a voluntary one
+        // is a sleep in its wait) and how many top-level calls each read brought, which is what a
+        // shorter pipeline per node would show as.
+        StringBuilder each = new StringBuilder("per master, per 1000 events: ");
+        for (int i = 0; i < after.size(); i++) {
+            long[] r0 = before.get(i).get("io");
+            long[] r1 = after.get(i).get("io");
+            long[] c0 = before.get(i).get("cs");
+            long[] c1 = after.get(i).get("cs");
+            long calls = 0;
+            for (String top : List.of("evalsha", "eval", "xread", "time", "zrange", "zrangebyscore", "pexpire",
+                    "cluster|slots", "ssubscribe", "spublish", "xadd", "exec", "multi")) {
+                long[] a = after.get(i).get(top);
+                long[] b = before.get(i).getOrDefault(top, new long[2]);
+                calls += a == null ? 0 : a[0] - b[0];
+            }
+            long reads = r1[0] - r0[0];
+            each.append(String.format("[%d] reads %.2f, writes %.2f, voluntary cs %.2f, involuntary %.2f, "
+                    + "top-level calls (not get/hmget/rpush, which scripts also make) per read %.2f; ", i,
+                    reads * 1000.0 / n, (r1[1] - r0[1]) * 1000.0 / n, (c1[0] - c0[0]) * 1000.0 / n,
+                    (c1[1] - c0[1]) * 1000.0 / n, reads == 0 ? 0 : calls / (double) reads));
+        }
         for (Map.Entry<String, long[]> e : sum.entrySet()) {
             long[] d = e.getValue();
             if (d[0] > 0) {
@@ -144,7 +168,7 @@ final class ClusterScenario {
         // the script's evalsha, so the rows overlap and their sum overstates the commands' time.
         return String.format("socket reads %.4f, writes %.4f per event; CPU %.3f us/event; commands (calls inside "
                 + "a script counted in its evalsha too, so they do not add up): ",
-                io[0] / (double) n, io[1] / (double) n, cpuMicrosPerEvent) + sb;
+                io[0] / (double) n, io[1] / (double) n, cpuMicrosPerEvent) + sb + each;
     }
 
     private static Pass pass(String url, List<HostAndPort> masters, int n, int[] c) throws Exception {
@@ -203,6 +227,18 @@ final class ClusterScenario {
     static List<BenchmarkMain.Row> run(String plain, String oneMaster, String threeMasters, int n, String config)
             throws Exception {
         int[] c = java.util.Arrays.stream(config.trim().split("x")).mapToInt(Integer::parseInt).toArray();
+        List<HostAndPort> servers = new ArrayList<>(masters(oneMaster));
+        servers.addAll(masters(threeMasters));
+        if (plain != null) {
+            servers.addAll(masters(plain));
+        }
+        try (CpuPinning pinned = CpuPinning.pin(!"false".equals(System.getProperty("bench.cluster.pin")), servers)) {
+            return run(plain, oneMaster, threeMasters, n, c, pinned.describe());
+        }
+    }
+
+    private static List<BenchmarkMain.Row> run(String plain, String oneMaster, String threeMasters, int n, int[] c,
+                                               String cpus) throws Exception {
         Map<String, Pass> passes = new LinkedHashMap<>();
         for (String url : List.of(oneMaster, threeMasters)) {
             List<HostAndPort> masters = masters(url);
@@ -215,7 +251,7 @@ final class ClusterScenario {
         // The JIT is warm by now; the server only needs its scripts loaded, which the pass does.
         Pass server = plain == null ? null : pass(plain, masters(plain), n, c);
         String setup = "P=" + PARTITIONS + ", " + c[0] + " workers x " + c[1] + ", batch " + c[2] + "; " + n
-                + " pre-published over " + MANY_KEYS + " execution ids";
+                + " pre-published over " + MANY_KEYS + " execution ids; " + cpus;
         List<BenchmarkMain.Row> rows = new ArrayList<>();
         rows.add(new BenchmarkMain.Row("cluster", "1 master: WorkerService no-op", one.rate(), "events/s", setup));
         rows.add(new BenchmarkMain.Row("cluster", "  1 master: Redis CPU per event", one.cpuMicrosPerEvent()[0], "us",
