@@ -90,7 +90,63 @@ final class ClusterScenario {
         }
     }
 
-    private record Pass(double rate, double[] cpuMicrosPerEvent, int[] partitions, String commands, String all) {
+    /**
+     * @param idleMicrosPerSecond the masters' CPU (summed) per second of wall time right after the
+     *     pass, the workers still running with nothing to read: server cron, the cluster bus, the
+     *     ownership rounds, lease renewals and waits; what a pass pays by the second, not by the event
+     * @param seconds the measured pass's wall time
+     */
+    private record Pass(double rate, double[] cpuMicrosPerEvent, int[] partitions, String commands, String all,
+                        double idleMicrosPerSecond, double seconds, String idleCommands) {
+
+        double total() {
+            double t = 0;
+            for (double v : cpuMicrosPerEvent) {
+                t += v;
+            }
+            return t;
+        }
+
+        /** {@return the Redis CPU per event less what the pass's wall time cost by the second (idle rate x time)} */
+        double netOfIdle(int n) {
+            return total() - idleMicrosPerSecond * seconds / n;
+        }
+    }
+
+    /**
+     * The masters' CPU in us per second over {@code ms} of wall time, and into {@code top} the
+     * commands that took most of it (calls and us per second), so that the idle rate shows what it is.
+     */
+    private static double cpuRate(List<HostAndPort> masters, long ms, StringBuilder top) throws InterruptedException {
+        double c0 = 0;
+        for (HostAndPort m : masters) {
+            c0 += cpuSeconds(m);
+        }
+        List<Map<String, long[]>> s0 = commandStats(masters);
+        long t0 = System.nanoTime();
+        Thread.sleep(ms);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        List<Map<String, long[]>> s1 = commandStats(masters);
+        double c1 = 0;
+        for (HostAndPort m : masters) {
+            c1 += cpuSeconds(m);
+        }
+        Map<String, long[]> sum = new java.util.TreeMap<>();
+        for (int i = 0; i < s1.size(); i++) {
+            Map<String, long[]> b = s0.get(i);
+            s1.get(i).forEach((cmd, v) -> {
+                if (!cmd.equals("io") && !cmd.equals("cs")) {
+                    long[] z = b.getOrDefault(cmd, new long[2]);
+                    long[] d = sum.computeIfAbsent(cmd, k -> new long[2]);
+                    d[0] += v[0] - z[0];
+                    d[1] += v[1] - z[1];
+                }
+            });
+        }
+        sum.entrySet().stream().sorted((x, y) -> Long.compare(y.getValue()[1], x.getValue()[1])).limit(5)
+                .forEach(e -> top.append(String.format("%s %.0f calls/s %.0f us/s; ", e.getKey(),
+                        e.getValue()[0] / seconds, e.getValue()[1] / seconds)));
+        return (c1 - c0) * 1e6 / seconds;
     }
 
     /** Per master: INFO commandstats, and under "io" the reads and writes of its event loop (INFO stats). */
@@ -204,7 +260,8 @@ final class ClusterScenario {
         if (!done.await(10, TimeUnit.MINUTES)) {
             throw new IllegalStateException("cluster pass did not finish: " + done.getCount() + " of " + n + " left");
         }
-        double rate = n / ((System.nanoTime() - t0) / 1e9);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        double rate = n / seconds;
         double[] cpu = new double[masters.size()];
         for (int i = 0; i < masters.size(); i++) {
             cpu[i] = (cpuSeconds(masters.get(i)) - cpu0[i]) * 1e6 / n;
@@ -215,9 +272,13 @@ final class ClusterScenario {
             cpuAll += v;
         }
         String all = allCommands(stats0, commandStats(masters), n, cpuAll);
+        // The pass's tail (last commits, trims) first, then the idle service's rate by the second.
+        Thread.sleep(500);
+        StringBuilder idleTop = new StringBuilder();
+        double idle = cpuRate(masters, 2000, idleTop);
         s.close();
         flush(masters);
-        return new Pass(rate, cpu, partitions, commands, all);
+        return new Pass(rate, cpu, partitions, commands, all, idle, seconds, idleTop.toString());
     }
 
     /**
@@ -279,6 +340,15 @@ final class ClusterScenario {
                 (within ? "every master within" : "NOT every master within") + String.format(
                         " +-20 %% of an even share; x%.2f of 1 master's", total / one.cpuMicrosPerEvent()[0])));
         rows.add(new BenchmarkMain.Row("cluster", "  3 masters: every command, all masters", total, "us", three.all()));
+        // What goes by the second (cron, bus, ownership rounds, renewals) weighs per event by how long a
+        // pass took: a slower 3-master pass pays more of it per event without one more call per event.
+        rows.add(new BenchmarkMain.Row("cluster", "  1 master: Redis CPU per event, net of idle", one.netOfIdle(n), "us",
+                String.format("idle %.0f us/s x %.2f s of pass = %.3f us/event taken off; idle: %s", one.idleMicrosPerSecond(),
+                        one.seconds(), one.idleMicrosPerSecond() * one.seconds() / n, one.idleCommands())));
+        rows.add(new BenchmarkMain.Row("cluster", "  3 masters: Redis CPU per event, net of idle", three.netOfIdle(n),
+                "us", String.format("idle %.0f us/s x %.2f s of pass = %.3f us/event taken off; x%.2f of 1 master's net; "
+                        + "idle: %s", three.idleMicrosPerSecond(), three.seconds(), three.idleMicrosPerSecond()
+                        * three.seconds() / n, three.netOfIdle(n) / one.netOfIdle(n), three.idleCommands())));
         if (server != null) {
             rows.add(new BenchmarkMain.Row("cluster", "plain server: WorkerService no-op", server.rate(), "events/s",
                     "the same on the single server of the other rows, no cluster"));
