@@ -2,6 +2,7 @@
 # Runs the whole benchmark suite against a private redis-server (persistence off) and prints a table.
 # Results also go to benchmarks/target/results.json.
 # Usage: benchmarks/run.sh [--events N] [--only inmemory,raw,readpath,readcompact,costs,redis,partitioned,latency,scaling,memory,time,bullmq,dashboard,cluster]
+#        [--cluster-pin false]   (the cluster rows pin the servers to CPU 0, the JVM to CPU 1, unless told not to)
 #        [--configs 4x64x256,...] [--inmemory-configs 2x64x256,...]   (workers x concurrency x batch)
 #        [--partitions 16] [--partitioned-config 2x256x512]           (partitioned rows)
 set -euo pipefail

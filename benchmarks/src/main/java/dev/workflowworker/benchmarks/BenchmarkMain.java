@@ -108,6 +108,8 @@ public final class BenchmarkMain {
             rows.addAll(DashboardScenario.run(redis));
         }
         if (opt.containsKey("cluster1") && opt.containsKey("cluster3") && wanted(only, "cluster")) {
+            // --cluster-pin false: the cluster rows without their fixed CPUs (see CpuPinning)
+            System.setProperty("bench.cluster.pin", opt.getOrDefault("cluster-pin", "true"));
             rows.addAll(ClusterScenario.run(redis, opt.get("cluster1"), opt.get("cluster3"), events,
                     opt.getOrDefault("partitioned-config", PartitionedScenario.DEFAULT_CONFIG)));
         }

@@ -90,7 +90,63 @@ final class ClusterScenario {
         }
     }
 
-    private record Pass(double rate, double[] cpuMicrosPerEvent, int[] partitions, String commands, String all) {
+    /**
+     * @param idleMicrosPerSecond the masters' CPU (summed) per second of wall time right after the
+     *     pass, the workers still running with nothing to read: server cron, the cluster bus, the
+     *     ownership rounds, lease renewals and waits; what a pass pays by the second, not by the event
+     * @param seconds the measured pass's wall time
+     */
+    private record Pass(double rate, double[] cpuMicrosPerEvent, int[] partitions, String commands, String all,
+                        double idleMicrosPerSecond, double seconds, String idleCommands) {
+
+        double total() {
+            double t = 0;
+            for (double v : cpuMicrosPerEvent) {
+                t += v;
+            }
+            return t;
+        }
+
+        /** {@return the Redis CPU per event less what the pass's wall time cost by the second (idle rate x time)} */
+        double netOfIdle(int n) {
+            return total() - idleMicrosPerSecond * seconds / n;
+        }
+    }
+
+    /**
+     * The masters' CPU in us per second over {@code ms} of wall time, and into {@code top} the
+     * commands that took most of it (calls and us per second), so that the idle rate shows what it is.
+     */
+    private static double cpuRate(List<HostAndPort> masters, long ms, StringBuilder top) throws InterruptedException {
+        double c0 = 0;
+        for (HostAndPort m : masters) {
+            c0 += cpuSeconds(m);
+        }
+        List<Map<String, long[]>> s0 = commandStats(masters);
+        long t0 = System.nanoTime();
+        Thread.sleep(ms);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        List<Map<String, long[]>> s1 = commandStats(masters);
+        double c1 = 0;
+        for (HostAndPort m : masters) {
+            c1 += cpuSeconds(m);
+        }
+        Map<String, long[]> sum = new java.util.TreeMap<>();
+        for (int i = 0; i < s1.size(); i++) {
+            Map<String, long[]> b = s0.get(i);
+            s1.get(i).forEach((cmd, v) -> {
+                if (!cmd.equals("io") && !cmd.equals("cs")) {
+                    long[] z = b.getOrDefault(cmd, new long[2]);
+                    long[] d = sum.computeIfAbsent(cmd, k -> new long[2]);
+                    d[0] += v[0] - z[0];
+                    d[1] += v[1] - z[1];
+                }
+            });
+        }
+        sum.entrySet().stream().sorted((x, y) -> Long.compare(y.getValue()[1], x.getValue()[1])).limit(5)
+                .forEach(e -> top.append(String.format("%s %.0f calls/s %.0f us/s; ", e.getKey(),
+                        e.getValue()[0] / seconds, e.getValue()[1] / seconds)));
+        return (c1 - c0) * 1e6 / seconds;
     }
 
     /** Per master: INFO commandstats, and under "io" the reads and writes of its event loop (INFO stats). */
@@ -108,6 +164,7 @@ final class ClusterScenario {
                     }
                 }
                 stats.put("io", io);
+                stats.put("cs", CpuPinning.contextSwitches(CpuPinning.pidOf(m)));
                 out.add(stats);
             }
         }
@@ -133,6 +190,29 @@ final class ClusterScenario {
         }
         StringBuilder sb = new StringBuilder();
         long[] io = sum.remove("io");
+        sum.remove("cs");
+        // Per master: how often its event loop woke (socket reads, context switches: a voluntary one
+        // is a sleep in its wait) and how many top-level calls each read brought, which is what a
+        // shorter pipeline per node would show as.
+        StringBuilder each = new StringBuilder("per master, per 1000 events: ");
+        for (int i = 0; i < after.size(); i++) {
+            long[] r0 = before.get(i).get("io");
+            long[] r1 = after.get(i).get("io");
+            long[] c0 = before.get(i).get("cs");
+            long[] c1 = after.get(i).get("cs");
+            long calls = 0;
+            for (String top : List.of("evalsha", "eval", "xread", "time", "zrange", "zrangebyscore", "pexpire",
+                    "cluster|slots", "ssubscribe", "spublish", "xadd", "exec", "multi")) {
+                long[] a = after.get(i).get(top);
+                long[] b = before.get(i).getOrDefault(top, new long[2]);
+                calls += a == null ? 0 : a[0] - b[0];
+            }
+            long reads = r1[0] - r0[0];
+            each.append(String.format("[%d] reads %.2f, writes %.2f, voluntary cs %.2f, involuntary %.2f, "
+                    + "top-level calls (not get/hmget/rpush, which scripts also make) per read %.2f; ", i,
+                    reads * 1000.0 / n, (r1[1] - r0[1]) * 1000.0 / n, (c1[0] - c0[0]) * 1000.0 / n,
+                    (c1[1] - c0[1]) * 1000.0 / n, reads == 0 ? 0 : calls / (double) reads));
+        }
         for (Map.Entry<String, long[]> e : sum.entrySet()) {
             long[] d = e.getValue();
             if (d[0] > 0) {
@@ -144,7 +224,7 @@ final class ClusterScenario {
         // the script's evalsha, so the rows overlap and their sum overstates the commands' time.
         return String.format("socket reads %.4f, writes %.4f per event; CPU %.3f us/event; commands (calls inside "
                 + "a script counted in its evalsha too, so they do not add up): ",
-                io[0] / (double) n, io[1] / (double) n, cpuMicrosPerEvent) + sb;
+                io[0] / (double) n, io[1] / (double) n, cpuMicrosPerEvent) + sb + each;
     }
 
     private static Pass pass(String url, List<HostAndPort> masters, int n, int[] c) throws Exception {
@@ -180,7 +260,8 @@ final class ClusterScenario {
         if (!done.await(10, TimeUnit.MINUTES)) {
             throw new IllegalStateException("cluster pass did not finish: " + done.getCount() + " of " + n + " left");
         }
-        double rate = n / ((System.nanoTime() - t0) / 1e9);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        double rate = n / seconds;
         double[] cpu = new double[masters.size()];
         for (int i = 0; i < masters.size(); i++) {
             cpu[i] = (cpuSeconds(masters.get(i)) - cpu0[i]) * 1e6 / n;
@@ -191,9 +272,13 @@ final class ClusterScenario {
             cpuAll += v;
         }
         String all = allCommands(stats0, commandStats(masters), n, cpuAll);
+        // The pass's tail (last commits, trims) first, then the idle service's rate by the second.
+        Thread.sleep(500);
+        StringBuilder idleTop = new StringBuilder();
+        double idle = cpuRate(masters, 2000, idleTop);
         s.close();
         flush(masters);
-        return new Pass(rate, cpu, partitions, commands, all);
+        return new Pass(rate, cpu, partitions, commands, all, idle, seconds, idleTop.toString());
     }
 
     /**
@@ -203,6 +288,18 @@ final class ClusterScenario {
     static List<BenchmarkMain.Row> run(String plain, String oneMaster, String threeMasters, int n, String config)
             throws Exception {
         int[] c = java.util.Arrays.stream(config.trim().split("x")).mapToInt(Integer::parseInt).toArray();
+        List<HostAndPort> servers = new ArrayList<>(masters(oneMaster));
+        servers.addAll(masters(threeMasters));
+        if (plain != null) {
+            servers.addAll(masters(plain));
+        }
+        try (CpuPinning pinned = CpuPinning.pin(!"false".equals(System.getProperty("bench.cluster.pin")), servers)) {
+            return run(plain, oneMaster, threeMasters, n, c, pinned.describe());
+        }
+    }
+
+    private static List<BenchmarkMain.Row> run(String plain, String oneMaster, String threeMasters, int n, int[] c,
+                                               String cpus) throws Exception {
         Map<String, Pass> passes = new LinkedHashMap<>();
         for (String url : List.of(oneMaster, threeMasters)) {
             List<HostAndPort> masters = masters(url);
@@ -215,7 +312,7 @@ final class ClusterScenario {
         // The JIT is warm by now; the server only needs its scripts loaded, which the pass does.
         Pass server = plain == null ? null : pass(plain, masters(plain), n, c);
         String setup = "P=" + PARTITIONS + ", " + c[0] + " workers x " + c[1] + ", batch " + c[2] + "; " + n
-                + " pre-published over " + MANY_KEYS + " execution ids";
+                + " pre-published over " + MANY_KEYS + " execution ids; " + cpus;
         List<BenchmarkMain.Row> rows = new ArrayList<>();
         rows.add(new BenchmarkMain.Row("cluster", "1 master: WorkerService no-op", one.rate(), "events/s", setup));
         rows.add(new BenchmarkMain.Row("cluster", "  1 master: Redis CPU per event", one.cpuMicrosPerEvent()[0], "us",
@@ -243,6 +340,15 @@ final class ClusterScenario {
                 (within ? "every master within" : "NOT every master within") + String.format(
                         " +-20 %% of an even share; x%.2f of 1 master's", total / one.cpuMicrosPerEvent()[0])));
         rows.add(new BenchmarkMain.Row("cluster", "  3 masters: every command, all masters", total, "us", three.all()));
+        // What goes by the second (cron, bus, ownership rounds, renewals) weighs per event by how long a
+        // pass took: a slower 3-master pass pays more of it per event without one more call per event.
+        rows.add(new BenchmarkMain.Row("cluster", "  1 master: Redis CPU per event, net of idle", one.netOfIdle(n), "us",
+                String.format("idle %.0f us/s x %.2f s of pass = %.3f us/event taken off; idle: %s", one.idleMicrosPerSecond(),
+                        one.seconds(), one.idleMicrosPerSecond() * one.seconds() / n, one.idleCommands())));
+        rows.add(new BenchmarkMain.Row("cluster", "  3 masters: Redis CPU per event, net of idle", three.netOfIdle(n),
+                "us", String.format("idle %.0f us/s x %.2f s of pass = %.3f us/event taken off; x%.2f of 1 master's net; "
+                        + "idle: %s", three.idleMicrosPerSecond(), three.seconds(), three.idleMicrosPerSecond()
+                        * three.seconds() / n, three.netOfIdle(n) / one.netOfIdle(n), three.idleCommands())));
         if (server != null) {
             rows.add(new BenchmarkMain.Row("cluster", "plain server: WorkerService no-op", server.rate(), "events/s",
                     "the same on the single server of the other rows, no cluster"));

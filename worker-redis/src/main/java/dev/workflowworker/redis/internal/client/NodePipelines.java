@@ -1,6 +1,8 @@
 package dev.workflowworker.redis.internal.client;
 
 import redis.clients.jedis.Builder;
+import redis.clients.jedis.BuilderFactory;
+import redis.clients.jedis.Protocol;
 import redis.clients.jedis.CommandArguments;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.HostAndPort;
@@ -56,7 +58,23 @@ final class NodePipelines implements AutoCloseable {
 
     /** Queues {@code args} on the connection to the node serving {@code key}'s slot. */
     <T> Response<T> send(String key, CommandArguments args, Builder<T> builder) {
-        Node n = node(JedisClusterCRC16.getSlot(key));
+        return send(node(JedisClusterCRC16.getSlot(key)), args, builder);
+    }
+
+    /**
+     * Queues {@code args} on the connection to {@code address}, whatever the slot map says, behind
+     * {@code ASKING} when {@code asking} (an ASK redirect's importing node, see {@link AskRedirects}):
+     * ASKING lets only the next command on its connection in, so the pair stays together.
+     */
+    <T> Response<T> sendTo(HostAndPort address, CommandArguments args, Builder<T> builder, boolean asking) {
+        Node n = node(address, -1);
+        if (asking) {
+            send(n, new CommandArguments(Protocol.Command.ASKING), BuilderFactory.RAW_OBJECT);
+        }
+        return send(n, args, builder);
+    }
+
+    private <T> Response<T> send(Node n, CommandArguments args, Builder<T> builder) {
         Response<T> r = new Response<>(builder);
         n.replies.add(r);
         if (!n.failed) {
@@ -70,13 +88,17 @@ final class NodePipelines implements AutoCloseable {
     }
 
     private Node node(int slot) {
-        HostAndPort address = Topology.nodeOf(cluster, slot);
+        return node(Topology.nodeOf(cluster, slot), slot);
+    }
+
+    /** @param slot a slot {@code address} serves, to borrow its connection by; -1 to borrow by the address */
+    private Node node(HostAndPort address, int slot) {
         Node n = nodes.get(address);
         if (n == null) {
             n = new Node(address);
             nodes.put(address, n);
             try {
-                n.connection = cluster.getConnectionFromSlot(slot);
+                n.connection = slot >= 0 ? cluster.getConnectionFromSlot(slot) : Topology.connectionTo(cluster, address);
             } catch (JedisException e) {
                 fail(n, e);
             }

@@ -3,6 +3,7 @@ package dev.workflowworker.redis.internal.client;
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.BuilderFactory;
 import redis.clients.jedis.CommandArguments;
+import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.RedisClusterClient;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.UnifiedJedis;
@@ -15,6 +16,19 @@ interface Sender extends AutoCloseable {
 
     /** Queues a command on the connection to the node of {@code key}. */
     Response<Object> send(String key, CommandArguments args);
+
+    /**
+     * Queues {@code ASKING} and then {@code args} on the connection to cluster node {@code node}, the
+     * importing node an ASK redirect named (see {@link AskRedirects}); the reply is the command's.
+     */
+    default Response<Object> sendAsking(HostAndPort node, CommandArguments args) {
+        throw new IllegalStateException("ASK redirect from a single server");
+    }
+
+    /** Queues {@code args} on the connection to cluster node {@code node}: a WAIT behind an asked call. */
+    default Response<Object> sendTo(HostAndPort node, CommandArguments args) {
+        throw new IllegalStateException("a node named on a single server");
+    }
 
     void sync();
 
@@ -34,6 +48,16 @@ interface Sender extends AutoCloseable {
                 @Override
                 public Response<Object> send(String key, CommandArguments args) {
                     return p.send(key, args, BuilderFactory.RAW_OBJECT);
+                }
+
+                @Override
+                public Response<Object> sendAsking(HostAndPort node, CommandArguments args) {
+                    return p.sendTo(node, args, BuilderFactory.RAW_OBJECT, true);
+                }
+
+                @Override
+                public Response<Object> sendTo(HostAndPort node, CommandArguments args) {
+                    return p.sendTo(node, args, BuilderFactory.RAW_OBJECT, false);
                 }
 
                 @Override

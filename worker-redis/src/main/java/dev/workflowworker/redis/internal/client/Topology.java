@@ -104,6 +104,19 @@ public final class Topology {
         }
     }
 
+    /** {@return a pooled connection to cluster node {@code node}, which an ASK redirect named} */
+    static Connection connectionTo(RedisClusterClient cluster, HostAndPort node) {
+        ClusterConnectionProvider provider = providerOf(cluster);
+        if (provider != null) {
+            return provider.getConnection(node);
+        }
+        ConnectionPool pool = cluster.getClusterNodes().get(node.toString());
+        if (pool == null) {
+            throw new JedisConnectionException("no connection to " + node + ", which a redirect named");
+        }
+        return pool.getResource();
+    }
+
     /** {@return the client's connection provider, which holds its slot map}; null if this client version hides it */
     static ClusterConnectionProvider providerOf(RedisClusterClient cluster) {
         if (PROVIDER == null) {
@@ -247,6 +260,7 @@ public final class Topology {
         if (pending.isEmpty()) {
             return out;
         }
+        AskRedirects asks = new AskRedirects();
         for (int round = 1; ; round++) {
             List<Response<Object>> replies = new ArrayList<>(pending.size());
             List<Response<Object>> wakeReplies = wakes == null ? List.of() : new ArrayList<>(pending.size());
@@ -256,21 +270,22 @@ public final class Topology {
             try {
                 for (int i : pending) {
                     String key = sampleKey.apply(i);
-                    replies.add(p.send(key, command.apply(i)));
+                    replies.add(asks.send(p, i, key, command.apply(i)));
                     if (wakes != null) {
                         wakeReplies.add(p.send(key, wakes.after(i)));
                     }
                 }
                 if (replicas > 0) {
                     // After every write of this round: a WAIT covers the writes sent before it on
-                    // its connection, so one per slot (there is one connection per node) suffices.
+                    // its connection, so one per slot (one connection per node) or asked node suffices.
                     for (int i : pending) {
                         String key = sampleKey.apply(i);
-                        String slot = Integer.toString(JedisClusterCRC16.getSlot(key));
+                        HostAndPort asked = asks.nodeOf(i);
+                        String slot = asked != null ? asked.toString() : Integer.toString(JedisClusterCRC16.getSlot(key));
                         waitOf.add(slot);
                         if (!waits.containsKey(slot)) {
-                            waits.put(slot, p.send(key, new CommandArguments(Protocol.Command.WAIT).add(replicas)
-                                    .add(waitMs)));
+                            CommandArguments wait = new CommandArguments(Protocol.Command.WAIT).add(replicas).add(waitMs);
+                            waits.put(slot, asked != null ? p.sendTo(asked, wait) : p.send(key, wait));
                         }
                     }
                 }
@@ -329,7 +344,7 @@ public final class Topology {
                     continue;
                 } catch (JedisDataException e) {
                     if (notRunHere(e)) {
-                        redirect = e;
+                        redirect = asks.follow(i, n, e) ? redirect : e;
                     } else if (!resend.resend(i, e)) {
                         throw e;
                     }
@@ -407,24 +422,6 @@ public final class Topology {
             } catch (RuntimeException e) {
                 log.debug("Clearing idle connections to {} failed: {}", node, e.toString());
             }
-        }
-    }
-
-    /**
-     * {@return the reply of a pipelined call}
-     *
-     * @throws JedisConnectionException if the call got no reply: a cluster pipeline whose
-     *     connection to a node fails during sync logs it and leaves that node's replies unset,
-     *     which Jedis reports as an IllegalStateException; the calls may or may not have run
-     */
-    static <T> T reply(Response<T> response) {
-        try {
-            return response.get();
-        } catch (IllegalStateException e) {
-            if (isUnsetReply(e)) {
-                throw noReply(e);
-            }
-            throw e;
         }
     }
 
