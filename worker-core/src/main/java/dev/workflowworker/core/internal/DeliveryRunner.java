@@ -118,7 +118,7 @@ final class DeliveryRunner {
                 f.attempt = attempt;
                 f.elapsedNanos = elapsed;
                 f.succeeded = true;
-                settler.add(f);
+                settler.add(f, t1);
                 return true;
             }
             if (isInterruption(failure, ctx)) {
