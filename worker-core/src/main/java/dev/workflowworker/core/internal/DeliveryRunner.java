@@ -97,7 +97,10 @@ final class DeliveryRunner {
                 return false;
             }
             ctx.attempt(attempt, t0);
-            MDC.put(Mdc.ATTEMPT, Integer.toString(attempt));
+            if (attempt != d.attempt()) {
+                // The first attempt's number is in the MDC since Mdc.put.
+                MDC.put(Mdc.ATTEMPT, Mdc.attempt(attempt));
+            }
             e.listeners().started(ctx);
             Throwable failure = null;
             try {
