@@ -133,11 +133,7 @@ class LockWatchdogTest {
 
     @Test
     void anEventJoiningASharedLockWhileNoneRunsIsStillCancelledOnItsLoss() {
-        ReportingLock lock = new ReportingLock();
-        LockWatchdog.Watch w1 = watchdog.watch(lock, context(), clock.nanoTime());
-        LockWatchdog.Watch w2 = watchdog.watch(lock, context(), clock.nanoTime());
-        w1.cancel();
-        w2.cancel();
+        ReportingLock lock = sharedByTwoSettledEvents();
         assertEquals(1, lock.actions.size(), "a shared lock's registration ended with a quiet moment");
 
         DefaultEventContext later = context();
@@ -150,11 +146,7 @@ class LockWatchdogTest {
 
     @Test
     void aSharedLockWithNoEventLeftIsUnregisteredByTheNextSweep() {
-        ReportingLock lock = new ReportingLock();
-        LockWatchdog.Watch w1 = watchdog.watch(lock, context(), clock.nanoTime());
-        LockWatchdog.Watch w2 = watchdog.watch(lock, context(), clock.nanoTime());
-        w1.cancel();
-        w2.cancel();
+        ReportingLock lock = sharedByTwoSettledEvents();
 
         clock.advance(Duration.ofSeconds(11));
 
@@ -170,5 +162,15 @@ class LockWatchdogTest {
             assertTrue(lock.actions.isEmpty());
         }
         assertEquals(0, watchdog.registeredLocks(), "holds of locks used once piled up until a sweep");
+    }
+
+    /** A lock two events ran under at once, both settled since: the lock is known to be shared. */
+    private ReportingLock sharedByTwoSettledEvents() {
+        ReportingLock lock = new ReportingLock();
+        LockWatchdog.Watch w1 = watchdog.watch(lock, context(), clock.nanoTime());
+        LockWatchdog.Watch w2 = watchdog.watch(lock, context(), clock.nanoTime());
+        w1.cancel();
+        w2.cancel();
+        return lock;
     }
 }
