@@ -44,9 +44,15 @@ public interface Lock extends AutoCloseable {
      * thread that learned of the loss; if the lease is lost already the action runs at once, on
      * the caller's thread. The default learns nothing between renewals (other locks are only
      * checked by {@link #renew}) and never runs the action.
+     * <p>The engine registers once per lock object, not once per event: when the provider hands
+     * the same lock to several deliveries (a partition's lease covers all of its events), one
+     * action cancels every handler then running under it, and the registration may outlive a
+     * moment with no handler running (it is removed within a renewal period after the last one).
+     * A lock must therefore keep a registered action until it is removed or has run, whichever
+     * event it was first registered for.
      *
      * @param action what to do, e.g. cancel the handler; must be quick and must not throw
-     * @return removes the action again; call it when the lease no longer matters (the event settled)
+     * @return removes the action again; called when the lease no longer matters (no event runs under it)
      */
     default Runnable onLost(Runnable action) {
         return () -> { };

@@ -97,7 +97,10 @@ final class DeliveryRunner {
                 return false;
             }
             ctx.attempt(attempt, t0);
-            MDC.put(Mdc.ATTEMPT, Integer.toString(attempt));
+            if (attempt != d.attempt()) {
+                // The first attempt's number is in the MDC since Mdc.put.
+                MDC.put(Mdc.ATTEMPT, Mdc.attempt(attempt));
+            }
             e.listeners().started(ctx);
             Throwable failure = null;
             try {
@@ -118,7 +121,7 @@ final class DeliveryRunner {
                 f.attempt = attempt;
                 f.elapsedNanos = elapsed;
                 f.succeeded = true;
-                settler.add(f);
+                settler.add(f, t1);
                 return true;
             }
             if (isInterruption(failure, ctx)) {

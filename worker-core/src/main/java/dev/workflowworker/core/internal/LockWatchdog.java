@@ -7,9 +7,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -17,13 +17,20 @@ import java.util.concurrent.TimeUnit;
  * renewal. When a renewal reports the lease lost, or renewals keep failing until the lease must
  * have expired, the handler's context is cancelled at once.
  *
- * <p>One sweep task renews every lease that is a third of its TTL old. Registering a lease is a
- * concurrent-set insert: scheduling a task per event would put every event through the
- * scheduler's single queue lock.
+ * <p>One sweep task renews every lease that is a third of its TTL old. Watches live in stripes
+ * (a monitor and a list each), chosen by the lock's fencing token: registering an event is a
+ * link into a list under an uncontended monitor, where a concurrent set paid a shared size
+ * counter per insert and removal (docs/BENCHMARKS.md, "jjvm3").
+ *
+ * <p>Events that run under one lock (a partition's lease: every event of the partition) share a
+ * {@link Hold}, which registers with {@link Lock#onLost} once for all of them, not once per event.
+ * A hold that only ever had one watch (a lock per event) is dropped with it; a shared one stays
+ * registered while it is empty, until a sweep finds it still empty or the lock is lost.
  */
 public final class LockWatchdog {
 
     private static final Logger log = LoggerFactory.getLogger(LockWatchdog.class);
+    private static final int STRIPES = 64;
 
     private final Duration ttl;
     private final long renewEveryMillis;
@@ -31,60 +38,128 @@ public final class LockWatchdog {
     private final TimeSource time;
     private final Periodic sweeps;
     private final Runnable onInfraError;
-    private final Set<Watch> held = ConcurrentHashMap.newKeySet();
+    private final Stripe[] stripes = new Stripe[STRIPES];
+
+    /** The holds of the locks whose fencing tokens fall here, under this stripe's monitor. */
+    private static final class Stripe {
+        final ArrayList<Hold> holds = new ArrayList<>(2);
+    }
 
     /**
-     * A lease being renewed; {@link #cancel()} it when the handler is done. It is also the action
-     * its lock runs on a loss, and it hashes by a number of its own: one object and no identity
-     * hash per event, whose first computation is a call into the VM (docs/BENCHMARKS.md, "JVM path").
+     * The watches of one lock, and the lock's one registration for its loss. Its list and flags
+     * are guarded by its stripe's monitor.
      */
-    public final class Watch implements Runnable {
+    private final class Hold implements Runnable {
+        private final Lock lock;
+        private final Stripe stripe;
+        private Watch first;
+        private int size;
+        /** More than one watch was in it at once: the lock is shared, so the hold outlives an empty moment. */
+        private boolean shared;
+        /** Its lock reported the loss: no watch may join it any more. */
+        private boolean fired;
+        private volatile Runnable unregister = () -> { };
+
+        Hold(Lock lock, Stripe stripe) {
+            this.lock = lock;
+            this.stripe = stripe;
+        }
+
+        void link(Watch w) {
+            w.next = first;
+            if (first != null) {
+                first.prev = w;
+            }
+            first = w;
+            if (++size > 1) {
+                shared = true;
+            }
+        }
+
+        void unlink(Watch w) {
+            if (w.prev != null) {
+                w.prev.next = w.next;
+            } else {
+                first = w.next;
+            }
+            if (w.next != null) {
+                w.next.prev = w.prev;
+            }
+            w.prev = null;
+            w.next = null;
+            size--;
+        }
+
+        /**
+         * The lock learned of its loss between renewals: cancels every handler under it then, not
+         * at the next sweep, since a partition's next owner may start the key's next event as soon
+         * as the lease expires in the store. Watches cancelled before are no longer in the hold.
+         */
+        @Override
+        public void run() {
+            List<Watch> under = new ArrayList<>();
+            synchronized (stripe) {
+                if (fired) {
+                    return;
+                }
+                fired = true;
+                stripe.holds.remove(this);
+                for (Watch w = first; w != null; w = w.next) {
+                    under.add(w);
+                }
+            }
+            for (Watch w : under) {
+                if (!w.context.isLeaseLost()) {
+                    log.warn("lease on lock key {} was lost (fencing token {}); cancelling its handler",
+                            lock.key(), lock.fencingToken());
+                    w.context.leaseLost();
+                }
+            }
+        }
+    }
+
+    /** A lease being renewed for one event; {@link #cancel()} it when the handler is done. */
+    public final class Watch {
         private final Lock lock;
         private final DefaultEventContext context;
-        private final int hash = ThreadLocalRandom.current().nextInt();
+        private final Hold hold;
+        /** Neighbours in the hold's list, and whether it is still in it; under the stripe's monitor. */
+        private Watch prev;
+        private Watch next;
+        private boolean watching = true;
         /** When the last good acquire or renewal was sent: expiry is counted from it. */
         private volatile long lastGoodSentNanos;
         /** When the last renewal was due or done: the next is due a third of the TTL later. */
         private volatile long lastRenewedNanos;
-        private volatile Runnable unwatchLoss = () -> { };
 
-        private Watch(Lock lock, DefaultEventContext context, long sentNanos) {
+        private Watch(Lock lock, DefaultEventContext context, Hold hold, long sentNanos) {
             this.lock = lock;
             this.context = context;
+            this.hold = hold;
             this.lastGoodSentNanos = sentNanos;
             // Counted from the acquisition's send, which is no later than now: the first renewal
             // comes no later than a third of the TTL after the lease was taken.
             this.lastRenewedNanos = sentNanos;
         }
 
-        /** Stops renewing. */
+        /** Stops renewing; a loss reported after this leaves the event alone. Idempotent. */
         public void cancel() {
-            held.remove(this);
-            unwatchLoss.run();
-        }
-
-        /**
-         * The lock learned of its loss between renewals: cancels the handler then, not at the next
-         * sweep, since a partition's next owner may start the key's next event as soon as the
-         * lease expires in the store. A report after {@link #cancel()} is ignored.
-         */
-        @Override
-        public void run() {
-            if (held.contains(this) && !context.isLeaseLost()) {
-                log.warn("lease on lock key {} was lost (fencing token {}); cancelling its handler",
-                        lock.key(), lock.fencingToken());
-                context.leaseLost();
+            Runnable unregister = null;
+            synchronized (hold.stripe) {
+                if (!watching) {
+                    return;
+                }
+                watching = false;
+                hold.unlink(this);
+                if (hold.size == 0 && !hold.shared && !hold.fired) {
+                    // A lock per event: its registration ends with the event, as before holds.
+                    hold.stripe.holds.remove(hold);
+                    unregister = hold.unregister;
+                }
             }
-        }
-
-        @Override
-        public int hashCode() {
-            return hash;
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return this == o;
+            if (unregister != null) {
+                unregister.run();
+            }
         }
     }
 
@@ -103,6 +178,9 @@ public final class LockWatchdog {
         this.onInfraError = onInfraError;
         // Sweeping twice per renewal period bounds a lease's age at renewal to half a period late.
         long sweep = Math.max(1, renewEveryMillis / 2);
+        for (int i = 0; i < STRIPES; i++) {
+            stripes[i] = new Stripe();
+        }
         this.sweeps = Periodic.start(scheduler, Duration.ofMillis(sweep), this::sweep);
     }
 
@@ -118,16 +196,66 @@ public final class LockWatchdog {
      */
     public Watch watch(Lock lock, DefaultEventContext context, long acquiredAtNanos) {
         context.leaseValidUntilNanos(acquiredAtNanos + validityNanos);
-        Watch w = new Watch(lock, context, acquiredAtNanos);
-        held.add(w);
-        w.unwatchLoss = lock.onLost(w);
+        Stripe stripe = stripes[stripeOf(lock)];
+        Hold hold = null;
+        Watch w;
+        boolean created = false;
+        synchronized (stripe) {
+            // Identity, not equals: a hold is one lock object's registration. A stripe holds few
+            // locks at once (the partitions' leases, or the events in flight over 64 stripes).
+            for (int i = 0, n = stripe.holds.size(); i < n; i++) {
+                Hold h = stripe.holds.get(i);
+                if (h.lock == lock) {
+                    hold = h;
+                    break;
+                }
+            }
+            if (hold == null) {
+                hold = new Hold(lock, stripe);
+                stripe.holds.add(hold);
+                created = true;
+            }
+            w = new Watch(lock, context, hold, acquiredAtNanos);
+            hold.link(w);
+        }
+        if (created) {
+            // Outside the stripe's monitor: a lock lost already runs the hold at once, on this
+            // thread, and a lock that fires under a monitor of its own cannot deadlock with us.
+            // Watches that join meanwhile are in the hold when it runs.
+            hold.unregister = lock.onLost(hold);
+        }
         return w;
+    }
+
+    private static int stripeOf(Lock lock) {
+        long t = lock.fencingToken() * 0x9E3779B97F4A7C15L;
+        return (int) (t >>> 58);
     }
 
     private void sweep() {
         // Monotonic time decides both when to renew and when a lease expired: the store counts its
         // TTL on its own clock, which a step of this host's wall clock does not move.
-        for (Watch w : held) {
+        List<Watch> watches = new ArrayList<>();
+        List<Runnable> unregister = new ArrayList<>();
+        for (Stripe stripe : stripes) {
+            synchronized (stripe) {
+                for (Iterator<Hold> it = stripe.holds.iterator(); it.hasNext(); ) {
+                    Hold h = it.next();
+                    if (h.size == 0) {
+                        // A shared lock with no event under it since the last sweep: likely given up.
+                        it.remove();
+                        unregister.add(h.unregister);
+                    }
+                    for (Watch w = h.first; w != null; w = w.next) {
+                        watches.add(w);
+                    }
+                }
+            }
+        }
+        for (Runnable u : unregister) {
+            u.run();
+        }
+        for (Watch w : watches) {
             long now = time.nanoTime();
             if (w.context.isLeaseLost()) {
                 continue;
@@ -136,6 +264,17 @@ public final class LockWatchdog {
                 renew(w, now);
             }
         }
+    }
+
+    /** {@return how many locks are registered for their loss now} For tests. */
+    int registeredLocks() {
+        int n = 0;
+        for (Stripe stripe : stripes) {
+            synchronized (stripe) {
+                n += stripe.holds.size();
+            }
+        }
+        return n;
     }
 
     private void renew(Watch w, long nowNanos) {

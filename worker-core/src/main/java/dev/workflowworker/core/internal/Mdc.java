@@ -12,12 +12,26 @@ final class Mdc {
     static final String EVENT_TYPE = "eventType";
     static final String EXECUTION_ID = "executionId";
 
+    /** Attempts as text: nearly every delivery is on one of the first few, formatted once here. */
+    private static final String[] ATTEMPTS = new String[17];
+
+    static {
+        for (int i = 0; i < ATTEMPTS.length; i++) {
+            ATTEMPTS[i] = Integer.toString(i);
+        }
+    }
+
     private Mdc() {
+    }
+
+    /** {@return the attempt as the MDC's text} */
+    static String attempt(int attempt) {
+        return attempt >= 0 && attempt < ATTEMPTS.length ? ATTEMPTS[attempt] : Integer.toString(attempt);
     }
 
     static void put(String workerId, Delivery d) {
         MDC.put(WORKER_ID, workerId);
-        MDC.put(ATTEMPT, Integer.toString(d.attempt()));
+        MDC.put(ATTEMPT, attempt(d.attempt()));
         String eventId = d.eventId();
         if (eventId != null) {
             MDC.put(EVENT_ID, eventId);

@@ -108,8 +108,17 @@ final class Settler {
 
     /** Queues a success; its handler's thread calls {@link #handlerDone} once the handler returned. */
     void add(InFlight f) {
+        add(f, time.nanoTime());
+    }
+
+    /**
+     * As {@link #add(InFlight)}, with the time the handler returned, read by its caller just
+     * before on the same monotonic clock: the linger counts from it, and a clock read per success
+     * showed in profiles (docs/BENCHMARKS.md, "jjvm3").
+     */
+    void add(InFlight f, long nowNanos) {
         if (lingerNanos > 0 && queue.isEmpty()) {
-            firstQueuedNanos = time.nanoTime();
+            firstQueuedNanos = nowNanos;
         }
         queue.add(f);
         if (sleepingLong || !lingers() && sleeping) {

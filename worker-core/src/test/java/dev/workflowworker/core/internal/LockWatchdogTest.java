@@ -18,6 +18,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The watchdog's use of {@link Lock#onLost}: a loss the lock learns between renewals cancels the
  * handler with no sweep in between (the fake clock never advances here, so no renewal runs), and
  * once the event settled its watch is gone from the lock and a late report changes nothing.
+ * Events under one shared lock (a partition's lease) register with it once, not once each, and a
+ * loss still reaches every one of them, whenever it joined.
  */
 class LockWatchdogTest {
 
@@ -108,5 +110,67 @@ class LockWatchdogTest {
         // A lock that had already picked the action up when the watch ended still runs it.
         registered.run();
         assertFalse(ctx.isLeaseLost(), "a loss reported after the event settled cancelled it");
+    }
+
+    @Test
+    void eventsUnderOneLockRegisterOnceAndALossCancelsEveryOne() {
+        ReportingLock lock = new ReportingLock();
+        DefaultEventContext a = context();
+        DefaultEventContext b = context();
+        DefaultEventContext c = context();
+        watchdog.watch(lock, a, clock.nanoTime());
+        LockWatchdog.Watch wb = watchdog.watch(lock, b, clock.nanoTime());
+        watchdog.watch(lock, c, clock.nanoTime());
+        assertEquals(1, lock.actions.size(), "each event registered with the lock on its own");
+
+        wb.cancel();
+        lock.lose();
+
+        assertTrue(a.isLeaseLost(), "the first event under the lock was not cancelled");
+        assertTrue(c.isLeaseLost(), "an event that joined the lock's registration was not cancelled");
+        assertFalse(b.isLeaseLost(), "an event that settled before the loss was cancelled");
+    }
+
+    @Test
+    void anEventJoiningASharedLockWhileNoneRunsIsStillCancelledOnItsLoss() {
+        ReportingLock lock = sharedByTwoSettledEvents();
+        assertEquals(1, lock.actions.size(), "a shared lock's registration ended with a quiet moment");
+
+        DefaultEventContext later = context();
+        watchdog.watch(lock, later, clock.nanoTime());
+        assertEquals(1, lock.actions.size());
+        lock.lose();
+
+        assertTrue(later.isLeaseLost(), "an event under a registration kept from earlier events was not cancelled");
+    }
+
+    @Test
+    void aSharedLockWithNoEventLeftIsUnregisteredByTheNextSweep() {
+        ReportingLock lock = sharedByTwoSettledEvents();
+
+        clock.advance(Duration.ofSeconds(11));
+
+        assertTrue(lock.actions.isEmpty(), "a lock no event runs under stayed registered past a sweep");
+        assertEquals(0, watchdog.registeredLocks());
+    }
+
+    @Test
+    void aLockPerEventIsUnregisteredWithItsEvent() {
+        for (int i = 0; i < 3; i++) {
+            ReportingLock lock = new ReportingLock();
+            watchdog.watch(lock, context(), clock.nanoTime()).cancel();
+            assertTrue(lock.actions.isEmpty());
+        }
+        assertEquals(0, watchdog.registeredLocks(), "holds of locks used once piled up until a sweep");
+    }
+
+    /** A lock two events ran under at once, both settled since: the lock is known to be shared. */
+    private ReportingLock sharedByTwoSettledEvents() {
+        ReportingLock lock = new ReportingLock();
+        LockWatchdog.Watch w1 = watchdog.watch(lock, context(), clock.nanoTime());
+        LockWatchdog.Watch w2 = watchdog.watch(lock, context(), clock.nanoTime());
+        w1.cancel();
+        w2.cancel();
+        return lock;
     }
 }
