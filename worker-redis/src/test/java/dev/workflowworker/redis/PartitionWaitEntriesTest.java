@@ -3,6 +3,8 @@ package dev.workflowworker.redis;
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.api.spi.EventTransport;
+import dev.workflowworker.core.TimeSource;
+import dev.workflowworker.redis.internal.partitioned.PartitionProbe;
 import dev.workflowworker.redis.testsupport.RedisServer;
 import dev.workflowworker.redis.testsupport.RedisServerExtension;
 import org.junit.jupiter.api.Test;
@@ -25,10 +27,13 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The partitioned reader's wait for news reads the entries it wakes for (one server): the event
@@ -78,6 +83,73 @@ class PartitionWaitEntriesTest {
         } finally {
             reader.shutdownNow();
         }
+    }
+
+    /**
+     * The wait's entries come without the lease's {@code GET} that goes with a round's reads, so
+     * they are buffered only while the lease holds by the lease clock. Here the monotonic clock
+     * jumps past the lease's validity just before the reader's blocking XREAD, and the event is
+     * already there for it: the wait returns it at once, and it must not be handed out under the
+     * lapsed lease (Redis still holds that lease, so a read's {@code GET} would have matched), only
+     * under the next one.
+     */
+    @Test
+    void theWaitsEntriesAreNotHandedOutUnderALeaseTheLeaseClockLetLapse(RedisServer redis) throws Exception {
+        RedisOptions options = redis.options().stream("wait:lapsed").partitions(1)
+                .partitionLeaseTtl(Duration.ofSeconds(2)).build();
+        AtomicLong offset = new AtomicLong();
+        TimeSource jumping = new TimeSource() {
+            @Override
+            public long wallMillis() {
+                return System.currentTimeMillis();
+            }
+
+            @Override
+            public long nanoTime() {
+                return System.nanoTime() + offset.get();
+            }
+        };
+        AtomicReference<Runnable> armed = new AtomicReference<>();
+        PartitionProbe probe = new PartitionProbe() {
+            @Override
+            public void beforeBlockingRead() {
+                Runnable r = armed.getAndSet(null);
+                if (r != null) {
+                    r.run();
+                }
+            }
+        };
+        try (RedisEventTransport t = RedisEventTransport.create(options, jumping, probe);
+             EventTransport.Consumer c = t.openConsumer("c1")) {
+            EventTransport.LockingConsumer locking = (EventTransport.LockingConsumer) c;
+            t.publish(WorkflowEvent.builder("STEP").eventId("e0").executionId("exec-0").payload(Map.of("i", 0)).build());
+            List<Delivery> first = readOne(c);
+            long before = locking.acquire(first, Duration.ofSeconds(2)).get(0).lock().orElseThrow().fencingToken();
+            c.complete(first);
+            armed.set(() -> {
+                offset.addAndGet(Duration.ofSeconds(3).toNanos());
+                t.publish(WorkflowEvent.builder("STEP").eventId("e1").executionId("exec-1").payload(Map.of("i", 1))
+                        .build());
+            });
+            List<Delivery> second = readOne(c);
+            assertEquals(List.of("e1"), second.stream().map(d -> d.event().eventId()).toList());
+            assertEquals(null, armed.get(), "the reader never reached its blocking XREAD");
+            long after = locking.acquire(second, Duration.ofSeconds(2)).get(0).lock().orElseThrow().fencingToken();
+            assertTrue(after > before, "e1 was handed out under the lapsed lease (token " + before + ")");
+            c.complete(second);
+        }
+    }
+
+    /** Reads until a delivery comes (bounded): the partition is taken and opened on the way. */
+    private static List<Delivery> readOne(EventTransport.Consumer c) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (System.nanoTime() < deadline) {
+            List<Delivery> got = c.read(1, Duration.ofMillis(500));
+            if (!got.isEmpty()) {
+                return got;
+            }
+        }
+        throw new AssertionError("nothing was delivered in 20 s");
     }
 
     /** The server's MONITOR feed, one line per command it ran, on a socket of its own. */
