@@ -25,9 +25,9 @@ import java.util.function.BooleanSupplier;
  * The partitioned reader's wait for new entries, and the wake that cuts it short when a delivery
  * becomes ready here (a settled key's next event, a due retry, a hand-back). On one server one
  * XREAD BLOCK spans the readable partitions on a connection of its own, cut short by CLIENT
- * UNBLOCK, and returns the entries it woke for; on a cluster, where one XREAD cannot span slots, {@link NodeWaits} listens for the
- * partitions' news with one subscription per node ({@link ClusterWaits}, a blocking read per
- * partition, where the servers lack sharded pub/sub).
+ * UNBLOCK, and returns the entries it woke for; on a cluster, where one XREAD cannot span slots,
+ * {@link NodeWaits} listens for the partitions' news with one subscription per node
+ * ({@link ClusterWaits}, a blocking read per partition, where the servers lack sharded pub/sub).
  */
 final class ReaderWait implements AutoCloseable {
 
