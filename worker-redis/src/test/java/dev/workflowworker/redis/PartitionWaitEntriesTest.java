@@ -4,7 +4,6 @@ import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.core.TimeSource;
-import dev.workflowworker.redis.internal.partitioned.PartitionProbe;
 import dev.workflowworker.redis.testsupport.RedisServer;
 import dev.workflowworker.redis.testsupport.RedisServerExtension;
 import org.junit.jupiter.api.Test;
@@ -28,7 +27,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -109,16 +107,7 @@ class PartitionWaitEntriesTest {
                 return System.nanoTime() + offset.get();
             }
         };
-        AtomicReference<Runnable> armed = new AtomicReference<>();
-        PartitionProbe probe = new PartitionProbe() {
-            @Override
-            public void beforeBlockingRead() {
-                Runnable r = armed.getAndSet(null);
-                if (r != null) {
-                    r.run();
-                }
-            }
-        };
+        BlockingReadHook probe = new BlockingReadHook();
         try (RedisEventTransport t = RedisEventTransport.create(options, jumping, probe);
              EventTransport.Consumer c = t.openConsumer("c1")) {
             EventTransport.LockingConsumer locking = (EventTransport.LockingConsumer) c;
@@ -126,14 +115,14 @@ class PartitionWaitEntriesTest {
             List<Delivery> first = readOne(c);
             long before = locking.acquire(first, Duration.ofSeconds(2)).get(0).lock().orElseThrow().fencingToken();
             c.complete(first);
-            armed.set(() -> {
+            probe.arm(() -> {
                 offset.addAndGet(Duration.ofSeconds(3).toNanos());
                 t.publish(WorkflowEvent.builder("STEP").eventId("e1").executionId("exec-1").payload(Map.of("i", 1))
                         .build());
             });
             List<Delivery> second = readOne(c);
             assertEquals(List.of("e1"), second.stream().map(d -> d.event().eventId()).toList());
-            assertEquals(null, armed.get(), "the reader never reached its blocking XREAD");
+            assertTrue(probe.ran(), "the reader never reached its blocking XREAD");
             long after = locking.acquire(second, Duration.ofSeconds(2)).get(0).lock().orElseThrow().fencingToken();
             assertTrue(after > before, "e1 was handed out under the lapsed lease (token " + before + ")");
             c.complete(second);
