@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
 /**
@@ -127,10 +128,7 @@ final class PacedLatency {
         long start = System.nanoTime();
         for (int i = 0; i < n; i++) {
             long due = start + TimeUnit.SECONDS.toNanos(1) * i / perSecond;
-            long wait = due - System.nanoTime();
-            if (wait > 0) {
-                TimeUnit.NANOSECONDS.sleep(wait);
-            }
+            untilDue(due);
             s.publisher().publish(WorkflowEvent.builder("PING").executionId("x" + (i % 100)).headers(Map.of(
                     "sent_ns", Long.toString(System.nanoTime()), "due_ns", Long.toString(due), "seq", Integer.toString(i)))
                     .build());
@@ -140,6 +138,22 @@ final class PacedLatency {
         }
         trace = null;
         return rec.getIntervalHistogram();
+    }
+
+    /**
+     * Sleeps until {@code due} on the monotonic clock. Not {@code TimeUnit.sleep}: on Java 17 it
+     * sleeps at least a whole millisecond for any wait under one ({@code Thread.sleep(ms, ns)}
+     * rounds the nanoseconds up), so at 1,000/s, where every wait is under a millisecond, each
+     * event went out up to 1.1 ms after its due time, and the due-time row timed the pacer's
+     * sleep (docs/BENCHMARKS.md, "jlat2"). {@code parkNanos} wakes within tens of microseconds.
+     */
+    private static void untilDue(long due) throws InterruptedException {
+        for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) {
+            LockSupport.parkNanos(wait);
+            if (Thread.interrupted()) {
+                throw new InterruptedException();
+            }
+        }
     }
 
     private static long compileMillis() {

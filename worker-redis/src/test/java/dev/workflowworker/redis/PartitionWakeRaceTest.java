@@ -37,16 +37,7 @@ class PartitionWakeRaceTest {
     void aWakeSentBeforeTheReadersXreadArrivesStillCutsItsBlockShort(RedisServer redis) throws Exception {
         RedisOptions options = redis.options().stream("race:wake").partitions(1)
                 .partitionLeaseTtl(Duration.ofSeconds(2)).build();
-        AtomicReference<Runnable> armed = new AtomicReference<>();
-        PartitionProbe probe = new PartitionProbe() {
-            @Override
-            public void beforeBlockingRead() {
-                Runnable r = armed.getAndSet(null);
-                if (r != null) {
-                    r.run();
-                }
-            }
-        };
+        BlockingReadHook probe = new BlockingReadHook();
         try (RedisEventTransport t = RedisEventTransport.create(options, TimeSource.system(), probe);
              EventTransport.Consumer c = t.openConsumer("c1")) {
             t.publish(WorkflowEvent.builder("STEP").eventId("e1").executionId("exec-1")
@@ -63,7 +54,7 @@ class PartitionWakeRaceTest {
             Delivery d = read.get().get(0);
 
             AtomicBoolean handedBack = new AtomicBoolean();
-            armed.set(() -> {
+            probe.arm(() -> {
                 // The hand-back wakes the reader, which has looked for wakes already and whose
                 // XREAD is not in Redis yet: the first CLIENT UNBLOCK finds nothing blocked.
                 Thread h = new Thread(() -> c.release(List.of(d)), "test-hands-back");

@@ -16,6 +16,7 @@ import redis.clients.jedis.Protocol;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -146,7 +147,8 @@ final class PartitionReader {
                 long untilDue = sequencer.millisUntilNextDue();
                 long ms = Math.min(TimeUnit.NANOSECONDS.toMillis(remaining), untilDue);
                 if (ms > 0) {
-                    blockForNews(ms);
+                    // Found after a wait for news: the next round does not linger (ReadLinger).
+                    linger.afterRound(blockForNews(ms), clock.nanoTime());
                 }
             } finally {
                 fetchLock.unlock();
@@ -251,35 +253,43 @@ final class PartitionReader {
                 partitions.lost(part.readerLease, "another owner holds it or it expired");
                 continue;
             }
-            List<?> entries = xreadEntries(replies.get(n + i));
-            // Fewer than asked for: read up to the end, so the blocking wait from the cursor covers it.
-            part.quiet = entries.size() < READ_COUNT;
-            List<Delivery> batch = new ArrayList<>(entries.size());
-            List<Long> dues = new ArrayList<>(entries.size());
-            for (Object e : entries) {
-                List<?> entry = (List<?>) e;
-                String id = StreamEntries.text(entry.get(0));
-                if (!(entry.get(1) instanceof List<?> raw) || !log.read(id)) {
-                    continue;
-                }
-                Delivery d = StreamEntries.toDelivery(Partitions.deliveryId(part.index, id), raw, client.codec());
-                String mark = log.takeHeldMark(id);
-                long due = 0;
-                if (mark != null) {
-                    int colon = mark.indexOf(':');
-                    int attempt = Integer.parseInt(mark.substring(0, colon));
-                    due = Math.max(1, Long.parseLong(mark.substring(colon + 1)));
-                    d = new Delivery(d.id(), d.event(), Math.max(1, attempt), d.fields(), d.decodeError());
-                }
-                batch.add(d);
-                dues.add(due);
+            offered += buffer(part, log, xreadEntries(replies.get(n + i)));
+        }
+        return offered;
+    }
+
+    /**
+     * Buffers what one read of {@code part} returned from its cursor, under the lease it was read
+     * with; returns how many entries were offered.
+     */
+    private int buffer(Part part, PartitionLog log, List<?> entries) {
+        // Fewer than asked for: read up to the end, so the blocking wait from the cursor covers it.
+        part.quiet = entries.size() < READ_COUNT;
+        List<Delivery> batch = new ArrayList<>(entries.size());
+        List<Long> dues = new ArrayList<>(entries.size());
+        for (Object e : entries) {
+            List<?> entry = (List<?>) e;
+            String id = StreamEntries.text(entry.get(0));
+            if (!(entry.get(1) instanceof List<?> raw) || !log.read(id)) {
+                continue;
             }
-            offered += partitions.offerUnder(part, part.readerLease, batch, dues);
-            if (log.headSettled()) {
-                // Entries settled already (skipped here) at the head: move the position over them
-                // now, as no outcome of them will.
-                outcomes.advance(part.readerLease);
+            Delivery d = StreamEntries.toDelivery(Partitions.deliveryId(part.index, id), raw, client.codec());
+            String mark = log.takeHeldMark(id);
+            long due = 0;
+            if (mark != null) {
+                int colon = mark.indexOf(':');
+                int attempt = Integer.parseInt(mark.substring(0, colon));
+                due = Math.max(1, Long.parseLong(mark.substring(colon + 1)));
+                d = new Delivery(d.id(), d.event(), Math.max(1, attempt), d.fields(), d.decodeError());
             }
+            batch.add(d);
+            dues.add(due);
+        }
+        int offered = partitions.offerUnder(part, part.readerLease, batch, dues);
+        if (log.headSettled()) {
+            // Entries settled already (skipped here) at the head: move the position over them
+            // now, as no outcome of them will.
+            outcomes.advance(part.readerLease);
         }
         return offered;
     }
@@ -339,17 +349,23 @@ final class PartitionReader {
     /**
      * Waits on Redis for a new entry in any readable partition, up to {@code ms}; a delivery that
      * becomes ready meanwhile (a settled key's next event, a due retry) cuts the wait short.
+     * Buffers the entries the wait read (on one server); returns how many were offered.
      */
-    private void blockForNews(long ms) throws InterruptedException {
+    private int blockForNews(long ms) throws InterruptedException {
         List<String> keys = new ArrayList<>();
         List<String> ids = new ArrayList<>();
+        Map<String, Part> waited = new HashMap<>();
+        Map<String, PartitionLog> logs = new HashMap<>();
         for (Part part : parts) {
             Lease l = part.lease;
             PartitionLog log = part.log;
             if (l != null && !l.lost && !part.releasing && part.readable && part.readerLease == l && log != null
                     && log.readAbove() < READ_AHEAD_LIMIT) {
-                keys.add(this.keys.partitionStream(part.index));
+                String key = this.keys.partitionStream(part.index);
+                keys.add(key);
                 ids.add(log.cursor());
+                waited.put(key, part);
+                logs.put(key, log);
             }
         }
         if (client.nodes().anyDown()) {
@@ -369,13 +385,41 @@ final class PartitionReader {
         }
         if (keys.isEmpty()) {
             sequencer.await(TimeUnit.MILLISECONDS.toNanos(Math.min(ms, 50)));
-            return;
+            return 0;
         }
-        List<String> news = readerWait.await(keys, ids, ms);
-        for (Part part : parts) {
-            if (news == null || news.contains(this.keys.partitionStream(part.index))) {
+        Map<String, List<?>> news = readerWait.await(keys, ids, ms, READ_COUNT);
+        if (news == null) {
+            for (Part part : parts) {
+                part.quiet = false;
+            }
+            return 0;
+        }
+        int offered = 0;
+        for (Map.Entry<String, List<?>> e : news.entrySet()) {
+            Part part = waited.get(e.getKey());
+            if (part == null) {
+                continue;
+            }
+            PartitionLog log = logs.get(e.getKey());
+            if (e.getValue() != null && stillReads(part, log)) {
+                offered += buffer(part, log, e.getValue());
+            } else {
                 part.quiet = false;
             }
         }
+        return offered;
+    }
+
+    /**
+     * Whether what the wait read from {@code part} may be buffered without the lease's {@code GET}
+     * that goes with a round's reads: the reader still reads the partition as it did when the wait
+     * began, and the lease holds by the lease clock (its validity ends before Redis could expire
+     * it). A lease Redis lost otherwise (a failover, a deletion) is told by the next renewal or
+     * read round; meanwhile what runs under it cannot settle, as every write checks the lease.
+     */
+    private static boolean stillReads(Part part, PartitionLog log) {
+        Lease l = part.readerLease;
+        return l != null && part.lease == l && part.log == log && part.readable && !part.releasing && !part.rewind
+                && l.renew(Duration.ZERO);
     }
 }

@@ -11,7 +11,9 @@ import redis.clients.jedis.Connection;
 import redis.clients.jedis.Protocol;
 import redis.clients.jedis.exceptions.JedisException;
 
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -23,9 +25,9 @@ import java.util.function.BooleanSupplier;
  * The partitioned reader's wait for new entries, and the wake that cuts it short when a delivery
  * becomes ready here (a settled key's next event, a due retry, a hand-back). On one server one
  * XREAD BLOCK spans the readable partitions on a connection of its own, cut short by CLIENT
- * UNBLOCK; on a cluster, where one XREAD cannot span slots, {@link NodeWaits} listens for the
- * partitions' news with one subscription per node ({@link ClusterWaits}, a blocking read per
- * partition, where the servers lack sharded pub/sub).
+ * UNBLOCK, and returns the entries it woke for; on a cluster, where one XREAD cannot span slots,
+ * {@link NodeWaits} listens for the partitions' news with one subscription per node
+ * ({@link ClusterWaits}, a blocking read per partition, where the servers lack sharded pub/sub).
  */
 final class ReaderWait implements AutoCloseable {
 
@@ -72,13 +74,16 @@ final class ReaderWait implements AutoCloseable {
     }
 
     /**
-     * Waits up to {@code ms} for a new entry after {@code ids[i]} in partition stream {@code keys[i]},
-     * or for a wake.
+     * Waits up to {@code ms} for new entries after {@code ids[i]} in partition stream {@code keys[i]},
+     * or for a wake. On one server the wait's XREAD reads up to {@code count} entries of each stream
+     * it returns for: they come back with the news, so the reader need not read them again (a
+     * round trip per wake, which at a slow flow is a round trip per event).
      *
-     * @return the streams that have news (empty after a wake or the timeout), or null when the
-     * wait cannot tell which (a cluster's waits): the reader then reads them all
+     * @return the streams that have news (none after a wake or the timeout), each with the entries
+     * the wait read, or with null when it read none (a cluster's waiters tell only which streams
+     * have news); null when the wait cannot tell which (a cluster's reads): the reader reads them all
      */
-    List<String> await(List<String> keys, List<String> ids, long ms) throws InterruptedException {
+    Map<String, List<?>> await(List<String> keys, List<String> ids, long ms, int count) throws InterruptedException {
         NodeWaits n = nodeWaits;
         if (n != null && n.unsupported()) {
             // Logged once by NodeWaits; from now on as before sharded pub/sub: a read per partition.
@@ -88,7 +93,15 @@ final class ReaderWait implements AutoCloseable {
             n = null;
         }
         if (n != null) {
-            return n.await(keys, ids, ms);
+            List<String> names = n.await(keys, ids, ms);
+            if (names == null) {
+                return null;
+            }
+            Map<String, List<?>> news = new HashMap<>();
+            for (String k : names) {
+                news.put(k, null);
+            }
+            return news;
         }
         ClusterWaits w = waits;
         if (w != null) {
@@ -100,10 +113,10 @@ final class ReaderWait implements AutoCloseable {
         blocked = true;
         try {
             if (wakePending.getAndSet(false) || sequencer.hasReady()) {
-                return List.of();
+                return Map.of();
             }
             probe.beforeBlockingRead();
-            CommandArguments args = new CommandArguments(Protocol.Command.XREAD).add("COUNT").add(1)
+            CommandArguments args = new CommandArguments(Protocol.Command.XREAD).add("COUNT").add(count)
                     .add("BLOCK").add(ms).add("STREAMS");
             for (String k : keys) {
                 args.key(k);
@@ -122,7 +135,7 @@ final class ReaderWait implements AutoCloseable {
         } catch (JedisException e) {
             closeReadConnection();
             if (closed.getAsBoolean()) {
-                return List.of();
+                return Map.of();
             }
             throw client.unavailable("wait for new entries on " + client.options().stream(), e);
         } finally {
@@ -130,15 +143,15 @@ final class ReaderWait implements AutoCloseable {
         }
     }
 
-    /** The stream keys of an XREAD reply, [[key, entries], ...]; nil (timeout, unblock) has none. */
-    private static List<String> streamsOf(Object reply) {
+    /** An XREAD reply, [[key, entries], ...], by stream key; nil (timeout, unblock) has none. */
+    private static Map<String, List<?>> streamsOf(Object reply) {
         if (!(reply instanceof List<?> streams)) {
-            return List.of();
+            return Map.of();
         }
-        List<String> out = new java.util.ArrayList<>(streams.size());
+        Map<String, List<?>> out = new HashMap<>();
         for (Object s : streams) {
             if (s instanceof List<?> one && !one.isEmpty()) {
-                out.add(StreamEntries.text(one.get(0)));
+                out.put(StreamEntries.text(one.get(0)), one.size() > 1 && one.get(1) instanceof List<?> e ? e : List.of());
             }
         }
         return out;
