@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
  * have expired, the handler's context is cancelled at once.
  *
  * <p>One sweep task renews every lease that is a third of its TTL old. Watches live in stripes
- * (a monitor and a list each), chosen by the lock's fencing token: registering an event is a
+ * (a monitor and a list each), chosen by the lock object's identity: registering an event is a
  * link into a list under an uncontended monitor, where a concurrent set paid a shared size
  * counter per insert and removal (docs/BENCHMARKS.md, "jjvm3").
  *
@@ -227,9 +227,12 @@ public final class LockWatchdog {
         return w;
     }
 
-    private static int stripeOf(Lock lock) {
-        long t = lock.fencingToken() * 0x9E3779B97F4A7C15L;
-        return (int) (t >>> 58);
+    static int stripeOf(Lock lock) {
+        // By identity, not by fencing token: every partition's lease draws its token from its own
+        // counter, so on a fresh stream all of them hold token 1 and would share one stripe. A
+        // lease's identity hash is made once and then read from its header.
+        long h = System.identityHashCode(lock) * 0x9E3779B97F4A7C15L;
+        return (int) (h >>> 58);
     }
 
     private void sweep() {

@@ -164,6 +164,21 @@ class LockWatchdogTest {
         assertEquals(0, watchdog.registeredLocks(), "holds of locks used once piled up until a sweep");
     }
 
+    /**
+     * Partition leases draw their fencing tokens from per-partition counters, so sixteen leases on
+     * a fresh stream all hold token 1: they must still spread over the stripes, or every handler's
+     * watch and cancel would queue on one monitor. (All 16 landing in one of 64 stripes by chance:
+     * 64^-15.)
+     */
+    @Test
+    void locksWithEqualFencingTokensSpreadOverTheStripes() {
+        Set<Integer> stripes = new java.util.HashSet<>();
+        for (int i = 0; i < 16; i++) {
+            stripes.add(LockWatchdog.stripeOf(new ReportingLock()));
+        }
+        assertTrue(stripes.size() > 1, "16 locks of token 1 all share stripe " + stripes);
+    }
+
     /** A lock two events ran under at once, both settled since: the lock is known to be shared. */
     private ReportingLock sharedByTwoSettledEvents() {
         ReportingLock lock = new ReportingLock();
