@@ -39,9 +39,9 @@ final class PartitionReader {
     /**
      * Below this many entries waiting here, a partition that had more in Redis at its last read is
      * running dry: it is read even with the buffer at its limit (up to twice it), and the worker
-     * that took the entries wakes another to read it (docs/BENCHMARKS.md, "j16c").
+     * that took the entries wakes another to read it (docs/ARCHITECTURE.md, "Ordered processing").
      */
-    static final int LOW_WATER = READ_COUNT / 4;
+    private static final int LOW_WATER = READ_COUNT / 4;
     /** Entries read above a partition's committed position before its reader waits for the position to move. */
     private static final int READ_AHEAD_LIMIT = 100_000;
     /**
@@ -142,7 +142,8 @@ final class PartitionReader {
             try {
                 // At the limit, only partitions running dry are read: the buffer fills with the
                 // entries of partitions whose keys take few (one key among many entries), and the
-                // others' keys would wait for it to drain (docs/BENCHMARKS.md, "j16c").
+                // others' keys would wait for it to drain (docs/BENCHMARKS.md, "j16c: where a
+                // 16-keys round goes").
                 int size = sequencer.size();
                 boolean full = size >= BUFFER_LIMIT;
                 if (full && (size >= 2 * BUFFER_LIMIT || !anyRunningDry())) {
