@@ -192,6 +192,12 @@ final class KeyQueues {
         return outCount;
     }
 
+    /** {@return how many deliveries of a partition are here and not out: ready, delayed or queued behind their key's head} */
+    int waiting(int partition) {
+        int[] c = partition < counts.length ? counts[partition] : null;
+        return c == null ? 0 : c[0] - c[1];
+    }
+
     /** {@return how many deliveries of a partition are out} */
     int outstanding(int partition) {
         int[] c = partition < counts.length ? counts[partition] : null;

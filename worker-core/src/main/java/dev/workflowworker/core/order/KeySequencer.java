@@ -330,6 +330,22 @@ public final class KeySequencer {
     }
 
     /**
+     * Counts the deliveries of a partition here and not out: what its keys can still take
+     * without another read of the partition.
+     *
+     * @param partition the partition
+     * @return how many of its deliveries are here, ready or not, and not out
+     */
+    public int waiting(int partition) {
+        lock.lock();
+        try {
+            return queues.waiting(partition);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
      * Cuts {@link #await} calls short, so that their callers look again at what the sequencer
      * does not know of (a delayed event that just became the earliest).
      */

@@ -37,6 +37,12 @@ final class PartitionReader {
     private static final int BUFFER_LIMIT = 10_000;
     /** Entries read from one partition per round trip. */
     private static final int READ_COUNT = 256;
+    /**
+     * Below this many entries waiting here, a partition that had more in Redis at its last read is
+     * running dry: it is read even with the buffer at its limit (up to twice it), and the worker
+     * that took the entries wakes another to read it (docs/ARCHITECTURE.md, "Ordered processing").
+     */
+    private static final int LOW_WATER = READ_COUNT / 4;
     /** Entries read above a partition's committed position before its reader waits for the position to move. */
     private static final int READ_AHEAD_LIMIT = 100_000;
     /**
@@ -103,6 +109,12 @@ final class PartitionReader {
                     ds.add(t.delivery());
                 }
                 if (!ds.isEmpty()) {
+                    if (anyRunningDry()) {
+                        // Its keys would otherwise wait for a read until nothing at all is ready:
+                        // with few keys, a round of every key out. A waiting worker reads it while
+                        // these run.
+                        sequencer.wake();
+                    }
                     return ds;
                 }
                 continue;
@@ -129,7 +141,13 @@ final class PartitionReader {
             }
             waitingForFetch.decrementAndGet();
             try {
-                if (sequencer.size() >= BUFFER_LIMIT) {
+                // At the limit, only partitions running dry are read: the buffer fills with the
+                // entries of partitions whose keys take few (one key among many entries), and the
+                // others' keys would wait for it to drain (docs/BENCHMARKS.md, "j16c: where a
+                // 16-keys round goes").
+                int size = sequencer.size();
+                boolean full = size >= BUFFER_LIMIT;
+                if (full && (size >= 2 * BUFFER_LIMIT || !anyRunningDry())) {
                     sequencer.await(remaining);
                     continue;
                 }
@@ -139,14 +157,18 @@ final class PartitionReader {
                     sequencer.await(Math.min(lingering, remaining));
                     continue;
                 }
-                int found = fetch();
+                int found = fetch(full);
                 linger.afterRound(found, clock.nanoTime());
                 if (found > 0) {
                     continue;
                 }
                 long untilDue = sequencer.millisUntilNextDue();
                 long ms = Math.min(TimeUnit.NANOSECONDS.toMillis(remaining), untilDue);
-                if (ms > 0) {
+                if (ms > 0 && full) {
+                    // Not a wait for news: its reply is buffered for every partition it waits on,
+                    // and at the limit only those running dry may be read.
+                    sequencer.await(TimeUnit.MILLISECONDS.toNanos(ms));
+                } else if (ms > 0) {
                     // Found after a wait for news: the next round does not linger (ReadLinger).
                     linger.afterRound(blockForNews(ms), clock.nanoTime());
                 }
@@ -165,7 +187,7 @@ final class PartitionReader {
      * cursor, so a read whose reply was lost is simply sent again, and a process that lost its
      * lease may read but not settle anything (docs/ARCHITECTURE.md, "Ordered processing").
      */
-    private int fetch() {
+    private int fetch(boolean onlyRunningDry) {
         List<Part> readable = new ArrayList<>();
         List<Part> onDownNodes = new ArrayList<>(0);
         int owned = 0;
@@ -207,6 +229,9 @@ final class PartitionReader {
                 part.log = null;
             }
             if (part.quiet && part.log != null) {
+                continue;
+            }
+            if (onlyRunningDry && !runningDry(part)) {
                 continue;
             }
             (down ? onDownNodes : readable).add(part);
@@ -292,6 +317,26 @@ final class PartitionReader {
             outcomes.advance(part.readerLease);
         }
         return offered;
+    }
+
+    /**
+     * {@return true when a partition read and opened under its current lease had more entries in
+     * Redis at its last read and has fewer than {@link #LOW_WATER} waiting here} A hint read
+     * outside the fetch lock too: a stale answer costs one needless wake or one late read.
+     */
+    private boolean runningDry(Part part) {
+        Lease l = part.lease;
+        return l != null && !l.lost && !part.releasing && part.readerLease == l && part.readable && !part.rewind
+                && part.log != null && !part.quiet && sequencer.waiting(part.index) < LOW_WATER;
+    }
+
+    private boolean anyRunningDry() {
+        for (Part part : parts) {
+            if (runningDry(part)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
