@@ -64,6 +64,11 @@ public final class Replies {
         return failures[i];
     }
 
+    /** {@return whether some call has no reply} */
+    boolean anyFailed() {
+        return failed > 0;
+    }
+
     /** {@return whether no call has a reply: every node they went to failed} */
     public boolean allFailed() {
         return values.length > 0 && failed == values.length;
