@@ -6,6 +6,7 @@ import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.api.spi.Lock;
 import dev.workflowworker.api.spi.LockProvider;
 import dev.workflowworker.api.spi.SettlementRefusedException;
+import dev.workflowworker.api.spi.SettlementUnknownException;
 import dev.workflowworker.core.memory.InMemoryEventTransport;
 import org.junit.jupiter.api.Test;
 
@@ -17,6 +18,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ComposedLockingTest {
@@ -61,6 +63,48 @@ class ComposedLockingTest {
             assertEquals(1, refused.size());
             assertSame(ds.get(1), refused.get(0));
             assertEquals(List.of(ds.get(0)), completed);
+            assertTrue(locks.tryAcquire("x1", Duration.ofSeconds(30)).isPresent(), "x1's lock released");
+            assertTrue(locks.tryAcquire("x2", Duration.ofSeconds(30)).isPresent(), "x2's lock released");
+        }
+    }
+
+    /**
+     * A completion that fails after its own lock check refused one delivery (the in-memory ordered
+     * consumer's lock lost) says which were refused and which are unknown, so the engine reports
+     * the refused one as a lost lease: the transport's failure used to hide it.
+     */
+    @Test
+    void aFailedCompletionStillNamesTheDeliveriesItsLockCheckRefused() throws Exception {
+        try (InMemoryEventTransport transport = InMemoryEventTransport.create()) {
+            EventTransport.Consumer real = transport.openConsumer("c1");
+            transport.publish(WorkflowEvent.builder("T").eventId("a").executionId("x1").build());
+            transport.publish(WorkflowEvent.builder("T").eventId("b").executionId("x2").build());
+            List<Delivery> ds = real.read(2, Duration.ofSeconds(1));
+            assertEquals(2, ds.size());
+            IllegalStateException down = new IllegalStateException("connection reset");
+            EventTransport.Consumer consumer = (EventTransport.Consumer) Proxy.newProxyInstance(
+                    getClass().getClassLoader(), new Class<?>[]{EventTransport.Consumer.class}, (p, m, args) -> {
+                        if (m.getName().equals("complete")) {
+                            throw down;
+                        }
+                        try {
+                            return m.invoke(real, args);
+                        } catch (InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                    });
+            LockProvider locks = transport.lockProvider().orElseThrow();
+            Lock l1 = locks.tryAcquire("x1", Duration.ofSeconds(30)).orElseThrow();
+            Lock l2 = locks.tryAcquire("x2", Duration.ofSeconds(30)).orElseThrow();
+            ComposedLocking locking = new ComposedLocking(consumer, locks, l -> l != l2);
+
+            SettlementUnknownException e = assertThrows(SettlementUnknownException.class,
+                    () -> locking.completeAndRelease(ds, List.of(l1, l2)));
+
+            assertEquals(List.of(), e.settled());
+            assertEquals(List.of(ds.get(1)), e.refused());
+            assertEquals(List.of(ds.get(0)), e.unknown());
+            assertSame(down, e.getCause());
             assertTrue(locks.tryAcquire("x1", Duration.ofSeconds(30)).isPresent(), "x1's lock released");
             assertTrue(locks.tryAcquire("x2", Duration.ofSeconds(30)).isPresent(), "x2's lock released");
         }
