@@ -54,7 +54,10 @@ public final class Replies {
         return values.length;
     }
 
-    /** {@return whether call {@code i} has no reply, its node having failed} */
+    /**
+     * {@return whether call {@code i} has no reply, its node having failed} In the replies a
+     * {@link CallFailed} carries, a call answered with an error reply has it as its failure too.
+     */
     public boolean failed(int i) {
         return failures[i] != null;
     }
