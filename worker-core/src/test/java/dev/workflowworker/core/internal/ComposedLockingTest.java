@@ -33,26 +33,13 @@ class ComposedLockingTest {
     void deliveriesTheTransportRefusesComeBackAsRefusedAndTheOthersStandCompleted() throws Exception {
         try (InMemoryEventTransport transport = InMemoryEventTransport.create()) {
             EventTransport.Consumer real = transport.openConsumer("c1");
-            transport.publish(WorkflowEvent.builder("T").eventId("a").executionId("x1").build());
-            transport.publish(WorkflowEvent.builder("T").eventId("b").executionId("x2").build());
-            List<Delivery> ds = real.read(2, Duration.ofSeconds(1));
-            assertEquals(2, ds.size());
+            List<Delivery> ds = twoRead(transport, real);
             List<Delivery> completed = new ArrayList<>();
-            EventTransport.Consumer consumer = (EventTransport.Consumer) Proxy.newProxyInstance(
-                    getClass().getClassLoader(), new Class<?>[]{EventTransport.Consumer.class}, (p, m, args) -> {
-                        if (m.getName().equals("complete")) {
-                            @SuppressWarnings("unchecked")
-                            List<Delivery> batch = (List<Delivery>) args[0];
-                            completed.add(batch.get(0));
-                            real.complete(List.of(batch.get(0)));
-                            throw new SettlementRefusedException("refused", List.of(batch.get(1)));
-                        }
-                        try {
-                            return m.invoke(real, args);
-                        } catch (InvocationTargetException e) {
-                            throw e.getCause();
-                        }
-                    });
+            EventTransport.Consumer consumer = completingWith(real, batch -> {
+                completed.add(batch.get(0));
+                real.complete(List.of(batch.get(0)));
+                throw new SettlementRefusedException("refused", List.of(batch.get(1)));
+            });
             LockProvider locks = transport.lockProvider().orElseThrow();
             Lock l1 = locks.tryAcquire("x1", Duration.ofSeconds(30)).orElseThrow();
             Lock l2 = locks.tryAcquire("x2", Duration.ofSeconds(30)).orElseThrow();
@@ -77,22 +64,11 @@ class ComposedLockingTest {
     void aFailedCompletionStillNamesTheDeliveriesItsLockCheckRefused() throws Exception {
         try (InMemoryEventTransport transport = InMemoryEventTransport.create()) {
             EventTransport.Consumer real = transport.openConsumer("c1");
-            transport.publish(WorkflowEvent.builder("T").eventId("a").executionId("x1").build());
-            transport.publish(WorkflowEvent.builder("T").eventId("b").executionId("x2").build());
-            List<Delivery> ds = real.read(2, Duration.ofSeconds(1));
-            assertEquals(2, ds.size());
+            List<Delivery> ds = twoRead(transport, real);
             IllegalStateException down = new IllegalStateException("connection reset");
-            EventTransport.Consumer consumer = (EventTransport.Consumer) Proxy.newProxyInstance(
-                    getClass().getClassLoader(), new Class<?>[]{EventTransport.Consumer.class}, (p, m, args) -> {
-                        if (m.getName().equals("complete")) {
-                            throw down;
-                        }
-                        try {
-                            return m.invoke(real, args);
-                        } catch (InvocationTargetException e) {
-                            throw e.getCause();
-                        }
-                    });
+            EventTransport.Consumer consumer = completingWith(real, batch -> {
+                throw down;
+            });
             LockProvider locks = transport.lockProvider().orElseThrow();
             Lock l1 = locks.tryAcquire("x1", Duration.ofSeconds(30)).orElseThrow();
             Lock l2 = locks.tryAcquire("x2", Duration.ofSeconds(30)).orElseThrow();
@@ -108,5 +84,34 @@ class ComposedLockingTest {
             assertTrue(locks.tryAcquire("x1", Duration.ofSeconds(30)).isPresent(), "x1's lock released");
             assertTrue(locks.tryAcquire("x2", Duration.ofSeconds(30)).isPresent(), "x2's lock released");
         }
+    }
+
+    /** {@return {@code real}, except that its {@code complete} runs {@code complete} instead} */
+    private static EventTransport.Consumer completingWith(EventTransport.Consumer real,
+                                                          java.util.function.Consumer<List<Delivery>> complete) {
+        return (EventTransport.Consumer) Proxy.newProxyInstance(ComposedLockingTest.class.getClassLoader(),
+                new Class<?>[]{EventTransport.Consumer.class}, (p, m, args) -> {
+                    if (m.getName().equals("complete")) {
+                        @SuppressWarnings("unchecked")
+                        List<Delivery> batch = (List<Delivery>) args[0];
+                        complete.accept(batch);
+                        return null;
+                    }
+                    try {
+                        return m.invoke(real, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
+    /** {@return two deliveries of two keys (x1, x2), read by {@code real}} */
+    private static List<Delivery> twoRead(InMemoryEventTransport transport, EventTransport.Consumer real)
+            throws InterruptedException {
+        transport.publish(WorkflowEvent.builder("T").eventId("a").executionId("x1").build());
+        transport.publish(WorkflowEvent.builder("T").eventId("b").executionId("x2").build());
+        List<Delivery> ds = real.read(2, Duration.ofSeconds(1));
+        assertEquals(2, ds.size());
+        return ds;
     }
 }
