@@ -159,6 +159,10 @@ public interface EventTransport extends EventPublisher, AutoCloseable {
          * @param deliveries the deliveries that succeeded
          * @throws SettlementRefusedException when some were not settled because the lease they were
          *     read under is gone (the others were): they stay pending and are delivered again
+         * @throws SettlementUnknownException when the deliveries are settled in separate steps and
+         *     the store failed some after others may have stood: it names those settled, refused
+         *     and unknown
+         * @throws RuntimeException when the store cannot be reached and nothing is known of any
          */
         void complete(List<Delivery> deliveries);
 
@@ -273,6 +277,8 @@ public interface EventTransport extends EventPublisher, AutoCloseable {
          * @param held       their locks, from {@link #acquire}, in the same order
          * @return the deliveries (the same instances as given) refused because their lease was
          *         lost; they are still pending on this consumer
+         * @throws SettlementUnknownException when the store failed some after others may have
+         *     stood (as {@link #complete} says); the locks are released (or expire) either way
          * @throws RuntimeException if the store cannot be reached; the locks are released (or
          *                          expire) either way
          */

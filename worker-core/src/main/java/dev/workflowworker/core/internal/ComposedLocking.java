@@ -5,6 +5,7 @@ import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.api.spi.Lock;
 import dev.workflowworker.api.spi.LockProvider;
 import dev.workflowworker.api.spi.SettlementRefusedException;
+import dev.workflowworker.api.spi.SettlementUnknownException;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -95,6 +96,18 @@ public final class ComposedLocking {
                 } catch (SettlementRefusedException e) {
                     // The others were completed; those refused stay pending, as a lost lock's do.
                     refused.addAll(e.refused());
+                } catch (SettlementUnknownException e) {
+                    // Those refused here were never sent: they join the consumer's refused ones.
+                    refused.addAll(e.refused());
+                    throw new SettlementUnknownException(e.getMessage(), e.settled(), refused, e.unknown(),
+                            e.getCause());
+                } catch (RuntimeException e) {
+                    if (refused.isEmpty()) {
+                        throw e;
+                    }
+                    // The lost locks' deliveries were refused before anything was sent: say so.
+                    throw new SettlementUnknownException("completing " + kept.size() + " entries failed: " + e,
+                            List.of(), refused, kept, e);
                 }
             }
         } finally {

@@ -2,6 +2,7 @@ package dev.workflowworker.core.internal;
 
 import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.api.spi.Lock;
+import dev.workflowworker.api.spi.SettlementUnknownException;
 
 import dev.workflowworker.core.TimeSource;
 import dev.workflowworker.core.order.KeySequencer;
@@ -358,26 +359,33 @@ final class Settler {
         for (InFlight f : ok) {
             f.watch.cancel();
         }
-        List<Delivery> refused;
-        boolean completed;
+        Set<Delivery> lost = Collections.newSetFromMap(new IdentityHashMap<>());
+        // Null when every delivery not refused stood; else only these did, and the rest are unknown.
+        Set<Delivery> stood = null;
         try {
-            refused = locking.completeAndRelease(deliveries, held);
-            completed = true;
+            lost.addAll(locking.completeAndRelease(deliveries, held));
+        } catch (SettlementUnknownException ex) {
+            // Settled in separate steps (partitions), some failed: each counts as what it became.
+            lost.addAll(ex.refused());
+            stood = Collections.newSetFromMap(new IdentityHashMap<>());
+            stood.addAll(ex.settled());
+            settlement.infraError("settling " + ex.unknown().size() + " of " + ok.size() + " entries failed; "
+                    + "whether they completed is unknown, and the transport finds out (one not settled runs again)", ex);
         } catch (RuntimeException ex) {
-            refused = List.of();
-            completed = false;
+            stood = Set.of();
             settlement.infraError("settling " + ok.size() + " entries failed; they stay pending and will be reclaimed",
                     ex);
         }
-        Set<Delivery> lost = Collections.newSetFromMap(new IdentityHashMap<>());
-        lost.addAll(refused);
         for (InFlight f : ok) {
             if (lost.contains(f.delivery)) {
                 // The store saw the lock gone at commit time: another holder may run this key now.
                 settlement.leaseLostQuietly(f.delivery, f.attempt, f.elapsedNanos);
-            } else if (completed) {
+            } else if (stood == null || stood.contains(f.delivery)) {
                 settlement.succeeded(f);
             }
+            // Else unknown: no success is reported for a commit whose reply was lost, ever, even
+            // when it landed (docs/ARCHITECTURE.md, "Why a stale reader cannot lose, duplicate or
+            // reorder", point 6): the delivery is not retried here either, since it may be settled.
         }
         slots.finishAll(ok);
     }

@@ -5,6 +5,7 @@ import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.api.spi.Lock;
 import dev.workflowworker.api.spi.LockProvider;
+import dev.workflowworker.api.spi.SettlementUnknownException;
 import dev.workflowworker.core.TimeSource;
 import dev.workflowworker.core.memory.InMemoryEventTransport;
 import dev.workflowworker.core.testing.Await;
@@ -84,6 +85,12 @@ class SettlerTest {
         final Settler settler;
         /** When set, a commit made on an interrupted thread fails, as a cluster's pause after a redirect does. */
         volatile boolean interruptFailsCommit;
+        /**
+         * When set, a commit settles only the deliveries whose event id starts with "ok", refuses
+         * those starting with "refused" and leaves the rest unknown, as a partitioned commit whose
+         * script failed in one partition does.
+         */
+        volatile boolean partlyUnknown;
 
         Rig(Duration linger) {
             this(linger, 8);
@@ -101,6 +108,15 @@ class SettlerTest {
                             List<Delivery> ds = (List<Delivery>) args[0];
                             commits.add(new Commit(ds.stream().map(Delivery::eventId).toList(), clock.nanoTime(),
                                     Thread.currentThread()));
+                            if (partlyUnknown) {
+                                List<Delivery> ok = ds.stream().filter(d -> d.eventId().startsWith("ok")).toList();
+                                List<Delivery> refused = ds.stream().filter(d -> d.eventId().startsWith("refused")).toList();
+                                List<Delivery> unknown = ds.stream()
+                                        .filter(d -> !ok.contains(d) && !refused.contains(d)).toList();
+                                real.complete(ok);
+                                throw new SettlementUnknownException("one partition's commit failed", ok, refused,
+                                        unknown, new IllegalStateException("WRONGTYPE"));
+                            }
                         }
                         try {
                             return m.invoke(real, args);
@@ -172,6 +188,36 @@ class SettlerTest {
             assertEquals(List.of("a", "b"), c.eventIds(), "one commit for both");
             assertTrue(c.atNanos() - start < TimeUnit.HOURS.toNanos(1), "it did not wait out the linger");
             Await.until(Duration.ofSeconds(10), () -> rig.slots.available() == 8, "both slots given back");
+        }
+    }
+
+    /**
+     * A commit that fails part-way names what became of each delivery: the settled ones are
+     * successes, the refused ones lost leases (redelivered), and the unknown ones neither, counted
+     * as a transport failure. The engine counted all of them as the transport failure before, so
+     * the events that had completed reported no success.
+     */
+    @Test
+    void aCommitFailingPartWayCountsEachDeliveryAsWhatItBecame() throws Exception {
+        try (Rig rig = new Rig(Duration.ofHours(1), 16)) {
+            rig.partlyUnknown = true;
+            InFlight ok1 = rig.running("ok-1");
+            InFlight ok2 = rig.running("ok-2");
+            InFlight refused = rig.running("refused-1");
+            InFlight unknown = rig.running("unknown-1");
+            rig.succeeded(ok1);
+            rig.succeeded(ok2);
+            rig.succeeded(refused);
+            rig.succeeded(unknown);
+            Commit c = rig.nextCommit();
+            assertEquals(List.of("ok-1", "ok-2", "refused-1", "unknown-1"), c.eventIds(), "one commit for the four");
+            Await.until(Duration.ofSeconds(10), () -> rig.slots.available() == 16, "the four slots given back");
+            assertEquals(2, rig.stats.succeededCount(), "the settled ones are successes");
+            assertEquals(1, rig.stats.leaseLostCount(), "the refused one is a lost lease");
+            assertTrue(rig.stats.lastInfraError() != null && rig.stats.lastInfraError().contains("1 of 4"),
+                    "the unknown one is a transport failure: " + rig.stats.lastInfraError());
+            assertEquals(java.util.Set.of("ok-1", "ok-2"),
+                    rig.real.completedAmong(List.of("ok-1", "ok-2", "refused-1", "unknown-1")));
         }
     }
 

@@ -365,6 +365,16 @@ final class ChaosRun {
             for (Thread w : recoveryWatchers) {
                 w.join(TimeUnit.SECONDS.toMillis(120));
             }
+            // A worker restarted after a kill may still be starting: the run never waited for it, so on a
+            // loaded machine health was judged before it had run at all (at load 20 a worker JVM took 37 to
+            // 51 s from its launch to its first report, against 3 s at load 12; docs/RELIABILITY.md).
+            awaitTrue(Duration.ofSeconds(180), () -> "every worker process started: not yet " + notStarted(), () -> {
+                try {
+                    return notStarted().isEmpty();
+                } catch (RuntimeException e) {
+                    return false;
+                }
+            });
             String unhealthy = awaitHealthy(Duration.ofSeconds(30));
             return report(uri, published.get(), good, poison, kills, restarts, pauses, freezes, recovery, unhealthy,
                     (System.nanoTime() - t0) / 1_000_000_000L);
@@ -667,6 +677,19 @@ final class ChaosRun {
             }
         }
         return max;
+    }
+
+    /** {@return the worker processes (pids) that have not marked themselves ready, that is started their service} */
+    private List<String> notStarted() {
+        try (Jedis j = jedis(ledgerUri)) {
+            List<String> out = new ArrayList<>();
+            for (Process p : workers) {
+                if (!j.sismember(ChaosWorkerMain.READY, Long.toString(p.pid()))) {
+                    out.add(Long.toString(p.pid()));
+                }
+            }
+            return out;
+        }
     }
 
     /**

@@ -54,7 +54,10 @@ public final class Replies {
         return values.length;
     }
 
-    /** {@return whether call {@code i} has no reply, its node having failed} */
+    /**
+     * {@return whether call {@code i} has no reply, its node having failed} In the replies a
+     * {@link CallFailed} carries, a call answered with an error reply has it as its failure too.
+     */
     public boolean failed(int i) {
         return failures[i] != null;
     }
@@ -62,6 +65,11 @@ public final class Replies {
     /** {@return why call {@code i} has no reply, or null if it has one} */
     public RuntimeException failure(int i) {
         return failures[i];
+    }
+
+    /** {@return whether some call has no reply} */
+    boolean anyFailed() {
+        return failed > 0;
     }
 
     /** {@return whether no call has a reply: every node they went to failed} */

@@ -226,7 +226,7 @@ public final class Topology {
      * {@link RedisUnavailableException} when only its WAIT failed), and its node is named in
      * {@link Replies#failedNodes()}; the other nodes' replies are delivered. The slot map is then
      * read again, so that later calls reach a failover's new primary (docs/ARCHITECTURE.md, "Redis
-     * Cluster"). An error reply that is no node's failure still fails the lot.
+     * Cluster"). Another error reply (a script's) fails the lot as a {@link CallFailed}, with the others' replies.
      *
      * @param idempotent the calls may run twice: a call whose node's connection broke (not one
      *     that timed out) is then sent once more, after that node's idle connections are dropped,
@@ -346,7 +346,8 @@ public final class Topology {
                     if (notRunHere(e)) {
                         redirect = asks.follow(i, n, e) ? redirect : e;
                     } else if (!resend.resend(i, e)) {
-                        throw e;
+                        out.fail(i, e);
+                        continue;
                     }
                     sendAgain = true;
                 }
@@ -381,7 +382,7 @@ public final class Topology {
                 if (nodeFailed) {
                     refresh(redis);
                 }
-                return out;
+                return CallFailed.unless(out);
             }
             if (redirect != null) {
                 if (round >= MAX_ROUNDS) {

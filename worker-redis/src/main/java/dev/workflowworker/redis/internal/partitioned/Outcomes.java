@@ -3,6 +3,7 @@ package dev.workflowworker.redis.internal.partitioned;
 import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.core.order.KeySequencer;
 import dev.workflowworker.redis.RedisOptions;
+import dev.workflowworker.redis.internal.client.CallFailed;
 import dev.workflowworker.redis.internal.client.Replies;
 import dev.workflowworker.redis.internal.client.StreamClient;
 import dev.workflowworker.redis.internal.client.StreamEntries;
@@ -110,16 +111,29 @@ final class Outcomes {
     }
 
     /**
-     * Commits successes grouped by lease, one script per partition, pipelined.
+     * What became of each delivery of one {@link #complete} call: each is in exactly one list.
      *
-     * @return the deliveries refused because their lease was lost, or whose node failed before the commit's
-     *     reply; forgotten here, pending for the next owner or the partition's reopening
+     * @param settled their commit stands
+     * @param refused not settled: their lease was lost, or the partition opened again since they were read;
+     *                pending for the next owner or the partition's reopening
+     * @param unknown their commit's reply was lost (or its script failed midway): it may have landed; the
+     *                partition reopens from what Redis holds, which runs again only those it did not settle
+     * @param failure why some are unknown; null when none is
      */
-    List<Delivery> complete(List<Delivery> deliveries, List<Lease> leases) {
+    record Completion(List<Delivery> settled, List<Delivery> refused, List<Delivery> unknown,
+                      RuntimeException failure) {
+    }
+
+    /**
+     * Commits successes grouped by lease, one script per partition, pipelined. Every delivery not
+     * settled is forgotten here, pending for the next owner or the partition's reopening.
+     */
+    Completion complete(List<Delivery> deliveries, List<Lease> leases) {
         Map<Lease, List<Delivery>> byLease = new HashMap<>();
         List<Delivery> refused = new ArrayList<>(0);
-        // Forgotten by unknownOutcome already; refused to the engine with the rest.
         List<Delivery> unknown = new ArrayList<>(0);
+        List<Delivery> settled = new ArrayList<>(deliveries.size());
+        RuntimeException failure = null;
         for (int i = 0; i < deliveries.size(); i++) {
             Lease l = leases.get(i);
             if (l.lost) {
@@ -141,37 +155,49 @@ final class Outcomes {
                     args.remove(i);
                 }
             }
-            Replies replies;
+            Replies replies = null;
             try {
                 replies = order.isEmpty() ? null : client.call("commit " + deliveries.size() + " entries",
                     () -> client.scripts().partitionCommit.evalEach(client.redis(), order.size(),
                             i -> PartitionKeys.commit(keys, order.get(i).partition), args::get,
                             client.waitReplicas(), client.waitMs(), null, true, client.nodes()).requireAny());
+            } catch (CallFailed e) {
+                // A script failed in one partition (its state is not what the script expects): the
+                // others' commits ran, and their replies say how each went.
+                replies = e.replies();
+                failure = e;
             } catch (RuntimeException e) {
-                byLease.forEach(partitions::unknownOutcome);
-                refused.forEach(d -> partitions.forget(d.id()));
-                throw e;
+                // Nothing is known of any: each partition reopens from what Redis holds.
+                byLease.forEach((l, ds) -> {
+                    partitions.unknownOutcome(l, ds);
+                    unknown.addAll(ds);
+                });
+                failure = e;
             }
             List<String> committed = new ArrayList<>(deliveries.size());
-            for (int i = 0; i < order.size(); i++) {
+            for (int i = 0; replies != null && i < order.size(); i++) {
                 Lease l = order.get(i);
+                long r = replies.failed(i) ? 0 : StreamEntries.number(replies.get(i));
                 if (replies.failed(i)) {
-                    // Its node failed, the others' commits stand. Whether this one landed is unknown:
-                    // the partition reopens from what Redis holds, and for the engine these are
-                    // refused, as after a lost lease (docs/ARCHITECTURE.md, "Redis Cluster").
-                    log.warn("commit of partition {} failed on its node; it reopens from Redis: {}", l.partition,
+                    // Its node failed (or its script did), the others' commits stand. Whether this one
+                    // landed is unknown: the partition reopens from what Redis holds (docs/ARCHITECTURE.md,
+                    // "Redis Cluster").
+                    log.warn("commit of partition {} failed; it reopens from Redis: {}", l.partition,
                             replies.failure(i).toString());
                     partitions.unknownOutcome(l, byLease.get(l));
                     unknown.addAll(byLease.get(l));
-                } else if (StreamEntries.number(replies.get(i)) == STALE_OPEN) {
+                    failure = failure == null ? replies.failure(i) : failure;
+                } else if (r == STALE_OPEN) {
+                    // Refused by the script, so certainly not settled; the partition reopens.
                     partitions.unknownOutcome(l, byLease.get(l));
-                    unknown.addAll(byLease.get(l));
-                } else if (StreamEntries.number(replies.get(i)) < 0) {
+                    refused.addAll(byLease.get(l));
+                } else if (r < 0) {
                     partitions.lost(l, "a commit was refused");
                     refused.addAll(byLease.get(l));
                 } else {
                     for (Delivery d : byLease.get(l)) {
                         committed.add(d.id());
+                        settled.add(d);
                     }
                 }
             }
@@ -180,8 +206,7 @@ final class Outcomes {
         for (Delivery d : refused) {
             partitions.forget(d.id());
         }
-        refused.addAll(unknown);
-        return refused;
+        return new Completion(settled, refused, unknown, failure);
     }
 
     void hold(Delivery d, long dueAtMillis, int attempt) {

@@ -5,6 +5,7 @@ import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.api.spi.Lock;
 import dev.workflowworker.api.spi.SettlementRefusedException;
+import dev.workflowworker.api.spi.SettlementUnknownException;
 import dev.workflowworker.core.wire.DeadLetterFormat;
 import dev.workflowworker.redis.internal.client.StreamClient;
 
@@ -71,7 +72,11 @@ public final class PartitionedConsumer implements EventTransport.LockingConsumer
             }
             leases.add(lease);
         }
-        return partitions.outcomes().complete(deliveries, leases);
+        Outcomes.Completion c = partitions.outcomes().complete(deliveries, leases);
+        if (!c.unknown().isEmpty()) {
+            throw unknown(c, deliveries.size());
+        }
+        return c.refused();
     }
 
     /**
@@ -91,12 +96,17 @@ public final class PartitionedConsumer implements EventTransport.LockingConsumer
     }
 
     /**
-     * Each success is committed under the lease it was read with; the others' commits stand.
+     * Each success is committed under the lease it was read with, one script per partition; the
+     * others' commits stand whatever becomes of one.
      *
      * @throws SettlementRefusedException naming those refused, as {@link #completeAndRelease}
      *     answers them: their partition's lease was lost or the partition was opened again since
      *     they were read, so they stay pending and run again. A void call that did not settle says
      *     so, or its caller would count them done.
+     * @throws SettlementUnknownException when some partition's commit has no answer (Redis or its
+     *     node failed, or its script did) while others' may stand: it names which were settled,
+     *     refused and unknown, so that its caller counts none of those settled as failed
+     * @throws RuntimeException when Redis cannot be reached and nothing is known of any
      */
     @Override
     public void complete(List<Delivery> deliveries) {
@@ -105,10 +115,27 @@ public final class PartitionedConsumer implements EventTransport.LockingConsumer
         for (Delivery d : deliveries) {
             leases.add(partitions.leaseOf(d));
         }
-        List<Delivery> refused = partitions.outcomes().complete(deliveries, leases);
-        if (!refused.isEmpty()) {
-            throw refused("completing", refused, deliveries.size());
+        Outcomes.Completion c = partitions.outcomes().complete(deliveries, leases);
+        if (!c.unknown().isEmpty()) {
+            throw unknown(c, deliveries.size());
         }
+        if (!c.refused().isEmpty()) {
+            throw refused("completing", c.refused(), deliveries.size());
+        }
+    }
+
+    /**
+     * The failure of a commit some of whose partitions have no answer: the cause alone when that
+     * is all of them (Redis could not be reached), else the three lists.
+     */
+    private static RuntimeException unknown(Outcomes.Completion c, int of) {
+        if (c.settled().isEmpty() && c.refused().isEmpty()) {
+            return c.failure();
+        }
+        return new SettlementUnknownException("completing " + of + " entries over several partitions failed in part: "
+                + c.settled().size() + " settled, " + c.refused().size() + " refused (pending, they run again), "
+                + c.unknown().size() + " unknown (their partitions reopen from Redis, which runs again those not "
+                + "settled): " + c.failure(), c.settled(), c.refused(), c.unknown(), c.failure());
     }
 
     /**

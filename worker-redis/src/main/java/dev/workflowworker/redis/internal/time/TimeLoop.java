@@ -406,9 +406,13 @@ public final class TimeLoop<L> implements AutoCloseable {
     /**
      * Stops both threads, waiting for them {@link #CLOSE_WAIT_MS} at most: a Redis call in flight
      * (to a hung node, say) ends only with its socket timeout, and nothing here needs it ended.
-     * Every move and firing names the lease it was decided under and the script checks it, so a
-     * call landing after the partitions were handed over changes nothing; its failure once the
-     * client is closed is not reported (the loop reports nothing once closed).
+     * A call landing late does no harm. On a partition every move and firing names the lease it
+     * was decided under and the script checks it, so one landing after the hand-over changes
+     * nothing. The shared stream has no lease: a late call is one more of the racing movers every
+     * consuming process is, and moves or fires nothing twice (a move pops and appends in one
+     * script; a firing is a compare-and-set of the schedule's state, refused once another fired it;
+     * SharedDelayedTest, SharedSchedulesTest). Its failure once the client is closed is not
+     * reported (the loop reports nothing once closed).
      */
     @Override
     public void close() {
