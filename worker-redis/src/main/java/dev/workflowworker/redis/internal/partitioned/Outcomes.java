@@ -37,9 +37,11 @@ final class Outcomes {
     private final RedisOptions options;
     private final StreamKeys keys;
     private final KeySequencer sequencer;
+    private final PartitionProbe probe;
 
-    Outcomes(Partitions partitions, StreamClient client, KeySequencer sequencer) {
+    Outcomes(Partitions partitions, StreamClient client, KeySequencer sequencer, PartitionProbe probe) {
         this.partitions = partitions;
+        this.probe = probe;
         this.client = client;
         this.options = client.options();
         this.keys = client.keys();
@@ -188,8 +190,11 @@ final class Outcomes {
                     unknown.addAll(byLease.get(l));
                     failure = failure == null ? replies.failure(i) : failure;
                 } else if (r == STALE_OPEN) {
-                    // Refused by the script, so certainly not settled; the partition reopens.
-                    partitions.unknownOutcome(l, byLease.get(l));
+                    // Refused by the script, so certainly not settled; the partition reopens. Forgotten
+                    // once, below: a reopen may re-read them under the same ids in between, and a
+                    // second forget would settle the copies (their keys' next events would start).
+                    partitions.unknownOutcome(l, List.of());
+                    probe.afterStaleOpen();
                     refused.addAll(byLease.get(l));
                 } else if (r < 0) {
                     partitions.lost(l, "a commit was refused");
@@ -276,7 +281,9 @@ final class Outcomes {
             throw e;
         }
         if (r == STALE_OPEN) {
-            partitions.unknownOutcome(l, List.of(d));
+            // Forgotten once, below, as in complete: not here too.
+            partitions.unknownOutcome(l, List.of());
+            probe.afterStaleOpen();
         } else if (r < 0) {
             partitions.lost(l, "a dead letter was refused");
         } else {

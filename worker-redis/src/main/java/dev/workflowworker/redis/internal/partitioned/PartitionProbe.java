@@ -31,6 +31,13 @@ public interface PartitionProbe {
     default void beforeDraw(java.util.List<Integer> partitions) {
     }
 
+    /**
+     * An outcome was refused because the partition was opened again since it was read: the
+     * partition is marked to reopen, and the caller has not finished settling the delivery yet.
+     */
+    default void afterStaleOpen() {
+    }
+
     /** On a cluster, a partition's wait opened (+1) or closed (-1) its blocking connection. */
     default void waitConnection(int change) {
     }

@@ -183,7 +183,7 @@ public final class Partitions implements AutoCloseable {
         TransportThreads threads = client.threads();
         this.routerThread = threads.newThread("router", router);
         ScheduledExecutorService expiry = threads.scheduled("lease-clock");
-        this.outcomes = new Outcomes(this, client, sequencer);
+        this.outcomes = new Outcomes(this, client, sequencer, probe);
         this.readerWait = new ReaderWait(client, probe, sequencer, expiry, threads.single("wake"), () -> closed);
         this.reader = new PartitionReader(this, client, parts, sequencer, out, offeredUnder, readerWait, outcomes);
         this.ownership = new Ownership(this, client, parts, sequencer, member, routerLease,
