@@ -38,8 +38,8 @@ class PartitionedSettlementUnknownTest {
         RedisOptions options = redis.options().partitions(2).stream("unknown-settle")
                 .partitionLeaseTtl(Duration.ofSeconds(30)).build();
         try (RedisEventTransport t = RedisEventTransport.create(options);
-             RedisClient client = redis.client()) {
-            EventTransport.Consumer consumer = t.openConsumer("c");
+             RedisClient client = redis.client();
+             EventTransport.Consumer consumer = t.openConsumer("c")) {
             Await.until(Duration.ofSeconds(10), () -> t.ownedPartitions().containsAll(List.of(0, 1)),
                     "both partitions owned");
             List<WorkflowEvent> events = new ArrayList<>();
@@ -89,7 +89,6 @@ class PartitionedSettlementUnknownTest {
                 }
             }
             assertEquals(expected, again, "delivered again after the reopen");
-            consumer.close();
         }
     }
 }

@@ -21,9 +21,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Review15 (LOW, availability): a slot in migration. Its old node answers ASK for a key it has
  * already sent to the importing node, and keeps owning the slot by the map until the migration
  * ends; so a call sent there again after a refresh is answered ASK again. Before the pipeline
- * followed ASK (ASKING, then the call, on the importing node), every lease renewal, release, trim,
- * hold, commit and dead letter of a partition in a migrating slot failed after its rounds ran out,
- * and was taken as an unknown outcome; each test's first assertion failed with the ASK error.
+ * followed ASK (ASKING, then the call, on the importing node), every lease renewal, release and
+ * publish to a migrating slot failed after its rounds ran out, and was taken as an unknown outcome;
+ * each test's first assertion failed with the ASK error. Only calls whose keys have all moved are
+ * helped: a script naming a key that neither node holds (the commit's held list, mostly absent) is
+ * answered TRYAGAIN on both until the migration ends (docs/ARCHITECTURE.md, "Redis Cluster").
  * Here the slot is really put in MIGRATING / IMPORTING and its keys moved with MIGRATE, as
  * {@code redis-cli --cluster reshard} does, and the migration is left unfinished while the calls run.
  */
