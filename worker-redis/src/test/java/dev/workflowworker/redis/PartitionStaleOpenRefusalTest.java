@@ -5,6 +5,7 @@ import dev.workflowworker.api.ErrorCategory;
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.api.spi.EventTransport;
+import dev.workflowworker.api.spi.SettlementRefusedException;
 import dev.workflowworker.core.TimeSource;
 import dev.workflowworker.core.testing.Await;
 import dev.workflowworker.redis.internal.partitioned.PartitionKeys;
@@ -25,6 +26,7 @@ import java.util.function.BiConsumer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
  * An outcome refused because the partition was opened again since its delivery was read (a
@@ -55,6 +57,44 @@ class PartitionStaleOpenRefusalTest {
                 // SettlementRefusedException: the refusal is what the test makes happen
             }
         });
+    }
+
+    /**
+     * The engine follows a refused success with a retry's hold of that delivery. By then the
+     * partition may have opened again and handed the entry out anew under the same id: the hold
+     * must leave that copy alone (held, it would run a second time beside itself).
+     */
+    @Test
+    void aRetryOfACommitRefusedForAStaleOpenLeavesTheRereadCopyAlone(RedisServer redis) throws Exception {
+        RedisOptions options = redis.options().stream("stale-open:retry").partitions(1)
+                .partitionLeaseTtl(Duration.ofSeconds(30)).build();
+        List<String> handedOut = new CopyOnWriteArrayList<>();
+        try (RedisEventTransport t = RedisEventTransport.create(options);
+             EventTransport.Consumer c = t.openConsumer("c1");
+             RedisClient redisClient = redis.client()) {
+            for (String id : List.of("e1", "e2")) {
+                t.publish(WorkflowEvent.builder("STEP").eventId(id).executionId("exec-1")
+                        .payload(Map.of("id", id)).build());
+            }
+            AtomicReference<List<Delivery>> first = new AtomicReference<>(List.of());
+            Await.until(Duration.ofSeconds(10), () -> {
+                first.set(readInto(c, null, Duration.ofMillis(200)));
+                return !first.get().isEmpty();
+            }, "e1 was not read");
+            Delivery original = first.get().get(0);
+
+            redisClient.hincrBy(PartitionKeys.log(TestInternals.keys(options), 0), "e", 1);
+            assertThrows(SettlementRefusedException.class, () -> c.complete(List.of(original)));
+            Await.until(Duration.ofSeconds(10), () -> {
+                readInto(c, handedOut, Duration.ofMillis(200));
+                return !handedOut.isEmpty();
+            }, "e1 was not read again after the reopen");
+
+            c.retryAt(original, Instant.now(), 2);
+            readInto(c, handedOut, Duration.ofMillis(500));
+            assertEquals(List.of("e1"), handedOut,
+                    "after the refused commit's retry the key's events were handed out in this order, none settled");
+        }
     }
 
     private void refuseForAStaleOpen(RedisServer redis, String stream,

@@ -14,6 +14,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -38,6 +39,17 @@ final class Outcomes {
     private final StreamKeys keys;
     private final KeySequencer sequencer;
     private final PartitionProbe probe;
+    /**
+     * Deliveries a commit refused and forgot, by identity, until the caller's follow-up (the
+     * engine holds a refused success for a retry). Once forgotten, the partition may open again
+     * and read the same entry under the same delivery id; a follow-up looked up by that id would
+     * act on the copy: forget it (its key's next event starts while it runs) or hold it (a
+     * second run of it). Cleared when it outgrows {@link #REFUSED_MEMORY}: a caller that never
+     * follows up (a host calling the SPI itself) must not make it grow without bound.
+     */
+    private final Map<Delivery, Boolean> refusedAndForgotten = new IdentityHashMap<>();
+    private volatile int refusedCount;
+    private static final int REFUSED_MEMORY = 4_096;
 
     Outcomes(Partitions partitions, StreamClient client, KeySequencer sequencer, PartitionProbe probe) {
         this.partitions = partitions;
@@ -208,6 +220,7 @@ final class Outcomes {
             }
             partitions.forgetAll(committed);
         }
+        rememberRefused(refused);
         for (Delivery d : refused) {
             partitions.forget(d.id());
         }
@@ -215,6 +228,9 @@ final class Outcomes {
     }
 
     void hold(Delivery d, long dueAtMillis, int attempt) {
+        if (forgottenOnRefusal(d)) {
+            return;
+        }
         Lease l = partitions.leaseOf(d);
         // The log it was read with: no reopen while one of its deliveries is out.
         PartitionLog log = partitions.logOf(l);
@@ -253,6 +269,9 @@ final class Outcomes {
     }
 
     void deadLetter(Delivery d, Map<String, String> fields) {
+        if (forgottenOnRefusal(d)) {
+            return;
+        }
         Lease l = partitions.leaseOf(d);
         // The log it was read with: no reopen while one of its deliveries is out.
         PartitionLog log = partitions.logOf(l);
@@ -299,6 +318,9 @@ final class Outcomes {
 
     /** {@return false when refused (its lease lost, or the partition opened again): the entry stays pending} */
     boolean acknowledge(Delivery d) {
+        if (forgottenOnRefusal(d)) {
+            return false;
+        }
         Lease l = partitions.leaseOf(d);
         boolean settled;
         try {
@@ -307,11 +329,42 @@ final class Outcomes {
             partitions.unknownOutcome(l, List.of(d));
             throw e;
         }
+        if (!settled) {
+            rememberRefused(List.of(d));
+        }
         partitions.forget(d.id());
         return settled;
     }
 
+    private void rememberRefused(List<Delivery> ds) {
+        if (ds.isEmpty()) {
+            return;
+        }
+        synchronized (refusedAndForgotten) {
+            if (refusedAndForgotten.size() + ds.size() > REFUSED_MEMORY) {
+                refusedAndForgotten.clear();
+            }
+            ds.forEach(d -> refusedAndForgotten.put(d, Boolean.TRUE));
+            refusedCount = refusedAndForgotten.size();
+        }
+    }
+
+    /** {@return whether {@code d} itself (not a copy read again under its id) was refused and forgotten already} */
+    private boolean forgottenOnRefusal(Delivery d) {
+        if (refusedCount == 0) {
+            return false;
+        }
+        synchronized (refusedAndForgotten) {
+            boolean was = refusedAndForgotten.remove(d) != null;
+            refusedCount = refusedAndForgotten.size();
+            return was;
+        }
+    }
+
     void handBack(Delivery d) {
+        if (forgottenOnRefusal(d)) {
+            return;
+        }
         Lease l = partitions.outLease(d.id());
         if (l != null && partitions.requeue(l, d.id(), () -> sequencer.handBack(d.id()))) {
             partitions.wake();
