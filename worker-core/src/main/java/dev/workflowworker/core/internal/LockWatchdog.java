@@ -40,7 +40,7 @@ public final class LockWatchdog {
     private final Runnable onInfraError;
     private final Stripe[] stripes = new Stripe[STRIPES];
 
-    /** The holds of the locks whose fencing tokens fall here, under this stripe's monitor. */
+    /** The holds of the locks whose identity hashes fall here, under this stripe's monitor. */
     private static final class Stripe {
         final ArrayList<Hold> holds = new ArrayList<>(2);
     }

@@ -148,7 +148,9 @@ final class PartitionReader {
                 int size = sequencer.size();
                 boolean full = size >= BUFFER_LIMIT;
                 if (full && (size >= 2 * BUFFER_LIMIT || !anyRunningDry())) {
-                    sequencer.await(remaining);
+                    // With the signals seen before the lock: a take that left a partition running
+                    // dry since then wakes this wait instead of being missed.
+                    sequencer.await(remaining, seen);
                     continue;
                 }
                 long lingering = linger.nanosToWait(clock.nanoTime());
@@ -167,7 +169,7 @@ final class PartitionReader {
                 if (ms > 0 && full) {
                     // Not a wait for news: its reply is buffered for every partition it waits on,
                     // and at the limit only those running dry may be read.
-                    sequencer.await(TimeUnit.MILLISECONDS.toNanos(ms));
+                    sequencer.await(TimeUnit.MILLISECONDS.toNanos(ms), seen);
                 } else if (ms > 0) {
                     // Found after a wait for news: the next round does not linger (ReadLinger).
                     linger.afterRound(blockForNews(ms), clock.nanoTime());
@@ -327,7 +329,8 @@ final class PartitionReader {
     private boolean runningDry(Part part) {
         Lease l = part.lease;
         return l != null && !l.lost && !part.releasing && part.readerLease == l && part.readable && !part.rewind
-                && part.log != null && !part.quiet && sequencer.waiting(part.index) < LOW_WATER;
+                && part.log != null && !part.quiet && part.log.readAbove() < READ_AHEAD_LIMIT
+                && sequencer.waiting(part.index) < LOW_WATER;
     }
 
     private boolean anyRunningDry() {
