@@ -72,16 +72,7 @@ class PartitionStaleOpenRefusalTest {
         try (RedisEventTransport t = RedisEventTransport.create(options);
              EventTransport.Consumer c = t.openConsumer("c1");
              RedisClient redisClient = redis.client()) {
-            for (String id : List.of("e1", "e2")) {
-                t.publish(WorkflowEvent.builder("STEP").eventId(id).executionId("exec-1")
-                        .payload(Map.of("id", id)).build());
-            }
-            AtomicReference<List<Delivery>> first = new AtomicReference<>(List.of());
-            Await.until(Duration.ofSeconds(10), () -> {
-                first.set(readInto(c, null, Duration.ofMillis(200)));
-                return !first.get().isEmpty();
-            }, "e1 was not read");
-            Delivery original = first.get().get(0);
+            Delivery original = publishTwoOfOneKeyAndReadTheFirst(t, c);
 
             redisClient.hincrBy(PartitionKeys.log(TestInternals.keys(options), 0), "e", 1);
             assertThrows(SettlementRefusedException.class, () -> c.complete(List.of(original)));
@@ -117,22 +108,12 @@ class PartitionStaleOpenRefusalTest {
              EventTransport.Consumer c = t.openConsumer("c1");
              RedisClient redisClient = redis.client()) {
             consumer.set(c);
-            for (String id : List.of("e1", "e2")) {
-                t.publish(WorkflowEvent.builder("STEP").eventId(id).executionId("exec-1")
-                        .payload(Map.of("id", id)).build());
-            }
-            AtomicReference<List<Delivery>> first = new AtomicReference<>(List.of());
-            Await.until(Duration.ofSeconds(10), () -> {
-                first.set(readInto(c, null, Duration.ofMillis(200)));
-                return !first.get().isEmpty();
-            }, "e1 was not read");
-            assertEquals(List.of("e1"), first.get().stream().map(Delivery::eventId).toList(),
-                    "one key: only its first event is handed out");
+            Delivery original = publishTwoOfOneKeyAndReadTheFirst(t, c);
 
             // Another open since this one: every outcome stamped with it is refused as stale.
             redisClient.hincrBy(PartitionKeys.log(TestInternals.keys(options), 0), "e", 1);
             armed.set(true);
-            settle.accept(c, first.get().get(0));
+            settle.accept(c, original);
             assertFalse(armed.get(), "the outcome was not refused as stale (the probe did not run)");
 
             // The partition reopens and hands e1 out again; e2 must wait for that copy's outcome.
@@ -144,6 +125,22 @@ class PartitionStaleOpenRefusalTest {
             assertEquals(List.of("e1"), handedOut,
                     "after the refusal the key's events were handed out in this order, none settled");
         }
+    }
+
+    /** Publishes e1 and e2 of one execution and reads until e1, alone, is handed out. */
+    private static Delivery publishTwoOfOneKeyAndReadTheFirst(RedisEventTransport t, EventTransport.Consumer c) {
+        for (String id : List.of("e1", "e2")) {
+            t.publish(WorkflowEvent.builder("STEP").eventId(id).executionId("exec-1")
+                    .payload(Map.of("id", id)).build());
+        }
+        AtomicReference<List<Delivery>> first = new AtomicReference<>(List.of());
+        Await.until(Duration.ofSeconds(10), () -> {
+            first.set(readInto(c, null, Duration.ofMillis(200)));
+            return !first.get().isEmpty();
+        }, "e1 was not read");
+        assertEquals(List.of("e1"), first.get().stream().map(Delivery::eventId).toList(),
+                "one key: only its first event is handed out");
+        return first.get().get(0);
     }
 
     private static List<Delivery> readInto(EventTransport.Consumer c, List<String> ids, Duration wait) {
