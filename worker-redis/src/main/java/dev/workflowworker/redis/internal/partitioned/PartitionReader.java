@@ -442,16 +442,24 @@ final class PartitionReader {
             }
             return 0;
         }
-        int offered = 0;
+        List<String> withEntries = new ArrayList<>();
         for (Map.Entry<String, List<?>> e : news.entrySet()) {
             Part part = waited.get(e.getKey());
-            if (part == null) {
-                continue;
+            if (part != null && e.getValue() != null && stillReads(part, logs.get(e.getKey()))) {
+                withEntries.add(e.getKey());
+            } else if (part != null) {
+                part.quiet = false;
             }
-            PartitionLog log = logs.get(e.getKey());
-            if (e.getValue() != null && stillReads(part, log)) {
-                offered += buffer(part, log, e.getValue());
+        }
+        List<String> holders = leaseHolders(withEntries, waited);
+        int offered = 0;
+        for (int i = 0; i < withEntries.size(); i++) {
+            Part part = waited.get(withEntries.get(i));
+            if (holders != null && part.readerLease.value.equals(holders.get(i))) {
+                offered += buffer(part, logs.get(withEntries.get(i)), news.get(withEntries.get(i)));
             } else {
+                // Redis no longer names this lease (lost with its data, a failover, a deletion): the
+                // next round's read, with its GET, finds out; nothing runs under it meanwhile.
                 part.quiet = false;
             }
         }
@@ -459,11 +467,23 @@ final class PartitionReader {
     }
 
     /**
-     * Whether what the wait read from {@code part} may be buffered without the lease's {@code GET}
-     * that goes with a round's reads: the reader still reads the partition as it did when the wait
-     * began, and the lease holds by the lease clock (its validity ends before Redis could expire
-     * it). A lease Redis lost otherwise (a failover, a deletion) is told by the next renewal or
-     * read round; meanwhile what runs under it cannot settle, as every write checks the lease.
+     * The lease keys' values of the partitions of {@code streams}, one {@code MGET} (a wait returns
+     * entries on one server only); null when Redis did not answer. The lease clock alone let a
+     * handler run under a lease Redis had lost with its data (FencingAfterDataLossTest).
+     */
+    private List<String> leaseHolders(List<String> streams, Map<String, Part> waited) {
+        String[] leaseKeys = streams.stream().map(k -> keys.partitionLease(waited.get(k).index)).toArray(String[]::new);
+        try {
+            return leaseKeys.length == 0 ? List.of() : client.redis().mget(leaseKeys);
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Whether what the wait read from {@code part} may be buffered, once Redis still names its
+     * lease ({@link #leaseHolders}): the reader still reads the partition as it did when the wait
+     * began, and the lease holds by the lease clock (its validity ends before Redis could expire it).
      */
     private static boolean stillReads(Part part, PartitionLog log) {
         Lease l = part.readerLease;
