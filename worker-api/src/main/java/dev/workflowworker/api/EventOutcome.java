@@ -55,7 +55,10 @@ public record EventOutcome(String workerId, String deliveryId, WorkflowEvent eve
         DUPLICATE,
         /** Another holder had the lock; the event is redelivered shortly without counting an attempt. */
         LOCK_CONTENDED,
-        /** The lease was lost while the handler ran; its result was not accepted as success. */
+        /**
+         * The lease was lost while the handler ran; its result was not accepted as success (nor,
+         * when it failed for good, as a dead letter): the event is delivered again.
+         */
         LEASE_LOST,
         /** The service shut down before the event finished; it was handed back for redelivery. */
         RELEASED

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.LongSupplier;
 
 /**
  * P partition streams: one dead-letter stream {@code {S#i}:dlq} per partition, whose dead
@@ -137,14 +138,14 @@ final class PartitionedLayout implements StreamLayout {
     private WorkflowAdmin.QueueStats readStats() {
         int n = partitions;
         List<Response<Long>> lengths = new ArrayList<>(n);
-        List<Response<Long>> held = new ArrayList<>(n);
+        List<LongSupplier> held = new ArrayList<>(n);
         List<Response<Long>> dead = new ArrayList<>(n);
         List<Response<String>> leases = new ArrayList<>(n);
         Response<List<String>> members;
         try (AbstractPipeline p = Topology.pipeline(transport.client().redis())) {
             for (int i = 0; i < n; i++) {
                 lengths.add(p.xlen(options.partitionStream(i)));
-                held.add(p.hlen(options.partitionHeld(i)));
+                held.add(PartitionKeys.heldMarks(p, options.partitionHeld(i)));
                 dead.add(p.xlen(options.partitionDeadLetters(i)));
                 leases.add(p.get(options.partitionLease(i)));
             }
@@ -170,7 +171,7 @@ final class PartitionedLayout implements StreamLayout {
             String lease = leases.get(i).get();
             String owner = lease == null ? "" : lease.substring(0, Math.max(0, lease.lastIndexOf('|')));
             WorkflowAdmin.PartitionStats row = new WorkflowAdmin.PartitionStats(i, lengths.get(i).get(), rowLag,
-                    rowPending, held.get(i).get(), dead.get(i).get(), owner);
+                    rowPending, held.get(i).getAsLong(), dead.get(i).get(), owner);
             rows.add(row);
             length += row.length();
             lag = lag < 0 || row.lag() < 0 ? -1 : lag + row.lag();

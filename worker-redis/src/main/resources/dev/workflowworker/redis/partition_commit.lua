@@ -85,9 +85,9 @@ if ARGV[5] ~= '' then
     end
     if not found and total > cap then
       -- rn said more than the list held (written by something else): start counting again
-      -- from this commit's ids, which stay
-      redis.call('DEL', KEYS[5])
-      redis.call('RPUSH', KEYS[5], ARGV[5])
+      -- from this commit's ids, which stay (the last element: the list is never emptied, see
+      -- partition_open.lua)
+      redis.call('LTRIM', KEYS[5], -1, -1)
       total = tonumber(string.match(ARGV[5], '^%d+'))
     else
       redis.call('LTRIM', KEYS[5], cut, -1)

@@ -2,11 +2,11 @@
 -- retries and the recent completions' event ids, read after the lease was taken so that every write
 -- of an earlier owner that Redis accepted is in them. See docs/ARCHITECTURE.md, "Ordered
 -- processing". KEYS: stream, lease, log, settled, held, recent, completed (the sorted set of
--- completed event ids of earlier versions). ARGV: lease value, group, recent cap. Returns false
--- unless the lease holds exactly this owner's value; else {committed id, committed count, settled
--- ids, held (flat id/mark pairs), recent (packed strings), this open's number}. The number (the
--- log's field e, counted up by every open, with the opener's lease value in o) goes with each
--- outcome of the owner in its stamp (partition_owner.lua), so an outcome decided under an earlier
+-- completed event ids of earlier versions), dead letters (optional). ARGV: lease value, group,
+-- recent cap. Returns false unless the lease holds exactly this owner's value; else {committed id,
+-- committed count, settled ids, held (flat id/mark pairs), recent (packed strings), this open's
+-- number}. The number (the log's field e, counted up by every open, with the opener's lease value
+-- in o) goes with each outcome of the owner in its stamp (partition_owner.lua), so an outcome decided under an earlier
 -- open and landing after this one changes nothing: what this open read is all that counts.
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then
   return false
@@ -18,7 +18,9 @@ local group, startId, cap = ARGV[2], '0', ARGV[3]
 local settled = redis.call('SMEMBERS', KEYS[4])
 local kept = {}
 for _, id in ipairs(settled) do
-  if not less(c, id) then
+  if id == '0-0' then
+    -- the placeholder, below
+  elseif not less(c, id) then
     -- left by a commit that raced a later one; the position covers it
     redis.call('SREM', KEYS[4], id)
   else
@@ -34,7 +36,9 @@ end
 local held = redis.call('HGETALL', KEYS[5])
 local heldKept = {}
 for k = 1, #held, 2 do
-  if not less(c, held[k]) or settledNow[held[k]] then
+  if held[k] == '0-0' then
+    -- the placeholder, below
+  elseif not less(c, held[k]) or settledNow[held[k]] then
     redis.call('HDEL', KEYS[5], held[k])
   else
     heldKept[#heldKept + 1] = held[k]
@@ -52,5 +56,20 @@ local opened = redis.call('HINCRBY', KEYS[3], 'e', 1)
 -- the opener's lease value beside its number: the outcome scripts check both in the HMGET they make
 -- anyway, instead of a GET of the lease (partition_owner.lua)
 redis.call('HSET', KEYS[3], 'o', ARGV[1])
+-- Every key an outcome script names exists from here on, and no script empties it: settled and
+-- held keep a placeholder '0-0' (an id no entry has, at or below every position), recent a commit
+-- of no ids, the dead letters are an empty stream. While the partition's slot migrates, Redis
+-- answers a script naming a key it does not hold TRYAGAIN until the migration ends, and refuses a
+-- write creating a key on the old node (docs/ARCHITECTURE.md, "Redis Cluster").
+redis.call('SADD', KEYS[4], '0-0')
+redis.call('HSETNX', KEYS[5], '0-0', '0:0')
+if redis.call('EXISTS', KEYS[6]) == 0 then
+  redis.call('RPUSH', KEYS[6], '0|')
+end
+if KEYS[8] and redis.call('EXISTS', KEYS[8]) == 0 then
+  -- an empty stream: created with a group, which goes at once
+  redis.call('XGROUP', 'CREATE', KEYS[8], 'placeholder', '$', 'MKSTREAM')
+  redis.call('XGROUP', 'DESTROY', KEYS[8], 'placeholder')
+end
 return {c, tonumber(redis.call('HGET', KEYS[3], 'n')) or 0, kept, heldKept,
   redis.call('LRANGE', KEYS[6], 0, -1), opened}

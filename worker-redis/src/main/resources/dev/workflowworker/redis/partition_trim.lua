@@ -2,7 +2,8 @@
 -- (an owner with an older view of the position only trims less). KEYS: stream, log, held.
 -- Held marks at or below the position go too: their entries are settled and never read again, and
 -- a mark is otherwise dropped only by its entry's commit or the next open (one written by a hold of
--- an earlier version, whose late holds were not refused, may be unknown to the log committing it).
+-- an earlier version, whose late holds were not refused, may be unknown to the log committing it);
+-- not the placeholder '0-0' an open puts there (partition_open.lua).
 -- Returns the number of entries removed.
 --@include stream_ids
 local c = redis.call('HGET', KEYS[2], 'c')
@@ -11,7 +12,7 @@ if not c or c == '0-0' then
 end
 if redis.call('HLEN', KEYS[3]) > 0 then
   for _, id in ipairs(redis.call('HKEYS', KEYS[3])) do
-    if not less(c, id) then
+    if id ~= '0-0' and not less(c, id) then
       redis.call('HDEL', KEYS[3], id)
     end
   end

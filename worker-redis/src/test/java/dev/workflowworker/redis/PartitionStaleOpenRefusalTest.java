@@ -43,8 +43,9 @@ class PartitionStaleOpenRefusalTest {
     @Test
     void aDeadLetterRefusedForAStaleOpenDoesNotLetTheKeysNextEventPassItsRereadCopy(RedisServer redis)
             throws Exception {
-        refuseForAStaleOpen(redis, "stale-open:dead-letter", (c, d) -> c.deadLetter(d,
-                new DeadLetter(ErrorCategory.PERMANENT, "fails for good", null, 1, "w1", Instant.now())));
+        refuseForAStaleOpen(redis, "stale-open:dead-letter", (c, d) -> assertThrows(SettlementRefusedException.class,
+                () -> c.deadLetter(d, new DeadLetter(ErrorCategory.PERMANENT, "fails for good", null, 1, "w1",
+                        Instant.now())), "a refused dead letter says so: the event runs again"));
     }
 
     @Test

@@ -1,9 +1,13 @@
 package dev.workflowworker.redis;
 
 import dev.workflowworker.redis.internal.client.StreamKeys;
+import dev.workflowworker.redis.internal.partitioned.PartitionKeys;
 import dev.workflowworker.redis.internal.partitioned.PartitionedStream;
 import dev.workflowworker.redis.internal.partitioned.Partitions;
 import dev.workflowworker.redis.internal.shared.SharedStream;
+
+import java.util.List;
+import java.util.Map;
 
 /** The transport's internal parts, as tests of this package reach them. */
 final class TestInternals {
@@ -21,5 +25,17 @@ final class TestInternals {
 
     static StreamKeys keys(RedisOptions options) {
         return StreamKeys.of(options);
+    }
+
+    /** {@return the held marks of a partition without the placeholder every open puts there (PartitionKeys.PLACEHOLDER)} */
+    static Map<String, String> heldMarks(Map<String, String> held) {
+        Map<String, String> out = new java.util.HashMap<>(held);
+        out.remove(PartitionKeys.PLACEHOLDER);
+        return out;
+    }
+
+    /** {@return a partition's recent completions without the placeholder every open puts there} */
+    static List<String> recentCompletions(List<String> recent) {
+        return recent.stream().filter(r -> !r.equals("0|")).toList();
     }
 }

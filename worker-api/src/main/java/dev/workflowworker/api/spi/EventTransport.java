@@ -212,6 +212,8 @@ public interface EventTransport extends EventPublisher, AutoCloseable {
          *
          * @param delivery the delivery
          * @param letter   why the event is dead-lettered
+         * @throws SettlementRefusedException when not dead-lettered because the lease it was read
+         *     under is gone: it stays pending and is delivered again
          */
         void deadLetter(Delivery delivery, DeadLetter letter);
 

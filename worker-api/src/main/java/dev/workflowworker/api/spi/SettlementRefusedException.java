@@ -3,8 +3,8 @@ package dev.workflowworker.api.spi;
 import java.util.List;
 
 /**
- * A transport refused to settle some deliveries of a {@link EventTransport.Consumer#complete} or
- * {@link EventTransport.Consumer#acknowledge} call because the lease they were read under is gone
+ * A transport refused to settle some deliveries of a {@link EventTransport.Consumer#complete},
+ * {@link EventTransport.Consumer#acknowledge} or {@link EventTransport.Consumer#deadLetter} call because the lease they were read under is gone
  * (another process may own their partition now, or it was opened again since they were read).
  * Those deliveries stay pending and are delivered again; the call's other deliveries were settled.
  * The engine treats the refused ones as a lost lease, not as a transport failure: a lease passing

@@ -65,7 +65,18 @@ final class Settlement {
 
     void deadLetter(Delivery d, ErrorCategory category, String message, Throwable failure, int attempts,
                     long elapsedNanos) {
-        consumer.deadLetter(d, new DeadLetter(category, message, stack(failure), attempts, workerId, time.instant()));
+        try {
+            consumer.deadLetter(d, new DeadLetter(category, message, stack(failure), attempts, workerId,
+                    time.instant()));
+        } catch (SettlementRefusedException ex) {
+            // The lease passed on, or the partition was opened again, since the event was read: not
+            // dead-lettered, it stays pending and runs again (as a refused success is, a lost lease).
+            stats.leaseLost();
+            log.warn("dead-lettering event {} refused, the lease is gone; it runs again: {}", d.eventId(),
+                    ex.getMessage());
+            outcome(d, EventOutcome.Kind.LEASE_LOST, Math.max(1, attempts), category, failure, elapsedNanos, null);
+            return;
+        }
         stats.deadLettered();
         log.warn("event {} dead-lettered ({}, {} attempts): {}", d.eventId(), category, attempts, message);
         outcome(d, EventOutcome.Kind.DEAD_LETTERED, Math.max(1, attempts), category, failure, elapsedNanos, null);

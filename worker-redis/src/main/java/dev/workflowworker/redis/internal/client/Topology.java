@@ -226,7 +226,9 @@ public final class Topology {
      * {@link RedisUnavailableException} when only its WAIT failed), and its node is named in
      * {@link Replies#failedNodes()}; the other nodes' replies are delivered. The slot map is then
      * read again, so that later calls reach a failover's new primary (docs/ARCHITECTURE.md, "Redis
-     * Cluster"). Another error reply (a script's) fails the lot as a {@link CallFailed}, with the others' replies.
+     * Cluster"). Another error reply (a script's) fails the lot as a {@link CallFailed}, with the others' replies;
+     * so does a call still answered "not here, not now" after {@link #MAX_ROUNDS} sends (a slot whose
+     * migration outlasts them), with that answer as its failure: it did nothing.
      *
      * @param idempotent the calls may run twice: a call whose node's connection broke (not one
      *     that timed out) is then sent once more, after that node's idle connections are dropped,
@@ -305,6 +307,8 @@ public final class Topology {
             int[] again = new int[pending.size()];
             int againCount = 0;
             JedisDataException redirect = null;
+            // Per call sent again, its redirect (null when it goes again for another reason).
+            JedisDataException[] redirects = new JedisDataException[pending.size()];
             List<HostAndPort> broken = new ArrayList<>(0);
             for (int k = 0; k < pending.size(); k++) {
                 int i = pending.get(k);
@@ -344,7 +348,10 @@ public final class Topology {
                     continue;
                 } catch (JedisDataException e) {
                     if (notRunHere(e)) {
-                        redirect = asks.follow(i, n, e) ? redirect : e;
+                        if (!asks.follow(i, n, e)) {
+                            redirect = e;
+                            redirects[againCount] = e;
+                        }
                     } else if (!resend.resend(i, e)) {
                         out.fail(i, e);
                         continue;
@@ -378,6 +385,20 @@ public final class Topology {
             for (HostAndPort node : broken) {
                 clearNode(redis, node);
             }
+            if (redirect != null && round >= MAX_ROUNDS) {
+                // Out of rounds: each call still redirected fails with its own answer (it did
+                // nothing), and the replies the other calls had stand (CallFailed carries them).
+                int kept = 0;
+                for (int j = 0; j < againCount; j++) {
+                    if (redirects[j] != null) {
+                        out.fail(again[j], redirects[j]);
+                    } else {
+                        again[kept++] = again[j];
+                    }
+                }
+                againCount = kept;
+                redirect = null;
+            }
             if (againCount == 0) {
                 if (nodeFailed) {
                     refresh(redis);
@@ -385,9 +406,6 @@ public final class Topology {
                 return CallFailed.unless(out);
             }
             if (redirect != null) {
-                if (round >= MAX_ROUNDS) {
-                    throw redirect;
-                }
                 pauseAfterRedirect(redis, round);
             }
             List<Integer> next = new ArrayList<>(againCount);

@@ -268,16 +268,20 @@ final class Outcomes {
         }
     }
 
-    void deadLetter(Delivery d, Map<String, String> fields) {
+    /**
+     * {@return false when refused (its lease lost, or the partition opened again): not dead-lettered,
+     * the entry stays pending and runs again}
+     */
+    boolean deadLetter(Delivery d, Map<String, String> fields) {
         if (forgottenOnRefusal(d)) {
-            return;
+            return false;
         }
         Lease l = partitions.leaseOf(d);
         // The log it was read with: no reopen while one of its deliveries is out.
         PartitionLog log = partitions.logOf(l);
         if (l.lost || log == null) {
             partitions.forget(d.id());
-            return;
+            return false;
         }
         List<String> args = new ArrayList<>(3 + fields.size() * 2);
         args.add(log.stamp(l.value));
@@ -291,14 +295,13 @@ final class Outcomes {
         try {
             r = StreamEntries.number(client.call("dead-letter entry " + d.id(),
                     () -> client.evalOnNode(client.scripts().partitionDeadLetter,
-                            List.of(keys.partitionLease(l.partition), PartitionKeys.settled(keys, l.partition),
-                                    keys.partitionHeld(l.partition), keys.partitionDeadLetters(l.partition),
-                                    PartitionKeys.log(keys, l.partition)),
+                            PartitionKeys.deadLetter(keys, l.partition),
                             args, client.waitReplicas(), true)));
         } catch (RuntimeException e) {
             partitions.unknownOutcome(l, List.of(d));
             throw e;
         }
+        boolean settled = r >= 0;
         if (r == STALE_OPEN) {
             // Forgotten once, below, as in complete: not here too.
             partitions.unknownOutcome(l, List.of());
@@ -314,6 +317,7 @@ final class Outcomes {
             }
         }
         partitions.forget(d.id());
+        return settled;
     }
 
     /** {@return false when refused (its lease lost, or the partition opened again): the entry stays pending} */

@@ -14,6 +14,7 @@ import redis.clients.jedis.exceptions.JedisDataException;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongSupplier;
 
 /**
  * The keys of a partition read as a log, beside those {@link RedisOptions} names: all under the
@@ -30,7 +31,7 @@ public final class PartitionKeys {
         return keys.partitionStream(i) + ":log";
     }
 
-    /** Ids above the committed position that are settled (keys finish out of order). */
+    /** Ids above the committed position that are settled (keys finish out of order), and {@link #PLACEHOLDER}. */
     public static String settled(StreamKeys keys, int i) {
         return keys.partitionStream(i) + ":settled";
     }
@@ -59,12 +60,14 @@ public final class PartitionKeys {
         List<Response<Object>> streams = new ArrayList<>(n);
         List<Response<String>> committed = new ArrayList<>(n);
         List<Response<Long>> settled = new ArrayList<>(n);
+        List<Response<Boolean>> placeholders = new ArrayList<>(n);
         try (AbstractPipeline p = Topology.pipeline(jedis)) {
             for (int i = 0; i < n; i++) {
                 streams.add(p.sendCommand(new CommandArguments(
                         Protocol.Command.XINFO).add("STREAM").key(keys.partitionStream(i))));
                 committed.add(p.hget(log(keys, i), "n"));
                 settled.add(p.scard(settled(keys, i)));
+                placeholders.add(p.sismember(settled(keys, i), PLACEHOLDER));
             }
             p.sync();
         }
@@ -78,15 +81,36 @@ public final class PartitionKeys {
 
             }
             String c = committed.get(i).get();
-            out[i] = Math.max(0, added - (c == null ? 0 : Long.parseLong(c)) - settled.get(i).get());
+            long settledAbove = settled.get(i).get() - (placeholders.get(i).get() ? 1 : 0);
+            out[i] = Math.max(0, added - (c == null ? 0 : Long.parseLong(c)) - settledAbove);
         }
         return out;
+    }
+
+    /**
+     * The member of {@link #settled} and field of the held marks that every open puts there
+     * (partition_open.lua), so that these keys exist while the partition's slot migrates: an id no
+     * entry has. Counts of either leave it out.
+     */
+    public static final String PLACEHOLDER = "0-0";
+
+    /** {@return the held marks in {@code heldKey}, less the placeholder: queued on {@code p}, read after its sync} */
+    public static LongSupplier heldMarks(AbstractPipeline p, String heldKey) {
+        Response<Long> n = p.hlen(heldKey);
+        Response<Boolean> placeholder = p.hexists(heldKey, PLACEHOLDER);
+        return () -> n.get() - (placeholder.get() ? 1 : 0);
     }
 
     /** KEYS of partition_open.lua. */
     static List<String> open(StreamKeys keys, int i) {
         return List.of(keys.partitionStream(i), keys.partitionLease(i), log(keys, i), settled(keys, i),
-                keys.partitionHeld(i), recent(keys, i), keys.partitionCompleted(i));
+                keys.partitionHeld(i), recent(keys, i), keys.partitionCompleted(i), keys.partitionDeadLetters(i));
+    }
+
+    /** KEYS of partition_dead_letter.lua. */
+    static List<String> deadLetter(StreamKeys keys, int i) {
+        return List.of(keys.partitionLease(i), settled(keys, i), keys.partitionHeld(i), keys.partitionDeadLetters(i),
+                log(keys, i));
     }
 
     /** KEYS of partition_init.lua. */

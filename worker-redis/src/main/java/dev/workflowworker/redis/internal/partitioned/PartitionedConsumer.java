@@ -180,8 +180,10 @@ public final class PartitionedConsumer implements EventTransport.LockingConsumer
         checkOpen();
         int p = partitions.partitionOf(delivery);
         String source = p < 0 ? client.options().stream() : client.keys().partitionStream(p);
-        partitions.outcomes().deadLetter(delivery, DeadLetterFormat.encode(Partitions.streamId(delivery.id()), delivery.fields(),
-                letter, source));
+        if (!partitions.outcomes().deadLetter(delivery, DeadLetterFormat.encode(Partitions.streamId(delivery.id()),
+                delivery.fields(), letter, source))) {
+            throw refused("dead-lettering", List.of(delivery), 1);
+        }
     }
 
     /** Back to the head of its key: the entry was never settled, so nothing goes to Redis. */

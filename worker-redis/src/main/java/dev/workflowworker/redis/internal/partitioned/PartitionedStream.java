@@ -34,6 +34,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.LongSupplier;
 
 /**
  * P partition streams, each read as a log by the one process holding its lease; events are
@@ -206,11 +207,11 @@ public final class PartitionedStream implements StreamMode {
     public StreamStats stats() {
         return client.call("read stream statistics", () -> {
             int n = options.partitions();
-            List<Response<Long>> held = new ArrayList<>(n);
+            List<LongSupplier> held = new ArrayList<>(n);
             List<Response<Object>> dead = new ArrayList<>(n);
             try (AbstractPipeline p = Topology.pipeline(client.redis())) {
                 for (int i = 0; i < n; i++) {
-                    held.add(p.hlen(keys.partitionHeld(i)));
+                    held.add(PartitionKeys.heldMarks(p, keys.partitionHeld(i)));
                     // XLEN of a missing key is 0.
                     dead.add(p.sendCommand(new CommandArguments(Protocol.Command.XLEN).key(keys.partitionDeadLetters(i))));
                 }
@@ -223,7 +224,7 @@ public final class PartitionedStream implements StreamMode {
             long retries = 0;
             long deadLetters = 0;
             for (int i = 0; i < n; i++) {
-                retries += held.get(i).get();
+                retries += held.get(i).getAsLong();
                 deadLetters += StreamEntries.number(dead.get(i).get());
             }
             return new StreamStats(pending, pending, retries, deadLetters);
