@@ -62,14 +62,16 @@ redis.call('HSET', KEYS[3], 'o', ARGV[1])
 -- answers a script naming a key it does not hold TRYAGAIN until the migration ends, and refuses a
 -- write creating a key on the old node (docs/ARCHITECTURE.md, "Redis Cluster").
 redis.call('SADD', KEYS[4], '0-0')
-redis.call('HSETNX', KEYS[5], '0-0', '0:0')
+if not redis.call('HGET', KEYS[5], '0-0') then
+  redis.call('HSET', KEYS[5], '0-0', '0:0')
+end
 if redis.call('EXISTS', KEYS[6]) == 0 then
   redis.call('RPUSH', KEYS[6], '0|')
 end
 if KEYS[8] and redis.call('EXISTS', KEYS[8]) == 0 then
-  -- an empty stream: created with a group, which goes at once
-  redis.call('XGROUP', 'CREATE', KEYS[8], 'placeholder', '$', 'MKSTREAM')
-  redis.call('XGROUP', 'DESTROY', KEYS[8], 'placeholder')
+  -- an empty stream: one entry trimmed away as it is added, with commands a consumer's ACL
+  -- grants already (xadd; not xgroup or hsetnx); its id 0-1 is below any dead letter's
+  redis.call('XADD', KEYS[8], 'MAXLEN', '0', '0-1', 'placeholder', '')
 end
 return {c, tonumber(redis.call('HGET', KEYS[3], 'n')) or 0, kept, heldKept,
   redis.call('LRANGE', KEYS[6], 0, -1), opened}

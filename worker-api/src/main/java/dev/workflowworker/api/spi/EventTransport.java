@@ -212,8 +212,10 @@ public interface EventTransport extends EventPublisher, AutoCloseable {
          *
          * @param delivery the delivery
          * @param letter   why the event is dead-lettered
-         * @throws SettlementRefusedException when not dead-lettered because the lease it was read
-         *     under is gone: it stays pending and is delivered again
+         * @throws SettlementRefusedException (optional) a transport whose deliveries are read under
+         *     a lease (the partitioned Redis stream) throws it when it did not dead-letter because
+         *     that lease is gone: the delivery stays pending and is delivered again. A transport
+         *     without leases leaves a delivery no longer pending alone, as above, and returns
          */
         void deadLetter(Delivery delivery, DeadLetter letter);
 
