@@ -1,6 +1,5 @@
 package dev.workflowworker.redis;
 
-import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.core.order.KeySequencer;
@@ -13,7 +12,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -118,14 +116,6 @@ class PartitionBufferLimitTest {
     }
 
     private static void publish(RedisEventTransport t, String key, int from, int n) {
-        List<WorkflowEvent> batch = new ArrayList<>(1_000);
-        for (int i = from; i < from + n; i++) {
-            batch.add(WorkflowEvent.builder("STEP").eventId(key + "-" + i).executionId(key)
-                    .payload(Map.of("i", i)).build());
-            if (batch.size() == 1_000 || i == from + n - 1) {
-                t.publishAll(batch);
-                batch.clear();
-            }
-        }
+        PartitionRunningDryTest.publish(t, key, from, n);
     }
 }
