@@ -39,8 +39,8 @@ class PartitionRunningDryTest {
         String flowing = PartitionedStreamTest.keyFor(1, 2);
         try (RedisEventTransport t = RedisEventTransport.create(options);
              EventTransport.Consumer c = t.openConsumer("c1")) {
-            publish(t, stuck, STUCK);
-            publish(t, flowing, FLOWING);
+            publish(t, stuck, 0, STUCK);
+            publish(t, flowing, 0, FLOWING);
             Delivery held = null;
             List<Integer> flowed = new ArrayList<>(FLOWING);
             while (flowed.size() < FLOWING) {
@@ -78,12 +78,13 @@ class PartitionRunningDryTest {
         }
     }
 
-    private static void publish(RedisEventTransport t, String key, int n) {
+    /** Publishes events {@code from} to {@code from + n - 1} of one key, ids {@code key-i}, in batches. */
+    static void publish(RedisEventTransport t, String key, int from, int n) {
         List<WorkflowEvent> batch = new ArrayList<>(1_000);
-        for (int i = 0; i < n; i++) {
+        for (int i = from; i < from + n; i++) {
             batch.add(WorkflowEvent.builder("STEP").eventId(key + "-" + i).executionId(key)
                     .payload(Map.of("i", i)).build());
-            if (batch.size() == 1_000 || i == n - 1) {
+            if (batch.size() == 1_000 || i == from + n - 1) {
                 t.publishAll(batch);
                 batch.clear();
             }

@@ -60,6 +60,18 @@ class PartitionStaleOpenRefusalTest {
         });
     }
 
+    @Test
+    void anAcknowledgementRefusedForAStaleOpenDoesNotLetTheKeysNextEventPassItsRereadCopy(RedisServer redis)
+            throws Exception {
+        refuseForAStaleOpen(redis, "stale-open:acknowledge", (c, d) -> {
+            try {
+                c.acknowledge(d);
+            } catch (SettlementRefusedException refused) {
+                // the refusal is what the test makes happen
+            }
+        });
+    }
+
     /**
      * The engine follows a refused success with a retry's hold of that delivery. By then the
      * partition may have opened again and handed the entry out anew under the same id: the hold

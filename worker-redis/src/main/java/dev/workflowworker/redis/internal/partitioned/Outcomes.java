@@ -113,8 +113,9 @@ final class Outcomes {
                 () -> client.evalOnNode(client.scripts().partitionCommit, PartitionKeys.commit(keys, l.partition),
                         args, client.waitReplicas(), true)));
         if (r == STALE_OPEN) {
-            // The caller forgets the deliveries; the partition reopens from Redis.
+            // The caller forgets the deliveries, once (as in complete); the partition reopens from Redis.
             partitions.unknownOutcome(l, List.of());
+            probe.afterStaleOpen();
             return false;
         }
         if (r < 0) {

@@ -380,6 +380,9 @@ final class Ownership {
         }
         if (any) {
             partitions.wake();
+            // Also a reader waiting on the sequencer alone (at the buffer limit with no partition
+            // it may read): a partition just taken may be opened and read even there.
+            sequencer.wake();
             partitions.onTaken.run();
         }
     }

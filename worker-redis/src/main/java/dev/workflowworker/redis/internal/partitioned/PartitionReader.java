@@ -33,18 +33,10 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 final class PartitionReader {
 
-    /** Entries buffered (read, not yet settled) before reading stops until some settle. */
-    private static final int BUFFER_LIMIT = 10_000;
     /** Entries read from one partition per round trip. */
-    private static final int READ_COUNT = 256;
-    /**
-     * Below this many entries waiting here, a partition that had more in Redis at its last read is
-     * running dry: it is read even with the buffer at its limit (up to twice it), and the worker
-     * that took the entries wakes another to read it (docs/ARCHITECTURE.md, "Ordered processing").
-     */
-    private static final int LOW_WATER = READ_COUNT / 4;
+    static final int READ_COUNT = 256;
     /** Entries read above a partition's committed position before its reader waits for the position to move. */
-    private static final int READ_AHEAD_LIMIT = 100_000;
+    static final int READ_AHEAD_LIMIT = 100_000;
     /**
      * How long a worker that found the fetch lock held waits before looking again, at most. The
      * holder wakes it when it lets go of the lock, so this only bounds a wake that never comes.
@@ -69,6 +61,8 @@ final class PartitionReader {
     private final Outcomes outcomes;
     /** Under {@link #fetchLock}: whether the next round waits for more entries first. */
     private final ReadLinger linger = new ReadLinger();
+    /** What may be read when the buffer is at its limit. */
+    private final BufferLimit limit;
 
     PartitionReader(Partitions partitions, StreamClient client, Part[] parts, KeySequencer sequencer,
             Map<String, Lease> out, Map<String, Lease> offeredUnder, ReaderWait readerWait, Outcomes outcomes) {
@@ -83,6 +77,7 @@ final class PartitionReader {
         this.offeredUnder = offeredUnder;
         this.readerWait = readerWait;
         this.outcomes = outcomes;
+        this.limit = new BufferLimit(partitions, parts, sequencer);
     }
 
     /**
@@ -109,12 +104,7 @@ final class PartitionReader {
                     ds.add(t.delivery());
                 }
                 if (!ds.isEmpty()) {
-                    if (anyRunningDry()) {
-                        // Its keys would otherwise wait for a read until nothing at all is ready:
-                        // with few keys, a round of every key out. A waiting worker reads it while
-                        // these run.
-                        sequencer.wake();
-                    }
+                    limit.afterTake(taken);
                     return ds;
                 }
                 continue;
@@ -141,16 +131,12 @@ final class PartitionReader {
             }
             waitingForFetch.decrementAndGet();
             try {
-                // At the limit, only partitions running dry are read: the buffer fills with the
-                // entries of partitions whose keys take few (one key among many entries), and the
-                // others' keys would wait for it to drain (docs/BENCHMARKS.md, "j16c: where a
-                // 16-keys round goes").
-                int size = sequencer.size();
-                boolean full = size >= BUFFER_LIMIT;
-                if (full && (size >= 2 * BUFFER_LIMIT || !anyRunningDry())) {
-                    // With the signals seen before the lock: a take that left a partition running
-                    // dry since then wakes this wait instead of being missed.
-                    sequencer.await(remaining, seen);
+                // At the limit, only partitions with few entries waiting here are read, opened and
+                // waited on: the buffer fills with the entries of partitions whose keys take few
+                // (one key among many entries), and the others' keys would wait for it to drain
+                // (docs/BENCHMARKS.md, "j16c: where a 16-keys round goes"; "j17read").
+                int room = limit.room();
+                if (room != Integer.MAX_VALUE && limit.awaitIfNoneLow(room, remaining, seen)) {
                     continue;
                 }
                 long lingering = linger.nanosToWait(clock.nanoTime());
@@ -159,20 +145,16 @@ final class PartitionReader {
                     sequencer.await(Math.min(lingering, remaining));
                     continue;
                 }
-                int found = fetch(full);
+                int found = fetch(room);
                 linger.afterRound(found, clock.nanoTime());
                 if (found > 0) {
                     continue;
                 }
                 long untilDue = sequencer.millisUntilNextDue();
                 long ms = Math.min(TimeUnit.NANOSECONDS.toMillis(remaining), untilDue);
-                if (ms > 0 && full) {
-                    // Not a wait for news: its reply is buffered for every partition it waits on,
-                    // and at the limit only those running dry may be read.
-                    sequencer.await(TimeUnit.MILLISECONDS.toNanos(ms), seen);
-                } else if (ms > 0) {
+                if (ms > 0) {
                     // Found after a wait for news: the next round does not linger (ReadLinger).
-                    linger.afterRound(blockForNews(ms), clock.nanoTime());
+                    linger.afterRound(blockForNews(ms, room, seen), clock.nanoTime());
                 }
             } finally {
                 fetchLock.unlock();
@@ -189,13 +171,17 @@ final class PartitionReader {
      * cursor, so a read whose reply was lost is simply sent again, and a process that lost its
      * lease may read but not settle anything (docs/ARCHITECTURE.md, "Ordered processing").
      */
-    private int fetch(boolean onlyRunningDry) {
+    private int fetch(int room) {
         List<Part> readable = new ArrayList<>();
         List<Part> onDownNodes = new ArrayList<>(0);
         int owned = 0;
         int ownedDown = 0;
         boolean anyDown = client.nodes().anyDown();
-        for (Part part : parts) {
+        boolean atLimit = room != Integer.MAX_VALUE;
+        // At the limit a round may read fewer partitions than qualify: each round starts at the next.
+        int start = atLimit ? limit.nextStart() : 0;
+        for (int k = 0; k < parts.length; k++) {
+            Part part = parts[(start + k) % parts.length];
             Lease l = part.lease;
             if (l == null || l.lost || part.releasing) {
                 continue;
@@ -233,7 +219,7 @@ final class PartitionReader {
             if (part.quiet && part.log != null) {
                 continue;
             }
-            if (onlyRunningDry && !runningDry(part)) {
+            if (atLimit && (readable.size() + onDownNodes.size() >= room || !limit.low(part))) {
                 continue;
             }
             (down ? onDownNodes : readable).add(part);
@@ -322,27 +308,6 @@ final class PartitionReader {
     }
 
     /**
-     * {@return true when a partition read and opened under its current lease had more entries in
-     * Redis at its last read and has fewer than {@link #LOW_WATER} waiting here} A hint read
-     * outside the fetch lock too: a stale answer costs one needless wake or one late read.
-     */
-    private boolean runningDry(Part part) {
-        Lease l = part.lease;
-        return l != null && !l.lost && !part.releasing && part.readerLease == l && part.readable && !part.rewind
-                && part.log != null && !part.quiet && part.log.readAbove() < READ_AHEAD_LIMIT
-                && sequencer.waiting(part.index) < LOW_WATER;
-    }
-
-    private boolean anyRunningDry() {
-        for (Part part : parts) {
-            if (runningDry(part)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /**
      * Opens the partitions that have no log under their lease yet, one pipelined round trip: the
      * committed position, settled entries, held retries and recent completions, read after the
      * lease was taken. A partition whose lease is gone by then is lost.
@@ -399,7 +364,26 @@ final class PartitionReader {
      * becomes ready meanwhile (a settled key's next event, a due retry) cuts the wait short.
      * Buffers the entries the wait read (on one server); returns how many were offered.
      */
-    private int blockForNews(long ms) throws InterruptedException {
+    private int blockForNews(long ms, int room, long seen) throws InterruptedException {
+        if (room == Integer.MAX_VALUE) {
+            return blockForNews(ms, room, null);
+        }
+        // At the limit the wait covers only partitions with few entries waiting (its reply buffers
+        // up to READ_COUNT of each it returns for), so a take that leaves another partition so
+        // must cut it short: published before the counts are read, so such a take either sees
+        // it or left its count for the loop below to see (docs/ARCHITECTURE.md, "Ordered processing").
+        boolean[] covered = limit.beginWait();
+        try {
+            if (sequencer.signals() != seen) {
+                return 0; // a wake since the lock was tried: look again first
+            }
+            return blockForNews(ms, room, covered);
+        } finally {
+            limit.endWait();
+        }
+    }
+
+    private int blockForNews(long ms, int room, boolean[] covered) throws InterruptedException {
         List<String> keys = new ArrayList<>();
         List<String> ids = new ArrayList<>();
         Map<String, Part> waited = new HashMap<>();
@@ -408,12 +392,15 @@ final class PartitionReader {
             Lease l = part.lease;
             PartitionLog log = part.log;
             if (l != null && !l.lost && !part.releasing && part.readable && part.readerLease == l && log != null
-                    && log.readAbove() < READ_AHEAD_LIMIT) {
+                    && log.readAbove() < READ_AHEAD_LIMIT && (covered == null || keys.size() < room && limit.low(part))) {
                 String key = this.keys.partitionStream(part.index);
                 keys.add(key);
                 ids.add(log.cursor());
                 waited.put(key, part);
                 logs.put(key, log);
+                if (covered != null) {
+                    covered[part.index] = true;
+                }
             }
         }
         if (client.nodes().anyDown()) {
