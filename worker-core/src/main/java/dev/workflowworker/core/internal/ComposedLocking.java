@@ -91,7 +91,7 @@ public final class ComposedLocking {
      * As {@link #completeAndRelease(List, List)}, with {@code commit} in place of the consumer's
      * complete: a consumer that would make a key's next delivery ready in its complete writes the
      * markers here and makes it ready after this returned, once the locks are released, so that
-     * the next delivery never meets its predecessor's lock (docs/ARCHITECTURE.md, "Ordered mode").
+     * the next delivery never meets its predecessor's lock (docs/ARCHITECTURE.md, "Lock providers").
      *
      * @param deliveries the deliveries that succeeded
      * @param held       their locks, in the same order
