@@ -43,6 +43,21 @@ final class HookedTransport {
      * and every consumer call but {@code commitLinger} passes {@code before}, then {@code after}.
      */
     static EventTransport lingering(InMemoryEventTransport memory, Runnable onClose, Before before, After after) {
+        return lingering(memory, onClose, before, after, false);
+    }
+
+    /**
+     * As {@link #lingering(InMemoryEventTransport, Before)}, with consumers that keep the ordered
+     * consumer's own lock steps ({@link EventTransport.LockingConsumer}), as the engine takes them
+     * on the transport unwrapped; the others are plain consumers, whose commit the engine composes
+     * of {@code complete} and the locks' release.
+     */
+    static EventTransport lingeringWithOwnLocks(InMemoryEventTransport memory, Before before) {
+        return lingering(memory, () -> { }, before, (method, result) -> { }, true);
+    }
+
+    private static EventTransport lingering(InMemoryEventTransport memory, Runnable onClose, Before before,
+                                            After after, boolean ownLocks) {
         ClassLoader loader = HookedTransport.class.getClassLoader();
         return (EventTransport) Proxy.newProxyInstance(loader, new Class<?>[] {EventTransport.class},
                 (proxy, m, args) -> {
@@ -54,7 +69,9 @@ final class HookedTransport {
                         return r;
                     }
                     EventTransport.Consumer real = (EventTransport.Consumer) r;
-                    return Proxy.newProxyInstance(loader, new Class<?>[] {EventTransport.Consumer.class},
+                    Class<?> kind = ownLocks && real instanceof EventTransport.LockingConsumer
+                            ? EventTransport.LockingConsumer.class : EventTransport.Consumer.class;
+                    return Proxy.newProxyInstance(loader, new Class<?>[] {kind},
                             (p2, m2, a2) -> {
                                 if (m2.getName().equals("commitLinger")) {
                                     return Duration.ofMillis(1);

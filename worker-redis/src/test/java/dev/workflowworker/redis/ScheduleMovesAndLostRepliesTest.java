@@ -189,9 +189,13 @@ class ScheduleMovesAndLostRepliesTest {
         schedules.put(Schedule.every("s", Duration.ofHours(1)).eventType("TICK").build());
         try (RedisClient c = redis.client()) {
             String base = TestKeys.partitionStream(o, 0);
+            long first = calls(c, "zrangebyscore");
             c.hdel(base + ":sched", "s");
             c.zadd(base + ":sched:due", 0, "s");
-            Thread.sleep(1500); // the owner has held the partition and looked at it
+            // The owner holds the partition and has looked at it since: else the window below
+            // could pass before it looked at all (a sleep of 1.5 s stood here).
+            Await.until(Duration.ofSeconds(10), () -> c.get(TestInternals.keys(o).partitionLease(0)) != null
+                    && calls(c, "zrangebyscore") > first, "the owner looked at the partition");
             long before = calls(c, "zrangebyscore");
             Thread.sleep(2000);
             long looks = calls(c, "zrangebyscore") - before;

@@ -84,6 +84,23 @@ public final class ComposedLocking {
      * @return the deliveries (the same instances) refused because their lock was lost; still pending
      */
     public List<Delivery> completeAndRelease(List<Delivery> deliveries, List<Lock> held) {
+        return completeAndRelease(deliveries, held, consumer::complete);
+    }
+
+    /**
+     * As {@link #completeAndRelease(List, List)}, with {@code commit} in place of the consumer's
+     * complete: a consumer that would make a key's next delivery ready in its complete writes the
+     * markers here and makes it ready after this returned, once the locks are released, so that
+     * the next delivery never meets its predecessor's lock (docs/ARCHITECTURE.md, "Lock providers").
+     *
+     * @param deliveries the deliveries that succeeded
+     * @param held       their locks, in the same order
+     * @param commit     writes the markers of the successes whose lock still holds; it throws as
+     *                   {@link EventTransport.Consumer#complete} does
+     * @return the deliveries (the same instances) refused because their lock was lost; still pending
+     */
+    public List<Delivery> completeAndRelease(List<Delivery> deliveries, List<Lock> held,
+                                             java.util.function.Consumer<List<Delivery>> commit) {
         List<Delivery> kept = new ArrayList<>(deliveries.size());
         List<Delivery> refused = new ArrayList<>();
         try {
@@ -92,7 +109,7 @@ public final class ComposedLocking {
             }
             if (!kept.isEmpty()) {
                 try {
-                    consumer.complete(kept);
+                    commit.accept(kept);
                 } catch (SettlementRefusedException e) {
                     // The others were completed; those refused stay pending, as a lost lock's do.
                     refused.addAll(e.refused());

@@ -221,7 +221,9 @@ public final class LockWatchdog {
         if (created) {
             // Outside the stripe's monitor: a lock lost already runs the hold at once, on this
             // thread, and a lock that fires under a monitor of its own cannot deadlock with us.
-            // Watches that join meanwhile are in the hold when it runs.
+            // Watches that join meanwhile are in the hold when it runs. Assigned late but never
+            // missed: w stays in the hold until this returns it, so neither a sweep nor a cancel
+            // can find the hold empty and drop it before its unregister is set.
             hold.unregister = lock.onLost(hold);
         }
         return w;

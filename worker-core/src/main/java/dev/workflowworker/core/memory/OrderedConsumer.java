@@ -9,6 +9,7 @@ import dev.workflowworker.core.order.KeySequencer;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 
@@ -51,14 +52,30 @@ final class OrderedConsumer extends MemoryConsumer implements EventTransport.Loc
     // repeated or late outcome cannot settle the key's next delivery in its place.
     @Override
     public void complete(List<Delivery> deliveries) {
+        List<String> taken = new ArrayList<>(deliveries.size());
+        try {
+            mark(deliveries, taken);
+        } finally {
+            settle(taken);
+        }
+    }
+
+    /** Takes the deliveries out of pending and marks their events, adding to {@code taken} the id of each it took. */
+    private void mark(List<Delivery> deliveries, List<String> taken) {
         for (Delivery d : deliveries) {
             if (!pending.take(d)) {
                 continue;
             }
+            taken.add(d.id());
             if (d.eventId() != null) {
                 markers.mark(d.eventId());
             }
-            sequencer.settled(d.id());
+        }
+    }
+
+    private void settle(List<String> taken) {
+        if (!taken.isEmpty()) {
+            sequencer.settledAll(taken);
         }
     }
 
@@ -100,6 +117,14 @@ final class OrderedConsumer extends MemoryConsumer implements EventTransport.Loc
 
     @Override
     public List<Delivery> completeAndRelease(List<Delivery> deliveries, List<Lock> held) {
-        return locking.completeAndRelease(deliveries, held);
+        // The keys' next deliveries become ready only once the locks are released: made ready by
+        // the commit, one could meet its predecessor's lock and wait a contention delay. Settled
+        // in a finally: a marked delivery is out of pending, and only this makes its key go on.
+        List<String> taken = new ArrayList<>(deliveries.size());
+        try {
+            return locking.completeAndRelease(deliveries, held, kept -> mark(kept, taken));
+        } finally {
+            settle(taken);
+        }
     }
 }

@@ -9,6 +9,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -27,6 +32,8 @@ class LockWatchdogTest {
     private static final class ReportingLock implements Lock {
         final Set<Runnable> actions = ConcurrentHashMap.newKeySet();
         volatile boolean lost;
+        /** Runs first in {@link #onLost}: a test holds the registering thread there. */
+        volatile Runnable beforeRegistering = () -> { };
 
         @Override
         public String key() {
@@ -45,6 +52,7 @@ class LockWatchdogTest {
 
         @Override
         public Runnable onLost(Runnable action) {
+            beforeRegistering.run();
             actions.add(action);
             if (lost && actions.remove(action)) {
                 action.run();
@@ -162,6 +170,48 @@ class LockWatchdogTest {
             assertTrue(lock.actions.isEmpty());
         }
         assertEquals(0, watchdog.registeredLocks(), "holds of locks used once piled up until a sweep");
+    }
+
+    /**
+     * The hold's creator registers with the lock outside the stripe's monitor, so other events
+     * join and leave the hold, and sweeps run, before it knows how to unregister. Its own watch
+     * keeps the hold non-empty until it returns: no sweep nor cancel drops the hold in between,
+     * and the one registration made ends with the hold.
+     */
+    @Test
+    void aHoldJoinedLeftAndSweptWhileItsCreatorRegistersKeepsOneRegistrationThatEndsWithIt() throws Exception {
+        ReportingLock lock = new ReportingLock();
+        CountDownLatch registering = new CountDownLatch(1);
+        CountDownLatch proceed = new CountDownLatch(1);
+        lock.beforeRegistering = () -> {
+            registering.countDown();
+            try {
+                proceed.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        ExecutorService creator = Executors.newSingleThreadExecutor();
+        try {
+            Future<LockWatchdog.Watch> first = creator.submit(() -> watchdog.watch(lock, context(), clock.nanoTime()));
+            assertTrue(registering.await(10, TimeUnit.SECONDS));
+            lock.beforeRegistering = () -> { };
+            watchdog.watch(lock, context(), clock.nanoTime()).cancel();
+            clock.advance(Duration.ofSeconds(11));
+            assertEquals(1, watchdog.registeredLocks(), "the hold was dropped while its creator registered");
+            proceed.countDown();
+            LockWatchdog.Watch w = first.get(10, TimeUnit.SECONDS);
+            assertEquals(1, lock.actions.size());
+
+            w.cancel();
+            clock.advance(Duration.ofSeconds(11));
+
+            assertTrue(lock.actions.isEmpty(), "the registration outlived its hold");
+            assertEquals(0, watchdog.registeredLocks());
+        } finally {
+            proceed.countDown();
+            creator.shutdownNow();
+        }
     }
 
     /**

@@ -5,6 +5,7 @@ import dev.workflowworker.api.spi.Delivery;
 import dev.workflowworker.api.ErrorCategory;
 import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.api.spi.Lock;
+import dev.workflowworker.api.spi.LockProvider;
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.core.testing.FakeClock;
 import org.junit.jupiter.api.Test;
@@ -14,6 +15,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -256,6 +258,30 @@ class InMemoryEventTransportTest {
         assertEquals(List.of(l.delivery()), l.consumer().completeAndRelease(List.of(l.delivery()), List.of(l.lock())),
                 "as on Redis, where the lock key is gone once its TTL ran out");
         assertEquals(1, transport.pendingCount());
+    }
+
+    @Test
+    void orderedCommitMakesTheKeysNextEventReadyOnlyOnceItsLockIsReleased() throws Exception {
+        assumeTrue(transport.ordered(), "the shared queue has no order to keep");
+        transport.publish(WorkflowEvent.builder("T").eventId("e1").executionId("x").build());
+        transport.publish(WorkflowEvent.builder("T").eventId("e2").executionId("x").build());
+        EventTransport.LockingConsumer a = (EventTransport.LockingConsumer) transport.openConsumer("a");
+        Delivery d = a.read(2, SHORT).get(0);
+        Lock lock = a.acquire(List.of(d), Duration.ofSeconds(1)).get(0).lock().orElseThrow();
+        LockProvider locks = transport.lockProvider().orElseThrow();
+        List<String> seenWhenReady = new ArrayList<>();
+        // On the committing thread, the moment e2 becomes ready: another consumer may take it now.
+        transport.sequencer.onReady(() -> {
+            Optional<Lock> next = locks.tryAcquire("x", Duration.ofSeconds(1));
+            seenWhenReady.add(next.isPresent() ? "lock free" : "lock held");
+            next.ifPresent(Lock::release);
+            seenWhenReady.addAll(a.completedAmong(List.of("e1")));
+        });
+
+        assertEquals(List.of(), a.completeAndRelease(List.of(d), List.of(lock)));
+        assertEquals(List.of("lock free", "e1"), seenWhenReady,
+                "when e2 is ready, e1's lock is released and its marker written");
+        assertEquals("e2", a.read(2, SHORT).get(0).event().eventId());
     }
 
     private DeadLetter letter() {
