@@ -5,10 +5,14 @@
 -- carries exactly these, and the owner's compare-and-set of the old state fails from now on.
 -- Repeating it changes nothing. 'clear' removes the copy once the move is finished, only if it is
 -- still the marked one (a later move back here leaves a live copy).
--- Returns {definition, state without the mark}, or false when the schedule is not here.
+-- Returns {definition, state without the mark}, or false when the schedule is not here (its due
+-- entry, if any, goes).
 local def = redis.call('HGET', KEYS[1], ARGV[1])
 local state = redis.call('HGET', KEYS[2], ARGV[1])
 if not def or not state then
+  -- Due with nothing behind it (no definition or state here): it could never fire, and left in
+  -- the due set its past score would be every look's next due time, a look again at once.
+  redis.call('ZREM', KEYS[3], ARGV[1])
   return false
 end
 local marked = string.sub(state, 1, 7) == 'moving|'

@@ -87,4 +87,19 @@ class ScheduleIdleLookTest {
         firing.fireDue(0, "", 0);
         assertEquals(before + 1, zrangebyscoreCalls(), "a due schedule is read as before");
     }
+
+    @Test
+    void aDueEntryWithNoScheduleBehindItLeavesTheDueSet() {
+        long past = System.currentTimeMillis() - 1_000;
+        try (Jedis j = server.jedis()) {
+            // No definition, state or home: nothing can ever fire it. Left in the set, its past
+            // score came back as the next due time and the timers loop looked again at once, on
+            // and on.
+            j.zadd(keys.schedulesDue(0), past, "stray");
+        }
+        assertEquals(ScheduleStore.NONE, firing.fireDue(0, "", 0), "no due time left");
+        try (Jedis j = server.jedis()) {
+            assertEquals(0, j.zcard(keys.schedulesDue(0)));
+        }
+    }
 }
