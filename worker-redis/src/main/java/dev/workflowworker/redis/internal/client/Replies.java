@@ -36,6 +36,25 @@ public final class Replies {
         failures[call] = why;
     }
 
+    /**
+     * Out of redirect rounds: each call of {@code again[0..count)} still answered "not here, not
+     * now" ({@code redirects[j]} set) fails with that answer, as it did nothing; the others move to
+     * the front of {@code again}, to be sent again.
+     *
+     * @return how many stay in {@code again}
+     */
+    int failRedirected(int[] again, RuntimeException[] redirects, int count) {
+        int kept = 0;
+        for (int j = 0; j < count; j++) {
+            if (redirects[j] != null) {
+                fail(again[j], redirects[j]);
+            } else {
+                again[kept++] = again[j];
+            }
+        }
+        return kept;
+    }
+
     void nodeFailed(HostAndPort node) {
         if (failedNodes.isEmpty()) {
             failedNodes = new ArrayList<>(1);

@@ -16,7 +16,6 @@ import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.exceptions.JedisRedirectionException;
-
 import redis.clients.jedis.CommandArguments;
 import redis.clients.jedis.Protocol;
 import redis.clients.jedis.Response;
@@ -28,7 +27,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.function.IntFunction;
-import java.util.concurrent.TimeUnit;
 
 /**
  * What differs between one Redis server and a Redis Cluster, in one place: pipelines (one per
@@ -386,17 +384,8 @@ public final class Topology {
                 clearNode(redis, node);
             }
             if (redirect != null && round >= MAX_ROUNDS) {
-                // Out of rounds: each call still redirected fails with its own answer (it did
-                // nothing), and the replies the other calls had stand (CallFailed carries them).
-                int kept = 0;
-                for (int j = 0; j < againCount; j++) {
-                    if (redirects[j] != null) {
-                        out.fail(again[j], redirects[j]);
-                    } else {
-                        again[kept++] = again[j];
-                    }
-                }
-                againCount = kept;
+                // Out of rounds: the replies the other calls had stand (CallFailed carries them).
+                againCount = out.failRedirected(again, redirects, againCount);
                 redirect = null;
             }
             if (againCount == 0) {
@@ -479,37 +468,5 @@ public final class Topology {
     /** @return true if a cluster client gave up: no node answered for the slot within its attempts */
     static boolean clusterUnreachable(Throwable e) {
         return e instanceof JedisClusterOperationException;
-    }
-
-    /** Runs each task at once on the submitting thread; never shut down. */
-    private static final class InlineExecutor extends java.util.concurrent.AbstractExecutorService {
-        @Override
-        public void execute(Runnable command) {
-            command.run();
-        }
-
-        @Override
-        public void shutdown() {
-        }
-
-        @Override
-        public List<Runnable> shutdownNow() {
-            return List.of();
-        }
-
-        @Override
-        public boolean isShutdown() {
-            return false;
-        }
-
-        @Override
-        public boolean isTerminated() {
-            return false;
-        }
-
-        @Override
-        public boolean awaitTermination(long timeout, TimeUnit unit) {
-            return false;
-        }
     }
 }
