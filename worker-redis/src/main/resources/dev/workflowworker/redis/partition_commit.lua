@@ -83,10 +83,10 @@ if ARGV[5] ~= '' then
       end
       step = step * 2
     end
-    if not found and total > cap then
+    if not found and (total > cap or cut >= redis.call('LLEN', KEYS[5])) then
       -- rn said more than the list held (written by something else): start counting again
       -- from this commit's ids, which stay (the last element: the list is never emptied, see
-      -- partition_open.lua)
+      -- partition_open.lua; a count off by exactly the cap cuts every element, this one too)
       redis.call('LTRIM', KEYS[5], -1, -1)
       total = tonumber(string.match(ARGV[5], '^%d+'))
     else

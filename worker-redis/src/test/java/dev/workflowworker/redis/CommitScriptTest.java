@@ -108,6 +108,22 @@ class CommitScriptTest {
     }
 
     @Test
+    void aCountOverstatingTheWindowByExactlyItsCapStillKeepsTheCommitsOwnIds(RedisServer redis) {
+        try (RedisClient c = redis.client()) {
+            c.set(LEASE, "me|1");
+            c.del(RECENT, LOG);
+            c.rpush(RECENT, pack(List.of("a", "b")));
+            // The list holds 2 ids, rn says 6: with this commit's one id the count cut every
+            // element, this commit's too, and came out at the cap exactly. The list emptied (Redis
+            // deleted the key), which a slot migration then answers TRYAGAIN until the next open.
+            c.hset(LOG, "rn", "6");
+            assertEquals(1L, commit(c, "me|1", "", 0, 4, List.of("c"), List.of(), List.of(), List.of()));
+            assertEquals(List.of(pack(List.of("c"))), c.lrange(RECENT, 0, -1), "the commit's own ids stay");
+            assertEquals("1", c.hget(LOG, "rn"));
+        }
+    }
+
+    @Test
     void idsGoToTheSettledSetOnlyAboveThePositionAndAnyNumberOfThem(RedisServer redis) {
         try (RedisClient c = redis.client()) {
             c.set(LEASE, "me|1");
