@@ -10,7 +10,10 @@ local c = redis.call('HGET', KEYS[2], 'c')
 if not c or c == '0-0' then
   return 0
 end
-if redis.call('HLEN', KEYS[3]) > 0 then
+-- Read the marks only when there is one: nearly every trim finds none, and the placeholder alone
+-- (an open's, so HLEN is 1 and not 0 from then on) is no mark.
+local marks = redis.call('HLEN', KEYS[3])
+if marks > 1 or (marks == 1 and redis.call('HEXISTS', KEYS[3], '0-0') == 0) then
   for _, id in ipairs(redis.call('HKEYS', KEYS[3])) do
     if id ~= '0-0' and not less(c, id) then
       redis.call('HDEL', KEYS[3], id)

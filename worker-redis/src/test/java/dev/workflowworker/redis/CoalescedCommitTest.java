@@ -69,8 +69,8 @@ class CoalescedCommitTest {
             client.set(options.partitionLease(1), "another-owner|99");
             String one = options.partitionStream(1);
             assertTrue(client.eval(TimeScriptsTest.script("partition_open.lua"),
-                    List.of(one, options.partitionLease(1), one + ":log", one + ":settled", one + ":held",
-                            one + ":recent", options.partitionCompleted(1)),
+                    List.of(options.partitionLease(1), one + ":log", one + ":settled", one + ":held",
+                            one + ":recent", options.partitionDeadLetters(1), one, options.partitionCompleted(1)),
                     List.of("another-owner|99", options.group(), "100")) instanceof List<?>, "the other owner's open");
             Delivery ofOne = read.stream().filter(d -> d.eventId().equals("e1")).findFirst().orElseThrow();
 

@@ -24,8 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class OutcomeFenceScriptTest {
 
     private static final String P = "{fence#0}";
-    private static final List<String> OPEN_KEYS = List.of(P, P + ":lease", P + ":log", P + ":settled", P + ":held",
-            P + ":recent", P + ":completed");
+    private static final List<String> OPEN_KEYS = List.of(P + ":lease", P + ":log", P + ":settled", P + ":held",
+            P + ":recent", P + ":dlq", P, P + ":completed");
     private static final List<String> COMMIT_KEYS = List.of(P + ":lease", P + ":log", P + ":settled", P + ":held",
             P + ":recent");
     private static final List<String> HOLD_KEYS = List.of(P + ":lease", P + ":held", P + ":log", P + ":settled");

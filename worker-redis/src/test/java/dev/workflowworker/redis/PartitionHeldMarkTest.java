@@ -147,6 +147,42 @@ class PartitionHeldMarkTest {
         }
     }
 
+    /**
+     * The trim reads the marks only when there is one: its guard counted the open's placeholder
+     * as a mark, so every trim of every owned partition read the whole hash (HKEYS) to find none.
+     * A single mark with no placeholder beside it (a partition no open of this version has seen)
+     * still goes.
+     */
+    @Test
+    void theTrimReadsNoMarksWhenOnlyThePlaceholderIsThere(RedisServer redis) {
+        String stream = "{t#1}";
+        String heldKey = stream + ":held";
+        String log = stream + ":log";
+        String script = TimeScriptsTest.script("partition_trim.lua");
+        try (RedisClient c = redis.client()) {
+            c.hset(log, "c", "10-0");
+            c.hset(heldKey, "0-0", "0:0");
+            long before = hkeysCalls(c);
+            c.eval(script, List.of(stream, log, heldKey), List.of());
+            assertEquals(before, hkeysCalls(c), "the marks were read with only the placeholder there");
+            assertEquals(Map.of("0-0", "0:0"), c.hgetAll(heldKey));
+
+            c.del(heldKey);
+            c.hset(heldKey, "9-0", "2:5");
+            c.eval(script, List.of(stream, log, heldKey), List.of());
+            assertEquals(Map.of(), c.hgetAll(heldKey), "a lone mark below the position, no placeholder");
+        }
+    }
+
+    private static long hkeysCalls(RedisClient c) {
+        for (String line : c.info("commandstats").split("\r?\n")) {
+            if (line.startsWith("cmdstat_hkeys:")) {
+                return Long.parseLong(line.substring(line.indexOf("calls=") + 6, line.indexOf(',')));
+            }
+        }
+        return 0;
+    }
+
     /** Delivery ids of a partitioned stream are "partition/entry id". */
     private static final class Partition {
         static String entry(Delivery d) {

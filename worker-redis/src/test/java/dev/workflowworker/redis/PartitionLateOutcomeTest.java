@@ -254,8 +254,8 @@ class PartitionLateOutcomeTest {
     @Test
     void anOutcomeStampedWithAnEarlierOpenWritesNothing(RedisServer redis) {
         String p = "{stamp#0}";
-        List<String> openKeys = List.of(p, p + ":lease", p + ":log", p + ":settled", p + ":held", p + ":recent",
-                p + ":completed");
+        List<String> openKeys = List.of(p + ":lease", p + ":log", p + ":settled", p + ":held", p + ":recent",
+                p + ":dlq", p, p + ":completed");
         List<String> commitKeys = List.of(p + ":lease", p + ":log", p + ":settled", p + ":held", p + ":recent");
         List<String> holdKeys = List.of(p + ":lease", p + ":held", p + ":log", p + ":settled");
         List<String> deadLetterKeys = List.of(p + ":lease", p + ":settled", p + ":held", p + ":dlq", p + ":log");

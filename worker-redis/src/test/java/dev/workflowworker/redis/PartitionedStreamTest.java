@@ -575,8 +575,8 @@ class PartitionedStreamTest {
             client.set(options.partitionLease(0), "thief|1000", SetParams.setParams().px(30_000));
             String zero = options.partitionStream(0);
             assertTrue(client.eval(TimeScriptsTest.script("partition_open.lua"),
-                    List.of(zero, options.partitionLease(0), zero + ":log", zero + ":settled", zero + ":held",
-                            zero + ":recent", options.partitionCompleted(0)),
+                    List.of(options.partitionLease(0), zero + ":log", zero + ":settled", zero + ":held",
+                            zero + ":recent", options.partitionDeadLetters(0), zero, options.partitionCompleted(0)),
                     List.of("thief|1000", options.group(), "100")) instanceof List<?>, "the thief's open");
 
             SettlementRefusedException completing = assertThrows(SettlementRefusedException.class,

@@ -76,15 +76,39 @@ public final class ComposedLocking {
     }
 
     /**
+     * A consumer whose {@code complete} both writes the markers and makes the keys' next
+     * deliveries ready (an ordering transport's), in two steps: the composed commit releases the
+     * locks between them, so a next delivery never meets its predecessor's lock still held.
+     */
+    public interface StagedCompletion {
+        /**
+         * Writes the markers of {@code deliveries}, as the first half of {@code complete}; throws
+         * as it does. {@return what makes the keys' next deliveries ready: run once the locks are released}
+         */
+        Runnable mark(List<Delivery> deliveries);
+    }
+
+    /**
      * Completes the successes whose lock still holds and releases every lock; markers are written
-     * before the locks go, so the next holder of a key sees the completion.
+     * before the locks go, so the next holder of a key sees the completion. A consumer that
+     * stages its completion ({@link StagedCompletion}) makes the keys' next deliveries ready only
+     * after the release; for any other, its {@code complete} is one step, before it.
      *
      * @param deliveries the deliveries that succeeded
      * @param held       their locks, in the same order
      * @return the deliveries (the same instances) refused because their lock was lost; still pending
      */
     public List<Delivery> completeAndRelease(List<Delivery> deliveries, List<Lock> held) {
-        return completeAndRelease(deliveries, held, consumer::complete);
+        if (!(consumer instanceof StagedCompletion staged)) {
+            return completeAndRelease(deliveries, held, consumer::complete);
+        }
+        List<Runnable> ready = new ArrayList<>(1);
+        try {
+            return completeAndRelease(deliveries, held, kept -> ready.add(staged.mark(kept)));
+        } finally {
+            // In a finally: a marked delivery is out of pending, and only this makes its key go on.
+            ready.forEach(Runnable::run);
+        }
     }
 
     /**

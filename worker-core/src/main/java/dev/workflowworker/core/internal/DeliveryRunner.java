@@ -5,6 +5,7 @@ import dev.workflowworker.api.EventContext;
 import dev.workflowworker.api.EventOutcome;
 import dev.workflowworker.api.RecoverableWorkflowException;
 import dev.workflowworker.api.spi.Delivery;
+import dev.workflowworker.api.spi.Lock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -18,7 +19,7 @@ import java.util.function.Consumer;
 /**
  * Runs one delivery on a handler thread: its attempts under the lock, in-place transient retries,
  * then the outcome. A success is handed to the {@link Settler}, which then owns the slot and the
- * lock; every other outcome is settled here.
+ * lock; every other outcome is settled here, after the lock is released.
  */
 final class DeliveryRunner {
 
@@ -51,11 +52,12 @@ final class DeliveryRunner {
         Mdc.put(workerId, d);
         boolean handedToSettler = false;
         try {
+            Runnable outcome;
             if (d.isMalformed()) {
                 stats.failed(d.decodeError());
                 // No exception was thrown: the decoder's reason (error_message) is the whole story,
                 // and a stack trace of the decoder would say nothing about the entry.
-                settlement.deadLetter(d, ErrorCategory.PERMANENT, d.decodeError(), null, 0, 0);
+                outcome = () -> settlement.deadLetter(d, ErrorCategory.PERMANENT, d.decodeError(), null, 0, 0);
             } else {
                 // Started at the acquisition for now: each attempt restarts the deadline when it begins.
                 DefaultEventContext ctx = new DefaultEventContext(d.event(), d.attempt(), f.lock.fencingToken(),
@@ -63,7 +65,16 @@ final class DeliveryRunner {
                 ctx.lock(f.lock::validUntilMillis);
                 f.context = ctx;
                 f.watch = e.watchdog().watch(f.lock, ctx, f.acquireSentAtNanos);
-                handedToSettler = runAttempts(f, ctx);
+                outcome = runAttempts(f, ctx);
+                handedToSettler = outcome == null;
+            }
+            if (outcome != null) {
+                // The lock goes first: an outcome that makes the key's next event ready (the ordered
+                // transports' dead letter, retry and hand-back) would otherwise let it meet this lock
+                // still held and wait a contention delay for nothing. No outcome but a success
+                // writes a marker the lock's next holder must see (docs/ARCHITECTURE.md, "Lock providers").
+                letGo(f);
+                outcome.run();
             }
         } catch (OutOfMemoryError oom) {
             // The entry stays pending and is reclaimed; a worker that ran out of memory is replaced.
@@ -74,27 +85,37 @@ final class DeliveryRunner {
             f.thread = null;
             Mdc.clear();
             if (!handedToSettler) {
-                if (f.watch != null) {
-                    f.watch.cancel();
-                }
-                if (f.lock != null) {
-                    settlement.releaseLocks(List.of(f.lock));
-                }
+                letGo(f);
                 slots.finish(f);
             }
         }
     }
 
-    /** @return true when the success was queued for the settler */
-    private boolean runAttempts(InFlight f, DefaultEventContext ctx) {
+    /** Stops renewing the delivery's lock and releases it, once. */
+    private void letGo(InFlight f) {
+        if (f.watch != null) {
+            f.watch.cancel();
+        }
+        Lock held = f.lock;
+        if (held != null) {
+            f.lock = null;
+            settlement.releaseLocks(List.of(held));
+        }
+    }
+
+    /**
+     * {@return how to settle the delivery once its lock is released; null when the success was
+     * queued for the settler, which then owns the lock}
+     */
+    private Runnable runAttempts(InFlight f, DefaultEventContext ctx) {
         Delivery d = f.delivery;
         int attempt = d.attempt();
         while (true) {
             // One clock read serves the lease check, the attempt's deadline and its timing.
             long t0 = e.time().nanoTime();
+            int at = attempt;
             if (ctx.isLeaseLost(t0)) {
-                settlement.leaseLost(d, attempt, 0);
-                return false;
+                return () -> settlement.leaseLost(d, at, 0);
             }
             ctx.attempt(attempt, t0);
             if (attempt != d.attempt()) {
@@ -114,23 +135,22 @@ final class DeliveryRunner {
             long elapsed = t1 - t0;
             e.latency().record(elapsed);
             if (ctx.isLeaseLost(t1)) {
-                settlement.leaseLost(d, attempt, elapsed);
-                return false;
+                return () -> settlement.leaseLost(d, at, elapsed);
             }
             if (failure == null) {
                 f.attempt = attempt;
                 f.elapsedNanos = elapsed;
                 f.succeeded = true;
                 settler.add(f, t1);
-                return true;
+                return null;
             }
+            Throwable failed = failure;
             if (isInterruption(failure, ctx)) {
                 // Shutdown, not the event's fault: hand it back without counting an attempt.
                 if (failure instanceof InterruptedException) {
                     Thread.currentThread().interrupt();
                 }
-                settlement.released(d, attempt, null, failure, elapsed);
-                return false;
+                return () -> settlement.released(d, at, null, failed, elapsed);
             }
             ErrorCategory category = e.classification().classify(failure);
             String message = Settlement.message(failure);
@@ -139,8 +159,7 @@ final class DeliveryRunner {
                     ? rwe.retryAfter() : Optional.empty();
             RetryPolicy.Decision decision = policy.decide(category, attempt, message, retryAfter);
             if (decision instanceof RetryPolicy.DeadLetter dl) {
-                settlement.deadLetter(d, category, dl.reason(), failure, attempt, elapsed);
-                return false;
+                return () -> settlement.deadLetter(d, category, dl.reason(), failed, at, elapsed);
             }
             stats.retried();
             if (decision instanceof RetryPolicy.RetryInPlace now) {
@@ -152,17 +171,17 @@ final class DeliveryRunner {
                 } catch (InterruptedException ie) {
                     // Interrupted by shutdown: hand the event back rather than spend a retry on it.
                     Thread.currentThread().interrupt();
-                    settlement.released(d, attempt, category, failure, elapsed);
-                    return false;
+                    return () -> settlement.released(d, at, category, failed, elapsed);
                 }
                 attempt++;
                 continue;
             }
             RetryPolicy.RetryLater later = (RetryPolicy.RetryLater) decision;
-            Instant due = settlement.retryAfter(d, later.delay(), attempt + 1);
-            log.debug("recoverable failure on attempt {}; retry at {}: {}", attempt, due, message);
-            settlement.outcome(d, EventOutcome.Kind.RETRY_SCHEDULED, attempt, category, failure, elapsed, due);
-            return false;
+            return () -> {
+                Instant due = settlement.retryAfter(d, later.delay(), at + 1);
+                log.debug("recoverable failure on attempt {}; retry at {}: {}", at, due, message);
+                settlement.outcome(d, EventOutcome.Kind.RETRY_SCHEDULED, at, category, failed, elapsed, due);
+            };
         }
     }
 

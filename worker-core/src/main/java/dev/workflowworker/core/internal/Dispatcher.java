@@ -91,19 +91,17 @@ final class Dispatcher {
             return;
         }
         List<Lock> duplicateLocks = null;
-        int duplicates = 0;
+        List<Delivery> duplicates = null;
         for (int i = 0; i < events.size(); i++) {
             Delivery d = events.get(i);
             EventTransport.Acquisition a = acquired.get(i);
             if (a.completed()) {
-                settlement.duplicate(d);
-                duplicates++;
-                if (a.lock().isPresent()) {
-                    if (duplicateLocks == null) {
-                        duplicateLocks = new ArrayList<>();
-                    }
-                    duplicateLocks.add(a.lock().get());
+                if (duplicates == null) {
+                    duplicates = new ArrayList<>();
+                    duplicateLocks = new ArrayList<>();
                 }
+                duplicates.add(d);
+                a.lock().ifPresent(duplicateLocks::add);
                 continue;
             }
             String key = d.event().lockKey();
@@ -115,10 +113,15 @@ final class Dispatcher {
             contention.acquired(key);
             start.add(new InFlight(d, a.lock().get(), sentAt));
         }
-        if (duplicateLocks != null) {
+        if (duplicates != null) {
+            // Released before the acknowledgement, which may make the key's next event ready (an
+            // ordered transport): it would meet the lock still held and wait a contention delay.
             settlement.releaseLocks(duplicateLocks);
+            for (Delivery d : duplicates) {
+                settlement.duplicate(d);
+            }
+            slots.release(duplicates.size());
         }
-        slots.release(duplicates);
     }
 
     /** A handler's task, which knows its delivery so a refused one can be handed back. */

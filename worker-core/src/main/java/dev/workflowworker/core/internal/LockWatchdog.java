@@ -144,7 +144,7 @@ public final class LockWatchdog {
 
         /** Stops renewing; a loss reported after this leaves the event alone. Idempotent. */
         public void cancel() {
-            Runnable unregister = null;
+            Runnable undo = null;
             synchronized (hold.stripe) {
                 if (!watching) {
                     return;
@@ -154,11 +154,11 @@ public final class LockWatchdog {
                 if (hold.size == 0 && !hold.shared && !hold.fired) {
                     // A lock per event: its registration ends with the event, as before holds.
                     hold.stripe.holds.remove(hold);
-                    unregister = hold.unregister;
+                    undo = hold.unregister;
                 }
             }
-            if (unregister != null) {
-                unregister.run();
+            if (undo != null) {
+                unregister(hold.lock, undo);
             }
         }
     }
@@ -224,9 +224,34 @@ public final class LockWatchdog {
             // Watches that join meanwhile are in the hold when it runs. Assigned late but never
             // missed: w stays in the hold until this returns it, so neither a sweep nor a cancel
             // can find the hold empty and drop it before its unregister is set.
-            hold.unregister = lock.onLost(hold);
+            hold.unregister = register(lock, hold);
         }
         return w;
+    }
+
+    /**
+     * {@return how to undo the hold's registration with its lock} A host's lock whose registration
+     * throws (or answers null) must not leave the watch in the hold with no one to cancel it (the
+     * event would fail, its watch renewed forever): the loss is then learned at renewal only.
+     */
+    private static Runnable register(Lock lock, Hold hold) {
+        try {
+            Runnable undo = lock.onLost(hold);
+            return undo != null ? undo : () -> { };
+        } catch (RuntimeException e) {
+            log.warn("lock key {} could not register for its loss ({}); a loss is noticed at renewal instead",
+                    lock.key(), e.toString());
+            return () -> { };
+        }
+    }
+
+    /** Runs a registration's undo; one that throws must not stop the caller's bookkeeping (a sweep, a settled event). */
+    private static void unregister(Lock lock, Runnable undo) {
+        try {
+            undo.run();
+        } catch (RuntimeException e) {
+            log.warn("lock key {} failed to drop its loss registration: {}", lock.key(), e.toString());
+        }
     }
 
     static int stripeOf(Lock lock) {
@@ -241,7 +266,7 @@ public final class LockWatchdog {
         // Monotonic time decides both when to renew and when a lease expired: the store counts its
         // TTL on its own clock, which a step of this host's wall clock does not move.
         List<Watch> watches = new ArrayList<>();
-        List<Runnable> unregister = new ArrayList<>();
+        List<Runnable> undo = new ArrayList<>();
         for (Stripe stripe : stripes) {
             synchronized (stripe) {
                 for (Iterator<Hold> it = stripe.holds.iterator(); it.hasNext(); ) {
@@ -249,7 +274,7 @@ public final class LockWatchdog {
                     if (h.size == 0) {
                         // A shared lock with no event under it since the last sweep: likely given up.
                         it.remove();
-                        unregister.add(h.unregister);
+                        undo.add(() -> unregister(h.lock, h.unregister));
                     }
                     for (Watch w = h.first; w != null; w = w.next) {
                         watches.add(w);
@@ -257,7 +282,7 @@ public final class LockWatchdog {
                 }
             }
         }
-        for (Runnable u : unregister) {
+        for (Runnable u : undo) {
             u.run();
         }
         for (Watch w : watches) {

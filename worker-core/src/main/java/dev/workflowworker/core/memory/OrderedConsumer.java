@@ -20,7 +20,8 @@ import java.util.List;
  * they only add the fencing token; they still contend with a reclaimed delivery's first
  * handler if that one has not let go, and the contention then waits in place too.
  */
-final class OrderedConsumer extends MemoryConsumer implements EventTransport.LockingConsumer {
+final class OrderedConsumer extends MemoryConsumer
+        implements EventTransport.LockingConsumer, ComposedLocking.StagedCompletion {
 
     private final KeySequencer sequencer;
     private final ComposedLocking locking;
@@ -58,6 +59,21 @@ final class OrderedConsumer extends MemoryConsumer implements EventTransport.Loc
         } finally {
             settle(taken);
         }
+    }
+
+    // The composed commit (its own locks', or a host provider's) marks, releases the locks, then
+    // makes the keys' next deliveries ready: made ready first, one could meet its predecessor's
+    // lock and wait a contention delay.
+    @Override
+    public Runnable mark(List<Delivery> deliveries) {
+        List<String> taken = new ArrayList<>(deliveries.size());
+        try {
+            mark(deliveries, taken);
+        } catch (RuntimeException e) {
+            settle(taken);
+            throw e;
+        }
+        return () -> settle(taken);
     }
 
     /** Takes the deliveries out of pending and marks their events, adding to {@code taken} the id of each it took. */
@@ -117,14 +133,6 @@ final class OrderedConsumer extends MemoryConsumer implements EventTransport.Loc
 
     @Override
     public List<Delivery> completeAndRelease(List<Delivery> deliveries, List<Lock> held) {
-        // The keys' next deliveries become ready only once the locks are released: made ready by
-        // the commit, one could meet its predecessor's lock and wait a contention delay. Settled
-        // in a finally: a marked delivery is out of pending, and only this makes its key go on.
-        List<String> taken = new ArrayList<>(deliveries.size());
-        try {
-            return locking.completeAndRelease(deliveries, held, kept -> mark(kept, taken));
-        } finally {
-            settle(taken);
-        }
+        return locking.completeAndRelease(deliveries, held); // staged: see mark
     }
 }

@@ -34,6 +34,11 @@ class LockWatchdogTest {
         volatile boolean lost;
         /** Runs first in {@link #onLost}: a test holds the registering thread there. */
         volatile Runnable beforeRegistering = () -> { };
+        /** Thrown by {@link #onLost} when set, as a host's buggy lock might. */
+        volatile RuntimeException registrationFails;
+        /** Thrown by the undo {@link #onLost} returns when set. */
+        volatile RuntimeException undoFails;
+        final java.util.concurrent.atomic.AtomicInteger renewals = new java.util.concurrent.atomic.AtomicInteger();
 
         @Override
         public String key() {
@@ -47,17 +52,26 @@ class LockWatchdogTest {
 
         @Override
         public boolean renew(Duration ttl) {
+            renewals.incrementAndGet();
             return !lost;
         }
 
         @Override
         public Runnable onLost(Runnable action) {
             beforeRegistering.run();
+            if (registrationFails != null) {
+                throw registrationFails;
+            }
             actions.add(action);
             if (lost && actions.remove(action)) {
                 action.run();
             }
-            return () -> actions.remove(action);
+            return () -> {
+                actions.remove(action);
+                if (undoFails != null) {
+                    throw undoFails;
+                }
+            };
         }
 
         void lose() {
@@ -227,6 +241,50 @@ class LockWatchdogTest {
             stripes.add(LockWatchdog.stripeOf(new ReportingLock()));
         }
         assertTrue(stripes.size() > 1, "16 locks of token 1 all share stripe " + stripes);
+    }
+
+    /**
+     * A host's lock whose {@link Lock#onLost} throws: the watch went into the hold before the
+     * registration, which threw out of {@code watch}, so the event failed and its watch stayed
+     * in the hold, renewed by every sweep, for good. Now the registration's failure is logged and
+     * the loss is learned at renewal.
+     */
+    @Test
+    void aLockWhoseRegistrationThrowsIsWatchedByRenewalAndDroppedWithItsEvent() {
+        ReportingLock lock = new ReportingLock();
+        lock.registrationFails = new IllegalStateException("a host's lock cannot register");
+        DefaultEventContext ctx = context();
+
+        LockWatchdog.Watch w = watchdog.watch(lock, ctx, clock.nanoTime());
+        lock.lost = true;
+        clock.advance(Duration.ofSeconds(21));
+        assertTrue(ctx.isLeaseLost(), "the loss was not learned at renewal");
+
+        w.cancel();
+        assertEquals(0, watchdog.registeredLocks(), "the watch stayed in its hold");
+    }
+
+    /**
+     * An undo of a host's registration that throws stops neither the settled event's cancel nor
+     * the sweep that drops a shared lock's registration: that sweep still renews the other leases.
+     */
+    @Test
+    void anUndoThatThrowsStopsNeitherTheCancelNorTheSweepsRenewals() {
+        ReportingLock own = new ReportingLock();
+        own.undoFails = new IllegalStateException("a host's undo fails");
+        watchdog.watch(own, context(), clock.nanoTime()).cancel();
+        assertTrue(own.actions.isEmpty());
+
+        ReportingLock shared = sharedByTwoSettledEvents();
+        shared.undoFails = new IllegalStateException("a host's undo fails");
+        ReportingLock other = new ReportingLock();
+        // Acquired a renewal period ago: due at the first sweep, the one that drops the shared lock.
+        watchdog.watch(other, context(), clock.nanoTime() - Duration.ofSeconds(20).toNanos());
+
+        clock.advance(Duration.ofSeconds(11));
+
+        assertEquals(1, other.renewals.get(), "the sweep stopped at the undo that threw");
+        assertEquals(1, watchdog.registeredLocks(), "only the other lock is left");
     }
 
     /** A lock two events ran under at once, both settled since: the lock is known to be shared. */

@@ -91,15 +91,21 @@ final class Outcomes {
     }
 
     /**
-     * Moves the committed position over settled entries at its head, settling nothing new. Its
-     * failure changes nothing that a later commit does not redo (the position it sends is absolute).
+     * Moves the committed position over settled entries at its head, settling nothing new. If it
+     * fails, the partition reopens from Redis, as after any outcome whose reply was lost: the log
+     * counted the position as moved, and a later commit, though it sends the position whole, does
+     * not take the entries passed here out of the settled set (only those it passes itself), so
+     * they stayed there below the position until the next open, counted as settled above it (the
+     * lag read too low); and after a run of poison at the stream's end no later commit came at all.
+     * The reopen reads the settled entries at the head again, skips them, and moves the position.
      */
     void advance(Lease l) {
         try {
             commit(l, List.of());
         } catch (RuntimeException e) {
-            log.debug("moving the position of partition {} failed; a later commit moves it: {}", l.partition,
+            log.debug("moving the position of partition {} failed; it reopens from Redis: {}", l.partition,
                     e.toString());
+            partitions.unknownOutcome(l, List.of());
         }
     }
 

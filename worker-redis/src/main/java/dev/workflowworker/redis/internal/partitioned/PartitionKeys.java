@@ -101,10 +101,22 @@ public final class PartitionKeys {
         return () -> n.get() - (placeholder.get() ? 1 : 0);
     }
 
-    /** KEYS of partition_open.lua. */
+    /**
+     * KEYS of partition_open.lua: only keys every open after the first finds present, so an open
+     * during a migration of the partition's slot runs on whichever node holds them all.
+     */
     static List<String> open(StreamKeys keys, int i) {
-        return List.of(keys.partitionStream(i), keys.partitionLease(i), log(keys, i), settled(keys, i),
-                keys.partitionHeld(i), recent(keys, i), keys.partitionCompleted(i), keys.partitionDeadLetters(i));
+        return List.of(keys.partitionLease(i), log(keys, i), settled(keys, i), keys.partitionHeld(i),
+                recent(keys, i), keys.partitionDeadLetters(i));
+    }
+
+    /**
+     * KEYS of partition_open.lua for a partition whose log has no position (the open answered 0):
+     * with the stream and the completed set of earlier versions, from which it gets one.
+     */
+    static List<String> openFromStart(StreamKeys keys, int i) {
+        return List.of(keys.partitionLease(i), log(keys, i), settled(keys, i), keys.partitionHeld(i),
+                recent(keys, i), keys.partitionDeadLetters(i), keys.partitionStream(i), keys.partitionCompleted(i));
     }
 
     /** KEYS of partition_dead_letter.lua. */

@@ -322,12 +322,18 @@ final class PartitionReader {
         if (closed.isEmpty()) {
             return;
         }
-        Replies replies = client.call("open partitions", () -> reachedAny(client.scripts().partitionOpen.evalEach(
-                client.redis(), closed.size(),
-                i -> PartitionKeys.open(keys, closed.get(i).index),
-                i -> List.of(closed.get(i).readerLease.value, options.group(),
-                        Integer.toString(PartitionLog.RECENT_CAP)), 0, 0, null, true, client.nodes()),
-                closed.size() == owned));
+        List<Part> fromStart = opened(closed, open(closed, false, closed.size() == owned));
+        if (!fromStart.isEmpty()) {
+            opened(fromStart, open(fromStart, true, false));
+        }
+    }
+
+    /**
+     * Gives each partition opened the log its open answered. {@return those whose log has no position}:
+     * opened again with the stream and the completed set of earlier versions (partition_open.lua)
+     */
+    private List<Part> opened(List<Part> closed, Replies replies) {
+        List<Part> fromStart = new ArrayList<>(0);
         for (int i = 0; i < closed.size(); i++) {
             Part part = closed.get(i);
             if (replies.failed(i)) {
@@ -335,10 +341,23 @@ final class PartitionReader {
             }
             if (replies.get(i) instanceof List<?> state) {
                 part.log = PartitionLog.opened(state);
+            } else if (replies.get(i) instanceof Long) {
+                fromStart.add(part);
             } else {
                 partitions.lost(part.readerLease, "its lease was gone when the partition was opened");
             }
         }
+        return fromStart;
+    }
+
+    private Replies open(List<Part> closed, boolean fromStart, boolean everyOwned) {
+        return client.call("open partitions", () -> reachedAny(client.scripts().partitionOpen.evalEach(
+                client.redis(), closed.size(),
+                i -> fromStart ? PartitionKeys.openFromStart(keys, closed.get(i).index)
+                        : PartitionKeys.open(keys, closed.get(i).index),
+                i -> List.of(closed.get(i).readerLease.value, options.group(),
+                        Integer.toString(PartitionLog.RECENT_CAP)), 0, 0, null, true, client.nodes()),
+                everyOwned));
     }
 
     /**

@@ -208,9 +208,16 @@ public final class ScheduleStore implements Schedules {
                 } catch (IllegalArgumentException e) {
                     st = ScheduleState.starting(FireTimes.of(old), h.now);
                 }
-                Stored target = readAt(to, id);
-                write(to, id, def, orEmpty(target.state), orEmpty(target.definition), st.encode(),
-                        lookAt(st, FireTimes.of(old), h.now));
+                // The copy there may change between its read and the write (a stray's removal
+                // marks it, removeStray): read again while the hash still records this move, or
+                // the move would end with that copy, not the one it carries.
+                for (int round = 0; round < CAS_ROUNDS; round++) {
+                    Stored target = readAt(to, id);
+                    if (write(to, id, def, orEmpty(target.state), orEmpty(target.definition), st.encode(),
+                            lookAt(st, FireTimes.of(old), h.now)) || !readHome(id).value.equals(h.value)) {
+                        break;
+                    }
+                }
             }
         }
         if (casHome(id, h.value, Integer.toString(to)) && left != null) {
@@ -401,12 +408,42 @@ public final class ScheduleStore implements Schedules {
     /**
      * Removes a copy the homes hash does not name (left by a finisher of a move that others had
      * finished and moved on from, or by a put that lost to a move): marked, then cleared, so a
-     * live copy written meanwhile is kept.
+     * live copy written meanwhile is kept. The caller read the hash before this: a move here may
+     * have finished since and written the live copy over the stray, so the hash is read again
+     * after the mark (a move here finishes with its write, which unmarks, before the hash names
+     * this slot). A copy the hash now names is unmarked again, one a move in progress to or from
+     * here involves is left to that move, finished here; any other is cleared.
      */
     void removeStray(int p, String id) {
-        if (leave(p, id, "leave") != null) {
+        List<?> left = leave(p, id, "leave");
+        if (left == null) {
+            return;
+        }
+        Home h = readHome(id);
+        if (h.moving() && (h.from() == p || h.to() == p)) {
+            finishMove(id, h);
+        } else if (!h.moving() && !h.absent() && h.partition() == p) {
+            restore(p, id, left, h.now);
+        } else {
             leave(p, id, "clear");
         }
+    }
+
+    /** Unmarks a copy {@link #removeStray} marked that is the live one after all, and gives it its place in the due set again. */
+    private void restore(int p, String id, List<?> left, long now) {
+        String def = StreamEntries.text(left.get(0));
+        String state = StreamEntries.text(left.get(1));
+        Schedule s = new Stored(p, def, null).readable();
+        long due = now; // unreadable: the firing looks at it, and pushes it a minute on
+        if (s != null) {
+            try {
+                due = lookAt(ScheduleState.decode(state), FireTimes.of(s), now);
+            } catch (IllegalArgumentException e) {
+                log.warn("schedule {}'s state in slot {} cannot be read: {}", id, p, e.getMessage());
+            }
+        }
+        // Only if it is still the copy marked here: a put or a move since wrote over it, and wins.
+        write(p, id, def, MOVING + state, def, state, due);
     }
 
     /** {@return definition and state (unmarked) of the copy in partition {@code p}, or null} See schedule_leave.lua. */
