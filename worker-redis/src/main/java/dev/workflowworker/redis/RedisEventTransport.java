@@ -81,7 +81,9 @@ public final class RedisEventTransport implements EventTransport, Scheduling {
 
     /**
      * Creates a transport on a time source for retry due times, dead-letter timestamps and the
-     * cadence of its chores (moving due retries, trimming, removing idle consumers).
+     * cadence of its chores (moving due retries, trimming, removing idle consumers). Its wall time
+     * also restarts a shared stream's lock fencing counter lost with Redis's data, above every
+     * token drawn before, so it must not run behind the real time.
      *
      * @param options the options
      * @param clock   the time source
@@ -328,10 +330,5 @@ public final class RedisEventTransport implements EventTransport, Scheduling {
     /** The client the transport's parts talk to Redis through. */
     StreamClient client() {
         return client;
-    }
-
-    /** For tests: how this transport reads its stream. */
-    StreamMode mode() {
-        return mode;
     }
 }

@@ -40,13 +40,11 @@ public final class WorkflowAdmin implements AutoCloseable {
     private static final int PAGE = 100;
 
     private final RedisEventTransport transport;
-    private final RedisOptions options;
-    /** The partition count recorded in Redis, once read; it is fixed when the stream is created. */
-    private volatile int recordedPartitions;
+    /** The stream's layout once Redis records it, which it never changes after; null until then. */
+    private volatile StreamLayout recorded;
 
     private WorkflowAdmin(RedisEventTransport transport) {
         this.transport = transport;
-        this.options = transport.options();
     }
 
     /**
@@ -57,42 +55,20 @@ public final class WorkflowAdmin implements AutoCloseable {
      * @throws IllegalStateException if the options name a count other than the recorded one
      */
     public int partitions() {
-        int known = recordedPartitions;
-        if (known > 0) {
-            return known;
-        }
-        String recorded = transport.client().call("read the partition count",
-                () -> transport.client().redis().get(options.partitionCountKey()));
-        if (recorded == null) {
-            // A stream its shared group consumes is in the shared mode whatever the options'
-            // count, which is the partitioned default unless set.
-            return options.partitioned() && ModeCheck.groups(transport.client()).contains(options.group())
-                    ? 0 : options.partitions();
-        }
-        int n;
-        try {
-            n = Integer.parseInt(recorded);
-        } catch (NumberFormatException e) {
-            n = -1;
-        }
-        if (n < 1) {
-            throw new IllegalStateException("partitions: " + options.partitionCountKey() + " holds '" + recorded
-                    + "', not a partition count");
-        }
-        // The default count says nothing about the stream: only a count set otherwise can contradict it.
-        if (options.partitioned() && options.partitions() != n && options.partitions() != RedisOptions.DEFAULT_PARTITIONS) {
-            throw new IllegalStateException("partitions: this admin is configured with " + options.partitions()
-                    + " partitions but stream " + options.stream() + " was created with " + n + " (recorded in "
-                    + options.partitionCountKey() + "); leave the count unset or set " + n);
-        }
-        recordedPartitions = n;
-        return n;
+        return layout().partitions();
     }
 
-    /** The layout of the stream as {@link #partitions()} decides it, asked anew as a stream may be created meanwhile. */
+    /** The layout of the stream as Redis records it, asked anew until it is recorded, as a stream may be created meanwhile. */
     private StreamLayout layout() {
-        int n = partitions();
-        return StreamLayout.of(transport, n, recordedPartitions > 0);
+        StreamLayout known = recorded;
+        if (known != null) {
+            return known;
+        }
+        StreamLayout read = StreamLayout.read(transport);
+        if (read.recorded()) {
+            recorded = read;
+        }
+        return read;
     }
 
     private RedisDeadLetters dlq() {

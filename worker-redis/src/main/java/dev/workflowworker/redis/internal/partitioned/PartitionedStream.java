@@ -75,11 +75,6 @@ public final class PartitionedStream implements StreamMode {
         partitions.onTaken = timers::wakeAll;
     }
 
-    /** For tests: the partitioned state. */
-    public Partitions partitions() {
-        return partitions;
-    }
-
     @Override
     public void start() {
         try {
