@@ -179,9 +179,10 @@ final class PartitionedLayout implements StreamLayout {
             pendingByOwner.put(m, 0L);
         }
         for (int i = 0; i < n; i++) {
-            // Reads leave no trace in a partition read as a log: what is not settled is both pending and lag.
+            // Reads leave no trace in a partition read as a log: its read position lives in its
+            // owner's memory, so what is not read yet is unknown, and pending is all not settled.
             long rowPending = unsettled[i];
-            long rowLag = created ? rowPending : -1;
+            long rowLag = -1;
             String lease = leases.get(i).get();
             String owner = lease == null ? "" : lease.substring(0, Math.max(0, lease.lastIndexOf('|')));
             WorkflowAdmin.PartitionStats row = new WorkflowAdmin.PartitionStats(i, lengths.get(i).get(), rowLag,

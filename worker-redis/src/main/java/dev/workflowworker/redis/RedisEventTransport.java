@@ -195,10 +195,12 @@ public final class RedisEventTransport implements EventTransport, Scheduling {
     }
 
     /**
-     * The lock provider on this transport's connection pool; a {@code WorkerService} given this
-     * transport and no lock provider uses it.
+     * On one shared stream, the lock provider on this transport's connection pool, which a
+     * {@code WorkerService} given this transport and no lock provider of its own uses. Empty on a
+     * partitioned stream: its partition leases order and fence each key's events themselves (see
+     * {@link #locksKeysItself()}), and a service there refuses a lock provider of its own.
      *
-     * @return the lock provider, closed with the transport
+     * @return the lock provider, closed with the transport; empty on a partitioned stream
      */
     @Override
     public Optional<LockProvider> lockProvider() {
@@ -281,9 +283,11 @@ public final class RedisEventTransport implements EventTransport, Scheduling {
 
     /**
      * Returns due retries to the stream now. Consumers do this by themselves while polling;
-     * this is for tools and tests.
+     * this is for tools and tests. On a partitioned stream there is nothing to move: a retry waits
+     * as a hold in place in its partition, read again by the partition's owner when it is due, so
+     * this answers 0 there (see {@link #retryHolds()} and {@link #stats()} for what holds wait).
      *
-     * @return how many retries were moved
+     * @return how many retries were moved; always 0 on a partitioned stream
      */
     public int moveDueRetries() {
         client.checkOpen();
@@ -312,8 +316,10 @@ public final class RedisEventTransport implements EventTransport, Scheduling {
     }
 
     /**
-     * Lag and pending count of the group (XINFO GROUPS), retry-set size and dead letters; on a
-     * partitioned stream, summed over the partitions.
+     * Lag and pending count of the group (XINFO GROUPS), retry-set size and dead letters. On a
+     * partitioned stream, summed over the partitions: pending counts the entries not yet settled,
+     * read or not, retries the entries a retry holds, and the lag is unknown (-1), as a partition
+     * read as a log keeps its read position in its owner's memory only.
      *
      * @throws RedisUnavailableException if Redis cannot be reached
      */

@@ -295,8 +295,10 @@ public final class WorkflowAdmin implements AutoCloseable {
      * @param stream         the stream
      * @param group          the consumer group
      * @param length         entries in the stream (including delivered ones not yet trimmed)
-     * @param lag            entries not yet delivered to the group, or -1 if Redis cannot tell
-     * @param pending        entries delivered and not yet settled
+     * @param lag            entries not yet delivered to the group, or -1 if Redis cannot tell (always
+     *                       for a partitioned stream: see {@link PartitionStats})
+     * @param pending        entries delivered and not yet settled; for a partitioned stream, entries
+     *                       not yet settled, read or not
      * @param retryScheduled events waiting in the retry set; for a partitioned stream, entries a
      *                       retry holds
      * @param deadLetters    entries in the dead-letter stream (all partitions')
@@ -365,10 +367,10 @@ public final class WorkflowAdmin implements AutoCloseable {
      *
      * @param partition   its index, from 0
      * @param length      entries in its stream (including settled ones not yet trimmed)
-     * @param lag         entries not yet read by its owner, or -1 if Redis cannot tell (or its
-     *                    stream does not exist yet)
-     * @param pending     entries read and not yet settled (running, buffered behind their key, or
-     *                    held by a retry)
+     * @param lag         -1: Redis cannot tell how many entries its owner has not read yet, as a
+     *                    partition read as a log keeps its read position in its owner's memory
+     * @param pending     entries not yet settled, read or not (waiting to be read, running, buffered
+     *                    behind their key, or held by a retry)
      * @param heldRetries entries a retry holds, waiting out their backoff in place
      * @param deadLetters entries in its dead-letter stream
      * @param owner       the instance holding its lease, or empty when none does
