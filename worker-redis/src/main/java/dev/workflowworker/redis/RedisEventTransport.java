@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ThreadFactory;
 
 /**
  * The Redis Streams transport: events are entries of one stream read through a consumer group,
@@ -57,10 +58,11 @@ public final class RedisEventTransport implements EventTransport, Scheduling {
     private final StreamMode mode;
     private volatile RedisLockProvider lockProvider;
 
-    private RedisEventTransport(RedisOptions options, TimeSource clock, PartitionProbe probe) {
+    private RedisEventTransport(RedisOptions options, TimeSource clock, ThreadFactory threadFactory,
+                                PartitionProbe probe) {
         this.options = options;
         this.client = new StreamClient(options, new RedisConnector(options, options.password(),
-                "workflow-worker-" + ManagementFactory.getRuntimeMXBean().getPid()), clock);
+                "workflow-worker-" + ManagementFactory.getRuntimeMXBean().getPid()), clock, threadFactory);
         this.mode = options.partitioned() ? new PartitionedStream(client, probe)
                 : new SharedStream(client, this::locks, () -> locks().keyLocks());
     }
@@ -91,13 +93,34 @@ public final class RedisEventTransport implements EventTransport, Scheduling {
      * @throws IllegalStateException if Redis answers but refuses the transport (see {@link #create(RedisOptions)})
      */
     public static RedisEventTransport create(RedisOptions options, TimeSource clock) {
-        return create(options, clock, PartitionProbe.NONE);
+        return create(options, clock, null, PartitionProbe.NONE);
     }
 
-    /** Like {@link #create(RedisOptions, TimeSource)}, with a probe that tests make races with. */
+    /**
+     * Like {@link #create(RedisOptions, TimeSource)}, with every thread the transport starts (its
+     * partition rounds, waits, timers, probes and chores) taken from the host's factory, as a
+     * {@code WorkerService} takes its own from {@code threadFactory}; the transport names them
+     * {@code workflow-worker-<role>-<stream>} and makes them daemons.
+     *
+     * @param options       the options
+     * @param clock         the time source
+     * @param threadFactory the host's thread factory
+     * @return the transport
+     * @throws IllegalStateException if Redis answers but refuses the transport (see {@link #create(RedisOptions)})
+     */
+    public static RedisEventTransport create(RedisOptions options, TimeSource clock, ThreadFactory threadFactory) {
+        return create(options, clock, Objects.requireNonNull(threadFactory, "threadFactory"), PartitionProbe.NONE);
+    }
+
+    /** Like {@link #create(RedisOptions, TimeSource, ThreadFactory)}, with a probe that tests make races with. */
     static RedisEventTransport create(RedisOptions options, TimeSource clock, PartitionProbe probe) {
+        return create(options, clock, null, probe);
+    }
+
+    private static RedisEventTransport create(RedisOptions options, TimeSource clock, ThreadFactory threadFactory,
+                                              PartitionProbe probe) {
         RedisEventTransport t = new RedisEventTransport(Objects.requireNonNull(options, "options"),
-                Objects.requireNonNull(clock, "clock"), probe);
+                Objects.requireNonNull(clock, "clock"), threadFactory, probe);
         try {
             t.mode.start();
             t.client.call("load Lua scripts", () -> {
@@ -168,7 +191,7 @@ public final class RedisEventTransport implements EventTransport, Scheduling {
      * use, as on any transport.
      */
     static RedisEventTransport createWithoutSetup(RedisOptions options) {
-        return new RedisEventTransport(Objects.requireNonNull(options, "options"), TimeSource.system(),
+        return new RedisEventTransport(Objects.requireNonNull(options, "options"), TimeSource.system(), null,
                 PartitionProbe.NONE);
     }
 
