@@ -1,6 +1,7 @@
 package dev.workflowworker.redis;
 
 import dev.workflowworker.redis.internal.client.StreamEntries;
+import dev.workflowworker.redis.internal.client.StreamKeys;
 import dev.workflowworker.redis.internal.client.Topology;
 import dev.workflowworker.redis.internal.partitioned.PartitionKeys;
 import redis.clients.jedis.AbstractPipeline;
@@ -27,6 +28,8 @@ final class PartitionedLayout implements StreamLayout {
     private final RedisEventTransport transport;
     private final RedisOptions options;
     private final int partitions;
+    /** The keys of {@link #partitions} partitions, which on a cluster may differ from the options' count's. */
+    private final StreamKeys keys;
     /** Whether the partition count is recorded; before that nobody created the stream and its lag is unknown. */
     private final boolean created;
 
@@ -34,6 +37,7 @@ final class PartitionedLayout implements StreamLayout {
         this.transport = transport;
         this.options = transport.options();
         this.partitions = partitions;
+        this.keys = transport.client().keys().forPartitions(partitions);
         this.created = created;
     }
 
@@ -43,18 +47,28 @@ final class PartitionedLayout implements StreamLayout {
     }
 
     @Override
+    public boolean recorded() {
+        return created;
+    }
+
+    @Override
+    public boolean compactEntries() {
+        return true;
+    }
+
+    @Override
     public int deadLetterStreams() {
         return partitions;
     }
 
     @Override
     public String deadLetterStream(int q) {
-        return options.partitionDeadLetters(q);
+        return keys.partitionDeadLetters(q);
     }
 
     @Override
     public String stream(int q) {
-        return options.partitionStream(q);
+        return keys.partitionStream(q);
     }
 
     @Override
@@ -144,16 +158,16 @@ final class PartitionedLayout implements StreamLayout {
         Response<List<String>> members;
         try (AbstractPipeline p = Topology.pipeline(transport.client().redis())) {
             for (int i = 0; i < n; i++) {
-                lengths.add(p.xlen(options.partitionStream(i)));
-                held.add(PartitionKeys.heldMarks(p, options.partitionHeld(i)));
-                dead.add(p.xlen(options.partitionDeadLetters(i)));
-                leases.add(p.get(options.partitionLease(i)));
+                lengths.add(p.xlen(keys.partitionStream(i)));
+                held.add(PartitionKeys.heldMarks(p, keys.partitionHeld(i)));
+                dead.add(p.xlen(keys.partitionDeadLetters(i)));
+                leases.add(p.get(keys.partitionLease(i)));
             }
             // Registrations expire by score; the instances themselves prune them, the admin only skips them.
             members = p.zrangeByScore(options.membersKey(), "(" + transport.client().clock().wallMillis(), "+inf");
             p.sync();
         }
-        long[] unsettled = PartitionKeys.unsettled(transport.client().redis(), transport.client().keys(), n);
+        long[] unsettled = PartitionKeys.unsettled(transport.client().redis(), keys, n);
         List<WorkflowAdmin.PartitionStats> rows = new ArrayList<>(n);
         long length = 0;
         long lag = 0;
@@ -165,9 +179,10 @@ final class PartitionedLayout implements StreamLayout {
             pendingByOwner.put(m, 0L);
         }
         for (int i = 0; i < n; i++) {
-            // Reads leave no trace in a partition read as a log: what is not settled is both pending and lag.
+            // Reads leave no trace in a partition read as a log: its read position lives in its
+            // owner's memory, so what is not read yet is unknown, and pending is all not settled.
             long rowPending = unsettled[i];
-            long rowLag = created ? rowPending : -1;
+            long rowLag = -1;
             String lease = leases.get(i).get();
             String owner = lease == null ? "" : lease.substring(0, Math.max(0, lease.lastIndexOf('|')));
             WorkflowAdmin.PartitionStats row = new WorkflowAdmin.PartitionStats(i, lengths.get(i).get(), rowLag,
@@ -196,7 +211,7 @@ final class PartitionedLayout implements StreamLayout {
             try (AbstractPipeline p = Topology.pipeline(transport.client().redis())) {
                 for (int i = 0; i < partitions; i++) {
                     replies.add(p.sendCommand(new CommandArguments(Protocol.Command.XPENDING)
-                            .key(options.partitionStream(i)).add(options.group())));
+                            .key(keys.partitionStream(i)).add(options.group())));
                 }
                 p.sync();
             }

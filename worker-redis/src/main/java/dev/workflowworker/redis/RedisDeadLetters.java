@@ -40,11 +40,7 @@ public final class RedisDeadLetters {
     private final StreamLayout layout;
 
     RedisDeadLetters(RedisEventTransport transport) {
-        this(transport, transport.options().partitions());
-    }
-
-    RedisDeadLetters(RedisEventTransport transport, int partitions) {
-        this(transport, StreamLayout.of(transport, partitions, true));
+        this(transport, StreamLayout.of(transport, transport.options().partitions(), true));
     }
 
     RedisDeadLetters(RedisEventTransport transport, StreamLayout layout) {
@@ -317,7 +313,7 @@ public final class RedisDeadLetters {
         Object newId = transport.client().call("replay dead letter " + id, () -> REPLAY.eval(transport.client().redis(),
                 List.of(layout.deadLetterStream(at.q()), layout.stream(at.q())),
                 // A partition takes the compact form of an entry where it fits (docs/ARCHITECTURE.md, "The wire contract").
-                List.of(at.streamId(), layout.partitions() > 0 ? "1" : "")));
+                List.of(at.streamId(), layout.compactEntries() ? "1" : "")));
         return Optional.ofNullable(StreamEntries.text(newId)).map(n -> layout.name(at.q(), n));
     }
 
@@ -359,10 +355,5 @@ public final class RedisDeadLetters {
     Optional<String> newestId() {
         List<Entry> newest = revRange("+", "-", 1);
         return newest.isEmpty() ? Optional.empty() : Optional.of(newest.get(0).id());
-    }
-
-    /** {@return the stream's partition count as this instance sees it; 0 for one shared stream} */
-    int partitions() {
-        return layout.partitions();
     }
 }

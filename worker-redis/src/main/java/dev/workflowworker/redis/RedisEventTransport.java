@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ThreadFactory;
 
 /**
  * The Redis Streams transport: events are entries of one stream read through a consumer group,
@@ -57,10 +58,11 @@ public final class RedisEventTransport implements EventTransport, Scheduling {
     private final StreamMode mode;
     private volatile RedisLockProvider lockProvider;
 
-    private RedisEventTransport(RedisOptions options, TimeSource clock, PartitionProbe probe) {
+    private RedisEventTransport(RedisOptions options, TimeSource clock, ThreadFactory threadFactory,
+                                PartitionProbe probe) {
         this.options = options;
         this.client = new StreamClient(options, new RedisConnector(options, options.password(),
-                "workflow-worker-" + ManagementFactory.getRuntimeMXBean().getPid()), clock);
+                "workflow-worker-" + ManagementFactory.getRuntimeMXBean().getPid()), clock, threadFactory);
         this.mode = options.partitioned() ? new PartitionedStream(client, probe)
                 : new SharedStream(client, this::locks, () -> locks().keyLocks());
     }
@@ -81,7 +83,9 @@ public final class RedisEventTransport implements EventTransport, Scheduling {
 
     /**
      * Creates a transport on a time source for retry due times, dead-letter timestamps and the
-     * cadence of its chores (moving due retries, trimming, removing idle consumers).
+     * cadence of its chores (moving due retries, trimming, removing idle consumers). Its wall time
+     * also restarts a shared stream's lock fencing counter lost with Redis's data, above every
+     * token drawn before, so it must not run behind the real time.
      *
      * @param options the options
      * @param clock   the time source
@@ -89,13 +93,34 @@ public final class RedisEventTransport implements EventTransport, Scheduling {
      * @throws IllegalStateException if Redis answers but refuses the transport (see {@link #create(RedisOptions)})
      */
     public static RedisEventTransport create(RedisOptions options, TimeSource clock) {
-        return create(options, clock, PartitionProbe.NONE);
+        return create(options, clock, null, PartitionProbe.NONE);
     }
 
-    /** Like {@link #create(RedisOptions, TimeSource)}, with a probe that tests make races with. */
+    /**
+     * Like {@link #create(RedisOptions, TimeSource)}, with every thread the transport starts (its
+     * partition rounds, waits, timers, probes and chores) taken from the host's factory, as a
+     * {@code WorkerService} takes its own from {@code threadFactory}; the transport names them
+     * {@code workflow-worker-<role>-<stream>} and makes them daemons.
+     *
+     * @param options       the options
+     * @param clock         the time source
+     * @param threadFactory the host's thread factory
+     * @return the transport
+     * @throws IllegalStateException if Redis answers but refuses the transport (see {@link #create(RedisOptions)})
+     */
+    public static RedisEventTransport create(RedisOptions options, TimeSource clock, ThreadFactory threadFactory) {
+        return create(options, clock, Objects.requireNonNull(threadFactory, "threadFactory"), PartitionProbe.NONE);
+    }
+
+    /** Like {@link #create(RedisOptions, TimeSource, ThreadFactory)}, with a probe that tests make races with. */
     static RedisEventTransport create(RedisOptions options, TimeSource clock, PartitionProbe probe) {
+        return create(options, clock, null, probe);
+    }
+
+    private static RedisEventTransport create(RedisOptions options, TimeSource clock, ThreadFactory threadFactory,
+                                              PartitionProbe probe) {
         RedisEventTransport t = new RedisEventTransport(Objects.requireNonNull(options, "options"),
-                Objects.requireNonNull(clock, "clock"), probe);
+                Objects.requireNonNull(clock, "clock"), threadFactory, probe);
         try {
             t.mode.start();
             t.client.call("load Lua scripts", () -> {
@@ -166,7 +191,7 @@ public final class RedisEventTransport implements EventTransport, Scheduling {
      * use, as on any transport.
      */
     static RedisEventTransport createWithoutSetup(RedisOptions options) {
-        return new RedisEventTransport(Objects.requireNonNull(options, "options"), TimeSource.system(),
+        return new RedisEventTransport(Objects.requireNonNull(options, "options"), TimeSource.system(), null,
                 PartitionProbe.NONE);
     }
 
@@ -193,10 +218,12 @@ public final class RedisEventTransport implements EventTransport, Scheduling {
     }
 
     /**
-     * The lock provider on this transport's connection pool; a {@code WorkerService} given this
-     * transport and no lock provider uses it.
+     * On one shared stream, the lock provider on this transport's connection pool, which a
+     * {@code WorkerService} given this transport and no lock provider of its own uses. Empty on a
+     * partitioned stream: its partition leases order and fence each key's events themselves (see
+     * {@link #locksKeysItself()}), and a service there refuses a lock provider of its own.
      *
-     * @return the lock provider, closed with the transport
+     * @return the lock provider, closed with the transport; empty on a partitioned stream
      */
     @Override
     public Optional<LockProvider> lockProvider() {
@@ -279,9 +306,11 @@ public final class RedisEventTransport implements EventTransport, Scheduling {
 
     /**
      * Returns due retries to the stream now. Consumers do this by themselves while polling;
-     * this is for tools and tests.
+     * this is for tools and tests. On a partitioned stream there is nothing to move: a retry waits
+     * as a hold in place in its partition, read again by the partition's owner when it is due, so
+     * this answers 0 there (see {@link #retryHolds()} and {@link #stats()} for what holds wait).
      *
-     * @return how many retries were moved
+     * @return how many retries were moved; always 0 on a partitioned stream
      */
     public int moveDueRetries() {
         client.checkOpen();
@@ -310,8 +339,10 @@ public final class RedisEventTransport implements EventTransport, Scheduling {
     }
 
     /**
-     * Lag and pending count of the group (XINFO GROUPS), retry-set size and dead letters; on a
-     * partitioned stream, summed over the partitions.
+     * Lag and pending count of the group (XINFO GROUPS), retry-set size and dead letters. On a
+     * partitioned stream, summed over the partitions: pending counts the entries not yet settled,
+     * read or not, retries the entries a retry holds, and the lag is unknown (-1), as a partition
+     * read as a log keeps its read position in its owner's memory only.
      *
      * @throws RedisUnavailableException if Redis cannot be reached
      */
@@ -328,10 +359,5 @@ public final class RedisEventTransport implements EventTransport, Scheduling {
     /** The client the transport's parts talk to Redis through. */
     StreamClient client() {
         return client;
-    }
-
-    /** For tests: how this transport reads its stream. */
-    StreamMode mode() {
-        return mode;
     }
 }

@@ -33,6 +33,16 @@ final class SharedLayout implements StreamLayout {
     }
 
     @Override
+    public boolean recorded() {
+        return false;
+    }
+
+    @Override
+    public boolean compactEntries() {
+        return false;
+    }
+
+    @Override
     public int deadLetterStreams() {
         return 1;
     }

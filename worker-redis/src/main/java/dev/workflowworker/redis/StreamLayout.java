@@ -1,5 +1,8 @@
 package dev.workflowworker.redis;
 
+import dev.workflowworker.redis.internal.client.ModeCheck;
+import dev.workflowworker.redis.internal.client.StreamClient;
+
 import java.time.Duration;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -20,8 +23,58 @@ sealed interface StreamLayout permits SharedLayout, PartitionedLayout {
         return partitions > 0 ? new PartitionedLayout(transport, partitions, created) : new SharedLayout(transport);
     }
 
+    /**
+     * {@return the layout of the stream as Redis records it}: a recorded partition count is the
+     * stream's; without one, a stream its shared group consumes is shared whatever the options'
+     * count (the partitioned default unless set), and any other is read with the options' count.
+     *
+     * @throws IllegalStateException if the recorded count is not one, or the options set a count
+     *                               (other than the default) that contradicts it
+     */
+    static StreamLayout read(RedisEventTransport transport) {
+        RedisOptions options = transport.options();
+        StreamClient client = transport.client();
+        String recorded = client.call("read the partition count", () -> client.redis().get(options.partitionCountKey()));
+        if (recorded == null) {
+            StreamLayout configured = of(transport, options.partitions(), false);
+            return configured.partitions() > 0 && ModeCheck.groups(client).contains(options.group())
+                    ? new SharedLayout(transport) : configured;
+        }
+        int n;
+        try {
+            n = Integer.parseInt(recorded);
+        } catch (NumberFormatException e) {
+            n = -1;
+        }
+        if (n < 1) {
+            throw new IllegalStateException("partitions: " + options.partitionCountKey() + " holds '" + recorded
+                    + "', not a partition count");
+        }
+        // Neither the default count nor the shared mode's 0 says anything about the stream: only
+        // a count set otherwise can contradict it.
+        int set = options.partitions();
+        if (set != n && set != 0 && set != RedisOptions.DEFAULT_PARTITIONS) {
+            throw new IllegalStateException("partitions: this admin is configured with " + set
+                    + " partitions but stream " + options.stream() + " was created with " + n + " (recorded in "
+                    + options.partitionCountKey() + "); leave the count unset or set " + n);
+        }
+        return new PartitionedLayout(transport, n, true);
+    }
+
     /** {@return the partition count; 0 for one shared stream} */
     int partitions();
+
+    /**
+     * {@return true once Redis records the layout, which then never changes}: a partitioned
+     * stream's count; a shared stream may still be switched to partitions
+     */
+    boolean recorded();
+
+    /**
+     * {@return whether an entry written into this layout's streams takes the compact form where
+     * its fields allow it} (docs/ARCHITECTURE.md, "The wire contract")
+     */
+    boolean compactEntries();
 
     /** {@return how many dead-letter streams there are, indexed from 0} */
     int deadLetterStreams();

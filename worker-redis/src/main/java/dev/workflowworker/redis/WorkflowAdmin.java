@@ -40,13 +40,11 @@ public final class WorkflowAdmin implements AutoCloseable {
     private static final int PAGE = 100;
 
     private final RedisEventTransport transport;
-    private final RedisOptions options;
-    /** The partition count recorded in Redis, once read; it is fixed when the stream is created. */
-    private volatile int recordedPartitions;
+    /** The stream's layout once Redis records it, which it never changes after; null until then. */
+    private volatile StreamLayout recorded;
 
     private WorkflowAdmin(RedisEventTransport transport) {
         this.transport = transport;
-        this.options = transport.options();
     }
 
     /**
@@ -57,42 +55,20 @@ public final class WorkflowAdmin implements AutoCloseable {
      * @throws IllegalStateException if the options name a count other than the recorded one
      */
     public int partitions() {
-        int known = recordedPartitions;
-        if (known > 0) {
-            return known;
-        }
-        String recorded = transport.client().call("read the partition count",
-                () -> transport.client().redis().get(options.partitionCountKey()));
-        if (recorded == null) {
-            // A stream its shared group consumes is in the shared mode whatever the options'
-            // count, which is the partitioned default unless set.
-            return options.partitioned() && ModeCheck.groups(transport.client()).contains(options.group())
-                    ? 0 : options.partitions();
-        }
-        int n;
-        try {
-            n = Integer.parseInt(recorded);
-        } catch (NumberFormatException e) {
-            n = -1;
-        }
-        if (n < 1) {
-            throw new IllegalStateException("partitions: " + options.partitionCountKey() + " holds '" + recorded
-                    + "', not a partition count");
-        }
-        // The default count says nothing about the stream: only a count set otherwise can contradict it.
-        if (options.partitioned() && options.partitions() != n && options.partitions() != RedisOptions.DEFAULT_PARTITIONS) {
-            throw new IllegalStateException("partitions: this admin is configured with " + options.partitions()
-                    + " partitions but stream " + options.stream() + " was created with " + n + " (recorded in "
-                    + options.partitionCountKey() + "); leave the count unset or set " + n);
-        }
-        recordedPartitions = n;
-        return n;
+        return layout().partitions();
     }
 
-    /** The layout of the stream as {@link #partitions()} decides it, asked anew as a stream may be created meanwhile. */
+    /** The layout of the stream as Redis records it, asked anew until it is recorded, as a stream may be created meanwhile. */
     private StreamLayout layout() {
-        int n = partitions();
-        return StreamLayout.of(transport, n, recordedPartitions > 0);
+        StreamLayout known = recorded;
+        if (known != null) {
+            return known;
+        }
+        StreamLayout read = StreamLayout.read(transport);
+        if (read.recorded()) {
+            recorded = read;
+        }
+        return read;
     }
 
     private RedisDeadLetters dlq() {
@@ -319,8 +295,10 @@ public final class WorkflowAdmin implements AutoCloseable {
      * @param stream         the stream
      * @param group          the consumer group
      * @param length         entries in the stream (including delivered ones not yet trimmed)
-     * @param lag            entries not yet delivered to the group, or -1 if Redis cannot tell
-     * @param pending        entries delivered and not yet settled
+     * @param lag            entries not yet delivered to the group, or -1 if Redis cannot tell (always
+     *                       for a partitioned stream: see {@link PartitionStats})
+     * @param pending        entries delivered and not yet settled; for a partitioned stream, entries
+     *                       not yet settled, read or not
      * @param retryScheduled events waiting in the retry set; for a partitioned stream, entries a
      *                       retry holds
      * @param deadLetters    entries in the dead-letter stream (all partitions')
@@ -389,10 +367,10 @@ public final class WorkflowAdmin implements AutoCloseable {
      *
      * @param partition   its index, from 0
      * @param length      entries in its stream (including settled ones not yet trimmed)
-     * @param lag         entries not yet read by its owner, or -1 if Redis cannot tell (or its
-     *                    stream does not exist yet)
-     * @param pending     entries read and not yet settled (running, buffered behind their key, or
-     *                    held by a retry)
+     * @param lag         -1: Redis cannot tell how many entries its owner has not read yet, as a
+     *                    partition read as a log keeps its read position in its owner's memory
+     * @param pending     entries not yet settled, read or not (waiting to be read, running, buffered
+     *                    behind their key, or held by a retry)
      * @param heldRetries entries a retry holds, waiting out their backoff in place
      * @param deadLetters entries in its dead-letter stream
      * @param owner       the instance holding its lease, or empty when none does

@@ -5,6 +5,7 @@ import dev.workflowworker.api.spi.EventTransport;
 import dev.workflowworker.api.spi.Lock;
 import dev.workflowworker.api.spi.LockProvider;
 import dev.workflowworker.api.WorkflowEvent;
+import dev.workflowworker.core.TimeSource;
 import dev.workflowworker.core.testing.Await;
 import dev.workflowworker.redis.testsupport.RedisServer;
 import dev.workflowworker.redis.testsupport.RedisServerExtension;
@@ -341,6 +342,36 @@ class RedisClaimTest {
         assertEquals(successorValue, client.get(lostLockKey));
         assertTrue(successor.renew(TTL));
         assertFalse(client.exists(options.lockKey("exec-w1")));
+    }
+
+    @Test
+    void aMissingFencingCounterStartsAtTheTransportsWallClock(RedisServer redis) throws Exception {
+        // Read through the transport's TimeSource, as every clock: a wall time far ahead of the
+        // real one shows which clock the batch claim seeded the counter from.
+        long wall = 4_000_000_000_000L;
+        TimeSource ahead = new TimeSource() {
+            @Override
+            public long wallMillis() {
+                return wall;
+            }
+
+            @Override
+            public long nanoTime() {
+                return System.nanoTime();
+            }
+        };
+        options = redis.options().partitions(0).build();
+        transport = RedisEventTransport.create(options, ahead);
+        resources.add(transport);
+        consumer = transport.openConsumer("c1");
+        resources.add(consumer);
+        client = redis.client();
+        resources.add(client);
+        List<Delivery> batch = deliver(event("s-1", "exec-s1"), event("s-2", "exec-s2"));
+
+        List<Lock> held = locksOf(((EventTransport.LockingConsumer) consumer).acquire(batch, TTL));
+
+        assertEquals(List.of(wall * 1000 + 1, wall * 1000 + 2), held.stream().map(Lock::fencingToken).toList());
     }
 
     @Test

@@ -290,6 +290,13 @@ class RedisClusterTest {
             assertEquals(12, admin.deadLetters(null, 100).size());
             WorkflowAdmin.QueueStats stats = admin.stats();
             assertEquals(6, stats.partitions().size(), stats.toString());
+            try (WorkflowAdmin unset = WorkflowAdmin.create(cluster.options().stream("cluster:admin").build())) {
+                // The count left unset (the default, 16): the partitions are named by the recorded
+                // count's hash tags, which on a cluster differ from the default count's.
+                assertEquals(6, unset.partitions());
+                assertEquals(12, unset.deadLetterCount());
+                assertEquals(admin.deadLetters(null, 100), unset.deadLetters(null, 100));
+            }
             assertEquals(12, admin.replayAll(1000));
             Await.until(Duration.ofSeconds(30), () -> completed() == 12 && admin.deadLetterCount() == 0,
                     () -> "completed " + completed() + ", dead letters " + admin.deadLetterCount());

@@ -105,8 +105,8 @@ class RedisDeadLettersTest {
     @Test
     void requireIdAcceptsTheIdsTheStreamListsAndSaysWhatIsWrongWithOthers(RedisServer redis) {
         try (RedisEventTransport t = RedisEventTransport.create(redis.options().partitions(0).build())) {
-            RedisDeadLetters shared = new RedisDeadLetters(t, 0);
-            RedisDeadLetters partitioned = new RedisDeadLetters(t, 4);
+            RedisDeadLetters shared = new RedisDeadLetters(t, StreamLayout.of(t, 0, true));
+            RedisDeadLetters partitioned = new RedisDeadLetters(t, StreamLayout.of(t, 4, true));
             assertEquals("1764280000000-0", shared.requireId("1764280000000-0"));
             assertEquals("3/1764280000000-12", partitioned.requireId("3/1764280000000-12"));
 

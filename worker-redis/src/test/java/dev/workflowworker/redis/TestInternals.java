@@ -16,11 +16,25 @@ final class TestInternals {
     }
 
     static Partitions partitions(RedisEventTransport t) {
-        return ((PartitionedStream) t.mode()).partitions();
+        return field(field(t, "mode", PartitionedStream.class), "partitions", Partitions.class);
     }
 
     static SharedStream shared(RedisEventTransport t) {
-        return (SharedStream) t.mode();
+        return field(t, "mode", SharedStream.class);
+    }
+
+    /**
+     * {@return the value of {@code owner}'s private field {@code name}}: read by reflection, so the
+     * production classes carry no accessor that only tests call.
+     */
+    private static <T> T field(Object owner, String name, Class<T> type) {
+        try {
+            java.lang.reflect.Field f = owner.getClass().getDeclaredField(name);
+            f.setAccessible(true);
+            return type.cast(f.get(owner));
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError("no field " + name + " in " + owner.getClass().getName(), e);
+        }
     }
 
     static StreamKeys keys(RedisOptions options) {

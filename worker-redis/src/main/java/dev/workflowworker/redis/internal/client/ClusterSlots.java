@@ -66,8 +66,8 @@ public final class ClusterSlots {
      */
     static String[] balancedTags(String stream, int p) {
         String[] tags = new String[p];
-        int half = Math.max(1, 16384 / (4 * p));
         for (int i = 0; i < p; i++) {
+            int half = Math.max(1, 16384 / (4 * p));
             int middle = (int) ((2L * i + 1) * 16384 / (2L * p));
             String base = stream + "#" + i;
             String tag = base;

@@ -108,18 +108,7 @@ public final class ModeCheck {
         }
         // Plain commands, not a script: a worker needs no more permissions than before, and a
         // missing one is named in Redis's NOPERM reply.
-        boolean created = t.call("create consumer group", () -> {
-            try {
-                t.redis().executeCommand(new CommandArguments(Protocol.Command.XGROUP).add("CREATE")
-                        .key(o.stream()).add(o.group()).add(startId).add("MKSTREAM"));
-                return true;
-            } catch (JedisDataException e) {
-                if (e.getMessage() == null || !e.getMessage().startsWith("BUSYGROUP")) {
-                    throw e;
-                }
-                return false;
-            }
-        });
+        boolean created = t.call("create consumer group", () -> t.createGroup(o.stream(), o.group(), startId));
         // Looked for again after the create: a partitioned start or a switch that came between
         // the first look and the create is seen now, and the group made meanwhile is taken back.
         String recorded = t.call("check the partition count", () -> t.redis().get(k.partitionCountKey()));

@@ -43,9 +43,10 @@ public final class NodeHealth implements AutoCloseable {
     /** When the down list is next checked against the slot map, in nanoseconds of the monotonic clock. */
     private volatile long sweepAt;
 
+    /** A down node's probe state; guarded by the NodeHealth, the one monitor of this class. */
     private static final class Down {
         /**
-         * When a probe may start, in nanoseconds of the monotonic clock; guarded by this. Starts at
+         * When a probe may start, in nanoseconds of the monotonic clock. Starts at
          * the failure's reading, not 0: a monotonic reading means something only as a difference,
          * and a host's clock may read below zero, where a 0 would never come due.
          */
@@ -156,7 +157,7 @@ public final class NodeHealth implements AutoCloseable {
             return false;
         }
         boolean start;
-        synchronized (d) {
+        synchronized (this) {
             start = !d.probing && clock.nanoTime() - d.probeAt >= 0;
             d.probing |= start;
         }
@@ -184,13 +185,13 @@ public final class NodeHealth implements AutoCloseable {
                     down.remove(node, d);
                     log.info("cluster node {} answers again; its partitions are read again", node);
                 }
-                synchronized (d) {
+                synchronized (NodeHealth.this) {
                     d.probing = false;
                     d.probeAt = clock.nanoTime() + TimeUnit.MILLISECONDS.toNanos(PROBE_EVERY_MS);
                 }
             });
         } catch (RejectedExecutionException closing) {
-            synchronized (d) {
+            synchronized (this) {
                 d.probing = false;
             }
         }

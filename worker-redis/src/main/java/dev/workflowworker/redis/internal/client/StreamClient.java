@@ -14,6 +14,7 @@ import redis.clients.jedis.exceptions.JedisException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntFunction;
 import java.util.function.Supplier;
@@ -40,13 +41,18 @@ public final class StreamClient implements AutoCloseable {
     private volatile boolean shardedPubSub = true;
 
     public StreamClient(RedisOptions options, RedisConnector connector, TimeSource clock) {
+        this(options, connector, clock, null);
+    }
+
+    /** @param threadFactory the host's factory every thread of the transport comes from, or null for plain threads */
+    public StreamClient(RedisOptions options, RedisConnector connector, TimeSource clock, ThreadFactory threadFactory) {
         this.options = options;
         this.keys = StreamKeys.of(options);
         this.clock = clock;
         this.codec = WireFormat.withMaxPayloadBytes(options.maxPayloadBytes());
         this.connector = connector;
         this.redis = connector.newPooledClient();
-        this.threads = new TransportThreads(options.stream());
+        this.threads = new TransportThreads(options.stream(), threadFactory);
         this.nodes = new NodeHealth(redis, connector, clock, threads);
     }
 

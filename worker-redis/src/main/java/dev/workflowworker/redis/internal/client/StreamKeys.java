@@ -13,7 +13,10 @@ public final class StreamKeys {
     private final String group;
     private final String keyPrefix;
     private final boolean cluster;
-    /** On a cluster, the hash tag of each partition, chosen to spread them evenly over the slots; null otherwise. */
+    /**
+     * On a cluster, the hash tag of each partition, chosen to spread them evenly over the slots
+     * (none for one shared stream); null on one server.
+     */
     private final String[] partitionTags;
 
     private StreamKeys(String stream, String group, String keyPrefix, String[] partitionTags, boolean cluster) {
@@ -26,8 +29,20 @@ public final class StreamKeys {
 
     public static StreamKeys of(RedisOptions options) {
         return new StreamKeys(options.stream(), options.group(), options.keyPrefix(),
-                options.cluster() && options.partitions() > 0
-                        ? ClusterSlots.balancedTags(options.stream(), options.partitions()) : null, options.cluster());
+                options.cluster() ? ClusterSlots.balancedTags(options.stream(), options.partitions()) : null,
+                options.cluster());
+    }
+
+    /**
+     * {@return the keys of this stream laid out in {@code partitions} partitions}: on a cluster the
+     * partitions' hash tags depend on their count, so a reader of a count recorded in Redis (an
+     * admin whose options leave it unset) names the partitions by that count, not the options'.
+     */
+    public StreamKeys forPartitions(int partitions) {
+        if (partitionTags == null || partitionTags.length == partitions) {
+            return this;
+        }
+        return new StreamKeys(stream, group, keyPrefix, ClusterSlots.balancedTags(stream, partitions), cluster);
     }
 
     /**

@@ -2,16 +2,13 @@ package dev.workflowworker.redis.internal.partitioned;
 
 import dev.workflowworker.redis.internal.client.Replies;
 import dev.workflowworker.redis.internal.client.StreamClient;
-import dev.workflowworker.redis.internal.client.StreamEntries;
 import dev.workflowworker.redis.internal.client.StreamKeys;
-import dev.workflowworker.redis.internal.client.SubscriberConnection;
 import dev.workflowworker.redis.internal.client.Topology;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.CommandArguments;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Protocol;
-import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.util.JedisClusterCRC16;
 
 import java.util.ArrayList;
@@ -45,14 +42,14 @@ final class NodeWaits implements AutoCloseable {
     /** The most a lost wake delays an entry while the reader waits: the partitions are polled this often. */
     static final long POLL_MS = 100;
     /** How often a waiting reader pings each node's subscription, to find a connection whose peer vanished. */
-    private static final long PING_MS = 1000;
+    static final long PING_MS = 1000;
     private static final String SUFFIX = StreamKeys.newsChannel("");
 
     private final StreamClient client;
     private final PartitionProbe probe;
     private final BooleanSupplier readyHere;
     private final ExecutorService threads;
-    private final Map<HostAndPort, Node> nodes = new ConcurrentHashMap<>();
+    private final Map<HostAndPort, NodeSubscription> nodes = new ConcurrentHashMap<>();
     private final Object signal = new Object();
     /** Partition streams announced since the reader last took them; guarded by {@link #signal}. */
     private final Set<String> news = new HashSet<>();
@@ -70,6 +67,21 @@ final class NodeWaits implements AutoCloseable {
         this.probe = probe;
         this.readyHere = readyHere;
         this.threads = client.threads().cached("partition-wait");
+    }
+
+    /** {@return true once close began} */
+    boolean closed() {
+        return closed;
+    }
+
+    /** A node refused SSUBSCRIBE: from now on the reader waits per partition, told so at once. */
+    void refusedSubscribe(HostAndPort node, String why) {
+        if (!unsupported) {
+            unsupported = true;
+            log.info("Redis at {} refused SSUBSCRIBE ({}); the partitioned reader waits per partition instead",
+                    node, why);
+        }
+        readAll();
     }
 
     /** {@return true once a node refused SSUBSCRIBE (older than Redis 7, or not permitted)}: wait per partition instead */
@@ -174,252 +186,39 @@ final class NodeWaits implements AutoCloseable {
                 log.debug("no node for {}: {}", k, e.toString());
             }
         }
-        for (Node n : nodes.values()) {
+        for (NodeSubscription n : nodes.values()) {
             if (!wanted.containsKey(n.address)) {
                 n.want(Set.of());
             }
         }
         for (Map.Entry<HostAndPort, Set<String>> e : wanted.entrySet()) {
-            nodes.computeIfAbsent(e.getKey(), Node::new).want(e.getValue());
+            nodes.computeIfAbsent(e.getKey(), a -> new NodeSubscription(a, this, client, probe, threads)).want(e.getValue());
         }
-        nodes.values().removeIf(Node::gone);
+        nodes.values().removeIf(NodeSubscription::gone);
     }
 
-    private void announce(String stream) {
+    /** A node's subscription announced new entries in {@code stream}. */
+    void announce(String stream) {
         synchronized (signal) {
             news.add(stream);
             signal.notifyAll();
         }
     }
 
-    private void readAll() {
+    /** A node's subscription may have missed wakes: the reader reads every partition. */
+    void readAll() {
         synchronized (signal) {
             all = true;
             signal.notifyAll();
         }
     }
 
-    private long now() {
+    long now() {
         return TimeUnit.NANOSECONDS.toMillis(client.clock().nanoTime());
     }
 
-    /** One node's subscriptions: a connection, and a thread reading it while any are wanted. */
-    private final class Node implements Runnable {
-        final HostAndPort address;
-        /** The channels the reader wants here; guarded by this. */
-        private final Set<String> wanted = new HashSet<>();
-        /** The channels subscribed to, or asked for, on the current connection; guarded by this. */
-        private final Set<String> sent = new HashSet<>();
-        /** The channels the node confirmed; guarded by this. */
-        private final Set<String> confirmed = new HashSet<>();
-        private SubscriberConnection connection;
-        private boolean running;
-        private long failedAt;
-        private volatile long pingedAt;
-        private volatile long pongAt;
-
-        Node(HostAndPort address) {
-            this.address = address;
-        }
-
-        synchronized boolean gone() {
-            return wanted.isEmpty() && !running;
-        }
-
-        /** Subscribes to what is newly wanted and unsubscribes from the rest, on the reader's thread. */
-        synchronized void want(Set<String> channels) {
-            wanted.clear();
-            wanted.addAll(channels);
-            if (wanted.isEmpty()) {
-                // Nothing owned here any more: the connection and its thread go.
-                closeConnection();
-                return;
-            }
-            if (!running) {
-                if (closed || now() - failedAt < POLL_MS) {
-                    return; // failed a moment ago: the poll covers the node until the next wait
-                }
-                running = true;
-                try {
-                    threads.execute(this);
-                } catch (RuntimeException e) {
-                    running = false;
-                    throw e;
-                }
-                return;
-            }
-            SubscriberConnection c = connection;
-            if (c == null) {
-                return; // connecting: it subscribes to what is wanted then
-            }
-            try {
-                for (String ch : new ArrayList<>(sent)) {
-                    if (!wanted.contains(ch)) {
-                        c.send(new CommandArguments(Protocol.Command.SUNSUBSCRIBE).add(ch));
-                        sent.remove(ch);
-                        confirmed.remove(ch);
-                    }
-                }
-                sendSubscriptions(c);
-                long now = now();
-                if (pingedAt > pongAt && now - pingedAt > PING_MS + client.connector().socketTimeoutMillis()) {
-                    log.debug("the subscription on {} did not answer a PING; subscribing again", address);
-                    closeConnection();
-                } else if (pongAt >= pingedAt && now - pingedAt >= PING_MS) {
-                    pingedAt = now;
-                    c.send(new CommandArguments(Protocol.Command.PING));
-                }
-            } catch (RuntimeException e) {
-                log.debug("subscribing on {} failed: {}", address, e.toString());
-                closeConnection();
-            }
-        }
-
-        /** One SSUBSCRIBE per channel: channels of different slots in one command are refused. */
-        private void sendSubscriptions(SubscriberConnection c) {
-            for (String ch : wanted) {
-                if (sent.add(ch)) {
-                    c.send(new CommandArguments(Protocol.Command.SSUBSCRIBE).add(ch));
-                }
-            }
-        }
-
-        private void closeConnection() {
-            SubscriberConnection c = connection;
-            connection = null;
-            if (c != null) {
-                try {
-                    c.close();
-                } catch (RuntimeException e) {
-                    log.debug("closing the subscription on {} failed: {}", address, e.toString());
-                }
-            }
-        }
-
-        @Override
-        public void run() {
-            SubscriberConnection c = null;
-            try {
-                c = client.connector().newSubscriberConnection(address);
-                probe.waitConnection(1);
-                c.setTimeoutInfinite();
-                synchronized (this) {
-                    if (closed || wanted.isEmpty()) {
-                        return;
-                    }
-                    connection = c;
-                    pingedAt = 0;
-                    pongAt = 0;
-                    sendSubscriptions(c);
-                }
-                while (!closed) {
-                    Object reply;
-                    try {
-                        reply = c.next();
-                    } catch (JedisDataException e) {
-                        if (!refused(e)) {
-                            return;
-                        }
-                        continue;
-                    }
-                    handle(reply);
-                }
-            } catch (RuntimeException e) {
-                boolean dropped;
-                synchronized (this) {
-                    dropped = connection != c || c == null && wanted.isEmpty();
-                }
-                if (!closed && !dropped) {
-                    log.debug("the subscription on {} failed: {}", address, e.toString());
-                    synchronized (this) {
-                        failedAt = now();
-                    }
-                    // The node may be gone, its slots served elsewhere now.
-                    Topology.refresh(client.redis());
-                    readAll();
-                }
-            } finally {
-                synchronized (this) {
-                    if (connection == c) {
-                        connection = null;
-                    }
-                    running = false;
-                    sent.clear();
-                    confirmed.clear();
-                }
-                if (c != null) {
-                    probe.waitConnection(-1);
-                    try {
-                        c.close();
-                    } catch (RuntimeException e) {
-                        log.debug("closing the subscription on {} failed: {}", address, e.toString());
-                    }
-                }
-            }
-        }
-
-        private void handle(Object reply) {
-            if (!(reply instanceof List<?> r) || r.isEmpty()) {
-                return;
-            }
-            String kind = StreamEntries.text(r.get(0));
-            String channel = r.size() > 1 ? StreamEntries.text(r.get(1)) : "";
-            switch (kind) {
-                case "smessage" -> announce(streamOf(channel));
-                case "ssubscribe" -> {
-                    synchronized (this) {
-                        confirmed.add(channel);
-                    }
-                    // An entry written before the subscription was in place had no one to wake.
-                    announce(streamOf(channel));
-                }
-                case "sunsubscribe" -> {
-                    boolean stillWanted;
-                    synchronized (this) {
-                        confirmed.remove(channel);
-                        stillWanted = wanted.contains(channel);
-                        if (stillWanted) {
-                            sent.remove(channel);
-                        }
-                    }
-                    if (stillWanted) {
-                        // The node gave the slot up (a failover, a migration): subscribe where it went.
-                        Topology.refresh(client.redis());
-                        announce(streamOf(channel));
-                    }
-                }
-                case "pong" -> pongAt = now();
-                default -> log.debug("unexpected reply on the subscription on {}: {}", address, kind);
-            }
-        }
-
-        /** @return true to go on reading: the refusal named a slot served elsewhere now */
-        private boolean refused(JedisDataException e) {
-            if (Topology.notRunHere(e)) {
-                // A slot moved: subscribe again to what was not confirmed, after the slot map is read again.
-                Topology.refresh(client.redis());
-                synchronized (this) {
-                    sent.retainAll(confirmed);
-                }
-                readAll();
-                return true;
-            }
-            if (StreamClient.lacksShardedPubSub(e)) {
-                if (!unsupported) {
-                    unsupported = true;
-                    log.info("Redis at {} refused SSUBSCRIBE ({}); the partitioned reader waits per partition instead",
-                            address, e.getMessage());
-                }
-                readAll();
-                return false;
-            }
-            log.debug("the subscription on {} was refused: {}", address, e.toString());
-            readAll();
-            return true;
-        }
-    }
-
-    private static String streamOf(String channel) {
+    /** {@return the partition stream a news channel announces} */
+    static String streamOf(String channel) {
         return channel.endsWith(SUFFIX) ? channel.substring(0, channel.length() - SUFFIX.length()) : channel;
     }
 
@@ -427,10 +226,8 @@ final class NodeWaits implements AutoCloseable {
     public void close() {
         closed = true;
         wake();
-        for (Node n : nodes.values()) {
-            synchronized (n) {
-                n.closeConnection();
-            }
+        for (NodeSubscription n : nodes.values()) {
+            n.close();
         }
         threads.shutdownNow();
     }

@@ -87,11 +87,11 @@ final class BatchLocks {
                         taken.add(p.set(lockKeys.get(i), owners.get(i) + "|", take));
                     }
                     // A counter lost with the data (Redis restarted without persistence) starts
-                    // again above every token drawn before: at the clock in microseconds, which a
-                    // counter drawing under a million tokens a second never overtakes. The real
-                    // clock, not the transport's TimeSource: a test's fake time could lie below
-                    // tokens drawn before, and a token must never be drawn twice.
-                    p.set(keys.fenceKey(), Long.toString(System.currentTimeMillis() * 1000), SetParams.setParams().nx());
+                    // again above every token drawn before: at the wall clock in microseconds,
+                    // which a counter drawing under a million tokens a second never overtakes. The
+                    // transport's TimeSource, as every clock read; its wall time must not run
+                    // behind the real one (see RedisEventTransport.create(options, clock)).
+                    p.set(keys.fenceKey(), Long.toString(client.clock().wallMillis() * 1000), SetParams.setParams().nx());
                     Response<Long> top = p.incrBy(keys.fenceKey(), n);
                     Response<List<String>> marks = p.mget(markerKeys);
                     // Tokens lost in a failover would be drawn again by the next holder.
