@@ -154,15 +154,18 @@ final class ClusterPaced {
     }
 
     /**
-     * Publishes what came due every {@link #TICK_MS} ms, in batches of 5,000 at most: a batch per
-     * tick puts about rate / 100 / P events in each partition's script call, so the publishes
-     * weigh per event about as a producer batching its sends would, on both clusters alike.
+     * Publishes what came due every {@link #TICK_MS} ms, a tick's share (rate / 100 events) per
+     * batch: a batch puts about rate / 100 / P events in each partition's script call, so the
+     * publishes weigh per event as a producer batching its sends would, the same on both clusters.
+     * Behind (a slow round trip), it sends several such batches, not one larger: merged batches
+     * made fewer publish calls per event on whichever cluster answered slower.
      */
     private static void publish(RedisEventTransport out, int rate, AtomicLong published, AtomicBoolean stop) {
         long start = System.nanoTime();
         long next = start;
         long sent = 0;
         List<WorkflowEvent> batch = new ArrayList<>();
+        long perTick = Math.max(1, rate * TICK_MS / 1000);
         while (!stop.get()) {
             next += TimeUnit.MILLISECONDS.toNanos(TICK_MS);
             for (long wait = next - System.nanoTime(); wait > 0; wait = next - System.nanoTime()) {
@@ -171,7 +174,7 @@ final class ClusterPaced {
             long due = (System.nanoTime() - start) * rate / 1_000_000_000L;
             while (sent < due && !stop.get()) {
                 batch.clear();
-                for (long k = sent; k < due && batch.size() < 5000; k++) {
+                for (long k = sent; k < due && batch.size() < perTick; k++) {
                     batch.add(WorkflowEvent.builder("NOOP").eventId("paced-" + k)
                             .executionId("x" + (k % ClusterScenario.MANY_KEYS)).build());
                 }
