@@ -135,7 +135,7 @@ final class ClusterPaced {
                 while (handled.get() < published.get() && System.nanoTime() < until) {
                     TimeUnit.MILLISECONDS.sleep(20);
                 }
-                return new Pass(rate, n, h1 - h0, p1 - h1, window, perEvent, bare, sum(stats0, stats1),
+                return new Pass(rate, n, h1 - h0, p1 - h1, window, perEvent, bare, ClusterScenario.summed(stats0, stats1),
                         ClusterScenario.allCommands(stats0, stats1, n, all), (nb1 - nb0) * 1e6 / window);
             } finally {
                 stop.set(true);
@@ -199,23 +199,6 @@ final class ClusterPaced {
             t += x;
         }
         return t;
-    }
-
-    /** Per command, summed over the masters: calls and us between the two snapshots. */
-    private static Map<String, long[]> sum(List<Map<String, long[]>> before, List<Map<String, long[]>> after) {
-        Map<String, long[]> out = new TreeMap<>();
-        for (int i = 0; i < after.size(); i++) {
-            Map<String, long[]> b = before.get(i);
-            after.get(i).forEach((cmd, v) -> {
-                if (!cmd.equals("io") && !cmd.equals("cs")) {
-                    long[] z = b.getOrDefault(cmd, new long[2]);
-                    long[] d = out.computeIfAbsent(cmd, k -> new long[2]);
-                    d[0] += v[0] - z[0];
-                    d[1] += v[1] - z[1];
-                }
-            });
-        }
-        return out;
     }
 
     /**

@@ -133,19 +133,10 @@ final class ClusterScenario {
         for (HostAndPort m : masters) {
             c1 += cpuSeconds(m);
         }
-        Map<String, long[]> sum = new java.util.TreeMap<>();
+        Map<String, long[]> sum = summed(s0, s1);
         long reads = 0;
         for (int i = 0; i < s1.size(); i++) {
-            Map<String, long[]> b = s0.get(i);
-            reads += s1.get(i).get("io")[0] - b.get("io")[0];
-            s1.get(i).forEach((cmd, v) -> {
-                if (!cmd.equals("io") && !cmd.equals("cs")) {
-                    long[] z = b.getOrDefault(cmd, new long[2]);
-                    long[] d = sum.computeIfAbsent(cmd, k -> new long[2]);
-                    d[0] += v[0] - z[0];
-                    d[1] += v[1] - z[1];
-                }
-            });
+            reads += s1.get(i).get("io")[0] - s0.get(i).get("io")[0];
         }
         top.append(String.format("socket reads %.0f/s; ", reads / seconds));
         sum.entrySet().stream().filter(e -> e.getValue()[0] > 0)
@@ -153,6 +144,23 @@ final class ClusterScenario {
                 .forEach(e -> top.append(String.format("%s %.0f calls/s %.0f us/s; ", e.getKey(),
                         e.getValue()[0] / seconds, e.getValue()[1] / seconds)));
         return (c1 - c0) * 1e6 / seconds;
+    }
+
+    /** Per command, summed over the masters: calls and us between two {@link #commandStats} snapshots. */
+    static Map<String, long[]> summed(List<Map<String, long[]>> before, List<Map<String, long[]>> after) {
+        Map<String, long[]> out = new java.util.TreeMap<>();
+        for (int i = 0; i < after.size(); i++) {
+            Map<String, long[]> b = before.get(i);
+            after.get(i).forEach((cmd, v) -> {
+                if (!cmd.equals("io") && !cmd.equals("cs")) {
+                    long[] z = b.getOrDefault(cmd, new long[2]);
+                    long[] d = out.computeIfAbsent(cmd, k -> new long[2]);
+                    d[0] += v[0] - z[0];
+                    d[1] += v[1] - z[1];
+                }
+            });
+        }
+        return out;
     }
 
     /** Per master: INFO commandstats, and under "io" the reads and writes of its event loop (INFO stats). */
