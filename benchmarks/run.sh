@@ -3,6 +3,10 @@
 # Results also go to benchmarks/target/results.json.
 # Usage: benchmarks/run.sh [--events N] [--only inmemory,raw,readpath,readcompact,costs,redis,partitioned,latency,scaling,memory,time,bullmq,dashboard,cluster]
 #        [--cluster-pin false]   (the cluster rows pin the servers to CPU 0, the JVM to CPU 1, unless told not to)
+#        [--cluster-rate 25000,50000] [--cluster-rate-seconds 8] [--cluster-control false]
+#                                (the cluster rows also run both clusters paced at each rate, events published
+#                                 while handled, and at the highest rate the one master beside two busy
+#                                 neighbours on its CPU; --cluster-rate 0 for the unpaced rows alone)
 #        [--configs 4x64x256,...] [--inmemory-configs 2x64x256,...]   (workers x concurrency x batch)
 #        [--partitions 16] [--partitioned-config 2x256x512]           (partitioned rows)
 set -euo pipefail

@@ -110,8 +110,18 @@ public final class BenchmarkMain {
         if (opt.containsKey("cluster1") && opt.containsKey("cluster3") && wanted(only, "cluster")) {
             // --cluster-pin false: the cluster rows without their fixed CPUs (see CpuPinning)
             System.setProperty("bench.cluster.pin", opt.getOrDefault("cluster-pin", "true"));
+            // --cluster-rate 25000,50000: paced passes at those events/s ("0" for none); --cluster-control
+            // false leaves out the one master beside busy neighbours (see ClusterPaced, BusyNeighbours)
+            List<Integer> rates = new ArrayList<>();
+            for (String r : opt.getOrDefault("cluster-rate", "25000,50000").split(",")) {
+                if (!r.isBlank() && Integer.parseInt(r.trim()) > 0) {
+                    rates.add(Integer.parseInt(r.trim()));
+                }
+            }
             rows.addAll(ClusterScenario.run(redis, opt.get("cluster1"), opt.get("cluster3"), events,
-                    opt.getOrDefault("partitioned-config", PartitionedScenario.DEFAULT_CONFIG)));
+                    opt.getOrDefault("partitioned-config", PartitionedScenario.DEFAULT_CONFIG), rates,
+                    Integer.parseInt(opt.getOrDefault("cluster-rate-seconds", "8")),
+                    !"false".equals(opt.get("cluster-control"))));
         }
         if (partitioned || List.of(only.split(",")).contains("partitioned-scaling")) {
             rows.addAll(comparisons(rows));

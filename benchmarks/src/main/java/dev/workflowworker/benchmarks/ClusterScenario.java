@@ -55,7 +55,7 @@ final class ClusterScenario {
         return list;
     }
 
-    private static double cpuSeconds(HostAndPort node) {
+    static double cpuSeconds(HostAndPort node) {
         try (Jedis j = new Jedis(node)) {
             double total = 0;
             for (String line : j.info("cpu").split("\r?\n")) {
@@ -82,7 +82,7 @@ final class ClusterScenario {
         return n;
     }
 
-    private static void flush(List<HostAndPort> masters) {
+    static void flush(List<HostAndPort> masters) {
         for (HostAndPort m : masters) {
             try (Jedis j = new Jedis(m)) {
                 j.flushAll();
@@ -119,7 +119,7 @@ final class ClusterScenario {
      * The masters' CPU in us per second over {@code ms} of wall time, and into {@code top} the
      * commands that took most of it (calls and us per second), so that the idle rate shows what it is.
      */
-    private static double cpuRate(List<HostAndPort> masters, long ms, StringBuilder top) throws InterruptedException {
+    static double cpuRate(List<HostAndPort> masters, long ms, StringBuilder top) throws InterruptedException {
         double c0 = 0;
         for (HostAndPort m : masters) {
             c0 += cpuSeconds(m);
@@ -133,18 +133,12 @@ final class ClusterScenario {
         for (HostAndPort m : masters) {
             c1 += cpuSeconds(m);
         }
-        Map<String, long[]> sum = new java.util.TreeMap<>();
+        Map<String, long[]> sum = summed(s0, s1);
+        long reads = 0;
         for (int i = 0; i < s1.size(); i++) {
-            Map<String, long[]> b = s0.get(i);
-            s1.get(i).forEach((cmd, v) -> {
-                if (!cmd.equals("io") && !cmd.equals("cs")) {
-                    long[] z = b.getOrDefault(cmd, new long[2]);
-                    long[] d = sum.computeIfAbsent(cmd, k -> new long[2]);
-                    d[0] += v[0] - z[0];
-                    d[1] += v[1] - z[1];
-                }
-            });
+            reads += s1.get(i).get("io")[0] - s0.get(i).get("io")[0];
         }
+        top.append(String.format("socket reads %.0f/s; ", reads / seconds));
         sum.entrySet().stream().filter(e -> e.getValue()[0] > 0)
                 .sorted((x, y) -> Long.compare(y.getValue()[1], x.getValue()[1]))
                 .forEach(e -> top.append(String.format("%s %.0f calls/s %.0f us/s; ", e.getKey(),
@@ -152,8 +146,25 @@ final class ClusterScenario {
         return (c1 - c0) * 1e6 / seconds;
     }
 
+    /** Per command, summed over the masters: calls and us between two {@link #commandStats} snapshots. */
+    static Map<String, long[]> summed(List<Map<String, long[]>> before, List<Map<String, long[]>> after) {
+        Map<String, long[]> out = new java.util.TreeMap<>();
+        for (int i = 0; i < after.size(); i++) {
+            Map<String, long[]> b = before.get(i);
+            after.get(i).forEach((cmd, v) -> {
+                if (!cmd.equals("io") && !cmd.equals("cs")) {
+                    long[] z = b.getOrDefault(cmd, new long[2]);
+                    long[] d = out.computeIfAbsent(cmd, k -> new long[2]);
+                    d[0] += v[0] - z[0];
+                    d[1] += v[1] - z[1];
+                }
+            });
+        }
+        return out;
+    }
+
     /** Per master: INFO commandstats, and under "io" the reads and writes of its event loop (INFO stats). */
-    private static List<Map<String, long[]>> commandStats(List<HostAndPort> masters) {
+    static List<Map<String, long[]>> commandStats(List<HostAndPort> masters) {
         List<Map<String, long[]>> out = new ArrayList<>();
         for (HostAndPort m : masters) {
             try (Jedis j = new Jedis(m)) {
@@ -179,7 +190,7 @@ final class ClusterScenario {
      * calls per event, us per call, us per event; then the us per event the commands account for
      * of the masters' CPU (the rest is the event loop: reading, parsing, writing replies).
      */
-    private static String allCommands(List<Map<String, long[]>> before, List<Map<String, long[]>> after, long n,
+    static String allCommands(List<Map<String, long[]>> before, List<Map<String, long[]>> after, long n,
                                       double cpuMicrosPerEvent) {
         Map<String, long[]> sum = new java.util.TreeMap<>();
         for (int i = 0; i < after.size(); i++) {
@@ -290,7 +301,13 @@ final class ClusterScenario {
      * @param plain the other rows' single server (not a cluster), or null: the same pass there too,
      *              so that what cluster mode costs a master shows apart from what P=48 costs
      */
-    static List<BenchmarkMain.Row> run(String plain, String oneMaster, String threeMasters, int n, String config)
+    /**
+     * @param rates the paced passes' events per second (see {@link ClusterPaced}); empty for none
+     * @param rateSeconds each paced pass's measured window
+     * @param control at the highest rate, the one master once more beside two busy neighbours
+     */
+    static List<BenchmarkMain.Row> run(String plain, String oneMaster, String threeMasters, int n, String config,
+                                       List<Integer> rates, int rateSeconds, boolean control)
             throws Exception {
         int[] c = java.util.Arrays.stream(config.trim().split("x")).mapToInt(Integer::parseInt).toArray();
         List<HostAndPort> servers = new ArrayList<>(masters(oneMaster));
@@ -299,8 +316,34 @@ final class ClusterScenario {
             servers.addAll(masters(plain));
         }
         try (CpuPinning pinned = CpuPinning.pin(!"false".equals(System.getProperty("bench.cluster.pin")), servers)) {
-            return run(plain, oneMaster, threeMasters, n, c, pinned.describe());
+            List<BenchmarkMain.Row> rows = new ArrayList<>(run(plain, oneMaster, threeMasters, n, c, pinned.describe()));
+            rows.addAll(paced(oneMaster, threeMasters, c, rates, rateSeconds, control));
+            return rows;
         }
+    }
+
+    private static List<BenchmarkMain.Row> paced(String oneMaster, String threeMasters, int[] c, List<Integer> rates,
+                                                 int rateSeconds, boolean control) throws Exception {
+        if (rates.isEmpty()) {
+            return List.of();
+        }
+        Map<Integer, ClusterPaced.Pass[]> passes = new LinkedHashMap<>();
+        List<HostAndPort> one = masters(oneMaster);
+        List<HostAndPort> three = masters(threeMasters);
+        for (int rate : rates) {
+            passes.put(rate, new ClusterPaced.Pass[] {
+                ClusterPaced.pass(oneMaster, one, rate, rateSeconds, c, List.of(), 0),
+                ClusterPaced.pass(threeMasters, three, rate, rateSeconds, c, List.of(), 0)});
+        }
+        ClusterPaced.Pass busy = null;
+        if (control) {
+            // The one master beside two servers on its core as busy as the three masters' other two.
+            int top = rates.stream().max(Integer::compare).orElseThrow();
+            ClusterPaced.Pass three3 = passes.get(top)[1];
+            busy = ClusterPaced.pass(oneMaster, one, top, rateSeconds, c, three.subList(1, 3),
+                    three3.microsPerSecond() / 3);
+        }
+        return ClusterPaced.rows(rates, passes, busy);
     }
 
     private static List<BenchmarkMain.Row> run(String plain, String oneMaster, String threeMasters, int n, int[] c,

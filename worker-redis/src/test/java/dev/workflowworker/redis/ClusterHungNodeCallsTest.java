@@ -339,6 +339,71 @@ class ClusterHungNodeCallsTest {
     }
 
     /**
+     * The timers loop's looks beside a hung master: it looked at each held partition in turn, two
+     * calls each through the cluster client, so every partition of the hung master waited the
+     * client's retries (two socket timeouts a call here), and the live masters' partitions after
+     * it waited with it, every second: their due delayed events were moved seconds late. A look
+     * pass is now one pipeline per node: the hung master holds it up one socket timeout, is then
+     * left out until it answers, and the live masters' due events are moved meanwhile.
+     */
+    @Test
+    void aHungMasterHoldsTheTimersLooksAtTheOthersUpOneSocketTimeoutAtMost() throws InterruptedException {
+        int partitions = 12;
+        RedisOptions options = null;
+        SpawnedRedisServer victim = null;
+        for (int n = 0; victim == null; n++) {
+            RedisOptions o = cluster.options().stream("cluster:timers-hung-" + n).partitions(partitions)
+                    .partitionLeaseTtl(Duration.ofSeconds(30)).socketTimeout(SOCKET_TIMEOUT).build();
+            SpawnedRedisServer v = cluster.masterOf(o.partitionStream(0));
+            long on = java.util.stream.IntStream.range(0, partitions)
+                    .filter(i -> cluster.masterOf(o.partitionStream(i)) == v).count();
+            if (on >= 4 && on <= partitions - 4) {
+                options = o;
+                victim = v;
+            }
+        }
+        RedisOptions opts = options;
+        SpawnedRedisServer hung = victim;
+        // One delayed event for each live master's partition, by an execution id that routes there.
+        Map<Integer, WorkflowEvent> due = new HashMap<>();
+        for (int e = 0; due.size() < partitions; e++) {
+            int p = PartitionRouting.partitionOf("exec-" + e, partitions);
+            if (cluster.masterOf(opts.partitionStream(p)) != hung) {
+                due.putIfAbsent(p, WorkflowEvent.builder("STEP").eventId("due-" + p).executionId("exec-" + e).build());
+            } else {
+                due.putIfAbsent(p, null);
+            }
+        }
+        due.values().removeIf(java.util.Objects::isNull);
+        RedisEventTransport t = transport(opts);
+        EventTransport.Consumer consumer = owningAll(t);
+        frozen = hung;
+        hung.freeze();
+        // The loop looks at every held partition once a second: the next look waits on the hung master.
+        Await.until(Duration.ofSeconds(5), () -> Stacks.inACall("timers", "look"), "the timers loop in a look");
+        long t0 = System.nanoTime();
+        for (WorkflowEvent e : due.values()) {
+            t.delayed().orElseThrow().publishAt(e, Instant.now());
+        }
+        java.util.Set<String> read = new java.util.HashSet<>();
+        long until = t0 + Duration.ofSeconds(20).toNanos();
+        while (read.size() < due.size() && System.nanoTime() < until) {
+            for (Delivery d : consumer.read(50, Duration.ofMillis(100))) {
+                read.add(d.event().eventId());
+                consumer.acknowledge(d);
+            }
+        }
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        System.out.println("ClusterHungNodeCallsTest: the live masters' " + due.size() + " due delayed events read "
+                + ms + " ms after they came due, one master hung");
+        assertEquals(due.size(), read.size(), "due delayed events of the live masters' partitions read: " + read);
+        // One socket timeout for the pass the hang caught, the next once-a-second look, and room for load.
+        assertTrue(ms < 3 * SOCKET_TIMEOUT.toMillis() + 500, "the live masters' due events were read " + ms
+                + " ms after they came due (socket timeout " + SOCKET_TIMEOUT.toMillis() + " ms)");
+        consumer.close();
+    }
+
+    /**
      * Close while a round waits on a hung master: close waits for that round (its bound is the
      * ticker's two seconds, here one socket timeout), and the round's timeout marks the node down
      * so the hand-over does not wait for it again. Not waiting would gain nothing here: the

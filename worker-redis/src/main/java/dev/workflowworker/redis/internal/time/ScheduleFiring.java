@@ -75,10 +75,18 @@ public final class ScheduleFiring {
      * {@link ScheduleStore#LOST} when the lease was found lost
      */
     long fireDue(int i, String leaseValue, long skewMillis) {
+        return fireDue(i, leaseValue, skewMillis, nextDue(i));
+    }
+
+    /**
+     * Like {@link #fireDue(int, String, long)}, with the slot's earliest due time already read
+     * ({@code next}, in Redis time; {@link ScheduleStore#NONE} if none): the timers loop reads it
+     * in its pass's pipeline, beside the slot's move of delayed events.
+     */
+    long fireDue(int i, String leaseValue, long skewMillis, long next) {
         long now = clock.wallMillis() + skewMillis;
         // Most looks find nothing due (the once-a-second look of every held slot, whatever the
-        // wakes said): the earliest due time alone answers them, one call instead of two.
-        long next = nextDue(i);
+        // wakes said): the earliest due time alone answers them.
         if (next > now) { // NONE included
             return next;
         }

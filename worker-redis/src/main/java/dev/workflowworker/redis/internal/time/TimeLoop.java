@@ -2,13 +2,11 @@ package dev.workflowworker.redis.internal.time;
 
 import dev.workflowworker.core.TimeSource;
 import dev.workflowworker.redis.internal.client.StreamClient;
-import dev.workflowworker.redis.internal.client.StreamEntries;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.JedisPubSub;
 
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -39,7 +37,11 @@ public final class TimeLoop<L> implements AutoCloseable {
         String leaseValue(L l);
     }
 
-    /** Events moved per script call: bounds how long one call holds Redis up. */
+    /**
+     * Events moved per look pass, shared among its slots' script calls (each at least
+     * {@link TimeLooks#MIN_MOVE_BATCH}): the calls of a pass run back to back on their node, so
+     * this bounds how long a pass holds Redis up.
+     */
     static final int MOVE_BATCH = 500;
     /**
      * How often every held partition is looked at, news or not. Pub/sub keeps nothing for a
@@ -61,7 +63,7 @@ public final class TimeLoop<L> implements AutoCloseable {
     private final TimeKeys keys;
     private final TimeSource clock;
     private final int count;
-    private final ScheduleFiring schedules;
+    private final TimeLooks looks;
     private final String channel;
 
     private final ReentrantLock lock = new ReentrantLock();
@@ -75,8 +77,10 @@ public final class TimeLoop<L> implements AutoCloseable {
     private final long[] nextDue;
     /** What each slot was last held under when looked at: a new one is looked at at once. */
     private final Object[] lookedUnder;
-    /** Redis TIME minus this process's wall clock, from the last move: due times are Redis times. */
-    private long skewMillis;
+    /** A round's slots to look at, what each is held under and its lease value: the first n of each. */
+    private final int[] looking;
+    private final Object[] lookingUnder;
+    private final String[] leaseValues;
     /** When every held slot is next looked at, news or not, on {@link #monoMillis()}. */
     private long nextSweep = Long.MIN_VALUE;
     /** When the subscription was last pinged and not answered yet, on {@link #monoMillis()}; 0 when answered. */
@@ -97,11 +101,14 @@ public final class TimeLoop<L> implements AutoCloseable {
         this.keys = keys;
         this.clock = client.clock();
         this.count = keys.count();
-        this.schedules = schedules;
+        this.looks = new TimeLooks(client, keys, schedules);
         this.channel = keys.wake();
         this.named = new boolean[count];
         this.nextDue = new long[count];
         this.lookedUnder = new Object[count];
+        this.looking = new int[count];
+        this.lookingUnder = new Object[count];
+        this.leaseValues = new String[count];
         java.util.Arrays.fill(nextDue, NONE);
         this.loop = client.threads().newThread("timers", this::run);
         this.listener = client.threads().newThread("timers-wake", this::listen);
@@ -158,7 +165,8 @@ public final class TimeLoop<L> implements AutoCloseable {
 
     /**
      * Looks at each held slot that was named, is new, has something due or whose second
-     * came; {@return when to look again, on {@link #monoMillis()}}
+     * came, all in one pass ({@link TimeLooks}: one pipeline per node); {@return when to look
+     * again, on {@link #monoMillis()}}
      */
     private long round() {
         boolean[] marked = takeNamed();
@@ -169,9 +177,8 @@ public final class TimeLoop<L> implements AutoCloseable {
             checkSubscription(now);
         }
         long until = nextSweep;
-        RuntimeException failed = null;
-        int failures = 0;
-        for (int i = 0; i < count && !closed; i++) {
+        int n = 0;
+        for (int i = 0; i < count; i++) {
             L l = slots.held(i);
             if (l == null) {
                 lookedUnder[i] = null;
@@ -179,48 +186,30 @@ public final class TimeLoop<L> implements AutoCloseable {
                 continue;
             }
             if (sweep || marked[i] || lookedUnder[i] != l || nextDue[i] <= now) {
-                // One slot failing (a script error, a node away) does not hold up the others:
-                // it alone is looked at again after a pause.
-                try {
-                    nextDue[i] = look(i, l);
-                } catch (RuntimeException e) {
-                    failed = failed == null ? e : failed;
-                    failures++;
-                    // Looked at under this lease, so only the pause (or a wake) brings it back.
-                    nextDue[i] = monoMillis() + RETRY_MS;
-                }
-                lookedUnder[i] = l;
+                looking[n] = i;
+                lookingUnder[n] = l;
+                leaseValues[n] = slots.leaseValue(l);
+                n++;
+            } else {
+                until = Math.min(until, nextDue[i]);
             }
+        }
+        if (n == 0 || closed) {
+            return until;
+        }
+        // One slot failing (a script error, a node away) does not hold up the others: it alone is
+        // looked at again after a pause (or a wake).
+        TimeLooks.Pass pass = looks.look(looking, leaseValues, n, RETRY_MS);
+        for (int k = 0; k < n; k++) {
+            int i = looking[k];
+            nextDue[i] = pass.next()[k];
+            lookedUnder[i] = lookingUnder[k];
             until = Math.min(until, nextDue[i]);
         }
-        if (failed != null && !closed) {
-            warn(failures, failed);
+        if (pass.failures() > 0 && !closed) {
+            warn(pass.failures(), pass.failed());
         }
         return until;
-    }
-
-    /** Moves one batch of due delayed events and fires due schedules; {@return when to look again, on {@link #monoMillis()}} */
-    private long look(int i, L l) {
-        // Delayed events and schedules apart: one failing (a poison entry, say) stops not the other.
-        long move;
-        RuntimeException failed = null;
-        try {
-            move = moveDue(i, slots.leaseValue(l));
-        } catch (RuntimeException e) {
-            failed = e;
-            move = monoMillis() + RETRY_MS;
-        }
-        if (move == LOST) {
-            return NONE; // the lease is not ours any more: the ownership rounds find out
-        }
-        long fire = schedules.fireDue(i, slots.leaseValue(l), skewMillis);
-        if (fire == ScheduleStore.LOST) {
-            return NONE;
-        }
-        if (failed != null) {
-            throw failed;
-        }
-        return Math.min(move, toMono(fire));
     }
 
     private void warn(int failures, RuntimeException e) {
@@ -232,53 +221,6 @@ public final class TimeLoop<L> implements AutoCloseable {
         } else {
             log.debug("moving due delayed events and firing schedules failed in {} slot(s): {}", failures, e.toString());
         }
-    }
-
-    private static final long LOST = Long.MIN_VALUE;
-
-    /**
-     * Moves one batch of slot {@code i}'s due delayed events into its stream; {@return when to
-     * look again, on {@link #monoMillis()}: at once when the batch was full, so the other slots
-     * get their turn in between; {@link #LOST} when the lease is not ours}
-     */
-    private long moveDue(int i, String leaseValue) {
-        List<String> scriptKeys = List.of(keys.lease(i), keys.delayed(i), keys.delayedEntries(i), keys.stream(i));
-        List<String> args = List.of(leaseValue, Integer.toString(MOVE_BATCH), keys.compact() ? "1" : "");
-        List<?> r = (List<?>) client.call("move due delayed events of " + keys.stream(i),
-                () -> client.scripts().delayedMove.eval(client.redis(), scriptKeys, args,
-                        client.waitReplicas(), client.waitMs()));
-        long moved = StreamEntries.number(r.get(0));
-        if (moved < 0) {
-            return LOST;
-        }
-        if (moved > 0 && keys.leased()) {
-            // A partition's reader may wait on its news channel; the shared group's readers wake on the XADD.
-            client.announce(keys.stream(i));
-        }
-        long redisNext = StreamEntries.number(r.get(1));
-        skewMillis = StreamEntries.number(r.get(2)) - clock.wallMillis();
-        List<?> missing = r.size() > 3 ? (List<?>) r.get(3) : List.of();
-        if (!missing.isEmpty()) {
-            log.warn("{}: {} delayed event id(s) had no stored entry and were dropped: {}", keys.stream(i),
-                    missing.size(), missing.stream().limit(20).map(StreamEntries::text).toList());
-        }
-        if (moved + missing.size() >= MOVE_BATCH) {
-            return monoMillis();
-        }
-        return redisNext < 0 ? NONE : toMono(redisNext);
-    }
-
-    /**
-     * A Redis time as a deadline on this process's monotonic clock, through the skew just
-     * measured. A millisecond late rather than early: early, the script finds nothing due yet and
-     * the loop asks again at once.
-     */
-    private long toMono(long redisMillis) {
-        if (redisMillis == ScheduleStore.NONE) {
-            return NONE;
-        }
-        long wait = redisMillis - (clock.wallMillis() + skewMillis);
-        return monoMillis() + Math.max(0, wait) + 1;
     }
 
     private long monoMillis() {

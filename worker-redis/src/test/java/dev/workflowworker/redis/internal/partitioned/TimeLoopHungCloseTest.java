@@ -57,7 +57,7 @@ class TimeLoopHungCloseTest {
             server.freeze();
             // A new slot is looked at at once: the loop's first round calls the frozen server.
             loop.start();
-            Await.until(Duration.ofSeconds(5), () -> Stacks.inACall("timers-" + options.stream(), "moveDue"),
+            Await.until(Duration.ofSeconds(5), () -> Stacks.inACall("timers-" + options.stream(), "look"),
                     "the timers loop in its call");
 
             long t0 = System.nanoTime();
