@@ -147,7 +147,7 @@ public final class WorkflowWorkerMetrics implements MeterBinder, AutoCloseable {
     public static final String ACTIVE = "workflow.worker.events.active";
     /** Gauge of workers, tagged {@code status}. */
     public static final String WORKERS = "workflow.worker.workers";
-    /** Gauge of stream entries not yet delivered to the group. */
+    /** Gauge of stream entries not yet delivered to the group; NaN where unknown (a partitioned stream). */
     public static final String LAG = "workflow.worker.stream.lag";
     /** Gauge of stream entries delivered and not yet settled. */
     public static final String PENDING = "workflow.worker.stream.pending";

@@ -90,7 +90,7 @@
 
     $("streams").tBodies[0].replaceChildren.apply($("streams").tBodies[0], o.streams.map(function (st) {
       var tr = row([st.stream, st.group, st.partition === null ? "–" : st.partition, st.owner, st.length,
-        st.lag, st.pending, st.retryScheduled, ms(st.oldestPendingMs), st.deadLetters]);
+        st.lag < 0 ? "?" : st.lag, st.pending, st.retryScheduled, ms(st.oldestPendingMs), st.deadLetters]);
       var names = ["stream", "group", "partition", "owner", "length", "lag", "pending", "retryScheduled",
         "oldestPending", "deadLetters"];
       Array.prototype.forEach.call(tr.children, function (td, i) { td.dataset.field = names[i]; });
