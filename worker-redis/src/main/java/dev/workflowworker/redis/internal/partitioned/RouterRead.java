@@ -25,7 +25,10 @@ import java.util.List;
 public final class RouterRead {
 
     private static final Logger log = LoggerFactory.getLogger(RouterRead.class);
-    /** Transactions aborted in a row (the lease key was renewed between WATCH and EXEC) before a read gives up for this turn. */
+    /**
+     * Rounds of one read: a transaction aborted because the lease key changed between WATCH and
+     * EXEC (a renewal), or a group re-created after NOGROUP, is tried again up to this many times.
+     */
     private static final int ATTEMPTS = 3;
 
     /**
@@ -108,7 +111,7 @@ public final class RouterRead {
                     continue;
                 }
                 if (replies.get(0) instanceof JedisDataException e) {
-                    if (e.getMessage() != null && e.getMessage().startsWith("NOGROUP")) {
+                    if (e.getMessage() != null && e.getMessage().startsWith("NOGROUP") && attempt < ATTEMPTS) {
                         // Redis lost the group (restarted empty): re-create it from the start, as
                         // entries published since the restart were never delivered, and read again.
                         client.createGroup(stream, group, "0");
