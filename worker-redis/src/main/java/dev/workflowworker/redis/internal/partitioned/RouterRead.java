@@ -17,10 +17,10 @@ import java.util.List;
  * The router's reads of the single stream, on a connection of its own to the stream's node: a
  * group read fenced by the router lease with {@code WATCH}/{@code MULTI}/{@code EXEC}, plain
  * commands whose replies Redis writes as they are (a script converting an {@code XREADGROUP}
- * reply into Lua tables and back cost about 3 µs of Redis CPU per entry), and the blocking wait
- * for new entries. The previous batch's {@code XACK} rides in the read's first round trip.
- * The lease key carries the stream's hash tag, so on a cluster the transaction runs on one node.
- * Why this keeps the router's promises: docs/ARCHITECTURE.md, "The single stream".
+ * reply into Lua tables and back cost about 5 µs of Redis CPU per routed entry), and the
+ * blocking wait for new entries. The previous batch's {@code XACK} rides in the read's first
+ * round trip. The lease key carries the stream's hash tag, so on a cluster the transaction runs
+ * on one node. Why this keeps the router's promises: docs/ARCHITECTURE.md, "The single stream".
  */
 public final class RouterRead {
 
