@@ -9,6 +9,8 @@
 #                                 neighbours on its CPU; --cluster-rate 0 for the unpaced rows alone)
 #        [--configs 4x64x256,...] [--inmemory-configs 2x64x256,...]   (workers x concurrency x batch)
 #        [--partitions 16] [--partitioned-config 2x256x512]           (partitioned rows)
+#        --only partitioned-many-keys,partitioned-seed: the partitioned row beside its seed-format producers' row
+#        (a plain XADD to the single stream, moved by the router)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

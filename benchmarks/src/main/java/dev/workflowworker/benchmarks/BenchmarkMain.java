@@ -24,7 +24,8 @@ import java.util.Map;
  * and 4 processes alone, {@code --only partitioned-many-keys} only their many-keys pass
  * (for A/B runs and profiles of the JVM's path), {@code --only partitioned-latency} the
  * partitioned latency row alone (beside {@code latency}, the shared stream's), {@code --only readcompact} the compact-entry rows of
- * {@code readpath} alone
+ * {@code readpath} alone, {@code --only partitioned-seed} the seed-format row alone (with
+ * {@code partitioned-many-keys}, beside the direct-publish row it is compared with)
  *
  * <p>The partitioned rows ({@code partitioned}) run right after their shared-stream counterparts
  * (throughput after {@code redis}, latency after {@code latency}, processes after
@@ -79,6 +80,10 @@ public final class BenchmarkMain {
             rows.addAll(PartitionedScenario.throughput(redis, events, partitions,
                     opt.getOrDefault("partitioned-config", PartitionedScenario.DEFAULT_CONFIG), !manyKeysOnly));
         }
+        if (partitioned || redis != null && List.of(only.split(",")).contains("partitioned-seed")) {
+            rows.addAll(PartitionedScenario.seed(redis, events, partitions,
+                    opt.getOrDefault("partitioned-config", PartitionedScenario.DEFAULT_CONFIG)));
+        }
         int latencySeconds = Integer.parseInt(opt.getOrDefault("latency-seconds", "30"));
         if (redis != null && wanted(only, "latency")) {
             rows.addAll(RedisServiceScenario.latency(redis, 1000, latencySeconds));
@@ -123,7 +128,8 @@ public final class BenchmarkMain {
                     Integer.parseInt(opt.getOrDefault("cluster-rate-seconds", "8")),
                     !"false".equals(opt.get("cluster-control"))));
         }
-        if (partitioned || List.of(only.split(",")).contains("partitioned-scaling")) {
+        if (partitioned || List.of(only.split(",")).contains("partitioned-scaling")
+                || List.of(only.split(",")).contains("partitioned-seed")) {
             rows.addAll(comparisons(rows));
         }
         print(rows);
@@ -146,6 +152,14 @@ public final class BenchmarkMain {
                     "target >= 0.9; once every JVM's JIT settled"));
         }
         Double part = value(rows, "partitioned", PartitionedScenario.HEADLINE);
+        Double seed = value(rows, "partitioned", PartitionedScenario.SEED);
+        if (part != null && seed != null) {
+            Double cpu = valueAfter(rows, "partitioned", PartitionedScenario.HEADLINE);
+            Double seedCpu = valueAfter(rows, "partitioned", PartitionedScenario.SEED);
+            out.add(new Row(s, "seed-format XADD / direct publish", seed / part, "x", String.format(
+                    "Redis CPU per event %.2f us against %.2f us: the router's share %.2f us", seedCpu, cpu,
+                    seedCpu - cpu)));
+        }
         if (part == null) {
             return out;
         }

@@ -112,12 +112,19 @@ final class PartitionedScenario {
         private final int keys;
         private final AtomicReference<CountDownLatch> done = new AtomicReference<>(new CountDownLatch(0));
         private final WorkerService service;
+        /** Whether a pass's events are written in the seed format to the single stream, for the router to move. */
+        private final boolean seed;
         private int count;
 
         Passes(String url, int partitions, int keys, int[] c) {
+            this(url, partitions, keys, c, false);
+        }
+
+        Passes(String url, int partitions, int keys, int[] c, boolean seed) {
             this.url = url;
             this.partitions = partitions;
             this.keys = keys;
+            this.seed = seed;
             this.service = service(url, STREAM, partitions, c, ctx -> done.get().countDown());
             service.start();
             service.pause();
@@ -125,7 +132,13 @@ final class PartitionedScenario {
 
         Pass run(int n, boolean measured) throws Exception {
             // Ids of their own per pass: the same ids again would be recognised as duplicates.
-            prepublish(url, STREAM, partitions, n, keys, "bench-" + count++ + "-");
+            String ids = "bench-" + count++ + "-";
+            if (seed) {
+                SeedRouting.hold(url, STREAM);
+                SeedRouting.prepublish(url, STREAM, n, keys, ids);
+            } else {
+                prepublish(url, STREAM, partitions, n, keys, ids);
+            }
             CountDownLatch latch = new CountDownLatch(n);
             done.set(latch);
             var jit = java.lang.management.ManagementFactory.getCompilationMXBean();
@@ -135,8 +148,17 @@ final class PartitionedScenario {
             }
             mark("start", measured);
             long jit0 = jit.getTotalCompilationTime();
+            if (seed) {
+                // Resumed, then the router lease let go: the pass starts when the service has
+                // taken it (its next ownership round), so it measures the routing and the
+                // partitions' consumption together, without the wait for that round.
+                service.resume();
+                SeedRouting.release(url, STREAM);
+            }
             long t0 = System.nanoTime();
-            service.resume();
+            if (!seed) {
+                service.resume();
+            }
             if (!latch.await(10, TimeUnit.MINUTES)) {
                 throw new IllegalStateException("partitioned pass did not finish: " + latch.getCount() + " of " + n + " left");
             }
@@ -196,6 +218,29 @@ final class PartitionedScenario {
                         String.format("x%.2f of many keys: per-key order runs at most %d at a time", few.rate() / many.rate(),
                                 FEW_KEYS)),
                 cpuRow(few));
+    }
+
+    /** Metric of the seed-format row, found by {@link BenchmarkMain}'s comparison. */
+    static final String SEED = "WorkerService no-op, seed-format XADD through the router";
+
+    /**
+     * The headline row's events written by a producer of the seed format (a plain XADD to the
+     * single stream) and routed into the partitions by the service's router: the migration path.
+     * The same service, keys and warm-up as the headline row; the pass starts when the router
+     * takes its lease, with every entry waiting in the single stream.
+     */
+    static List<BenchmarkMain.Row> seed(String url, int n, int partitions, String config) throws Exception {
+        int[] c = parse(config);
+        Pass pass;
+        try (Passes p = new Passes(url, partitions, MANY_KEYS, c, true)) {
+            warmUp(p, n, MANY_KEYS);
+            pass = p.run(n, true);
+        }
+        return List.of(new BenchmarkMain.Row("partitioned", SEED, pass.rate(), "events/s",
+                        "P=" + partitions + ", " + c[0] + " workers x " + c[1] + ", batch " + c[2] + "; " + n
+                                + " pre-published with plain XADD over " + MANY_KEYS
+                                + " execution ids, routed and run in the measured window"),
+                cpuRow(pass));
     }
 
     /**

@@ -1,3 +1,5 @@
+-- No longer run by the library (the router reads with a fenced MULTI, RouterRead): kept for the
+-- readpath benchmark, which measures it as the earlier read path (docs/BENCHMARKS.md).
 -- Reads a partition for its owner. KEYS: stream, lease, completed (sorted set of event ids by
 -- completion time; optional). ARGV: group, lease value, count, start id ('>' for new entries, an id
 -- to page through the pending list), group start id.

@@ -21,7 +21,6 @@ public final class Scripts {
     public final LuaScript completeAll = LuaScript.load("complete_all");
     public final LuaScript existsAll = LuaScript.load("exists_all");
     public final LuaScript completeRelease = LuaScript.load("complete_release");
-    public final LuaScript partitionRead = LuaScript.load("partition_read");
     public final LuaScript partitionCommit = LuaScript.load("partition_commit");
     public final LuaScript partitionOpen = LuaScript.load("partition_open");
     public final LuaScript partitionInit = LuaScript.load("partition_init");
@@ -46,7 +45,7 @@ public final class Scripts {
     List<LuaScript> all() {
         return List.of(reschedule, deadLetter, moveDue, keepAlive, release, removeIdleConsumers, trim,
                 lockAcquire, lockRenew, lockRelease, lockAcquireAll, lockReleaseAll, completeAll, existsAll, completeRelease,
-                partitionRead, partitionCommit, partitionOpen, partitionInit, partitionTrim, partitionHold, partitionDeadLetter, leaseAcquire, leaseRenew,
+                partitionCommit, partitionOpen, partitionInit, partitionTrim, partitionHold, partitionDeadLetter, leaseAcquire, leaseRenew,
                 leaseRelease, route, publishAll, delayedAdd, delayedCancel, delayedReschedule, delayedMove,
                 schedulePut, scheduleDelete, scheduleFire, scheduleHome, scheduleLeave);
     }

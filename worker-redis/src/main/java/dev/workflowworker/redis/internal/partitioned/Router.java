@@ -8,14 +8,9 @@ import dev.workflowworker.redis.internal.client.CompactEntry;
 import dev.workflowworker.redis.internal.client.StreamClient;
 import dev.workflowworker.redis.internal.client.StreamEntries;
 import dev.workflowworker.redis.internal.client.StreamKeys;
-import dev.workflowworker.redis.internal.client.Topology;
 import dev.workflowworker.redis.internal.time.TimeKeys;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import redis.clients.jedis.CommandArguments;
-import redis.clients.jedis.Connection;
-import redis.clients.jedis.Protocol;
-import redis.clients.jedis.exceptions.JedisException;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -45,7 +40,9 @@ public final class Router implements Runnable {
     private final Partitions partitions;
     private final Cadence trim;
     private volatile boolean stopped;
-    private volatile Connection blocking;
+    private final RouterRead read;
+    /** Source ids routed by the last batch and not acked yet: the next read acks them first. */
+    private List<String> routed = List.of();
     /** The lease the cursor below belongs to; a new lease re-reads the pending list from the start. */
     private Partitions.Lease cursorLease;
     private String historyCursor;
@@ -59,6 +56,7 @@ public final class Router implements Runnable {
         this.time = PartitionKeys.time(keys, options);
         this.partitions = partitions;
         this.trim = new Cadence(client.clock(), options.trimInterval(), options.trimInterval());
+        this.read = new RouterRead(client, options.stream(), keys.routerLease(), keys.routerGroup());
     }
 
     @Override
@@ -117,26 +115,30 @@ public final class Router implements Runnable {
             historyCursor = "0-0";
         }
         String start = historyCursor != null ? historyCursor : ">";
-        Object reply;
+        List<String> acks = routed;
+        routed = List.of();
+        RouterRead.Batch batch;
         try {
             // Never repeated, and after a failure the pending list is read again from its start:
             // a read whose reply was lost still moved its entries into the pending list, and
             // routing later entries first would put them out of order (and the routed mark would
-            // then skip the earlier ones).
-            // Through a pipeline on a cluster, not a plain call: a cluster client repeats a plain
-            // call by itself after a connection failure, which is the repeat this must never make.
-            reply = readOnce(client, List.of(options.stream(), keys.routerLease()),
-                    List.of(keys.routerGroup(), lease.value, Integer.toString(BATCH), start, "0"));
+            // then skip the earlier ones). The acks of the previous batch go in its first round
+            // trip; an ack that was lost leaves its entries pending, to be read again and skipped
+            // by the routed marks.
+            batch = read.read(acks, lease.value, BATCH, start);
         } catch (RuntimeException e) {
             historyCursor = "0-0";
             throw e;
         }
-        if (!(reply instanceof List<?> pair)) {
+        if (batch == null) {
             partitions.routerLost(lease, "a read was refused");
             return 0;
         }
-        List<?> entries = pair.get(0) instanceof List<?> es ? es : List.of();
-        lastSeen = StreamEntries.text(pair.get(1));
+        if (batch.newest() == null) {
+            return 0;
+        }
+        List<?> entries = batch.entries();
+        lastSeen = batch.newest();
         if (entries.isEmpty()) {
             historyCursor = null;
             return 0;
@@ -187,19 +189,9 @@ public final class Router implements Runnable {
                     i -> byPartition.get(order.get(i)), client.waitReplicas(), client.waitMs(),
                     client.newsWakes(i -> keys.partitionStream(order.get(i)))));
         }
-        CommandArguments ack = new CommandArguments(Protocol.Command.XACK).key(options.stream())
-                .add(keys.routerGroup());
-        for (String id : ids) {
-            ack.add(id);
-        }
-        client.call("ack routed entries", () -> client.redis().executeCommand(ack));
+        // Acked with the next read, or on the next batch's first round trip after a wait.
+        routed = ids;
         return ids.size();
-    }
-
-    /** One run of the read script, never sent twice, not even by a cluster client after a socket timeout. */
-    public static Object readOnce(StreamClient client, List<?> keys, List<?> args) {
-        return client.callOnce("read " + keys.get(0) + " for routing",
-                () -> client.scripts().partitionRead.evalOnce(client.redis(), keys, args));
     }
 
     /**
@@ -244,48 +236,17 @@ public final class Router implements Runnable {
 
     /** Waits on Redis for a new entry in the single stream, up to a short block. */
     private void block() {
-        Connection c = blocking;
         try {
-            if (c == null || !c.isConnected() || c.isBroken()) {
-                c = client.connector().newDedicatedConnection(client.redis(), options.stream());
-                blocking = c;
-            }
-            c.setSoTimeout((int) (client.connector().socketTimeoutMillis() + BLOCK_MS));
-            try {
-                c.executeCommand(new CommandArguments(Protocol.Command.XREAD).add("COUNT").add(1).add("BLOCK")
-                        .add(BLOCK_MS).add("STREAMS").key(options.stream()).add(lastSeen));
-            } finally {
-                if (c.isConnected()) {
-                    c.rollbackTimeout();
-                }
-            }
-        } catch (JedisException e) {
-            closeBlocking();
-            if (Topology.notRunHere(e)) {
-                // The stream's slot moved: block on its new node next time.
-                Topology.refresh(client.redis());
-                return;
-            }
+            read.block(lastSeen, BLOCK_MS);
+        } catch (RuntimeException e) {
             if (!stopped) {
-                throw client.unavailable("wait for entries of " + options.stream(), e);
+                throw e;
             }
         }
     }
 
     void stop() {
         stopped = true;
-        closeBlocking();
-    }
-
-    private void closeBlocking() {
-        Connection c = blocking;
-        blocking = null;
-        if (c != null) {
-            try {
-                c.close();
-            } catch (RuntimeException e) {
-                log.debug("closing the router's connection failed: {}", e.toString());
-            }
-        }
+        read.close();
     }
 }
