@@ -28,6 +28,19 @@ class ChaosFullRun {
     }
 
     /**
+     * The stale owner at full length: 16 partitions, 3 worker processes, three times the JVM holding
+     * a partition stopped with SIGSTOP until another has taken over each of its partitions and moved
+     * on, then resumed. Nothing the resumed JVM read or commits may lose, double or reorder an event.
+     */
+    @Test
+    void fullPartitionedStaleOwnerRun() throws Exception {
+        ChaosRun.Report r = run(new ChaosRun.Settings(50_000, 500, 3, 0, 0, 0, 1_000, 2_000, 5_000, 16).withFreezes(3),
+                "chaos-full-stale-owner-report.md");
+        assertTrue(r.promisesHold() && r.freezes().freezes() == 3 && r.freezes().partitionsHeld() > 0,
+                r.table() + "\n" + r.finalHealth());
+    }
+
+    /**
      * On a local Redis Cluster (3 masters, 3 replicas), 16 partitions: 3 worker kills, a master
      * killed and replaced by its replica, the slots of two partitions moved, a 1 s CLIENT PAUSE
      * of a master; with {@code waitForReplicas(1)}, where the promises must hold.

@@ -73,10 +73,14 @@ final class ChaosRun {
                   int pauses, long invocations, long completions, long duplicateCompletions, long lost,
                   long unrecordedCompletions, long staleEffects, long deadLetters, long poisonDeadLettered, long poisonDeadLetteredAgain,
                   long goodDeadLettered, List<Long> recoveryMillis, boolean healthyAtEnd, String finalHealth, long seconds,
-                  long orderViolations, long ambiguousPublishes, int freezes, ChaosTime.Figures time) {
+                  long orderViolations, long ambiguousPublishes, ChaosFreezes.Figures freezes, ChaosTime.Figures time) {
 
         boolean promisesHold() {
-            return lost == 0 && duplicateCompletions == 0 && staleEffects == 0 && goodDeadLettered == 0
+            // Stopped past its leases, a JVM's handler that passed its last cancellation check just before
+            // SIGSTOP writes when SIGCONT resumes it: the downstream's fence refuses that write, and the
+            // lease check its outcome. A refused write by any other process would be two live holders.
+            boolean fenced = settings.freezes() == 0 ? staleEffects == 0 : freezes.hold();
+            return lost == 0 && duplicateCompletions == 0 && fenced && goodDeadLettered == 0
                     && poisonDeadLettered == poison && poisonDeadLetteredAgain <= ambiguousPublishes && healthyAtEnd
                     && (settings.partitions() == 0 || orderViolations == 0) && time.hold();
         }
@@ -102,8 +106,11 @@ final class ChaosRun {
                     Integer.toString(redisRestarts));
             row(sb, "Redis CLIENT PAUSE", pauses + " x " + settings.pauseMillis() + " ms");
             if (settings.freezes() > 0) {
-                row(sb, "worker freezes (SIGSTOP past its leases, SIGCONT)", freezes + " x "
+                row(sb, "worker freezes (SIGSTOP past its leases, SIGCONT)", freezes.freezes() + " x at least "
                         + settings.lockTtlMillis() * 3 + " ms");
+                row(sb, "stopped until taken over and moved on", freezes.takeoverMillis() + " ms");
+                row(sb, "partitions held / taken over and moved on", freezes.partitionsHeld() + " / "
+                        + freezes.partitionsTakenOver());
             }
             row(sb, "handler invocations", Long.toString(invocations));
             row(sb, "completions (acked as success)", completions + " recorded + " + unrecordedCompletions
@@ -115,6 +122,11 @@ final class ChaosRun {
                     + (settings.partitions() == 0 ? "" : " (each may have written the event twice)"));
             row(sb, "lost good events", Long.toString(lost));
             row(sb, "overlaps (stale fencing tokens)", Long.toString(staleEffects));
+            if (settings.freezes() > 0) {
+                row(sb, "stale: refused writes of resumed / others", freezes.refusedEffectsOfResumed() + " / "
+                        + freezes.staleEffectsOfOthers());
+                row(sb, "resumed JVMs' outcomes refused: lease lost", Long.toString(freezes.leaseLostOfResumed()));
+            }
             row(sb, "order violations" + (settings.partitions() == 0 ? " (not promised)" : ""),
                     Long.toString(orderViolations));
             if (settings.partitions() > 0) {
@@ -147,6 +159,8 @@ final class ChaosRun {
     }
 
     private final Settings s;
+    /** The stale-owner fault; null unless the settings ask for freezes. */
+    private ChaosFreezes freezer;
     private final List<Process> workers = new CopyOnWriteArrayList<>();
     private final Random random = new Random(42);
     /** Publishes that failed and were retried: the failed one may have been written all the same. */
@@ -200,6 +214,9 @@ final class ChaosRun {
                 queueUri = redis.uri();
             }
             queueOptions = RedisOptions.builder().uri(queueUri).partitions(s.partitions()).build();
+            if (s.freezes() > 0) {
+                freezer = new ChaosFreezes(s.lockTtlMillis(), s.partitions(), this::partitionKey, this::queue);
+            }
             String uri = queueUri;
             for (int i = 0; i < s.workers(); i++) {
                 startWorker(uri);
@@ -248,12 +265,16 @@ final class ChaosRun {
             int kills = 0;
             int restarts = 0;
             int pauses = 0;
-            int freezes = 0;
             List<Long> recovery = new CopyOnWriteArrayList<>();
             List<Thread> recoveryWatchers = new ArrayList<>();
-            for (String action : plan) {
-                // The faults' spacing over the run is the schedule under test, not a wait for a condition.
-                Thread.sleep(step);
+            long faultsFrom = System.nanoTime();
+            for (int k = 0; k < plan.size(); k++) {
+                String action = plan.get(k);
+                // The faults' places in the run are the schedule under test, not a wait for a condition;
+                // counted from the start, so a long fault (a freeze, a failover) does not push the next
+                // one out of the publishing window.
+                long at = faultsFrom + TimeUnit.MILLISECONDS.toNanos(step * (k + 1));
+                Thread.sleep(Math.max(0, TimeUnit.NANOSECONDS.toMillis(at - System.nanoTime())));
                 switch (action) {
                     case "kill" -> {
                         Process victim = workers.get(random.nextInt(workers.size()));
@@ -292,17 +313,7 @@ final class ChaosRun {
                             cluster.moveSlot(slot, to);
                         }
                     }
-                    case "freeze" -> {
-                        Process victim = workers.get(random.nextInt(workers.size()));
-                        signal(victim.pid(), "STOP");
-                        try {
-                            // The fault itself: stopped past its leases, so another owner takes over meanwhile.
-                            Thread.sleep(s.lockTtlMillis() * 3);
-                        } finally {
-                            signal(victim.pid(), "CONT");
-                        }
-                        freezes++;
-                    }
+                    case "freeze" -> freezer.freeze(workers, freezer.freezes() + 1);
                     case "pause" -> {
                         if (cluster != null) {
                             try (Jedis j = cluster.masterOf(TestKeys.partitionStream(queueOptions, 2)).jedis()) {
@@ -376,7 +387,7 @@ final class ChaosRun {
                 }
             });
             String unhealthy = awaitHealthy(Duration.ofSeconds(30));
-            return report(uri, published.get(), good, poison, kills, restarts, pauses, freezes, recovery, unhealthy,
+            return report(uri, published.get(), good, poison, kills, restarts, pauses, recovery, unhealthy,
                     (System.nanoTime() - t0) / 1_000_000_000L);
         } finally {
             for (Process p : workers) {
@@ -725,7 +736,7 @@ final class ChaosRun {
     }
 
     private Report report(String uri, int published, int good, int poison, int kills, int restarts, int pauses,
-                          int freezes, List<Long> recovery, String unhealthy, long seconds) {
+                          List<Long> recovery, String unhealthy, long seconds) {
         try (Jedis j = jedis(ledgerUri); UnifiedJedis q = queue()) {
             long invocations = j.scard(ChaosWorkerMain.STARTS);
             Map<String, Long> succeeded = new java.util.HashMap<>();
@@ -760,15 +771,8 @@ final class ChaosRun {
             return new Report(s, published, good, poison, kills, restarts, pauses, invocations, completions,
                     duplicates, lost, unrecorded, stale == null ? 0 : Long.parseLong(stale), dlq.size(), poisonDead, poisonAgain, goodDead,
                     recovery, unhealthy.isEmpty(), health, seconds, order == null ? 0 : Long.parseLong(order), publishRetries.get(),
-                    freezes, time == null ? ChaosTime.Figures.NONE : time.judge(j));
-        }
-    }
-
-    /** Sends a signal to a worker JVM ({@code STOP}, {@code CONT}) and waits for {@code kill} to return. */
-    private static void signal(long pid, String signal) throws IOException, InterruptedException {
-        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
-        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
-            throw new IllegalStateException("kill -" + signal + " " + pid + " failed");
+                    freezer == null ? ChaosFreezes.Figures.NONE : freezer.judge(j),
+                    time == null ? ChaosTime.Figures.NONE : time.judge(j));
         }
     }
 

@@ -33,6 +33,10 @@ public final class ChaosWorkerMain {
     static final String STARTS = "chaos:starts";
     static final String SUCCEEDED = "chaos:succeeded";
     static final String STALE = "chaos:stale-effects";
+    /** Per process id, the effects the downstream refused for a stale token. */
+    static final String STALE_BY = "chaos:stale-by";
+    /** Outcomes refused because the lease was lost, one member per outcome: {@code <pid>|<uuid>}. */
+    static final String LEASE_LOST = "chaos:lease-lost";
     static final String HEALTH = "chaos:health:";
     static final String READY = "chaos:ready";
     /** Per event id, the fencing token of the run whose effect was applied: the handlers' own completion record. */
@@ -50,7 +54,7 @@ public final class ChaosWorkerMain {
     private static final String FENCED_EFFECT =
             "local last = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')\n"
             + "local token = tonumber(ARGV[2])\n"
-            + "if token < last then redis.call('INCR', KEYS[2]) return 0 end\n"
+            + "if token < last then redis.call('INCR', KEYS[2]) redis.call('HINCRBY', KEYS[#KEYS], ARGV[5], 1) return 0 end\n"
             + "redis.call('HSET', KEYS[1], ARGV[1], token)\n"
             // The order ledger: an execution's effects must come in sequence order; the same
             // sequence again is a rerun after a lost commit, allowed.
@@ -68,12 +72,14 @@ public final class ChaosWorkerMain {
     private static final String DELAYED_EFFECT =
             "local last = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')\n"
             + "local token = tonumber(ARGV[2])\n"
-            + "if token < last then redis.call('INCR', KEYS[2]) return 0 end\n"
+            + "if token < last then redis.call('INCR', KEYS[2]) redis.call('HINCRBY', KEYS[#KEYS], ARGV[5], 1) return 0 end\n"
             + "redis.call('HSET', KEYS[1], ARGV[1], token)\n"
             + "redis.call('HSET', KEYS[5], ARGV[3], redis.call('HGET', KEYS[3], ARGV[1]) or '-1')\n"
             + "redis.call('HSET', KEYS[6], ARGV[3], ARGV[4])\n"
             + "redis.call('HSET', KEYS[4], ARGV[3], token)\n"
             + "return 1";
+
+    private static final String PID = Long.toString(ProcessHandle.current().pid());
 
     private ChaosWorkerMain() {
     }
@@ -82,7 +88,7 @@ public final class ChaosWorkerMain {
         String uri = args[0];
         Duration lockTtl = Duration.ofMillis(Long.parseLong(args[1]));
         Duration claimIdle = Duration.ofMillis(Long.parseLong(args[2]));
-        String pid = Long.toString(ProcessHandle.current().pid());
+        String pid = PID;
         int partitions = Integer.parseInt(args[3]);
         // On a cluster the ledger lives on a server of its own: a failover must not rewrite the record.
         String ledgerUri = args.length > 4 ? args[4] : uri;
@@ -129,6 +135,8 @@ public final class ChaosWorkerMain {
                         public void onOutcome(EventOutcome o) {
                             if (o.kind() == EventOutcome.Kind.SUCCEEDED) {
                                 record(ledger, null, SUCCEEDED, o.event().eventId());
+                            } else if (o.kind() == EventOutcome.Kind.LEASE_LOST) {
+                                record(ledger, null, LEASE_LOST, pid);
                             }
                         }
                     })
@@ -184,10 +192,10 @@ public final class ChaosWorkerMain {
         }
         ctx.throwIfCancelled();
         List<String> keys = script.equals(DELAYED_EFFECT)
-                ? List.of("chaos:fence", STALE, ORDER, DONE, DELAYED_BEFORE, DELAYED_AT)
-                : List.of("chaos:fence", STALE, ORDER, ORDER_VIOLATIONS, DONE);
+                ? List.of("chaos:fence", STALE, ORDER, DONE, DELAYED_BEFORE, DELAYED_AT, STALE_BY)
+                : List.of("chaos:fence", STALE, ORDER, ORDER_VIOLATIONS, DONE, STALE_BY);
         Object accepted = retry(ctx, () -> ledger.eval(script, keys,
-                List.of(ctx.event().executionId(), Long.toString(ctx.fencingToken()), eventId, last)));
+                List.of(ctx.event().executionId(), Long.toString(ctx.fencingToken()), eventId, last, PID)));
         if (!Long.valueOf(1).equals(accepted)) {
             throw new PermanentWorkflowException("downstream refused a stale fencing token " + ctx.fencingToken());
         }

@@ -118,7 +118,11 @@ public final class PartitionedStream implements StreamMode {
      * cannot write a later event of a key before an earlier one that was redirected; each call
      * is followed by a wake on the partition's news channel, for its owner's node waiter. A node
      * that fails (or is known down) fails only its own partitions' events: the others are
-     * published, and {@link PartialPublishException} says which are not confirmed.
+     * published, and {@link PartialPublishException} says which are not confirmed. A node whose
+     * pooled connection the server had closed (its {@code timeout}, a proxy, {@code CLIENT KILL})
+     * gets its calls once more on a fresh connection, as {@link StreamClient#call} sends a whole
+     * publish again when every node's did: which nodes' connections went stale must not decide
+     * between a success and a partial failure (docs/ARCHITECTURE.md, "Redis Cluster").
      */
     private List<String> publishPerPartition(List<WorkflowEvent> events, List<Map<String, String>> encoded) {
         Map<String, List<Integer>> byStream = new LinkedHashMap<>();
@@ -126,7 +130,8 @@ public final class PartitionedStream implements StreamMode {
             byStream.computeIfAbsent(streamOf(events.get(i)), k -> new ArrayList<>()).add(i);
         }
         List<String> streams = new ArrayList<>(byStream.keySet());
-        // Never sent twice by the pipeline: a publish whose reply is lost stays unconfirmed.
+        // Sent again only after a broken connection, never after a timeout (a hung node would wait as long
+        // again): an entry then written twice is settled by its event id, as after a producer's own retry.
         Replies replies = client.call("publish " + events.size() + " events",
                 () -> client.scripts().publishAll.evalEach(client.redis(),
                 streams.size(), i -> List.of(streams.get(i)), i -> {
@@ -140,7 +145,7 @@ public final class PartitionedStream implements StreamMode {
                         });
                     }
                     return args;
-                }, client.waitReplicas(), client.waitMs(), client.newsWakes(streams::get), false, client.nodes())
+                }, client.waitReplicas(), client.waitMs(), client.newsWakes(streams::get), true, client.nodes())
                 .requireAny());
         String[] ids = new String[events.size()];
         List<Integer> unconfirmed = new ArrayList<>(0);
