@@ -23,6 +23,7 @@ final class Dispatcher {
     private final Slots slots;
     private final ReadGate gate;
     private final Settlement settlement;
+    private final Settler settler;
     private final BatchLocking locking;
     private final ContentionBackoff contention;
     private final Executor executor;
@@ -31,12 +32,13 @@ final class Dispatcher {
     private final Duration lockTtl;
     private final Duration contentionBase;
 
-    Dispatcher(Slots slots, ReadGate gate, Settlement settlement, BatchLocking locking, ContentionBackoff contention,
-               Executor executor, Consumer<InFlight> handler, TimeSource time, Duration lockTtl,
-               Duration contentionBase) {
+    Dispatcher(Slots slots, ReadGate gate, Settlement settlement, Settler settler, BatchLocking locking,
+               ContentionBackoff contention, Executor executor, Consumer<InFlight> handler, TimeSource time,
+               Duration lockTtl, Duration contentionBase) {
         this.slots = slots;
         this.gate = gate;
         this.settlement = settlement;
+        this.settler = settler;
         this.locking = locking;
         this.contention = contention;
         this.executor = executor;
@@ -51,6 +53,15 @@ final class Dispatcher {
      * @param granted slots taken for the read, at least {@code batch.size()}
      */
     void dispatch(List<Delivery> batch, int granted) {
+        dispatch(batch, granted, false);
+    }
+
+    /**
+     * As {@link #dispatch(List, int)}, for the refill a commit made on a handler's thread.
+     *
+     * @param afterCohortCommit true when that commit was a cohort's ({@link Settler#started})
+     */
+    void dispatch(List<Delivery> batch, int granted, boolean afterCohortCommit) {
         slots.release(granted - batch.size());
         if (batch.isEmpty()) {
             return;
@@ -73,7 +84,7 @@ final class Dispatcher {
         if (!events.isEmpty()) {
             lock(events, start);
         }
-        submitAll(start);
+        submitAll(start, afterCohortCommit);
     }
 
     /** Locks {@code events} and adds those to run to {@code start}; settles the rest. */
@@ -139,11 +150,13 @@ final class Dispatcher {
     }
 
     /** Starts handlers for a batch: to the worker's own pool as one hand-over, to a host's executor one by one. */
-    private void submitAll(List<InFlight> start) {
+    private void submitAll(List<InFlight> start, boolean afterCohortCommit) {
         if (start.isEmpty()) {
             return;
         }
         slots.trackAll(start);
+        // Grouped before any handler starts: the last of a group to finish commits it.
+        settler.started(start, afterCohortCommit);
         if (executor instanceof HandlerPool pool) {
             List<Run> runs = new ArrayList<>(start.size());
             for (InFlight f : start) {
@@ -164,6 +177,7 @@ final class Dispatcher {
     }
 
     private void refuse(InFlight f) {
+        settler.neverRan(f);
         if (f.lock != null) {
             settlement.releaseLocks(List.of(f.lock));
         }

@@ -21,6 +21,10 @@ final class InFlight {
     /** Set when the success is queued for the group commit. */
     int attempt;
     long elapsedNanos;
+    /** When the success was queued, on the engine's monotonic clock: the linger counts from the oldest. */
+    long queuedAtNanos;
+    /** The cohort whose last handler commits this success; null when loose. Set before its handler starts. */
+    CommitQueue.Cohort cohort;
 
     InFlight(Delivery delivery) {
         this.delivery = delivery;

@@ -98,7 +98,8 @@ final class PollLoop implements Runnable {
      * On a handler's thread that just committed a batch (docs/ARCHITECTURE.md, "The engine"):
      * reads, without waiting, what is ready now (the keys' next events that commit freed) into the
      * free slots and starts their handlers, as the loop would have after a wake-up. The loop goes
-     * on as before; a read that fails is left to it (it reads again and reports).
+     * on as before; a read that fails is left to it (it reads again and reports). After a cohort's
+     * commit what it starts is a cohort too ({@link Settler#started}).
      *
      * <p>While it runs, {@link #refilling()} is true: the deliveries it read hold no slot until
      * dispatched, so a drain that looked only at the loop and the slots could close the transport
@@ -106,16 +107,13 @@ final class PollLoop implements Runnable {
      * closed knows no read starts. What dispatch throws crashes the worker, as on the loop's
      * thread: a handler thread's pool would only log it, and the batch would be stranded.
      */
-    void refill() {
+    void refill(boolean afterCohort) {
         refilling.incrementAndGet();
         try {
             if (!gate.isOpen()) {
                 return;
             }
-            int granted = 0;
-            while (granted < batchSize && slots.tryAcquire()) {
-                granted++;
-            }
+            int granted = slots.tryAcquireUpTo(batchSize);
             if (granted == 0) {
                 return;
             }
@@ -130,7 +128,7 @@ final class PollLoop implements Runnable {
                 slots.release(granted);
                 return;
             }
-            dispatcher.dispatch(batch, granted);
+            dispatcher.dispatch(batch, granted, afterCohort);
         } catch (OutOfMemoryError | RuntimeException | LinkageError | AssertionError | StackOverflowError t) {
             crash.accept(t);
         } finally {
@@ -152,10 +150,7 @@ final class PollLoop implements Runnable {
         if (!slots.acquire(pollInterval.toMillis())) {
             return 0;
         }
-        int granted = 1;
-        while (granted < batchSize && slots.tryAcquire()) {
-            granted++;
-        }
+        int granted = 1 + slots.tryAcquireUpTo(batchSize - 1);
         // Saturated, a slot frees one at a time and every read would fetch one event, paying a
         // round trip per event for the read, the locks and the markers. Lingering a moment for a
         // quarter of the slots trades that for batches; when idle all slots are free and nothing waits.

@@ -7,15 +7,16 @@ import dev.workflowworker.api.spi.SettlementUnknownException;
 import dev.workflowworker.core.TimeSource;
 import dev.workflowworker.core.order.KeySequencer;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -29,18 +30,34 @@ import java.util.concurrent.locks.LockSupport;
  * handler thread that finishes last commits the batch itself ({@link #handlerDone}) instead of
  * waking this class's thread for it: with few keys each key's next event waits for this commit,
  * and every hand-over between threads on the way cost more CPU than the event
- * (docs/ARCHITECTURE.md, "The engine"). The settler's own thread then only commits what a
- * handler still running would hold back past the linger, and everything while the worker is busy.
+ * (docs/ARCHITECTURE.md, "The engine"). A few-keys batch started with nothing else of the worker
+ * out runs as two cohorts, each committed by its own last handler while the other's handlers run
+ * or its commit is on the wire, so that Redis and the handlers overlap instead of taking turns. The
+ * settler's own thread then only commits what a handler still running would hold back past the
+ * linger, and everything while the worker is busy. Who takes which success is decided under the
+ * {@link CommitQueue}'s one lock: each is committed once.
  */
 final class Settler {
 
+    private static final Logger log = LoggerFactory.getLogger(Settler.class);
     private static final int MAX_BATCH = 256;
     /** The longest single wait of a linger: the deadline is read again after each. */
     private static final long LINGER_SLICE_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
     /** The longest idle wait: the stop flag and a deadline on a moved time source are read again after each. */
     private static final long IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
-    private final LinkedBlockingQueue<InFlight> queue = new LinkedBlockingQueue<>();
+    /** What a commit made on a handler's thread freed is started by, on that thread; see {@link #handlerDone}. */
+    interface Refill {
+        /**
+         * Reads what is ready into the free slots and starts it.
+         *
+         * @param afterCohort true when the commit was a cohort's: what it starts is a cohort too
+         */
+        void refill(boolean afterCohort);
+    }
+
+    /** The successes waiting and who takes them: each goes to exactly one commit. */
+    private final CommitQueue successes = new CommitQueue();
     private final BatchLocking locking;
     private final Settlement settlement;
     private final Slots slots;
@@ -48,6 +65,7 @@ final class Settler {
     private final long lingerNanos;
     /** Above this many deliveries holding slots the worker is busy: its batches fill by themselves, nothing lingers. */
     private final int busy;
+    private final String role;
     private final Thread thread;
     private final java.util.function.Consumer<Throwable> crash;
     private volatile boolean stop;
@@ -57,20 +75,7 @@ final class Settler {
     private volatile boolean sleepingLong;
     /** When the thread last saw a handler running or a success queued, on the time source's monotonic clock. */
     private long activeAtNanos;
-    /** When the oldest success queued now was queued, on the time source's monotonic clock: the linger counts from it. */
-    private volatile long firstQueuedNanos;
-    /**
-     * Successes taken from the queue by a commit not yet finished: their slots are held, but their
-     * handlers ran. A handler's thread adds one more while it may commit ({@link #handlerDone}), so
-     * that {@link #stop} sees its commit coming.
-     */
-    private final AtomicInteger committing = new AtomicInteger();
-    /** Notified, once stopping, when {@link #committing} drops to 0. */
-    private final Object commitsDone = new Object();
-    /** Set once the thread no longer takes from the queue: from then on callers settle their own success. */
-    private volatile boolean exited;
-    /** Starts what a commit made on a handler's thread freed, on that thread; see {@link #handlerDone}. */
-    private volatile Runnable refill = () -> { };
+    private volatile Refill refill = afterCohort -> { };
 
     Settler(BatchLocking locking, Settlement settlement, Slots slots, Threads threads, String role,
             java.util.function.Consumer<Throwable> crash) {
@@ -86,6 +91,7 @@ final class Settler {
         this.lingerNanos = linger.toNanos();
         this.busy = Math.max(1, slots.limit() / 4);
         this.crash = crash;
+        this.role = role;
         this.thread = threads.newThread(role, this::run);
     }
 
@@ -98,13 +104,40 @@ final class Settler {
      * the worker's read of what that commit freed and the start of its handlers, so that a key's
      * next event starts from the thread that committed the one before, not after a hand-over to
      * the worker's loop. It runs only when the commit's wakes were held back, which an ordering
-     * transport's {@link KeySequencer} does while nothing else of it is out ({@link
-     * KeySequencer#quietly}); what it leaves ready wakes the loop then.
+     * transport's {@link KeySequencer} does while nothing but the worker's own deliveries is out
+     * ({@link KeySequencer#quietly}); what it leaves ready wakes the loop then.
      *
      * @param refill must not block for long
      */
-    void afterInlineCommit(Runnable refill) {
+    void afterInlineCommit(Refill refill) {
         this.refill = refill;
+    }
+
+    /**
+     * Groups deliveries whose handlers are about to start, each holding a slot already tracked
+     * (the dispatcher calls it before it hands them to the pool): while successes linger, a few-keys
+     * batch with nothing else of the worker out becomes two cohorts, each committed by its own last
+     * handler while the other's handlers run or its commit is on the wire; a cohort's refill is a
+     * cohort again (docs/ARCHITECTURE.md, "The engine", few keys).
+     *
+     * @param afterCohortCommit true for the batch a cohort's commit refilled ({@link Refill})
+     */
+    void started(List<InFlight> started, boolean afterCohortCommit) {
+        if (lingerNanos <= 0 || started.isEmpty()) {
+            return;
+        }
+        long formed = successes.group(started, afterCohortCommit, slots.inFlightCount(), busy);
+        if (formed > 0 && Long.bitCount(formed) <= 2 && log.isDebugEnabled()) {
+            // A line at 1, 2, 3, 4, 5, 6, 8, ... cohorts: a test sees cohorts form without a log per batch.
+            log.debug("{}: {} cohorts formed so far", role, formed);
+        }
+    }
+
+    /** A delivery passed to {@link #started} whose handler will never run (the pool refused it). */
+    void neverRan(InFlight f) {
+        if (lingerNanos > 0) {
+            successes.neverRan(f);
+        }
     }
 
     /** Queues a success; its handler's thread calls {@link #handlerDone} once the handler returned. */
@@ -118,125 +151,71 @@ final class Settler {
      * showed in profiles (docs/BENCHMARKS.md, "jjvm3").
      */
     void add(InFlight f, long nowNanos) {
-        if (lingerNanos > 0 && queue.isEmpty()) {
-            firstQueuedNanos = nowNanos;
-        }
-        queue.add(f);
-        if (sleepingLong || !lingers() && sleeping) {
-            LockSupport.unpark(thread);
-        }
-        if (exited) {
+        if (!successes.add(f, nowNanos)) {
             // A handler that outlived its worker's close (it ignored the interrupt): commit it here,
             // or its lock would be renewed for ever and its marker never written.
-            drainInline();
+            commitTaken(List.of(f), false);
+            return;
+        }
+        if (sleepingLong || !lingers() && sleeping) {
+            LockSupport.unpark(thread);
         }
     }
 
     /**
      * Called on a handler's thread after its delivery's handler returned, whatever its outcome,
-     * outside its delivery's MDC: if successes linger and no other handler of the worker still
-     * runs, this thread commits them now, then starts what the commit freed ({@link
-     * #afterInlineCommit}). Waking the settler's thread for it, that thread waking the loop once
-     * the commit freed the keys, and the loop waking a handler thread, were three hand-overs per
-     * batch.
+     * outside its delivery's MDC: if successes linger and this was the last handler of its group
+     * (its cohort; or, for the others, the worker's last loose handler with no loose commit on the
+     * wire), this thread commits the group's successes now, then starts what the commit freed
+     * ({@link #afterInlineCommit}). Waking the settler's thread for it, that thread waking the loop
+     * once the commit freed the keys, and the loop waking a handler thread, were three hand-overs
+     * per batch.
      */
-    void handlerDone() {
-        if (lingerNanos <= 0 || exited || queue.isEmpty()) {
+    void handlerDone(InFlight f) {
+        if (lingerNanos <= 0) {
             return;
         }
-        if (!lingers()) {
-            // The worker became busy since the success was queued: committing it is the settler's.
-            if (sleeping) {
+        boolean lingering = lingers();
+        List<InFlight> mine = successes.finished(f, lingering);
+        if (mine == null) {
+            if (!lingering && sleeping && successes.size() > 0) {
+                // The worker became busy since the success was queued: committing it is the settler's.
                 LockSupport.unpark(thread);
             }
             return;
         }
-        if (running() > 0 || committing.get() > 0) {
-            // Handlers still run, or a commit of this worker is on the wire: what queued meanwhile
-            // goes in one later batch (the last handler's, or the settler's once the linger is up),
-            // not in a second commit beside it that carries half as much.
-            return;
-        }
+        boolean loose = f.cohort == null;
         // A handler that returned after the drain's deadline interrupted it: the interrupt was for
         // the handler, and would fail this commit's waits (a cluster's redirect pause throws on it).
         boolean interrupted = Thread.interrupted();
         try {
-            KeySequencer.quietly(this::commitInline, refill);
+            // Only the commit is counted as on the wire, not the refill after it: a handler the
+            // refill started that finishes meanwhile must find no loose commit on the wire, and
+            // commit its batch itself. The worker's own deliveries still out (the other cohort) do
+            // not keep the refill from this thread; another worker's do.
+            KeySequencer.quietly(() -> commitTaken(mine, loose), () -> refill.refill(!loose), slots::inFlightCount);
         } finally {
+            if (!loose) {
+                successes.cohortEnded();
+            }
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
         }
-        if (!queue.isEmpty() && sleeping) {
-            // More than one batch was queued: the rest is the settler's.
-            LockSupport.unpark(thread);
-        }
     }
 
-    /**
-     * The commit of {@link #handlerDone}, counted in {@link #committing} before the stop flag is
-     * read, while {@link #stop} sets the flag before it reads the count: either this thread sees
-     * the stop and leaves the queue to the settler's thread, or the close waits for this commit
-     * before it closes the consumer (docs/ARCHITECTURE.md, "The engine"). Only the commit is
-     * counted, not the refill after it: a handler the refill started that finishes meanwhile
-     * must still find no commit on the wire, and commit its batch itself.
-     */
-    private void commitInline() {
-        committing.incrementAndGet();
+    /** Commits successes taken from the queue (counted as committing there) and ends their count. */
+    private void commitTaken(List<InFlight> batch, boolean loose) {
         try {
-            if (!stop) {
-                commitQueued();
-            }
+            settleQuietly(batch);
         } finally {
-            commitEnded(1);
-        }
-    }
-
-    /** Ends {@code n} of {@link #committing}; the last wakes a {@link #stop} waiting for it. */
-    private void commitEnded(int n) {
-        if (committing.addAndGet(-n) == 0 && stop) {
-            synchronized (commitsDone) {
-                commitsDone.notifyAll();
-            }
+            successes.committed(batch.size(), loose);
         }
     }
 
     /** {@return true while successes wait for the worker's other running handlers: a linger is set and few slots are taken} */
     private boolean lingers() {
         return lingerNanos > 0 && slots.inFlightCount() <= busy;
-    }
-
-    /** {@return the worker's handlers still running: slots held by neither a queued nor a committing success} */
-    private int running() {
-        return slots.inFlightCount() - queue.size() - committing.get();
-    }
-
-    private void drainInline() {
-        List<InFlight> left = new ArrayList<>();
-        queue.drainTo(left);
-        if (!left.isEmpty()) {
-            committing.addAndGet(left.size());
-            try {
-                settleQuietly(left);
-            } finally {
-                commitEnded(left.size());
-            }
-        }
-    }
-
-    /** Takes up to a batch from the queue and commits it on the calling thread. */
-    private void commitQueued() {
-        List<InFlight> batch = new ArrayList<>(Math.min(MAX_BATCH, Math.max(1, queue.size())));
-        queue.drainTo(batch, MAX_BATCH);
-        if (batch.isEmpty()) {
-            return;
-        }
-        committing.addAndGet(batch.size());
-        try {
-            settleQuietly(batch);
-        } finally {
-            commitEnded(batch.size());
-        }
     }
 
     private void settleQuietly(List<InFlight> batch) {
@@ -257,20 +236,14 @@ final class Settler {
      */
     void stop(long maxMillis) {
         long deadline = time.nanoTime() + TimeUnit.MILLISECONDS.toNanos(maxMillis);
+        // Under the queue's lock: a handler's thread either took its batch before (counted as
+        // committing, waited for below) or leaves it to this thread's last drain.
+        successes.stop();
         stop = true;
         LockSupport.unpark(thread);
         try {
             thread.join(maxMillis);
-            synchronized (commitsDone) {
-                while (committing.get() > 0) {
-                    long left = deadline - time.nanoTime();
-                    if (left <= 0) {
-                        return;
-                    }
-                    // Bounded so that a deadline on a time source a test moves is noticed.
-                    TimeUnit.NANOSECONDS.timedWait(commitsDone, Math.min(left, IDLE_NANOS));
-                }
-            }
+            successes.awaitCommits(deadline, time);
         } catch (InterruptedException ie) {
             Thread.currentThread().interrupt();
         }
@@ -278,29 +251,35 @@ final class Settler {
 
     private void run() {
         while (true) {
-            if (queue.isEmpty()) {
+            // Under a linger this thread commits only once the oldest success waited that long:
+            // before, the last handler of its group commits it (handlerDone), and a commit here
+            // would split its batch.
+            boolean lingering = !stop && lingers();
+            List<InFlight> batch = successes.takeDue(lingering ? time.nanoTime() - lingerNanos : Long.MAX_VALUE,
+                    MAX_BATCH);
+            if (batch == null) {
                 if (stop) {
-                    exited = true;
-                    // What was added between the empty check and the flag is settled here; what is
-                    // added after it, by its caller.
-                    drainInline();
+                    // What was added before the close is settled here; what is added after it, by its caller.
+                    List<InFlight> left = successes.close();
+                    if (!left.isEmpty()) {
+                        commitTaken(left, false);
+                    }
                     return;
                 }
                 idle();
                 continue;
             }
-            // Under a linger this thread commits only once it is up: before, the handler that
-            // finishes last commits (handlerDone), and a commit here would split its batch.
-            if (!stop && lingers()) {
-                long left = firstQueuedNanos + lingerNanos - time.nanoTime();
+            if (batch.isEmpty()) {
+                long now = time.nanoTime();
+                long left = successes.oldestQueuedAt(now) + lingerNanos - now;
                 if (left > 0) {
                     // Short slices: the deadline is read from the time source, which a test may move.
                     LockSupport.parkNanos(this, Math.min(left, LINGER_SLICE_NANOS));
                     Thread.interrupted();
-                    continue;
                 }
+                continue;
             }
-            commitQueued();
+            commitTaken(batch, false);
         }
     }
 
@@ -320,7 +299,7 @@ final class Settler {
         sleeping = true;
         sleepingLong = !active;
         try {
-            if (queue.isEmpty() && !stop) {
+            if (successes.size() == 0 && !stop) {
                 LockSupport.parkNanos(this, active ? Math.min(lingerNanos, IDLE_NANOS) : IDLE_NANOS);
                 // An interrupt meant for no one here would make every later park return at once.
                 Thread.interrupted();

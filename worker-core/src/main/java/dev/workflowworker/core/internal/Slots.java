@@ -55,6 +55,25 @@ final class Slots {
         return permits.tryAcquire();
     }
 
+    /**
+     * Takes as many free permits as there are, up to {@code max}, without waiting: one update of
+     * the semaphore where a loop of single takes paid one per permit (a refill on a handler's thread
+     * takes every free slot, a few hundred, twice per few-keys round with cohorts).
+     *
+     * @return how many were taken
+     */
+    int tryAcquireUpTo(int max) {
+        while (true) {
+            int n = Math.min(max, permits.availablePermits());
+            if (n <= 0) {
+                return 0;
+            }
+            if (permits.tryAcquire(n)) {
+                return n;
+            }
+        }
+    }
+
     boolean tryAcquireNanos(long timeoutNanos) throws InterruptedException {
         return permits.tryAcquire(timeoutNanos, TimeUnit.NANOSECONDS);
     }

@@ -73,14 +73,14 @@ public final class WorkflowWorker {
         }
         DeliveryRunner runner = new DeliveryRunner(id, stats, engine, engine.retryPolicy(), settlement, settler, slots,
                 this::crash);
-        Dispatcher dispatcher = new Dispatcher(slots, gate, settlement, locking,
+        Dispatcher dispatcher = new Dispatcher(slots, gate, settlement, settler, locking,
                 new ContentionBackoff(engine.config().lockContentionDelay(), engine.config().lockTtl()),
                 executor, f -> {
                     try {
                         runner.process(f);
                     } finally {
                         // Outside the delivery's MDC and handler bookkeeping: it may commit a batch here.
-                        settler.handlerDone();
+                        settler.handlerDone(f);
                     }
                 }, engine.time(), engine.config().lockTtl(),
                 engine.config().lockContentionDelay());

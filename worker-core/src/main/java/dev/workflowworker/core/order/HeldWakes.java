@@ -2,6 +2,7 @@ package dev.workflowworker.core.order;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntSupplier;
 
 /**
  * The wakes a thread holds back while it commits ({@link KeySequencer#quietly}): the thread that
@@ -20,8 +21,8 @@ final class HeldWakes {
 
     /**
      * Runs {@code task} with the wakes for deliveries it makes ready held back, then {@code take}
-     * on the same thread if nothing else of the sequencers it touched is out by then. While other
-     * deliveries are out (another worker's), {@code take} does not run and the wake is made as
+     * on the same thread if nothing but the caller's own deliveries ({@code own}) of the sequencers
+     * it touched is out by then. While other deliveries are out (another worker's), {@code take} does not run and the wake is made as
      * usual: the keys go to whichever waiter wakes, so a transport's few keys gather on one worker
      * rather than staying split over several, each committing part of a partition. Once both
      * returned (or threw), every sequencer whose wake was held back wakes its waiters, and runs its
@@ -29,8 +30,11 @@ final class HeldWakes {
      * a wake that never comes. Only a changed due time (a hold) wakes at once, since every waiter
      * bounds its wait by it; a hand-back only makes a delivery ready, and its wake is held back
      * like a commit's. Calls nest: the outermost decides.
+     *
+     * @param own how many of the deliveries still out are the caller's own (its worker's, which
+     *            {@code take} does not hand to another worker by running); read once {@code task} returned
      */
-    static void quietly(Runnable task, Runnable take) {
+    static void quietly(Runnable task, Runnable take, IntSupplier own) {
         if (HELD.get() != null) {
             task.run();
             return;
@@ -39,12 +43,16 @@ final class HeldWakes {
         HELD.set(held);
         try {
             task.run();
-            boolean alone = !held.isEmpty();
-            for (KeySequencer s : held) {
-                alone &= s.outstanding() == 0;
-            }
-            if (alone) {
-                take.run();
+            if (!held.isEmpty()) {
+                long out = 0;
+                for (KeySequencer s : held) {
+                    out += s.outstanding();
+                }
+                // Only what is ready decides which worker takes a key; per-key order is the
+                // sequencer's either way (one delivery per key out, the next after the settle).
+                if (out <= own.getAsInt()) {
+                    take.run();
+                }
             }
         } finally {
             HELD.remove();

@@ -442,14 +442,16 @@ public final class KeySequencer {
 
     /**
      * Runs {@code task} (a commit) with the wakes for deliveries it makes ready held back, then
-     * {@code take} on the same thread if nothing else of the sequencers it touched is out by then;
-     * see {@link HeldWakes} (docs/ARCHITECTURE.md, "The engine").
+     * {@code take} on the same thread if nothing else of the sequencers it touched is out by then
+     * but the caller's own deliveries (a worker's other cohort, which stay its to commit); see
+     * {@link HeldWakes} (docs/ARCHITECTURE.md, "The engine", few keys).
      *
      * @param task what makes deliveries ready, such as a commit
-     * @param take what takes them, run only when {@code task} made some ready and nothing else is out
+     * @param take what takes them, run only when {@code task} made some ready and no more than {@code own} are out
+     * @param own  the caller's own deliveries out, read after {@code task}
      */
-    public static void quietly(Runnable task, Runnable take) {
-        HeldWakes.quietly(task, take);
+    public static void quietly(Runnable task, Runnable take, java.util.function.IntSupplier own) {
+        HeldWakes.quietly(task, take, own);
     }
 
     /** {@return how many deliveries are out now, over every partition} */

@@ -144,23 +144,47 @@ class SettlerTest {
             assertTrue(slots.tryAcquire());
             InFlight f = new InFlight(d, lock, clock.nanoTime());
             slots.track(f);
+            settler.started(List.of(f), false);
             f.context = new DefaultEventContext(d.event(), 1, lock.fencingToken(), "w1", clock, clock.nanoTime(), java.time.temporal.ChronoUnit.FOREVER.getDuration(), () -> false);
             f.watch = watchdog.watch(lock, f.context, clock.nanoTime());
             f.attempt = 1;
             return f;
         }
 
+        /**
+         * Deliveries read, locked and holding slots, grouped as one batch the dispatcher starts
+         * ({@link Settler#started}), as while their handlers run.
+         */
+        List<InFlight> startedTogether(String... eventIds) throws InterruptedException {
+            List<InFlight> batch = new java.util.ArrayList<>();
+            for (String id : eventIds) {
+                transport.publish(WorkflowEvent.builder("T").eventId(id).executionId("x-" + id).build());
+                Delivery d = real.read(1, Duration.ofSeconds(1)).get(0);
+                Lock lock = locks.tryAcquire("x-" + id, Duration.ofSeconds(30)).orElseThrow();
+                assertTrue(slots.tryAcquire());
+                InFlight f = new InFlight(d, lock, clock.nanoTime());
+                f.context = new DefaultEventContext(d.event(), 1, lock.fencingToken(), "w1", clock, clock.nanoTime(),
+                        java.time.temporal.ChronoUnit.FOREVER.getDuration(), () -> false);
+                f.watch = watchdog.watch(lock, f.context, clock.nanoTime());
+                f.attempt = 1;
+                batch.add(f);
+            }
+            slots.trackAll(batch);
+            settler.started(batch, false);
+            return batch;
+        }
+
         /** As the engine does when a handler succeeded: its success queued, then the handler's thread done. */
         void succeeded(InFlight f) {
             settler.add(f);
-            settler.handlerDone();
+            settler.handlerDone(f);
         }
 
         /** As the engine does when a handler failed: its slot given back, then the handler's thread done. */
         void failed(InFlight f) {
             f.watch.cancel();
             slots.finish(f);
-            settler.handlerDone();
+            settler.handlerDone(f);
         }
 
         Commit nextCommit() throws InterruptedException {
@@ -276,7 +300,7 @@ class SettlerTest {
             java.util.concurrent.atomic.AtomicReference<Thread> refilledOn = new java.util.concurrent.atomic.AtomicReference<>();
             java.util.concurrent.atomic.AtomicInteger commitsBeforeRefill = new java.util.concurrent.atomic.AtomicInteger(-1);
             java.util.concurrent.atomic.AtomicReference<List<String>> refilled = new java.util.concurrent.atomic.AtomicReference<>();
-            rig.settler.afterInlineCommit(() -> {
+            rig.settler.afterInlineCommit(afterCohort -> {
                 commitsBeforeRefill.set(rig.commits.size());
                 refilledOn.set(Thread.currentThread());
                 try {
@@ -313,7 +337,7 @@ class SettlerTest {
             java.util.concurrent.atomic.AtomicInteger commitsDuringRefill = new java.util.concurrent.atomic.AtomicInteger(-1);
             java.util.concurrent.atomic.AtomicBoolean once = new java.util.concurrent.atomic.AtomicBoolean();
             java.util.concurrent.atomic.AtomicReference<Thread> handler = new java.util.concurrent.atomic.AtomicReference<>();
-            rig.settler.afterInlineCommit(() -> {
+            rig.settler.afterInlineCommit(afterCohort -> {
                 if (!once.compareAndSet(false, true)) {
                     return;
                 }
@@ -391,6 +415,128 @@ class SettlerTest {
             Commit c = rig.nextCommit();
             assertEquals(List.of("a"), c.eventIds());
             assertTrue(c.atNanos() - start >= TimeUnit.MILLISECONDS.toNanos(50), "committed before the linger was up");
+        }
+    }
+
+    /** The members of {@code f}'s cohort among {@code batch}, in batch order. */
+    private static List<InFlight> cohortOf(InFlight f, List<InFlight> batch) {
+        assertNotNull(f.cohort, "not in a cohort");
+        return batch.stream().filter(g -> g.cohort == f.cohort).toList();
+    }
+
+    private static List<String> eventIds(List<InFlight> fs) {
+        return fs.stream().map(f -> f.delivery.eventId()).toList();
+    }
+
+    /**
+     * A few-keys batch started with nothing else of the worker out runs as two cohorts: one's last
+     * handler commits it on its own thread while the other's handlers still run. Before, every
+     * commit waited for the worker's last running handler (or the linger's end, on the settler's thread).
+     */
+    @Test
+    void aFewKeysBatchRunsAsTwoCohortsEachCommittedByItsOwnLastHandlerWhileTheOtherRuns() throws Exception {
+        // 32 slots: up to 8 out counts as few.
+        try (Rig rig = new Rig(Duration.ofHours(1), 32)) {
+            List<InFlight> batch = rig.startedTogether("a", "b", "c", "d", "e", "f", "g", "h");
+            List<InFlight> first = cohortOf(batch.get(0), batch);
+            List<InFlight> second = batch.stream().filter(f -> !first.contains(f)).toList();
+            assertEquals(4, first.size(), "two cohorts of four");
+            for (int i = 0; i < first.size() - 1; i++) {
+                rig.succeeded(first.get(i));
+            }
+            assertTrue(rig.commits.isEmpty(), "committed while a handler of the cohort still ran");
+            Thread last = new Thread(() -> rig.succeeded(first.get(first.size() - 1)), "first-cohort-last");
+            last.start();
+            last.join(10_000);
+            Commit c = rig.commits.poll();
+            assertNotNull(c, "the cohort waited for the other cohort's handlers");
+            assertEquals(eventIds(first), c.eventIds(), "its own four, once each");
+            assertSame(last, c.thread(), "committed on its last handler's thread");
+            for (InFlight f : second) {
+                rig.succeeded(f);
+            }
+            Commit c2 = rig.commits.poll();
+            assertNotNull(c2);
+            assertEquals(eventIds(second), c2.eventIds());
+            assertSame(Thread.currentThread(), c2.thread());
+            assertEquals(32, rig.slots.available(), "each slot given back once");
+            assertEquals(8, rig.stats.succeededCount(), "each success reported once");
+        }
+    }
+
+    /**
+     * The settler's linger and a cohort's last handler race for the cohort's successes, round after
+     * round, with the fake clock moved past the linger just as the handlers return: every success
+     * is committed once, reported once, and its slot freed once. A queue whose bulk removal tested
+     * elements outside its lock let both take one (CommitQueueTest).
+     */
+    @Test
+    void aCohortsLastHandlerAndTheSettlersLingerNeverCommitOneSuccessTwice() throws Exception {
+        int rounds = 250;
+        int perRound = 16;
+        // 64 slots: sixteen out is few, so each round's batch splits into two cohorts of eight.
+        try (Rig rig = new Rig(Duration.ofMillis(1), 64)) {
+            java.util.Map<String, Integer> committed = new java.util.concurrent.ConcurrentHashMap<>();
+            for (int r = 0; r < rounds; r++) {
+                String[] ids = new String[perRound];
+                for (int i = 0; i < perRound; i++) {
+                    ids[i] = "r" + r + "-" + i;
+                }
+                List<InFlight> batch = rig.startedTogether(ids);
+                java.util.concurrent.CyclicBarrier go = new java.util.concurrent.CyclicBarrier(batch.size() + 1);
+                List<Thread> handlers = new java.util.ArrayList<>();
+                for (InFlight f : batch) {
+                    Thread t = new Thread(() -> {
+                        try {
+                            go.await(10, TimeUnit.SECONDS);
+                        } catch (Exception e) {
+                            throw new AssertionError(e);
+                        }
+                        rig.succeeded(f);
+                    });
+                    t.start();
+                    handlers.add(t);
+                }
+                go.await(10, TimeUnit.SECONDS);
+                rig.clock.advance(Duration.ofMillis(2));
+                for (Thread t : handlers) {
+                    t.join(10_000);
+                }
+                Await.until(Duration.ofSeconds(10), () -> rig.slots.available() >= 64, "round's slots given back");
+            }
+            Commit c;
+            while ((c = rig.commits.poll()) != null) {
+                for (String id : c.eventIds()) {
+                    committed.merge(id, 1, Integer::sum);
+                }
+            }
+            assertEquals(perRound * rounds, committed.size(), "a success never committed");
+            assertTrue(committed.values().stream().allMatch(n -> n == 1), "committed twice: " + committed.entrySet()
+                    .stream().filter(e -> e.getValue() > 1).toList());
+            assertEquals((long) perRound * rounds, rig.stats.succeededCount(), "a success reported twice");
+            assertEquals(64, rig.slots.available(), "a slot freed twice raises the limit for good");
+        }
+    }
+
+    @Test
+    void theSettlersLingerTakesWhatACohortsSlowHandlerHoldsBackAndTheLastHandlerCommitsOnlyTheRest()
+            throws Exception {
+        try (Rig rig = new Rig(Duration.ofHours(1), 32)) {
+            List<InFlight> batch = rig.startedTogether("a", "b", "c", "d");
+            List<InFlight> cohort = cohortOf(batch.get(0), batch);
+            rig.succeeded(cohort.get(0));
+            rig.clock.advance(Duration.ofHours(1));
+            Commit byLinger = rig.nextCommit();
+            assertEquals(List.of(cohort.get(0).delivery.eventId()), byLinger.eventIds());
+            rig.succeeded(cohort.get(1));
+            Commit rest = rig.commits.poll();
+            assertNotNull(rest, "the cohort's last handler left its own success to the linger");
+            assertEquals(List.of(cohort.get(1).delivery.eventId()), rest.eventIds(), "only what was left");
+            assertSame(Thread.currentThread(), rest.thread());
+            // The linger's commit is recorded inside complete(); the settler thread counts its success
+            // only after it returns, so that count may trail the commit the test already saw.
+            Await.until(Duration.ofSeconds(5), () -> rig.stats.succeededCount() >= 2, "both successes counted");
+            assertEquals(2, rig.stats.succeededCount());
         }
     }
 }

@@ -204,7 +204,7 @@ class KeySequencerTest {
         }, () -> {
             takes.incrementAndGet();
             assertEquals(List.of("a2", "b2"), ids(seq.poll(10)));
-        });
+        }, () -> 0);
         assertEquals(1, takes.get(), "the freed keys were the committing thread's to take");
         assertEquals(0, wakes.get(), "nothing was left ready: no one to wake");
         assertEquals(signals, seq.signals(), "no waiter woken");
@@ -214,7 +214,7 @@ class KeySequencerTest {
         KeySequencer.quietly(() -> seq.settledAll(List.of("a2", "b2")), () -> {
             takes.incrementAndGet();
             assertEquals(List.of("a3"), ids(seq.poll(1)));
-        });
+        }, () -> 0);
         assertEquals(2, takes.get());
         assertEquals(1, wakes.get(), "b3, left ready, wakes once the thread is done");
         assertTrue(seq.signals() > signals, "and a waiter with it");
@@ -230,10 +230,25 @@ class KeySequencerTest {
         long signals = seq.signals();
         // b1 is still out, run by another worker: a2 goes to whichever waiter wakes, so the
         // keys can gather on one worker instead of staying with the one that committed them.
-        KeySequencer.quietly(() -> seq.settled("a1"), takes::incrementAndGet);
+        KeySequencer.quietly(() -> seq.settled("a1"), takes::incrementAndGet, () -> 0);
         assertEquals(0, takes.get(), "took beside another worker's deliveries");
         assertEquals(1, wakes.get(), "the wake was made once the commit returned");
         assertEquals(signals + 1, seq.signals());
         assertEquals(List.of("a2"), ids(seq.poll(10)));
+    }
+
+    @Test
+    void quietlyTakesBesideTheCallersOwnDeliveriesButNotBesideMore() {
+        AtomicInteger takes = new AtomicInteger();
+        twoKeysWithTheirFirstOut();
+        // b1 is out on the committing worker itself (its other cohort): a2 is this thread's to take.
+        KeySequencer.quietly(() -> seq.settled("a1"), () -> {
+            takes.incrementAndGet();
+            assertEquals(List.of("a2"), ids(seq.poll(10)));
+        }, () -> 1);
+        assertEquals(1, takes.get(), "did not take beside the worker's own delivery");
+        // a2 and b1 out, only one of them the caller's: the other worker's keeps the take away.
+        KeySequencer.quietly(() -> seq.settled("b1"), takes::incrementAndGet, () -> 0);
+        assertEquals(1, takes.get(), "took beside another worker's delivery");
     }
 }

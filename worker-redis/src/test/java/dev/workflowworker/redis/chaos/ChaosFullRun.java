@@ -41,6 +41,20 @@ class ChaosFullRun {
     }
 
     /**
+     * Few keys in cohorts: 16 execution ids, 64 handler slots per worker, so that a worker's few-keys
+     * batches run as two cohorts committing apart; the faults of the partitioned run.
+     */
+    @Test
+    void fullPartitionedFewKeysCohortsChaosRun() throws Exception {
+        ChaosRun.Report r = run(new ChaosRun.Settings(20_000, 16, 3, 5, 1, 5_000, 1_000, 2_000, 5_000, 16)
+                .withConcurrency(64), "chaos-full-cohorts-report.md");
+        long cohortLines = ChaosRun.cohortLines();
+        System.out.println("cohort log lines: " + cohortLines);
+        assertTrue(r.promisesHold() && cohortLines > 0, r.table() + "\n" + r.finalHealth() + "\ncohort log lines: "
+                + cohortLines);
+    }
+
+    /**
      * On a local Redis Cluster (3 masters, 3 replicas), 16 partitions: 3 worker kills, a master
      * killed and replaced by its replica, the slots of two partitions moved, a 1 s CLIENT PAUSE
      * of a master; with {@code waitForReplicas(1)}, where the promises must hold.

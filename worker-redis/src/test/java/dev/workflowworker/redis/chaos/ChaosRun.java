@@ -38,12 +38,25 @@ final class ChaosRun {
     /** What to do. */
     record Settings(int events, int executions, int workers, int kills, int redisRestarts, long pauseMillis,
                     int publishRate, long lockTtlMillis, long claimIdleMillis, int partitions,
-                    boolean cluster, int waitReplicas, int reshards, int freezes) {
+                    boolean cluster, int waitReplicas, int reshards, int freezes, int concurrency) {
+
+        /** The handler slots of each worker (two per process) unless {@link #withConcurrency} says otherwise. */
+        static final int CONCURRENCY = 8;
 
         Settings(int events, int executions, int workers, int kills, int redisRestarts, long pauseMillis,
                  int publishRate, long lockTtlMillis, long claimIdleMillis, int partitions) {
             this(events, executions, workers, kills, redisRestarts, pauseMillis, publishRate, lockTtlMillis,
-                    claimIdleMillis, partitions, false, 0, 0, 0);
+                    claimIdleMillis, partitions, false, 0, 0, 0, CONCURRENCY);
+        }
+
+        /**
+         * These settings with {@code slots} handler slots per worker: with 16 or more and few
+         * execution ids, a worker's few-keys batches run as two cohorts that commit apart
+         * (docs/ARCHITECTURE.md, "The engine", few keys), which 8 slots never form.
+         */
+        Settings withConcurrency(int slots) {
+            return new Settings(events, executions, workers, kills, redisRestarts, pauseMillis, publishRate,
+                    lockTtlMillis, claimIdleMillis, partitions, cluster, waitReplicas, reshards, freezes, slots);
         }
 
         /**
@@ -53,7 +66,7 @@ final class ChaosRun {
          */
         Settings withFreezes(int n) {
             return new Settings(events, executions, workers, kills, redisRestarts, pauseMillis, publishRate,
-                    lockTtlMillis, claimIdleMillis, partitions, cluster, waitReplicas, reshards, n);
+                    lockTtlMillis, claimIdleMillis, partitions, cluster, waitReplicas, reshards, n, concurrency);
         }
 
         /**
@@ -64,7 +77,7 @@ final class ChaosRun {
         static Settings onCluster(int events, int executions, int workers, int kills, int masterKills, long pauseMillis,
                                   int publishRate, long lockTtlMillis, int partitions, int waitReplicas, int reshards) {
             return new Settings(events, executions, workers, kills, masterKills, pauseMillis, publishRate, lockTtlMillis,
-                    lockTtlMillis * 2, partitions, true, waitReplicas, reshards, 0);
+                    lockTtlMillis * 2, partitions, true, waitReplicas, reshards, 0, CONCURRENCY);
         }
     }
 
@@ -101,6 +114,7 @@ final class ChaosRun {
             }
             row(sb, "execution ids", Integer.toString(settings.executions()));
             row(sb, "worker processes", Integer.toString(settings.workers()));
+            row(sb, "handler slots per worker (2 per process)", Integer.toString(settings.concurrency()));
             row(sb, "worker kills (SIGKILL) + restarts", Integer.toString(kills));
             row(sb, settings.cluster() ? "master kills (SIGKILL, failover)" : "Redis restarts (SIGKILL, AOF always)",
                     Integer.toString(redisRestarts));
@@ -191,9 +205,13 @@ final class ChaosRun {
     private Process startWorker(String uri) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process p = new ProcessBuilder(java, "-Xmx256m", "-XX:+UseSerialGC",
-                "-Dorg.slf4j.simpleLogger.log.dev.workflowworker=info", "-cp", System.getProperty("java.class.path"),
+                "-Dorg.slf4j.simpleLogger.log.dev.workflowworker=info",
+                // A line when cohorts form (at 1, 2, 3, 4, 5, 6, 8, ...: a few per run), counted by cohortLines.
+                "-Dorg.slf4j.simpleLogger.log.dev.workflowworker.core.internal.Settler=debug",
+                "-cp", System.getProperty("java.class.path"),
                 ChaosWorkerMain.class.getName(), uri, Long.toString(s.lockTtlMillis()), Long.toString(s.claimIdleMillis()),
-                Integer.toString(s.partitions()), ledgerUri, Integer.toString(s.waitReplicas()))
+                Integer.toString(s.partitions()), ledgerUri, Integer.toString(s.waitReplicas()),
+                Integer.toString(s.concurrency()))
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(Path.of("target", "chaos-workers.log").toFile()))
                 .start();
@@ -810,6 +828,20 @@ final class ChaosRun {
             Thread.sleep(ms);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * {@return the worker processes' log lines of this run that say cohorts formed} Each worker
+     * logs one when its cohorts reach 1, 2, 3, 4, 5, 6, 8, 9, 10, 12, 16, ...
+     */
+    static long cohortLines() throws IOException {
+        Path log = Path.of("target", "chaos-workers.log");
+        if (!Files.exists(log)) {
+            return 0;
+        }
+        try (var lines = Files.lines(log, java.nio.charset.StandardCharsets.UTF_8)) {
+            return lines.filter(l -> l.contains("cohorts formed so far")).count();
         }
     }
 

@@ -30,6 +30,22 @@ class ChaosShortTest {
     }
 
     /**
+     * Few keys on workers of 64 slots (16 execution ids over 8 partitions): a worker's few-keys
+     * batches run as two cohorts, each committed by its own last handler while the other's handlers
+     * run (docs/ARCHITECTURE.md, "The engine", few keys), under the same kills, restart and pause;
+     * the 8-slot forms never form one. The workers' logs must show cohorts formed.
+     */
+    @Test
+    void partitionedFewKeysInCohortsNoLossNoDoubleCompletionAndInOrderUnderKillsRestartsAndPauses() throws Exception {
+        ChaosRun.Report r = run(new ChaosRun.Settings(3_000, 16, 2, 2, 1, 2_000, 300, 1_000, 3_000, 8)
+                .withConcurrency(64), "chaos-short-cohorts-report.md");
+        assertEquals(2, r.kills(), r.table());
+        long cohortLines = ChaosRun.cohortLines();
+        System.out.println("cohort log lines: " + cohortLines);
+        assertTrue(cohortLines > 0, "no worker formed a cohort: the run did not test them\n" + r.table());
+    }
+
+    /**
      * A stale owner: a worker JVM stopped past its leases while the other takes its partitions
      * over and goes on, then resumed. What it read and what it tries to commit must change nothing.
      */

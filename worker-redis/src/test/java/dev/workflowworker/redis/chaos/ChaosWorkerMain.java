@@ -26,7 +26,8 @@ import java.util.function.Supplier;
  * would apply, refusing tokens older than the newest it has seen. The process writes its health
  * JSON to Redis every 500 ms and runs until killed or until its standard input closes.
  *
- * <p>Arguments: Redis URI, lock TTL ms, claim idle ms, partitions (0 for one shared stream).
+ * <p>Arguments: Redis URI, lock TTL ms, claim idle ms, partitions (0 for one shared stream), the
+ * ledger's URI, replicas to wait for, handler slots per worker (8 unless given).
  */
 public final class ChaosWorkerMain {
 
@@ -93,6 +94,7 @@ public final class ChaosWorkerMain {
         // On a cluster the ledger lives on a server of its own: a failover must not rewrite the record.
         String ledgerUri = args.length > 4 ? args[4] : uri;
         int waitReplicas = args.length > 5 ? Integer.parseInt(args[5]) : 0;
+        int concurrency = args.length > 6 ? Integer.parseInt(args[6]) : 8;
         RedisOptions.Builder ob = RedisOptions.builder().uri(uri).partitions(partitions)
                 .partitionLeaseTtl(lockTtl.multipliedBy(2));
         if (waitReplicas > 0) {
@@ -121,7 +123,7 @@ public final class ChaosWorkerMain {
                     .runtime(runtime)
                     .errorClassifier(RedisErrorClassifier.INSTANCE)
                     .workerCount(2)
-                    .concurrencyLimit(8)
+                    .concurrencyLimit(concurrency)
                     .batchSize(16)
                     .pollInterval(Duration.ofMillis(200))
                     .lockTtl(lockTtl)
