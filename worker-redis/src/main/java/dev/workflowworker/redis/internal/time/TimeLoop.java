@@ -40,7 +40,9 @@ public final class TimeLoop<L> implements AutoCloseable {
     /**
      * Events moved per look pass, shared among its slots' script calls (each at least
      * {@link TimeLooks#MIN_MOVE_BATCH}): the calls of a pass run back to back on their node, so
-     * this bounds how long a pass holds Redis up.
+     * this bounds how long a pass holds Redis up while it holds at most MOVE_BATCH /
+     * MIN_MOVE_BATCH slots; with more, a pass may move up to MIN_MOVE_BATCH per slot (2,400 events
+     * at 48 slots on one node).
      */
     static final int MOVE_BATCH = 500;
     /**
