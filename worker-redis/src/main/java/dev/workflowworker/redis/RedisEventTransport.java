@@ -83,9 +83,8 @@ public final class RedisEventTransport implements EventTransport, Scheduling {
 
     /**
      * Creates a transport on a time source for retry due times, dead-letter timestamps and the
-     * cadence of its chores (moving due retries, trimming, removing idle consumers). Its wall time
-     * also restarts a shared stream's lock fencing counter lost with Redis's data, above every
-     * token drawn before, so it must not run behind the real time.
+     * cadence of its chores (moving due retries, trimming, removing idle consumers). Fencing
+     * counters lost with Redis's data restart from Redis's clock, never this one.
      *
      * @param options the options
      * @param clock   the time source
