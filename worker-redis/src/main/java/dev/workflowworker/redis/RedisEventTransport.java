@@ -83,9 +83,8 @@ public final class RedisEventTransport implements EventTransport, Scheduling {
 
     /**
      * Creates a transport on a time source for retry due times, dead-letter timestamps and the
-     * cadence of its chores (moving due retries, trimming, removing idle consumers). Its wall time
-     * also restarts a shared stream's lock fencing counter lost with Redis's data, above every
-     * token drawn before, so it must not run behind the real time.
+     * cadence of its chores (moving due retries, trimming, removing idle consumers). Fencing
+     * counters lost with Redis's data restart from Redis's clock, never this one.
      *
      * @param options the options
      * @param clock   the time source
@@ -101,6 +100,13 @@ public final class RedisEventTransport implements EventTransport, Scheduling {
      * partition rounds, waits, timers, probes and chores) taken from the host's factory, as a
      * {@code WorkerService} takes its own from {@code threadFactory}; the transport names them
      * {@code workflow-worker-<role>-<stream>} and makes them daemons.
+     *
+     * <p>A factory of virtual threads is not advised. These threads live as long as the transport
+     * and spend it blocked in Redis reads and in waits, some of them (the router's wait for its
+     * lease, for one) in {@code Object.wait} under a monitor, which on Java 21 to 23 pins a virtual
+     * thread to its carrier: with as many carriers as cores, a few of them can hold every carrier
+     * and stall the host's other virtual threads. There are few of them, so platform threads cost
+     * little.
      *
      * @param options       the options
      * @param clock         the time source

@@ -2,10 +2,13 @@
 -- A counter lost with the data (Redis restarted without persistence) starts again above every
 -- token drawn before it: at the server's clock in microseconds, which a counter drawing fewer than
 -- a million tokens a second never overtakes.
+local function clock_micros()
+  local t = redis.call('TIME')
+  return t[1] .. string.format('%06d', tonumber(t[2]))
+end
 local function draw(fence)
   if redis.call('EXISTS', fence) == 0 then
-    local t = redis.call('TIME')
-    redis.call('SET', fence, t[1] .. string.format('%06d', tonumber(t[2])))
+    redis.call('SET', fence, clock_micros())
   end
   return redis.call('INCR', fence)
 end

@@ -3,6 +3,9 @@
 -- 'leave' stops it firing here and marks its state "moving|<state>", keeping definition and
 -- state: whoever finishes the move (this caller, or another process after this one failed)
 -- carries exactly these, and the owner's compare-and-set of the old state fails from now on.
+-- It keeps its place in the due set: a caller that fails after the mark (Redis away, the process
+-- gone) leaves the owner to find the marked copy when it comes due and settle it (finish the move,
+-- unmark the live copy, or clear a stray); out of the set, nothing would look at it again.
 -- Repeating it changes nothing. 'clear' removes the copy once the move is finished, only if it is
 -- still the marked one (a later move back here leaves a live copy).
 -- Returns {definition, state without the mark}, or false when the schedule is not here (its due
@@ -21,7 +24,6 @@ if ARGV[2] == 'leave' then
     state = string.sub(state, 8)
   else
     redis.call('HSET', KEYS[2], ARGV[1], 'moving|' .. state)
-    redis.call('ZREM', KEYS[3], ARGV[1])
   end
   return {def, state}
 end

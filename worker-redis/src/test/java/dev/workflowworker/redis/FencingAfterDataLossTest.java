@@ -3,6 +3,7 @@ package dev.workflowworker.redis;
 import dev.workflowworker.api.WorkflowEvent;
 import dev.workflowworker.api.spi.Lock;
 import dev.workflowworker.core.ActionRuntime;
+import dev.workflowworker.core.TimeSource;
 import dev.workflowworker.core.WorkerService;
 import dev.workflowworker.core.testing.Await;
 import dev.workflowworker.redis.testsupport.RedisServer;
@@ -16,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -36,8 +38,12 @@ class FencingAfterDataLossTest {
     }
 
     private WorkerService start(RedisOptions options) {
+        return start(RedisEventTransport.create(options));
+    }
+
+    private WorkerService start(RedisEventTransport transport) {
         WorkerService s = WorkerService.builder()
-                .transport(RedisEventTransport.create(options))
+                .transport(transport)
                 .runtime(ActionRuntime.builder().on("STEP", ctx -> tokens.put(ctx.event().eventId(), ctx.fencingToken()))
                         .build())
                 .workerCount(1)
@@ -80,6 +86,40 @@ class FencingAfterDataLossTest {
             s.publisher().publish(event("before-" + i));
         }
         Await.until(Duration.ofSeconds(10), () -> tokens.size() == 5, () -> "ran " + tokens.keySet());
+        loseEverything(redis);
+        s.publisher().publish(event("after"));
+        Await.until(Duration.ofSeconds(20), () -> tokens.containsKey("after"), () -> "ran " + tokens.keySet());
+        long before = tokens.entrySet().stream().filter(e -> e.getKey().startsWith("before"))
+                .mapToLong(Map.Entry::getValue).max().orElseThrow();
+        assertTrue(tokens.get("after") > before, "token " + tokens.get("after") + " after the loss, " + before + " before");
+    }
+
+    /**
+     * A shared stream's batch of locks restarted a lost counter from the host's clock: one that ran
+     * behind (a step back, a host whose clock was never set) handed out tokens below those drawn
+     * before. The counter restarts from Redis's clock now, as every other counter of tokens does.
+     */
+    @Test
+    void sharedStreamTokensAfterTheLossExceedThoseBeforeWhenTheHostClockRunsBehind(RedisServer redis) {
+        AtomicLong behindMillis = new AtomicLong();
+        TimeSource host = new TimeSource() {
+            @Override
+            public long wallMillis() {
+                return System.currentTimeMillis() - behindMillis.get();
+            }
+
+            @Override
+            public long nanoTime() {
+                return System.nanoTime();
+            }
+        };
+        WorkerService s = start(RedisEventTransport.create(redis.options().partitions(0).stream("fence:behind").build(),
+                host));
+        for (int i = 0; i < 5; i++) {
+            s.publisher().publish(event("before-" + i));
+        }
+        Await.until(Duration.ofSeconds(10), () -> tokens.size() == 5, () -> "ran " + tokens.keySet());
+        behindMillis.set(Duration.ofDays(1).toMillis()); // the host's clock steps a day back
         loseEverything(redis);
         s.publisher().publish(event("after"));
         Await.until(Duration.ofSeconds(20), () -> tokens.containsKey("after"), () -> "ran " + tokens.keySet());

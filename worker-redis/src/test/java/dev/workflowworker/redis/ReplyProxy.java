@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * {@link #dropReplyTo} drops the reply and closes that connection (the transport resends);
  * {@link #holdReplyTo} holds it until {@link #release}, {@link #cut} or {@link #cutAndRefuse}.
  */
-final class ReplyProxy implements AutoCloseable {
+public final class ReplyProxy implements AutoCloseable {
 
     private record Arm(String text, boolean drop) {
     }
@@ -32,12 +32,12 @@ final class ReplyProxy implements AutoCloseable {
     private final AtomicReference<Arm> armed = new AtomicReference<>();
     private final AtomicInteger dropped = new AtomicInteger();
     /** Counted down when a held reply arrived: its request ran. */
-    final CountDownLatch held = new CountDownLatch(1);
+    public final CountDownLatch held = new CountDownLatch(1);
     private final CountDownLatch go = new CountDownLatch(1);
     private volatile boolean refuse;
     private volatile boolean cut;
 
-    ReplyProxy(String host, int upstreamPort) throws IOException {
+    public ReplyProxy(String host, int upstreamPort) throws IOException {
         Thread accept = new Thread(() -> {
             while (!server.isClosed()) {
                 try {
@@ -61,38 +61,38 @@ final class ReplyProxy implements AutoCloseable {
         accept.start();
     }
 
-    int port() {
+    public int port() {
         return server.getLocalPort();
     }
 
     /** The reply to the next request containing {@code text} is dropped and its connection closed. */
-    void dropReplyTo(String text) {
+    public void dropReplyTo(String text) {
         armed.set(new Arm(text, true));
     }
 
     /** {@return how many replies were dropped} */
-    int dropped() {
+    public int dropped() {
         return dropped.get();
     }
 
     /** The reply to the next request containing {@code text} is held; {@link #held} says when. */
-    void holdReplyTo(String text) {
+    public void holdReplyTo(String text) {
         armed.set(new Arm(text, false));
     }
 
     /** The held reply goes on. */
-    void release() {
+    public void release() {
         go.countDown();
     }
 
     /** The held reply is dropped and its connection closed; new connections are let through. */
-    void cut() {
+    public void cut() {
         cut = true;
         go.countDown();
     }
 
     /** The held reply is dropped, its connection closed, and new connections refused: Redis is away. */
-    void cutAndRefuse() {
+    public void cutAndRefuse() {
         refuse = true;
         cut = true;
         go.countDown();

@@ -17,12 +17,27 @@ public final class Replies {
     /** Per call, why it has no reply; null where it has one. */
     private final RuntimeException[] failures;
     private int failed;
+    /** Per call, whether it was sent again after a broken connection: the first send may have run too. */
+    private final boolean[] resent;
     /** The nodes whose connection failed, so that some calls have no reply. */
     private List<HostAndPort> failedNodes = List.of();
 
     Replies(int n) {
         values = new Object[n];
         failures = new RuntimeException[n];
+        resent = new boolean[n];
+    }
+
+    void resent(int call) {
+        resent[call] = true;
+    }
+
+    /**
+     * {@return whether call {@code i} was sent again after its connection broke}: its reply is the
+     * second send's, and what the first did, if it ran, is not in it.
+     */
+    public boolean wasResent(int i) {
+        return resent[i];
     }
 
     void set(int call, Object value) {

@@ -18,6 +18,7 @@ public final class Scripts {
     public final LuaScript lockRelease = LuaScript.load("lock_release");
     public final LuaScript lockAcquireAll = LuaScript.load("lock_acquire_all");
     public final LuaScript lockReleaseAll = LuaScript.load("lock_release_all");
+    public final LuaScript fenceRedraw = LuaScript.load("fence_redraw");
     public final LuaScript completeAll = LuaScript.load("complete_all");
     public final LuaScript existsAll = LuaScript.load("exists_all");
     public final LuaScript completeRelease = LuaScript.load("complete_release");
@@ -44,7 +45,7 @@ public final class Scripts {
 
     List<LuaScript> all() {
         return List.of(reschedule, deadLetter, moveDue, keepAlive, release, removeIdleConsumers, trim,
-                lockAcquire, lockRenew, lockRelease, lockAcquireAll, lockReleaseAll, completeAll, existsAll, completeRelease,
+                lockAcquire, lockRenew, lockRelease, lockAcquireAll, lockReleaseAll, fenceRedraw, completeAll, existsAll, completeRelease,
                 partitionCommit, partitionOpen, partitionInit, partitionTrim, partitionHold, partitionDeadLetter, leaseAcquire, leaseRenew,
                 leaseRelease, route, publishAll, delayedAdd, delayedCancel, delayedReschedule, delayedMove,
                 schedulePut, scheduleDelete, scheduleFire, scheduleHome, scheduleLeave);

@@ -244,9 +244,21 @@ public final class Topology {
                                    IntFunction<String> sampleKey, Resend resend, int replicas, long waitMs,
                                    java.util.function.Supplier<String> what, Wakes wakes, boolean idempotent,
                                    NodeHealth nodes) {
+        return sendEach(redis, n, command, sampleKey, resend, replicas, null, waitMs, what, wakes, idempotent, nodes);
+    }
+
+    /**
+     * Like {@link #sendEach(UnifiedJedis, int, IntFunction, IntFunction, Resend, int, long,
+     * java.util.function.Supplier, Wakes, boolean, NodeHealth)}, where only the calls
+     * {@code writes} names wait for the replicas: a read's reply stands whatever they acknowledged.
+     */
+    public static Replies sendEach(UnifiedJedis redis, int n, IntFunction<CommandArguments> command,
+                                   IntFunction<String> sampleKey, Resend resend, int replicas,
+                                   java.util.function.IntPredicate writes, long waitMs,
+                                   java.util.function.Supplier<String> what, Wakes wakes, boolean idempotent,
+                                   NodeHealth nodes) {
         Replies out = new Replies(n);
         boolean nodeFailed = false;
-        boolean[] resent = new boolean[n];
         List<Integer> pending = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             // A node known down is not waited on again: its calls fail at once, unsent.
@@ -279,6 +291,10 @@ public final class Topology {
                     // After every write of this round: a WAIT covers the writes sent before it on
                     // its connection, so one per slot (one connection per node) or asked node suffices.
                     for (int i : pending) {
+                        if (writes != null && !writes.test(i)) {
+                            waitOf.add(null);
+                            continue;
+                        }
                         String key = sampleKey.apply(i);
                         HostAndPort asked = asks.nodeOf(i);
                         String slot = asked != null ? asked.toString() : Integer.toString(JedisClusterCRC16.getSlot(key));
@@ -319,8 +335,8 @@ public final class Topology {
                     // The node's connection failed during the sync: the client leaves its replies
                     // unset. Whether the calls ran is unknown, as after any lost connection.
                     NodeFailure f = p.failureOf(replies.get(k));
-                    if (idempotent && !resent[i] && f != null && !timedOut(f.why())) {
-                        resent[i] = true;
+                    if (idempotent && !out.wasResent(i) && f != null && !timedOut(f.why())) {
+                        out.resent(i);
                         if (!broken.contains(f.node())) {
                             broken.add(f.node());
                         }
@@ -362,7 +378,7 @@ public final class Topology {
                     again[againCount++] = i;
                     continue;
                 }
-                if (replicas > 0) {
+                if (replicas > 0 && waitOf.get(k) != null) {
                     long acked;
                     try {
                         acked = StreamEntries.number(waits.get(waitOf.get(k)).get());

@@ -34,6 +34,16 @@ final class BatchLocks {
     /** The consumer's check that it and the client are open, run before each round trip. */
     private final Runnable checkOpen;
 
+    /**
+     * The least value of a counter seeded from a clock in microseconds (September 2001): a counter
+     * below it started from nothing, lost with Redis's data (a restart without persistence), and
+     * its tokens are below those drawn before. They are drawn again from a counter seeded from
+     * Redis's clock ({@code fence_redraw}), as every other drawing of tokens seeds a missing one
+     * (fence.lua): never from this host's, which may run behind. The locks are held meanwhile, so
+     * the tokens drawn again still exceed every earlier holder's.
+     */
+    static final long SEEDED = 1_000_000_000_000_000L;
+
     BatchLocks(SharedStream shared, Runnable checkOpen) {
         this.shared = shared;
         this.client = shared.client();
@@ -86,12 +96,7 @@ final class BatchLocks {
                         // renewal and release recognise it by the same owner prefix.
                         taken.add(p.set(lockKeys.get(i), owners.get(i) + "|", take));
                     }
-                    // A counter lost with the data (Redis restarted without persistence) starts
-                    // again above every token drawn before: at the wall clock in microseconds,
-                    // which a counter drawing under a million tokens a second never overtakes. The
-                    // transport's TimeSource, as every clock read; its wall time must not run
-                    // behind the real one (see RedisEventTransport.create(options, clock)).
-                    p.set(keys.fenceKey(), Long.toString(client.clock().wallMillis() * 1000), SetParams.setParams().nx());
+                    // A counter lost with the data starts from nothing: see SEEDED below.
                     Response<Long> top = p.incrBy(keys.fenceKey(), n);
                     Response<List<String>> marks = p.mget(markerKeys);
                     // Tokens lost in a failover would be drawn again by the next holder.
@@ -107,6 +112,9 @@ final class BatchLocks {
                 }
             });
             lastToken = (Long) replies[0];
+            if (lastToken < SEEDED) {
+                lastToken = redraw(n);
+            }
             @SuppressWarnings("unchecked")
             List<String> m = (List<String>) replies[1];
             markers = m;
@@ -131,6 +139,14 @@ final class BatchLocks {
             out.add(new EventTransport.Acquisition(lock, processed));
         }
         return out;
+    }
+
+    /** {@return the last of {@code n} tokens drawn again after the counter was found lost} See {@link #SEEDED}. */
+    private long redraw(int n) {
+        // Safe to repeat after a lost reply: tokens drawn and not handed out are only skipped.
+        return StreamEntries.number(client.call("draw " + n + " fencing tokens", () -> client.scripts().fenceRedraw.eval(
+                client.redis(), List.of(keys.fenceKey()), List.of(Integer.toString(n), Long.toString(SEEDED)),
+                client.waitReplicas(), client.waitMs())));
     }
 
     /**

@@ -109,12 +109,16 @@ public final class ScheduleFiring {
                     store.finishMove(id, new ScheduleStore.Home(home, now));
                     continue;
                 }
-                if (!here.equals(home)) {
-                    store.removeStray(i, id); // the hash names another partition, or none: not ours to fire
+                String state = read.get(3 * k + 1);
+                if (!here.equals(home) || (state != null && state.startsWith(ScheduleStore.MOVING))) {
+                    // The hash names another partition, or none: not ours to fire. Or marked here
+                    // while the hash names this partition: a removal that failed after its mark
+                    // (schedule_leave keeps a marked copy's place, so it comes back here), or a
+                    // move back here since the state was read; the removal settles either.
+                    store.removeStray(i, id);
                     continue;
                 }
-                List<String> args = fireArgs(i, leaseValue, id, now, read.get(3 * k), read.get(3 * k + 1),
-                        read.get(3 * k + 2), look);
+                List<String> args = fireArgs(i, leaseValue, id, now, read.get(3 * k), state, read.get(3 * k + 2), look);
                 if (args != null) {
                     calls.add(args);
                 }
@@ -177,9 +181,6 @@ public final class ScheduleFiring {
      */
     private List<String> fireArgs(int i, String leaseValue, String id, long now, String def, String state,
                                   String runs, OccurrenceEnds.Look look) {
-        if (state != null && state.startsWith(ScheduleStore.MOVING)) {
-            return null; // leaving for another partition: its place here is gone already
-        }
         if (def == null || state == null) {
             // Deleted since the due set was read, or a leftover place in it: the script removes
             // the place unless a state came meanwhile.

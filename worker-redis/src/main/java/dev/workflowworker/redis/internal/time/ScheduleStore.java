@@ -210,11 +210,16 @@ public final class ScheduleStore implements Schedules {
                 }
                 // The copy there may change between its read and the write (a stray's removal
                 // marks it, removeStray): read again while the hash still records this move, or
-                // the move would end with that copy, not the one it carries.
+                // the move would end with that copy, not the one it carries. The hash is read
+                // after the copy: once it names the new partition (another finisher got there
+                // first), that copy is live, fired from, and possibly moved on and back since, so
+                // writing the carried state over it would undo firings, puts and pauses; while
+                // it still records this move, no owner fires either copy, so a change after this
+                // read fails the write's compare-and-set.
                 for (int round = 0; round < CAS_ROUNDS; round++) {
                     Stored target = readAt(to, id);
-                    if (write(to, id, def, orEmpty(target.state), orEmpty(target.definition), st.encode(),
-                            lookAt(st, FireTimes.of(old), h.now)) || !readHome(id).value.equals(h.value)) {
+                    if (!readHome(id).value.equals(h.value) || write(to, id, def, orEmpty(target.state),
+                            orEmpty(target.definition), st.encode(), lookAt(st, FireTimes.of(old), h.now))) {
                         break;
                     }
                 }
@@ -412,7 +417,10 @@ public final class ScheduleStore implements Schedules {
      * have finished since and written the live copy over the stray, so the hash is read again
      * after the mark (a move here finishes with its write, which unmarks, before the hash names
      * this slot). A copy the hash now names is unmarked again, one a move in progress to or from
-     * here involves is left to that move, finished here; any other is cleared.
+     * here involves is left to that move, finished here; any other is cleared. The mark keeps the
+     * copy's place in the due set, so a removal that fails after it (Redis away) is taken up by the
+     * owner's next look at it, which calls this again: the live copy is never left marked and
+     * unlooked at.
      */
     void removeStray(int p, String id) {
         List<?> left = leave(p, id, "leave");
@@ -429,7 +437,7 @@ public final class ScheduleStore implements Schedules {
         }
     }
 
-    /** Unmarks a copy {@link #removeStray} marked that is the live one after all, and gives it its place in the due set again. */
+    /** Unmarks a copy {@link #removeStray} marked that is the live one after all, its place in the due set computed afresh. */
     private void restore(int p, String id, List<?> left, long now) {
         String def = StreamEntries.text(left.get(0));
         String state = StreamEntries.text(left.get(1));

@@ -45,6 +45,14 @@ final class TimeLooks {
     private final ScheduleFiring schedules;
     /** Redis TIME minus this process's wall clock, from the last move: due times are Redis times. */
     private long skewMillis;
+    /**
+     * Slots whose last move may have appended events that no wake announced: its reply was lost
+     * (the pass failed) or replaced by a resend's, which finds them moved already. Their next
+     * answered move announces whatever it moved; a partition's reader on a cluster would
+     * otherwise find those events only by its poll ({@code NodeWaits.POLL_MS}, 100 ms later).
+     * The timers thread's only.
+     */
+    private final java.util.Set<Integer> unannounced = new java.util.HashSet<>();
 
     TimeLooks(StreamClient client, TimeKeys keys, ScheduleFiring schedules) {
         this.client = client;
@@ -66,8 +74,9 @@ final class TimeLooks {
         int batch = Math.max(MIN_MOVE_BATCH, TimeLoop.MOVE_BATCH / n);
         Replies replies;
         RuntimeException all = null;
+        int[] sends = {0};
         try {
-            replies = send(slots, leaseValues, n, batch);
+            replies = send(slots, leaseValues, n, batch, sends);
         } catch (CallFailed e) {
             replies = e.replies(); // a slot's script failed (a poison entry, say): the others' replies stand
         } catch (RuntimeException e) {
@@ -79,10 +88,14 @@ final class TimeLooks {
         RuntimeException first = null;
         for (int k = 0; k < n; k++) {
             if (replies == null) {
+                unannounced.add(slots[k]);
                 next[k] = monoMillis() + retryMs;
                 failures++;
                 first = first == null ? all : first;
                 continue;
+            }
+            if (sends[0] > 1 || replies.wasResent(2 * k)) {
+                unannounced.add(slots[k]);
             }
             // Delayed events and schedules apart: one failing stops not the other.
             long move;
@@ -90,6 +103,7 @@ final class TimeLooks {
             try {
                 move = moved(slots[k], replies.get(2 * k), batch);
             } catch (RuntimeException e) {
+                unannounced.add(slots[k]);
                 failed = e;
                 move = monoMillis() + retryMs;
             }
@@ -118,23 +132,29 @@ final class TimeLooks {
     }
 
     /** The pipeline: per slot, its move then the read of its earliest schedule, both on the slot's node. */
-    private Replies send(int[] slots, String[] leaseValues, int n, int batch) {
+    private Replies send(int[] slots, String[] leaseValues, int n, int batch, int[] sends) {
         LuaScript move = client.scripts().delayedMove;
         LuaScript.NoScript answer = new LuaScript.NoScript(move, client.redis(), 2 * n);
         String compact = keys.compact() ? "1" : "";
-        return client.call("look at the due times of " + n + " slot(s)", () -> Topology.sendEach(client.redis(), 2 * n,
-                call -> {
-                    int i = slots[call / 2];
-                    if (call % 2 == 0) {
-                        return answer.arguments(call, List.of(keys.lease(i), keys.delayed(i), keys.delayedEntries(i),
-                                keys.stream(i)), List.of(leaseValues[call / 2], Integer.toString(batch), compact));
-                    }
-                    return new CommandArguments(Protocol.Command.ZRANGE).key(keys.schedulesDue(i)).add(0).add(0)
-                            .add("WITHSCORES");
-                },
-                call -> keys.stream(slots[call / 2]), (call, e) -> call % 2 == 0 && answer.resend(call, e),
-                client.waitReplicas(), client.waitMs(), () -> "a look at " + n + " slot(s)", null, true,
-                client.nodes()));
+        // Only the moves wait for the replicas: the reads of the earliest schedules beside them
+        // need no acknowledgement, and a shortfall must not fail them and hold the firing up.
+        return client.call("look at the due times of " + n + " slot(s)", () -> {
+            sends[0]++; // the client sends the whole pass again after a broken connection
+            return Topology.sendEach(client.redis(), 2 * n,
+                    call -> {
+                        int i = slots[call / 2];
+                        if (call % 2 == 0) {
+                            return answer.arguments(call, List.of(keys.lease(i), keys.delayed(i),
+                                    keys.delayedEntries(i), keys.stream(i)),
+                                    List.of(leaseValues[call / 2], Integer.toString(batch), compact));
+                        }
+                        return new CommandArguments(Protocol.Command.ZRANGE).key(keys.schedulesDue(i)).add(0).add(0)
+                                .add("WITHSCORES");
+                    },
+                    call -> keys.stream(slots[call / 2]), (call, e) -> call % 2 == 0 && answer.resend(call, e),
+                    client.waitReplicas(), call -> call % 2 == 0, client.waitMs(),
+                    () -> "a look at " + n + " slot(s)", null, true, client.nodes());
+        });
     }
 
     /**
@@ -146,9 +166,10 @@ final class TimeLooks {
         List<?> r = (List<?>) reply;
         long moved = StreamEntries.number(r.get(0));
         if (moved < 0) {
+            unannounced.remove(i); // the lease is not ours: the new owner reads the partition afresh
             return LOST;
         }
-        if (moved > 0 && keys.leased()) {
+        if ((unannounced.remove(i) || moved > 0) && keys.leased()) {
             // A partition's reader may wait on its news channel; the shared group's readers wake on the XADD.
             client.announce(keys.stream(i));
         }
