@@ -79,6 +79,31 @@ class FencingAfterDataLossTest {
         }
     }
 
+    /**
+     * A shared stream's batch claim draws its tokens with a plain INCRBY, which after the loss
+     * recreates the counter from nothing and redraws it from Redis's clock only in its next round
+     * trip (or never, if the claim dies between the two): a single lock taken meanwhile must still
+     * get a token above every one drawn before.
+     */
+    @Test
+    void lockTokensExceedThoseBeforeWhenABatchClaimRecreatedTheCounterFromNothing(RedisServer redis) {
+        RedisOptions options = redis.options().build();
+        try (RedisLockProvider locks = RedisLockProvider.create(options)) {
+            long before = 0;
+            for (int i = 0; i < 5; i++) {
+                Lock l = locks.tryAcquire("k", Duration.ofSeconds(5)).orElseThrow();
+                before = l.fencingToken();
+                l.release();
+            }
+            loseEverything(redis);
+            try (var c = redis.client()) {
+                c.incrBy(options.keyPrefix() + "fence", 64); // what a batch claim's pipeline leaves before its redraw
+            }
+            long after = locks.tryAcquire("k", Duration.ofSeconds(5)).orElseThrow().fencingToken();
+            assertTrue(after > before, "token " + after + " after the loss, " + before + " before");
+        }
+    }
+
     @Test
     void sharedStreamTokensDrawnAfterTheCounterWasLostExceedThoseDrawnBefore(RedisServer redis) throws Exception {
         WorkerService s = start(redis.options().partitions(0).stream("fence:shared").build());

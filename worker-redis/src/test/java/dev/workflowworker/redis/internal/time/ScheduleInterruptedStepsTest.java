@@ -25,6 +25,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -219,6 +220,7 @@ class ScheduleInterruptedStepsTest {
 
         proxy.release();
         late.join(20_000);
+        assertFalse(late.isAlive(), "the late finisher did not end within 20 s");
         assertNull(failed.get(), "the late finisher");
 
         assertTrue(store.get("s").orElseThrow().schedule().paused(), "the pause was undone by the late finisher");
