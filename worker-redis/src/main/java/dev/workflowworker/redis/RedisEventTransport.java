@@ -104,9 +104,9 @@ public final class RedisEventTransport implements EventTransport, Scheduling {
      * <p>A factory of virtual threads is not advised. These threads live as long as the transport
      * and spend it blocked in Redis reads and in waits, some of them (the router's wait for its
      * lease, for one) in {@code Object.wait} under a monitor, which on Java 21 to 23 pins a virtual
-     * thread to its carrier: with as many carriers as cores, a few of them can hold every carrier
-     * and stall the host's other virtual threads. There are few of them, so platform threads cost
-     * little.
+     * thread to its carrier for the whole wait: the JDK makes up for it with extra carriers, up to a
+     * limit, so nothing is gained over platform threads. There are few of them, so platform threads
+     * cost little.
      *
      * @param options       the options
      * @param clock         the time source
