@@ -75,8 +75,10 @@ final class CommitQueue {
      * Groups deliveries whose handlers are about to start, each holding a slot already: a batch of
      * {@link #MIN_SPLIT} or more, at most {@code few}, with nothing else of the worker out and no
      * other cohort alive, becomes two cohorts, split along their locks (a partition's lease) so that
-     * a partition's entries commit in one call; any other refill of a cohort's commit becomes one
-     * cohort, in its place; any other batch is loose.
+     * a partition's entries commit in one call; a batch all under one lock is not split, since
+     * either half would commit the same partition (two scripts a round, landing in either order);
+     * any other refill of a cohort's commit becomes one cohort, in its place; any other batch is
+     * loose.
      *
      * @param started           the deliveries, handlers not yet started
      * @param afterCohortCommit true for the refill a cohort's commit made
@@ -89,8 +91,9 @@ final class CommitQueue {
         lock.lock();
         try {
             int others = alive - (afterCohortCommit ? 1 : 0);
-            if (n >= MIN_SPLIT && n <= few && held == n && others == 0) {
-                split(started);
+            List<List<InFlight>> byLock;
+            if (n >= MIN_SPLIT && n <= few && held == n && others == 0 && (byLock = byLock(started)).size() > 1) {
+                split(byLock, n);
                 alive += 2;
                 cohortsFormed += 2;
                 return cohortsFormed;
@@ -112,11 +115,8 @@ final class CommitQueue {
         }
     }
 
-    /**
-     * Two cohorts of about half each: deliveries sharing a lock stay together (the largest group
-     * first, each to the smaller cohort), unless all share one.
-     */
-    private static void split(List<InFlight> fs) {
+    /** {@return the deliveries grouped by their lock, in the order each lock first appears; no lock is a group of its own} */
+    private static List<List<InFlight>> byLock(List<InFlight> fs) {
         List<List<InFlight>> byLock = new ArrayList<>();
         for (InFlight f : fs) {
             List<InFlight> same = null;
@@ -133,31 +133,35 @@ final class CommitQueue {
             }
             same.add(f);
         }
+        return byLock;
+    }
+
+    /**
+     * Two cohorts of about half each, deliveries sharing a lock together (the largest group first,
+     * each to the smaller cohort).
+     *
+     * @param byLock two or more groups, {@link #byLock}
+     * @param n      the deliveries in all
+     */
+    private static void split(List<List<InFlight>> byLock, int n) {
         Cohort a = new Cohort();
         Cohort b = new Cohort();
         int inA = 0;
-        if (byLock.size() == 1) {
-            for (int i = 0; i < fs.size(); i++) {
-                fs.get(i).cohort = i < fs.size() / 2 ? a : b;
+        int inB = 0;
+        byLock.sort((x, y) -> Integer.compare(y.size(), x.size()));
+        for (List<InFlight> g : byLock) {
+            boolean toA = inA <= inB;
+            for (InFlight f : g) {
+                f.cohort = toA ? a : b;
             }
-            inA = fs.size() / 2;
-        } else {
-            byLock.sort((x, y) -> Integer.compare(y.size(), x.size()));
-            int inB = 0;
-            for (List<InFlight> g : byLock) {
-                boolean toA = inA <= inB;
-                for (InFlight f : g) {
-                    f.cohort = toA ? a : b;
-                }
-                if (toA) {
-                    inA += g.size();
-                } else {
-                    inB += g.size();
-                }
+            if (toA) {
+                inA += g.size();
+            } else {
+                inB += g.size();
             }
         }
         a.open.set(inA);
-        b.open.set(fs.size() - inA);
+        b.open.set(n - inA);
     }
 
     /**

@@ -83,6 +83,22 @@ class CommitQueueTest {
         assertNotSame(batch.get(0).cohort, batch.get(1).cohort, "one cohort: nothing overlaps");
     }
 
+    /**
+     * A few-keys batch all read under one partition's lease is not split: either half would commit
+     * that partition, two scripts a round where one does, landing in either order.
+     */
+    @Test
+    void aFewKeysBatchAllUnderOneLockStaysOneGroup() {
+        CommitQueue q = new CommitQueue();
+        Lock p0 = lease("p0");
+        List<InFlight> batch = new ArrayList<>();
+        for (String id : List.of("a", "b", "c", "d", "e", "f", "g", "h")) {
+            batch.add(inFlight(id, p0));
+        }
+        assertEquals(0, q.group(batch, false, 8, 8), "split into cohorts: the partition commits twice a round");
+        batch.forEach(f -> assertNull(f.cohort, f.delivery.id() + " is in a cohort"));
+    }
+
     @Test
     void aBatchBesideOthersOfTheWorkerIsLooseUnlessACohortsCommitRefilledIt() {
         CommitQueue q = new CommitQueue();
