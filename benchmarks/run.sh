@@ -7,6 +7,8 @@
 #                                (the cluster rows also run both clusters paced at each rate, events published
 #                                 while handled, and at the highest rate the one master beside two busy
 #                                 neighbours on its CPU; --cluster-rate 0 for the unpaced rows alone)
+#        --only cluster-idle: calls per master and in all, idle and at a light pace, on 1 and 3 masters with
+#                                the default 16 partitions [--cluster-idle-seconds 10] [--cluster-idle-rate 1000]
 #        [--configs 4x64x256,...] [--inmemory-configs 2x64x256,...]   (workers x concurrency x batch)
 #        [--partitions 16] [--partitioned-config 2x256x512]           (partitioned rows)
 #        --only partitioned-many-keys,partitioned-seed: the partitioned row beside its seed-format producers' row
@@ -70,7 +72,7 @@ cluster_args=()
 only=""
 prev=""
 for a in "$@"; do [ "$prev" = "--only" ] && only="$a"; prev="$a"; done
-if [ -z "$only" ] || [[ ",$only," == *",cluster,"* ]]; then
+if [ -z "$only" ] || [[ ",$only," == *",cluster,"* ]] || [[ ",$only," == *",cluster-idle,"* ]]; then
   c1=$(cluster_port); cluster_node "$c1"
   redis-cli -p "$c1" cluster addslotsrange 0 16383 >/dev/null
   await_cluster_ok "$c1"

@@ -128,6 +128,13 @@ public final class BenchmarkMain {
                     Integer.parseInt(opt.getOrDefault("cluster-rate-seconds", "8")),
                     !"false".equals(opt.get("cluster-control"))));
         }
+        if (opt.containsKey("cluster1") && opt.containsKey("cluster3") && List.of(only.split(",")).contains("cluster-idle")) {
+            // Calls per master, idle and under a light pace (--cluster-idle-rate), with the default 16 partitions.
+            rows.addAll(ClusterIdle.run(opt.get("cluster1"), opt.get("cluster3"),
+                    Integer.parseInt(opt.getOrDefault("cluster-idle-seconds", "10")),
+                    Integer.parseInt(opt.getOrDefault("cluster-idle-rate", "1000")),
+                    Integer.parseInt(opt.getOrDefault("cluster-idle-seconds", "10"))));
+        }
         if (partitioned || List.of(only.split(",")).contains("partitioned-scaling")
                 || List.of(only.split(",")).contains("partitioned-seed")) {
             rows.addAll(comparisons(rows));

@@ -314,6 +314,11 @@ public final class RedisDeadLetters {
                 List.of(layout.deadLetterStream(at.q()), layout.stream(at.q())),
                 // A partition takes the compact form of an entry where it fits (docs/ARCHITECTURE.md, "The wire contract").
                 List.of(at.streamId(), layout.compactEntries() ? "1" : "")));
+        if (newId != null) {
+            // On a cluster the partition's owner waits on its news channel; without a wake the entry
+            // waited for its reader's next poll (docs/ARCHITECTURE.md, "Redis Cluster"). Nothing on one server.
+            transport.client().announce(layout.stream(at.q()));
+        }
         return Optional.ofNullable(StreamEntries.text(newId)).map(n -> layout.name(at.q(), n));
     }
 

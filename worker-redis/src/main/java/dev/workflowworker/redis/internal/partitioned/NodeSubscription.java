@@ -58,6 +58,19 @@ final class NodeSubscription implements Runnable {
         closeConnection();
     }
 
+    /**
+     * {@return whether the wakes of every channel wanted here can be relied on}: the connection is
+     * up, the node confirmed each channel, and no PING has gone unanswered longer than a poll
+     * interval (a connection whose peer vanished answers none, and delivers no wake either)
+     */
+    synchronized boolean inPlace(long now) {
+        if (wanted.isEmpty()) {
+            return true;
+        }
+        return connection != null && confirmed.containsAll(wanted)
+                && (pongAt >= pingedAt || now - pingedAt <= NodeWaits.POLL_MS);
+    }
+
     synchronized boolean gone() {
         return wanted.isEmpty() && !running;
     }

@@ -32,15 +32,28 @@ import java.util.function.BooleanSupplier;
  *
  * <p>A wake can be lost (a publisher that died between its write and its wake, a producer that
  * writes to a partition stream itself, a subscription moving after a failover). That costs
- * latency only: while the reader waits, it reads one entry past each cursor every
- * {@link #POLL_MS}, one pipelined round trip per node. See docs/ARCHITECTURE.md, "Redis Cluster".
+ * latency only: while the reader waits, it reads one entry past each cursor, one pipelined round
+ * trip per node, every {@link #SWEEP_MS} while every subscription it waits on is confirmed and
+ * answers its pings, every {@link #POLL_MS} while one is not (being made, failed, or silent). See
+ * docs/ARCHITECTURE.md, "Redis Cluster".
  */
 final class NodeWaits implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(NodeWaits.class);
 
-    /** The most a lost wake delays an entry while the reader waits: the partitions are polled this often. */
+    /**
+     * The most a lost wake delays an entry while a subscription the reader waits on is not in
+     * place (being made, failed, or its PING unanswered): the partitions are polled this often.
+     */
     static final long POLL_MS = 100;
+    /**
+     * The most a lost wake delays an entry while every subscription is in place, as the timers
+     * loop's look at every held partition once a second. A poll is a round trip per node: at
+     * {@link #POLL_MS} an idle reader sent ten a second to each master, the largest part of what
+     * an idle process costs a cluster and the part that grew with the number of masters
+     * (docs/BENCHMARKS.md, "clu19").
+     */
+    static final long SWEEP_MS = 1000;
     /** How often a waiting reader pings each node's subscription, to find a connection whose peer vanished. */
     static final long PING_MS = 1000;
     private static final String SUFFIX = StreamKeys.newsChannel("");
@@ -61,6 +74,8 @@ final class NodeWaits implements AutoCloseable {
     private volatile boolean unsupported;
     /** When the reader last polled, on the monotonic clock; reader thread only. */
     private long polledAt;
+    /** Whether the last {@link #subscribe} found a node for every partition waited on; reader thread only. */
+    private boolean placed;
 
     NodeWaits(StreamClient client, PartitionProbe probe, BooleanSupplier readyHere) {
         this.client = client;
@@ -114,10 +129,12 @@ final class NodeWaits implements AutoCloseable {
         subscribe(keys);
         long deadline = now() + ms;
         while (true) {
+            // Read outside the signal's monitor: the subscriptions' monitors are never taken inside it.
+            long every = inPlace() ? SWEEP_MS : POLL_MS;
             synchronized (signal) {
                 long left;
                 while (news.isEmpty() && !all && !woken && !closed && !unsupported
-                        && (left = Math.min(deadline, polledAt + POLL_MS) - now()) > 0) {
+                        && (left = Math.min(deadline, polledAt + every) - now()) > 0) {
                     signal.wait(left);
                 }
                 if (all || unsupported) {
@@ -174,15 +191,35 @@ final class NodeWaits implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether every partition waited on has a node, and every node's subscription confirmed all its
+     * channels and answered its last PING (or was pinged only a moment ago): only then may a wake
+     * be relied on and the poll slow down to {@link #SWEEP_MS}.
+     */
+    private boolean inPlace() {
+        if (!placed) {
+            return false;
+        }
+        long now = now();
+        for (NodeSubscription n : nodes.values()) {
+            if (!n.inPlace(now)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Brings each node's subscriptions in line with the partitions the reader waits for. */
     private void subscribe(List<String> keys) {
         Map<HostAndPort, Set<String>> wanted = new HashMap<>();
+        placed = true;
         for (String k : keys) {
             try {
                 wanted.computeIfAbsent(Topology.nodeOf(client.redis(), JedisClusterCRC16.getSlot(k)),
                         n -> new HashSet<>()).add(StreamKeys.newsChannel(k));
             } catch (RuntimeException e) {
                 // No node known for the slot right now: the poll covers the partition meanwhile.
+                placed = false;
                 log.debug("no node for {}: {}", k, e.toString());
             }
         }
