@@ -29,23 +29,7 @@ import java.util.Map;
 public final class Router implements Runnable {
 
     private static final Logger log = LoggerFactory.getLogger(Router.class);
-    /**
-     * Source entries a batch reads per partition, on average. A batch costs one route script per
-     * partition it touches, and each partition's owner then reads and commits what that script
-     * appended: a batch of 256 over 16 partitions made every script and every commit carry about
-     * 16 entries, at ten times the commits per event of a direct publish (docs/BENCHMARKS.md,
-     * "seed18", "seed19"). A batch only takes what is waiting, so a lone entry is routed alone
-     * and at once whatever the size.
-     */
-    static final int PER_PARTITION = 128;
-    /** The smallest batch, for few partitions: one script then carries up to this many entries. */
-    static final int MIN_BATCH = 256;
-    /**
-     * The largest batch, for many partitions: what one read, one reply and one ack carry, and what
-     * one route script appends when a batch's entries all have keys of one partition (Redis runs
-     * nothing else meanwhile).
-     */
-    static final int MAX_BATCH = 2048;
+    private static final int BATCH = 256;
     private static final long BLOCK_MS = 500;
 
     private final StreamClient client;
@@ -57,7 +41,6 @@ public final class Router implements Runnable {
     private final Cadence trim;
     private volatile boolean stopped;
     private final RouterRead read;
-    private final int batchSize;
     /**
      * Whether the last read was of new entries ({@code >}) and found none: only then is every
      * entry of the stream up to {@link #lastSeen} delivered, so a wait for entries after it
@@ -81,12 +64,11 @@ public final class Router implements Runnable {
         this.partitions = partitions;
         this.trim = new Cadence(client.clock(), options.trimInterval(), options.trimInterval());
         this.read = new RouterRead(client, options.stream(), keys.routerLease(), keys.routerGroup());
-        this.batchSize = batchFor(partitions.count());
     }
 
-    /** {@return the entries one read takes: about {@link #PER_PARTITION} for each of {@code partitions}, within bounds} */
+    /** {@return the entries one read takes} */
     public static int batchFor(int partitions) {
-        return (int) Math.min(MAX_BATCH, Math.max(MIN_BATCH, (long) PER_PARTITION * partitions));
+        return BATCH;
     }
 
     @Override
@@ -156,7 +138,7 @@ public final class Router implements Runnable {
             // then skip the earlier ones). The acks of the previous batch go in its first round
             // trip; an ack that was lost leaves its entries pending, to be read again and skipped
             // by the routed marks.
-            batch = read.read(acks, lease.value, batchSize, start);
+            batch = read.read(acks, lease.value, BATCH, start);
         } catch (RuntimeException e) {
             historyCursor = "0-0";
             throw e;
