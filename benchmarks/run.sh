@@ -12,7 +12,8 @@
 #        [--configs 4x64x256,...] [--inmemory-configs 2x64x256,...]   (workers x concurrency x batch)
 #        [--partitions 16] [--partitioned-config 2x256x512]           (partitioned rows)
 #        --only partitioned-many-keys,partitioned-seed: the partitioned row beside its seed-format producers' row
-#        (a plain XADD to the single stream, moved by the router)
+#        (a plain XADD to the single stream, moved by the router); --only partitioned-seed-latency: the
+#        partitioned latency row with its events written that way (not in a full run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

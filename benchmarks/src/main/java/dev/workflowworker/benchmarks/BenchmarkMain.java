@@ -25,7 +25,8 @@ import java.util.Map;
  * (for A/B runs and profiles of the JVM's path), {@code --only partitioned-latency} the
  * partitioned latency row alone (beside {@code latency}, the shared stream's), {@code --only readcompact} the compact-entry rows of
  * {@code readpath} alone, {@code --only partitioned-seed} the seed-format row alone (with
- * {@code partitioned-many-keys}, beside the direct-publish row it is compared with)
+ * {@code partitioned-many-keys}, beside the direct-publish row it is compared with), {@code --only
+ * partitioned-seed-latency} the partitioned latency row with seed-format producers (not in a full run)
  *
  * <p>The partitioned rows ({@code partitioned}) run right after their shared-stream counterparts
  * (throughput after {@code redis}, latency after {@code latency}, processes after
@@ -90,6 +91,9 @@ public final class BenchmarkMain {
         }
         if (partitioned || redis != null && List.of(only.split(",")).contains("partitioned-latency")) {
             rows.addAll(PartitionedScenario.latency(redis, partitions, 1000, latencySeconds));
+        }
+        if (redis != null && List.of(only.split(",")).contains("partitioned-seed-latency")) {
+            rows.addAll(PartitionedScenario.seedLatency(redis, partitions, 1000, latencySeconds));
         }
         if (redis != null && wanted(only, "scaling")) {
             rows.addAll(ScalingScenario.run(redis, events));

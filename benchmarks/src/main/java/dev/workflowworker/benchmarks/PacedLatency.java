@@ -39,6 +39,16 @@ final class PacedLatency {
     /** Quiet passes in a row that count as settled. */
     private static final int SETTLED_PASSES = 2;
 
+    /** How one paced event is written; its handler finds the timing headers in {@code headers}. */
+    interface Publish {
+        void send(WorkerService s, String executionId, Map<String, String> headers);
+    }
+
+    /** Through the service's own publisher. */
+    static final Publish DIRECT = (s, executionId, headers) -> s.publisher().publish(
+            WorkflowEvent.builder("PING").executionId(executionId).headers(headers).build());
+
+    private final Publish publish;
     private final Recorder rec = new Recorder(3);
     /** From each event's due time: what an outside producer's events would see (see {@link #pace}). */
     private final Recorder fromDue = new Recorder(3);
@@ -48,8 +58,13 @@ final class PacedLatency {
     private volatile CountDownLatch done = new CountDownLatch(0);
 
     PacedLatency(String name, int perSecond) {
+        this(name, perSecond, DIRECT);
+    }
+
+    PacedLatency(String name, int perSecond, Publish publish) {
         this.name = name;
         this.perSecond = perSecond;
+        this.publish = publish;
     }
 
     Consumer<EventContext> handler() {
@@ -129,9 +144,8 @@ final class PacedLatency {
         for (int i = 0; i < n; i++) {
             long due = start + TimeUnit.SECONDS.toNanos(1) * i / perSecond;
             untilDue(due);
-            s.publisher().publish(WorkflowEvent.builder("PING").executionId("x" + (i % 100)).headers(Map.of(
-                    "sent_ns", Long.toString(System.nanoTime()), "due_ns", Long.toString(due), "seq", Integer.toString(i)))
-                    .build());
+            publish.send(s, "x" + (i % 100), Map.of("sent_ns", Long.toString(System.nanoTime()),
+                    "due_ns", Long.toString(due), "seq", Integer.toString(i)));
         }
         if (!latch.await(2, TimeUnit.MINUTES)) {
             throw new IllegalStateException(name + ": " + latch.getCount() + " of " + n + " events not handled in 2 min");

@@ -296,6 +296,28 @@ final class PartitionedScenario {
     }
 
     /**
+     * The partitioned latency row with its events written by a seed-format producer (a plain XADD
+     * to the single stream, outside the service) and moved by the router: what the router's
+     * batches and waits add to a lone event's way. Same rate, keys and service as {@link #latency}.
+     */
+    static List<BenchmarkMain.Row> seedLatency(String url, int partitions, int perSecond, int seconds)
+            throws Exception {
+        String stream = "bench:part:seed-latency";
+        try (SeedRouting.Publisher publisher = new SeedRouting.Publisher(url, stream)) {
+            PacedLatency load = new PacedLatency("latency-partitioned-seed", perSecond, publisher);
+            WorkerService s = service(url, stream, partitions, new int[] {2, 8, 16}, load.handler());
+            s.start();
+            try {
+                return load.run(s, seconds, "partitioned seed latency", ", P=" + partitions
+                        + ", over 100 keys, each a plain XADD to the single stream, routed");
+            } finally {
+                s.close();
+                flush(url);
+            }
+        }
+    }
+
+    /**
      * Waits until every partition is leased and the leases are spread over {@code processes}
      * owners, so the measured pass does not include the hand-overs of joining processes.
      */

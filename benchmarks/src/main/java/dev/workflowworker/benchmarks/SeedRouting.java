@@ -49,24 +49,60 @@ final class SeedRouting {
         }
     }
 
+    /**
+     * The latency rows' events written as a seed-format producer writes them, one plain XADD each
+     * on a connection of its own (the pacer's thread alone uses it), with event ids never reused
+     * (the partitions recognise a repeated event id as a duplicate).
+     */
+    static final class Publisher implements PacedLatency.Publish, AutoCloseable {
+        private final Jedis jedis;
+        private final String stream;
+        private long next;
+
+        Publisher(String url, String stream) {
+            this.jedis = new Jedis(URI.create(url));
+            this.stream = stream;
+        }
+
+        @Override
+        public void send(dev.workflowworker.core.WorkerService s, String executionId, Map<String, String> headers) {
+            StringBuilder json = new StringBuilder("{");
+            headers.forEach((k, v) -> json.append(json.length() > 1 ? "," : "").append('"').append(k).append("\":\"")
+                    .append(v).append('"'));
+            Map<String, String> f = fields("seed-lat-" + next++, executionId, "PING");
+            f.put("headers_json", json.append('}').toString());
+            jedis.xadd(stream, StreamEntryID.NEW_ENTRY, f);
+        }
+
+        @Override
+        public void close() {
+            jedis.close();
+        }
+    }
+
+    /** The eleven wire fields of a seed-format entry, '' for those a no-op event leaves empty. */
+    private static Map<String, String> fields(String eventId, String executionId, String type) {
+        Map<String, String> f = new LinkedHashMap<>();
+        f.put("event_id", eventId);
+        f.put("execution_id", executionId);
+        f.put("event_name", "");
+        f.put("event_type", type);
+        f.put("tenant", "");
+        f.put("timestamp", "2026-01-01T00:00:00Z");
+        f.put("from_state", "");
+        f.put("to_state", "");
+        f.put("user_id", "");
+        f.put("payload_json", "{}");
+        f.put("headers_json", "{}");
+        return f;
+    }
+
     /** {@code n} no-op events over {@code keys} execution ids, event ids {@code idPrefix + k}, pipelined XADDs. */
     static void prepublish(String url, String stream, int n, int keys, String idPrefix) {
         try (Jedis j = new Jedis(URI.create(url))) {
             Pipeline p = j.pipelined();
             for (int k = 0; k < n; k++) {
-                Map<String, String> f = new LinkedHashMap<>();
-                f.put("event_id", idPrefix + k);
-                f.put("execution_id", "x" + (k % keys));
-                f.put("event_name", "");
-                f.put("event_type", "NOOP");
-                f.put("tenant", "");
-                f.put("timestamp", "2026-01-01T00:00:00Z");
-                f.put("from_state", "");
-                f.put("to_state", "");
-                f.put("user_id", "");
-                f.put("payload_json", "{}");
-                f.put("headers_json", "{}");
-                p.xadd(stream, StreamEntryID.NEW_ENTRY, f);
+                p.xadd(stream, StreamEntryID.NEW_ENTRY, fields(idPrefix + k, "x" + (k % keys), "NOOP"));
                 if (k % 1000 == 999) {
                     p.sync();
                 }

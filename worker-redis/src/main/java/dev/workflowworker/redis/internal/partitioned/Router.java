@@ -41,6 +41,13 @@ public final class Router implements Runnable {
     private final Cadence trim;
     private volatile boolean stopped;
     private final RouterRead read;
+    /**
+     * Whether the last read was of new entries ({@code >}) and found none: only then is every
+     * entry of the stream up to {@link #lastSeen} delivered, so a wait for entries after it
+     * misses nothing. A page of the pending list, or a read aborted by a lease change, says
+     * nothing of the entries not delivered yet, which may all be older than the newest id.
+     */
+    private boolean caughtUp;
     /** Source ids routed by the last batch and not acked yet: the next read acks them first. */
     private List<String> routed = List.of();
     /** The lease the cursor below belongs to; a new lease re-reads the pending list from the start. */
@@ -59,6 +66,15 @@ public final class Router implements Runnable {
         this.read = new RouterRead(client, options.stream(), keys.routerLease(), keys.routerGroup());
     }
 
+    /**
+     * {@return the entries one read takes with {@code partitions} partitions} The same for any
+     * count: a batch of 128 per partition cut the CPU per routed event but halved the events/s of
+     * the serial read-route-ack loop on a loaded machine (docs/BENCHMARKS.md, "seed19").
+     */
+    public static int batchFor(int partitions) {
+        return BATCH;
+    }
+
     @Override
     public void run() {
         long backoff = 0;
@@ -69,7 +85,7 @@ public final class Router implements Runnable {
                     partitions.awaitRouterLease(BLOCK_MS);
                     continue;
                 }
-                if (routeOnce(lease) == 0 && historyCursor == null) {
+                if (routeOnce(lease) == 0 && caughtUp) {
                     block();
                 }
                 if (trim.tryFire()) {
@@ -117,6 +133,7 @@ public final class Router implements Runnable {
         String start = historyCursor != null ? historyCursor : ">";
         List<String> acks = routed;
         routed = List.of();
+        caughtUp = false;
         RouterRead.Batch batch;
         try {
             // Never repeated, and after a failure the pending list is read again from its start:
@@ -135,11 +152,15 @@ public final class Router implements Runnable {
             return 0;
         }
         if (batch.newest() == null) {
+            // Aborted each time by lease changes: read again at once (the next round checks the
+            // lease), never wait, as entries older than lastSeen may not be delivered yet.
             return 0;
         }
         List<?> entries = batch.entries();
         lastSeen = batch.newest();
         if (entries.isEmpty()) {
+            // An empty page of the pending list is followed at once by a read of new entries.
+            caughtUp = historyCursor == null;
             historyCursor = null;
             return 0;
         }
