@@ -240,6 +240,61 @@ class ClusterNodeWaitsTest {
                 + ms.get(ms.size() - 1) + " ms");
     }
 
+    /**
+     * A wake that never comes (a producer writing to a partition stream itself) is found by the poll
+     * even while another partition's wakes keep arriving: the poll once ran only when a wait found
+     * no news, so a steady flow elsewhere held a quiet partition's entry for as long as it lasted.
+     */
+    @Test
+    void anEntryWrittenStraightToAQuietPartitionIsFoundWhileOtherPartitionsKeepWaking() throws Exception {
+        RedisOptions options = options("foreign-busy");
+        Instance s = service(options);
+        Await.until(Duration.ofSeconds(20), () -> s.ownedPartitions().size() == P, "the instance owns every partition");
+        publishAndTime(s, event("warm"));
+        WorkflowEvent quiet = event("quiet");
+        int quietPartition = PartitionRouting.partitionOf(quiet.lockKey(), P);
+        // Keys of the partitions on the other masters: each reader has news every few ms, none of
+        // it from the quiet partition's master (news from a master has its partitions read).
+        int quietPort = cluster.masterOf(TestKeys.partitionStream(options, quietPartition)).port();
+        List<String> hotKeys = new ArrayList<>();
+        for (int k = 0; hotKeys.size() < 4 * P; k++) {
+            String key = "hot-" + k;
+            int p = PartitionRouting.partitionOf(event(key).lockKey(), P);
+            if (cluster.masterOf(TestKeys.partitionStream(options, p)).port() != quietPort) {
+                hotKeys.add(key);
+            }
+        }
+        Thread publisher = new Thread(() -> {
+            for (int i = 0; !Thread.currentThread().isInterrupted(); i++) {
+                s.publish(WorkflowEvent.builder("STEP").eventId("hot-event-" + i)
+                        .executionId("exec-" + hotKeys.get(i % hotKeys.size())).build());
+                try {
+                    Thread.sleep(5); // a steady flow of wakes, far more often than the poll's second
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+        publisher.start();
+        try (RedisClusterClient admin = cluster.client()) {
+            Await.until(Duration.ofSeconds(10), () -> hotHandled() > 100, "the other partitions' events run");
+            CountDownLatch l = new CountDownLatch(1);
+            latches.put(quiet.eventId(), l);
+            admin.xadd(TestKeys.partitionStream(options, quietPartition), StreamEntryID.NEW_ENTRY,
+                    WireFormat.withMaxPayloadBytes(1 << 20).encode(quiet, 1));
+            long before = hotHandled();
+            assertTrue(l.await(5, TimeUnit.SECONDS), quiet.eventId() + " handled within 5 s while the other partitions ran "
+                    + (hotHandled() - before) + " events");
+        } finally {
+            publisher.interrupt();
+            publisher.join(5_000);
+        }
+    }
+
+    private long hotHandled() {
+        return handledAt.keySet().stream().filter(k -> k.startsWith("hot-event-")).count();
+    }
+
     /** After a master is killed and its replica takes over, events of its partitions still flow, woken. */
     @Test
     void eventsOfPartitionsOnAFailedOverMasterStillFlow() throws Exception {
