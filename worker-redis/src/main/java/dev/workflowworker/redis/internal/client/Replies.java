@@ -19,6 +19,8 @@ public final class Replies {
     private int failed;
     /** The nodes whose connection failed, so that some calls have no reply. */
     private List<HostAndPort> failedNodes = List.of();
+    /** Per call, whether it was sent again after a broken connection; null while none was. */
+    private boolean[] resent;
 
     Replies(int n) {
         values = new Object[n];
@@ -53,6 +55,19 @@ public final class Replies {
             }
         }
         return kept;
+    }
+
+    /** Marks call {@code call} as sent a second time, its node's connection having broken under the first. */
+    void markResent(int call) {
+        if (resent == null) {
+            resent = new boolean[values.length];
+        }
+        resent[call] = true;
+    }
+
+    /** {@return whether call {@code i} was sent a second time after its node's connection broke: it may have run twice} */
+    public boolean resent(int i) {
+        return resent != null && resent[i];
     }
 
     void nodeFailed(HostAndPort node) {

@@ -321,6 +321,7 @@ public final class Topology {
                     NodeFailure f = p.failureOf(replies.get(k));
                     if (idempotent && !resent[i] && f != null && !timedOut(f.why())) {
                         resent[i] = true;
+                        out.markResent(i);
                         if (!broken.contains(f.node())) {
                             broken.add(f.node());
                         }
