@@ -417,7 +417,12 @@ final class ChaosRun {
             // A worker restarted after a kill may still be starting: the run never waited for it, so on a
             // loaded machine health was judged before it had run at all (at load 20 a worker JVM took 37 to
             // 51 s from its launch to its first report, against 3 s at load 12; docs/RELIABILITY.md).
-            awaitTrue(Duration.ofSeconds(180), () -> "every worker process started: not yet " + notStarted(), () -> {
+            // A process that never started says whether it still runs or how it ended (its lines are in
+            // target/chaos-workers.log, which every worker shares).
+            awaitTrue(Duration.ofSeconds(180), () -> "every worker process started: not yet " + notStarted().stream()
+                    .map(pid -> pid + workers.stream().filter(w -> Long.toString(w.pid()).equals(pid)).findFirst()
+                            .map(w -> w.isAlive() ? " (running)" : " (exited " + w.exitValue() + ")").orElse(""))
+                    .toList(), () -> {
                 try {
                     return notStarted().isEmpty();
                 } catch (RuntimeException e) {
