@@ -269,7 +269,8 @@ public final class RedisEventTransport implements EventTransport, Scheduling {
             // cluster's redirects are answered there without repeating a write that happened.
             return publishAll(List.of(event)).get(0);
         }
-        return client.call("publish event " + event.eventId(), () -> client.xadd(mode.streamOf(event), mode.entry(fields)));
+        return client.callPublish("publish event " + event.eventId(), 1,
+                () -> client.xadd(mode.streamOf(event), mode.entry(fields)));
     }
 
     /**

@@ -112,43 +112,80 @@ class ClusterReviewTest {
 
     /**
      * The router's read moves entries into its pending list, so it must never run twice for one
-     * call: the entries a read returns are exactly those it moved. A node that was busy when the
-     * read was sent runs it later, after the caller's socket timed out; a client that sends the read
-     * again meanwhile gets another read's reply, and the first read's entries stay pending unseen.
+     * call: the entries a read returns are exactly those it moved. Its second round trip (MULTI,
+     * XREADGROUP, XREVRANGE, EXEC) runs on the node and its reply is lost: the node closes the
+     * connection instead of sending it, as it does to a normal client whose reply passes the
+     * output buffer's hard limit (set low here, below the EXEC's reply and far above the lease
+     * check's). A client that sent the read again would move a second entry; the caller must
+     * instead fail and page through the pending list, where the one entry moved is, once.
      */
     @Test
     void aReadScriptIsNotSentAgainAfterItsReplyWasLost() throws Exception {
         RedisOptions options = quick().partitions(0).stream("{once}:events").build();
         String stream = "{once}:src";
         String lease = "{once}:lease";
+        String big = "x".repeat(256 * 1024);
         try (RedisEventTransport transport = RedisEventTransport.create(options);
              RedisClusterClient admin = cluster.client()) {
-            admin.xgroupCreate(stream, "g", redis.clients.jedis.StreamEntryID.XGROUP_LAST_ENTRY, true);
+            admin.xgroupCreate(stream, "g2", redis.clients.jedis.StreamEntryID.XGROUP_LAST_ENTRY, true);
+            List<String> ids = new java.util.ArrayList<>();
             for (int i = 0; i < 3; i++) {
-                admin.xadd(stream, redis.clients.jedis.StreamEntryID.NEW_ENTRY, Map.of("n", Integer.toString(i)));
+                ids.add(admin.xadd(stream, redis.clients.jedis.StreamEntryID.NEW_ENTRY,
+                        Map.of("n", Integer.toString(i), "pad", big)).toString());
             }
             admin.set(lease, "me");
-            admin.xgroupCreate(stream, "g2", new redis.clients.jedis.StreamEntryID(0, 0), false);
-            // The flush before each test emptied the script cache: a read of another group loads the
-            // script, so the lost read below runs it, rather than answering NOSCRIPT to nobody.
-            RouterRead.Batch warm = new RouterRead(transport.client(), stream, lease, "g").read(List.of(), "me", 1, ">");
-            assertEquals(1, warm.entries().size(), "the warm-up read moved one entry: " + warm);
             SpawnedRedisServer node = cluster.masterOf(stream);
-            // Busy for longer than the 500 ms socket timeout: the read's reply is lost, and a client
-            // that sent it again would get the second run's reply once the node is free.
-            Thread b = busy(node, 1500);
+            long watches;
+            long execs;
+            try (Jedis j = node.jedis()) {
+                watches = calls(j, "watch");
+                execs = calls(j, "exec");
+                // 64 KiB: the EXEC's reply (two 256 KiB entries) passes it, the WATCH/GET replies and
+                // the test's own small calls stay far below it.
+                j.configSet("client-output-buffer-limit", "normal 65536 65536 0");
+            }
             try {
                 assertThrows(RedisUnavailableException.class,
                         () -> new RouterRead(transport.client(), stream, lease, "g2").read(List.of(), "me", 1, ">"),
                         "a read whose reply was lost fails; the caller pages through the pending list again");
             } finally {
-                b.join();
+                try (Jedis j = node.jedis()) {
+                    j.configSet("client-output-buffer-limit", "normal 0 0 0");
+                }
             }
-            // Once the node is free it runs what it was sent, once: at most one entry (COUNT 1)
-            // pending, none if the reply lost was the lease check's (the read itself then never left).
-            admin.set("{once}:probe", "after");
-            assertTrue(admin.xpending(stream, "g2").getTotal() <= 1, "entries moved by the one lost read");
+            try (Jedis j = node.jedis()) {
+                assertEquals(1, calls(j, "exec") - execs, "the read's transaction ran once: its reply, not the lease "
+                        + "check's, was lost, and it was not sent again");
+                assertEquals(1, calls(j, "watch") - watches, "the read was not begun again");
+            }
+            assertEquals(1, admin.xpending(stream, "g2").getTotal(), "the one lost read moved one entry (COUNT 1)");
+            // The caller's recovery: the pending list holds that entry, once; the next new entry is the second.
+            RouterRead again = new RouterRead(transport.client(), stream, lease, "g2");
+            RouterRead.Batch pending = again.read(List.of(), "me", 10, "0");
+            assertEquals(List.of(ids.get(0)), entryIds(pending), "the entry the lost read moved, once");
+            assertEquals(List.of(ids.get(1)), entryIds(again.read(List.of(), "me", 1, ">")),
+                    "the next read moves the next entry: nothing is routed twice");
+            again.close();
         }
+    }
+
+    /** {@return how many times {@code command} ran on the server so far, from INFO commandstats} */
+    private static long calls(Jedis j, String command) {
+        for (String line : j.info("commandstats").split("\r?\n")) {
+            if (line.startsWith("cmdstat_" + command + ":calls=")) {
+                String v = line.substring(("cmdstat_" + command + ":calls=").length());
+                return Long.parseLong(v.substring(0, v.indexOf(',')));
+            }
+        }
+        return 0;
+    }
+
+    private static List<String> entryIds(RouterRead.Batch batch) {
+        List<String> out = new java.util.ArrayList<>();
+        for (Object e : batch.entries()) {
+            out.add(dev.workflowworker.redis.internal.client.StreamEntries.text(((List<?>) e).get(0)));
+        }
+        return out;
     }
 
     /**

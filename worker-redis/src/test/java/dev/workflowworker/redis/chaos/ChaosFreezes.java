@@ -27,14 +27,20 @@ import java.util.function.Supplier;
 final class ChaosFreezes {
 
     /** What the freezes did, from the partitions' leases and the handlers' ledger. */
-    record Figures(int freezes, int partitionsHeld, int partitionsTakenOver, List<Long> takeoverMillis,
-                   long refusedEffectsOfResumed, long staleEffectsOfOthers, long leaseLostOfResumed) {
+    record Figures(int freezes, List<Integer> heldAtEachStop, int partitionsHeld, int partitionsTakenOver,
+                   List<Long> takeoverMillis, long refusedEffectsOfResumed, long staleEffectsOfOthers,
+                   long leaseLostOfResumed) {
 
-        static final Figures NONE = new Figures(0, 0, 0, List.of(), 0, 0, 0);
+        static final Figures NONE = new Figures(0, List.of(), 0, 0, List.of(), 0, 0, 0);
 
-        /** Every partition a stopped JVM held was taken over and went on, and no JVM that was never stopped met the fence. */
+        /**
+         * Every stopped JVM held a partition when stopped (a freeze of one holding none tests
+         * nothing), every partition it held was taken over and went on, and no JVM that was never
+         * stopped met the fence.
+         */
         boolean hold() {
-            return partitionsTakenOver == partitionsHeld && staleEffectsOfOthers == 0;
+            return heldAtEachStop.size() == freezes && heldAtEachStop.stream().allMatch(n -> n > 0)
+                    && partitionsTakenOver == partitionsHeld && staleEffectsOfOthers == 0;
         }
     }
 
@@ -44,6 +50,7 @@ final class ChaosFreezes {
     private final Supplier<UnifiedJedis> queue;
     private final Set<Long> stopped = new HashSet<>();
     private final List<Long> takeoverMillis = new ArrayList<>();
+    private final List<Integer> heldAtEachStop = new ArrayList<>();
     private int freezes;
     private int held;
     private int takenOver;
@@ -59,16 +66,40 @@ final class ChaosFreezes {
     /**
      * Stops the owner of partition {@code n % partitions} (or, if no live worker holds it, the one
      * holding most), waits until its partitions are another's and have moved on, and resumes it.
+     * The victim must hold a lease when it is stopped, read after the SIGSTOP (a stopped JVM renews
+     * and takes nothing): one that held none is resumed at once and the pick is made again, for up
+     * to ten lease TTLs, after which the run fails rather than count a freeze that tested nothing.
      */
     void freeze(List<Process> workers, int n) throws IOException, InterruptedException {
-        Process victim;
-        Map<Integer, String> committedAtStop;
-        try (UnifiedJedis j = queue.get()) {
-            victim = owner(j, workers, n % partitions);
-            committedAtStop = heldBy(j, victim.pid());
+        Process victim = null;
+        Map<Integer, String> holding = Map.of();
+        long pickUntil = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(lockTtlMillis * 2 * 10);
+        while (holding.isEmpty()) {
+            if (System.nanoTime() - pickUntil > 0) {
+                throw new AssertionError("freeze " + n + ": no live worker held a partition lease when stopped, for "
+                        + lockTtlMillis * 2 * 10 + " ms");
+            }
+            boolean stopped = false;
+            try (UnifiedJedis j = queue.get()) {
+                victim = owner(j, workers, n % partitions);
+                // None held right now (a takeover under way): pick again.
+                if (!heldBy(j, victim.pid()).isEmpty()) {
+                    signal(victim.pid(), "STOP");
+                    stopped = true;
+                    holding = heldBy(j, victim.pid());
+                }
+            } catch (RuntimeException e) {
+                // Redis busy: pick again.
+            }
+            if (holding.isEmpty()) {
+                if (stopped) {
+                    signal(victim.pid(), "CONT");
+                }
+                Thread.sleep(100);
+            }
         }
+        Map<Integer, String> committedAtStop = holding;
         long pid = victim.pid();
-        signal(pid, "STOP");
         long stoppedAt = System.nanoTime();
         Set<Integer> waiting = new HashSet<>(committedAtStop.keySet());
         try {
@@ -91,6 +122,7 @@ final class ChaosFreezes {
             signal(pid, "CONT");
         }
         takeoverMillis.add(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stoppedAt));
+        heldAtEachStop.add(committedAtStop.size());
         stopped.add(pid);
         freezes++;
         held += committedAtStop.size();
@@ -118,7 +150,8 @@ final class ChaosFreezes {
                 leaseLost++;
             }
         }
-        return new Figures(freezes, held, takenOver, List.copyOf(takeoverMillis), resumed, others, leaseLost);
+        return new Figures(freezes, List.copyOf(heldAtEachStop), held, takenOver, List.copyOf(takeoverMillis), resumed,
+                others, leaseLost);
     }
 
     private static String ownerPrefix(long pid) {

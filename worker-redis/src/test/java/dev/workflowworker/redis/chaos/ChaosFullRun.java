@@ -36,7 +36,8 @@ class ChaosFullRun {
     void fullPartitionedStaleOwnerRun() throws Exception {
         ChaosRun.Report r = run(new ChaosRun.Settings(50_000, 500, 3, 0, 0, 0, 1_000, 2_000, 5_000, 16).withFreezes(3),
                 "chaos-full-stale-owner-report.md");
-        assertTrue(r.promisesHold() && r.freezes().freezes() == 3 && r.freezes().partitionsHeld() > 0,
+        // promisesHold: among the rest, each stopped JVM held a partition when stopped (ChaosFreezes.Figures.hold).
+        assertTrue(r.promisesHold() && r.freezes().freezes() == 3,
                 r.table() + "\n" + r.finalHealth());
     }
 

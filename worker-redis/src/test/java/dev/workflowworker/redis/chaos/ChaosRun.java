@@ -86,7 +86,8 @@ final class ChaosRun {
                   int pauses, long invocations, long completions, long duplicateCompletions, long lost,
                   long unrecordedCompletions, long staleEffects, long deadLetters, long poisonDeadLettered, long poisonDeadLetteredAgain,
                   long goodDeadLettered, List<Long> recoveryMillis, boolean healthyAtEnd, String finalHealth, long seconds,
-                  long orderViolations, long ambiguousPublishes, ChaosFreezes.Figures freezes, ChaosTime.Figures time) {
+                  long orderViolations, long ambiguousPublishes, long publishedAgain, long finalWaitMillis,
+                  ChaosFreezes.Figures freezes, ChaosTime.Figures time) {
 
         boolean promisesHold() {
             // Stopped past its leases, a JVM's handler that passed its last cancellation check just before
@@ -94,8 +95,18 @@ final class ChaosRun {
             // lease check its outcome. A refused write by any other process would be two live holders.
             boolean fenced = settings.freezes() == 0 ? staleEffects == 0 : freezes.hold();
             return lost == 0 && duplicateCompletions == 0 && fenced && goodDeadLettered == 0
-                    && poisonDeadLettered == poison && poisonDeadLetteredAgain <= ambiguousPublishes && healthyAtEnd
+                    && poisonDeadLettered == poison && poisonDeadLetteredAgainWithinSends() && healthyAtEnd
                     && (settings.partitions() == 0 || orderViolations == 0) && time.hold();
+        }
+
+        /**
+         * A poison event is dead-lettered once per copy in the stream (recognising a duplicate looks
+         * at completions only, so that a replayed dead letter runs), and a copy comes only from a
+         * publish sent again: by the producer after an error, or by the library itself after a
+         * broken connection (the producer's transport reports those, {@code StreamStats.publishedAgain}).
+         */
+        boolean poisonDeadLetteredAgainWithinSends() {
+            return poisonDeadLetteredAgain <= ambiguousPublishes + publishedAgain;
         }
 
         String table() {
@@ -124,7 +135,7 @@ final class ChaosRun {
                         + settings.lockTtlMillis() * 3 + " ms");
                 row(sb, "stopped until taken over and moved on", freezes.takeoverMillis() + " ms");
                 row(sb, "partitions held / taken over and moved on", freezes.partitionsHeld() + " / "
-                        + freezes.partitionsTakenOver());
+                        + freezes.partitionsTakenOver() + " (held at each stop " + freezes.heldAtEachStop() + ")");
             }
             row(sb, "handler invocations", Long.toString(invocations));
             row(sb, "completions (acked as success)", completions + " recorded + " + unrecordedCompletions
@@ -134,6 +145,7 @@ final class ChaosRun {
             row(sb, "duplicate completions", Long.toString(duplicateCompletions));
             row(sb, "publishes retried after an error", ambiguousPublishes
                     + (settings.partitions() == 0 ? "" : " (each may have written the event twice)"));
+            row(sb, "events the library sent again (broken connection)", Long.toString(publishedAgain));
             row(sb, "lost good events", Long.toString(lost));
             row(sb, "overlaps (stale fencing tokens)", Long.toString(staleEffects));
             if (settings.freezes() > 0) {
@@ -150,15 +162,17 @@ final class ChaosRun {
                         + " (of " + time.delayedOrderJudged() + " pairs judged)");
                 row(sb, "schedule occurrences (every 1 s)", Integer.toString(time.tickExpected()));
                 row(sb, "schedule: lost / extra", time.tickLost() + " / " + time.tickExtra());
+                row(sb, "schedule: coalesced (over 1 min late, FIRE_ONCE)", Long.toString(time.tickCoalesced()));
             }
             row(sb, "dead letters (poison / good)", deadLetters + " (" + poisonDeadLettered + " / " + goodDeadLettered + ")");
             // Recognising a duplicate publish looks at completions only, so that a replayed dead
             // letter runs: a retried publish of a poison event is dead-lettered once per copy.
-            row(sb, "poison dead-lettered again (a retried publish's copy; at most the retries)",
+            row(sb, "poison dead-lettered again (a copy; at most the retries + sent again)",
                     Long.toString(poisonDeadLetteredAgain));
             row(sb, "recovery after kill p50 / max", p50 + " / " + max);
             row(sb, "recovery after each kill", r.toString());
             row(sb, "health at end", healthyAtEnd ? "healthy" : "NOT healthy");
+            row(sb, "from the last publish to all completed", finalWaitMillis + " ms");
             row(sb, "wall time", seconds + " s");
             return sb.toString();
         }
@@ -179,6 +193,10 @@ final class ChaosRun {
     private final Random random = new Random(42);
     /** Publishes that failed and were retried: the failed one may have been written all the same. */
     private final AtomicInteger publishRetries = new AtomicInteger();
+    /** Events the producer's transport sent again itself after a broken connection, as its stats report them. */
+    private volatile long publishedAgain = -1;
+    /** From the producer's end to everything completed, as the run's last wait saw it. */
+    private long finalWaitMillis = -1;
     /** Delayed events and a schedule under the same faults; partitioned only (the shared stream has neither). */
     private final ChaosTime time;
 
@@ -352,6 +370,7 @@ final class ChaosRun {
             }
             final int goodCount = good;
             final int poisonCount = poison;
+            long producerDone = System.nanoTime();
             String[] state = {""};
             if (s.cluster() && s.waitReplicas() == 0) {
                 // Without waiting for replicas a failover may lose writes for good: wait until
@@ -375,7 +394,7 @@ final class ChaosRun {
                     // Reported below as lost events.
                 }
             } else {
-                awaitTrue(Duration.ofSeconds(180), () -> "every good event completed and every poison dead-lettered; "
+                awaitTimeOrExplain(Duration.ofSeconds(180), () -> "every good event completed and every poison dead-lettered; "
                         + state[0], () -> {
                     try (Jedis l = jedis(ledgerUri); UnifiedJedis j = queue()) {
                         long dlq = deadLetterCount(j);
@@ -391,13 +410,19 @@ final class ChaosRun {
                     }
                 });
             }
+            finalWaitMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - producerDone);
             for (Thread w : recoveryWatchers) {
                 w.join(TimeUnit.SECONDS.toMillis(120));
             }
             // A worker restarted after a kill may still be starting: the run never waited for it, so on a
             // loaded machine health was judged before it had run at all (at load 20 a worker JVM took 37 to
             // 51 s from its launch to its first report, against 3 s at load 12; docs/RELIABILITY.md).
-            awaitTrue(Duration.ofSeconds(180), () -> "every worker process started: not yet " + notStarted(), () -> {
+            // A process that never started says whether it still runs or how it ended (its lines are in
+            // target/chaos-workers.log, which every worker shares).
+            awaitTrue(Duration.ofSeconds(180), () -> "every worker process started: not yet " + notStarted().stream()
+                    .map(pid -> pid + workers.stream().filter(w -> Long.toString(w.pid()).equals(pid)).findFirst()
+                            .map(w -> w.isAlive() ? " (running)" : " (exited " + w.exitValue() + ")").orElse(""))
+                    .toList(), () -> {
                 try {
                     return notStarted().isEmpty();
                 } catch (RuntimeException e) {
@@ -416,6 +441,38 @@ final class ChaosRun {
             }
         }
     }
+
+    /**
+     * {@link #awaitTrue}, and when it times out with delayed events or occurrences missing, the
+     * failure says of each whether it was late (its effect came while the run listened on) or lost,
+     * and what Redis held of it at the deadline ({@link ChaosMissing}).
+     */
+    private void awaitTimeOrExplain(Duration timeout, java.util.function.Supplier<String> what,
+                                    java.util.function.BooleanSupplier condition) {
+        try {
+            awaitTrue(timeout, what, condition);
+        } catch (AssertionError timedOut) {
+            if (time == null) {
+                throw timedOut;
+            }
+            long deadline = System.currentTimeMillis();
+            String explained;
+            try (Jedis l = jedis(ledgerUri)) {
+                java.util.Set<String> ids = time.missing(l);
+                List<ChaosMissing.Expected> missing = time.expected().stream().filter(e -> ids.contains(e.id())).toList();
+                explained = missing.isEmpty() ? "no delayed event or occurrence missing"
+                        : new ChaosMissing(s.partitions(), this::partitionKey, this::queue)
+                                .explain(l, missing, deadline, LISTEN_AFTER_DEADLINE_MILLIS);
+            } catch (RuntimeException e) {
+                explained = "cannot tell late from lost: " + e;
+            }
+            System.out.println(explained);
+            throw new AssertionError(timedOut.getMessage() + "\n" + explained, timedOut);
+        }
+    }
+
+    /** How long a failed run goes on listening for the missing delayed events and occurrences. */
+    private static final long LISTEN_AFTER_DEADLINE_MILLIS = 120_000;
 
     /** A client of the queue's Redis, one server or the cluster; close it after use. */
     private UnifiedJedis queue() {
@@ -508,6 +565,14 @@ final class ChaosRun {
                     sleepQuietly(TimeUnit.NANOSECONDS.toMillis(wait));
                 }
             }
+            // The statistics read the stream from Redis, which may be paused or restarting: tried a while.
+            for (int attempt = 0; attempt < 100 && publishedAgain < 0; attempt++) {
+                try {
+                    publishedAgain = t.stats().orElseThrow().publishedAgain();
+                } catch (RuntimeException e) {
+                    sleepQuietly(100);
+                }
+            }
         } finally {
             try {
                 if (raw[0] != null) {
@@ -579,18 +644,12 @@ final class ChaosRun {
         return exists.stream().filter(r -> !r.get()).count();
     }
 
-    /** Delayed events and schedule occurrences expected and without an applied effect yet. */
+    /**
+     * Delayed events and schedule occurrences expected and without an applied effect yet (an
+     * occurrence the misfire policy coalesced into a later one that ran is not expected: ChaosTime).
+     */
     private long timeMissing(Jedis ledger) {
-        if (time == null) {
-            return 0;
-        }
-        redis.clients.jedis.Pipeline p = ledger.pipelined();
-        List<redis.clients.jedis.Response<Boolean>> exists = new ArrayList<>();
-        for (String id : time.expectedIds()) {
-            exists.add(p.hexists(ChaosWorkerMain.DONE, id));
-        }
-        p.sync();
-        return exists.stream().filter(r -> !r.get()).count();
+        return time == null ? 0 : time.missing(ledger).size();
     }
 
     private long deadLetterCount(UnifiedJedis j) {
@@ -789,7 +848,7 @@ final class ChaosRun {
             return new Report(s, published, good, poison, kills, restarts, pauses, invocations, completions,
                     duplicates, lost, unrecorded, stale == null ? 0 : Long.parseLong(stale), dlq.size(), poisonDead, poisonAgain, goodDead,
                     recovery, unhealthy.isEmpty(), health, seconds, order == null ? 0 : Long.parseLong(order), publishRetries.get(),
-                    freezer == null ? ChaosFreezes.Figures.NONE : freezer.judge(j),
+                    publishedAgain, finalWaitMillis, freezer == null ? ChaosFreezes.Figures.NONE : freezer.judge(j),
                     time == null ? ChaosTime.Figures.NONE : time.judge(j));
         }
     }

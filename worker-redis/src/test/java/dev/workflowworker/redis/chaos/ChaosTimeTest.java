@@ -33,10 +33,10 @@ class ChaosTimeTest {
         time.planned("dl-d", "exec-2", 1000, null);
         time.occurrences(List.of(1000L, 2000L, 3000L));
 
-        ChaosTime.Figures f = time.judge(
-                Map.of("dl-a", "1", "dl-b", "1", "chaos-tick:1000", "1", "chaos-tick:3000", "1", "chaos-tick:4000", "1"),
-                Map.of("dl-a", "0", "dl-b", "3"),
-                Map.of("dl-a", "1500", "dl-b", "1650"));
+        Map<String, String> done = Map.of("dl-a", "1", "dl-b", "1", "chaos-tick:1000", "1", "chaos-tick:3000", "1",
+                "chaos-tick:4000", "1");
+        ChaosTime.Figures f = time.judge(done, Map.of("dl-a", "0", "dl-b", "3"), Map.of("dl-a", "1500", "dl-b", "1650"),
+                Map.of("chaos-tick:1000", "1001", "chaos-tick:3000", "3001"));
 
         assertEquals(3, f.delayedPublished());
         assertEquals(1, f.delayedUnknown());
@@ -45,5 +45,31 @@ class ChaosTimeTest {
         assertEquals(1, f.tickLost(), "chaos-tick:2000");
         assertEquals(1, f.tickExtra(), "chaos-tick:4000");
         assertFalse(f.hold());
+        assertEquals(java.util.Set.of("dl-c", "chaos-tick:2000"), time.missing(done, Map.of()));
+    }
+
+    /**
+     * FIRE_ONCE coalesces the occurrences found more than its threshold (a minute) late into the
+     * latest of them: one missed is not lost when a later one ran, started more than the threshold
+     * after it; at the threshold or without a later one it is lost.
+     */
+    @Test
+    void anOccurrenceIsCoalescedOnlyWhenALaterOneRanMoreThanTheThresholdAfterIt() {
+        ChaosTime time = new ChaosTime(100, 8);
+        time.occurrences(List.of(1000L, 2000L, 3000L));
+        Map<String, String> done = Map.of("chaos-tick:1000", "1", "chaos-tick:3000", "1");
+
+        ChaosTime.Figures coalesced = time.judge(done, Map.of(), Map.of(), Map.of("chaos-tick:3000", "62001"));
+        assertEquals(0, coalesced.tickLost());
+        assertEquals(1, coalesced.tickCoalesced(), "chaos-tick:2000, found 60,001 ms late");
+        assertEquals(java.util.Set.of(), time.missing(done, Map.of("chaos-tick:3000", "62001")));
+
+        ChaosTime.Figures atThreshold = time.judge(done, Map.of(), Map.of(), Map.of("chaos-tick:3000", "62000"));
+        assertEquals(1, atThreshold.tickLost(), "found exactly a minute late: it had to fire");
+        assertEquals(0, atThreshold.tickCoalesced());
+
+        ChaosTime.Figures lastMissing = time.judge(Map.of("chaos-tick:1000", "1"), Map.of(), Map.of(),
+                Map.of("chaos-tick:1000", "99000"));
+        assertEquals(2, lastMissing.tickLost(), "nothing later ran: nothing coalesced them");
     }
 }

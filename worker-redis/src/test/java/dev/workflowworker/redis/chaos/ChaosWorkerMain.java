@@ -50,6 +50,8 @@ public final class ChaosWorkerMain {
     static final String DELAYED_BEFORE = "chaos:delayed-before";
     /** Per delayed event id, when its handler started (ms, this machine's clock): after it was moved. */
     static final String DELAYED_AT = "chaos:delayed-at";
+    /** Per schedule occurrence id, when its handler first started (ms, this machine's clock): after it was fired. */
+    static final String TICK_AT = "chaos:tick-at";
 
     /** The downstream effect: accepted only if its token is not older than the newest seen for the key. */
     private static final String FENCED_EFFECT =
@@ -110,8 +112,13 @@ public final class ChaosWorkerMain {
                     .on(ChaosTime.DELAYED, ctx -> work(ledger, ctx, 0, DELAYED_EFFECT,
                             Long.toString(System.currentTimeMillis())))
                     // An occurrence's place in its execution's order is its scheduled second.
-                    .on(ChaosTime.TICK, ctx -> work(ledger, ctx, 0, FENCED_EFFECT, Long.toString(Instant.parse(
-                            ctx.event().headers().get(Schedule.SCHEDULED_AT_HEADER)).getEpochSecond())))
+                    .on(ChaosTime.TICK, ctx -> {
+                        // When it was fired at the latest: the misfire policy's judgement needs it (ChaosTime).
+                        String startedAt = Long.toString(System.currentTimeMillis());
+                        retry(ctx, () -> ledger.hsetnx(TICK_AT, ctx.event().eventId(), startedAt));
+                        work(ledger, ctx, 0, FENCED_EFFECT, Long.toString(Instant.parse(
+                                ctx.event().headers().get(Schedule.SCHEDULED_AT_HEADER)).getEpochSecond()));
+                    })
                     .on("POISON", ctx -> {
                         record(ledger, ctx, STARTS, ctx.event().eventId());
                         throw new PermanentWorkflowException("poison event " + ctx.event().eventId());

@@ -181,13 +181,18 @@ final class OccurrenceChaosRun {
                     executionIds.add(s.cluster() && x % 2 == 0 ? sameHome("dx-" + x + "-", home) : "dx-" + x);
                 }
                 long end = System.currentTimeMillis() + s.windowSeconds() * SECOND;
+                long tickPutSent = System.currentTimeMillis();
                 ScheduleInfo tick = schedules.put(Schedule.every(TICK, Duration.ofSeconds(1))
                         .eventType(OccurrenceWorkerMain.TICK).executionId("ticker").end(Instant.ofEpochMilli(end)).build());
+                long tickPutAnswered = System.currentTimeMillis();
                 ScheduleInfo once = schedules.put(Schedule.every(TICK_ONCE, Duration.ofSeconds(1))
                         .eventType(OccurrenceWorkerMain.TICK).executionId(onceExecution).end(Instant.ofEpochMilli(end))
                         .misfire(Schedule.Misfire.FIRE_ONCE).misfireThreshold(Duration.ofMillis(s.onceThresholdMs()))
                         .build());
                 long start = System.currentTimeMillis();
+                // The faults are placed in what is left of the window once the schedules exist: at load
+                // creating them took seconds, which would push the last fault past the last occurrence.
+                long span = Math.max(0, end - start);
 
                 ScheduledExecutorService actions = Executors.newScheduledThreadPool(4);
                 Thread producer = new Thread(() -> produce(delayedApi, actions, end), "occurrence-producer");
@@ -200,11 +205,11 @@ final class OccurrenceChaosRun {
                 // Kills at a quarter and at 70 % of the window, Redis in between (and after, if more).
                 for (int k = 0; k < s.kills(); k++) {
                     plan.add("kill");
-                    at.add(start + (long) (s.windowSeconds() * SECOND * (0.25 + 0.45 * k / Math.max(1, s.kills() - 1))));
+                    at.add(start + (long) (span * (0.25 + 0.45 * k / Math.max(1, s.kills() - 1))));
                 }
                 for (int r = 0; r < s.redisRestarts(); r++) {
                     plan.add("redis");
-                    at.add(start + (long) (s.windowSeconds() * SECOND * (0.45 + 0.1 * r)));
+                    at.add(start + (long) (span * (0.45 + 0.1 * r)));
                 }
                 List<Integer> order = new ArrayList<>();
                 for (int i = 0; i < plan.size(); i++) {
@@ -293,7 +298,7 @@ final class OccurrenceChaosRun {
                 ScheduleInfo onceInfo = schedules.get(TICK_ONCE).orElseThrow();
                 OccurrenceLedger l = ledger();
                 return new OccurrenceReport(s, l, killed, tickOccurrences, onceOccurrences, delayed, tickInfo, onceInfo,
-                        takeovers, faults, unsettled, (System.nanoTime() - t0) / 1_000_000_000L);
+                        takeovers, faults, tickPutSent, tickPutAnswered, unsettled, (System.nanoTime() - t0) / 1_000_000_000L);
             }
         } finally {
             for (Process p : workers) {

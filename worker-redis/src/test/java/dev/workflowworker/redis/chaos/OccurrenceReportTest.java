@@ -53,7 +53,7 @@ class OccurrenceReportTest {
         OccurrenceReport r = new OccurrenceReport(new OccurrenceChaosRun.Settings(3, 1, 1, 3, 0, 0, 8, 2000, 300),
                 OccurrenceLedger.read(dir), Set.of(), List.of(1000L, 2000L, 3000L), List.of(1000L, 2000L, 3000L, 4000L),
                 List.of(missing, cancelled, first, second), new ScheduleInfo(tick, null, null, 3, 0),
-                new ScheduleInfo(once, null, null, 2, 2), List.of(), List.of(), 0, 0);
+                new ScheduleInfo(once, null, null, 2, 2), List.of(), List.of(), 0, 0, 0, 0);
 
         assertEquals(1, r.tickMissing());
         assertEquals(1, r.tickDuplicates());
@@ -92,12 +92,44 @@ class OccurrenceReportTest {
                 ledger, Set.of(), List.of(), List.of(1000L), List.of(delayed("d-29", "dx-5", 1796657198854L, Answer.NONE),
                         delayed("d-30", "dx-0", 1796657198854L, Answer.NONE)),
                 new ScheduleInfo(tick, null, null, 0, 0), new ScheduleInfo(tick, null, null, 0, 0), List.of(), List.of(),
-                0, 0);
+                0, 0, 0, 0);
 
         assertEquals(1, r.delayedMissing(), "d-30: no commit of its own in Redis");
         assertEquals(1, r.commitReplyLost(), "d-29");
         assertEquals(1, r.effectWithoutSuccessNotRerun(), "d-30");
         assertEquals(0, r.delayedDuplicates());
+    }
+
+    /**
+     * The run's precondition follows its own timing: tick's occurrences from the first second
+     * after its creation to its end, and every fault before the last of them. A creation that
+     * took 3 s (22 of a 25 s window left) passes; a first occurrence later than a second after
+     * the creation answered, or a fault after the last occurrence, does not.
+     */
+    @Test
+    void theWindowIsJudgedFromWhenTheScheduleWasCreated(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("ledger-1.tsv"), "R\t1\n");
+        OccurrenceLedger ledger = OccurrenceLedger.read(dir);
+        List<Long> ticks = new java.util.ArrayList<>();
+        for (long x = 4_000; x <= 25_000; x += 1000) {
+            ticks.add(x);
+        }
+        assertEquals(22, ticks.size());
+        List<long[]> faults = List.of(new long[] {9_000, 0}, new long[] {14_000, 1}, new long[] {20_000, 0});
+        assertEquals("", window(ledger, ticks, faults, 100, 3_200), "created late, judged from then");
+        assertFalse(window(ledger, ticks, faults, 100, 2_900).isEmpty(), "a second was dropped after the creation");
+        assertFalse(window(ledger, ticks, faults, 4_000, 4_100).isEmpty(), "the first came with the creation");
+        assertFalse(window(ledger, ticks, List.of(new long[] {25_000, 0}), 100, 3_200).isEmpty(),
+                "a fault after the last occurrence");
+        assertFalse(window(ledger, List.of(), List.of(), 100, 3_200).isEmpty(), "no occurrence");
+    }
+
+    private static String window(OccurrenceLedger ledger, List<Long> ticks, List<long[]> faults, long sent,
+                                 long answered) {
+        Schedule tick = Schedule.every("tick", Duration.ofSeconds(1)).eventType("T").build();
+        ScheduleInfo info = new ScheduleInfo(tick, null, null, 0, 0);
+        return new OccurrenceReport(new OccurrenceChaosRun.Settings(25, 1, 1, 3, 2, 1, 8, 2000, 300), ledger, Set.of(),
+                ticks, ticks, List.of(), info, info, List.of(), faults, sent, answered, 0, 0).windowShortfall();
     }
 
     private static Delayed delayed(String id, String execution, long due, Answer cancelled) {

@@ -34,7 +34,7 @@ public final class Replies {
 
     /**
      * {@return whether call {@code i} was sent again after its connection broke}: its reply is the
-     * second send's, and what the first did, if it ran, is not in it.
+     * second send's, and what the first did, if it ran, is not in it (it may have run twice).
      */
     public boolean wasResent(int i) {
         return resent[i];

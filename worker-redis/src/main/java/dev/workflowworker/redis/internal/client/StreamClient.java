@@ -37,6 +37,8 @@ public final class StreamClient implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final TransportThreads threads;
     private final NodeHealth nodes;
+    /** Events sent a second time after a broken connection: see {@link #publishedAgain()}. */
+    private final java.util.concurrent.atomic.LongAdder publishedAgain = new java.util.concurrent.atomic.LongAdder();
     /** False once a server refused SPUBLISH: wakes are then not sent (see {@link #newsWakes}). */
     private volatile boolean shardedPubSub = true;
 
@@ -194,7 +196,7 @@ public final class StreamClient implements AutoCloseable {
      * @return the entry ids, in the order of the events
      */
     public List<String> xaddAll(List<Map<String, String>> encoded, IntFunction<String> streamOf) {
-        return call("publish " + encoded.size() + " events", () -> {
+        return callPublish("publish " + encoded.size() + " events", encoded.size(), () -> {
             List<Object> replies = Topology.sendAll(redis, encoded.size(),
                     i -> xaddArguments(streamOf.apply(i), encoded.get(i)), streamOf, (i, e) -> false,
                     options.waitReplicas(), options.waitTimeout().toMillis(),
@@ -273,17 +275,39 @@ public final class StreamClient implements AutoCloseable {
         return callRetryingOnce(redis, options, what, op);
     }
 
+    /**
+     * {@link #call} for a publish of {@code events} events: sending it again after a connection
+     * failure is counted in {@link #publishedAgain()}, since the first send may have written them.
+     */
+    public <T> T callPublish(String what, int events, Supplier<T> op) {
+        return callWith(redis, options, what, op, true, () -> publishedAgain.add(events));
+    }
+
+    /** Counts {@code events} events sent a second time within a publish (a cluster node's calls after its connection broke). */
+    public void publishedAgain(long events) {
+        publishedAgain.add(events);
+    }
+
+    /**
+     * {@return the events this client sent a second time because the connection broke before
+     * the first send was answered} Each may be in the stream twice (StreamStats#publishedAgain).
+     */
+    public long publishedAgain() {
+        return publishedAgain.sum();
+    }
+
     /** Like {@link #call} but never repeats the operation: for one that is not safe to repeat. */
     public <T> T callOnce(String what, Supplier<T> op) {
-        return callWith(redis, options, what, op, false);
+        return callWith(redis, options, what, op, false, null);
     }
 
     public static <T> T callRetryingOnce(UnifiedJedis redis, RedisOptions options, String what, Supplier<T> op) {
-        return callWith(redis, options, what, op, true);
+        return callWith(redis, options, what, op, true, null);
     }
 
+    /** @param repeating told just before {@code op} is run the second time; null for nobody */
     private static <T> T callWith(UnifiedJedis redis, RedisOptions options, String what, Supplier<T> op,
-                                  boolean repeat) {
+                                  boolean repeat, Runnable repeating) {
         try {
             return noReplyAsConnectionFailure(op);
         } catch (JedisException first) {
@@ -298,6 +322,9 @@ public final class StreamClient implements AutoCloseable {
             Topology.clearIdle(redis);
             if (!repeat) {
                 throw unavailable(options, what, first);
+            }
+            if (repeating != null) {
+                repeating.run();
             }
             try {
                 return noReplyAsConnectionFailure(op);

@@ -286,7 +286,7 @@ public final class SharedStream implements StreamMode {
             long retries = client.redis().zcard(options.retryKey());
             long dead = client.redis().exists(options.deadLetterStream())
                     ? client.redis().xlen(options.deadLetterStream()) : 0;
-            return new StreamStats(lag, pending, retries, dead);
+            return new StreamStats(lag, pending, retries, dead, client.publishedAgain());
         });
     }
 
