@@ -31,7 +31,7 @@ import java.util.concurrent.locks.LockSupport;
  * waking this class's thread for it: with few keys each key's next event waits for this commit,
  * and every hand-over between threads on the way cost more CPU than the event
  * (docs/ARCHITECTURE.md, "The engine"). A few-keys batch started with nothing else of the worker
- * out runs as two cohorts, each committed by its own last handler while the other's handlers run
+ * out, under more than one lock, runs as two cohorts, each committed by its own last handler while the other's handlers run
  * or its commit is on the wire, so that Redis and the handlers overlap instead of taking turns. The
  * settler's own thread then only commits what a handler still running would hold back past the
  * linger, and everything while the worker is busy. Who takes which success is decided under the
@@ -116,7 +116,7 @@ final class Settler {
     /**
      * Groups deliveries whose handlers are about to start, each holding a slot already tracked
      * (the dispatcher calls it before it hands them to the pool): while successes linger, a few-keys
-     * batch with nothing else of the worker out becomes two cohorts, each committed by its own last
+     * batch with nothing else of the worker out, under more than one lock, becomes two cohorts, each committed by its own last
      * handler while the other's handlers run or its commit is on the wire; a cohort's refill is a
      * cohort again (docs/ARCHITECTURE.md, "The engine", few keys).
      *

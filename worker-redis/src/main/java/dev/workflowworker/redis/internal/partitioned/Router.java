@@ -68,8 +68,9 @@ public final class Router implements Runnable {
 
     /**
      * {@return the entries one read takes with {@code partitions} partitions} The same for any
-     * count: a batch of 128 per partition cut the CPU per routed event but halved the events/s of
-     * the serial read-route-ack loop on a loaded machine (docs/BENCHMARKS.md, "seed19").
+     * count: a batch of 128 per partition cut the CPU per routed event, but the serial
+     * read-route-ack loop's events/s fell to 0.43-0.49x in two of four loaded pairs (1.03-1.06x in
+     * the others), so it was not taken (docs/BENCHMARKS.md, "seed19").
      */
     public static int batchFor(int partitions) {
         return BATCH;

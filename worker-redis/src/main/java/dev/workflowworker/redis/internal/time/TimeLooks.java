@@ -49,7 +49,8 @@ final class TimeLooks {
      * Slots whose last move may have appended events that no wake announced: its reply was lost
      * (the pass failed) or replaced by a resend's, which finds them moved already. Their next
      * answered move announces whatever it moved; a partition's reader on a cluster would
-     * otherwise find those events only by its poll ({@code NodeWaits.POLL_MS}, 100 ms later).
+     * otherwise find those events only by its poll (within {@code NodeWaits.SWEEP_MS}, a second,
+     * while its subscriptions are in place; {@code NodeWaits.POLL_MS}, 100 ms, otherwise).
      * The timers thread's only.
      */
     private final java.util.Set<Integer> unannounced = new java.util.HashSet<>();

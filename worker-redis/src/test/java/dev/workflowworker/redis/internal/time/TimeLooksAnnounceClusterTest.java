@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * announces there the delayed events its move appended. A move whose reply is lost (here: its
  * replica did not acknowledge it in time, so the pass failed, the events appended all the same)
  * was never announced: the next pass's move finds them moved already and answers 0, so the reader
- * found them only by its poll, up to 100 ms later ({@code NodeWaits.POLL_MS}). The next answered
+ * found them only by its poll, up to a second later ({@code NodeWaits.SWEEP_MS}). The next answered
  * move of such a slot announces now.
  */
 @SpawnedCluster(replicas = 1, before = SpawnedCluster.Before.EMPTY)
