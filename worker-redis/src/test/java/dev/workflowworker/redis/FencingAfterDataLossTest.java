@@ -64,15 +64,21 @@ class FencingAfterDataLossTest {
         }
     }
 
+    /** Takes and releases lock "k" five times; returns the last token drawn. */
+    private static long lastOfFiveDraws(RedisLockProvider locks) {
+        long last = 0;
+        for (int i = 0; i < 5; i++) {
+            Lock l = locks.tryAcquire("k", Duration.ofSeconds(5)).orElseThrow();
+            last = l.fencingToken();
+            l.release();
+        }
+        return last;
+    }
+
     @Test
     void lockTokensDrawnAfterTheCounterWasLostExceedThoseDrawnBefore(RedisServer redis) {
         try (RedisLockProvider locks = RedisLockProvider.create(redis.options().build())) {
-            long before = 0;
-            for (int i = 0; i < 5; i++) {
-                Lock l = locks.tryAcquire("k", Duration.ofSeconds(5)).orElseThrow();
-                before = l.fencingToken();
-                l.release();
-            }
+            long before = lastOfFiveDraws(locks);
             loseEverything(redis);
             long after = locks.tryAcquire("k", Duration.ofSeconds(5)).orElseThrow().fencingToken();
             assertTrue(after > before, "token " + after + " after the loss, " + before + " before");
@@ -89,12 +95,7 @@ class FencingAfterDataLossTest {
     void lockTokensExceedThoseBeforeWhenABatchClaimRecreatedTheCounterFromNothing(RedisServer redis) {
         RedisOptions options = redis.options().build();
         try (RedisLockProvider locks = RedisLockProvider.create(options)) {
-            long before = 0;
-            for (int i = 0; i < 5; i++) {
-                Lock l = locks.tryAcquire("k", Duration.ofSeconds(5)).orElseThrow();
-                before = l.fencingToken();
-                l.release();
-            }
+            long before = lastOfFiveDraws(locks);
             loseEverything(redis);
             try (var c = redis.client()) {
                 c.incrBy(options.keyPrefix() + "fence", 64); // what a batch claim's pipeline leaves before its redraw
